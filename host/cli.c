@@ -1,0 +1,3 @@
+/* cli.c - placeholder until the CLI lands */
+#include "winsum.h"
+int main(void) { return 0; }

@@ -1,0 +1,413 @@
+/*
+ * context.c - contexts: device choice, the OpenCL context and queue (own or
+ * the caller's), device memory with accounting, buffers, error reporting.
+ */
+#include "context.h"
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void ws_plan_cache_clear(winsum_context *ctx); /* plan.c */
+
+const char *ws_cl_error_name(cl_int code)
+{
+    switch (code) {
+#define C(x) case x: return #x;
+        C(CL_SUCCESS) C(CL_DEVICE_NOT_FOUND) C(CL_DEVICE_NOT_AVAILABLE)
+        C(CL_COMPILER_NOT_AVAILABLE) C(CL_MEM_OBJECT_ALLOCATION_FAILURE) C(CL_OUT_OF_RESOURCES)
+        C(CL_OUT_OF_HOST_MEMORY) C(CL_BUILD_PROGRAM_FAILURE) C(CL_INVALID_VALUE)
+        C(CL_INVALID_DEVICE) C(CL_INVALID_CONTEXT) C(CL_INVALID_COMMAND_QUEUE)
+        C(CL_INVALID_MEM_OBJECT) C(CL_INVALID_BINARY) C(CL_INVALID_BUILD_OPTIONS)
+        C(CL_INVALID_PROGRAM) C(CL_INVALID_KERNEL_NAME) C(CL_INVALID_KERNEL)
+        C(CL_INVALID_ARG_INDEX) C(CL_INVALID_ARG_VALUE) C(CL_INVALID_ARG_SIZE)
+        C(CL_INVALID_KERNEL_ARGS) C(CL_INVALID_WORK_DIMENSION) C(CL_INVALID_WORK_GROUP_SIZE)
+        C(CL_INVALID_WORK_ITEM_SIZE) C(CL_INVALID_GLOBAL_OFFSET) C(CL_INVALID_EVENT_WAIT_LIST)
+        C(CL_INVALID_BUFFER_SIZE) C(CL_INVALID_GLOBAL_WORK_SIZE) C(CL_INVALID_PLATFORM)
+        C(CL_INVALID_OPERATION) C(CL_MISALIGNED_SUB_BUFFER_OFFSET)
+#undef C
+    case -1001: return "CL_PLATFORM_NOT_FOUND_KHR";
+    }
+    return "unknown OpenCL error";
+}
+
+winsum_status ws_cl_fail(winsum_context *ctx, cl_int code, const char *call, const char *what)
+{
+    winsum_status st = (code == CL_MEM_OBJECT_ALLOCATION_FAILURE || code == CL_OUT_OF_RESOURCES ||
+                        code == CL_OUT_OF_HOST_MEMORY || code == CL_INVALID_BUFFER_SIZE)
+                           ? WINSUM_ERR_MEMORY
+                           : WINSUM_ERR_OPENCL;
+    return ws_fail(&ctx->err, st, "%s: %s failed with %s (%d)", what, call,
+                   ws_cl_error_name(code), (int)code);
+}
+
+/* ----------------------------------------------------------- devices */
+
+typedef struct dev_entry {
+    cl_platform_id platform;
+    cl_device_id device;
+    cl_device_type type;
+    char name[512];
+} dev_entry;
+
+/* All devices of all platforms; returns the count (0 when there is no ICD). */
+static int list_devices(dev_entry *out, int cap)
+{
+    cl_uint np = 0;
+    cl_platform_id plats[16];
+    if (clGetPlatformIDs(16, plats, &np) != CL_SUCCESS) return 0;
+    int n = 0;
+    for (cl_uint p = 0; p < np && p < 16; p++) {
+        char pname[200] = "";
+        clGetPlatformInfo(plats[p], CL_PLATFORM_NAME, sizeof pname - 1, pname, NULL);
+        cl_uint nd = 0;
+        cl_device_id devs[32];
+        if (clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, 32, devs, &nd) != CL_SUCCESS) continue;
+        for (cl_uint d = 0; d < nd && d < 32 && n < cap; d++) {
+            char dname[200] = "";
+            clGetDeviceInfo(devs[d], CL_DEVICE_NAME, sizeof dname - 1, dname, NULL);
+            out[n].platform = plats[p];
+            out[n].device = devs[d];
+            out[n].type = 0;
+            clGetDeviceInfo(devs[d], CL_DEVICE_TYPE, sizeof out[n].type, &out[n].type, NULL);
+            snprintf(out[n].name, sizeof out[n].name, "%s / %s", pname, dname);
+            n++;
+        }
+    }
+    return n;
+}
+
+int winsum_device_count(void)
+{
+    dev_entry d[64];
+    return list_devices(d, 64);
+}
+
+winsum_status winsum_device_info(int index, char *name, size_t name_len, int *is_gpu)
+{
+    dev_entry d[64];
+    int n = list_devices(d, 64);
+    if (index < 0 || index >= n) return WINSUM_ERR_NO_DEVICE;
+    if (name && name_len) snprintf(name, name_len, "%s", d[index].name);
+    if (is_gpu) *is_gpu = (d[index].type & CL_DEVICE_TYPE_GPU) != 0;
+    return WINSUM_OK;
+}
+
+static int contains_nocase(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay; hay++) {
+        size_t i = 0;
+        while (i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+            i++;
+        if (i == n) return 1;
+    }
+    return n == 0;
+}
+
+/* Index of the device `spec` names, -1 when none matches. */
+static int pick_device(const dev_entry *d, int n, const char *spec)
+{
+    if (!spec || !*spec) {
+        for (int i = 0; i < n; i++)
+            if (d[i].type & CL_DEVICE_TYPE_GPU) return i;
+        return n > 0 ? 0 : -1;
+    }
+    char *end;
+    long idx = strtol(spec, &end, 10);
+    if (*end == 0 && end != spec) return idx >= 0 && idx < n ? (int)idx : -1;
+    for (int i = 0; i < n; i++)
+        if (contains_nocase(d[i].name, spec)) return i;
+    return -1;
+}
+
+/* GETT tile parameters: by device type, overridable with
+ * WINSUM_GETT=wgm,wgn,mr,nr,mc,nc,kc,vw. */
+static void choose_params(winsum_context *ctx)
+{
+    ws_gett_params cpu = {1, 1, 8, 32, 64, 64, 256, 16};
+    ws_gett_params gpu = {16, 16, 4, 4, 64, 64, 16, 1};
+    ctx->gett = ctx->cpu_like ? cpu : gpu;
+    const char *s = getenv("WINSUM_GETT");
+    ws_gett_params p;
+    if (s && sscanf(s, "%d,%d,%d,%d,%d,%d,%d,%d", &p.wgm, &p.wgn, &p.mr, &p.nr, &p.mc, &p.nc,
+                    &p.kc, &p.vw) == 8 &&
+        p.wgm > 0 && p.wgn > 0 && p.mr > 0 && p.nr > 0 && p.kc > 0 && p.vw > 0 &&
+        p.mc % (p.wgm * p.mr) == 0 && p.nc % (p.wgn * p.nr) == 0 && p.mc > 0 && p.nc > 0)
+        ctx->gett = p;
+    /* fit the device: work-group size and local memory (float64 tiles) */
+    while ((size_t)ctx->gett.wgm * ctx->gett.wgn > ctx->max_wg && ctx->gett.wgm > 1) {
+        ctx->gett.wgm /= 2;
+        ctx->gett.mc /= 2;
+    }
+    while ((cl_ulong)(ctx->gett.mc + ctx->gett.nc) * ctx->gett.kc * 8 > ctx->local_mem &&
+           ctx->gett.kc > 1)
+        ctx->gett.kc /= 2;
+}
+
+static winsum_status setup_device(winsum_context *ctx)
+{
+    cl_device_type type = 0;
+    clGetDeviceInfo(ctx->device, CL_DEVICE_TYPE, sizeof type, &type, NULL);
+    ctx->cpu_like = (type & CL_DEVICE_TYPE_CPU) != 0;
+    char ext[8192] = "", drv[200] = "", ver[200] = "", pver[200] = "", dname[200] = "",
+         pname[200] = "";
+    clGetDeviceInfo(ctx->device, CL_DEVICE_EXTENSIONS, sizeof ext - 1, ext, NULL);
+    clGetDeviceInfo(ctx->device, CL_DRIVER_VERSION, sizeof drv - 1, drv, NULL);
+    clGetDeviceInfo(ctx->device, CL_DEVICE_VERSION, sizeof ver - 1, ver, NULL);
+    clGetDeviceInfo(ctx->device, CL_DEVICE_NAME, sizeof dname - 1, dname, NULL);
+    clGetDeviceInfo(ctx->device, CL_DEVICE_PLATFORM, sizeof ctx->platform, &ctx->platform, NULL);
+    clGetPlatformInfo(ctx->platform, CL_PLATFORM_VERSION, sizeof pver - 1, pver, NULL);
+    clGetPlatformInfo(ctx->platform, CL_PLATFORM_NAME, sizeof pname - 1, pname, NULL);
+    snprintf(ctx->device_name, sizeof ctx->device_name, "%s / %s", pname, dname);
+    snprintf(ctx->cache_prefix, sizeof ctx->cache_prefix, "%s|%s|%s|%s", ctx->device_name, drv,
+             ver, pver);
+    ctx->has_fp64 = strstr(ext, "cl_khr_fp64") != NULL;
+    ctx->has_fp16 = strstr(ext, "cl_khr_fp16") != NULL;
+    ctx->max_wg = 1;
+    clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof ctx->max_wg, &ctx->max_wg,
+                    NULL);
+    ctx->local_mem = 16384;
+    clGetDeviceInfo(ctx->device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof ctx->local_mem, &ctx->local_mem,
+                    NULL);
+    choose_params(ctx);
+    return WINSUM_OK;
+}
+
+winsum_status winsum_context_create(winsum_context **out, winsum_backend backend,
+                                    const char *device)
+{
+    if (!out) return WINSUM_ERR_ARGUMENT;
+    *out = NULL;
+    if (backend != WINSUM_BACKEND_AUTO && backend != WINSUM_BACKEND_OPENCL &&
+        backend != WINSUM_BACKEND_REF)
+        return WINSUM_ERR_ARGUMENT;
+    winsum_context *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) return WINSUM_ERR_MEMORY;
+    if (!device) device = getenv("WINSUM_DEVICE");
+    if (backend == WINSUM_BACKEND_AUTO && device && strcmp(device, "ref") == 0)
+        backend = WINSUM_BACKEND_REF;
+    if (backend != WINSUM_BACKEND_REF) {
+        dev_entry d[64];
+        int n = list_devices(d, 64);
+        int i = pick_device(d, n, device);
+        if (i < 0) {
+            if (backend == WINSUM_BACKEND_AUTO && (!device || !*device)) {
+                backend = WINSUM_BACKEND_REF;
+            } else {
+                free(ctx);
+                return WINSUM_ERR_NO_DEVICE;
+            }
+        } else {
+            cl_int err;
+            ctx->device = d[i].device;
+            ctx->cl = clCreateContext(NULL, 1, &ctx->device, NULL, NULL, &err);
+            if (!ctx->cl) {
+                free(ctx);
+                return WINSUM_ERR_OPENCL;
+            }
+            ctx->queue = clCreateCommandQueue(ctx->cl, ctx->device, 0, &err);
+            if (!ctx->queue) {
+                clReleaseContext(ctx->cl);
+                free(ctx);
+                return WINSUM_ERR_OPENCL;
+            }
+            backend = WINSUM_BACKEND_OPENCL;
+            setup_device(ctx);
+        }
+    }
+    ctx->backend = backend;
+    if (backend == WINSUM_BACKEND_REF)
+        snprintf(ctx->device_name, sizeof ctx->device_name, "reference (host C)");
+    *out = ctx;
+    return WINSUM_OK;
+}
+
+winsum_status winsum_context_create_cl(winsum_context **out, cl_context cl_ctx,
+                                       cl_command_queue queue)
+{
+    if (!out || !cl_ctx || !queue) return WINSUM_ERR_ARGUMENT;
+    *out = NULL;
+    winsum_context *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) return WINSUM_ERR_MEMORY;
+    cl_context qctx = NULL;
+    if (clGetCommandQueueInfo(queue, CL_QUEUE_CONTEXT, sizeof qctx, &qctx, NULL) != CL_SUCCESS ||
+        qctx != cl_ctx ||
+        clGetCommandQueueInfo(queue, CL_QUEUE_DEVICE, sizeof ctx->device, &ctx->device, NULL) !=
+            CL_SUCCESS) {
+        free(ctx);
+        return WINSUM_ERR_CONTEXT;
+    }
+    clRetainContext(cl_ctx);
+    clRetainCommandQueue(queue);
+    ctx->cl = cl_ctx;
+    ctx->queue = queue;
+    ctx->backend = WINSUM_BACKEND_OPENCL;
+    setup_device(ctx);
+    *out = ctx;
+    return WINSUM_OK;
+}
+
+void winsum_context_destroy(winsum_context *ctx)
+{
+    if (!ctx) return;
+    ws_plan_cache_clear(ctx);
+    for (int i = 0; i < ctx->nprograms; i++) {
+        clReleaseKernel(ctx->programs[i].kernel);
+        clReleaseProgram(ctx->programs[i].program);
+        free(ctx->programs[i].key_text);
+    }
+    free(ctx->programs);
+    if (ctx->queue) {
+        clFinish(ctx->queue);
+        clReleaseCommandQueue(ctx->queue);
+    }
+    if (ctx->cl) clReleaseContext(ctx->cl);
+    free(ctx);
+}
+
+const char *winsum_last_error(const winsum_context *ctx)
+{
+    return ctx ? ctx->err.msg : "no context";
+}
+winsum_backend winsum_context_backend(const winsum_context *ctx) { return ctx->backend; }
+const char *winsum_context_device_name(const winsum_context *ctx) { return ctx->device_name; }
+cl_context winsum_context_cl(const winsum_context *ctx) { return ctx->cl; }
+cl_command_queue winsum_context_queue(const winsum_context *ctx) { return ctx->queue; }
+
+int winsum_context_has_dtype(const winsum_context *ctx, winsum_dtype dtype)
+{
+    if (ctx->backend == WINSUM_BACKEND_REF) return dtype == WINSUM_F32 || dtype == WINSUM_F64;
+    return dtype == WINSUM_F32 || (dtype == WINSUM_F64 && ctx->has_fp64);
+}
+
+winsum_status winsum_finish(winsum_context *ctx)
+{
+    if (!ctx) return WINSUM_ERR_ARGUMENT;
+    if (!ctx->queue) return WINSUM_OK;
+    cl_int err = clFinish(ctx->queue);
+    return err ? ws_cl_fail(ctx, err, "clFinish", "finish") : WINSUM_OK;
+}
+
+/* ------------------------------------------------------------- memory */
+
+void winsum_memory_usage(const winsum_context *ctx, size_t *current, size_t *peak)
+{
+    if (current) *current = ctx->mem_current;
+    if (peak) *peak = ctx->mem_peak;
+}
+
+void winsum_memory_reset_peak(winsum_context *ctx) { ctx->mem_peak = ctx->mem_current; }
+
+winsum_status ws_device_alloc(winsum_context *ctx, size_t bytes, cl_mem *mem, const char *what)
+{
+    cl_int err = CL_SUCCESS;
+    *mem = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, bytes ? bytes : 1, NULL, &err);
+    if (!*mem) return ws_cl_fail(ctx, err ? err : CL_MEM_OBJECT_ALLOCATION_FAILURE,
+                                 "clCreateBuffer", what);
+    ctx->mem_current += bytes;
+    if (ctx->mem_current > ctx->mem_peak) ctx->mem_peak = ctx->mem_current;
+    return WINSUM_OK;
+}
+
+void ws_device_free(winsum_context *ctx, cl_mem mem, size_t bytes)
+{
+    if (!mem) return;
+    clReleaseMemObject(mem);
+    ctx->mem_current -= bytes;
+}
+
+winsum_status winsum_buffer_alloc(winsum_context *ctx, size_t bytes, winsum_buffer *buffer)
+{
+    if (!ctx || !buffer) return WINSUM_ERR_ARGUMENT;
+    memset(buffer, 0, sizeof *buffer);
+    if (ctx->backend == WINSUM_BACKEND_REF) {
+        void *p = calloc(bytes ? bytes : 1, 1);
+        if (!p) return ws_fail(&ctx->err, WINSUM_ERR_MEMORY, "cannot allocate %zu host bytes", bytes);
+        *buffer = winsum_buffer_host(p, bytes);
+        return WINSUM_OK;
+    }
+    cl_mem m;
+    winsum_status st = ws_device_alloc(ctx, bytes, &m, "winsum_buffer_alloc");
+    if (st) return st;
+    *buffer = winsum_buffer_device(m, bytes);
+    return WINSUM_OK;
+}
+
+void winsum_buffer_free(winsum_context *ctx, winsum_buffer *buffer)
+{
+    if (!ctx || !buffer) return;
+    if (buffer->where == WINSUM_HOST) free(buffer->host);
+    else ws_device_free(ctx, buffer->mem, buffer->bytes);
+    memset(buffer, 0, sizeof *buffer);
+}
+
+static winsum_status transfer(winsum_context *ctx, const winsum_buffer *b, size_t off, void *p,
+                              size_t bytes, int write)
+{
+    if (!ctx || !b || (!p && bytes)) return WINSUM_ERR_ARGUMENT;
+    if (off > b->bytes || bytes > b->bytes - off)
+        return ws_fail(&ctx->err, WINSUM_ERR_BOUNDS,
+                       "buffer %s: bytes %zu..%zu are outside the buffer's %zu bytes",
+                       write ? "write" : "read", off, off + bytes, b->bytes);
+    if (!bytes) return WINSUM_OK;
+    if (b->where == WINSUM_HOST) {
+        if (write) memcpy((char *)b->host + off, p, bytes);
+        else memcpy(p, (char *)b->host + off, bytes);
+        return WINSUM_OK;
+    }
+    if (!ctx->queue)
+        return ws_fail(&ctx->err, WINSUM_ERR_CONTEXT,
+                       "a device buffer needs an OpenCL context (this one is the reference backend)");
+    cl_int err = write ? clEnqueueWriteBuffer(ctx->queue, b->mem, CL_TRUE, off, bytes, p, 0, NULL, NULL)
+                       : clEnqueueReadBuffer(ctx->queue, b->mem, CL_TRUE, off, bytes, p, 0, NULL, NULL);
+    if (err)
+        return ws_cl_fail(ctx, err, write ? "clEnqueueWriteBuffer" : "clEnqueueReadBuffer",
+                          "buffer transfer");
+    return WINSUM_OK;
+}
+
+winsum_status winsum_buffer_write(winsum_context *ctx, const winsum_buffer *buffer,
+                                  size_t offset_bytes, const void *src, size_t bytes)
+{
+    return transfer(ctx, buffer, offset_bytes, (void *)src, bytes, 1);
+}
+
+winsum_status winsum_buffer_read(winsum_context *ctx, const winsum_buffer *buffer,
+                                 size_t offset_bytes, void *dst, size_t bytes)
+{
+    return transfer(ctx, buffer, offset_bytes, dst, bytes, 0);
+}
+
+winsum_status ws_check_buffer(winsum_context *ctx, const winsum_buffer *b, const char *name)
+{
+    if (!b) return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "%s: buffer is NULL", name);
+    if (ctx->backend == WINSUM_BACKEND_REF) {
+        if (b->where != WINSUM_HOST)
+            return ws_fail(&ctx->err, WINSUM_ERR_CONTEXT,
+                           "%s: a device buffer was given to the reference backend, which "
+                           "computes on host buffers",
+                           name);
+        return WINSUM_OK;
+    }
+    if (b->where != WINSUM_DEVICE)
+        return ws_fail(&ctx->err, WINSUM_ERR_CONTEXT,
+                       "%s: a host buffer was given to the OpenCL backend, which computes on "
+                       "device buffers (cl_mem)",
+                       name);
+    if (!b->mem) return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "%s: cl_mem is NULL", name);
+    cl_context c = NULL;
+    size_t size = 0;
+    cl_int err = clGetMemObjectInfo(b->mem, CL_MEM_CONTEXT, sizeof c, &c, NULL);
+    if (err == CL_SUCCESS) err = clGetMemObjectInfo(b->mem, CL_MEM_SIZE, sizeof size, &size, NULL);
+    if (err) return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "%s: not a valid cl_mem (%s)", name,
+                            ws_cl_error_name(err));
+    if (c != ctx->cl)
+        return ws_fail(&ctx->err, WINSUM_ERR_CONTEXT,
+                       "%s: the cl_mem belongs to another OpenCL context", name);
+    if (b->bytes > size)
+        return ws_fail(&ctx->err, WINSUM_ERR_BOUNDS,
+                       "%s: the buffer claims %zu bytes but its cl_mem has %zu", name, b->bytes,
+                       size);
+    return WINSUM_OK;
+}

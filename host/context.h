@@ -1,0 +1,74 @@
+/*
+ * context.h - the context object and the OpenCL runtime helpers that the
+ * planner and the convolutions use: device memory with accounting, program
+ * lookup through the in-memory and disk caches, and error reporting that
+ * names the OpenCL call.
+ */
+#ifndef WINSUM_CONTEXT_H
+#define WINSUM_CONTEXT_H
+
+#include "internal.h"
+#include <pthread.h>
+
+/* Tile parameters of the GETT kernel (kernels/gett.cl). */
+typedef struct ws_gett_params {
+    int wgm, wgn; /* work-group shape */
+    int mr, nr;   /* micro-tile per work-item */
+    int mc, nc;   /* work-group tile */
+    int kc;       /* K block */
+    int vw;       /* vector width of the CPU micro-kernel */
+} ws_gett_params;
+
+#define WS_PLAN_CACHE 8
+
+typedef struct ws_program_slot {
+    uint64_t key;
+    char *key_text;
+    cl_program program;
+    cl_kernel kernel;
+} ws_program_slot;
+
+struct winsum_plan;
+
+struct winsum_context {
+    winsum_backend backend;
+    ws_error err;
+    char device_name[512];
+    /* OpenCL (backend == WINSUM_BACKEND_OPENCL) */
+    cl_platform_id platform;
+    cl_device_id device;
+    cl_context cl;
+    cl_command_queue queue;
+    int cpu_like;
+    int has_fp64, has_fp16;
+    size_t max_wg;
+    cl_ulong local_mem;
+    char cache_prefix[1280]; /* device, driver and platform, for cache keys */
+    ws_gett_params gett;
+    ws_program_slot *programs; /* programs built or loaded for this cl_context */
+    int nprograms, cap_programs;
+    /* accounting of device memory winsum allocated */
+    size_t mem_current, mem_peak;
+    /* winsum_einsum's cache of recent plans */
+    struct winsum_plan *plan_cache[WS_PLAN_CACHE];
+    int plan_cache_next;
+};
+
+/* Sets ctx->err from an OpenCL error code and returns WINSUM_ERR_OPENCL (or
+ * WINSUM_ERR_MEMORY for the out-of-memory codes). */
+winsum_status ws_cl_fail(winsum_context *ctx, cl_int code, const char *call, const char *what);
+const char *ws_cl_error_name(cl_int code);
+
+/* Device memory with accounting. */
+winsum_status ws_device_alloc(winsum_context *ctx, size_t bytes, cl_mem *mem, const char *what);
+void ws_device_free(winsum_context *ctx, cl_mem mem, size_t bytes);
+
+/* The kernel `name` of kernels/<file> built with options; cached. */
+winsum_status ws_get_kernel(winsum_context *ctx, const char *file, const char *name,
+                            const char *options, cl_kernel *kernel);
+
+/* Validation shared by the einsum and convolution entry points: a view used
+ * by this context (buffer kind and cl_context, dtype on the device). */
+winsum_status ws_check_buffer(winsum_context *ctx, const winsum_buffer *b, const char *name);
+
+#endif

@@ -1,0 +1,128 @@
+/*
+ * internal.h - types and functions shared by winsum's host sources but not
+ * part of the public API: the error sink, the einsum IR the parser produces,
+ * the per-label normalised operand the planners and the reference path
+ * consume, and the .npy reader/writer.
+ */
+#ifndef WINSUM_INTERNAL_H
+#define WINSUM_INTERNAL_H
+
+#include "winsum.h"
+#include <stdarg.h>
+#include <stdint.h>
+
+#define WS_MAX_OPS 32
+#define WS_MAX_LABELS 96 /* 52 letters + up to WINSUM_MAX_DIMS ellipsis dims */
+
+/* ------------------------------------------------------------- errors */
+
+typedef struct ws_error {
+    winsum_status status;
+    char msg[4096];
+} ws_error;
+
+/* Records status and a printf-style message in e (if not NULL); returns
+ * status so that `return ws_fail(e, ...)` reads naturally. */
+winsum_status ws_fail(ws_error *e, winsum_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Copies e's message into a caller's (msg, len) buffer, if any. */
+void ws_error_copy(const ws_error *e, char *msg, size_t len);
+
+/* checked 64-bit arithmetic: 0 on success, 1 on overflow */
+int ws_mul_ovf(int64_t a, int64_t b, int64_t *r);
+int ws_add_ovf(int64_t a, int64_t b, int64_t *r);
+
+/* ------------------------------------------------------------ einsum IR */
+
+/* Result of parsing subscripts against operand shapes. Labels are numbered
+ * 0..nlabels-1; a letter label has label_char set, an ellipsis (broadcast)
+ * dimension has label_char 0. Repeated labels in one operand are kept as
+ * repeated entries of op_label (diagonals). */
+typedef struct ws_ir {
+    int nops;
+    int nlabels;
+    char label_char[WS_MAX_LABELS];
+    int64_t size[WS_MAX_LABELS]; /* the label's size after size-1 broadcasting */
+    int op_ndim[WS_MAX_OPS];
+    int op_label[WS_MAX_OPS][WINSUM_MAX_DIMS];
+    int out_ndim;
+    int out_label[WINSUM_MAX_DIMS];
+} ws_ir;
+
+/* Parses numpy einsum subscripts for nops operands with the given shapes
+ * (views: only ndim and shape are read). Errors follow numpy.einsum:
+ * WINSUM_ERR_SUBSCRIPTS for syntax and counts, WINSUM_ERR_SHAPE for sizes. */
+winsum_status ws_parse(const char *subscripts, int nops, const winsum_view *ops, ws_ir *ir,
+                       ws_error *e);
+
+/* Writes the IR back as canonical subscripts ("ij,jk->ik"; ellipsis labels
+ * printed as '.'), for messages and plan descriptions. */
+void ws_ir_format(const ws_ir *ir, char *buf, size_t len);
+
+/* ---------------------------------------------------- normalised operands */
+
+typedef struct ws_lguard {
+    int64_t coef[WS_MAX_LABELS];
+    int64_t offset;
+    int64_t extent;
+} ws_lguard;
+
+/* An operand expressed per label: element at label indices idx lives at
+ * offset + sum_l stride[l] * idx[l]. has[l] says the label belongs to the
+ * operand (a size-1 axis broadcast to the label size has stride 0).
+ * Diagonals are already folded: a repeated label's strides and guard
+ * coefficients are summed. */
+typedef struct ws_operand {
+    const winsum_buffer *buffer;
+    winsum_dtype dtype;
+    int64_t offset;
+    uint8_t has[WS_MAX_LABELS];
+    int64_t stride[WS_MAX_LABELS];
+    int nguards;
+    ws_lguard guard[WINSUM_MAX_GUARDS];
+} ws_operand;
+
+/* Operand `which` of ir (or the output when which == -1) from its view. */
+void ws_operand_from_view(const ws_ir *ir, int which, const winsum_view *view, ws_operand *op);
+
+/* ------------------------------------------------------------------ views */
+
+/* Lowest and highest element index a view can touch (guards honoured where
+ * they bound the address exactly, else the box bound). *empty is set when the
+ * view has no element (a zero in its shape, or guards that exclude all). */
+winsum_status ws_view_range(const winsum_view *v, int64_t *lo, int64_t *hi, int *empty,
+                            const char *name, ws_error *e);
+winsum_status ws_view_check(const winsum_view *v, const char *name, int is_output, ws_error *e);
+/* 1 when the element ranges of two views in the same memory intersect. */
+int ws_views_may_alias(const winsum_view *a, const winsum_view *b);
+int64_t ws_view_numel(const winsum_view *v);
+
+/* ------------------------------------------------------- reference path */
+
+/* out = alpha * einsum + beta * out over host buffers, accumulating in
+ * double. Operands have been validated. With beta == 0, out is not read. */
+void ws_ref_einsum(const ws_ir *ir, const ws_operand *ops, const ws_operand *out, double alpha,
+                   double beta);
+
+/* ------------------------------------------------------------------- .npy */
+
+typedef struct ws_npy {
+    winsum_dtype dtype;
+    int ndim;
+    int64_t shape[WINSUM_MAX_DIMS];
+    int64_t strides[WINSUM_MAX_DIMS]; /* elements; Fortran order gives column-major */
+    int fortran;
+    void *data; /* malloc'd, `bytes` long */
+    size_t bytes;
+} ws_npy;
+
+/* Reads float32/float64 .npy (format 1.0, 2.0, 3.0; C or Fortran order,
+ * little-endian). Anything else is WINSUM_ERR_FORMAT with a message. */
+winsum_status ws_npy_read(const char *path, ws_npy *arr, ws_error *e);
+void ws_npy_free(ws_npy *arr);
+/* Writes a C-ordered array: to path.tmp.PID then rename, so a failure never
+ * leaves a partial file at path. */
+winsum_status ws_npy_write(const char *path, winsum_dtype dtype, int ndim, const int64_t *shape,
+                           const void *data, ws_error *e);
+
+#endif

@@ -1,0 +1,283 @@
+/*
+ * winsum.h - the public API of winsum: einsum contractions and convolutions
+ * over strided (and guarded) views of OpenCL device buffers, with a C
+ * reference path that computes the same things on the host.
+ *
+ * Threading: one winsum_context per thread. Contexts share nothing mutable
+ * except the compiled-program cache, which sits behind a lock. A plan belongs
+ * to the context it was made with.
+ *
+ * Errors: every function returns a winsum_status. The context keeps the last
+ * error's message (which operand, which axis, which numbers, which OpenCL call,
+ * the build log); winsum_last_error() returns it. On any error nothing is
+ * written to an output view. The library never prints and never exits.
+ */
+#ifndef WINSUM_H
+#define WINSUM_H
+
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+#include <CL/cl.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WINSUM_VERSION_MAJOR 0
+#define WINSUM_VERSION_MINOR 1
+#define WINSUM_VERSION_PATCH 0
+#define WINSUM_VERSION_NUMBER \
+    (WINSUM_VERSION_MAJOR * 10000 + WINSUM_VERSION_MINOR * 100 + WINSUM_VERSION_PATCH)
+/* Run-time version, WINSUM_VERSION_NUMBER of the library that is linked. */
+int winsum_version_number(void);
+const char *winsum_version_string(void);
+
+typedef enum winsum_status {
+    WINSUM_OK = 0,
+    WINSUM_ERR_ARGUMENT,    /* NULL pointer, bad count, bad enum value */
+    WINSUM_ERR_SUBSCRIPTS,  /* einsum subscripts that do not parse */
+    WINSUM_ERR_SHAPE,       /* sizes that disagree, negative sizes, wrong output shape */
+    WINSUM_ERR_BOUNDS,      /* a view reaches outside its buffer */
+    WINSUM_ERR_OVERLAP,     /* an output view maps two indices to one element */
+    WINSUM_ERR_ALIAS,       /* an output view overlaps an input */
+    WINSUM_ERR_DTYPE,       /* dtypes that differ, or one the device lacks */
+    WINSUM_ERR_OVERFLOW,    /* sizes or offsets that overflow 64-bit arithmetic */
+    WINSUM_ERR_CONV,        /* a bad convolution descriptor or shapes */
+    WINSUM_ERR_MEMORY,      /* a host or device allocation failed */
+    WINSUM_ERR_OPENCL,      /* an OpenCL call failed (the message names it) */
+    WINSUM_ERR_BUILD,       /* a kernel did not build (the message has the log) */
+    WINSUM_ERR_NO_DEVICE,   /* no OpenCL device matches */
+    WINSUM_ERR_IO,          /* a file could not be read or written */
+    WINSUM_ERR_FORMAT,      /* a malformed or unsupported .npy file */
+    WINSUM_ERR_CONTEXT,     /* a buffer of the wrong kind or another context */
+    WINSUM_ERR_UNSUPPORTED, /* valid, but not something winsum does */
+    WINSUM_STATUS_COUNT_
+} winsum_status;
+
+/* A short constant name for a status, e.g. "WINSUM_ERR_SHAPE". */
+const char *winsum_status_string(winsum_status status);
+
+typedef enum winsum_dtype {
+    WINSUM_F32 = 0,
+    WINSUM_F64 = 1,
+    WINSUM_F16 = 2 /* storage only where the device has cl_khr_fp16 */
+} winsum_dtype;
+size_t winsum_dtype_size(winsum_dtype dtype);
+
+/* ---------------------------------------------------------------- buffers */
+
+typedef enum winsum_memory { WINSUM_HOST = 0, WINSUM_DEVICE = 1 } winsum_memory;
+
+/* Memory that views point into. A buffer never owns what it describes unless
+ * it was made by winsum_buffer_alloc(), and then winsum_buffer_free() releases
+ * it. The reference backend computes on host buffers, the OpenCL backend on
+ * device buffers (cl_mem made in the context's cl_context). */
+typedef struct winsum_buffer {
+    winsum_memory where;
+    void *host;   /* where == WINSUM_HOST */
+    cl_mem mem;   /* where == WINSUM_DEVICE */
+    size_t bytes; /* usable size in bytes */
+} winsum_buffer;
+
+winsum_buffer winsum_buffer_host(void *data, size_t bytes);
+winsum_buffer winsum_buffer_device(cl_mem mem, size_t bytes);
+
+/* ------------------------------------------------------------------ views */
+
+#define WINSUM_MAX_DIMS 32
+#define WINSUM_MAX_GUARDS 4
+
+/* An element of a guarded view reads as zero unless, for every guard,
+ * 0 <= sum_i coef[i] * idx[i] + offset < extent. Guards express padding. */
+typedef struct winsum_guard {
+    int64_t coef[WINSUM_MAX_DIMS];
+    int64_t offset;
+    int64_t extent;
+} winsum_guard;
+
+/* A strided view: element idx lives at buffer element
+ * offset + sum_i strides[i] * idx[i]. Strides and offset count elements and
+ * may be zero, negative or overlapping, as numpy's as_strided allows. */
+typedef struct winsum_view {
+    const winsum_buffer *buffer;
+    winsum_dtype dtype;
+    int64_t offset;
+    int ndim;
+    int64_t shape[WINSUM_MAX_DIMS];
+    int64_t strides[WINSUM_MAX_DIMS];
+    int nguards;
+    winsum_guard guards[WINSUM_MAX_GUARDS];
+} winsum_view;
+
+/* A C-contiguous view of the whole (or the start of the) buffer. */
+winsum_view winsum_view_contiguous(const winsum_buffer *buffer, winsum_dtype dtype,
+                                   int ndim, const int64_t *shape);
+/* numpy's as_strided, in elements. */
+winsum_view winsum_view_strided(const winsum_buffer *buffer, winsum_dtype dtype, int64_t offset,
+                                int ndim, const int64_t *shape, const int64_t *strides);
+
+/* The window view of a convolution input. `base` has its `nspatial` spatial
+ * axes at positions spatial_axis[0..nspatial-1] (the other axes are kept, in
+ * order, in front). The result is (other axes..., out_1..out_n, k_1..k_n),
+ * with one guard per padded spatial axis. out_d follows from
+ * (in + lo + hi - dilation*(k-1) - 1) / stride + 1. */
+winsum_status winsum_view_window(const winsum_view *base, int nspatial, const int *spatial_axis,
+                                 const int64_t *kernel, const int64_t *stride,
+                                 const int64_t *dilation, const int64_t *pad_lo,
+                                 const int64_t *pad_hi, winsum_view *out, char *msg,
+                                 size_t msg_len);
+
+/* Checks a view on its own: shape, overflow, every reachable element inside
+ * the buffer; with is_output, also that no two indices share an element.
+ * Returns WINSUM_OK or the error, with a message naming `name`. */
+winsum_status winsum_view_check(const winsum_view *view, const char *name, int is_output,
+                                char *msg, size_t msg_len);
+
+/* -------------------------------------------------------------- contexts */
+
+typedef enum winsum_backend {
+    WINSUM_BACKEND_AUTO = 0, /* OpenCL when a device exists, else the reference */
+    WINSUM_BACKEND_OPENCL = 1,
+    WINSUM_BACKEND_REF = 2
+} winsum_backend;
+
+typedef struct winsum_context winsum_context;
+
+/* OpenCL devices of all platforms, in the order device indices count them. */
+int winsum_device_count(void);
+/* "platform / device" of device `index`, and whether it is a GPU. */
+winsum_status winsum_device_info(int index, char *name, size_t name_len, int *is_gpu);
+
+/* device: NULL uses $WINSUM_DEVICE, else the first GPU, else the first device.
+ * A device string is an index over all devices of all platforms ("0", "2") or
+ * a case-insensitive substring of "platform name / device name". */
+winsum_status winsum_context_create(winsum_context **ctx, winsum_backend backend,
+                                    const char *device);
+/* Wraps the caller's OpenCL context and in-order queue (retained, released
+ * on destroy). */
+winsum_status winsum_context_create_cl(winsum_context **ctx, cl_context cl_ctx,
+                                       cl_command_queue queue);
+void winsum_context_destroy(winsum_context *ctx); /* NULL is fine */
+const char *winsum_last_error(const winsum_context *ctx);
+winsum_backend winsum_context_backend(const winsum_context *ctx);
+const char *winsum_context_device_name(const winsum_context *ctx);
+cl_context winsum_context_cl(const winsum_context *ctx);
+cl_command_queue winsum_context_queue(const winsum_context *ctx);
+/* 1 when the context computes in this dtype. */
+int winsum_context_has_dtype(const winsum_context *ctx, winsum_dtype dtype);
+/* Waits for all queued work. */
+winsum_status winsum_finish(winsum_context *ctx);
+
+/* Device memory winsum itself allocated (plans' intermediates, tables,
+ * convolution scratch, winsum_buffer_alloc): now, and the peak since the
+ * last reset. */
+void winsum_memory_usage(const winsum_context *ctx, size_t *current, size_t *peak);
+void winsum_memory_reset_peak(winsum_context *ctx);
+/* Programs compiled by this process (not found in memory or on disk). */
+long winsum_program_builds(void);
+
+/* A buffer of the context's kind: device memory for OpenCL, host for the
+ * reference backend. */
+winsum_status winsum_buffer_alloc(winsum_context *ctx, size_t bytes, winsum_buffer *buffer);
+void winsum_buffer_free(winsum_context *ctx, winsum_buffer *buffer);
+winsum_status winsum_buffer_write(winsum_context *ctx, const winsum_buffer *buffer,
+                                  size_t offset_bytes, const void *src, size_t bytes);
+winsum_status winsum_buffer_read(winsum_context *ctx, const winsum_buffer *buffer,
+                                 size_t offset_bytes, void *dst, size_t bytes);
+
+/* ----------------------------------------------------------------- einsum */
+
+typedef struct winsum_plan winsum_plan;
+
+/* Plans out = alpha * einsum(subscripts, ops...) + beta * out. The views fix
+ * dtypes, shapes, strides and offsets; their buffers may be swapped at
+ * execution. With beta == 0 the output is not read. */
+winsum_status winsum_plan_create(winsum_context *ctx, winsum_plan **plan, const char *subscripts,
+                                 int nops, const winsum_view *ops, const winsum_view *out);
+/* inputs: NULL, or nops buffers replacing the views' buffers (NULL entries
+ * keep theirs); output likewise. event: NULL, or receives an event for the
+ * last command (OpenCL; the caller releases it). */
+winsum_status winsum_plan_execute(winsum_plan *plan, const winsum_buffer *const *inputs,
+                                  const winsum_buffer *output, double alpha, double beta,
+                                  cl_event *event);
+void winsum_plan_destroy(winsum_plan *plan); /* NULL is fine */
+/* A human-readable account of the plan: the pairwise order, each step's
+ * batch/M/N/K sizes and kernel. */
+const char *winsum_plan_describe(const winsum_plan *plan);
+
+/* Create + execute + destroy, with a small cache of recent plans. */
+winsum_status winsum_einsum(winsum_context *ctx, const char *subscripts, int nops,
+                            const winsum_view *ops, const winsum_view *out, double alpha,
+                            double beta);
+
+/* The output shape numpy would give (implicit or explicit), without running. */
+winsum_status winsum_einsum_output_shape(winsum_context *ctx, const char *subscripts, int nops,
+                                         const winsum_view *ops, int *ndim, int64_t *shape);
+
+/* ------------------------------------------------------------ convolution */
+
+typedef enum winsum_layout {
+    WINSUM_LAYOUT_NCHW = 0, /* channels first: (N, C, spatial...) */
+    WINSUM_LAYOUT_NHWC = 1  /* channels last: (N, spatial..., C) */
+} winsum_layout;
+
+#define WINSUM_MAX_SPATIAL 3
+
+typedef struct winsum_conv_desc {
+    int nspatial; /* 1..3; 0 = from the input's rank */
+    int64_t stride[WINSUM_MAX_SPATIAL];
+    int64_t dilation[WINSUM_MAX_SPATIAL];
+    int64_t pad_lo[WINSUM_MAX_SPATIAL];
+    int64_t pad_hi[WINSUM_MAX_SPATIAL];
+    int pad_same; /* 1: "same" padding, see README (pads computed from shapes) */
+    int64_t output_padding[WINSUM_MAX_SPATIAL]; /* transposed convolution only */
+    int64_t groups;
+    winsum_layout layout;
+} winsum_conv_desc;
+
+/* stride 1, dilation 1, no padding, groups 1, NCHW. */
+void winsum_conv_desc_init(winsum_conv_desc *desc);
+
+/* Output shape of the forward convolution for input x_shape (rank 2+n) and
+ * weight w_shape (O, C/G, k...), in the descriptor's layout. */
+winsum_status winsum_conv_output_shape(const winsum_conv_desc *desc, int rank,
+                                       const int64_t *x_shape, const int64_t *w_shape,
+                                       int64_t *y_shape, char *msg, size_t msg_len);
+
+/* y = alpha * (conv(x, w) + bias) + beta * y. bias may be NULL. */
+winsum_status winsum_conv_forward(winsum_context *ctx, const winsum_conv_desc *desc,
+                                  const winsum_view *x, const winsum_view *w,
+                                  const winsum_view *bias, const winsum_view *y, double alpha,
+                                  double beta);
+/* gx = alpha * d(loss)/dx + beta * gx, given gy = d(loss)/dy. gx's view gives
+ * the input shape. */
+winsum_status winsum_conv_backward_data(winsum_context *ctx, const winsum_conv_desc *desc,
+                                        const winsum_view *gy, const winsum_view *w,
+                                        const winsum_view *gx, double alpha, double beta);
+/* gw = alpha * d(loss)/dw + beta * gw. */
+winsum_status winsum_conv_backward_weight(winsum_context *ctx, const winsum_conv_desc *desc,
+                                          const winsum_view *x, const winsum_view *gy,
+                                          const winsum_view *gw, double alpha, double beta);
+/* gb = alpha * sum over batch and space of gy + beta * gb. */
+winsum_status winsum_conv_backward_bias(winsum_context *ctx, const winsum_conv_desc *desc,
+                                        const winsum_view *gy, const winsum_view *gb,
+                                        double alpha, double beta);
+/* The transposed convolution y = conv_transpose(x, w): backward_data of the
+ * convolution desc describes, with the output size picked by
+ * desc->output_padding. w is (C_in_of_forward... i.e. x's channels = O). */
+winsum_status winsum_conv_transpose(winsum_context *ctx, const winsum_conv_desc *desc,
+                                    const winsum_view *x, const winsum_view *w,
+                                    const winsum_view *y, double alpha, double beta);
+/* Output shape of the transposed convolution. */
+winsum_status winsum_conv_transpose_output_shape(const winsum_conv_desc *desc, int rank,
+                                                 const int64_t *x_shape,
+                                                 const int64_t *w_shape, int64_t *y_shape,
+                                                 char *msg, size_t msg_len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WINSUM_H */

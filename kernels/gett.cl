@@ -1,0 +1,202 @@
+/*
+ * gett.cl - the generic strided tensor contraction (GETT) of winsum.
+ *
+ *   C[b, m, n] = alpha * sum_k A(b, m, k) * B(b, n, k) + beta * C[b, m, n]
+ *
+ * Every operand is read straight from its buffer through offset tables: the
+ * host flattens each group of einsum labels (batch, M, N, K) and stores, for
+ * every flat index, the element offset it adds. A(b,m,k) lives at
+ *   A[a_off + tab[ta_b + b] + tab[ta_m + m] + tab[ta_k + k]]
+ * so multi-label dimensions cost one table load, never div/mod. Guards
+ * (padding) work the same way: guard g of A has value
+ *   tab[ga_b + g*BATCH + b] + tab[ga_m + g*M + m] + tab[ga_k + g*K + k]
+ * and the element reads as 0 unless 0 <= value < exta[g]. Guards are checked
+ * only while a tile is packed, never in the multiply loop.
+ *
+ * Structure (BLIS/GETT): a work-group owns an MC x NC tile of C. For every
+ * K block of KC it packs A (KC x MC, k-major) and B (KC x NC) into local
+ * memory, then each work-item multiplies MR x NR micro-tiles out of the
+ * packed tiles into registers.
+ *  - GPU-like devices: WGM x WGN work-items, one micro-tile each (rows
+ *    ly + i*WGM, cols lx + j*WGN), accumulators kept across K blocks,
+ *    barriers around the cooperative packing.
+ *  - CPU-like devices (PoCL): one work-item per work-group, no barrier; it
+ *    walks all micro-tiles of its tile and adds each K block's product into
+ *    C. The micro-kernel uses VW-wide vectors along N.
+ * Tuning parameters are build options with the defaults below.
+ */
+#ifdef WS_FP64
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+#define REAL double
+#else
+#define REAL float
+#endif
+
+#ifndef WGM
+#define WGM 1
+#endif
+#ifndef WGN
+#define WGN 1
+#endif
+#ifndef MR
+#define MR 8
+#endif
+#ifndef NR
+#define NR 32
+#endif
+#ifndef MC
+#define MC 64
+#endif
+#ifndef NC
+#define NC 64
+#endif
+#ifndef KC
+#define KC 256
+#endif
+#ifndef VW
+#define VW 16
+#endif
+#ifndef NGA
+#define NGA 0
+#endif
+#ifndef NGB
+#define NGB 0
+#endif
+
+#define WGS (WGM * WGN)
+/* one micro-tile per work-item: accumulators live across K blocks */
+#define PERSIST (MC == WGM * MR && NC == WGN * NR)
+#define TILES_M (MC / (WGM * MR))
+#define TILES_N (NC / (WGN * NR))
+#define VECTOR_MICRO (WGN == 1 && VW > 1 && NR % VW == 0)
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define VREAL CAT(REAL, VW)
+#define VLOAD CAT(vload, VW)
+
+#if WGS > 1
+#define SYNC() barrier(CLK_LOCAL_MEM_FENCE)
+#else
+#define SYNC()
+#endif
+
+/* Packs rows [r0, r0+R) x k [k0, k0+KC) of an operand into dst[KC][R]. */
+#define PACK(dst, R, P, p_off, t_r, t_k, t_b, g_r, g_k, g_b, NG, ext, r0, k0, NR_, NK_, b)  \
+    for (int i_ = lid; i_ < KC * (R); i_ += WGS) {                                          \
+        const int kk_ = i_ / (R), rr_ = i_ - kk_ * (R);                                     \
+        const int r_ = (r0) + rr_, k_ = (k0) + kk_;                                         \
+        REAL v_ = 0;                                                                        \
+        if (r_ < (NR_) && k_ < (NK_)) {                                                     \
+            int ok_ = 1;                                                                    \
+            for (int g_ = 0; g_ < (NG); g_++) {                                             \
+                const long gv_ = tab[(g_b) + g_ * nbatch + (b)] + tab[(g_r) + g_ * (NR_) + r_] + \
+                                 tab[(g_k) + g_ * (NK_) + k_];                              \
+                ok_ &= (ulong)gv_ < (ulong)(ext)[g_];                                       \
+            }                                                                               \
+            if (ok_) v_ = P[(p_off) + tab[(t_b) + (b)] + tab[(t_r) + r_] + tab[(t_k) + k_]]; \
+        }                                                                                   \
+        dst[kk_ * (R) + rr_] = v_;                                                          \
+    }
+
+__kernel __attribute__((reqd_work_group_size(WGN, WGM, 1))) void
+gett(__global const REAL *restrict A, const long a_off, __global const REAL *restrict B,
+     const long b_off, __global REAL *restrict C, const long c_off, __global const long *restrict tab,
+     const int M, const int N, const int K, const int nbatch, const int ta_m, const int ta_k,
+     const int ta_b, const int tb_n, const int tb_k, const int tb_b, const int tc_m, const int tc_n,
+     const int tc_b, const int ga_m, const int ga_k, const int ga_b, const int gb_n, const int gb_k,
+     const int gb_b, const long4 exta4, const long4 extb4, const REAL alpha, const REAL beta)
+{
+    __local REAL As[KC * MC];
+    __local REAL Bs[KC * NC];
+    const int lx = get_local_id(0), ly = get_local_id(1);
+    const int lid = ly * WGN + lx;
+    const int n0 = get_group_id(0) * NC, m0 = get_group_id(1) * MC;
+    const int b = get_group_id(2);
+    const long exta[4] = {exta4.s0, exta4.s1, exta4.s2, exta4.s3};
+    const long extb[4] = {extb4.s0, extb4.s1, extb4.s2, extb4.s3};
+    const long cb = c_off + tab[tc_b + b];
+    const int nkb = K > 0 ? (K + KC - 1) / KC : 1;
+
+#if PERSIST
+    REAL acc[MR][NR];
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NR; j++) acc[i][j] = 0;
+#endif
+    for (int kb = 0; kb < nkb; kb++) {
+        const int k0 = kb * KC;
+        PACK(As, MC, A, a_off, ta_m, ta_k, ta_b, ga_m, ga_k, ga_b, NGA, exta, m0, k0, M, K, b)
+        PACK(Bs, NC, B, b_off, tb_n, tb_k, tb_b, gb_n, gb_k, gb_b, NGB, extb, n0, k0, N, K, b)
+        SYNC();
+#if PERSIST
+        for (int k = 0; k < KC; k++) {
+            REAL a[MR], bv[NR];
+            for (int i = 0; i < MR; i++) a[i] = As[k * MC + ly + i * WGM];
+            for (int j = 0; j < NR; j++) bv[j] = Bs[k * NC + lx + j * WGN];
+            for (int i = 0; i < MR; i++)
+                for (int j = 0; j < NR; j++) acc[i][j] = fma(a[i], bv[j], acc[i][j]);
+        }
+        SYNC();
+#else
+        /* many micro-tiles per work-item: each adds this K block into C */
+        for (int tm = 0; tm < TILES_M; tm++)
+            for (int tn = 0; tn < TILES_N; tn++) {
+                const int r0 = tm * WGM * MR + ly, c0 = tn * WGN * NR + lx;
+#if VECTOR_MICRO
+                VREAL vacc[MR][NR / VW];
+                for (int i = 0; i < MR; i++)
+                    for (int j = 0; j < NR / VW; j++) vacc[i][j] = (VREAL)(0);
+                for (int k = 0; k < KC; k++) {
+                    VREAL vb[NR / VW];
+                    for (int j = 0; j < NR / VW; j++) vb[j] = VLOAD(0, &Bs[k * NC + c0 + j * VW]);
+                    for (int i = 0; i < MR; i++) {
+                        const VREAL va = (VREAL)(As[k * MC + r0 + i * WGM]);
+                        for (int j = 0; j < NR / VW; j++) vacc[i][j] = fma(va, vb[j], vacc[i][j]);
+                    }
+                }
+#define ACC(i, j) (((REAL *)&vacc[i][(j) / VW])[(j) % VW])
+#else
+                REAL sacc[MR][NR];
+                for (int i = 0; i < MR; i++)
+                    for (int j = 0; j < NR; j++) sacc[i][j] = 0;
+                for (int k = 0; k < KC; k++) {
+                    REAL a[MR], bv[NR];
+                    for (int i = 0; i < MR; i++) a[i] = As[k * MC + r0 + i * WGM];
+                    for (int j = 0; j < NR; j++) bv[j] = Bs[k * NC + c0 + j * WGN];
+                    for (int i = 0; i < MR; i++)
+                        for (int j = 0; j < NR; j++) sacc[i][j] = fma(a[i], bv[j], sacc[i][j]);
+                }
+#define ACC(i, j) sacc[i][j]
+#endif
+                for (int i = 0; i < MR; i++) {
+                    const int m = m0 + r0 + i * WGM;
+                    if (m >= M) break;
+                    const long cm = cb + tab[tc_m + m];
+                    for (int j = 0; j < NR; j++) {
+                        const int n = n0 + c0 + j * WGN;
+                        if (n >= N) break;
+                        __global REAL *c = C + cm + tab[tc_n + n];
+                        const REAL v = alpha * ACC(i, j);
+                        *c = kb > 0 ? *c + v : (beta != 0 ? fma(beta, *c, v) : v);
+                    }
+                }
+#undef ACC
+            }
+        SYNC();
+#endif
+    }
+#if PERSIST
+    for (int i = 0; i < MR; i++) {
+        const int m = m0 + ly + i * WGM;
+        if (m >= M) break;
+        const long cm = cb + tab[tc_m + m];
+        for (int j = 0; j < NR; j++) {
+            const int n = n0 + lx + j * WGN;
+            if (n >= N) break;
+            __global REAL *c = C + cm + tab[tc_n + n];
+            const REAL v = alpha * acc[i][j];
+            *c = beta != 0 ? fma(beta, *c, v) : v;
+        }
+    }
+#endif
+}

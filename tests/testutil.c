@@ -1,0 +1,48 @@
+/* testutil.c - see testutil.h. */
+#include "testutil.h"
+#include <math.h>
+#include <stdlib.h>
+
+long tu_passed, tu_failed;
+
+int tu_finish(const char *name)
+{
+    printf("%s: %ld passed, %ld failed\n", name, tu_passed, tu_failed);
+    return tu_failed ? 1 : 0;
+}
+
+uint64_t tu_seed(uint64_t fallback)
+{
+    const char *s = getenv("WINSUM_TEST_SEED");
+    uint64_t seed = s && *s ? strtoull(s, NULL, 0) : fallback;
+    printf("seed %llu (replay with WINSUM_TEST_SEED=%llu)\n", (unsigned long long)seed,
+           (unsigned long long)seed);
+    return seed ? seed : 1;
+}
+
+uint64_t tu_rand(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+double tu_uniform(uint64_t *state) { return (double)(tu_rand(state) >> 11) * 0x1p-52 - 1.0; }
+
+int64_t tu_range(uint64_t *state, int64_t lo, int64_t hi)
+{
+    return lo + (int64_t)(tu_rand(state) % (uint64_t)(hi - lo + 1));
+}
+
+double tu_max_err(const double *a, const double *b, int64_t n, double scale)
+{
+    double worst = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (isnan(a[i]) != isnan(b[i])) return INFINITY;
+        if (isnan(a[i])) continue;
+        double d = fabs(a[i] - b[i]) / scale;
+        if (d > worst) worst = d;
+    }
+    return worst;
+}

@@ -1,0 +1,50 @@
+/* testutil.h - the tiny test harness every tests/test_*.c uses: CHECK
+ * macros that count, a seeded RNG, sentinel-guarded buffers, and the closing
+ * line "N passed, N failed" that CTest output shows. */
+#ifndef WINSUM_TESTUTIL_H
+#define WINSUM_TESTUTIL_H
+#include "winsum.h"
+#include <stdint.h>
+#include <stdio.h>
+
+extern long tu_passed, tu_failed;
+
+#define CHECK(cond)                                                                        \
+    do {                                                                                   \
+        if (cond) tu_passed++;                                                             \
+        else {                                                                             \
+            tu_failed++;                                                                   \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);       \
+        }                                                                                  \
+    } while (0)
+#define CHECK_MSG(cond, ...)                                                               \
+    do {                                                                                   \
+        if (cond) tu_passed++;                                                             \
+        else {                                                                             \
+            tu_failed++;                                                                   \
+            fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);       \
+            fprintf(stderr, __VA_ARGS__);                                                  \
+            fprintf(stderr, "\n");                                                         \
+        }                                                                                  \
+    } while (0)
+#define CHECK_STATUS(expr, expected)                                                       \
+    do {                                                                                   \
+        winsum_status st_ = (expr);                                                        \
+        CHECK_MSG(st_ == (expected), "got %s, expected %s", winsum_status_string(st_),     \
+                  winsum_status_string(expected));                                         \
+    } while (0)
+
+/* Prints "N passed, N failed" and returns the exit code for main. */
+int tu_finish(const char *name);
+
+/* xorshift RNG; tu_seed() reads WINSUM_TEST_SEED or uses the default and
+ * prints the seed it uses. */
+uint64_t tu_seed(uint64_t fallback);
+uint64_t tu_rand(uint64_t *state);
+double tu_uniform(uint64_t *state); /* [-1, 1) */
+int64_t tu_range(uint64_t *state, int64_t lo, int64_t hi); /* [lo, hi] */
+
+/* Max |a-b| / (scale) over n doubles; NaN-aware (NaN vs non-NaN is infinite). */
+double tu_max_err(const double *a, const double *b, int64_t n, double scale);
+
+#endif
