@@ -19,7 +19,7 @@ typedef struct ws_gett_params {
     int vw;       /* vector width of the CPU micro-kernel */
 } ws_gett_params;
 
-#define WS_PLAN_CACHE 8
+#define WS_PLAN_CACHE 16
 
 typedef struct ws_program_slot {
     uint64_t key;
