@@ -1,0 +1,246 @@
+/*
+ * test_engine.c - the OpenCL runtime around the kernels: plans executed many
+ * times on new buffers without rebuilding anything; the disk cache found by
+ * a second process, and corrupt or truncated entries rebuilt rather than
+ * trusted; device selection by index and name; wrapping the caller's
+ * cl_context and queue; events; buffer checks at execution.
+ */
+#include "testutil.h"
+#include <dirent.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static double matmul_err(winsum_context *ctx, winsum_plan *p, int n, uint64_t *rng,
+                         const winsum_buffer *A, const winsum_buffer *B, const winsum_buffer *C)
+{
+    size_t bytes = (size_t)n * n * sizeof(float);
+    float *a = malloc(bytes), *b = malloc(bytes), *c = malloc(bytes);
+    for (int i = 0; i < n * n; i++) a[i] = (float)tu_uniform(rng), b[i] = (float)tu_uniform(rng);
+    winsum_buffer_write(ctx, A, 0, a, bytes);
+    winsum_buffer_write(ctx, B, 0, b, bytes);
+    const winsum_buffer *in[2] = {A, B};
+    winsum_status st = winsum_plan_execute(p, in, C, 1.0, 0.0, NULL);
+    winsum_buffer_read(ctx, C, 0, c, bytes);
+    double worst = st ? INFINITY : 0;
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < n; k++) {
+            double s = 0;
+            for (int j = 0; j < n; j++) s += (double)a[i * n + j] * b[j * n + k];
+            if (fabs(s - c[i * n + k]) > worst) worst = fabs(s - c[i * n + k]);
+        }
+    free(a), free(b), free(c);
+    return worst;
+}
+
+static void plan_reuse(winsum_context *ctx, uint64_t *rng)
+{
+    int n = 37;
+    size_t bytes = (size_t)n * n * 4;
+    winsum_buffer bufs[6];
+    for (int i = 0; i < 6; i++) CHECK_STATUS(winsum_buffer_alloc(ctx, bytes, &bufs[i]), WINSUM_OK);
+    int64_t sh[2] = {n, n};
+    winsum_view a = winsum_view_contiguous(&bufs[0], WINSUM_F32, 2, sh),
+                b = winsum_view_contiguous(&bufs[1], WINSUM_F32, 2, sh),
+                c = winsum_view_contiguous(&bufs[2], WINSUM_F32, 2, sh);
+    winsum_view ops[2] = {a, b};
+    winsum_plan *p = NULL;
+    CHECK_STATUS(winsum_plan_create(ctx, &p, "ij,jk->ik", 2, ops, &c), WINSUM_OK);
+    printf("%s", winsum_plan_describe(p));
+    long builds = winsum_program_builds();
+    for (int r = 0; r < 20; r++) {
+        int o = (r % 2) * 3; /* alternate between two sets of buffers */
+        double err = matmul_err(ctx, p, n, rng, &bufs[o], &bufs[o + 1], &bufs[o + 2]);
+        CHECK_MSG(err < 1e-4, "execution %d: error %g", r, err);
+    }
+    CHECK_MSG(winsum_program_builds() == builds, "plan execution rebuilt %ld programs",
+              winsum_program_builds() - builds);
+    /* a too-small replacement buffer is refused, and nothing is written */
+    winsum_buffer small;
+    CHECK_STATUS(winsum_buffer_alloc(ctx, bytes / 2, &small), WINSUM_OK);
+    const winsum_buffer *in[2] = {&small, NULL};
+    CHECK_STATUS(winsum_plan_execute(p, in, NULL, 1, 0, NULL), WINSUM_ERR_BOUNDS);
+    /* an output that is one of the inputs is refused */
+    const winsum_buffer *in2[2] = {&bufs[0], &bufs[1]};
+    CHECK_STATUS(winsum_plan_execute(p, in2, &bufs[0], 1, 0, NULL), WINSUM_ERR_ALIAS);
+    /* a host buffer given to the OpenCL backend */
+    float hostmem[4];
+    winsum_buffer hb = winsum_buffer_host(hostmem, sizeof hostmem);
+    const winsum_buffer *in3[2] = {&hb, NULL};
+    CHECK_STATUS(winsum_plan_execute(p, in3, NULL, 1, 0, NULL), WINSUM_ERR_CONTEXT);
+    /* events: the last command's event, which completes */
+    cl_event ev = NULL;
+    CHECK_STATUS(winsum_plan_execute(p, NULL, NULL, 2.0, 0.0, &ev), WINSUM_OK);
+    CHECK(ev != NULL);
+    if (ev) {
+        CHECK(clWaitForEvents(1, &ev) == CL_SUCCESS);
+        clReleaseEvent(ev);
+    }
+    winsum_plan_destroy(p);
+    winsum_buffer_free(ctx, &small);
+    size_t cur = 0;
+    for (int i = 0; i < 6; i++) winsum_buffer_free(ctx, &bufs[i]);
+    winsum_memory_usage(ctx, &cur, NULL);
+    /* the plan cache of winsum_einsum may still hold tables: clear by a new context later */
+    printf("device memory still held by winsum: %zu bytes\n", cur);
+}
+
+/* child mode: one small einsum, prints the number of programs built */
+static int child(void)
+{
+    winsum_context *ctx;
+    if (winsum_context_create(&ctx, WINSUM_BACKEND_OPENCL, NULL)) return 3;
+    float a[6] = {1, 2, 3, 4, 5, 6}, b[3] = {1, 0, -1}, c[2] = {0, 0};
+    winsum_buffer A, B, C;
+    winsum_buffer_alloc(ctx, sizeof a, &A);
+    winsum_buffer_alloc(ctx, sizeof b, &B);
+    winsum_buffer_alloc(ctx, sizeof c, &C);
+    winsum_buffer_write(ctx, &A, 0, a, sizeof a);
+    winsum_buffer_write(ctx, &B, 0, b, sizeof b);
+    int64_t sa[2] = {2, 3}, sb[1] = {3}, sc[1] = {2};
+    winsum_view ops[2] = {winsum_view_contiguous(&A, WINSUM_F32, 2, sa),
+                          winsum_view_contiguous(&B, WINSUM_F32, 1, sb)};
+    winsum_view out = winsum_view_contiguous(&C, WINSUM_F32, 1, sc);
+    winsum_status st = winsum_einsum(ctx, "ij,j->i", 2, ops, &out, 1, 0);
+    winsum_buffer_read(ctx, &C, 0, c, sizeof c);
+    printf("builds=%ld status=%d c=%g,%g\n", winsum_program_builds(), (int)st, c[0], c[1]);
+    winsum_context_destroy(ctx);
+    return st == WINSUM_OK && c[0] == -2 && c[1] == -2 ? 0 : 4;
+}
+
+static long run_child(const char *self, const char *dir)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "WINSUM_CACHE_DIR='%s' '%s' --child", dir, self);
+    FILE *f = popen(cmd, "r");
+    if (!f) return -1;
+    char line[256] = "";
+    long builds = -1;
+    if (fgets(line, sizeof line, f)) sscanf(line, "builds=%ld", &builds);
+    int rc = pclose(f);
+    CHECK_MSG(rc == 0, "child failed: %s", line);
+    return builds;
+}
+
+/* mangles every file in dir: mode 0 flips bytes in the middle, 1 truncates */
+static int mangle_cache(const char *dir, int mode)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char path[2048];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "r+b");
+        if (!f) continue;
+        fseek(f, 0, SEEK_END);
+        long size = ftell(f);
+        if (mode == 0) {
+            fseek(f, size / 2, SEEK_SET);
+            fwrite("garbage!", 1, 8, f);
+            fclose(f);
+        } else {
+            fclose(f);
+            if (truncate(path, size / 3) != 0) continue;
+        }
+        n++;
+    }
+    if (d) closedir(d);
+    return n;
+}
+
+static void disk_cache(const char *self)
+{
+    char dir[] = "/tmp/winsum-cache-test-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    long first = run_child(self, dir), second = run_child(self, dir);
+    printf("disk cache: first process built %ld programs, second %ld\n", first, second);
+    CHECK(first >= 1);
+    CHECK(second == 0);
+    CHECK(mangle_cache(dir, 0) >= 1);
+    CHECK_MSG(run_child(self, dir) >= 1, "a corrupted entry must be rebuilt");
+    CHECK(run_child(self, dir) == 0);
+    CHECK(mangle_cache(dir, 1) >= 1);
+    CHECK_MSG(run_child(self, dir) >= 1, "a truncated entry must be rebuilt");
+    char cmd[2100];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+    /* off: nothing is written */
+    CHECK(run_child(self, "off") >= 1);
+}
+
+static void devices(void)
+{
+    int n = winsum_device_count();
+    CHECK(n >= 1);
+    char name[512];
+    int gpu = 0;
+    CHECK_STATUS(winsum_device_info(0, name, sizeof name, &gpu), WINSUM_OK);
+    printf("device 0: %s (%s)\n", name, gpu ? "GPU" : "not a GPU");
+    CHECK_STATUS(winsum_device_info(n, name, sizeof name, &gpu), WINSUM_ERR_NO_DEVICE);
+    winsum_context *ctx = NULL;
+    CHECK_STATUS(winsum_context_create(&ctx, WINSUM_BACKEND_OPENCL, "0"), WINSUM_OK);
+    winsum_context_destroy(ctx);
+    CHECK_STATUS(winsum_context_create(&ctx, WINSUM_BACKEND_OPENCL, "portable"), WINSUM_OK);
+    winsum_context_destroy(ctx);
+    CHECK_STATUS(winsum_context_create(&ctx, WINSUM_BACKEND_OPENCL, "no-such-device"),
+                 WINSUM_ERR_NO_DEVICE);
+    CHECK_STATUS(winsum_context_create(&ctx, WINSUM_BACKEND_OPENCL, "99"), WINSUM_ERR_NO_DEVICE);
+    CHECK_STATUS(winsum_context_create(&ctx, WINSUM_BACKEND_REF, NULL), WINSUM_OK);
+    CHECK(winsum_context_backend(ctx) == WINSUM_BACKEND_REF);
+    winsum_context_destroy(ctx);
+    winsum_context_destroy(NULL);
+}
+
+/* the caller's own cl_context, queue and buffers (with an offset) */
+static void wrapped(void)
+{
+    cl_platform_id plat;
+    cl_device_id dev;
+    CHECK(clGetPlatformIDs(1, &plat, NULL) == CL_SUCCESS);
+    CHECK(clGetDeviceIDs(plat, CL_DEVICE_TYPE_ALL, 1, &dev, NULL) == CL_SUCCESS);
+    cl_int err;
+    cl_context cc = clCreateContext(NULL, 1, &dev, NULL, NULL, &err);
+    cl_command_queue q = clCreateCommandQueue(cc, dev, 0, &err);
+    winsum_context *ctx = NULL;
+    CHECK_STATUS(winsum_context_create_cl(&ctx, cc, q), WINSUM_OK);
+    float data[10] = {9, 9, 1, 2, 3, 4, 9, 9, 9, 9}, out[4] = {0};
+    cl_mem m = clCreateBuffer(cc, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, sizeof data, data, &err);
+    cl_mem mo = clCreateBuffer(cc, CL_MEM_READ_WRITE, sizeof out, NULL, &err);
+    winsum_buffer b = winsum_buffer_device(m, sizeof data), bo = winsum_buffer_device(mo, sizeof out);
+    int64_t sh[2] = {2, 2}, st[2] = {2, 1};
+    winsum_view v = winsum_view_strided(&b, WINSUM_F32, 2, 2, sh, st); /* [[1,2],[3,4]] */
+    winsum_view o = winsum_view_contiguous(&bo, WINSUM_F32, 2, sh);
+    CHECK_STATUS(winsum_einsum(ctx, "ij->ji", 1, &v, &o, 1, 0), WINSUM_OK);
+    clEnqueueReadBuffer(q, mo, CL_TRUE, 0, sizeof out, out, 0, NULL, NULL);
+    CHECK(out[0] == 1 && out[1] == 3 && out[2] == 2 && out[3] == 4);
+    /* a buffer of another context is refused */
+    winsum_context *other = NULL;
+    CHECK_STATUS(winsum_context_create(&other, WINSUM_BACKEND_OPENCL, NULL), WINSUM_OK);
+    CHECK_STATUS(winsum_einsum(other, "ij->ji", 1, &v, &o, 1, 0), WINSUM_ERR_CONTEXT);
+    printf("refused: %s\n", winsum_last_error(other));
+    winsum_context_destroy(other);
+    winsum_context_destroy(ctx);
+    clReleaseMemObject(m);
+    clReleaseMemObject(mo);
+    clReleaseCommandQueue(q);
+    clReleaseContext(cc);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "--child") == 0) return child();
+    uint64_t rng = tu_seed(7);
+    winsum_context *ctx = NULL;
+    winsum_status st = winsum_context_create(&ctx, WINSUM_BACKEND_OPENCL, NULL);
+    CHECK_STATUS(st, WINSUM_OK);
+    if (st) return tu_finish("test_engine");
+    plan_reuse(ctx, &rng);
+    winsum_context_destroy(ctx);
+    devices();
+    wrapped();
+    disk_cache(argv[0]);
+    return tu_finish("test_engine");
+}
