@@ -81,23 +81,38 @@
 #define SYNC()
 #endif
 
-/* Packs rows [r0, r0+R) x k [k0, k0+KC) of an operand into dst[KC][R]. */
-#define PACK(dst, R, P, p_off, t_r, t_k, t_b, g_r, g_k, g_b, NG, ext, r0, k0, NR_, NK_, b)  \
-    for (int i_ = lid; i_ < KC * (R); i_ += WGS) {                                          \
-        const int kk_ = i_ / (R), rr_ = i_ - kk_ * (R);                                     \
-        const int r_ = (r0) + rr_, k_ = (k0) + kk_;                                         \
-        REAL v_ = 0;                                                                        \
-        if (r_ < (NR_) && k_ < (NK_)) {                                                     \
-            int ok_ = 1;                                                                    \
-            for (int g_ = 0; g_ < (NG); g_++) {                                             \
-                const long gv_ = tab[(g_b) + g_ * nbatch + (b)] + tab[(g_r) + g_ * (NR_) + r_] + \
-                                 tab[(g_k) + g_ * (NK_) + k_];                              \
-                ok_ &= (ulong)gv_ < (ulong)(ext)[g_];                                       \
-            }                                                                               \
-            if (ok_) v_ = P[(p_off) + tab[(t_b) + (b)] + tab[(t_r) + r_] + tab[(t_k) + k_]]; \
-        }                                                                                   \
-        dst[kk_ * (R) + rr_] = v_;                                                          \
+/* Packs rows [r0, r0+R) x k [k0, k0+KC) of an operand into dst[KC][R],
+ * zeros outside the operand and where a guard fails. The k-dependent parts
+ * (offset, guard values) are loaded once per k; the r loop is the one the
+ * compiler vectorises (and the one work-items share on GPUs). */
+inline void pack(__local REAL *dst, const int R, __global const REAL *restrict P, const long base,
+                 __global const long *restrict tab, const int t_r, const int t_k, const int g_r,
+                 const int g_k, const int NG, const long *gb, const long *ext, const int r0,
+                 const int k0, const int nr, const int nk, const int lid)
+{
+    for (int kk = 0; kk < KC; kk++) {
+        const int k = k0 + kk;
+        __local REAL *row = dst + kk * R;
+        if (k >= nk) {
+            for (int rr = lid; rr < R; rr += WGS) row[rr] = 0;
+            continue;
+        }
+        const long koff = base + tab[t_k + k];
+        long gk[4];
+        for (int g = 0; g < NG; g++) gk[g] = gb[g] + tab[g_k + g * nk + k];
+        for (int rr = lid; rr < R; rr += WGS) {
+            const int r = r0 + rr;
+            REAL v = 0;
+            if (r < nr) {
+                int ok = 1;
+                for (int g = 0; g < NG; g++)
+                    ok &= (ulong)(gk[g] + tab[g_r + g * nr + r]) < (ulong)ext[g];
+                if (ok) v = P[koff + tab[t_r + r]];
+            }
+            row[rr] = v;
+        }
     }
+}
 
 __kernel __attribute__((reqd_work_group_size(WGN, WGM, 1))) void
 gett(__global const REAL *restrict A, const long a_off, __global const REAL *restrict B,
@@ -116,6 +131,10 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
     const long exta[4] = {exta4.s0, exta4.s1, exta4.s2, exta4.s3};
     const long extb[4] = {extb4.s0, extb4.s1, extb4.s2, extb4.s3};
     const long cb = c_off + tab[tc_b + b];
+    const long abase = a_off + tab[ta_b + b], bbase = b_off + tab[tb_b + b];
+    long gab[4], gbb[4];
+    for (int g = 0; g < NGA; g++) gab[g] = tab[ga_b + g * nbatch + b];
+    for (int g = 0; g < NGB; g++) gbb[g] = tab[gb_b + g * nbatch + b];
     const int nkb = K > 0 ? (K + KC - 1) / KC : 1;
 
 #if PERSIST
@@ -125,8 +144,8 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
 #endif
     for (int kb = 0; kb < nkb; kb++) {
         const int k0 = kb * KC;
-        PACK(As, MC, A, a_off, ta_m, ta_k, ta_b, ga_m, ga_k, ga_b, NGA, exta, m0, k0, M, K, b)
-        PACK(Bs, NC, B, b_off, tb_n, tb_k, tb_b, gb_n, gb_k, gb_b, NGB, extb, n0, k0, N, K, b)
+        pack(As, MC, A, abase, tab, ta_m, ta_k, ga_m, ga_k, NGA, gab, exta, m0, k0, M, K, lid);
+        pack(Bs, NC, B, bbase, tab, tb_n, tb_k, gb_n, gb_k, NGB, gbb, extb, n0, k0, N, K, lid);
         SYNC();
 #if PERSIST
         for (int k = 0; k < KC; k++) {
