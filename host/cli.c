@@ -1,3 +1,826 @@
-/* cli.c - placeholder until the CLI lands */
+/*
+ * cli.c - `winsum`, the library's command-line tool: einsum contractions and
+ * convolutions over .npy files, on an OpenCL device or the reference backend.
+ *
+ *   winsum devices | version | --help
+ *   winsum einsum SUBSCRIPTS A.npy [B.npy ...] -o OUT.npy [--alpha X]
+ *   winsum conv forward|backward-data|backward-weight|backward-bias|transpose ...
+ *   winsum bench ... / winsum tune ...   (host/cli_bench.c, host/cli_tune.c: weak
+ *                                          symbols, called with argv from "bench"/"tune")
+ *
+ * The tool uses only the public API (winsum.h) plus the .npy reader and
+ * writer of internal.h. Every command reads its inputs, computes fully, reads
+ * the result back and only then writes the output file (ws_npy_write renames
+ * a finished temporary), so a failure never leaves an output behind. Any
+ * failure prints exactly one line on stderr, "winsum CMD: what: why", and
+ * exits 1 (bad input, compute error) or 2 (usage error).
+ */
+#include "internal.h"
 #include "winsum.h"
-int main(void) { return 0; }
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Provided by host/cli_bench.c and host/cli_tune.c when those are built. */
+__attribute__((weak)) int ws_cli_bench(int argc, char **argv);
+__attribute__((weak)) int ws_cli_tune(int argc, char **argv);
+
+enum { EXIT_INPUT = 1, EXIT_USAGE = 2 };
+
+#define MAX_OPERANDS 32 /* einsum operands the CLI takes */
+
+static const char usage_text[] =
+    "usage: winsum COMMAND [ARGS]\n"
+    "\n"
+    "commands:\n"
+    "  winsum devices                       list OpenCL devices and the reference backend\n"
+    "  winsum version                       print the version\n"
+    "  winsum einsum SUBSCRIPTS A.npy [B.npy ...] -o OUT.npy [--alpha X]\n"
+    "  winsum conv forward         --input X.npy --weight W.npy [--bias B.npy] OPTIONS -o Y.npy\n"
+    "  winsum conv backward-data   --grad-output GY.npy --weight W.npy --input-shape N,C,H,W\n"
+    "                              OPTIONS -o GX.npy\n"
+    "  winsum conv backward-weight --input X.npy --grad-output GY.npy --weight-shape O,C/G,KH,KW\n"
+    "                              OPTIONS -o GW.npy\n"
+    "  winsum conv backward-bias   --grad-output GY.npy [OPTIONS] -o GB.npy\n"
+    "  winsum conv transpose       --input X.npy --weight W.npy OPTIONS\n"
+    "                              [--output-padding P[,P..]] -o Y.npy\n"
+    "  winsum bench [--suite NAME] [--csv FILE]\n"
+    "  winsum tune ...\n"
+    "\n"
+    "convolution OPTIONS:\n"
+    "  --stride S[,S..]  --dilation D[,D..]  --groups G  --layout nchw|nhwc\n"
+    "  --padding P[,P..] | --padding LO:HI[,LO:HI..] | --padding same\n"
+    "  The number of spatial axes follows from the input's rank (rank - 2); a list\n"
+    "  with one value applies to every axis. Shapes are given in the layout's order.\n"
+    "\n"
+    "every command:\n"
+    "  --backend opencl|ref|auto   (default auto: OpenCL when a device exists)\n"
+    "  --device INDEX|SUBSTRING    an index from `winsum devices`, or part of its name\n"
+    "  -o, --output FILE           the output .npy (float32, or float64 if any input is)\n"
+    "\n"
+    "Arrays are float32/float64 .npy files, C or Fortran order. On error winsum prints\n"
+    "one line on stderr, writes no output and exits 1 (2 for usage errors).\n";
+
+/* ------------------------------------------------------------- messages */
+
+/* Prints "who: <formatted>" as one line on stderr (newlines in messages,
+ * e.g. build logs, become "; ") and returns code. */
+static int report(int code, const char *who, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int report(int code, const char *who, const char *fmt, ...)
+{
+    char line[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    size_t n = strlen(line);
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' '))
+        line[--n] = 0;
+    fprintf(stderr, "%s: ", who);
+    for (const char *p = line; *p; p++) {
+        if (*p == '\n') fputs("; ", stderr);
+        else if (*p != '\r') fputc(*p, stderr);
+    }
+    fputc('\n', stderr);
+    return code;
+}
+
+/* A library failure: "who: WINSUM_ERR_X: message". */
+static int report_status(const char *who, winsum_status st, const char *msg)
+{
+    if (msg && *msg) return report(EXIT_INPUT, who, "%s: %s", winsum_status_string(st), msg);
+    return report(EXIT_INPUT, who, "%s", winsum_status_string(st));
+}
+
+/* ------------------------------------------------------ argument parsing */
+
+/* An option that takes a value; the value string is stored in *value. */
+typedef struct cli_opt {
+    const char *name;
+    const char **value;
+} cli_opt;
+
+#define MAX_POSITIONAL 64
+
+typedef struct cli_args {
+    int npos;
+    const char *pos[MAX_POSITIONAL];
+    int help;
+} cli_args;
+
+/* Options every command takes. */
+typedef struct common_opts {
+    const char *backend, *device, *output;
+} common_opts;
+
+#define COMMON_OPTIONS(c) \
+    {"--backend", &(c).backend}, {"--device", &(c).device}, {"-o", &(c).output}, \
+    {"--output", &(c).output}
+
+/* Parses argv[0..argc-1] against opts (terminated by a NULL name). Options
+ * are "--name VALUE" or "--name=VALUE" (and "-o FILE"), anywhere; "--" ends
+ * them; "-h"/"--help" sets help. Everything else is positional (so "->" and
+ * "" are valid einsum subscripts). Returns 0, or EXIT_USAGE after printing. */
+static int parse_args(const char *who, int argc, char **argv, const cli_opt *opts, cli_args *a)
+{
+    memset(a, 0, sizeof *a);
+    int only_positional = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i];
+        int is_opt = !only_positional && ((arg[0] == '-' && arg[1] == '-') ||
+                                          strcmp(arg, "-o") == 0 || strcmp(arg, "-h") == 0);
+        if (!is_opt) {
+            if (a->npos == MAX_POSITIONAL)
+                return report(EXIT_USAGE, who, "too many arguments (at most %d)", MAX_POSITIONAL);
+            a->pos[a->npos++] = arg;
+            continue;
+        }
+        if (strcmp(arg, "--") == 0) {
+            only_positional = 1;
+            continue;
+        }
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            a->help = 1;
+            continue;
+        }
+        const char *eq = strchr(arg, '=');
+        size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+        const cli_opt *o = opts;
+        while (o->name && !(strlen(o->name) == len && strncmp(o->name, arg, len) == 0)) o++;
+        if (!o->name)
+            return report(EXIT_USAGE, who, "unknown option '%.*s' (see winsum --help)", (int)len,
+                          arg);
+        if (eq) {
+            *o->value = eq + 1;
+        } else {
+            if (i + 1 >= argc)
+                return report(EXIT_USAGE, who, "option %s needs a value", o->name);
+            *o->value = argv[++i];
+        }
+    }
+    return 0;
+}
+
+/* A decimal integer >= 0 spanning [s, end). */
+static int parse_count(const char *s, const char *end, int64_t *v)
+{
+    if (s == end || *s < '0' || *s > '9') return -1;
+    int64_t r = 0;
+    for (; s < end; s++) {
+        if (*s < '0' || *s > '9') return -1;
+        if (r > (INT64_MAX - 9) / 10) return -1;
+        r = r * 10 + (*s - '0');
+    }
+    *v = r;
+    return 0;
+}
+
+/* A comma-separated list of integers >= 0 (at most max). With hi != NULL an
+ * entry may be "LO:HI"; a plain entry sets hi = lo. Returns the count, or -1
+ * for a malformed list. */
+static int parse_list(const char *s, int max, int64_t *lo, int64_t *hi)
+{
+    int n = 0;
+    for (;;) {
+        const char *end = strchr(s, ',');
+        if (!end) end = s + strlen(s);
+        if (n == max) return -1;
+        const char *colon = memchr(s, ':', (size_t)(end - s));
+        if (colon && !hi) return -1;
+        if (colon) {
+            if (parse_count(s, colon, &lo[n]) || parse_count(colon + 1, end, &hi[n])) return -1;
+        } else {
+            if (parse_count(s, end, &lo[n])) return -1;
+            if (hi) hi[n] = lo[n];
+        }
+        n++;
+        if (!*end) return n;
+        s = end + 1;
+    }
+}
+
+static int parse_double(const char *s, double *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtod(s, &end);
+    return (end == s || *end || errno == ERANGE) ? -1 : 0;
+}
+
+static int parse_backend(const char *who, const char *s, winsum_backend *b)
+{
+    if (!s || strcmp(s, "auto") == 0) *b = WINSUM_BACKEND_AUTO;
+    else if (strcmp(s, "opencl") == 0) *b = WINSUM_BACKEND_OPENCL;
+    else if (strcmp(s, "ref") == 0) *b = WINSUM_BACKEND_REF;
+    else return report(EXIT_USAGE, who, "unknown backend '%s' (opencl, ref or auto)", s);
+    return 0;
+}
+
+/* ------------------------------------------------------------- the job */
+
+#define MAX_ARRAYS (MAX_OPERANDS + 2)
+
+/* What one computing command holds: the arrays it read, the context and the
+ * buffers it made. job_free() releases everything. */
+typedef struct job {
+    const char *who;
+    winsum_context *ctx;
+    winsum_dtype dtype; /* of every operand after job_unify(), and the output */
+    int narr;
+    ws_npy arr[MAX_ARRAYS];
+    int nbuf;
+    winsum_buffer buf[MAX_ARRAYS + 1];
+} job;
+
+static void job_free(job *j)
+{
+    for (int i = 0; i < j->nbuf; i++) winsum_buffer_free(j->ctx, &j->buf[i]);
+    for (int i = 0; i < j->narr; i++) ws_npy_free(&j->arr[i]);
+    winsum_context_destroy(j->ctx);
+    memset(j, 0, sizeof *j);
+}
+
+/* Reads a .npy file; returns its array, or NULL after reporting. */
+static ws_npy *job_load(job *j, const char *path)
+{
+    if (j->narr == MAX_ARRAYS) {
+        report(EXIT_INPUT, j->who, "too many arrays (at most %d)", MAX_ARRAYS);
+        return NULL;
+    }
+    ws_npy *a = &j->arr[j->narr];
+    ws_error e = {0};
+    winsum_status st = ws_npy_read(path, a, &e);
+    if (st) {
+        report_status(j->who, st, e.msg);
+        return NULL;
+    }
+    j->narr++;
+    return a;
+}
+
+/* The output dtype is float64 if any input is; float32 inputs are then
+ * converted element by element (same layout, so the strides still hold). */
+static int job_unify(job *j)
+{
+    j->dtype = WINSUM_F32;
+    for (int i = 0; i < j->narr; i++)
+        if (j->arr[i].dtype == WINSUM_F64) j->dtype = WINSUM_F64;
+    if (j->dtype != WINSUM_F64) return 0;
+    for (int i = 0; i < j->narr; i++) {
+        ws_npy *a = &j->arr[i];
+        if (a->dtype == WINSUM_F64) continue;
+        size_t n = a->bytes / sizeof(float);
+        double *d = malloc(n ? n * sizeof(double) : 1);
+        if (!d) return report(EXIT_INPUT, j->who, "out of host memory");
+        const float *f = a->data;
+        for (size_t k = 0; k < n; k++) d[k] = f[k];
+        free(a->data);
+        a->data = d;
+        a->bytes = n * sizeof(double);
+        a->dtype = WINSUM_F64;
+    }
+    return 0;
+}
+
+/* Creates the context the options ask for. */
+static int job_context(job *j, const common_opts *c)
+{
+    winsum_backend backend = WINSUM_BACKEND_AUTO;
+    if (parse_backend(j->who, c->backend, &backend)) return EXIT_USAGE;
+    winsum_status st = winsum_context_create(&j->ctx, backend, c->device);
+    if (st == WINSUM_ERR_NO_DEVICE) {
+        const char *spec = c->device ? c->device : getenv("WINSUM_DEVICE");
+        if (spec && *spec)
+            return report(EXIT_INPUT, j->who, "%s: no OpenCL device matches '%s' (see winsum "
+                          "devices)", winsum_status_string(st), spec);
+        return report_status(j->who, st, "no OpenCL device found (try --backend ref)");
+    }
+    if (st) return report_status(j->who, st, "cannot create the context");
+    if (backend == WINSUM_BACKEND_AUTO &&
+        winsum_context_backend(j->ctx) == WINSUM_BACKEND_REF && winsum_device_count() == 0)
+        fprintf(stderr, "winsum: no OpenCL device, using the reference backend\n");
+    if (!winsum_context_has_dtype(j->ctx, j->dtype))
+        return report_status(j->who, WINSUM_ERR_DTYPE,
+                             "the device has no float64 support (try --backend ref)");
+    return 0;
+}
+
+static int job_fail(job *j, winsum_status st)
+{
+    return report_status(j->who, st, winsum_last_error(j->ctx));
+}
+
+static int job_check(job *j, winsum_status st) { return st ? job_fail(j, st) : 0; }
+
+/* A new buffer of the context's kind, remembered for job_free(). */
+static int job_buffer(job *j, size_t bytes, winsum_buffer **b)
+{
+    *b = &j->buf[j->nbuf];
+    winsum_status st = winsum_buffer_alloc(j->ctx, bytes, *b);
+    if (st) return job_fail(j, st);
+    j->nbuf++;
+    return 0;
+}
+
+/* Uploads a's raw bytes and makes a view with the file's strides (a Fortran
+ * array stays column-major: a strided view, not a copy). */
+static int job_upload(job *j, const ws_npy *a, winsum_view *v)
+{
+    winsum_buffer *b;
+    int rc = job_buffer(j, a->bytes, &b);
+    if (rc) return rc;
+    winsum_status st = winsum_buffer_write(j->ctx, b, 0, a->data, a->bytes);
+    if (st) return job_fail(j, st);
+    *v = winsum_view_strided(b, a->dtype, 0, a->ndim, a->shape, a->strides);
+    return 0;
+}
+
+/* A contiguous output buffer and view of the given shape. */
+static int job_output(job *j, int ndim, const int64_t *shape, winsum_view *v)
+{
+    int64_t n = 1;
+    for (int i = 0; i < ndim; i++)
+        if (shape[i] < 0 || __builtin_mul_overflow(n, shape[i], &n))
+            return report_status(j->who, WINSUM_ERR_OVERFLOW, "the output shape is too large");
+    size_t esize = winsum_dtype_size(j->dtype);
+    if ((uint64_t)n > SIZE_MAX / esize)
+        return report_status(j->who, WINSUM_ERR_OVERFLOW, "the output shape is too large");
+    winsum_buffer *b;
+    int rc = job_buffer(j, (size_t)n * esize, &b);
+    if (rc) return rc;
+    *v = winsum_view_contiguous(b, j->dtype, ndim, shape);
+    return 0;
+}
+
+/* Reads the computed output back and writes it to path. */
+static int job_save(job *j, const winsum_view *v, const char *path)
+{
+    size_t bytes = v->buffer->bytes;
+    void *host = malloc(bytes ? bytes : 1);
+    if (!host) return report(EXIT_INPUT, j->who, "out of host memory");
+    winsum_status st = winsum_buffer_read(j->ctx, v->buffer, 0, host, bytes);
+    if (st) {
+        free(host);
+        return job_fail(j, st);
+    }
+    ws_error e = {0};
+    st = ws_npy_write(path, v->dtype, v->ndim, v->shape, host, &e);
+    free(host);
+    if (st) return report_status(j->who, st, e.msg);
+    return 0;
+}
+
+/* ------------------------------------------------------------- devices */
+
+static int cmd_devices(int argc, char **argv)
+{
+    const char *who = "winsum devices";
+    common_opts c = {0};
+    cli_opt opts[] = {COMMON_OPTIONS(c), {NULL, NULL}};
+    cli_args a;
+    if (parse_args(who, argc, argv, opts, &a)) return EXIT_USAGE;
+    if (a.help) return fputs(usage_text, stdout), 0;
+    if (a.npos) return report(EXIT_USAGE, who, "unexpected argument '%s'", a.pos[0]);
+    winsum_backend backend = WINSUM_BACKEND_AUTO;
+    if (parse_backend(who, c.backend, &backend)) return EXIT_USAGE;
+
+    /* the default: what a context made with these options picks */
+    char chosen[512] = "";
+    winsum_context *ctx = NULL;
+    if (winsum_context_create(&ctx, backend, c.device) == WINSUM_OK) {
+        snprintf(chosen, sizeof chosen, "%s", winsum_context_device_name(ctx));
+        if (winsum_context_backend(ctx) == WINSUM_BACKEND_REF) chosen[0] = 0;
+    }
+    int is_ref_default = ctx && winsum_context_backend(ctx) == WINSUM_BACKEND_REF;
+    winsum_context_destroy(ctx);
+
+    int n = winsum_device_count();
+    printf("  %-5s %-4s %s\n", "index", "gpu", "device");
+    int marked = 0;
+    for (int i = 0; i < n; i++) {
+        char name[512];
+        int gpu = 0;
+        if (winsum_device_info(i, name, sizeof name, &gpu) != WINSUM_OK) continue;
+        int dflt = !marked && chosen[0] && strcmp(name, chosen) == 0;
+        marked |= dflt;
+        printf("%c %-5d %-4s %s%s\n", dflt ? '*' : ' ', i, gpu ? "yes" : "no", name,
+               dflt ? "  (default)" : "");
+    }
+    printf("%c %-5s %-4s %s%s\n", is_ref_default ? '*' : ' ', "ref", "-",
+           "reference backend (C on the host, --backend ref)", is_ref_default ? "  (default)" : "");
+    if (n == 0) printf("no OpenCL device found\n");
+    return 0;
+}
+
+/* ------------------------------------------------------------- version */
+
+static int cmd_version(int argc, char **argv)
+{
+    if (argc > 0) return report(EXIT_USAGE, "winsum version", "unexpected argument '%s'", argv[0]);
+    printf("winsum %s\n", winsum_version_string());
+    return 0;
+}
+
+/* -------------------------------------------------------------- einsum */
+
+static int cmd_einsum(int argc, char **argv)
+{
+    const char *who = "winsum einsum";
+    common_opts c = {0};
+    const char *alpha_s = NULL;
+    cli_opt opts[] = {COMMON_OPTIONS(c), {"--alpha", &alpha_s}, {NULL, NULL}};
+    cli_args a;
+    if (parse_args(who, argc, argv, opts, &a)) return EXIT_USAGE;
+    if (a.help) return fputs(usage_text, stdout), 0;
+    if (a.npos < 1) return report(EXIT_USAGE, who, "missing SUBSCRIPTS (see winsum --help)");
+    if (a.npos < 2) return report(EXIT_USAGE, who, "missing input .npy files");
+    if (a.npos - 1 > MAX_OPERANDS)
+        return report(EXIT_USAGE, who, "too many operands (at most %d)", MAX_OPERANDS);
+    if (!c.output) return report(EXIT_USAGE, who, "missing -o OUT.npy");
+    double alpha = 1.0;
+    if (alpha_s && parse_double(alpha_s, &alpha))
+        return report(EXIT_USAGE, who, "bad --alpha value '%s'", alpha_s);
+    winsum_backend backend = WINSUM_BACKEND_AUTO;
+    if (parse_backend(who, c.backend, &backend)) return EXIT_USAGE;
+
+    const char *subscripts = a.pos[0];
+    int nops = a.npos - 1;
+    job j = {.who = who};
+    winsum_view ops[MAX_OPERANDS], out;
+    int rc = 0;
+    for (int i = 0; i < nops && !rc; i++)
+        if (!job_load(&j, a.pos[1 + i])) rc = EXIT_INPUT;
+    if (!rc) rc = job_unify(&j);
+    if (!rc) rc = job_context(&j, &c);
+    for (int i = 0; i < nops && !rc; i++) rc = job_upload(&j, &j.arr[i], &ops[i]);
+    if (!rc) {
+        int ndim = 0;
+        int64_t shape[WINSUM_MAX_DIMS];
+        rc = job_check(&j, winsum_einsum_output_shape(j.ctx, subscripts, nops, ops, &ndim, shape));
+        if (!rc) rc = job_output(&j, ndim, shape, &out);
+    }
+    if (!rc) rc = job_check(&j, winsum_einsum(j.ctx, subscripts, nops, ops, &out, alpha, 0.0));
+    if (!rc) rc = job_save(&j, &out, c.output);
+    job_free(&j);
+    return rc;
+}
+
+/* ---------------------------------------------------------- convolution */
+
+
+/* The options of the conv commands besides the common ones. */
+enum conv_arg {
+    ARG_INPUT,
+    ARG_WEIGHT,
+    ARG_BIAS,
+    ARG_GRAD_OUTPUT,
+    ARG_INPUT_SHAPE,
+    ARG_WEIGHT_SHAPE,
+    ARG_STRIDE,
+    ARG_PADDING,
+    ARG_DILATION,
+    ARG_GROUPS,
+    ARG_LAYOUT,
+    ARG_OUTPUT_PADDING,
+    NARG
+};
+static const char *const conv_arg_name[NARG] = {
+    "--input",  "--weight",  "--bias",     "--grad-output", "--input-shape", "--weight-shape",
+    "--stride", "--padding", "--dilation", "--groups",      "--layout",      "--output-padding"};
+
+#define BIT(a) (1u << (a))
+#define GEOMETRY \
+    (BIT(ARG_STRIDE) | BIT(ARG_PADDING) | BIT(ARG_DILATION) | BIT(ARG_GROUPS) | BIT(ARG_LAYOUT))
+
+/* A parsed conv command: its name for messages and its option values. */
+typedef struct conv_cmd {
+    char who[64];
+    common_opts c;
+    const char *arg[NARG];
+} conv_cmd;
+
+/* Loads one array; *out is set on success. */
+static int load(job *j, const char *path, ws_npy **out)
+{
+    *out = job_load(j, path);
+    return *out ? 0 : EXIT_INPUT;
+}
+
+/* Checks that an array has the rank the others give. */
+static int same_rank(const char *who, const char *what, const ws_npy *a, int rank)
+{
+    if (a->ndim == rank) return 0;
+    return report(EXIT_INPUT, who, "%s: %s has rank %d but the input has rank %d",
+                  winsum_status_string(WINSUM_ERR_SHAPE), what, a->ndim, rank);
+}
+
+/* A status with a message from a shape function. */
+static int shape_check(const char *who, winsum_status st, const char *msg)
+{
+    return st ? report_status(who, st, msg) : 0;
+}
+
+/* Expands a per-axis list option into lo[0..ns-1] (and hi, for padding);
+ * one value applies to every axis. */
+static int axis_list(const conv_cmd *cc, int which, int ns, int64_t *lo, int64_t *hi)
+{
+    const char *spec = cc->arg[which];
+    int64_t l[WINSUM_MAX_SPATIAL], h[WINSUM_MAX_SPATIAL];
+    int n = parse_list(spec, WINSUM_MAX_SPATIAL, l, hi ? h : NULL);
+    if (n < 0) return report(EXIT_USAGE, cc->who, "bad %s value '%s'", conv_arg_name[which], spec);
+    if (n != 1 && n != ns)
+        return report(EXIT_USAGE, cc->who,
+                      "%s has %d values but there are %d spatial axes (give 1 or %d)",
+                      conv_arg_name[which], n, ns, ns);
+    for (int i = 0; i < ns; i++) {
+        lo[i] = l[n == 1 ? 0 : i];
+        if (hi) hi[i] = h[n == 1 ? 0 : i];
+    }
+    return 0;
+}
+
+/* Syntax checks of the option values (usage errors), before any file is
+ * read; list lengths are checked once the rank is known. */
+static int conv_check_syntax(const conv_cmd *cc)
+{
+    int64_t l[WINSUM_MAX_DIMS], h[WINSUM_MAX_DIMS];
+    for (int k = 0; k < NARG; k++) {
+        const char *s = cc->arg[k];
+        int bad = 0;
+        if (!s) continue;
+        switch (k) {
+        case ARG_STRIDE:
+        case ARG_DILATION:
+        case ARG_OUTPUT_PADDING: bad = parse_list(s, WINSUM_MAX_SPATIAL, l, NULL) < 0; break;
+        case ARG_PADDING:
+            bad = strcmp(s, "same") != 0 && parse_list(s, WINSUM_MAX_SPATIAL, l, h) < 0;
+            break;
+        case ARG_GROUPS: bad = parse_list(s, 1, l, NULL) < 0; break;
+        case ARG_INPUT_SHAPE:
+        case ARG_WEIGHT_SHAPE: bad = parse_list(s, WINSUM_MAX_DIMS, l, NULL) < 0; break;
+        case ARG_LAYOUT: bad = strcmp(s, "nchw") != 0 && strcmp(s, "nhwc") != 0; break;
+        default: break;
+        }
+        if (bad) return report(EXIT_USAGE, cc->who, "bad %s value '%s'", conv_arg_name[k], s);
+    }
+    return 0;
+}
+
+/* A descriptor for arrays of the given rank, from the options. */
+static int conv_desc(const conv_cmd *cc, int rank, winsum_conv_desc *d)
+{
+    winsum_conv_desc_init(d);
+    int ns = rank - 2;
+    if (ns < 1 || ns > WINSUM_MAX_SPATIAL)
+        return report(EXIT_INPUT, cc->who,
+                      "%s: the input has rank %d; a convolution needs rank 3 to %d (batch, "
+                      "channels and 1 to %d spatial axes)",
+                      winsum_status_string(WINSUM_ERR_CONV), rank, WINSUM_MAX_SPATIAL + 2,
+                      WINSUM_MAX_SPATIAL);
+    d->nspatial = ns;
+    const char *layout = cc->arg[ARG_LAYOUT];
+    d->layout = layout && strcmp(layout, "nhwc") == 0 ? WINSUM_LAYOUT_NHWC : WINSUM_LAYOUT_NCHW;
+    if (cc->arg[ARG_GROUPS]) parse_list(cc->arg[ARG_GROUPS], 1, &d->groups, NULL);
+    if (cc->arg[ARG_STRIDE] && axis_list(cc, ARG_STRIDE, ns, d->stride, NULL)) return EXIT_USAGE;
+    if (cc->arg[ARG_DILATION] && axis_list(cc, ARG_DILATION, ns, d->dilation, NULL))
+        return EXIT_USAGE;
+    if (cc->arg[ARG_OUTPUT_PADDING] &&
+        axis_list(cc, ARG_OUTPUT_PADDING, ns, d->output_padding, NULL))
+        return EXIT_USAGE;
+    const char *pad = cc->arg[ARG_PADDING];
+    if (pad && strcmp(pad, "same") == 0) d->pad_same = 1;
+    else if (pad && axis_list(cc, ARG_PADDING, ns, d->pad_lo, d->pad_hi)) return EXIT_USAGE;
+    return 0;
+}
+
+/* A shape option (--input-shape, --weight-shape), which must have `rank`
+ * entries. */
+static int shape_arg(const conv_cmd *cc, int which, int rank, int64_t *shape)
+{
+    int n = parse_list(cc->arg[which], WINSUM_MAX_DIMS, shape, NULL);
+    if (n != rank)
+        return report(EXIT_USAGE, cc->who, "%s has %d entries but must have %d (the rank of %s)",
+                      conv_arg_name[which], n, rank,
+                      which == ARG_INPUT_SHAPE ? "--grad-output" : "--input");
+    return 0;
+}
+
+/* y = conv(x, w) + bias */
+static int conv_forward(conv_cmd *cc)
+{
+    job j = {.who = cc->who};
+    ws_npy *x = NULL, *w = NULL, *b = NULL;
+    winsum_view xv, wv, bv, yv;
+    winsum_conv_desc d;
+    int64_t ys[WINSUM_MAX_DIMS];
+    char msg[1024] = "";
+    int rc = load(&j, cc->arg[ARG_INPUT], &x);
+    if (!rc) rc = load(&j, cc->arg[ARG_WEIGHT], &w);
+    if (!rc && cc->arg[ARG_BIAS]) rc = load(&j, cc->arg[ARG_BIAS], &b);
+    if (!rc) rc = job_unify(&j);
+    if (!rc) rc = conv_desc(cc, x->ndim, &d);
+    if (!rc) rc = same_rank(cc->who, "the weight", w, x->ndim);
+    if (!rc)
+        rc = shape_check(cc->who,
+                         winsum_conv_output_shape(&d, x->ndim, x->shape, w->shape, ys, msg,
+                                                  sizeof msg),
+                         msg);
+    if (!rc) rc = job_context(&j, &cc->c);
+    if (!rc) rc = job_upload(&j, x, &xv);
+    if (!rc) rc = job_upload(&j, w, &wv);
+    if (!rc && b) rc = job_upload(&j, b, &bv);
+    if (!rc) rc = job_output(&j, x->ndim, ys, &yv);
+    if (!rc)
+        rc = job_check(&j, winsum_conv_forward(j.ctx, &d, &xv, &wv, b ? &bv : NULL, &yv, 1.0, 0.0));
+    if (!rc) rc = job_save(&j, &yv, cc->c.output);
+    job_free(&j);
+    return rc;
+}
+
+/* gx = d(loss)/dx from gy and w; the shape of x is --input-shape */
+static int conv_backward_data(conv_cmd *cc)
+{
+    job j = {.who = cc->who};
+    ws_npy *gy = NULL, *w = NULL;
+    winsum_view gyv, wv, gxv;
+    winsum_conv_desc d;
+    int64_t gxs[WINSUM_MAX_DIMS];
+    int rc = load(&j, cc->arg[ARG_GRAD_OUTPUT], &gy);
+    if (!rc) rc = load(&j, cc->arg[ARG_WEIGHT], &w);
+    if (!rc) rc = job_unify(&j);
+    if (!rc) rc = conv_desc(cc, gy->ndim, &d);
+    if (!rc) rc = same_rank(cc->who, "the weight", w, gy->ndim);
+    if (!rc) rc = shape_arg(cc, ARG_INPUT_SHAPE, gy->ndim, gxs);
+    if (!rc) rc = job_context(&j, &cc->c);
+    if (!rc) rc = job_upload(&j, gy, &gyv);
+    if (!rc) rc = job_upload(&j, w, &wv);
+    if (!rc) rc = job_output(&j, gy->ndim, gxs, &gxv);
+    if (!rc) rc = job_check(&j, winsum_conv_backward_data(j.ctx, &d, &gyv, &wv, &gxv, 1.0, 0.0));
+    if (!rc) rc = job_save(&j, &gxv, cc->c.output);
+    job_free(&j);
+    return rc;
+}
+
+/* gw = d(loss)/dw from x and gy; the shape of w is --weight-shape */
+static int conv_backward_weight(conv_cmd *cc)
+{
+    job j = {.who = cc->who};
+    ws_npy *x = NULL, *gy = NULL;
+    winsum_view xv, gyv, gwv;
+    winsum_conv_desc d;
+    int64_t gws[WINSUM_MAX_DIMS];
+    int rc = load(&j, cc->arg[ARG_INPUT], &x);
+    if (!rc) rc = load(&j, cc->arg[ARG_GRAD_OUTPUT], &gy);
+    if (!rc) rc = job_unify(&j);
+    if (!rc) rc = conv_desc(cc, x->ndim, &d);
+    if (!rc) rc = same_rank(cc->who, "the output gradient", gy, x->ndim);
+    if (!rc) rc = shape_arg(cc, ARG_WEIGHT_SHAPE, x->ndim, gws);
+    if (!rc) rc = job_context(&j, &cc->c);
+    if (!rc) rc = job_upload(&j, x, &xv);
+    if (!rc) rc = job_upload(&j, gy, &gyv);
+    if (!rc) rc = job_output(&j, x->ndim, gws, &gwv);
+    if (!rc) rc = job_check(&j, winsum_conv_backward_weight(j.ctx, &d, &xv, &gyv, &gwv, 1.0, 0.0));
+    if (!rc) rc = job_save(&j, &gwv, cc->c.output);
+    job_free(&j);
+    return rc;
+}
+
+/* gb = gy summed over batch and space: shape (O,), O = gy's channel axis */
+static int conv_backward_bias(conv_cmd *cc)
+{
+    job j = {.who = cc->who};
+    ws_npy *gy = NULL;
+    winsum_view gyv, gbv;
+    winsum_conv_desc d;
+    int64_t gbs[1];
+    int rc = load(&j, cc->arg[ARG_GRAD_OUTPUT], &gy);
+    if (!rc) rc = job_unify(&j);
+    if (!rc) rc = conv_desc(cc, gy->ndim, &d);
+    if (!rc) {
+        gbs[0] = gy->shape[d.layout == WINSUM_LAYOUT_NHWC ? gy->ndim - 1 : 1];
+        rc = job_context(&j, &cc->c);
+    }
+    if (!rc) rc = job_upload(&j, gy, &gyv);
+    if (!rc) rc = job_output(&j, 1, gbs, &gbv);
+    if (!rc) rc = job_check(&j, winsum_conv_backward_bias(j.ctx, &d, &gyv, &gbv, 1.0, 0.0));
+    if (!rc) rc = job_save(&j, &gbv, cc->c.output);
+    job_free(&j);
+    return rc;
+}
+
+/* y = conv_transpose(x, w), its size picked by --output-padding */
+static int conv_transpose(conv_cmd *cc)
+{
+    job j = {.who = cc->who};
+    ws_npy *x = NULL, *w = NULL;
+    winsum_view xv, wv, yv;
+    winsum_conv_desc d;
+    int64_t ys[WINSUM_MAX_DIMS];
+    char msg[1024] = "";
+    int rc = load(&j, cc->arg[ARG_INPUT], &x);
+    if (!rc) rc = load(&j, cc->arg[ARG_WEIGHT], &w);
+    if (!rc) rc = job_unify(&j);
+    if (!rc) rc = conv_desc(cc, x->ndim, &d);
+    if (!rc) rc = same_rank(cc->who, "the weight", w, x->ndim);
+    if (!rc)
+        rc = shape_check(cc->who,
+                         winsum_conv_transpose_output_shape(&d, x->ndim, x->shape, w->shape, ys,
+                                                            msg, sizeof msg),
+                         msg);
+    if (!rc) rc = job_context(&j, &cc->c);
+    if (!rc) rc = job_upload(&j, x, &xv);
+    if (!rc) rc = job_upload(&j, w, &wv);
+    if (!rc) rc = job_output(&j, x->ndim, ys, &yv);
+    if (!rc) rc = job_check(&j, winsum_conv_transpose(j.ctx, &d, &xv, &wv, &yv, 1.0, 0.0));
+    if (!rc) rc = job_save(&j, &yv, cc->c.output);
+    job_free(&j);
+    return rc;
+}
+
+/* The conv subcommands: which options each needs and allows. */
+static const struct conv_spec {
+    const char *name;
+    unsigned need, allow;
+    int (*run)(conv_cmd *);
+} conv_specs[] = {
+    {"forward", BIT(ARG_INPUT) | BIT(ARG_WEIGHT), BIT(ARG_BIAS) | GEOMETRY, conv_forward},
+    {"backward-data", BIT(ARG_GRAD_OUTPUT) | BIT(ARG_WEIGHT) | BIT(ARG_INPUT_SHAPE), GEOMETRY,
+     conv_backward_data},
+    {"backward-weight", BIT(ARG_INPUT) | BIT(ARG_GRAD_OUTPUT) | BIT(ARG_WEIGHT_SHAPE), GEOMETRY,
+     conv_backward_weight},
+    {"backward-bias", BIT(ARG_GRAD_OUTPUT), GEOMETRY, conv_backward_bias},
+    {"transpose", BIT(ARG_INPUT) | BIT(ARG_WEIGHT), GEOMETRY | BIT(ARG_OUTPUT_PADDING),
+     conv_transpose},
+};
+
+static int cmd_conv(int argc, char **argv)
+{
+    const char *who = "winsum conv";
+    if (argc < 1) return report(EXIT_USAGE, who, "missing subcommand (see winsum --help)");
+    if (strcmp(argv[0], "-h") == 0 || strcmp(argv[0], "--help") == 0)
+        return fputs(usage_text, stdout), 0;
+    const struct conv_spec *spec = NULL;
+    for (size_t i = 0; i < sizeof conv_specs / sizeof conv_specs[0]; i++)
+        if (strcmp(argv[0], conv_specs[i].name) == 0) spec = &conv_specs[i];
+    if (!spec)
+        return report(EXIT_USAGE, who,
+                      "unknown subcommand '%s' (forward, backward-data, backward-weight, "
+                      "backward-bias, transpose)",
+                      argv[0]);
+
+    conv_cmd cc;
+    memset(&cc, 0, sizeof cc);
+    snprintf(cc.who, sizeof cc.who, "winsum conv %s", spec->name);
+    cli_opt opts[4 + NARG + 1] = {COMMON_OPTIONS(cc.c)};
+    int nopt = 4;
+    for (int k = 0; k < NARG; k++)
+        if ((spec->need | spec->allow) & BIT(k))
+            opts[nopt++] = (cli_opt){conv_arg_name[k], &cc.arg[k]};
+    opts[nopt] = (cli_opt){NULL, NULL};
+    cli_args a;
+    if (parse_args(cc.who, argc - 1, argv + 1, opts, &a)) return EXIT_USAGE;
+    if (a.help) return fputs(usage_text, stdout), 0;
+    if (a.npos) return report(EXIT_USAGE, cc.who, "unexpected argument '%s'", a.pos[0]);
+    for (int k = 0; k < NARG; k++)
+        if ((spec->need & BIT(k)) && !cc.arg[k])
+            return report(EXIT_USAGE, cc.who, "missing %s", conv_arg_name[k]);
+    if (!cc.c.output) return report(EXIT_USAGE, cc.who, "missing -o OUT.npy");
+    winsum_backend backend = WINSUM_BACKEND_AUTO;
+    if (parse_backend(cc.who, cc.c.backend, &backend)) return EXIT_USAGE;
+    if (conv_check_syntax(&cc)) return EXIT_USAGE;
+    return spec->run(&cc);
+}
+
+/* ---------------------------------------------------------------- main */
+
+/* bench and tune live in their own files, which may not be built. */
+static int cmd_optional(int (*fn)(int, char **), const char *name, int argc, char **argv)
+{
+    if (!fn) {
+        fprintf(stderr, "winsum %s: not built\n", name);
+        return EXIT_USAGE;
+    }
+    return fn(argc, argv);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) return report(EXIT_USAGE, "winsum", "missing command (see winsum --help)");
+    const char *cmd = argv[1];
+    int n = argc - 2;
+    char **rest = argv + 2;
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0)
+        return fputs(usage_text, stdout), 0;
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) return cmd_version(n, rest);
+    if (strcmp(cmd, "devices") == 0) return cmd_devices(n, rest);
+    if (strcmp(cmd, "einsum") == 0) return cmd_einsum(n, rest);
+    if (strcmp(cmd, "conv") == 0) return cmd_conv(n, rest);
+    /* bench/tune get argv from their command name on, as main() would */
+    if (strcmp(cmd, "bench") == 0) return cmd_optional(ws_cli_bench, cmd, argc - 1, argv + 1);
+    if (strcmp(cmd, "tune") == 0) return cmd_optional(ws_cli_tune, cmd, argc - 1, argv + 1);
+    return report(EXIT_USAGE, "winsum", "unknown command '%s' (see winsum --help)", cmd);
+}

@@ -10,6 +10,15 @@
 
 void ws_plan_cache_clear(winsum_context *ctx); /* plan.c */
 
+/* why this thread's last context creation failed */
+static _Thread_local char create_error[512];
+
+static winsum_status create_fail(winsum_status st, const char *fmt, const char *arg)
+{
+    snprintf(create_error, sizeof create_error, fmt, arg ? arg : "");
+    return st;
+}
+
 const char *ws_cl_error_name(cl_int code)
 {
     switch (code) {
@@ -177,13 +186,13 @@ static winsum_status setup_device(winsum_context *ctx)
 winsum_status winsum_context_create(winsum_context **out, winsum_backend backend,
                                     const char *device)
 {
-    if (!out) return WINSUM_ERR_ARGUMENT;
+    if (!out) return create_fail(WINSUM_ERR_ARGUMENT, "winsum_context_create: ctx is NULL%s", NULL);
     *out = NULL;
     if (backend != WINSUM_BACKEND_AUTO && backend != WINSUM_BACKEND_OPENCL &&
         backend != WINSUM_BACKEND_REF)
-        return WINSUM_ERR_ARGUMENT;
+        return create_fail(WINSUM_ERR_ARGUMENT, "winsum_context_create: unknown backend%s", NULL);
     winsum_context *ctx = calloc(1, sizeof *ctx);
-    if (!ctx) return WINSUM_ERR_MEMORY;
+    if (!ctx) return create_fail(WINSUM_ERR_MEMORY, "out of host memory%s", NULL);
     if (!device) device = getenv("WINSUM_DEVICE");
     if (backend == WINSUM_BACKEND_AUTO && device && strcmp(device, "ref") == 0)
         backend = WINSUM_BACKEND_REF;
@@ -196,7 +205,14 @@ winsum_status winsum_context_create(winsum_context **out, winsum_backend backend
                 backend = WINSUM_BACKEND_REF;
             } else {
                 free(ctx);
-                return WINSUM_ERR_NO_DEVICE;
+                if (n == 0)
+                    return create_fail(WINSUM_ERR_NO_DEVICE,
+                                       "no OpenCL device found (is an ICD such as PoCL "
+                                       "installed?)%s",
+                                       NULL);
+                return create_fail(WINSUM_ERR_NO_DEVICE,
+                                   "no OpenCL device matches '%s' ('winsum devices' lists them)",
+                                   device ? device : "");
             }
         } else {
             cl_int err;
@@ -204,13 +220,15 @@ winsum_status winsum_context_create(winsum_context **out, winsum_backend backend
             ctx->cl = clCreateContext(NULL, 1, &ctx->device, NULL, NULL, &err);
             if (!ctx->cl) {
                 free(ctx);
-                return WINSUM_ERR_OPENCL;
+                return create_fail(WINSUM_ERR_OPENCL, "clCreateContext failed with %s",
+                                   ws_cl_error_name(err));
             }
             ctx->queue = clCreateCommandQueue(ctx->cl, ctx->device, 0, &err);
             if (!ctx->queue) {
                 clReleaseContext(ctx->cl);
                 free(ctx);
-                return WINSUM_ERR_OPENCL;
+                return create_fail(WINSUM_ERR_OPENCL, "clCreateCommandQueue failed with %s",
+                                   ws_cl_error_name(err));
             }
             backend = WINSUM_BACKEND_OPENCL;
             setup_device(ctx);
@@ -226,17 +244,23 @@ winsum_status winsum_context_create(winsum_context **out, winsum_backend backend
 winsum_status winsum_context_create_cl(winsum_context **out, cl_context cl_ctx,
                                        cl_command_queue queue)
 {
-    if (!out || !cl_ctx || !queue) return WINSUM_ERR_ARGUMENT;
+    if (!out || !cl_ctx || !queue)
+        return create_fail(WINSUM_ERR_ARGUMENT,
+                           "winsum_context_create_cl: ctx, cl_context and queue are needed%s",
+                           NULL);
     *out = NULL;
     winsum_context *ctx = calloc(1, sizeof *ctx);
-    if (!ctx) return WINSUM_ERR_MEMORY;
+    if (!ctx) return create_fail(WINSUM_ERR_MEMORY, "out of host memory%s", NULL);
     cl_context qctx = NULL;
     if (clGetCommandQueueInfo(queue, CL_QUEUE_CONTEXT, sizeof qctx, &qctx, NULL) != CL_SUCCESS ||
         qctx != cl_ctx ||
         clGetCommandQueueInfo(queue, CL_QUEUE_DEVICE, sizeof ctx->device, &ctx->device, NULL) !=
             CL_SUCCESS) {
         free(ctx);
-        return WINSUM_ERR_CONTEXT;
+        return create_fail(WINSUM_ERR_CONTEXT,
+                           "winsum_context_create_cl: the queue does not belong to the "
+                           "cl_context%s",
+                           NULL);
     }
     clRetainContext(cl_ctx);
     clRetainCommandQueue(queue);
@@ -268,7 +292,7 @@ void winsum_context_destroy(winsum_context *ctx)
 
 const char *winsum_last_error(const winsum_context *ctx)
 {
-    return ctx ? ctx->err.msg : "no context";
+    return ctx ? ctx->err.msg : create_error;
 }
 winsum_backend winsum_context_backend(const winsum_context *ctx) { return ctx->backend; }
 const char *winsum_context_device_name(const winsum_context *ctx) { return ctx->device_name; }

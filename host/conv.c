@@ -157,8 +157,11 @@ winsum_status winsum_conv_transpose_output_shape(const winsum_conv_desc *desc, i
                      "explicit padding");
     } else {
         int ns = rank - 2, ca = chan_axis(desc, rank);
-        int64_t gr = desc->groups < 1 ? 1 : desc->groups;
-        if (x_shape[ca] != w_shape[0]) {
+        int64_t gr = desc->groups;
+        if (gr < 1) {
+            st = ws_fail(&e, WINSUM_ERR_CONV, "conv transpose: groups is %lld, must be >= 1",
+                         (long long)gr);
+        } else if (x_shape[ca] != w_shape[0]) {
             st = ws_fail(&e, WINSUM_ERR_CONV,
                          "conv transpose: the input has %lld channels but the weight has %lld "
                          "filters (its first axis)",

@@ -281,9 +281,12 @@ static winsum_status make_gett(winsum_plan *p, ws_step *s, const slot *X, const 
         else kl[nk++] = l;
     }
     int64_t M = group_size(ml, nm, size), N = group_size(nlab, nn, size);
-    /* the vector side (N) should be the wider one */
+    /* Matrix-vector shapes (tiles almost all padding) go to the dot kernel;
+     * measured on PoCL, it loses to gett everywhere else. */
+    int use_dot = (M == 1 || N == 1) && !getenv("WINSUM_NO_DOT");
+    /* gett: the vector side (N) should be the wider one; dot: dim 0 (M) */
     const slot *A = X, *B = Y;
-    if (ctx->cpu_like && N < ctx->gett.nr && M > N) {
+    if (use_dot ? M < N : (ctx->cpu_like && N < ctx->gett.nr && M > N)) {
         A = Y;
         B = X;
         int tmp[WS_MAX_LABELS];
@@ -348,6 +351,26 @@ static winsum_status make_gett(winsum_plan *p, ws_step *s, const slot *X, const 
     memcpy(&s->exta, ea, sizeof ea);
     memcpy(&s->extb, eb, sizeof eb);
 
+    if (use_dot) {
+        char opts[128];
+        snprintf(opts, sizeof opts, "-DNGA=%d -DNGB=%d%s", A->op.nguards, B->op.nguards,
+                 real_opt(A->op.dtype));
+        if ((st = ws_get_kernel(ctx, "dot.cl", "gett_dot", opts, &s->kernel))) return st;
+        s->ngl = 3;
+        s->use_local = M >= 64;
+        s->local[0] = 64;
+        s->local[1] = s->local[2] = 1;
+        s->global[0] = s->use_local ? (size_t)((M + 63) / 64 * 64) : (size_t)M;
+        s->global[1] = (size_t)N;
+        s->global[2] = (size_t)NB;
+        char b1[16], b2[16], b3[16];
+        size_t len = strlen(p->describe);
+        snprintf(p->describe + len, sizeof p->describe - len,
+                 "dot %s x %s -> %s: batch %lld, M %lld, N %lld, K %lld, guards %d/%d\n",
+                 src_name(s->a, b1), src_name(s->b, b2), src_name(s->c, b3), (long long)NB,
+                 (long long)M, (long long)N, (long long)K, A->op.nguards, B->op.nguards);
+        return WINSUM_OK;
+    }
     ws_gett_params g = ctx->gett;
     if (ctx->cpu_like) {
         /* small problems: shrink the tile (few variants, to bound builds) */

@@ -161,6 +161,8 @@ winsum_status winsum_context_create(winsum_context **ctx, winsum_backend backend
 winsum_status winsum_context_create_cl(winsum_context **ctx, cl_context cl_ctx,
                                        cl_command_queue queue);
 void winsum_context_destroy(winsum_context *ctx); /* NULL is fine */
+/* The message of the context's last error. With NULL: why the calling
+ * thread's last winsum_context_create* failed. */
 const char *winsum_last_error(const winsum_context *ctx);
 winsum_backend winsum_context_backend(const winsum_context *ctx);
 const char *winsum_context_device_name(const winsum_context *ctx);
@@ -242,7 +244,8 @@ typedef struct winsum_conv_desc {
 void winsum_conv_desc_init(winsum_conv_desc *desc);
 
 /* Output shape of the forward convolution for input x_shape (rank 2+n) and
- * weight w_shape (O, C/G, k...), in the descriptor's layout. */
+ * weight w_shape (O, C/G, k...), in the descriptor's layout. Both shapes
+ * have `rank` entries (a weight always has the input's rank). */
 winsum_status winsum_conv_output_shape(const winsum_conv_desc *desc, int rank,
                                        const int64_t *x_shape, const int64_t *w_shape,
                                        int64_t *y_shape, char *msg, size_t msg_len);
