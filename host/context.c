@@ -276,6 +276,7 @@ void winsum_context_destroy(winsum_context *ctx)
 {
     if (!ctx) return;
     ws_plan_cache_clear(ctx);
+    if (ctx->gate) ws_gate_close(ctx, WINSUM_ERR_ARGUMENT);
     for (int i = 0; i < ctx->nprograms; i++) {
         clReleaseKernel(ctx->programs[i].kernel);
         clReleaseProgram(ctx->programs[i].program);
@@ -326,6 +327,10 @@ void winsum_memory_reset_peak(winsum_context *ctx) { ctx->mem_peak = ctx->mem_cu
 winsum_status ws_device_alloc(winsum_context *ctx, size_t bytes, cl_mem *mem, const char *what)
 {
     cl_int err = CL_SUCCESS;
+    if (ws_fault(WINSUM_FAULT_ALLOC)) {
+        *mem = NULL;
+        return ws_cl_fail(ctx, CL_MEM_OBJECT_ALLOCATION_FAILURE, "clCreateBuffer (injected)", what);
+    }
     *mem = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, bytes ? bytes : 1, NULL, &err);
     if (!*mem) return ws_cl_fail(ctx, err ? err : CL_MEM_OBJECT_ALLOCATION_FAILURE,
                                  "clCreateBuffer", what);
@@ -383,6 +388,10 @@ static winsum_status transfer(winsum_context *ctx, const winsum_buffer *b, size_
     if (!ctx->queue)
         return ws_fail(&ctx->err, WINSUM_ERR_CONTEXT,
                        "a device buffer needs an OpenCL context (this one is the reference backend)");
+    if (ws_fault(WINSUM_FAULT_TRANSFER))
+        return ws_cl_fail(ctx, CL_OUT_OF_RESOURCES,
+                          write ? "clEnqueueWriteBuffer (injected)" : "clEnqueueReadBuffer (injected)",
+                          "buffer transfer");
     cl_int err = write ? clEnqueueWriteBuffer(ctx->queue, b->mem, CL_TRUE, off, bytes, p, 0, NULL, NULL)
                        : clEnqueueReadBuffer(ctx->queue, b->mem, CL_TRUE, off, bytes, p, 0, NULL, NULL);
     if (err)

@@ -49,10 +49,28 @@ struct winsum_context {
     int nprograms, cap_programs;
     /* accounting of device memory winsum allocated */
     size_t mem_current, mem_peak;
+    cl_event gate; /* see ws_gate_open */
     /* winsum_einsum's cache of recent plans */
     struct winsum_plan *plan_cache[WS_PLAN_CACHE];
     int plan_cache_next;
 };
+
+/* 1 when this operation of the kind must fail (fault injection). */
+int ws_fault(winsum_fault kind);
+
+/* Multi-kernel operations (several plans, as convolution phases) are gated:
+ * every enqueue waits on ctx->gate, a user event completed only when all of
+ * them were enqueued, or failed (terminating them) when one enqueue fails, so
+ * that the output is written fully or not at all. */
+winsum_status ws_gate_open(winsum_context *ctx);
+winsum_status ws_gate_close(winsum_context *ctx, winsum_status st);
+
+/* The plan for these operands from the context's cache of recent plans
+ * (made and cached on a miss). The cache owns it: valid until
+ * WS_PLAN_CACHE further lookups. */
+winsum_status ws_plan_cached(winsum_context *ctx, const char *subscripts, int nops,
+                             const winsum_view *ops, const winsum_view *out,
+                             struct winsum_plan **plan);
 
 /* Sets ctx->err from an OpenCL error code and returns WINSUM_ERR_OPENCL (or
  * WINSUM_ERR_MEMORY for the out-of-memory codes). */

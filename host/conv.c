@@ -283,6 +283,40 @@ static winsum_status check_shape_eq(winsum_context *ctx, const winsum_view *v, c
     return WINSUM_OK;
 }
 
+/* One einsum of a convolution. */
+typedef struct step {
+    char subs[64];
+    int nops;
+    winsum_view ops[2];
+    winsum_view out;
+    double alpha, beta;
+} step;
+
+/* Runs the einsums of one convolution call, all or nothing: every plan is
+ * made (and so every view checked, every table uploaded, every kernel built)
+ * before the first kernel is enqueued, and the enqueues are gated so that a
+ * failing one cancels those before it. */
+static winsum_status run_steps(winsum_context *ctx, const step *s, int n)
+{
+    winsum_plan *plans[64] = {NULL};
+    int owned = n > WS_PLAN_CACHE / 2; /* more plans than the cache keeps safely */
+    winsum_status st = WINSUM_OK;
+    if (n > 64) return ws_fail(&ctx->err, WINSUM_ERR_UNSUPPORTED, "conv: %d phases", n);
+    for (int i = 0; i < n && !st; i++)
+        st = owned ? winsum_plan_create(ctx, &plans[i], s[i].subs, s[i].nops, s[i].ops, &s[i].out)
+                   : ws_plan_cached(ctx, s[i].subs, s[i].nops, s[i].ops, &s[i].out, &plans[i]);
+    if (!st && n > 1) st = ws_gate_open(ctx);
+    for (int i = 0; i < n && !st; i++) {
+        /* a cached plan keeps the buffers it was made with: pass this call's */
+        const winsum_buffer *in[2] = {s[i].ops[0].buffer, s[i].ops[1].buffer};
+        st = winsum_plan_execute(plans[i], in, s[i].out.buffer, s[i].alpha, s[i].beta, NULL);
+    }
+    if (n > 1) st = ws_gate_close(ctx, st);
+    if (owned)
+        for (int i = 0; i < n; i++) winsum_plan_destroy(plans[i]);
+    return st;
+}
+
 /* common checks: x-like view (input shape), w, and the y-like view */
 static winsum_status prepare(winsum_context *ctx, const winsum_conv_desc *desc,
                              const winsum_view *x, const char *xname, const winsum_view *w,
@@ -323,10 +357,17 @@ winsum_status winsum_conv_forward(winsum_context *ctx, const winsum_conv_desc *d
     subs_append(subs, "", KS, g.ns);
     subs_append(subs, ",goc", KS, g.ns);
     subs_append(subs, "->ngo", XS, g.ns);
-    winsum_view ops[2] = {win, wc};
+    step st2[2];
+    memset(st2, 0, sizeof st2);
+    snprintf(st2[0].subs, sizeof st2[0].subs, "%s", subs);
+    st2[0].nops = 2;
+    st2[0].ops[0] = win;
+    st2[0].ops[1] = wc;
+    st2[0].out = yc;
+    st2[0].alpha = alpha;
+    st2[0].beta = beta;
     if (bias) {
-        /* check the bias before anything is written */
-        winsum_plan *bp = NULL;
+        /* y += alpha * bias, broadcast over batch and space (a zero-stride view) */
         winsum_view bv = yc;
         bv.buffer = bias->buffer;
         bv.dtype = bias->dtype;
@@ -334,15 +375,15 @@ winsum_status winsum_conv_forward(winsum_context *ctx, const winsum_conv_desc *d
         memset(bv.strides, 0, sizeof bv.strides);
         bv.strides[1] = bias->strides[0] * g.og;
         bv.strides[2] = bias->strides[0];
-        char bsubs[32] = "";
-        subs_append(bsubs, "ngo", XS, g.ns);
-        subs_append(bsubs, "->ngo", XS, g.ns);
-        if ((st = winsum_plan_create(ctx, &bp, bsubs, 1, &bv, &yc))) return st;
-        winsum_plan_destroy(bp);
-        if ((st = winsum_einsum(ctx, subs, 2, ops, &yc, alpha, beta))) return st;
-        return winsum_einsum(ctx, bsubs, 1, &bv, &yc, alpha, 1.0);
+        subs_append(st2[1].subs, "ngo", XS, g.ns);
+        subs_append(st2[1].subs, "->ngo", XS, g.ns);
+        st2[1].nops = 1;
+        st2[1].ops[0] = bv;
+        st2[1].out = yc;
+        st2[1].alpha = alpha;
+        st2[1].beta = 1.0;
     }
-    return winsum_einsum(ctx, subs, 2, ops, &yc, alpha, beta);
+    return run_steps(ctx, st2, bias ? 2 : 1);
 }
 
 winsum_status winsum_conv_backward_weight(winsum_context *ctx, const winsum_conv_desc *desc,
@@ -419,10 +460,12 @@ winsum_status winsum_conv_backward_data(winsum_context *ctx, const winsum_conv_d
     subs_append(subs, "->ngc", XS, g.ns);
     int64_t nph = 1;
     for (int i = 0; i < g.ns; i++) nph *= g.s[i];
-    /* validate every phase's plan before any is run, so that nothing is
-     * written when one would fail */
-    for (int pass = 0; pass < 2; pass++)
-        for (int64_t ph = 0; ph < nph; ph++) {
+    if (nph > 64)
+        return ws_fail(&ctx->err, WINSUM_ERR_UNSUPPORTED,
+                       "conv backward-data: %lld stride phases (at most 64)", (long long)nph);
+    step steps[64];
+    int n = 0;
+    for (int64_t ph = 0; ph < nph; ph++) {
             winsum_view a = gyc, b = wc, c = gxc;
             a.ndim = 3 + 2 * g.ns;
             a.nguards = 0;
@@ -471,16 +514,17 @@ winsum_status winsum_conv_backward_data(winsum_context *ctx, const winsum_conv_d
                 gd->extent = g.out[i];
             }
             if (skip) continue;
-            winsum_view ops[2] = {a, b};
-            if (pass == 0) {
-                winsum_plan *p = NULL;
-                if ((st = winsum_plan_create(ctx, &p, subs, 2, ops, &c))) return st;
-                winsum_plan_destroy(p);
-            } else if ((st = winsum_einsum(ctx, subs, 2, ops, &c, alpha, beta))) {
-                return st;
-            }
+            step *sp = &steps[n++];
+            memset(sp, 0, sizeof *sp);
+            snprintf(sp->subs, sizeof sp->subs, "%s", subs);
+            sp->nops = 2;
+            sp->ops[0] = a;
+            sp->ops[1] = b;
+            sp->out = c;
+            sp->alpha = alpha;
+            sp->beta = beta;
         }
-    return WINSUM_OK;
+    return run_steps(ctx, steps, n);
 }
 
 winsum_status winsum_conv_transpose(winsum_context *ctx, const winsum_conv_desc *desc,

@@ -142,6 +142,9 @@ static winsum_status upload_table(winsum_plan *p, ws_step *s, tabbuf *t)
     s->tab_bytes = t->n * sizeof(cl_long);
     winsum_status st = ws_device_alloc(ctx, s->tab_bytes, &s->tab, "einsum offset tables");
     if (st) return st;
+    if (ws_fault(WINSUM_FAULT_TRANSFER))
+        return ws_cl_fail(ctx, CL_OUT_OF_RESOURCES, "clEnqueueWriteBuffer (injected)",
+                          "einsum offset tables");
     cl_int err = clEnqueueWriteBuffer(ctx->queue, s->tab, CL_TRUE, 0, s->tab_bytes, t->v, 0, NULL,
                                       NULL);
     if (err) return ws_cl_fail(ctx, err, "clEnqueueWriteBuffer", "einsum offset tables");
@@ -724,9 +727,12 @@ static winsum_status exec_opencl(winsum_plan *p, const winsum_buffer *const *in,
 #undef ARG
         if (err) return ws_cl_fail(ctx, err, "clSetKernelArg", "einsum");
         if (s->global[0] == 0 || s->global[1] == 0 || (s->ngl == 3 && s->global[2] == 0)) continue;
+        if (ws_fault(WINSUM_FAULT_ENQUEUE))
+            return ws_cl_fail(ctx, CL_OUT_OF_RESOURCES, "clEnqueueNDRangeKernel (injected)",
+                              "einsum");
         err = clEnqueueNDRangeKernel(ctx->queue, k, (cl_uint)s->ngl, NULL, s->global,
-                                     s->use_local ? s->local : NULL, 0, NULL,
-                                     last && event ? event : NULL);
+                                     s->use_local ? s->local : NULL, ctx->gate ? 1 : 0,
+                                     ctx->gate ? &ctx->gate : NULL, last && event ? event : NULL);
         if (err) return ws_cl_fail(ctx, err, "clEnqueueNDRangeKernel", "einsum");
     }
     return WINSUM_OK;
@@ -742,11 +748,12 @@ winsum_status winsum_plan_execute(winsum_plan *p, const winsum_buffer *const *in
     const winsum_buffer *in[WS_MAX_OPS];
     const winsum_buffer *outb = output ? output : p->out.buffer;
     char name[64];
-    /* swapped buffers: the same checks as at creation, against the stored ranges */
+    /* Every execution checks its buffers against the ranges stored at
+     * creation: a buffer struct at the same address may describe other
+     * memory by now. */
     for (int i = 0; i <= p->nops; i++) {
         const winsum_buffer *b = i < p->nops ? (inputs && inputs[i] ? inputs[i] : p->ops[i].buffer) : outb;
         if (i < p->nops) in[i] = b;
-        if (b == (i < p->nops ? p->ops[i].buffer : p->out.buffer)) continue;
         snprintf(name, sizeof name, i < p->nops ? "einsum operand %d" : "einsum output", i);
         winsum_status st = ws_check_buffer(ctx, b, name);
         if (st) return st;
@@ -758,8 +765,7 @@ winsum_status winsum_plan_execute(winsum_plan *p, const winsum_buffer *const *in
                            "%lld",
                            name, (long long)p->lo[i], (long long)p->hi[i], (long long)cap);
     }
-    if (outb != p->out.buffer || inputs)
-        for (int i = 0; i < p->nops; i++) {
+    for (int i = 0; i < p->nops; i++) {
             winsum_view a = p->out, b = p->ops[i];
             a.buffer = outb;
             b.buffer = in[i];
@@ -781,7 +787,11 @@ winsum_status winsum_plan_execute(winsum_plan *p, const winsum_buffer *const *in
         free(ops);
         return WINSUM_OK;
     }
-    return exec_opencl(p, in, outb, alpha, beta, event);
+    if (p->nsteps < 2) return exec_opencl(p, in, outb, alpha, beta, event);
+    int own = ctx->gate == NULL;
+    winsum_status st = own ? ws_gate_open(ctx) : WINSUM_OK;
+    if (!st) st = exec_opencl(p, in, outb, alpha, beta, event);
+    return own ? ws_gate_close(ctx, st) : st;
 }
 
 /* ------------------------------------------------- winsum_einsum's cache */
@@ -810,13 +820,11 @@ void ws_plan_cache_clear(winsum_context *ctx)
     }
 }
 
-winsum_status winsum_einsum(winsum_context *ctx, const char *subscripts, int nops,
-                            const winsum_view *ops, const winsum_view *out, double alpha,
-                            double beta)
+winsum_status ws_plan_cached(winsum_context *ctx, const char *subscripts, int nops,
+                             const winsum_view *ops, const winsum_view *out, winsum_plan **plan)
 {
-    if (!ctx) return WINSUM_ERR_ARGUMENT;
     if (!subscripts || !ops || !out || nops < 1 || nops > WS_MAX_OPS)
-        return winsum_plan_create(ctx, &(winsum_plan *){NULL}, subscripts, nops, ops, out);
+        return winsum_plan_create(ctx, plan, subscripts, nops, ops, out);
     winsum_plan *p = NULL;
     for (int i = 0; i < WS_PLAN_CACHE && !p; i++) {
         winsum_plan *c = ctx->plan_cache[i];
@@ -834,6 +842,18 @@ winsum_status winsum_einsum(winsum_context *ctx, const char *subscripts, int nop
         winsum_plan_destroy(ctx->plan_cache[slot]);
         ctx->plan_cache[slot] = p;
     }
+    *plan = p;
+    return WINSUM_OK;
+}
+
+winsum_status winsum_einsum(winsum_context *ctx, const char *subscripts, int nops,
+                            const winsum_view *ops, const winsum_view *out, double alpha,
+                            double beta)
+{
+    if (!ctx) return WINSUM_ERR_ARGUMENT;
+    winsum_plan *p = NULL;
+    winsum_status st = ws_plan_cached(ctx, subscripts, nops, ops, out, &p);
+    if (st) return st;
     const winsum_buffer *in[WS_MAX_OPS];
     for (int i = 0; i < nops; i++) in[i] = ops[i].buffer;
     return winsum_plan_execute(p, in, out->buffer, alpha, beta, NULL);

@@ -207,6 +207,13 @@ winsum_status ws_get_kernel(winsum_context *ctx, const char *file, const char *n
 
     cl_program prog = NULL;
     cl_int err;
+    if (ws_fault(WINSUM_FAULT_BUILD)) {
+        st = ws_fail(&ctx->err, WINSUM_ERR_BUILD,
+                     "kernel %s did not build (CL_BUILD_PROGRAM_FAILURE) with options '%s':\n"
+                     "injected fault",
+                     file, options);
+        goto out;
+    }
     char dirbuf[4096], path[4300];
     const char *dir = cache_dir(dirbuf, sizeof dirbuf);
     if (dir) {

@@ -190,6 +190,22 @@ winsum_status winsum_buffer_write(winsum_context *ctx, const winsum_buffer *buff
 winsum_status winsum_buffer_read(winsum_context *ctx, const winsum_buffer *buffer,
                                  size_t offset_bytes, void *dst, size_t bytes);
 
+/* ------------------------------------------------------ fault injection */
+
+/* For tests of error paths: the k-th operation of a kind from now on fails
+ * as the device would fail it (k >= 1; k = 0 turns injection off for that
+ * kind). Process-wide; counts every context. Not for production use. */
+typedef enum winsum_fault {
+    WINSUM_FAULT_ALLOC = 0,    /* a device allocation (clCreateBuffer) */
+    WINSUM_FAULT_BUILD = 1,    /* a program build or load (cache miss in memory) */
+    WINSUM_FAULT_ENQUEUE = 2,  /* a kernel enqueue */
+    WINSUM_FAULT_TRANSFER = 3, /* a buffer read or write, tables included */
+    WINSUM_FAULT_KINDS_
+} winsum_fault;
+void winsum_fault_inject(winsum_fault kind, long k);
+/* How many operations of the kind ran (or failed) since the process began. */
+long winsum_fault_count(winsum_fault kind);
+
 /* ----------------------------------------------------------------- einsum */
 
 typedef struct winsum_plan winsum_plan;
