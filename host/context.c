@@ -59,8 +59,22 @@ typedef struct dev_entry {
     char name[512];
 } dev_entry;
 
+/* The ICD loader initialises itself on the first clGetPlatformIDs, and
+ * ocl-icd does that without a lock: enumeration is serialised here. */
+static pthread_mutex_t enum_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int list_devices_locked(dev_entry *out, int cap);
+
 /* All devices of all platforms; returns the count (0 when there is no ICD). */
 static int list_devices(dev_entry *out, int cap)
+{
+    pthread_mutex_lock(&enum_lock);
+    int n = list_devices_locked(out, cap);
+    pthread_mutex_unlock(&enum_lock);
+    return n;
+}
+
+static int list_devices_locked(dev_entry *out, int cap)
 {
     cl_uint np = 0;
     cl_platform_id plats[16];
@@ -179,6 +193,9 @@ static winsum_status setup_device(winsum_context *ctx)
     ctx->local_mem = 16384;
     clGetDeviceInfo(ctx->device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof ctx->local_mem, &ctx->local_mem,
                     NULL);
+    ctx->max_alloc = 0;
+    clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof ctx->max_alloc,
+                    &ctx->max_alloc, NULL);
     choose_params(ctx);
     return WINSUM_OK;
 }
@@ -327,6 +344,13 @@ void winsum_memory_reset_peak(winsum_context *ctx) { ctx->mem_peak = ctx->mem_cu
 winsum_status ws_device_alloc(winsum_context *ctx, size_t bytes, cl_mem *mem, const char *what)
 {
     cl_int err = CL_SUCCESS;
+    if (ctx->max_alloc && bytes > ctx->max_alloc) {
+        *mem = NULL;
+        return ws_fail(&ctx->err, WINSUM_ERR_MEMORY,
+                       "%s: %zu bytes in one buffer, more than the device allocates at once "
+                       "(%llu)",
+                       what, bytes, (unsigned long long)ctx->max_alloc);
+    }
     if (ws_fault(WINSUM_FAULT_ALLOC)) {
         *mem = NULL;
         return ws_cl_fail(ctx, CL_MEM_OBJECT_ALLOCATION_FAILURE, "clCreateBuffer (injected)", what);

@@ -184,6 +184,12 @@ static winsum_status make_unary(winsum_plan *p, ws_step *s, const slot *A, const
     if ((st = check_int(ctx, inner, "inner")) || (st = check_int(ctx, outer, "outer")) ||
         (st = check_int(ctx, K, "reduction")))
         return st;
+    double entries = (double)(inner + outer) * (2 + A->op.nguards) + (double)K * (1 + A->op.nguards);
+    if (ctx->max_alloc && entries * sizeof(cl_long) > (double)ctx->max_alloc)
+        return ws_fail(&ctx->err, WINSUM_ERR_MEMORY,
+                       "einsum: offset tables of %.0f bytes exceed the device's largest "
+                       "allocation (%llu bytes)",
+                       entries * sizeof(cl_long), (unsigned long long)ctx->max_alloc);
     tabbuf t = {0};
     static const int64_t zero[WS_MAX_LABELS];
     long o[9];
@@ -315,6 +321,14 @@ static winsum_status make_gett(winsum_plan *p, ws_step *s, const slot *X, const 
     if (NB > 65535 * 16)
         return ws_fail(&ctx->err, WINSUM_ERR_UNSUPPORTED, "einsum: batch of %lld is too large",
                        (long long)NB);
+    /* the tables, counted before they are built: refuse what the device cannot hold */
+    double entries = (double)(M + N + K + NB) * (1 + A->op.nguards + B->op.nguards) + (double)(M + N + NB);
+    if (ctx->max_alloc && entries * sizeof(cl_long) > (double)ctx->max_alloc)
+        return ws_fail(&ctx->err, WINSUM_ERR_MEMORY,
+                       "einsum: offset tables of %.0f bytes (M %lld, N %lld, K %lld, batch %lld) "
+                       "exceed the device's largest allocation (%llu bytes)",
+                       entries * sizeof(cl_long), (long long)M, (long long)N, (long long)K,
+                       (long long)NB, (unsigned long long)ctx->max_alloc);
     tabbuf t = {0};
     long o[15];
     int bad = 0;

@@ -149,8 +149,10 @@ done:
 static void disk_store(const char *path, const char *key_text, const unsigned char *bin,
                        size_t bin_len)
 {
+    /* unique per process and thread: concurrent writers never share a file */
+    static _Atomic long serial;
     char tmp[4400];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%ld", path, (long)getpid(), (long)++serial);
     FILE *f = fopen(tmp, "wb");
     if (!f) return;
     uint64_t klen = strlen(key_text), blen = bin_len, sum = fnv1a(bin, bin_len, FNV_SEED);
