@@ -1,0 +1,28 @@
+# plot.gnuplot - grouped bar chart of `winsum bench` results: GFLOP/s per
+# case, one bar per backend. `winsum bench --plot FILE.png` runs it as
+#   gnuplot -e "datafile='TABLE'; outfile='FILE.png'" bench/plot.gnuplot
+# where TABLE has a header "case winsum clblast openblas reference" and one
+# row per case, "?" where a backend did not run (the same numbers as --csv).
+if (!exists("datafile")) datafile = 'bench.dat'
+if (!exists("outfile")) outfile = 'bench.png'
+
+if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {
+    set terminal pngcairo size 1600,900 noenhanced font ",10"
+} else {
+    set terminal png size 1600,900 noenhanced
+}
+set output outfile
+set title "winsum bench: GFLOP/s per case and backend (log scale; OpenBLAS = host GEMM of the same flops)"
+set datafile missing '?'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set logscale y
+set yrange [0.01:*]
+set ylabel "GFLOP/s"
+set grid ytics
+set xtics rotate by -40 left scale 0 font ",8"
+set key outside top center horizontal autotitle columnhead
+set bmargin 12
+plot for [col=2:5] datafile using col:xtic(1)
