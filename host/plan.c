@@ -111,6 +111,14 @@ static void sort_by_stride(int *labels, int n, const int64_t *stride)
         }
 }
 
+/* 1 when tab[start + i] == i for the whole group (a unit stride) */
+static int tab_unit(const tabbuf *t, long start, int64_t count)
+{
+    for (int64_t i = 0; i < count; i++)
+        if (t->v[start + i] != i) return 0;
+    return 1;
+}
+
 static int64_t group_size(const int *labels, int n, const int64_t *size)
 {
     int64_t s = 1;
@@ -347,6 +355,9 @@ static winsum_status make_gett(winsum_plan *p, ws_step *s, const slot *X, const 
         free(t.v);
         return ws_fail(&ctx->err, WINSUM_ERR_MEMORY, "einsum: out of host memory for tables");
     }
+    int unit_am = tab_unit(&t, o[0], M), unit_ak = tab_unit(&t, o[1], K),
+        unit_bn = tab_unit(&t, o[3], N), unit_bk = tab_unit(&t, o[4], K),
+        unit_cn = tab_unit(&t, o[7], N);
     st = upload_table(p, s, &t);
     free(t.v);
     if (st) return st;
@@ -369,16 +380,18 @@ static winsum_status make_gett(winsum_plan *p, ws_step *s, const slot *X, const 
     memcpy(&s->extb, eb, sizeof eb);
 
     if (use_dot) {
+        int dn = N <= 1 ? 1 : N <= 2 ? 2 : 4;
         char opts[128];
-        snprintf(opts, sizeof opts, "-DNGA=%d -DNGB=%d%s", A->op.nguards, B->op.nguards,
-                 real_opt(A->op.dtype));
+        snprintf(opts, sizeof opts, "-DNGA=%d -DNGB=%d -DDN=%d%s", A->op.nguards,
+                 B->op.nguards, dn, real_opt(A->op.dtype));
         if ((st = ws_get_kernel(ctx, "dot.cl", "gett_dot", opts, &s->kernel))) return st;
         s->ngl = 3;
-        s->use_local = M >= 64;
-        s->local[0] = 64;
+        const int dl = 64;
+        s->use_local = M >= dl;
+        s->local[0] = (size_t)dl;
         s->local[1] = s->local[2] = 1;
-        s->global[0] = s->use_local ? (size_t)((M + 63) / 64 * 64) : (size_t)M;
-        s->global[1] = (size_t)N;
+        s->global[0] = s->use_local ? (size_t)((M + dl - 1) / dl * dl) : (size_t)M;
+        s->global[1] = (size_t)((N + dn - 1) / dn);
         s->global[2] = (size_t)NB;
         char b1[16], b2[16], b3[16];
         size_t len = strlen(p->describe);
@@ -391,16 +404,18 @@ static winsum_status make_gett(winsum_plan *p, ws_step *s, const slot *X, const 
     ws_gett_params g = ctx->gett;
     if (ctx->cpu_like) {
         /* small problems: shrink the tile (few variants, to bound builds) */
-        if (M <= g.mr * g.wgm) g.mc = g.mr * g.wgm;
-        if (N <= g.nr * g.wgn) g.nc = g.nr * g.wgn;
-        if (K <= 32 && g.kc > 32) g.kc = 32;
+        /* small problems: a tile just large enough (multiples of the micro-tile),
+         * so that little of it is padding */
+        int64_t um = (int64_t)g.mr * g.wgm, un = (int64_t)g.nr * g.wgn;
+        if (M < g.mc) g.mc = (int)((M + um - 1) / um * um);
+        if (N < g.nc) g.nc = (int)((N + un - 1) / un * un);
     }
     char opts[512];
     snprintf(opts, sizeof opts,
              "-DWGM=%d -DWGN=%d -DMR=%d -DNR=%d -DMC=%d -DNC=%d -DKC=%d -DVW=%d -DNGA=%d "
-             "-DNGB=%d%s",
+             "-DNGB=%d -DUNIT_AM=%d -DUNIT_AK=%d -DUNIT_BN=%d -DUNIT_BK=%d -DUNIT_CN=%d%s",
              g.wgm, g.wgn, g.mr, g.nr, g.mc, g.nc, g.kc, g.vw, A->op.nguards, B->op.nguards,
-             real_opt(A->op.dtype));
+             unit_am, unit_ak, unit_bn, unit_bk, unit_cn, real_opt(A->op.dtype));
     if ((st = ws_get_kernel(ctx, "gett.cl", "gett", opts, &s->kernel))) return st;
     s->ngl = 3;
     s->use_local = 1;
@@ -567,6 +582,27 @@ static winsum_status validate(winsum_context *ctx, winsum_plan *p)
     return WINSUM_OK;
 }
 
+/* Drops the guards that no index of the operand can fail (a padded window
+ * whose windows never reach the padding, the stride phases of a convolution
+ * that stay inside): they would only cost work while packing. */
+static void prune_guards(ws_operand *op, const int64_t *size, int nl)
+{
+    int kept = 0;
+    for (int g = 0; g < op->nguards; g++) {
+        const ws_lguard *gd = &op->guard[g];
+        double lo = (double)gd->offset, hi = (double)gd->offset;
+        for (int l = 0; l < nl; l++) {
+            if (!op->has[l] || size[l] < 1) continue;
+            double span = (double)gd->coef[l] * (double)(size[l] - 1);
+            if (span < 0) lo += span;
+            else hi += span;
+        }
+        if (lo >= 0 && hi < (double)gd->extent) continue;
+        op->guard[kept++] = *gd;
+    }
+    op->nguards = kept;
+}
+
 static winsum_status plan_opencl(winsum_plan *p)
 {
     winsum_context *ctx = p->ctx;
@@ -579,6 +615,7 @@ static winsum_status plan_opencl(winsum_plan *p)
     out.src = (ws_src){SRC_OUTPUT, 0};
     for (int i = 0; i < p->nops; i++) {
         ws_operand_from_view(ir, i, &p->ops[i], &sl[i].op);
+        prune_guards(&sl[i].op, ir->size, nl);
         sl[i].src = (ws_src){SRC_INPUT, i};
     }
     winsum_status st = WINSUM_OK;

@@ -62,6 +62,24 @@
 #ifndef NGB
 #define NGB 0
 #endif
+/* UNIT_xy: the table of operand x's group y is 0, 1, 2, ... (a unit stride),
+ * so the kernel indexes directly: contiguous loads and stores the compiler
+ * can vectorise. The tables stay valid either way. */
+#ifndef UNIT_AM
+#define UNIT_AM 0
+#endif
+#ifndef UNIT_AK
+#define UNIT_AK 0
+#endif
+#ifndef UNIT_BN
+#define UNIT_BN 0
+#endif
+#ifndef UNIT_BK
+#define UNIT_BK 0
+#endif
+#ifndef UNIT_CN
+#define UNIT_CN 0
+#endif
 
 #define WGS (WGM * WGN)
 /* one micro-tile per work-item: accumulators live across K blocks */
@@ -81,23 +99,20 @@
 #define SYNC()
 #endif
 
-/* Packs rows [r0, r0+R) x k [k0, k0+KC) of an operand into dst[KC][R],
+/* Packs rows [r0, r0+R) x k [k0, k0+kc) of an operand into dst[KC][R],
  * zeros outside the operand and where a guard fails. The k-dependent parts
  * (offset, guard values) are loaded once per k; the r loop is the one the
  * compiler vectorises (and the one work-items share on GPUs). */
 inline void pack(__local REAL *dst, const int R, __global const REAL *restrict P, const long base,
-                 __global const long *restrict tab, const int t_r, const int t_k, const int g_r,
-                 const int g_k, const int NG, const long *gb, const long *ext, const int r0,
-                 const int k0, const int nr, const int nk, const int lid)
+                 __global const long *restrict tab, const int t_r, const int t_k,
+                 const int unit_r, const int unit_k, const int g_r, const int g_k, const int NG,
+                 const long *gb, const long *ext, const int r0, const int k0, const int kc,
+                 const int nr, const int nk, const int lid)
 {
-    for (int kk = 0; kk < KC; kk++) {
+    for (int kk = 0; kk < kc; kk++) {
         const int k = k0 + kk;
         __local REAL *row = dst + kk * R;
-        if (k >= nk) {
-            for (int rr = lid; rr < R; rr += WGS) row[rr] = 0;
-            continue;
-        }
-        const long koff = base + tab[t_k + k];
+        const long koff = base + (unit_k ? (long)k : tab[t_k + k]);
         long gk[4];
         for (int g = 0; g < NG; g++) gk[g] = gb[g] + tab[g_k + g * nk + k];
         for (int rr = lid; rr < R; rr += WGS) {
@@ -107,12 +122,16 @@ inline void pack(__local REAL *dst, const int R, __global const REAL *restrict P
                 int ok = 1;
                 for (int g = 0; g < NG; g++)
                     ok &= (ulong)(gk[g] + tab[g_r + g * nr + r]) < (ulong)ext[g];
-                if (ok) v = P[koff + tab[t_r + r]];
+                if (ok) v = P[koff + (unit_r ? (long)r : tab[t_r + r])];
             }
             row[rr] = v;
         }
     }
 }
+
+/* c = alpha * v (+ beta * c on the first K block, + c on later ones) */
+#define UPDATE(c, v, first)                                                                    \
+    ((first) ? (beta != 0 ? fma(beta, (c), alpha * (v)) : alpha * (v)) : (c) + alpha * (v))
 
 __kernel __attribute__((reqd_work_group_size(WGN, WGM, 1))) void
 gett(__global const REAL *restrict A, const long a_off, __global const REAL *restrict B,
@@ -144,11 +163,14 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
 #endif
     for (int kb = 0; kb < nkb; kb++) {
         const int k0 = kb * KC;
-        pack(As, MC, A, abase, tab, ta_m, ta_k, ga_m, ga_k, NGA, gab, exta, m0, k0, M, K, lid);
-        pack(Bs, NC, B, bbase, tab, tb_n, tb_k, gb_n, gb_k, NGB, gbb, extb, n0, k0, N, K, lid);
+        const int kc = min(KC, K - k0); /* rows of this K block (0 when K == 0) */
+        pack(As, MC, A, abase, tab, ta_m, ta_k, UNIT_AM, UNIT_AK, ga_m, ga_k, NGA, gab, exta, m0,
+             k0, kc, M, K, lid);
+        pack(Bs, NC, B, bbase, tab, tb_n, tb_k, UNIT_BN, UNIT_BK, gb_n, gb_k, NGB, gbb, extb, n0,
+             k0, kc, N, K, lid);
         SYNC();
 #if PERSIST
-        for (int k = 0; k < KC; k++) {
+        for (int k = 0; k < kc; k++) {
             REAL a[MR], bv[NR];
             for (int i = 0; i < MR; i++) a[i] = As[k * MC + ly + i * WGM];
             for (int j = 0; j < NR; j++) bv[j] = Bs[k * NC + lx + j * WGN];
@@ -158,14 +180,17 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
         SYNC();
 #else
         /* many micro-tiles per work-item: each adds this K block into C */
-        for (int tm = 0; tm < TILES_M; tm++)
+        const int first = kb == 0;
+        for (int tm = 0; tm < TILES_M; tm++) {
+            if (m0 + tm * WGM * MR >= M) break;
             for (int tn = 0; tn < TILES_N; tn++) {
                 const int r0 = tm * WGM * MR + ly, c0 = tn * WGN * NR + lx;
+                if (n0 + c0 >= N) break;
 #if VECTOR_MICRO
                 VREAL vacc[MR][NR / VW];
                 for (int i = 0; i < MR; i++)
                     for (int j = 0; j < NR / VW; j++) vacc[i][j] = (VREAL)(0);
-                for (int k = 0; k < KC; k++) {
+                for (int k = 0; k < kc; k++) {
                     VREAL vb[NR / VW];
                     for (int j = 0; j < NR / VW; j++) vb[j] = VLOAD(0, &Bs[k * NC + c0 + j * VW]);
                     for (int i = 0; i < MR; i++) {
@@ -174,11 +199,28 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
                     }
                 }
 #define ACC(i, j) (((REAL *)&vacc[i][(j) / VW])[(j) % VW])
+#if UNIT_CN
+                if (n0 + c0 + NR <= N) {
+                    /* a full row of the micro-tile is contiguous in C */
+                    for (int i = 0; i < MR; i++) {
+                        const int m = m0 + r0 + i * WGM;
+                        if (m >= M) break;
+                        __global REAL *c = C + cb + tab[tc_m + m] + n0 + c0;
+                        for (int j = 0; j < NR / VW; j++) {
+                            const VREAL v = vacc[i][j];
+                            VREAL o = first && beta == 0 ? (VREAL)(0) : VLOAD(j, c);
+                            o = first ? (beta != 0 ? beta * o + alpha * v : alpha * v) : o + alpha * v;
+                            CAT(vstore, VW)(o, j, c);
+                        }
+                    }
+                    continue;
+                }
+#endif
 #else
                 REAL sacc[MR][NR];
                 for (int i = 0; i < MR; i++)
                     for (int j = 0; j < NR; j++) sacc[i][j] = 0;
-                for (int k = 0; k < KC; k++) {
+                for (int k = 0; k < kc; k++) {
                     REAL a[MR], bv[NR];
                     for (int i = 0; i < MR; i++) a[i] = As[k * MC + r0 + i * WGM];
                     for (int j = 0; j < NR; j++) bv[j] = Bs[k * NC + c0 + j * WGN];
@@ -194,13 +236,13 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
                     for (int j = 0; j < NR; j++) {
                         const int n = n0 + c0 + j * WGN;
                         if (n >= N) break;
-                        __global REAL *c = C + cm + tab[tc_n + n];
-                        const REAL v = alpha * ACC(i, j);
-                        *c = kb > 0 ? *c + v : (beta != 0 ? fma(beta, *c, v) : v);
+                        __global REAL *c = C + cm + (UNIT_CN ? (long)n : tab[tc_n + n]);
+                        *c = UPDATE(*c, ACC(i, j), first);
                     }
                 }
 #undef ACC
             }
+        }
         SYNC();
 #endif
     }
@@ -212,9 +254,8 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
         for (int j = 0; j < NR; j++) {
             const int n = n0 + lx + j * WGN;
             if (n >= N) break;
-            __global REAL *c = C + cm + tab[tc_n + n];
-            const REAL v = alpha * acc[i][j];
-            *c = beta != 0 ? fma(beta, *c, v) : v;
+            __global REAL *c = C + cm + (UNIT_CN ? (long)n : tab[tc_n + n]);
+            *c = UPDATE(*c, acc[i][j], 1);
         }
     }
 #endif
