@@ -1317,7 +1317,8 @@ int ws_cli_bench(int argc, char **argv)
     printf("winsum bench %s, suite %s%s\n", winsum_version_string(), suite, quick ? " (quick)" : "");
     printf("device: %s\n", winsum_context_device_name(b->ctx));
     printf("date: %s\n", date);
-    printf("tile parameters: defaults\n");
+    printf("tile parameters: %s, %s\n", winsum_tuning_params(b->ctx),
+           winsum_tuning_source(b->ctx));
     printf("dtype float32; %d repetitions (median) after one warm-up call; conv batch %lld%s\n",
            b->reps, (long long)b->conv_batch, quick ? "" : " (reference: batch 1)");
     printf("check: winsum vs reference, CLBlast vs winsum: max|diff| <= 1e-3*max(1,sqrt(K/256))"

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void ws_plan_cache_clear(winsum_context *ctx); /* plan.c */
 
 /* why this thread's last context creation failed */
 static _Thread_local char create_error[512];
@@ -144,30 +143,6 @@ static int pick_device(const dev_entry *d, int n, const char *spec)
     return -1;
 }
 
-/* GETT tile parameters: by device type, overridable with
- * WINSUM_GETT=wgm,wgn,mr,nr,mc,nc,kc,vw. */
-static void choose_params(winsum_context *ctx)
-{
-    ws_gett_params cpu = {1, 1, 8, 32, 64, 64, 256, 16};
-    ws_gett_params gpu = {16, 16, 4, 4, 64, 64, 16, 1};
-    ctx->gett = ctx->cpu_like ? cpu : gpu;
-    const char *s = getenv("WINSUM_GETT");
-    ws_gett_params p;
-    if (s && sscanf(s, "%d,%d,%d,%d,%d,%d,%d,%d", &p.wgm, &p.wgn, &p.mr, &p.nr, &p.mc, &p.nc,
-                    &p.kc, &p.vw) == 8 &&
-        p.wgm > 0 && p.wgn > 0 && p.mr > 0 && p.nr > 0 && p.kc > 0 && p.vw > 0 &&
-        p.mc % (p.wgm * p.mr) == 0 && p.nc % (p.wgn * p.nr) == 0 && p.mc > 0 && p.nc > 0)
-        ctx->gett = p;
-    /* fit the device: work-group size and local memory (float64 tiles) */
-    while ((size_t)ctx->gett.wgm * ctx->gett.wgn > ctx->max_wg && ctx->gett.wgm > 1) {
-        ctx->gett.wgm /= 2;
-        ctx->gett.mc /= 2;
-    }
-    while ((cl_ulong)(ctx->gett.mc + ctx->gett.nc) * ctx->gett.kc * 8 > ctx->local_mem &&
-           ctx->gett.kc > 1)
-        ctx->gett.kc /= 2;
-}
-
 static winsum_status setup_device(winsum_context *ctx)
 {
     cl_device_type type = 0;
@@ -196,7 +171,7 @@ static winsum_status setup_device(winsum_context *ctx)
     ctx->max_alloc = 0;
     clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof ctx->max_alloc,
                     &ctx->max_alloc, NULL);
-    choose_params(ctx);
+    ws_choose_params(ctx);
     return WINSUM_OK;
 }
 

@@ -46,6 +46,8 @@ struct winsum_context {
     cl_ulong max_alloc; /* CL_DEVICE_MAX_MEM_ALLOC_SIZE */
     char cache_prefix[1280]; /* device, driver and platform, for cache keys */
     ws_gett_params gett;
+    char tuning_source[4600];
+    char tuning_text[96];
     ws_program_slot *programs; /* programs built or loaded for this cl_context */
     int nprograms, cap_programs;
     /* accounting of device memory winsum allocated */
@@ -55,6 +57,14 @@ struct winsum_context {
     struct winsum_plan *plan_cache[WS_PLAN_CACHE];
     int plan_cache_next;
 };
+
+/* Destroys the plans winsum_einsum cached (plan.c). */
+void ws_plan_cache_clear(winsum_context *ctx);
+/* Chooses ctx->gett (tune.c): env, tuned file, built-in table, defaults. */
+void ws_choose_params(winsum_context *ctx);
+/* The disk cache folder (created), or NULL when off. */
+const char *ws_cache_dir(char *buf, size_t len);
+uint64_t ws_hash64(const void *data, size_t n);
 
 /* 1 when this operation of the kind must fail (fault injection). */
 int ws_fault(winsum_fault kind);

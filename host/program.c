@@ -91,8 +91,10 @@ static winsum_status load_source(winsum_context *ctx, const char *file, char **s
     return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "no embedded kernel source %s", file);
 }
 
+uint64_t ws_hash64(const void *data, size_t n) { return fnv1a(data, n, FNV_SEED); }
+
 /* The disk cache folder, or NULL when off. */
-static const char *cache_dir(char *buf, size_t len)
+const char *ws_cache_dir(char *buf, size_t len)
 {
     const char *d = getenv("WINSUM_CACHE_DIR");
     if (d && strcmp(d, "off") == 0) return NULL;
@@ -217,7 +219,7 @@ winsum_status ws_get_kernel(winsum_context *ctx, const char *file, const char *n
         goto out;
     }
     char dirbuf[4096], path[4300];
-    const char *dir = cache_dir(dirbuf, sizeof dirbuf);
+    const char *dir = ws_cache_dir(dirbuf, sizeof dirbuf);
     if (dir) {
         snprintf(path, sizeof path, "%s/%016llx.bin", dir, (unsigned long long)key);
         size_t blen = 0;

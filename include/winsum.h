@@ -206,6 +206,24 @@ void winsum_fault_inject(winsum_fault kind, long k);
 /* How many operations of the kind ran (or failed) since the process began. */
 long winsum_fault_count(winsum_fault kind);
 
+/* ----------------------------------------------------------------- tuning */
+
+/* The tile parameters of the contraction kernel are data: chosen per device
+ * from $WINSUM_GETT, else a file written by winsum_tune() in the cache
+ * folder, else a built-in table of known devices, else defaults by device
+ * type. */
+typedef void (*winsum_progress_fn)(double fraction, const char *what, void *user);
+/* Searches the tile parameters on the context's device (coordinate descent
+ * over a GEMM and convolution layers; quick: one round on smaller problems;
+ * max_candidates > 0 caps the evaluations), stores the winner for the device
+ * and uses it in this context from now on. */
+winsum_status winsum_tune(winsum_context *ctx, int quick, int max_candidates,
+                          winsum_progress_fn progress, void *user);
+/* "defaults", "built-in table", "tuned (PATH)" or "WINSUM_GETT". */
+const char *winsum_tuning_source(const winsum_context *ctx);
+/* The parameters in use, "wgm,wgn,mr,nr,mc,nc,kc,vw". */
+const char *winsum_tuning_params(const winsum_context *ctx);
+
 /* ----------------------------------------------------------------- einsum */
 
 typedef struct winsum_plan winsum_plan;
