@@ -170,6 +170,23 @@ static winsum_status check_int(winsum_context *ctx, int64_t v, const char *what)
 
 static const char *real_opt(winsum_dtype d) { return d == WINSUM_F64 ? " -DWS_FP64" : ""; }
 
+/* Builds the g-major guard tables of an operand over its three groups. */
+static int guard_tables(tabbuf *t, const ws_operand *op, const int *rl, int nr, const int *kl,
+                        int nk, const int *bl, int nb, const int64_t *size, long *gr, long *gk,
+                        long *gb)
+{
+    *gr = (long)t->n;
+    for (int g = 0; g < op->nguards; g++)
+        if (tab_group(t, rl, nr, size, op->guard[g].coef, 0) < 0) return 1;
+    *gk = (long)t->n;
+    for (int g = 0; g < op->nguards; g++)
+        if (tab_group(t, kl, nk, size, op->guard[g].coef, 0) < 0) return 1;
+    *gb = (long)t->n;
+    for (int g = 0; g < op->nguards; g++)
+        if (tab_group(t, bl, nb, size, op->guard[g].coef, op->guard[g].offset) < 0) return 1;
+    return 0;
+}
+
 /* One-operand step: C = alpha * sum_k A + beta * C. */
 static winsum_status make_unary(winsum_plan *p, ws_step *s, const slot *A, const slot *C,
                                 const int64_t *size, int nl)
@@ -199,35 +216,16 @@ static winsum_status make_unary(winsum_plan *p, ws_step *s, const slot *A, const
                        "allocation (%llu bytes)",
                        entries * sizeof(cl_long), (unsigned long long)ctx->max_alloc);
     tabbuf t = {0};
-    static const int64_t zero[WS_MAX_LABELS];
     long o[9];
     o[0] = tab_group(&t, mlab + split, nm - split, size, A->op.stride, 0); /* ta_i */
     o[1] = tab_group(&t, mlab, split, size, A->op.stride, 0);              /* ta_o */
     o[2] = tab_group(&t, klab, nk, size, A->op.stride, 0);                 /* ta_k */
     o[3] = tab_group(&t, mlab + split, nm - split, size, C->op.stride, 0); /* tc_i */
     o[4] = tab_group(&t, mlab, split, size, C->op.stride, 0);              /* tc_o */
-    o[5] = o[6] = o[7] = 0;
-    for (int g = 0; g < A->op.nguards; g++) {
-        long gi = tab_group(&t, mlab + split, nm - split, size, A->op.guard[g].coef, 0);
-        long go = tab_group(&t, mlab, split, size, A->op.guard[g].coef, A->op.guard[g].offset);
-        long gk = tab_group(&t, klab, nk, size, A->op.guard[g].coef, 0);
-        if (g == 0) o[5] = gi, o[6] = go, o[7] = gk;
-        (void)zero;
-    }
-    /* guard tables are g-major per group: rebuild contiguous per group */
-    if (A->op.nguards > 1) {
-        t.n = (size_t)o[5];
-        long base_i = (long)t.n;
-        for (int g = 0; g < A->op.nguards; g++)
-            tab_group(&t, mlab + split, nm - split, size, A->op.guard[g].coef, 0);
-        long base_o = (long)t.n;
-        for (int g = 0; g < A->op.nguards; g++)
-            tab_group(&t, mlab, split, size, A->op.guard[g].coef, A->op.guard[g].offset);
-        long base_k = (long)t.n;
-        for (int g = 0; g < A->op.nguards; g++)
-            tab_group(&t, klab, nk, size, A->op.guard[g].coef, 0);
-        o[5] = base_i, o[6] = base_o, o[7] = base_k;
-    }
+    /* guard tables, g-major per group: inner, reduction, outer (+ offset) */
+    if (guard_tables(&t, &A->op, mlab + split, nm - split, klab, nk, mlab, split, size, &o[5],
+                     &o[7], &o[6]))
+        o[5] = -1;
     for (int i = 0; i < 8; i++)
         if (o[i] < 0) {
             free(t.v);
@@ -262,23 +260,6 @@ static winsum_status make_unary(winsum_plan *p, ws_step *s, const slot *A, const
              src_name(s->a, b1), src_name(s->c, b2), (long long)outer, (long long)inner,
              (long long)K, A->op.nguards);
     return WINSUM_OK;
-}
-
-/* Builds the g-major guard tables of an operand over its three groups. */
-static int guard_tables(tabbuf *t, const ws_operand *op, const int *rl, int nr, const int *kl,
-                        int nk, const int *bl, int nb, const int64_t *size, long *gr, long *gk,
-                        long *gb)
-{
-    *gr = (long)t->n;
-    for (int g = 0; g < op->nguards; g++)
-        if (tab_group(t, rl, nr, size, op->guard[g].coef, 0) < 0) return 1;
-    *gk = (long)t->n;
-    for (int g = 0; g < op->nguards; g++)
-        if (tab_group(t, kl, nk, size, op->guard[g].coef, 0) < 0) return 1;
-    *gb = (long)t->n;
-    for (int g = 0; g < op->nguards; g++)
-        if (tab_group(t, bl, nb, size, op->guard[g].coef, op->guard[g].offset) < 0) return 1;
-    return 0;
 }
 
 /* Two-operand step: C = alpha * A.B + beta * C over batch / M / N / K. */

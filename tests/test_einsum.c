@@ -136,6 +136,105 @@ static void random_case(uint64_t *rng, testcase *tc)
 
 static double tol_for(winsum_dtype dt, double k) { return (dt == WINSUM_F32 ? 3e-6 : 1e-13) * (k + 8); }
 
+/* Window views (guards) through every kernel: unary (sums, copies,
+ * diagonals), gett and dot, f32 and f64, against the reference. */
+static void window_cases(winsum_context *cl, winsum_context *ref, uint64_t *rng)
+{
+    static const char *exprs[] = {"xyij->xy", "xyij->ij", "xyij->xyij", "xyij->", "xyii->xy",
+                                  "xyij,ij->xy", "xyij,xy->ij", "xyij,xyij->", "xyij,j->xyi",
+                                  "xyij,ijk->kxy", "xxij,ij->x"};
+    int n = 0;
+    for (int c = 0; c < 120; c++) {
+        const char *e = exprs[c % (int)(sizeof exprs / sizeof exprs[0])];
+        winsum_dtype dt = c % 3 ? WINSUM_F32 : WINSUM_F64;
+        size_t es = winsum_dtype_size(dt);
+        int64_t k[2], st[2], dl[2], lo[2], hi[2], in[2];
+        for (int d = 0; d < 2; d++) {
+            k[d] = tu_range(rng, 1, 4);
+            st[d] = tu_range(rng, 1, 3);
+            dl[d] = tu_range(rng, 1, 2);
+            lo[d] = tu_range(rng, 0, 3);
+            hi[d] = tu_range(rng, 0, 3);
+            in[d] = tu_range(rng, 1, 12);
+        }
+        if (strstr(e, "ii") || strstr(e, "xx")) { /* diagonals need equal sizes */
+            k[1] = k[0], st[1] = st[0], dl[1] = dl[0], lo[1] = lo[0], hi[1] = hi[0], in[1] = in[0];
+        }
+        int64_t cap = in[0] * in[1] + 2, bst[2] = {in[1], 1};
+        double *img = malloc((size_t)cap * 8);
+        void *hx = malloc((size_t)cap * es);
+        for (int64_t i = 0; i < cap; i++) set_value(hx, dt, i, tu_uniform(rng));
+        winsum_buffer hb = winsum_buffer_host(hx, (size_t)cap * es), db;
+        winsum_view base = winsum_view_strided(&hb, dt, 1, 2, in, bst), win;
+        int axes[2] = {0, 1};
+        if (winsum_view_window(&base, 2, axes, k, st, dl, lo, hi, &win, NULL, 0) != WINSUM_OK) {
+            free(img);
+            free(hx);
+            continue;
+        }
+        /* the second operand, if any: labels after the comma */
+        const char *comma = strchr(e, ','), *arrow = strstr(e, "->");
+        int nops = comma ? 2 : 1;
+        int64_t bshape[8] = {0};
+        int brank = 0;
+        int64_t lsize[128] = {0};
+        lsize['x'] = win.shape[0], lsize['y'] = win.shape[1], lsize['i'] = win.shape[2],
+        lsize['j'] = win.shape[3], lsize['k'] = 3;
+        if (comma)
+            for (const char *q = comma + 1; q < arrow; q++) bshape[brank++] = lsize[(int)*q];
+        int64_t bn = 1;
+        for (int a = 0; a < brank; a++) bn *= bshape[a];
+        void *hbv = malloc((size_t)(bn + 1) * es);
+        for (int64_t i = 0; i < bn; i++) set_value(hbv, dt, i, tu_uniform(rng));
+        winsum_buffer hbb = winsum_buffer_host(hbv, (size_t)bn * es), dbb;
+        winsum_view ops[2] = {win, winsum_view_contiguous(&hbb, dt, brank, bshape)};
+        int ond = 0;
+        int64_t osh[8];
+        if (winsum_einsum_output_shape(ref, e, nops, ops, &ond, osh) != WINSUM_OK) {
+            CHECK_MSG(0, "%s: output shape", e);
+            free(img), free(hx), free(hbv);
+            continue;
+        }
+        int64_t on = 1;
+        for (int a = 0; a < ond; a++) on *= osh[a];
+        void *o1 = calloc((size_t)on + 1, es), *o2 = calloc((size_t)on + 1, es);
+        winsum_buffer ho = winsum_buffer_host(o1, (size_t)on * es), dob;
+        winsum_view ov = winsum_view_contiguous(&ho, dt, ond, osh);
+        winsum_status s1 = winsum_einsum(ref, e, nops, ops, &ov, 1, 0);
+        /* device copies */
+        winsum_buffer_alloc(cl, hb.bytes, &db);
+        winsum_buffer_write(cl, &db, 0, hx, hb.bytes);
+        winsum_buffer_alloc(cl, hbb.bytes + 8, &dbb);
+        winsum_buffer_write(cl, &dbb, 0, hbv, hbb.bytes);
+        winsum_buffer_alloc(cl, ho.bytes + 8, &dob);
+        winsum_view dops[2] = {ops[0], ops[1]}, dov = ov;
+        dops[0].buffer = &db;
+        dops[1].buffer = &dbb;
+        dov.buffer = &dob;
+        winsum_status s2 = winsum_einsum(cl, e, nops, dops, &dov, 1, 0);
+        winsum_buffer_read(cl, &dob, 0, o2, ho.bytes);
+        double worst = 0, scale = 1;
+        for (int64_t i = 0; i < on; i++) {
+            double a = get_value(o1, dt, i), b = get_value(o2, dt, i);
+            if (fabs(a) > scale) scale = fabs(a);
+            if (!(fabs(a - b) <= worst)) worst = fabs(a - b);
+        }
+        CHECK_MSG(s1 == WINSUM_OK && s2 == WINSUM_OK && worst <= tol_for(dt, 200) * scale,
+                  "window case %d '%s' k%lldx%lld s%lld d%lld pad %lld:%lld in %lldx%lld: %s/%s "
+                  "error %g",
+                  c, e, (long long)k[0], (long long)k[1], (long long)st[0], (long long)dl[0],
+                  (long long)lo[0], (long long)hi[0], (long long)in[0], (long long)in[1],
+                  winsum_status_string(s1), winsum_status_string(s2), worst);
+        n++;
+        winsum_buffer_free(cl, &db);
+        winsum_buffer_free(cl, &dbb);
+        winsum_buffer_free(cl, &dob);
+        free(img), free(hx), free(hbv), free(o1), free(o2);
+    }
+    printf("%d window-view cases compared\n", n);
+    CHECK(n > 100);
+}
+
 int main(void)
 {
     uint64_t rng = tu_seed(20261125);
@@ -151,7 +250,7 @@ int main(void)
         return tu_finish("test_einsum");
     }
     printf("device: %s\n", winsum_context_device_name(cl));
-    int ran = 0, invalid = 0;
+    int ran = 0, invalid = 0, windows = 0;
     for (int c = 0; c < ncases; c++) {
         testcase tc;
         random_case(&rng, &tc);
@@ -167,9 +266,42 @@ int main(void)
             hb[o] = winsum_buffer_host(host[o], bytes);
             g->view = winsum_view_strided(&hb[o], dt, g->offset, g->ndim, g->shape, g->strides);
         }
-        /* one operand in five, if 4-d, becomes a padded window view of a 2-d image */
+        /* a 4-d operand, one time in three, becomes a padded window view of a 2-d
+         * image with the same shape (guards, and with repeated labels, diagonals of
+         * guarded views) */
         winsum_view views[4];
-        for (int o = 0; o < tc.nops; o++) views[o] = tc.ops[o].view;
+        for (int o = 0; o < tc.nops; o++) {
+            views[o] = tc.ops[o].view;
+            gen_op *g = &tc.ops[o];
+            if (g->ndim != 4 || tu_range(&rng, 0, 2)) continue;
+            int ok = 1;
+            for (int a = 0; a < 4; a++) ok &= g->shape[a] >= 1;
+            if (!ok) continue;
+            int64_t st2[2], dl[2], lo[2], hi[2], in[2], kern[2] = {g->shape[2], g->shape[3]};
+            for (int d = 0; d < 2; d++) {
+                st2[d] = tu_range(&rng, 1, 2);
+                dl[d] = tu_range(&rng, 1, 2);
+                lo[d] = tu_range(&rng, 0, 2);
+                hi[d] = tu_range(&rng, 0, 2);
+                int64_t span = (g->shape[d] - 1) * st2[d] + dl[d] * (kern[d] - 1) + 1;
+                in[d] = span - lo[d] - hi[d];
+                if (in[d] < 1) lo[d] = hi[d] = 0, in[d] = span;
+            }
+            int64_t cap = in[0] * in[1] + 3;
+            free(host[o]);
+            host[o] = malloc((size_t)cap * winsum_dtype_size(dt) + 8);
+            for (int64_t i = 0; i < cap; i++) set_value(host[o], dt, i, tu_uniform(&rng));
+            hb[o] = winsum_buffer_host(host[o], (size_t)cap * winsum_dtype_size(dt));
+            int64_t bst[2] = {in[1], 1};
+            winsum_view base = winsum_view_strided(&hb[o], dt, 2, 2, in, bst);
+            int axes[2] = {0, 1};
+            winsum_view w;
+            if (winsum_view_window(&base, 2, axes, kern, st2, dl, lo, hi, &w, NULL, 0) == WINSUM_OK &&
+                w.shape[0] == g->shape[0] && w.shape[1] == g->shape[1]) {
+                views[o] = w;
+                windows++;
+            }
+        }
         int ndim = 0;
         int64_t oshape[WINSUM_MAX_DIMS];
         st = winsum_einsum_output_shape(ref, tc.subs, tc.nops, views, &ndim, oshape);
@@ -251,8 +383,11 @@ int main(void)
         free(oref);
         free(ocl);
     }
-    printf("%d cases compared, %d refused by both backends alike\n", ran, invalid);
+    window_cases(cl, ref, &rng);
+    printf("%d cases compared (%d operands were padded window views), %d refused by both "
+           "backends alike\n", ran, windows, invalid);
     CHECK(ran > ncases / 2);
+    CHECK(windows > 10);
     size_t cur = 0;
     winsum_context_destroy(cl);
     winsum_context_destroy(ref);
