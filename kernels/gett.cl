@@ -109,6 +109,22 @@ inline void pack(__local REAL *dst, const int R, __global const REAL *restrict P
                  const long *gb, const long *ext, const int r0, const int k0, const int kc,
                  const int nr, const int nk, const int lid)
 {
+#if WGS == 1
+    if (unit_k && NG == 0) {
+        /* K is contiguous in memory: walk each row along it (sequential,
+         * vectorised loads) rather than gathering one element per row */
+        for (int rr = 0; rr < R; rr++) {
+            const int r = r0 + rr;
+            if (r < nr) {
+                __global const REAL *src = P + base + (unit_r ? (long)r : tab[t_r + r]) + k0;
+                for (int kk = 0; kk < kc; kk++) dst[kk * R + rr] = src[kk];
+            } else {
+                for (int kk = 0; kk < kc; kk++) dst[kk * R + rr] = 0;
+            }
+        }
+        return;
+    }
+#endif
     for (int kk = 0; kk < kc; kk++) {
         const int k = k0 + kk;
         __local REAL *row = dst + kk * R;
@@ -172,9 +188,13 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
 #if PERSIST
         for (int k = 0; k < kc; k++) {
             REAL a[MR], bv[NR];
+#pragma unroll
             for (int i = 0; i < MR; i++) a[i] = As[k * MC + ly + i * WGM];
+#pragma unroll
             for (int j = 0; j < NR; j++) bv[j] = Bs[k * NC + lx + j * WGN];
+#pragma unroll
             for (int i = 0; i < MR; i++)
+#pragma unroll
                 for (int j = 0; j < NR; j++) acc[i][j] = fma(a[i], bv[j], acc[i][j]);
         }
         SYNC();
@@ -187,18 +207,29 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
                 const int r0 = tm * WGM * MR + ly, c0 = tn * WGN * NR + lx;
                 if (n0 + c0 >= N) break;
 #if VECTOR_MICRO
+                /* the register block: fully unrolled, so that vacc lives in
+                 * MR * NR / VW vector registers, never in memory */
                 VREAL vacc[MR][NR / VW];
+#pragma unroll
                 for (int i = 0; i < MR; i++)
+#pragma unroll
                     for (int j = 0; j < NR / VW; j++) vacc[i][j] = (VREAL)(0);
                 for (int k = 0; k < kc; k++) {
                     VREAL vb[NR / VW];
+#pragma unroll
                     for (int j = 0; j < NR / VW; j++) vb[j] = VLOAD(0, &Bs[k * NC + c0 + j * VW]);
+#pragma unroll
                     for (int i = 0; i < MR; i++) {
                         const VREAL va = (VREAL)(As[k * MC + r0 + i * WGM]);
+#pragma unroll
                         for (int j = 0; j < NR / VW; j++) vacc[i][j] = fma(va, vb[j], vacc[i][j]);
                     }
                 }
-#define ACC(i, j) (((REAL *)&vacc[i][(j) / VW])[(j) % VW])
+                /* spill to an array only here, so that vacc stays in registers */
+                REAL sacc[MR][NR];
+                for (int i = 0; i < MR; i++)
+                    for (int j = 0; j < NR / VW; j++) CAT(vstore, VW)(vacc[i][j], j, sacc[i]);
+#define ACC(i, j) sacc[i][j]
 #if UNIT_CN
                 if (n0 + c0 + NR <= N) {
                     /* a full row of the micro-tile is contiguous in C */
