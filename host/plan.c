@@ -29,6 +29,10 @@ typedef struct ws_step {
     int M, N, K, nbatch;          /* unary: N = inner size, M = outer size */
     int targ[16];                 /* table offsets, in kernel argument order */
     cl_long4 exta, extb;
+    cl_long a_safe, b_safe;       /* an element each guarded input really has, or -1 */
+    cl_int a_inner, b_inner;      /* runs along the innermost row label (gett.cl pack) */
+    cl_long a_st, b_st;
+    cl_long4 a_cg, b_cg;
     cl_mem tab;
     size_t tab_bytes;
     cl_kernel kernel;
@@ -262,6 +266,23 @@ static winsum_status make_unary(winsum_plan *p, ws_step *s, const slot *A, const
     return WINSUM_OK;
 }
 
+/* The innermost label of a row group (last in order): its size, the
+ * operand's stride along it and each guard's coefficient. */
+static void run_info(const ws_operand *op, const int *labels, int n, const int64_t *size,
+                     cl_int *inner, cl_long *st, cl_long4 *cg)
+{
+    cl_long c[4] = {0, 0, 0, 0};
+    *inner = 1;
+    *st = 0;
+    if (n > 0) {
+        int l = labels[n - 1];
+        *inner = size[l] > INT_MAX ? INT_MAX : (cl_int)size[l];
+        *st = op->stride[l];
+        for (int g = 0; g < op->nguards; g++) c[g] = op->guard[g].coef[l];
+    }
+    memcpy(cg, c, sizeof c);
+}
+
 /* Two-operand step: C = alpha * A.B + beta * C over batch / M / N / K. */
 static winsum_status make_gett(winsum_plan *p, ws_step *s, const slot *X, const slot *Y,
                                const slot *C, const int64_t *size, int nl)
@@ -343,6 +364,12 @@ static winsum_status make_gett(winsum_plan *p, ws_step *s, const slot *X, const 
     free(t.v);
     if (st) return st;
     s->kind = STEP_GETT;
+    /* a valid element of each input, for the kernels' branch-free guarded loads */
+    s->a_safe = A->src.kind == SRC_INPUT && !p->empty[A->src.index] ? p->lo[A->src.index] : -1;
+    s->b_safe = B->src.kind == SRC_INPUT && !p->empty[B->src.index] ? p->lo[B->src.index] : -1;
+    /* runs along the innermost label of each operand's row group */
+    run_info(&A->op, ml, nm, size, &s->a_inner, &s->a_st, &s->a_cg);
+    run_info(&B->op, nlab, nn, size, &s->b_inner, &s->b_st, &s->b_cg);
     s->a = A->src;
     s->b = B->src;
     s->c = C->src;
@@ -756,6 +783,11 @@ static winsum_status exec_opencl(winsum_plan *p, const winsum_buffer *const *in,
             ARG(s->exta);
         }
         if (f64) { ARG(al); ARG(be); } else { ARG(alf); ARG(bef); }
+        if (s->kind == STEP_GETT) {
+            ARG(s->a_safe); ARG(s->b_safe);
+            ARG(s->a_inner); ARG(s->a_st); ARG(s->a_cg);
+            ARG(s->b_inner); ARG(s->b_st); ARG(s->b_cg);
+        }
 #undef ARG
         if (err) return ws_cl_fail(ctx, err, "clSetKernelArg", "einsum");
         if (s->global[0] == 0 || s->global[1] == 0 || (s->ngl == 3 && s->global[2] == 0)) continue;

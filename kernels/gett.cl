@@ -103,10 +103,19 @@
  * zeros outside the operand and where a guard fails. The k-dependent parts
  * (offset, guard values) are loaded once per k; the r loop is the one the
  * compiler vectorises (and the one work-items share on GPUs). */
-inline void pack(__local REAL *dst, const int R, __global const REAL *restrict P, const long base,
+/* floor and ceiling of a / b for any signs */
+inline long fdiv(const long a, const long b)
+{
+    const long q = a / b;
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+inline long cdiv(const long a, const long b) { return -fdiv(-a, b); }
+
+__attribute__((always_inline)) inline void pack(__local REAL *dst, const int R, __global const REAL *restrict P, const long base,
                  __global const long *restrict tab, const int t_r, const int t_k,
                  const int unit_r, const int unit_k, const int g_r, const int g_k, const int NG,
-                 const long *gb, const long *ext, const int r0, const int k0, const int kc,
+                 const long *gb, const long *ext, const long safe, const int inner,
+                 const long st, const long *cg, const int r0, const int k0, const int kc,
                  const int nr, const int nk, const int lid)
 {
 #if WGS == 1
@@ -124,6 +133,51 @@ inline void pack(__local REAL *dst, const int R, __global const REAL *restrict P
         }
         return;
     }
+    if (inner >= 4) {
+        /* Runs: along the group's innermost label (inner values) the address
+         * steps by st and guard g by cg[g], so each run of a tile row is one
+         * strided (often contiguous) copy with arithmetic guards: no table
+         * load per element, and loops that vectorise. */
+        for (int kk = 0; kk < kc; kk++) {
+            const int k = k0 + kk;
+            __local REAL *row = dst + kk * R;
+            const long koff = base + (unit_k ? (long)k : tab[t_k + k]);
+            long gk[4];
+            for (int g = 0; g < NG; g++) gk[g] = gb[g] + tab[g_k + g * nk + k];
+            int rr = 0;
+            while (rr < R) {
+                const int r = r0 + rr;
+                if (r >= nr) {
+                    for (; rr < R; rr++) row[rr] = 0;
+                    break;
+                }
+                const int len = min(inner - r % inner, min(R - rr, nr - r));
+                const long a0 = koff + (unit_r ? (long)r : tab[t_r + r]);
+                __local REAL *out = row + rr;
+                /* the guards are linear in i: they pass on one interval [lo, hi] */
+                long lo = 0, hi = len - 1;
+                for (int g = 0; g < NG; g++) {
+                    const long v0 = gk[g] + tab[g_r + g * nr + r], c = cg[g], e = ext[g];
+                    if (c == 0) {
+                        if (!((ulong)v0 < (ulong)e)) lo = len;
+                    } else if (c > 0) {
+                        lo = max(lo, cdiv(-v0, c));
+                        hi = min(hi, fdiv(e - 1 - v0, c));
+                    } else {
+                        lo = max(lo, cdiv(e - 1 - v0, c));
+                        hi = min(hi, fdiv(v0, -c));
+                    }
+                }
+                if (hi < lo) lo = hi = len; /* nothing passes: all zeros */
+                else hi++;
+                for (int i = 0; i < (int)lo; i++) out[i] = 0;
+                for (int i = (int)lo; i < (int)hi; i++) out[i] = P[a0 + i * st];
+                for (int i = (int)hi; i < len; i++) out[i] = 0;
+                rr += len;
+            }
+        }
+        return;
+    }
 #endif
     for (int kk = 0; kk < kc; kk++) {
         const int k = k0 + kk;
@@ -131,6 +185,21 @@ inline void pack(__local REAL *dst, const int R, __global const REAL *restrict P
         const long koff = base + (unit_k ? (long)k : tab[t_k + k]);
         long gk[4];
         for (int g = 0; g < NG; g++) gk[g] = gb[g] + tab[g_k + g * nk + k];
+        if (NG > 0 && safe >= 0) {
+            /* Guarded: a failing element loads from `safe` (an element the view
+             * really has) and is then zeroed; no load is conditional, so the
+             * loop vectorises into gathers. */
+            for (int rr = lid; rr < R; rr += WGS) {
+                const int r = min(r0 + rr, nr - 1);
+                int ok = r0 + rr < nr;
+                for (int g = 0; g < NG; g++)
+                    ok &= (ulong)(gk[g] + tab[g_r + g * nr + r]) < (ulong)ext[g];
+                const long at = koff + (unit_r ? (long)r : tab[t_r + r]);
+                const REAL v = P[ok ? at : safe];
+                row[rr] = ok ? v : 0;
+            }
+            continue;
+        }
         for (int rr = lid; rr < R; rr += WGS) {
             const int r = r0 + rr;
             REAL v = 0;
@@ -155,7 +224,9 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
      const int M, const int N, const int K, const int nbatch, const int ta_m, const int ta_k,
      const int ta_b, const int tb_n, const int tb_k, const int tb_b, const int tc_m, const int tc_n,
      const int tc_b, const int ga_m, const int ga_k, const int ga_b, const int gb_n, const int gb_k,
-     const int gb_b, const long4 exta4, const long4 extb4, const REAL alpha, const REAL beta)
+     const int gb_b, const long4 exta4, const long4 extb4, const REAL alpha, const REAL beta,
+     const long a_safe, const long b_safe, const int a_inner, const long a_st,
+     const long4 a_cg4, const int b_inner, const long b_st, const long4 b_cg4)
 {
     __local REAL As[KC * MC];
     __local REAL Bs[KC * NC];
@@ -165,6 +236,8 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
     const int b = get_group_id(2);
     const long exta[4] = {exta4.s0, exta4.s1, exta4.s2, exta4.s3};
     const long extb[4] = {extb4.s0, extb4.s1, extb4.s2, extb4.s3};
+    const long a_cg[4] = {a_cg4.s0, a_cg4.s1, a_cg4.s2, a_cg4.s3};
+    const long b_cg[4] = {b_cg4.s0, b_cg4.s1, b_cg4.s2, b_cg4.s3};
     const long cb = c_off + tab[tc_b + b];
     const long abase = a_off + tab[ta_b + b], bbase = b_off + tab[tb_b + b];
     long gab[4], gbb[4];
@@ -180,10 +253,10 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
     for (int kb = 0; kb < nkb; kb++) {
         const int k0 = kb * KC;
         const int kc = min(KC, K - k0); /* rows of this K block (0 when K == 0) */
-        pack(As, MC, A, abase, tab, ta_m, ta_k, UNIT_AM, UNIT_AK, ga_m, ga_k, NGA, gab, exta, m0,
-             k0, kc, M, K, lid);
-        pack(Bs, NC, B, bbase, tab, tb_n, tb_k, UNIT_BN, UNIT_BK, gb_n, gb_k, NGB, gbb, extb, n0,
-             k0, kc, N, K, lid);
+        pack(As, MC, A, abase, tab, ta_m, ta_k, UNIT_AM, UNIT_AK, ga_m, ga_k, NGA, gab, exta,
+             a_safe, a_inner, a_st, a_cg, m0, k0, kc, M, K, lid);
+        pack(Bs, NC, B, bbase, tab, tb_n, tb_k, UNIT_BN, UNIT_BK, gb_n, gb_k, NGB, gbb, extb,
+             b_safe, b_inner, b_st, b_cg, n0, k0, kc, N, K, lid);
         SYNC();
 #if PERSIST
         for (int k = 0; k < kc; k++) {
