@@ -33,6 +33,9 @@ typedef struct ws_step {
     cl_int a_inner, b_inner;      /* runs along the innermost row label (gett.cl pack) */
     cl_long a_st, b_st;
     cl_long4 a_cg, b_cg;
+    cl_int a_kinner, b_kinner;    /* runs along the innermost K label */
+    cl_long a_kst, b_kst;
+    cl_long4 a_kcg, b_kcg;
     cl_mem tab;
     size_t tab_bytes;
     cl_kernel kernel;
@@ -266,8 +269,9 @@ static winsum_status make_unary(winsum_plan *p, ws_step *s, const slot *A, const
     return WINSUM_OK;
 }
 
-/* The innermost label of a row group (last in order): its size, the
- * operand's stride along it and each guard's coefficient. */
+/* The run along the innermost labels of a group (last in order): how many
+ * consecutive flat indices step the operand's address by one stride and each
+ * guard by one coefficient; that stride, and those coefficients. */
 static void run_info(const ws_operand *op, const int *labels, int n, const int64_t *size,
                      cl_int *inner, cl_long *st, cl_long4 *cg)
 {
@@ -276,9 +280,18 @@ static void run_info(const ws_operand *op, const int *labels, int n, const int64
     *st = 0;
     if (n > 0) {
         int l = labels[n - 1];
-        *inner = size[l] > INT_MAX ? INT_MAX : (cl_int)size[l];
+        int64_t run = size[l];
         *st = op->stride[l];
         for (int g = 0; g < op->nguards; g++) c[g] = op->guard[g].coef[l];
+        /* labels before it continue the run when their stride (and every guard
+         * coefficient) is the run's step times its length: one dimension */
+        for (int i = n - 2; i >= 0 && run < INT_MAX; i--) {
+            int m = labels[i], same = op->stride[m] == *st * run;
+            for (int g = 0; g < op->nguards; g++) same &= op->guard[g].coef[m] == c[g] * run;
+            if (!same) break;
+            run *= size[m];
+        }
+        *inner = run > INT_MAX ? INT_MAX : (cl_int)run;
     }
     memcpy(cg, c, sizeof c);
 }
@@ -370,6 +383,8 @@ static winsum_status make_gett(winsum_plan *p, ws_step *s, const slot *X, const 
     /* runs along the innermost label of each operand's row group */
     run_info(&A->op, ml, nm, size, &s->a_inner, &s->a_st, &s->a_cg);
     run_info(&B->op, nlab, nn, size, &s->b_inner, &s->b_st, &s->b_cg);
+    run_info(&A->op, kl, nk, size, &s->a_kinner, &s->a_kst, &s->a_kcg);
+    run_info(&B->op, kl, nk, size, &s->b_kinner, &s->b_kst, &s->b_kcg);
     s->a = A->src;
     s->b = B->src;
     s->c = C->src;
@@ -787,6 +802,8 @@ static winsum_status exec_opencl(winsum_plan *p, const winsum_buffer *const *in,
             ARG(s->a_safe); ARG(s->b_safe);
             ARG(s->a_inner); ARG(s->a_st); ARG(s->a_cg);
             ARG(s->b_inner); ARG(s->b_st); ARG(s->b_cg);
+            ARG(s->a_kinner); ARG(s->a_kst); ARG(s->a_kcg);
+            ARG(s->b_kinner); ARG(s->b_kst); ARG(s->b_kcg);
         }
 #undef ARG
         if (err) return ws_cl_fail(ctx, err, "clSetKernelArg", "einsum");

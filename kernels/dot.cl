@@ -33,14 +33,17 @@ gett_dot(__global const REAL *restrict A, const long a_off, __global const REAL 
     const int tc_b, const int ga_m, const int ga_k, const int ga_b, const int gb_n, const int gb_k,
     const int gb_b, const long4 exta4, const long4 extb4, const REAL alpha, const REAL beta,
      const long a_safe, const long b_safe, const int a_inner, const long a_st,
-     const long4 a_cg4, const int b_inner, const long b_st, const long4 b_cg4)
+     const long4 a_cg4, const int b_inner, const long b_st, const long4 b_cg4,
+     const int a_kinner, const long a_kst, const long4 a_kcg4, const int b_kinner,
+     const long b_kst, const long4 b_kcg4)
 {
     const int m = get_global_id(0), n0 = get_global_id(1) * DN, b = get_global_id(2);
     if (m >= M || n0 >= N) return;
     const long exta[4] = {exta4.s0, exta4.s1, exta4.s2, exta4.s3};
     const long extb[4] = {extb4.s0, extb4.s1, extb4.s2, extb4.s3};
     (void)a_safe, (void)b_safe, (void)a_inner, (void)a_st, (void)a_cg4;
-    (void)b_inner, (void)b_st, (void)b_cg4;
+    (void)b_inner, (void)b_st, (void)b_cg4, (void)a_kinner, (void)a_kst, (void)a_kcg4;
+    (void)b_kinner, (void)b_kst, (void)b_kcg4;
     const long ab = a_off + tab[ta_b + b] + tab[ta_m + m];
     long ga[4], bb[DN], gb[DN][4];
     for (int g = 0; g < NGA; g++) ga[g] = tab[ga_b + g * nbatch + b] + tab[ga_m + g * M + m];

@@ -115,20 +115,55 @@ __attribute__((always_inline)) inline void pack(__local REAL *dst, const int R, 
                  __global const long *restrict tab, const int t_r, const int t_k,
                  const int unit_r, const int unit_k, const int g_r, const int g_k, const int NG,
                  const long *gb, const long *ext, const long safe, const int inner,
-                 const long st, const long *cg, const int r0, const int k0, const int kc,
-                 const int nr, const int nk, const int lid)
+                 const long st, const long *cg, const int kinner, const long kst,
+                 const long *kcg, const int r0, const int k0, const int kc, const int nr,
+                 const int nk, const int lid)
 {
 #if WGS == 1
-    if (unit_k && NG == 0) {
-        /* K is contiguous in memory: walk each row along it (sequential,
-         * vectorised loads) rather than gathering one element per row */
+    /* rough cost per packed element: a run start costs about 16 elements,
+     * a strided element twice a contiguous one */
+    const float rcost = (st == 1 || st == -1 ? 1.0f : 2.0f) + 16.0f / min(inner, R);
+    const float kcost = (kst == 1 || kst == -1 ? 1.0f : 2.0f) + 16.0f / min(kinner, max(kc, 1));
+    const int krun = kinner >= 4 && (inner < 4 || kcost < rcost);
+    if (krun) {
+        /* Runs along K (its innermost label, kinner values, the address
+         * stepping by kst): each row of the tile is a few strided copies, the
+         * guards solved as one interval per run, written down a column of
+         * dst. Best where K is contiguous in memory, or rows are short. */
         for (int rr = 0; rr < R; rr++) {
             const int r = r0 + rr;
-            if (r < nr) {
-                __global const REAL *src = P + base + (unit_r ? (long)r : tab[t_r + r]) + k0;
-                for (int kk = 0; kk < kc; kk++) dst[kk * R + rr] = src[kk];
-            } else {
+            if (r >= nr) {
                 for (int kk = 0; kk < kc; kk++) dst[kk * R + rr] = 0;
+                continue;
+            }
+            const long roff = base + (unit_r ? (long)r : tab[t_r + r]);
+            long gr[4];
+            for (int g = 0; g < NG; g++) gr[g] = gb[g] + tab[g_r + g * nr + r];
+            int kk = 0;
+            while (kk < kc) {
+                const int k = k0 + kk;
+                const int len = min(kinner - k % kinner, kc - kk);
+                const long a0 = roff + (unit_k ? (long)k : tab[t_k + k]);
+                long lo = 0, hi = len - 1;
+                for (int g = 0; g < NG; g++) {
+                    const long v0 = gr[g] + tab[g_k + g * nk + k], c = kcg[g], e = ext[g];
+                    if (c == 0) {
+                        if (!((ulong)v0 < (ulong)e)) lo = len;
+                    } else if (c > 0) {
+                        lo = max(lo, cdiv(-v0, c));
+                        hi = min(hi, fdiv(e - 1 - v0, c));
+                    } else {
+                        lo = max(lo, cdiv(e - 1 - v0, c));
+                        hi = min(hi, fdiv(v0, -c));
+                    }
+                }
+                if (hi < lo) lo = hi = len;
+                else hi++;
+                __local REAL *out = dst + kk * R + rr;
+                for (int i = 0; i < (int)lo; i++) out[i * R] = 0;
+                for (int i = (int)lo; i < (int)hi; i++) out[i * R] = P[a0 + i * kst];
+                for (int i = (int)hi; i < len; i++) out[i * R] = 0;
+                kk += len;
             }
         }
         return;
@@ -226,7 +261,9 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
      const int tc_b, const int ga_m, const int ga_k, const int ga_b, const int gb_n, const int gb_k,
      const int gb_b, const long4 exta4, const long4 extb4, const REAL alpha, const REAL beta,
      const long a_safe, const long b_safe, const int a_inner, const long a_st,
-     const long4 a_cg4, const int b_inner, const long b_st, const long4 b_cg4)
+     const long4 a_cg4, const int b_inner, const long b_st, const long4 b_cg4,
+     const int a_kinner, const long a_kst, const long4 a_kcg4, const int b_kinner,
+     const long b_kst, const long4 b_kcg4)
 {
     __local REAL As[KC * MC];
     __local REAL Bs[KC * NC];
@@ -238,6 +275,8 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
     const long extb[4] = {extb4.s0, extb4.s1, extb4.s2, extb4.s3};
     const long a_cg[4] = {a_cg4.s0, a_cg4.s1, a_cg4.s2, a_cg4.s3};
     const long b_cg[4] = {b_cg4.s0, b_cg4.s1, b_cg4.s2, b_cg4.s3};
+    const long a_kcg[4] = {a_kcg4.s0, a_kcg4.s1, a_kcg4.s2, a_kcg4.s3};
+    const long b_kcg[4] = {b_kcg4.s0, b_kcg4.s1, b_kcg4.s2, b_kcg4.s3};
     const long cb = c_off + tab[tc_b + b];
     const long abase = a_off + tab[ta_b + b], bbase = b_off + tab[tb_b + b];
     long gab[4], gbb[4];
@@ -254,9 +293,9 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
         const int k0 = kb * KC;
         const int kc = min(KC, K - k0); /* rows of this K block (0 when K == 0) */
         pack(As, MC, A, abase, tab, ta_m, ta_k, UNIT_AM, UNIT_AK, ga_m, ga_k, NGA, gab, exta,
-             a_safe, a_inner, a_st, a_cg, m0, k0, kc, M, K, lid);
+             a_safe, a_inner, a_st, a_cg, a_kinner, a_kst, a_kcg, m0, k0, kc, M, K, lid);
         pack(Bs, NC, B, bbase, tab, tb_n, tb_k, UNIT_BN, UNIT_BK, gb_n, gb_k, NGB, gbb, extb,
-             b_safe, b_inner, b_st, b_cg, n0, k0, kc, N, K, lid);
+             b_safe, b_inner, b_st, b_cg, b_kinner, b_kst, b_kcg, n0, k0, kc, N, K, lid);
         SYNC();
 #if PERSIST
         for (int k = 0; k < kc; k++) {
