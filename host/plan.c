@@ -55,10 +55,10 @@ struct winsum_plan {
     int empty[WS_MAX_OPS + 1];
     int nothing;                  /* the output has no element */
     int nsteps;
-    ws_step steps[WS_MAX_OPS];
+    ws_step steps[2 * WS_MAX_OPS]; /* unary pre-reductions, then pairs */
     int ninter;
-    cl_mem inter[WS_MAX_OPS];
-    size_t inter_bytes[WS_MAX_OPS];
+    cl_mem inter[2 * WS_MAX_OPS];
+    size_t inter_bytes[2 * WS_MAX_OPS];
     char describe[8192];
 };
 
@@ -663,6 +663,43 @@ static winsum_status plan_opencl(winsum_plan *p)
         }
         st = make_unary(p, &p->steps[0], &a, &out, size, nl);
         p->nsteps = 1;
+        free(sl);
+        return st;
+    }
+    /* Labels that only one operand has, and the output lacks, are summed
+     * away first (a unary step into a smaller intermediate), rather than
+     * multiplied through the pair's K loop. */
+    for (int i = 0; i < p->nops && !st; i++) {
+        int priv = 0;
+        for (int l = 0; l < nl; l++) {
+            if (!sl[i].op.has[l] || out.op.has[l] || ir->size[l] <= 1) continue;
+            int elsewhere = 0;
+            for (int j = 0; j < p->nops; j++) elsewhere |= j != i && sl[j].op.has[l];
+            priv |= !elsewhere;
+        }
+        if (!priv) continue;
+        slot red;
+        memset(&red, 0, sizeof red);
+        red.op.dtype = p->out.dtype;
+        int64_t stride = 1;
+        for (int l = nl - 1; l >= 0; l--) {
+            if (!sl[i].op.has[l]) continue;
+            int keep = out.op.has[l];
+            for (int j = 0; j < p->nops; j++) keep |= j != i && sl[j].op.has[l];
+            if (!keep) continue;
+            red.op.has[l] = 1;
+            red.op.stride[l] = ir->size[l] == 1 ? 0 : stride;
+            stride *= ir->size[l];
+        }
+        int k = p->ninter++;
+        p->inter_bytes[k] = (size_t)stride * winsum_dtype_size(p->out.dtype);
+        st = ws_device_alloc(ctx, p->inter_bytes[k], &p->inter[k], "einsum intermediate");
+        if (st) break;
+        red.src = (ws_src){SRC_INTER, k};
+        st = make_unary(p, &p->steps[p->nsteps++], &sl[i], &red, ir->size, nl);
+        sl[i] = red;
+    }
+    if (st) {
         free(sl);
         return st;
     }
