@@ -292,6 +292,19 @@ typedef struct step {
     double alpha, beta;
 } step;
 
+static void set_step(step *s, const char *subs, int nops, const winsum_view *a,
+                     const winsum_view *b, const winsum_view *out, double alpha, double beta)
+{
+    memset(s, 0, sizeof *s);
+    snprintf(s->subs, sizeof s->subs, "%s", subs);
+    s->nops = nops;
+    s->ops[0] = *a;
+    if (b) s->ops[1] = *b;
+    s->out = *out;
+    s->alpha = alpha;
+    s->beta = beta;
+}
+
 /* Runs the einsums of one convolution call, all or nothing: every plan is
  * made (and so every view checked, every table uploaded, every kernel built)
  * before the first kernel is enqueued, and the enqueues are gated so that a
@@ -358,14 +371,7 @@ winsum_status winsum_conv_forward(winsum_context *ctx, const winsum_conv_desc *d
     subs_append(subs, ",goc", KS, g.ns);
     subs_append(subs, "->ngo", XS, g.ns);
     step st2[2];
-    memset(st2, 0, sizeof st2);
-    snprintf(st2[0].subs, sizeof st2[0].subs, "%s", subs);
-    st2[0].nops = 2;
-    st2[0].ops[0] = win;
-    st2[0].ops[1] = wc;
-    st2[0].out = yc;
-    st2[0].alpha = alpha;
-    st2[0].beta = beta;
+    set_step(&st2[0], subs, 2, &win, &wc, &yc, alpha, beta);
     if (bias) {
         /* y += alpha * bias, broadcast over batch and space (a zero-stride view) */
         winsum_view bv = yc;
@@ -375,13 +381,10 @@ winsum_status winsum_conv_forward(winsum_context *ctx, const winsum_conv_desc *d
         memset(bv.strides, 0, sizeof bv.strides);
         bv.strides[1] = bias->strides[0] * g.og;
         bv.strides[2] = bias->strides[0];
-        subs_append(st2[1].subs, "ngo", XS, g.ns);
-        subs_append(st2[1].subs, "->ngo", XS, g.ns);
-        st2[1].nops = 1;
-        st2[1].ops[0] = bv;
-        st2[1].out = yc;
-        st2[1].alpha = alpha;
-        st2[1].beta = 1.0;
+        char bsubs[32] = "";
+        subs_append(bsubs, "ngo", XS, g.ns);
+        subs_append(bsubs, "->ngo", XS, g.ns);
+        set_step(&st2[1], bsubs, 1, &bv, NULL, &yc, alpha, 1.0);
     }
     return run_steps(ctx, st2, bias ? 2 : 1);
 }
@@ -514,15 +517,7 @@ winsum_status winsum_conv_backward_data(winsum_context *ctx, const winsum_conv_d
                 gd->extent = g.out[i];
             }
             if (skip) continue;
-            step *sp = &steps[n++];
-            memset(sp, 0, sizeof *sp);
-            snprintf(sp->subs, sizeof sp->subs, "%s", subs);
-            sp->nops = 2;
-            sp->ops[0] = a;
-            sp->ops[1] = b;
-            sp->out = c;
-            sp->alpha = alpha;
-            sp->beta = beta;
+            set_step(&steps[n++], subs, 2, &a, &b, &c, alpha, beta);
         }
     return run_steps(ctx, steps, n);
 }

@@ -111,6 +111,29 @@ inline long fdiv(const long a, const long b)
 }
 inline long cdiv(const long a, const long b) { return -fdiv(-a, b); }
 
+/* Along a run, guard g has value v0[g] + i * c[g]: each guard passes on an
+ * interval of i, so all pass on [*lo, *hi) within [0, len) (empty: lo == hi). */
+__attribute__((always_inline)) inline void guard_interval(const int len, const int NG,
+                                                          const long *v0, const long *c,
+                                                          const long *ext, int *lo, int *hi)
+{
+    long a = 0, b = len - 1;
+    for (int g = 0; g < NG; g++) {
+        const long e = ext[g];
+        if (c[g] == 0) {
+            if (!((ulong)v0[g] < (ulong)e)) a = len;
+        } else if (c[g] > 0) {
+            a = max(a, cdiv(-v0[g], c[g]));
+            b = min(b, fdiv(e - 1 - v0[g], c[g]));
+        } else {
+            a = max(a, cdiv(e - 1 - v0[g], c[g]));
+            b = min(b, fdiv(v0[g], -c[g]));
+        }
+    }
+    *lo = b < a ? len : (int)a;
+    *hi = b < a ? len : (int)b + 1;
+}
+
 __attribute__((always_inline)) inline void pack(__local REAL *dst, const int R, __global const REAL *restrict P, const long base,
                  __global const long *restrict tab, const int t_r, const int t_k,
                  const int unit_r, const int unit_k, const int g_r, const int g_k, const int NG,
@@ -144,25 +167,14 @@ __attribute__((always_inline)) inline void pack(__local REAL *dst, const int R, 
                 const int k = k0 + kk;
                 const int len = min(kinner - k % kinner, kc - kk);
                 const long a0 = roff + (unit_k ? (long)k : tab[t_k + k]);
-                long lo = 0, hi = len - 1;
-                for (int g = 0; g < NG; g++) {
-                    const long v0 = gr[g] + tab[g_k + g * nk + k], c = kcg[g], e = ext[g];
-                    if (c == 0) {
-                        if (!((ulong)v0 < (ulong)e)) lo = len;
-                    } else if (c > 0) {
-                        lo = max(lo, cdiv(-v0, c));
-                        hi = min(hi, fdiv(e - 1 - v0, c));
-                    } else {
-                        lo = max(lo, cdiv(e - 1 - v0, c));
-                        hi = min(hi, fdiv(v0, -c));
-                    }
-                }
-                if (hi < lo) lo = hi = len;
-                else hi++;
+                long v0[4];
+                for (int g = 0; g < NG; g++) v0[g] = gr[g] + tab[g_k + g * nk + k];
+                int lo, hi;
+                guard_interval(len, NG, v0, kcg, ext, &lo, &hi);
                 __local REAL *out = dst + kk * R + rr;
-                for (int i = 0; i < (int)lo; i++) out[i * R] = 0;
-                for (int i = (int)lo; i < (int)hi; i++) out[i * R] = P[a0 + i * kst];
-                for (int i = (int)hi; i < len; i++) out[i * R] = 0;
+                for (int i = 0; i < lo; i++) out[i * R] = 0;
+                for (int i = lo; i < hi; i++) out[i * R] = P[a0 + i * kst];
+                for (int i = hi; i < len; i++) out[i * R] = 0;
                 kk += len;
             }
         }
@@ -189,25 +201,13 @@ __attribute__((always_inline)) inline void pack(__local REAL *dst, const int R, 
                 const int len = min(inner - r % inner, min(R - rr, nr - r));
                 const long a0 = koff + (unit_r ? (long)r : tab[t_r + r]);
                 __local REAL *out = row + rr;
-                /* the guards are linear in i: they pass on one interval [lo, hi] */
-                long lo = 0, hi = len - 1;
-                for (int g = 0; g < NG; g++) {
-                    const long v0 = gk[g] + tab[g_r + g * nr + r], c = cg[g], e = ext[g];
-                    if (c == 0) {
-                        if (!((ulong)v0 < (ulong)e)) lo = len;
-                    } else if (c > 0) {
-                        lo = max(lo, cdiv(-v0, c));
-                        hi = min(hi, fdiv(e - 1 - v0, c));
-                    } else {
-                        lo = max(lo, cdiv(e - 1 - v0, c));
-                        hi = min(hi, fdiv(v0, -c));
-                    }
-                }
-                if (hi < lo) lo = hi = len; /* nothing passes: all zeros */
-                else hi++;
-                for (int i = 0; i < (int)lo; i++) out[i] = 0;
-                for (int i = (int)lo; i < (int)hi; i++) out[i] = P[a0 + i * st];
-                for (int i = (int)hi; i < len; i++) out[i] = 0;
+                long v0[4];
+                for (int g = 0; g < NG; g++) v0[g] = gk[g] + tab[g_r + g * nr + r];
+                int lo, hi;
+                guard_interval(len, NG, v0, cg, ext, &lo, &hi);
+                for (int i = 0; i < lo; i++) out[i] = 0;
+                for (int i = lo; i < hi; i++) out[i] = P[a0 + i * st];
+                for (int i = hi; i < len; i++) out[i] = 0;
                 rr += len;
             }
         }
