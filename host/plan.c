@@ -313,12 +313,9 @@ static winsum_status make_gett(winsum_plan *p, ws_step *s, const slot *X, const 
         else kl[nk++] = l;
     }
     int64_t M = group_size(ml, nm, size), N = group_size(nlab, nn, size);
-    /* Matrix-vector shapes (tiles almost all padding) go to the dot kernel;
-     * measured on PoCL, it loses to gett everywhere else. */
-    int use_dot = (M == 1 || N == 1) && !getenv("WINSUM_NO_DOT");
-    /* gett: the vector side (N) should be the wider one; dot: dim 0 (M) */
+    /* the vector side (N) should be the wider one */
     const slot *A = X, *B = Y;
-    if (use_dot ? M < N : (ctx->cpu_like && N < ctx->gett.nr && M > N)) {
+    if (ctx->cpu_like && N < ctx->gett.nr && M > N) {
         A = Y;
         B = X;
         int tmp[WS_MAX_LABELS];
@@ -402,28 +399,6 @@ static winsum_status make_gett(winsum_plan *p, ws_step *s, const slot *X, const 
     memcpy(&s->exta, ea, sizeof ea);
     memcpy(&s->extb, eb, sizeof eb);
 
-    if (use_dot) {
-        int dn = N <= 1 ? 1 : N <= 2 ? 2 : 4;
-        char opts[128];
-        snprintf(opts, sizeof opts, "-DNGA=%d -DNGB=%d -DDN=%d%s", A->op.nguards,
-                 B->op.nguards, dn, real_opt(A->op.dtype));
-        if ((st = ws_get_kernel(ctx, "dot.cl", "gett_dot", opts, &s->kernel))) return st;
-        s->ngl = 3;
-        const int dl = 64;
-        s->use_local = M >= dl;
-        s->local[0] = (size_t)dl;
-        s->local[1] = s->local[2] = 1;
-        s->global[0] = s->use_local ? (size_t)((M + dl - 1) / dl * dl) : (size_t)M;
-        s->global[1] = (size_t)((N + dn - 1) / dn);
-        s->global[2] = (size_t)NB;
-        char b1[16], b2[16], b3[16];
-        size_t len = strlen(p->describe);
-        snprintf(p->describe + len, sizeof p->describe - len,
-                 "dot %s x %s -> %s: batch %lld, M %lld, N %lld, K %lld, guards %d/%d\n",
-                 src_name(s->a, b1), src_name(s->b, b2), src_name(s->c, b3), (long long)NB,
-                 (long long)M, (long long)N, (long long)K, A->op.nguards, B->op.nguards);
-        return WINSUM_OK;
-    }
     ws_gett_params g = ctx->gett;
     if (ctx->cpu_like) {
         /* small problems: shrink the tile (few variants, to bound builds) */
