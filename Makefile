@@ -4,7 +4,8 @@
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PACKAGES = cmake gcc make ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo \
-           libclblast-dev libopenblas-dev python3 python3-numpy
+           libclblast-dev libopenblas-dev python3 python3-numpy \
+           clang libclang-rt-14-dev gnuplot-nox
 
 .PHONY: all deps build test bench clean
 
@@ -29,9 +30,74 @@ build: deps
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	$(MAKE) --no-print-directory check-reliability
 
 bench: build
 	$(BUILD)/winsum bench
 
 clean:
 	rm -rf $(BUILD)
+
+# ------------------------------------------------------------ reliability
+# make check-reliability: the whole project again with AddressSanitizer and
+# UndefinedBehaviorSanitizer (clang) in $(ASAN_BUILD), its CTest suite run on
+# PoCL there; then each libFuzzer target (tests/fuzz_*.c) built in
+# $(FUZZ_BUILD) and run for $(FUZZ_TIME) s on a copy of its seed corpus
+# (tests/corpus/NAME; what the fuzzer adds stays in $(FUZZ_BUILD)/corpus).
+# Any sanitizer report, leak, test failure or fuzzer crash fails the target;
+# a crash input lands in $(FUZZ_BUILD)/artifacts/ (add it to
+# tests/corpus/NAME/regress-* once the library is fixed).
+# clang and libclang-rt-14-dev (libFuzzer and clang's sanitizer runtimes)
+# are in PACKAGES. SAN_CC=gcc builds the sanitizer tree with gcc instead, but
+# gcc 12's LeakSanitizer crashes in its tracer thread at the exit of
+# test_limits (PoCL's threads), so clang is the default.
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_TIME ?= 60
+SAN_CC ?= clang
+FUZZERS = parse npy
+# use_sigaltstack=0: LLVM (PoCL's kernel compiler) swaps in an alternate
+#   signal stack of its own (malloc'd) on the threads that compile kernels;
+#   at thread exit ASan would then unmap that as its own and abort with
+#   "failed to deallocate ... unable to unmap" (test_threads). Without it
+#   ASan only loses its stack-overflow report on those threads.
+# detect_leaks stays on; tests/lsan.supp says what it lets through and why.
+# -fno-sanitize-recover=undefined (CMakeLists.txt) makes any UB fatal.
+SAN_ENV = ASAN_OPTIONS=use_sigaltstack=0:detect_leaks=1 \
+          LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+          UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+.PHONY: check-reliability check-asan check-fuzz
+
+check-reliability: check-asan check-fuzz
+
+check-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_C_COMPILER=$(SAN_CC) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DWINSUM_SANITIZE=ON
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && $(SAN_ENV) ctest --output-on-failure -j $(JOBS)
+
+check-fuzz: deps
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DWINSUM_FUZZ=ON
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(FUZZERS:%=fuzz_%)
+	@rc=0; pids=""; \
+	for f in $(FUZZERS); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$f $(FUZZ_BUILD)/artifacts; \
+	  cp tests/corpus/$$f/* $(FUZZ_BUILD)/corpus/$$f/; \
+	  echo "fuzz_$$f: $(FUZZ_TIME) s on $(FUZZ_BUILD)/corpus/$$f (log: $(FUZZ_BUILD)/fuzz_$$f.log)"; \
+	  $(FUZZ_BUILD)/fuzz_$$f -max_total_time=$(FUZZ_TIME) -timeout=30 -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$f- $(FUZZ_BUILD)/corpus/$$f \
+	    > $(FUZZ_BUILD)/fuzz_$$f.log 2>&1 & pids="$$pids $$!"; \
+	done; \
+	set -- $(FUZZERS); \
+	for p in $$pids; do \
+	  f=$$1; shift; \
+	  if wait $$p; then \
+	    echo "fuzz_$$f: ok, $$(sed -n 's/^stat::number_of_executed_units: *//p' $(FUZZ_BUILD)/fuzz_$$f.log) executions"; \
+	  else \
+	    rc=1; echo "fuzz_$$f: FAILED; the end of $(FUZZ_BUILD)/fuzz_$$f.log:"; \
+	    grep -v -E '^#[0-9]+ +(NEW|REDUCE|pulse|RELOAD)' $(FUZZ_BUILD)/fuzz_$$f.log | tail -40; \
+	  fi; \
+	done; \
+	exit $$rc

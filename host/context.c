@@ -414,6 +414,14 @@ winsum_status winsum_buffer_read(winsum_context *ctx, const winsum_buffer *buffe
 winsum_status ws_check_buffer(winsum_context *ctx, const winsum_buffer *b, const char *name)
 {
     if (!b) return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "%s: buffer is NULL", name);
+    if (b->where != WINSUM_HOST && b->where != WINSUM_DEVICE)
+        return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT,
+                       "%s: buffer kind %d is neither host nor device", name, (int)b->where);
+    if (b->where == WINSUM_HOST && !b->host && b->bytes)
+        return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "%s: host buffer pointer is NULL", name);
+    if (b->where == WINSUM_DEVICE && !b->mem)
+        return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "%s: device buffer (cl_mem) is NULL",
+                       name);
     if (ctx->backend == WINSUM_BACKEND_REF) {
         if (b->where != WINSUM_HOST)
             return ws_fail(&ctx->err, WINSUM_ERR_CONTEXT,
@@ -427,7 +435,6 @@ winsum_status ws_check_buffer(winsum_context *ctx, const winsum_buffer *b, const
                        "%s: a host buffer was given to the OpenCL backend, which computes on "
                        "device buffers (cl_mem)",
                        name);
-    if (!b->mem) return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "%s: cl_mem is NULL", name);
     cl_context c = NULL;
     size_t size = 0;
     cl_int err = clGetMemObjectInfo(b->mem, CL_MEM_CONTEXT, sizeof c, &c, NULL);

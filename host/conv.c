@@ -88,12 +88,18 @@ static winsum_status setup(const winsum_conv_desc *desc, int rank, const int64_t
         if (g->k[i] < 1)
             return ws_fail(e, WINSUM_ERR_CONV, "conv: spatial axis %d: kernel size %lld < 1", i,
                            (long long)g->k[i]);
-        int64_t span = g->d[i] * (g->k[i] - 1) + 1;
+        int64_t span, padded;
+        if (ws_mul_ovf(g->d[i], g->k[i] - 1, &span) || ws_add_ovf(span, 1, &span))
+            return ws_fail(e, WINSUM_ERR_OVERFLOW,
+                           "conv: spatial axis %d: dilation %lld x kernel %lld overflows 64 bits",
+                           i, (long long)g->d[i], (long long)g->k[i]);
         if (desc->pad_same) {
             /* "same": out = ceil(in / stride); the padding that needs, split
              * low = total / 2, high = the rest (TensorFlow's rule). */
-            int64_t out = (g->in[i] + g->s[i] - 1) / g->s[i];
-            int64_t total = (out - 1) * g->s[i] + span - g->in[i];
+            int64_t out = g->in[i] / g->s[i] + (g->in[i] % g->s[i] != 0), total;
+            if (ws_mul_ovf(out - 1, g->s[i], &total) || ws_add_ovf(total, span - g->in[i], &total))
+                return ws_fail(e, WINSUM_ERR_OVERFLOW,
+                               "conv: spatial axis %d: 'same' padding overflows 64 bits", i);
             if (total < 0) total = 0;
             g->lo[i] = total / 2;
             g->hi[i] = total - g->lo[i];
@@ -103,7 +109,11 @@ static winsum_status setup(const winsum_conv_desc *desc, int rank, const int64_t
             if (g->lo[i] < 0 || g->hi[i] < 0)
                 return ws_fail(e, WINSUM_ERR_CONV, "conv: spatial axis %d: negative padding", i);
         }
-        int64_t padded = g->in[i] + g->lo[i] + g->hi[i];
+        if (ws_add_ovf(g->in[i], g->lo[i], &padded) || ws_add_ovf(padded, g->hi[i], &padded))
+            return ws_fail(e, WINSUM_ERR_OVERFLOW,
+                           "conv: spatial axis %d: input %lld + padding %lld:%lld overflows 64 "
+                           "bits",
+                           i, (long long)g->in[i], (long long)g->lo[i], (long long)g->hi[i]);
         if (padded < span)
             return ws_fail(e, WINSUM_ERR_CONV,
                            "conv: spatial axis %d: the kernel spans %lld (size %lld, dilation "
@@ -330,6 +340,36 @@ static winsum_status run_steps(winsum_context *ctx, const step *s, int n)
     return st;
 }
 
+static const char *dtype_name(winsum_dtype d)
+{
+    return d == WINSUM_F64 ? "float64" : d == WINSUM_F32 ? "float32" : "float16";
+}
+
+/* The tensors of one call, checked under their own names before any einsum
+ * view is made from them: views, buffers, one dtype, no output overlapping
+ * an input. v[0] is the output. */
+static winsum_status check_tensors(winsum_context *ctx, int n, const winsum_view *const *v,
+                                   const char *const *name)
+{
+    char nm[64];
+    for (int i = 0; i < n; i++) {
+        if (!v[i]) continue;
+        snprintf(nm, sizeof nm, "conv: %s", name[i]);
+        winsum_status st = ws_view_check(v[i], nm, i == 0, &ctx->err);
+        if (!st) st = ws_check_buffer(ctx, v[i]->buffer, nm);
+        if (st) return st;
+        if (v[i]->dtype != v[0]->dtype)
+            return ws_fail(&ctx->err, WINSUM_ERR_DTYPE, "conv: %s is %s but %s is %s: one dtype "
+                           "for all", name[i], dtype_name(v[i]->dtype), name[0],
+                           dtype_name(v[0]->dtype));
+        if (i > 0 && ws_views_may_alias(v[0], v[i]))
+            return ws_fail(&ctx->err, WINSUM_ERR_ALIAS,
+                           "conv: %s overlaps %s in memory; write to separate memory", name[0],
+                           name[i]);
+    }
+    return WINSUM_OK;
+}
+
 /* common checks: x-like view (input shape), w, and the y-like view */
 static winsum_status prepare(winsum_context *ctx, const winsum_conv_desc *desc,
                              const winsum_view *x, const char *xname, const winsum_view *w,
@@ -362,6 +402,9 @@ winsum_status winsum_conv_forward(winsum_context *ctx, const winsum_conv_desc *d
         return ws_fail(&ctx->err, WINSUM_ERR_CONV,
                        "conv: the bias must have shape (%lld,), one per filter",
                        (long long)g.o);
+    const winsum_view *tv[4] = {y, x, w, bias};
+    static const char *const tn[4] = {"the output", "the input", "the weight", "the bias"};
+    if ((st = check_tensors(ctx, 4, tv, tn))) return st;
     winsum_view xc = canon(desc, &g, x, g.g), win, wc = canon_w(&g, w),
                 yc = canon(desc, &g, y, g.g);
     if ((st = window(ctx, &g, &xc, &win))) return st;
@@ -397,6 +440,9 @@ winsum_status winsum_conv_backward_weight(winsum_context *ctx, const winsum_conv
     winsum_status st = prepare(ctx, desc, x, "the input", gw, gy, "the output gradient", &g);
     if (st) return st;
     if ((st = check_view_rank(ctx, gw, g.rank, "the weight gradient"))) return st;
+    const winsum_view *tv[3] = {gw, x, gy};
+    static const char *const tn[3] = {"the weight gradient", "the input", "the output gradient"};
+    if ((st = check_tensors(ctx, 3, tv, tn))) return st;
     winsum_view xc = canon(desc, &g, x, g.g), win, gwc = canon_w(&g, gw),
                 gyc = canon(desc, &g, gy, g.g);
     if ((st = window(ctx, &g, &xc, &win))) return st;
@@ -425,6 +471,10 @@ winsum_status winsum_conv_backward_bias(winsum_context *ctx, const winsum_conv_d
         return ws_fail(&ctx->err, WINSUM_ERR_CONV,
                        "conv backward-bias: the bias gradient must have shape (%lld,)",
                        (long long)gy->shape[ca]);
+    const winsum_view *tv[2] = {gb, gy};
+    static const char *const tn[2] = {"the bias gradient", "the output gradient"};
+    winsum_status st = check_tensors(ctx, 2, tv, tn);
+    if (st) return st;
     geom g;
     memset(&g, 0, sizeof g);
     g.rank = gy->ndim;
@@ -454,6 +504,9 @@ winsum_status winsum_conv_backward_data(winsum_context *ctx, const winsum_conv_d
     winsum_status st = prepare(ctx, desc, gx, "the input gradient", w, gy,
                                "the output gradient", &g);
     if (st) return st;
+    const winsum_view *tv[3] = {gx, gy, w};
+    static const char *const tn[3] = {"the input gradient", "the output gradient", "the weight"};
+    if ((st = check_tensors(ctx, 3, tv, tn))) return st;
     winsum_view gyc = canon(desc, &g, gy, g.g), wc = canon_w(&g, w),
                 gxc = canon(desc, &g, gx, g.g);
     char subs[64] = "";

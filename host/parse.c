@@ -188,7 +188,7 @@ winsum_status ws_parse(const char *subscripts, int nops, const winsum_view *ops,
                            k, ops[k].ndim, WINSUM_MAX_DIMS);
         for (int a = 0; a < ops[k].ndim; a++)
             if (ops[k].shape[a] < 0)
-                return ws_fail(e, WINSUM_ERR_ARGUMENT,
+                return ws_fail(e, WINSUM_ERR_SHAPE,
                                "einsum: operand %d has a negative size %lld on axis %d", k,
                                (long long)ops[k].shape[a], a);
     }

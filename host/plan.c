@@ -947,6 +947,14 @@ winsum_status winsum_einsum(winsum_context *ctx, const char *subscripts, int nop
     winsum_plan *p = NULL;
     winsum_status st = ws_plan_cached(ctx, subscripts, nops, ops, out, &p);
     if (st) return st;
+    /* a cached plan remembers buffers from its first call: every call must
+     * name its own */
+    for (int i = 0; i < nops; i++)
+        if (!ops[i].buffer)
+            return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT,
+                           "einsum operand %d: the view has no buffer", i);
+    if (!out->buffer)
+        return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "einsum output: the view has no buffer");
     const winsum_buffer *in[WS_MAX_OPS];
     for (int i = 0; i < nops; i++) in[i] = ops[i].buffer;
     return winsum_plan_execute(p, in, out->buffer, alpha, beta, NULL);

@@ -72,7 +72,7 @@ static winsum_status check_shape(const winsum_view *v, const char *name, ws_erro
         return ws_fail(e, WINSUM_ERR_ARGUMENT, "%s: ndim %d is outside 0..%d", name, v->ndim,
                        WINSUM_MAX_DIMS);
     if (v->dtype != WINSUM_F32 && v->dtype != WINSUM_F64 && v->dtype != WINSUM_F16)
-        return ws_fail(e, WINSUM_ERR_DTYPE, "%s: unknown dtype %d", name, (int)v->dtype);
+        return ws_fail(e, WINSUM_ERR_ARGUMENT, "%s: unknown dtype %d", name, (int)v->dtype);
     if (v->nguards < 0 || v->nguards > WINSUM_MAX_GUARDS)
         return ws_fail(e, WINSUM_ERR_ARGUMENT, "%s: %d guards, at most %d", name, v->nguards,
                        WINSUM_MAX_GUARDS);
@@ -123,7 +123,9 @@ winsum_status ws_view_range(const winsum_view *v, int64_t *lo, int64_t *hi, int 
         uint8_t mask[WINSUM_MAX_DIMS] = {0};
         int ok = 1, have = 0;
         int64_t num = 0, den = 0; /* lambda = num / den */
-        for (int i = 0; i < v->ndim && ok; i++) {
+        /* the whole mask, even once the guard is known not to be exact: the
+         * all-guarded-out test below needs every axis the guard covers */
+        for (int i = 0; i < v->ndim; i++) {
             if (v->shape[i] <= 1) continue;
             if (gd->coef[i] == 0) continue;
             if (used[i]) ok = 0;
@@ -142,7 +144,10 @@ winsum_status ws_view_range(const winsum_view *v, int64_t *lo, int64_t *hi, int 
         int64_t glo, ghi;
         if (box_range(v, gd->coef, mask, &glo, &ghi))
             return ws_fail(e, WINSUM_ERR_OVERFLOW, "%s: guard %d overflows 64 bits", name, g);
-        int64_t elo = -gd->offset, ehi = gd->extent - 1 - gd->offset;
+        int64_t elo, ehi;
+        if (ws_mul_ovf(gd->offset, -1, &elo) || ws_add_ovf(elo, gd->extent - 1, &ehi))
+            return ws_fail(e, WINSUM_ERR_OVERFLOW, "%s: guard %d: offset %lld overflows 64 bits",
+                           name, g, (long long)gd->offset);
         if (glo > ehi || ghi < elo || gd->extent == 0) { /* every element guarded out */
             *empty = 1;
             *lo = *hi = v->offset;
@@ -267,6 +272,22 @@ winsum_status winsum_view_check(const winsum_view *view, const char *name, int i
     return st;
 }
 
+/* The allocation a cl_mem lives in (its parent, for a sub-buffer) and its
+ * byte offset there. 1 when OpenCL cannot say. */
+static int ws_device_base(cl_mem m, const void **root, int64_t *offset)
+{
+    cl_mem parent = NULL;
+    size_t off = 0;
+    if (clGetMemObjectInfo(m, CL_MEM_ASSOCIATED_MEMOBJECT, sizeof parent, &parent, NULL) !=
+        CL_SUCCESS)
+        return 1;
+    if (parent && clGetMemObjectInfo(m, CL_MEM_OFFSET, sizeof off, &off, NULL) != CL_SUCCESS)
+        return 1;
+    *root = parent ? (const void *)parent : (const void *)m;
+    *offset = (int64_t)off;
+    return 0;
+}
+
 int ws_views_may_alias(const winsum_view *a, const winsum_view *b)
 {
     if (!a->buffer || !b->buffer) return 0;
@@ -280,15 +301,20 @@ int ws_views_may_alias(const winsum_view *a, const winsum_view *b)
     if (ae || be) return 0;
     /* compare byte ranges, relative to each buffer's start */
     int64_t sa = (int64_t)winsum_dtype_size(a->dtype), sb = (int64_t)winsum_dtype_size(b->dtype);
-    int64_t a0 = alo * sa, a1 = (ahi + 1) * sa, b0 = blo * sb, b1 = (bhi + 1) * sb;
+    int64_t a0, a1, b0, b1, ba = 0, bb = 0;
     if (a->buffer->where == WINSUM_HOST) {
-        a0 += (int64_t)(intptr_t)pa;
-        a1 += (int64_t)(intptr_t)pa;
-        b0 += (int64_t)(intptr_t)pb;
-        b1 += (int64_t)(intptr_t)pb;
+        ba = (int64_t)(intptr_t)pa;
+        bb = (int64_t)(intptr_t)pb;
+    } else if (ws_device_base(a->buffer->mem, &pa, &ba) || ws_device_base(b->buffer->mem, &pb, &bb)) {
+        return 1; /* cannot tell: assume they do */
     } else if (pa != pb) {
-        return 0; /* distinct cl_mem objects (sub-buffers are checked by the OpenCL path) */
+        return 0; /* different allocations */
     }
+    /* byte ranges in one address space (a cl_mem's sub-buffers share their parent's) */
+    if (ws_mul_ovf(alo, sa, &a0) || ws_mul_ovf(ahi + 1, sa, &a1) || ws_mul_ovf(blo, sb, &b0) ||
+        ws_mul_ovf(bhi + 1, sb, &b1) || ws_add_ovf(a0, ba, &a0) || ws_add_ovf(a1, ba, &a1) ||
+        ws_add_ovf(b0, bb, &b0) || ws_add_ovf(b1, bb, &b1))
+        return 1;
     return a0 < b1 && b0 < a1;
 }
 
@@ -346,8 +372,20 @@ winsum_status winsum_view_window(const winsum_view *base, int nspatial, const in
         }
     for (int d = 0; d < nspatial; d++) {
         int ax = spatial_axis[d];
-        int64_t in = base->shape[ax], span = dilation[d] * (kernel[d] - 1) + 1;
-        int64_t padded = in + pad_lo[d] + pad_hi[d];
+        int64_t in = base->shape[ax], span, padded, t;
+        if (ws_mul_ovf(dilation[d], kernel[d] - 1, &span) || ws_add_ovf(span, 1, &span) ||
+            ws_add_ovf(in, pad_lo[d], &padded) || ws_add_ovf(padded, pad_hi[d], &padded) ||
+            ws_mul_ovf(base->strides[ax], stride[d], &t) ||
+            ws_mul_ovf(base->strides[ax], dilation[d], &t) ||
+            ws_mul_ovf(pad_lo[d], base->strides[ax], &t) || ws_mul_ovf(t, -1, &t) ||
+            ws_add_ovf(w.offset, t, &t)) {
+            st = ws_fail(&e, WINSUM_ERR_OVERFLOW,
+                         "window view: spatial axis %d: kernel %lld, stride %lld, dilation %lld, "
+                         "padding %lld:%lld overflow 64-bit offsets",
+                         d, (long long)kernel[d], (long long)stride[d], (long long)dilation[d],
+                         (long long)pad_lo[d], (long long)pad_hi[d]);
+            goto done;
+        }
         if (padded < span) {
             st = ws_fail(&e, WINSUM_ERR_CONV,
                          "window view: spatial axis %d: the kernel spans %lld (kernel %lld, "
@@ -373,18 +411,26 @@ winsum_status winsum_view_window(const winsum_view *base, int nspatial, const in
         ng->offset = base->guards[g].offset;
         ng->extent = base->guards[g].extent;
         for (int i = 0; i < base->ndim; i++) {
-            int64_t c = base->guards[g].coef[i];
-            if (map_k[i] < 0) ng->coef[map_out[i]] += c;
-            else {
-                int d = is_spatial[i] - 1;
-                ng->coef[map_out[i]] += c * stride[d];
-                ng->coef[map_k[i]] += c * dilation[d];
-                ng->offset -= c * pad_lo[d];
+            int64_t c = base->guards[g].coef[i], a, b, o;
+            if (map_k[i] < 0) {
+                ng->coef[map_out[i]] += c;
+                continue;
             }
+            int d = is_spatial[i] - 1;
+            if (ws_mul_ovf(c, stride[d], &a) || ws_mul_ovf(c, dilation[d], &b) ||
+                ws_mul_ovf(c, pad_lo[d], &o) || ws_mul_ovf(o, -1, &o) ||
+                ws_add_ovf(ng->offset, o, &ng->offset)) {
+                st = ws_fail(&e, WINSUM_ERR_OVERFLOW,
+                             "window view: guard %d of the base overflows 64 bits", g);
+                goto done;
+            }
+            ng->coef[map_out[i]] += a;
+            ng->coef[map_k[i]] += b;
         }
     }
     for (int d = 0; d < nspatial; d++) {
         int ax = spatial_axis[d];
+        /* no overflow: both terms are within the padded extent checked above */
         int64_t o = w.shape[n + d], last = (o - 1) * stride[d] + dilation[d] * (kernel[d] - 1);
         /* a guard only where a window can reach the padding */
         if (pad_lo[d] == 0 && last - pad_lo[d] < base->shape[ax]) continue;

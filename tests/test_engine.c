@@ -105,6 +105,9 @@ static int child(void)
     winsum_status st = winsum_einsum(ctx, "ij,j->i", 2, ops, &out, 1, 0);
     winsum_buffer_read(ctx, &C, 0, c, sizeof c);
     printf("builds=%ld status=%d c=%g,%g\n", winsum_program_builds(), (int)st, c[0], c[1]);
+    winsum_buffer_free(ctx, &A);
+    winsum_buffer_free(ctx, &B);
+    winsum_buffer_free(ctx, &C);
     winsum_context_destroy(ctx);
     return st == WINSUM_OK && c[0] == -2 && c[1] == -2 ? 0 : 4;
 }
