@@ -67,9 +67,19 @@ SAN_ENV = ASAN_OPTIONS=use_sigaltstack=0:detect_leaks=1 \
           LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
           UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-.PHONY: check-reliability check-asan check-fuzz
+.PHONY: check-reliability check-asan check-tsan check-fuzz
 
-check-reliability: check-asan check-fuzz
+check-reliability: check-asan check-tsan check-fuzz
+
+# ThreadSanitizer on the threads test: contexts on three threads, cold caches
+# sharing one cache folder. tests/tsan.supp explains its suppressions.
+TSAN_BUILD ?= build-tsan
+check-tsan: deps
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DWINSUM_SANITIZE_THREAD=ON
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target test_threads
+	TSAN_OPTIONS=suppressions=$(CURDIR)/tests/tsan.supp:halt_on_error=1:exitcode=66 \
+	  $(TSAN_BUILD)/test_threads
 
 check-asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_C_COMPILER=$(SAN_CC) -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -3,7 +3,7 @@
  * own context and runs einsums and convolutions concurrently; all of them
  * start cold and share one disk cache folder, so their program builds and
  * cache writes race. Every result must match the reference computed before.
- * Run under ThreadSanitizer by `make check-reliability`.
+ * Run under ThreadSanitizer by `make check-tsan` (part of make test).
  */
 #include "testutil.h"
 #include <math.h>
