@@ -36,6 +36,9 @@ typedef struct ws_step {
     cl_int a_kinner, b_kinner;    /* runs along the innermost K label */
     cl_long a_kst, b_kst;
     cl_long4 a_kcg, b_kcg;
+    cl_int unit[4];               /* A's M, A's K, B's N, B's K tables are 0, 1, 2, ... */
+    cl_int c_inner;               /* C's runs along N */
+    cl_long c_st;
     cl_mem tab;
     size_t tab_bytes;
     cl_kernel kernel;
@@ -367,9 +370,10 @@ static winsum_status make_gett(winsum_plan *p, ws_step *s, const slot *X, const 
         free(t.v);
         return ws_fail(&ctx->err, WINSUM_ERR_MEMORY, "einsum: out of host memory for tables");
     }
-    int unit_am = tab_unit(&t, o[0], M), unit_ak = tab_unit(&t, o[1], K),
-        unit_bn = tab_unit(&t, o[3], N), unit_bk = tab_unit(&t, o[4], K),
-        unit_cn = tab_unit(&t, o[7], N);
+    s->unit[0] = tab_unit(&t, o[0], M);
+    s->unit[1] = tab_unit(&t, o[1], K);
+    s->unit[2] = tab_unit(&t, o[3], N);
+    s->unit[3] = tab_unit(&t, o[4], K);
     st = upload_table(p, s, &t);
     free(t.v);
     if (st) return st;
@@ -382,6 +386,8 @@ static winsum_status make_gett(winsum_plan *p, ws_step *s, const slot *X, const 
     run_info(&B->op, nlab, nn, size, &s->b_inner, &s->b_st, &s->b_cg);
     run_info(&A->op, kl, nk, size, &s->a_kinner, &s->a_kst, &s->a_kcg);
     run_info(&B->op, kl, nk, size, &s->b_kinner, &s->b_kst, &s->b_kcg);
+    cl_long4 unused;
+    run_info(&C->op, nlab, nn, size, &s->c_inner, &s->c_st, &unused);
     s->a = A->src;
     s->b = B->src;
     s->c = C->src;
@@ -411,9 +417,9 @@ static winsum_status make_gett(winsum_plan *p, ws_step *s, const slot *X, const 
     char opts[512];
     snprintf(opts, sizeof opts,
              "-DWGM=%d -DWGN=%d -DMR=%d -DNR=%d -DMC=%d -DNC=%d -DKC=%d -DVW=%d -DNGA=%d "
-             "-DNGB=%d -DUNIT_AM=%d -DUNIT_AK=%d -DUNIT_BN=%d -DUNIT_BK=%d -DUNIT_CN=%d%s",
+             "-DNGB=%d%s",
              g.wgm, g.wgn, g.mr, g.nr, g.mc, g.nc, g.kc, g.vw, A->op.nguards, B->op.nguards,
-             unit_am, unit_ak, unit_bn, unit_bk, unit_cn, real_opt(A->op.dtype));
+             real_opt(A->op.dtype));
     if ((st = ws_get_kernel(ctx, "gett.cl", "gett", opts, &s->kernel))) return st;
     s->ngl = 3;
     s->use_local = 1;
@@ -816,6 +822,8 @@ static winsum_status exec_opencl(winsum_plan *p, const winsum_buffer *const *in,
             ARG(s->b_inner); ARG(s->b_st); ARG(s->b_cg);
             ARG(s->a_kinner); ARG(s->a_kst); ARG(s->a_kcg);
             ARG(s->b_kinner); ARG(s->b_kst); ARG(s->b_kcg);
+            for (int i = 0; i < 4; i++) ARG(s->unit[i]);
+            ARG(s->c_inner); ARG(s->c_st);
         }
 #undef ARG
         if (err) return ws_cl_fail(ctx, err, "clSetKernelArg", "einsum");

@@ -62,24 +62,7 @@
 #ifndef NGB
 #define NGB 0
 #endif
-/* UNIT_xy: the table of operand x's group y is 0, 1, 2, ... (a unit stride),
- * so the kernel indexes directly: contiguous loads and stores the compiler
- * can vectorise. The tables stay valid either way. */
-#ifndef UNIT_AM
-#define UNIT_AM 0
-#endif
-#ifndef UNIT_AK
-#define UNIT_AK 0
-#endif
-#ifndef UNIT_BN
-#define UNIT_BN 0
-#endif
-#ifndef UNIT_BK
-#define UNIT_BK 0
-#endif
-#ifndef UNIT_CN
-#define UNIT_CN 0
-#endif
+
 
 #define WGS (WGM * WGN)
 /* one micro-tile per work-item: accumulators live across K blocks */
@@ -263,7 +246,8 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
      const long a_safe, const long b_safe, const int a_inner, const long a_st,
      const long4 a_cg4, const int b_inner, const long b_st, const long4 b_cg4,
      const int a_kinner, const long a_kst, const long4 a_kcg4, const int b_kinner,
-     const long b_kst, const long4 b_kcg4)
+     const long b_kst, const long4 b_kcg4, const int unit_am, const int unit_ak,
+     const int unit_bn, const int unit_bk, const int c_inner, const long c_st)
 {
     __local REAL As[KC * MC];
     __local REAL Bs[KC * NC];
@@ -292,9 +276,9 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
     for (int kb = 0; kb < nkb; kb++) {
         const int k0 = kb * KC;
         const int kc = min(KC, K - k0); /* rows of this K block (0 when K == 0) */
-        pack(As, MC, A, abase, tab, ta_m, ta_k, UNIT_AM, UNIT_AK, ga_m, ga_k, NGA, gab, exta,
+        pack(As, MC, A, abase, tab, ta_m, ta_k, unit_am, unit_ak, ga_m, ga_k, NGA, gab, exta,
              a_safe, a_inner, a_st, a_cg, a_kinner, a_kst, a_kcg, m0, k0, kc, M, K, lid);
-        pack(Bs, NC, B, bbase, tab, tb_n, tb_k, UNIT_BN, UNIT_BK, gb_n, gb_k, NGB, gbb, extb,
+        pack(Bs, NC, B, bbase, tab, tb_n, tb_k, unit_bn, unit_bk, gb_n, gb_k, NGB, gbb, extb,
              b_safe, b_inner, b_st, b_cg, b_kinner, b_kst, b_kcg, n0, k0, kc, N, K, lid);
         SYNC();
 #if PERSIST
@@ -337,18 +321,14 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
                         for (int j = 0; j < NR / VW; j++) vacc[i][j] = fma(va, vb[j], vacc[i][j]);
                     }
                 }
-                /* spill to an array only here, so that vacc stays in registers */
-                REAL sacc[MR][NR];
-                for (int i = 0; i < MR; i++)
-                    for (int j = 0; j < NR / VW; j++) CAT(vstore, VW)(vacc[i][j], j, sacc[i]);
-#define ACC(i, j) sacc[i][j]
-#if UNIT_CN
-                if (n0 + c0 + NR <= N) {
-                    /* a full row of the micro-tile is contiguous in C */
+                const int ns = n0 + c0;
+                if (c_st == 1 && ns + NR <= N && ns % c_inner + NR <= c_inner) {
+                    /* the micro-tile's rows lie in one contiguous run of C */
+                    const long cn = tab[tc_n + ns];
                     for (int i = 0; i < MR; i++) {
                         const int m = m0 + r0 + i * WGM;
                         if (m >= M) break;
-                        __global REAL *c = C + cb + tab[tc_m + m] + n0 + c0;
+                        __global REAL *c = C + cb + tab[tc_m + m] + cn;
                         for (int j = 0; j < NR / VW; j++) {
                             const VREAL v = vacc[i][j];
                             VREAL o = first && beta == 0 ? (VREAL)(0) : VLOAD(j, c);
@@ -358,7 +338,11 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
                     }
                     continue;
                 }
-#endif
+                /* spill to an array only here, so that vacc stays in registers */
+                REAL sacc[MR][NR];
+                for (int i = 0; i < MR; i++)
+                    for (int j = 0; j < NR / VW; j++) CAT(vstore, VW)(vacc[i][j], j, sacc[i]);
+#define ACC(i, j) sacc[i][j]
 #else
                 REAL sacc[MR][NR];
                 for (int i = 0; i < MR; i++)
@@ -379,7 +363,7 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
                     for (int j = 0; j < NR; j++) {
                         const int n = n0 + c0 + j * WGN;
                         if (n >= N) break;
-                        __global REAL *c = C + cm + (UNIT_CN ? (long)n : tab[tc_n + n]);
+                        __global REAL *c = C + cm + tab[tc_n + n];
                         *c = UPDATE(*c, ACC(i, j), first);
                     }
                 }
@@ -397,7 +381,7 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
         for (int j = 0; j < NR; j++) {
             const int n = n0 + lx + j * WGN;
             if (n >= N) break;
-            __global REAL *c = C + cm + (UNIT_CN ? (long)n : tab[tc_n + n]);
+            __global REAL *c = C + cm + tab[tc_n + n];
             *c = UPDATE(*c, acc[i][j], 1);
         }
     }

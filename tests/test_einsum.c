@@ -80,13 +80,15 @@ typedef struct testcase {
 static const char letters[] = "abcdeXY";
 
 /* Builds subscripts and operand shapes. */
-static void random_case(uint64_t *rng, testcase *tc)
+static void random_case(uint64_t *rng, testcase *tc, int big)
 {
-    int nl = (int)tu_range(rng, 0, 6);
+    /* big: fewer, larger labels, so that whole micro-tiles and K blocks occur */
+    int nl = big ? (int)tu_range(rng, 2, 4) : (int)tu_range(rng, 0, 6);
     int64_t size[8];
     for (int l = 0; l < nl; l++) {
         int r = (int)tu_range(rng, 0, 19);
-        size[l] = r == 0 ? 0 : r < 4 ? 1 : tu_range(rng, 2, r < 16 ? 7 : 40);
+        size[l] = big ? tu_range(rng, 9, 70)
+                      : r == 0 ? 0 : r < 4 ? 1 : tu_range(rng, 2, r < 16 ? 7 : 40);
     }
     int use_ell = tu_range(rng, 0, 4) == 0;
     int nell = use_ell ? (int)tu_range(rng, 0, 2) : 0;
@@ -253,7 +255,7 @@ int main(void)
     int ran = 0, invalid = 0, windows = 0;
     for (int c = 0; c < ncases; c++) {
         testcase tc;
-        random_case(&rng, &tc);
+        random_case(&rng, &tc, c % 8 == 7);
         winsum_dtype dt = tu_range(&rng, 0, 2) ? WINSUM_F32 : WINSUM_F64;
         winsum_buffer hb[4], db[4];
         void *host[4];
