@@ -408,11 +408,21 @@ static winsum_status make_gett(winsum_plan *p, ws_step *s, const slot *X, const 
     ws_gett_params g = ctx->gett;
     if (ctx->cpu_like) {
         /* small problems: shrink the tile (few variants, to bound builds) */
-        /* small problems: a tile just large enough (multiples of the micro-tile),
-         * so that little of it is padding */
-        int64_t um = (int64_t)g.mr * g.wgm, un = (int64_t)g.nr * g.wgn;
-        if (M < g.mc) g.mc = (int)((M + um - 1) / um * um);
-        if (N < g.nc) g.nc = (int)((N + un - 1) / un * un);
+        /* small problems: a smaller tile, so that little of it is padding; the
+         * micro-tile times a power of two, to keep the number of programs small */
+        int um = g.mr * g.wgm, un = g.nr * g.wgn;
+        while (g.mc > um && g.mc / 2 >= M && (g.mc / 2) % um == 0) g.mc /= 2;
+        if (M < g.mc) {
+            int t = um;
+            while (t < M) t *= 2;
+            if (t < g.mc) g.mc = t;
+        }
+        while (g.nc > un && g.nc / 2 >= N && (g.nc / 2) % un == 0) g.nc /= 2;
+        if (N < g.nc) {
+            int t = un;
+            while (t < N) t *= 2;
+            if (t < g.nc) g.nc = t;
+        }
     }
     char opts[512];
     snprintf(opts, sizeof opts,
