@@ -316,9 +316,17 @@ static winsum_status make_gett(winsum_plan *p, ws_step *s, const slot *X, const 
         else kl[nk++] = l;
     }
     int64_t M = group_size(ml, nm, size), N = group_size(nlab, nn, size);
-    /* the vector side (N) should be the wider one */
+    /* Orientation. The micro-kernel's vectors run along N, and C is stored
+     * with vector stores where it is contiguous along N: so N should be the
+     * side along which C is contiguous, and not narrower than a micro-tile. */
+    sort_by_stride(ml, nm, C->op.stride);
+    sort_by_stride(nlab, nn, C->op.stride);
+    int c_unit_m = nm > 0 && llabs(C->op.stride[ml[nm - 1]]) == 1,
+        c_unit_n = nn > 0 && llabs(C->op.stride[nlab[nn - 1]]) == 1;
+    int64_t vec = ctx->gett.nr;
+    int swap = ctx->cpu_like && ((N < vec && M > N) || (c_unit_m && !c_unit_n && M >= vec));
     const slot *A = X, *B = Y;
-    if (ctx->cpu_like && N < ctx->gett.nr && M > N) {
+    if (swap) {
         A = Y;
         B = X;
         int tmp[WS_MAX_LABELS];
@@ -332,9 +340,14 @@ static winsum_status make_gett(winsum_plan *p, ws_step *s, const slot *X, const 
         M = N;
         N = tM;
     }
+    /* Label order within a group: by C's strides where C is contiguous along
+     * the group (vector stores), else by the operand's own strides (long
+     * contiguous runs while packing). */
     sort_by_stride(bl, nb, C->op.stride);
     sort_by_stride(ml, nm, C->op.stride);
+    if (nm > 0 && llabs(C->op.stride[ml[nm - 1]]) != 1) sort_by_stride(ml, nm, A->op.stride);
     sort_by_stride(nlab, nn, C->op.stride);
+    if (nn > 0 && llabs(C->op.stride[nlab[nn - 1]]) != 1) sort_by_stride(nlab, nn, B->op.stride);
     sort_by_stride(kl, nk, A->op.stride);
     int64_t K = group_size(kl, nk, size), NB = group_size(bl, nb, size);
     winsum_status st;
