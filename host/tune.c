@@ -36,7 +36,7 @@ static int valid(const winsum_context *ctx, const ws_gett_params *p)
     if (p->vw > 1 && p->wgn == 1 && p->nr % p->vw) return 0;
     if (p->vw != 1 && p->vw != 2 && p->vw != 4 && p->vw != 8 && p->vw != 16) return 0;
     if ((size_t)p->wgm * p->wgn > ctx->max_wg) return 0;
-    if ((cl_ulong)(p->mc + p->nc) * p->kc * 8 > ctx->local_mem) return 0;
+    if ((cl_ulong)(p->mc + p->nc + 32) * p->kc * 8 > ctx->local_mem) return 0; /* + the pitch pad */
     return 1;
 }
 

@@ -65,6 +65,16 @@
 
 
 #define WGS (WGM * WGN)
+/* Row pitch of the packed tiles. On CPUs a power-of-two pitch maps the
+ * column writes of packing onto a few cache sets; 16 more floats spread them
+ * (and keep rows 64-byte aligned). */
+#if WGS == 1
+#define PAD 16
+#else
+#define PAD 0
+#endif
+#define PA (MC + PAD)
+#define PB (NC + PAD)
 /* one micro-tile per work-item: accumulators live across K blocks */
 #define PERSIST (MC == WGM * MR && NC == WGN * NR)
 #define TILES_M (MC / (WGM * MR))
@@ -117,7 +127,8 @@ __attribute__((always_inline)) inline void guard_interval(const int len, const i
     *hi = b < a ? len : (int)b + 1;
 }
 
-__attribute__((always_inline)) inline void pack(__local REAL *dst, const int R, __global const REAL *restrict P, const long base,
+__attribute__((always_inline)) inline void pack(__local REAL *dst, const int R, const int pitch,
+                                               __global const REAL *restrict P, const long base,
                  __global const long *restrict tab, const int t_r, const int t_k,
                  const int unit_r, const int unit_k, const int g_r, const int g_k, const int NG,
                  const long *gb, const long *ext, const long safe, const int inner,
@@ -139,7 +150,7 @@ __attribute__((always_inline)) inline void pack(__local REAL *dst, const int R, 
         for (int rr = 0; rr < R; rr++) {
             const int r = r0 + rr;
             if (r >= nr) {
-                for (int kk = 0; kk < kc; kk++) dst[kk * R + rr] = 0;
+                for (int kk = 0; kk < kc; kk++) dst[kk * pitch + rr] = 0;
                 continue;
             }
             const long roff = base + (unit_r ? (long)r : tab[t_r + r]);
@@ -154,10 +165,10 @@ __attribute__((always_inline)) inline void pack(__local REAL *dst, const int R, 
                 for (int g = 0; g < NG; g++) v0[g] = gr[g] + tab[g_k + g * nk + k];
                 int lo, hi;
                 guard_interval(len, NG, v0, kcg, ext, &lo, &hi);
-                __local REAL *out = dst + kk * R + rr;
-                for (int i = 0; i < lo; i++) out[i * R] = 0;
-                for (int i = lo; i < hi; i++) out[i * R] = P[a0 + i * kst];
-                for (int i = hi; i < len; i++) out[i * R] = 0;
+                __local REAL *out = dst + kk * pitch + rr;
+                for (int i = 0; i < lo; i++) out[i * pitch] = 0;
+                for (int i = lo; i < hi; i++) out[i * pitch] = P[a0 + i * kst];
+                for (int i = hi; i < len; i++) out[i * pitch] = 0;
                 kk += len;
             }
         }
@@ -170,7 +181,7 @@ __attribute__((always_inline)) inline void pack(__local REAL *dst, const int R, 
          * load per element, and loops that vectorise. */
         for (int kk = 0; kk < kc; kk++) {
             const int k = k0 + kk;
-            __local REAL *row = dst + kk * R;
+            __local REAL *row = dst + kk * pitch;
             const long koff = base + (unit_k ? (long)k : tab[t_k + k]);
             long gk[4];
             for (int g = 0; g < NG; g++) gk[g] = gb[g] + tab[g_k + g * nk + k];
@@ -199,7 +210,7 @@ __attribute__((always_inline)) inline void pack(__local REAL *dst, const int R, 
 #endif
     for (int kk = 0; kk < kc; kk++) {
         const int k = k0 + kk;
-        __local REAL *row = dst + kk * R;
+        __local REAL *row = dst + kk * pitch;
         const long koff = base + (unit_k ? (long)k : tab[t_k + k]);
         long gk[4];
         for (int g = 0; g < NG; g++) gk[g] = gb[g] + tab[g_k + g * nk + k];
@@ -249,8 +260,8 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
      const long b_kst, const long4 b_kcg4, const int unit_am, const int unit_ak,
      const int unit_bn, const int unit_bk, const int c_inner, const long c_st)
 {
-    __local REAL As[KC * MC];
-    __local REAL Bs[KC * NC];
+    __local REAL As[KC * PA];
+    __local REAL Bs[KC * PB];
     const int lx = get_local_id(0), ly = get_local_id(1);
     const int lid = ly * WGN + lx;
     const int n0 = get_group_id(0) * NC, m0 = get_group_id(1) * MC;
@@ -276,18 +287,18 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
     for (int kb = 0; kb < nkb; kb++) {
         const int k0 = kb * KC;
         const int kc = min(KC, K - k0); /* rows of this K block (0 when K == 0) */
-        pack(As, MC, A, abase, tab, ta_m, ta_k, unit_am, unit_ak, ga_m, ga_k, NGA, gab, exta,
+        pack(As, MC, PA, A, abase, tab, ta_m, ta_k, unit_am, unit_ak, ga_m, ga_k, NGA, gab, exta,
              a_safe, a_inner, a_st, a_cg, a_kinner, a_kst, a_kcg, m0, k0, kc, M, K, lid);
-        pack(Bs, NC, B, bbase, tab, tb_n, tb_k, unit_bn, unit_bk, gb_n, gb_k, NGB, gbb, extb,
+        pack(Bs, NC, PB, B, bbase, tab, tb_n, tb_k, unit_bn, unit_bk, gb_n, gb_k, NGB, gbb, extb,
              b_safe, b_inner, b_st, b_cg, b_kinner, b_kst, b_kcg, n0, k0, kc, N, K, lid);
         SYNC();
 #if PERSIST
         for (int k = 0; k < kc; k++) {
             REAL a[MR], bv[NR];
 #pragma unroll
-            for (int i = 0; i < MR; i++) a[i] = As[k * MC + ly + i * WGM];
+            for (int i = 0; i < MR; i++) a[i] = As[k * PA + ly + i * WGM];
 #pragma unroll
-            for (int j = 0; j < NR; j++) bv[j] = Bs[k * NC + lx + j * WGN];
+            for (int j = 0; j < NR; j++) bv[j] = Bs[k * PB + lx + j * WGN];
 #pragma unroll
             for (int i = 0; i < MR; i++)
 #pragma unroll
@@ -313,10 +324,10 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
                 for (int k = 0; k < kc; k++) {
                     VREAL vb[NR / VW];
 #pragma unroll
-                    for (int j = 0; j < NR / VW; j++) vb[j] = VLOAD(0, &Bs[k * NC + c0 + j * VW]);
+                    for (int j = 0; j < NR / VW; j++) vb[j] = VLOAD(0, &Bs[k * PB + c0 + j * VW]);
 #pragma unroll
                     for (int i = 0; i < MR; i++) {
-                        const VREAL va = (VREAL)(As[k * MC + r0 + i * WGM]);
+                        const VREAL va = (VREAL)(As[k * PA + r0 + i * WGM]);
 #pragma unroll
                         for (int j = 0; j < NR / VW; j++) vacc[i][j] = fma(va, vb[j], vacc[i][j]);
                     }
@@ -349,8 +360,8 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
                     for (int j = 0; j < NR; j++) sacc[i][j] = 0;
                 for (int k = 0; k < kc; k++) {
                     REAL a[MR], bv[NR];
-                    for (int i = 0; i < MR; i++) a[i] = As[k * MC + r0 + i * WGM];
-                    for (int j = 0; j < NR; j++) bv[j] = Bs[k * NC + c0 + j * WGN];
+                    for (int i = 0; i < MR; i++) a[i] = As[k * PA + r0 + i * WGM];
+                    for (int j = 0; j < NR; j++) bv[j] = Bs[k * PB + c0 + j * WGN];
                     for (int i = 0; i < MR; i++)
                         for (int j = 0; j < NR; j++) sacc[i][j] = fma(a[i], bv[j], sacc[i][j]);
                 }
