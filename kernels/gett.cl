@@ -167,7 +167,12 @@ __attribute__((always_inline)) inline void pack(__local REAL *dst, const int R, 
                 guard_interval(len, NG, v0, kcg, ext, &lo, &hi);
                 __local REAL *out = dst + kk * pitch + rr;
                 for (int i = 0; i < lo; i++) out[i * pitch] = 0;
-                for (int i = lo; i < hi; i++) out[i * pitch] = P[a0 + i * kst];
+                if (kst == 1) {
+                    __global const REAL *src = P + a0;
+                    for (int i = lo; i < hi; i++) out[i * pitch] = src[i];
+                } else {
+                    for (int i = lo; i < hi; i++) out[i * pitch] = P[a0 + i * kst];
+                }
                 for (int i = hi; i < len; i++) out[i * pitch] = 0;
                 kk += len;
             }
@@ -200,7 +205,12 @@ __attribute__((always_inline)) inline void pack(__local REAL *dst, const int R, 
                 int lo, hi;
                 guard_interval(len, NG, v0, cg, ext, &lo, &hi);
                 for (int i = 0; i < lo; i++) out[i] = 0;
-                for (int i = lo; i < hi; i++) out[i] = P[a0 + i * st];
+                if (st == 1) { /* contiguous: a plain vectorised copy */
+                    __global const REAL *src = P + a0;
+                    for (int i = lo; i < hi; i++) out[i] = src[i];
+                } else {
+                    for (int i = lo; i < hi; i++) out[i] = P[a0 + i * st];
+                }
                 for (int i = hi; i < len; i++) out[i] = 0;
                 rr += len;
             }
