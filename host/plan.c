@@ -609,6 +609,26 @@ static winsum_status validate(winsum_context *ctx, winsum_plan *p)
     return WINSUM_OK;
 }
 
+/* A contiguous device intermediate holding the labels `keep` (in label id
+ * order, the last fastest); owned by the plan. */
+static winsum_status new_intermediate(winsum_plan *p, const uint8_t *keep, slot *t)
+{
+    const ws_ir *ir = &p->ir;
+    memset(t, 0, sizeof *t);
+    t->op.dtype = p->out.dtype;
+    int64_t stride = 1;
+    for (int l = ir->nlabels - 1; l >= 0; l--)
+        if (keep[l]) {
+            t->op.has[l] = 1;
+            t->op.stride[l] = ir->size[l] == 1 ? 0 : stride;
+            stride *= ir->size[l];
+        }
+    int k = p->ninter++;
+    p->inter_bytes[k] = (size_t)stride * winsum_dtype_size(p->out.dtype);
+    t->src = (ws_src){SRC_INTER, k};
+    return ws_device_alloc(p->ctx, p->inter_bytes[k], &p->inter[k], "einsum intermediate");
+}
+
 /* Drops the guards that no index of the operand can fail (a padded window
  * whose windows never reach the padding, the stride phases of a convolution
  * that stay inside): they would only cost work while packing. */
@@ -682,24 +702,13 @@ static winsum_status plan_opencl(winsum_plan *p)
             priv |= !elsewhere;
         }
         if (!priv) continue;
-        slot red;
-        memset(&red, 0, sizeof red);
-        red.op.dtype = p->out.dtype;
-        int64_t stride = 1;
-        for (int l = nl - 1; l >= 0; l--) {
-            if (!sl[i].op.has[l]) continue;
-            int keep = out.op.has[l];
-            for (int j = 0; j < p->nops; j++) keep |= j != i && sl[j].op.has[l];
-            if (!keep) continue;
-            red.op.has[l] = 1;
-            red.op.stride[l] = ir->size[l] == 1 ? 0 : stride;
-            stride *= ir->size[l];
+        uint8_t keep[WS_MAX_LABELS] = {0};
+        for (int l = 0; l < nl; l++) {
+            keep[l] = sl[i].op.has[l] && out.op.has[l];
+            for (int j = 0; j < p->nops; j++) keep[l] |= sl[i].op.has[l] && j != i && sl[j].op.has[l];
         }
-        int k = p->ninter++;
-        p->inter_bytes[k] = (size_t)stride * winsum_dtype_size(p->out.dtype);
-        st = ws_device_alloc(ctx, p->inter_bytes[k], &p->inter[k], "einsum intermediate");
-        if (st) break;
-        red.src = (ws_src){SRC_INTER, k};
+        slot red;
+        if ((st = new_intermediate(p, keep, &red))) break;
         st = make_unary(p, &p->steps[p->nsteps++], &sl[i], &red, ir->size, nl);
         sl[i] = red;
     }
@@ -726,20 +735,9 @@ static winsum_status plan_opencl(winsum_plan *p)
         if (s < p->nops - 2) {
             /* an intermediate: contiguous, labels in id order */
             lset r = pair_result(sets, p->nops, alive, i, j, &oset);
-            memset(&tmp, 0, sizeof tmp);
-            tmp.op.dtype = p->out.dtype;
-            int64_t stride = 1;
-            for (int l = nl - 1; l >= 0; l--)
-                if (lset_has(&r, l)) {
-                    tmp.op.has[l] = 1;
-                    tmp.op.stride[l] = ir->size[l] == 1 ? 0 : stride;
-                    stride *= ir->size[l];
-                }
-            int k = p->ninter++;
-            p->inter_bytes[k] = (size_t)stride * winsum_dtype_size(p->out.dtype);
-            st = ws_device_alloc(ctx, p->inter_bytes[k], &p->inter[k], "einsum intermediate");
-            if (st) break;
-            tmp.src = (ws_src){SRC_INTER, k};
+            uint8_t keep[WS_MAX_LABELS] = {0};
+            for (int l = 0; l < nl; l++) keep[l] = (uint8_t)lset_has(&r, l);
+            if ((st = new_intermediate(p, keep, &tmp))) break;
             res = &tmp;
             sets[i] = r;
         }
