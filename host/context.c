@@ -413,15 +413,8 @@ winsum_status winsum_buffer_read(winsum_context *ctx, const winsum_buffer *buffe
 
 winsum_status ws_check_buffer(winsum_context *ctx, const winsum_buffer *b, const char *name)
 {
-    if (!b) return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "%s: buffer is NULL", name);
-    if (b->where != WINSUM_HOST && b->where != WINSUM_DEVICE)
-        return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT,
-                       "%s: buffer kind %d is neither host nor device", name, (int)b->where);
-    if (b->where == WINSUM_HOST && !b->host && b->bytes)
-        return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "%s: host buffer pointer is NULL", name);
-    if (b->where == WINSUM_DEVICE && !b->mem)
-        return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "%s: device buffer (cl_mem) is NULL",
-                       name);
+    winsum_status st = ws_buffer_check(b, name, &ctx->err);
+    if (st) return st;
     if (ctx->backend == WINSUM_BACKEND_REF) {
         if (b->where != WINSUM_HOST)
             return ws_fail(&ctx->err, WINSUM_ERR_CONTEXT,

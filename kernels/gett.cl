@@ -127,6 +127,23 @@ __attribute__((always_inline)) inline void guard_interval(const int len, const i
     *hi = b < a ? len : (int)b + 1;
 }
 
+/* One run of len elements into out (every ostep-th element): zeros, the
+ * elements [lo, hi) read from P at a0 + i * st, zeros. */
+__attribute__((always_inline)) inline void copy_run(__local REAL *out, const int ostep,
+                                                    __global const REAL *restrict P,
+                                                    const long a0, const long st, const int lo,
+                                                    const int hi, const int len)
+{
+    for (int i = 0; i < lo; i++) out[i * ostep] = 0;
+    if (st == 1) { /* contiguous: a plain vectorised copy */
+        __global const REAL *src = P + a0;
+        for (int i = lo; i < hi; i++) out[i * ostep] = src[i];
+    } else {
+        for (int i = lo; i < hi; i++) out[i * ostep] = P[a0 + i * st];
+    }
+    for (int i = hi; i < len; i++) out[i * ostep] = 0;
+}
+
 __attribute__((always_inline)) inline void pack(__local REAL *dst, const int R, const int pitch,
                                                __global const REAL *restrict P, const long base,
                  __global const long *restrict tab, const int t_r, const int t_k,
@@ -165,15 +182,7 @@ __attribute__((always_inline)) inline void pack(__local REAL *dst, const int R, 
                 for (int g = 0; g < NG; g++) v0[g] = gr[g] + tab[g_k + g * nk + k];
                 int lo, hi;
                 guard_interval(len, NG, v0, kcg, ext, &lo, &hi);
-                __local REAL *out = dst + kk * pitch + rr;
-                for (int i = 0; i < lo; i++) out[i * pitch] = 0;
-                if (kst == 1) {
-                    __global const REAL *src = P + a0;
-                    for (int i = lo; i < hi; i++) out[i * pitch] = src[i];
-                } else {
-                    for (int i = lo; i < hi; i++) out[i * pitch] = P[a0 + i * kst];
-                }
-                for (int i = hi; i < len; i++) out[i * pitch] = 0;
+                copy_run(dst + kk * pitch + rr, pitch, P, a0, kst, lo, hi, len);
                 kk += len;
             }
         }
@@ -204,14 +213,7 @@ __attribute__((always_inline)) inline void pack(__local REAL *dst, const int R, 
                 for (int g = 0; g < NG; g++) v0[g] = gk[g] + tab[g_r + g * nr + r];
                 int lo, hi;
                 guard_interval(len, NG, v0, cg, ext, &lo, &hi);
-                for (int i = 0; i < lo; i++) out[i] = 0;
-                if (st == 1) { /* contiguous: a plain vectorised copy */
-                    __global const REAL *src = P + a0;
-                    for (int i = lo; i < hi; i++) out[i] = src[i];
-                } else {
-                    for (int i = lo; i < hi; i++) out[i] = P[a0 + i * st];
-                }
-                for (int i = hi; i < len; i++) out[i] = 0;
+                copy_run(out, 1, P, a0, st, lo, hi, len);
                 rr += len;
             }
         }
