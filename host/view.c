@@ -153,7 +153,8 @@ winsum_status ws_view_range(const winsum_view *v, int64_t *lo, int64_t *hi, int 
             *lo = *hi = v->offset;
             return WINSUM_OK;
         }
-        if (!ok || !have || num % den != 0) {
+        /* INT64_MIN / -1 is not a 64-bit number (and UB in C): not exact */
+        if (!ok || !have || (den == -1 && num == INT64_MIN) || num % den != 0) {
             /* not exact: the box bound of these axes is counted below */
             continue;
         }
