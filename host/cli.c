@@ -262,26 +262,39 @@ static ws_npy *job_load(job *j, const char *path)
     return a;
 }
 
-/* The output dtype is float64 if any input is; float32 inputs are then
- * converted element by element (same layout, so the strides still hold). */
+/* The output dtype is the widest of the inputs' (numpy's promotion among
+ * float16 < float32 < float64); narrower inputs are converted element by
+ * element (same layout, so the strides still hold). */
+static double elem_get(const void *p, winsum_dtype d, size_t k)
+{
+    if (d == WINSUM_F64) return ((const double *)p)[k];
+    if (d == WINSUM_F32) return ((const float *)p)[k];
+    return winsum_f16_to_double(((const uint16_t *)p)[k]);
+}
+
+static int dtype_rank(winsum_dtype d) { return d == WINSUM_F16 ? 0 : d == WINSUM_F32 ? 1 : 2; }
+
 static int job_unify(job *j)
 {
-    j->dtype = WINSUM_F32;
-    for (int i = 0; i < j->narr; i++)
-        if (j->arr[i].dtype == WINSUM_F64) j->dtype = WINSUM_F64;
-    if (j->dtype != WINSUM_F64) return 0;
+    j->dtype = j->narr ? j->arr[0].dtype : WINSUM_F32;
+    for (int i = 1; i < j->narr; i++)
+        if (dtype_rank(j->arr[i].dtype) > dtype_rank(j->dtype)) j->dtype = j->arr[i].dtype;
+    const size_t to = winsum_dtype_size(j->dtype);
     for (int i = 0; i < j->narr; i++) {
         ws_npy *a = &j->arr[i];
-        if (a->dtype == WINSUM_F64) continue;
-        size_t n = a->bytes / sizeof(float);
-        double *d = malloc(n ? n * sizeof(double) : 1);
+        if (a->dtype == j->dtype) continue;
+        size_t n = a->bytes / winsum_dtype_size(a->dtype);
+        void *d = malloc(n ? n * to : 1);
         if (!d) return report(EXIT_INPUT, j->who, "out of host memory");
-        const float *f = a->data;
-        for (size_t k = 0; k < n; k++) d[k] = f[k];
+        for (size_t k = 0; k < n; k++) {
+            double v = elem_get(a->data, a->dtype, k); /* widening: exact */
+            if (j->dtype == WINSUM_F64) ((double *)d)[k] = v;
+            else ((float *)d)[k] = (float)v;
+        }
         free(a->data);
         a->data = d;
-        a->bytes = n * sizeof(double);
-        a->dtype = WINSUM_F64;
+        a->bytes = n * to;
+        a->dtype = j->dtype;
     }
     return 0;
 }

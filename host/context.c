@@ -294,8 +294,10 @@ cl_command_queue winsum_context_queue(const winsum_context *ctx) { return ctx->q
 
 int winsum_context_has_dtype(const winsum_context *ctx, winsum_dtype dtype)
 {
-    if (ctx->backend == WINSUM_BACKEND_REF) return dtype == WINSUM_F32 || dtype == WINSUM_F64;
-    return dtype == WINSUM_F32 || (dtype == WINSUM_F64 && ctx->has_fp64);
+    /* float16 is storage (vload_half / vstore_half are core OpenCL) */
+    if (ctx->backend == WINSUM_BACKEND_REF)
+        return dtype == WINSUM_F32 || dtype == WINSUM_F64 || dtype == WINSUM_F16;
+    return dtype == WINSUM_F32 || dtype == WINSUM_F16 || (dtype == WINSUM_F64 && ctx->has_fp64);
 }
 
 winsum_status winsum_finish(winsum_context *ctx)

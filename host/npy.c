@@ -144,14 +144,14 @@ static int span_is(const char *s, size_t n, const char *lit)
     return strlen(lit) == n && memcmp(s, lit, n) == 0;
 }
 
-/* 'descr': only float32/float64 in host byte order. numpy itself reads
+/* 'descr': only float16/float32/float64 in host byte order. numpy itself reads
  * '<f4', '=f4', '|f4' and 'f4' all as little-endian float32 here. */
 static winsum_status parse_descr(cursor *c, winsum_dtype *dtype)
 {
     if (peek(c) == '[')
         return ws_fail(c->e, WINSUM_ERR_FORMAT,
-                       "%s: structured dtype (list descr) is not supported; only float32 and "
-                       "float64",
+                       "%s: structured dtype (list descr) is not supported; only float16, "
+                       "float32 and float64",
                        c->path);
     const char *s;
     size_t n;
@@ -161,20 +161,22 @@ static winsum_status parse_descr(cursor *c, winsum_dtype *dtype)
     const char *code = order ? s + 1 : s;
     size_t ncode = order ? n - 1 : n;
     int nonnative = order == (host_is_little_endian() ? '>' : '<');
-    if (span_is(code, ncode, "f4") || span_is(code, ncode, "f8")) {
+    if (span_is(code, ncode, "f2") || span_is(code, ncode, "f4") || span_is(code, ncode, "f8")) {
         if (nonnative)
             return ws_fail(c->e, WINSUM_ERR_FORMAT,
                            "%s: dtype '%.*s' has non-native (%s) byte order; only "
-                           "little-endian '<f4'/'<f8' is supported",
+                           "little-endian '<f2'/'<f4'/'<f8' is supported",
                            c->path, (int)n, s, order == '>' ? "big-endian" : "little-endian");
-        *dtype = code[1] == '4' ? WINSUM_F32 : WINSUM_F64;
+        *dtype = code[1] == '2' ? WINSUM_F16 : code[1] == '4' ? WINSUM_F32 : WINSUM_F64;
         return WINSUM_OK;
     }
     if (span_is(code, ncode, "O"))
         return ws_fail(c->e, WINSUM_ERR_FORMAT,
                        "%s: object arrays (dtype 'O', pickled data) are not supported", c->path);
     return ws_fail(c->e, WINSUM_ERR_FORMAT,
-                   "%s: unsupported dtype '%.*s'; only float32 '<f4' and float64 '<f8'", c->path,
+                   "%s: unsupported dtype '%.*s'; only float16 '<f2', float32 '<f4' and "
+                   "float64 '<f8'",
+                   c->path,
                    (int)(n > 40 ? 40 : n), s);
 }
 
@@ -438,7 +440,9 @@ static size_t build_header(winsum_dtype dtype, int ndim, const int64_t *shape, c
     char dict[1024];
     size_t n = (size_t)snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, "
                                                    "'shape': (",
-                                dtype == WINSUM_F32 ? "<f4" : "<f8");
+                                dtype == WINSUM_F32   ? "<f4"
+                                : dtype == WINSUM_F16 ? "<f2"
+                                                      : "<f8");
     for (int i = 0; i < ndim; i++)
         n += (size_t)snprintf(dict + n, sizeof dict - n, i ? ", %lld" : "%lld",
                               (long long)shape[i]);
@@ -470,9 +474,9 @@ winsum_status ws_npy_write(const char *path, winsum_dtype dtype, int ndim, const
                            const void *data, ws_error *e)
 {
     if (!path) return ws_fail(e, WINSUM_ERR_ARGUMENT, "ws_npy_write: NULL path");
-    if (dtype != WINSUM_F32 && dtype != WINSUM_F64)
-        return ws_fail(e, WINSUM_ERR_DTYPE, "%s: .npy writing supports float32 and float64 only",
-                       path);
+    if (dtype != WINSUM_F32 && dtype != WINSUM_F64 && dtype != WINSUM_F16)
+        return ws_fail(e, WINSUM_ERR_DTYPE,
+                       "%s: .npy writing supports float16, float32 and float64 only", path);
     if (ndim < 0 || ndim > WINSUM_MAX_DIMS || (ndim > 0 && !shape))
         return ws_fail(e, WINSUM_ERR_ARGUMENT, "%s: bad ndim %d or NULL shape", path, ndim);
     int64_t nbytes = (int64_t)winsum_dtype_size(dtype);

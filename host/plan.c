@@ -178,7 +178,10 @@ static winsum_status check_int(winsum_context *ctx, int64_t v, const char *what)
     return WINSUM_OK;
 }
 
-static const char *real_opt(winsum_dtype d) { return d == WINSUM_F64 ? " -DWS_FP64" : ""; }
+static const char *real_opt(winsum_dtype d)
+{
+    return d == WINSUM_F64 ? " -DWS_FP64" : d == WINSUM_F16 ? " -DWS_FP16" : "";
+}
 
 /* Builds the g-major guard tables of an operand over its three groups. */
 static int guard_tables(tabbuf *t, const ws_operand *op, const int *rl, int nr, const int *kl,
@@ -437,6 +440,15 @@ static winsum_status make_gett(winsum_plan *p, ws_step *s, const slot *X, const 
             if (t < g.nc) g.nc = t;
         }
     }
+    if (A->op.dtype == WINSUM_F16 &&
+        (!ctx->cpu_like ||
+         ((cl_ulong)(g.mc + g.nc + 32) * g.kc + (cl_ulong)g.mc * g.nc) * 4 > ctx->local_mem)) {
+        /* one micro-tile per work-item, so that each element of C is
+         * rounded to half once (gett.cl: PERSIST) without a float tile of C
+         * (CSCRATCH) in a GPU's small local memory */
+        g.mc = g.wgm * g.mr;
+        g.nc = g.wgn * g.nr;
+    }
     char opts[512];
     snprintf(opts, sizeof opts,
              "-DWGM=%d -DWGN=%d -DMR=%d -DNR=%d -DMC=%d -DNC=%d -DKC=%d -DVW=%d -DNGA=%d "
@@ -585,10 +597,9 @@ static winsum_status validate(winsum_context *ctx, winsum_plan *p)
         ws_view_range(v, &p->lo[i], &p->hi[i], &p->empty[i], name, NULL);
     }
     if (!winsum_context_has_dtype(ctx, dt))
-        return ws_fail(e, WINSUM_ERR_DTYPE, "this device (%s) does not compute in %s",
-                       ctx->device_name,
-                       dt == WINSUM_F64 ? "float64 (no cl_khr_fp64)"
-                                        : "float16 (no cl_khr_fp16 support in winsum here)");
+        return ws_fail(e, WINSUM_ERR_DTYPE,
+                       "this device (%s) does not compute in float64 (no cl_khr_fp64)",
+                       ctx->device_name);
     if (p->out.ndim != p->ir.out_ndim)
         return ws_fail(e, WINSUM_ERR_SHAPE, "einsum output: the view has %d axes, the result %d",
                        p->out.ndim, p->ir.out_ndim);

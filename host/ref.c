@@ -14,17 +14,19 @@ typedef struct ref_cursor {
     int64_t gv[WS_MAX_OPS + 1][WINSUM_MAX_GUARDS];
 } ref_cursor;
 
-/* Host element reads and writes. F16 is storage for devices only; callers
- * do not hand it to the reference path. */
+/* Host element reads and writes; float16 is rounded once, from the double
+ * result, as the kernels round once from their float result. */
 static double ref_load(const ws_operand *op, int64_t pos)
 {
     if (op->dtype == WINSUM_F64) return ((const double *)op->buffer->host)[pos];
+    if (op->dtype == WINSUM_F16) return winsum_f16_to_double(((const uint16_t *)op->buffer->host)[pos]);
     return ((const float *)op->buffer->host)[pos];
 }
 
 static void ref_store(const ws_operand *op, int64_t pos, double v)
 {
     if (op->dtype == WINSUM_F64) ((double *)op->buffer->host)[pos] = v;
+    else if (op->dtype == WINSUM_F16) ((uint16_t *)op->buffer->host)[pos] = winsum_f16_from_double(v);
     else ((float *)op->buffer->host)[pos] = (float)v;
 }
 

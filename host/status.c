@@ -1,5 +1,7 @@
 /* status.c - status names, the error sink, checked arithmetic, version. */
 #include "internal.h"
+#include <math.h>
+#include <string.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,6 +36,38 @@ size_t winsum_dtype_size(winsum_dtype dtype)
     case WINSUM_F16: return 2;
     }
     return 0;
+}
+
+uint16_t winsum_f16_from_double(double x)
+{
+    uint64_t b;
+    memcpy(&b, &x, sizeof b);
+    const uint16_t sign = (uint16_t)((b >> 48) & 0x8000);
+    if (x != x) return (uint16_t)(sign | 0x7e00);
+    double a = fabs(x);
+    if (a == INFINITY) return (uint16_t)(sign | 0x7c00);
+    if (a < 0x1p-14) /* subnormal (or the smallest normal, 1024 << 0) */
+        return (uint16_t)(sign | (uint16_t)nearbyint(a * 0x1p24));
+    int ex;
+    frexp(a, &ex); /* a = f * 2^ex, f in [0.5, 1) */
+    int e = ex - 1;
+    double q = nearbyint(ldexp(a, 10 - e)); /* 1024 .. 2048, exact scaling */
+    if (q == 2048) {
+        q = 1024;
+        e++;
+    }
+    if (e > 15) return (uint16_t)(sign | 0x7c00);
+    return (uint16_t)(sign | (uint16_t)((e + 15) << 10) | (uint16_t)(q - 1024));
+}
+
+double winsum_f16_to_double(uint16_t h)
+{
+    const int e = (h >> 10) & 31, m = h & 1023;
+    double v;
+    if (e == 0) v = ldexp(m, -24);
+    else if (e == 31) v = m ? NAN : INFINITY;
+    else v = ldexp(m + 1024, e - 25);
+    return (h & 0x8000) ? -v : v;
 }
 
 winsum_status ws_fail(ws_error *e, winsum_status status, const char *fmt, ...)

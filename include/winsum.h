@@ -63,9 +63,19 @@ const char *winsum_status_string(winsum_status status);
 typedef enum winsum_dtype {
     WINSUM_F32 = 0,
     WINSUM_F64 = 1,
-    WINSUM_F16 = 2 /* storage only where the device has cl_khr_fp16 */
+    WINSUM_F16 = 2 /* IEEE binary16 storage; arithmetic in float32, see below */
 } winsum_dtype;
 size_t winsum_dtype_size(winsum_dtype dtype);
+
+/* float16 is a storage format on every device and on the reference path:
+ * kernels read halves with vload_half and write them with vstore_half (core
+ * OpenCL, no cl_khr_fp16 needed), multiply and add in float32, and round each
+ * element of the output and of every intermediate to half once, to nearest
+ * even. The reference path does the same with double sums. These two convert
+ * one element on the host, rounding to nearest even (overflow gives
+ * infinity, NaN stays NaN). */
+uint16_t winsum_f16_from_double(double x);
+double winsum_f16_to_double(uint16_t h);
 
 /* ---------------------------------------------------------------- buffers */
 

@@ -24,12 +24,29 @@
  *    walks all micro-tiles of its tile and adds each K block's product into
  *    C. The micro-kernel uses VW-wide vectors along N.
  * Tuning parameters are build options with the defaults below.
+ *
+ * Storage and arithmetic: REAL is what kernels compute in, ELEM what the
+ * buffers hold. With WS_FP16 the buffers hold halves (read by vload_half,
+ * written by vstore_half_rte: core OpenCL, no cl_khr_fp16), REAL is float,
+ * and every element of C is rounded to half once: on the CPU-like path the
+ * K blocks add into a float tile of C in local memory (Cs), written to C
+ * after the last block; the host gives GPU-like devices one micro-tile per
+ * work-item (PERSIST), whose accumulators live across K blocks anyway.
  */
 #ifdef WS_FP64
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
 #define REAL double
 #else
 #define REAL float
+#endif
+#ifdef WS_FP16
+#define ELEM half
+#define LD(p, i) vload_half((i), (p))
+#define ST(p, i, v) vstore_half_rte((v), (i), (p))
+#else
+#define ELEM REAL
+#define LD(p, i) ((p)[i])
+#define ST(p, i, v) ((p)[i] = (v))
 #endif
 
 #ifndef WGM
@@ -80,6 +97,12 @@
 #define TILES_M (MC / (WGM * MR))
 #define TILES_N (NC / (WGN * NR))
 #define VECTOR_MICRO (WGN == 1 && VW > 1 && NR % VW == 0)
+/* a float tile of C in local memory, for storage that must be rounded once */
+#if defined(WS_FP16) && !PERSIST
+#define CSCRATCH 1
+#else
+#define CSCRATCH 0
+#endif
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
@@ -130,22 +153,22 @@ __attribute__((always_inline)) inline void guard_interval(const int len, const i
 /* One run of len elements into out (every ostep-th element): zeros, the
  * elements [lo, hi) read from P at a0 + i * st, zeros. */
 __attribute__((always_inline)) inline void copy_run(__local REAL *out, const int ostep,
-                                                    __global const REAL *restrict P,
+                                                    __global const ELEM *restrict P,
                                                     const long a0, const long st, const int lo,
                                                     const int hi, const int len)
 {
     for (int i = 0; i < lo; i++) out[i * ostep] = 0;
     if (st == 1) { /* contiguous: a plain vectorised copy */
-        __global const REAL *src = P + a0;
-        for (int i = lo; i < hi; i++) out[i * ostep] = src[i];
+        __global const ELEM *src = P + a0;
+        for (int i = lo; i < hi; i++) out[i * ostep] = LD(src, i);
     } else {
-        for (int i = lo; i < hi; i++) out[i * ostep] = P[a0 + i * st];
+        for (int i = lo; i < hi; i++) out[i * ostep] = LD(P, a0 + i * st);
     }
     for (int i = hi; i < len; i++) out[i * ostep] = 0;
 }
 
 __attribute__((always_inline)) inline void pack(__local REAL *dst, const int R, const int pitch,
-                                               __global const REAL *restrict P, const long base,
+                                               __global const ELEM *restrict P, const long base,
                  __global const long *restrict tab, const int t_r, const int t_k,
                  const int unit_r, const int unit_k, const int g_r, const int g_k, const int NG,
                  const long *gb, const long *ext, const long safe, const int inner,
@@ -236,7 +259,7 @@ __attribute__((always_inline)) inline void pack(__local REAL *dst, const int R, 
                 for (int g = 0; g < NG; g++)
                     ok &= (ulong)(gk[g] + tab[g_r + g * nr + r]) < (ulong)ext[g];
                 const long at = koff + (unit_r ? (long)r : tab[t_r + r]);
-                const REAL v = P[ok ? at : safe];
+                const REAL v = LD(P, ok ? at : safe);
                 row[rr] = ok ? v : 0;
             }
             continue;
@@ -248,7 +271,7 @@ __attribute__((always_inline)) inline void pack(__local REAL *dst, const int R, 
                 int ok = 1;
                 for (int g = 0; g < NG; g++)
                     ok &= (ulong)(gk[g] + tab[g_r + g * nr + r]) < (ulong)ext[g];
-                if (ok) v = P[koff + (unit_r ? (long)r : tab[t_r + r])];
+                if (ok) v = LD(P, koff + (unit_r ? (long)r : tab[t_r + r]));
             }
             row[rr] = v;
         }
@@ -260,8 +283,8 @@ __attribute__((always_inline)) inline void pack(__local REAL *dst, const int R, 
     ((first) ? (beta != 0 ? fma(beta, (c), alpha * (v)) : alpha * (v)) : (c) + alpha * (v))
 
 __kernel __attribute__((reqd_work_group_size(WGN, WGM, 1))) void
-gett(__global const REAL *restrict A, const long a_off, __global const REAL *restrict B,
-     const long b_off, __global REAL *restrict C, const long c_off, __global const long *restrict tab,
+gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *restrict B,
+     const long b_off, __global ELEM *restrict C, const long c_off, __global const long *restrict tab,
      const int M, const int N, const int K, const int nbatch, const int ta_m, const int ta_k,
      const int ta_b, const int tb_n, const int tb_k, const int tb_b, const int tc_m, const int tc_n,
      const int tc_b, const int ga_m, const int ga_k, const int ga_b, const int gb_n, const int gb_k,
@@ -274,6 +297,9 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
 {
     __local REAL As[KC * PA];
     __local REAL Bs[KC * PB];
+#if CSCRATCH
+    __local REAL Cs[MC * NC];
+#endif
     const int lx = get_local_id(0), ly = get_local_id(1);
     const int lid = ly * WGN + lx;
     const int n0 = get_group_id(0) * NC, m0 = get_group_id(1) * MC;
@@ -291,7 +317,13 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
     for (int g = 0; g < NGB; g++) gbb[g] = tab[gb_b + g * nbatch + b];
     const int nkb = K > 0 ? (K + KC - 1) / KC : 1;
 
-#if PERSIST
+#if PERSIST && VECTOR_MICRO
+    VREAL vacc[MR][NR / VW];
+#pragma unroll
+    for (int i = 0; i < MR; i++)
+#pragma unroll
+        for (int j = 0; j < NR / VW; j++) vacc[i][j] = (VREAL)(0);
+#elif PERSIST
     REAL acc[MR][NR];
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < NR; j++) acc[i][j] = 0;
@@ -304,7 +336,19 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
         pack(Bs, NC, PB, B, bbase, tab, tb_n, tb_k, unit_bn, unit_bk, gb_n, gb_k, NGB, gbb, extb,
              b_safe, b_inner, b_st, b_cg, b_kinner, b_kst, b_kcg, n0, k0, kc, N, K, lid);
         SYNC();
-#if PERSIST
+#if PERSIST && VECTOR_MICRO
+        for (int k = 0; k < kc; k++) {
+            VREAL vb[NR / VW];
+#pragma unroll
+            for (int j = 0; j < NR / VW; j++) vb[j] = VLOAD(0, &Bs[k * PB + j * VW]);
+#pragma unroll
+            for (int i = 0; i < MR; i++) {
+                const VREAL va = (VREAL)(As[k * PA + i]);
+#pragma unroll
+                for (int j = 0; j < NR / VW; j++) vacc[i][j] = fma(va, vb[j], vacc[i][j]);
+            }
+        }
+#elif PERSIST
         for (int k = 0; k < kc; k++) {
             REAL a[MR], bv[NR];
 #pragma unroll
@@ -344,6 +388,14 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
                         for (int j = 0; j < NR / VW; j++) vacc[i][j] = fma(va, vb[j], vacc[i][j]);
                     }
                 }
+#if CSCRATCH
+                for (int i = 0; i < MR; i++)
+                    for (int j = 0; j < NR / VW; j++) {
+                        __local REAL *cs = Cs + (r0 + i * WGM) * NC + c0;
+                        CAT(vstore, VW)(first ? vacc[i][j] : VLOAD(j, cs) + vacc[i][j], j, cs);
+                    }
+                continue;
+#else
                 const int ns = n0 + c0;
                 if (c_st == 1 && ns + NR <= N && ns % c_inner + NR <= c_inner) {
                     /* the micro-tile's rows lie in one contiguous run of C */
@@ -351,7 +403,7 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
                     for (int i = 0; i < MR; i++) {
                         const int m = m0 + r0 + i * WGM;
                         if (m >= M) break;
-                        __global REAL *c = C + cb + tab[tc_m + m] + cn;
+                        __global ELEM *c = C + cb + tab[tc_m + m] + cn;
                         for (int j = 0; j < NR / VW; j++) {
                             const VREAL v = vacc[i][j];
                             VREAL o = first && beta == 0 ? (VREAL)(0) : VLOAD(j, c);
@@ -361,6 +413,7 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
                     }
                     continue;
                 }
+#endif
                 /* spill to an array only here, so that vacc stays in registers */
                 REAL sacc[MR][NR];
                 for (int i = 0; i < MR; i++)
@@ -379,6 +432,13 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
                 }
 #define ACC(i, j) sacc[i][j]
 #endif
+#if CSCRATCH
+                for (int i = 0; i < MR; i++)
+                    for (int j = 0; j < NR; j++) {
+                        __local REAL *cs = Cs + (r0 + i * WGM) * NC + c0 + j * WGN;
+                        *cs = first ? ACC(i, j) : *cs + ACC(i, j);
+                    }
+#else
                 for (int i = 0; i < MR; i++) {
                     const int m = m0 + r0 + i * WGM;
                     if (m >= M) break;
@@ -386,10 +446,11 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
                     for (int j = 0; j < NR; j++) {
                         const int n = n0 + c0 + j * WGN;
                         if (n >= N) break;
-                        __global REAL *c = C + cm + tab[tc_n + n];
-                        *c = UPDATE(*c, ACC(i, j), first);
+                        __global ELEM *c = C + cm + tab[tc_n + n];
+                        ST(c, 0, UPDATE(LD(c, 0), ACC(i, j), first));
                     }
                 }
+#endif
 #undef ACC
             }
         }
@@ -397,6 +458,11 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
 #endif
     }
 #if PERSIST
+#if VECTOR_MICRO
+    REAL acc[MR][NR];
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NR / VW; j++) CAT(vstore, VW)(vacc[i][j], j, acc[i]);
+#endif
     for (int i = 0; i < MR; i++) {
         const int m = m0 + ly + i * WGM;
         if (m >= M) break;
@@ -404,9 +470,17 @@ gett(__global const REAL *restrict A, const long a_off, __global const REAL *res
         for (int j = 0; j < NR; j++) {
             const int n = n0 + lx + j * WGN;
             if (n >= N) break;
-            __global REAL *c = C + cm + tab[tc_n + n];
-            *c = UPDATE(*c, acc[i][j], 1);
+            __global ELEM *c = C + cm + tab[tc_n + n];
+            ST(c, 0, UPDATE(LD(c, 0), acc[i][j], 1));
         }
+    }
+#elif CSCRATCH
+    /* the float tile, rounded into C once */
+    for (int idx = lid; idx < MC * NC; idx += WGS) {
+        const int m = m0 + idx / NC, n = n0 + idx % NC;
+        if (m >= M || n >= N) continue;
+        __global ELEM *c = C + cb + tab[tc_m + m] + tab[tc_n + n];
+        ST(c, 0, UPDATE(LD(c, 0), Cs[idx], 1));
     }
 #endif
 }

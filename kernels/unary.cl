@@ -17,11 +17,21 @@
 #else
 #define REAL float
 #endif
+/* storage (ELEM) and arithmetic (REAL) as in gett.cl */
+#ifdef WS_FP16
+#define ELEM half
+#define LD(p, i) vload_half((i), (p))
+#define ST(p, i, v) vstore_half_rte((v), (i), (p))
+#else
+#define ELEM REAL
+#define LD(p, i) ((p)[i])
+#define ST(p, i, v) ((p)[i] = (v))
+#endif
 #ifndef NGA
 #define NGA 0
 #endif
 
-__kernel void unary(__global const REAL *restrict A, const long a_off, __global REAL *restrict C,
+__kernel void unary(__global const ELEM *restrict A, const long a_off, __global ELEM *restrict C,
                     const long c_off, __global const long *restrict tab, const int NI,
                     const int NO, const int K, const int ta_i, const int ta_o, const int ta_k,
                     const int tc_i, const int tc_o, const int ga_i, const int ga_o,
@@ -43,9 +53,9 @@ __kernel void unary(__global const REAL *restrict A, const long a_off, __global 
             ok &= (ulong)(gbase[g] + tab[ga_k + g * K + k]) < (ulong)exta[g];
         if (!ok) continue;
 #endif
-        sum += A[base + tab[ta_k + k]];
+        sum += LD(A, base + tab[ta_k + k]);
     }
-    __global REAL *c = C + c_off + tab[tc_o + o] + tab[tc_i + i];
+    __global ELEM *c = C + c_off + tab[tc_o + o] + tab[tc_i + i];
     const REAL v = alpha * sum;
-    *c = beta != 0 ? fma(beta, *c, v) : v;
+    ST(c, 0, beta != 0 ? fma(beta, LD(c, 0), v) : v);
 }

@@ -2,7 +2,7 @@
  * test_conv.c - convolutions on OpenCL against the reference backend: a grid
  * over 1-D/2-D/3-D, strides 1-3, dilations 1-2, symmetric / asymmetric /
  * "same" padding, groups 1, 2 and depthwise, NCHW and NHWC, kernels 1..7,
- * batch 1 and 3, float32 and float64, for forward (with bias), backward-data,
+ * batch 1 and 3, float32, float64 and float16, for forward (with bias), backward-data,
  * backward-weight and backward-bias; the adjoint identities; a finite
  * difference check; device memory accounting; and bad descriptors.
  */
@@ -50,6 +50,7 @@ static void upload(winsum_context *ctx, const tensor *t, dev *d)
     void *tmp = malloc(bytes + 8);
     for (size_t i = 0; i < t->n; i++) {
         if (t->dt == WINSUM_F32) ((float *)tmp)[i] = (float)t->h[i];
+        else if (t->dt == WINSUM_F16) ((uint16_t *)tmp)[i] = winsum_f16_from_double(t->h[i]);
         else ((double *)tmp)[i] = t->h[i];
     }
     winsum_buffer_alloc(ctx, bytes, &d->b);
@@ -64,7 +65,9 @@ static void download(winsum_context *ctx, dev *d, tensor *t)
     void *tmp = malloc(bytes + 8);
     winsum_buffer_read(ctx, &d->b, 0, tmp, bytes);
     for (size_t i = 0; i < t->n; i++)
-        t->h[i] = t->dt == WINSUM_F32 ? ((float *)tmp)[i] : ((double *)tmp)[i];
+        t->h[i] = t->dt == WINSUM_F32   ? ((float *)tmp)[i]
+                  : t->dt == WINSUM_F16 ? winsum_f16_to_double(((uint16_t *)tmp)[i])
+                                        : ((double *)tmp)[i];
     free(tmp);
 }
 
@@ -203,7 +206,10 @@ static int grid_case(const cfg *c, int *compared)
     double kfwd = (double)(c->c / c->groups), kbw = c->n;
     for (int i = 0; i < c->ns; i++) kfwd *= c->k[i];
     for (int i = 0; i < c->ns; i++) kbw *= ys[c->layout ? 1 + i : 2 + i];
-    double eps = c->dt == WINSUM_F32 ? 2e-6 : 1e-14;
+    /* float16: inputs are exact halves, sums in float (double on the
+     * reference), each output rounded once: a half ulp of the largest
+     * output (2^-11 relative) plus float accumulation */
+    double eps = c->dt == WINSUM_F32 ? 2e-6 : c->dt == WINSUM_F16 ? 1e-3 : 1e-14;
     for (int op = 0; op < 4; op++) {
         const tensor *a = op == BWD_DATA || op == BWD_BIAS ? &gy : &x;
         const tensor *b = op == FWD ? &w : op == BWD_DATA ? &w : op == BWD_WEIGHT ? &gy : NULL;
@@ -225,7 +231,7 @@ static int grid_case(const cfg *c, int *compared)
                   "%s %dd %s s%d d%d pad %d:%d%s g%d k%d n%d c%d o%d %s: ref %s cl %s err %g tol %g",
                   opname[op], c->ns, c->layout ? "nhwc" : "nchw", c->s[0], c->d[0], c->lo[0],
                   c->hi[0], c->same ? " same" : "", c->groups, c->k[0], c->n, c->c, c->o,
-                  c->dt == WINSUM_F32 ? "f32" : "f64", winsum_status_string(s1),
+                  c->dt == WINSUM_F32 ? "f32" : c->dt == WINSUM_F16 ? "f16" : "f64", winsum_status_string(s1),
                   winsum_status_string(s2), worst, tol);
         (*compared)++;
         free(r.h);
@@ -287,7 +293,10 @@ static void grid(void)
                             c.c = 4;
                             c.groups = g;
                             c.o = gm == 2 ? 4 : 6;
-                            c.dt = tu_range(&RNG, 0, 2) ? WINSUM_F32 : WINSUM_F64;
+                            {
+                                int r = (int)tu_range(&RNG, 0, 5);
+                                c.dt = r == 0 ? WINSUM_F64 : r == 1 ? WINSUM_F16 : WINSUM_F32;
+                            }
                             for (int i = 0; i < ns; i++) {
                                 c.k[i] = (int)tu_range(&RNG, 1, ns == 3 ? 3 : ns == 2 ? 5 : 7);
                                 c.in[i] = (int)tu_range(&RNG, ns == 3 ? 4 : 7, ns == 3 ? 6 : 11);
@@ -426,6 +435,7 @@ int main(void)
         CHECK(0);
         return tu_finish("test_conv");
     }
+    tu_print_tiles(CL);
     bad_input();
     finite_difference();
     accounting();

@@ -25,11 +25,13 @@ typedef struct gen_op {
 static void set_value(void *base, winsum_dtype dt, int64_t i, double v)
 {
     if (dt == WINSUM_F32) ((float *)base)[i] = (float)v;
+    else if (dt == WINSUM_F16) ((uint16_t *)base)[i] = winsum_f16_from_double(v);
     else ((double *)base)[i] = v;
 }
 
 static double get_value(const void *base, winsum_dtype dt, int64_t i)
 {
+    if (dt == WINSUM_F16) return winsum_f16_to_double(((const uint16_t *)base)[i]);
     return dt == WINSUM_F32 ? ((const float *)base)[i] : ((const double *)base)[i];
 }
 
@@ -136,7 +138,12 @@ static void random_case(uint64_t *rng, testcase *tc, int big)
     *p = 0;
 }
 
-static double tol_for(winsum_dtype dt, double k) { return (dt == WINSUM_F32 ? 3e-6 : 1e-13) * (k + 8); }
+/* float16: each output (and intermediate) is rounded to half once, 2^-11
+ * relative, and rounding errors of intermediates are summed again */
+static double tol_for(winsum_dtype dt, double k)
+{
+    return (dt == WINSUM_F32 ? 3e-6 : dt == WINSUM_F16 ? 1e-3 : 1e-13) * (k + 8);
+}
 
 /* Window views (guards) through every kernel: unary (sums, copies,
  * diagonals), gett and dot, f32 and f64, against the reference. */
@@ -251,12 +258,13 @@ int main(void)
         CHECK(0);
         return tu_finish("test_einsum");
     }
-    printf("device: %s\n", winsum_context_device_name(cl));
+    tu_print_tiles(cl);
     int ran = 0, invalid = 0, windows = 0;
     for (int c = 0; c < ncases; c++) {
         testcase tc;
         random_case(&rng, &tc, c % 8 == 7);
-        winsum_dtype dt = tu_range(&rng, 0, 2) ? WINSUM_F32 : WINSUM_F64;
+        int dr = (int)tu_range(&rng, 0, 5);
+        winsum_dtype dt = dr == 0 ? WINSUM_F64 : dr == 1 ? WINSUM_F16 : WINSUM_F32;
         winsum_buffer hb[4], db[4];
         void *host[4];
         for (int o = 0; o < tc.nops; o++) {
@@ -372,7 +380,8 @@ int main(void)
             }
             double tol = tol_for(dt, k) * scale * 4;
             CHECK_MSG(worst <= tol, "case %d '%s' %s alpha %g beta %g: max error %g > %g at %lld",
-                      c, tc.subs, dt == WINSUM_F32 ? "f32" : "f64", alpha, beta, worst, tol,
+                      c, tc.subs, dt == WINSUM_F32 ? "f32" : dt == WINSUM_F16 ? "f16" : "f64", alpha,
+                      beta, worst, tol,
                       (long long)badi);
         } else if (sr != WINSUM_OK) {
             invalid++;

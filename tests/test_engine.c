@@ -3,7 +3,8 @@
  * times on new buffers without rebuilding anything; the disk cache found by
  * a second process, and corrupt or truncated entries rebuilt rather than
  * trusted; device selection by index and name; wrapping the caller's
- * cl_context and queue; events; buffer checks at execution.
+ * cl_context and queue; events; buffer checks at execution; float16
+ * outputs rounded once.
  */
 #include "testutil.h"
 #include <dirent.h>
@@ -32,6 +33,76 @@ static double matmul_err(winsum_context *ctx, winsum_plan *p, int n, uint64_t *r
         }
     free(a), free(b), free(c);
     return worst;
+}
+
+/* float16 storage: a GEMM with K = 3000 (many K blocks) must give every
+ * element within one half ulp of the exact result rounded to half, as a
+ * float sum rounded once does. Rounding the running sum to half after each
+ * K block of 256 (what a kernel adding its blocks into C would do) misses
+ * that on about a fifth of the elements (checked with numpy). `tiles`
+ * (WINSUM_GETT) picks the kernel family: NULL for the device's own. */
+static void f16_rounding(const char *tiles, uint64_t *rng)
+{
+    if (tiles) setenv("WINSUM_GETT", tiles, 1);
+    winsum_context *ctx = NULL, *ref = NULL;
+    winsum_status st = winsum_context_create(&ctx, WINSUM_BACKEND_OPENCL, NULL);
+    if (tiles) unsetenv("WINSUM_GETT");
+    CHECK_STATUS(st, WINSUM_OK);
+    CHECK_STATUS(winsum_context_create(&ref, WINSUM_BACKEND_REF, NULL), WINSUM_OK);
+    if (st || !ref) {
+        winsum_context_destroy(ref);
+        return;
+    }
+    if (tiles) CHECK(strcmp(winsum_tuning_params(ctx), tiles) == 0);
+    enum { M = 37, N = 70, K = 3000 };
+    uint16_t *a = malloc(sizeof *a * M * K), *b = malloc(sizeof *b * K * N),
+             *c = malloc(sizeof *c * M * N), *r = malloc(sizeof *r * M * N);
+    for (int i = 0; i < M * K; i++) a[i] = winsum_f16_from_double(tu_uniform(rng));
+    for (int i = 0; i < K * N; i++) b[i] = winsum_f16_from_double(tu_uniform(rng));
+    winsum_buffer ha = winsum_buffer_host(a, sizeof *a * M * K),
+                  hb = winsum_buffer_host(b, sizeof *b * K * N),
+                  hr = winsum_buffer_host(r, sizeof *r * M * N), da, db, dc;
+    const int64_t sa[2] = {M, K}, sb[2] = {K, N}, sc[2] = {M, N};
+    winsum_view v[2] = {winsum_view_contiguous(&ha, WINSUM_F16, 2, sa),
+                        winsum_view_contiguous(&hb, WINSUM_F16, 2, sb)};
+    winsum_view vr = winsum_view_contiguous(&hr, WINSUM_F16, 2, sc);
+    CHECK_STATUS(winsum_einsum(ref, "ik,kj->ij", 2, v, &vr, 1.0, 0.0), WINSUM_OK);
+    CHECK_STATUS(winsum_buffer_alloc(ctx, ha.bytes, &da), WINSUM_OK);
+    CHECK_STATUS(winsum_buffer_alloc(ctx, hb.bytes, &db), WINSUM_OK);
+    CHECK_STATUS(winsum_buffer_alloc(ctx, hr.bytes, &dc), WINSUM_OK);
+    winsum_buffer_write(ctx, &da, 0, a, ha.bytes);
+    winsum_buffer_write(ctx, &db, 0, b, hb.bytes);
+    v[0].buffer = &da;
+    v[1].buffer = &db;
+    winsum_view vc = winsum_view_contiguous(&dc, WINSUM_F16, 2, sc);
+    CHECK_STATUS(winsum_einsum(ctx, "ik,kj->ij", 2, v, &vc, 1.0, 0.0), WINSUM_OK);
+    CHECK_STATUS(winsum_buffer_read(ctx, &dc, 0, c, hr.bytes), WINSUM_OK);
+    int off = 0, same = 0;
+    for (int i = 0; i < M * N; i++) {
+        double x = winsum_f16_to_double(r[i]), y = winsum_f16_to_double(c[i]);
+        /* one half ulp at x: the distance to the next half away from zero */
+        uint16_t up = (uint16_t)(r[i] + 1);
+        double ulp = fabs(winsum_f16_to_double(up) - x);
+        /* plus 2^-13 for the float sum: a near-zero result can lose more
+         * than its own tiny ulp to float rounding of its partial sums (about
+         * 2^-24 * 30 * sqrt(3000) here), while rounding those partial sums to
+         * half loses about 2^-7 */
+        if (!(fabs(x - y) <= ulp + 0x1p-13)) {
+            off++;
+            printf("element %d: %.9g, reference %.9g\n", i, y, x);
+        }
+        same += r[i] == c[i];
+    }
+    printf("float16 GEMM %dx%dx%d (%s): %d of %d elements equal the reference, %d beyond one "
+           "ulp\n", M, N, K, winsum_tuning_params(ctx), same, M * N, off);
+    CHECK(off == 0);
+    CHECK(same > M * N * 9 / 10);
+    winsum_buffer_free(ctx, &da);
+    winsum_buffer_free(ctx, &db);
+    winsum_buffer_free(ctx, &dc);
+    free(a), free(b), free(c), free(r);
+    winsum_context_destroy(ctx);
+    winsum_context_destroy(ref);
 }
 
 static void plan_reuse(winsum_context *ctx, uint64_t *rng)
@@ -242,6 +313,9 @@ int main(int argc, char **argv)
     if (st) return tu_finish("test_engine");
     plan_reuse(ctx, &rng);
     winsum_context_destroy(ctx);
+    f16_rounding(NULL, &rng);
+    f16_rounding("1,1,8,32,8,32,256,16", &rng); /* one vector micro-tile per work-group */
+    f16_rounding("16,16,4,4,64,64,16,1", &rng); /* the GPU family */
     devices();
     wrapped();
     disk_cache(argv[0]);

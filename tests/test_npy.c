@@ -104,6 +104,7 @@ static void round_trip(winsum_dtype dt, int ndim, const int64_t *shape)
     unsigned char *buf = malloc((size_t)n * es + 1);
     for (int64_t k = 0; k < n; k++) {
         if (dt == WINSUM_F32) ((float *)buf)[k] = 0.5f * (float)k;
+        else if (dt == WINSUM_F16) ((uint16_t *)buf)[k] = winsum_f16_from_double(0.5 * (double)k);
         else ((double *)buf)[k] = 0.5 * (double)k;
     }
     const char *path = path_of("rt.npy");
@@ -143,7 +144,7 @@ static void test_round_trips(void)
     int64_t big[WINSUM_MAX_DIMS];
     for (int i = 0; i < WINSUM_MAX_DIMS; i++) big[i] = 1;
     big[3] = 2;
-    for (int dt = 0; dt < 2; dt++) {
+    for (int dt = 0; dt < 3; dt++) {
         round_trip((winsum_dtype)dt, 2, s2);
         round_trip((winsum_dtype)dt, 1, s1);
         round_trip((winsum_dtype)dt, 0, NULL); /* 0-d */
@@ -187,9 +188,10 @@ static void test_accepted_headers(void)
         {"{'descr': '|f4', 'fortran_order': False, 'shape': (6,)}", WINSUM_F32, 1, 6, 0},
         {"{'descr': 'f4', 'fortran_order': False, 'shape': (6L,), }", WINSUM_F32, 1, 6, 0},
         {"{'descr': '<f8', 'fortran_order': False, 'shape': (3, 1), }", WINSUM_F64, 2, 3, 1},
+        {"{'descr': '<f2', 'fortran_order': False, 'shape': (3, 4), }", WINSUM_F16, 2, 3, 4},
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
-        size_t bytes = 24; /* every shape above is 6 floats or 3 doubles */
+        size_t bytes = 24; /* every shape above is 6 floats, 3 doubles or 12 halves */
         const char *path = make_v1("acc.npy", ok[i].hdr, F6, bytes);
         ws_npy a;
         ws_error e = {0};
@@ -306,7 +308,7 @@ static void test_rejected(void)
         {"{'descr': '>f4', 'fortran_order': False, 'shape': (6,), }", "big-endian"},
         {"{'descr': '>f8', 'fortran_order': False, 'shape': (3,), }", "big-endian f8"},
         {"{'descr': '<i4', 'fortran_order': False, 'shape': (6,), }", "int32"},
-        {"{'descr': '<f2', 'fortran_order': False, 'shape': (12,), }", "float16"},
+        {"{'descr': '>f2', 'fortran_order': False, 'shape': (12,), }", "big-endian f2"},
         {"{'descr': '|b1', 'fortran_order': False, 'shape': (24,), }", "bool"},
         {"{'descr': '<c8', 'fortran_order': False, 'shape': (3,), }", "complex64"},
         {"{'descr': '|O', 'fortran_order': False, 'shape': (3,), }", "object"},
@@ -390,7 +392,7 @@ static void test_write_failures(void)
     CHECK(strstr(e.msg, path) != NULL);
     CHECK(!exists(path));
     const char *p = path_of("bad-args.npy");
-    CHECK_STATUS(ws_npy_write(p, WINSUM_F16, 2, shape, F6, &e), WINSUM_ERR_DTYPE);
+    CHECK_STATUS(ws_npy_write(p, (winsum_dtype)7, 2, shape, F6, &e), WINSUM_ERR_DTYPE);
     CHECK_STATUS(ws_npy_write(p, WINSUM_F32, 2, neg, F6, &e), WINSUM_ERR_SHAPE);
     CHECK_STATUS(ws_npy_write(p, WINSUM_F32, WINSUM_MAX_DIMS + 1, shape, F6, &e),
                  WINSUM_ERR_ARGUMENT);

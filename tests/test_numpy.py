@@ -12,7 +12,9 @@ backward passes as the matching einsums and a scatter-add).
 
 Tolerances scale with the reduction length K (the iteration space over the
 output's size) and with the magnitude einsum(|operands|) of the result:
-float32 1e-5 * sqrt(K), float64 1e-12 * sqrt(K).
+float32 1e-5 * sqrt(K), float64 1e-12 * sqrt(K), float16 2e-3 * sqrt(K)
+(float16 is storage: sums in float32, each output rounded to half once,
+2^-11 relative, and intermediates of longer chains once each).
 
 The OpenCL cases are skipped (and said so) when `winsum devices` lists no
 OpenCL device. The last line is "test_numpy: N passed, M failed".
@@ -92,7 +94,7 @@ def compare(what, got, want, mag, k, dtype):
         return result(False, what, f"shape {got.shape}, numpy gives {want.shape}")
     if got.dtype != dtype:
         return result(False, what, f"dtype {got.dtype}, expected {dtype}")
-    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    rtol = {np.float32: 1e-5, np.float64: 1e-12, np.float16: 2e-3}[np.dtype(dtype).type]
     tol = rtol * math.sqrt(max(k, 1)) * max(mag, 1e-30)
     err = float(np.max(np.abs(got.astype(np.float64) - want))) if want.size else 0.0
     if not np.all(np.isfinite(got)):
@@ -102,7 +104,7 @@ def compare(what, got, want, mag, k, dtype):
 
 # ------------------------------------------------------------------ einsum
 
-F4, F8 = np.float32, np.float64
+F2, F4, F8 = np.float16, np.float32, np.float64
 
 
 def einsum_case(subscripts, shapes, dtypes=None, fortran=None):
@@ -212,6 +214,12 @@ einsum_case("ij,jk->ik", [(6, 8), (8, 5)], dtypes=[F4, F8])
 einsum_case("i,ij,j->", [(4,), (4, 5), (5,)], dtypes=[F8, F4, F4])
 einsum_case("ii->i", [(5, 5)], dtypes=[F8])
 einsum_case("ij,jk->ik", [(5, 7), (7, 3)], dtypes=[F8, F4], fortran=[True, True])
+# float16 ('<f2' files), and float16 with float32 (the result is float32)
+einsum_case("ij,jk->ik", [(6, 300), (300, 5)], dtypes=[F2, F2])
+einsum_case("bij,bjk", [(2, 9, 7), (2, 7, 3)], dtypes=[F2, F2])
+einsum_case("i,ij,j->", [(4,), (4, 5), (5,)], dtypes=[F2, F2, F2])
+einsum_case("ijk->kji", [(2, 3, 4)], dtypes=[F2], fortran=[True])
+einsum_case("ij,jk->ik", [(6, 8), (8, 5)], dtypes=[F2, F4])
 
 # --------------------------------------------------------------- conv
 # 2-D, NCHW, in float64. Each reference is linear in each argument, so the
@@ -350,6 +358,8 @@ conv_case("stride 2 padding 1 dilation 2 groups 2", stride=2, pad=(1, 1), dil=2,
 conv_case("stride 3 odd sizes", h=10, wd=10, stride=3, pad=(1, 1))
 conv_case("no bias", bias=False)
 conv_case("float64", dtype=F8, pad=(1, 1), pad_arg="1")
+conv_case("float16", dtype=F2, pad=(1, 1), pad_arg="1")
+conv_case("float16 nhwc stride 2 groups 2", dtype=F2, layout="nhwc", stride=2, groups=2)
 conv_case("nhwc padding 1", layout="nhwc", pad=(1, 1), pad_arg="1")
 conv_case("nhwc stride 2 groups 2", layout="nhwc", stride=2, groups=2)
 

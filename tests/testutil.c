@@ -2,6 +2,7 @@
 #include "testutil.h"
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 long tu_passed, tu_failed;
 
@@ -45,4 +46,14 @@ double tu_max_err(const double *a, const double *b, int64_t n, double scale)
         if (d > worst) worst = d;
     }
     return worst;
+}
+
+void tu_print_tiles(winsum_context *ctx)
+{
+    const char *want = getenv("WINSUM_GETT");
+    printf("device: %s; tiles %s (%s)\n", winsum_context_device_name(ctx),
+           winsum_tuning_params(ctx), winsum_tuning_source(ctx));
+    if (want && *want)
+        CHECK_MSG(strcmp(winsum_tuning_params(ctx), want) == 0, "WINSUM_GETT=%s not in effect (%s)",
+                  want, winsum_tuning_params(ctx));
 }

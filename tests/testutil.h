@@ -34,6 +34,11 @@ extern long tu_passed, tu_failed;
                   winsum_status_string(expected));                                         \
     } while (0)
 
+/* Prints the context's device and GETT tile parameters; when WINSUM_GETT is
+ * set (the GPU-family runs), checks that they are in effect, so that such a
+ * run cannot silently test the default family instead. */
+void tu_print_tiles(winsum_context *ctx);
+
 /* Prints "N passed, N failed" and returns the exit code for main. */
 int tu_finish(const char *name);
 
