@@ -59,9 +59,11 @@ static const char usage_text[] =
     "every command:\n"
     "  --backend opencl|ref|auto   (default auto: OpenCL when a device exists)\n"
     "  --device INDEX|SUBSTRING    an index from `winsum devices`, or part of its name\n"
-    "  -o, --output FILE           the output .npy (float32, or float64 if any input is)\n"
+    "  -o, --output FILE           the output .npy, in the widest input dtype\n"
+    "                              (float16 < float32 < float64, as numpy promotes)\n"
     "\n"
-    "Arrays are float32/float64 .npy files, C or Fortran order. On error winsum prints\n"
+    "Arrays are float16/float32/float64 .npy files, C or Fortran order. float16 is\n"
+    "storage: sums run in float32 and each output is rounded once. On error winsum prints\n"
     "one line on stderr, writes no output and exits 1 (2 for usage errors).\n";
 
 /* ------------------------------------------------------------- messages */

@@ -8,7 +8,7 @@
  * first call of a new kernel with and without winsum's disk cache.
  *
  *   winsum bench [--suite gemm|conv|conv-backward|tccg|overhead|coldstart|all]
- *                [--dtype f32|f64] [--quick] [--csv FILE] [--plot FILE.png]
+ *                [--dtype f32|f64|f16] [--quick] [--csv FILE] [--plot FILE.png]
  *                [--device N] [--reps R]
  *
  * Each case is described once (shape, flops, how each backend runs it, how
@@ -20,9 +20,13 @@
  * fails or a winsum call fails, 2 on a usage error, else 0.
  *
  * --dtype f64 runs the GFLOP/s suites in float64 (CLBlast's D routines,
- * cblas_dgemm, the reference in float64); overhead and coldstart are always
- * float32. coldstart re-runs this executable as
- * `winsum bench --coldstart-child` (internal) in fresh processes.
+ * cblas_dgemm, the reference in float64). --dtype f16 runs them on float16
+ * storage (winsum and the reference: float32 resp. double sums, each output
+ * rounded to half once); CLBlast and OpenBLAS are n/a there (CLBlast's H
+ * routines compute in half and need cl_khr_fp16; OpenBLAS has no half GEMM),
+ * with the reason printed. overhead and coldstart are always float32.
+ * coldstart re-runs this executable as `winsum bench --coldstart-child`
+ * (internal) in fresh processes.
  */
 #include "winsum.h"
 
@@ -103,6 +107,7 @@ typedef struct bench {
     winsum_dtype dtype; /* of the GFLOP/s suites */
     size_t esz;         /* its element size */
     const char *device; /* --device, passed on to coldstart's children */
+    const char *na_why[NBACK]; /* why a backend is n/a in this dtype (NULL: it runs) */
     int64_t conv_batch;
     winsum_context *ctx, *ref;
     cl_context cl;
@@ -118,7 +123,10 @@ typedef struct bench {
     cold_result cold[COLD_RUNS];
 } bench;
 
-static const char *dtype_csv(winsum_dtype dt) { return dt == WINSUM_F64 ? "float64" : "float32"; }
+static const char *dtype_csv(winsum_dtype dt)
+{
+    return dt == WINSUM_F64 ? "float64" : dt == WINSUM_F16 ? "float16" : "float32";
+}
 
 static double now_ms(void)
 {
@@ -221,15 +229,34 @@ static int time_cell(bench *b, row *r, int backend, cell *c, call_fn fn, void *a
 /* =============================================================== checking */
 
 /* Relative tolerance for a result whose elements each sum k products:
- * 1e-3 (float64: 1e-9) of max|ref|, growing like sqrt(k) beyond k = 256. */
+ * 1e-3 (float64: 1e-9) of max|ref|, growing like sqrt(k) beyond k = 256.
+ * float16: the inputs are exact halves, and winsum (from a float32 sum) and
+ * the reference (from a double sum) each round every output element to half
+ * once, off by at most 2^-11 of its magnitude each: 2^-10 of max|ref|
+ * between them. On top, the float32 sum's own error, allowed k * 2^-24 of
+ * max|ref|: k roundings, each off by at most 2^-24 of a partial sum, and
+ * for this random data of mixed signs the partial sums stay of the order of
+ * the final sums (about sqrt(k) times a product).
+ * Every einsum of the bench is one step (each summed label is in both
+ * operands; a convolution writes each output element in one einsum), so no
+ * intermediate is rounded to half. */
 static double tolerance(winsum_dtype dt, double k)
 {
+    if (dt == WINSUM_F16) return ldexp(1.0, -10) + k * ldexp(1.0, -24);
     return (dt == WINSUM_F64 ? 1e-9 : 1e-3) * (k > 256 ? sqrt(k / 256.0) : 1.0);
+}
+
+/* tolerance() as a formula, for the header. */
+static const char *tolerance_text(winsum_dtype dt)
+{
+    if (dt == WINSUM_F16) return "(2^-10+K*2^-24)";
+    return dt == WINSUM_F64 ? "1e-9*max(1,sqrt(K/256))" : "1e-3*max(1,sqrt(K/256))";
 }
 
 /* Element i of an array of dtype dt. */
 static double elem(const void *p, winsum_dtype dt, size_t i)
 {
+    if (dt == WINSUM_F16) return winsum_f16_to_double(((const uint16_t *)p)[i]);
     return dt == WINSUM_F64 ? ((const double *)p)[i] : (double)((const float *)p)[i];
 }
 
@@ -252,13 +279,13 @@ static int compare(const char *name, winsum_dtype dt, const char *what, const vo
             ok = 0;
         }
     }
+    int digits = dt == WINSUM_F64 ? 16 : dt == WINSUM_F16 ? 5 : 7;
     if (!ok)
         fprintf(stderr,
                 "winsum bench: MISMATCH %s %s: element %zu is %.*g, expected %.*g, |diff| %.3g "
                 "> tolerance %.3g (= %.2g * max|ref| %.4g)\n",
-                name, what, worst, dt == WINSUM_F64 ? 16 : 7, elem(got, dt, worst),
-                dt == WINSUM_F64 ? 16 : 7, elem(want, dt, worst), emax, tol, tolerance(dt, k),
-                amax);
+                name, what, worst, digits, elem(got, dt, worst), digits, elem(want, dt, worst),
+                emax, tol, tolerance(dt, k), amax);
     return ok;
 }
 
@@ -273,7 +300,8 @@ static void set_check(bench *b, cell *c, int ok)
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 
 /* n random values in [-1, 1) of the bench's dtype (24-bit fractions: the
- * same numbers in either dtype). */
+ * same numbers in float32 and float64; float16 holds them rounded to half,
+ * the bits that winsum and the reference both read). */
 static void *random_data(const bench *b, size_t n)
 {
     void *p = malloc((n ? n : 1) * b->esz);
@@ -282,6 +310,7 @@ static void *random_data(const bench *b, size_t n)
         rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
         double v = (double)(rng_state >> 40) / (double)(1ull << 24) * 2.0 - 1.0;
         if (b->dtype == WINSUM_F64) ((double *)p)[i] = v;
+        else if (b->dtype == WINSUM_F16) ((uint16_t *)p)[i] = winsum_f16_from_double(v);
         else ((float *)p)[i] = (float)v;
     }
     return p;
@@ -410,6 +439,10 @@ static int run_blas(void *arg, char *err, size_t n)
 /* Times an OpenBLAS GEMM of m x n x k on fresh random matrices into cell c. */
 static void blas_gemm_cell(bench *b, row *r, cell *c, int64_t m, int64_t n, int64_t k)
 {
+    if (b->na_why[B_OPENBLAS]) { /* not in this dtype */
+        c->state = CELL_NA;
+        return;
+    }
 #ifdef WINSUM_HAVE_OPENBLAS
     if (m > INT_MAX || n > INT_MAX || k > INT_MAX) {
         c->state = CELL_NA;
@@ -443,6 +476,25 @@ static int cl_failed(cl_int e, const char *call, char *err, size_t n)
     if (e == CL_SUCCESS) return 0;
     snprintf(err, n, "%s: OpenCL error %d", call, (int)e);
     return -1;
+}
+
+/* Whether the device of queue q lists the OpenCL extension ext. */
+static int queue_has_extension(cl_command_queue q, const char *ext)
+{
+    cl_device_id dev;
+    size_t n = 0, len = strlen(ext);
+    if (clGetCommandQueueInfo(q, CL_QUEUE_DEVICE, sizeof dev, &dev, NULL) != CL_SUCCESS ||
+        clGetDeviceInfo(dev, CL_DEVICE_EXTENSIONS, 0, NULL, &n) != CL_SUCCESS || !n)
+        return 0;
+    char *s = malloc(n + 1);
+    int found = 0;
+    if (s && clGetDeviceInfo(dev, CL_DEVICE_EXTENSIONS, n, s, NULL) == CL_SUCCESS) {
+        s[n] = 0;
+        for (const char *p = s; !found && (p = strstr(p, ext)); p += len)
+            found = (p == s || p[-1] == ' ') && (p[len] == ' ' || p[len] == 0);
+    }
+    free(s);
+    return found;
 }
 
 /* CLBlast's GEMM in either precision: CLBlastSgemm for float32, CLBlastDgemm
@@ -617,6 +669,10 @@ static void conv_clblast(bench *b, row *r, const conv_layer *l, int op,
                          const winsum_buffer *const dev[3], void *got, const void *ws)
 {
     cell *c = &r->c[B_CLBLAST];
+    if (b->na_why[B_CLBLAST]) { /* not in this dtype */
+        c->state = CELL_NA;
+        return;
+    }
 #ifdef WINSUM_HAVE_CLBLAST
     if (l->groups != 1) { /* CLBlast's convolution routines have no groups */
         c->state = CELL_NA;
@@ -981,6 +1037,10 @@ static int run_clblast_gemm(void *arg, char *err, size_t n)
 static void ein_clblast(bench *b, row *r, const ein_case *e, void *const host[2], const void *ws)
 {
     cell *c = &r->c[B_CLBLAST];
+    if (b->na_why[B_CLBLAST]) { /* not in this dtype */
+        c->state = CELL_NA;
+        return;
+    }
 #ifdef WINSUM_HAVE_CLBLAST
     size_t m = (size_t)e->size['i'], n = (size_t)e->size['k'], k = (size_t)e->size['j'];
     clblast_gemm_call a = {b->queue, b->dtype, m, n, k, NULL, NULL, NULL};
@@ -1596,8 +1656,14 @@ static void print_table(const bench *b)
     if (!b->nrows) return;
     printf("\nGFLOP/s (%s), median of %d. reference: one call (conv: on batch 1; gemm: gemm256 "
            "only; tccg: on a slice, see notes)\n", dtype_csv(b->dtype), b->reps);
-    printf("OpenBLAS = host cblas_%cgemm of the same flop count (conv: the im2col GEMM's M,N,K; "
-           "tccg: a square GEMM), not a convolution\n", b->dtype == WINSUM_F64 ? 'd' : 's');
+    if (b->na_why[B_OPENBLAS])
+        printf("OpenBLAS: n/a in %s (%s)\n", dtype_csv(b->dtype), b->na_why[B_OPENBLAS]);
+    else
+        printf("OpenBLAS = host cblas_%cgemm of the same flop count (conv: the im2col GEMM's "
+               "M,N,K; tccg: a square GEMM), not a convolution\n",
+               b->dtype == WINSUM_F64 ? 'd' : 's');
+    if (b->na_why[B_CLBLAST])
+        printf("CLBlast: n/a in %s (%s)\n", dtype_csv(b->dtype), b->na_why[B_CLBLAST]);
     printf("ws-GEMM = winsum's own GEMM of the same flop count (tccg only)\n\n");
     printf("%-13s %-26s %-22s %8s %8s %8s %8s %9s %7s  %s\n", "suite", "case", "op", "winsum",
            "ws-GEMM", "CLBlast", "OpenBLAS", "reference", "ws/CLB", "check");
@@ -1816,10 +1882,11 @@ static int write_plot(const bench *b, const char *png)
 
 static const char bench_usage[] =
     "usage: winsum bench [--suite gemm|conv|conv-backward|tccg|overhead|coldstart|all]\n"
-    "                    [--dtype f32|f64] [--quick] [--csv FILE] [--plot FILE.png]\n"
+    "                    [--dtype f32|f64|f16] [--quick] [--csv FILE] [--plot FILE.png]\n"
     "                    [--device N] [--reps R]\n"
     "  default suite: conv (forward). --quick: small sizes, 2 repetitions.\n"
-    "  --dtype: of gemm, conv, conv-backward and tccg (overhead, coldstart: float32).\n"
+    "  --dtype: of gemm, conv, conv-backward and tccg (overhead, coldstart: float32);\n"
+    "    f16: float16 storage, float32 arithmetic (CLBlast and OpenBLAS: n/a).\n"
     "  all: gemm, conv, conv-backward, tccg, then overhead and coldstart.\n";
 
 int ws_cli_bench(int argc, char **argv)
@@ -1861,8 +1928,9 @@ int ws_cli_bench(int argc, char **argv)
     winsum_dtype dt;
     if (!strcmp(dtype, "f32") || !strcmp(dtype, "float32")) dt = WINSUM_F32;
     else if (!strcmp(dtype, "f64") || !strcmp(dtype, "float64")) dt = WINSUM_F64;
+    else if (!strcmp(dtype, "f16") || !strcmp(dtype, "float16")) dt = WINSUM_F16;
     else {
-        fprintf(stderr, "winsum bench: --dtype takes f32 or f64, not '%s'\n", dtype);
+        fprintf(stderr, "winsum bench: --dtype takes f32, f64 or f16, not '%s'\n", dtype);
         return 2;
     }
     int want_gemm = 0, want_conv = 0, want_bwd = 0, want_tccg = 0, want_ovh = 0, want_cold = 0;
@@ -1906,6 +1974,18 @@ int ws_cli_bench(int argc, char **argv)
     }
     b->cl = winsum_context_cl(b->ctx);
     b->queue = winsum_context_queue(b->ctx);
+    if (dt == WINSUM_F16) {
+        /* CLBlast's H routines compute in half (and need cl_khr_fp16), not
+         * float32 like winsum and the reference: not run; OpenBLAS has no
+         * half GEMM */
+#ifdef WINSUM_HAVE_CLBLAST
+        b->na_why[B_CLBLAST] =
+            queue_has_extension(b->queue, "cl_khr_fp16")
+                ? "its half routines compute in half, not float32; the bench does not run them"
+                : "no cl_khr_fp16 on this device, which CLBlastHgemm needs";
+#endif
+        b->na_why[B_OPENBLAS] = "OpenBLAS has no half GEMM";
+    }
 
     char date[64];
     time_t now = time(NULL);
@@ -1925,8 +2005,12 @@ int ws_cli_bench(int argc, char **argv)
         printf("dtype %s; %d repetitions (median) after one warm-up call; conv batch %lld%s\n",
                dtype_csv(dt), b->reps, (long long)b->conv_batch,
                quick ? "" : " (reference: batch 1)");
-        printf("check: winsum vs reference, CLBlast vs winsum: max|diff| <= %s*max(1,sqrt(K/256))"
-               "*max|ref|, K = products per output element\n", dt == WINSUM_F64 ? "1e-9" : "1e-3");
+        printf("check: winsum vs reference, CLBlast vs winsum: max|diff| <= %s*max|ref|, K = "
+               "products per output element\n", tolerance_text(dt));
+        if (b->na_why[B_CLBLAST])
+            printf("CLBlast: n/a for %s (%s)\n", dtype_csv(dt), b->na_why[B_CLBLAST]);
+        if (b->na_why[B_OPENBLAS])
+            printf("OpenBLAS: n/a for %s (%s)\n", dtype_csv(dt), b->na_why[B_OPENBLAS]);
 #ifndef WINSUM_HAVE_CLBLAST
         printf("CLBlast: not built in (n/a)\n");
 #endif
