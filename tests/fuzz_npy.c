@@ -6,7 +6,7 @@
  * /proc/self/fd/N: no disk traffic and no temporary files left behind.
  *
  * Beyond "no crash": an error has a message and a status of IO, FORMAT or
- * MEMORY; a success has a float32/float64 dtype, 0..32 dimensions, data
+ * MEMORY; a success has a float16/float32/float64 dtype, 0..32 dimensions, data
  * whose size is the product of the shape (all of it readable), strides of
  * C or Fortran order, and the data is exactly the file's last bytes. A
  * C-ordered success is written back with ws_npy_write (into a per-process
@@ -54,7 +54,7 @@ static void setup(void)
 
 static void check_array(const ws_npy *a, const uint8_t *file, size_t size)
 {
-    if (a->dtype != WINSUM_F32 && a->dtype != WINSUM_F64) fail("dtype");
+    if (a->dtype != WINSUM_F32 && a->dtype != WINSUM_F64 && a->dtype != WINSUM_F16) fail("dtype");
     if (a->ndim < 0 || a->ndim > WINSUM_MAX_DIMS) fail("ndim");
     int64_t n = 1;
     for (int i = 0; i < a->ndim; i++) {
