@@ -625,8 +625,65 @@ static void test_size0(void)
     CHECK(sentinel[0] == 0 && sentinel[1] == 456);
 }
 
+/* The host float16 conversions against IEEE binary16: every finite half
+ * survives a round trip; midpoints between neighbours round to the even one,
+ * and a hair either side of a midpoint to the nearer; the overflow threshold
+ * (65520 = max + half an ulp) goes to infinity, just below it to 65504;
+ * subnormals; NaN and infinities. Also a half matmul on the reference path
+ * rounded once from the double sum. */
+static void test_f16(void)
+{
+    int trips = 0, mids = 0, bad = 0;
+    for (int h = 0; h < 0x10000; h++) {
+        if ((h & 0x7c00) == 0x7c00) continue; /* inf, NaN */
+        double v = winsum_f16_to_double((uint16_t)h);
+        if (winsum_f16_from_double(v) != h && !(v == 0 && (h & 0x7fff) == 0)) bad++;
+        trips++;
+        int next = h + 1;
+        if ((h & 0x7fff) == 0x7bff) continue; /* the largest finite: next is inf */
+        double w = winsum_f16_to_double((uint16_t)next), mid = (v + w) / 2;
+        uint16_t even = (h & 1) ? (uint16_t)next : (uint16_t)h;
+        if (winsum_f16_from_double(mid) != even) bad++;
+        if (winsum_f16_from_double(mid + (w - v) * 1e-6) != next) bad++;
+        if (winsum_f16_from_double(mid - (w - v) * 1e-6) != h) bad++;
+        mids++;
+    }
+    CHECK_MSG(bad == 0, "%d of %d round trips and %d midpoints wrong", bad, trips, mids);
+    CHECK(winsum_f16_from_double(65504.0) == 0x7bff);
+    CHECK(winsum_f16_from_double(65519.99) == 0x7bff);
+    CHECK(winsum_f16_from_double(65520.0) == 0x7c00);
+    CHECK(winsum_f16_from_double(-1e300) == 0xfc00);
+    CHECK(winsum_f16_from_double(0x1p-24) == 0x0001);
+    CHECK(winsum_f16_from_double(0x1p-25) == 0x0000);              /* tie: to even (0) */
+    CHECK(winsum_f16_from_double(0x1.8p-24) == 0x0002);            /* tie: to even (2) */
+    CHECK(winsum_f16_from_double(-0.0) == 0x8000);
+    CHECK(winsum_f16_to_double(0x3c00) == 1.0);
+    CHECK(winsum_f16_to_double(0xc000) == -2.0);
+    CHECK(winsum_f16_to_double(0x7c00) == INFINITY);
+    CHECK(isnan(winsum_f16_to_double(winsum_f16_from_double(NAN))));
+    /* 2 + 2^-11 + 2^-11 + 2^-11: halves in [2, 4) are 2^-9 apart, so the
+     * sum rounded once is 2 + 2^-9, while adding in half term by term
+     * would stay at 2 (each 2^-11 is a quarter ulp) */
+    uint16_t a[4], b[4], c[1] = {0};
+    a[0] = winsum_f16_from_double(2.0);
+    for (int i = 1; i < 4; i++) a[i] = winsum_f16_from_double(0x1p-11);
+    for (int i = 0; i < 4; i++) b[i] = winsum_f16_from_double(1.0);
+    winsum_buffer ba = winsum_buffer_host(a, sizeof a), bb = winsum_buffer_host(b, sizeof b),
+                  bc = winsum_buffer_host(c, sizeof c);
+    const int64_t n4[1] = {4};
+    winsum_view v[2] = {winsum_view_contiguous(&ba, WINSUM_F16, 1, n4),
+                        winsum_view_contiguous(&bb, WINSUM_F16, 1, n4)};
+    winsum_view vc = winsum_view_contiguous(&bc, WINSUM_F16, 0, NULL);
+    winsum_context *ref = NULL;
+    CHECK_STATUS(winsum_context_create(&ref, WINSUM_BACKEND_REF, NULL), WINSUM_OK);
+    CHECK_STATUS(winsum_einsum(ref, "i,i->", 2, v, &vc, 1.0, 0.0), WINSUM_OK);
+    CHECK_MSG(c[0] == winsum_f16_from_double(2.0 + 0x1p-9), "got %a", winsum_f16_to_double(c[0]));
+    winsum_context_destroy(ref);
+}
+
 int main(void)
 {
+    test_f16();
     test_basic();
     test_diagonal();
     test_batch_and_chain();
