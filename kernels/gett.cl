@@ -475,12 +475,27 @@ gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *res
         }
     }
 #elif CSCRATCH
-    /* the float tile, rounded into C once */
-    for (int idx = lid; idx < MC * NC; idx += WGS) {
-        const int m = m0 + idx / NC, n = n0 + idx % NC;
-        if (m >= M || n >= N) continue;
-        __global ELEM *c = C + cb + tab[tc_m + m] + tab[tc_n + n];
-        ST(c, 0, UPDATE(LD(c, 0), Cs[idx], 1));
+    /* the float tile, rounded into C once: row by row, 16 at a time along
+     * C's contiguous runs */
+    for (int r = lid; r < MC; r += WGS) {
+        const int m = m0 + r;
+        if (m >= M) break;
+        const long cm = cb + tab[tc_m + m];
+        int cc = 0;
+        while (cc < NC && n0 + cc < N) {
+            const int n = n0 + cc;
+            const int len = c_st == 1 ? min(min(NC - cc, N - n), c_inner - n % c_inner) : 1;
+            __global ELEM *c = C + cm + tab[tc_n + n];
+            __local const REAL *cs = Cs + r * NC + cc;
+            int j = 0;
+            for (; j + 16 <= len; j += 16) {
+                float16 v = alpha * vload16(0, cs + j);
+                if (beta != 0) v = fma((float16)(beta), vload_half16(0, c + j), v);
+                vstore_half16_rte(v, 0, c + j);
+            }
+            for (; j < len; j++) ST(c, j, UPDATE(LD(c, j), cs[j], 1));
+            cc += len;
+        }
     }
 #endif
 }

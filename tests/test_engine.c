@@ -75,28 +75,41 @@ static void f16_rounding(const char *tiles, uint64_t *rng)
     v[0].buffer = &da;
     v[1].buffer = &db;
     winsum_view vc = winsum_view_contiguous(&dc, WINSUM_F16, 2, sc);
-    CHECK_STATUS(winsum_einsum(ctx, "ik,kj->ij", 2, v, &vc, 1.0, 0.0), WINSUM_OK);
-    CHECK_STATUS(winsum_buffer_read(ctx, &dc, 0, c, hr.bytes), WINSUM_OK);
-    int off = 0, same = 0;
-    for (int i = 0; i < M * N; i++) {
-        double x = winsum_f16_to_double(r[i]), y = winsum_f16_to_double(c[i]);
-        /* one half ulp at x: the distance to the next half away from zero */
-        uint16_t up = (uint16_t)(r[i] + 1);
-        double ulp = fabs(winsum_f16_to_double(up) - x);
-        /* plus 2^-13 for the float sum: a near-zero result can lose more
-         * than its own tiny ulp to float rounding of its partial sums (about
-         * 2^-24 * 30 * sqrt(3000) here), while rounding those partial sums to
-         * half loses about 2^-7 */
-        if (!(fabs(x - y) <= ulp + 0x1p-13)) {
-            off++;
-            printf("element %d: %.9g, reference %.9g\n", i, y, x);
+    /* twice: beta = 0, then beta = 0.5 on top of the reference's result
+     * (both sides start from the same halves) */
+    for (int pass = 0; pass < 2; pass++) {
+        double beta = pass ? 0.5 : 0.0;
+        if (pass) {
+            winsum_buffer_write(ctx, &dc, 0, r, hr.bytes);
+            v[0].buffer = &ha;
+            v[1].buffer = &hb;
+            CHECK_STATUS(winsum_einsum(ref, "ik,kj->ij", 2, v, &vr, 1.0, beta), WINSUM_OK);
+            v[0].buffer = &da;
+            v[1].buffer = &db;
         }
-        same += r[i] == c[i];
+        CHECK_STATUS(winsum_einsum(ctx, "ik,kj->ij", 2, v, &vc, 1.0, beta), WINSUM_OK);
+        CHECK_STATUS(winsum_buffer_read(ctx, &dc, 0, c, hr.bytes), WINSUM_OK);
+        int off = 0, same = 0;
+        for (int i = 0; i < M * N; i++) {
+            double x = winsum_f16_to_double(r[i]), y = winsum_f16_to_double(c[i]);
+            /* one half ulp at x: the distance to the next half away from zero */
+            uint16_t up = (uint16_t)(r[i] + 1);
+            double ulp = fabs(winsum_f16_to_double(up) - x);
+            /* plus 2^-13 for the float sum: a near-zero result can lose more
+             * than its own tiny ulp to float rounding of its partial sums (about
+             * 2^-24 * 30 * sqrt(3000) here), while rounding those partial sums to
+             * half loses about 2^-7 */
+            if (!(fabs(x - y) <= ulp + 0x1p-13)) {
+                off++;
+                printf("element %d: %.9g, reference %.9g\n", i, y, x);
+            }
+            same += r[i] == c[i];
+        }
+        printf("float16 GEMM %dx%dx%d beta %g (%s): %d of %d elements equal the reference, %d "
+               "beyond one ulp\n", M, N, K, beta, winsum_tuning_params(ctx), same, M * N, off);
+        CHECK(off == 0);
+        CHECK(same > M * N * 9 / 10);
     }
-    printf("float16 GEMM %dx%dx%d (%s): %d of %d elements equal the reference, %d beyond one "
-           "ulp\n", M, N, K, winsum_tuning_params(ctx), same, M * N, off);
-    CHECK(off == 0);
-    CHECK(same > M * N * 9 / 10);
     winsum_buffer_free(ctx, &da);
     winsum_buffer_free(ctx, &db);
     winsum_buffer_free(ctx, &dc);
