@@ -168,6 +168,10 @@ static winsum_status setup_device(winsum_context *ctx)
     ctx->local_mem = 16384;
     clGetDeviceInfo(ctx->device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof ctx->local_mem, &ctx->local_mem,
                     NULL);
+    ctx->compute_units = 1;
+    clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof ctx->compute_units,
+                    &ctx->compute_units, NULL);
+    if (ctx->compute_units < 1) ctx->compute_units = 1;
     ctx->max_alloc = 0;
     clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof ctx->max_alloc,
                     &ctx->max_alloc, NULL);

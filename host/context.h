@@ -43,6 +43,7 @@ struct winsum_context {
     int has_fp64, has_fp16;
     size_t max_wg;
     cl_ulong local_mem;
+    cl_uint compute_units;  /* CL_DEVICE_MAX_COMPUTE_UNITS (at least 1) */
     cl_ulong max_alloc; /* CL_DEVICE_MAX_MEM_ALLOC_SIZE */
     char cache_prefix[1280]; /* device, driver and platform, for cache keys */
     ws_gett_params gett;

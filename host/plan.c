@@ -677,6 +677,72 @@ static void prune_guards(ws_operand *op, const int64_t *size, int nl)
     op->nguards = kept;
 }
 
+/* Split K for the last pair on CPU-like devices. A contraction with a small
+ * output and a long K (backward-weight: the weights' gradient, summed over
+ * batch and image) makes only a few work-groups, fewer than the cores, or
+ * unevenly sized ones: one core then idles while the other works through
+ * all of K. Keeping one K label l in the result, as a batch label of an
+ * intermediate T, gives size[l] times the work-groups, each with 1/size[l]
+ * of K; a unary step then sums T over l into the output (with alpha, beta).
+ * Returns the label to keep, or -1. */
+static int split_label(const winsum_plan *p, const slot *X, const slot *Y, const slot *C,
+                       const int64_t *size, int nl)
+{
+    const winsum_context *ctx = p->ctx;
+    /* float16: the slices would be rounded to half before their sum, and a
+     * two-operand float16 einsum promises one rounding */
+    if (!ctx->cpu_like || p->out.dtype == WINSUM_F16) return -1;
+    int64_t B = 1, M = 1, N = 1, K = 1, outn = 1, xn = 1, yn = 1;
+    for (int l = 0; l < nl; l++) {
+        int x = X->op.has[l], y = Y->op.has[l], z = C->op.has[l];
+        if (z) outn *= size[l];
+        if (x) xn *= size[l];
+        if (y) yn *= size[l];
+        if (size[l] <= 1 || (!x && !y)) continue;
+        if (z && x && y) B *= size[l];
+        else if (z && x) M *= size[l];
+        else if (z && y) N *= size[l];
+        else K *= size[l];
+    }
+    /* the elements each input really occupies (a window view is larger
+     * than its image) */
+    const slot *in[2] = {X, Y};
+    int64_t foot[2] = {xn, yn};
+    for (int t = 0; t < 2; t++) {
+        if (in[t]->src.kind == SRC_INPUT && !p->empty[in[t]->src.index])
+            foot[t] = p->hi[in[t]->src.index] - p->lo[in[t]->src.index] + 1;
+        else if (in[t]->src.kind == SRC_INTER)
+            foot[t] = (int64_t)(p->inter_bytes[in[t]->src.index] /
+                                winsum_dtype_size(p->out.dtype));
+    }
+    const int64_t big = foot[0] > foot[1] ? foot[0] : foot[1];
+    const ws_gett_params *g = &ctx->gett;
+    const int64_t target = 4 * (int64_t)ctx->compute_units;
+    int64_t tiles_m = (M + g->mc - 1) / g->mc, tiles_n = (N + g->nc - 1) / g->nc;
+    int64_t wgs = B * tiles_m * tiles_n;
+    if (wgs >= target || K < 32 * (int64_t)g->kc) return -1;
+    int64_t need = (target + wgs - 1) / wgs;
+    int best = -1;
+    for (int l = 0; l < nl; l++) {
+        if (size[l] < 2 || C->op.has[l] || !X->op.has[l] || !Y->op.has[l]) continue;
+        /* each slice keeps a long K, and T stays small: at most 1/16 of the
+         * larger input (so a convolution still allocates next to nothing
+         * beside its operands; test_conv's accounting holds it to 1/50 of
+         * im2col) */
+        if (K / size[l] < 4 * (int64_t)g->kc ||
+            (double)size[l] * (double)outn * 16 > (double)big)
+            continue;
+        if (best < 0) {
+            best = l;
+            continue;
+        }
+        int64_t a = size[l], b = size[best];
+        /* the smallest size that meets the need, else the largest */
+        if ((a >= need && (b < need || a < b)) || (a < need && b < need && a > b)) best = l;
+    }
+    return best;
+}
+
 static winsum_status plan_opencl(winsum_plan *p)
 {
     winsum_context *ctx = p->ctx;
@@ -767,6 +833,21 @@ static winsum_status plan_opencl(winsum_plan *p)
             if ((st = new_intermediate(p, keep, &tmp))) break;
             res = &tmp;
             sets[i] = r;
+        }
+        int sp = res == &out ? split_label(p, &sl[i], &sl[j], &out, ir->size, nl) : -1;
+        if (sp >= 0) {
+            uint8_t keep[WS_MAX_LABELS] = {0};
+            for (int l = 0; l < nl; l++) keep[l] = out.op.has[l] || l == sp;
+            if ((st = new_intermediate(p, keep, &tmp))) break;
+            if ((st = make_gett(p, &p->steps[p->nsteps++], &sl[i], &sl[j], &tmp, ir->size, nl)))
+                break;
+            size_t len = strlen(p->describe);
+            snprintf(p->describe + len, sizeof p->describe - len,
+                     "  (K split along '%c': %lld slices, summed by the next step)\n",
+                     ir->label_char[sp] ? ir->label_char[sp] : '?', (long long)ir->size[sp]);
+            st = make_unary(p, &p->steps[p->nsteps++], &tmp, &out, ir->size, nl);
+            alive[j] = 0;
+            continue;
         }
         st = make_gett(p, &p->steps[p->nsteps++], &sl[i], &sl[j], res, ir->size, nl);
         alive[j] = 0;

@@ -348,6 +348,36 @@ static void finite_difference(void)
     free(x.h), free(w.h), free(gy.h), free(b.h), free(y.h), free(gw.h), free(gx.h), free(gb.h);
 }
 
+/* Backward-weight of a 7x7 stride-2 layer with few output channels: a long
+ * K (batch x image) and a small output make too few work-groups for the
+ * cores, and the planner splits K along the batch (an intermediate per
+ * image, summed by a unary step; see split_label in host/plan.c). The
+ * grid's sizes are too small for that, so here is one, with alpha and
+ * beta, against the reference. */
+static void split_k(void)
+{
+    cfg c = {.ns = 2, .n = 8, .c = 3, .o = 16, .groups = 1, .k = {7, 7}, .in = {128, 128},
+             .s = {2, 2}, .d = {1, 1}, .lo = {3, 3}, .hi = {3, 3}, .dt = WINSUM_F32};
+    winsum_conv_desc desc;
+    int64_t xs[5], wsh[5], ys[5];
+    int ok;
+    shapes(&c, &desc, xs, wsh, ys, &ok);
+    CHECK(ok);
+    tensor x = make(4, xs, c.dt, 1), gy = make(4, ys, c.dt, 1), r = make(4, wsh, c.dt, 1),
+           o = make(4, wsh, c.dt, 0);
+    memcpy(o.h, r.h, r.n * sizeof(double));
+    winsum_status s1 = run(REF, BWD_WEIGHT, &desc, &x, &gy, NULL, &r, -1.25, 0.5);
+    winsum_status s2 = run(CL, BWD_WEIGHT, &desc, &x, &gy, NULL, &o, -1.25, 0.5);
+    double worst = 0, k = (double)c.n * (double)ys[2] * (double)ys[3];
+    for (size_t i = 0; i < r.n; i++)
+        if (!(fabs(r.h[i] - o.h[i]) <= worst)) worst = fabs(r.h[i] - o.h[i]);
+    printf("split K: backward-weight 7x7 s2 3->16 @128, K = %.0f: max error %g\n", k, worst);
+    CHECK_MSG(s1 == WINSUM_OK && s2 == WINSUM_OK && worst <= 2e-6 * (k + 8) * 4,
+              "split K: %s / %s, error %g", winsum_status_string(s1), winsum_status_string(s2),
+              worst);
+    free(x.h), free(gy.h), free(r.h), free(o.h);
+}
+
 /* The device memory a convolution allocates is tables, not im2col. */
 static void accounting(void)
 {
@@ -436,6 +466,7 @@ int main(void)
         return tu_finish("test_conv");
     }
     tu_print_tiles(CL);
+    split_k();
     bad_input();
     finite_difference();
     accounting();

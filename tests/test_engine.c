@@ -118,6 +118,58 @@ static void f16_rounding(const char *tiles, uint64_t *rng)
     winsum_context_destroy(ref);
 }
 
+/* 'nkm,nkp->mp' with n = 8, k = 4096 and a 5 x 40 output: one work-group's
+ * worth of output and K = 32768, so on a CPU-like device the plan splits K
+ * along n (a GETT into an 8 x 5 x 40 intermediate, then a unary sum with
+ * alpha and beta). Checked against a double loop; the plan must say so. */
+static void split_k(winsum_context *ctx, uint64_t *rng)
+{
+    enum { NN = 8, KK = 4096, MM = 5, PP = 40 };
+    size_t na = (size_t)NN * KK * MM, nb = (size_t)NN * KK * PP;
+    float *a = malloc(na * 4), *b = malloc(nb * 4), c[MM * PP], c0[MM * PP];
+    for (size_t i = 0; i < na; i++) a[i] = (float)tu_uniform(rng);
+    for (size_t i = 0; i < nb; i++) b[i] = (float)tu_uniform(rng);
+    for (int i = 0; i < MM * PP; i++) c0[i] = (float)tu_uniform(rng);
+    winsum_buffer da, db, dc;
+    CHECK_STATUS(winsum_buffer_alloc(ctx, na * 4, &da), WINSUM_OK);
+    CHECK_STATUS(winsum_buffer_alloc(ctx, nb * 4, &db), WINSUM_OK);
+    CHECK_STATUS(winsum_buffer_alloc(ctx, sizeof c, &dc), WINSUM_OK);
+    winsum_buffer_write(ctx, &da, 0, a, na * 4);
+    winsum_buffer_write(ctx, &db, 0, b, nb * 4);
+    winsum_buffer_write(ctx, &dc, 0, c0, sizeof c0);
+    const int64_t sa[3] = {NN, KK, MM}, sb[3] = {NN, KK, PP}, sc[2] = {MM, PP};
+    winsum_view v[2] = {winsum_view_contiguous(&da, WINSUM_F32, 3, sa),
+                        winsum_view_contiguous(&db, WINSUM_F32, 3, sb)};
+    winsum_view vc = winsum_view_contiguous(&dc, WINSUM_F32, 2, sc);
+    winsum_plan *p = NULL;
+    CHECK_STATUS(winsum_plan_create(ctx, &p, "nkm,nkp->mp", 2, v, &vc), WINSUM_OK);
+    if (p) {
+        const char *d = winsum_plan_describe(p);
+        printf("%s", d);
+        if (strstr(winsum_context_device_name(ctx), "Portable Computing Language"))
+            CHECK_MSG(strstr(d, "K split along 'n'") != NULL, "no K split on PoCL");
+        CHECK_STATUS(winsum_plan_execute(p, NULL, NULL, 0.75, -0.5, NULL), WINSUM_OK);
+        winsum_plan_destroy(p);
+    }
+    CHECK_STATUS(winsum_buffer_read(ctx, &dc, 0, c, sizeof c), WINSUM_OK);
+    double worst = 0;
+    for (int m = 0; m < MM; m++)
+        for (int q = 0; q < PP; q++) {
+            double sum = 0;
+            for (int n = 0; n < NN; n++)
+                for (int k = 0; k < KK; k++)
+                    sum += (double)a[((size_t)n * KK + k) * MM + m] * b[((size_t)n * KK + k) * PP + q];
+            double want = 0.75 * sum - 0.5 * c0[m * PP + q];
+            if (fabs(want - c[m * PP + q]) > worst) worst = fabs(want - c[m * PP + q]);
+        }
+    printf("split K: max error %g\n", worst);
+    CHECK(worst < 1e-3);
+    winsum_buffer_free(ctx, &da);
+    winsum_buffer_free(ctx, &db);
+    winsum_buffer_free(ctx, &dc);
+    free(a), free(b);
+}
+
 static void plan_reuse(winsum_context *ctx, uint64_t *rng)
 {
     int n = 37;
@@ -325,6 +377,7 @@ int main(int argc, char **argv)
     CHECK_STATUS(st, WINSUM_OK);
     if (st) return tu_finish("test_engine");
     plan_reuse(ctx, &rng);
+    split_k(ctx, &rng);
     winsum_context_destroy(ctx);
     f16_rounding(NULL, &rng);
     f16_rounding("1,1,8,32,8,32,256,16", &rng); /* one vector micro-tile per work-group */
