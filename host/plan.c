@@ -681,7 +681,8 @@ static void prune_guards(ws_operand *op, const int64_t *size, int nl)
  * output and a long K (backward-weight: the weights' gradient, summed over
  * batch and image) makes only a few work-groups, fewer than the cores, or
  * unevenly sized ones: one core then idles while the other works through
- * all of K. Keeping one K label l in the result, as a batch label of an
+ * all of K (split when the work-groups fill less than 85% of the cores'
+ * time). Keeping one K label l in the result, as a batch label of an
  * intermediate T, gives size[l] times the work-groups, each with 1/size[l]
  * of K; a unary step then sums T over l into the output (with alpha, beta).
  * Returns the label to keep, or -1. */
@@ -717,10 +718,16 @@ static int split_label(const winsum_plan *p, const slot *X, const slot *Y, const
     }
     const int64_t big = foot[0] > foot[1] ? foot[0] : foot[1];
     const ws_gett_params *g = &ctx->gett;
-    const int64_t target = 4 * (int64_t)ctx->compute_units;
+    const int64_t cu = ctx->compute_units, target = 4 * cu;
     int64_t tiles_m = (M + g->mc - 1) / g->mc, tiles_n = (N + g->nc - 1) / g->nc;
     int64_t wgs = B * tiles_m * tiles_n;
-    if (wgs >= target || K < 32 * (int64_t)g->kc) return -1;
+    /* the share of the cores' time the work-groups fill: rounds of full
+     * tiles, against the output's real size (2 equal work-groups on 2 cores
+     * fill it; 2 of 96 and 51 rows do not) */
+    const int64_t tm = M < g->mc ? M : g->mc, tn = N < g->nc ? N : g->nc;
+    const double fill = (double)B * (double)M * (double)N /
+                        ((double)cu * (double)((wgs + cu - 1) / cu) * (double)tm * (double)tn);
+    if (fill >= 0.85 || K < 32 * (int64_t)g->kc) return -1;
     int64_t need = (target + wgs - 1) / wgs;
     int best = -1;
     for (int l = 0; l < nl; l++) {
