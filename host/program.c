@@ -64,8 +64,8 @@ static char *read_file(const char *path, size_t *len)
     return buf;
 }
 
-/* The source of kernels/<file>: malloc'd copy. */
-static winsum_status load_source(winsum_context *ctx, const char *file, char **src, size_t *len)
+/* The source of kernels/<file> alone: malloc'd copy. */
+static winsum_status load_one(winsum_context *ctx, const char *file, char **src, size_t *len)
 {
     const char *dir = getenv("WINSUM_KERNEL_DIR");
 #ifdef WINSUM_KERNEL_SOURCE_DIR
@@ -89,6 +89,31 @@ static winsum_status load_source(winsum_context *ctx, const char *file, char **s
             return WINSUM_OK;
         }
     return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "no embedded kernel source %s", file);
+}
+
+/* What is built for kernels/<file>: prelude.cl (the element types), then
+ * the file, its line numbers restarted so that build logs point into it. */
+static winsum_status load_source(winsum_context *ctx, const char *file, char **src, size_t *len)
+{
+    char *pre = NULL, *body = NULL;
+    size_t npre = 0, nbody = 0;
+    winsum_status st = load_one(ctx, "prelude.cl", &pre, &npre);
+    if (!st) st = load_one(ctx, file, &body, &nbody);
+    if (!st) {
+        static const char mark[] = "\n#line 1\n";
+        *len = npre + sizeof mark - 1 + nbody;
+        *src = malloc(*len + 1);
+        if (!*src) {
+            st = ws_fail(&ctx->err, WINSUM_ERR_MEMORY, "out of host memory");
+        } else {
+            memcpy(*src, pre, npre);
+            memcpy(*src + npre, mark, sizeof mark - 1);
+            memcpy(*src + npre + sizeof mark - 1, body, nbody + 1);
+        }
+    }
+    free(pre);
+    free(body);
+    return st;
 }
 
 uint64_t ws_hash64(const void *data, size_t n) { return fnv1a(data, n, FNV_SEED); }

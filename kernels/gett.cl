@@ -25,30 +25,12 @@
  *    C. The micro-kernel uses VW-wide vectors along N.
  * Tuning parameters are build options with the defaults below.
  *
- * Storage and arithmetic: REAL is what kernels compute in, ELEM what the
- * buffers hold. With WS_FP16 the buffers hold halves (read by vload_half,
- * written by vstore_half_rte: core OpenCL, no cl_khr_fp16), REAL is float,
- * and every element of C is rounded to half once: on the CPU-like path the
+ * Storage and arithmetic (REAL, ELEM, LD, ST) come from prelude.cl. With
+ * WS_FP16 every element of C is rounded to half once: on the CPU-like path the
  * K blocks add into a float tile of C in local memory (Cs), written to C
  * after the last block; the host gives GPU-like devices one micro-tile per
  * work-item (PERSIST), whose accumulators live across K blocks anyway.
  */
-#ifdef WS_FP64
-#pragma OPENCL EXTENSION cl_khr_fp64 : enable
-#define REAL double
-#else
-#define REAL float
-#endif
-#ifdef WS_FP16
-#define ELEM half
-#define LD(p, i) vload_half((i), (p))
-#define ST(p, i, v) vstore_half_rte((v), (i), (p))
-#else
-#define ELEM REAL
-#define LD(p, i) ((p)[i])
-#define ST(p, i, v) ((p)[i] = (v))
-#endif
-
 #ifndef WGM
 #define WGM 1
 #endif

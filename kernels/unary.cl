@@ -11,22 +11,7 @@
  *   C[m]    = C[c_off + tab[tc_o + o] + tab[tc_i + i]]
  * Guards of A are tables in the same way (g-major), checked per element.
  */
-#ifdef WS_FP64
-#pragma OPENCL EXTENSION cl_khr_fp64 : enable
-#define REAL double
-#else
-#define REAL float
-#endif
-/* storage (ELEM) and arithmetic (REAL) as in gett.cl */
-#ifdef WS_FP16
-#define ELEM half
-#define LD(p, i) vload_half((i), (p))
-#define ST(p, i, v) vstore_half_rte((v), (i), (p))
-#else
-#define ELEM REAL
-#define LD(p, i) ((p)[i])
-#define ST(p, i, v) ((p)[i] = (v))
-#endif
+/* REAL, ELEM, LD and ST: prelude.cl */
 #ifndef NGA
 #define NGA 0
 #endif
