@@ -7,7 +7,8 @@
  * suites: the host overhead of a call on tiny operands, and the cost of the
  * first call of a new kernel with and without winsum's disk cache.
  *
- *   winsum bench [--suite gemm|conv|conv-backward|tccg|overhead|coldstart|all]
+ *   winsum bench [--suite NAME[,NAME..]] (gemm|conv|conv-backward|tccg|overhead|
+ *                coldstart|all; default conv,conv-backward)
  *                [--dtype f32|f64|f16] [--quick] [--csv FILE] [--plot FILE.png]
  *                [--device N] [--reps R]
  *
@@ -1881,17 +1882,19 @@ static int write_plot(const bench *b, const char *png)
 /* ================================================================== main */
 
 static const char bench_usage[] =
-    "usage: winsum bench [--suite gemm|conv|conv-backward|tccg|overhead|coldstart|all]\n"
+    "usage: winsum bench [--suite NAME[,NAME..]] (gemm|conv|conv-backward|tccg|overhead|\n"
+    "                    coldstart|all)\n"
     "                    [--dtype f32|f64|f16] [--quick] [--csv FILE] [--plot FILE.png]\n"
     "                    [--device N] [--reps R]\n"
-    "  default suite: conv (forward). --quick: small sizes, 2 repetitions.\n"
+    "  default suites: conv,conv-backward (what make bench runs). --quick: small sizes,\n"
+    "  2 repetitions.\n"
     "  --dtype: of gemm, conv, conv-backward and tccg (overhead, coldstart: float32);\n"
     "    f16: float16 storage, float32 arithmetic (CLBlast and OpenBLAS: n/a).\n"
     "  all: gemm, conv, conv-backward, tccg, then overhead and coldstart.\n";
 
 int ws_cli_bench(int argc, char **argv)
 {
-    const char *suite = "conv", *csv = NULL, *plot = NULL, *device = NULL, *dtype = "f32";
+    const char *suite = "conv,conv-backward", *csv = NULL, *plot = NULL, *device = NULL, *dtype = "f32";
     int quick = 0, reps = 0, child = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -1934,18 +1937,27 @@ int ws_cli_bench(int argc, char **argv)
         return 2;
     }
     int want_gemm = 0, want_conv = 0, want_bwd = 0, want_tccg = 0, want_ovh = 0, want_cold = 0;
-    if (!strcmp(suite, "all"))
-        want_gemm = want_conv = want_bwd = want_tccg = want_ovh = want_cold = 1;
-    else if (!strcmp(suite, "gemm")) want_gemm = 1;
-    else if (!strcmp(suite, "conv")) want_conv = 1;
-    else if (!strcmp(suite, "conv-backward")) want_bwd = 1;
-    else if (!strcmp(suite, "tccg")) want_tccg = 1;
-    else if (!strcmp(suite, "overhead")) want_ovh = 1;
-    else if (!strcmp(suite, "coldstart")) want_cold = 1;
-    else {
-        fprintf(stderr, "winsum bench: unknown suite '%s' (gemm, conv, conv-backward, tccg, "
-                        "overhead, coldstart, all)\n", suite);
-        return 2;
+    /* a comma-separated list of suites */
+    for (const char *p = suite; *p;) {
+        size_t n = strcspn(p, ",");
+        char one[32] = "";
+        if (n < sizeof one) memcpy(one, p, n), one[n] = 0;
+        if (!strcmp(one, "all"))
+            want_gemm = want_conv = want_bwd = want_tccg = want_ovh = want_cold = 1;
+        else if (!strcmp(one, "gemm")) want_gemm = 1;
+        else if (!strcmp(one, "conv")) want_conv = 1;
+        else if (!strcmp(one, "conv-backward")) want_bwd = 1;
+        else if (!strcmp(one, "tccg")) want_tccg = 1;
+        else if (!strcmp(one, "overhead")) want_ovh = 1;
+        else if (!strcmp(one, "coldstart")) want_cold = 1;
+        else {
+            fprintf(stderr, "winsum bench: unknown suite '%.*s' (gemm, conv, conv-backward, "
+                            "tccg, overhead, coldstart, all; a comma-separated list)\n",
+                    (int)n, p);
+            return 2;
+        }
+        p += n;
+        if (*p == ',') p++;
     }
     int want_rates = want_gemm || want_conv || want_bwd || want_tccg;
 
