@@ -188,6 +188,14 @@ expect_error 1 "conv weight of the wrong rank" conv forward --input "$T/x.npy" -
 expect_error 1 "bias of the wrong size" $C --bias "$T/v.npy" -o "$OUT"
 expect_error 2 "--input-shape of the wrong rank" conv backward-data --grad-output "$T/gy.npy" \
     --weight "$T/w.npy" --input-shape 2,4,6 -o "$OUT"
+expect_error 2 "bench: an unknown suite in a list" bench --suite gemm,bogus
+# bench: a list of suites runs each of them
+if "$W" bench --suite gemm,overhead --quick --reps 1 >"$T/bench" 2>/dev/null &&
+    grep -q "^gemm .*gemm256 .* ok$" "$T/bench" && grep -q "winsum_plan_execute" "$T/bench"; then
+    ok
+else
+    bad "bench --suite gemm,overhead"
+fi
 expect_error 1 "--input-shape that does not give gy" conv backward-data --grad-output "$T/gy.npy" \
     --weight "$T/w.npy" --input-shape 2,4,9,9 -o "$OUT"
 expect_error 1 "--weight-shape that does not match" conv backward-weight --input "$T/x.npy" \
