@@ -1,7 +1,8 @@
 /*
  * test_faults.c - every fault point of a whole convolution forward (with
  * bias) + backward-data (stride 2, four phases) + backward-weight +
- * backward-bias, and of a three-operand einsum: for each kind (device
+ * backward-bias, of a three-operand einsum, and of an einsum whose K is
+ * split (a GETT into a workspace, then a unary sum): for each kind (device
  * allocation, program build, kernel enqueue, buffer transfer) and every k,
  * the k-th operation fails. Then:
  *  - the failing call returns the error, and its output is untouched (every
@@ -21,15 +22,18 @@
 
 typedef struct world {
     winsum_context *ctx;
-    winsum_buffer buf[8];
-    winsum_view v[8];
+    winsum_buffer buf[11];
+    winsum_view v[11];
     size_t user_bytes;
 } world;
 
-enum { X, W, B, GY, Y, GX, GW, GB };
+enum { X, W, B, GY, Y, GX, GW, GB, SA, SB, SC };
 
 static const int64_t XS[4] = {2, 4, 9, 8}, WS[4] = {6, 2, 3, 3}, YS[4] = {2, 6, 5, 4},
                      BS[1] = {6};
+/* 'nkm,nkp->mp' with K = 8 x 1024 and a 2 x 3 output: split along n on a
+ * CPU-like device (host/plan.c split_label) */
+static const int64_t SAS[3] = {8, 1024, 2}, SBS[3] = {8, 1024, 3}, SCS[2] = {2, 3};
 
 static void fill(world *wd, int i, const int64_t *shape, int rank, uint64_t *rng)
 {
@@ -57,11 +61,14 @@ static void make_world(world *wd, uint64_t seed)
     fill(wd, GX, XS, 4, &rng);
     fill(wd, GW, WS, 4, &rng);
     fill(wd, GB, BS, 1, &rng);
+    fill(wd, SA, SAS, 3, &rng);
+    fill(wd, SB, SBS, 3, &rng);
+    fill(wd, SC, SCS, 2, &rng);
 }
 
 static void free_world(world *wd)
 {
-    for (int i = 0; i < 8; i++) winsum_buffer_free(wd->ctx, &wd->buf[i]);
+    for (int i = 0; i < 11; i++) winsum_buffer_free(wd->ctx, &wd->buf[i]);
     winsum_context_destroy(wd->ctx);
 }
 
@@ -74,10 +81,10 @@ static float *read_all(world *wd, int i)
     return h;
 }
 
-#define NOPS 5
+#define NOPS 6
 static const char *names[NOPS] = {"forward+bias", "backward-data", "backward-weight",
-                                  "backward-bias", "einsum 3 operands"};
-static const int outs[NOPS] = {Y, GX, GW, GB, Y};
+                                  "backward-bias", "einsum 3 operands", "einsum split K"};
+static const int outs[NOPS] = {Y, GX, GW, GB, Y, SC};
 
 static winsum_status op(world *wd, int k)
 {
@@ -92,10 +99,14 @@ static winsum_status op(world *wd, int k)
     case 1: return winsum_conv_backward_data(wd->ctx, &d, &wd->v[GY], &wd->v[W], &wd->v[GX], 1, 0.5);
     case 2: return winsum_conv_backward_weight(wd->ctx, &d, &wd->v[X], &wd->v[GY], &wd->v[GW], 1, 0.5);
     case 3: return winsum_conv_backward_bias(wd->ctx, &d, &wd->v[GY], &wd->v[GB], 1, 0.5);
-    default: {
+    case 4: {
         /* y[n,o,x,y] = sum gy[n,o,x,y] * b[o] * gb[o]: three operands, an intermediate */
         winsum_view ops[3] = {wd->v[GY], wd->v[B], wd->v[GB]};
         return winsum_einsum(wd->ctx, "noxy,o,o->noxy", 3, ops, &wd->v[Y], 1, 0.5);
+    }
+    default: {
+        winsum_view ops[2] = {wd->v[SA], wd->v[SB]};
+        return winsum_einsum(wd->ctx, "nkm,nkp->mp", 2, ops, &wd->v[SC], 1, 0.5);
     }
     }
 }
