@@ -91,6 +91,27 @@
 #define VREAL CAT(REAL, VW)
 #define VLOAD CAT(vload, VW)
 
+/* The vector register block (VECTOR_MICRO): vacc[i][j] holds rows r0 + i*WGM
+ * and the VW columns c0 + j*VW.. of a micro-tile. VZERO clears it; VMICRO
+ * adds the product of the packed tiles As and Bs over the kc rows of a K
+ * block. Fully unrolled, so that vacc lives in MR * NR / VW vector registers,
+ * never in memory; macros rather than functions, so that nothing passes vacc
+ * by address. */
+#define VZERO(vacc)                                                                            \
+    _Pragma("unroll") for (int i = 0; i < MR; i++)                                             \
+        _Pragma("unroll") for (int j = 0; j < NR / VW; j++) vacc[i][j] = (VREAL)(0)
+#define VMICRO(vacc, r0, c0)                                                                   \
+    for (int k = 0; k < kc; k++) {                                                             \
+        VREAL vb[NR / VW];                                                                     \
+        _Pragma("unroll") for (int j = 0; j < NR / VW; j++)                                    \
+            vb[j] = VLOAD(0, &Bs[k * PB + (c0) + j * VW]);                                     \
+        _Pragma("unroll") for (int i = 0; i < MR; i++) {                                       \
+            const VREAL va = (VREAL)(As[k * PA + (r0) + i * WGM]);                             \
+            _Pragma("unroll") for (int j = 0; j < NR / VW; j++)                                \
+                vacc[i][j] = fma(va, vb[j], vacc[i][j]);                                       \
+        }                                                                                      \
+    }
+
 #if WGS > 1
 #define SYNC() barrier(CLK_LOCAL_MEM_FENCE)
 #else
@@ -301,10 +322,7 @@ gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *res
 
 #if PERSIST && VECTOR_MICRO
     VREAL vacc[MR][NR / VW];
-#pragma unroll
-    for (int i = 0; i < MR; i++)
-#pragma unroll
-        for (int j = 0; j < NR / VW; j++) vacc[i][j] = (VREAL)(0);
+    VZERO(vacc);
 #elif PERSIST
     REAL acc[MR][NR];
     for (int i = 0; i < MR; i++)
@@ -319,17 +337,7 @@ gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *res
              b_safe, b_inner, b_st, b_cg, b_kinner, b_kst, b_kcg, n0, k0, kc, N, K, lid);
         SYNC();
 #if PERSIST && VECTOR_MICRO
-        for (int k = 0; k < kc; k++) {
-            VREAL vb[NR / VW];
-#pragma unroll
-            for (int j = 0; j < NR / VW; j++) vb[j] = VLOAD(0, &Bs[k * PB + j * VW]);
-#pragma unroll
-            for (int i = 0; i < MR; i++) {
-                const VREAL va = (VREAL)(As[k * PA + i]);
-#pragma unroll
-                for (int j = 0; j < NR / VW; j++) vacc[i][j] = fma(va, vb[j], vacc[i][j]);
-            }
-        }
+        VMICRO(vacc, ly, lx);
 #elif PERSIST
         for (int k = 0; k < kc; k++) {
             REAL a[MR], bv[NR];
@@ -352,24 +360,9 @@ gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *res
                 const int r0 = tm * WGM * MR + ly, c0 = tn * WGN * NR + lx;
                 if (n0 + c0 >= N) break;
 #if VECTOR_MICRO
-                /* the register block: fully unrolled, so that vacc lives in
-                 * MR * NR / VW vector registers, never in memory */
                 VREAL vacc[MR][NR / VW];
-#pragma unroll
-                for (int i = 0; i < MR; i++)
-#pragma unroll
-                    for (int j = 0; j < NR / VW; j++) vacc[i][j] = (VREAL)(0);
-                for (int k = 0; k < kc; k++) {
-                    VREAL vb[NR / VW];
-#pragma unroll
-                    for (int j = 0; j < NR / VW; j++) vb[j] = VLOAD(0, &Bs[k * PB + c0 + j * VW]);
-#pragma unroll
-                    for (int i = 0; i < MR; i++) {
-                        const VREAL va = (VREAL)(As[k * PA + r0 + i * WGM]);
-#pragma unroll
-                        for (int j = 0; j < NR / VW; j++) vacc[i][j] = fma(va, vb[j], vacc[i][j]);
-                    }
-                }
+                VZERO(vacc);
+                VMICRO(vacc, r0, c0);
 #if CSCRATCH
                 for (int i = 0; i < MR; i++)
                     for (int j = 0; j < NR / VW; j++) {
