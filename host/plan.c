@@ -303,21 +303,36 @@ static void run_info(const ws_operand *op, const int *labels, int n, const int64
 }
 
 /* Two-operand step: C = alpha * A.B + beta * C over batch / M / N / K. */
-static winsum_status make_gett(winsum_plan *p, ws_step *s, const slot *X, const slot *Y,
-                               const slot *C, const int64_t *size, int nl)
-{
-    winsum_context *ctx = p->ctx;
+/* The labels of the pair X, Y -> C in groups: batch (in all three), M (X
+ * and C), N (Y and C) and K (summed); size-1 labels are in none. */
+typedef struct groups {
     int bl[WS_MAX_LABELS], ml[WS_MAX_LABELS], nlab[WS_MAX_LABELS], kl[WS_MAX_LABELS];
-    int nb = 0, nm = 0, nn = 0, nk = 0;
+    int nb, nm, nn, nk;
+} groups;
+
+static void classify(const slot *X, const slot *Y, const slot *C, const int64_t *size, int nl,
+                     groups *gr)
+{
+    gr->nb = gr->nm = gr->nn = gr->nk = 0;
     for (int l = 0; l < nl; l++) {
         if (size[l] == 1) continue;
         int x = X->op.has[l], y = Y->op.has[l], z = C->op.has[l];
         if (!x && !y) continue;
-        if (z && x && y) bl[nb++] = l;
-        else if (z && x) ml[nm++] = l;
-        else if (z && y) nlab[nn++] = l;
-        else kl[nk++] = l;
+        if (z && x && y) gr->bl[gr->nb++] = l;
+        else if (z && x) gr->ml[gr->nm++] = l;
+        else if (z && y) gr->nlab[gr->nn++] = l;
+        else gr->kl[gr->nk++] = l;
     }
+}
+
+static winsum_status make_gett(winsum_plan *p, ws_step *s, const slot *X, const slot *Y,
+                               const slot *C, const int64_t *size, int nl)
+{
+    winsum_context *ctx = p->ctx;
+    groups gr;
+    classify(X, Y, C, size, nl, &gr);
+    int *bl = gr.bl, *ml = gr.ml, *nlab = gr.nlab, *kl = gr.kl;
+    int nb = gr.nb, nm = gr.nm, nn = gr.nn, nk = gr.nk;
     int64_t M = group_size(ml, nm, size), N = group_size(nlab, nn, size);
     /* Orientation. The micro-kernel's vectors run along N, and C is stored
      * with vector stores where it is contiguous along N: so N should be the
@@ -332,10 +347,9 @@ static winsum_status make_gett(winsum_plan *p, ws_step *s, const slot *X, const 
     if (swap) {
         A = Y;
         B = X;
-        int tmp[WS_MAX_LABELS];
-        memcpy(tmp, ml, sizeof tmp);
-        memcpy(ml, nlab, sizeof tmp);
-        memcpy(nlab, tmp, sizeof tmp);
+        int *tl = ml;
+        ml = nlab;
+        nlab = tl;
         int tn = nm;
         nm = nn;
         nn = tn;
@@ -693,17 +707,15 @@ static int split_label(const winsum_plan *p, const slot *X, const slot *Y, const
     /* float16: the slices would be rounded to half before their sum, and a
      * two-operand float16 einsum promises one rounding */
     if (!ctx->cpu_like || p->out.dtype == WINSUM_F16) return -1;
-    int64_t B = 1, M = 1, N = 1, K = 1, outn = 1, xn = 1, yn = 1;
+    groups gr;
+    classify(X, Y, C, size, nl, &gr);
+    const int64_t B = group_size(gr.bl, gr.nb, size), M = group_size(gr.ml, gr.nm, size),
+                  N = group_size(gr.nlab, gr.nn, size), K = group_size(gr.kl, gr.nk, size);
+    int64_t outn = 1, xn = 1, yn = 1;
     for (int l = 0; l < nl; l++) {
-        int x = X->op.has[l], y = Y->op.has[l], z = C->op.has[l];
-        if (z) outn *= size[l];
-        if (x) xn *= size[l];
-        if (y) yn *= size[l];
-        if (size[l] <= 1 || (!x && !y)) continue;
-        if (z && x && y) B *= size[l];
-        else if (z && x) M *= size[l];
-        else if (z && y) N *= size[l];
-        else K *= size[l];
+        if (C->op.has[l]) outn *= size[l];
+        if (X->op.has[l]) xn *= size[l];
+        if (Y->op.has[l]) yn *= size[l];
     }
     /* the elements each input really occupies (a window view is larger
      * than its image) */
@@ -730,8 +742,9 @@ static int split_label(const winsum_plan *p, const slot *X, const slot *Y, const
     if (fill >= 0.85 || K < 32 * (int64_t)g->kc) return -1;
     int64_t need = (target + wgs - 1) / wgs;
     int best = -1;
-    for (int l = 0; l < nl; l++) {
-        if (size[l] < 2 || C->op.has[l] || !X->op.has[l] || !Y->op.has[l]) continue;
+    for (int q = 0; q < gr.nk; q++) {
+        const int l = gr.kl[q];
+        if (!X->op.has[l] || !Y->op.has[l]) continue;
         /* each slice keeps a long K, and T stays small: at most 1/16 of the
          * larger input (so a convolution still allocates next to nothing
          * beside its operands; test_conv's accounting holds it to 1/50 of
@@ -841,22 +854,23 @@ static winsum_status plan_opencl(winsum_plan *p)
             res = &tmp;
             sets[i] = r;
         }
+        /* the last pair: into the output, or into a workspace that keeps one
+         * K label, summed into the output by a unary step (split K) */
         int sp = res == &out ? split_label(p, &sl[i], &sl[j], &out, ir->size, nl) : -1;
         if (sp >= 0) {
             uint8_t keep[WS_MAX_LABELS] = {0};
             for (int l = 0; l < nl; l++) keep[l] = out.op.has[l] || l == sp;
             if ((st = new_intermediate(p, keep, &tmp))) break;
-            if ((st = make_gett(p, &p->steps[p->nsteps++], &sl[i], &sl[j], &tmp, ir->size, nl)))
-                break;
+            res = &tmp;
+        }
+        st = make_gett(p, &p->steps[p->nsteps++], &sl[i], &sl[j], res, ir->size, nl);
+        if (!st && sp >= 0) {
             size_t len = strlen(p->describe);
             snprintf(p->describe + len, sizeof p->describe - len,
                      "  (K split along '%c': %lld slices, summed by the next step)\n",
                      ir->label_char[sp] ? ir->label_char[sp] : '?', (long long)ir->size[sp]);
             st = make_unary(p, &p->steps[p->nsteps++], &tmp, &out, ir->size, nl);
-            alive[j] = 0;
-            continue;
         }
-        st = make_gett(p, &p->steps[p->nsteps++], &sl[i], &sl[j], res, ir->size, nl);
         alive[j] = 0;
         if (res != &out) sl[i] = tmp;
     }
