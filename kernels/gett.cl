@@ -170,6 +170,35 @@ __attribute__((always_inline)) inline void copy_run(__local REAL *out, const int
     for (int i = hi; i < len; i++) out[i * ostep] = 0;
 }
 
+/* Indices [i0, i0 + n) of one label group of an operand, into out (every
+ * ostep-th element), as runs: along the group's innermost label (run values)
+ * the address steps by st from off + (unit ? i : tab[t + i]) and guard g by
+ * cg[g] from gbase[g] + tab[tg + g * ntab + i], so each run is one copy_run
+ * with its guards solved as an interval. Indices at or past lim read as 0. */
+__attribute__((always_inline)) inline void copy_runs(
+    __local REAL *out, const int ostep, __global const ELEM *restrict P, const long off,
+    __global const long *restrict tab, const int t, const int unit, const int tg, const int ntab,
+    const int NG, const long *gbase, const long *cg, const long *ext, const int run,
+    const long st, const int i0, const int n, const int lim)
+{
+    int j = 0;
+    while (j < n) {
+        const int i = i0 + j;
+        if (i >= lim) {
+            for (; j < n; j++) out[j * ostep] = 0;
+            break;
+        }
+        const int len = min(run - i % run, min(n - j, lim - i));
+        const long a0 = off + (unit ? (long)i : tab[t + i]);
+        long v0[4];
+        for (int g = 0; g < NG; g++) v0[g] = gbase[g] + tab[tg + g * ntab + i];
+        int lo, hi;
+        guard_interval(len, NG, v0, cg, ext, &lo, &hi);
+        copy_run(out + j * ostep, ostep, P, a0, st, lo, hi, len);
+        j += len;
+    }
+}
+
 __attribute__((always_inline)) inline void pack(__local REAL *dst, const int R, const int pitch,
                                                __global const ELEM *restrict P, const long base,
                  __global const long *restrict tab, const int t_r, const int t_k,
@@ -199,18 +228,8 @@ __attribute__((always_inline)) inline void pack(__local REAL *dst, const int R, 
             const long roff = base + (unit_r ? (long)r : tab[t_r + r]);
             long gr[4];
             for (int g = 0; g < NG; g++) gr[g] = gb[g] + tab[g_r + g * nr + r];
-            int kk = 0;
-            while (kk < kc) {
-                const int k = k0 + kk;
-                const int len = min(kinner - k % kinner, kc - kk);
-                const long a0 = roff + (unit_k ? (long)k : tab[t_k + k]);
-                long v0[4];
-                for (int g = 0; g < NG; g++) v0[g] = gr[g] + tab[g_k + g * nk + k];
-                int lo, hi;
-                guard_interval(len, NG, v0, kcg, ext, &lo, &hi);
-                copy_run(dst + kk * pitch + rr, pitch, P, a0, kst, lo, hi, len);
-                kk += len;
-            }
+            copy_runs(dst + rr, pitch, P, roff, tab, t_k, unit_k, g_k, nk, NG, gr, kcg, ext,
+                      kinner, kst, k0, kc, nk);
         }
         return;
     }
@@ -225,23 +244,8 @@ __attribute__((always_inline)) inline void pack(__local REAL *dst, const int R, 
             const long koff = base + (unit_k ? (long)k : tab[t_k + k]);
             long gk[4];
             for (int g = 0; g < NG; g++) gk[g] = gb[g] + tab[g_k + g * nk + k];
-            int rr = 0;
-            while (rr < R) {
-                const int r = r0 + rr;
-                if (r >= nr) {
-                    for (; rr < R; rr++) row[rr] = 0;
-                    break;
-                }
-                const int len = min(inner - r % inner, min(R - rr, nr - r));
-                const long a0 = koff + (unit_r ? (long)r : tab[t_r + r]);
-                __local REAL *out = row + rr;
-                long v0[4];
-                for (int g = 0; g < NG; g++) v0[g] = gk[g] + tab[g_r + g * nr + r];
-                int lo, hi;
-                guard_interval(len, NG, v0, cg, ext, &lo, &hi);
-                copy_run(out, 1, P, a0, st, lo, hi, len);
-                rr += len;
-            }
+            copy_runs(row, 1, P, koff, tab, t_r, unit_r, g_r, nr, NG, gk, cg, ext, inner, st, r0,
+                      R, nr);
         }
         return;
     }
