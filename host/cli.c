@@ -656,52 +656,48 @@ static int conv_forward(conv_cmd *cc)
     return rc;
 }
 
+/* The backward passes with two inputs and an output whose shape is an
+ * option: out = fn(a, b), a from --ARG_A, b from --ARG_B (b_name in errors),
+ * the output's shape from --ARG_SHAPE. */
+typedef winsum_status (*conv_fn)(winsum_context *, const winsum_conv_desc *, const winsum_view *,
+                                 const winsum_view *, const winsum_view *, double, double);
+
+static int conv_two_inputs(conv_cmd *cc, int arg_a, int arg_b, const char *b_name, int arg_shape,
+                           conv_fn fn)
+{
+    job j = {.who = cc->who};
+    ws_npy *a = NULL, *b = NULL;
+    winsum_view av, bv, ov;
+    winsum_conv_desc d;
+    int64_t os[WINSUM_MAX_DIMS];
+    int rc = load(&j, cc->arg[arg_a], &a);
+    if (!rc) rc = load(&j, cc->arg[arg_b], &b);
+    if (!rc) rc = job_unify(&j);
+    if (!rc) rc = conv_desc(cc, a->ndim, &d);
+    if (!rc) rc = same_rank(cc->who, b_name, b, a->ndim);
+    if (!rc) rc = shape_arg(cc, arg_shape, a->ndim, os);
+    if (!rc) rc = job_context(&j, &cc->c);
+    if (!rc) rc = job_upload(&j, a, &av);
+    if (!rc) rc = job_upload(&j, b, &bv);
+    if (!rc) rc = job_output(&j, a->ndim, os, &ov);
+    if (!rc) rc = job_check(&j, fn(j.ctx, &d, &av, &bv, &ov, 1.0, 0.0));
+    if (!rc) rc = job_save(&j, &ov, cc->c.output);
+    job_free(&j);
+    return rc;
+}
+
 /* gx = d(loss)/dx from gy and w; the shape of x is --input-shape */
 static int conv_backward_data(conv_cmd *cc)
 {
-    job j = {.who = cc->who};
-    ws_npy *gy = NULL, *w = NULL;
-    winsum_view gyv, wv, gxv;
-    winsum_conv_desc d;
-    int64_t gxs[WINSUM_MAX_DIMS];
-    int rc = load(&j, cc->arg[ARG_GRAD_OUTPUT], &gy);
-    if (!rc) rc = load(&j, cc->arg[ARG_WEIGHT], &w);
-    if (!rc) rc = job_unify(&j);
-    if (!rc) rc = conv_desc(cc, gy->ndim, &d);
-    if (!rc) rc = same_rank(cc->who, "the weight", w, gy->ndim);
-    if (!rc) rc = shape_arg(cc, ARG_INPUT_SHAPE, gy->ndim, gxs);
-    if (!rc) rc = job_context(&j, &cc->c);
-    if (!rc) rc = job_upload(&j, gy, &gyv);
-    if (!rc) rc = job_upload(&j, w, &wv);
-    if (!rc) rc = job_output(&j, gy->ndim, gxs, &gxv);
-    if (!rc) rc = job_check(&j, winsum_conv_backward_data(j.ctx, &d, &gyv, &wv, &gxv, 1.0, 0.0));
-    if (!rc) rc = job_save(&j, &gxv, cc->c.output);
-    job_free(&j);
-    return rc;
+    return conv_two_inputs(cc, ARG_GRAD_OUTPUT, ARG_WEIGHT, "the weight", ARG_INPUT_SHAPE,
+                           winsum_conv_backward_data);
 }
 
 /* gw = d(loss)/dw from x and gy; the shape of w is --weight-shape */
 static int conv_backward_weight(conv_cmd *cc)
 {
-    job j = {.who = cc->who};
-    ws_npy *x = NULL, *gy = NULL;
-    winsum_view xv, gyv, gwv;
-    winsum_conv_desc d;
-    int64_t gws[WINSUM_MAX_DIMS];
-    int rc = load(&j, cc->arg[ARG_INPUT], &x);
-    if (!rc) rc = load(&j, cc->arg[ARG_GRAD_OUTPUT], &gy);
-    if (!rc) rc = job_unify(&j);
-    if (!rc) rc = conv_desc(cc, x->ndim, &d);
-    if (!rc) rc = same_rank(cc->who, "the output gradient", gy, x->ndim);
-    if (!rc) rc = shape_arg(cc, ARG_WEIGHT_SHAPE, x->ndim, gws);
-    if (!rc) rc = job_context(&j, &cc->c);
-    if (!rc) rc = job_upload(&j, x, &xv);
-    if (!rc) rc = job_upload(&j, gy, &gyv);
-    if (!rc) rc = job_output(&j, x->ndim, gws, &gwv);
-    if (!rc) rc = job_check(&j, winsum_conv_backward_weight(j.ctx, &d, &xv, &gyv, &gwv, 1.0, 0.0));
-    if (!rc) rc = job_save(&j, &gwv, cc->c.output);
-    job_free(&j);
-    return rc;
+    return conv_two_inputs(cc, ARG_INPUT, ARG_GRAD_OUTPUT, "the output gradient",
+                           ARG_WEIGHT_SHAPE, winsum_conv_backward_weight);
 }
 
 /* gb = gy summed over batch and space: shape (O,), O = gy's channel axis */
