@@ -267,13 +267,6 @@ static ws_npy *job_load(job *j, const char *path)
 /* The output dtype is the widest of the inputs' (numpy's promotion among
  * float16 < float32 < float64); narrower inputs are converted element by
  * element (same layout, so the strides still hold). */
-static double elem_get(const void *p, winsum_dtype d, size_t k)
-{
-    if (d == WINSUM_F64) return ((const double *)p)[k];
-    if (d == WINSUM_F32) return ((const float *)p)[k];
-    return winsum_f16_to_double(((const uint16_t *)p)[k]);
-}
-
 static int dtype_rank(winsum_dtype d) { return d == WINSUM_F16 ? 0 : d == WINSUM_F32 ? 1 : 2; }
 
 static int job_unify(job *j)
@@ -288,11 +281,8 @@ static int job_unify(job *j)
         size_t n = a->bytes / winsum_dtype_size(a->dtype);
         void *d = malloc(n ? n * to : 1);
         if (!d) return report(EXIT_INPUT, j->who, "out of host memory");
-        for (size_t k = 0; k < n; k++) {
-            double v = elem_get(a->data, a->dtype, k); /* widening: exact */
-            if (j->dtype == WINSUM_F64) ((double *)d)[k] = v;
-            else ((float *)d)[k] = (float)v;
-        }
+        for (size_t k = 0; k < n; k++) /* widening: exact */
+            ws_store_elem(d, j->dtype, (int64_t)k, ws_load_elem(a->data, a->dtype, (int64_t)k));
         free(a->data);
         a->data = d;
         a->bytes = n * to;

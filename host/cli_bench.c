@@ -29,6 +29,7 @@
  * coldstart re-runs this executable as `winsum bench --coldstart-child`
  * (internal) in fresh processes.
  */
+#include "internal.h"
 #include "winsum.h"
 
 #include <dirent.h>
@@ -254,13 +255,6 @@ static const char *tolerance_text(winsum_dtype dt)
     return dt == WINSUM_F64 ? "1e-9*max(1,sqrt(K/256))" : "1e-3*max(1,sqrt(K/256))";
 }
 
-/* Element i of an array of dtype dt. */
-static double elem(const void *p, winsum_dtype dt, size_t i)
-{
-    if (dt == WINSUM_F16) return winsum_f16_to_double(((const uint16_t *)p)[i]);
-    return dt == WINSUM_F64 ? ((const double *)p)[i] : (double)((const float *)p)[i];
-}
-
 /* 1 when every |got - want| <= tolerance(k) * max|want| (NaN fails), else 0
  * with a line on stderr naming the case and the worst element. got and
  * want hold n elements of dtype dt. */
@@ -269,12 +263,11 @@ static int compare(const char *name, winsum_dtype dt, const char *what, const vo
 {
     double amax = 0, emax = -1;
     size_t worst = 0;
-    for (size_t i = 0; i < n; i++)
-        if (fabs(elem(want, dt, i)) > amax) amax = fabs(elem(want, dt, i));
+    for (size_t i = 0; i < n; i++) amax = fmax(amax, fabs(ws_load_elem(want, dt, (int64_t)i)));
     double tol = tolerance(dt, k) * amax;
     int ok = 1;
     for (size_t i = 0; i < n; i++) {
-        double e = fabs(elem(got, dt, i) - elem(want, dt, i));
+        double e = fabs(ws_load_elem(got, dt, (int64_t)i) - ws_load_elem(want, dt, (int64_t)i));
         if (!(e <= tol)) {
             if (ok || isnan(e) || e > emax) worst = i, emax = isnan(e) ? INFINITY : e;
             ok = 0;
@@ -285,8 +278,8 @@ static int compare(const char *name, winsum_dtype dt, const char *what, const vo
         fprintf(stderr,
                 "winsum bench: MISMATCH %s %s: element %zu is %.*g, expected %.*g, |diff| %.3g "
                 "> tolerance %.3g (= %.2g * max|ref| %.4g)\n",
-                name, what, worst, digits, elem(got, dt, worst), digits, elem(want, dt, worst),
-                emax, tol, tolerance(dt, k), amax);
+                name, what, worst, digits, ws_load_elem(got, dt, (int64_t)worst), digits,
+                ws_load_elem(want, dt, (int64_t)worst), emax, tol, tolerance(dt, k), amax);
     return ok;
 }
 
@@ -310,9 +303,7 @@ static void *random_data(const bench *b, size_t n)
     for (size_t i = 0; i < n; i++) {
         rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
         double v = (double)(rng_state >> 40) / (double)(1ull << 24) * 2.0 - 1.0;
-        if (b->dtype == WINSUM_F64) ((double *)p)[i] = v;
-        else if (b->dtype == WINSUM_F16) ((uint16_t *)p)[i] = winsum_f16_from_double(v);
-        else ((float *)p)[i] = (float)v;
+        ws_store_elem(p, b->dtype, (int64_t)i, v);
     }
     return p;
 }

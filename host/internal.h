@@ -30,6 +30,22 @@ void ws_error_copy(const ws_error *e, char *msg, size_t len);
 
 /* checked 64-bit arithmetic: 0 on success, 1 on overflow */
 int ws_mul_ovf(int64_t a, int64_t b, int64_t *r);
+
+/* Element i of host memory p holding dtype d, as a double; and the store
+ * back (float16 and float32 rounded to nearest even). */
+static inline double ws_load_elem(const void *p, winsum_dtype d, int64_t i)
+{
+    if (d == WINSUM_F64) return ((const double *)p)[i];
+    if (d == WINSUM_F16) return winsum_f16_to_double(((const uint16_t *)p)[i]);
+    return ((const float *)p)[i];
+}
+
+static inline void ws_store_elem(void *p, winsum_dtype d, int64_t i, double v)
+{
+    if (d == WINSUM_F64) ((double *)p)[i] = v;
+    else if (d == WINSUM_F16) ((uint16_t *)p)[i] = winsum_f16_from_double(v);
+    else ((float *)p)[i] = (float)v;
+}
 int ws_add_ovf(int64_t a, int64_t b, int64_t *r);
 
 /* ------------------------------------------------------------ einsum IR */

@@ -14,22 +14,6 @@ typedef struct ref_cursor {
     int64_t gv[WS_MAX_OPS + 1][WINSUM_MAX_GUARDS];
 } ref_cursor;
 
-/* Host element reads and writes; float16 is rounded once, from the double
- * result, as the kernels round once from their float result. */
-static double ref_load(const ws_operand *op, int64_t pos)
-{
-    if (op->dtype == WINSUM_F64) return ((const double *)op->buffer->host)[pos];
-    if (op->dtype == WINSUM_F16) return winsum_f16_to_double(((const uint16_t *)op->buffer->host)[pos]);
-    return ((const float *)op->buffer->host)[pos];
-}
-
-static void ref_store(const ws_operand *op, int64_t pos, double v)
-{
-    if (op->dtype == WINSUM_F64) ((double *)op->buffer->host)[pos] = v;
-    else if (op->dtype == WINSUM_F16) ((uint16_t *)op->buffer->host)[pos] = winsum_f16_from_double(v);
-    else ((float *)op->buffer->host)[pos] = (float)v;
-}
-
 /* Steps the odometer over labels[0..n-1] (the last fastest) and moves every
  * operand's offset and guard values along: +stride on an increment,
  * -stride*(size-1) when an index wraps to 0. Returns 0 once the whole odometer
@@ -108,13 +92,15 @@ void ws_ref_einsum(const ws_ir *ir, const ws_operand *ops, const ws_operand *out
                         if (c.gv[i][g] < 0 || c.gv[i][g] >= o->guard[g].extent) inside = 0;
                     /* A padded element is a real 0, multiplied like any other
                      * (so 0 * inf gives NaN, as with explicit padding). */
-                    prod *= inside ? ref_load(o, c.pos[i]) : 0.0;
+                    prod *= inside ? ws_load_elem(o->buffer->host, o->dtype, c.pos[i]) : 0.0;
                 }
                 acc += prod;
             } while (ref_advance(ir, all, nops, sum_label, nsum, sidx, &c));
         }
         double v = alpha * acc;
-        if (beta != 0.0) v += beta * ref_load(out, c.pos[nops]);
-        ref_store(out, c.pos[nops], v);
+        if (beta != 0.0) v += beta * ws_load_elem(out->buffer->host, out->dtype, c.pos[nops]);
+        /* float16 is rounded once, from the double result, as the kernels round
+         * once from their float result */
+        ws_store_elem(out->buffer->host, out->dtype, c.pos[nops], v);
     } while (ref_advance(ir, all, nops + 1, ir->out_label, ir->out_ndim, oidx, &c));
 }
