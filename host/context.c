@@ -161,7 +161,6 @@ static winsum_status setup_device(winsum_context *ctx)
     snprintf(ctx->cache_prefix, sizeof ctx->cache_prefix, "%s|%s|%s|%s", ctx->device_name, drv,
              ver, pver);
     ctx->has_fp64 = strstr(ext, "cl_khr_fp64") != NULL;
-    ctx->has_fp16 = strstr(ext, "cl_khr_fp16") != NULL;
     ctx->max_wg = 1;
     clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof ctx->max_wg, &ctx->max_wg,
                     NULL);

@@ -40,7 +40,7 @@ struct winsum_context {
     cl_context cl;
     cl_command_queue queue;
     int cpu_like;
-    int has_fp64, has_fp16;
+    int has_fp64;
     size_t max_wg;
     cl_ulong local_mem;
     cl_uint compute_units;  /* CL_DEVICE_MAX_COMPUTE_UNITS (at least 1) */
