@@ -35,7 +35,7 @@ test: build
 	  echo "make test: $$n passed, 0 failed"
 
 bench: build
-	$(BUILD)/winsum bench
+	$(BUILD)/winsum-bench
 
 clean:
 	rm -rf $(BUILD)

@@ -26,14 +26,24 @@
 extern "C" {
 #endif
 
+/* The library is built with hidden visibility: only what carries WINSUM_API
+ * is exported from libwinsum.so. */
+#ifndef WINSUM_API
+#if defined(__GNUC__) || defined(__clang__)
+#define WINSUM_API __attribute__((visibility("default")))
+#else
+#define WINSUM_API
+#endif
+#endif
+
 #define WINSUM_VERSION_MAJOR 0
 #define WINSUM_VERSION_MINOR 1
 #define WINSUM_VERSION_PATCH 0
 #define WINSUM_VERSION_NUMBER \
     (WINSUM_VERSION_MAJOR * 10000 + WINSUM_VERSION_MINOR * 100 + WINSUM_VERSION_PATCH)
 /* Run-time version, WINSUM_VERSION_NUMBER of the library that is linked. */
-int winsum_version_number(void);
-const char *winsum_version_string(void);
+WINSUM_API int winsum_version_number(void);
+WINSUM_API const char *winsum_version_string(void);
 
 typedef enum winsum_status {
     WINSUM_OK = 0,
@@ -58,14 +68,14 @@ typedef enum winsum_status {
 } winsum_status;
 
 /* A short constant name for a status, e.g. "WINSUM_ERR_SHAPE". */
-const char *winsum_status_string(winsum_status status);
+WINSUM_API const char *winsum_status_string(winsum_status status);
 
 typedef enum winsum_dtype {
     WINSUM_F32 = 0,
     WINSUM_F64 = 1,
     WINSUM_F16 = 2 /* IEEE binary16 storage; arithmetic in float32, see below */
 } winsum_dtype;
-size_t winsum_dtype_size(winsum_dtype dtype);
+WINSUM_API size_t winsum_dtype_size(winsum_dtype dtype);
 
 /* float16 is a storage format on every device and on the reference path:
  * kernels read halves with vload_half and write them with vstore_half (core
@@ -74,8 +84,8 @@ size_t winsum_dtype_size(winsum_dtype dtype);
  * even. The reference path does the same with double sums. These two convert
  * one element on the host, rounding to nearest even (overflow gives
  * infinity, NaN stays NaN). */
-uint16_t winsum_f16_from_double(double x);
-double winsum_f16_to_double(uint16_t h);
+WINSUM_API uint16_t winsum_f16_from_double(double x);
+WINSUM_API double winsum_f16_to_double(uint16_t h);
 
 /* ---------------------------------------------------------------- buffers */
 
@@ -92,8 +102,8 @@ typedef struct winsum_buffer {
     size_t bytes; /* usable size in bytes */
 } winsum_buffer;
 
-winsum_buffer winsum_buffer_host(void *data, size_t bytes);
-winsum_buffer winsum_buffer_device(cl_mem mem, size_t bytes);
+WINSUM_API winsum_buffer winsum_buffer_host(void *data, size_t bytes);
+WINSUM_API winsum_buffer winsum_buffer_device(cl_mem mem, size_t bytes);
 
 /* ------------------------------------------------------------------ views */
 
@@ -123,10 +133,10 @@ typedef struct winsum_view {
 } winsum_view;
 
 /* A C-contiguous view of the whole (or the start of the) buffer. */
-winsum_view winsum_view_contiguous(const winsum_buffer *buffer, winsum_dtype dtype,
+WINSUM_API winsum_view winsum_view_contiguous(const winsum_buffer *buffer, winsum_dtype dtype,
                                    int ndim, const int64_t *shape);
 /* numpy's as_strided, in elements. */
-winsum_view winsum_view_strided(const winsum_buffer *buffer, winsum_dtype dtype, int64_t offset,
+WINSUM_API winsum_view winsum_view_strided(const winsum_buffer *buffer, winsum_dtype dtype, int64_t offset,
                                 int ndim, const int64_t *shape, const int64_t *strides);
 
 /* The window view of a convolution input. `base` has its `nspatial` spatial
@@ -134,7 +144,7 @@ winsum_view winsum_view_strided(const winsum_buffer *buffer, winsum_dtype dtype,
  * order, in front). The result is (other axes..., out_1..out_n, k_1..k_n),
  * with one guard per padded spatial axis. out_d follows from
  * (in + lo + hi - dilation*(k-1) - 1) / stride + 1. */
-winsum_status winsum_view_window(const winsum_view *base, int nspatial, const int *spatial_axis,
+WINSUM_API winsum_status winsum_view_window(const winsum_view *base, int nspatial, const int *spatial_axis,
                                  const int64_t *kernel, const int64_t *stride,
                                  const int64_t *dilation, const int64_t *pad_lo,
                                  const int64_t *pad_hi, winsum_view *out, char *msg,
@@ -143,7 +153,7 @@ winsum_status winsum_view_window(const winsum_view *base, int nspatial, const in
 /* Checks a view on its own: shape, overflow, every reachable element inside
  * the buffer; with is_output, also that no two indices share an element.
  * Returns WINSUM_OK or the error, with a message naming `name`. */
-winsum_status winsum_view_check(const winsum_view *view, const char *name, int is_output,
+WINSUM_API winsum_status winsum_view_check(const winsum_view *view, const char *name, int is_output,
                                 char *msg, size_t msg_len);
 
 /* -------------------------------------------------------------- contexts */
@@ -157,47 +167,47 @@ typedef enum winsum_backend {
 typedef struct winsum_context winsum_context;
 
 /* OpenCL devices of all platforms, in the order device indices count them. */
-int winsum_device_count(void);
+WINSUM_API int winsum_device_count(void);
 /* "platform / device" of device `index`, and whether it is a GPU. */
-winsum_status winsum_device_info(int index, char *name, size_t name_len, int *is_gpu);
+WINSUM_API winsum_status winsum_device_info(int index, char *name, size_t name_len, int *is_gpu);
 
 /* device: NULL uses $WINSUM_DEVICE, else the first GPU, else the first device.
  * A device string is an index over all devices of all platforms ("0", "2") or
  * a case-insensitive substring of "platform name / device name". */
-winsum_status winsum_context_create(winsum_context **ctx, winsum_backend backend,
+WINSUM_API winsum_status winsum_context_create(winsum_context **ctx, winsum_backend backend,
                                     const char *device);
 /* Wraps the caller's OpenCL context and in-order queue (retained, released
  * on destroy). */
-winsum_status winsum_context_create_cl(winsum_context **ctx, cl_context cl_ctx,
+WINSUM_API winsum_status winsum_context_create_cl(winsum_context **ctx, cl_context cl_ctx,
                                        cl_command_queue queue);
-void winsum_context_destroy(winsum_context *ctx); /* NULL is fine */
+WINSUM_API void winsum_context_destroy(winsum_context *ctx); /* NULL is fine */
 /* The message of the context's last error. With NULL: why the calling
  * thread's last winsum_context_create* failed. */
-const char *winsum_last_error(const winsum_context *ctx);
-winsum_backend winsum_context_backend(const winsum_context *ctx);
-const char *winsum_context_device_name(const winsum_context *ctx);
-cl_context winsum_context_cl(const winsum_context *ctx);
-cl_command_queue winsum_context_queue(const winsum_context *ctx);
+WINSUM_API const char *winsum_last_error(const winsum_context *ctx);
+WINSUM_API winsum_backend winsum_context_backend(const winsum_context *ctx);
+WINSUM_API const char *winsum_context_device_name(const winsum_context *ctx);
+WINSUM_API cl_context winsum_context_cl(const winsum_context *ctx);
+WINSUM_API cl_command_queue winsum_context_queue(const winsum_context *ctx);
 /* 1 when the context computes in this dtype. */
-int winsum_context_has_dtype(const winsum_context *ctx, winsum_dtype dtype);
+WINSUM_API int winsum_context_has_dtype(const winsum_context *ctx, winsum_dtype dtype);
 /* Waits for all queued work. */
-winsum_status winsum_finish(winsum_context *ctx);
+WINSUM_API winsum_status winsum_finish(winsum_context *ctx);
 
 /* Device memory winsum itself allocated (plans' intermediates, tables,
  * convolution scratch, winsum_buffer_alloc): now, and the peak since the
  * last reset. */
-void winsum_memory_usage(const winsum_context *ctx, size_t *current, size_t *peak);
-void winsum_memory_reset_peak(winsum_context *ctx);
+WINSUM_API void winsum_memory_usage(const winsum_context *ctx, size_t *current, size_t *peak);
+WINSUM_API void winsum_memory_reset_peak(winsum_context *ctx);
 /* Programs compiled by this process (not found in memory or on disk). */
-long winsum_program_builds(void);
+WINSUM_API long winsum_program_builds(void);
 
 /* A buffer of the context's kind: device memory for OpenCL, host for the
  * reference backend. */
-winsum_status winsum_buffer_alloc(winsum_context *ctx, size_t bytes, winsum_buffer *buffer);
-void winsum_buffer_free(winsum_context *ctx, winsum_buffer *buffer);
-winsum_status winsum_buffer_write(winsum_context *ctx, const winsum_buffer *buffer,
+WINSUM_API winsum_status winsum_buffer_alloc(winsum_context *ctx, size_t bytes, winsum_buffer *buffer);
+WINSUM_API void winsum_buffer_free(winsum_context *ctx, winsum_buffer *buffer);
+WINSUM_API winsum_status winsum_buffer_write(winsum_context *ctx, const winsum_buffer *buffer,
                                   size_t offset_bytes, const void *src, size_t bytes);
-winsum_status winsum_buffer_read(winsum_context *ctx, const winsum_buffer *buffer,
+WINSUM_API winsum_status winsum_buffer_read(winsum_context *ctx, const winsum_buffer *buffer,
                                  size_t offset_bytes, void *dst, size_t bytes);
 
 /* ------------------------------------------------------ fault injection */
@@ -212,9 +222,9 @@ typedef enum winsum_fault {
     WINSUM_FAULT_TRANSFER = 3, /* a buffer read or write, tables included */
     WINSUM_FAULT_KINDS_
 } winsum_fault;
-void winsum_fault_inject(winsum_fault kind, long k);
+WINSUM_API void winsum_fault_inject(winsum_fault kind, long k);
 /* How many operations of the kind ran (or failed) since the process began. */
-long winsum_fault_count(winsum_fault kind);
+WINSUM_API long winsum_fault_count(winsum_fault kind);
 
 /* ----------------------------------------------------------------- tuning */
 
@@ -227,12 +237,12 @@ typedef void (*winsum_progress_fn)(double fraction, const char *what, void *user
  * over a GEMM and convolution layers; quick: one round on smaller problems;
  * max_candidates > 0 caps the evaluations), stores the winner for the device
  * and uses it in this context from now on. */
-winsum_status winsum_tune(winsum_context *ctx, int quick, int max_candidates,
+WINSUM_API winsum_status winsum_tune(winsum_context *ctx, int quick, int max_candidates,
                           winsum_progress_fn progress, void *user);
 /* "defaults", "built-in table", "tuned (PATH)" or "WINSUM_GETT". */
-const char *winsum_tuning_source(const winsum_context *ctx);
+WINSUM_API const char *winsum_tuning_source(const winsum_context *ctx);
 /* The parameters in use, "wgm,wgn,mr,nr,mc,nc,kc,vw". */
-const char *winsum_tuning_params(const winsum_context *ctx);
+WINSUM_API const char *winsum_tuning_params(const winsum_context *ctx);
 
 /* ----------------------------------------------------------------- einsum */
 
@@ -241,26 +251,26 @@ typedef struct winsum_plan winsum_plan;
 /* Plans out = alpha * einsum(subscripts, ops...) + beta * out. The views fix
  * dtypes, shapes, strides and offsets; their buffers may be swapped at
  * execution. With beta == 0 the output is not read. */
-winsum_status winsum_plan_create(winsum_context *ctx, winsum_plan **plan, const char *subscripts,
+WINSUM_API winsum_status winsum_plan_create(winsum_context *ctx, winsum_plan **plan, const char *subscripts,
                                  int nops, const winsum_view *ops, const winsum_view *out);
 /* inputs: NULL, or nops buffers replacing the views' buffers (NULL entries
  * keep theirs); output likewise. event: NULL, or receives an event for the
  * last command (OpenCL; the caller releases it). */
-winsum_status winsum_plan_execute(winsum_plan *plan, const winsum_buffer *const *inputs,
+WINSUM_API winsum_status winsum_plan_execute(winsum_plan *plan, const winsum_buffer *const *inputs,
                                   const winsum_buffer *output, double alpha, double beta,
                                   cl_event *event);
-void winsum_plan_destroy(winsum_plan *plan); /* NULL is fine */
+WINSUM_API void winsum_plan_destroy(winsum_plan *plan); /* NULL is fine */
 /* A human-readable account of the plan: the pairwise order, each step's
  * batch/M/N/K sizes and kernel. */
-const char *winsum_plan_describe(const winsum_plan *plan);
+WINSUM_API const char *winsum_plan_describe(const winsum_plan *plan);
 
 /* Create + execute + destroy, with a small cache of recent plans. */
-winsum_status winsum_einsum(winsum_context *ctx, const char *subscripts, int nops,
+WINSUM_API winsum_status winsum_einsum(winsum_context *ctx, const char *subscripts, int nops,
                             const winsum_view *ops, const winsum_view *out, double alpha,
                             double beta);
 
 /* The output shape numpy would give (implicit or explicit), without running. */
-winsum_status winsum_einsum_output_shape(winsum_context *ctx, const char *subscripts, int nops,
+WINSUM_API winsum_status winsum_einsum_output_shape(winsum_context *ctx, const char *subscripts, int nops,
                                          const winsum_view *ops, int *ndim, int64_t *shape);
 
 /* ------------------------------------------------------------ convolution */
@@ -285,41 +295,41 @@ typedef struct winsum_conv_desc {
 } winsum_conv_desc;
 
 /* stride 1, dilation 1, no padding, groups 1, NCHW. */
-void winsum_conv_desc_init(winsum_conv_desc *desc);
+WINSUM_API void winsum_conv_desc_init(winsum_conv_desc *desc);
 
 /* Output shape of the forward convolution for input x_shape (rank 2+n) and
  * weight w_shape (O, C/G, k...), in the descriptor's layout. Both shapes
  * have `rank` entries (a weight always has the input's rank). */
-winsum_status winsum_conv_output_shape(const winsum_conv_desc *desc, int rank,
+WINSUM_API winsum_status winsum_conv_output_shape(const winsum_conv_desc *desc, int rank,
                                        const int64_t *x_shape, const int64_t *w_shape,
                                        int64_t *y_shape, char *msg, size_t msg_len);
 
 /* y = alpha * (conv(x, w) + bias) + beta * y. bias may be NULL. */
-winsum_status winsum_conv_forward(winsum_context *ctx, const winsum_conv_desc *desc,
+WINSUM_API winsum_status winsum_conv_forward(winsum_context *ctx, const winsum_conv_desc *desc,
                                   const winsum_view *x, const winsum_view *w,
                                   const winsum_view *bias, const winsum_view *y, double alpha,
                                   double beta);
 /* gx = alpha * d(loss)/dx + beta * gx, given gy = d(loss)/dy. gx's view gives
  * the input shape. */
-winsum_status winsum_conv_backward_data(winsum_context *ctx, const winsum_conv_desc *desc,
+WINSUM_API winsum_status winsum_conv_backward_data(winsum_context *ctx, const winsum_conv_desc *desc,
                                         const winsum_view *gy, const winsum_view *w,
                                         const winsum_view *gx, double alpha, double beta);
 /* gw = alpha * d(loss)/dw + beta * gw. */
-winsum_status winsum_conv_backward_weight(winsum_context *ctx, const winsum_conv_desc *desc,
+WINSUM_API winsum_status winsum_conv_backward_weight(winsum_context *ctx, const winsum_conv_desc *desc,
                                           const winsum_view *x, const winsum_view *gy,
                                           const winsum_view *gw, double alpha, double beta);
 /* gb = alpha * sum over batch and space of gy + beta * gb. */
-winsum_status winsum_conv_backward_bias(winsum_context *ctx, const winsum_conv_desc *desc,
+WINSUM_API winsum_status winsum_conv_backward_bias(winsum_context *ctx, const winsum_conv_desc *desc,
                                         const winsum_view *gy, const winsum_view *gb,
                                         double alpha, double beta);
 /* The transposed convolution y = conv_transpose(x, w): backward_data of the
  * convolution desc describes, with the output size picked by
  * desc->output_padding. w is (C_in_of_forward... i.e. x's channels = O). */
-winsum_status winsum_conv_transpose(winsum_context *ctx, const winsum_conv_desc *desc,
+WINSUM_API winsum_status winsum_conv_transpose(winsum_context *ctx, const winsum_conv_desc *desc,
                                     const winsum_view *x, const winsum_view *w,
                                     const winsum_view *y, double alpha, double beta);
 /* Output shape of the transposed convolution. */
-winsum_status winsum_conv_transpose_output_shape(const winsum_conv_desc *desc, int rank,
+WINSUM_API winsum_status winsum_conv_transpose_output_shape(const winsum_conv_desc *desc, int rank,
                                                  const int64_t *x_shape,
                                                  const int64_t *w_shape, int64_t *y_shape,
                                                  char *msg, size_t msg_len);

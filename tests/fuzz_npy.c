@@ -14,7 +14,7 @@
  * and bytes.
  */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "npy.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -4,10 +4,11 @@
 # input must exit non-zero (2 for usage errors, 1 for the rest), print exactly
 # one line on stderr and leave no output file.
 #
-# Usage: bash tests/test_cli.sh path/to/winsum
+# Usage: bash tests/test_cli.sh path/to/winsum path/to/winsum-bench
 # The last line is "test_cli: N passed, M failed".
 
-W=${1:?usage: test_cli.sh path/to/winsum}
+W=${1:?usage: test_cli.sh path/to/winsum path/to/winsum-bench}
+B=${2:?usage: test_cli.sh path/to/winsum path/to/winsum-bench}
 PY=/usr/bin/python3
 T=$(mktemp -d "${TMPDIR:-/tmp}/winsum_test_cli.XXXXXX")
 trap 'rm -rf "$T"' EXIT
@@ -188,9 +189,13 @@ expect_error 1 "conv weight of the wrong rank" conv forward --input "$T/x.npy" -
 expect_error 1 "bias of the wrong size" $C --bias "$T/v.npy" -o "$OUT"
 expect_error 2 "--input-shape of the wrong rank" conv backward-data --grad-output "$T/gy.npy" \
     --weight "$T/w.npy" --input-shape 2,4,6 -o "$OUT"
-expect_error 2 "bench: an unknown suite in a list" bench --suite gemm,bogus
-# bench: a list of suites runs each of them
-if "$W" bench --suite gemm,overhead --quick --reps 1 >"$T/bench" 2>/dev/null &&
+W_TOOL=$W
+W=$B
+expect_error 2 "winsum-bench: an unknown suite in a list" --suite gemm,bogus
+W=$W_TOOL
+expect_error 2 "winsum bench points to winsum-bench" bench --suite gemm
+# winsum-bench: a list of suites runs each of them
+if "$B" --suite gemm,overhead --quick --reps 1 >"$T/bench" 2>/dev/null &&
     grep -q "^gemm .*gemm256 .* ok$" "$T/bench" && grep -q "winsum_plan_execute" "$T/bench"; then
     ok
 else

@@ -5,7 +5,7 @@
  * random-mutation fuzzing, and interchange with numpy when python3 has it.
  * Files live in a fresh mkdtemp directory that is removed at the end.
  */
-#include "internal.h"
+#include "npy.h"
 #include "testutil.h"
 
 #include <dirent.h>

@@ -5,8 +5,8 @@
  *   winsum devices | version | --help
  *   winsum einsum SUBSCRIPTS A.npy [B.npy ...] -o OUT.npy [--alpha X]
  *   winsum conv forward|backward-data|backward-weight|backward-bias|transpose ...
- *   winsum bench ... / winsum tune ...   (host/cli_bench.c, host/cli_tune.c: weak
- *                                          symbols, called with argv from "bench"/"tune")
+ *   winsum tune ...                      (tune.c)
+ * The benchmark is a tool of its own, winsum-bench (bench/).
  *
  * The tool uses only the public API (winsum.h) plus the .npy reader and
  * writer of internal.h. Every command reads its inputs, computes fully, reads
@@ -15,7 +15,8 @@
  * failure prints exactly one line on stderr, "winsum CMD: what: why", and
  * exits 1 (bad input, compute error) or 2 (usage error).
  */
-#include "internal.h"
+#include "cli.h"
+#include "npy.h"
 #include "winsum.h"
 
 #include <errno.h>
@@ -24,9 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Provided by host/cli_bench.c and host/cli_tune.c when those are built. */
-__attribute__((weak)) int ws_cli_bench(int argc, char **argv);
-__attribute__((weak)) int ws_cli_tune(int argc, char **argv);
 
 enum { EXIT_INPUT = 1, EXIT_USAGE = 2 };
 
@@ -47,7 +45,6 @@ static const char usage_text[] =
     "  winsum conv backward-bias   --grad-output GY.npy [OPTIONS] -o GB.npy\n"
     "  winsum conv transpose       --input X.npy --weight W.npy OPTIONS\n"
     "                              [--output-padding P[,P..]] -o Y.npy\n"
-    "  winsum bench [--suite NAME] [--csv FILE]\n"
     "  winsum tune ...\n"
     "\n"
     "convolution OPTIONS:\n"
@@ -798,16 +795,6 @@ static int cmd_conv(int argc, char **argv)
 
 /* ---------------------------------------------------------------- main */
 
-/* bench and tune live in their own files, which may not be built. */
-static int cmd_optional(int (*fn)(int, char **), const char *name, int argc, char **argv)
-{
-    if (!fn) {
-        fprintf(stderr, "winsum %s: not built\n", name);
-        return EXIT_USAGE;
-    }
-    return fn(argc, argv);
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 2) return report(EXIT_USAGE, "winsum", "missing command (see winsum --help)");
@@ -820,8 +807,9 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "devices") == 0) return cmd_devices(n, rest);
     if (strcmp(cmd, "einsum") == 0) return cmd_einsum(n, rest);
     if (strcmp(cmd, "conv") == 0) return cmd_conv(n, rest);
-    /* bench/tune get argv from their command name on, as main() would */
-    if (strcmp(cmd, "bench") == 0) return cmd_optional(ws_cli_bench, cmd, argc - 1, argv + 1);
-    if (strcmp(cmd, "tune") == 0) return cmd_optional(ws_cli_tune, cmd, argc - 1, argv + 1);
+    /* tune gets argv from its command name on, as main() would */
+    if (strcmp(cmd, "tune") == 0) return ws_cli_tune(argc - 1, argv + 1);
+    if (strcmp(cmd, "bench") == 0)
+        return report(EXIT_USAGE, "winsum", "the benchmark is a tool of its own: winsum-bench");
     return report(EXIT_USAGE, "winsum", "unknown command '%s' (see winsum --help)", cmd);
 }

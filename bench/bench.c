@@ -1,5 +1,5 @@
 /*
- * cli_bench.c - `winsum bench`: GFLOP/s of winsum's convolutions and
+ * bench.c - `winsum-bench`: GFLOP/s of winsum's convolutions and
  * contractions on an OpenCL device, beside CLBlast on the same device and
  * queue, OpenBLAS on the host (a GEMM of the same shape or flop count) and
  * winsum's own reference backend, with every winsum result checked against
@@ -7,7 +7,7 @@
  * suites: the host overhead of a call on tiny operands, and the cost of the
  * first call of a new kernel with and without winsum's disk cache.
  *
- *   winsum bench [--suite NAME[,NAME..]] (gemm|conv|conv-backward|tccg|overhead|
+ *   winsum-bench [--suite NAME[,NAME..]] (gemm|conv|conv-backward|tccg|overhead|
  *                coldstart|all; default conv,conv-backward)
  *                [--dtype f32|f64|f16] [--quick] [--csv FILE] [--plot FILE.png]
  *                [--device N] [--reps R]
@@ -26,7 +26,7 @@
  * rounded to half once); CLBlast and OpenBLAS are n/a there (CLBlast's H
  * routines compute in half and need cl_khr_fp16; OpenBLAS has no half GEMM),
  * with the reason printed. overhead and coldstart are always float32.
- * coldstart re-runs this executable as `winsum bench --coldstart-child`
+ * coldstart re-runs this executable as `winsum-bench --coldstart-child`
  * (internal) in fresh processes.
  */
 #include "internal.h"
@@ -166,7 +166,7 @@ static row *new_row(bench *b, const char *suite, const char *csv_case, const cha
 /* A failed call: one line on stderr, "err" in the cell. */
 static void cell_fail(bench *b, const row *r, int backend, cell *c, const char *what)
 {
-    fprintf(stderr, "winsum bench: %s %s: %s\n", r->csv_case, back_name[backend], what);
+    fprintf(stderr, "winsum-bench: %s %s: %s\n", r->csv_case, back_name[backend], what);
     c->state = CELL_ERR;
     if (backend == B_WINSUM) b->ws_errors++;
     else b->other_errors++;
@@ -276,7 +276,7 @@ static int compare(const char *name, winsum_dtype dt, const char *what, const vo
     int digits = dt == WINSUM_F64 ? 16 : dt == WINSUM_F16 ? 5 : 7;
     if (!ok)
         fprintf(stderr,
-                "winsum bench: MISMATCH %s %s: element %zu is %.*g, expected %.*g, |diff| %.3g "
+                "winsum-bench: MISMATCH %s %s: element %zu is %.*g, expected %.*g, |diff| %.3g "
                 "> tolerance %.3g (= %.2g * max|ref| %.4g)\n",
                 name, what, worst, digits, ws_load_elem(got, dt, (int64_t)worst), digits,
                 ws_load_elem(want, dt, (int64_t)worst), emax, tol, tolerance(dt, k), amax);
@@ -315,7 +315,7 @@ static int dev_upload_bytes(bench *b, const char *who, const void *src, size_t b
     winsum_status st = winsum_buffer_alloc(b->ctx, bytes, d);
     if (!st && src) st = winsum_buffer_write(b->ctx, d, 0, src, bytes);
     if (st) {
-        fprintf(stderr, "winsum bench: %s: winsum_buffer_%s: %s: %s\n", who,
+        fprintf(stderr, "winsum-bench: %s: winsum_buffer_%s: %s: %s\n", who,
                 d->mem ? "write" : "alloc", winsum_status_string(st), winsum_last_error(b->ctx));
         b->ws_errors++;
         return -1;
@@ -755,7 +755,7 @@ static void conv_layer_bench(bench *b, const char *suite, const conv_layer *l, c
     want = malloc(most * b->esz);
     other = malloc(most * b->esz);
     int ready = host[0] && host[1] && host[2] && got && got1 && want && other;
-    if (!ready) fprintf(stderr, "winsum bench: %s: malloc: out of host memory\n", l->name);
+    if (!ready) fprintf(stderr, "winsum-bench: %s: malloc: out of host memory\n", l->name);
     /* dev[0..2]: x, w, y with the random data; dev[3]: the op's output */
     for (int t = 0; t < 3 && ready; t++)
         ready = !dev_upload(b, l->name, host[t], conv_elems(l, t, n), &dev[t]);
@@ -1236,7 +1236,7 @@ static void suite_tccg(bench *b)
         if (line[0] == '#' || strspn(line, " \t\r\n") == strlen(line)) continue;
         ein_case e;
         if (tccg_parse(line, target, &e)) {
-            fprintf(stderr, "winsum bench: %s: cannot parse: %s", path, line);
+            fprintf(stderr, "winsum-bench: %s: cannot parse: %s", path, line);
             b->other_errors++;
             continue;
         }
@@ -1365,7 +1365,7 @@ static void ovh_api_bench(bench *b, ovh_call *a, const winsum_buffer *out, int a
         ok = !ovh_failed(b->ctx, winsum_buffer_read(b->ctx, out, 0, &got, sizeof got),
                          "winsum_buffer_read", err, sizeof err);
     if (!ok) {
-        fprintf(stderr, "winsum bench: %s winsum: %s\n", name, err);
+        fprintf(stderr, "winsum-bench: %s winsum: %s\n", name, err);
         res->state = CELL_ERR;
         b->ws_errors++;
         return;
@@ -1395,7 +1395,7 @@ static void suite_overhead(bench *b)
         a.v[2] = winsum_view_contiguous(&dev[2], WINSUM_F32, 0, &four);
         winsum_status st = winsum_plan_create(b->ctx, &a.plan, "i,i->", 2, a.v, &a.v[2]);
         if (st) {
-            fprintf(stderr, "winsum bench: overhead: winsum_plan_create(\"i,i->\"): %s: %s\n",
+            fprintf(stderr, "winsum-bench: overhead: winsum_plan_create(\"i,i->\"): %s: %s\n",
                     winsum_status_string(st), winsum_last_error(b->ctx));
             b->ws_errors++;
             ok = 0;
@@ -1415,7 +1415,7 @@ static void suite_overhead(bench *b)
 /* The cost of the first call of a kernel the process has not built: a
  * forward convolution 3x3 s1 p1, 16->16 channels, 8x8, batch 1, float32, as
  * the first winsum call of a fresh child process of this executable
- * (`winsum bench --coldstart-child`), with POCL_KERNEL_CACHE=0 so that
+ * (`winsum-bench --coldstart-child`), with POCL_KERNEL_CACHE=0 so that
  * PoCL's own cache does not hide the build. The runs, in order: an empty
  * WINSUM_CACHE_DIR (the build), the same folder again (a second process
  * that loads the programs the first stored), and WINSUM_CACHE_DIR=off. The
@@ -1438,7 +1438,7 @@ static const struct cold_run {
 static int coldstart_child(const char *device)
 {
     bench *b = calloc(1, sizeof *b);
-    if (!b) return fputs("winsum bench --coldstart-child: out of memory\n", stderr), 1;
+    if (!b) return fputs("winsum-bench --coldstart-child: out of memory\n", stderr), 1;
     b->dtype = WINSUM_F32;
     b->esz = sizeof(float);
     b->reps = 1;
@@ -1448,7 +1448,7 @@ static int coldstart_child(const char *device)
     double context_ms = now_ms() - t0;
     if (!st) st = winsum_context_create(&b->ref, WINSUM_BACKEND_REF, NULL);
     if (st) {
-        fprintf(stderr, "winsum bench --coldstart-child: winsum_context_create: %s: %s\n",
+        fprintf(stderr, "winsum-bench --coldstart-child: winsum_context_create: %s: %s\n",
                 winsum_status_string(st), winsum_last_error(NULL));
         winsum_context_destroy(b->ctx);
         free(b);
@@ -1481,7 +1481,7 @@ static int coldstart_child(const char *device)
         ok = ok && !run_conv(&a, err, sizeof err);
         second = now_ms() - s0;
         ok = ok && !measure(run_conv, &a, 0, COLD_STEADY_CALLS, &steady, err, sizeof err);
-        if (!ok) fprintf(stderr, "winsum bench --coldstart-child: %s\n", err);
+        if (!ok) fprintf(stderr, "winsum-bench --coldstart-child: %s\n", err);
         if (ok && !dev_download(b, r, &dev[T_Y], got, conv_elems(l, T_Y, 1)) &&
             !conv_reference(b, r, l, OP_FWD, host, want))
             check = compare(l->name, WINSUM_F32, "winsum vs reference", got, want,
@@ -1532,8 +1532,8 @@ static int cold_spawn(const bench *b, const char *cache_dir, cold_result *res, c
     ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (len <= 0) return snprintf(err, n, "readlink /proc/self/exe: %s", strerror(errno)), -1;
     exe[len] = 0;
-    char a0[] = "winsum", a1[] = "bench", a2[] = "--coldstart-child", a3[] = "--device";
-    char *argv[] = {a0, a1, a2, b->device ? a3 : NULL, (char *)b->device, NULL};
+    char a0[] = "winsum-bench", a2[] = "--coldstart-child", a3[] = "--device";
+    char *argv[] = {a0, a2, b->device ? a3 : NULL, (char *)b->device, NULL};
     /* the environment: ours without the two variables, then them */
     size_t nenv = 0;
     while (environ[nenv]) nenv++;
@@ -1602,7 +1602,7 @@ static void suite_coldstart(bench *b)
     snprintf(dir, sizeof dir, "%s/winsum-coldstart-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     b->cold_ran = 1;
     if (!mkdtemp(dir)) {
-        fprintf(stderr, "winsum bench: coldstart: mkdtemp %s: %s\n", dir, strerror(errno));
+        fprintf(stderr, "winsum-bench: coldstart: mkdtemp %s: %s\n", dir, strerror(errno));
         for (int i = 0; i < COLD_RUNS; i++) b->cold[i].state = CELL_ERR, b->cold[i].check = -1;
         b->other_errors++;
         return;
@@ -1614,7 +1614,7 @@ static void suite_coldstart(bench *b)
         memset(res, 0, sizeof *res);
         res->check = -1;
         if (cold_spawn(b, cold_runs[i].cache_off ? "off" : dir, res, err, sizeof err)) {
-            fprintf(stderr, "winsum bench: coldstart %s winsum: %s\n", cold_runs[i].csv, err);
+            fprintf(stderr, "winsum-bench: coldstart %s winsum: %s\n", cold_runs[i].csv, err);
             res->state = CELL_ERR;
             b->ws_errors++;
             continue;
@@ -1805,7 +1805,7 @@ static int write_csv(const bench *b, const char *path)
 {
     FILE *f = fopen(path, "w");
     if (!f) {
-        fprintf(stderr, "winsum bench: cannot write %s\n", path);
+        fprintf(stderr, "winsum-bench: cannot write %s\n", path);
         return -1;
     }
     fprintf(f, "suite,case,backend,dtype,gflops,median_ms,matches_reference\n");
@@ -1836,24 +1836,24 @@ static int write_plot(const bench *b, const char *png)
 {
     char script[PATH_MAX];
     if (!b->nrows) {
-        fprintf(stderr, "winsum bench: --plot: no GFLOP/s rows (overhead and coldstart are not "
+        fprintf(stderr, "winsum-bench: --plot: no GFLOP/s rows (overhead and coldstart are not "
                         "plotted); no plot written\n");
         return -1;
     }
     if (system("command -v gnuplot >/dev/null 2>&1") != 0) {
-        fprintf(stderr, "winsum bench: --plot: gnuplot not found (Debian: apt-get install "
+        fprintf(stderr, "winsum-bench: --plot: gnuplot not found (Debian: apt-get install "
                         "gnuplot-nox); no plot written\n");
         return -1;
     }
     if (find_up("bench/plot.gnuplot", script, sizeof script)) {
-        fprintf(stderr, "winsum bench: --plot: bench/plot.gnuplot not found; no plot written\n");
+        fprintf(stderr, "winsum-bench: --plot: bench/plot.gnuplot not found; no plot written\n");
         return -1;
     }
     char dat[] = "/tmp/winsum-bench-XXXXXX";
     int fd = mkstemp(dat);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
-        fprintf(stderr, "winsum bench: --plot: cannot create a temporary file\n");
+        fprintf(stderr, "winsum-bench: --plot: cannot create a temporary file\n");
         return -1;
     }
     fprintf(f, "case winsum clblast openblas reference\n");
@@ -1871,7 +1871,7 @@ static int write_plot(const bench *b, const char *png)
     int rc = system(cmd);
     remove(dat);
     if (rc != 0) {
-        fprintf(stderr, "winsum bench: --plot: gnuplot failed (%s)\n", cmd);
+        fprintf(stderr, "winsum-bench: --plot: gnuplot failed (%s)\n", cmd);
         return -1;
     }
     printf("plot: %s\n", png);
@@ -1881,7 +1881,7 @@ static int write_plot(const bench *b, const char *png)
 /* ================================================================== main */
 
 static const char bench_usage[] =
-    "usage: winsum bench [--suite NAME[,NAME..]] (gemm|conv|conv-backward|tccg|overhead|\n"
+    "usage: winsum-bench [--suite NAME[,NAME..]] (gemm|conv|conv-backward|tccg|overhead|\n"
     "                    coldstart|all)\n"
     "                    [--dtype f32|f64|f16] [--quick] [--csv FILE] [--plot FILE.png]\n"
     "                    [--device N] [--reps R]\n"
@@ -1891,7 +1891,7 @@ static const char bench_usage[] =
     "    f16: float16 storage, float32 arithmetic (CLBlast and OpenBLAS: n/a).\n"
     "  all: gemm, conv, conv-backward, tccg, then overhead and coldstart.\n";
 
-int ws_cli_bench(int argc, char **argv)
+int main(int argc, char **argv)
 {
     const char *suite = "conv,conv-backward", *csv = NULL, *plot = NULL, *device = NULL, *dtype = "f32";
     int quick = 0, reps = 0, child = 0;
@@ -1905,7 +1905,7 @@ int ws_cli_bench(int argc, char **argv)
         else if (!val && (!strcmp(a, "--suite") || !strcmp(a, "--csv") || !strcmp(a, "--plot") ||
                           !strcmp(a, "--device") || !strcmp(a, "--reps") ||
                           !strcmp(a, "--dtype"))) {
-            fprintf(stderr, "winsum bench: %s needs a value\n", a);
+            fprintf(stderr, "winsum-bench: %s needs a value\n", a);
             return 2;
         } else if (!strcmp(a, "--suite")) suite = val;
         else if (!strcmp(a, "--csv")) csv = val;
@@ -1916,12 +1916,12 @@ int ws_cli_bench(int argc, char **argv)
             char *end;
             long r = strtol(val, &end, 10);
             if (*end || r < 1 || r > MAX_REPS) {
-                fprintf(stderr, "winsum bench: --reps takes 1..%d, not '%s'\n", MAX_REPS, val);
+                fprintf(stderr, "winsum-bench: --reps takes 1..%d, not '%s'\n", MAX_REPS, val);
                 return 2;
             }
             reps = (int)r;
         } else {
-            fprintf(stderr, "winsum bench: unknown argument '%s'\n%s", a, bench_usage);
+            fprintf(stderr, "winsum-bench: unknown argument '%s'\n%s", a, bench_usage);
             return 2;
         }
         i += takes;
@@ -1932,7 +1932,7 @@ int ws_cli_bench(int argc, char **argv)
     else if (!strcmp(dtype, "f64") || !strcmp(dtype, "float64")) dt = WINSUM_F64;
     else if (!strcmp(dtype, "f16") || !strcmp(dtype, "float16")) dt = WINSUM_F16;
     else {
-        fprintf(stderr, "winsum bench: --dtype takes f32, f64 or f16, not '%s'\n", dtype);
+        fprintf(stderr, "winsum-bench: --dtype takes f32, f64 or f16, not '%s'\n", dtype);
         return 2;
     }
     int want_gemm = 0, want_conv = 0, want_bwd = 0, want_tccg = 0, want_ovh = 0, want_cold = 0;
@@ -1950,7 +1950,7 @@ int ws_cli_bench(int argc, char **argv)
         else if (!strcmp(one, "overhead")) want_ovh = 1;
         else if (!strcmp(one, "coldstart")) want_cold = 1;
         else {
-            fprintf(stderr, "winsum bench: unknown suite '%.*s' (gemm, conv, conv-backward, "
+            fprintf(stderr, "winsum-bench: unknown suite '%.*s' (gemm, conv, conv-backward, "
                             "tccg, overhead, coldstart, all; a comma-separated list)\n",
                     (int)n, p);
             return 2;
@@ -1961,7 +1961,7 @@ int ws_cli_bench(int argc, char **argv)
     int want_rates = want_gemm || want_conv || want_bwd || want_tccg;
 
     bench *b = calloc(1, sizeof *b);
-    if (!b) return fputs("winsum bench: out of memory\n", stderr), 1;
+    if (!b) return fputs("winsum-bench: out of memory\n", stderr), 1;
     b->quick = quick;
     b->reps = reps ? reps : quick ? 2 : 5;
     b->dtype = dt;
@@ -1970,14 +1970,14 @@ int ws_cli_bench(int argc, char **argv)
     b->conv_batch = quick ? 2 : 8;
     winsum_status st = winsum_context_create(&b->ctx, WINSUM_BACKEND_OPENCL, device);
     if (st) {
-        fprintf(stderr, "winsum bench: winsum_context_create(OpenCL, %s): %s\n",
+        fprintf(stderr, "winsum-bench: winsum_context_create(OpenCL, %s): %s\n",
                 device ? device : "default device", winsum_status_string(st));
         free(b);
         return 1;
     }
     st = winsum_context_create(&b->ref, WINSUM_BACKEND_REF, NULL);
     if (st) {
-        fprintf(stderr, "winsum bench: winsum_context_create(reference): %s\n",
+        fprintf(stderr, "winsum-bench: winsum_context_create(reference): %s\n",
                 winsum_status_string(st));
         winsum_context_destroy(b->ctx);
         free(b);
@@ -2001,7 +2001,7 @@ int ws_cli_bench(int argc, char **argv)
     char date[64];
     time_t now = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S %Z", localtime(&now));
-    printf("winsum bench %s, suite %s%s\n", winsum_version_string(), suite, quick ? " (quick)" : "");
+    printf("winsum-bench %s, suite %s%s\n", winsum_version_string(), suite, quick ? " (quick)" : "");
     printf("device: %s\n", winsum_context_device_name(b->ctx));
     printf("date: %s\n", date);
     printf("tile parameters: %s, %s\n", winsum_tuning_params(b->ctx),

@@ -2,7 +2,7 @@
  * internal.h - types and functions shared by winsum's host sources but not
  * part of the public API: the error sink, the einsum IR the parser produces,
  * the per-label normalised operand the planners and the reference path
- * consume, and the .npy reader/writer.
+ * consume.
  */
 #ifndef WINSUM_INTERNAL_H
 #define WINSUM_INTERNAL_H
@@ -121,26 +121,5 @@ int64_t ws_view_numel(const winsum_view *v);
  * double. Operands have been validated. With beta == 0, out is not read. */
 void ws_ref_einsum(const ws_ir *ir, const ws_operand *ops, const ws_operand *out, double alpha,
                    double beta);
-
-/* ------------------------------------------------------------------- .npy */
-
-typedef struct ws_npy {
-    winsum_dtype dtype;
-    int ndim;
-    int64_t shape[WINSUM_MAX_DIMS];
-    int64_t strides[WINSUM_MAX_DIMS]; /* elements; Fortran order gives column-major */
-    int fortran;
-    void *data; /* malloc'd, `bytes` long */
-    size_t bytes;
-} ws_npy;
-
-/* Reads float32/float64 .npy (format 1.0, 2.0, 3.0; C or Fortran order,
- * little-endian). Anything else is WINSUM_ERR_FORMAT with a message. */
-winsum_status ws_npy_read(const char *path, ws_npy *arr, ws_error *e);
-void ws_npy_free(ws_npy *arr);
-/* Writes a C-ordered array: to path.tmp.PID then rename, so a failure never
- * leaves a partial file at path. */
-winsum_status ws_npy_write(const char *path, winsum_dtype dtype, int ndim, const int64_t *shape,
-                           const void *data, ws_error *e);
 
 #endif

@@ -14,7 +14,7 @@
  * writes to path.tmp.PID and renames, so a failure never leaves a partial
  * file at path.
  */
-#include "internal.h"
+#include "npy.h"
 
 #include <errno.h>
 #include <fcntl.h>

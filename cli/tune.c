@@ -1,6 +1,7 @@
-/* cli_tune.c - `winsum tune [--device N] [--quick] [--max-candidates N]`:
+/* tune.c - `winsum tune [--device N] [--quick] [--max-candidates N]`:
  * searches the contraction kernel's tile parameters on a device with a
  * progress bar, and stores the winner for that device in the cache folder. */
+#include "cli.h"
 #include "winsum.h"
 #include <stdio.h>
 #include <stdlib.h>
