@@ -5,9 +5,10 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PACKAGES = cmake gcc make ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo \
            libclblast-dev libopenblas-dev python3 python3-numpy \
-           clang libclang-rt-14-dev gnuplot-nox
+           clang libclang-rt-14-dev gnuplot-nox clang-format cppcheck
+MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps build test bench clean
+.PHONY: all deps build test bench clean format format-check lint
 
 all: build
 
@@ -25,14 +26,38 @@ deps:
 	fi
 
 build: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DWINSUM_WERROR=ON
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: build
+# Each stage stops make on failure; the closing line counts what ran: the
+# CTest tests (gcc build, then again under ASan+UBSan with clang), the TSan
+# run, the fuzzers, the format check and the static analysis.
+test: build format-check lint
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
-	$(MAKE) --no-print-directory check-reliability
+	$(MAKE) check-reliability
 	@n=$$(cd $(BUILD) && ctest -N | sed -n 's/^Total Tests: *//p'); \
-	  echo "make test: $$n passed, 0 failed"
+	  a=$$(cd $(ASAN_BUILD) && ctest -N | sed -n 's/^Total Tests: *//p'); \
+	  f=$$(echo $(FUZZERS) | wc -w); \
+	  echo "stages: $$n CTest tests, $$a under ASan+UBSan, 1 under TSan, $$f fuzzers, format check, cppcheck"; \
+	  echo "winsum: $$((n + a + 1 + f + 2)) passed, 0 failed"
+
+# ------------------------------------------------------------------ habits
+# The C and OpenCL sources of the project, as git knows them (generated and
+# third-party files are not in git).
+SOURCES = $(shell git ls-files '*.c' '*.h' '*.cl' 2>/dev/null)
+format:
+	clang-format -i --style=file $(SOURCES)
+format-check: deps
+	@clang-format --dry-run --Werror --style=file $(SOURCES) && echo "format check: ok ($(words $(SOURCES)) files)"
+# cppcheck over the library, the tools, the examples and the tests. A
+# finding that is not a bug is suppressed where it stands, with the reason
+# (// cppcheck-suppress ID).
+CPPCHECK_ARGS = --quiet --error-exitcode=1 --std=c11 --inline-suppr \
+  --enable=warning,performance,portability --suppress=missingIncludeSystem \
+  -D__GNUC__ -DCL_TARGET_OPENCL_VERSION=120 -Iinclude $(addprefix -I,$(wildcard host/*)) -Icli \
+  --template='{file}:{line}: {severity}: {message} [{id}]'
+lint: deps
+	@cppcheck $(CPPCHECK_ARGS) host cli bench examples tests && echo "cppcheck: ok, no findings"
 
 bench: build
 	$(BUILD)/winsum-bench
@@ -99,15 +124,15 @@ check-tsan: deps
 
 check-asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_C_COMPILER=$(SAN_CC) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DWINSUM_SANITIZE=ON
+	  -DWINSUM_SANITIZE=ON -DWINSUM_WERROR=ON
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && $(SAN_ENV) ctest --output-on-failure -j $(JOBS)
 
 check-fuzz: deps
-	$(MAKE) --no-print-directory fuzz-run FUZZ_ARGS='-seed=$(FUZZ_SEED) -runs=$(FUZZ_RUNS) -reload=0' FUZZ_PREFIX='$(NO_ASLR)' FUZZ_WHAT='$(FUZZ_RUNS) runs, seed $(FUZZ_SEED)' FUZZ_CORPUS=$(FUZZ_BUILD)/corpus-ci FUZZ_FRESH=1
+	$(MAKE) fuzz-run FUZZ_ARGS='-seed=$(FUZZ_SEED) -runs=$(FUZZ_RUNS) -reload=0' FUZZ_PREFIX='$(NO_ASLR)' FUZZ_WHAT='$(FUZZ_RUNS) runs, seed $(FUZZ_SEED)' FUZZ_CORPUS=$(FUZZ_BUILD)/corpus-ci FUZZ_FRESH=1
 
 fuzz: deps
-	$(MAKE) --no-print-directory fuzz-run FUZZ_ARGS='-max_total_time=$(FUZZ_TIME)' FUZZ_WHAT='$(FUZZ_TIME) s, random seed' FUZZ_CORPUS=$(FUZZ_BUILD)/corpus
+	$(MAKE) fuzz-run FUZZ_ARGS='-max_total_time=$(FUZZ_TIME)' FUZZ_WHAT='$(FUZZ_TIME) s, random seed' FUZZ_CORPUS=$(FUZZ_BUILD)/corpus
 
 fuzz-run:
 	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
