@@ -1,0 +1,254 @@
+/*
+ * bench.h - what the files of `winsum-bench` share: the results of a run
+ * (bench, row, cell), timing, checking, random data and device buffers
+ * (common.c), the convolution layers (conv.c, also run by coldstart.c and
+ * peers.c), the suites (conv.c, einsum.c, overhead.c, coldstart.c), the
+ * peers CLBlast and OpenBLAS (peers.c) and the report (report.c).
+ */
+#ifndef WINSUM_BENCH_H
+#define WINSUM_BENCH_H
+
+#include "internal.h"
+#include "winsum.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* ================================================================ results */
+
+enum { B_WINSUM, B_CLBLAST, B_OPENBLAS, B_REF, NBACK };
+extern const char *const back_name[NBACK];
+
+typedef enum { CELL_EMPTY, CELL_DONE, CELL_ERR, CELL_NA, CELL_SKIP } cell_state;
+
+/* One backend's measurement of one case. flops is what that backend ran
+ * (the reference runs a smaller slice of the same problem). */
+typedef struct cell {
+    cell_state state;
+    double flops, ms;
+    int check; /* -1 unchecked, 0 mismatch, 1 ok */
+} cell;
+
+typedef struct row {
+    const char *suite;
+    winsum_dtype dtype;
+    char csv_case[64]; /* identical across backends in the CSV */
+    char label[40];    /* the table's case column */
+    char op[3 * WINSUM_MAX_DIMS + 8];
+    cell c[NBACK];
+    cell gemm_eq; /* winsum's GEMM of the same flop count (tccg) */
+} row;
+
+#define MAX_ROWS 128
+#define MAX_NOTES 64
+#define MAX_REPS 64
+
+/* overhead: per-call times (ms) of each API (plan_execute, einsum) in each
+ * way of timing it; see ovh_apis and ovh_mode_csv. */
+enum { OVH_PLAN_EXECUTE, OVH_EINSUM, OVH_NAPIS };
+enum { OVH_HOST, OVH_WALL, OVH_FINISH_WALL, OVH_NMODES };
+typedef struct ovh_result {
+    cell_state state;
+    double ms[OVH_NMODES];
+    double host_spread_ms; /* max - min of OVH_HOST over the batches */
+    int check;
+} ovh_result;
+
+/* coldstart: what one child process printed; see cold_runs. */
+enum { COLD_RUNS = 3 };
+typedef struct cold_result {
+    cell_state state;
+    double context_ms, first_ms, second_ms, steady_ms;
+    long builds; /* programs compiled during the first call */
+    int check;
+} cold_result;
+
+typedef struct bench {
+    int quick, reps;
+    winsum_dtype dtype; /* of the GFLOP/s suites */
+    size_t esz;         /* its element size */
+    const char *device; /* --device, passed on to coldstart's children */
+    const char *na_why[NBACK]; /* why a backend is n/a in this dtype (NULL: it runs) */
+    int64_t conv_batch;
+    winsum_context *ctx, *ref;
+    cl_context cl;
+    cl_command_queue queue;
+    row rows[MAX_ROWS];
+    int nrows;
+    char notes[MAX_NOTES][240];
+    int nnotes;
+    int mismatches, ws_errors, other_errors;
+    double ref_gflops; /* rate of the last reference call, to predict the next */
+    int ovh_ran, cold_ran;
+    ovh_result ovh[OVH_NAPIS];
+    cold_result cold[COLD_RUNS];
+} bench;
+
+/* ============================================ common.c: rows and timing */
+
+const char *dtype_csv(winsum_dtype dt);
+double now_ms(void);
+/* A line for the notes at the end of the report. */
+void note(bench *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The next row of the table (NULL when it is full). */
+row *new_row(bench *b, const char *suite, const char *csv_case, const char *label,
+             const char *op);
+/* A failed call: one line on stderr, "err" in the cell. */
+void cell_fail(bench *b, const row *r, int backend, cell *c, const char *what);
+double gflops(const cell *c);
+
+/* One call of the thing measured, including its finish; 0 when it worked,
+ * else -1 with "call: why" in err. */
+typedef int (*call_fn)(void *arg, char *err, size_t errlen);
+
+/* The median of t[0..n-1] (n >= 1; sorts t). */
+double median(double *t, int n);
+/* `warmup` untimed calls, then `reps` timed ones; the median in *ms. */
+int measure(call_fn fn, void *arg, int warmup, int reps, double *ms, char *err, size_t errlen);
+/* Runs `fn` into cell c of row r (flops: what one call computes). */
+int time_cell(bench *b, row *r, int backend, cell *c, call_fn fn, void *arg, int warmup,
+              int reps, double flops);
+/* 0 when st is WINSUM_SUCCESS, else -1 with "what: status: last error" in err. */
+int call_failed(winsum_context *ctx, winsum_status st, const char *what, char *err, size_t n);
+/* The same after a winsum_finish when st is WINSUM_SUCCESS (a call_fn's end). */
+int finish_call(winsum_context *ctx, winsum_status st, const char *what, char *err, size_t n);
+
+/* ==================================== common.c: checking, data, buffers */
+
+/* tolerance() of common.c as a formula, for the header. */
+const char *tolerance_text(winsum_dtype dt);
+/* 1 when every |got - want| <= tolerance(k) * max|want| (NaN fails), else 0
+ * with a line on stderr naming the case and the worst element. got and
+ * want hold n elements of dtype dt; k: products summed per element. */
+int compare(const char *name, winsum_dtype dt, const char *what, const void *got,
+            const void *want, size_t n, double k);
+/* Records a check in c (and a mismatch in b). */
+void set_check(bench *b, cell *c, int ok);
+
+/* n random values in [-1, 1) of the bench's dtype (malloc'd; NULL when out
+ * of memory). */
+void *random_data(const bench *b, size_t n);
+/* A device buffer of `bytes` bytes holding `src` (NULL: uninitialised). */
+int dev_upload_bytes(bench *b, const char *who, const void *src, size_t bytes, winsum_buffer *d);
+/* The same with n elements of the bench's dtype. */
+int dev_upload(bench *b, const char *who, const void *src, size_t n, winsum_buffer *d);
+/* n elements of the bench's dtype from d into dst; a failure is winsum's
+ * cell of r. */
+int dev_download(bench *b, row *r, const winsum_buffer *d, void *dst, size_t n);
+
+/* The path of this executable. 0 when it worked. */
+int self_exe_path(char *out, size_t n);
+/* bench/ and bench/data/ of the source tree (bench/CMakeLists.txt sets them). */
+#ifndef WINSUM_BENCH_SOURCE_DIR
+#define WINSUM_BENCH_SOURCE_DIR "bench"
+#endif
+#ifndef WINSUM_BENCH_DATA_DIR
+#define WINSUM_BENCH_DATA_DIR WINSUM_BENCH_SOURCE_DIR "/data"
+#endif
+/* A file the bench reads: <exe dir>/../share/winsum/NAME (an installed
+ * tool), else SOURCE_DIR/NAME (the source tree it was built from). 0 with
+ * its path in out, else -1. */
+int find_bench_file(const char *name, const char *source_dir, char *out, size_t n);
+
+/* ================================================== conv.c: the layers */
+
+/* ResNet-style layers, NCHW, square images and kernels. */
+typedef struct conv_layer {
+    const char *name;
+    int64_t c, o, hw, k, stride, pad, groups;
+} conv_layer;
+
+enum { OP_FWD, OP_BWD_DATA, OP_BWD_WEIGHT, NOPS };
+/* The convolution tensors are x (N,C,H,W), w (O,C/G,KH,KW), y (N,O,OH,OW);
+ * each op writes one of them from the other two. */
+enum { T_X, T_W, T_Y };
+extern const char *const conv_op_suffix[NOPS]; /* "fwd", ... */
+extern const int conv_op_output[NOPS];        /* the tensor each op writes */
+
+typedef struct conv_call {
+    winsum_context *ctx;
+    int op;
+    winsum_conv_desc desc;
+    winsum_view v[3]; /* x, w, y: the op's output among them */
+} conv_call;
+
+/* A call_fn: the op of a conv_call, then winsum_finish. */
+int run_conv(void *arg, char *err, size_t n);
+
+int64_t conv_oh(const conv_layer *l);
+/* Elements of tensor t at batch n. */
+size_t conv_elems(const conv_layer *l, int t, int64_t n);
+/* The same for all three ops: 2*N*O*OH*OW*(C/G)*KH*KW. */
+double conv_flops(const conv_layer *l, int64_t n);
+/* Products summed into one output element (for the tolerance). */
+double conv_reduction(const conv_layer *l, int op, int64_t n);
+void conv_desc(const conv_layer *l, winsum_conv_desc *d);
+/* Views of x, w, y at batch n over buffers buf[T_X], buf[T_W], buf[T_Y]. */
+void conv_views(const conv_layer *l, int64_t n, winsum_dtype dt,
+                const winsum_buffer *const buf[3], winsum_view v[3]);
+/* The reference backend on batch 1 (the first image of host[]), into want;
+ * times that call. Returns 0 when want holds the result. */
+int conv_reference(bench *b, row *r, const conv_layer *l, int op, void *const host[3],
+                   void *want);
+
+/* ============================================================ the suites */
+
+void suite_conv(bench *b);          /* conv.c: forward */
+void suite_conv_backward(bench *b); /* conv.c: backward-data and backward-weight */
+void suite_gemm(bench *b);          /* einsum.c */
+void suite_tccg(bench *b);          /* einsum.c */
+
+/* overhead.c: the host cost of a call on tiny operands. */
+#define OVH_CALLS 10000
+#define OVH_FINISH_CALLS 1000
+#define OVH_TARGET_US 20.0
+typedef struct ovh_api {
+    const char *csv, *label;
+    call_fn fn;
+} ovh_api;
+extern const ovh_api ovh_apis[OVH_NAPIS];
+extern const char *const ovh_mode_csv[OVH_NMODES];
+void suite_overhead(bench *b);
+
+/* coldstart.c: the first call of a new kernel in a new process. */
+#define COLD_STEADY_CALLS 5
+#define COLD_TARGET 0.05 /* first call with the disk cache / first call cold */
+typedef struct cold_run {
+    const char *csv, *label;
+    int cache_off;
+} cold_run;
+extern const cold_run cold_runs[COLD_RUNS];
+void suite_coldstart(bench *b);
+/* `winsum-bench --coldstart-child`: the process suite_coldstart starts. */
+int coldstart_child(const char *device);
+
+/* ============================================ peers.c: CLBlast, OpenBLAS */
+
+/* Sets b->na_why for the peers that do not run in b->dtype. */
+void peers_init(bench *b);
+/* "X: not built in (n/a)" for each peer this executable lacks. */
+void peers_print_missing(void);
+/* OpenBLAS's GEMM of m x n x k on fresh random matrices, timed into c. */
+void openblas_gemm_cell(bench *b, row *r, cell *c, int64_t m, int64_t n, int64_t k);
+/* CLBlast's GEMM C (m x n) = A (m x k) B (k x n) on device copies of
+ * host[0..1], timed into r's CLBlast cell and checked against winsum's
+ * result ws (NULL: unchecked). */
+void clblast_gemm_cell(bench *b, row *r, int64_t m, int64_t n, int64_t k, void *const host[2],
+                       const void *ws);
+/* CLBlast's run of op on layer l into device buffer dev[output] (the other
+ * two tensors from dev), read back into got and checked against winsum's
+ * result ws (NULL: unchecked). */
+void clblast_conv_cell(bench *b, row *r, const conv_layer *l, int op,
+                       const winsum_buffer *const dev[3], void *got, const void *ws);
+
+/* ================================================= report.c: the output */
+
+void print_table(const bench *b);
+void print_overhead(const bench *b);
+void print_coldstart(const bench *b);
+void print_notes(const bench *b);
+int write_csv(const bench *b, const char *path);
+int write_plot(const bench *b, const char *png);
+
+#endif

@@ -1,0 +1,223 @@
+/*
+ * coldstart.c - the coldstart suite: the cost of the first call of a kernel
+ * the process has not built: a forward convolution 3x3 s1 p1, 16->16
+ * channels, 8x8, batch 1, float32, as the first winsum call of a fresh
+ * child process of this executable (`winsum-bench --coldstart-child`), with
+ * POCL_KERNEL_CACHE=0 so that PoCL's own cache does not hide the build.
+ * The runs, in order: an empty WINSUM_CACHE_DIR (the build), the same
+ * folder again (a second process that loads the programs the first
+ * stored), and WINSUM_CACHE_DIR=off. The child times the first call (plan +
+ * build or load + run + finish), a second call, and the median of
+ * COLD_STEADY_CALLS more; it checks the result against the reference
+ * backend.
+ */
+#include "bench.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static const conv_layer cold_layer = {"conv3x3_s1_16x8x8", 16, 16, 8, 3, 1, 1, 1};
+
+const cold_run cold_runs[COLD_RUNS] = {{"first_call_cold", "cold (empty disk cache)", 0},
+                                       {"first_call_disk_cache", "disk cache (2nd process)", 0},
+                                       {"first_call_cache_off", "WINSUM_CACHE_DIR=off", 1}};
+
+/* The child: one line "coldstart-child context_ms=.. first_ms=.. ..." on
+ * stdout, errors on stderr; 0 when it worked. */
+int coldstart_child(const char *device)
+{
+    bench *b = calloc(1, sizeof *b);
+    if (!b) return fputs("winsum-bench --coldstart-child: out of memory\n", stderr), 1;
+    b->dtype = WINSUM_F32;
+    b->esz = sizeof(float);
+    b->reps = 1;
+    const conv_layer *l = &cold_layer;
+    double t0 = now_ms();
+    winsum_status st = winsum_context_create(&b->ctx, WINSUM_BACKEND_OPENCL, device);
+    double context_ms = now_ms() - t0;
+    if (!st) st = winsum_context_create(&b->ref, WINSUM_BACKEND_REF, NULL);
+    if (st) {
+        fprintf(stderr, "winsum-bench --coldstart-child: winsum_context_create: %s: %s\n",
+                winsum_status_string(st), winsum_last_error(NULL));
+        winsum_context_destroy(b->ctx);
+        free(b);
+        return 1;
+    }
+    row *r = new_row(b, "coldstart", l->name, l->name, conv_op_suffix[OP_FWD]);
+    void *host[3], *got = malloc(conv_elems(l, T_Y, 1) * sizeof(float));
+    void *want = malloc(conv_elems(l, T_Y, 1) * sizeof(float));
+    winsum_buffer dev[3];
+    memset(dev, 0, sizeof dev);
+    for (int t = 0; t < 3; t++) host[t] = random_data(b, conv_elems(l, t, 1));
+    int ok = host[0] && host[1] && host[2] && got && want;
+    for (int t = 0; t < 3 && ok; t++)
+        ok = !dev_upload(b, l->name, t == T_Y ? NULL : host[t], conv_elems(l, t, 1), &dev[t]);
+    double first = 0, second = 0, steady = 0;
+    long builds = 0;
+    int check = -1;
+    char err[1024] = "";
+    if (ok) {
+        const winsum_buffer *bufs[3] = {&dev[T_X], &dev[T_W], &dev[T_Y]};
+        conv_call a = {b->ctx, OP_FWD, {0}, {{0}}};
+        conv_desc(l, &a.desc);
+        conv_views(l, 1, WINSUM_F32, bufs, a.v);
+        long builds0 = winsum_program_builds();
+        double s0 = now_ms();
+        ok = !run_conv(&a, err, sizeof err);
+        first = now_ms() - s0;
+        builds = winsum_program_builds() - builds0;
+        s0 = now_ms();
+        ok = ok && !run_conv(&a, err, sizeof err);
+        second = now_ms() - s0;
+        ok = ok && !measure(run_conv, &a, 0, COLD_STEADY_CALLS, &steady, err, sizeof err);
+        if (!ok) fprintf(stderr, "winsum-bench --coldstart-child: %s\n", err);
+        if (ok && !dev_download(b, r, &dev[T_Y], got, conv_elems(l, T_Y, 1)) &&
+            !conv_reference(b, r, l, OP_FWD, host, want))
+            check = compare(l->name, WINSUM_F32, "winsum vs reference", got, want,
+                            conv_elems(l, T_Y, 1), conv_reduction(l, OP_FWD, 1));
+    }
+    ok = ok && check >= 0 && !b->ws_errors;
+    if (ok)
+        printf("coldstart-child context_ms=%.4f first_ms=%.4f second_ms=%.4f steady_ms=%.4f "
+               "builds=%ld check=%d\n",
+               context_ms, first, second, steady, builds, check);
+    for (int t = 0; t < 3; t++) {
+        if (dev[t].mem) winsum_buffer_free(b->ctx, &dev[t]);
+        free(host[t]);
+    }
+    free(got);
+    free(want);
+    winsum_context_destroy(b->ref);
+    winsum_context_destroy(b->ctx);
+    free(b);
+    return ok ? 0 : 1;
+}
+
+/* Removes folder `path` and everything under it (no links followed). */
+static void remove_tree(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+            char sub[PATH_MAX];
+            struct stat st;
+            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+            if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode)) remove_tree(sub);
+            else unlink(sub);
+        }
+        closedir(d);
+    }
+    rmdir(path);
+}
+
+/* Runs the child with WINSUM_CACHE_DIR=cache_dir and POCL_KERNEL_CACHE=0
+ * added to this process's environment; its line parsed into res. */
+static int cold_spawn(const bench *b, const char *cache_dir, cold_result *res, char *err,
+                      size_t n)
+{
+    char exe[PATH_MAX];
+    if (self_exe_path(exe, sizeof exe))
+        return snprintf(err, n, "readlink /proc/self/exe: %s", strerror(errno)), -1;
+    char a0[] = "winsum-bench", a2[] = "--coldstart-child", a3[] = "--device";
+    char *argv[] = {a0, a2, b->device ? a3 : NULL, (char *)b->device, NULL};
+    /* the environment: ours without the two variables, then them */
+    size_t nenv = 0;
+    while (environ[nenv]) nenv++;
+    char **envp = calloc(nenv + 3, sizeof *envp), cache_var[PATH_MAX + 32],
+         pocl_var[] = "POCL_KERNEL_CACHE=0";
+    if (!envp) return snprintf(err, n, "out of host memory"), -1;
+    size_t k = 0;
+    for (size_t i = 0; i < nenv; i++)
+        if (strncmp(environ[i], "WINSUM_CACHE_DIR=", 17) &&
+            strncmp(environ[i], "POCL_KERNEL_CACHE=", 18))
+            envp[k++] = environ[i];
+    snprintf(cache_var, sizeof cache_var, "WINSUM_CACHE_DIR=%s", cache_dir);
+    envp[k++] = cache_var;
+    envp[k++] = pocl_var;
+    envp[k] = NULL;
+
+    int fd[2];
+    if (pipe(fd)) {
+        free(envp);
+        return snprintf(err, n, "pipe: %s", strerror(errno)), -1;
+    }
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fd[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&fa, fd[0]);
+    posix_spawn_file_actions_addclose(&fa, fd[1]);
+    pid_t pid;
+    int e = posix_spawn(&pid, exe, &fa, NULL, argv, envp);
+    posix_spawn_file_actions_destroy(&fa);
+    free(envp);
+    close(fd[1]);
+    if (e) {
+        close(fd[0]);
+        return snprintf(err, n, "posix_spawn %s: %s", exe, strerror(e)), -1;
+    }
+    char out[4096];
+    size_t used = 0;
+    for (;;) {
+        ssize_t got = read(fd[0], out + used, sizeof out - 1 - used);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) break;
+        used += (size_t)got;
+        if (used == sizeof out - 1) break;
+    }
+    out[used] = 0;
+    close(fd[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return snprintf(err, n, "the child %s bench --coldstart-child %s (see its messages above)",
+                        exe, WIFEXITED(status) ? "failed" : "was killed"), -1;
+    const char *line = strstr(out, "coldstart-child ");
+    if (!line || sscanf(line, "coldstart-child context_ms=%lf first_ms=%lf second_ms=%lf "
+                              "steady_ms=%lf builds=%ld check=%d",
+                        &res->context_ms, &res->first_ms, &res->second_ms, &res->steady_ms,
+                        &res->builds, &res->check) != 6)
+        return snprintf(err, n, "the child printed no result line: '%.200s'", out), -1;
+    return 0;
+}
+
+void suite_coldstart(bench *b)
+{
+    const char *tmp = getenv("TMPDIR");
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/winsum-coldstart-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    b->cold_ran = 1;
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, "winsum-bench: coldstart: mkdtemp %s: %s\n", dir, strerror(errno));
+        for (int i = 0; i < COLD_RUNS; i++) b->cold[i].state = CELL_ERR, b->cold[i].check = -1;
+        b->other_errors++;
+        return;
+    }
+    for (int i = 0; i < COLD_RUNS; i++) {
+        char err[PATH_MAX + 200];
+        cold_result *res = &b->cold[i];
+        fprintf(stderr, "  coldstart %s ...\n", cold_runs[i].csv);
+        memset(res, 0, sizeof *res);
+        res->check = -1;
+        if (cold_spawn(b, cold_runs[i].cache_off ? "off" : dir, res, err, sizeof err)) {
+            fprintf(stderr, "winsum-bench: coldstart %s winsum: %s\n", cold_runs[i].csv, err);
+            res->state = CELL_ERR;
+            b->ws_errors++;
+            continue;
+        }
+        res->state = CELL_DONE;
+        if (!res->check) b->mismatches++;
+    }
+    remove_tree(dir);
+}

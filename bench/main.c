@@ -1,0 +1,197 @@
+/*
+ * main.c - `winsum-bench`: GFLOP/s of winsum's convolutions and
+ * contractions on an OpenCL device, beside CLBlast on the same device and
+ * queue, OpenBLAS on the host (a GEMM of the same shape or flop count) and
+ * winsum's own reference backend, with every winsum result checked against
+ * the reference and every CLBlast result against winsum; and two latency
+ * suites: the host overhead of a call on tiny operands, and the cost of the
+ * first call of a new kernel with and without winsum's disk cache.
+ *
+ *   winsum-bench [--suite NAME[,NAME..]] (gemm|conv|conv-backward|tccg|overhead|
+ *                coldstart|all; default conv,conv-backward)
+ *                [--dtype f32|f64|f16] [--quick] [--csv FILE] [--plot FILE.png]
+ *                [--device N] [--reps R]
+ *
+ * Each case is described once (shape, flops, how each backend runs it, how
+ * its result is checked) and that description drives both the timing and the
+ * check. Times are the median of R wall-clock runs of one call plus its
+ * finish (winsum_finish / clFinish); the first call of each backend is a
+ * warm-up (kernel builds) and is not counted. A failing call prints one line
+ * naming it and leaves "err" in its cell. The exit code is 1 when a check
+ * fails or a winsum call fails, 2 on a usage error, else 0.
+ *
+ * --dtype f64 runs the GFLOP/s suites in float64 (CLBlast's D routines,
+ * cblas_dgemm, the reference in float64). --dtype f16 runs them on float16
+ * storage (winsum and the reference: float32 resp. double sums, each output
+ * rounded to half once); CLBlast and OpenBLAS are n/a there (CLBlast's H
+ * routines compute in half and need cl_khr_fp16; OpenBLAS has no half GEMM),
+ * with the reason printed. overhead and coldstart are always float32.
+ * coldstart re-runs this executable as `winsum-bench --coldstart-child`
+ * (internal) in fresh processes.
+ *
+ * This file reads the arguments, opens the contexts, prints the header and
+ * runs the suites chosen; bench.h says which file does what.
+ */
+#include "bench.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char bench_usage[] =
+    "usage: winsum-bench [--suite NAME[,NAME..]] (gemm|conv|conv-backward|tccg|overhead|\n"
+    "                    coldstart|all)\n"
+    "                    [--dtype f32|f64|f16] [--quick] [--csv FILE] [--plot FILE.png]\n"
+    "                    [--device N] [--reps R]\n"
+    "  default suites: conv,conv-backward (what make bench runs). --quick: small sizes,\n"
+    "  2 repetitions.\n"
+    "  --dtype: of gemm, conv, conv-backward and tccg (overhead, coldstart: float32);\n"
+    "    f16: float16 storage, float32 arithmetic (CLBlast and OpenBLAS: n/a).\n"
+    "  all: gemm, conv, conv-backward, tccg, then overhead and coldstart.\n";
+
+int main(int argc, char **argv)
+{
+    const char *suite = "conv,conv-backward", *csv = NULL, *plot = NULL, *device = NULL, *dtype = "f32";
+    int quick = 0, reps = 0, child = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        int takes = 1;
+        if (!strcmp(a, "--quick")) quick = 1, takes = 0;
+        else if (!strcmp(a, "--coldstart-child")) child = 1, takes = 0; /* internal */
+        else if (!strcmp(a, "-h") || !strcmp(a, "--help")) return fputs(bench_usage, stdout), 0;
+        else if (!val && (!strcmp(a, "--suite") || !strcmp(a, "--csv") || !strcmp(a, "--plot") ||
+                          !strcmp(a, "--device") || !strcmp(a, "--reps") ||
+                          !strcmp(a, "--dtype"))) {
+            fprintf(stderr, "winsum-bench: %s needs a value\n", a);
+            return 2;
+        } else if (!strcmp(a, "--suite")) suite = val;
+        else if (!strcmp(a, "--csv")) csv = val;
+        else if (!strcmp(a, "--plot")) plot = val;
+        else if (!strcmp(a, "--device")) device = val;
+        else if (!strcmp(a, "--dtype")) dtype = val;
+        else if (!strcmp(a, "--reps")) {
+            char *end;
+            long r = strtol(val, &end, 10);
+            if (*end || r < 1 || r > MAX_REPS) {
+                fprintf(stderr, "winsum-bench: --reps takes 1..%d, not '%s'\n", MAX_REPS, val);
+                return 2;
+            }
+            reps = (int)r;
+        } else {
+            fprintf(stderr, "winsum-bench: unknown argument '%s'\n%s", a, bench_usage);
+            return 2;
+        }
+        i += takes;
+    }
+    if (child) return coldstart_child(device);
+    winsum_dtype dt;
+    if (!strcmp(dtype, "f32") || !strcmp(dtype, "float32")) dt = WINSUM_F32;
+    else if (!strcmp(dtype, "f64") || !strcmp(dtype, "float64")) dt = WINSUM_F64;
+    else if (!strcmp(dtype, "f16") || !strcmp(dtype, "float16")) dt = WINSUM_F16;
+    else {
+        fprintf(stderr, "winsum-bench: --dtype takes f32, f64 or f16, not '%s'\n", dtype);
+        return 2;
+    }
+    int want_gemm = 0, want_conv = 0, want_bwd = 0, want_tccg = 0, want_ovh = 0, want_cold = 0;
+    /* a comma-separated list of suites */
+    for (const char *p = suite; *p;) {
+        size_t n = strcspn(p, ",");
+        char one[32] = "";
+        if (n < sizeof one) memcpy(one, p, n), one[n] = 0;
+        if (!strcmp(one, "all"))
+            want_gemm = want_conv = want_bwd = want_tccg = want_ovh = want_cold = 1;
+        else if (!strcmp(one, "gemm")) want_gemm = 1;
+        else if (!strcmp(one, "conv")) want_conv = 1;
+        else if (!strcmp(one, "conv-backward")) want_bwd = 1;
+        else if (!strcmp(one, "tccg")) want_tccg = 1;
+        else if (!strcmp(one, "overhead")) want_ovh = 1;
+        else if (!strcmp(one, "coldstart")) want_cold = 1;
+        else {
+            fprintf(stderr, "winsum-bench: unknown suite '%.*s' (gemm, conv, conv-backward, "
+                            "tccg, overhead, coldstart, all; a comma-separated list)\n",
+                    (int)n, p);
+            return 2;
+        }
+        p += n;
+        if (*p == ',') p++;
+    }
+    int want_rates = want_gemm || want_conv || want_bwd || want_tccg;
+
+    bench *b = calloc(1, sizeof *b);
+    if (!b) return fputs("winsum-bench: out of memory\n", stderr), 1;
+    b->quick = quick;
+    b->reps = reps ? reps : quick ? 2 : 5;
+    b->dtype = dt;
+    b->esz = winsum_dtype_size(dt);
+    b->device = device;
+    b->conv_batch = quick ? 2 : 8;
+    winsum_status st = winsum_context_create(&b->ctx, WINSUM_BACKEND_OPENCL, device);
+    if (st) {
+        fprintf(stderr, "winsum-bench: winsum_context_create(OpenCL, %s): %s\n",
+                device ? device : "default device", winsum_status_string(st));
+        free(b);
+        return 1;
+    }
+    st = winsum_context_create(&b->ref, WINSUM_BACKEND_REF, NULL);
+    if (st) {
+        fprintf(stderr, "winsum-bench: winsum_context_create(reference): %s\n",
+                winsum_status_string(st));
+        winsum_context_destroy(b->ctx);
+        free(b);
+        return 1;
+    }
+    b->cl = winsum_context_cl(b->ctx);
+    b->queue = winsum_context_queue(b->ctx);
+    peers_init(b);
+
+    char date[64];
+    time_t now = time(NULL);
+    strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S %Z", localtime(&now));
+    printf("winsum-bench %s, suite %s%s\n", winsum_version_string(), suite, quick ? " (quick)" : "");
+    printf("device: %s\n", winsum_context_device_name(b->ctx));
+    printf("date: %s\n", date);
+    printf("tile parameters: %s, %s\n", winsum_tuning_params(b->ctx),
+           winsum_tuning_source(b->ctx));
+    /* float64 where the device has it; else the GFLOP/s suites are skipped */
+    if (want_rates && !winsum_context_has_dtype(b->ctx, dt)) {
+        printf("dtype %s: the device has no fp64 (cl_khr_fp64): %s skipped\n", dtype_csv(dt),
+               want_ovh || want_cold ? "gemm, conv, conv-backward and tccg" : suite);
+        want_gemm = want_conv = want_bwd = want_tccg = want_rates = 0;
+    }
+    if (want_rates) {
+        printf("dtype %s; %d repetitions (median) after one warm-up call; conv batch %lld%s\n",
+               dtype_csv(dt), b->reps, (long long)b->conv_batch,
+               quick ? "" : " (reference: batch 1)");
+        printf("check: winsum vs reference, CLBlast vs winsum: max|diff| <= %s*max|ref|, K = "
+               "products per output element\n", tolerance_text(dt));
+        if (b->na_why[B_CLBLAST])
+            printf("CLBlast: n/a for %s (%s)\n", dtype_csv(dt), b->na_why[B_CLBLAST]);
+        if (b->na_why[B_OPENBLAS])
+            printf("OpenBLAS: n/a for %s (%s)\n", dtype_csv(dt), b->na_why[B_OPENBLAS]);
+        peers_print_missing();
+    }
+    fflush(stdout);
+
+    double t0 = now_ms();
+    if (want_gemm) suite_gemm(b);
+    if (want_conv) suite_conv(b);
+    if (want_bwd) suite_conv_backward(b);
+    if (want_tccg) suite_tccg(b);
+    if (want_ovh) suite_overhead(b);
+    if (want_cold) suite_coldstart(b);
+
+    print_table(b);
+    print_overhead(b);
+    print_coldstart(b);
+    print_notes(b);
+    printf("\nwall time %.1f s; %d mismatches; %d winsum errors; %d other errors\n",
+           (now_ms() - t0) / 1e3, b->mismatches, b->ws_errors, b->other_errors);
+    if (csv && write_csv(b, csv) == 0) printf("csv: %s\n", csv);
+    if (plot) write_plot(b, plot);
+    int rc = b->mismatches || b->ws_errors ? 1 : 0;
+    winsum_context_destroy(b->ref);
+    winsum_context_destroy(b->ctx);
+    free(b);
+    return rc;
+}
