@@ -997,6 +997,81 @@ static winsum_status c_conv_bwd_weight_shape(env *E)
     return BAD(winsum_conv_backward_weight(E->ctx, &c.d, &c.xv, &c.yv, &c.wv, 1, 0));
 }
 
+/* backward-bias runs the descriptor validation of every convolution call:
+ * gy (1,2,5) and gb (2,), a 1-D convolution's */
+static winsum_status bias_bad(env *E, int which)
+{
+    tbuf *gy = tb_new(E, OWN, 10, F32), *gb = tb_new(E, OWN, 2, F32);
+    winsum_view gyv = mkview(gy, F32, 0, 3, SH(1, 2, 5), NULL), gbv = mkview(gb, F32, 0, 1, SH(2), NULL);
+    winsum_conv_desc d;
+    winsum_conv_desc_init(&d);
+    if (which == 0) d.layout = (winsum_layout)7;
+    if (which == 1) d.nspatial = 3;
+    if (which == 2) d.groups = -5;
+    if (which == 3) d.stride[0] = 0;
+    if (which == 4) d.dilation[0] = -1;
+    if (which == 5) d.pad_lo[0] = -2;
+    if (which == 6) d.groups = 3; /* 3 groups of 2 filters */
+    return BAD(winsum_conv_backward_bias(E->ctx, &d, &gyv, &gbv, 1, 0));
+}
+static winsum_status c_bias_layout(env *E) { return bias_bad(E, 0); }
+static winsum_status c_bias_nspatial(env *E) { return bias_bad(E, 1); }
+static winsum_status c_bias_groups(env *E) { return bias_bad(E, 2); }
+static winsum_status c_bias_stride(env *E) { return bias_bad(E, 3); }
+static winsum_status c_bias_dilation(env *E) { return bias_bad(E, 4); }
+static winsum_status c_bias_padding(env *E) { return bias_bad(E, 5); }
+static winsum_status c_bias_groups_divide(env *E) { return bias_bad(E, 6); }
+
+/* A transposed convolution (2-D, NCHW) of x (1,1,xh,xh) and w (1,1,k,k)
+ * into y (1,1,yh,yh) with the given strides. */
+static winsum_status transpose_with(env *E, int64_t xh, int64_t k, int64_t yh, int64_t s0,
+                                    int64_t s1, int tweak)
+{
+    tbuf *x = tb_new(E, OWN, xh * xh, F32), *w = tb_new(E, OWN, k * k, F32),
+         *y = tb_new(E, OWN, yh * yh, F32);
+    winsum_view xv = mkview(x, F32, 0, 4, SH(1, 1, xh, xh), NULL),
+                wv = mkview(w, F32, 0, 4, SH(1, 1, k, k), NULL),
+                yv = mkview(y, F32, 0, 4, SH(1, 1, yh, yh), NULL);
+    winsum_conv_desc d;
+    winsum_conv_desc_init(&d);
+    d.stride[0] = s0;
+    d.stride[1] = s1;
+    if (tweak == 1) xv.offset = 1;                       /* x reaches past its buffer */
+    if (tweak == 2) d.dilation[0] = 2, d.output_padding[0] = 2; /* op >= both */
+    if (tweak == 3) d.layout = (winsum_layout)7;
+    if (tweak == 4) d.groups = 0;
+    return BAD(winsum_conv_transpose(E->ctx, &d, &xv, &wv, &yv, 1, 0));
+}
+
+/* strides 2^32 x 2^32: 81 output phases of 9 x 9 taps each reachable */
+static winsum_status c_transpose_huge_strides(env *E)
+{
+    return transpose_with(E, 1, 9, 9, (int64_t)1 << 32, (int64_t)1 << 32, 0);
+}
+static winsum_status c_transpose_huge_strides_odd(env *E)
+{
+    return transpose_with(E, 1, 9, 9, ((int64_t)1 << 32) + 1, ((int64_t)1 << 32) - 1, 0);
+}
+/* (x - 1) * stride overflows: x 3 wide, stride 2^62 */
+static winsum_status c_transpose_shape_overflow(env *E)
+{
+    return transpose_with(E, 3, 1, 1, 1, (int64_t)1 << 62, 0);
+}
+static winsum_status c_transpose_y_shape(env *E) { return transpose_with(E, 3, 2, 5, 1, 1, 0); }
+static winsum_status c_transpose_x_bounds(env *E) { return transpose_with(E, 3, 2, 4, 1, 1, 1); }
+static winsum_status c_transpose_output_padding(env *E) { return transpose_with(E, 3, 2, 4, 1, 1, 2); }
+static winsum_status c_transpose_layout(env *E) { return transpose_with(E, 3, 2, 4, 1, 1, 3); }
+static winsum_status c_transpose_groups(env *E) { return transpose_with(E, 3, 2, 4, 1, 1, 4); }
+
+/* backward-data with 2^32 x 2^32 strides, 9 x 9 input gradient: 81 phases */
+static winsum_status c_bwd_data_huge_strides(env *E)
+{
+    cv c;
+    cv_make(E, &c, 1, 1, 9, 1, 1, 9, 1);
+    c.d.stride[0] = c.d.stride[1] = (int64_t)1 << 32;
+    return BAD(winsum_conv_backward_data(E->ctx, &c.d, &c.yv, &c.wv, &c.xv, 1, 0));
+}
+
 /* ------------------------------------------------------------------ table */
 
 typedef struct bad_case {
@@ -1100,6 +1175,22 @@ static const bad_case cases[] = {
     ROW("conv: NULL descriptor", ARGUMENT, B_BOTH, "descriptor", c_conv_null_desc),
     ROW("conv backward-data: input gradient of wrong shape", CONV, B_BOTH, "output gradient|4|3", c_conv_bwd_data_shape),
     ROW("conv backward-weight: weight gradient of wrong shape", CONV, B_BOTH, "weight|1|2", c_conv_bwd_weight_shape),
+    ROW("conv backward-bias: layout 7", CONV, B_BOTH, "backward-bias|layout 7", c_bias_layout),
+    ROW("conv backward-bias: 3 spatial axes on a 1-D tensor", CONV, B_BOTH, "backward-bias|3 spatial|output gradient has rank 3", c_bias_nspatial),
+    ROW("conv backward-bias: groups -5", CONV, B_BOTH, "backward-bias|groups|-5", c_bias_groups),
+    ROW("conv backward-bias: stride 0", CONV, B_BOTH, "backward-bias|stride 0", c_bias_stride),
+    ROW("conv backward-bias: dilation -1", CONV, B_BOTH, "backward-bias|dilation -1", c_bias_dilation),
+    ROW("conv backward-bias: negative padding", CONV, B_BOTH, "backward-bias|padding|-2", c_bias_padding),
+    ROW("conv backward-bias: groups 3 do not divide 2 filters", CONV, B_BOTH, "backward-bias|groups 3|2", c_bias_groups_divide),
+    ROW("conv backward-data: strides 2^32 x 2^32 (81 phases)", UNSUPPORTED, B_BOTH, "backward-data|81|64", c_bwd_data_huge_strides),
+    ROW("conv transpose: strides 2^32 x 2^32 (81 phases)", UNSUPPORTED, B_BOTH, "transpose|81|64", c_transpose_huge_strides),
+    ROW("conv transpose: strides 2^32+1 x 2^32-1 (81 phases)", UNSUPPORTED, B_BOTH, "transpose|81|64", c_transpose_huge_strides_odd),
+    ROW("conv transpose: (x - 1) * stride overflows", OVERFLOW, B_BOTH, "transpose|axis 1|stride", c_transpose_shape_overflow),
+    ROW("conv transpose: output of wrong shape", CONV, B_BOTH, "transpose|the output|1,1,5,5|1,1,4,4", c_transpose_y_shape),
+    ROW("conv transpose: input view out of bounds", BOUNDS, B_BOTH, "transpose|the input", c_transpose_x_bounds),
+    ROW("conv transpose: output padding >= stride and dilation", CONV, B_BOTH, "transpose|output padding 2|stride 1|dilation 2", c_transpose_output_padding),
+    ROW("conv transpose: layout 7", CONV, B_BOTH, "transpose|layout 7", c_transpose_layout),
+    ROW("conv transpose: groups 0", CONV, B_BOTH, "transpose|groups|0", c_transpose_groups),
 };
 #define NCASES ((int)(sizeof cases / sizeof cases[0]))
 

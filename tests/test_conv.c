@@ -455,6 +455,182 @@ static void bad_input(void)
     free(x.h), free(w.h), free(y.h);
 }
 
+/* The transposed convolution, textbook form (NCHW, any groups): every
+ * input element x[n, o, t...] spreads over y[n, c, t*s - lo + i*d ...]
+ * through w[o, c', i...]. Independent of views, einsum and backward-data. */
+static void direct_transpose(int ns, const winsum_conv_desc *desc, const tensor *x,
+                             const tensor *w, tensor *y)
+{
+    int64_t G = desc->groups, O = x->shape[1], cg = w->shape[1], og = O / G;
+    int64_t X[3] = {1, 1, 1}, Y[3] = {1, 1, 1}, K[3] = {1, 1, 1};
+    for (int i = 0; i < ns; i++) {
+        X[i] = x->shape[2 + i];
+        Y[i] = y->shape[2 + i];
+        K[i] = w->shape[2 + i];
+    }
+    memset(y->h, 0, y->n * sizeof(double));
+    for (int64_t n = 0; n < x->shape[0]; n++)
+        for (int64_t o = 0; o < O; o++)
+            for (int64_t c = 0; c < cg; c++)
+                for (int64_t t0 = 0; t0 < X[0]; t0++)
+                    for (int64_t t1 = 0; t1 < X[1]; t1++)
+                        for (int64_t t2 = 0; t2 < X[2]; t2++)
+                            for (int64_t k0 = 0; k0 < K[0]; k0++)
+                                for (int64_t k1 = 0; k1 < K[1]; k1++)
+                                    for (int64_t k2 = 0; k2 < K[2]; k2++) {
+                                        int64_t t[3] = {t0, t1, t2}, k[3] = {k0, k1, k2};
+                                        int64_t yo = n * (G * cg) + (o / og) * cg + c;
+                                        int64_t xo = n * O + o, wo = o * cg + c;
+                                        int inside = 1;
+                                        for (int i = 0; i < ns; i++) {
+                                            /* t*s: t is 0 whenever s is huge */
+                                            int64_t p = t[i] * desc->stride[i] - desc->pad_lo[i] +
+                                                        k[i] * desc->dilation[i];
+                                            if (p < 0 || p >= Y[i]) inside = 0;
+                                            yo = yo * Y[i] + p;
+                                            xo = xo * X[i] + t[i];
+                                            wo = wo * K[i] + k[i];
+                                        }
+                                        if (inside) y->h[yo] += x->h[xo] * w->h[wo];
+                                    }
+}
+
+/* y = conv_transpose(x, w) on both backends against the textbook loop. */
+static void transpose_case(int ns, const winsum_conv_desc *desc, const int64_t *xs,
+                           const int64_t *wsh, const char *what)
+{
+    int rank = ns + 2;
+    int64_t ys[5];
+    char msg[512] = "";
+    winsum_status st = winsum_conv_transpose_output_shape(desc, rank, xs, wsh, ys, msg, sizeof msg);
+    /* torch's rule: (x - 1) * s - lo - hi + d * (k - 1) + output_padding + 1 */
+    int shape_ok = st == WINSUM_OK && ys[0] == xs[0] && ys[1] == wsh[1] * desc->groups;
+    for (int i = 0; i < ns && shape_ok; i++)
+        shape_ok = ys[2 + i] == (xs[2 + i] - 1) * desc->stride[i] - desc->pad_lo[i] -
+                                   desc->pad_hi[i] + desc->dilation[i] * (wsh[2 + i] - 1) +
+                                   desc->output_padding[i] + 1;
+    CHECK_MSG(shape_ok, "%s: transpose shape: %s %s", what, winsum_status_string(st), msg);
+    if (!shape_ok) return;
+    tensor x = make(rank, xs, WINSUM_F64, 1), w = make(rank, wsh, WINSUM_F64, 1),
+           want = make(rank, ys, WINSUM_F64, 0);
+    direct_transpose(ns, desc, &x, &w, &want);
+    winsum_context *ctxs[2] = {REF, CL};
+    for (int b = 0; b < 2; b++) {
+        tensor y = make(rank, ys, WINSUM_F64, 0);
+        for (size_t i = 0; i < y.n; i++) y.h[i] = 777;
+        dev dx, dw, dy;
+        upload(ctxs[b], &x, &dx);
+        upload(ctxs[b], &w, &dw);
+        upload(ctxs[b], &y, &dy);
+        st = winsum_conv_transpose(ctxs[b], desc, &dx.v, &dw.v, &dy.v, 1, 0);
+        download(ctxs[b], &dy, &y);
+        double worst = 0;
+        for (size_t i = 0; i < y.n; i++)
+            if (!(fabs(y.h[i] - want.h[i]) <= worst)) worst = fabs(y.h[i] - want.h[i]);
+        CHECK_MSG(st == WINSUM_OK && worst <= 1e-12, "%s on %s: %s (%s), error %g", what,
+                  b ? "opencl" : "ref", winsum_status_string(st),
+                  st ? winsum_last_error(ctxs[b]) : "", worst);
+        winsum_buffer_free(ctxs[b], &dx.b);
+        winsum_buffer_free(ctxs[b], &dw.b);
+        winsum_buffer_free(ctxs[b], &dy.b);
+        free(y.h);
+    }
+    free(x.h), free(w.h), free(want.h);
+}
+
+/* Transposed convolutions: output padding under the stride or under the
+ * dilation (torch accepts either: stride 1, dilation 2, output padding 1 is
+ * length 7 for x of 4 and k of 2), random geometries, and strides of 2^32
+ * and around it (one input position: every phase but the few the output
+ * reaches is empty). */
+static void transpose(void)
+{
+    winsum_conv_desc d;
+    winsum_conv_desc_init(&d);
+    d.dilation[0] = 2;
+    d.output_padding[0] = 1;
+    transpose_case(1, &d, (const int64_t[]){1, 1, 4}, (const int64_t[]){1, 1, 2},
+                   "s1 d2 op1 (torch: 7)");
+    int64_t ys[3];
+    CHECK(winsum_conv_transpose_output_shape(&d, 3, (const int64_t[]){1, 1, 4},
+                                             (const int64_t[]){1, 1, 2}, ys, NULL, 0) == WINSUM_OK &&
+          ys[2] == 7);
+    int cases = 0;
+    for (int k = 0; k < 60; k++) {
+        int ns = (int)tu_range(&RNG, 1, 2);
+        winsum_conv_desc_init(&d);
+        d.groups = tu_range(&RNG, 1, 2);
+        int64_t xs[4] = {tu_range(&RNG, 1, 2), d.groups * tu_range(&RNG, 1, 2)}, wsh[4];
+        wsh[0] = xs[1];
+        wsh[1] = tu_range(&RNG, 1, 2);
+        for (int i = 0; i < ns; i++) {
+            d.stride[i] = tu_range(&RNG, 1, 3);
+            d.dilation[i] = tu_range(&RNG, 1, 3);
+            int64_t m = d.stride[i] > d.dilation[i] ? d.stride[i] : d.dilation[i];
+            d.output_padding[i] = tu_range(&RNG, 0, m - 1);
+            d.pad_lo[i] = tu_range(&RNG, 0, 2);
+            d.pad_hi[i] = tu_range(&RNG, 0, 2);
+            xs[2 + i] = tu_range(&RNG, 1, 6);
+            wsh[2 + i] = tu_range(&RNG, 1, 4);
+        }
+        int64_t yy[4];
+        if (winsum_conv_transpose_output_shape(&d, ns + 2, xs, wsh, yy, NULL, 0)) continue;
+        char what[160];
+        snprintf(what, sizeof what, "random %d: %dd g%lld s%lld d%lld op%lld pad %lld:%lld", k,
+                 ns, (long long)d.groups, (long long)d.stride[0], (long long)d.dilation[0],
+                 (long long)d.output_padding[0], (long long)d.pad_lo[0], (long long)d.pad_hi[0]);
+        transpose_case(ns, &d, xs, wsh, what);
+        cases++;
+    }
+    CHECK(cases >= 40);
+    const int64_t huge[3][2] = {{(int64_t)1 << 32, (int64_t)1 << 32},
+                                {((int64_t)1 << 32) + 1, ((int64_t)1 << 32) + 1},
+                                {((int64_t)1 << 32) - 1, ((int64_t)1 << 32) + 1}};
+    for (int h = 0; h < 3; h++) {
+        winsum_conv_desc_init(&d);
+        d.stride[0] = huge[h][0];
+        d.stride[1] = huge[h][1];
+        d.dilation[1] = 2;
+        d.pad_lo[0] = 1;
+        char what[96];
+        snprintf(what, sizeof what, "strides %lld x %lld", (long long)huge[h][0],
+                 (long long)huge[h][1]);
+        transpose_case(2, &d, (const int64_t[]){2, 2, 1, 1}, (const int64_t[]){2, 3, 3, 3}, what);
+    }
+    /* (x - 1) * s overflows: refused, not computed (UBSan watched it) */
+    winsum_conv_desc_init(&d);
+    d.stride[0] = (int64_t)1 << 62;
+    char msg[256] = "";
+    winsum_status st = winsum_conv_transpose_output_shape(&d, 3, (const int64_t[]){1, 1, 3},
+                                                          (const int64_t[]){1, 1, 1}, ys, msg,
+                                                          sizeof msg);
+    CHECK_MSG(st == WINSUM_ERR_OVERFLOW, "(x-1)*s overflow: %s %s", winsum_status_string(st), msg);
+    /* errors in the terms of the call: no "gradient" for a transpose */
+    winsum_conv_desc_init(&d);
+    tensor x = make(3, (const int64_t[]){1, 1, 4}, WINSUM_F32, 1),
+           w = make(3, (const int64_t[]){1, 1, 2}, WINSUM_F32, 1),
+           y = make(3, (const int64_t[]){1, 1, 6}, WINSUM_F32, 0); /* should be 5 */
+    dev dx, dw, dy;
+    upload(CL, &x, &dx);
+    upload(CL, &w, &dw);
+    upload(CL, &y, &dy);
+    st = winsum_conv_transpose(CL, &d, &dx.v, &dw.v, &dy.v, 1, 0);
+    CHECK_MSG(st == WINSUM_ERR_CONV && strstr(winsum_last_error(CL), "the output") &&
+                  !strstr(winsum_last_error(CL), "gradient"),
+              "transpose, wrong y: %s: %s", winsum_status_string(st), winsum_last_error(CL));
+    dy.v.shape[2] = 5;
+    dx.v.offset = 1; /* x reaches past its buffer */
+    st = winsum_conv_transpose(CL, &d, &dx.v, &dw.v, &dy.v, 1, 0);
+    CHECK_MSG(st == WINSUM_ERR_BOUNDS && strstr(winsum_last_error(CL), "the input") &&
+                  !strstr(winsum_last_error(CL), "gradient"),
+              "transpose, x out of bounds: %s: %s", winsum_status_string(st), winsum_last_error(CL));
+    winsum_buffer_free(CL, &dx.b);
+    winsum_buffer_free(CL, &dw.b);
+    winsum_buffer_free(CL, &dy.b);
+    free(x.h), free(w.h), free(y.h);
+    printf("transpose: %d random geometries against the textbook loop\n", cases);
+}
+
 int main(void)
 {
     RNG = tu_seed(4242);
@@ -468,6 +644,7 @@ int main(void)
     tu_print_tiles(CL);
     split_k();
     bad_input();
+    transpose();
     finite_difference();
     accounting();
     grid();

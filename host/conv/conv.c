@@ -36,23 +36,51 @@ static int sp_axis(const winsum_conv_desc *d, int i)
     return d->layout == WINSUM_LAYOUT_NHWC ? 1 + i : 2 + i;
 }
 
-static winsum_status setup(const winsum_conv_desc *desc, int rank, const int64_t *xs,
-                           const int64_t *ws, geom *g, ws_error *e)
+/* The descriptor's own fields, the same for every convolution call (`who`
+ * names the call in messages, `tensor` the tensor whose rank is `rank`): a
+ * known layout, rank 3..5, nspatial 0 or the
+ * rank's, groups >= 1, stride and dilation >= 1 and explicit padding >= 0 on
+ * every spatial axis. */
+static winsum_status desc_check(const winsum_conv_desc *desc, int rank, const char *who,
+                                const char *tensor, ws_error *e)
 {
-    memset(g, 0, sizeof *g);
-    if (!desc || !xs || !ws) return ws_fail(e, WINSUM_ERR_ARGUMENT, "conv: NULL argument");
+    if (!desc) return ws_fail(e, WINSUM_ERR_ARGUMENT, "%s: descriptor is NULL", who);
     if (desc->layout != WINSUM_LAYOUT_NCHW && desc->layout != WINSUM_LAYOUT_NHWC)
-        return ws_fail(e, WINSUM_ERR_CONV, "conv: unknown layout %d", (int)desc->layout);
+        return ws_fail(e, WINSUM_ERR_CONV, "%s: unknown layout %d", who, (int)desc->layout);
     if (rank < 3 || rank > 2 + WINSUM_MAX_SPATIAL)
         return ws_fail(e, WINSUM_ERR_CONV,
-                       "conv: the input has rank %d; 1-D, 2-D and 3-D convolutions take rank 3..5",
-                       rank);
+                       "%s: %s has rank %d; 1-D, 2-D and 3-D convolutions take rank 3..5", who,
+                       tensor, rank);
+    int ns = rank - 2;
+    if (desc->nspatial && desc->nspatial != ns)
+        return ws_fail(e, WINSUM_ERR_CONV,
+                       "%s: the descriptor has %d spatial axes but %s has rank %d (%d spatial)",
+                       who, desc->nspatial, tensor, rank, ns);
+    if (desc->groups < 1)
+        return ws_fail(e, WINSUM_ERR_CONV, "%s: groups is %lld, must be >= 1", who,
+                       (long long)desc->groups);
+    for (int i = 0; i < ns; i++) {
+        if (desc->stride[i] < 1 || desc->dilation[i] < 1)
+            return ws_fail(e, WINSUM_ERR_CONV,
+                           "%s: spatial axis %d: stride %lld and dilation %lld must be >= 1", who,
+                           i, (long long)desc->stride[i], (long long)desc->dilation[i]);
+        if (!desc->pad_same && (desc->pad_lo[i] < 0 || desc->pad_hi[i] < 0))
+            return ws_fail(e, WINSUM_ERR_CONV, "%s: spatial axis %d: negative padding %lld:%lld",
+                           who, i, (long long)desc->pad_lo[i], (long long)desc->pad_hi[i]);
+    }
+    return WINSUM_OK;
+}
+
+static winsum_status setup(const winsum_conv_desc *desc, int rank, const int64_t *xs,
+                           const int64_t *ws, geom *g, const char *who, const char *xname,
+                           ws_error *e)
+{
+    memset(g, 0, sizeof *g);
+    if (!desc || !xs || !ws) return ws_fail(e, WINSUM_ERR_ARGUMENT, "%s: NULL argument", who);
+    winsum_status st = desc_check(desc, rank, who, xname, e);
+    if (st) return st;
     g->rank = rank;
     g->ns = rank - 2;
-    if (desc->nspatial && desc->nspatial != g->ns)
-        return ws_fail(e, WINSUM_ERR_CONV,
-                       "conv: the descriptor has %d spatial axes but the input's rank %d gives %d",
-                       desc->nspatial, rank, g->ns);
     int ca = chan_axis(desc, rank);
     g->n = xs[0];
     g->c = xs[ca];
@@ -60,38 +88,33 @@ static winsum_status setup(const winsum_conv_desc *desc, int rank, const int64_t
     g->g = desc->groups;
     for (int i = 0; i < rank; i++)
         if (xs[i] < 0 || ws[i] < 0)
-            return ws_fail(e, WINSUM_ERR_CONV, "conv: negative size in a shape");
-    if (g->g < 1) return ws_fail(e, WINSUM_ERR_CONV, "conv: groups is %lld, must be >= 1", (long long)g->g);
+            return ws_fail(e, WINSUM_ERR_CONV, "%s: negative size in a shape", who);
     if (g->c % g->g)
-        return ws_fail(e, WINSUM_ERR_CONV, "conv: groups %lld do not divide the %lld input channels",
+        return ws_fail(e, WINSUM_ERR_CONV, "%s: groups %lld do not divide the %lld input channels", who,
                        (long long)g->g, (long long)g->c);
     if (g->o % g->g)
         return ws_fail(e, WINSUM_ERR_CONV,
-                       "conv: groups %lld do not divide the %lld output channels (filters)",
+                       "%s: groups %lld do not divide the %lld output channels (filters)", who,
                        (long long)g->g, (long long)g->o);
     g->cg = g->c / g->g;
     g->og = g->o / g->g;
     if (ws[1] != g->cg)
         return ws_fail(e, WINSUM_ERR_CONV,
-                       "conv: the weight has %lld input channels per group but the input has "
-                       "%lld channels / %lld groups = %lld",
+                       "%s: the weight has %lld input channels per group but the input has "
+                       "%lld channels / %lld groups = %lld", who,
                        (long long)ws[1], (long long)g->c, (long long)g->g, (long long)g->cg);
     for (int i = 0; i < g->ns; i++) {
         g->in[i] = xs[sp_axis(desc, i)];
         g->k[i] = ws[2 + i];
         g->s[i] = desc->stride[i];
         g->d[i] = desc->dilation[i];
-        if (g->s[i] < 1 || g->d[i] < 1)
-            return ws_fail(e, WINSUM_ERR_CONV,
-                           "conv: spatial axis %d: stride %lld and dilation %lld must be >= 1", i,
-                           (long long)g->s[i], (long long)g->d[i]);
         if (g->k[i] < 1)
-            return ws_fail(e, WINSUM_ERR_CONV, "conv: spatial axis %d: kernel size %lld < 1", i,
+            return ws_fail(e, WINSUM_ERR_CONV, "%s: spatial axis %d: kernel size %lld < 1", who, i,
                            (long long)g->k[i]);
         int64_t span, padded;
         if (ws_mul_ovf(g->d[i], g->k[i] - 1, &span) || ws_add_ovf(span, 1, &span))
             return ws_fail(e, WINSUM_ERR_OVERFLOW,
-                           "conv: spatial axis %d: dilation %lld x kernel %lld overflows 64 bits",
+                           "%s: spatial axis %d: dilation %lld x kernel %lld overflows 64 bits", who,
                            i, (long long)g->d[i], (long long)g->k[i]);
         if (desc->pad_same) {
             /* "same": out = ceil(in / stride); the padding that needs, split
@@ -99,25 +122,23 @@ static winsum_status setup(const winsum_conv_desc *desc, int rank, const int64_t
             int64_t out = g->in[i] / g->s[i] + (g->in[i] % g->s[i] != 0), total;
             if (ws_mul_ovf(out - 1, g->s[i], &total) || ws_add_ovf(total, span - g->in[i], &total))
                 return ws_fail(e, WINSUM_ERR_OVERFLOW,
-                               "conv: spatial axis %d: 'same' padding overflows 64 bits", i);
+                               "%s: spatial axis %d: 'same' padding overflows 64 bits", who, i);
             if (total < 0) total = 0;
             g->lo[i] = total / 2;
             g->hi[i] = total - g->lo[i];
         } else {
             g->lo[i] = desc->pad_lo[i];
             g->hi[i] = desc->pad_hi[i];
-            if (g->lo[i] < 0 || g->hi[i] < 0)
-                return ws_fail(e, WINSUM_ERR_CONV, "conv: spatial axis %d: negative padding", i);
         }
         if (ws_add_ovf(g->in[i], g->lo[i], &padded) || ws_add_ovf(padded, g->hi[i], &padded))
             return ws_fail(e, WINSUM_ERR_OVERFLOW,
-                           "conv: spatial axis %d: input %lld + padding %lld:%lld overflows 64 "
-                           "bits",
+                           "%s: spatial axis %d: input %lld + padding %lld:%lld overflows 64 "
+                           "bits", who,
                            i, (long long)g->in[i], (long long)g->lo[i], (long long)g->hi[i]);
         if (padded < span)
             return ws_fail(e, WINSUM_ERR_CONV,
-                           "conv: spatial axis %d: the kernel spans %lld (size %lld, dilation "
-                           "%lld) but the padded input is only %lld (%lld + %lld + %lld)",
+                           "%s: spatial axis %d: the kernel spans %lld (size %lld, dilation "
+                           "%lld) but the padded input is only %lld (%lld + %lld + %lld)", who,
                            i, (long long)span, (long long)g->k[i], (long long)g->d[i],
                            (long long)padded, (long long)g->in[i], (long long)g->lo[i],
                            (long long)g->hi[i]);
@@ -140,7 +161,7 @@ winsum_status winsum_conv_output_shape(const winsum_conv_desc *desc, int rank,
 {
     ws_error e = {0};
     geom g;
-    winsum_status st = setup(desc, rank, x_shape, w_shape, &g, &e);
+    winsum_status st = setup(desc, rank, x_shape, w_shape, &g, "conv", "the input", &e);
     if (!st && !y_shape) st = ws_fail(&e, WINSUM_ERR_ARGUMENT, "conv: y_shape is NULL");
     if (st) {
         ws_error_copy(&e, msg, msg_len);
@@ -150,57 +171,97 @@ winsum_status winsum_conv_output_shape(const winsum_conv_desc *desc, int rank,
     return WINSUM_OK;
 }
 
+/* The transposed convolution's output size on each axis, torch's rule
+ *   y = (x - 1) * stride - pad_lo - pad_hi + dilation * (k - 1) + output_padding + 1
+ * in checked arithmetic; output_padding must be >= 0 and smaller than the
+ * stride or the dilation (torch's rule: then y's extra positions are ones
+ * that the forward convolution of y would skip or could have read). */
+static winsum_status transpose_shape(const winsum_conv_desc *desc, int rank, const int64_t *x_shape,
+                                     const int64_t *w_shape, int64_t *y_shape, ws_error *e)
+{
+    static const char who[] = "conv transpose";
+    if (!desc || !x_shape || !w_shape || !y_shape)
+        return ws_fail(e, WINSUM_ERR_ARGUMENT, "%s: NULL argument", who);
+    winsum_status st = desc_check(desc, rank, who, "the input", e);
+    if (st) return st;
+    if (desc->pad_same)
+        return ws_fail(e, WINSUM_ERR_CONV,
+                       "%s: 'same' padding is defined for the forward input; give explicit "
+                       "padding",
+                       who);
+    int ns = rank - 2, ca = chan_axis(desc, rank);
+    int64_t gr = desc->groups, ych;
+    for (int i = 0; i < rank; i++)
+        if (x_shape[i] < 0 || w_shape[i] < 0)
+            return ws_fail(e, WINSUM_ERR_CONV, "%s: negative size in the %s's shape", who,
+                           x_shape[i] < 0 ? "input" : "weight");
+    if (x_shape[ca] != w_shape[0])
+        return ws_fail(e, WINSUM_ERR_CONV,
+                       "%s: the input has %lld channels but the weight has %lld filters (its "
+                       "first axis)",
+                       who, (long long)x_shape[ca], (long long)w_shape[0]);
+    if (w_shape[0] % gr)
+        return ws_fail(e, WINSUM_ERR_CONV, "%s: groups %lld do not divide the %lld input channels",
+                       who, (long long)gr, (long long)w_shape[0]);
+    if (ws_mul_ovf(w_shape[1], gr, &ych))
+        return ws_fail(e, WINSUM_ERR_OVERFLOW,
+                       "%s: %lld output channels per group x %lld groups overflows 64 bits", who,
+                       (long long)w_shape[1], (long long)gr);
+    y_shape[0] = x_shape[0];
+    y_shape[ca] = ych;
+    for (int i = 0; i < ns; i++) {
+        int64_t x = x_shape[sp_axis(desc, i)], k = w_shape[2 + i], s = desc->stride[i],
+                d = desc->dilation[i], op = desc->output_padding[i], v, t;
+        if (op < 0 || (op >= s && op >= d))
+            return ws_fail(e, WINSUM_ERR_CONV,
+                           "%s: spatial axis %d: output padding %lld must be >= 0 and smaller "
+                           "than the stride %lld or the dilation %lld",
+                           who, i, (long long)op, (long long)s, (long long)d);
+        if (k < 1)
+            return ws_fail(e, WINSUM_ERR_CONV, "%s: spatial axis %d: kernel size %lld < 1", who,
+                           i, (long long)k);
+        if (x < 1)
+            return ws_fail(e, WINSUM_ERR_CONV, "%s: spatial axis %d: the input has size %lld",
+                           who, i, (long long)x);
+        if (ws_mul_ovf(x - 1, s, &v) || ws_mul_ovf(d, k - 1, &t) || ws_add_ovf(v, t, &v) ||
+            ws_add_ovf(v, op + 1, &v) || ws_add_ovf(v, -desc->pad_lo[i], &v) ||
+            ws_add_ovf(v, -desc->pad_hi[i], &v))
+            return ws_fail(e, WINSUM_ERR_OVERFLOW,
+                           "%s: spatial axis %d: (input %lld - 1) x stride %lld + dilation %lld "
+                           "x (kernel %lld - 1) overflows 64 bits",
+                           who, i, (long long)x, (long long)s, (long long)d, (long long)k);
+        if (v < 1)
+            return ws_fail(e, WINSUM_ERR_CONV,
+                           "%s: spatial axis %d: the output would have size %lld (padding "
+                           "%lld:%lld removes more than the input and kernel span)",
+                           who, i, (long long)v, (long long)desc->pad_lo[i],
+                           (long long)desc->pad_hi[i]);
+        y_shape[sp_axis(desc, i)] = v;
+    }
+    return WINSUM_OK;
+}
+
 winsum_status winsum_conv_transpose_output_shape(const winsum_conv_desc *desc, int rank,
                                                  const int64_t *x_shape,
                                                  const int64_t *w_shape, int64_t *y_shape,
                                                  char *msg, size_t msg_len)
 {
     ws_error e = {0};
-    winsum_status st = WINSUM_OK;
-    if (!desc || !x_shape || !w_shape || !y_shape) {
-        st = ws_fail(&e, WINSUM_ERR_ARGUMENT, "conv transpose: NULL argument");
-    } else if (rank < 3 || rank > 5) {
-        st = ws_fail(&e, WINSUM_ERR_CONV, "conv transpose: rank %d (3..5 allowed)", rank);
-    } else if (desc->pad_same) {
-        st = ws_fail(&e, WINSUM_ERR_CONV,
-                     "conv transpose: 'same' padding is defined for the forward input; give "
-                     "explicit padding");
-    } else {
-        int ns = rank - 2, ca = chan_axis(desc, rank);
-        int64_t gr = desc->groups;
-        if (gr < 1) {
-            st = ws_fail(&e, WINSUM_ERR_CONV, "conv transpose: groups is %lld, must be >= 1",
-                         (long long)gr);
-        } else if (x_shape[ca] != w_shape[0]) {
-            st = ws_fail(&e, WINSUM_ERR_CONV,
-                         "conv transpose: the input has %lld channels but the weight has %lld "
-                         "filters (its first axis)",
-                         (long long)x_shape[ca], (long long)w_shape[0]);
-        } else {
-            y_shape[0] = x_shape[0];
-            y_shape[ca] = w_shape[1] * gr;
-            for (int i = 0; i < ns && !st; i++) {
-                int64_t s = desc->stride[i], d = desc->dilation[i], op = desc->output_padding[i];
-                if (op < 0 || (op >= s && op >= d))
-                    st = ws_fail(&e, WINSUM_ERR_CONV,
-                                 "conv transpose: output padding %lld must be >= 0 and smaller "
-                                 "than the stride %lld or the dilation %lld",
-                                 (long long)op, (long long)s, (long long)d);
-                int64_t v = (x_shape[sp_axis(desc, i)] - 1) * s - desc->pad_lo[i] -
-                            desc->pad_hi[i] + d * (w_shape[2 + i] - 1) + 1 + op;
-                if (!st && v < 1)
-                    st = ws_fail(&e, WINSUM_ERR_CONV,
-                                 "conv transpose: spatial axis %d would have size %lld", i,
-                                 (long long)v);
-                y_shape[sp_axis(desc, i)] = v;
-            }
-        }
-    }
+    winsum_status st = transpose_shape(desc, rank, x_shape, w_shape, y_shape, &e);
     if (st) ws_error_copy(&e, msg, msg_len);
     return st;
 }
 
 /* ------------------------------------------------------------- views */
+
+/* The stride of the group axis: `stride` x the group's extent. With one
+ * group the axis has size 1, its stride is never used, and the product (a
+ * whole channel axis past its last element) need not fit: 0. */
+static int64_t group_stride(int64_t stride, int64_t per_group, int64_t groups)
+{
+    int64_t r;
+    return groups == 1 || ws_mul_ovf(stride, per_group, &r) ? 0 : r;
+}
 
 /* v (layout order) -> canonical (N, G, C/G, spatial...) */
 static winsum_view canon(const winsum_conv_desc *desc, const geom *g, const winsum_view *v,
@@ -213,7 +274,7 @@ static winsum_view canon(const winsum_conv_desc *desc, const geom *g, const wins
     r.shape[0] = v->shape[0];
     r.strides[0] = v->strides[0];
     r.shape[1] = groups;
-    r.strides[1] = cs * (ch / groups);
+    r.strides[1] = group_stride(cs, ch / groups, groups);
     r.shape[2] = ch / groups;
     r.strides[2] = cs;
     for (int i = 0; i < g->ns; i++) {
@@ -230,7 +291,7 @@ static winsum_view canon_w(const geom *g, const winsum_view *w)
     winsum_view r = *w;
     r.ndim = 3 + g->ns;
     r.shape[0] = g->g;
-    r.strides[0] = w->strides[0] * g->og;
+    r.strides[0] = group_stride(w->strides[0], g->og, g->g);
     r.shape[1] = g->og;
     r.strides[1] = w->strides[0];
     r.shape[2] = w->shape[1];
@@ -265,18 +326,20 @@ static void subs_append(char *s, const char *pre, const char *set, int ns)
     s[n + p + (size_t)ns] = 0;
 }
 
+/* The helpers below name the call (`who`: "conv", "conv backward-bias",
+ * "conv transpose") and its tensors in the caller's terms. */
 static winsum_status check_view_rank(winsum_context *ctx, const winsum_view *v, int rank,
-                                     const char *name)
+                                     const char *who, const char *name)
 {
-    if (!v) return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "conv: %s is NULL", name);
+    if (!v) return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "%s: %s is NULL", who, name);
     if (v->ndim != rank)
-        return ws_fail(&ctx->err, WINSUM_ERR_CONV, "conv: %s has rank %d, expected %d", name,
+        return ws_fail(&ctx->err, WINSUM_ERR_CONV, "%s: %s has rank %d, expected %d", who, name,
                        v->ndim, rank);
     return WINSUM_OK;
 }
 
 static winsum_status check_shape_eq(winsum_context *ctx, const winsum_view *v, const int64_t *want,
-                                    int rank, const char *name)
+                                    int rank, const char *who, const char *name)
 {
     for (int i = 0; i < rank; i++)
         if (v->shape[i] != want[i]) {
@@ -287,8 +350,8 @@ static winsum_status check_shape_eq(winsum_context *ctx, const winsum_view *v, c
                 snprintf(b + strlen(b), sizeof b - strlen(b), "%s%lld", j ? "," : "",
                          (long long)want[j]);
             }
-            return ws_fail(&ctx->err, WINSUM_ERR_CONV, "conv: %s has shape (%s), expected (%s)",
-                           name, a, b);
+            return ws_fail(&ctx->err, WINSUM_ERR_CONV, "%s: %s has shape (%s), expected (%s)",
+                           who, name, a, b);
         }
     return WINSUM_OK;
 }
@@ -349,45 +412,45 @@ static const char *dtype_name(winsum_dtype d)
  * view is made from them: views, buffers, one dtype, no output overlapping
  * an input. v[0] is the output. */
 static winsum_status check_tensors(winsum_context *ctx, int n, const winsum_view *const *v,
-                                   const char *const *name)
+                                   const char *const *name, const char *who)
 {
-    char nm[64];
+    char nm[96];
     for (int i = 0; i < n; i++) {
         if (!v[i]) continue;
-        snprintf(nm, sizeof nm, "conv: %s", name[i]);
+        snprintf(nm, sizeof nm, "%s: %s", who, name[i]);
         winsum_status st = ws_view_check(v[i], nm, i == 0, &ctx->err);
         if (!st) st = ws_check_buffer(ctx, v[i]->buffer, nm);
         if (st) return st;
         if (v[i]->dtype != v[0]->dtype)
-            return ws_fail(&ctx->err, WINSUM_ERR_DTYPE, "conv: %s is %s but %s is %s: one dtype "
-                           "for all", name[i], dtype_name(v[i]->dtype), name[0],
+            return ws_fail(&ctx->err, WINSUM_ERR_DTYPE, "%s: %s is %s but %s is %s: one dtype "
+                           "for all", who, name[i], dtype_name(v[i]->dtype), name[0],
                            dtype_name(v[0]->dtype));
         if (i > 0 && ws_views_may_alias(v[0], v[i]))
             return ws_fail(&ctx->err, WINSUM_ERR_ALIAS,
-                           "conv: %s overlaps %s in memory; write to separate memory", name[0],
-                           name[i]);
+                           "%s: %s overlaps %s in memory; write to separate memory", who,
+                           name[0], name[i]);
     }
     return WINSUM_OK;
 }
 
 /* common checks: x-like view (input shape), w, and the y-like view */
-static winsum_status prepare(winsum_context *ctx, const winsum_conv_desc *desc,
+static winsum_status prepare(winsum_context *ctx, const winsum_conv_desc *desc, const char *who,
                              const winsum_view *x, const char *xname, const winsum_view *w,
                              const winsum_view *y, const char *yname, geom *g)
 {
     if (!ctx) return WINSUM_ERR_ARGUMENT;
-    if (!desc) return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "conv: descriptor is NULL");
+    if (!desc) return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "%s: descriptor is NULL", who);
     if (!x || !w || !y)
-        return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "conv: %s, weight and %s must be given",
+        return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "%s: %s, weight and %s must be given", who,
                        xname, yname);
-    winsum_status st = setup(desc, x->ndim, x->shape, w->shape, g, &ctx->err);
+    winsum_status st = setup(desc, x->ndim, x->shape, w->shape, g, who, xname, &ctx->err);
     if (st) return st;
-    if ((st = check_view_rank(ctx, w, g->rank, "the weight")) ||
-        (st = check_view_rank(ctx, y, g->rank, yname)))
+    if ((st = check_view_rank(ctx, w, g->rank, who, "the weight")) ||
+        (st = check_view_rank(ctx, y, g->rank, who, yname)))
         return st;
     int64_t ys[5];
     shape_of(desc, g, g->n, g->o, g->out, ys);
-    return check_shape_eq(ctx, y, ys, g->rank, yname);
+    return check_shape_eq(ctx, y, ys, g->rank, who, yname);
 }
 
 winsum_status winsum_conv_forward(winsum_context *ctx, const winsum_conv_desc *desc,
@@ -396,7 +459,7 @@ winsum_status winsum_conv_forward(winsum_context *ctx, const winsum_conv_desc *d
                                   double beta)
 {
     geom g;
-    winsum_status st = prepare(ctx, desc, x, "the input", w, y, "the output", &g);
+    winsum_status st = prepare(ctx, desc, "conv", x, "the input", w, y, "the output", &g);
     if (st) return st;
     if (bias && (bias->ndim != 1 || bias->shape[0] != g.o))
         return ws_fail(&ctx->err, WINSUM_ERR_CONV,
@@ -404,7 +467,7 @@ winsum_status winsum_conv_forward(winsum_context *ctx, const winsum_conv_desc *d
                        (long long)g.o);
     const winsum_view *tv[4] = {y, x, w, bias};
     static const char *const tn[4] = {"the output", "the input", "the weight", "the bias"};
-    if ((st = check_tensors(ctx, 4, tv, tn))) return st;
+    if ((st = check_tensors(ctx, 4, tv, tn, "conv"))) return st;
     winsum_view xc = canon(desc, &g, x, g.g), win, wc = canon_w(&g, w),
                 yc = canon(desc, &g, y, g.g);
     if ((st = window(ctx, &g, &xc, &win))) return st;
@@ -422,7 +485,7 @@ winsum_status winsum_conv_forward(winsum_context *ctx, const winsum_conv_desc *d
         bv.dtype = bias->dtype;
         bv.offset = bias->offset;
         memset(bv.strides, 0, sizeof bv.strides);
-        bv.strides[1] = bias->strides[0] * g.og;
+        bv.strides[1] = group_stride(bias->strides[0], g.og, g.g);
         bv.strides[2] = bias->strides[0];
         char bsubs[32] = "";
         subs_append(bsubs, "ngo", XS, g.ns);
@@ -437,12 +500,13 @@ winsum_status winsum_conv_backward_weight(winsum_context *ctx, const winsum_conv
                                           const winsum_view *gw, double alpha, double beta)
 {
     geom g;
-    winsum_status st = prepare(ctx, desc, x, "the input", gw, gy, "the output gradient", &g);
+    winsum_status st =
+        prepare(ctx, desc, "conv", x, "the input", gw, gy, "the output gradient", &g);
     if (st) return st;
-    if ((st = check_view_rank(ctx, gw, g.rank, "the weight gradient"))) return st;
+    if ((st = check_view_rank(ctx, gw, g.rank, "conv", "the weight gradient"))) return st;
     const winsum_view *tv[3] = {gw, x, gy};
     static const char *const tn[3] = {"the weight gradient", "the input", "the output gradient"};
-    if ((st = check_tensors(ctx, 3, tv, tn))) return st;
+    if ((st = check_tensors(ctx, 3, tv, tn, "conv"))) return st;
     winsum_view xc = canon(desc, &g, x, g.g), win, gwc = canon_w(&g, gw),
                 gyc = canon(desc, &g, gy, g.g);
     if ((st = window(ctx, &g, &xc, &win))) return st;
@@ -459,21 +523,26 @@ winsum_status winsum_conv_backward_bias(winsum_context *ctx, const winsum_conv_d
                                         const winsum_view *gy, const winsum_view *gb,
                                         double alpha, double beta)
 {
+    static const char who[] = "conv backward-bias";
     if (!ctx) return WINSUM_ERR_ARGUMENT;
     if (!desc || !gy || !gb)
-        return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "conv backward-bias: NULL argument");
-    if (gy->ndim < 3 || gy->ndim > 5)
-        return ws_fail(&ctx->err, WINSUM_ERR_CONV,
-                       "conv backward-bias: the output gradient has rank %d (3..5 allowed)",
-                       gy->ndim);
+        return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "%s: NULL argument", who);
+    /* the descriptor is checked as by every convolution call, though only
+     * its layout matters here: a bad one is a bad call */
+    winsum_status st = desc_check(desc, gy->ndim, who, "the output gradient", &ctx->err);
+    if (st) return st;
     int ca = chan_axis(desc, gy->ndim);
+    if (gy->shape[ca] >= 0 && gy->shape[ca] % desc->groups)
+        return ws_fail(&ctx->err, WINSUM_ERR_CONV,
+                       "%s: groups %lld do not divide the %lld output channels (filters)", who,
+                       (long long)desc->groups, (long long)gy->shape[ca]);
     if (gb->ndim != 1 || gb->shape[0] != gy->shape[ca])
         return ws_fail(&ctx->err, WINSUM_ERR_CONV,
-                       "conv backward-bias: the bias gradient must have shape (%lld,)",
+                       "%s: the bias gradient must have shape (%lld,)", who,
                        (long long)gy->shape[ca]);
     const winsum_view *tv[2] = {gb, gy};
     static const char *const tn[2] = {"the bias gradient", "the output gradient"};
-    winsum_status st = check_tensors(ctx, 2, tv, tn);
+    st = check_tensors(ctx, 2, tv, tn, who);
     if (st) return st;
     geom g;
     memset(&g, 0, sizeof g);
@@ -493,20 +562,39 @@ winsum_status winsum_conv_backward_bias(winsum_context *ctx, const winsum_conv_d
     return winsum_einsum(ctx, subs, 1, &gyc, &gbc, alpha, beta);
 }
 
+/* The names of backward-data's tensors in the call the user made. */
+typedef struct bd_names {
+    const char *who, *gy, *gx;
+} bd_names;
+
 /* Backward-data by output phase: for every residue r of the input position
  * modulo the stride, the taps that reach it form a progression, and the
- * output-gradient rows they read are an affine function of (t, tap). */
-winsum_status winsum_conv_backward_data(winsum_context *ctx, const winsum_conv_desc *desc,
-                                        const winsum_view *gy, const winsum_view *w,
-                                        const winsum_view *gx, double alpha, double beta)
+ * output-gradient rows they read are an affine function of (t, tap). Only
+ * residues below the input size hold positions, so an axis has
+ * min(stride, size) phases (a stride of 2^32 over 9 positions: 9), and
+ * their product is bounded before it is formed.
+ * `transposed`: called by winsum_conv_transpose, which has checked the
+ * shapes by the transposed rule; gy's spatial sizes may then be below the
+ * forward output size of gx (output padding >= stride), and the rows
+ * guarded are gy's own. */
+static winsum_status backward_data(winsum_context *ctx, const winsum_conv_desc *desc,
+                                   const winsum_view *gy, const winsum_view *w,
+                                   const winsum_view *gx, double alpha, double beta,
+                                   const bd_names *nm, int transposed)
 {
     geom g;
-    winsum_status st = prepare(ctx, desc, gx, "the input gradient", w, gy,
-                               "the output gradient", &g);
+    const char *who = nm->who;
+    winsum_status st;
+    if (!transposed) {
+        st = prepare(ctx, desc, who, gx, nm->gx, w, gy, nm->gy, &g);
+    } else {
+        st = setup(desc, gx->ndim, gx->shape, w->shape, &g, who, nm->gx, &ctx->err);
+        for (int i = 0; i < g.ns && !st; i++) g.out[i] = gy->shape[sp_axis(desc, i)];
+    }
     if (st) return st;
     const winsum_view *tv[3] = {gx, gy, w};
-    static const char *const tn[3] = {"the input gradient", "the output gradient", "the weight"};
-    if ((st = check_tensors(ctx, 3, tv, tn))) return st;
+    const char *const tn[3] = {nm->gx, nm->gy, "the weight"};
+    if ((st = check_tensors(ctx, 3, tv, tn, who))) return st;
     winsum_view gyc = canon(desc, &g, gy, g.g), wc = canon_w(&g, w),
                 gxc = canon(desc, &g, gx, g.g);
     char subs[64] = "";
@@ -514,30 +602,44 @@ winsum_status winsum_conv_backward_data(winsum_context *ctx, const winsum_conv_d
     subs_append(subs, "", KS, g.ns);
     subs_append(subs, ",goc", KS, g.ns);
     subs_append(subs, "->ngc", XS, g.ns);
-    int64_t nph = 1;
-    for (int i = 0; i < g.ns; i++) nph *= g.s[i];
+    int64_t nph = 1, radix[3];
+    char strides[96] = "";
+    for (int i = 0; i < g.ns; i++) {
+        radix[i] = g.s[i] < g.in[i] ? g.s[i] : g.in[i];
+        snprintf(strides + strlen(strides), sizeof strides - strlen(strides), "%s%lld",
+                 i ? " x " : "", (long long)g.s[i]);
+    }
+    for (int i = 0; i < g.ns && nph <= 64; i++)
+        if (ws_mul_ovf(nph, radix[i], &nph)) nph = INT64_MAX;
     if (nph > 64)
         return ws_fail(&ctx->err, WINSUM_ERR_UNSUPPORTED,
-                       "conv backward-data: %lld stride phases (at most 64)", (long long)nph);
+                       "%s: strides %s give %s%lld output phases that hold positions (at most "
+                       "64)",
+                       who, strides, nph == INT64_MAX ? "more than " : "",
+                       (long long)(nph == INT64_MAX ? 64 : nph));
     step steps[64];
     int n = 0;
     for (int64_t ph = 0; ph < nph; ph++) {
             winsum_view a = gyc, b = wc, c = gxc;
             a.ndim = 3 + 2 * g.ns;
             a.nguards = 0;
-            int64_t rem = ph, skip = 0;
+            int64_t rem = ph;
+            int ovf = 0;
             for (int i = 0; i < g.ns; i++) {
-                int64_t s = g.s[i], d = g.d[i], r = rem % s;
-                rem /= s;
-                int64_t cnt = r < g.in[i] ? (g.in[i] - r + s - 1) / s : 0;
-                if (cnt == 0) skip = 1;
-                /* taps i with (r + lo - i*d) % s == 0 */
+                /* r < min(s, in) */
+                int64_t s = g.s[i], d = g.d[i], r = rem % radix[i];
+                rem /= radix[i];
+                int64_t cnt = (g.in[i] - r - 1) / s + 1; /* positions r + s*t < in */
+                /* taps i with (r + lo - i*d) % s == 0 (no overflow: r + lo <
+                 * in + lo and i*d <= d*(k-1), both checked by setup) */
                 int64_t i0 = -1;
-                for (int64_t t = 0; t < g.k[i] && t < s; t++)
-                    if (((r + g.lo[i] - t * d) % s + s) % s == 0) {
+                for (int64_t t = 0; t < g.k[i] && t < s; t++) {
+                    int64_t m = (r + g.lo[i] - t * d) % s;
+                    if (m == 0) {
                         i0 = t;
                         break;
                     }
+                }
                 int64_t q = s, gg = s, dd = d;
                 while (dd) {
                     int64_t t = gg % dd;
@@ -545,23 +647,30 @@ winsum_status winsum_conv_backward_data(winsum_context *ctx, const winsum_conv_d
                     dd = t;
                 }
                 q = s / gg;
-                int64_t m = i0 < 0 ? 0 : (g.k[i] - i0 + q - 1) / q;
+                int64_t m = i0 < 0 ? 0 : (g.k[i] - i0 - 1) / q + 1;
                 int64_t D = d / gg, c0 = i0 < 0 ? 0 : (r + g.lo[i] - i0 * d) / s;
                 int64_t ys = gyc.strides[3 + i], wsd = wc.strides[3 + i], xs = gxc.strides[3 + i];
+                int64_t t1, t2, t3, t4;
+                /* Products of strides and descriptor values, checked: a stride
+                 * of an axis of one element is never used and set to 0 (x*s
+                 * need not fit when s is 2^32 and one position is left). */
+                ovf |= ws_mul_ovf(xs, cnt > 1 ? s : 0, &t1) || ws_mul_ovf(r, xs, &t2) ||
+                       ws_add_ovf(c.offset, t2, &c.offset);
                 /* gx positions r + s*t */
                 c.shape[3 + i] = cnt;
-                c.strides[3 + i] = xs * s;
-                c.offset += r * xs;
+                c.strides[3 + i] = t1;
                 /* weight taps i0 + q*u */
+                ovf |= ws_mul_ovf(wsd, m > 1 ? q : 0, &t1) ||
+                       ws_mul_ovf(i0 < 0 ? 0 : i0, wsd, &t2) || ws_add_ovf(b.offset, t2, &b.offset);
                 b.shape[3 + i] = m;
-                b.strides[3 + i] = wsd * q;
-                b.offset += (i0 < 0 ? 0 : i0) * wsd;
+                b.strides[3 + i] = t1;
                 /* gy rows t + c0 - D*u, guarded to [0, out) */
+                ovf |= ws_mul_ovf(-D, m > 1 ? ys : 0, &t3) || ws_mul_ovf(c0, ys, &t4) ||
+                       ws_add_ovf(a.offset, t4, &a.offset);
                 a.shape[3 + i] = cnt;
                 a.strides[3 + i] = ys;
                 a.shape[3 + g.ns + i] = m;
-                a.strides[3 + g.ns + i] = -D * ys;
-                a.offset += c0 * ys;
+                a.strides[3 + g.ns + i] = t3;
                 winsum_guard *gd = &a.guards[a.nguards++];
                 memset(gd, 0, sizeof *gd);
                 gd->coef[3 + i] = 1;
@@ -569,25 +678,39 @@ winsum_status winsum_conv_backward_data(winsum_context *ctx, const winsum_conv_d
                 gd->offset = c0;
                 gd->extent = g.out[i];
             }
-            if (skip) continue;
+            if (ovf)
+                return ws_fail(&ctx->err, WINSUM_ERR_OVERFLOW,
+                               "%s: strides %s: the offsets of a stride phase overflow 64 bits",
+                               who, strides);
             set_step(&steps[n++], subs, 2, &a, &b, &c, alpha, beta);
         }
     return run_steps(ctx, steps, n);
 }
 
+winsum_status winsum_conv_backward_data(winsum_context *ctx, const winsum_conv_desc *desc,
+                                        const winsum_view *gy, const winsum_view *w,
+                                        const winsum_view *gx, double alpha, double beta)
+{
+    static const bd_names nm = {"conv backward-data", "the output gradient", "the input gradient"};
+    return backward_data(ctx, desc, gy, w, gx, alpha, beta, &nm, 0);
+}
+
+/* y = conv_transpose(x, w): backward-data with x as the output gradient and
+ * y as the input gradient, in the transposed call's own terms. */
 winsum_status winsum_conv_transpose(winsum_context *ctx, const winsum_conv_desc *desc,
                                     const winsum_view *x, const winsum_view *w,
                                     const winsum_view *y, double alpha, double beta)
 {
+    static const bd_names nm = {"conv transpose", "the input", "the output"};
     if (!ctx) return WINSUM_ERR_ARGUMENT;
     if (!desc || !x || !w || !y)
-        return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "conv transpose: NULL argument");
+        return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "%s: NULL argument", nm.who);
+    winsum_status st;
+    if ((st = check_view_rank(ctx, w, x->ndim, nm.who, "the weight")) ||
+        (st = check_view_rank(ctx, y, x->ndim, nm.who, "the output")))
+        return st;
     int64_t ys[5];
-    char msg[512];
-    winsum_status st =
-        winsum_conv_transpose_output_shape(desc, x->ndim, x->shape, w->shape, ys, msg, sizeof msg);
-    if (st) return ws_fail(&ctx->err, st, "%s", msg);
-    if (y->ndim != x->ndim || (st = check_shape_eq(ctx, y, ys, x->ndim, "the output")))
-        return st ? st : ws_fail(&ctx->err, WINSUM_ERR_CONV, "conv transpose: output rank");
-    return winsum_conv_backward_data(ctx, desc, x, w, y, alpha, beta);
+    if ((st = transpose_shape(desc, x->ndim, x->shape, w->shape, ys, &ctx->err))) return st;
+    if ((st = check_shape_eq(ctx, y, ys, x->ndim, nm.who, "the output"))) return st;
+    return backward_data(ctx, desc, x, w, y, alpha, beta, &nm, 1);
 }

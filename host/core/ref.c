@@ -3,7 +3,10 @@
  * tests hold every other path against, so it stays simple: an odometer over
  * the output labels, and inside it an odometer over the summed labels. Each
  * operand's element offset and guard values are kept as running sums, updated
- * as the odometers step, instead of being recomputed per element. */
+ * as the odometers step, instead of being recomputed per element. Every such
+ * sum is a 64-bit number: the view check refuses a view whose addresses or
+ * guard values (offset + sum coef * idx over the whole box, guarded out or
+ * not) overflow 64 bits, and each running sum is the value at some index. */
 #include "internal.h"
 
 /* Running state of the loop nest: for each operand (inputs 0..nops-1, the

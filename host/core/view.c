@@ -112,6 +112,16 @@ winsum_status ws_view_range(const winsum_view *v, int64_t *lo, int64_t *hi, int 
     *lo = *hi = v->offset;
     if (*empty) return WINSUM_OK;
 
+    /* The addresses of guarded-out elements are computed too (and never
+     * read): the whole box must hold 64-bit numbers, not only what the
+     * guards leave of it. */
+    uint8_t all[WINSUM_MAX_DIMS];
+    memset(all, 1, sizeof all);
+    int64_t flo, fhi;
+    if (box_range(v, v->strides, all, &flo, &fhi) || ws_add_ovf(v->offset, flo, &flo) ||
+        ws_add_ovf(v->offset, fhi, &fhi))
+        return ws_fail(e, WINSUM_ERR_OVERFLOW, "%s: element offsets overflow 64 bits", name);
+
     /* Axes covered by a guard whose coefficients are proportional to the
      * strides (address part = lambda * guard expression) are bounded by the
      * guard; all other axes by the box. Guards that overlap in axes, or are
@@ -148,6 +158,18 @@ winsum_status ws_view_range(const winsum_view *v, int64_t *lo, int64_t *hi, int 
         if (ws_mul_ovf(gd->offset, -1, &elo) || ws_add_ovf(elo, gd->extent - 1, &ehi))
             return ws_fail(e, WINSUM_ERR_OVERFLOW, "%s: guard %d: offset %lld overflows 64 bits",
                            name, g, (long long)gd->offset);
+        /* Every path computes the guard's value at every index, guarded out
+         * or not (the reference path as running sums, the kernels from
+         * partial sums and by solving offset + i * coef < extent for i): the
+         * values offset + [glo, ghi] and their spread ghi - glo must be
+         * 64-bit numbers. Partial sums then are too (they lie between). */
+        int64_t vlo, vhi, spread;
+        if (ws_add_ovf(gd->offset, glo, &vlo) || ws_add_ovf(gd->offset, ghi, &vhi) ||
+            ws_mul_ovf(glo, -1, &spread) || ws_add_ovf(ghi, spread, &spread))
+            return ws_fail(e, WINSUM_ERR_OVERFLOW,
+                           "%s: guard %d: its values (offset %lld plus %lld..%lld) overflow 64 "
+                           "bits",
+                           name, g, (long long)gd->offset, (long long)glo, (long long)ghi);
         if (glo > ehi || ghi < elo || gd->extent == 0) { /* every element guarded out */
             *empty = 1;
             *lo = *hi = v->offset;

@@ -292,8 +292,11 @@ static void run_info(const ws_operand *op, const int *labels, int n, const int64
         /* labels before it continue the run when their stride (and every guard
          * coefficient) is the run's step times its length: one dimension */
         for (int i = n - 2; i >= 0 && run < INT_MAX; i--) {
-            int m = labels[i], same = op->stride[m] == *st * run;
-            for (int g = 0; g < op->nguards; g++) same &= op->guard[g].coef[m] == c[g] * run;
+            /* checked: a product that overflows is no continuation */
+            int64_t want;
+            int m = labels[i], same = !ws_mul_ovf(*st, run, &want) && op->stride[m] == want;
+            for (int g = 0; g < op->nguards; g++)
+                same &= !ws_mul_ovf(c[g], run, &want) && op->guard[g].coef[m] == want;
             if (!same) break;
             run *= size[m];
         }
@@ -672,21 +675,36 @@ static winsum_status new_intermediate(winsum_plan *p, const uint8_t *keep, slot 
 
 /* Drops the guards that no index of the operand can fail (a padded window
  * whose windows never reach the padding, the stride phases of a convolution
- * that stay inside): they would only cost work while packing. */
+ * that stay inside): they would only cost work while packing. Decided on the
+ * exact range of the guard's values, in 64-bit integers (in double, offsets
+ * and extents near 2^60 round together and live guards looked dead). The
+ * guards kept get their extent clamped to one past their largest value,
+ * and a guard no index passes becomes the constant "fails" (coefficients 0,
+ * extent 0): the same elements pass, and the kernels' interval arithmetic
+ * (extent - 1 - value) stays within the spread of the values, which the view
+ * check keeps a 64-bit number. */
 static void prune_guards(ws_operand *op, const int64_t *size, int nl)
 {
     int kept = 0;
     for (int g = 0; g < op->nguards; g++) {
-        const ws_lguard *gd = &op->guard[g];
-        double lo = (double)gd->offset, hi = (double)gd->offset;
-        for (int l = 0; l < nl; l++) {
+        ws_lguard gd = op->guard[g];
+        int64_t lo = gd.offset, hi = gd.offset;
+        int ovf = 0;
+        for (int l = 0; l < nl && !ovf; l++) {
             if (!op->has[l] || size[l] < 1) continue;
-            double span = (double)gd->coef[l] * (double)(size[l] - 1);
-            if (span < 0) lo += span;
-            else hi += span;
+            int64_t span;
+            ovf = ws_mul_ovf(gd.coef[l], size[l] - 1, &span) ||
+                  (span < 0 ? ws_add_ovf(lo, span, &lo) : ws_add_ovf(hi, span, &hi));
         }
-        if (lo >= 0 && hi < (double)gd->extent) continue;
-        op->guard[kept++] = *gd;
+        if (!ovf) { /* the view check rules overflow out; kept unchanged if not */
+            if (lo >= 0 && hi < gd.extent) continue;
+            if (hi < 0 || lo >= gd.extent) {
+                memset(&gd, 0, sizeof gd);
+            } else if (hi < gd.extent) {
+                gd.extent = hi + 1;
+            }
+        }
+        op->guard[kept++] = gd;
     }
     op->nguards = kept;
 }
