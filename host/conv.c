@@ -395,6 +395,7 @@ winsum_status winsum_conv_forward(winsum_context *ctx, const winsum_conv_desc *d
                                   const winsum_view *bias, const winsum_view *y, double alpha,
                                   double beta)
 {
+    WS_LOCK_SCOPE(ctx); /* one call at a time per context */
     geom g;
     winsum_status st = prepare(ctx, desc, x, "the input", w, y, "the output", &g);
     if (st) return st;
@@ -436,6 +437,7 @@ winsum_status winsum_conv_backward_weight(winsum_context *ctx, const winsum_conv
                                           const winsum_view *x, const winsum_view *gy,
                                           const winsum_view *gw, double alpha, double beta)
 {
+    WS_LOCK_SCOPE(ctx); /* one call at a time per context */
     geom g;
     winsum_status st = prepare(ctx, desc, x, "the input", gw, gy, "the output gradient", &g);
     if (st) return st;
@@ -459,6 +461,7 @@ winsum_status winsum_conv_backward_bias(winsum_context *ctx, const winsum_conv_d
                                         const winsum_view *gy, const winsum_view *gb,
                                         double alpha, double beta)
 {
+    WS_LOCK_SCOPE(ctx); /* one call at a time per context */
     if (!ctx) return WINSUM_ERR_ARGUMENT;
     if (!desc || !gy || !gb)
         return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "conv backward-bias: NULL argument");
@@ -500,6 +503,7 @@ winsum_status winsum_conv_backward_data(winsum_context *ctx, const winsum_conv_d
                                         const winsum_view *gy, const winsum_view *w,
                                         const winsum_view *gx, double alpha, double beta)
 {
+    WS_LOCK_SCOPE(ctx); /* one call at a time per context */
     geom g;
     winsum_status st = prepare(ctx, desc, gx, "the input gradient", w, gy,
                                "the output gradient", &g);
@@ -579,6 +583,7 @@ winsum_status winsum_conv_transpose(winsum_context *ctx, const winsum_conv_desc 
                                     const winsum_view *x, const winsum_view *w,
                                     const winsum_view *y, double alpha, double beta)
 {
+    WS_LOCK_SCOPE(ctx); /* one call at a time per context */
     if (!ctx) return WINSUM_ERR_ARGUMENT;
     if (!desc || !x || !w || !y)
         return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "conv transpose: NULL argument");
