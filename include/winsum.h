@@ -3,14 +3,36 @@
  * over strided (and guarded) views of OpenCL device buffers, with a C
  * reference path that computes the same things on the host.
  *
- * Threading: one winsum_context per thread. Contexts share nothing mutable
- * except the compiled-program cache, which sits behind a lock. A plan belongs
- * to the context it was made with.
+ * Threading: a context may be shared by threads. Every call that uses a
+ * context (einsum, plan create / execute / destroy, the convolutions, buffer
+ * alloc / free / read / write, finish, memory usage, tune) holds the
+ * context's lock for its whole duration, so calls on one context are
+ * serialised: they are safe, not parallel. For parallel work give each
+ * thread its own context. Contexts share nothing mutable except the
+ * compiled-program cache, which sits behind a lock of its own. A plan
+ * belongs to the context it was made with and takes its lock, so one plan
+ * may be executed from several threads (not destroyed while another thread
+ * uses it). Destroying a context while another thread still uses it is the
+ * caller's error.
+ *
+ * Lifetime: a plan made by winsum_plan_create keeps its context alive.
+ * winsum_context_destroy drops the caller's handle (the handle must not be
+ * used again) and frees the cached plans of winsum_einsum at once; the rest
+ * (OpenCL context, queue, compiled kernels) is freed when the last plan is
+ * destroyed. Until then those plans execute normally (their errors are
+ * reported by status only: the handle for winsum_last_error is gone).
+ * Buffers from winsum_buffer_alloc hold no reference: free them before
+ * destroying their context.
  *
  * Errors: every function returns a winsum_status. The context keeps the last
  * error's message (which operand, which axis, which numbers, which OpenCL call,
- * the build log); winsum_last_error() returns it. On any error nothing is
- * written to an output view. The library never prints and never exits.
+ * the build log); winsum_last_error() returns it, per thread (see there). On
+ * any error nothing is written to an output view. The library never prints
+ * and never exits.
+ *
+ * NULL: a NULL context or a NULL pointer where a value is needed gives
+ * WINSUM_ERR_ARGUMENT (with a message in the context when there is one);
+ * functions that return no status document what they do with NULL.
  */
 #ifndef WINSUM_H
 #define WINSUM_H
@@ -102,6 +124,8 @@ typedef struct winsum_buffer {
     size_t bytes; /* usable size in bytes */
 } winsum_buffer;
 
+/* A NULL data or mem makes a buffer that every call refuses (unless it has
+ * 0 bytes, for host memory). */
 WINSUM_API winsum_buffer winsum_buffer_host(void *data, size_t bytes);
 WINSUM_API winsum_buffer winsum_buffer_device(cl_mem mem, size_t bytes);
 
@@ -132,7 +156,9 @@ typedef struct winsum_view {
     winsum_guard guards[WINSUM_MAX_GUARDS];
 } winsum_view;
 
-/* A C-contiguous view of the whole (or the start of the) buffer. */
+/* A C-contiguous view of the whole (or the start of the) buffer. A NULL
+ * shape (or strides, below) with ndim > 0 gives a view with ndim -1, which
+ * every call refuses with WINSUM_ERR_ARGUMENT. */
 WINSUM_API winsum_view winsum_view_contiguous(const winsum_buffer *buffer, winsum_dtype dtype,
                                    int ndim, const int64_t *shape);
 /* numpy's as_strided, in elements. */
@@ -177,13 +203,24 @@ WINSUM_API winsum_status winsum_device_info(int index, char *name, size_t name_l
 WINSUM_API winsum_status winsum_context_create(winsum_context **ctx, winsum_backend backend,
                                     const char *device);
 /* Wraps the caller's OpenCL context and in-order queue (retained, released
- * on destroy). */
+ * when the context is freed). winsum enqueues the kernels of one call one
+ * after another without events between them, so the queue must execute in
+ * order: a queue made with CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE is refused
+ * with WINSUM_ERR_UNSUPPORTED (the message says to pass an in-order queue).
+ * Other work the caller puts on the same queue is ordered with winsum's. */
 WINSUM_API winsum_status winsum_context_create_cl(winsum_context **ctx, cl_context cl_ctx,
                                        cl_command_queue queue);
-WINSUM_API void winsum_context_destroy(winsum_context *ctx); /* NULL is fine */
-/* The message of the context's last error. With NULL: why the calling
- * thread's last winsum_context_create* failed. */
+/* Drops the caller's handle; NULL is fine. Plans made with
+ * winsum_plan_create keep the rest of the context alive (see Lifetime). */
+WINSUM_API void winsum_context_destroy(winsum_context *ctx);
+/* The message of the calling thread's last error on this context (threads
+ * sharing a context each get their own). A thread that had no error on it
+ * (or had errors in more than four other contexts since) gets the context's
+ * last message from any thread. The string belongs to the calling thread
+ * and stays valid until its next call into winsum. With NULL: why the
+ * calling thread's last winsum_context_create* failed. */
 WINSUM_API const char *winsum_last_error(const winsum_context *ctx);
+/* With NULL: WINSUM_BACKEND_AUTO, "", NULL, NULL and 0. */
 WINSUM_API winsum_backend winsum_context_backend(const winsum_context *ctx);
 WINSUM_API const char *winsum_context_device_name(const winsum_context *ctx);
 WINSUM_API cl_context winsum_context_cl(const winsum_context *ctx);
@@ -195,14 +232,16 @@ WINSUM_API winsum_status winsum_finish(winsum_context *ctx);
 
 /* Device memory winsum itself allocated (plans' intermediates, tables,
  * convolution scratch, winsum_buffer_alloc): now, and the peak since the
- * last reset. */
+ * last reset. NULL pointers are skipped; a NULL context gives 0 and 0, and
+ * reset_peak does nothing with it. */
 WINSUM_API void winsum_memory_usage(const winsum_context *ctx, size_t *current, size_t *peak);
 WINSUM_API void winsum_memory_reset_peak(winsum_context *ctx);
 /* Programs compiled by this process (not found in memory or on disk). */
 WINSUM_API long winsum_program_builds(void);
 
 /* A buffer of the context's kind: device memory for OpenCL, host for the
- * reference backend. */
+ * reference backend. winsum_buffer_free with a NULL context or buffer does
+ * nothing. src / dst may be NULL only when bytes is 0. */
 WINSUM_API winsum_status winsum_buffer_alloc(winsum_context *ctx, size_t bytes, winsum_buffer *buffer);
 WINSUM_API void winsum_buffer_free(winsum_context *ctx, winsum_buffer *buffer);
 WINSUM_API winsum_status winsum_buffer_write(winsum_context *ctx, const winsum_buffer *buffer,
@@ -236,10 +275,13 @@ typedef void (*winsum_progress_fn)(double fraction, const char *what, void *user
 /* Searches the tile parameters on the context's device (coordinate descent
  * over a GEMM and convolution layers; quick: one round on smaller problems;
  * max_candidates > 0 caps the evaluations), stores the winner for the device
- * and uses it in this context from now on. */
+ * and uses it in this context from now on. progress may be NULL; it is
+ * called with the context locked (other threads' calls on it wait). */
 WINSUM_API winsum_status winsum_tune(winsum_context *ctx, int quick, int max_candidates,
                           winsum_progress_fn progress, void *user);
-/* "defaults", "built-in table", "tuned (PATH)" or "WINSUM_GETT". */
+/* "defaults", "built-in table", "tuned (PATH)" or "WINSUM_GETT" ("" for a
+ * NULL context). Both strings change when winsum_tune finishes: do not read
+ * them while another thread tunes the same context. */
 WINSUM_API const char *winsum_tuning_source(const winsum_context *ctx);
 /* The parameters in use, "wgm,wgn,mr,nr,mc,nc,kc,vw". */
 WINSUM_API const char *winsum_tuning_params(const winsum_context *ctx);
@@ -250,7 +292,8 @@ typedef struct winsum_plan winsum_plan;
 
 /* Plans out = alpha * einsum(subscripts, ops...) + beta * out. The views fix
  * dtypes, shapes, strides and offsets; their buffers may be swapped at
- * execution. With beta == 0 the output is not read. */
+ * execution. With beta == 0 the output is not read. The plan holds a
+ * reference to ctx (see Lifetime at the top). */
 WINSUM_API winsum_status winsum_plan_create(winsum_context *ctx, winsum_plan **plan, const char *subscripts,
                                  int nops, const winsum_view *ops, const winsum_view *out);
 /* inputs: NULL, or nops buffers replacing the views' buffers (NULL entries
@@ -259,12 +302,15 @@ WINSUM_API winsum_status winsum_plan_create(winsum_context *ctx, winsum_plan **p
 WINSUM_API winsum_status winsum_plan_execute(winsum_plan *plan, const winsum_buffer *const *inputs,
                                   const winsum_buffer *output, double alpha, double beta,
                                   cl_event *event);
-WINSUM_API void winsum_plan_destroy(winsum_plan *plan); /* NULL is fine */
+/* Frees the plan, and its context too when that was destroyed and this was
+ * its last plan. NULL is fine. */
+WINSUM_API void winsum_plan_destroy(winsum_plan *plan);
 /* A human-readable account of the plan: the pairwise order, each step's
- * batch/M/N/K sizes and kernel. */
+ * batch/M/N/K sizes and kernel ("" for NULL). */
 WINSUM_API const char *winsum_plan_describe(const winsum_plan *plan);
 
-/* Create + execute + destroy, with a small cache of recent plans. */
+/* Create + execute + destroy, with a small cache of recent plans (per
+ * context; the cache keeps no reference to it). */
 WINSUM_API winsum_status winsum_einsum(winsum_context *ctx, const char *subscripts, int nops,
                             const winsum_view *ops, const winsum_view *out, double alpha,
                             double beta);
@@ -294,7 +340,7 @@ typedef struct winsum_conv_desc {
     winsum_layout layout;
 } winsum_conv_desc;
 
-/* stride 1, dilation 1, no padding, groups 1, NCHW. */
+/* stride 1, dilation 1, no padding, groups 1, NCHW. NULL does nothing. */
 WINSUM_API void winsum_conv_desc_init(winsum_conv_desc *desc);
 
 /* Output shape of the forward convolution for input x_shape (rank 2+n) and
@@ -304,7 +350,8 @@ WINSUM_API winsum_status winsum_conv_output_shape(const winsum_conv_desc *desc, 
                                        const int64_t *x_shape, const int64_t *w_shape,
                                        int64_t *y_shape, char *msg, size_t msg_len);
 
-/* y = alpha * (conv(x, w) + bias) + beta * y. bias may be NULL. */
+/* y = alpha * (conv(x, w) + bias) + beta * y. bias may be NULL (no bias);
+ * every other pointer of the convolution calls is required. */
 WINSUM_API winsum_status winsum_conv_forward(winsum_context *ctx, const winsum_conv_desc *desc,
                                   const winsum_view *x, const winsum_view *w,
                                   const winsum_view *bias, const winsum_view *y, double alpha,

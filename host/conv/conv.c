@@ -458,6 +458,7 @@ winsum_status winsum_conv_forward(winsum_context *ctx, const winsum_conv_desc *d
                                   const winsum_view *bias, const winsum_view *y, double alpha,
                                   double beta)
 {
+    WS_LOCK_SCOPE(ctx); /* one call at a time per context */
     geom g;
     winsum_status st = prepare(ctx, desc, "conv", x, "the input", w, y, "the output", &g);
     if (st) return st;
@@ -499,6 +500,7 @@ winsum_status winsum_conv_backward_weight(winsum_context *ctx, const winsum_conv
                                           const winsum_view *x, const winsum_view *gy,
                                           const winsum_view *gw, double alpha, double beta)
 {
+    WS_LOCK_SCOPE(ctx); /* one call at a time per context */
     geom g;
     winsum_status st =
         prepare(ctx, desc, "conv", x, "the input", gw, gy, "the output gradient", &g);
@@ -524,6 +526,7 @@ winsum_status winsum_conv_backward_bias(winsum_context *ctx, const winsum_conv_d
                                         double alpha, double beta)
 {
     static const char who[] = "conv backward-bias";
+    WS_LOCK_SCOPE(ctx); /* one call at a time per context */
     if (!ctx) return WINSUM_ERR_ARGUMENT;
     if (!desc || !gy || !gb)
         return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "%s: NULL argument", who);
@@ -582,6 +585,7 @@ static winsum_status backward_data(winsum_context *ctx, const winsum_conv_desc *
                                    const winsum_view *gx, double alpha, double beta,
                                    const bd_names *nm, int transposed)
 {
+    WS_LOCK_SCOPE(ctx); /* one call at a time per context */
     geom g;
     const char *who = nm->who;
     winsum_status st;
@@ -702,6 +706,7 @@ winsum_status winsum_conv_transpose(winsum_context *ctx, const winsum_conv_desc 
                                     const winsum_view *y, double alpha, double beta)
 {
     static const bd_names nm = {"conv transpose", "the input", "the output"};
+    WS_LOCK_SCOPE(ctx); /* one call at a time per context */
     if (!ctx) return WINSUM_ERR_ARGUMENT;
     if (!desc || !x || !w || !y)
         return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "%s: NULL argument", nm.who);

@@ -19,12 +19,18 @@
 typedef struct ws_error {
     winsum_status status;
     char msg[4096];
+    uint64_t owner; /* a context's error: its unique id, else 0 */
 } ws_error;
 
 /* Records status and a printf-style message in e (if not NULL); returns
  * status so that `return ws_fail(e, ...)` reads naturally. */
 winsum_status ws_fail(ws_error *e, winsum_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* A context's error sink (owner != 0) also keeps each thread's own last
+ * message: ws_fail copies it into the calling thread's slot for that owner.
+ * ws_thread_error returns that slot's message, NULL when this thread has no
+ * error of that owner among the last few contexts it had errors in. */
+const char *ws_thread_error(uint64_t owner);
 /* Copies e's message into a caller's (msg, len) buffer, if any. */
 void ws_error_copy(const ws_error *e, char *msg, size_t len);
 

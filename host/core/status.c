@@ -70,6 +70,15 @@ double winsum_f16_to_double(uint16_t h)
     return (h & 0x8000) ? -v : v;
 }
 
+/* Each thread's last message per context, for the last few contexts it had
+ * errors in (a context shared by threads keeps one message per thread). */
+#define WS_THREAD_SLOTS 4
+static _Thread_local struct {
+    uint64_t owner;
+    char msg[sizeof(((ws_error *)0)->msg)];
+} thread_errors[WS_THREAD_SLOTS];
+static _Thread_local unsigned thread_next;
+
 winsum_status ws_fail(ws_error *e, winsum_status status, const char *fmt, ...)
 {
     if (e) {
@@ -78,8 +87,22 @@ winsum_status ws_fail(ws_error *e, winsum_status status, const char *fmt, ...)
         vsnprintf(e->msg, sizeof e->msg, fmt, ap);
         va_end(ap);
         e->status = status;
+        if (e->owner) {
+            int i = 0;
+            while (i < WS_THREAD_SLOTS && thread_errors[i].owner != e->owner) i++;
+            if (i == WS_THREAD_SLOTS) i = (int)(thread_next++ % WS_THREAD_SLOTS);
+            thread_errors[i].owner = e->owner;
+            memcpy(thread_errors[i].msg, e->msg, sizeof e->msg);
+        }
     }
     return status;
+}
+
+const char *ws_thread_error(uint64_t owner)
+{
+    for (int i = 0; owner && i < WS_THREAD_SLOTS; i++)
+        if (thread_errors[i].owner == owner) return thread_errors[i].msg;
+    return NULL;
 }
 
 void ws_error_copy(const ws_error *e, char *msg, size_t len)

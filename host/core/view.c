@@ -37,6 +37,10 @@ winsum_view winsum_view_strided(const winsum_buffer *buffer, winsum_dtype dtype,
     v.dtype = dtype;
     v.offset = offset;
     v.ndim = ndim;
+    if (ndim > 0 && (!shape || !strides)) {
+        v.ndim = -1; /* no shape: a view that every check refuses (ndim -1) */
+        return v;
+    }
     for (int i = 0; i < ndim && i < WINSUM_MAX_DIMS; i++) {
         v.shape[i] = shape[i];
         v.strides[i] = strides[i];
@@ -49,6 +53,7 @@ winsum_view winsum_view_contiguous(const winsum_buffer *buffer, winsum_dtype dty
 {
     int64_t strides[WINSUM_MAX_DIMS];
     int64_t s = 1;
+    if (!shape) return winsum_view_strided(buffer, dtype, 0, ndim, NULL, NULL);
     for (int i = (ndim < WINSUM_MAX_DIMS ? ndim : WINSUM_MAX_DIMS) - 1; i >= 0; i--) {
         strides[i] = s;
         s *= shape[i] > 0 ? shape[i] : 1;

@@ -49,6 +49,7 @@ typedef struct ws_step {
 
 struct winsum_plan {
     winsum_context *ctx;
+    int holds_ref;                /* made by winsum_plan_create: keeps ctx alive */
     char *subscripts;
     ws_ir ir;
     int nops;
@@ -896,17 +897,26 @@ static winsum_status plan_opencl(winsum_plan *p)
     return st;
 }
 
+/* Frees the plan; a plan of winsum_plan_create then drops its reference to
+ * the context, which frees the context if the user destroyed it already. */
 void winsum_plan_destroy(winsum_plan *p)
 {
     if (!p) return;
-    for (int s = 0; s < p->nsteps; s++) ws_device_free(p->ctx, p->steps[s].tab, p->steps[s].tab_bytes);
-    for (int k = 0; k < p->ninter; k++) ws_device_free(p->ctx, p->inter[k], p->inter_bytes[k]);
+    winsum_context *ctx = p->ctx;
+    int holds_ref = p->holds_ref;
+    ws_lock(ctx);
+    for (int s = 0; s < p->nsteps; s++) ws_device_free(ctx, p->steps[s].tab, p->steps[s].tab_bytes);
+    for (int k = 0; k < p->ninter; k++) ws_device_free(ctx, p->inter[k], p->inter_bytes[k]);
     free(p->subscripts);
     free(p);
+    ws_unlock(ctx);
+    if (holds_ref) ws_context_release(ctx);
 }
 
-winsum_status winsum_plan_create(winsum_context *ctx, winsum_plan **out, const char *subscripts,
-                                 int nops, const winsum_view *ops, const winsum_view *outv)
+/* winsum_plan_create without the reference to the context: the plan
+ * cache's plans, which winsum_context_destroy frees first. */
+static winsum_status plan_make(winsum_context *ctx, winsum_plan **out, const char *subscripts,
+                               int nops, const winsum_view *ops, const winsum_view *outv)
 {
     if (!ctx) return WINSUM_ERR_ARGUMENT;
     if (!out || !subscripts || !ops || !outv)
@@ -938,6 +948,17 @@ winsum_status winsum_plan_create(winsum_context *ctx, winsum_plan **out, const c
         return st;
     }
     *out = p;
+    return WINSUM_OK;
+}
+
+winsum_status winsum_plan_create(winsum_context *ctx, winsum_plan **out, const char *subscripts,
+                                 int nops, const winsum_view *ops, const winsum_view *outv)
+{
+    WS_LOCK_SCOPE(ctx);
+    winsum_status st = plan_make(ctx, out, subscripts, nops, ops, outv);
+    if (st) return st;
+    (*out)->holds_ref = 1;
+    ws_context_retain(ctx);
     return WINSUM_OK;
 }
 
@@ -1013,6 +1034,7 @@ winsum_status winsum_plan_execute(winsum_plan *p, const winsum_buffer *const *in
 {
     if (!p) return WINSUM_ERR_ARGUMENT;
     winsum_context *ctx = p->ctx;
+    WS_LOCK_SCOPE(ctx);
     if (event) *event = NULL;
     const winsum_buffer *in[WS_MAX_OPS];
     const winsum_buffer *outb = output ? output : p->out.buffer;
@@ -1093,7 +1115,7 @@ winsum_status ws_plan_cached(winsum_context *ctx, const char *subscripts, int no
                              const winsum_view *ops, const winsum_view *out, winsum_plan **plan)
 {
     if (!subscripts || !ops || !out || nops < 1 || nops > WS_MAX_OPS)
-        return winsum_plan_create(ctx, plan, subscripts, nops, ops, out);
+        return plan_make(ctx, plan, subscripts, nops, ops, out);
     winsum_plan *p = NULL;
     for (int i = 0; i < WS_PLAN_CACHE && !p; i++) {
         winsum_plan *c = ctx->plan_cache[i];
@@ -1105,7 +1127,7 @@ winsum_status ws_plan_cached(winsum_context *ctx, const char *subscripts, int no
         if (same) p = c;
     }
     if (!p) {
-        winsum_status st = winsum_plan_create(ctx, &p, subscripts, nops, ops, out);
+        winsum_status st = plan_make(ctx, &p, subscripts, nops, ops, out);
         if (st) return st;
         int slot = ctx->plan_cache_next++ % WS_PLAN_CACHE;
         winsum_plan_destroy(ctx->plan_cache[slot]);
@@ -1119,6 +1141,7 @@ winsum_status winsum_einsum(winsum_context *ctx, const char *subscripts, int nop
                             const winsum_view *ops, const winsum_view *out, double alpha,
                             double beta)
 {
+    WS_LOCK_SCOPE(ctx);
     if (!ctx) return WINSUM_ERR_ARGUMENT;
     winsum_plan *p = NULL;
     winsum_status st = ws_plan_cached(ctx, subscripts, nops, ops, out, &p);
@@ -1139,6 +1162,7 @@ winsum_status winsum_einsum(winsum_context *ctx, const char *subscripts, int nop
 winsum_status winsum_einsum_output_shape(winsum_context *ctx, const char *subscripts, int nops,
                                          const winsum_view *ops, int *ndim, int64_t *shape)
 {
+    WS_LOCK_SCOPE(ctx);
     if (!ctx || !subscripts || !ops || !ndim || !shape || nops < 1 || nops > WS_MAX_OPS)
         return ctx ? ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "einsum: NULL argument or bad count")
                    : WINSUM_ERR_ARGUMENT;

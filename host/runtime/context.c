@@ -4,6 +4,7 @@
  */
 #include "context.h"
 #include <ctype.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,73 @@ winsum_status ws_cl_fail(winsum_context *ctx, cl_int code, const char *call, con
                            : WINSUM_ERR_OPENCL;
     return ws_fail(&ctx->err, st, "%s: %s failed with %s (%d)", what, call,
                    ws_cl_error_name(code), (int)code);
+}
+
+/* ------------------------------------------------- lock and references */
+
+winsum_context *ws_lock(winsum_context *ctx)
+{
+    if (ctx) pthread_mutex_lock(&ctx->lock);
+    return ctx;
+}
+
+void ws_unlock(winsum_context *ctx) { pthread_mutex_unlock(&ctx->lock); }
+
+/* The new context's lock, its user reference and its error sink's id (an id
+ * is never reused, so that a thread's message of a destroyed context is not
+ * taken for one of a new context at the same address). */
+static int context_init(winsum_context *ctx)
+{
+    static atomic_uint_fast64_t next_id;
+    pthread_mutexattr_t a;
+    if (pthread_mutexattr_init(&a)) return 1;
+    int bad = pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE) ||
+              pthread_mutex_init(&ctx->lock, &a);
+    pthread_mutexattr_destroy(&a);
+    if (bad) return 1;
+    ctx->refs = 1;
+    ctx->err.owner = (uint64_t)atomic_fetch_add(&next_id, 1) + 1;
+    return 0;
+}
+
+/* A context whose creation failed after context_init. */
+static void context_discard(winsum_context *ctx)
+{
+    pthread_mutex_destroy(&ctx->lock);
+    free(ctx);
+}
+
+/* Frees what the context owns; no reference is left. */
+static void context_free(winsum_context *ctx)
+{
+    for (int i = 0; i < ctx->nprograms; i++) {
+        clReleaseKernel(ctx->programs[i].kernel);
+        clReleaseProgram(ctx->programs[i].program);
+        free(ctx->programs[i].key_text);
+    }
+    free(ctx->programs);
+    if (ctx->queue) {
+        clFinish(ctx->queue);
+        clReleaseCommandQueue(ctx->queue);
+    }
+    if (ctx->cl) clReleaseContext(ctx->cl);
+    pthread_mutex_destroy(&ctx->lock);
+    free(ctx);
+}
+
+void ws_context_retain(winsum_context *ctx)
+{
+    ws_lock(ctx);
+    ctx->refs++;
+    ws_unlock(ctx);
+}
+
+void ws_context_release(winsum_context *ctx)
+{
+    ws_lock(ctx);
+    int last = --ctx->refs == 0;
+    ws_unlock(ctx);
+    if (last) context_free(ctx);
 }
 
 /* ----------------------------------------------------------- devices */
@@ -188,6 +256,10 @@ winsum_status winsum_context_create(winsum_context **out, winsum_backend backend
         return create_fail(WINSUM_ERR_ARGUMENT, "winsum_context_create: unknown backend%s", NULL);
     winsum_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return create_fail(WINSUM_ERR_MEMORY, "out of host memory%s", NULL);
+    if (context_init(ctx)) {
+        free(ctx);
+        return create_fail(WINSUM_ERR_MEMORY, "cannot make the context's lock%s", NULL);
+    }
     if (!device) device = getenv("WINSUM_DEVICE");
     if (backend == WINSUM_BACKEND_AUTO && device && strcmp(device, "ref") == 0)
         backend = WINSUM_BACKEND_REF;
@@ -199,7 +271,7 @@ winsum_status winsum_context_create(winsum_context **out, winsum_backend backend
             if (backend == WINSUM_BACKEND_AUTO && (!device || !*device)) {
                 backend = WINSUM_BACKEND_REF;
             } else {
-                free(ctx);
+                context_discard(ctx);
                 if (n == 0)
                     return create_fail(WINSUM_ERR_NO_DEVICE,
                                        "no OpenCL device found (is an ICD such as PoCL "
@@ -214,14 +286,14 @@ winsum_status winsum_context_create(winsum_context **out, winsum_backend backend
             ctx->device = d[i].device;
             ctx->cl = clCreateContext(NULL, 1, &ctx->device, NULL, NULL, &err);
             if (!ctx->cl) {
-                free(ctx);
+                context_discard(ctx);
                 return create_fail(WINSUM_ERR_OPENCL, "clCreateContext failed with %s",
                                    ws_cl_error_name(err));
             }
             ctx->queue = clCreateCommandQueue(ctx->cl, ctx->device, 0, &err);
             if (!ctx->queue) {
                 clReleaseContext(ctx->cl);
-                free(ctx);
+                context_discard(ctx);
                 return create_fail(WINSUM_ERR_OPENCL, "clCreateCommandQueue failed with %s",
                                    ws_cl_error_name(err));
             }
@@ -239,19 +311,39 @@ winsum_status winsum_context_create(winsum_context **out, winsum_backend backend
 winsum_status winsum_context_create_cl(winsum_context **out, cl_context cl_ctx,
                                        cl_command_queue queue)
 {
+    if (out) *out = NULL;
     if (!out || !cl_ctx || !queue)
         return create_fail(WINSUM_ERR_ARGUMENT,
                            "winsum_context_create_cl: ctx, cl_context and queue are needed%s",
                            NULL);
-    *out = NULL;
+    /* Kernels of one call run in order (a step reads the intermediate the
+     * step before wrote, with no event between them): an out-of-order queue
+     * would let them overlap, so it is refused rather than silently raced. */
+    cl_command_queue_properties props = 0;
+    cl_int perr = clGetCommandQueueInfo(queue, CL_QUEUE_PROPERTIES, sizeof props, &props, NULL);
+    if (perr != CL_SUCCESS)
+        return create_fail(WINSUM_ERR_CONTEXT,
+                           "winsum_context_create_cl: the queue is not a valid command queue "
+                           "(clGetCommandQueueInfo failed with %s)",
+                           ws_cl_error_name(perr));
+    if (props & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE)
+        return create_fail(WINSUM_ERR_UNSUPPORTED,
+                           "winsum_context_create_cl: the queue is out-of-order "
+                           "(CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE); winsum needs an in-order "
+                           "queue: create one without that property%s",
+                           NULL);
     winsum_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return create_fail(WINSUM_ERR_MEMORY, "out of host memory%s", NULL);
+    if (context_init(ctx)) {
+        free(ctx);
+        return create_fail(WINSUM_ERR_MEMORY, "cannot make the context's lock%s", NULL);
+    }
     cl_context qctx = NULL;
     if (clGetCommandQueueInfo(queue, CL_QUEUE_CONTEXT, sizeof qctx, &qctx, NULL) != CL_SUCCESS ||
         qctx != cl_ctx ||
         clGetCommandQueueInfo(queue, CL_QUEUE_DEVICE, sizeof ctx->device, &ctx->device, NULL) !=
             CL_SUCCESS) {
-        free(ctx);
+        context_discard(ctx);
         return create_fail(WINSUM_ERR_CONTEXT,
                            "winsum_context_create_cl: the queue does not belong to the "
                            "cl_context%s",
@@ -267,36 +359,48 @@ winsum_status winsum_context_create_cl(winsum_context **out, cl_context cl_ctx,
     return WINSUM_OK;
 }
 
+/* Drops the user's reference: the cached plans go now (they hold none); the
+ * rest lives on while plans made by winsum_plan_create do. */
 void winsum_context_destroy(winsum_context *ctx)
 {
     if (!ctx) return;
+    ws_lock(ctx);
     ws_plan_cache_clear(ctx);
     if (ctx->gate) ws_gate_close(ctx, WINSUM_ERR_ARGUMENT);
-    for (int i = 0; i < ctx->nprograms; i++) {
-        clReleaseKernel(ctx->programs[i].kernel);
-        clReleaseProgram(ctx->programs[i].program);
-        free(ctx->programs[i].key_text);
-    }
-    free(ctx->programs);
-    if (ctx->queue) {
-        clFinish(ctx->queue);
-        clReleaseCommandQueue(ctx->queue);
-    }
-    if (ctx->cl) clReleaseContext(ctx->cl);
-    free(ctx);
+    ws_unlock(ctx);
+    ws_context_release(ctx);
 }
 
+/* The calling thread's own last message on ctx; a thread that had none
+ * there (or in too many contexts since) gets the context's last message of
+ * any thread, copied under the lock into a buffer of its own. */
 const char *winsum_last_error(const winsum_context *ctx)
 {
-    return ctx ? ctx->err.msg : create_error;
+    static _Thread_local char shared_copy[sizeof ctx->err.msg];
+    if (!ctx) return create_error;
+    const char *own = ws_thread_error(ctx->err.owner);
+    if (own) return own;
+    winsum_context *c = (winsum_context *)ctx;
+    ws_lock(c);
+    memcpy(shared_copy, c->err.msg, sizeof shared_copy);
+    ws_unlock(c);
+    return shared_copy;
 }
-winsum_backend winsum_context_backend(const winsum_context *ctx) { return ctx->backend; }
-const char *winsum_context_device_name(const winsum_context *ctx) { return ctx->device_name; }
-cl_context winsum_context_cl(const winsum_context *ctx) { return ctx->cl; }
-cl_command_queue winsum_context_queue(const winsum_context *ctx) { return ctx->queue; }
+/* Set at creation and never changed: no lock needed. */
+winsum_backend winsum_context_backend(const winsum_context *ctx)
+{
+    return ctx ? ctx->backend : WINSUM_BACKEND_AUTO;
+}
+const char *winsum_context_device_name(const winsum_context *ctx)
+{
+    return ctx ? ctx->device_name : "";
+}
+cl_context winsum_context_cl(const winsum_context *ctx) { return ctx ? ctx->cl : NULL; }
+cl_command_queue winsum_context_queue(const winsum_context *ctx) { return ctx ? ctx->queue : NULL; }
 
 int winsum_context_has_dtype(const winsum_context *ctx, winsum_dtype dtype)
 {
+    if (!ctx) return 0;
     /* float16 is storage (vload_half / vstore_half are core OpenCL) */
     if (ctx->backend == WINSUM_BACKEND_REF)
         return dtype == WINSUM_F32 || dtype == WINSUM_F64 || dtype == WINSUM_F16;
@@ -305,6 +409,7 @@ int winsum_context_has_dtype(const winsum_context *ctx, winsum_dtype dtype)
 
 winsum_status winsum_finish(winsum_context *ctx)
 {
+    WS_LOCK_SCOPE(ctx);
     if (!ctx) return WINSUM_ERR_ARGUMENT;
     if (!ctx->queue) return WINSUM_OK;
     cl_int err = clFinish(ctx->queue);
@@ -315,11 +420,16 @@ winsum_status winsum_finish(winsum_context *ctx)
 
 void winsum_memory_usage(const winsum_context *ctx, size_t *current, size_t *peak)
 {
-    if (current) *current = ctx->mem_current;
-    if (peak) *peak = ctx->mem_peak;
+    WS_LOCK_SCOPE((winsum_context *)ctx);
+    if (current) *current = ctx ? ctx->mem_current : 0;
+    if (peak) *peak = ctx ? ctx->mem_peak : 0;
 }
 
-void winsum_memory_reset_peak(winsum_context *ctx) { ctx->mem_peak = ctx->mem_current; }
+void winsum_memory_reset_peak(winsum_context *ctx)
+{
+    WS_LOCK_SCOPE(ctx);
+    if (ctx) ctx->mem_peak = ctx->mem_current;
+}
 
 winsum_status ws_device_alloc(winsum_context *ctx, size_t bytes, cl_mem *mem, const char *what)
 {
@@ -352,7 +462,10 @@ void ws_device_free(winsum_context *ctx, cl_mem mem, size_t bytes)
 
 winsum_status winsum_buffer_alloc(winsum_context *ctx, size_t bytes, winsum_buffer *buffer)
 {
-    if (!ctx || !buffer) return WINSUM_ERR_ARGUMENT;
+    WS_LOCK_SCOPE(ctx);
+    if (!ctx) return WINSUM_ERR_ARGUMENT;
+    if (!buffer)
+        return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "winsum_buffer_alloc: buffer is NULL");
     memset(buffer, 0, sizeof *buffer);
     if (ctx->backend == WINSUM_BACKEND_REF) {
         void *p = calloc(bytes ? bytes : 1, 1);
@@ -369,6 +482,7 @@ winsum_status winsum_buffer_alloc(winsum_context *ctx, size_t bytes, winsum_buff
 
 void winsum_buffer_free(winsum_context *ctx, winsum_buffer *buffer)
 {
+    WS_LOCK_SCOPE(ctx);
     if (!ctx || !buffer) return;
     if (buffer->where == WINSUM_HOST) free(buffer->host);
     else ws_device_free(ctx, buffer->mem, buffer->bytes);
@@ -378,7 +492,15 @@ void winsum_buffer_free(winsum_context *ctx, winsum_buffer *buffer)
 static winsum_status transfer(winsum_context *ctx, const winsum_buffer *b, size_t off, void *p,
                               size_t bytes, int write)
 {
-    if (!ctx || !b || (!p && bytes)) return WINSUM_ERR_ARGUMENT;
+    const char *call = write ? "winsum_buffer_write" : "winsum_buffer_read";
+    WS_LOCK_SCOPE(ctx);
+    if (!ctx) return WINSUM_ERR_ARGUMENT;
+    if (!b) return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "%s: buffer is NULL", call);
+    if (!p && bytes)
+        return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "%s: %s is NULL but bytes is %zu", call,
+                       write ? "src" : "dst", bytes);
+    winsum_status st = ws_buffer_check(b, call, &ctx->err);
+    if (st) return st;
     if (off > b->bytes || bytes > b->bytes - off)
         return ws_fail(&ctx->err, WINSUM_ERR_BOUNDS,
                        "buffer %s: bytes %zu..%zu are outside the buffer's %zu bytes",

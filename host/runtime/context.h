@@ -31,6 +31,15 @@ typedef struct ws_program_slot {
 struct winsum_plan;
 
 struct winsum_context {
+    /* Every public call that uses the context holds `lock` (recursive: conv
+     * calls einsum, einsum executes a plan), so threads sharing a context
+     * are serialised and the plan cache, the gate, the program list, the
+     * memory counters and err stay consistent. */
+    pthread_mutex_t lock;
+    /* The user's handle and every plan made by winsum_plan_create hold one
+     * reference; the context is freed when the last is dropped. The plan
+     * cache holds none (winsum_context_destroy empties it first). */
+    int refs;
     winsum_backend backend;
     ws_error err;
     char device_name[512];
@@ -59,6 +68,23 @@ struct winsum_context {
     int plan_cache_next;
 };
 
+/* Locks ctx (NULL: nothing) and returns it. */
+winsum_context *ws_lock(winsum_context *ctx);
+void ws_unlock(winsum_context *ctx);
+static inline void ws_unlock_scope(winsum_context **ctx)
+{
+    if (*ctx) ws_unlock(*ctx);
+}
+/* Holds ctx's lock (when ctx is not NULL) until the enclosing block exits,
+ * on every return path. The first statement of a public entry point. */
+#define WS_LOCK_SCOPE(ctx)                                                              \
+    winsum_context *ws_scope_lock_ __attribute__((cleanup(ws_unlock_scope), unused)) = \
+        ws_lock(ctx)
+/* A plan's reference to its context: taken at winsum_plan_create, dropped at
+ * winsum_plan_destroy; the last drop (after winsum_context_destroy) frees. */
+void ws_context_retain(winsum_context *ctx);
+void ws_context_release(winsum_context *ctx);
+
 /* Destroys the plans winsum_einsum cached (plan.c). */
 void ws_plan_cache_clear(winsum_context *ctx);
 /* Chooses ctx->gett (tune.c): env, tuned file, built-in table, defaults. */
@@ -79,7 +105,8 @@ winsum_status ws_gate_close(winsum_context *ctx, winsum_status st);
 
 /* The plan for these operands from the context's cache of recent plans
  * (made and cached on a miss). The cache owns it: valid until
- * WS_PLAN_CACHE further lookups. */
+ * WS_PLAN_CACHE further lookups, so the caller holds ctx's lock from the
+ * lookup until its last use (another thread's lookups evict too). */
 winsum_status ws_plan_cached(winsum_context *ctx, const char *subscripts, int nops,
                              const winsum_view *ops, const winsum_view *out,
                              struct winsum_plan **plan);

@@ -230,6 +230,7 @@ static winsum_status store(winsum_context *ctx, const ws_gett_params *p, double 
 winsum_status winsum_tune(winsum_context *ctx, int quick, int max_candidates,
                           winsum_progress_fn progress, void *user)
 {
+    WS_LOCK_SCOPE(ctx); /* other threads on this context wait for the tuner */
     if (!ctx) return WINSUM_ERR_ARGUMENT;
     if (ctx->backend != WINSUM_BACKEND_OPENCL)
         return ws_fail(&ctx->err, WINSUM_ERR_UNSUPPORTED, "tune: the reference backend has nothing to tune");
