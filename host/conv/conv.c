@@ -7,7 +7,7 @@
  * Groups add a label g; the layout is only strides. Every tensor is first
  * viewed in canonical axis order (N, G, C/G, spatial...).
  */
-#include "context.h"
+#include "einsum.h"
 #include <stdio.h>
 #include <string.h>
 

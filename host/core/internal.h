@@ -34,6 +34,9 @@ const char *ws_thread_error(uint64_t owner);
 /* Copies e's message into a caller's (msg, len) buffer, if any. */
 void ws_error_copy(const ws_error *e, char *msg, size_t len);
 
+/* 1 when this operation of the kind must fail (fault injection, fault.c). */
+int ws_fault(winsum_fault kind);
+
 /* checked 64-bit arithmetic: 0 on success, 1 on overflow */
 int ws_mul_ovf(int64_t a, int64_t b, int64_t *r);
 

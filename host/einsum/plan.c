@@ -8,7 +8,7 @@
  * The reference backend keeps the parsed IR and runs the C loop nest over
  * all operands at once (ref.c): the oracle shares no kernel logic.
  */
-#include "context.h"
+#include "einsum.h"
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1103,12 +1103,35 @@ static int view_same(const winsum_view *a, const winsum_view *b)
     return 1;
 }
 
-void ws_plan_cache_clear(winsum_context *ctx)
+/* The cache lives beside the context (ws_context_attach): the context
+ * knows it only as data and a release function. Entries are plans made
+ * without a reference to the context, under the tile parameters of their
+ * epoch; a later epoch (new parameters from the tuner) makes them stale. */
+typedef struct plan_cache {
+    winsum_plan *slot[WS_PLAN_CACHE];
+    unsigned epoch[WS_PLAN_CACHE];
+    int next;
+} plan_cache;
+static const char plan_cache_key; /* its address names the attachment */
+
+static void plan_cache_release(winsum_context *ctx, void *data)
 {
-    for (int i = 0; i < WS_PLAN_CACHE; i++) {
-        winsum_plan_destroy(ctx->plan_cache[i]);
-        ctx->plan_cache[i] = NULL;
+    (void)ctx;
+    plan_cache *c = data;
+    for (int i = 0; i < WS_PLAN_CACHE; i++) winsum_plan_destroy(c->slot[i]);
+    free(c);
+}
+
+static plan_cache *cache_of(winsum_context *ctx)
+{
+    plan_cache *c = ws_context_attached(ctx, &plan_cache_key);
+    if (c) return c;
+    if (!(c = calloc(1, sizeof *c))) return NULL;
+    if (ws_context_attach(ctx, &plan_cache_key, c, plan_cache_release)) {
+        free(c);
+        return NULL;
     }
+    return c;
 }
 
 winsum_status ws_plan_cached(winsum_context *ctx, const char *subscripts, int nops,
@@ -1116,9 +1139,16 @@ winsum_status ws_plan_cached(winsum_context *ctx, const char *subscripts, int no
 {
     if (!subscripts || !ops || !out || nops < 1 || nops > WS_MAX_OPS)
         return plan_make(ctx, plan, subscripts, nops, ops, out);
+    plan_cache *cache = cache_of(ctx);
+    if (!cache) return ws_fail(&ctx->err, WINSUM_ERR_MEMORY, "out of host memory");
     winsum_plan *p = NULL;
     for (int i = 0; i < WS_PLAN_CACHE && !p; i++) {
-        winsum_plan *c = ctx->plan_cache[i];
+        winsum_plan *c = cache->slot[i];
+        if (c && cache->epoch[i] != ctx->params_epoch) {
+            winsum_plan_destroy(c); /* made under other tile parameters */
+            cache->slot[i] = NULL;
+            continue;
+        }
         if (!c || c->nops != nops || strcmp(c->subscripts, subscripts) != 0 ||
             !view_same(&c->out, out))
             continue;
@@ -1129,9 +1159,10 @@ winsum_status ws_plan_cached(winsum_context *ctx, const char *subscripts, int no
     if (!p) {
         winsum_status st = plan_make(ctx, &p, subscripts, nops, ops, out);
         if (st) return st;
-        int slot = ctx->plan_cache_next++ % WS_PLAN_CACHE;
-        winsum_plan_destroy(ctx->plan_cache[slot]);
-        ctx->plan_cache[slot] = p;
+        int slot = cache->next++ % WS_PLAN_CACHE;
+        winsum_plan_destroy(cache->slot[slot]);
+        cache->slot[slot] = p;
+        cache->epoch[slot] = ctx->params_epoch;
     }
     *plan = p;
     return WINSUM_OK;

@@ -359,13 +359,36 @@ winsum_status winsum_context_create_cl(winsum_context **out, cl_context cl_ctx,
     return WINSUM_OK;
 }
 
-/* Drops the user's reference: the cached plans go now (they hold none); the
- * rest lives on while plans made by winsum_plan_create do. */
+void *ws_context_attached(const winsum_context *ctx, const void *key)
+{
+    for (int i = 0; i < WS_MAX_ATTACHED; i++)
+        if (ctx->attached[i].key == key) return ctx->attached[i].data;
+    return NULL;
+}
+
+winsum_status ws_context_attach(winsum_context *ctx, const void *key, void *data,
+                                void (*release)(winsum_context *ctx, void *data))
+{
+    for (int i = 0; i < WS_MAX_ATTACHED; i++)
+        if (!ctx->attached[i].key) {
+            ctx->attached[i] = (ws_attachment){key, data, release};
+            return WINSUM_OK;
+        }
+    return ws_fail(&ctx->err, WINSUM_ERR_MEMORY, "winsum: no room to attach per-context data");
+}
+
+/* Drops the user's reference: what higher layers attached (the cached
+ * plans, which hold no reference) goes now; the rest lives on while plans
+ * made by winsum_plan_create do. */
 void winsum_context_destroy(winsum_context *ctx)
 {
     if (!ctx) return;
     ws_lock(ctx);
-    ws_plan_cache_clear(ctx);
+    for (int i = 0; i < WS_MAX_ATTACHED; i++) {
+        ws_attachment *a = &ctx->attached[i];
+        if (a->key && a->release) a->release(ctx, a->data);
+        memset(a, 0, sizeof *a);
+    }
     if (ctx->gate) ws_gate_close(ctx, WINSUM_ERR_ARGUMENT);
     ws_unlock(ctx);
     ws_context_release(ctx);

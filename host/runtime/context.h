@@ -19,8 +19,6 @@ typedef struct ws_gett_params {
     int vw;       /* vector width of the CPU micro-kernel */
 } ws_gett_params;
 
-#define WS_PLAN_CACHE 16
-
 typedef struct ws_program_slot {
     uint64_t key;
     char *key_text;
@@ -28,7 +26,15 @@ typedef struct ws_program_slot {
     cl_kernel kernel;
 } ws_program_slot;
 
-struct winsum_plan;
+/* Something a higher layer keeps per context (the einsum plan cache): the
+ * context knows it only as data and a release function, which
+ * winsum_context_destroy calls first, with the lock held. */
+#define WS_MAX_ATTACHED 4
+typedef struct ws_attachment {
+    const void *key; /* the address of a static of the layer that attached it */
+    void *data;
+    void (*release)(winsum_context *ctx, void *data);
+} ws_attachment;
 
 struct winsum_context {
     /* Every public call that uses the context holds `lock` (recursive: conv
@@ -56,6 +62,7 @@ struct winsum_context {
     cl_ulong max_alloc; /* CL_DEVICE_MAX_MEM_ALLOC_SIZE */
     char cache_prefix[1280]; /* device, driver and platform, for cache keys */
     ws_gett_params gett;
+    unsigned params_epoch; /* counts changes of gett: plans made before are stale */
     char tuning_source[4600];
     char tuning_text[96];
     ws_program_slot *programs; /* programs built or loaded for this cl_context */
@@ -63,9 +70,7 @@ struct winsum_context {
     /* accounting of device memory winsum allocated */
     size_t mem_current, mem_peak;
     cl_event gate; /* see ws_gate_open */
-    /* winsum_einsum's cache of recent plans */
-    struct winsum_plan *plan_cache[WS_PLAN_CACHE];
-    int plan_cache_next;
+    ws_attachment attached[WS_MAX_ATTACHED];
 };
 
 /* Locks ctx (NULL: nothing) and returns it. */
@@ -85,16 +90,18 @@ static inline void ws_unlock_scope(winsum_context **ctx)
 void ws_context_retain(winsum_context *ctx);
 void ws_context_release(winsum_context *ctx);
 
-/* Destroys the plans winsum_einsum cached (plan.c). */
-void ws_plan_cache_clear(winsum_context *ctx);
+/* The data attached to ctx under key, or NULL. */
+void *ws_context_attached(const winsum_context *ctx, const void *key);
+/* Attaches data under key (replacing nothing: the key must be new); the
+ * release function runs at winsum_context_destroy. WINSUM_ERR_MEMORY when
+ * all WS_MAX_ATTACHED places are taken. */
+winsum_status ws_context_attach(winsum_context *ctx, const void *key, void *data,
+                                void (*release)(winsum_context *ctx, void *data));
 /* Chooses ctx->gett (tune.c): env, tuned file, built-in table, defaults. */
 void ws_choose_params(winsum_context *ctx);
 /* The disk cache folder (created), or NULL when off. */
 const char *ws_cache_dir(char *buf, size_t len);
 uint64_t ws_hash64(const void *data, size_t n);
-
-/* 1 when this operation of the kind must fail (fault injection). */
-int ws_fault(winsum_fault kind);
 
 /* Multi-kernel operations (several plans, as convolution phases) are gated:
  * every enqueue waits on ctx->gate, a user event completed only when all of
@@ -102,14 +109,6 @@ int ws_fault(winsum_fault kind);
  * that the output is written fully or not at all. */
 winsum_status ws_gate_open(winsum_context *ctx);
 winsum_status ws_gate_close(winsum_context *ctx, winsum_status st);
-
-/* The plan for these operands from the context's cache of recent plans
- * (made and cached on a miss). The cache owns it: valid until
- * WS_PLAN_CACHE further lookups, so the caller holds ctx's lock from the
- * lookup until its last use (another thread's lookups evict too). */
-winsum_status ws_plan_cached(winsum_context *ctx, const char *subscripts, int nops,
-                             const winsum_view *ops, const winsum_view *out,
-                             struct winsum_plan **plan);
 
 /* Sets ctx->err from an OpenCL error code and returns WINSUM_ERR_OPENCL (or
  * WINSUM_ERR_MEMORY for the out-of-memory codes). */

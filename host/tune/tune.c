@@ -49,6 +49,7 @@ static int parse(const char *s, ws_gett_params *p)
 static void set(winsum_context *ctx, const ws_gett_params *p, const char *source)
 {
     ctx->gett = *p;
+    ctx->params_epoch++;
     snprintf(ctx->tuning_source, sizeof ctx->tuning_source, "%s", source);
     snprintf(ctx->tuning_text, sizeof ctx->tuning_text, "%d,%d,%d,%d,%d,%d,%d,%d", p->wgm, p->wgn,
              p->mr, p->nr, p->mc, p->nc, p->kc, p->vw);
@@ -182,7 +183,7 @@ static double score(winsum_context *ctx, const ws_gett_params *p, problem *prs, 
 {
     ws_gett_params saved = ctx->gett;
     ctx->gett = *p;
-    ws_plan_cache_clear(ctx); /* plans keep the parameters they were made with */
+    ctx->params_epoch++; /* cached plans keep the parameters they were made with */
     double logsum = 0;
     for (int i = 0; i < np; i++) {
         if (run_problem(ctx, &prs[i], &bs[i]) || winsum_finish(ctx)) { /* warm-up: builds */
@@ -200,7 +201,7 @@ static double score(winsum_context *ctx, const ws_gett_params *p, problem *prs, 
         logsum += log(prs[i].flops / best / 1e9);
     }
     ctx->gett = saved;
-    ws_plan_cache_clear(ctx);
+    ctx->params_epoch++;
     return exp(logsum / np);
 }
 
