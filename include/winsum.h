@@ -58,11 +58,9 @@ extern "C" {
 #endif
 #endif
 
-#define WINSUM_VERSION_MAJOR 0
-#define WINSUM_VERSION_MINOR 1
-#define WINSUM_VERSION_PATCH 0
-#define WINSUM_VERSION_NUMBER \
-    (WINSUM_VERSION_MAJOR * 10000 + WINSUM_VERSION_MINOR * 100 + WINSUM_VERSION_PATCH)
+/* WINSUM_VERSION_MAJOR, _MINOR, _PATCH and WINSUM_VERSION_NUMBER, generated
+ * from the build's project(VERSION). */
+#include "winsum_version.h"
 /* Run-time version, WINSUM_VERSION_NUMBER of the library that is linked. */
 WINSUM_API int winsum_version_number(void);
 WINSUM_API const char *winsum_version_string(void);
