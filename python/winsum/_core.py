@@ -141,9 +141,13 @@ def set_default_context(ctx):
     _local.ctx = ctx
 
 
+_transfers = [0]
+
+
 def transfer_count():
-    """Buffer reads and writes (host <-> device) this process has made."""
-    return int(lib.winsum_fault_count(3))
+    """Operand transfers between host memory and winsum buffers that this
+    package made (uploads of numpy spans, read-backs of results, .numpy())."""
+    return _transfers[0]
 
 
 # ------------------------------------------------------------ device arrays
@@ -160,11 +164,13 @@ class _Memory:
 
     def write(self, offset, ptr, nbytes):
         if nbytes:
+            _transfers[0] += 1
             self.ctx.check(lib.winsum_buffer_write(self.ctx.handle, ctypes.byref(self.buf),
                                                    offset, ptr, nbytes))
 
     def read(self, offset, ptr, nbytes):
         if nbytes:
+            _transfers[0] += 1
             self.ctx.check(lib.winsum_buffer_read(self.ctx.handle, ctypes.byref(self.buf),
                                                   offset, ptr, nbytes))
 
