@@ -135,6 +135,8 @@ def main(argv=None):
                     help="data-parallel processes (torch.distributed, gloo, localhost)")
     ap.add_argument("--save", help="save the final state_dict here (torch.save)")
     ap.add_argument("--plot", default="train_digits.png", help="PNG of --compare's curves")
+    ap.add_argument("--min-accuracy", type=float, default=0.0,
+                    help="exit with status 1 when the test accuracy (%%) is below this")
     args = ap.parse_args(argv)
     import winsum
 
@@ -186,6 +188,10 @@ def main(argv=None):
             print("plot: %s" % args.plot)
         except ImportError:
             pass
+    if 100 * acc < args.min_accuracy:
+        print("test accuracy %.2f%% is below --min-accuracy %.2f%%" % (100 * acc,
+                                                                       args.min_accuracy))
+        return 1
     return 0
 
 
