@@ -8,6 +8,8 @@ with scikit-learn).
     python3 examples/train_digits.py --compare       # and torch's own convs, same seed
     python3 examples/train_digits.py --compare --dtype float64 --epochs 1
     python3 examples/train_digits.py --processes 2   # data-parallel, gloo on localhost
+    torchrun --nnodes N --nproc-per-node G ... examples/train_digits.py
+        # one process per device; set WINSUM_DEVICE per process (e.g. $LOCAL_RANK)
 
 Run from the build tree with
     PYTHONPATH=python WINSUM_LIBRARY=build/libwinsum.so python3 examples/train_digits.py
@@ -141,6 +143,15 @@ def main(argv=None):
     import winsum
 
     t0 = time.time()
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # started by torchrun, one process each
+        rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+        torch.distributed.init_process_group(os.environ.get("WINSUM_DIST_BACKEND", "gloo"))
+        losses, acc, model = train(args, True, rank, world)
+        if rank == 0:
+            print("winsum: test accuracy %.2f%% after %d steps, %d processes, %.1f s"
+                  % (100 * acc, len(losses), world, time.time() - t0))
+        torch.distributed.destroy_process_group()
+        return 0
     if args.processes > 1:
         import socket
         import torch.multiprocessing as mp
