@@ -1,0 +1,22 @@
+"""winsum: einsum contractions and convolutions over strided views, on OpenCL
+devices (or winsum's C reference backend), from numpy, torch and pyopencl.
+
+    import numpy as np, winsum
+    x = np.random.rand(1, 3, 8, 8)
+    win = np.lib.stride_tricks.as_strided(...)      # any strides
+    y = winsum.einsum("ncxyij,ocij->noxy", win, w)  # no host copy of `win`
+"""
+from ._lib import path as library_path
+from ._core import (Array, Context, Device, Error, as_strided, asarray, default_context, devices,
+                    empty, set_default_context, transfer_count)
+from ._einsum import Plan, einsum, plan
+from ._conv import (conv_backward_bias, conv_backward_data, conv_backward_weight, conv_forward,
+                    conv_output_shape, conv_transpose)
+from ._lib import lib as _clib
+
+__version__ = _clib.winsum_version_string().decode()
+
+__all__ = ["Array", "Context", "Device", "Error", "Plan", "as_strided", "asarray",
+           "conv_backward_bias", "conv_backward_data", "conv_backward_weight", "conv_forward",
+           "conv_output_shape", "conv_transpose", "default_context", "devices", "einsum", "empty",
+           "plan", "set_default_context", "transfer_count"]

@@ -1,0 +1,206 @@
+"""Convolutions: winsum_conv_* with torch's argument order."""
+import ctypes
+
+import numpy as np
+
+from . import _lib
+from ._lib import lib
+from ._core import Array, Binding, Error, as_strided, default_context, new_output, promote, \
+    result_kind, _is_pyopencl
+
+_LAYOUTS = {"nchw": _lib.LAYOUT_NCHW, "nhwc": _lib.LAYOUT_NHWC, "ncw": _lib.LAYOUT_NCHW,
+            "nwc": _lib.LAYOUT_NHWC, "ncdhw": _lib.LAYOUT_NCHW, "ndhwc": _lib.LAYOUT_NHWC,
+            "channels_first": _lib.LAYOUT_NCHW, "channels_last": _lib.LAYOUT_NHWC}
+
+
+def _tuple(v, ns, what):
+    if isinstance(v, (int, np.integer)):
+        return (int(v),) * ns
+    v = tuple(int(x) for x in v)
+    if len(v) == 1:
+        return v * ns
+    if len(v) != ns:
+        raise Error("%s %s: %d values for %d spatial axes" % (what, v, len(v), ns), _lib.ERR_CONV)
+    return v
+
+
+def make_desc(ns, stride=1, padding=0, dilation=1, groups=1, layout="nchw", output_padding=0):
+    """A winsum_conv_desc. padding: an int, a tuple of ints (one per spatial
+    axis), a tuple of (lo, hi) pairs, "same" or "valid"."""
+    d = _lib.ConvDesc()
+    lib.winsum_conv_desc_init(ctypes.byref(d))
+    if not 1 <= ns <= _lib.MAX_SPATIAL:
+        raise Error("a convolution input of rank %d: 3, 4 or 5 (N, C and 1 to 3 spatial axes)"
+                    % (ns + 2), _lib.ERR_CONV)
+    d.nspatial = ns
+    for i, s in enumerate(_tuple(stride, ns, "stride")):
+        d.stride[i] = s
+    for i, s in enumerate(_tuple(dilation, ns, "dilation")):
+        d.dilation[i] = s
+    for i, s in enumerate(_tuple(output_padding, ns, "output_padding")):
+        d.output_padding[i] = s
+    if isinstance(padding, str):
+        p = padding.lower()
+        if p == "same":
+            d.pad_same = 1
+        elif p != "valid":
+            raise Error("padding %r: an int, a tuple, (lo, hi) pairs, 'same' or 'valid'"
+                        % padding, _lib.ERR_CONV)
+    elif isinstance(padding, (int, np.integer)):
+        for i in range(ns):
+            d.pad_lo[i] = d.pad_hi[i] = int(padding)
+    else:
+        padding = tuple(padding)
+        if len(padding) == 1 and ns > 1:
+            padding = padding * ns
+        if len(padding) != ns:
+            raise Error("padding %s: %d entries for %d spatial axes" % (padding, len(padding), ns),
+                        _lib.ERR_CONV)
+        for i, p in enumerate(padding):
+            if isinstance(p, (int, np.integer)):
+                d.pad_lo[i] = d.pad_hi[i] = int(p)
+            else:
+                lo, hi = p
+                d.pad_lo[i], d.pad_hi[i] = int(lo), int(hi)
+    d.groups = int(groups)
+    lay = _LAYOUTS.get(str(layout).lower())
+    if lay is None:
+        raise Error("layout %r: 'nchw' or 'nhwc'" % (layout,), _lib.ERR_CONV)
+    d.layout = lay
+    return d
+
+
+def _ishape(shape):
+    return (_lib.i64 * max(len(shape), 1))(*[int(n) for n in shape])
+
+
+def _shape_call(fn, desc, rank, xs, ws):
+    y = (_lib.i64 * max(rank, 1))()
+    msg = ctypes.create_string_buffer(1024)
+    st = fn(ctypes.byref(desc), rank, _ishape(xs), _ishape(ws), y, msg, 1024)
+    if st:
+        raise Error(msg.value.decode("utf-8", "replace"), st)
+    return tuple(y[i] for i in range(rank))
+
+
+def conv_output_shape(x_shape, w_shape, stride=1, padding=0, dilation=1, groups=1,
+                      layout="nchw"):
+    """The forward convolution's output shape."""
+    desc = make_desc(len(x_shape) - 2, stride, padding, dilation, groups, layout)
+    if len(w_shape) != len(x_shape):
+        raise Error("the weight has rank %d, the input %d" % (len(w_shape), len(x_shape)),
+                    _lib.ERR_CONV)
+    return _shape_call(lib.winsum_conv_output_shape, desc, len(x_shape), x_shape, w_shape)
+
+
+def _rank(a, what):
+    nd = len(a.shape)
+    if not 3 <= nd <= 5:
+        raise Error("%s has rank %d; a convolution takes rank 3, 4 or 5 (N, C, 1-3 spatial "
+                    "axes)" % (what, nd), _lib.ERR_CONV)
+    return nd
+
+
+def _run(ctx, fn, desc, ops, out, out_shape, dtype, kind, alpha, beta):
+    """fn(ctx, desc, *views of ops (None stays NULL), out view, alpha, beta)."""
+    present = [a for a in ops if a is not None]
+    b = Binding(ctx)
+    if out is not None:
+        if tuple(out.shape) != tuple(out_shape):
+            raise Error("out has shape %s; the result has shape %s"
+                        % (tuple(out.shape), tuple(out_shape)), _lib.ERR_SHAPE)
+        views = b.bind(present + [out], outputs={len(present)},
+                       preload={len(present)} if beta else ())
+        vout, views = views[-1], views[:-1]
+        result = out
+    else:
+        views = b.bind(present)
+        result = new_output(kind, out_shape, dtype, ctx)
+        vout = b.bind([result], outputs={0})[0]
+        beta = 0.0
+    it = iter(views)
+    args = [None if a is None else ctypes.byref(next(it)) for a in ops]
+    ctx.check(fn(ctx.handle, ctypes.byref(desc), *args, ctypes.byref(vout), float(alpha),
+                 float(beta)))
+    b.commit()
+    return result
+
+
+def _prep(ops, out, context, names):
+    ctx = context or default_context()
+    present = [a for a in ops if a is not None]
+    kind = result_kind(present, out)
+    conv, dtype = promote(present, ctx, out, names=[n for a, n in zip(ops, names) if a is not None])
+    it = iter(conv)
+    return ctx, [None if a is None else next(it) for a in ops], dtype, kind
+
+
+def conv_forward(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, layout="nchw",
+                 out=None, alpha=1.0, beta=0.0, context=None):
+    """y = alpha * (conv(x, w) + bias) + beta * out; torch.nn.functional.conv{1,2,3}d
+    (cross-correlation). x: (N, C, spatial...) or (N, spatial..., C) with
+    layout="nhwc"; w: (O, C/groups, k...) in every layout."""
+    ctx, (x, w, bias), dtype, kind = _prep([x, w, bias], out, context, ["x", "w", "bias"])
+    rank = _rank(x, "the input")
+    desc = make_desc(rank - 2, stride, padding, dilation, groups, layout)
+    if len(w.shape) != rank:
+        raise Error("the weight has rank %d, the input %d" % (len(w.shape), rank), _lib.ERR_CONV)
+    ys = _shape_call(lib.winsum_conv_output_shape, desc, rank, x.shape, w.shape)
+    return _run(ctx, lib.winsum_conv_forward, desc, [x, w, bias], out, ys, dtype, kind, alpha,
+                beta)
+
+
+def conv_backward_data(grad_output, w, input_shape, stride=1, padding=0, dilation=1, groups=1,
+                       layout="nchw", out=None, alpha=1.0, beta=0.0, context=None):
+    """d(loss)/dx of conv_forward, given grad_output = d(loss)/dy."""
+    ctx, (gy, w), dtype, kind = _prep([grad_output, w], out, context, ["grad_output", "w"])
+    input_shape = tuple(int(n) for n in input_shape)
+    desc = make_desc(len(input_shape) - 2, stride, padding, dilation, groups, layout)
+    return _run(ctx, lib.winsum_conv_backward_data, desc, [gy, w], out, input_shape, dtype, kind,
+                alpha, beta)
+
+
+def conv_backward_weight(x, grad_output, weight_shape, stride=1, padding=0, dilation=1, groups=1,
+                         layout="nchw", out=None, alpha=1.0, beta=0.0, context=None):
+    """d(loss)/dw of conv_forward, given x and grad_output = d(loss)/dy."""
+    ctx, (x, gy), dtype, kind = _prep([x, grad_output], out, context, ["x", "grad_output"])
+    rank = _rank(x, "the input")
+    desc = make_desc(rank - 2, stride, padding, dilation, groups, layout)
+    weight_shape = tuple(int(n) for n in weight_shape)
+    return _run(ctx, lib.winsum_conv_backward_weight, desc, [x, gy], out, weight_shape, dtype,
+                kind, alpha, beta)
+
+
+def conv_backward_bias(grad_output, layout="nchw", out=None, alpha=1.0, beta=0.0, context=None):
+    """d(loss)/dbias: grad_output summed over the batch and spatial axes."""
+    ctx, (gy,), dtype, kind = _prep([grad_output], out, context, ["grad_output"])
+    rank = _rank(gy, "grad_output")
+    desc = make_desc(rank - 2, layout=layout)
+    c = gy.shape[1] if desc.layout == _lib.LAYOUT_NCHW else gy.shape[-1]
+    return _run(ctx, lib.winsum_conv_backward_bias, desc, [gy], out, (c,), dtype, kind, alpha,
+                beta)
+
+
+def conv_transpose(x, w, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1,
+                   layout="nchw", out=None, alpha=1.0, beta=0.0, context=None):
+    """torch.nn.functional.conv_transpose{1,2,3}d (its argument order): w is
+    (C_in, C_out/groups, k...) where C_in is x's channels."""
+    ctx, (x, w, bias), dtype, kind = _prep([x, w, bias], out, context, ["x", "w", "bias"])
+    rank = _rank(x, "the input")
+    desc = make_desc(rank - 2, stride, padding, dilation, groups, layout, output_padding)
+    if len(w.shape) != rank:
+        raise Error("the weight has rank %d, the input %d" % (len(w.shape), rank), _lib.ERR_CONV)
+    ys = _shape_call(lib.winsum_conv_transpose_output_shape, desc, rank, x.shape, w.shape)
+    if bias is not None:
+        if len(bias.shape) != 1 or bias.shape[0] != ys[1 if desc.layout == 0 else -1]:
+            raise Error("bias has shape %s; the output has %d channels"
+                        % (tuple(bias.shape), ys[1 if desc.layout == 0 else -1]), _lib.ERR_SHAPE)
+    y = _run(ctx, lib.winsum_conv_transpose, desc, [x, w], out, ys, dtype, kind, alpha, beta)
+    if bias is not None:
+        from ._einsum import einsum
+        isz = np.dtype(dtype).itemsize
+        st = [0] * rank
+        st[1 if desc.layout == 0 else -1] = bias.strides[0]
+        bb = as_strided(bias, ys, tuple(st))
+        einsum("...->...", bb, out=y, alpha=alpha, beta=1.0, context=ctx)
+    return y

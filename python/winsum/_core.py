@@ -1,0 +1,570 @@
+"""Contexts, errors, device arrays, and the binding of numpy / device / pyopencl
+operands to winsum views (one upload per byte span, no host copy)."""
+import ctypes
+import os
+import threading
+from collections import namedtuple
+
+import numpy as np
+
+from . import _lib
+from ._lib import lib
+
+_DTYPE_CODE = {np.dtype(np.float32): _lib.F32, np.dtype(np.float64): _lib.F64,
+               np.dtype(np.float16): _lib.F16}
+
+
+class Error(ValueError):
+    """A winsum failure: the library's message, with `status` (the
+    winsum_status number) and `status_name` (e.g. "WINSUM_ERR_SHAPE")."""
+
+    def __init__(self, message, status=_lib.ERR_ARGUMENT):
+        self.status = int(status)
+        self.status_name = _lib.status_name(self.status)
+        self.message = message
+        super().__init__("%s: %s" % (self.status_name, message))
+
+
+def _decode(s):
+    return s.decode("utf-8", "replace") if s else ""
+
+
+# ------------------------------------------------------------------ devices
+
+Device = namedtuple("Device", "index name is_gpu")
+
+
+def devices():
+    """The OpenCL devices winsum sees, in the order device indices count them."""
+    out = []
+    for i in range(lib.winsum_device_count()):
+        name = ctypes.create_string_buffer(512)
+        gpu = ctypes.c_int(0)
+        if lib.winsum_device_info(i, name, 512, ctypes.byref(gpu)) == _lib.OK:
+            out.append(Device(i, _decode(name.value), bool(gpu.value)))
+    return out
+
+
+_BACKENDS = {"auto": _lib.BACKEND_AUTO, "opencl": _lib.BACKEND_OPENCL, "ref": _lib.BACKEND_REF,
+             "reference": _lib.BACKEND_REF}
+
+
+class Context:
+    """A winsum context: one OpenCL device (or the C reference backend).
+
+    device: None follows $WINSUM_DEVICE, else the first GPU, else the first
+    device; an index or a substring of "platform / device". backend: "auto"
+    (OpenCL when a device exists), "opencl" or "ref". Use one context per
+    thread."""
+
+    def __init__(self, device=None, backend="auto", _handle=None, _keep=None):
+        self._h = None
+        self._keep = _keep
+        if _handle is None:
+            if backend is None:
+                backend = "auto"
+            b = _BACKENDS.get(str(backend).lower())
+            if b is None:
+                raise Error("backend %r: one of auto, opencl, ref" % (backend,), _lib.ERR_ARGUMENT)
+            h = ctypes.c_void_p()
+            dev = None if device is None else str(device).encode()
+            st = lib.winsum_context_create(ctypes.byref(h), b, dev)
+            if st:
+                raise Error(_decode(lib.winsum_last_error(None)), st)
+            _handle = h.value
+        self._h = _handle
+        self.backend = "ref" if lib.winsum_context_backend(self._h) == _lib.BACKEND_REF else "opencl"
+        self.device_name = _decode(lib.winsum_context_device_name(self._h))
+
+    @classmethod
+    def from_pyopencl(cls, cl_ctx, queue):
+        """A winsum context on pyopencl's context and (in-order) queue."""
+        h = ctypes.c_void_p()
+        st = lib.winsum_context_create_cl(ctypes.byref(h), ctypes.c_void_p(cl_ctx.int_ptr),
+                                          ctypes.c_void_p(queue.int_ptr))
+        if st:
+            raise Error(_decode(lib.winsum_last_error(None)), st)
+        c = cls(_handle=h.value, _keep=(cl_ctx, queue))
+        c.pyopencl_context, c.pyopencl_queue = cl_ctx, queue
+        return c
+
+    @property
+    def handle(self):
+        return self._h
+
+    def check(self, st):
+        if st:
+            raise Error(_decode(lib.winsum_last_error(self._h)), st)
+
+    def has_dtype(self, dtype):
+        code = _DTYPE_CODE.get(np.dtype(dtype))
+        return code is not None and bool(lib.winsum_context_has_dtype(self._h, code))
+
+    def finish(self):
+        self.check(lib.winsum_finish(self._h))
+
+    def memory_usage(self):
+        cur, peak = ctypes.c_size_t(), ctypes.c_size_t()
+        lib.winsum_memory_usage(self._h, ctypes.byref(cur), ctypes.byref(peak))
+        return cur.value, peak.value
+
+    def close(self):
+        if self._h and lib is not None:
+            lib.winsum_context_destroy(self._h)
+        self._h = None
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def __repr__(self):
+        return "winsum.Context(%r, backend=%r)" % (self.device_name, self.backend)
+
+
+_local = threading.local()
+
+
+def default_context():
+    """This thread's default context: device $WINSUM_DEVICE (else the first GPU,
+    else the first device), backend $WINSUM_BACKEND (default auto)."""
+    c = getattr(_local, "ctx", None)
+    if c is None:
+        c = Context(None, os.environ.get("WINSUM_BACKEND") or "auto")
+        _local.ctx = c
+    return c
+
+
+def set_default_context(ctx):
+    """Make `ctx` this thread's default context (None: made afresh on next use)."""
+    _local.ctx = ctx
+
+
+_transfers = [0]
+
+
+def transfer_count():
+    """Operand transfers between host memory and winsum buffers that this
+    package made (uploads of numpy spans, read-backs of results, .numpy())."""
+    return _transfers[0]
+
+
+# ------------------------------------------------------------ device arrays
+
+class _Memory:
+    """A winsum_buffer that winsum_buffer_alloc made; freed with the last view."""
+
+    def __init__(self, ctx, nbytes):
+        self.ctx = ctx
+        self.buf = _lib.Buffer()
+        self.nbytes = nbytes
+        ctx.check(lib.winsum_buffer_alloc(ctx.handle, max(int(nbytes), 1), ctypes.byref(self.buf)))
+        self.buf.bytes = max(int(nbytes), 1)
+
+    def write(self, offset, ptr, nbytes):
+        if nbytes:
+            _transfers[0] += 1
+            self.ctx.check(lib.winsum_buffer_write(self.ctx.handle, ctypes.byref(self.buf),
+                                                   offset, ptr, nbytes))
+
+    def read(self, offset, ptr, nbytes):
+        if nbytes:
+            _transfers[0] += 1
+            self.ctx.check(lib.winsum_buffer_read(self.ctx.handle, ctypes.byref(self.buf),
+                                                  offset, ptr, nbytes))
+
+    def __del__(self):
+        try:
+            if self.ctx._h:
+                lib.winsum_buffer_free(self.ctx.handle, ctypes.byref(self.buf))
+        except Exception:
+            pass
+
+
+_FAKE = 1 << 44  # a made-up address for index arithmetic on views (never dereferenced)
+
+
+class _Fake:
+    def __init__(self, shape, strides, dtype, addr):
+        self.__array_interface__ = {"shape": tuple(shape), "strides": tuple(strides),
+                                    "typestr": np.dtype(dtype).str, "data": (addr, True),
+                                    "version": 3}
+
+
+class Array:
+    """A strided view of device memory (the context's kind: OpenCL memory, or
+    host memory on the reference backend). shape and strides as numpy's
+    (strides in bytes); offset in elements from the start of its memory."""
+
+    def __init__(self, mem, dtype, shape, strides, offset=0):
+        self._mem = mem
+        self.dtype = np.dtype(dtype)
+        self.shape = tuple(int(n) for n in shape)
+        self.strides = tuple(int(s) for s in strides)
+        self.offset = int(offset)
+
+    context = property(lambda self: self._mem.ctx)
+    ndim = property(lambda self: len(self.shape))
+    size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
+    itemsize = property(lambda self: self.dtype.itemsize)
+    nbytes = property(lambda self: self.size * self.itemsize)
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __repr__(self):
+        return "winsum.Array(shape=%s, dtype=%s, context=%r)" % (self.shape, self.dtype,
+                                                                  self.context)
+
+    def _fake(self):
+        return np.asarray(_Fake(self.shape, self.strides, self.dtype,
+                                _FAKE + self.offset * self.itemsize))
+
+    def _from_fake(self, f):
+        addr = f.__array_interface__["data"][0]
+        return Array(self._mem, self.dtype, f.shape, f.strides, (addr - _FAKE) // self.itemsize)
+
+    def __getitem__(self, key):
+        key = key if isinstance(key, tuple) else (key,)
+        if any(isinstance(k, (list, np.ndarray, Array)) for k in key):
+            raise Error("winsum.Array: advanced (fancy) indexing copies; use basic slicing",
+                        _lib.ERR_UNSUPPORTED)
+        if not any(k is Ellipsis for k in key):
+            key = key + (Ellipsis,)  # a view even when every axis is indexed (no read)
+        return self._from_fake(self._fake()[key])
+
+    def transpose(self, *axes):
+        f = self._fake()
+        return self._from_fake(f.transpose(*axes) if axes else f.T)
+
+    T = property(lambda self: self.transpose())
+
+    def _span(self):
+        """(lo, hi) element indices reached, hi exclusive (0, 0 when empty)."""
+        if self.size == 0:
+            return self.offset, self.offset
+        lo = hi = self.offset
+        for n, s in zip(self.shape, self.strides):
+            s //= self.itemsize
+            if s < 0:
+                lo += s * (n - 1)
+            else:
+                hi += s * (n - 1)
+        return lo, hi + 1
+
+    def numpy(self):
+        """A host copy (C order)."""
+        out = np.empty(self.shape, self.dtype)
+        if self.size == 0:
+            return out
+        lo, hi = self._span()
+        if self.strides == out.strides and hi - lo == self.size:
+            self._mem.read(lo * self.itemsize, out.ctypes.data, out.nbytes)
+            return out
+        host = np.empty(hi - lo, self.dtype)
+        self._mem.read(lo * self.itemsize, host.ctypes.data, host.nbytes)
+        v = np.lib.stride_tricks.as_strided(host[self.offset - lo:], self.shape, self.strides)
+        out[...] = v
+        return out
+
+    def __array__(self, dtype=None):
+        a = self.numpy()
+        return a if dtype is None else a.astype(dtype)
+
+    def view_struct(self, buf=None):
+        return _make_view(ctypes.pointer(buf or self._mem.buf), self.dtype, self.offset,
+                          self.shape, self.strides)
+
+
+def _check_dtype(dtype, ctx=None):
+    dtype = np.dtype(dtype)
+    if dtype not in _DTYPE_CODE:
+        raise Error("dtype %s: winsum computes in float16, float32 and float64" % dtype,
+                    _lib.ERR_DTYPE)
+    if ctx is not None and not ctx.has_dtype(dtype):
+        raise Error("the device %r does not compute in %s" % (ctx.device_name, dtype),
+                    _lib.ERR_DTYPE)
+    return dtype
+
+
+def empty(shape, dtype=np.float32, context=None):
+    """An uninitialised C-contiguous device Array."""
+    ctx = context or default_context()
+    dtype = _check_dtype(dtype, ctx)
+    shape = (int(shape),) if np.ndim(shape) == 0 and not isinstance(shape, tuple) else tuple(
+        int(n) for n in shape)
+    n = int(np.prod(shape, dtype=np.int64))
+    strides = _c_strides(shape, dtype.itemsize)
+    return Array(_Memory(ctx, n * dtype.itemsize), dtype, shape, strides, 0)
+
+
+def _c_strides(shape, itemsize):
+    st, acc = [], itemsize
+    for n in reversed(shape):
+        st.append(acc)
+        acc *= max(int(n), 1)
+    return tuple(reversed(st))
+
+
+def asarray(a, dtype=None, context=None):
+    """A device Array of `a` (an Array of this context is returned as is).
+    A numpy array's byte span is uploaded once and keeps its strides."""
+    ctx = context or default_context()
+    if isinstance(a, Array):
+        if a.context is not ctx and context is not None:
+            a = np.asarray(a.numpy())
+        elif dtype is None or np.dtype(dtype) == a.dtype:
+            return a
+        else:
+            a = a.numpy()
+    a = np.asarray(a)
+    if dtype is not None:
+        a = a.astype(dtype, copy=False)
+    elif a.dtype.kind in "iub":
+        a = a.astype(np.float64)
+    dtype = _check_dtype(a.dtype, ctx)
+    a = _element_strided(a)
+    if a.size == 0:
+        return Array(_Memory(ctx, dtype.itemsize), dtype, a.shape, a.strides, 0)
+    lo, hi = _np_span(a)
+    mem = _Memory(ctx, hi - lo)
+    mem.write(0, lo, hi - lo)
+    return Array(mem, dtype, a.shape, a.strides, (_ptr(a) - lo) // dtype.itemsize)
+
+
+def as_strided(a, shape, strides, offset=0):
+    """numpy's as_strided (strides in bytes) on an Array (a view, no copy; offset
+    in elements from a's first element) or on a numpy array."""
+    if not isinstance(a, Array):
+        a = np.asarray(a)
+        if offset:
+            a = a.reshape(-1)[offset:] if a.flags.c_contiguous else a
+        return np.lib.stride_tricks.as_strided(a, shape, strides)
+    r = Array(a._mem, a.dtype, shape, strides, a.offset + offset)
+    lo, hi = r._span()
+    if r.size and (lo < 0 or hi * r.itemsize > a._mem.nbytes):
+        raise Error("as_strided: the view reaches elements %d..%d outside its memory of %d "
+                    "elements" % (lo, hi - 1, a._mem.nbytes // r.itemsize), 4)
+    if any(s % r.itemsize for s in r.strides):
+        raise Error("as_strided: strides must be multiples of the item size %d" % r.itemsize,
+                    _lib.ERR_ARGUMENT)
+    return r
+
+
+# ---------------------------------------------------------------- binding
+
+def _ptr(a):
+    return a.__array_interface__["data"][0]
+
+
+def _np_span(a):
+    """(lo, hi) byte addresses that numpy array `a` reaches, hi exclusive."""
+    p = _ptr(a)
+    if a.size == 0:
+        return p, p
+    lo = hi = p
+    for n, s in zip(a.shape, a.strides):
+        if s < 0:
+            lo += s * (n - 1)
+        else:
+            hi += s * (n - 1)
+    return lo, hi + a.itemsize
+
+
+def _element_strided(a):
+    """`a`, or a copy when its strides are not whole elements or its byte
+    order is not native."""
+    if not a.dtype.isnative:
+        a = a.astype(a.dtype.newbyteorder("="))
+    if any(s % a.itemsize for s in a.strides) or _ptr(a) % a.itemsize:
+        a = np.ascontiguousarray(a)
+    return a
+
+
+def _make_view(bufptr, dtype, offset, shape, strides_bytes):
+    v = _lib.View()
+    v.buffer = bufptr
+    v.dtype = _DTYPE_CODE[np.dtype(dtype)]
+    v.offset = int(offset)
+    if len(shape) > _lib.MAX_DIMS:
+        raise Error("%d dimensions: winsum takes at most %d" % (len(shape), _lib.MAX_DIMS),
+                    _lib.ERR_ARGUMENT)
+    v.ndim = len(shape)
+    isz = np.dtype(dtype).itemsize
+    for i, (n, s) in enumerate(zip(shape, strides_bytes)):
+        v.shape[i] = int(n)
+        v.strides[i] = int(s) // isz
+    v.nguards = 0
+    return v
+
+
+def _is_pyopencl(a):
+    t = type(a)
+    return t.__name__ == "Array" and t.__module__.startswith("pyopencl")
+
+
+class Binding:
+    """The views of one call. Numpy operands whose byte spans overlap share one
+    buffer (so the library sees aliasing); each span is uploaded once (the
+    OpenCL backend) or wrapped in place (the reference backend). Outputs are
+    read back by commit(), only after the call succeeded."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.keep = []
+        self.readback = []  # (mem, offset_in_buf, addr, nbytes)
+        self.copyback = []  # (temp numpy array, user out)
+
+    def bind(self, items, outputs=(), preload=()):
+        """items: numpy arrays, Arrays or pyopencl arrays (already of the
+        call's dtype). outputs: indices of items that are written; preload:
+        those of them whose old values are read (beta != 0). Returns views."""
+        ctx = self.ctx
+        views = [None] * len(items)
+        host = []
+        for i, a in enumerate(items):
+            if isinstance(a, Array):
+                if a.context is not ctx:
+                    raise Error("operand %d is a winsum.Array of another context" % i,
+                                _lib.ERR_CONTEXT)
+                views[i] = a.view_struct()
+                self.keep.append(a)
+            elif _is_pyopencl(a):
+                views[i] = self._pyopencl_view(i, a)
+            else:
+                if i in outputs and not a.flags.writeable:
+                    raise Error("the output array is read-only", _lib.ERR_ARGUMENT)
+                if i in outputs and (any(s % a.itemsize for s in a.strides)
+                                     or _ptr(a) % a.itemsize):
+                    tmp = np.empty(a.shape, a.dtype)
+                    self.copyback.append((tmp, a))
+                    a = tmp
+                    items = list(items)
+                    items[i] = tmp
+                if a.size == 0:
+                    mem = _Memory(ctx, a.itemsize) if ctx.backend != "ref" else None
+                    buf = mem.buf if mem else _lib.Buffer(_lib.HOST, _ptr(a) or None, None, 0)
+                    self.keep.append((mem, buf))
+                    views[i] = _make_view(ctypes.pointer(buf), a.dtype, 0, a.shape, a.strides)
+                    continue
+                lo, hi = _np_span(a)
+                host.append((lo, hi, i, a))
+        host.sort(key=lambda t: t[0])
+        groups = []
+        for lo, hi, i, a in host:
+            g = groups[-1] if groups else None
+            if g and lo < g["hi"] and (_ptr(a) - g["lo"]) % a.itemsize == 0:
+                g["hi"] = max(g["hi"], hi)
+                g["members"].append((lo, hi, i, a))
+            else:
+                groups.append({"lo": lo, "hi": hi, "members": [(lo, hi, i, a)]})
+        for g in groups:
+            lo, hi = g["lo"], g["hi"]
+            if ctx.backend == "ref":
+                buf = _lib.Buffer(_lib.HOST, lo, None, hi - lo)
+                self.keep.append(buf)
+            else:
+                mem = _Memory(ctx, hi - lo)
+                buf = mem.buf
+                self.keep.append(mem)
+                upload = False
+                for mlo, mhi, i, a in g["members"]:
+                    if i not in outputs or i in preload or mhi - mlo != a.nbytes:
+                        upload = True
+                if upload:
+                    mem.write(0, lo, hi - lo)
+                for mlo, mhi, i, a in g["members"]:
+                    if i in outputs:
+                        self.readback.append((mem, mlo - lo, mlo, mhi - mlo))
+            for mlo, mhi, i, a in g["members"]:
+                views[i] = _make_view(ctypes.pointer(buf), a.dtype,
+                                      (_ptr(a) - lo) // a.itemsize, a.shape, a.strides)
+        self.keep.append(views)
+        return views
+
+    def _pyopencl_view(self, i, a):
+        cl_ctx = getattr(self.ctx, "pyopencl_context", None)
+        if cl_ctx is None or a.context.int_ptr != cl_ctx.int_ptr:
+            raise Error("operand %d is a pyopencl array of another OpenCL context; use "
+                        "winsum.Context.from_pyopencl(ctx, queue)" % i, _lib.ERR_CONTEXT)
+        base = a.base_data
+        buf = _lib.Buffer(_lib.DEVICE, None, base.int_ptr if base is not None else None,
+                          base.size if base is not None else 0)
+        self.keep.append((a, buf))
+        if any(s % a.dtype.itemsize for s in a.strides) or a.offset % a.dtype.itemsize:
+            raise Error("operand %d: a pyopencl array whose strides or offset are not whole "
+                        "elements" % i, _lib.ERR_ARGUMENT)
+        return _make_view(ctypes.pointer(buf), a.dtype, a.offset // a.dtype.itemsize, a.shape,
+                          a.strides)
+
+    def commit(self):
+        for mem, off, addr, n in self.readback:
+            mem.read(off, addr, n)
+        for tmp, out in self.copyback:
+            np.copyto(out, tmp)
+
+
+def promote(operands, ctx, out=None, names=None):
+    """Operands as numpy arrays, Arrays or pyopencl arrays of one dtype (numpy's
+    promotion; out's dtype when out is given and safe), and that dtype."""
+    conv = []
+    for k, a in enumerate(operands):
+        if isinstance(a, Array) or _is_pyopencl(a):
+            conv.append(a)
+        elif a is not None and type(a).__module__.startswith("torch"):
+            conv.append(a.detach().cpu().numpy())
+        else:
+            conv.append(np.asarray(a))
+    dts = []
+    for a in conv:
+        if isinstance(a, np.ndarray) and a.ndim == 0 and not isinstance(a, Array):
+            dts.append(a)  # 0-d: numpy's value-based promotion
+        else:
+            dts.append(a.dtype)
+    for a in conv:
+        if a.dtype.kind not in "f":
+            what = names[conv.index(a)] if names else "operand %d" % conv.index(a)
+            raise Error("%s has dtype %s: winsum computes in float16, float32 and float64"
+                        % (what, a.dtype), _lib.ERR_DTYPE)
+    dtype = np.result_type(*dts) if dts else np.dtype(np.float64)
+    if out is not None:
+        odt = out.dtype
+        if odt != dtype:
+            if odt.kind == "f" and np.can_cast(dtype, odt, "safe"):
+                dtype = odt
+            else:
+                raise Error("out has dtype %s but the result is %s (numpy's 'safe' casting "
+                            "refuses it)" % (odt, dtype), _lib.ERR_DTYPE)
+    dtype = _check_dtype(dtype, ctx)
+    res = []
+    for a in conv:
+        if a.dtype != dtype:
+            if isinstance(a, Array):
+                a = a.numpy()
+            elif _is_pyopencl(a):
+                a = a.astype(dtype)
+            a = a.astype(dtype) if not _is_pyopencl(a) else a
+        if isinstance(a, np.ndarray):
+            a = _element_strided(a)
+        res.append(a)
+    return res, dtype
+
+
+def result_kind(operands, out=None):
+    """"array" when any operand is a winsum.Array, "pyopencl" for pyopencl
+    arrays, else "numpy"."""
+    if any(_is_pyopencl(a) for a in operands):
+        return "pyopencl"
+    if any(isinstance(a, Array) for a in operands):
+        return "array"
+    return "numpy"
+
+
+def new_output(kind, shape, dtype, ctx, like=None):
+    if kind == "array":
+        return empty(tuple(shape), dtype, ctx)
+    if kind == "pyopencl":
+        import pyopencl.array as cla
+        return cla.empty(ctx.pyopencl_queue, tuple(int(n) for n in shape), dtype)
+    return np.empty(tuple(int(n) for n in shape), dtype)
