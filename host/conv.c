@@ -405,6 +405,7 @@ winsum_status winsum_conv_forward(winsum_context *ctx, const winsum_conv_desc *d
     const winsum_view *tv[4] = {y, x, w, bias};
     static const char *const tn[4] = {"the output", "the input", "the weight", "the bias"};
     if ((st = check_tensors(ctx, 4, tv, tn))) return st;
+    if ((st = ws_check_scalars(alpha, beta, y->dtype, "conv forward", &ctx->err))) return st;
     winsum_view xc = canon(desc, &g, x, g.g), win, wc = canon_w(&g, w),
                 yc = canon(desc, &g, y, g.g);
     if ((st = window(ctx, &g, &xc, &win))) return st;
@@ -443,6 +444,8 @@ winsum_status winsum_conv_backward_weight(winsum_context *ctx, const winsum_conv
     const winsum_view *tv[3] = {gw, x, gy};
     static const char *const tn[3] = {"the weight gradient", "the input", "the output gradient"};
     if ((st = check_tensors(ctx, 3, tv, tn))) return st;
+    if ((st = ws_check_scalars(alpha, beta, gw->dtype, "conv backward-weight", &ctx->err)))
+        return st;
     winsum_view xc = canon(desc, &g, x, g.g), win, gwc = canon_w(&g, gw),
                 gyc = canon(desc, &g, gy, g.g);
     if ((st = window(ctx, &g, &xc, &win))) return st;
@@ -474,6 +477,7 @@ winsum_status winsum_conv_backward_bias(winsum_context *ctx, const winsum_conv_d
     const winsum_view *tv[2] = {gb, gy};
     static const char *const tn[2] = {"the bias gradient", "the output gradient"};
     winsum_status st = check_tensors(ctx, 2, tv, tn);
+    if (!st) st = ws_check_scalars(alpha, beta, gb->dtype, "conv backward-bias", &ctx->err);
     if (st) return st;
     geom g;
     memset(&g, 0, sizeof g);
@@ -507,6 +511,8 @@ winsum_status winsum_conv_backward_data(winsum_context *ctx, const winsum_conv_d
     const winsum_view *tv[3] = {gx, gy, w};
     static const char *const tn[3] = {"the input gradient", "the output gradient", "the weight"};
     if ((st = check_tensors(ctx, 3, tv, tn))) return st;
+    if ((st = ws_check_scalars(alpha, beta, gx->dtype, "conv backward-data", &ctx->err)))
+        return st;
     winsum_view gyc = canon(desc, &g, gy, g.g), wc = canon_w(&g, w),
                 gxc = canon(desc, &g, gx, g.g);
     char subs[64] = "";
@@ -589,5 +595,6 @@ winsum_status winsum_conv_transpose(winsum_context *ctx, const winsum_conv_desc 
     if (st) return ws_fail(&ctx->err, st, "%s", msg);
     if (y->ndim != x->ndim || (st = check_shape_eq(ctx, y, ys, x->ndim, "the output")))
         return st ? st : ws_fail(&ctx->err, WINSUM_ERR_CONV, "conv transpose: output rank");
+    if ((st = ws_check_scalars(alpha, beta, y->dtype, "conv transpose", &ctx->err))) return st;
     return winsum_conv_backward_data(ctx, desc, x, w, y, alpha, beta);
 }
