@@ -472,21 +472,26 @@ static winsum_status make_gett(winsum_plan *p, ws_step *s, const slot *X, const 
             if (t < g.nc) g.nc = t;
         }
     }
-    if (A->op.dtype == WINSUM_F16 &&
-        (!ctx->cpu_like ||
-         ((cl_ulong)(g.mc + g.nc + 32) * g.kc + (cl_ulong)g.mc * g.nc) * 4 > ctx->local_mem)) {
-        /* one micro-tile per work-item, so that each element of C is
-         * rounded to half once (gett.cl: PERSIST) without a float tile of C
-         * (CSCRATCH) in a GPU's small local memory */
+    /* More than one K block: the tiled path (gett.cl: !PERSIST) keeps two
+     * tiles of running sums (group sums, totals) in local memory. Where they
+     * do not fit beside the packed tiles, or for float16 on GPU-like devices
+     * (whose local memory is small), one micro-tile per work-item, whose
+     * sums need no tiles. */
+    const int multi_kb = K > g.kc;
+    const cl_ulong es = A->op.dtype == WINSUM_F64 ? 8 : 4;
+    const int persist = g.wgm * g.wgn > 1 && g.mc == g.wgm * g.mr && g.nc == g.wgn * g.nr;
+    if (multi_kb && !persist &&
+        ((A->op.dtype == WINSUM_F16 && !ctx->cpu_like) ||
+         ((cl_ulong)(g.mc + g.nc + 32) * g.kc + 2 * (cl_ulong)g.mc * g.nc) * es > ctx->local_mem)) {
         g.mc = g.wgm * g.mr;
         g.nc = g.wgn * g.nr;
     }
     char opts[512];
     snprintf(opts, sizeof opts,
              "-DWGM=%d -DWGN=%d -DMR=%d -DNR=%d -DMC=%d -DNC=%d -DKC=%d -DVW=%d -DNGA=%d "
-             "-DNGB=%d%s",
+             "-DNGB=%d -DMULTI_KB=%d%s",
              g.wgm, g.wgn, g.mr, g.nr, g.mc, g.nc, g.kc, g.vw, A->op.nguards, B->op.nguards,
-             real_opt(A->op.dtype));
+             multi_kb, real_opt(A->op.dtype));
     if ((st = ws_get_kernel(ctx, "gett.cl", "gett", opts, &s->kernel))) return st;
     s->ngl = 3;
     s->use_local = 1;
