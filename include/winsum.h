@@ -290,8 +290,24 @@ typedef struct winsum_plan winsum_plan;
 
 /* Plans out = alpha * einsum(subscripts, ops...) + beta * out. The views fix
  * dtypes, shapes, strides and offsets; their buffers may be swapped at
- * execution. With beta == 0 the output is not read. The plan holds a
- * reference to ctx (see Lifetime at the top). */
+ * execution. With beta == 0 the output is not read; with any other beta it
+ * is (a NaN there comes through). beta == 0 is decided on the value given.
+ * The plan holds a reference to ctx (see Lifetime at the top).
+ *
+ * alpha and beta (here and in every convolution call): each must be finite,
+ * and either 0 or a normal number of the arithmetic type, float for float32
+ * and float16 (FLT_MIN <= |x| <= FLT_MAX), double for float64 (DBL_MIN <=
+ * |x| <= DBL_MAX). Anything else (NaN, inf, 1e300 or 1e-50 for float32, a
+ * subnormal) is refused with WINSUM_ERR_ARGUMENT, a message naming the
+ * scalar and its value, and nothing written, on both backends: the OpenCL
+ * kernels compute in that type, the reference path in double, and within
+ * these ranges both give the same IEEE results (overflow to inf included).
+ *
+ * Sums are accumulated in the arithmetic type in K blocks of about 256 terms,
+ * each block in fresh accumulators, the blocks in groups of about
+ * sqrt(blocks), so that the rounding error of a sum of K terms grows like
+ * 256 + 2 sqrt(K / 256) additions rather than K (numpy's pairwise sum:
+ * log2 K). float16 is rounded once, from the float result. */
 WINSUM_API winsum_status winsum_plan_create(winsum_context *ctx, winsum_plan **plan, const char *subscripts,
                                  int nops, const winsum_view *ops, const winsum_view *out);
 /* inputs: NULL, or nops buffers replacing the views' buffers (NULL entries

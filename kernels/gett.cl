@@ -21,15 +21,23 @@
  *    ly + i*WGM, cols lx + j*WGN), accumulators kept across K blocks,
  *    barriers around the cooperative packing.
  *  - CPU-like devices (PoCL): one work-item per work-group, no barrier; it
- *    walks all micro-tiles of its tile and adds each K block's product into
- *    C. The micro-kernel uses VW-wide vectors along N.
+ *    walks all micro-tiles of its tile (the tiled path) and adds each K
+ *    block's product into tiles of running sums in local memory. The
+ *    micro-kernel uses VW-wide vectors along N.
  * Tuning parameters are build options with the defaults below.
  *
+ * Summation (accuracy of long K): every K block is summed in fresh
+ * accumulators (at most KC terms in sequence); the blocks add into a group
+ * sum, G = ceil(sqrt(blocks)) blocks to a group, and the groups into the
+ * total. A sum of K terms so rounds in chains of about KC + 2 sqrt(K / KC)
+ * additions rather than K (K = 4e6, KC = 256: about 500 rather than 4e6).
+ * The group sum and the total live in registers beside the accumulators
+ * (PERSIST), or in two tiles in local memory (Cm, Ct: the tiled path, when
+ * there is more than one K block, MULTI_KB). C is read (when beta != 0) and
+ * written once, after the last block, as alpha * total + beta * C.
+ *
  * Storage and arithmetic (REAL, ELEM, LD, ST) come from prelude.cl. With
- * WS_FP16 every element of C is rounded to half once: on the CPU-like path the
- * K blocks add into a float tile of C in local memory (Cs), written to C
- * after the last block; the host gives GPU-like devices one micro-tile per
- * work-item (PERSIST), whose accumulators live across K blocks anyway.
+ * WS_FP16 every element of C is rounded to half once, from the float total.
  */
 #ifndef WGM
 #define WGM 1
@@ -74,22 +82,49 @@
 #endif
 #define PA (MC + PAD)
 #define PB (NC + PAD)
-/* one micro-tile per work-item: accumulators live across K blocks */
-#define PERSIST (MC == WGM * MR && NC == WGN * NR)
+/* GPU-like work-groups with one micro-tile per work-item: the running sums
+ * live in registers. (With one work-item, the tiled path does as well: its
+ * running sums cost one local-memory pass per K block.) */
+#define PERSIST (WGS > 1 && MC == WGM * MR && NC == WGN * NR)
 #define TILES_M (MC / (WGM * MR))
 #define TILES_N (NC / (WGN * NR))
 #define VECTOR_MICRO (WGN == 1 && VW > 1 && NR % VW == 0)
-/* a float tile of C in local memory, for storage that must be rounded once */
-#if defined(WS_FP16) && !PERSIST
-#define CSCRATCH 1
-#else
-#define CSCRATCH 0
+/* more than one K block (the host passes 0 when K <= KC): the tiled path
+ * keeps its group sums and totals in local memory */
+#ifndef MULTI_KB
+#define MULTI_KB 1
 #endif
+#define SUM_TILES (!PERSIST && MULTI_KB)
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
 #define VREAL CAT(REAL, VW)
 #define VLOAD CAT(vload, VW)
+#define VSTORE CAT(vstore, VW)
+/* VW elements of C (storage) as REALs */
+#ifdef WS_FP16
+#define VLDC(i, p) CAT(vload_half, VW)((i), (p))
+#define VSTC(v, i, p) CAT(CAT(vstore_half, VW), _rte)((v), (i), (p))
+#else
+#define VLDC(i, p) VLOAD((i), (p))
+#define VSTC(v, i, p) VSTORE((v), (i), (p))
+#endif
+
+/* Folds s, the sum of K block kb, into the group sum m and the total t
+ * (scalars or vectors; LM/SM, LT/ST_ load and store them): the group's
+ * first block starts m, its last adds m into t (the first group's starts
+ * t); at the last block t holds the whole sum. gfirst, glast, group0 and
+ * last describe kb (see the kernel). */
+#define FOLD(s, LM, SM, LT, ST_)                                                               \
+    do {                                                                                       \
+        if (!gfirst) s += LM;                                                                  \
+        if (!glast) {                                                                          \
+            SM(s);                                                                             \
+        } else {                                                                               \
+            if (!group0) s += LT;                                                              \
+            ST_(s);                                                                            \
+        }                                                                                      \
+    } while (0)
 
 /* The vector register block (VECTOR_MICRO): vacc[i][j] holds rows r0 + i*WGM
  * and the VW columns c0 + j*VW.. of a micro-tile. VZERO clears it; VMICRO
@@ -285,9 +320,9 @@ __attribute__((always_inline)) inline void pack(__local REAL *dst, const int R, 
     }
 }
 
-/* c = alpha * v (+ beta * c on the first K block, + c on later ones) */
-#define UPDATE(c, v, first)                                                                    \
-    ((first) ? (beta != 0 ? fma(beta, (c), alpha * (v)) : alpha * (v)) : (c) + alpha * (v))
+/* the value C gets from its old value c and the total v: c is read only
+ * when beta != 0 */
+#define UPDATE(c, v) (beta != 0 ? fma(beta, (c), alpha * (v)) : alpha * (v))
 
 __kernel __attribute__((reqd_work_group_size(WGN, WGM, 1))) void
 gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *restrict B,
@@ -304,8 +339,9 @@ gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *res
 {
     __local REAL As[KC * PA];
     __local REAL Bs[KC * PB];
-#if CSCRATCH
-    __local REAL Cs[MC * NC];
+#if SUM_TILES
+    __local REAL Cm[MC * NC]; /* group sums */
+    __local REAL Ct[MC * NC]; /* totals */
 #endif
     const int lx = get_local_id(0), ly = get_local_id(1);
     const int lid = ly * WGN + lx;
@@ -323,26 +359,42 @@ gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *res
     for (int g = 0; g < NGA; g++) gab[g] = tab[ga_b + g * nbatch + b];
     for (int g = 0; g < NGB; g++) gbb[g] = tab[gb_b + g * nbatch + b];
     const int nkb = K > 0 ? (K + KC - 1) / KC : 1;
+    /* blocks per group: ceil(sqrt(nkb)) */
+    int G = (int)sqrt((float)nkb);
+    while (G * G < nkb) G++;
+    while (G > 1 && (G - 1) * (G - 1) >= nkb) G--;
 
 #if PERSIST && VECTOR_MICRO
-    VREAL vacc[MR][NR / VW];
-    VZERO(vacc);
+    VREAL vacc[MR][NR / VW], vmid[MR][NR / VW], vtot[MR][NR / VW];
 #elif PERSIST
-    REAL acc[MR][NR];
-    for (int i = 0; i < MR; i++)
-        for (int j = 0; j < NR; j++) acc[i][j] = 0;
+    REAL acc[MR][NR], mid[MR][NR], tot[MR][NR];
 #endif
     for (int kb = 0; kb < nkb; kb++) {
         const int k0 = kb * KC;
         const int kc = min(KC, K - k0); /* rows of this K block (0 when K == 0) */
+        const int gfirst = kb % G == 0, last = kb == nkb - 1;
+        const int glast = last || kb % G == G - 1, group0 = kb < G;
         pack(As, MC, PA, A, abase, tab, ta_m, ta_k, unit_am, unit_ak, ga_m, ga_k, NGA, gab, exta,
              a_safe, a_inner, a_st, a_cg, a_kinner, a_kst, a_kcg, m0, k0, kc, M, K, lid);
         pack(Bs, NC, PB, B, bbase, tab, tb_n, tb_k, unit_bn, unit_bk, gb_n, gb_k, NGB, gbb, extb,
              b_safe, b_inner, b_st, b_cg, b_kinner, b_kst, b_kcg, n0, k0, kc, N, K, lid);
         SYNC();
 #if PERSIST && VECTOR_MICRO
+        VZERO(vacc);
         VMICRO(vacc, ly, lx);
+#define LM_ vmid[i][j]
+#define SM_(v) vmid[i][j] = (v)
+#define LT_ vtot[i][j]
+#define ST__(v) vtot[i][j] = (v)
+        _Pragma("unroll") for (int i = 0; i < MR; i++)
+            _Pragma("unroll") for (int j = 0; j < NR / VW; j++) {
+                VREAL v = vacc[i][j];
+                FOLD(v, LM_, SM_, LT_, ST__);
+            }
+        SYNC();
 #elif PERSIST
+        for (int i = 0; i < MR; i++)
+            for (int j = 0; j < NR; j++) acc[i][j] = 0;
         for (int k = 0; k < kc; k++) {
             REAL a[MR], bv[NR];
 #pragma unroll
@@ -354,10 +406,21 @@ gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *res
 #pragma unroll
                 for (int j = 0; j < NR; j++) acc[i][j] = fma(a[i], bv[j], acc[i][j]);
         }
+#define LM_ mid[i][j]
+#define SM_(v) mid[i][j] = (v)
+#define LT_ tot[i][j]
+#define ST__(v) tot[i][j] = (v)
+#pragma unroll
+        for (int i = 0; i < MR; i++)
+#pragma unroll
+            for (int j = 0; j < NR; j++) {
+                REAL v = acc[i][j];
+                FOLD(v, LM_, SM_, LT_, ST__);
+            }
         SYNC();
 #else
-        /* many micro-tiles per work-item: each adds this K block into C */
-        const int first = kb == 0;
+        /* many micro-tiles per work-item: each adds this K block into its
+         * running sums, and writes C after the last */
         for (int tm = 0; tm < TILES_M; tm++) {
             if (m0 + tm * WGM * MR >= M) break;
             for (int tn = 0; tn < TILES_N; tn++) {
@@ -367,14 +430,20 @@ gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *res
                 VREAL vacc[MR][NR / VW];
                 VZERO(vacc);
                 VMICRO(vacc, r0, c0);
-#if CSCRATCH
-                for (int i = 0; i < MR; i++)
-                    for (int j = 0; j < NR / VW; j++) {
-                        __local REAL *cs = Cs + (r0 + i * WGM) * NC + c0;
-                        CAT(vstore, VW)(first ? vacc[i][j] : VLOAD(j, cs) + vacc[i][j], j, cs);
+#if SUM_TILES
+#define LM_ VLOAD(0, Cm + at)
+#define SM_(v) VSTORE((v), 0, Cm + at)
+#define LT_ VLOAD(0, Ct + at)
+#define ST__(v) VSTORE((v), 0, Ct + at)
+                _Pragma("unroll") for (int i = 0; i < MR; i++)
+                    _Pragma("unroll") for (int j = 0; j < NR / VW; j++) {
+                        const int at = (r0 + i * WGM) * NC + c0 + j * VW;
+                        VREAL v = vacc[i][j];
+                        FOLD(v, LM_, SM_, LT_, ST__);
+                        vacc[i][j] = v;
                     }
-                continue;
-#else
+                if (!last) continue;
+#endif
                 const int ns = n0 + c0;
                 if (c_st == 1 && ns + NR <= N && ns % c_inner + NR <= c_inner) {
                     /* the micro-tile's rows lie in one contiguous run of C */
@@ -384,20 +453,17 @@ gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *res
                         if (m >= M) break;
                         __global ELEM *c = C + cb + tab[tc_m + m] + cn;
                         for (int j = 0; j < NR / VW; j++) {
-                            const VREAL v = vacc[i][j];
-                            VREAL o = first && beta == 0 ? (VREAL)(0) : VLOAD(j, c);
-                            o = first ? (beta != 0 ? beta * o + alpha * v : alpha * v) : o + alpha * v;
-                            CAT(vstore, VW)(o, j, c);
+                            VREAL o = alpha * vacc[i][j];
+                            if (beta != 0) o = fma((VREAL)(beta), VLDC(j, c), o);
+                            VSTC(o, j, c);
                         }
                     }
                     continue;
                 }
-#endif
                 /* spill to an array only here, so that vacc stays in registers */
                 REAL sacc[MR][NR];
                 for (int i = 0; i < MR; i++)
-                    for (int j = 0; j < NR / VW; j++) CAT(vstore, VW)(vacc[i][j], j, sacc[i]);
-#define ACC(i, j) sacc[i][j]
+                    for (int j = 0; j < NR / VW; j++) VSTORE(vacc[i][j], j, sacc[i]);
 #else
                 REAL sacc[MR][NR];
                 for (int i = 0; i < MR; i++)
@@ -409,15 +475,21 @@ gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *res
                     for (int i = 0; i < MR; i++)
                         for (int j = 0; j < NR; j++) sacc[i][j] = fma(a[i], bv[j], sacc[i][j]);
                 }
-#define ACC(i, j) sacc[i][j]
-#endif
-#if CSCRATCH
+#if SUM_TILES
+#define LM_ Cm[at]
+#define SM_(v) Cm[at] = (v)
+#define LT_ Ct[at]
+#define ST__(v) Ct[at] = (v)
                 for (int i = 0; i < MR; i++)
                     for (int j = 0; j < NR; j++) {
-                        __local REAL *cs = Cs + (r0 + i * WGM) * NC + c0 + j * WGN;
-                        *cs = first ? ACC(i, j) : *cs + ACC(i, j);
+                        const int at = (r0 + i * WGM) * NC + c0 + j * WGN;
+                        REAL v = sacc[i][j];
+                        FOLD(v, LM_, SM_, LT_, ST__);
+                        sacc[i][j] = v;
                     }
-#else
+                if (!last) continue;
+#endif
+#endif
                 for (int i = 0; i < MR; i++) {
                     const int m = m0 + r0 + i * WGM;
                     if (m >= M) break;
@@ -426,21 +498,20 @@ gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *res
                         const int n = n0 + c0 + j * WGN;
                         if (n >= N) break;
                         __global ELEM *c = C + cm + tab[tc_n + n];
-                        ST(c, 0, UPDATE(LD(c, 0), ACC(i, j), first));
+                        ST(c, 0, UPDATE(LD(c, 0), sacc[i][j]));
                     }
                 }
-#endif
-#undef ACC
             }
         }
         SYNC();
 #endif
     }
 #if PERSIST
+    /* the totals into C */
 #if VECTOR_MICRO
-    REAL acc[MR][NR];
+    REAL tot[MR][NR];
     for (int i = 0; i < MR; i++)
-        for (int j = 0; j < NR / VW; j++) CAT(vstore, VW)(vacc[i][j], j, acc[i]);
+        for (int j = 0; j < NR / VW; j++) VSTORE(vtot[i][j], j, tot[i]);
 #endif
     for (int i = 0; i < MR; i++) {
         const int m = m0 + ly + i * WGM;
@@ -450,30 +521,7 @@ gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *res
             const int n = n0 + lx + j * WGN;
             if (n >= N) break;
             __global ELEM *c = C + cm + tab[tc_n + n];
-            ST(c, 0, UPDATE(LD(c, 0), acc[i][j], 1));
-        }
-    }
-#elif CSCRATCH
-    /* the float tile, rounded into C once: row by row, 16 at a time along
-     * C's contiguous runs */
-    for (int r = lid; r < MC; r += WGS) {
-        const int m = m0 + r;
-        if (m >= M) break;
-        const long cm = cb + tab[tc_m + m];
-        int cc = 0;
-        while (cc < NC && n0 + cc < N) {
-            const int n = n0 + cc;
-            const int len = c_st == 1 ? min(min(NC - cc, N - n), c_inner - n % c_inner) : 1;
-            __global ELEM *c = C + cm + tab[tc_n + n];
-            __local const REAL *cs = Cs + r * NC + cc;
-            int j = 0;
-            for (; j + 16 <= len; j += 16) {
-                float16 v = alpha * vload16(0, cs + j);
-                if (beta != 0) v = fma((float16)(beta), vload_half16(0, c + j), v);
-                vstore_half16_rte(v, 0, c + j);
-            }
-            for (; j < len; j++) ST(c, j, UPDATE(LD(c, j), cs[j], 1));
-            cc += len;
+            ST(c, 0, UPDATE(LD(c, 0), tot[i][j]));
         }
     }
 #endif

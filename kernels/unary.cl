@@ -10,10 +10,18 @@
  *   A(m, k) = A[a_off + tab[ta_o + o] + tab[ta_i + i] + tab[ta_k + k]]
  *   C[m]    = C[c_off + tab[tc_o + o] + tab[tc_i + i]]
  * Guards of A are tables in the same way (g-major), checked per element.
+ *
+ * The sum over k runs in blocks of UKC terms, each in a fresh accumulator;
+ * the blocks add into group sums of G = ceil(sqrt(blocks)) blocks, the
+ * groups into the total (as gett.cl does), so that rounding errors grow like
+ * UKC + 2 sqrt(K / UKC) additions rather than K.
  */
 /* REAL, ELEM, LD and ST: prelude.cl */
 #ifndef NGA
 #define NGA 0
+#endif
+#ifndef UKC
+#define UKC 256
 #endif
 
 __kernel void unary(__global const ELEM *restrict A, const long a_off, __global ELEM *restrict C,
@@ -30,15 +38,25 @@ __kernel void unary(__global const ELEM *restrict A, const long a_off, __global 
     long gbase[NGA];
     for (int g = 0; g < NGA; g++) gbase[g] = tab[ga_o + g * NO + o] + tab[ga_i + g * NI + i];
 #endif
-    REAL sum = 0;
-    for (int k = 0; k < K; k++) {
+    const int nkb = (K + UKC - 1) / UKC;
+    int G = (int)sqrt((float)nkb); /* blocks per group: ceil(sqrt(nkb)) */
+    while (G * G < nkb) G++;
+    while (G > 1 && (G - 1) * (G - 1) >= nkb) G--;
+    REAL sum = 0, mid = 0;
+    for (int kb = 0; kb < nkb; kb++) {
+        const int k1 = (int)min((long)K, (long)(kb + 1) * UKC);
+        REAL s = 0;
+        for (int k = kb * UKC; k < k1; k++) {
 #if NGA > 0
-        int ok = 1;
-        for (int g = 0; g < NGA; g++)
-            ok &= (ulong)(gbase[g] + tab[ga_k + g * K + k]) < (ulong)exta[g];
-        if (!ok) continue;
+            int ok = 1;
+            for (int g = 0; g < NGA; g++)
+                ok &= (ulong)(gbase[g] + tab[ga_k + g * K + k]) < (ulong)exta[g];
+            if (!ok) continue;
 #endif
-        sum += LD(A, base + tab[ta_k + k]);
+            s += LD(A, base + tab[ta_k + k]);
+        }
+        mid = kb % G == 0 ? s : mid + s;
+        if (kb % G == G - 1 || kb == nkb - 1) sum = kb < G ? mid : sum + mid;
     }
     __global ELEM *c = C + c_off + tab[tc_o + o] + tab[tc_i + i];
     const REAL v = alpha * sum;

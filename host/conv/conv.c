@@ -469,6 +469,7 @@ winsum_status winsum_conv_forward(winsum_context *ctx, const winsum_conv_desc *d
     const winsum_view *tv[4] = {y, x, w, bias};
     static const char *const tn[4] = {"the output", "the input", "the weight", "the bias"};
     if ((st = check_tensors(ctx, 4, tv, tn, "conv"))) return st;
+    if ((st = ws_check_scalars(alpha, beta, y->dtype, "conv forward", &ctx->err))) return st;
     winsum_view xc = canon(desc, &g, x, g.g), win, wc = canon_w(&g, w),
                 yc = canon(desc, &g, y, g.g);
     if ((st = window(ctx, &g, &xc, &win))) return st;
@@ -509,6 +510,8 @@ winsum_status winsum_conv_backward_weight(winsum_context *ctx, const winsum_conv
     const winsum_view *tv[3] = {gw, x, gy};
     static const char *const tn[3] = {"the weight gradient", "the input", "the output gradient"};
     if ((st = check_tensors(ctx, 3, tv, tn, "conv"))) return st;
+    if ((st = ws_check_scalars(alpha, beta, gw->dtype, "conv backward-weight", &ctx->err)))
+        return st;
     winsum_view xc = canon(desc, &g, x, g.g), win, gwc = canon_w(&g, gw),
                 gyc = canon(desc, &g, gy, g.g);
     if ((st = window(ctx, &g, &xc, &win))) return st;
@@ -546,6 +549,7 @@ winsum_status winsum_conv_backward_bias(winsum_context *ctx, const winsum_conv_d
     const winsum_view *tv[2] = {gb, gy};
     static const char *const tn[2] = {"the bias gradient", "the output gradient"};
     st = check_tensors(ctx, 2, tv, tn, who);
+    if (!st) st = ws_check_scalars(alpha, beta, gb->dtype, who, &ctx->err);
     if (st) return st;
     geom g;
     memset(&g, 0, sizeof g);
@@ -599,6 +603,7 @@ static winsum_status backward_data(winsum_context *ctx, const winsum_conv_desc *
     const winsum_view *tv[3] = {gx, gy, w};
     const char *const tn[3] = {nm->gx, nm->gy, "the weight"};
     if ((st = check_tensors(ctx, 3, tv, tn, who))) return st;
+    if ((st = ws_check_scalars(alpha, beta, gx->dtype, who, &ctx->err))) return st;
     winsum_view gyc = canon(desc, &g, gy, g.g), wc = canon_w(&g, w),
                 gxc = canon(desc, &g, gx, g.g);
     char subs[64] = "";

@@ -124,6 +124,16 @@ winsum_status ws_view_check(const winsum_view *v, const char *name, int is_outpu
 int ws_views_may_alias(const winsum_view *a, const winsum_view *b);
 int64_t ws_view_numel(const winsum_view *v);
 
+/* ------------------------------------------------------------ scalars */
+
+/* alpha and beta for an output of dtype dt (winsum.h): finite, and each 0 or
+ * a normal number of the arithmetic type (float for float32 and float16,
+ * double for float64). Else WINSUM_ERR_ARGUMENT, the message naming `who`
+ * (the call), the scalar and its value. Both backends check, so that they
+ * agree. */
+winsum_status ws_check_scalars(double alpha, double beta, winsum_dtype dt, const char *who,
+                               ws_error *e);
+
 /* ------------------------------------------------------- reference path */
 
 /* out = alpha * einsum + beta * out over host buffers, accumulating in

@@ -9,7 +9,9 @@
  * all operands at once (ref.c): the oracle shares no kernel logic.
  */
 #include "einsum.h"
+#include <float.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -474,21 +476,26 @@ static winsum_status make_gett(winsum_plan *p, ws_step *s, const slot *X, const 
             if (t < g.nc) g.nc = t;
         }
     }
-    if (A->op.dtype == WINSUM_F16 &&
-        (!ctx->cpu_like ||
-         ((cl_ulong)(g.mc + g.nc + 32) * g.kc + (cl_ulong)g.mc * g.nc) * 4 > ctx->local_mem)) {
-        /* one micro-tile per work-item, so that each element of C is
-         * rounded to half once (gett.cl: PERSIST) without a float tile of C
-         * (CSCRATCH) in a GPU's small local memory */
+    /* More than one K block: the tiled path (gett.cl: !PERSIST) keeps two
+     * tiles of running sums (group sums, totals) in local memory. Where they
+     * do not fit beside the packed tiles, or for float16 on GPU-like devices
+     * (whose local memory is small), one micro-tile per work-item, whose
+     * sums need no tiles. */
+    const int multi_kb = K > g.kc;
+    const cl_ulong es = A->op.dtype == WINSUM_F64 ? 8 : 4;
+    const int persist = g.wgm * g.wgn > 1 && g.mc == g.wgm * g.mr && g.nc == g.wgn * g.nr;
+    if (multi_kb && !persist &&
+        ((A->op.dtype == WINSUM_F16 && !ctx->cpu_like) ||
+         ((cl_ulong)(g.mc + g.nc + 32) * g.kc + 2 * (cl_ulong)g.mc * g.nc) * es > ctx->local_mem)) {
         g.mc = g.wgm * g.mr;
         g.nc = g.wgn * g.nr;
     }
     char opts[512];
     snprintf(opts, sizeof opts,
              "-DWGM=%d -DWGN=%d -DMR=%d -DNR=%d -DMC=%d -DNC=%d -DKC=%d -DVW=%d -DNGA=%d "
-             "-DNGB=%d%s",
+             "-DNGB=%d -DMULTI_KB=%d%s",
              g.wgm, g.wgn, g.mr, g.nr, g.mc, g.nc, g.kc, g.vw, A->op.nguards, B->op.nguards,
-             real_opt(A->op.dtype));
+             multi_kb, real_opt(A->op.dtype));
     if ((st = ws_get_kernel(ctx, "gett.cl", "gett", opts, &s->kernel))) return st;
     s->ngl = 3;
     s->use_local = 1;
@@ -974,6 +981,34 @@ static cl_mem src_mem(winsum_plan *p, ws_src s, const winsum_buffer *const *in,
     return outb->mem;
 }
 
+winsum_status ws_check_scalars(double alpha, double beta, winsum_dtype dt, const char *who,
+                               ws_error *e)
+{
+    /* The kernels compute in float for float32 and float16, where a double
+     * scalar converts to 0 (1e-50: beta == 0 would skip reading the output)
+     * or to inf (1e300), while the reference path computes in double: so a
+     * nonzero scalar must be a normal number of the arithmetic type, and
+     * then both backends give the same results. Subnormals are refused too,
+     * since a device may flush them to zero. */
+    const int f64 = dt == WINSUM_F64;
+    const double lo = f64 ? DBL_MIN : FLT_MIN, hi = f64 ? DBL_MAX : FLT_MAX;
+    const double v[2] = {alpha, beta};
+    for (int i = 0; i < 2; i++) {
+        const char *name = i ? "beta" : "alpha";
+        if (!isfinite(v[i]))
+            return ws_fail(e, WINSUM_ERR_ARGUMENT, "%s: %s = %g; alpha and beta must be finite",
+                           who, name, v[i]);
+        if (v[i] != 0 && (fabs(v[i]) < lo || fabs(v[i]) > hi))
+            return ws_fail(e, WINSUM_ERR_ARGUMENT,
+                           "%s: %s = %g is outside the range of %s arithmetic (0, or a magnitude "
+                           "from %g to %g)",
+                           who, name, v[i],
+                           f64 ? "float64" : dt == WINSUM_F16 ? "float32 (float16's)" : "float32",
+                           lo, hi);
+    }
+    return WINSUM_OK;
+}
+
 static winsum_status exec_opencl(winsum_plan *p, const winsum_buffer *const *in,
                                  const winsum_buffer *outb, double alpha, double beta,
                                  cl_event *event)
@@ -1036,6 +1071,8 @@ winsum_status winsum_plan_execute(winsum_plan *p, const winsum_buffer *const *in
     winsum_context *ctx = p->ctx;
     WS_LOCK_SCOPE(ctx);
     if (event) *event = NULL;
+    winsum_status sst = ws_check_scalars(alpha, beta, p->out.dtype, "einsum", &ctx->err);
+    if (sst) return sst;
     const winsum_buffer *in[WS_MAX_OPS];
     const winsum_buffer *outb = output ? output : p->out.buffer;
     char name[64];
