@@ -9,7 +9,6 @@
  * all operands at once (ref.c): the oracle shares no kernel logic.
  */
 #include "einsum.h"
-#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -979,34 +978,6 @@ static cl_mem src_mem(winsum_plan *p, ws_src s, const winsum_buffer *const *in,
     if (s.kind == SRC_INPUT) return in[s.index]->mem;
     if (s.kind == SRC_INTER) return p->inter[s.index];
     return outb->mem;
-}
-
-winsum_status ws_check_scalars(double alpha, double beta, winsum_dtype dt, const char *who,
-                               ws_error *e)
-{
-    /* The kernels compute in float for float32 and float16, where a double
-     * scalar converts to 0 (1e-50: beta == 0 would skip reading the output)
-     * or to inf (1e300), while the reference path computes in double: so a
-     * nonzero scalar must be a normal number of the arithmetic type, and
-     * then both backends give the same results. Subnormals are refused too,
-     * since a device may flush them to zero. */
-    const int f64 = dt == WINSUM_F64;
-    const double lo = f64 ? DBL_MIN : FLT_MIN, hi = f64 ? DBL_MAX : FLT_MAX;
-    const double v[2] = {alpha, beta};
-    for (int i = 0; i < 2; i++) {
-        const char *name = i ? "beta" : "alpha";
-        if (!isfinite(v[i]))
-            return ws_fail(e, WINSUM_ERR_ARGUMENT, "%s: %s = %g; alpha and beta must be finite",
-                           who, name, v[i]);
-        if (v[i] != 0 && (fabs(v[i]) < lo || fabs(v[i]) > hi))
-            return ws_fail(e, WINSUM_ERR_ARGUMENT,
-                           "%s: %s = %g is outside the range of %s arithmetic (0, or a magnitude "
-                           "from %g to %g)",
-                           who, name, v[i],
-                           f64 ? "float64" : dt == WINSUM_F16 ? "float32 (float16's)" : "float32",
-                           lo, hi);
-    }
-    return WINSUM_OK;
 }
 
 static winsum_status exec_opencl(winsum_plan *p, const winsum_buffer *const *in,
