@@ -161,7 +161,8 @@ int ws_cache_env_check(char *why, size_t whylen)
 }
 
 /* "off: why" (or "on: DIR") into ctx->cache_info; returns -1 */
-static int cache_off(winsum_context *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int cache_off(winsum_context *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static int cache_off(winsum_context *ctx, const char *fmt, ...)
 {
     va_list ap;

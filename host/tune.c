@@ -100,8 +100,8 @@ static const char *parse(const char *s, ws_gett_params *p, char *why, size_t n)
             return why;
         }
         if (errno == ERANGE || x < 1 || x > field_max[i]) {
-            snprintf(why, n, "%s = %.*s is outside 1..%d", field_name[i], (int)(end - s > 24 ? 24 : end - s),
-                     s, field_max[i]);
+            int shown = (int)(end - s > 24 ? 24 : end - s);
+            snprintf(why, n, "%s = %.*s is outside 1..%d", field_name[i], shown, s, field_max[i]);
             return why;
         }
         v[i] = (int)x;
@@ -137,7 +137,8 @@ static void tuned_name(const winsum_context *ctx, char *buf, size_t len)
 }
 
 /* Appends "; " and a note to the notes of ws_choose_params. */
-static void note(char *notes, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void note(char *notes, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void note(char *notes, size_t len, const char *fmt, ...)
 {
     size_t at = strlen(notes);
