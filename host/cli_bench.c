@@ -34,6 +34,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <spawn.h>
@@ -1218,10 +1219,28 @@ static void suite_tccg(bench *b)
 {
     char path[PATH_MAX];
     const char *env = getenv("WINSUM_TCCG");
-    if (env && *env) snprintf(path, sizeof path, "%s", env);
-    else if (find_up("shared/data/tccg-odd.txt", path, sizeof path)) path[0] = 0;
-    FILE *f = path[0] ? fopen(path, "r") : NULL;
+    if (env && *env) {
+        if (strlen(env) >= sizeof path) {
+            fprintf(stderr, "winsum bench: WINSUM_TCCG is %zu characters long, more than "
+                            "PATH_MAX (%d)\n", strlen(env), PATH_MAX);
+            b->other_errors++;
+            return;
+        }
+        snprintf(path, sizeof path, "%s", env);
+    } else if (find_up("shared/data/tccg-odd.txt", path, sizeof path)) path[0] = 0;
+    /* opened without blocking and checked to be a regular file: a FIFO
+     * would wait for a writer */
+    int fd = path[0] ? open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC) : -1;
+    struct stat sb;
+    if (fd >= 0 && (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))) {
+        close(fd);
+        fprintf(stderr, "winsum bench: %s: not a regular file\n", path);
+        b->other_errors++;
+        return;
+    }
+    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
     if (!f) {
+        if (fd >= 0) close(fd);
         printf("tccg: skipped: shared/data/tccg-odd.txt not found (set WINSUM_TCCG=FILE)\n");
         note(b, "tccg skipped: shared/data/tccg-odd.txt not found (set WINSUM_TCCG=FILE)");
         return;
@@ -1514,7 +1533,8 @@ static void remove_tree(const char *path)
             if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
             char sub[PATH_MAX];
             struct stat st;
-            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+            int len = snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+            if (len < 0 || (size_t)len >= sizeof sub) continue; /* never a cut name */
             if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode)) remove_tree(sub);
             else unlink(sub);
         }
@@ -1599,10 +1619,15 @@ static void suite_coldstart(bench *b)
 {
     const char *tmp = getenv("TMPDIR");
     char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s/winsum-coldstart-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    int len = snprintf(dir, sizeof dir, "%s/winsum-coldstart-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     b->cold_ran = 1;
-    if (!mkdtemp(dir)) {
-        fprintf(stderr, "winsum bench: coldstart: mkdtemp %s: %s\n", dir, strerror(errno));
+    if (len < 0 || (size_t)len >= sizeof dir - 64) { /* room for the cache's file names */
+        errno = ENAMETOOLONG;
+        dir[0] = 0;
+    }
+    if (!dir[0] || !mkdtemp(dir)) {
+        fprintf(stderr, "winsum bench: coldstart: mkdtemp %s/winsum-coldstart-XXXXXX: %s\n",
+                tmp && *tmp ? tmp : "/tmp", strerror(errno));
         for (int i = 0; i < COLD_RUNS; i++) b->cold[i].state = CELL_ERR, b->cold[i].check = -1;
         b->other_errors++;
         return;
@@ -1867,7 +1892,13 @@ static int write_plot(const bench *b, const char *png)
     }
     fclose(f);
     char cmd[3 * PATH_MAX + 128];
-    snprintf(cmd, sizeof cmd, "gnuplot -e \"datafile='%s'; outfile='%s'\" '%s'", dat, png, script);
+    int len = snprintf(cmd, sizeof cmd, "gnuplot -e \"datafile='%s'; outfile='%s'\" '%s'", dat,
+                       png, script);
+    if (len < 0 || (size_t)len >= sizeof cmd) {
+        remove(dat);
+        fprintf(stderr, "winsum bench: --plot: the path %s is too long\n", png);
+        return -1;
+    }
     int rc = system(cmd);
     remove(dat);
     if (rc != 0) {
@@ -2006,6 +2037,7 @@ int ws_cli_bench(int argc, char **argv)
     printf("date: %s\n", date);
     printf("tile parameters: %s, %s\n", winsum_tuning_params(b->ctx),
            winsum_tuning_source(b->ctx));
+    printf("disk cache: %s\n", winsum_cache_info(b->ctx));
     /* float64 where the device has it; else the GFLOP/s suites are skipped */
     if (want_rates && !winsum_context_has_dtype(b->ctx, dt)) {
         printf("dtype %s: the device has no fp64 (cl_khr_fp64): %s skipped\n", dtype_csv(dt),
