@@ -112,7 +112,8 @@ static void remove_tree(const char *path)
             if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
             char sub[PATH_MAX];
             struct stat st;
-            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+            int len = snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+            if (len < 0 || (size_t)len >= sizeof sub) continue; /* never a cut name */
             if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode)) remove_tree(sub);
             else unlink(sub);
         }
@@ -196,10 +197,15 @@ void suite_coldstart(bench *b)
 {
     const char *tmp = getenv("TMPDIR");
     char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s/winsum-coldstart-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    int len = snprintf(dir, sizeof dir, "%s/winsum-coldstart-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     b->cold_ran = 1;
-    if (!mkdtemp(dir)) {
-        fprintf(stderr, "winsum-bench: coldstart: mkdtemp %s: %s\n", dir, strerror(errno));
+    if (len < 0 || (size_t)len >= sizeof dir - 64) { /* room for the cache's file names */
+        errno = ENAMETOOLONG;
+        dir[0] = 0;
+    }
+    if (!dir[0] || !mkdtemp(dir)) {
+        fprintf(stderr, "winsum-bench: coldstart: mkdtemp %s/winsum-coldstart-XXXXXX: %s\n",
+                tmp && *tmp ? tmp : "/tmp", strerror(errno));
         for (int i = 0; i < COLD_RUNS; i++) b->cold[i].state = CELL_ERR, b->cold[i].check = -1;
         b->other_errors++;
         return;

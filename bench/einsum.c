@@ -8,10 +8,13 @@
  */
 #include "bench.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* A two-operand einsum 'A,B->out' over contiguous operands. */
 typedef struct ein_case {
@@ -318,10 +321,29 @@ void suite_tccg(bench *b)
 {
     char path[PATH_MAX];
     const char *env = getenv("WINSUM_TCCG");
-    if (env && *env) snprintf(path, sizeof path, "%s", env);
-    else if (find_bench_file("tccg-odd.txt", WINSUM_BENCH_DATA_DIR, path, sizeof path)) path[0] = 0;
-    FILE *f = path[0] ? fopen(path, "r") : NULL;
+    if (env && *env) {
+        if (strlen(env) >= sizeof path) {
+            fprintf(stderr, "winsum-bench: WINSUM_TCCG is %zu characters long, more than "
+                            "PATH_MAX (%d)\n", strlen(env), PATH_MAX);
+            b->other_errors++;
+            return;
+        }
+        snprintf(path, sizeof path, "%s", env);
+    } else if (find_bench_file("tccg-odd.txt", WINSUM_BENCH_DATA_DIR, path, sizeof path))
+        path[0] = 0;
+    /* opened without blocking and checked to be a regular file: a FIFO
+     * would wait for a writer */
+    int fd = path[0] ? open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC) : -1;
+    struct stat sb;
+    if (fd >= 0 && (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))) {
+        close(fd);
+        fprintf(stderr, "winsum-bench: %s: not a regular file\n", path);
+        b->other_errors++;
+        return;
+    }
+    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
     if (!f) {
+        if (fd >= 0) close(fd);
         if (env && *env) printf("tccg: skipped: cannot read %s (WINSUM_TCCG)\n", path);
         else printf("tccg: skipped: tccg-odd.txt not found in <exe dir>/../share/winsum or %s "
                     "(set WINSUM_TCCG=FILE)\n", WINSUM_BENCH_DATA_DIR);

@@ -153,6 +153,7 @@ int main(int argc, char **argv)
     printf("date: %s\n", date);
     printf("tile parameters: %s, %s\n", winsum_tuning_params(b->ctx),
            winsum_tuning_source(b->ctx));
+    printf("disk cache: %s\n", winsum_cache_info(b->ctx));
     /* float64 where the device has it; else the GFLOP/s suites are skipped */
     if (want_rates && !winsum_context_has_dtype(b->ctx, dt)) {
         printf("dtype %s: the device has no fp64 (cl_khr_fp64): %s skipped\n", dtype_csv(dt),

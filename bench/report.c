@@ -257,7 +257,13 @@ int write_plot(const bench *b, const char *png)
     }
     fclose(f);
     char cmd[3 * PATH_MAX + 128];
-    snprintf(cmd, sizeof cmd, "gnuplot -e \"datafile='%s'; outfile='%s'\" '%s'", dat, png, script);
+    int len = snprintf(cmd, sizeof cmd, "gnuplot -e \"datafile='%s'; outfile='%s'\" '%s'", dat,
+                       png, script);
+    if (len < 0 || (size_t)len >= sizeof cmd) {
+        remove(dat);
+        fprintf(stderr, "winsum-bench: --plot: the path %s is too long\n", png);
+        return -1;
+    }
     int rc = system(cmd);
     remove(dat);
     if (rc != 0) {

@@ -301,7 +301,7 @@ static int job_context(job *j, const common_opts *c)
                           "devices)", winsum_status_string(st), spec);
         return report_status(j->who, st, "no OpenCL device found (try --backend ref)");
     }
-    if (st) return report_status(j->who, st, "cannot create the context");
+    if (st) return report_status(j->who, st, winsum_last_error(NULL));
     if (backend == WINSUM_BACKEND_AUTO &&
         winsum_context_backend(j->ctx) == WINSUM_BACKEND_REF && winsum_device_count() == 0)
         fprintf(stderr, "winsum: no OpenCL device, using the reference backend\n");
@@ -393,11 +393,22 @@ static int cmd_devices(int argc, char **argv)
     /* the default: what a context made with these options picks */
     char chosen[512] = "";
     winsum_context *ctx = NULL;
-    if (winsum_context_create(&ctx, backend, c.device) == WINSUM_OK) {
+    winsum_status st = winsum_context_create(&ctx, backend, c.device);
+    /* a bad setting (WINSUM_CACHE_DIR too long) is an error; no device is
+     * what the listing shows */
+    if (st == WINSUM_ERR_ARGUMENT) return report_status(who, st, winsum_last_error(NULL));
+    if (st == WINSUM_OK) {
         snprintf(chosen, sizeof chosen, "%s", winsum_context_device_name(ctx));
         if (winsum_context_backend(ctx) == WINSUM_BACKEND_REF) chosen[0] = 0;
     }
     int is_ref_default = ctx && winsum_context_backend(ctx) == WINSUM_BACKEND_REF;
+    /* what the default device uses: tile parameters and the disk cache */
+    char tiles[5000] = "", cache[5000] = "";
+    if (ctx && !is_ref_default) {
+        snprintf(tiles, sizeof tiles, "%s, %s", winsum_tuning_params(ctx),
+                 winsum_tuning_source(ctx));
+        snprintf(cache, sizeof cache, "%s", winsum_cache_info(ctx));
+    }
     winsum_context_destroy(ctx);
 
     int n = winsum_device_count();
@@ -415,6 +426,8 @@ static int cmd_devices(int argc, char **argv)
     printf("%c %-5s %-4s %s%s\n", is_ref_default ? '*' : ' ', "ref", "-",
            "reference backend (C on the host, --backend ref)", is_ref_default ? "  (default)" : "");
     if (n == 0) printf("no OpenCL device found\n");
+    if (tiles[0]) printf("default device: tile parameters %s\ndefault device: disk cache %s\n",
+                         tiles, cache);
     return 0;
 }
 

@@ -333,7 +333,11 @@ static winsum_status read_fd(int fd, const char *path, ws_npy *arr, ws_error *e)
     if (fstat(fd, &sb) != 0)
         return ws_fail(e, WINSUM_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
     if (!S_ISREG(sb.st_mode))
-        return ws_fail(e, WINSUM_ERR_IO, "%s: not a regular file", path);
+        return ws_fail(e, WINSUM_ERR_IO, "%s: not a regular file (%s)", path,
+                       S_ISDIR(sb.st_mode)    ? "a directory"
+                       : S_ISFIFO(sb.st_mode) ? "a FIFO"
+                       : S_ISSOCK(sb.st_mode) ? "a socket"
+                                              : "a device");
     int64_t fsize = (int64_t)sb.st_size;
 
     unsigned char pre[12];
@@ -416,7 +420,9 @@ winsum_status ws_npy_read(const char *path, ws_npy *arr, ws_error *e)
     if (!arr || !path)
         return ws_fail(e, WINSUM_ERR_ARGUMENT, "ws_npy_read: NULL %s", path ? "array" : "path");
     memset(arr, 0, sizeof *arr);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO (or a device) opens at once, and read_fd refuses
+     * it, instead of blocking here until a writer comes */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) return ws_fail(e, WINSUM_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     winsum_status st = read_fd(fd, path, arr, e);
     close(fd);

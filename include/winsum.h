@@ -277,10 +277,21 @@ typedef void (*winsum_progress_fn)(double fraction, const char *what, void *user
  * called with the context locked (other threads' calls on it wait). */
 WINSUM_API winsum_status winsum_tune(winsum_context *ctx, int quick, int max_candidates,
                           winsum_progress_fn progress, void *user);
-/* "defaults", "built-in table", "tuned (PATH)" or "WINSUM_GETT" ("" for a
- * NULL context). Both strings change when winsum_tune finishes: do not read
- * them while another thread tunes the same context. */
+/* "defaults", "built-in table", "tuned (PATH)" or "WINSUM_GETT", followed
+ * by "; ..." notes on what was not used and why: a WINSUM_GETT or tuned file
+ * that does not parse or does not fit the device ("WINSUM_GETT=... ignored:
+ * mr = 1073741824 is outside 1..64"), a tuned file that is not trusted, a
+ * disk cache that is off. "" for a NULL context. Both strings change when
+ * winsum_tune finishes: do not read them while another thread tunes the
+ * same context. */
 WINSUM_API const char *winsum_tuning_source(const winsum_context *ctx);
+/* The disk cache of compiled programs: "on: DIR" or "off: REASON". Only a
+ * folder owned by this user (effective uid) and writable by no one else is
+ * used, and in it only regular files (no links, no FIFOs) with the same
+ * owner that no one else can write: "off: the cache folder DIR is writable
+ * by group or others (mode 0775): ...". An entry refused in a trusted
+ * folder is named after "; ". */
+WINSUM_API const char *winsum_cache_info(const winsum_context *ctx);
 /* The parameters in use, "wgm,wgn,mr,nr,mc,nc,kc,vw". */
 WINSUM_API const char *winsum_tuning_params(const winsum_context *ctx);
 

@@ -42,12 +42,13 @@ run_ok() {
 }
 
 # expect_error CODE NAME ARGS...: winsum ARGS must exit CODE, print exactly
-# one line on stderr starting with "winsum", and leave no $OUT behind.
+# one line on stderr starting with "winsum", and leave no $OUT behind. It
+# runs under `timeout ${LIMIT:-120}`, so that a hang fails (exit 124).
 expect_error() {
     local want=$1 name=$2
     shift 2
     rm -f "$OUT"
-    "$W" "$@" >"$T/stdout" 2>"$T/stderr"
+    timeout "${LIMIT:-120}" "$W" "$@" >"$T/stdout" 2>"$T/stderr"
     local rc=$?
     local lines
     lines=$(wc -l <"$T/stderr")
@@ -205,6 +206,45 @@ expect_error 1 "--input-shape that does not give gy" conv backward-data --grad-o
     --weight "$T/w.npy" --input-shape 2,4,9,9 -o "$OUT"
 expect_error 1 "--weight-shape that does not match" conv backward-weight --input "$T/x.npy" \
     --grad-output "$T/gy.npy" --weight-shape 6,3,3,3 -o "$OUT"
+
+# ------------------------------------------- files that are not regular files
+# A FIFO as input blocked in open() until a writer came; a FIFO kernel
+# source or bench case list likewise. Each fails at once (20 s limit).
+mkfifo "$T/fifo.npy"
+LIMIT=20 expect_error 1 "a FIFO as .npy input" $E "$T/fifo.npy" "$T/b.npy" -o "$OUT"
+check "a FIFO as .npy input: says so" grep -q "fifo.npy: not a regular file (a FIFO)" "$T/stderr"
+LIMIT=20 expect_error 1 "a FIFO as conv --weight" $C --weight "$T/fifo.npy" -o "$OUT"
+LIMIT=20 expect_error 1 "/dev/null as .npy input" $E /dev/null "$T/b.npy" -o "$OUT"
+if [ "$BACKENDS" != ref ]; then
+    K=$(dirname "$0")/../kernels
+    mkdir "$T/kernels" && cp "$K"/*.cl "$T/kernels/" && rm -f "$T/kernels/gett.cl" && mkfifo "$T/kernels/gett.cl"
+    WINSUM_CACHE_DIR=off WINSUM_KERNEL_DIR=$T/kernels LIMIT=20 expect_error 1 "a FIFO as a kernel source" \
+        $E "$T/a.npy" "$T/b.npy" -o "$OUT" --backend opencl
+    check "a FIFO as a kernel source: says so" grep -q "gett.cl: not a regular file" "$T/stderr"
+    rm -rf "$T/kernels"
+    mkfifo "$T/cases.txt"
+    WINSUM_TCCG=$T/cases.txt timeout 20 "$B" --suite tccg --quick >"$T/stdout" 2>"$T/stderr"
+    rc=$?
+    check "a FIFO as WINSUM_TCCG: does not block (exit $rc)" test $rc -ne 124
+    check "a FIFO as WINSUM_TCCG: says so" grep -q "cases.txt: not a regular file" "$T/stderr"
+fi
+
+# ---------------------------------------------- paths longer than PATH_MAX
+# A 5440-character WINSUM_CACHE_DIR was cut to PATH_MAX, and mkdir made
+# folders of a name the user never gave: it is refused, naming the variable.
+long=$T/long
+while [ ${#long} -lt 5440 ]; do long=$long/$(printf 'a%.0s' $(seq 1 200)); done
+long=${long:0:5440}
+WINSUM_CACHE_DIR=$long expect_error 1 "WINSUM_CACHE_DIR of 5440 characters" $E "$T/a.npy" "$T/b.npy" -o "$OUT"
+check "WINSUM_CACHE_DIR of 5440 characters: says so" \
+    grep -q "WINSUM_ERR_ARGUMENT: WINSUM_CACHE_DIR is 5440 characters long" "$T/stderr"
+check "WINSUM_CACHE_DIR of 5440 characters: nothing created" test ! -e "$T/long"
+WINSUM_CACHE_DIR=$long expect_error 1 "WINSUM_CACHE_DIR of 5440 characters: devices" devices
+if [ "$BACKENDS" != ref ]; then
+    WINSUM_KERNEL_DIR=$long WINSUM_CACHE_DIR=off expect_error 1 "WINSUM_KERNEL_DIR of 5440 characters" \
+        $E "$T/a.npy" "$T/b.npy" -o "$OUT" --backend opencl
+    check "WINSUM_KERNEL_DIR of 5440 characters: says so" grep -q "WINSUM_KERNEL_DIR is 5440 characters long" "$T/stderr"
+fi
 
 # an error leaves an existing output file as it was
 cp "$T/a.npy" "$OUT"

@@ -254,6 +254,8 @@ winsum_status winsum_context_create(winsum_context **out, winsum_backend backend
     if (backend != WINSUM_BACKEND_AUTO && backend != WINSUM_BACKEND_OPENCL &&
         backend != WINSUM_BACKEND_REF)
         return create_fail(WINSUM_ERR_ARGUMENT, "winsum_context_create: unknown backend%s", NULL);
+    char why[256];
+    if (ws_cache_env_check(why, sizeof why)) return create_fail(WINSUM_ERR_ARGUMENT, "%s", why);
     winsum_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return create_fail(WINSUM_ERR_MEMORY, "out of host memory%s", NULL);
     if (context_init(ctx)) {
@@ -332,6 +334,8 @@ winsum_status winsum_context_create_cl(winsum_context **out, cl_context cl_ctx,
                            "(CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE); winsum needs an in-order "
                            "queue: create one without that property%s",
                            NULL);
+    char why[256];
+    if (ws_cache_env_check(why, sizeof why)) return create_fail(WINSUM_ERR_ARGUMENT, "%s", why);
     winsum_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return create_fail(WINSUM_ERR_MEMORY, "out of host memory%s", NULL);
     if (context_init(ctx)) {

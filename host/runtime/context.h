@@ -65,6 +65,7 @@ struct winsum_context {
     unsigned params_epoch; /* counts changes of gett: plans made before are stale */
     char tuning_source[4600];
     char tuning_text[96];
+    char cache_info[4600]; /* winsum_cache_info: "on: DIR" or "off: why" (program.c) */
     ws_program_slot *programs; /* programs built or loaded for this cl_context */
     int nprograms, cap_programs;
     /* accounting of device memory winsum allocated */
@@ -99,8 +100,23 @@ winsum_status ws_context_attach(winsum_context *ctx, const void *key, void *data
                                 void (*release)(winsum_context *ctx, void *data));
 /* Chooses ctx->gett (tune.c): env, tuned file, built-in table, defaults. */
 void ws_choose_params(winsum_context *ctx);
-/* The disk cache folder (created), or NULL when off. */
-const char *ws_cache_dir(char *buf, size_t len);
+/* The disk cache folder (program.c), created and checked that only this user
+ * can write it (owned by the effective uid, not writable by group or
+ * others): an O_DIRECTORY descriptor, its path in buf; or -1 when the cache
+ * is off or not trusted, -2 when WINSUM_CACHE_DIR=off. Sets ctx->cache_info. */
+int ws_cache_open(winsum_context *ctx, char *buf, size_t len);
+/* A file in the cache folder, trusted only when it is a regular file (not
+ * a link, opened without blocking), owned by the effective uid and not
+ * writable by group or others: its contents (NUL-terminated, malloc'd), or
+ * NULL with errno ENOENT (absent) or the reason in why. */
+char *ws_cache_read(int dirfd, const char *name, size_t max, size_t *len, char *why,
+                    size_t whylen);
+/* Writes a cache file (mode 0644) by a unique temporary name and an atomic
+ * rename; 0 on success. */
+int ws_cache_write(int dirfd, const char *name, const void *data, size_t len);
+/* 0 when $WINSUM_CACHE_DIR, if set, is short enough to hold the cache's
+ * file names within PATH_MAX; else the reason in why. */
+int ws_cache_env_check(char *why, size_t whylen);
 uint64_t ws_hash64(const void *data, size_t n);
 
 /* Multi-kernel operations (several plans, as convolution phases) are gated:

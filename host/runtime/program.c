@@ -3,11 +3,15 @@
  * build time (cmake/embed.cmake) or read from $WINSUM_KERNEL_DIR. Programs
  * are compiled lazily and cached: per context in memory, and on disk as
  * device binaries keyed by device, driver, source hash and options, written
- * by atomic rename. A disk entry is trusted only if its stored key and
- * checksum match; anything else is rebuilt and overwritten.
+ * by atomic rename. A disk entry is trusted only if only this user can have
+ * written it (ws_cache_open, ws_cache_read: as ssh judges its keys) and its
+ * stored key and checksum match; anything else is rebuilt and overwritten.
  */
 #include "context.h"
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,24 +47,40 @@ static uint64_t fnv1a(const void *data, size_t n, uint64_t h)
 }
 #define FNV_SEED 0xcbf29ce484222325ull
 
+/* Reads a whole regular file. Opened without blocking, so that a FIFO is
+ * refused (fstat) rather than waited on; NULL with errno set otherwise. */
 static char *read_file(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    struct stat sb;
     char *buf = NULL;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long n = ftell(f);
-        if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1))) {
-            if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-                free(buf);
-                buf = NULL;
-            } else {
-                buf[n] = 0;
-                *len = (size_t)n;
-            }
+    if (fstat(fd, &sb) != 0) {
+        /* errno set */
+    } else if (!S_ISREG(sb.st_mode)) {
+        errno = EINVAL;
+    } else if ((uint64_t)sb.st_size >= SIZE_MAX / 2 || !(buf = malloc((size_t)sb.st_size + 1))) {
+        errno = ENOMEM;
+    } else {
+        size_t n = (size_t)sb.st_size, got = 0;
+        while (got < n) {
+            ssize_t k = read(fd, buf + got, n - got);
+            if (k < 0 && errno == EINTR) continue;
+            if (k <= 0) break;
+            got += (size_t)k;
+        }
+        if (got != n) { /* read error, or the file shrank */
+            free(buf);
+            buf = NULL;
+            errno = EIO;
+        } else {
+            buf[n] = 0;
+            *len = n;
         }
     }
-    fclose(f);
+    int saved = errno;
+    close(fd);
+    errno = saved;
     return buf;
 }
 
@@ -72,12 +92,17 @@ static winsum_status load_one(winsum_context *ctx, const char *file, char **src,
     if (!dir || !*dir) dir = WINSUM_KERNEL_SOURCE_DIR;
 #endif
     if (dir && *dir) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, file);
+        char path[PATH_MAX];
+        int n = snprintf(path, sizeof path, "%s/%s", dir, file);
+        if (n < 0 || (size_t)n >= sizeof path)
+            return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT,
+                           "WINSUM_KERNEL_DIR is %zu characters long: %s/%s does not fit in "
+                           "PATH_MAX (%d)",
+                           strlen(dir), "WINSUM_KERNEL_DIR", file, PATH_MAX);
         *src = read_file(path, len);
         if (!*src)
             return ws_fail(&ctx->err, WINSUM_ERR_IO, "cannot read kernel source %s: %s", path,
-                           strerror(errno));
+                           errno == EINVAL ? "not a regular file" : strerror(errno));
         return WINSUM_OK;
     }
     for (const struct ws_embedded_kernel *k = ws_embedded_kernels; k->name; k++)
@@ -118,35 +143,187 @@ static winsum_status load_source(winsum_context *ctx, const char *file, char **s
 
 uint64_t ws_hash64(const void *data, size_t n) { return fnv1a(data, n, FNV_SEED); }
 
-/* The disk cache folder, or NULL when off. */
-const char *ws_cache_dir(char *buf, size_t len)
+/* The longest cache folder path: room is left for "/", an entry name
+ * (16 hex digits and ".bin", or "tune-" 16 hex ".txt") and a temporary
+ * suffix (".tmp.PID.SERIAL"), so that no path built from it is cut. */
+#define CACHE_DIR_MAX (PATH_MAX - 128)
+
+int ws_cache_env_check(char *why, size_t whylen)
 {
     const char *d = getenv("WINSUM_CACHE_DIR");
-    if (d && strcmp(d, "off") == 0) return NULL;
-    if (d && *d) snprintf(buf, len, "%s", d);
-    else if ((d = getenv("XDG_CACHE_HOME")) && *d) snprintf(buf, len, "%s/winsum", d);
-    else if ((d = getenv("HOME")) && *d) snprintf(buf, len, "%s/.cache/winsum", d);
-    else return NULL;
-    /* create the folder and its parent, ignoring "exists" */
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", buf);
+    size_t n = d ? strlen(d) : 0;
+    if (n <= CACHE_DIR_MAX) return 0;
+    snprintf(why, whylen,
+             "WINSUM_CACHE_DIR is %zu characters long; the cache folder may have at most %d "
+             "(PATH_MAX %d, less room for its file names)",
+             n, CACHE_DIR_MAX, PATH_MAX);
+    return -1;
+}
+
+/* "off: why" (or "on: DIR") into ctx->cache_info; returns -1 */
+static int cache_off(winsum_context *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int cache_off(winsum_context *ctx, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    memcpy(ctx->cache_info, "off: ", 6);
+    vsnprintf(ctx->cache_info + 5, sizeof ctx->cache_info - 5, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Why a file or folder that sb describes may have been written by someone
+ * else (as ssh judges its keys); NULL when only this user can have. */
+static const char *untrusted(const struct stat *sb, char *why, size_t whylen)
+{
+    if (sb->st_uid != geteuid()) {
+        snprintf(why, whylen, "owned by uid %ld, not by this user (uid %ld)", (long)sb->st_uid,
+                 (long)geteuid());
+        return why;
+    }
+    if (sb->st_mode & (S_IWGRP | S_IWOTH)) {
+        snprintf(why, whylen, "writable by group or others (mode %04o)",
+                 (unsigned)(sb->st_mode & 07777));
+        return why;
+    }
+    return NULL;
+}
+
+int ws_cache_open(winsum_context *ctx, char *buf, size_t len)
+{
+    const char *d = getenv("WINSUM_CACHE_DIR"), *what = "WINSUM_CACHE_DIR";
+    int n;
+    if (d && strcmp(d, "off") == 0) {
+        cache_off(ctx, "WINSUM_CACHE_DIR=off");
+        return -2;
+    }
+    if (d && *d) n = snprintf(buf, len, "%s", d);
+    else if ((d = getenv("XDG_CACHE_HOME")) && *d)
+        n = snprintf(buf, len, "%s/winsum", d), what = "$XDG_CACHE_HOME/winsum";
+    else if ((d = getenv("HOME")) && *d)
+        n = snprintf(buf, len, "%s/.cache/winsum", d), what = "$HOME/.cache/winsum";
+    else return cache_off(ctx, "none of WINSUM_CACHE_DIR, XDG_CACHE_HOME and HOME is set");
+    if (n < 0 || (size_t)n >= len || n > CACHE_DIR_MAX)
+        return cache_off(ctx, "%s is %lld characters long; the cache folder may have at most %d",
+                         what, (long long)(n < 0 ? 0 : n), CACHE_DIR_MAX);
+    /* create the folder and its parents, ignoring "exists"; the folder itself
+     * only for this user */
+    char tmp[PATH_MAX];
+    memcpy(tmp, buf, (size_t)n + 1);
     for (char *p = tmp + 1; *p; p++)
         if (*p == '/') {
             *p = 0;
             mkdir(tmp, 0755);
             *p = '/';
         }
-    mkdir(tmp, 0755);
+    mkdir(tmp, 0700);
+    int fd = open(buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return cache_off(ctx, "cannot open the cache folder %s: %s", buf, strerror(errno));
+    struct stat sb;
+    char why[128];
+    const char *bad = fstat(fd, &sb) != 0 ? strerror(errno) : untrusted(&sb, why, sizeof why);
+    if (bad) {
+        close(fd);
+        return cache_off(ctx, "the cache folder %s is %s: others could have written its entries",
+                         buf, bad);
+    }
+    snprintf(ctx->cache_info, sizeof ctx->cache_info, "on: %s", buf);
+    return fd;
+}
+
+char *ws_cache_read(int dirfd, const char *name, size_t max, size_t *len, char *why,
+                    size_t whylen)
+{
+    /* O_NOFOLLOW: a link is refused (ELOOP); O_NONBLOCK: a FIFO is not
+     * waited on, and fstat then refuses it */
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        snprintf(why, whylen, "%s", e == ELOOP ? "a symbolic link" : strerror(e));
+        errno = e;
+        return NULL;
+    }
+    struct stat sb;
+    char *buf = NULL;
+    const char *bad = NULL;
+    if (fstat(fd, &sb) != 0) bad = strerror(errno);
+    else if (!S_ISREG(sb.st_mode)) bad = "not a regular file";
+    else if (!(bad = untrusted(&sb, why, whylen)) && (uint64_t)sb.st_size > max)
+        bad = "larger than any entry winsum writes";
+    if (!bad) {
+        size_t n = (size_t)sb.st_size, got = 0;
+        buf = malloc(n + 1);
+        while (buf && got < n) {
+            ssize_t k = read(fd, buf + got, n - got);
+            if (k < 0 && errno == EINTR) continue;
+            if (k <= 0) break;
+            got += (size_t)k;
+        }
+        if (!buf) bad = "out of host memory";
+        else if (got != n) bad = "shorter than its size (read error)";
+        else {
+            buf[n] = 0;
+            *len = n;
+        }
+    }
+    close(fd);
+    if (bad) {
+        if (bad != why) snprintf(why, whylen, "%s", bad);
+        free(buf);
+        errno = EPERM;
+        return NULL;
+    }
     return buf;
 }
 
+int ws_cache_write(int dirfd, const char *name, const void *data, size_t len)
+{
+    /* unique per process and thread: concurrent writers never share a file */
+    static _Atomic long serial;
+    char tmp[NAME_MAX + 1];
+    int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%ld", name, (long)getpid(), (long)++serial);
+    if (n < 0 || (size_t)n >= sizeof tmp) return -1;
+    int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) return -1;
+    const char *p = data;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t k = write(fd, p + done, len - done);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) break;
+        done += (size_t)k;
+    }
+    int ok = done == len;
+    ok = (close(fd) == 0) && ok;
+    if (!ok || renameat(dirfd, tmp, dirfd, name) != 0) {
+        unlinkat(dirfd, tmp, 0);
+        return -1;
+    }
+    return 0;
+}
+
+/* The largest disk entry read back (a device binary with its key). */
+#define ENTRY_MAX ((size_t)1 << 30)
+
 /* Disk entry: "WSPROG1\n", u64 key length, key text, u64 binary length,
- * binary, u64 fnv1a(binary). */
-static unsigned char *disk_load(const char *path, const char *key_text, size_t *bin_len)
+ * binary, u64 fnv1a(binary). The file must pass ws_cache_read's checks: the
+ * checksum stops accidents, the ownership checks stop other writers. NULL on
+ * a miss; a refused file is named in ctx->cache_info. */
+static unsigned char *disk_load(winsum_context *ctx, int dirfd, const char *name,
+                                const char *key_text, size_t *bin_len)
 {
     size_t n = 0;
-    char *raw = read_file(path, &n);
-    if (!raw) return NULL;
+    char why[160];
+    char *raw = ws_cache_read(dirfd, name, ENTRY_MAX, &n, why, sizeof why);
+    if (!raw) {
+        if (errno != ENOENT) {
+            size_t at = strlen(ctx->cache_info);
+            snprintf(ctx->cache_info + at, sizeof ctx->cache_info - at,
+                     "; entry %s refused (%s) and rebuilt", name, why);
+        }
+        return NULL;
+    }
     unsigned char *out = NULL;
     size_t klen = strlen(key_text), pos = 8;
     uint64_t v;
@@ -173,21 +350,21 @@ done:
     return out;
 }
 
-static void disk_store(const char *path, const char *key_text, const unsigned char *bin,
-                       size_t bin_len)
+static void disk_store(int dirfd, const char *name, const char *key_text,
+                       const unsigned char *bin, size_t bin_len)
 {
-    /* unique per process and thread: concurrent writers never share a file */
-    static _Atomic long serial;
-    char tmp[4400];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%ld", path, (long)getpid(), (long)++serial);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return;
     uint64_t klen = strlen(key_text), blen = bin_len, sum = fnv1a(bin, bin_len, FNV_SEED);
-    int ok = fwrite("WSPROG1\n", 1, 8, f) == 8 && fwrite(&klen, 8, 1, f) == 1 &&
-             fwrite(key_text, 1, klen, f) == klen && fwrite(&blen, 8, 1, f) == 1 &&
-             fwrite(bin, 1, bin_len, f) == bin_len && fwrite(&sum, 8, 1, f) == 1;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) unlink(tmp);
+    size_t total = 8 + 8 + klen + 8 + bin_len + 8;
+    unsigned char *e = malloc(total), *p = e;
+    if (!e) return;
+    memcpy(p, "WSPROG1\n", 8), p += 8;
+    memcpy(p, &klen, 8), p += 8;
+    memcpy(p, key_text, klen), p += klen;
+    memcpy(p, &blen, 8), p += 8;
+    memcpy(p, bin, bin_len), p += bin_len;
+    memcpy(p, &sum, 8);
+    ws_cache_write(dirfd, name, e, total);
+    free(e);
 }
 
 static winsum_status build(winsum_context *ctx, cl_program prog, const char *options,
@@ -236,6 +413,7 @@ winsum_status ws_get_kernel(winsum_context *ctx, const char *file, const char *n
 
     cl_program prog = NULL;
     cl_int err;
+    int dirfd = -1;
     if (ws_fault(WINSUM_FAULT_BUILD)) {
         st = ws_fail(&ctx->err, WINSUM_ERR_BUILD,
                      "kernel %s did not build (CL_BUILD_PROGRAM_FAILURE) with options '%s':\n"
@@ -243,12 +421,12 @@ winsum_status ws_get_kernel(winsum_context *ctx, const char *file, const char *n
                      file, options);
         goto out;
     }
-    char dirbuf[4096], path[4300];
-    const char *dir = ws_cache_dir(dirbuf, sizeof dirbuf);
-    if (dir) {
-        snprintf(path, sizeof path, "%s/%016llx.bin", dir, (unsigned long long)key);
+    char dirbuf[PATH_MAX], entry[32];
+    dirfd = ws_cache_open(ctx, dirbuf, sizeof dirbuf);
+    snprintf(entry, sizeof entry, "%016llx.bin", (unsigned long long)key);
+    if (dirfd >= 0) {
         size_t blen = 0;
-        unsigned char *bin = disk_load(path, key_text, &blen);
+        unsigned char *bin = disk_load(ctx, dirfd, entry, key_text, &blen);
         if (bin) {
             const unsigned char *bins[1] = {bin};
             cl_int bstatus;
@@ -275,7 +453,7 @@ winsum_status ws_get_kernel(winsum_context *ctx, const char *file, const char *n
             clReleaseProgram(prog);
             goto out;
         }
-        if (dir) {
+        if (dirfd >= 0) {
             size_t blen = 0;
             if (clGetProgramInfo(prog, CL_PROGRAM_BINARY_SIZES, sizeof blen, &blen, NULL) ==
                     CL_SUCCESS &&
@@ -284,7 +462,7 @@ winsum_status ws_get_kernel(winsum_context *ctx, const char *file, const char *n
                 unsigned char *bins[1] = {bin};
                 if (bin && clGetProgramInfo(prog, CL_PROGRAM_BINARIES, sizeof bins, bins, NULL) ==
                                CL_SUCCESS)
-                    disk_store(path, key_text, bin, blen);
+                    disk_store(dirfd, entry, key_text, bin, blen);
                 free(bin);
             }
         }
@@ -315,6 +493,7 @@ winsum_status ws_get_kernel(winsum_context *ctx, const char *file, const char *n
     slot->kernel = k;
     *kernel = k;
 out:
+    if (dirfd >= 0) close(dirfd);
     free(src);
     free(key_text);
     return st;
