@@ -147,26 +147,20 @@ static winsum_status exec_opencl(winsum_plan *p, const winsum_buffer *const *in,
         cl_kernel k = s->kernel;
         const ws_family *f = s->family;
         cl_int err = 0;
-        /* the family's argument list, in the kernel's order */
+        /* the family's argument list, in the kernel's order: a field of the
+         * step, or one of these values */
+        cl_mem a = src_mem(p, s->a, in, outb), b = src_mem(p, s->b, in, outb),
+               c = src_mem(p, s->c, in, outb);
+        const void *val[WS_FROM_STEP] = {&a, &b, &c, f64 ? (const void *)&al : &alf,
+                                         f64 ? (const void *)&be : &bef};
+        const size_t len[WS_FROM_STEP] = {sizeof a, sizeof b, sizeof c,
+                                          f64 ? sizeof al : sizeof alf,
+                                          f64 ? sizeof be : sizeof bef};
         for (int n = 0; n < f->nargs; n++) {
             const ws_family_arg *arg = &f->args[n];
-            const void *v;
-            size_t size = arg->size;
-            cl_mem m;
-            switch (arg->from) {
-            case WS_FROM_A: m = src_mem(p, s->a, in, outb); v = &m; break;
-            case WS_FROM_B: m = src_mem(p, s->b, in, outb); v = &m; break;
-            case WS_FROM_C: m = src_mem(p, s->c, in, outb); v = &m; break;
-            case WS_FROM_ALPHA:
-                if (f64) v = &al, size = sizeof al; else v = &alf, size = sizeof alf;
-                break;
-            case WS_FROM_BETA:
-                if (f64) v = &be, size = sizeof be; else v = &bef, size = sizeof bef;
-                break;
-            case WS_FROM_STEP:
-            default: v = (const char *)s + arg->offset; break;
-            }
-            err |= clSetKernelArg(k, (cl_uint)n, size, v);
+            err |= arg->from == WS_FROM_STEP
+                       ? clSetKernelArg(k, (cl_uint)n, arg->size, (const char *)s + arg->offset)
+                       : clSetKernelArg(k, (cl_uint)n, len[arg->from], val[arg->from]);
         }
         if (err) return ws_cl_fail(ctx, err, "clSetKernelArg", "einsum");
         if (s->global[0] == 0 || s->global[1] == 0 || (s->ngl == 3 && s->global[2] == 0)) continue;
