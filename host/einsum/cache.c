@@ -1,0 +1,129 @@
+/*
+ * cache.c - winsum_einsum: a plan from the context's cache of recent plans
+ * (ws_plan_cached, also what the convolutions use), executed on the
+ * caller's buffers; and winsum_einsum_output_shape.
+ */
+#include "plan.h"
+#include <stdlib.h>
+#include <string.h>
+
+static int view_same(const winsum_view *a, const winsum_view *b)
+{
+    if (a->dtype != b->dtype || a->offset != b->offset || a->ndim != b->ndim ||
+        a->nguards != b->nguards)
+        return 0;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->shape[i] != b->shape[i] || a->strides[i] != b->strides[i]) return 0;
+    for (int g = 0; g < a->nguards; g++) {
+        if (a->guards[g].offset != b->guards[g].offset || a->guards[g].extent != b->guards[g].extent)
+            return 0;
+        for (int i = 0; i < a->ndim; i++)
+            if (a->guards[g].coef[i] != b->guards[g].coef[i]) return 0;
+    }
+    return 1;
+}
+
+/* The cache lives beside the context (ws_context_attach): the context
+ * knows it only as data and a release function. Entries are plans made
+ * without a reference to the context, under the tile parameters of their
+ * epoch; a later epoch (new parameters from the tuner) makes them stale. */
+typedef struct plan_cache {
+    winsum_plan *slot[WS_PLAN_CACHE];
+    unsigned epoch[WS_PLAN_CACHE];
+    int next;
+} plan_cache;
+static const char plan_cache_key; /* its address names the attachment */
+
+static void plan_cache_release(winsum_context *ctx, void *data)
+{
+    (void)ctx;
+    plan_cache *c = data;
+    for (int i = 0; i < WS_PLAN_CACHE; i++) winsum_plan_destroy(c->slot[i]);
+    free(c);
+}
+
+static plan_cache *cache_of(winsum_context *ctx)
+{
+    plan_cache *c = ws_context_attached(ctx, &plan_cache_key);
+    if (c) return c;
+    if (!(c = calloc(1, sizeof *c))) return NULL;
+    if (ws_context_attach(ctx, &plan_cache_key, c, plan_cache_release)) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+winsum_status ws_plan_cached(winsum_context *ctx, const char *subscripts, int nops,
+                             const winsum_view *ops, const winsum_view *out, winsum_plan **plan)
+{
+    if (!subscripts || !ops || !out || nops < 1 || nops > WS_MAX_OPS)
+        return ws_plan_make(ctx, plan, subscripts, nops, ops, out);
+    plan_cache *cache = cache_of(ctx);
+    if (!cache) return ws_fail(&ctx->err, WINSUM_ERR_MEMORY, "out of host memory");
+    winsum_plan *p = NULL;
+    for (int i = 0; i < WS_PLAN_CACHE && !p; i++) {
+        winsum_plan *c = cache->slot[i];
+        if (c && cache->epoch[i] != ctx->params_epoch) {
+            winsum_plan_destroy(c); /* made under other tile parameters */
+            cache->slot[i] = NULL;
+            continue;
+        }
+        if (!c || c->nops != nops || strcmp(c->subscripts, subscripts) != 0 ||
+            !view_same(&c->out, out))
+            continue;
+        int same = 1;
+        for (int k = 0; k < nops && same; k++) same = view_same(&c->ops[k], &ops[k]);
+        if (same) p = c;
+    }
+    if (!p) {
+        winsum_status st = ws_plan_make(ctx, &p, subscripts, nops, ops, out);
+        if (st) return st;
+        int slot = cache->next++ % WS_PLAN_CACHE;
+        winsum_plan_destroy(cache->slot[slot]);
+        cache->slot[slot] = p;
+        cache->epoch[slot] = ctx->params_epoch;
+    }
+    *plan = p;
+    return WINSUM_OK;
+}
+
+winsum_status winsum_einsum(winsum_context *ctx, const char *subscripts, int nops,
+                            const winsum_view *ops, const winsum_view *out, double alpha,
+                            double beta)
+{
+    WS_LOCK_SCOPE(ctx);
+    if (!ctx) return WINSUM_ERR_ARGUMENT;
+    winsum_plan *p = NULL;
+    winsum_status st = ws_plan_cached(ctx, subscripts, nops, ops, out, &p);
+    if (st) return st;
+    /* a cached plan remembers buffers from its first call: every call must
+     * name its own */
+    for (int i = 0; i < nops; i++)
+        if (!ops[i].buffer)
+            return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT,
+                           "einsum operand %d: the view has no buffer", i);
+    if (!out->buffer)
+        return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "einsum output: the view has no buffer");
+    const winsum_buffer *in[WS_MAX_OPS];
+    for (int i = 0; i < nops; i++) in[i] = ops[i].buffer;
+    return winsum_plan_execute(p, in, out->buffer, alpha, beta, NULL);
+}
+
+winsum_status winsum_einsum_output_shape(winsum_context *ctx, const char *subscripts, int nops,
+                                         const winsum_view *ops, int *ndim, int64_t *shape)
+{
+    WS_LOCK_SCOPE(ctx);
+    if (!ctx || !subscripts || !ops || !ndim || !shape || nops < 1 || nops > WS_MAX_OPS)
+        return ctx ? ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "einsum: NULL argument or bad count")
+                   : WINSUM_ERR_ARGUMENT;
+    ws_ir *ir = malloc(sizeof *ir);
+    if (!ir) return ws_fail(&ctx->err, WINSUM_ERR_MEMORY, "out of host memory");
+    winsum_status st = ws_parse(subscripts, nops, ops, ir, &ctx->err);
+    if (!st) {
+        *ndim = ir->out_ndim;
+        for (int i = 0; i < ir->out_ndim; i++) shape[i] = ir->size[ir->out_label[i]];
+    }
+    free(ir);
+    return st;
+}

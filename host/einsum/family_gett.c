@@ -1,0 +1,274 @@
+/*
+ * family_gett.c - the GETT family (kernels/gett.cl): a two-operand step
+ * C = alpha * A.B + beta * C over batch / M / N / K, with its labels sorted
+ * into those groups, its offset and guard tables, the tile (CPU tile
+ * policy, float16 rule) and the kernel's argument list.
+ */
+#include "plan.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const ws_family_arg gett_args[] = {
+    WS_ARG_MEM("__global const ELEM *restrict", "A", WS_FROM_A),
+    WS_ARG_STEP("const long", "a_off", a_off),
+    WS_ARG_MEM("__global const ELEM *restrict", "B", WS_FROM_B),
+    WS_ARG_STEP("const long", "b_off", b_off),
+    WS_ARG_MEM("__global ELEM *restrict", "C", WS_FROM_C),
+    WS_ARG_STEP("const long", "c_off", c_off),
+    WS_ARG_STEP("__global const long *restrict", "tab", tab),
+    WS_ARG_STEP("const int", "M", M),
+    WS_ARG_STEP("const int", "N", N),
+    WS_ARG_STEP("const int", "K", K),
+    WS_ARG_STEP("const int", "nbatch", nbatch),
+    WS_ARG_STEP("const int", "ta_m", targ[0]),
+    WS_ARG_STEP("const int", "ta_k", targ[1]),
+    WS_ARG_STEP("const int", "ta_b", targ[2]),
+    WS_ARG_STEP("const int", "tb_n", targ[3]),
+    WS_ARG_STEP("const int", "tb_k", targ[4]),
+    WS_ARG_STEP("const int", "tb_b", targ[5]),
+    WS_ARG_STEP("const int", "tc_m", targ[6]),
+    WS_ARG_STEP("const int", "tc_n", targ[7]),
+    WS_ARG_STEP("const int", "tc_b", targ[8]),
+    WS_ARG_STEP("const int", "ga_m", targ[9]),
+    WS_ARG_STEP("const int", "ga_k", targ[10]),
+    WS_ARG_STEP("const int", "ga_b", targ[11]),
+    WS_ARG_STEP("const int", "gb_n", targ[12]),
+    WS_ARG_STEP("const int", "gb_k", targ[13]),
+    WS_ARG_STEP("const int", "gb_b", targ[14]),
+    WS_ARG_STEP("const long4", "exta4", exta),
+    WS_ARG_STEP("const long4", "extb4", extb),
+    WS_ARG_REAL("alpha", WS_FROM_ALPHA),
+    WS_ARG_REAL("beta", WS_FROM_BETA),
+    WS_ARG_STEP("const long", "a_safe", a_safe),
+    WS_ARG_STEP("const long", "b_safe", b_safe),
+    WS_ARG_STEP("const int", "a_inner", a_inner),
+    WS_ARG_STEP("const long", "a_st", a_st),
+    WS_ARG_STEP("const long4", "a_cg4", a_cg),
+    WS_ARG_STEP("const int", "b_inner", b_inner),
+    WS_ARG_STEP("const long", "b_st", b_st),
+    WS_ARG_STEP("const long4", "b_cg4", b_cg),
+    WS_ARG_STEP("const int", "a_kinner", a_kinner),
+    WS_ARG_STEP("const long", "a_kst", a_kst),
+    WS_ARG_STEP("const long4", "a_kcg4", a_kcg),
+    WS_ARG_STEP("const int", "b_kinner", b_kinner),
+    WS_ARG_STEP("const long", "b_kst", b_kst),
+    WS_ARG_STEP("const long4", "b_kcg4", b_kcg),
+    WS_ARG_STEP("const int", "unit_am", unit[0]),
+    WS_ARG_STEP("const int", "unit_ak", unit[1]),
+    WS_ARG_STEP("const int", "unit_bn", unit[2]),
+    WS_ARG_STEP("const int", "unit_bk", unit[3]),
+    WS_ARG_STEP("const int", "c_inner", c_inner),
+    WS_ARG_STEP("const long", "c_st", c_st),
+};
+
+/* The CPU tile policy: the tile of ctx->gett fitted to an M x N x K
+ * problem. */
+static ws_gett_params cpu_tile_policy(ws_gett_params g, int64_t M, int64_t N, int64_t K)
+{
+    int um = g.mr * g.wgm, un = g.nr * g.wgn;
+    /* A short K (depthwise convolutions: 9; several TCCG cases) leaves
+     * each work-group little to do, and PoCL's cost per work-group
+     * shows: trade K depth for N width at the same local memory, down
+     * to a K block of 16 and up to NC 2048. Measured side by side
+     * (bench conv / tccg): depthwise forward 3.5-3.9 -> 4.6-4.9 GFLOP/s,
+     * tccg3 13-15 -> 30-32, tccg5 45 -> 60. */
+    if (K <= g.kc / 4) {
+        int kc = 16;
+        while (kc < K) kc *= 2;
+        int nc = g.nc;
+        while (kc < g.kc && nc * 2 <= 2048 && nc < N) {
+            nc *= 2;
+            g.kc /= 2;
+        }
+        g.nc = nc;
+    }
+    /* small problems: a smaller tile, so that little of it is padding; the
+     * micro-tile times a power of two, to keep the number of programs small */
+    while (g.mc > um && g.mc / 2 >= M && (g.mc / 2) % um == 0) g.mc /= 2;
+    if (M < g.mc) {
+        int t = um;
+        while (t < M) t *= 2;
+        if (t < g.mc) g.mc = t;
+    }
+    while (g.nc > un && g.nc / 2 >= N && (g.nc / 2) % un == 0) g.nc /= 2;
+    if (N < g.nc) {
+        int t = un;
+        while (t < N) t *= 2;
+        if (t < g.nc) g.nc = t;
+    }
+    return g;
+}
+
+static int gett_accepts(const winsum_plan *p, const ws_step_request *r)
+{
+    (void)p;
+    return r->ninputs == 2;
+}
+
+static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_request *r)
+{
+    winsum_context *ctx = p->ctx;
+    const slot *X = r->in[0], *Y = r->in[1], *C = r->c;
+    const int64_t *size = r->size;
+    groups gr;
+    ws_classify(X, Y, C, size, r->nlabels, &gr);
+    int *bl = gr.bl, *ml = gr.ml, *nl = gr.nl, *kl = gr.kl;
+    int nb = gr.nb, nm = gr.nm, nn = gr.nn, nk = gr.nk;
+    int64_t M = ws_group_size(ml, nm, size), N = ws_group_size(nl, nn, size);
+    /* Orientation. The micro-kernel's vectors run along N, and C is stored
+     * with vector stores where it is contiguous along N: so N should be the
+     * side along which C is contiguous, and not narrower than a micro-tile. */
+    ws_sort_by_stride(ml, nm, C->op.stride);
+    ws_sort_by_stride(nl, nn, C->op.stride);
+    int c_unit_m = nm > 0 && llabs(C->op.stride[ml[nm - 1]]) == 1,
+        c_unit_n = nn > 0 && llabs(C->op.stride[nl[nn - 1]]) == 1;
+    int64_t vec = ctx->gett.nr;
+    int swap = ctx->cpu_like && ((N < vec && M > N) || (c_unit_m && !c_unit_n && M >= vec));
+    const slot *A = X, *B = Y;
+    if (swap) {
+        A = Y;
+        B = X;
+        int *tl = ml;
+        ml = nl;
+        nl = tl;
+        int tn = nm;
+        nm = nn;
+        nn = tn;
+        int64_t tM = M;
+        M = N;
+        N = tM;
+    }
+    /* Label order within a group: by C's strides where C is contiguous along
+     * the group (vector stores), else by the operand's own strides (long
+     * contiguous runs while packing). */
+    ws_sort_by_stride(bl, nb, C->op.stride);
+    ws_sort_by_stride(ml, nm, C->op.stride);
+    if (nm > 0 && llabs(C->op.stride[ml[nm - 1]]) != 1) ws_sort_by_stride(ml, nm, A->op.stride);
+    ws_sort_by_stride(nl, nn, C->op.stride);
+    if (nn > 0 && llabs(C->op.stride[nl[nn - 1]]) != 1) ws_sort_by_stride(nl, nn, B->op.stride);
+    ws_sort_by_stride(kl, nk, A->op.stride);
+    int64_t K = ws_group_size(kl, nk, size), NB = ws_group_size(bl, nb, size);
+    winsum_status st;
+    if ((st = ws_check_int(ctx, M, "M")) || (st = ws_check_int(ctx, N, "N")) ||
+        (st = ws_check_int(ctx, K, "K")) || (st = ws_check_int(ctx, NB, "batch")))
+        return st;
+    if (NB > 65535 * 16)
+        return ws_fail(&ctx->err, WINSUM_ERR_UNSUPPORTED, "einsum: batch of %lld is too large",
+                       (long long)NB);
+    /* the tables, counted before they are built: refuse what the device cannot hold */
+    double entries = (double)(M + N + K + NB) * (1 + A->op.nguards + B->op.nguards) + (double)(M + N + NB);
+    if (ctx->max_alloc && entries * sizeof(cl_long) > (double)ctx->max_alloc)
+        return ws_fail(&ctx->err, WINSUM_ERR_MEMORY,
+                       "einsum: offset tables of %.0f bytes (M %lld, N %lld, K %lld, batch %lld) "
+                       "exceed the device's largest allocation (%llu bytes)",
+                       entries * sizeof(cl_long), (long long)M, (long long)N, (long long)K,
+                       (long long)NB, (unsigned long long)ctx->max_alloc);
+    /* in the order of the kernel's ta_m .. tc_b, then ga_*, gb_* */
+    const ws_tab_spec spec[9] = {
+        {ml, nm, A->op.stride}, {kl, nk, A->op.stride}, {bl, nb, A->op.stride},
+        {nl, nn, B->op.stride}, {kl, nk, B->op.stride}, {bl, nb, B->op.stride},
+        {ml, nm, C->op.stride}, {nl, nn, C->op.stride}, {bl, nb, C->op.stride},
+    };
+    tabbuf t = {0};
+    long o[15];
+    if (ws_tab_groups(&t, spec, 9, size, o) ||
+        ws_guard_tables(&t, &A->op, ml, nm, kl, nk, bl, nb, size, &o[9], &o[10], &o[11]) ||
+        ws_guard_tables(&t, &B->op, nl, nn, kl, nk, bl, nb, size, &o[12], &o[13], &o[14])) {
+        free(t.v);
+        return ws_fail(&ctx->err, WINSUM_ERR_MEMORY, "einsum: out of host memory for tables");
+    }
+    s->unit[0] = ws_tab_unit(&t, o[0], M);
+    s->unit[1] = ws_tab_unit(&t, o[1], K);
+    s->unit[2] = ws_tab_unit(&t, o[3], N);
+    s->unit[3] = ws_tab_unit(&t, o[4], K);
+    st = ws_upload_table(p, s, &t);
+    free(t.v);
+    if (st) return st;
+    /* a valid element of each input, for the kernels' branch-free guarded loads */
+    s->a_safe = A->src.kind == SRC_INPUT && !p->empty[A->src.index] ? p->lo[A->src.index] : -1;
+    s->b_safe = B->src.kind == SRC_INPUT && !p->empty[B->src.index] ? p->lo[B->src.index] : -1;
+    /* runs along the innermost label of each operand's row group */
+    ws_run_info(&A->op, ml, nm, size, &s->a_inner, &s->a_st, &s->a_cg);
+    ws_run_info(&B->op, nl, nn, size, &s->b_inner, &s->b_st, &s->b_cg);
+    ws_run_info(&A->op, kl, nk, size, &s->a_kinner, &s->a_kst, &s->a_kcg);
+    ws_run_info(&B->op, kl, nk, size, &s->b_kinner, &s->b_kst, &s->b_kcg);
+    cl_long4 unused;
+    ws_run_info(&C->op, nl, nn, size, &s->c_inner, &s->c_st, &unused);
+    s->a = A->src;
+    s->b = B->src;
+    s->c = C->src;
+    s->a_off = A->op.offset;
+    s->b_off = B->op.offset;
+    s->c_off = C->op.offset;
+    s->M = (int)M;
+    s->N = (int)N;
+    s->K = (int)K;
+    s->nbatch = (int)NB;
+    for (int i = 0; i < 15; i++) s->targ[i] = (int)o[i];
+    cl_long ea[4] = {0, 0, 0, 0}, eb[4] = {0, 0, 0, 0};
+    for (int g = 0; g < A->op.nguards; g++) ea[g] = A->op.guard[g].extent;
+    for (int g = 0; g < B->op.nguards; g++) eb[g] = B->op.guard[g].extent;
+    memcpy(&s->exta, ea, sizeof ea);
+    memcpy(&s->extb, eb, sizeof eb);
+    s->nga = A->op.nguards;
+    s->ngb = B->op.nguards;
+
+    ws_gett_params g = ctx->gett;
+    if (ctx->cpu_like) g = cpu_tile_policy(g, M, N, K);
+    /* More than one K block: the tiled path (gett.cl: !PERSIST) keeps two
+     * tiles of running sums (group sums, totals) in local memory. Where they
+     * do not fit beside the packed tiles, or for float16 on GPU-like devices
+     * (whose local memory is small), one micro-tile per work-item, whose
+     * sums need no tiles. */
+    const int multi_kb = K > g.kc;
+    const cl_ulong es = A->op.dtype == WINSUM_F64 ? 8 : 4;
+    const int persist = g.wgm * g.wgn > 1 && g.mc == g.wgm * g.mr && g.nc == g.wgn * g.nr;
+    if (multi_kb && !persist &&
+        ((A->op.dtype == WINSUM_F16 && !ctx->cpu_like) ||
+         ((cl_ulong)(g.mc + g.nc + 32) * g.kc + 2 * (cl_ulong)g.mc * g.nc) * es > ctx->local_mem)) {
+        g.mc = g.wgm * g.mr;
+        g.nc = g.wgn * g.nr;
+    }
+    s->tile = g;
+    char opts[512];
+    snprintf(opts, sizeof opts,
+             "-DWGM=%d -DWGN=%d -DMR=%d -DNR=%d -DMC=%d -DNC=%d -DKC=%d -DVW=%d -DNGA=%d "
+             "-DNGB=%d -DMULTI_KB=%d%s",
+             g.wgm, g.wgn, g.mr, g.nr, g.mc, g.nc, g.kc, g.vw, A->op.nguards, B->op.nguards,
+             multi_kb, ws_real_opt(A->op.dtype));
+    if ((st = ws_get_kernel(ctx, ws_family_gett.file, ws_family_gett.kernel, opts, &s->kernel)))
+        return st;
+    s->ngl = 3;
+    s->use_local = 1;
+    s->local[0] = (size_t)g.wgn;
+    s->local[1] = (size_t)g.wgm;
+    s->local[2] = 1;
+    s->global[0] = (size_t)((N + g.nc - 1) / g.nc) * g.wgn;
+    s->global[1] = (size_t)((M + g.mc - 1) / g.mc) * g.wgm;
+    s->global[2] = (size_t)NB;
+    return WINSUM_OK;
+}
+
+static void gett_describe(const ws_step *s, char *buf, size_t len)
+{
+    char b1[16], b2[16], b3[16];
+    const ws_gett_params *g = &s->tile;
+    snprintf(buf, len,
+             "gett %s x %s -> %s: batch %lld, M %lld, N %lld, K %lld, guards %d/%d, tile "
+             "%dx%dx%d (wg %dx%d, micro %dx%d)\n",
+             ws_src_name(s->a, b1), ws_src_name(s->b, b2), ws_src_name(s->c, b3),
+             (long long)s->nbatch, (long long)s->M, (long long)s->N, (long long)s->K, s->nga,
+             s->ngb, g->mc, g->nc, g->kc, g->wgm, g->wgn, g->mr, g->nr);
+}
+
+const ws_family ws_family_gett = {
+    .name = "gett",
+    .file = "gett.cl",
+    .kernel = "gett",
+    .args = gett_args,
+    .nargs = (int)(sizeof gett_args / sizeof gett_args[0]),
+    .accepts = gett_accepts,
+    .build = gett_build,
+    .describe = gett_describe,
+};

@@ -1,0 +1,208 @@
+/*
+ * plan.h - the einsum layer's private header: a plan and its steps, the
+ * kernel-family table, and the functions its files share (offset tables,
+ * contraction order, step building). The layers above see einsum.h only.
+ *
+ *   tables.c        offset and guard tables, runs, their upload
+ *   order.c         the pairwise contraction order
+ *   steps.c         a plan's steps: guards pruned, intermediates, split K
+ *   families.c      the kernel-family table and choosing a family for a step
+ *   family_gett.c   the GETT family (kernels/gett.cl) and its CPU tile policy
+ *   family_unary.c  the unary family (kernels/unary.cl)
+ *   plan.c          create, validate, execute (kernel arguments from the
+ *                   family's list), describe, destroy
+ *   cache.c         winsum_einsum's plan cache, winsum_einsum
+ */
+#ifndef WINSUM_PLAN_H
+#define WINSUM_PLAN_H
+
+#include "einsum.h"
+#include <stddef.h>
+
+/* ------------------------------------------------------ plans and steps */
+
+/* where a step's operand comes from */
+enum { SRC_INPUT, SRC_INTER, SRC_OUTPUT };
+
+typedef struct ws_src {
+    int kind, index;
+} ws_src;
+
+typedef struct ws_family ws_family;
+
+/* One kernel launch. Its family's argument list names the fields the
+ * kernel receives (WS_ARG_STEP: by offset and size). */
+typedef struct ws_step {
+    const ws_family *family;
+    ws_src a, b, c;
+    cl_long a_off, b_off, c_off;
+    int M, N, K, nbatch;          /* unary: N = inner size, M = outer size */
+    int targ[16];                 /* table offsets, in kernel argument order */
+    cl_long4 exta, extb;
+    cl_long a_safe, b_safe;       /* an element each guarded input really has, or -1 */
+    cl_int a_inner, b_inner;      /* runs along the innermost row label (gett.cl pack) */
+    cl_long a_st, b_st;
+    cl_long4 a_cg, b_cg;
+    cl_int a_kinner, b_kinner;    /* runs along the innermost K label */
+    cl_long a_kst, b_kst;
+    cl_long4 a_kcg, b_kcg;
+    cl_int unit[4];               /* A's M, A's K, B's N, B's K tables are 0, 1, 2, ... */
+    cl_int c_inner;               /* C's runs along N */
+    cl_long c_st;
+    cl_mem tab;
+    size_t tab_bytes;
+    cl_kernel kernel;
+    size_t global[3], local[3];
+    int ngl;                      /* work dims */
+    int use_local;
+    int nga, ngb;                 /* guards of A and B (for describe) */
+    ws_gett_params tile;          /* GETT: the tile it was built with (for describe) */
+} ws_step;
+
+struct winsum_plan {
+    winsum_context *ctx;
+    int holds_ref;                /* made by winsum_plan_create: keeps ctx alive */
+    char *subscripts;
+    ws_ir ir;
+    int nops;
+    winsum_view ops[WS_MAX_OPS];
+    winsum_view out;
+    int64_t lo[WS_MAX_OPS + 1], hi[WS_MAX_OPS + 1];
+    int empty[WS_MAX_OPS + 1];
+    int nothing;                  /* the output has no element */
+    int nsteps;
+    ws_step steps[2 * WS_MAX_OPS]; /* unary pre-reductions, then pairs */
+    int ninter;
+    cl_mem inter[2 * WS_MAX_OPS];
+    size_t inter_bytes[2 * WS_MAX_OPS];
+    char describe[8192];
+};
+
+/* An operand of a step and where its memory comes from. */
+typedef struct slot {
+    ws_operand op;
+    ws_src src;
+} slot;
+
+/* plan.c: winsum_plan_create without the reference to the context (the
+ * plan cache's plans, which winsum_context_destroy frees first). */
+winsum_status ws_plan_make(winsum_context *ctx, winsum_plan **out, const char *subscripts,
+                           int nops, const winsum_view *ops, const winsum_view *outv);
+
+/* steps.c: the steps of an OpenCL plan, after validation. */
+winsum_status ws_plan_steps(winsum_plan *p);
+
+/* --------------------------------------------------------------- tables */
+
+typedef struct tabbuf {
+    cl_long *v;
+    size_t n, cap;
+} tabbuf;
+
+/* One group of a table: sum_l coef[l] * idx[l] + add over the labels. */
+typedef struct ws_tab_spec {
+    const int *labels;
+    int n;
+    const int64_t *coef;
+} ws_tab_spec;
+
+/* Appends the groups; start[i] is where group i begins. 1 when out of memory. */
+int ws_tab_groups(tabbuf *t, const ws_tab_spec *spec, int n, const int64_t *size, long *start);
+/* 1 when tab[start + i] == i for the whole group (a unit stride) */
+int ws_tab_unit(const tabbuf *t, long start, int64_t count);
+int64_t ws_group_size(const int *labels, int n, const int64_t *size);
+void ws_sort_by_stride(int *labels, int n, const int64_t *stride);
+int ws_guard_tables(tabbuf *t, const ws_operand *op, const int *rl, int nr, const int *kl, int nk,
+                    const int *bl, int nb, const int64_t *size, long *gr, long *gk, long *gb);
+void ws_run_info(const ws_operand *op, const int *labels, int n, const int64_t *size,
+                 cl_int *inner, cl_long *st, cl_long4 *cg);
+winsum_status ws_upload_table(winsum_plan *p, ws_step *s, tabbuf *t);
+
+/* ---------------------------------------------------- contraction order */
+
+typedef struct lset {
+    uint64_t w[2];
+} lset;
+
+static inline int lset_has(const lset *s, int l) { return (s->w[l >> 6] >> (l & 63)) & 1; }
+static inline void lset_add(lset *s, int l) { s->w[l >> 6] |= 1ull << (l & 63); }
+
+/* labels of the result of contracting i and j among `alive` operands */
+lset ws_pair_result(const lset *sets, int n, const int *alive, int i, int j, const lset *out);
+/* Fills seq with n-1 pairs (i, j): the result replaces i, j dies. */
+void ws_choose_order(int n, const lset *in, const lset *out, const int64_t *size, int nlabels,
+                     int *seq);
+
+/* The labels of the pair X, Y -> C in groups: batch (in all three), M (X
+ * and C), N (Y and C) and K (summed); size-1 labels are in none. */
+typedef struct groups {
+    int bl[WS_MAX_LABELS], ml[WS_MAX_LABELS], nl[WS_MAX_LABELS], kl[WS_MAX_LABELS];
+    int nb, nm, nn, nk;
+} groups;
+
+void ws_classify(const slot *X, const slot *Y, const slot *C, const int64_t *size, int nlabels,
+                 groups *gr);
+
+/* ------------------------------------------------------ kernel families */
+
+/* Where a kernel argument's value comes from. */
+typedef enum ws_arg_from {
+    WS_FROM_A, WS_FROM_B, WS_FROM_C, /* the operand's memory (cl_mem) */
+    WS_FROM_ALPHA, WS_FROM_BETA,     /* REAL: double for float64, else float */
+    WS_FROM_STEP,                    /* a field of ws_step: offset, size */
+} ws_arg_from;
+
+/* One kernel parameter, written as in the .cl signature (test_families
+ * checks each family's list against its kernel). */
+typedef struct ws_family_arg {
+    const char *type; /* e.g. "const long", "__global const ELEM *restrict" */
+    const char *name;
+    ws_arg_from from;
+    unsigned short offset, size; /* WS_FROM_STEP */
+} ws_family_arg;
+
+#define WS_ARG_MEM(type, name, from) {type, name, from, 0, sizeof(cl_mem)}
+#define WS_ARG_REAL(name, from) {"const REAL", name, from, 0, 0}
+#define WS_ARG_STEP(type, name, field) \
+    {type, name, WS_FROM_STEP, offsetof(ws_step, field), sizeof(((ws_step *)0)->field)}
+
+/* What a step computes: C = alpha * (the inputs, contracted) + beta * C. */
+typedef struct ws_step_request {
+    int ninputs;
+    const slot *in[2];
+    const slot *c;
+    const int64_t *size; /* per label */
+    int nlabels;
+} ws_step_request;
+
+/* A kernel family: a .cl kernel, how to build a step for it, how to set its
+ * arguments, how to describe it. */
+struct ws_family {
+    const char *name;
+    const char *file;   /* kernels/<file> */
+    const char *kernel; /* the __kernel function */
+    const ws_family_arg *args;
+    int nargs;
+    /* 1 when the family can compute the request */
+    int (*accepts)(const winsum_plan *p, const ws_step_request *r);
+    /* fills the step: tables, kernel, work sizes */
+    winsum_status (*build)(winsum_plan *p, ws_step *s, const ws_step_request *r);
+    /* one line (with its newline) for winsum_plan_describe */
+    void (*describe)(const ws_step *s, char *buf, size_t len);
+};
+
+extern const ws_family ws_family_gett, ws_family_unary;
+/* Every family, NULL-terminated, in the default order of preference. */
+extern const ws_family *const ws_families[];
+
+/* Builds s with the first family of `prefer` (NULL-terminated; NULL: the
+ * default order) that accepts the request, and appends its description. */
+winsum_status ws_step_build(winsum_plan *p, ws_step *s, const ws_step_request *r,
+                            const ws_family *const *prefer);
+
+/* helpers of the families */
+winsum_status ws_check_int(winsum_context *ctx, int64_t v, const char *what);
+const char *ws_real_opt(winsum_dtype d);
+const char *ws_src_name(ws_src s, char *buf);
+
+#endif

@@ -1,0 +1,186 @@
+/*
+ * test_families.c - every kernel family's argument list (host/einsum,
+ * ws_families) matches its kernel's signature in kernels/<file>: the same
+ * number of parameters, in the same order, with the same types and names
+ * as written in the .cl file (whitespace aside). exec_opencl sets the
+ * arguments from that list alone, so a parameter added, removed, renamed
+ * or moved on one side only fails here rather than computing garbage.
+ * Also: each value's size fits its OpenCL type (int 4 bytes, long4 32,
+ * a pointer a cl_mem, REAL alpha or beta), and each family says which
+ * steps it accepts.
+ */
+#include "plan.h"
+#include "testutil.h"
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
+        free(s);
+        s = NULL;
+    }
+    if (s) s[n] = 0;
+    fclose(f);
+    return s;
+}
+
+/* Blanks out comments (keeping the length). */
+static void strip_comments(char *s)
+{
+    for (char *p = s; *p; p++) {
+        if (p[0] == '/' && p[1] == '*') {
+            char *e = strstr(p + 2, "*/");
+            char *end = e ? e + 2 : p + strlen(p);
+            memset(p, ' ', (size_t)(end - p));
+            p = end - 1;
+        } else if (p[0] == '/' && p[1] == '/') {
+            while (*p && *p != '\n') *p++ = ' ';
+            if (!*p) break;
+        }
+    }
+}
+
+/* Collapses runs of whitespace into one space, trims both ends, in place. */
+static char *normalise(char *s)
+{
+    char *w = s;
+    for (const char *r = s; *r; r++) {
+        if (isspace((unsigned char)*r)) {
+            if (w > s && w[-1] != ' ') *w++ = ' ';
+        } else {
+            *w++ = *r;
+        }
+    }
+    while (w > s && w[-1] == ' ') w--;
+    *w = 0;
+    return s;
+}
+
+/* The parameter list of `__kernel ... void name(...)` in src (a copy, or
+ * NULL when the kernel is not there). */
+static char *kernel_params(const char *src, const char *name)
+{
+    size_t nlen = strlen(name);
+    for (const char *k = strstr(src, "__kernel"); k; k = strstr(k + 1, "__kernel")) {
+        const char *v = strstr(k, "void");
+        if (!v) return NULL;
+        const char *p = v + 4;
+        while (isspace((unsigned char)*p)) p++;
+        if (strncmp(p, name, nlen) != 0) continue;
+        p += nlen;
+        while (isspace((unsigned char)*p)) p++;
+        if (*p != '(') continue;
+        const char *open = p + 1;
+        int depth = 1;
+        for (p = open; *p && depth; p++) depth += *p == '(' ? 1 : *p == ')' ? -1 : 0;
+        if (depth) return NULL;
+        size_t len = (size_t)(p - 1 - open);
+        char *out = malloc(len + 1);
+        memcpy(out, open, len);
+        out[len] = 0;
+        return out;
+    }
+    return NULL;
+}
+
+/* The size a host value must have for an OpenCL parameter type (without
+ * its qualifiers), 0 when the test does not know the type. */
+static size_t cl_size(const char *type)
+{
+    static const struct {
+        const char *name;
+        size_t size;
+    } sizes[] = {{"int", 4},   {"uint", 4},    {"long", 8},    {"ulong", 8},
+                 {"int4", 16}, {"long4", 32},  {"float", 4},   {"double", 8}};
+    if (strncmp(type, "const ", 6) == 0) type += 6;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        if (strcmp(type, sizes[i].name) == 0) return sizes[i].size;
+    return 0;
+}
+
+static void check_family(const ws_family *f)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/kernels/%s", WINSUM_SOURCE_DIR, f->file);
+    char *src = read_text(path);
+    CHECK_MSG(src != NULL, "%s: cannot read %s", f->name, path);
+    if (!src) return;
+    strip_comments(src);
+    char *params = kernel_params(src, f->kernel);
+    CHECK_MSG(params != NULL, "%s: no __kernel ... void %s( in %s", f->name, f->kernel, path);
+    free(src);
+    if (!params) return;
+    CHECK(f->accepts && f->build && f->describe);
+
+    int n = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(params, ",", &save); tok; tok = strtok_r(NULL, ",", &save), n++) {
+        normalise(tok);
+        /* the name is the trailing identifier, the type all before it */
+        char *e = tok + strlen(tok);
+        while (e > tok && (isalnum((unsigned char)e[-1]) || e[-1] == '_')) e--;
+        const char *pname = e;
+        char type[256];
+        snprintf(type, sizeof type, "%.*s", (int)(e - tok), tok);
+        normalise(type);
+        if (n >= f->nargs) {
+            CHECK_MSG(0, "%s: kernel parameter %d (%s %s) has no entry in the family's list",
+                      f->name, n, type, pname);
+            continue;
+        }
+        const ws_family_arg *a = &f->args[n];
+        char want[256];
+        snprintf(want, sizeof want, "%s", a->type);
+        normalise(want);
+        CHECK_MSG(strcmp(want, type) == 0 && strcmp(a->name, pname) == 0,
+                  "%s: parameter %d is '%s %s' in %s, '%s %s' in the family's list", f->name, n,
+                  type, pname, f->file, want, a->name);
+        /* the value handed to clSetKernelArg fits the type */
+        if (strchr(type, '*')) {
+            CHECK_MSG(a->from <= WS_FROM_C || a->from == WS_FROM_STEP,
+                      "%s: pointer parameter %s is not memory", f->name, a->name);
+            CHECK_MSG(a->size == sizeof(cl_mem), "%s: %s is not a cl_mem", f->name, a->name);
+        } else if (strcmp(type, "const REAL") == 0 || strcmp(type, "REAL") == 0) {
+            CHECK_MSG(a->from == WS_FROM_ALPHA || a->from == WS_FROM_BETA,
+                      "%s: REAL parameter %s is neither alpha nor beta", f->name, a->name);
+        } else {
+            size_t sz = cl_size(type);
+            CHECK_MSG(sz != 0, "%s: %s has type '%s', unknown to this test", f->name, a->name,
+                      type);
+            CHECK_MSG(a->from == WS_FROM_STEP && a->size == sz,
+                      "%s: %s (%s, %zu bytes) is set from %u bytes of ws_step", f->name, a->name,
+                      type, sz, (unsigned)a->size);
+        }
+        if (a->from == WS_FROM_STEP)
+            CHECK_MSG((size_t)a->offset + a->size <= sizeof(ws_step),
+                      "%s: %s lies outside ws_step", f->name, a->name);
+    }
+    CHECK_MSG(n == f->nargs, "%s: %s(...) in %s has %d parameters, the family's list %d",
+              f->name, f->kernel, f->file, n, f->nargs);
+    printf("%-8s %s %s: %d parameters\n", f->name, f->file, f->kernel, n);
+    free(params);
+}
+
+int main(void)
+{
+    int nf = 0;
+    for (const ws_family *const *f = ws_families; *f; f++, nf++) {
+        check_family(*f);
+        for (const ws_family *const *g = ws_families; g != f; g++)
+            CHECK_MSG(strcmp((*g)->name, (*f)->name) != 0, "two families named %s", (*f)->name);
+    }
+    CHECK(nf >= 2);
+    /* the steps each family takes: GETT two inputs, unary one */
+    ws_step_request one = {.ninputs = 1}, two = {.ninputs = 2};
+    CHECK(ws_family_gett.accepts(NULL, &two) && !ws_family_gett.accepts(NULL, &one));
+    CHECK(ws_family_unary.accepts(NULL, &one) && !ws_family_unary.accepts(NULL, &two));
+    return tu_finish("test_families");
+}
