@@ -2,7 +2,7 @@
  * context.c - contexts: device choice, the OpenCL context and queue (own or
  * the caller's), device memory with accounting, buffers, error reporting.
  */
-#include "context.h"
+#include "params.h"
 #include <ctype.h>
 #include <stdatomic.h>
 #include <stdio.h>

@@ -98,8 +98,6 @@ void *ws_context_attached(const winsum_context *ctx, const void *key);
  * all WS_MAX_ATTACHED places are taken. */
 winsum_status ws_context_attach(winsum_context *ctx, const void *key, void *data,
                                 void (*release)(winsum_context *ctx, void *data));
-/* Chooses ctx->gett (tune.c): env, tuned file, built-in table, defaults. */
-void ws_choose_params(winsum_context *ctx);
 /* The disk cache folder (program.c), created and checked that only this user
  * can write it (owned by the effective uid, not writable by group or
  * others): an O_DIRECTORY descriptor, its path in buf; or -1 when the cache

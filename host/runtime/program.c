@@ -498,3 +498,10 @@ out:
     free(key_text);
     return st;
 }
+
+const char *winsum_cache_info(const winsum_context *ctx)
+{
+    if (!ctx) return "";
+    return ctx->backend == WINSUM_BACKEND_OPENCL ? ctx->cache_info
+                                                 : "off: the reference backend builds no programs";
+}

@@ -1,258 +1,19 @@
 /*
- * tune.c - the GETT tile parameters as data. Chosen per device, in order:
- * $WINSUM_GETT; a file written by winsum_tune() in the cache folder (keyed
- * by device and driver); a built-in table of devices measured here; the
- * defaults of the device's family. The tuner searches by coordinate descent
- * on a GEMM and two convolution layers, timing real plans.
+ * tune.c - the tuner: searches the GETT tile parameters of the context's
+ * device by coordinate descent on a GEMM and two convolution layers, timing
+ * real calls through the public API, and stores the winner in the cache
+ * folder through the parameter setter of the runtime (params.h). It sits
+ * above the convolutions because it times them.
  */
-#include "context.h"
+#include "params.h"
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static const ws_gett_params cpu_defaults = {1, 1, 8, 32, 64, 64, 256, 16};
-static const ws_gett_params gpu_defaults = {16, 16, 4, 4, 64, 64, 16, 1};
-
-/* Devices measured with `winsum tune` (name substring -> parameters).
- * pthread-skylake-avx512: PoCL 3.1 on 2 cores of an AMD EPYC with AVX-512,
- * `winsum tune` on 2026-11-25 (87.5 GFLOP/s geometric mean, defaults 78.3). */
-static const struct {
-    const char *name;
-    ws_gett_params p;
-} builtin[] = {
-    {"pthread-skylake-avx512", {1, 1, 8, 32, 96, 128, 256, 16}},
-};
-
-/* Upper bounds of each field, far above any useful value, so that every
- * product the planner and the kernel form of them (wgm*mr, (mc+nc+32)*kc*8,
- * the global sizes) stays well inside int. */
-enum { MAX_WG_SIDE = 1024, MAX_MICRO = 64, MAX_TILE = 4096, MAX_KC = 4096 };
-static const char *const field_name[8] = {"wgm", "wgn", "mr", "nr", "mc", "nc", "kc", "vw"};
-static const int field_max[8] = {MAX_WG_SIDE, MAX_WG_SIDE, MAX_MICRO, MAX_MICRO,
-                                 MAX_TILE,    MAX_TILE,    MAX_KC,    16};
-
-/* NULL when the parameters fit the kernel and the device, else why not
- * (into why). Every product is formed in 64 bits. */
-static const char *invalid(const winsum_context *ctx, const ws_gett_params *p, char *why,
-                           size_t n)
-{
-    const int f[8] = {p->wgm, p->wgn, p->mr, p->nr, p->mc, p->nc, p->kc, p->vw};
-    for (int i = 0; i < 8; i++)
-        if (f[i] < 1 || f[i] > field_max[i]) {
-            snprintf(why, n, "%s = %d is outside 1..%d", field_name[i], f[i], field_max[i]);
-            return why;
-        }
-    if (p->vw != 1 && p->vw != 2 && p->vw != 4 && p->vw != 8 && p->vw != 16) {
-        snprintf(why, n, "vw = %d is not 1, 2, 4, 8 or 16", p->vw);
-        return why;
-    }
-    const int64_t um = (int64_t)p->wgm * p->mr, un = (int64_t)p->wgn * p->nr;
-    if (p->mc % um || p->nc % un) {
-        snprintf(why, n, "mc = %d is not a multiple of wgm*mr = %lld, or nc = %d of wgn*nr = %lld",
-                 p->mc, (long long)um, p->nc, (long long)un);
-        return why;
-    }
-    if (p->vw > 1 && p->wgn == 1 && p->nr % p->vw) {
-        snprintf(why, n, "nr = %d is not a multiple of vw = %d", p->nr, p->vw);
-        return why;
-    }
-    const uint64_t wg = (uint64_t)p->wgm * (uint64_t)p->wgn;
-    if (wg > ctx->max_wg) {
-        snprintf(why, n, "a work-group of wgm*wgn = %llu work-items; the device allows %zu",
-                 (unsigned long long)wg, ctx->max_wg);
-        return why;
-    }
-    /* + the pitch pad; float64 tiles */
-    const uint64_t local = ((uint64_t)p->mc + (uint64_t)p->nc + 32) * (uint64_t)p->kc * 8;
-    if (local > ctx->local_mem) {
-        snprintf(why, n, "the tiles need %llu bytes of local memory; the device has %llu",
-                 (unsigned long long)local, (unsigned long long)ctx->local_mem);
-        return why;
-    }
-    return NULL;
-}
-
-static int valid(const winsum_context *ctx, const ws_gett_params *p)
-{
-    char why[200];
-    return invalid(ctx, p, why, sizeof why) == NULL;
-}
-
-/* "wgm,wgn,mr,nr,mc,nc,kc,vw": eight decimal integers (spaces around them
- * allowed), each checked against its bound before it becomes an int. NULL
- * when parsed, else why not. */
-static const char *parse(const char *s, ws_gett_params *p, char *why, size_t n)
-{
-    int v[8];
-    for (int i = 0; i < 8; i++) {
-        while (*s == ' ' || *s == '\t') s++;
-        char *end;
-        errno = 0;
-        long x = strtol(s, &end, 10);
-        if (end == s) {
-            snprintf(why, n, "not eight comma-separated integers (wgm,wgn,mr,nr,mc,nc,kc,vw)");
-            return why;
-        }
-        if (errno == ERANGE || x < 1 || x > field_max[i]) {
-            int shown = (int)(end - s > 24 ? 24 : end - s);
-            snprintf(why, n, "%s = %.*s is outside 1..%d", field_name[i], shown, s, field_max[i]);
-            return why;
-        }
-        v[i] = (int)x;
-        s = end;
-        while (*s == ' ' || *s == '\t') s++;
-        if (i < 7 && *s++ != ',') {
-            snprintf(why, n, "not eight comma-separated integers (wgm,wgn,mr,nr,mc,nc,kc,vw)");
-            return why;
-        }
-    }
-    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n') s++;
-    if (*s) {
-        snprintf(why, n, "text after the eighth value");
-        return why;
-    }
-    *p = (ws_gett_params){v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]};
-    return NULL;
-}
-
-static void set(winsum_context *ctx, const ws_gett_params *p, const char *source)
-{
-    ctx->gett = *p;
-    ctx->params_epoch++;
-    snprintf(ctx->tuning_source, sizeof ctx->tuning_source, "%s", source);
-    snprintf(ctx->tuning_text, sizeof ctx->tuning_text, "%d,%d,%d,%d,%d,%d,%d,%d", p->wgm, p->wgn,
-             p->mr, p->nr, p->mc, p->nc, p->kc, p->vw);
-}
-
-/* The tuned-parameter file's name in the cache folder (keyed by device). */
-static void tuned_name(const winsum_context *ctx, char *buf, size_t len)
-{
-    snprintf(buf, len, "tune-%016llx.txt",
-             (unsigned long long)ws_hash64(ctx->cache_prefix, strlen(ctx->cache_prefix)));
-}
-
-/* Appends "; " and a note to the notes of ws_choose_params. */
-static void note(char *notes, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void note(char *notes, size_t len, const char *fmt, ...)
-{
-    size_t at = strlen(notes);
-    if (at + 2 >= len) return;
-    memcpy(notes + at, "; ", 3);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(notes + at + 2, len - at - 2, fmt, ap);
-    va_end(ap);
-}
-
-/* The first valid parameter line of a tuned file into p: NULL, or why no
- * line is valid (the first bad line's reason). */
-static const char *tuned_params(const winsum_context *ctx, const char *text, ws_gett_params *p,
-                                char *why, size_t n)
-{
-    int bad_lines = 0;
-    char line[256], cur[200];
-    for (const char *s = text; *s;) {
-        size_t len = strcspn(s, "\n");
-        const char *next = s + len + (s[len] == '\n');
-        if (s[0] != '#' && strspn(s, " \t\r") < len) {
-            const char *bad;
-            if (len >= sizeof line) bad = "a line too long to be parameters";
-            else {
-                memcpy(line, s, len);
-                line[len] = 0;
-                bad = parse(line, p, cur, sizeof cur);
-                if (!bad) bad = invalid(ctx, p, cur, sizeof cur);
-                if (!bad) return NULL;
-            }
-            if (!bad_lines++) snprintf(why, n, "%s", bad);
-        }
-        s = next;
-    }
-    if (!bad_lines) snprintf(why, n, "no parameter line");
-    return why;
-}
-
-void ws_choose_params(winsum_context *ctx)
-{
-    ws_gett_params p;
-    char notes[sizeof ctx->tuning_source] = "", why[200];
-    const char *env = getenv("WINSUM_GETT");
-    if (env && *env) {
-        /* an explicit override that does not fit is ignored like a bad
-         * file, and the reason goes into the source */
-        const char *bad = parse(env, &p, why, sizeof why);
-        if (!bad) bad = invalid(ctx, &p, why, sizeof why);
-        if (!bad) {
-            set(ctx, &p, "WINSUM_GETT");
-            return;
-        }
-        note(notes, sizeof notes, "WINSUM_GETT=%.80s%s ignored: %s", env,
-             strlen(env) > 80 ? "..." : "", bad);
-    }
-    char dir[PATH_MAX], name[64];
-    int dirfd = ws_cache_open(ctx, dir, sizeof dir);
-    if (dirfd >= 0) {
-        tuned_name(ctx, name, sizeof name);
-        size_t len = 0;
-        char *text = ws_cache_read(dirfd, name, 1 << 16, &len, why, sizeof why);
-        int absent = !text && errno == ENOENT;
-        close(dirfd);
-        if (text && !tuned_params(ctx, text, &p, why, sizeof why)) {
-            free(text);
-            char src[sizeof ctx->tuning_source];
-            snprintf(src, sizeof src, "tuned (%s/%s)%s", dir, name, notes);
-            set(ctx, &p, src);
-            return;
-        }
-        free(text);
-        if (!absent) note(notes, sizeof notes, "%s/%s ignored: %s", dir, name, why);
-    } else if (dirfd == -1) {
-        note(notes, sizeof notes, "disk cache %s", ctx->cache_info);
-    }
-    char src[sizeof ctx->tuning_source];
-    for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++)
-        if (strstr(ctx->device_name, builtin[i].name) && valid(ctx, &builtin[i].p)) {
-            snprintf(src, sizeof src, "built-in table%s", notes);
-            set(ctx, &builtin[i].p, src);
-            return;
-        }
-    p = ctx->cpu_like ? cpu_defaults : gpu_defaults;
-    /* fit the device: work-group size and local memory (float64 tiles) */
-    while ((size_t)p.wgm * p.wgn > ctx->max_wg && p.wgm > 1) {
-        p.wgm /= 2;
-        p.mc /= 2;
-    }
-    while ((cl_ulong)(p.mc + p.nc) * p.kc * 8 > ctx->local_mem && p.kc > 1) p.kc /= 2;
-    snprintf(src, sizeof src, "defaults%s", notes);
-    set(ctx, &p, src);
-}
-
-const char *winsum_cache_info(const winsum_context *ctx)
-{
-    if (!ctx) return "";
-    return ctx->backend == WINSUM_BACKEND_OPENCL ? ctx->cache_info
-                                                 : "off: the reference backend builds no programs";
-}
-
-const char *winsum_tuning_source(const winsum_context *ctx)
-{
-    if (!ctx) return "";
-    return ctx->backend == WINSUM_BACKEND_OPENCL ? ctx->tuning_source : "reference backend";
-}
-
-const char *winsum_tuning_params(const winsum_context *ctx)
-{
-    return ctx && ctx->backend == WINSUM_BACKEND_OPENCL ? ctx->tuning_text : "";
-}
-
-/* ------------------------------------------------------------- the tuner */
 
 static double now(void)
 {
@@ -321,12 +82,11 @@ static double score(winsum_context *ctx, const ws_gett_params *p, problem *prs, 
                     int reps)
 {
     ws_gett_params saved = ctx->gett;
-    ctx->gett = *p;
-    ctx->params_epoch++; /* cached plans keep the parameters they were made with */
+    ws_params_use(ctx, p); /* cached plans keep the parameters they were made with */
     double logsum = 0;
     for (int i = 0; i < np; i++) {
         if (run_problem(ctx, &prs[i], &bs[i]) || winsum_finish(ctx)) { /* warm-up: builds */
-            ctx->gett = saved;
+            ws_params_use(ctx, &saved);
             return 0;
         }
         double best = 1e30;
@@ -339,8 +99,7 @@ static double score(winsum_context *ctx, const ws_gett_params *p, problem *prs, 
         }
         logsum += log(prs[i].flops / best / 1e9);
     }
-    ctx->gett = saved;
-    ctx->params_epoch++;
+    ws_params_use(ctx, &saved);
     return exp(logsum / np);
 }
 
@@ -350,10 +109,10 @@ static winsum_status store(winsum_context *ctx, const ws_gett_params *p, double 
     int dirfd = ws_cache_open(ctx, dir, sizeof dir);
     if (dirfd < 0) { /* no (trusted) cache folder: this context only */
         snprintf(src, sizeof src, "tuned (this context only; disk cache %.4500s)", ctx->cache_info);
-        set(ctx, p, src);
+        ws_params_set(ctx, p, src);
         return WINSUM_OK;
     }
-    tuned_name(ctx, name, sizeof name);
+    ws_params_file_name(ctx, name, sizeof name);
     char text[2048];
     int n = snprintf(text, sizeof text,
                      "# winsum GETT tile parameters, found by winsum tune (%.1f GFLOP/s)\n"
@@ -368,7 +127,7 @@ static winsum_status store(winsum_context *ctx, const ws_gett_params *p, double 
         return ws_fail(&ctx->err, WINSUM_ERR_IO, "tune: cannot write %s/%s: %s", dir, name,
                        strerror(err));
     snprintf(src, sizeof src, "tuned (%s/%s)", dir, name);
-    set(ctx, p, src);
+    ws_params_set(ctx, p, src);
     return WINSUM_OK;
 }
 
@@ -384,6 +143,7 @@ winsum_status winsum_tune(winsum_context *ctx, int quick, int max_candidates,
                       {"conv 3x3 backward-weight", 2, 0, 64, quick ? 14 : 28, quick ? 2 : 4, 0}};
     bufs bs[3];
     memset(bs, 0, sizeof bs);
+    char why[200];
     winsum_status st = WINSUM_OK;
     for (int i = 0; i < 3 && !st; i++) st = setup_problem(ctx, &prs[i], &bs[i]);
     /* candidate values per parameter, by family */
@@ -394,7 +154,7 @@ winsum_status winsum_tune(winsum_context *ctx, int quick, int max_candidates,
     ws_gett_params best = ctx->gett;
     double best_score = st ? 0 : score(ctx, &best, prs, bs, 3, quick ? 2 : 3);
     int rounds = quick ? 1 : 2, evaluated = 0, total = 0;
-    int nparams = ctx->cpu_like ? 5 : 5;
+    int nparams = 5;
     const int *vals[5];
     int nvals[5];
     if (ctx->cpu_like) {
@@ -434,7 +194,8 @@ winsum_status winsum_tune(winsum_context *ctx, int quick, int max_candidates,
                     c.mc = c.wgm * c.mr;
                     c.nc = c.wgn * c.nr;
                 }
-                if (!valid(ctx, &c) || memcmp(&c, &best, sizeof c) == 0) continue;
+                if (ws_params_invalid(ctx, &c, why, sizeof why) || memcmp(&c, &best, sizeof c) == 0)
+                    continue;
                 evaluated++;
                 double sc = score(ctx, &c, prs, bs, 3, quick ? 2 : 3);
                 if (sc > best_score * 1.02) { /* 2%: above the noise of one run */
