@@ -419,7 +419,7 @@ static winsum_status check_tensors(winsum_context *ctx, int n, const winsum_view
         if (!v[i]) continue;
         snprintf(nm, sizeof nm, "%s: %s", who, name[i]);
         winsum_status st = ws_view_check(v[i], nm, i == 0, &ctx->err);
-        if (!st) st = ws_check_buffer(ctx, v[i]->buffer, nm);
+        if (!st) st = ws_buffer_check_context(ctx, v[i]->buffer, nm);
         if (st) return st;
         if (v[i]->dtype != v[0]->dtype)
             return ws_fail(&ctx->err, WINSUM_ERR_DTYPE, "%s: %s is %s but %s is %s: one dtype "

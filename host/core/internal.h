@@ -118,7 +118,7 @@ void ws_operand_from_view(const ws_ir *ir, int which, const winsum_view *view, w
 winsum_status ws_view_range(const winsum_view *v, int64_t *lo, int64_t *hi, int *empty,
                             const char *name, ws_error *e);
 /* A buffer's own fields: present, a known kind, and a pointer or cl_mem. */
-winsum_status ws_buffer_check(const winsum_buffer *b, const char *name, ws_error *e);
+winsum_status ws_buffer_check_fields(const winsum_buffer *b, const char *name, ws_error *e);
 winsum_status ws_view_check(const winsum_view *v, const char *name, int is_output, ws_error *e);
 /* 1 when the element ranges of two views in the same memory intersect. */
 int ws_views_may_alias(const winsum_view *a, const winsum_view *b);

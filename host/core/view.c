@@ -259,7 +259,7 @@ static int no_self_overlap(const winsum_view *v, int64_t lo, int64_t hi)
     return result;
 }
 
-winsum_status ws_buffer_check(const winsum_buffer *b, const char *name, ws_error *e)
+winsum_status ws_buffer_check_fields(const winsum_buffer *b, const char *name, ws_error *e)
 {
     if (!b) return ws_fail(e, WINSUM_ERR_ARGUMENT, "%s: the view has no buffer", name);
     if (b->where != WINSUM_HOST && b->where != WINSUM_DEVICE)
@@ -279,7 +279,7 @@ winsum_status ws_view_check(const winsum_view *v, const char *name, int is_outpu
     winsum_status st = ws_view_range(v, &lo, &hi, &empty, name, e);
     if (st) return st;
     const winsum_buffer *b = v->buffer;
-    if ((st = ws_buffer_check(b, name, e))) return st;
+    if ((st = ws_buffer_check_fields(b, name, e))) return st;
     if (is_output && v->nguards)
         return ws_fail(e, WINSUM_ERR_ARGUMENT, "%s: an output view cannot have guards", name);
     if (empty) return WINSUM_OK;

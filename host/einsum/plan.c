@@ -25,7 +25,7 @@ static winsum_status validate(winsum_context *ctx, winsum_plan *p)
         else snprintf(name, sizeof name, "einsum output");
         winsum_status st = ws_view_check(v, name, i == p->nops, e);
         if (st) return st;
-        if ((st = ws_check_buffer(ctx, v->buffer, name))) return st;
+        if ((st = ws_buffer_check_context(ctx, v->buffer, name))) return st;
         if (v->dtype != dt)
             return ws_fail(e, WINSUM_ERR_DTYPE,
                            "%s is %s but the output is %s: all operands and the output must "
@@ -195,7 +195,7 @@ winsum_status winsum_plan_execute(winsum_plan *p, const winsum_buffer *const *in
         const winsum_buffer *b = i < p->nops ? (inputs && inputs[i] ? inputs[i] : p->ops[i].buffer) : outb;
         if (i < p->nops) in[i] = b;
         snprintf(name, sizeof name, i < p->nops ? "einsum operand %d" : "einsum output", i);
-        winsum_status st = ws_check_buffer(ctx, b, name);
+        winsum_status st = ws_buffer_check_context(ctx, b, name);
         if (st) return st;
         winsum_dtype dt = i < p->nops ? p->ops[i].dtype : p->out.dtype;
         int64_t cap = (int64_t)(b->bytes / winsum_dtype_size(dt));

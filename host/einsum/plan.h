@@ -17,6 +17,7 @@
 #define WINSUM_PLAN_H
 
 #include "einsum.h"
+#include "program.h"
 #include <stddef.h>
 
 /* ------------------------------------------------------ plans and steps */

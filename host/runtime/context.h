@@ -1,8 +1,9 @@
 /*
- * context.h - the context object and the OpenCL runtime helpers that the
- * planner and the convolutions use: device memory with accounting, program
- * lookup through the in-memory and disk caches, and error reporting that
- * names the OpenCL call.
+ * context.h - the context object and the runtime helpers every layer above
+ * uses: the lock and reference count, attachments, device memory with
+ * accounting, the all-or-nothing gate, and error reporting that names the
+ * OpenCL call. Programs and the disk cache: program.h; tile parameters:
+ * params.h.
  */
 #ifndef WINSUM_CONTEXT_H
 #define WINSUM_CONTEXT_H
@@ -98,24 +99,6 @@ void *ws_context_attached(const winsum_context *ctx, const void *key);
  * all WS_MAX_ATTACHED places are taken. */
 winsum_status ws_context_attach(winsum_context *ctx, const void *key, void *data,
                                 void (*release)(winsum_context *ctx, void *data));
-/* The disk cache folder (program.c), created and checked that only this user
- * can write it (owned by the effective uid, not writable by group or
- * others): an O_DIRECTORY descriptor, its path in buf; or -1 when the cache
- * is off or not trusted, -2 when WINSUM_CACHE_DIR=off. Sets ctx->cache_info. */
-int ws_cache_open(winsum_context *ctx, char *buf, size_t len);
-/* A file in the cache folder, trusted only when it is a regular file (not
- * a link, opened without blocking), owned by the effective uid and not
- * writable by group or others: its contents (NUL-terminated, malloc'd), or
- * NULL with errno ENOENT (absent) or the reason in why. */
-char *ws_cache_read(int dirfd, const char *name, size_t max, size_t *len, char *why,
-                    size_t whylen);
-/* Writes a cache file (mode 0644) by a unique temporary name and an atomic
- * rename; 0 on success. */
-int ws_cache_write(int dirfd, const char *name, const void *data, size_t len);
-/* 0 when $WINSUM_CACHE_DIR, if set, is short enough to hold the cache's
- * file names within PATH_MAX; else the reason in why. */
-int ws_cache_env_check(char *why, size_t whylen);
-uint64_t ws_hash64(const void *data, size_t n);
 
 /* Multi-kernel operations (several plans, as convolution phases) are gated:
  * every enqueue waits on ctx->gate, a user event completed only when all of
@@ -133,12 +116,9 @@ const char *ws_cl_error_name(cl_int code);
 winsum_status ws_device_alloc(winsum_context *ctx, size_t bytes, cl_mem *mem, const char *what);
 void ws_device_free(winsum_context *ctx, cl_mem mem, size_t bytes);
 
-/* The kernel `name` of kernels/<file> built with options; cached. */
-winsum_status ws_get_kernel(winsum_context *ctx, const char *file, const char *name,
-                            const char *options, cl_kernel *kernel);
 
 /* Validation shared by the einsum and convolution entry points: a view used
  * by this context (buffer kind and cl_context, dtype on the device). */
-winsum_status ws_check_buffer(winsum_context *ctx, const winsum_buffer *b, const char *name);
+winsum_status ws_buffer_check_context(winsum_context *ctx, const winsum_buffer *b, const char *name);
 
 #endif

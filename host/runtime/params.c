@@ -7,6 +7,7 @@
  * context's params_epoch, so that plans cached under older ones are dropped.
  */
 #include "params.h"
+#include "program.h"
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>

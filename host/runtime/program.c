@@ -7,7 +7,7 @@
  * written it (ws_cache_open, ws_cache_read: as ssh judges its keys) and its
  * stored key and checksum match; anything else is rebuilt and overwritten.
  */
-#include "context.h"
+#include "program.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

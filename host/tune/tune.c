@@ -6,6 +6,7 @@
  * above the convolutions because it times them.
  */
 #include "params.h"
+#include "program.h"
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
