@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# check_layers.sh - the library's layers call only downwards. The build keeps
+# a layer from including a higher layer's header; this checks the objects:
+# every ws_*/winsum_* symbol a layer's objects use must be defined by that
+# layer or a layer below it (in the order given), so no call goes up by
+# name, and the layers hold no cycle.
+#
+# Usage: check_layers.sh NAME OBJECTS [NAME OBJECTS ...], lowest layer first,
+# OBJECTS a ':'-separated list of object files.
+set -u
+pass=0
+fail=0
+below=$(mktemp)
+trap 'rm -f "$below"' EXIT
+while [ $# -ge 2 ]; do
+    name=$1
+    IFS=: read -r -a objs <<<"$2"
+    shift 2
+    nm --defined-only "${objs[@]}" 2>/dev/null | awk 'NF == 3 && $2 ~ /[TDBRC]/ {print $3}' >>"$below"
+    up=$(nm --undefined-only "${objs[@]}" 2>/dev/null | awk '{print $NF}' |
+        grep -E '^(ws_|winsum_)' | sort -u | grep -vxF -f "$below")
+    if [ -n "$up" ]; then
+        fail=$((fail + 1))
+        echo "FAIL layer $name uses symbols of no layer at or below it: $(echo $up)"
+    else
+        pass=$((pass + 1))
+    fi
+done
+echo "check_layers: $pass passed, $fail failed"
+[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
