@@ -7,250 +7,9 @@
  * Groups add a label g; the layout is only strides. Every tensor is first
  * viewed in canonical axis order (N, G, C/G, spatial...).
  */
-#include "einsum.h"
+#include "conv.h"
 #include <stdio.h>
 #include <string.h>
-
-void winsum_conv_desc_init(winsum_conv_desc *d)
-{
-    if (!d) return;
-    memset(d, 0, sizeof *d);
-    for (int i = 0; i < WINSUM_MAX_SPATIAL; i++) d->stride[i] = d->dilation[i] = 1;
-    d->groups = 1;
-    d->layout = WINSUM_LAYOUT_NCHW;
-}
-
-/* The geometry of one convolution, checked. */
-typedef struct geom {
-    int ns, rank;
-    int64_t n, c, o, g, cg, og;
-    int64_t in[3], k[3], s[3], d[3], lo[3], hi[3], out[3];
-} geom;
-
-static int chan_axis(const winsum_conv_desc *d, int rank)
-{
-    return d->layout == WINSUM_LAYOUT_NHWC ? rank - 1 : 1;
-}
-static int sp_axis(const winsum_conv_desc *d, int i)
-{
-    return d->layout == WINSUM_LAYOUT_NHWC ? 1 + i : 2 + i;
-}
-
-/* The descriptor's own fields, the same for every convolution call (`who`
- * names the call in messages, `tensor` the tensor whose rank is `rank`): a
- * known layout, rank 3..5, nspatial 0 or the
- * rank's, groups >= 1, stride and dilation >= 1 and explicit padding >= 0 on
- * every spatial axis. */
-static winsum_status desc_check(const winsum_conv_desc *desc, int rank, const char *who,
-                                const char *tensor, ws_error *e)
-{
-    if (!desc) return ws_fail(e, WINSUM_ERR_ARGUMENT, "%s: descriptor is NULL", who);
-    if (desc->layout != WINSUM_LAYOUT_NCHW && desc->layout != WINSUM_LAYOUT_NHWC)
-        return ws_fail(e, WINSUM_ERR_CONV, "%s: unknown layout %d", who, (int)desc->layout);
-    if (rank < 3 || rank > 2 + WINSUM_MAX_SPATIAL)
-        return ws_fail(e, WINSUM_ERR_CONV,
-                       "%s: %s has rank %d; 1-D, 2-D and 3-D convolutions take rank 3..5", who,
-                       tensor, rank);
-    int ns = rank - 2;
-    if (desc->nspatial && desc->nspatial != ns)
-        return ws_fail(e, WINSUM_ERR_CONV,
-                       "%s: the descriptor has %d spatial axes but %s has rank %d (%d spatial)",
-                       who, desc->nspatial, tensor, rank, ns);
-    if (desc->groups < 1)
-        return ws_fail(e, WINSUM_ERR_CONV, "%s: groups is %lld, must be >= 1", who,
-                       (long long)desc->groups);
-    for (int i = 0; i < ns; i++) {
-        if (desc->stride[i] < 1 || desc->dilation[i] < 1)
-            return ws_fail(e, WINSUM_ERR_CONV,
-                           "%s: spatial axis %d: stride %lld and dilation %lld must be >= 1", who,
-                           i, (long long)desc->stride[i], (long long)desc->dilation[i]);
-        if (!desc->pad_same && (desc->pad_lo[i] < 0 || desc->pad_hi[i] < 0))
-            return ws_fail(e, WINSUM_ERR_CONV, "%s: spatial axis %d: negative padding %lld:%lld",
-                           who, i, (long long)desc->pad_lo[i], (long long)desc->pad_hi[i]);
-    }
-    return WINSUM_OK;
-}
-
-static winsum_status setup(const winsum_conv_desc *desc, int rank, const int64_t *xs,
-                           const int64_t *ws, geom *g, const char *who, const char *xname,
-                           ws_error *e)
-{
-    memset(g, 0, sizeof *g);
-    if (!desc || !xs || !ws) return ws_fail(e, WINSUM_ERR_ARGUMENT, "%s: NULL argument", who);
-    winsum_status st = desc_check(desc, rank, who, xname, e);
-    if (st) return st;
-    g->rank = rank;
-    g->ns = rank - 2;
-    int ca = chan_axis(desc, rank);
-    g->n = xs[0];
-    g->c = xs[ca];
-    g->o = ws[0];
-    g->g = desc->groups;
-    for (int i = 0; i < rank; i++)
-        if (xs[i] < 0 || ws[i] < 0)
-            return ws_fail(e, WINSUM_ERR_CONV, "%s: negative size in a shape", who);
-    if (g->c % g->g)
-        return ws_fail(e, WINSUM_ERR_CONV, "%s: groups %lld do not divide the %lld input channels", who,
-                       (long long)g->g, (long long)g->c);
-    if (g->o % g->g)
-        return ws_fail(e, WINSUM_ERR_CONV,
-                       "%s: groups %lld do not divide the %lld output channels (filters)", who,
-                       (long long)g->g, (long long)g->o);
-    g->cg = g->c / g->g;
-    g->og = g->o / g->g;
-    if (ws[1] != g->cg)
-        return ws_fail(e, WINSUM_ERR_CONV,
-                       "%s: the weight has %lld input channels per group but the input has "
-                       "%lld channels / %lld groups = %lld", who,
-                       (long long)ws[1], (long long)g->c, (long long)g->g, (long long)g->cg);
-    for (int i = 0; i < g->ns; i++) {
-        g->in[i] = xs[sp_axis(desc, i)];
-        g->k[i] = ws[2 + i];
-        g->s[i] = desc->stride[i];
-        g->d[i] = desc->dilation[i];
-        if (g->k[i] < 1)
-            return ws_fail(e, WINSUM_ERR_CONV, "%s: spatial axis %d: kernel size %lld < 1", who, i,
-                           (long long)g->k[i]);
-        int64_t span, padded;
-        if (ws_mul_ovf(g->d[i], g->k[i] - 1, &span) || ws_add_ovf(span, 1, &span))
-            return ws_fail(e, WINSUM_ERR_OVERFLOW,
-                           "%s: spatial axis %d: dilation %lld x kernel %lld overflows 64 bits", who,
-                           i, (long long)g->d[i], (long long)g->k[i]);
-        if (desc->pad_same) {
-            /* "same": out = ceil(in / stride); the padding that needs, split
-             * low = total / 2, high = the rest (TensorFlow's rule). */
-            int64_t out = g->in[i] / g->s[i] + (g->in[i] % g->s[i] != 0), total;
-            if (ws_mul_ovf(out - 1, g->s[i], &total) || ws_add_ovf(total, span - g->in[i], &total))
-                return ws_fail(e, WINSUM_ERR_OVERFLOW,
-                               "%s: spatial axis %d: 'same' padding overflows 64 bits", who, i);
-            if (total < 0) total = 0;
-            g->lo[i] = total / 2;
-            g->hi[i] = total - g->lo[i];
-        } else {
-            g->lo[i] = desc->pad_lo[i];
-            g->hi[i] = desc->pad_hi[i];
-        }
-        if (ws_add_ovf(g->in[i], g->lo[i], &padded) || ws_add_ovf(padded, g->hi[i], &padded))
-            return ws_fail(e, WINSUM_ERR_OVERFLOW,
-                           "%s: spatial axis %d: input %lld + padding %lld:%lld overflows 64 "
-                           "bits", who,
-                           i, (long long)g->in[i], (long long)g->lo[i], (long long)g->hi[i]);
-        if (padded < span)
-            return ws_fail(e, WINSUM_ERR_CONV,
-                           "%s: spatial axis %d: the kernel spans %lld (size %lld, dilation "
-                           "%lld) but the padded input is only %lld (%lld + %lld + %lld)", who,
-                           i, (long long)span, (long long)g->k[i], (long long)g->d[i],
-                           (long long)padded, (long long)g->in[i], (long long)g->lo[i],
-                           (long long)g->hi[i]);
-        g->out[i] = (padded - span) / g->s[i] + 1;
-    }
-    return WINSUM_OK;
-}
-
-static void shape_of(const winsum_conv_desc *desc, const geom *g, int64_t batch, int64_t ch,
-                     const int64_t *sp, int64_t *shape)
-{
-    shape[0] = batch;
-    shape[chan_axis(desc, g->rank)] = ch;
-    for (int i = 0; i < g->ns; i++) shape[sp_axis(desc, i)] = sp[i];
-}
-
-winsum_status winsum_conv_output_shape(const winsum_conv_desc *desc, int rank,
-                                       const int64_t *x_shape, const int64_t *w_shape,
-                                       int64_t *y_shape, char *msg, size_t msg_len)
-{
-    ws_error e = {0};
-    geom g;
-    winsum_status st = setup(desc, rank, x_shape, w_shape, &g, "conv", "the input", &e);
-    if (!st && !y_shape) st = ws_fail(&e, WINSUM_ERR_ARGUMENT, "conv: y_shape is NULL");
-    if (st) {
-        ws_error_copy(&e, msg, msg_len);
-        return st;
-    }
-    shape_of(desc, &g, g.n, g.o, g.out, y_shape);
-    return WINSUM_OK;
-}
-
-/* The transposed convolution's output size on each axis, torch's rule
- *   y = (x - 1) * stride - pad_lo - pad_hi + dilation * (k - 1) + output_padding + 1
- * in checked arithmetic; output_padding must be >= 0 and smaller than the
- * stride or the dilation (torch's rule: then y's extra positions are ones
- * that the forward convolution of y would skip or could have read). */
-static winsum_status transpose_shape(const winsum_conv_desc *desc, int rank, const int64_t *x_shape,
-                                     const int64_t *w_shape, int64_t *y_shape, ws_error *e)
-{
-    static const char who[] = "conv transpose";
-    if (!desc || !x_shape || !w_shape || !y_shape)
-        return ws_fail(e, WINSUM_ERR_ARGUMENT, "%s: NULL argument", who);
-    winsum_status st = desc_check(desc, rank, who, "the input", e);
-    if (st) return st;
-    if (desc->pad_same)
-        return ws_fail(e, WINSUM_ERR_CONV,
-                       "%s: 'same' padding is defined for the forward input; give explicit "
-                       "padding",
-                       who);
-    int ns = rank - 2, ca = chan_axis(desc, rank);
-    int64_t gr = desc->groups, ych;
-    for (int i = 0; i < rank; i++)
-        if (x_shape[i] < 0 || w_shape[i] < 0)
-            return ws_fail(e, WINSUM_ERR_CONV, "%s: negative size in the %s's shape", who,
-                           x_shape[i] < 0 ? "input" : "weight");
-    if (x_shape[ca] != w_shape[0])
-        return ws_fail(e, WINSUM_ERR_CONV,
-                       "%s: the input has %lld channels but the weight has %lld filters (its "
-                       "first axis)",
-                       who, (long long)x_shape[ca], (long long)w_shape[0]);
-    if (w_shape[0] % gr)
-        return ws_fail(e, WINSUM_ERR_CONV, "%s: groups %lld do not divide the %lld input channels",
-                       who, (long long)gr, (long long)w_shape[0]);
-    if (ws_mul_ovf(w_shape[1], gr, &ych))
-        return ws_fail(e, WINSUM_ERR_OVERFLOW,
-                       "%s: %lld output channels per group x %lld groups overflows 64 bits", who,
-                       (long long)w_shape[1], (long long)gr);
-    y_shape[0] = x_shape[0];
-    y_shape[ca] = ych;
-    for (int i = 0; i < ns; i++) {
-        int64_t x = x_shape[sp_axis(desc, i)], k = w_shape[2 + i], s = desc->stride[i],
-                d = desc->dilation[i], op = desc->output_padding[i], v, t;
-        if (op < 0 || (op >= s && op >= d))
-            return ws_fail(e, WINSUM_ERR_CONV,
-                           "%s: spatial axis %d: output padding %lld must be >= 0 and smaller "
-                           "than the stride %lld or the dilation %lld",
-                           who, i, (long long)op, (long long)s, (long long)d);
-        if (k < 1)
-            return ws_fail(e, WINSUM_ERR_CONV, "%s: spatial axis %d: kernel size %lld < 1", who,
-                           i, (long long)k);
-        if (x < 1)
-            return ws_fail(e, WINSUM_ERR_CONV, "%s: spatial axis %d: the input has size %lld",
-                           who, i, (long long)x);
-        if (ws_mul_ovf(x - 1, s, &v) || ws_mul_ovf(d, k - 1, &t) || ws_add_ovf(v, t, &v) ||
-            ws_add_ovf(v, op + 1, &v) || ws_add_ovf(v, -desc->pad_lo[i], &v) ||
-            ws_add_ovf(v, -desc->pad_hi[i], &v))
-            return ws_fail(e, WINSUM_ERR_OVERFLOW,
-                           "%s: spatial axis %d: (input %lld - 1) x stride %lld + dilation %lld "
-                           "x (kernel %lld - 1) overflows 64 bits",
-                           who, i, (long long)x, (long long)s, (long long)d, (long long)k);
-        if (v < 1)
-            return ws_fail(e, WINSUM_ERR_CONV,
-                           "%s: spatial axis %d: the output would have size %lld (padding "
-                           "%lld:%lld removes more than the input and kernel span)",
-                           who, i, (long long)v, (long long)desc->pad_lo[i],
-                           (long long)desc->pad_hi[i]);
-        y_shape[sp_axis(desc, i)] = v;
-    }
-    return WINSUM_OK;
-}
-
-winsum_status winsum_conv_transpose_output_shape(const winsum_conv_desc *desc, int rank,
-                                                 const int64_t *x_shape,
-                                                 const int64_t *w_shape, int64_t *y_shape,
-                                                 char *msg, size_t msg_len)
-{
-    ws_error e = {0};
-    winsum_status st = transpose_shape(desc, rank, x_shape, w_shape, y_shape, &e);
-    if (st) ws_error_copy(&e, msg, msg_len);
-    return st;
-}
 
 /* ------------------------------------------------------------- views */
 
@@ -268,7 +27,7 @@ static winsum_view canon(const winsum_conv_desc *desc, const geom *g, const wins
                          int64_t groups)
 {
     winsum_view r = *v;
-    int ca = chan_axis(desc, g->rank);
+    int ca = ws_conv_chan_axis(desc, g->rank);
     int64_t ch = v->shape[ca], cs = v->strides[ca];
     r.ndim = 3 + g->ns;
     r.shape[0] = v->shape[0];
@@ -278,8 +37,8 @@ static winsum_view canon(const winsum_conv_desc *desc, const geom *g, const wins
     r.shape[2] = ch / groups;
     r.strides[2] = cs;
     for (int i = 0; i < g->ns; i++) {
-        r.shape[3 + i] = v->shape[sp_axis(desc, i)];
-        r.strides[3 + i] = v->strides[sp_axis(desc, i)];
+        r.shape[3 + i] = v->shape[ws_conv_sp_axis(desc, i)];
+        r.strides[3 + i] = v->strides[ws_conv_sp_axis(desc, i)];
     }
     r.nguards = 0;
     return r;
@@ -357,15 +116,15 @@ static winsum_status check_shape_eq(winsum_context *ctx, const winsum_view *v, c
 }
 
 /* One einsum of a convolution. */
-typedef struct step {
+typedef struct einsum_call {
     char subs[64];
     int nops;
     winsum_view ops[2];
     winsum_view out;
     double alpha, beta;
-} step;
+} einsum_call;
 
-static void set_step(step *s, const char *subs, int nops, const winsum_view *a,
+static void set_einsum_call(einsum_call *s, const char *subs, int nops, const winsum_view *a,
                      const winsum_view *b, const winsum_view *out, double alpha, double beta)
 {
     memset(s, 0, sizeof *s);
@@ -382,7 +141,7 @@ static void set_step(step *s, const char *subs, int nops, const winsum_view *a,
  * made (and so every view checked, every table uploaded, every kernel built)
  * before the first kernel is enqueued, and the enqueues are gated so that a
  * failing one cancels those before it. */
-static winsum_status run_steps(winsum_context *ctx, const step *s, int n)
+static winsum_status run_einsums(winsum_context *ctx, const einsum_call *s, int n)
 {
     winsum_plan *plans[64] = {NULL};
     int owned = n > WS_PLAN_CACHE / 2; /* more plans than the cache keeps safely */
@@ -443,13 +202,13 @@ static winsum_status prepare(winsum_context *ctx, const winsum_conv_desc *desc, 
     if (!x || !w || !y)
         return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "%s: %s, weight and %s must be given", who,
                        xname, yname);
-    winsum_status st = setup(desc, x->ndim, x->shape, w->shape, g, who, xname, &ctx->err);
+    winsum_status st = ws_conv_setup(desc, x->ndim, x->shape, w->shape, g, who, xname, &ctx->err);
     if (st) return st;
     if ((st = check_view_rank(ctx, w, g->rank, who, "the weight")) ||
         (st = check_view_rank(ctx, y, g->rank, who, yname)))
         return st;
     int64_t ys[5];
-    shape_of(desc, g, g->n, g->o, g->out, ys);
+    ws_conv_shape_of(desc, g, g->n, g->o, g->out, ys);
     return check_shape_eq(ctx, y, ys, g->rank, who, yname);
 }
 
@@ -478,8 +237,8 @@ winsum_status winsum_conv_forward(winsum_context *ctx, const winsum_conv_desc *d
     subs_append(subs, "", KS, g.ns);
     subs_append(subs, ",goc", KS, g.ns);
     subs_append(subs, "->ngo", XS, g.ns);
-    step st2[2];
-    set_step(&st2[0], subs, 2, &win, &wc, &yc, alpha, beta);
+    einsum_call st2[2];
+    set_einsum_call(&st2[0], subs, 2, &win, &wc, &yc, alpha, beta);
     if (bias) {
         /* y += alpha * bias, broadcast over batch and space (a zero-stride view) */
         winsum_view bv = yc;
@@ -492,9 +251,9 @@ winsum_status winsum_conv_forward(winsum_context *ctx, const winsum_conv_desc *d
         char bsubs[32] = "";
         subs_append(bsubs, "ngo", XS, g.ns);
         subs_append(bsubs, "->ngo", XS, g.ns);
-        set_step(&st2[1], bsubs, 1, &bv, NULL, &yc, alpha, 1.0);
+        set_einsum_call(&st2[1], bsubs, 1, &bv, NULL, &yc, alpha, 1.0);
     }
-    return run_steps(ctx, st2, bias ? 2 : 1);
+    return run_einsums(ctx, st2, bias ? 2 : 1);
 }
 
 winsum_status winsum_conv_backward_weight(winsum_context *ctx, const winsum_conv_desc *desc,
@@ -535,9 +294,9 @@ winsum_status winsum_conv_backward_bias(winsum_context *ctx, const winsum_conv_d
         return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "%s: NULL argument", who);
     /* the descriptor is checked as by every convolution call, though only
      * its layout matters here: a bad one is a bad call */
-    winsum_status st = desc_check(desc, gy->ndim, who, "the output gradient", &ctx->err);
+    winsum_status st = ws_conv_desc_check(desc, gy->ndim, who, "the output gradient", &ctx->err);
     if (st) return st;
-    int ca = chan_axis(desc, gy->ndim);
+    int ca = ws_conv_chan_axis(desc, gy->ndim);
     if (gy->shape[ca] >= 0 && gy->shape[ca] % desc->groups)
         return ws_fail(&ctx->err, WINSUM_ERR_CONV,
                        "%s: groups %lld do not divide the %lld output channels (filters)", who,
@@ -596,8 +355,8 @@ static winsum_status backward_data(winsum_context *ctx, const winsum_conv_desc *
     if (!transposed) {
         st = prepare(ctx, desc, who, gx, nm->gx, w, gy, nm->gy, &g);
     } else {
-        st = setup(desc, gx->ndim, gx->shape, w->shape, &g, who, nm->gx, &ctx->err);
-        for (int i = 0; i < g.ns && !st; i++) g.out[i] = gy->shape[sp_axis(desc, i)];
+        st = ws_conv_setup(desc, gx->ndim, gx->shape, w->shape, &g, who, nm->gx, &ctx->err);
+        for (int i = 0; i < g.ns && !st; i++) g.out[i] = gy->shape[ws_conv_sp_axis(desc, i)];
     }
     if (st) return st;
     const winsum_view *tv[3] = {gx, gy, w};
@@ -626,7 +385,7 @@ static winsum_status backward_data(winsum_context *ctx, const winsum_conv_desc *
                        "64)",
                        who, strides, nph == INT64_MAX ? "more than " : "",
                        (long long)(nph == INT64_MAX ? 64 : nph));
-    step steps[64];
+    einsum_call steps[64];
     int n = 0;
     for (int64_t ph = 0; ph < nph; ph++) {
             winsum_view a = gyc, b = wc, c = gxc;
@@ -691,9 +450,9 @@ static winsum_status backward_data(winsum_context *ctx, const winsum_conv_desc *
                 return ws_fail(&ctx->err, WINSUM_ERR_OVERFLOW,
                                "%s: strides %s: the offsets of a stride phase overflow 64 bits",
                                who, strides);
-            set_step(&steps[n++], subs, 2, &a, &b, &c, alpha, beta);
+            set_einsum_call(&steps[n++], subs, 2, &a, &b, &c, alpha, beta);
         }
-    return run_steps(ctx, steps, n);
+    return run_einsums(ctx, steps, n);
 }
 
 winsum_status winsum_conv_backward_data(winsum_context *ctx, const winsum_conv_desc *desc,
@@ -720,7 +479,7 @@ winsum_status winsum_conv_transpose(winsum_context *ctx, const winsum_conv_desc 
         (st = check_view_rank(ctx, y, x->ndim, nm.who, "the output")))
         return st;
     int64_t ys[5];
-    if ((st = transpose_shape(desc, x->ndim, x->shape, w->shape, ys, &ctx->err))) return st;
+    if ((st = ws_conv_transpose_shape(desc, x->ndim, x->shape, w->shape, ys, &ctx->err))) return st;
     if ((st = check_shape_eq(ctx, y, ys, x->ndim, nm.who, "the output"))) return st;
     return backward_data(ctx, desc, x, w, y, alpha, beta, &nm, 1);
 }
