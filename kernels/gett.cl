@@ -323,6 +323,21 @@ __attribute__((always_inline)) inline void pack(__local REAL *dst, const int R, 
 /* the value C gets from its old value c and the total v: c is read only
  * when beta != 0 */
 #define UPDATE(c, v) (beta != 0 ? fma(beta, (c), alpha * (v)) : alpha * (v))
+/* Writes an MR x NR tile of sums VALS into C, element (i, j) at row
+ * m0 + R0 + i*WGM and column n0 + C0 + j*WGN, inside M x N: C is read (only
+ * when beta != 0) and written once, so float16 is rounded once. */
+#define STORE_C_TILE(VALS, R0, C0)                                 \
+    for (int i = 0; i < MR; i++) {                                 \
+        const int m = m0 + (R0) + i * WGM;                         \
+        if (m >= M) break;                                         \
+        const long cm = cb + tab[tc_m + m];                        \
+        for (int j = 0; j < NR; j++) {                             \
+            const int n = n0 + (C0) + j * WGN;                     \
+            if (n >= N) break;                                     \
+            __global ELEM *c = C + cm + tab[tc_n + n];             \
+            ST(c, 0, UPDATE(LD(c, 0), VALS[i][j]));                \
+        }                                                          \
+    }
 
 __kernel __attribute__((reqd_work_group_size(WGN, WGM, 1))) void
 gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *restrict B,
@@ -490,17 +505,7 @@ gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *res
                 if (!last) continue;
 #endif
 #endif
-                for (int i = 0; i < MR; i++) {
-                    const int m = m0 + r0 + i * WGM;
-                    if (m >= M) break;
-                    const long cm = cb + tab[tc_m + m];
-                    for (int j = 0; j < NR; j++) {
-                        const int n = n0 + c0 + j * WGN;
-                        if (n >= N) break;
-                        __global ELEM *c = C + cm + tab[tc_n + n];
-                        ST(c, 0, UPDATE(LD(c, 0), sacc[i][j]));
-                    }
-                }
+                STORE_C_TILE(sacc, r0, c0)
             }
         }
         SYNC();
@@ -513,16 +518,6 @@ gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *res
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < NR / VW; j++) VSTORE(vtot[i][j], j, tot[i]);
 #endif
-    for (int i = 0; i < MR; i++) {
-        const int m = m0 + ly + i * WGM;
-        if (m >= M) break;
-        const long cm = cb + tab[tc_m + m];
-        for (int j = 0; j < NR; j++) {
-            const int n = n0 + lx + j * WGN;
-            if (n >= N) break;
-            __global ELEM *c = C + cm + tab[tc_n + n];
-            ST(c, 0, UPDATE(LD(c, 0), tot[i][j]));
-        }
-    }
+    STORE_C_TILE(tot, ly, lx)
 #endif
 }

@@ -63,17 +63,6 @@ static winsum_view canon_w(const geom *g, const winsum_view *w)
     return r;
 }
 
-static winsum_status window(winsum_context *ctx, const geom *g, const winsum_view *xc,
-                            winsum_view *win)
-{
-    int axes[3] = {3, 4, 5};
-    char msg[512];
-    winsum_status st = winsum_view_window(xc, g->ns, axes, g->k, g->s, g->d, g->lo, g->hi, win,
-                                          msg, sizeof msg);
-    if (st) return ws_fail(&ctx->err, st, "conv input: %s", msg);
-    return WINSUM_OK;
-}
-
 static const char XS[] = "xyz", KS[] = "ijk";
 
 /* "pre" + spatial letters of `set` */
@@ -84,6 +73,26 @@ static void subs_append(char *s, const char *pre, const char *set, int ns)
     memcpy(s + n + p, set, (size_t)ns);
     s[n + p + (size_t)ns] = 0;
 }
+
+/* What forward and backward-weight share: the window view of the input x
+ * (canonical axes, padding as guards), and its subscripts "ngcxy..ij.." in
+ * subs, to which each appends its other operand and output. */
+static winsum_status input_windows(winsum_context *ctx, const winsum_conv_desc *desc,
+                                   const geom *g, const winsum_view *x, winsum_view *win,
+                                   char *subs)
+{
+    winsum_view xc = canon(desc, g, x, g->g);
+    int axes[3] = {3, 4, 5};
+    char msg[512];
+    winsum_status st = winsum_view_window(&xc, g->ns, axes, g->k, g->s, g->d, g->lo, g->hi, win,
+                                          msg, sizeof msg);
+    if (st) return ws_fail(&ctx->err, st, "conv input: %s", msg);
+    subs[0] = 0;
+    subs_append(subs, "ngc", XS, g->ns);
+    subs_append(subs, "", KS, g->ns);
+    return WINSUM_OK;
+}
+
 
 /* The helpers below name the call (`who`: "conv", "conv backward-bias",
  * "conv transpose") and its tensors in the caller's terms. */
@@ -229,12 +238,9 @@ winsum_status winsum_conv_forward(winsum_context *ctx, const winsum_conv_desc *d
     static const char *const tn[4] = {"the output", "the input", "the weight", "the bias"};
     if ((st = check_tensors(ctx, 4, tv, tn, "conv"))) return st;
     if ((st = ws_check_scalars(alpha, beta, y->dtype, "conv forward", &ctx->err))) return st;
-    winsum_view xc = canon(desc, &g, x, g.g), win, wc = canon_w(&g, w),
-                yc = canon(desc, &g, y, g.g);
-    if ((st = window(ctx, &g, &xc, &win))) return st;
-    char subs[64] = "";
-    subs_append(subs, "ngc", XS, g.ns);
-    subs_append(subs, "", KS, g.ns);
+    winsum_view win, wc = canon_w(&g, w), yc = canon(desc, &g, y, g.g);
+    char subs[64];
+    if ((st = input_windows(ctx, desc, &g, x, &win, subs))) return st;
     subs_append(subs, ",goc", KS, g.ns);
     subs_append(subs, "->ngo", XS, g.ns);
     einsum_call st2[2];
@@ -271,12 +277,9 @@ winsum_status winsum_conv_backward_weight(winsum_context *ctx, const winsum_conv
     if ((st = check_tensors(ctx, 3, tv, tn, "conv"))) return st;
     if ((st = ws_check_scalars(alpha, beta, gw->dtype, "conv backward-weight", &ctx->err)))
         return st;
-    winsum_view xc = canon(desc, &g, x, g.g), win, gwc = canon_w(&g, gw),
-                gyc = canon(desc, &g, gy, g.g);
-    if ((st = window(ctx, &g, &xc, &win))) return st;
-    char subs[64] = "";
-    subs_append(subs, "ngc", XS, g.ns);
-    subs_append(subs, "", KS, g.ns);
+    winsum_view win, gwc = canon_w(&g, gw), gyc = canon(desc, &g, gy, g.g);
+    char subs[64];
+    if ((st = input_windows(ctx, desc, &g, x, &win, subs))) return st;
     subs_append(subs, ",ngo", XS, g.ns);
     subs_append(subs, "->goc", KS, g.ns);
     winsum_view ops[2] = {win, gyc};

@@ -247,14 +247,9 @@ static winsum_status setup_device(winsum_context *ctx)
     return WINSUM_OK;
 }
 
-winsum_status winsum_context_create(winsum_context **out, winsum_backend backend,
-                                    const char *device)
+/* A new context with its lock, once $WINSUM_CACHE_DIR is known to fit. */
+static winsum_status context_new(winsum_context **out)
 {
-    if (!out) return create_fail(WINSUM_ERR_ARGUMENT, "winsum_context_create: ctx is NULL%s", NULL);
-    *out = NULL;
-    if (backend != WINSUM_BACKEND_AUTO && backend != WINSUM_BACKEND_OPENCL &&
-        backend != WINSUM_BACKEND_REF)
-        return create_fail(WINSUM_ERR_ARGUMENT, "winsum_context_create: unknown backend%s", NULL);
     char why[256];
     if (ws_cache_env_check(why, sizeof why)) return create_fail(WINSUM_ERR_ARGUMENT, "%s", why);
     winsum_context *ctx = calloc(1, sizeof *ctx);
@@ -263,6 +258,21 @@ winsum_status winsum_context_create(winsum_context **out, winsum_backend backend
         free(ctx);
         return create_fail(WINSUM_ERR_MEMORY, "cannot make the context's lock%s", NULL);
     }
+    *out = ctx;
+    return WINSUM_OK;
+}
+
+winsum_status winsum_context_create(winsum_context **out, winsum_backend backend,
+                                    const char *device)
+{
+    if (!out) return create_fail(WINSUM_ERR_ARGUMENT, "winsum_context_create: ctx is NULL%s", NULL);
+    *out = NULL;
+    if (backend != WINSUM_BACKEND_AUTO && backend != WINSUM_BACKEND_OPENCL &&
+        backend != WINSUM_BACKEND_REF)
+        return create_fail(WINSUM_ERR_ARGUMENT, "winsum_context_create: unknown backend%s", NULL);
+    winsum_context *ctx;
+    winsum_status cst = context_new(&ctx);
+    if (cst) return cst;
     if (!device) device = getenv("WINSUM_DEVICE");
     if (backend == WINSUM_BACKEND_AUTO && device && strcmp(device, "ref") == 0)
         backend = WINSUM_BACKEND_REF;
@@ -335,14 +345,9 @@ winsum_status winsum_context_create_cl(winsum_context **out, cl_context cl_ctx,
                            "(CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE); winsum needs an in-order "
                            "queue: create one without that property%s",
                            NULL);
-    char why[256];
-    if (ws_cache_env_check(why, sizeof why)) return create_fail(WINSUM_ERR_ARGUMENT, "%s", why);
-    winsum_context *ctx = calloc(1, sizeof *ctx);
-    if (!ctx) return create_fail(WINSUM_ERR_MEMORY, "out of host memory%s", NULL);
-    if (context_init(ctx)) {
-        free(ctx);
-        return create_fail(WINSUM_ERR_MEMORY, "cannot make the context's lock%s", NULL);
-    }
+    winsum_context *ctx;
+    winsum_status cst = context_new(&ctx);
+    if (cst) return cst;
     cl_context qctx = NULL;
     if (clGetCommandQueueInfo(queue, CL_QUEUE_CONTEXT, sizeof qctx, &qctx, NULL) != CL_SUCCESS ||
         qctx != cl_ctx ||
