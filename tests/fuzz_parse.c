@@ -52,7 +52,7 @@ static int64_t read_i64(reader *r)
                                      (int64_t)1 << 40,
                                      (int64_t)1 << 62,
                                      -((int64_t)1 << 62),
-                                     (int64_t)1 << 63 >> 1,
+                                     INT64_MIN / 2,
                                      -((int64_t)1 << 31),
                                      1000,
                                      -1000,

@@ -101,7 +101,7 @@ static void round_trip(winsum_dtype dt, int ndim, const int64_t *shape)
 {
     int64_t n = numel(ndim, shape);
     size_t es = winsum_dtype_size(dt);
-    unsigned char *buf = malloc((size_t)n * es + 1);
+    void *buf = malloc((size_t)n * es + 1);
     for (int64_t k = 0; k < n; k++) {
         if (dt == WINSUM_F32) ((float *)buf)[k] = 0.5f * (float)k;
         else if (dt == WINSUM_F16) ((uint16_t *)buf)[k] = winsum_f16_from_double(0.5 * (double)k);

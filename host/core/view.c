@@ -132,7 +132,7 @@ winsum_status ws_view_range(const winsum_view *v, int64_t *lo, int64_t *hi, int 
      * guard; all other axes by the box. Guards that overlap in axes, or are
      * not proportional, only narrow nothing (a conservative bound). */
     uint8_t used[WINSUM_MAX_DIMS] = {0}, rest[WINSUM_MAX_DIMS];
-    int64_t acc_lo = v->offset, acc_hi = v->offset;
+    int64_t acc_lo = v->offset, acc_hi = acc_lo;
     for (int g = 0; g < v->nguards; g++) {
         const winsum_guard *gd = &v->guards[g];
         uint8_t mask[WINSUM_MAX_DIMS] = {0};
@@ -479,7 +479,7 @@ winsum_status winsum_view_window(const winsum_view *base, int nspatial, const in
         ng->offset = -pad_lo[d];
         ng->extent = base->shape[ax];
     }
-    *out = w;
+    *out = w; // cppcheck-suppress ctunullpointer ; out was checked above (goto done)
 done:
     if (st) ws_error_copy(&e, msg, msg_len);
     return st;

@@ -88,8 +88,9 @@ void ws_choose_order(int n, const lset *in, const lset *out, const int64_t *size
                 double score = lset_size(&r, size, nlabels) - lset_size(&sets[i], size, nlabels) -
                                lset_size(&sets[j], size, nlabels);
                 score += 1e-9 * lset_size(&u, size, nlabels);
-                if (score < best) best = score, bi = i, bj = j, br = r;
+                if (bi < 0 || score < best) best = score, bi = i, bj = j, br = r;
             }
+        if (bi < 0) return; /* cannot happen: left > 1 operands are alive */
         sets[bi] = br;
         alive[bj] = 0;
         seq[2 * step] = bi;

@@ -110,13 +110,13 @@ winsum_status ws_plan_make(winsum_context *ctx, winsum_plan **out, const char *s
     return WINSUM_OK;
 }
 
-winsum_status winsum_plan_create(winsum_context *ctx, winsum_plan **out, const char *subscripts,
-                                 int nops, const winsum_view *ops, const winsum_view *outv)
+winsum_status winsum_plan_create(winsum_context *ctx, winsum_plan **plan, const char *subscripts,
+                                 int nops, const winsum_view *ops, const winsum_view *out)
 {
     WS_LOCK_SCOPE(ctx);
-    winsum_status st = ws_plan_make(ctx, out, subscripts, nops, ops, outv);
+    winsum_status st = ws_plan_make(ctx, plan, subscripts, nops, ops, out);
     if (st) return st;
-    (*out)->holds_ref = 1;
+    (*plan)->holds_ref = 1;
     ws_context_retain(ctx);
     return WINSUM_OK;
 }

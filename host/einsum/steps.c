@@ -62,7 +62,7 @@ static void prune_guards(ws_operand *op, const int64_t *size, int nlabels)
     int kept = 0;
     for (int g = 0; g < op->nguards; g++) {
         ws_lguard gd = op->guard[g];
-        int64_t lo = gd.offset, hi = gd.offset;
+        int64_t lo = gd.offset, hi = lo;
         int ovf = 0;
         for (int l = 0; l < nlabels && !ovf; l++) {
             if (!op->has[l] || size[l] < 1) continue;

@@ -409,7 +409,7 @@ void winsum_context_destroy(winsum_context *ctx)
  * any thread, copied under the lock into a buffer of its own. */
 const char *winsum_last_error(const winsum_context *ctx)
 {
-    static _Thread_local char shared_copy[sizeof ctx->err.msg];
+    static _Thread_local char shared_copy[sizeof(ws_error){0}.msg];
     if (!ctx) return create_error;
     const char *own = ws_thread_error(ctx->err.owner);
     if (own) return own;
