@@ -688,7 +688,8 @@ static int einsum_driver(int argc, char **argv)
                              subs);
 
     /* --shapes and --strides: operands separated by ',', dimensions by 'x' */
-    int64_t shape[MAX_DRV_OPS][WINSUM_MAX_DIMS], stride[MAX_DRV_OPS][WINSUM_MAX_DIMS];
+    int64_t shape[MAX_DRV_OPS][WINSUM_MAX_DIMS] = {{0}},
+            stride[MAX_DRV_OPS][WINSUM_MAX_DIMS] = {{0}};
     int rank[MAX_DRV_OPS], nops = 0, nstr = 0;
     char buf[1024];
     for (int pass = 0; pass < 2; pass++) {

@@ -792,7 +792,7 @@ static int conv_backward_bias(conv_cmd *cc)
     job j = {.who = cc->who};
     ws_npy *gy = NULL;
     winsum_view gyv, gbv;
-    winsum_conv_desc d;
+    winsum_conv_desc d = {0};
     int64_t gbs[1];
     int rc = load(&j, cc->arg[ARG_GRAD_OUTPUT], &gy);
     if (!rc) rc = job_unify(&j);
