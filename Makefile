@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PACKAGES = cmake gcc make ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo \
            libclblast-dev libopenblas-dev python3 python3-numpy \
-           clang libclang-rt-14-dev gnuplot-nox clang-format cppcheck \
+           clang libclang-rt-14-dev gnuplot-nox clang-format cppcheck help2man \
            python3-torch python3-sklearn python3-pytest python3-pyopencl
 MAKEFLAGS += --no-print-directory
 

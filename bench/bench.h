@@ -66,6 +66,7 @@ typedef struct cold_result {
 
 typedef struct bench {
     int quick, reps;
+    int progress; /* draw "case ..." lines on stderr (a terminal, no --quiet) */
     winsum_dtype dtype; /* of the GFLOP/s suites */
     size_t esz;         /* its element size */
     const char *device; /* --device, passed on to coldstart's children */
@@ -86,6 +87,23 @@ typedef struct bench {
 } bench;
 
 /* ============================================ common.c: rows and timing */
+
+/* A progress line on stderr ("  case ..."), only when b->progress. */
+void progress(const bench *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Third-party chatter (CLBlast's kernel compiler prints "1 warning
+ * generated." on fd 2): capture_begin points fd 2 at a temporary file;
+ * capture_end restores it and replays what was captured when `failed`.
+ * Without a temporary file, nothing is captured. */
+typedef struct capture {
+    int saved_fd;
+    FILE *tmp;
+} capture;
+void capture_begin(capture *c);
+void capture_end(capture *c, int failed);
+
+/* "f32", "f64", "f16" (or float32, ...) into *dt; 0, or -1 for anything else. */
+int parse_dtype(const char *s, winsum_dtype *dt);
 
 const char *dtype_csv(winsum_dtype dt);
 double now_ms(void);
@@ -222,6 +240,10 @@ extern const cold_run cold_runs[COLD_RUNS];
 void suite_coldstart(bench *b);
 /* `winsum-bench --coldstart-child`: the process suite_coldstart starts. */
 int coldstart_child(const char *device);
+
+/* driver.c: `winsum-bench conv ...` and `winsum-bench einsum ...` (argv[0]
+ * is "conv" or "einsum"); returns the exit code. */
+int bench_driver(int argc, char **argv);
 
 /* ============================================ peers.c: CLBlast, OpenBLAS */
 

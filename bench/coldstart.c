@@ -213,7 +213,7 @@ void suite_coldstart(bench *b)
     for (int i = 0; i < COLD_RUNS; i++) {
         char err[PATH_MAX + 200];
         cold_result *res = &b->cold[i];
-        fprintf(stderr, "  coldstart %s ...\n", cold_runs[i].csv);
+        progress(b, "  coldstart %s ...\n", cold_runs[i].csv);
         memset(res, 0, sizeof *res);
         res->check = -1;
         if (cold_spawn(b, cold_runs[i].cache_off ? "off" : dir, res, err, sizeof err)) {

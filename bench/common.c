@@ -23,6 +23,57 @@ const char *dtype_csv(winsum_dtype dt)
     return dt == WINSUM_F64 ? "float64" : dt == WINSUM_F16 ? "float16" : "float32";
 }
 
+void progress(const bench *b, const char *fmt, ...)
+{
+    if (!b->progress) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fflush(stderr);
+}
+
+void capture_begin(capture *c)
+{
+    fflush(stderr);
+    c->saved_fd = -1;
+    c->tmp = tmpfile();
+    if (!c->tmp) return;
+    c->saved_fd = dup(STDERR_FILENO);
+    if (c->saved_fd < 0 || dup2(fileno(c->tmp), STDERR_FILENO) < 0) {
+        if (c->saved_fd >= 0) close(c->saved_fd);
+        fclose(c->tmp);
+        c->tmp = NULL;
+        c->saved_fd = -1;
+    }
+}
+
+void capture_end(capture *c, int failed)
+{
+    if (!c->tmp) return;
+    fflush(stderr);
+    dup2(c->saved_fd, STDERR_FILENO);
+    close(c->saved_fd);
+    if (failed) {
+        char buf[4096];
+        size_t n;
+        rewind(c->tmp);
+        while ((n = fread(buf, 1, sizeof buf, c->tmp)) > 0) fwrite(buf, 1, n, stderr);
+        fflush(stderr);
+    }
+    fclose(c->tmp);
+    c->tmp = NULL;
+}
+
+int parse_dtype(const char *s, winsum_dtype *dt)
+{
+    if (!strcmp(s, "f32") || !strcmp(s, "float32")) *dt = WINSUM_F32;
+    else if (!strcmp(s, "f64") || !strcmp(s, "float64")) *dt = WINSUM_F64;
+    else if (!strcmp(s, "f16") || !strcmp(s, "float16")) *dt = WINSUM_F16;
+    else return -1;
+    return 0;
+}
+
 double now_ms(void)
 {
     struct timespec t;

@@ -177,7 +177,7 @@ static void conv_layer_bench(bench *b, const char *suite, const conv_layer *l, c
         snprintf(name, sizeof name, "%s_%s", l->name, conv_op_suffix[op]);
         row *r = new_row(b, suite, name, l->name, conv_op_suffix[op]);
         if (!r) break;
-        fprintf(stderr, "  %s ...\n", name);
+        progress(b, "  %s ...\n", name);
         if (!ready) {
             for (int k = 0; k < NBACK; k++) r->c[k].state = CELL_ERR;
             b->ws_errors++;

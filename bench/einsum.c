@@ -225,7 +225,7 @@ static void ein_bench(bench *b, const char *suite, const ein_case *e)
     ein_subscripts(e, subs, sizeof subs);
     row *r = new_row(b, suite, e->name, e->name, subs);
     if (!r) return;
-    fprintf(stderr, "  %s %s ...\n", e->name, subs);
+    progress(b, "  %s %s ...\n", e->name, subs);
     void *host[2] = {random_data(b, ein_elems(e, 0)), random_data(b, ein_elems(e, 1))};
     void *got = malloc(ein_elems(e, 2) * b->esz);
     if (!host[0] || !host[1] || !got) {
@@ -350,7 +350,8 @@ void suite_tccg(bench *b)
         note(b, "tccg skipped: tccg-odd.txt not found (set WINSUM_TCCG=FILE)");
         return;
     }
-    fprintf(stderr, "tccg cases from %s\n", path);
+    progress(b, "tccg cases from %s\n", path);
+    note(b, "tccg: cases from %s", path);
     /* quick: every fourth case at ~30 MFLOP; else all at ~200 MFLOP, while
      * the suite stays under a minute */
     double target = b->quick ? 30e6 : 200e6, t0 = now_ms(), budget_ms = 60e3;

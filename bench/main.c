@@ -10,7 +10,9 @@
  *   winsum-bench [--suite NAME[,NAME..]] (gemm|conv|conv-backward|tccg|overhead|
  *                coldstart|all; default conv,conv-backward)
  *                [--dtype f32|f64|f16] [--quick] [--csv FILE] [--plot FILE.png]
- *                [--device N] [--reps R]
+ *                [--device N] [--reps R] [--quiet]
+ *   winsum-bench conv forward|backward-data|backward-weight ...   (driver.c)
+ *   winsum-bench einsum SUBSCRIPTS --shapes ...                   (driver.c)
  *
  * Each case is described once (shape, flops, how each backend runs it, how
  * its result is checked) and that description drives both the timing and the
@@ -32,67 +34,92 @@
  * This file reads the arguments, opens the contexts, prints the header and
  * runs the suites chosen; bench.h says which file does what.
  */
+#include "args.h"
 #include "bench.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#define BENCH_ENV                                                                         \
+    "\nenvironment:\n"                                                                    \
+    "  WINSUM_DEVICE      the default device: an index or a name substring\n"             \
+    "  WINSUM_CACHE_DIR   compiled-program and tuning cache (default ~/.cache/winsum;\n"  \
+    "                     off: none; coldstart uses fresh folders of its own)\n"          \
+    "  WINSUM_GETT        tile parameters wgm,wgn,mr,nr,mc,nc,kc,vw (overrides tuning)\n" \
+    "  WINSUM_KERNEL_DIR  load kernels/*.cl from this folder (kernel work)\n"             \
+    "  WINSUM_TCCG        the tccg suite's case file (default: tccg-odd.txt in\n"         \
+    "                     <exe dir>/../share/winsum, else the source tree's bench/data)\n"
+
 static const char bench_usage[] =
-    "usage: winsum-bench [--suite NAME[,NAME..]] (gemm|conv|conv-backward|tccg|overhead|\n"
-    "                    coldstart|all)\n"
-    "                    [--dtype f32|f64|f16] [--quick] [--csv FILE] [--plot FILE.png]\n"
-    "                    [--device N] [--reps R]\n"
-    "  default suites: conv,conv-backward (what make bench runs). --quick: small sizes,\n"
-    "  2 repetitions.\n"
-    "  --dtype: of gemm, conv, conv-backward and tccg (overhead, coldstart: float32);\n"
-    "    f16: float16 storage, float32 arithmetic (CLBlast and OpenBLAS: n/a).\n"
-    "  all: gemm, conv, conv-backward, tccg, then overhead and coldstart.\n";
+    "Usage: winsum-bench [--suite NAME[,NAME..]] [--dtype f32|f64|f16] [--quick] [--reps R]\n"
+    "                    [--csv FILE] [--plot FILE.png] [--device D] [--quiet]\n"
+    "       winsum-bench conv forward|backward-data|backward-weight --input-shape N,C,H,W\n"
+    "                    --weight-shape O,C/G,KH,KW [OPTIONS]   (one layer; see\n"
+    "                    winsum-bench conv --help)\n"
+    "       winsum-bench einsum SUBSCRIPTS --shapes 64x32,32x16 [OPTIONS]   (one contraction;\n"
+    "                    see winsum-bench einsum --help)\n"
+    "GFLOP/s of winsum's convolutions and contractions on an OpenCL device, beside\n"
+    "CLBlast on the same device and queue, OpenBLAS on the host and winsum's reference\n"
+    "backend, with every result checked; and two latency suites.\n"
+    "\n"
+    "Options:\n"
+    "  --suite NAME[,NAME..]  gemm, conv, conv-backward, tccg, overhead, coldstart, all\n"
+    "                         (default conv,conv-backward: what make bench runs; all:\n"
+    "                         gemm, conv, conv-backward, tccg, then overhead and coldstart)\n"
+    "  --dtype f32|f64|f16    of gemm, conv, conv-backward and tccg (overhead and\n"
+    "                         coldstart: float32); f16: float16 storage, float32 sums\n"
+    "                         (CLBlast and OpenBLAS: n/a)\n"
+    "  --quick                small sizes, 2 repetitions\n"
+    "  --reps R               timed repetitions per case, 1..64 (default 5; the median)\n"
+    "  --csv FILE             write every cell as CSV\n"
+    "  --plot FILE.png        a bar chart (gnuplot)\n"
+    "  --device INDEX|SUBSTRING  the OpenCL device (see winsum devices)\n"
+    "  --quiet                no progress lines (they are drawn only on a terminal anyway)\n"
+    "  --version              print the version\n"
+    "  -h, --help             this text\n"
+    "Options take their value as `--opt value` or `--opt=value`. The exit code is 1 when\n"
+    "a check fails or a winsum call fails, 2 on a usage error, else 0.\n"
+    "\n"
+    "Examples:\n"
+    "  winsum-bench --suite gemm --quick\n"
+    "  winsum-bench --suite=all --dtype=f64 --csv results.csv\n"
+    "  winsum-bench conv forward --input-shape 8,64,56,56 --weight-shape 64,64,3,3 --padding 1\n"
+    "  winsum-bench einsum 'ij,jk->ik' --shapes 512x256,256x128\n" BENCH_ENV;
 
 int main(int argc, char **argv)
 {
-    const char *suite = "conv,conv-backward", *csv = NULL, *plot = NULL, *device = NULL, *dtype = "f32";
-    int quick = 0, reps = 0, child = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        int takes = 1;
-        if (!strcmp(a, "--quick")) quick = 1, takes = 0;
-        else if (!strcmp(a, "--coldstart-child")) child = 1, takes = 0; /* internal */
-        else if (!strcmp(a, "-h") || !strcmp(a, "--help")) return fputs(bench_usage, stdout), 0;
-        else if (!val && (!strcmp(a, "--suite") || !strcmp(a, "--csv") || !strcmp(a, "--plot") ||
-                          !strcmp(a, "--device") || !strcmp(a, "--reps") ||
-                          !strcmp(a, "--dtype"))) {
-            fprintf(stderr, "winsum-bench: %s needs a value\n", a);
-            return 2;
-        } else if (!strcmp(a, "--suite")) suite = val;
-        else if (!strcmp(a, "--csv")) csv = val;
-        else if (!strcmp(a, "--plot")) plot = val;
-        else if (!strcmp(a, "--device")) device = val;
-        else if (!strcmp(a, "--dtype")) dtype = val;
-        else if (!strcmp(a, "--reps")) {
-            char *end;
-            long r = strtol(val, &end, 10);
-            if (*end || r < 1 || r > MAX_REPS) {
-                fprintf(stderr, "winsum-bench: --reps takes 1..%d, not '%s'\n", MAX_REPS, val);
-                return 2;
-            }
-            reps = (int)r;
-        } else {
-            fprintf(stderr, "winsum-bench: unknown argument '%s'\n%s", a, bench_usage);
-            return 2;
-        }
-        i += takes;
-    }
+    const char *who = "winsum-bench";
+    if (argc >= 2 && (!strcmp(argv[1], "conv") || !strcmp(argv[1], "einsum")))
+        return bench_driver(argc - 1, argv + 1);
+    const char *suite = "conv,conv-backward", *csv = NULL, *plot = NULL, *device = NULL,
+               *dtype = "f32";
+    int quick = 0, child = 0, quiet = 0, version = 0;
+    long long reps = 0;
+    ws_opt opts[] = {{"--suite", WS_OPT_STRING, &suite, 0, 0},
+                     {"--dtype", WS_OPT_STRING, &dtype, 0, 0},
+                     {"--quick", WS_OPT_FLAG, &quick, 0, 0},
+                     {"--reps", WS_OPT_INT, &reps, 1, MAX_REPS},
+                     {"--csv", WS_OPT_STRING, &csv, 0, 0},
+                     {"--plot", WS_OPT_STRING, &plot, 0, 0},
+                     {"--device", WS_OPT_STRING, &device, 0, 0},
+                     {"--quiet", WS_OPT_FLAG, &quiet, 0, 0},
+                     {"--version", WS_OPT_FLAG, &version, 0, 0},
+                     {"--coldstart-child", WS_OPT_FLAG, &child, 0, 0}, /* internal */
+                     {NULL, WS_OPT_FLAG, NULL, 0, 0}};
+    ws_args a;
+    if (ws_args_parse(who, argc - 1, argv + 1, opts, &a)) return WS_EXIT_USAGE;
+    if (a.help) return fputs(bench_usage, stdout) == EOF;
+    if (version) return printf("winsum-bench %s\n", winsum_version_string()) < 0;
+    if (a.npos)
+        return ws_args_error(who,
+                             "unexpected argument '%s' (subcommands: conv, einsum; see %s "
+                             "--help)",
+                             a.pos[0], who);
     if (child) return coldstart_child(device);
     winsum_dtype dt;
-    if (!strcmp(dtype, "f32") || !strcmp(dtype, "float32")) dt = WINSUM_F32;
-    else if (!strcmp(dtype, "f64") || !strcmp(dtype, "float64")) dt = WINSUM_F64;
-    else if (!strcmp(dtype, "f16") || !strcmp(dtype, "float16")) dt = WINSUM_F16;
-    else {
-        fprintf(stderr, "winsum-bench: --dtype takes f32, f64 or f16, not '%s'\n", dtype);
-        return 2;
-    }
+    if (parse_dtype(dtype, &dt))
+        return ws_args_error(who, "--dtype takes f32, f64 or f16, not '%s'", dtype);
     int want_gemm = 0, want_conv = 0, want_bwd = 0, want_tccg = 0, want_ovh = 0, want_cold = 0;
     /* a comma-separated list of suites */
     for (const char *p = suite; *p;) {
@@ -107,12 +134,11 @@ int main(int argc, char **argv)
         else if (!strcmp(one, "tccg")) want_tccg = 1;
         else if (!strcmp(one, "overhead")) want_ovh = 1;
         else if (!strcmp(one, "coldstart")) want_cold = 1;
-        else {
-            fprintf(stderr, "winsum-bench: unknown suite '%.*s' (gemm, conv, conv-backward, "
-                            "tccg, overhead, coldstart, all; a comma-separated list)\n",
-                    (int)n, p);
-            return 2;
-        }
+        else
+            return ws_args_error(who,
+                                 "unknown suite '%.*s' (gemm, conv, conv-backward, tccg, "
+                                 "overhead, coldstart, all; a comma-separated list)",
+                                 (int)n, p);
         p += n;
         if (*p == ',') p++;
     }
@@ -121,7 +147,8 @@ int main(int argc, char **argv)
     bench *b = calloc(1, sizeof *b);
     if (!b) return fputs("winsum-bench: out of memory\n", stderr), 1;
     b->quick = quick;
-    b->reps = reps ? reps : quick ? 2 : 5;
+    b->progress = !quiet && ws_stderr_is_tty();
+    b->reps = reps ? (int)reps : quick ? 2 : 5;
     b->dtype = dt;
     b->esz = winsum_dtype_size(dt);
     b->device = device;
@@ -148,7 +175,8 @@ int main(int argc, char **argv)
     char date[64];
     time_t now = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S %Z", localtime(&now));
-    printf("winsum-bench %s, suite %s%s\n", winsum_version_string(), suite, quick ? " (quick)" : "");
+    printf("winsum-bench %s, suite %s%s\n", winsum_version_string(), suite,
+           quick ? " (quick)" : "");
     printf("device: %s\n", winsum_context_device_name(b->ctx));
     printf("date: %s\n", date);
     printf("tile parameters: %s, %s\n", winsum_tuning_params(b->ctx),
@@ -165,7 +193,8 @@ int main(int argc, char **argv)
                dtype_csv(dt), b->reps, (long long)b->conv_batch,
                quick ? "" : " (reference: batch 1)");
         printf("check: winsum vs reference, CLBlast vs winsum: max|diff| <= %s*max|ref|, K = "
-               "products per output element\n", tolerance_text(dt));
+               "products per output element\n",
+               tolerance_text(dt));
         if (b->na_why[B_CLBLAST])
             printf("CLBlast: n/a for %s (%s)\n", dtype_csv(dt), b->na_why[B_CLBLAST]);
         if (b->na_why[B_OPENBLAS])

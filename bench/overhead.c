@@ -86,7 +86,7 @@ static void ovh_api_bench(bench *b, ovh_call *a, const winsum_buffer *out, int a
     const float poison = -1e30f;
     int reps = b->reps;
     snprintf(name, sizeof name, "overhead_%s", p->csv);
-    fprintf(stderr, "  %s ...\n", name);
+    progress(b, "  %s ...\n", name);
     res->check = -1;
     int ok = !call_failed(b->ctx, winsum_buffer_write(b->ctx, out, 0, &poison, sizeof poison),
                           "winsum_buffer_write", err, sizeof err) &&

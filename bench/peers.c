@@ -187,8 +187,16 @@ void clblast_gemm_cell(bench *b, row *r, int64_t m, int64_t n, int64_t k, void *
     void *got = malloc(cbytes);
     if (!got) cell_fail(b, r, B_CLBLAST, c, "malloc: out of host memory");
     else if (err) cell_fail(b, r, B_CLBLAST, c, "clCreateBuffer: OpenCL error");
-    else if (!time_cell(b, r, B_CLBLAST, c, run_clblast_gemm, &a, 1, b->reps, 2.0 * m * n * k))
-        clblast_read_check(b, r, a.c, got, a.m * a.n, ws, (double)k);
+    else {
+        /* the warm-up call compiles CLBlast's kernels: its compiler's chatter
+         * is shown only when the call fails */
+        capture cap;
+        capture_begin(&cap);
+        int failed =
+            time_cell(b, r, B_CLBLAST, c, run_clblast_gemm, &a, 1, b->reps, 2.0 * m * n * k);
+        capture_end(&cap, failed);
+        if (!failed) clblast_read_check(b, r, a.c, got, a.m * a.n, ws, (double)k);
+    }
     free(got);
     if (a.a) clReleaseMemObject(a.a);
     if (a.b) clReleaseMemObject(a.b);
@@ -284,7 +292,11 @@ void clblast_conv_cell(bench *b, row *r, const conv_layer *l, int op,
         return;
     }
     int out = conv_op_output[op];
-    if (!time_cell(b, r, B_CLBLAST, c, run_clblast_conv, &a, 1, b->reps, conv_flops(l, n)))
+    capture cap;
+    capture_begin(&cap);
+    int failed = time_cell(b, r, B_CLBLAST, c, run_clblast_conv, &a, 1, b->reps, conv_flops(l, n));
+    capture_end(&cap, failed);
+    if (!failed)
         clblast_read_check(b, r, a.t[out], got, conv_elems(l, out, n), ws,
                            conv_reduction(l, op, n));
     if (a.col) clReleaseMemObject(a.col);

@@ -15,6 +15,7 @@
  * failure prints exactly one line on stderr, "winsum CMD: what: why", and
  * exits 1 (bad input, compute error) or 2 (usage error).
  */
+#include "args.h"
 #include "cli.h"
 #include "npy.h"
 #include "winsum.h"
@@ -25,17 +26,52 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 enum { EXIT_INPUT = 1, EXIT_USAGE = 2 };
 
 #define MAX_OPERANDS 32 /* einsum operands the CLI takes */
 
+#define ENV_HEAD   "\nenvironment:\n"
+#define ENV_DEVICE "  WINSUM_DEVICE      the default device: an index, a name substring, or ref\n"
+#define ENV_CACHE                                                                \
+    "  WINSUM_CACHE_DIR   where compiled programs and tuning results are kept\n" \
+    "                     (default ~/.cache/winsum; off: no disk cache)\n"
+#define ENV_GETT \
+    "  WINSUM_GETT        tile parameters wgm,wgn,mr,nr,mc,nc,kc,vw (overrides tuning)\n"
+#define ENV_KERNEL "  WINSUM_KERNEL_DIR  load kernels/*.cl from this folder (kernel work)\n"
+#define ENV_ALL    ENV_HEAD ENV_DEVICE ENV_CACHE ENV_GETT ENV_KERNEL
+
+#define COMMON_HELP                                                                         \
+    "  --backend opencl|ref|auto   auto (default): OpenCL when a device exists, else ref\n" \
+    "  --device INDEX|SUBSTRING    an index from `winsum devices`, or part of its name\n"   \
+    "  -o, --output FILE           the output .npy, in the widest input dtype\n"            \
+    "                              (float16 < float32 < float64, as numpy promotes)\n"      \
+    "  -h, --help                  this text\n"
+
+#define CONV_OPTIONS_HELP                                                                    \
+    "  --stride S[,S..]            per spatial axis; one value applies to every axis\n"      \
+    "  --padding P[,P..] | LO:HI[,LO:HI..] | same\n"                                         \
+    "                              symmetric, asymmetric, or TensorFlow's same\n"            \
+    "  --dilation D[,D..]          per spatial axis\n"                                       \
+    "  --groups G                  channel groups (G = C: depthwise)\n"                      \
+    "  --layout nchw|nhwc          (N, C, spatial...) or (N, spatial..., C); default nchw\n" \
+    "\n"                                                                                     \
+    "Layouts: X and Y follow --layout; the weight is (O, C/G, k...) in every layout,\n"      \
+    "also NHWC. Shapes on the command line are given in the layout's order. The\n"           \
+    "number of spatial axes (1 to 3) follows from the input's rank (rank - 2).\n"
+
+#define ARRAYS_HELP                                                                     \
+    "\nArrays are float16/float32/float64 .npy files, C or Fortran order. float16 is\n" \
+    "storage: sums run in float32 and each output is rounded once. On error winsum\n"   \
+    "prints one line on stderr, writes no output and exits 1 (2 for usage errors).\n"
+
 static const char usage_text[] =
-    "usage: winsum COMMAND [ARGS]\n"
+    "Usage: winsum COMMAND [ARGS]\n"
+    "Einsum contractions and convolutions over .npy files, on an OpenCL device or\n"
+    "the reference backend.\n"
     "\n"
-    "commands:\n"
-    "  winsum devices                       list OpenCL devices and the reference backend\n"
-    "  winsum version                       print the version\n"
+    "Commands:\n"
+    "  winsum devices                  list the OpenCL devices and the reference backend\n"
+    "  winsum version                  print the version (also: winsum --version)\n"
     "  winsum einsum SUBSCRIPTS A.npy [B.npy ...] -o OUT.npy [--alpha X]\n"
     "  winsum conv forward         --input X.npy --weight W.npy [--bias B.npy] OPTIONS -o Y.npy\n"
     "  winsum conv backward-data   --grad-output GY.npy --weight W.npy --input-shape N,C,H,W\n"
@@ -45,23 +81,74 @@ static const char usage_text[] =
     "  winsum conv backward-bias   --grad-output GY.npy [OPTIONS] -o GB.npy\n"
     "  winsum conv transpose       --input X.npy --weight W.npy OPTIONS\n"
     "                              [--output-padding P[,P..]] -o Y.npy\n"
-    "  winsum tune ...\n"
+    "  winsum tune [--device D] [--quick] [--max-candidates N] [--quiet]\n"
+    "`winsum COMMAND --help` (and `winsum conv SUBCOMMAND --help`) describes each.\n"
+    "Options take their value as `--opt value` or `--opt=value`. The benchmark and the\n"
+    "one-layer driver are a tool of their own: winsum-bench.\n"
     "\n"
-    "convolution OPTIONS:\n"
-    "  --stride S[,S..]  --dilation D[,D..]  --groups G  --layout nchw|nhwc\n"
-    "  --padding P[,P..] | --padding LO:HI[,LO:HI..] | --padding same\n"
-    "  The number of spatial axes follows from the input's rank (rank - 2); a list\n"
-    "  with one value applies to every axis. Shapes are given in the layout's order.\n"
+    "Convolution OPTIONS:\n" CONV_OPTIONS_HELP "\n"
+    "Every computing command:\n" COMMON_HELP ARRAYS_HELP "\n"
+    "Examples:\n"
+    "  winsum einsum 'ij,jk->ik' a.npy b.npy -o c.npy\n"
+    "  winsum conv forward --input x.npy --weight w.npy --stride 2 --padding 1 -o y.npy\n"
+    "  winsum tune --quick\n" ENV_ALL;
+
+static const char devices_help[] =
+    "Usage: winsum devices [--backend opencl|ref|auto] [--device INDEX|SUBSTRING]\n"
+    "Lists the OpenCL devices of every platform, in the order --device INDEX counts\n"
+    "them, and the reference backend. For each: whether it is a GPU, its global\n"
+    "memory, its largest single allocation, its compute units and the dtypes winsum\n"
+    "computes in on it (f64 needs cl_khr_fp64; f16 is storage with float32 sums).\n"
+    "The device marked * (default) is the one a command picks with the same\n"
+    "--backend/--device options: $WINSUM_DEVICE, else the first GPU, else the first\n"
+    "device.\n"
     "\n"
-    "every command:\n"
-    "  --backend opencl|ref|auto   (default auto: OpenCL when a device exists)\n"
-    "  --device INDEX|SUBSTRING    an index from `winsum devices`, or part of its name\n"
-    "  -o, --output FILE           the output .npy, in the widest input dtype\n"
-    "                              (float16 < float32 < float64, as numpy promotes)\n"
+    "Options:\n"
+    "  --backend opencl|ref|auto   mark what this backend choice picks\n"
+    "  --device INDEX|SUBSTRING    mark what this device choice picks\n"
+    "  -h, --help                  this text\n"
     "\n"
-    "Arrays are float16/float32/float64 .npy files, C or Fortran order. float16 is\n"
-    "storage: sums run in float32 and each output is rounded once. On error winsum prints\n"
-    "one line on stderr, writes no output and exits 1 (2 for usage errors).\n";
+    "Example:\n"
+    "  winsum devices\n"
+    "  WINSUM_DEVICE=ref winsum devices\n" ENV_HEAD ENV_DEVICE;
+
+static const char version_help[] =
+    "Usage: winsum version   (or winsum --version)\n"
+    "Prints \"winsum X.Y.Z\", the version of the library the tool is built with.\n"
+    "\n"
+    "Example:\n"
+    "  winsum version\n";
+
+static const char einsum_help[] =
+    "Usage: winsum einsum SUBSCRIPTS A.npy [B.npy ...] -o OUT.npy [--alpha X] [OPTIONS]\n"
+    "Computes numpy.einsum(SUBSCRIPTS, A, B, ...) times alpha and writes it to OUT.npy.\n"
+    "SUBSCRIPTS follow numpy: explicit ('ij,jk->ik') or implicit ('ij,jk'), with\n"
+    "repeated labels (diagonals, 'ii->i') and ellipses ('...ij,...jk->...ik').\n"
+    "\n"
+    "Options:\n"
+    "  --alpha X                   scale the result (default 1)\n" COMMON_HELP ARRAYS_HELP "\n"
+    "Examples:\n"
+    "  winsum einsum 'ij,jk->ik' a.npy b.npy -o c.npy\n"
+    "  winsum einsum 'bii->b' batch.npy -o traces.npy --backend ref\n"
+    "  winsum einsum 'ij->' a.npy --alpha=-2 --output s.npy\n" ENV_ALL;
+
+static const char conv_help[] =
+    "Usage: winsum conv SUBCOMMAND ARGS\n"
+    "Convolutions over .npy files, 1-D to 3-D, NCHW or NHWC:\n"
+    "  winsum conv forward         --input X.npy --weight W.npy [--bias B.npy] OPTIONS -o Y.npy\n"
+    "  winsum conv backward-data   --grad-output GY.npy --weight W.npy --input-shape N,C,H,W\n"
+    "                              OPTIONS -o GX.npy\n"
+    "  winsum conv backward-weight --input X.npy --grad-output GY.npy --weight-shape O,C/G,KH,KW\n"
+    "                              OPTIONS -o GW.npy\n"
+    "  winsum conv backward-bias   --grad-output GY.npy [OPTIONS] -o GB.npy\n"
+    "  winsum conv transpose       --input X.npy --weight W.npy OPTIONS\n"
+    "                              [--output-padding P[,P..]] -o Y.npy\n"
+    "`winsum conv SUBCOMMAND --help` describes each.\n"
+    "\n"
+    "OPTIONS:\n" CONV_OPTIONS_HELP "\n" COMMON_HELP ARRAYS_HELP "\n"
+    "Example:\n"
+    "  winsum conv forward --input x.npy --weight w.npy --bias b.npy --stride 2 --padding 1 -o "
+    "y.npy\n" ENV_ALL;
 
 /* ------------------------------------------------------------- messages */
 
@@ -97,72 +184,24 @@ static int report_status(const char *who, winsum_status st, const char *msg)
 
 /* ------------------------------------------------------ argument parsing */
 
-/* An option that takes a value; the value string is stored in *value. */
-typedef struct cli_opt {
-    const char *name;
-    const char **value;
-} cli_opt;
-
-#define MAX_POSITIONAL 64
-
-typedef struct cli_args {
-    int npos;
-    const char *pos[MAX_POSITIONAL];
-    int help;
-} cli_args;
-
-/* Options every command takes. */
+/* Options every command takes (see args.h for the grammar). */
 typedef struct common_opts {
     const char *backend, *device, *output;
 } common_opts;
 
-#define COMMON_OPTIONS(c) \
-    {"--backend", &(c).backend}, {"--device", &(c).device}, {"-o", &(c).output}, \
-    {"--output", &(c).output}
-
-/* Parses argv[0..argc-1] against opts (terminated by a NULL name). Options
- * are "--name VALUE" or "--name=VALUE" (and "-o FILE"), anywhere; "--" ends
- * them; "-h"/"--help" sets help. Everything else is positional (so "->" and
- * "" are valid einsum subscripts). Returns 0, or EXIT_USAGE after printing. */
-static int parse_args(const char *who, int argc, char **argv, const cli_opt *opts, cli_args *a)
-{
-    memset(a, 0, sizeof *a);
-    int only_positional = 0;
-    for (int i = 0; i < argc; i++) {
-        const char *arg = argv[i];
-        int is_opt = !only_positional && ((arg[0] == '-' && arg[1] == '-') ||
-                                          strcmp(arg, "-o") == 0 || strcmp(arg, "-h") == 0);
-        if (!is_opt) {
-            if (a->npos == MAX_POSITIONAL)
-                return report(EXIT_USAGE, who, "too many arguments (at most %d)", MAX_POSITIONAL);
-            a->pos[a->npos++] = arg;
-            continue;
-        }
-        if (strcmp(arg, "--") == 0) {
-            only_positional = 1;
-            continue;
-        }
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            a->help = 1;
-            continue;
-        }
-        const char *eq = strchr(arg, '=');
-        size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
-        const cli_opt *o = opts;
-        while (o->name && !(strlen(o->name) == len && strncmp(o->name, arg, len) == 0)) o++;
-        if (!o->name)
-            return report(EXIT_USAGE, who, "unknown option '%.*s' (see winsum --help)", (int)len,
-                          arg);
-        if (eq) {
-            *o->value = eq + 1;
-        } else {
-            if (i + 1 >= argc)
-                return report(EXIT_USAGE, who, "option %s needs a value", o->name);
-            *o->value = argv[++i];
-        }
+#define COMMON_OPTIONS(c)                                                                         \
+    {"--backend", WS_OPT_STRING, &(c).backend, 0, 0},                                             \
+        {"--device", WS_OPT_STRING, &(c).device, 0, 0}, {"-o", WS_OPT_STRING, &(c).output, 0, 0}, \
+    {                                                                                             \
+        "--output", WS_OPT_STRING, &(c).output, 0, 0                                              \
     }
-    return 0;
-}
+#define OPTS_END                      \
+    {                                 \
+        NULL, WS_OPT_FLAG, NULL, 0, 0 \
+    }
+
+/* The help text of a command on stdout; exit 0. */
+static int help(const char *text) { return fputs(text, stdout) == EOF; }
 
 /* A decimal integer >= 0 spanning [s, end). */
 static int parse_count(const char *s, const char *end, int64_t *v)
@@ -200,14 +239,6 @@ static int parse_list(const char *s, int max, int64_t *lo, int64_t *hi)
         if (!*end) return n;
         s = end + 1;
     }
-}
-
-static int parse_double(const char *s, double *v)
-{
-    char *end;
-    errno = 0;
-    *v = strtod(s, &end);
-    return (end == s || *end || errno == ERANGE) ? -1 : 0;
 }
 
 static int parse_backend(const char *who, const char *s, winsum_backend *b)
@@ -297,13 +328,15 @@ static int job_context(job *j, const common_opts *c)
     if (st == WINSUM_ERR_NO_DEVICE) {
         const char *spec = c->device ? c->device : getenv("WINSUM_DEVICE");
         if (spec && *spec)
-            return report(EXIT_INPUT, j->who, "%s: no OpenCL device matches '%s' (see winsum "
-                          "devices)", winsum_status_string(st), spec);
+            return report(EXIT_INPUT, j->who,
+                          "%s: no OpenCL device matches '%s' (see winsum "
+                          "devices)",
+                          winsum_status_string(st), spec);
         return report_status(j->who, st, "no OpenCL device found (try --backend ref)");
     }
     if (st) return report_status(j->who, st, winsum_last_error(NULL));
-    if (backend == WINSUM_BACKEND_AUTO &&
-        winsum_context_backend(j->ctx) == WINSUM_BACKEND_REF && winsum_device_count() == 0)
+    if (backend == WINSUM_BACKEND_AUTO && winsum_context_backend(j->ctx) == WINSUM_BACKEND_REF &&
+        winsum_device_count() == 0)
         fprintf(stderr, "winsum: no OpenCL device, using the reference backend\n");
     if (!winsum_context_has_dtype(j->ctx, j->dtype))
         return report_status(j->who, WINSUM_ERR_DTYPE,
@@ -378,56 +411,123 @@ static int job_save(job *j, const winsum_view *v, const char *path)
 
 /* ------------------------------------------------------------- devices */
 
+/* What `winsum devices` shows of one OpenCL device. */
+typedef struct dev_facts {
+    cl_device_id id;
+    cl_ulong mem, max_alloc;
+    cl_uint units;
+    char dtypes[16];
+} dev_facts;
+
+/* "12.5 GiB", "512 MiB" */
+static void bytes_text(cl_ulong b, char *out, size_t n)
+{
+    if (b >= (cl_ulong)1 << 30) snprintf(out, n, "%.1f GiB", (double)b / (double)(1u << 30));
+    else snprintf(out, n, "%.0f MiB", (double)b / (double)(1u << 20));
+}
+
+/* The dtypes a context computes in, "f32,f64,f16". */
+static void dtypes_text(const winsum_context *ctx, char *out, size_t n)
+{
+    snprintf(out, n, "f32%s%s", winsum_context_has_dtype(ctx, WINSUM_F64) ? ",f64" : "",
+             winsum_context_has_dtype(ctx, WINSUM_F16) ? ",f16" : "");
+}
+
+/* The OpenCL device of a context (NULL for the reference backend). */
+static cl_device_id context_device(const winsum_context *ctx)
+{
+    cl_device_id id = NULL;
+    cl_context cl = winsum_context_cl(ctx);
+    if (!cl || clGetContextInfo(cl, CL_CONTEXT_DEVICES, sizeof id, &id, NULL) != CL_SUCCESS)
+        return NULL;
+    return id;
+}
+
+/* Device `index` through a context of its own: 0 when it could be opened. */
+static int dev_facts_get(int index, dev_facts *f)
+{
+    memset(f, 0, sizeof *f);
+    char spec[16];
+    snprintf(spec, sizeof spec, "%d", index);
+    winsum_context *ctx = NULL;
+    if (winsum_context_create(&ctx, WINSUM_BACKEND_OPENCL, spec) != WINSUM_OK) return -1;
+    f->id = context_device(ctx);
+    dtypes_text(ctx, f->dtypes, sizeof f->dtypes);
+    if (f->id) {
+        clGetDeviceInfo(f->id, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof f->mem, &f->mem, NULL);
+        clGetDeviceInfo(f->id, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof f->max_alloc, &f->max_alloc,
+                        NULL);
+        clGetDeviceInfo(f->id, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof f->units, &f->units, NULL);
+    }
+    winsum_context_destroy(ctx);
+    return 0;
+}
+
 static int cmd_devices(int argc, char **argv)
 {
     const char *who = "winsum devices";
     common_opts c = {0};
-    cli_opt opts[] = {COMMON_OPTIONS(c), {NULL, NULL}};
-    cli_args a;
-    if (parse_args(who, argc, argv, opts, &a)) return EXIT_USAGE;
-    if (a.help) return fputs(usage_text, stdout), 0;
+    ws_opt opts[] = {{"--backend", WS_OPT_STRING, &c.backend, 0, 0},
+                     {"--device", WS_OPT_STRING, &c.device, 0, 0},
+                     OPTS_END};
+    ws_args a;
+    if (ws_args_parse(who, argc, argv, opts, &a)) return EXIT_USAGE;
+    if (a.help) return help(devices_help);
     if (a.npos) return report(EXIT_USAGE, who, "unexpected argument '%s'", a.pos[0]);
     winsum_backend backend = WINSUM_BACKEND_AUTO;
     if (parse_backend(who, c.backend, &backend)) return EXIT_USAGE;
 
-    /* the default: what a context made with these options picks */
-    char chosen[512] = "";
+    /* the default: what a context made with these options picks (for no
+     * options, what winsum_context_create(..., NULL) picks) */
     winsum_context *ctx = NULL;
+    cl_device_id chosen = NULL;
+    int is_ref_default = 0;
+    char ref_dtypes[16] = "f32,f64,f16";
+    /* what the default device uses: tile parameters and the disk cache */
+    char tiles[5000] = "", cache[5000] = "";
     winsum_status st = winsum_context_create(&ctx, backend, c.device);
     /* a bad setting (WINSUM_CACHE_DIR too long) is an error; no device is
      * what the listing shows */
     if (st == WINSUM_ERR_ARGUMENT) return report_status(who, st, winsum_last_error(NULL));
     if (st == WINSUM_OK) {
-        snprintf(chosen, sizeof chosen, "%s", winsum_context_device_name(ctx));
-        if (winsum_context_backend(ctx) == WINSUM_BACKEND_REF) chosen[0] = 0;
+        is_ref_default = winsum_context_backend(ctx) == WINSUM_BACKEND_REF;
+        if (!is_ref_default) {
+            chosen = context_device(ctx);
+            snprintf(tiles, sizeof tiles, "%s, %s", winsum_tuning_params(ctx),
+                     winsum_tuning_source(ctx));
+            snprintf(cache, sizeof cache, "%s", winsum_cache_info(ctx));
+        }
     }
-    int is_ref_default = ctx && winsum_context_backend(ctx) == WINSUM_BACKEND_REF;
-    /* what the default device uses: tile parameters and the disk cache */
-    char tiles[5000] = "", cache[5000] = "";
-    if (ctx && !is_ref_default) {
-        snprintf(tiles, sizeof tiles, "%s, %s", winsum_tuning_params(ctx),
-                 winsum_tuning_source(ctx));
-        snprintf(cache, sizeof cache, "%s", winsum_cache_info(ctx));
-    }
+    winsum_context_destroy(ctx);
+    if (winsum_context_create(&ctx, WINSUM_BACKEND_REF, NULL) == WINSUM_OK)
+        dtypes_text(ctx, ref_dtypes, sizeof ref_dtypes);
     winsum_context_destroy(ctx);
 
     int n = winsum_device_count();
-    printf("  %-5s %-4s %s\n", "index", "gpu", "device");
-    int marked = 0;
+    printf("  %-5s %-4s %10s %10s %5s  %-12s %s\n", "index", "gpu", "memory", "max alloc", "units",
+           "dtypes", "device");
     for (int i = 0; i < n; i++) {
-        char name[512];
+        char name[512], mem[32] = "?", alloc[32] = "?", units[16] = "?";
         int gpu = 0;
         if (winsum_device_info(i, name, sizeof name, &gpu) != WINSUM_OK) continue;
-        int dflt = !marked && chosen[0] && strcmp(name, chosen) == 0;
-        marked |= dflt;
-        printf("%c %-5d %-4s %s%s\n", dflt ? '*' : ' ', i, gpu ? "yes" : "no", name,
-               dflt ? "  (default)" : "");
+        dev_facts f;
+        int known = dev_facts_get(i, &f) == 0 && f.id;
+        if (known) {
+            bytes_text(f.mem, mem, sizeof mem);
+            bytes_text(f.max_alloc, alloc, sizeof alloc);
+            snprintf(units, sizeof units, "%u", (unsigned)f.units);
+        }
+        int dflt = known && chosen && f.id == chosen;
+        printf("%c %-5d %-4s %10s %10s %5s  %-12s %s%s\n", dflt ? '*' : ' ', i, gpu ? "yes" : "no",
+               mem, alloc, units, known ? f.dtypes : "?", name, dflt ? "  (default)" : "");
     }
-    printf("%c %-5s %-4s %s%s\n", is_ref_default ? '*' : ' ', "ref", "-",
-           "reference backend (C on the host, --backend ref)", is_ref_default ? "  (default)" : "");
+    printf("%c %-5s %-4s %10s %10s %5s  %-12s %s%s\n", is_ref_default ? '*' : ' ', "ref", "-",
+           "host", "host", "-", ref_dtypes, "reference backend (C on the host, --backend ref)",
+           is_ref_default ? "  (default)" : "");
     if (n == 0) printf("no OpenCL device found\n");
-    if (tiles[0]) printf("default device: tile parameters %s\ndefault device: disk cache %s\n",
-                         tiles, cache);
+    if (tiles[0])
+        printf("default device: tile parameters %s\ndefault device: disk cache %s\n", tiles,
+               cache);
     return 0;
 }
 
@@ -435,7 +535,12 @@ static int cmd_devices(int argc, char **argv)
 
 static int cmd_version(int argc, char **argv)
 {
-    if (argc > 0) return report(EXIT_USAGE, "winsum version", "unexpected argument '%s'", argv[0]);
+    const char *who = "winsum version";
+    ws_opt opts[] = {OPTS_END};
+    ws_args a;
+    if (ws_args_parse(who, argc, argv, opts, &a)) return EXIT_USAGE;
+    if (a.help) return help(version_help);
+    if (a.npos) return report(EXIT_USAGE, who, "unexpected argument '%s'", a.pos[0]);
     printf("winsum %s\n", winsum_version_string());
     return 0;
 }
@@ -446,19 +551,16 @@ static int cmd_einsum(int argc, char **argv)
 {
     const char *who = "winsum einsum";
     common_opts c = {0};
-    const char *alpha_s = NULL;
-    cli_opt opts[] = {COMMON_OPTIONS(c), {"--alpha", &alpha_s}, {NULL, NULL}};
-    cli_args a;
-    if (parse_args(who, argc, argv, opts, &a)) return EXIT_USAGE;
-    if (a.help) return fputs(usage_text, stdout), 0;
-    if (a.npos < 1) return report(EXIT_USAGE, who, "missing SUBSCRIPTS (see winsum --help)");
+    double alpha = 1.0;
+    ws_opt opts[] = {COMMON_OPTIONS(c), {"--alpha", WS_OPT_DOUBLE, &alpha, 0, 0}, OPTS_END};
+    ws_args a;
+    if (ws_args_parse(who, argc, argv, opts, &a)) return EXIT_USAGE;
+    if (a.help) return help(einsum_help);
+    if (a.npos < 1) return report(EXIT_USAGE, who, "missing SUBSCRIPTS (see winsum einsum --help)");
     if (a.npos < 2) return report(EXIT_USAGE, who, "missing input .npy files");
     if (a.npos - 1 > MAX_OPERANDS)
         return report(EXIT_USAGE, who, "too many operands (at most %d)", MAX_OPERANDS);
     if (!c.output) return report(EXIT_USAGE, who, "missing -o OUT.npy");
-    double alpha = 1.0;
-    if (alpha_s && parse_double(alpha_s, &alpha))
-        return report(EXIT_USAGE, who, "bad --alpha value '%s'", alpha_s);
     winsum_backend backend = WINSUM_BACKEND_AUTO;
     if (parse_backend(who, c.backend, &backend)) return EXIT_USAGE;
 
@@ -485,7 +587,6 @@ static int cmd_einsum(int argc, char **argv)
 }
 
 /* ---------------------------------------------------------- convolution */
-
 
 /* The options of the conv commands besides the common ones. */
 enum conv_arg {
@@ -640,10 +741,9 @@ static int conv_forward(conv_cmd *cc)
     if (!rc) rc = conv_desc(cc, x->ndim, &d);
     if (!rc) rc = same_rank(cc->who, "the weight", w, x->ndim);
     if (!rc)
-        rc = shape_check(cc->who,
-                         winsum_conv_output_shape(&d, x->ndim, x->shape, w->shape, ys, msg,
-                                                  sizeof msg),
-                         msg);
+        rc = shape_check(
+            cc->who, winsum_conv_output_shape(&d, x->ndim, x->shape, w->shape, ys, msg, sizeof msg),
+            msg);
     if (!rc) rc = job_context(&j, &cc->c);
     if (!rc) rc = job_upload(&j, x, &xv);
     if (!rc) rc = job_upload(&j, w, &wv);
@@ -696,8 +796,8 @@ static int conv_backward_data(conv_cmd *cc)
 /* gw = d(loss)/dw from x and gy; the shape of w is --weight-shape */
 static int conv_backward_weight(conv_cmd *cc)
 {
-    return conv_two_inputs(cc, ARG_INPUT, ARG_GRAD_OUTPUT, "the output gradient",
-                           ARG_WEIGHT_SHAPE, winsum_conv_backward_weight);
+    return conv_two_inputs(cc, ARG_INPUT, ARG_GRAD_OUTPUT, "the output gradient", ARG_WEIGHT_SHAPE,
+                           winsum_conv_backward_weight);
 }
 
 /* gb = gy summed over batch and space: shape (O,), O = gy's channel axis */
@@ -706,7 +806,7 @@ static int conv_backward_bias(conv_cmd *cc)
     job j = {.who = cc->who};
     ws_npy *gy = NULL;
     winsum_view gyv, gbv;
-    winsum_conv_desc d;
+    winsum_conv_desc d = {0};
     int64_t gbs[1];
     int rc = load(&j, cc->arg[ARG_GRAD_OUTPUT], &gy);
     if (!rc) rc = job_unify(&j);
@@ -752,49 +852,99 @@ static int conv_transpose(conv_cmd *cc)
     return rc;
 }
 
+#define CONV_TAIL "\nOPTIONS:\n" CONV_OPTIONS_HELP "\n" COMMON_HELP ARRAYS_HELP
+
+static const char conv_forward_help[] =
+    "Usage: winsum conv forward --input X.npy --weight W.npy [--bias B.npy] [OPTIONS] -o Y.npy\n"
+    "Y = conv(X, W) + B (a cross-correlation, as in PyTorch and TensorFlow).\n"
+    "X: (N, C, spatial...) (nchw) or (N, spatial..., C) (nhwc); W: (O, C/G, k...);\n"
+    "B: (O,), optional; Y: (N, O, out...) in X's layout.\n" CONV_TAIL "\n"
+    "Example:\n"
+    "  winsum conv forward --input x.npy --weight w.npy --bias b.npy --stride 2 --padding 1 -o "
+    "y.npy\n" ENV_ALL;
+
+static const char conv_backward_data_help[] =
+    "Usage: winsum conv backward-data --grad-output GY.npy --weight W.npy --input-shape N,C,H,W\n"
+    "                                 [OPTIONS] -o GX.npy\n"
+    "GX = d(loss)/dX of the forward convolution, given GY = d(loss)/dY and W.\n"
+    "--input-shape is X's shape (the output's), in the layout's order: strides > 1\n"
+    "leave it ambiguous otherwise. W: (O, C/G, k...).\n" CONV_TAIL "\n"
+    "Example:\n"
+    "  winsum conv backward-data --grad-output gy.npy --weight w.npy --input-shape 8,64,56,56 \\\n"
+    "      --padding 1 -o gx.npy\n" ENV_ALL;
+
+static const char conv_backward_weight_help[] =
+    "Usage: winsum conv backward-weight --input X.npy --grad-output GY.npy\n"
+    "                                   --weight-shape O,C/G,KH,KW [OPTIONS] -o GW.npy\n"
+    "GW = d(loss)/dW of the forward convolution, given X and GY = d(loss)/dY, summed\n"
+    "over the batch. --weight-shape is (O, C/G, k...) in every layout, also NHWC.\n" CONV_TAIL "\n"
+    "Example:\n"
+    "  winsum conv backward-weight --input x.npy --grad-output gy.npy --weight-shape 64,64,3,3 \\\n"
+    "      --padding 1 -o gw.npy\n" ENV_ALL;
+
+static const char conv_backward_bias_help[] =
+    "Usage: winsum conv backward-bias --grad-output GY.npy [OPTIONS] -o GB.npy\n"
+    "GB = d(loss)/dB: GY summed over the batch and the spatial axes, shape (O,).\n"
+    "Of the OPTIONS only --layout matters (it says where the channel axis is).\n" CONV_TAIL "\n"
+    "Example:\n"
+    "  winsum conv backward-bias --grad-output gy.npy --layout nhwc -o gb.npy\n" ENV_ALL;
+
+static const char conv_transpose_help[] =
+    "Usage: winsum conv transpose --input X.npy --weight W.npy [OPTIONS]\n"
+    "                             [--output-padding P[,P..]] -o Y.npy\n"
+    "Y = conv_transpose(X, W) (PyTorch's ConvTranspose): the backward-data of the\n"
+    "convolution the OPTIONS describe. X has that convolution's output channels,\n"
+    "W is (C_in, C_out/G, k...) = (X's channels, Y's channels / G, k...).\n"
+    "--output-padding P[,P..] adds P (< stride or dilation) to the output's size at the\n"
+    "high end of each axis; --padding same is refused (give explicit padding).\n" CONV_TAIL "\n"
+    "Example:\n"
+    "  winsum conv transpose --input y.npy --weight w.npy --stride 2 --output-padding 1 -o "
+    "x.npy\n" ENV_ALL;
+
 /* The conv subcommands: which options each needs and allows. */
 static const struct conv_spec {
     const char *name;
     unsigned need, allow;
     int (*run)(conv_cmd *);
+    const char *help;
 } conv_specs[] = {
-    {"forward", BIT(ARG_INPUT) | BIT(ARG_WEIGHT), BIT(ARG_BIAS) | GEOMETRY, conv_forward},
+    {"forward", BIT(ARG_INPUT) | BIT(ARG_WEIGHT), BIT(ARG_BIAS) | GEOMETRY, conv_forward,
+     conv_forward_help},
     {"backward-data", BIT(ARG_GRAD_OUTPUT) | BIT(ARG_WEIGHT) | BIT(ARG_INPUT_SHAPE), GEOMETRY,
-     conv_backward_data},
+     conv_backward_data, conv_backward_data_help},
     {"backward-weight", BIT(ARG_INPUT) | BIT(ARG_GRAD_OUTPUT) | BIT(ARG_WEIGHT_SHAPE), GEOMETRY,
-     conv_backward_weight},
-    {"backward-bias", BIT(ARG_GRAD_OUTPUT), GEOMETRY, conv_backward_bias},
+     conv_backward_weight, conv_backward_weight_help},
+    {"backward-bias", BIT(ARG_GRAD_OUTPUT), GEOMETRY, conv_backward_bias, conv_backward_bias_help},
     {"transpose", BIT(ARG_INPUT) | BIT(ARG_WEIGHT), GEOMETRY | BIT(ARG_OUTPUT_PADDING),
-     conv_transpose},
+     conv_transpose, conv_transpose_help},
 };
 
 static int cmd_conv(int argc, char **argv)
 {
     const char *who = "winsum conv";
-    if (argc < 1) return report(EXIT_USAGE, who, "missing subcommand (see winsum --help)");
-    if (strcmp(argv[0], "-h") == 0 || strcmp(argv[0], "--help") == 0)
-        return fputs(usage_text, stdout), 0;
+    if (argc < 1) return report(EXIT_USAGE, who, "missing subcommand (see winsum conv --help)");
+    if (strcmp(argv[0], "-h") == 0 || strcmp(argv[0], "--help") == 0) return help(conv_help);
     const struct conv_spec *spec = NULL;
     for (size_t i = 0; i < sizeof conv_specs / sizeof conv_specs[0]; i++)
         if (strcmp(argv[0], conv_specs[i].name) == 0) spec = &conv_specs[i];
     if (!spec)
         return report(EXIT_USAGE, who,
                       "unknown subcommand '%s' (forward, backward-data, backward-weight, "
-                      "backward-bias, transpose)",
+                      "backward-bias, transpose; see winsum conv --help)",
                       argv[0]);
 
     conv_cmd cc;
     memset(&cc, 0, sizeof cc);
     snprintf(cc.who, sizeof cc.who, "winsum conv %s", spec->name);
-    cli_opt opts[4 + NARG + 1] = {COMMON_OPTIONS(cc.c)};
+    ws_opt opts[4 + NARG + 1] = {COMMON_OPTIONS(cc.c)};
     int nopt = 4;
     for (int k = 0; k < NARG; k++)
         if ((spec->need | spec->allow) & BIT(k))
-            opts[nopt++] = (cli_opt){conv_arg_name[k], &cc.arg[k]};
-    opts[nopt] = (cli_opt){NULL, NULL};
-    cli_args a;
-    if (parse_args(cc.who, argc - 1, argv + 1, opts, &a)) return EXIT_USAGE;
-    if (a.help) return fputs(usage_text, stdout), 0;
+            opts[nopt++] = (ws_opt){conv_arg_name[k], WS_OPT_STRING, &cc.arg[k], 0, 0};
+    opts[nopt] = (ws_opt)OPTS_END;
+    ws_args a;
+    if (ws_args_parse(cc.who, argc - 1, argv + 1, opts, &a)) return EXIT_USAGE;
+    if (a.help) return help(spec->help);
     if (a.npos) return report(EXIT_USAGE, cc.who, "unexpected argument '%s'", a.pos[0]);
     for (int k = 0; k < NARG; k++)
         if ((spec->need & BIT(k)) && !cc.arg[k])
@@ -815,8 +965,9 @@ int main(int argc, char **argv)
     int n = argc - 2;
     char **rest = argv + 2;
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0)
-        return fputs(usage_text, stdout), 0;
-    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) return cmd_version(n, rest);
+        return help(usage_text);
+    if (strcmp(cmd, "--version") == 0) return cmd_version(0, rest);
+    if (strcmp(cmd, "version") == 0) return cmd_version(n, rest);
     if (strcmp(cmd, "devices") == 0) return cmd_devices(n, rest);
     if (strcmp(cmd, "einsum") == 0) return cmd_einsum(n, rest);
     if (strcmp(cmd, "conv") == 0) return cmd_conv(n, rest);

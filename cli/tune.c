@@ -1,37 +1,71 @@
-/* tune.c - `winsum tune [--device N] [--quick] [--max-candidates N]`:
- * searches the contraction kernel's tile parameters on a device with a
- * progress bar, and stores the winner for that device in the cache folder. */
+/* tune.c - `winsum tune [--device D] [--quick] [--max-candidates N] [--quiet]`:
+ * searches the contraction kernel's tile parameters on a device and stores
+ * the winner for that device in the cache folder. The progress bar is drawn
+ * only on a terminal (stderr) and never with --quiet, so a pipe or a log
+ * file gets the result lines on stdout and nothing on stderr. */
+#include "args.h"
 #include "cli.h"
 #include "winsum.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+static const char tune_help[] =
+    "Usage: winsum tune [--device INDEX|SUBSTRING] [--quick] [--max-candidates N] [--quiet]\n"
+    "Searches the tile parameters of the contraction kernel (wgm,wgn,mr,nr,mc,nc,kc,vw)\n"
+    "on one device, by coordinate descent over a GEMM and convolution layers, and\n"
+    "stores the winner for that device in the cache folder. New contexts on that device\n"
+    "use it from then on (`winsum-bench` prints where its parameters came from).\n"
+    "Prints the device, the starting parameters and the result on stdout; a progress\n"
+    "bar on stderr only when stderr is a terminal.\n"
+    "\n"
+    "Options:\n"
+    "  --device INDEX|SUBSTRING    an index from `winsum devices`, or part of its name\n"
+    "                              (default: $WINSUM_DEVICE, else the first GPU, else the\n"
+    "                              first device)\n"
+    "  --quick                     one round on smaller problems (seconds, not minutes)\n"
+    "  --max-candidates N          evaluate at most N candidates (0, the default: no cap)\n"
+    "  --quiet                     no progress bar, even on a terminal\n"
+    "  -h, --help                  this text\n"
+    "\n"
+    "Examples:\n"
+    "  winsum tune --quick\n"
+    "  WINSUM_CACHE_DIR=/tmp/wc winsum tune --device=0 --max-candidates 20\n"
+    "\n"
+    "environment:\n"
+    "  WINSUM_DEVICE      the default device: an index or a name substring\n"
+    "  WINSUM_CACHE_DIR   where the result is stored (default ~/.cache/winsum; off:\n"
+    "                     nothing is stored)\n"
+    "  WINSUM_GETT        tile parameters that override any tuned ones in new contexts\n"
+    "  WINSUM_KERNEL_DIR  load kernels/*.cl from this folder (kernel work)\n";
+
 static void bar(double f, const char *what, void *user)
 {
     (void)user;
     int w = 30, n = (int)(f * w + 0.5);
     if (n > w) n = w;
-    fprintf(stderr, "\r[%.*s%*s] %3.0f%% %-60.60s", n, "##############################", w - n,
-            "", f * 100, what);
+    fprintf(stderr, "\r[%.*s%*s] %3.0f%% %-60.60s", n, "##############################", w - n, "",
+            f * 100, what);
     fflush(stderr);
 }
 
 int ws_cli_tune(int argc, char **argv)
 {
+    const char *who = "winsum tune";
     const char *device = NULL;
-    int quick = 0, maxc = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--quick") == 0) quick = 1;
-        else if (strcmp(argv[i], "--device") == 0 && i + 1 < argc) device = argv[++i];
-        else if (strcmp(argv[i], "--max-candidates") == 0 && i + 1 < argc)
-            maxc = atoi(argv[++i]);
-        else {
-            fprintf(stderr, "winsum tune: unknown option '%s' (usage: winsum tune [--device N] "
-                            "[--quick] [--max-candidates N])\n", argv[i]);
-            return 2;
-        }
-    }
+    int quick = 0, quiet = 0;
+    long long maxc = 0;
+    ws_opt opts[] = {{"--device", WS_OPT_STRING, &device, 0, 0},
+                     {"--quick", WS_OPT_FLAG, &quick, 0, 0},
+                     {"--quiet", WS_OPT_FLAG, &quiet, 0, 0},
+                     {"--max-candidates", WS_OPT_INT, &maxc, 0, 1000000},
+                     {NULL, WS_OPT_FLAG, NULL, 0, 0}};
+    ws_args a;
+    if (ws_args_parse(who, argc - 1, argv + 1, opts, &a)) return WS_EXIT_USAGE;
+    if (a.help) return fputs(tune_help, stdout) == EOF;
+    if (a.npos)
+        return ws_args_error(who, "unexpected argument '%s' (see %s --help)", a.pos[0], who);
+    int progress = !quiet && ws_stderr_is_tty();
     winsum_context *ctx;
     winsum_status st = winsum_context_create(&ctx, WINSUM_BACKEND_OPENCL, device);
     if (st) {
@@ -41,8 +75,8 @@ int ws_cli_tune(int argc, char **argv)
     printf("device: %s\nstarting from: %s (%s)\n", winsum_context_device_name(ctx),
            winsum_tuning_params(ctx), winsum_tuning_source(ctx));
     fflush(stdout);
-    st = winsum_tune(ctx, quick, maxc, bar, NULL);
-    fprintf(stderr, "\n");
+    st = winsum_tune(ctx, quick, (int)maxc, progress ? bar : NULL, NULL);
+    if (progress) fprintf(stderr, "\n");
     if (st) {
         fprintf(stderr, "winsum tune: %s: %s\n", winsum_status_string(st), winsum_last_error(ctx));
         winsum_context_destroy(ctx);

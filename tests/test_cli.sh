@@ -266,5 +266,228 @@ else
     echo "test_cli: cannot hide the OpenCL devices here: the no-device cases are skipped"
 fi
 
+# ------------------------------------------------- one grammar, both tools
+# run_tool_ok NAME TOOL ARGS...: exit 0, nothing on stderr
+run_tool_ok() {
+    local name=$1 tool=$2
+    shift 2
+    rm -f "$OUT"
+    "$tool" "$@" >"$T/stdout" 2>"$T/stderr"
+    local rc=$?
+    if [ $rc -ne 0 ] || [ -s "$T/stderr" ]; then
+        bad "$name: exit $rc, stderr: $(head -3 "$T/stderr")"
+        return 1
+    fi
+    ok
+}
+# usage_error NAME TOOL ARGS...: exit 2, exactly one stderr line naming the tool
+usage_error() {
+    local name=$1 tool=$2
+    shift 2
+    "$tool" "$@" >"$T/stdout" 2>"$T/stderr"
+    local rc=$?
+    if [ $rc -ne 2 ]; then
+        bad "$name: exit $rc, expected 2 (stderr: $(head -3 "$T/stderr"))"
+    elif [ "$(wc -l <"$T/stderr")" -ne 1 ] || ! grep -q '^winsum' "$T/stderr"; then
+        bad "$name: stderr is not one 'winsum...' line: $(cat "$T/stderr")"
+    else
+        ok
+    fi
+}
+
+# every option of every subcommand in both spellings (--opt value, --opt=value)
+A2="$T/a.npy $T/b.npy"
+for sp in space equals; do
+    o() { if [ $sp = space ]; then echo "$1 $2"; else echo "$1=$2"; fi; }
+    run_ok "devices --backend/--device ($sp)" devices $(o --backend auto) $(o --device 0)
+    run_ok "einsum options ($sp)" einsum 'ij,jk->ik' $A2 $(o --output "$OUT") $(o --backend ref) \
+        $(o --alpha 2) $(o --device 0) &&
+        check "einsum --alpha ($sp): values" npy_check "$OUT" \
+            "np.allclose(r, 2 * np.load(d + '/a.npy') @ np.load(d + '/b.npy'))"
+    run_ok "einsum -o ($sp)" einsum 'ij' "$T/a.npy" -o "$OUT" --backend ref
+    run_ok "conv forward options ($sp)" conv forward $(o --input "$T/x.npy") $(o --weight "$T/w.npy") \
+        $(o --bias "$T/bias.npy") $(o --stride 2) $(o --padding 1) $(o --dilation 1) $(o --groups 1) \
+        $(o --layout nchw) $(o --backend ref) $(o --output "$OUT") &&
+        check "conv forward ($sp): shape" npy_check "$OUT" "r.shape == (2, 6, 3, 3)"
+    run_ok "conv backward-data options ($sp)" conv backward-data $(o --grad-output "$T/gy.npy") \
+        $(o --weight "$T/w.npy") $(o --input-shape 2,4,6,5) $(o --stride 1) $(o --padding 0) \
+        $(o --dilation 1) $(o --groups 1) $(o --layout nchw) $(o --backend ref) $(o --output "$OUT")
+    run_ok "conv backward-weight options ($sp)" conv backward-weight $(o --input "$T/x.npy") \
+        $(o --grad-output "$T/gy.npy") $(o --weight-shape 6,4,3,3) $(o --stride 1) $(o --padding 0) \
+        $(o --dilation 1) $(o --groups 1) $(o --layout nchw) $(o --backend ref) $(o --output "$OUT")
+    run_ok "conv backward-bias options ($sp)" conv backward-bias $(o --grad-output "$T/gy.npy") \
+        $(o --layout nchw) $(o --backend ref) $(o --output "$OUT")
+    run_ok "conv transpose options ($sp)" conv transpose $(o --input "$T/gy.npy") $(o --weight "$T/w.npy") \
+        $(o --stride 2) $(o --output-padding 1) $(o --padding 0) $(o --backend ref) $(o --output "$OUT")
+    run_tool_ok "winsum-bench suite options ($sp)" "$B" $(o --suite overhead) $(o --dtype f32) --quick \
+        $(o --reps 1) $(o --device 0) $(o --csv "$T/b.csv") --quiet
+    check "winsum-bench --csv ($sp) wrote the file" test -s "$T/b.csv"
+    run_tool_ok "winsum-bench conv options ($sp)" "$B" conv forward $(o --input-shape 2,4,6,6) \
+        $(o --weight-shape 4,4,3,3) $(o --stride 1) $(o --padding 1) $(o --dilation 1) $(o --groups 1) \
+        $(o --dtype f32) $(o --layout nchw) $(o --reps 1) $(o --device 0) --quiet
+    run_tool_ok "winsum-bench einsum options ($sp)" "$B" einsum 'ij,jk->ik' $(o --shapes 8x4,4x2) \
+        $(o --strides 4x1,2x1) $(o --dtype f32) $(o --reps 1) $(o --device 0) --quiet
+done
+if [ -n "$(ls "$T"/tune-* 2>/dev/null)" ]; then bad "a stray tune file"; fi
+TD=$T/tunecache
+mkdir -p "$TD"
+# winsum tune in both spellings; stderr empty and no progress text off a terminal
+WINSUM_CACHE_DIR=$TD "$W" tune --quick --max-candidates 1 >"$T/stdout" 2>"$T/stderr"
+rc=$?
+check "tune --max-candidates 1: exit 0" test $rc -eq 0
+check "tune off a terminal: stderr empty" test ! -s "$T/stderr"
+check "tune off a terminal: no progress text" bash -c "! grep -q '%' '$T/stdout'"
+WINSUM_CACHE_DIR=$TD "$W" tune --quick --max-candidates=1 --device=0 --quiet >"$T/stdout" 2>"$T/stderr"
+check "tune --opt=value and --quiet" test $? -eq 0 -a ! -s "$T/stderr"
+check "tune prints its result" grep -q '^source: tuned' "$T/stdout"
+# the bench draws no progress lines off a terminal
+"$B" --suite gemm --quick --reps 1 >"$T/stdout" 2>"$T/stderr"
+check "winsum-bench off a terminal: stderr empty (no progress, no compiler chatter)" test ! -s "$T/stderr"
+
+# bad numbers: range, trailing characters, empty
+usage_error "tune --max-candidates 3x" "$W" tune --max-candidates 3x
+usage_error "tune --max-candidates -1" "$W" tune --max-candidates -1
+usage_error "tune --max-candidates=" "$W" tune --max-candidates=
+usage_error "tune --max-candidates ''" "$W" tune --max-candidates ''
+usage_error "tune --max-candidates 1e3" "$W" tune --max-candidates 1e3
+usage_error "tune --max-candidates huge" "$W" tune --max-candidates 99999999999999999999
+usage_error "tune --max-candidates without a value" "$W" tune --max-candidates
+usage_error "tune --quick=1 (a flag takes no value)" "$W" tune --quick=1
+usage_error "einsum --alpha 2x" "$W" einsum 'ij' "$T/a.npy" -o "$OUT" --alpha 2x
+usage_error "einsum --alpha=" "$W" einsum 'ij' "$T/a.npy" -o "$OUT" --alpha=
+usage_error "einsum --alpha inf" "$W" einsum 'ij' "$T/a.npy" -o "$OUT" --alpha inf
+usage_error "conv --stride 1x" "$W" conv forward --input "$T/x.npy" --weight "$T/w.npy" --stride 1x -o "$OUT"
+usage_error "conv --groups=" "$W" conv forward --input "$T/x.npy" --weight "$T/w.npy" --groups= -o "$OUT"
+usage_error "bench --reps 0" "$B" --reps 0
+usage_error "bench --reps 65" "$B" --reps 65
+usage_error "bench --reps 3x" "$B" --reps 3x
+usage_error "bench --reps=" "$B" --reps=
+usage_error "bench --dtype f8" "$B" --dtype f8
+usage_error "bench conv --reps 0" "$B" conv forward --input-shape 2,8,10,10 --weight-shape 4,8,3,3 --reps 0
+usage_error "bench conv --groups 0" "$B" conv forward --input-shape 2,8,10,10 --weight-shape 4,8,3,3 --groups 0
+usage_error "bench einsum --reps 2.5" "$B" einsum 'ij' --shapes 2x2 --reps 2.5
+
+# unknown options: one line, with a hint
+usage_error "tune unknown option" "$W" tune --quik
+check "tune unknown option: did you mean" grep -q 'did you mean --quick' "$T/stderr"
+usage_error "einsum unknown option" "$W" einsum 'ij' "$T/a.npy" -o "$OUT" --devise 0
+check "einsum unknown option: did you mean" grep -q 'did you mean --device' "$T/stderr"
+usage_error "devices unknown option" "$W" devices --all
+usage_error "version unknown option" "$W" version --short
+usage_error "conv backward-bias unknown option" "$W" conv backward-bias --grad-output "$T/gy.npy" --bias x -o "$OUT"
+usage_error "bench unknown option" "$B" --suites gemm
+check "bench unknown option: did you mean" grep -q 'did you mean --suite' "$T/stderr"
+usage_error "bench unknown short option" "$B" -x
+usage_error "bench conv unknown option" "$B" conv forward --input-shape 2,8,10,10 --weight-shape 4,8,3,3 --bias 1
+usage_error "bench einsum unknown option" "$B" einsum 'ij' --shapes 2x2 --shape 2x2
+
+# --help of each subcommand: its own text, exit 0, naming the subcommand
+declare -A seen_help
+help_ok() { # help_ok NAME-IN-TEXT TOOL ARGS...
+    local want=$1 tool=$2
+    shift 2
+    "$tool" "$@" >"$T/help" 2>"$T/stderr"
+    local rc=$? sum
+    sum=$(md5sum <"$T/help" | cut -c1-32)
+    if [ $rc -ne 0 ] || [ -s "$T/stderr" ]; then
+        bad "$*: exit $rc, stderr $(head -2 "$T/stderr")"
+    elif ! grep -q -- "$want" "$T/help" || ! grep -q '^Usage:' "$T/help"; then
+        bad "$*: the help does not name '$want'"
+    elif ! grep -qi 'example' "$T/help" && [ "$want" != "winsum version" ]; then
+        bad "$*: the help has no example"
+    elif [ -n "${seen_help[$sum]}" ]; then
+        bad "$*: the same help as ${seen_help[$sum]}"
+    else
+        seen_help[$sum]="$*"
+        ok
+    fi
+}
+help_ok "winsum COMMAND" "$W" --help
+help_ok "winsum devices" "$W" devices --help
+help_ok "winsum version" "$W" version --help
+help_ok "winsum einsum" "$W" einsum --help
+help_ok "winsum conv SUBCOMMAND" "$W" conv --help
+for sub in forward backward-data backward-weight backward-bias transpose; do
+    help_ok "winsum conv $sub" "$W" conv $sub --help
+done
+help_ok "winsum tune" "$W" tune --help
+help_ok "winsum-bench \[--suite" "$B" --help
+help_ok "winsum-bench conv forward|backward-data" "$B" conv --help
+for sub in forward backward-data backward-weight; do
+    help_ok "winsum-bench conv $sub" "$B" conv $sub --help
+done
+help_ok "winsum-bench einsum" "$B" einsum --help
+check "the help names the environment" grep -q WINSUM_CACHE_DIR "$T/help"
+"$B" --help >"$T/help"
+check "the bench help names WINSUM_TCCG" grep -q WINSUM_TCCG "$T/help"
+"$W" conv forward --help >"$T/help"
+check "the conv help states the weight layout in NHWC" grep -q 'also NHWC' "$T/help"
+run_tool_ok "winsum --version" "$W" --version && check "winsum --version prints it" grep -q '^winsum [0-9]' "$T/stdout"
+run_tool_ok "winsum-bench --version" "$B" --version && check "winsum-bench --version prints it" grep -q '^winsum-bench [0-9]' "$T/stdout"
+
+# devices: memory, compute units, dtypes, the default
+"$W" devices >"$T/stdout"
+check "devices has memory, units and dtypes columns" grep -q 'memory.*max alloc.*units.*dtypes' "$T/stdout"
+if [ "$BACKENDS" != ref ]; then
+    check "devices shows a device's memory" grep -Eq '^[* ] 0 .*[0-9.]+ (GiB|MiB).*f32' "$T/stdout"
+fi
+WINSUM_DEVICE=ref "$W" devices >"$T/stdout"
+check "devices: WINSUM_DEVICE=ref marks the reference backend" grep -q '^\* ref .*(default)' "$T/stdout"
+
+# ------------------------------------------------ the one-layer driver
+"$B" conv forward --input-shape 2,8,10,10 --weight-shape 4,8,3,3 --padding 1 --reps 1 >"$T/drv" 2>"$T/stderr"
+check "driver conv forward: exit 0" test $? -eq 0
+check "driver conv forward: GFLOP/s of winsum" grep -Eq '^winsum +[0-9.]+ ' "$T/drv"
+check "driver conv forward: its check is ok" grep -Eq '^winsum .* ok' "$T/drv"
+check "driver conv forward: the reference ran" grep -Eq '^reference +[0-9.]+ ' "$T/drv"
+check "driver conv forward: the descriptor" grep -q '^plan: winsum_conv_forward' "$T/drv"
+check "driver conv forward: stderr empty" test ! -s "$T/stderr"
+line=$(sed -n 's/^case: winsum-bench //p' "$T/drv")
+eval "\"\$B\" $line --reps 1" >"$T/drv2" 2>/dev/null
+check "driver conv: the case line round-trips" test "$(sed -n 's/^case: //p' "$T/drv2")" = "winsum-bench $line"
+for op in backward-data backward-weight; do
+    "$B" conv $op --input-shape 3,9,7,4 --weight-shape 6,2,3,2 --groups 2 --stride 2,1 --padding 1:0,1 \
+        --layout nhwc --reps 1 >"$T/drv" 2>/dev/null
+    check "driver conv $op (nhwc, groups, asymmetric padding): ok" grep -q '^result: ok' "$T/drv"
+    line=$(sed -n 's/^case: winsum-bench //p' "$T/drv")
+    eval "\"\$B\" $line --reps 1" >"$T/drv2" 2>/dev/null
+    check "driver conv $op: the case line round-trips" test "$(sed -n 's/^case: //p' "$T/drv2")" = "winsum-bench $line"
+done
+"$B" einsum 'ij,jk->ik' --shapes 32x16,16x8 --reps 1 >"$T/drv" 2>"$T/stderr"
+check "driver einsum: exit 0" test $? -eq 0
+check "driver einsum: GFLOP/s of winsum" grep -Eq '^winsum +[0-9.]+ ' "$T/drv"
+check "driver einsum: its check is ok" grep -Eq '^winsum .* ok' "$T/drv"
+check "driver einsum: the plan" grep -q 'gett\|M 8\|plan:' "$T/drv"
+check "driver einsum: stderr empty" test ! -s "$T/stderr"
+line=$(sed -n 's/^case: winsum-bench //p' "$T/drv")
+eval "\"\$B\" $line --reps 1" >"$T/drv2" 2>/dev/null
+check "driver einsum: the case line round-trips" test "$(sed -n 's/^case: //p' "$T/drv2")" = "winsum-bench $line"
+"$B" einsum 'bij,bjk->bik' --shapes 3x4x5,3x5x2 --strides 1x15x3,10x2x1 --dtype f64 --reps 1 >"$T/drv" 2>/dev/null
+check "driver einsum with --strides, f64: ok" grep -q '^result: ok' "$T/drv"
+usage_error "driver conv: no op" "$B" conv
+usage_error "driver conv: unknown op" "$B" conv sideways --input-shape 2,8,10,10 --weight-shape 4,8,3,3
+usage_error "driver conv: missing --weight-shape" "$B" conv forward --input-shape 2,8,10,10
+usage_error "driver conv: missing --input-shape" "$B" conv forward --weight-shape 4,8,3,3
+usage_error "driver conv: weight of the wrong rank" "$B" conv forward --input-shape 2,8,10,10 --weight-shape 4,8,3
+usage_error "driver conv: bad shape entry" "$B" conv forward --input-shape 2,8,10x,10 --weight-shape 4,8,3,3
+usage_error "driver conv: empty shape entry" "$B" conv forward --input-shape 2,8,,10 --weight-shape 4,8,3,3
+usage_error "driver conv: zero in a shape" "$B" conv forward --input-shape 2,0,10,10 --weight-shape 4,8,3,3
+usage_error "driver conv: --stride of 3 values in 2-D" "$B" conv forward --input-shape 2,8,10,10 --weight-shape 4,8,3,3 --stride 1,1,1
+usage_error "driver conv: bad --padding" "$B" conv forward --input-shape 2,8,10,10 --weight-shape 4,8,3,3 --padding 1:2:3
+usage_error "driver conv: bad --layout" "$B" conv forward --input-shape 2,8,10,10 --weight-shape 4,8,3,3 --layout chwn
+usage_error "driver conv: channels that do not match" "$B" conv forward --input-shape 2,8,10,10 --weight-shape 4,7,3,3
+usage_error "driver conv: kernel larger than the input" "$B" conv forward --input-shape 2,8,2,2 --weight-shape 4,8,3,3
+usage_error "driver conv: a positional argument" "$B" conv forward extra --input-shape 2,8,10,10 --weight-shape 4,8,3,3
+usage_error "driver einsum: no subscripts" "$B" einsum --shapes 2x2
+usage_error "driver einsum: no --shapes" "$B" einsum 'ij'
+usage_error "driver einsum: bad --shapes" "$B" einsum 'ij,jk->ik' --shapes 32x,16x8
+usage_error "driver einsum: empty operand" "$B" einsum 'ij,jk->ik' --shapes 32x16,,16x8
+usage_error "driver einsum: --strides of the wrong rank" "$B" einsum 'ij,jk->ik' --shapes 4x2,2x3 --strides 1,3x1
+usage_error "driver einsum: --strides for fewer operands" "$B" einsum 'ij,jk->ik' --shapes 4x2,2x3 --strides 2x1
+usage_error "driver einsum: bad --dtype" "$B" einsum 'ij' --shapes 2x2 --dtype int
+"$B" einsum 'ij,jk->ik' --shapes 32x16,15x8 --reps 1 >/dev/null 2>"$T/stderr"
+check "driver einsum: sizes that do not match fail (exit 1, one line)" \
+    test $? -eq 1 -a "$(wc -l <"$T/stderr")" -eq 1
+
 echo "test_cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -36,6 +36,14 @@ check "libwinsum.a, the headers and the package files" test -f "$LIB/libwinsum.a
 check "the tools and their data" test -x "$P/bin/winsum" -a -x "$P/bin/winsum-bench" \
     -a -f "$P/share/winsum/tccg-odd.txt" -a -f "$P/share/winsum/plot.gnuplot"
 check "the installed winsum tool runs" "$P/bin/winsum" version
+# the manual pages (help2man from --help, generated when help2man is found)
+if command -v help2man >/dev/null; then
+    check "the manual pages" test -f "$P/share/man/man1/winsum.1" -a -f "$P/share/man/man1/winsum-bench.1"
+    check "winsum.1 has the usage" grep -q 'winsum einsum' "$P/share/man/man1/winsum.1"
+    check "winsum-bench.1 has the driver" grep -q 'one-layer driver' "$P/share/man/man1/winsum-bench.1"
+else
+    echo "test_install: help2man not found: the manual pages are not checked"
+fi
 
 # CMake: find_package(winsum), shared then static; CTest runs the examples
 for kind in shared static; do
