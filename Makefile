@@ -26,9 +26,14 @@ deps:
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends$$missing || exit 1; \
 	fi
 
+# $(call logged,WHAT,LOG,COMMAND): COMMAND's output goes to LOG; one line
+# says it went well, or the end of LOG is shown and make stops. (Configure and
+# compiler chatter stays out of the report.)
+logged = @mkdir -p $(dir $(2)) && if ( $(3) ) >$(2) 2>&1; then echo "$(1): ok (log: $(2))"; \
+  else echo "$(1): FAILED; the end of $(2):"; tail -60 $(2); exit 1; fi
+
 build: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DWINSUM_WERROR=ON
-	cmake --build $(BUILD) -j $(JOBS)
+	$(call logged,build (gcc -Werror),$(BUILD)/make-build.log,cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DWINSUM_WERROR=ON && cmake --build $(BUILD) -j $(JOBS))
 
 # Each stage stops make on failure; the closing line counts what ran: the
 # CTest tests (gcc build, then again under ASan+UBSan with clang), the TSan
@@ -49,7 +54,9 @@ SOURCES = $(shell git ls-files '*.c' '*.h' '*.cl' 2>/dev/null)
 format:
 	clang-format -i --style=file $(SOURCES)
 format-check: deps
-	@clang-format --dry-run --Werror --style=file $(SOURCES) && echo "format check: ok ($(words $(SOURCES)) files)"
+	@bad=$$(for f in $(SOURCES); do clang-format --style=file "$$f" | cmp -s - "$$f" || echo "  $$f"; done); \
+	if [ -n "$$bad" ]; then echo "format check: FAILED (make format fixes it); these files differ:"; \
+	  echo "$$bad"; exit 1; fi; echo "format check: ok ($(words $(SOURCES)) files)"
 # cppcheck over the library, the tools, the examples and the tests. A
 # finding that is not a bug is suppressed where it stands, with the reason
 # (// cppcheck-suppress ID).
@@ -117,16 +124,11 @@ check-reliability: check-asan check-tsan check-fuzz
 # sharing one cache folder. tests/tsan.supp explains its suppressions.
 TSAN_BUILD ?= build-tsan
 check-tsan: deps
-	cmake -S . -B $(TSAN_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DWINSUM_SANITIZE_THREAD=ON
-	cmake --build $(TSAN_BUILD) -j $(JOBS) --target test_threads
-	TSAN_OPTIONS=suppressions=$(CURDIR)/tests/tsan.supp:halt_on_error=1:exitcode=66 \
-	  $(TSAN_BUILD)/test_threads
+	$(call logged,build (clang + ThreadSanitizer),$(TSAN_BUILD)/make-build.log,cmake -S . -B $(TSAN_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWINSUM_SANITIZE_THREAD=ON && cmake --build $(TSAN_BUILD) -j $(JOBS) --target test_threads)
+	$(call logged,test_threads under ThreadSanitizer,$(TSAN_BUILD)/test_threads.log,TSAN_OPTIONS=suppressions=$(CURDIR)/tests/tsan.supp:halt_on_error=1:exitcode=66 $(TSAN_BUILD)/test_threads)
 
 check-asan: deps
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_C_COMPILER=$(SAN_CC) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DWINSUM_SANITIZE=ON -DWINSUM_WERROR=ON
-	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	$(call logged,build ($(SAN_CC) -Werror + ASan + UBSan),$(ASAN_BUILD)/make-build.log,cmake -S . -B $(ASAN_BUILD) -DCMAKE_C_COMPILER=$(SAN_CC) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWINSUM_SANITIZE=ON -DWINSUM_WERROR=ON && cmake --build $(ASAN_BUILD) -j $(JOBS))
 	cd $(ASAN_BUILD) && $(SAN_ENV) ctest --output-on-failure -j $(JOBS)
 
 check-fuzz: deps
@@ -136,9 +138,7 @@ fuzz: deps
 	$(MAKE) fuzz-run FUZZ_ARGS='-max_total_time=$(FUZZ_TIME)' FUZZ_WHAT='$(FUZZ_TIME) s, random seed' FUZZ_CORPUS=$(FUZZ_BUILD)/corpus
 
 fuzz-run:
-	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DWINSUM_FUZZ=ON
-	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(FUZZERS:%=fuzz_%)
+	$(call logged,build (clang libFuzzer targets),$(FUZZ_BUILD)/make-build.log,cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWINSUM_FUZZ=ON && cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(FUZZERS:%=fuzz_%))
 	@rc=0; pids=""; \
 	for f in $(FUZZERS); do \
 	  if [ -n "$(FUZZ_FRESH)" ]; then rm -rf $(FUZZ_CORPUS)/$$f; fi; \
