@@ -28,7 +28,8 @@
  * error's message (which operand, which axis, which numbers, which OpenCL call,
  * the build log); winsum_last_error() returns it, per thread (see there). On
  * any error nothing is written to an output view. The library never prints
- * and never exits.
+ * (unless WINSUM_VERBOSE asks for its trace, see the end of this file) and
+ * never exits.
  *
  * NULL: a NULL context or a NULL pointer where a value is needed gives
  * WINSUM_ERR_ARGUMENT (with a message in the context when there is one);
@@ -323,7 +324,9 @@ WINSUM_API winsum_status winsum_plan_create(winsum_context *ctx, winsum_plan **p
                                  int nops, const winsum_view *ops, const winsum_view *out);
 /* inputs: NULL, or nops buffers replacing the views' buffers (NULL entries
  * keep theirs); output likewise. event: NULL, or receives an event for the
- * last command (OpenCL; the caller releases it). */
+ * last kernel the call enqueued (OpenCL; the caller releases it), NULL when
+ * it enqueued none (the reference backend, an empty output) or failed;
+ * winsum_last_event gives the same event afterwards. */
 WINSUM_API winsum_status winsum_plan_execute(winsum_plan *plan, const winsum_buffer *const *inputs,
                                   const winsum_buffer *output, double alpha, double beta,
                                   cl_event *event);
@@ -405,6 +408,77 @@ WINSUM_API winsum_status winsum_conv_transpose_output_shape(const winsum_conv_de
                                                  const int64_t *x_shape,
                                                  const int64_t *w_shape, int64_t *y_shape,
                                                  char *msg, size_t msg_len);
+
+/* ------------------------------------------------------ events, trace */
+
+/* The computing calls are winsum_einsum, winsum_plan_execute and the five
+ * convolution calls above; each enqueues its kernels and returns without
+ * waiting for them. winsum_last_event hands back the event of the last
+ * kernel that the most recent computing call on ctx enqueued (retained for
+ * the caller, who releases it with clReleaseEvent): for a convolution, its
+ * last kernel, which runs after all its others (the queue is in order), so
+ * once it completes the whole output is written. *event is NULL when that
+ * call enqueued no kernel (the reference backend, an empty output), failed,
+ * or when no computing call was made yet. Other calls (buffer reads and
+ * writes, winsum_finish, plan creation) do not change it; winsum_tune makes
+ * computing calls of its own (and, under WINSUM_VERBOSE, their lines), so
+ * after it the event is its last trial's. The context keeps
+ * one such event, replaced by each computing call and released with the
+ * context; a caller that keeps its own reference may use it as long as it
+ * likes. Threads: "most recent" is the context's, not the thread's: when
+ * threads share a context, another thread's call between yours and
+ * winsum_last_event replaces the event, so hold a lock of your own around
+ * the call and winsum_last_event (or give each thread its own context).
+ * The event's command type is CL_COMMAND_NDRANGE_KERNEL; pass it in an
+ * event wait list to order work on other queues after the call. NULL ctx
+ * or event: WINSUM_ERR_ARGUMENT. */
+WINSUM_API winsum_status winsum_last_event(winsum_context *ctx, cl_event *event);
+
+/* The trace. Read once per context, at its creation:
+ *   WINSUM_VERBOSE       unset, empty or 0: off (nothing is printed, and
+ *                        nothing is spent on it beyond a test of a flag per
+ *                        call); 1: one line per outermost computing call (the
+ *                        einsums a convolution runs print nothing of their
+ *                        own); 2: the same with each kernel's time from
+ *                        OpenCL profiling events (a queue winsum creates is
+ *                        then made with CL_QUEUE_PROFILING_ENABLE; a caller's
+ *                        queue without it gives "n/a (queue without
+ *                        profiling)"). Another value asks for 1.
+ *   WINSUM_VERBOSE_FILE  append the lines to this file (one write per line;
+ *                        stderr when unset or when it cannot be opened).
+ * While the trace is on, each call waits for its own kernels before it
+ * returns, so that its time covers them. A line is comma-separated fields,
+ * in this order (no field but the last holds a comma):
+ *   winsum_verbose,exec,OP,BACKEND,DEVICE,STATUS,subs:S,ops:V V..,
+ *   alpha=A beta=B,desc:D,tile:T,tile_src:W,plan:P,time_ms:MS,kernels:K,
+ *   replay:CMD
+ * OP: einsum, plan_execute, conv_forward, conv_backward_data,
+ * conv_backward_weight, conv_backward_bias, conv_transpose. BACKEND:
+ * opencl or ref. STATUS: winsum_status_string. S: the subscripts with ','
+ * written as ' ' ("-" for a convolution). Each V is
+ * NAME:DTYPE:SHAPE:sSTRIDES:oOFFSET[:gGUARDS] (shape and strides joined by
+ * x; NAME in0.. and out for einsums, x w bias y / dy w dx / x dy dw / dy db
+ * / x w y for the convolutions). D: the convolution descriptor ("2d nchw
+ * stride=1x1 dilation=1x1 pad=1:1x1:1 groups=1") or "-". T:
+ * winsum_tuning_params with '/' for ','; W: winsum_tuning_source. P: each
+ * einsum the call ran, "; "-separated, as SUBSCRIPTS{FAMILY bB mM nN kK +
+ * ...} (',' again written as ' '; one FAMILY... per kernel step, batch, M,
+ * N, K; {reference} on the reference backend, {empty} for an empty
+ * output). MS: the
+ * call's wall time in milliseconds, until its last kernel completed. K:
+ * "-" under 1, else NAME=MSms per kernel and total=MSms. CMD: the
+ * winsum-bench command that times a call of the same shape (conv forward,
+ * backward-data (also for a transposed convolution), backward-weight, or
+ * einsum, with --strides when every stride is >= 0 and no view is
+ * guarded; offsets are not replayed), or "n/a (why)"; it is the rest of
+ * the line. Example:
+ *   winsum_verbose,exec,einsum,opencl,Portable Computing Language / pthread-
+ *   skylake-avx512-AMD EPYC,WINSUM_OK,subs:ij jk->ik,ops:in0:f32:64x32:s32x1:o0
+ *   in1:f32:32x16:s16x1:o0 out:f32:64x16:s16x1:o0,alpha=1 beta=0,desc:-,
+ *   tile:1/1/8/32/96/128/256/16,tile_src:built-in table,plan:ij jk->ik{gett
+ *   b1 m16 n64 k32},time_ms:0.355,kernels:-,replay:winsum-bench einsum
+ *   'ij,jk->ik' --shapes 64x32,32x16 --strides 32x1,16x1 --dtype f32
+ * (one line; broken here for width). */
 
 #ifdef __cplusplus
 }

@@ -107,6 +107,9 @@ static void context_free_functions(void)
     CHECK(winsum_context_queue(NULL) == NULL);
     CHECK(winsum_context_has_dtype(NULL, WINSUM_F32) == 0);
     CHECK_STATUS(winsum_finish(NULL), WINSUM_ERR_ARGUMENT);
+    cl_event ev = NULL;
+    CHECK_STATUS(winsum_last_event(NULL, &ev), WINSUM_ERR_ARGUMENT);
+    CHECK_STATUS(winsum_last_event(NULL, NULL), WINSUM_ERR_ARGUMENT);
     size_t cur = 7, peak = 7;
     winsum_memory_usage(NULL, &cur, &peak);
     CHECK(cur == 0 && peak == 0);
@@ -219,6 +222,11 @@ static void with_context(winsum_context *ctx)
     CHECK(out[0] == 15 && out[3] == 18 * 6 + 15);
     CHECK(winsum_plan_describe(p)[0] != 0);
     winsum_plan_destroy(p);
+    /* the last call's event: only the pointer to receive it is needed */
+    REFUSED(ctx, winsum_last_event(ctx, NULL));
+    cl_event ev = NULL;
+    CHECK_STATUS(winsum_last_event(ctx, &ev), WINSUM_OK);
+    if (ev) clReleaseEvent(ev);
     /* einsum */
     REFUSED(ctx, winsum_einsum(ctx, NULL, 1, &v, &o, 1, 0));
     REFUSED(ctx, winsum_einsum(ctx, "ij->i", 1, NULL, &o, 1, 0));

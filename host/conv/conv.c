@@ -8,6 +8,7 @@
  * viewed in canonical axis order (N, G, C/G, spatial...).
  */
 #include "conv.h"
+#include "trace.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -221,7 +222,7 @@ static winsum_status prepare(winsum_context *ctx, const winsum_conv_desc *desc, 
     return check_shape_eq(ctx, y, ys, g->rank, who, yname);
 }
 
-winsum_status winsum_conv_forward(winsum_context *ctx, const winsum_conv_desc *desc,
+static winsum_status conv_forward(winsum_context *ctx, const winsum_conv_desc *desc,
                                   const winsum_view *x, const winsum_view *w,
                                   const winsum_view *bias, const winsum_view *y, double alpha,
                                   double beta)
@@ -262,7 +263,7 @@ winsum_status winsum_conv_forward(winsum_context *ctx, const winsum_conv_desc *d
     return run_einsums(ctx, st2, bias ? 2 : 1);
 }
 
-winsum_status winsum_conv_backward_weight(winsum_context *ctx, const winsum_conv_desc *desc,
+static winsum_status conv_backward_weight(winsum_context *ctx, const winsum_conv_desc *desc,
                                           const winsum_view *x, const winsum_view *gy,
                                           const winsum_view *gw, double alpha, double beta)
 {
@@ -286,9 +287,9 @@ winsum_status winsum_conv_backward_weight(winsum_context *ctx, const winsum_conv
     return winsum_einsum(ctx, subs, 2, ops, &gwc, alpha, beta);
 }
 
-winsum_status winsum_conv_backward_bias(winsum_context *ctx, const winsum_conv_desc *desc,
-                                        const winsum_view *gy, const winsum_view *gb,
-                                        double alpha, double beta)
+static winsum_status conv_backward_bias(winsum_context *ctx, const winsum_conv_desc *desc,
+                                        const winsum_view *gy, const winsum_view *gb, double alpha,
+                                        double beta)
 {
     static const char who[] = "conv backward-bias";
     WS_LOCK_SCOPE(ctx); /* one call at a time per context */
@@ -458,7 +459,7 @@ static winsum_status backward_data(winsum_context *ctx, const winsum_conv_desc *
     return run_einsums(ctx, steps, n);
 }
 
-winsum_status winsum_conv_backward_data(winsum_context *ctx, const winsum_conv_desc *desc,
+static winsum_status conv_backward_data(winsum_context *ctx, const winsum_conv_desc *desc,
                                         const winsum_view *gy, const winsum_view *w,
                                         const winsum_view *gx, double alpha, double beta)
 {
@@ -468,7 +469,7 @@ winsum_status winsum_conv_backward_data(winsum_context *ctx, const winsum_conv_d
 
 /* y = conv_transpose(x, w): backward-data with x as the output gradient and
  * y as the input gradient, in the transposed call's own terms. */
-winsum_status winsum_conv_transpose(winsum_context *ctx, const winsum_conv_desc *desc,
+static winsum_status conv_transpose(winsum_context *ctx, const winsum_conv_desc *desc,
                                     const winsum_view *x, const winsum_view *w,
                                     const winsum_view *y, double alpha, double beta)
 {
@@ -485,4 +486,112 @@ winsum_status winsum_conv_transpose(winsum_context *ctx, const winsum_conv_desc 
     if ((st = ws_conv_transpose_shape(desc, x->ndim, x->shape, w->shape, ys, &ctx->err))) return st;
     if ((st = check_shape_eq(ctx, y, ys, x->ndim, nm.who, "the output"))) return st;
     return backward_data(ctx, desc, x, w, y, alpha, beta, &nm, 1);
+}
+
+/* ------------------------------------------------- the public calls */
+
+/* Each public call runs its operation inside a computing call's bracket
+ * (trace.h): the last event it leaves, and with WINSUM_VERBOSE its line,
+ * which names the tensors in the call's terms (v, names) and replays it
+ * as the driver's `conv DRIVER_OP` with --input-shape from v[xi] and
+ * --weight-shape from v[wi] (no DRIVER_OP: no replay). */
+static winsum_status conv_trace(winsum_context *ctx, const ws_call *c, winsum_status st,
+                                const char *op, const winsum_conv_desc *desc, int n,
+                                const winsum_view *const *v, const char *const *names, double alpha,
+                                double beta, const char *driver_op, int xi, int wi)
+{
+    ws_trace_call t = {.op = op,
+                       .nviews = n,
+                       .desc = desc,
+                       .alpha = alpha,
+                       .beta = beta,
+                       .replay = driver_op ? WS_REPLAY_CONV : WS_REPLAY_NONE,
+                       .conv_op = driver_op,
+                       .conv_x = xi,
+                       .conv_w = wi,
+                       .replay_na = "winsum-bench has no conv backward-bias"};
+    for (int i = 0; i < n; i++) t.view[i] = v[i], t.name[i] = names[i];
+    return ws_trace_emit(ctx, c, st, &t);
+}
+
+winsum_status winsum_conv_forward(winsum_context *ctx, const winsum_conv_desc *desc,
+                                  const winsum_view *x, const winsum_view *w,
+                                  const winsum_view *bias, const winsum_view *y, double alpha,
+                                  double beta)
+{
+    WS_LOCK_SCOPE(ctx);
+    if (!ctx) return WINSUM_ERR_ARGUMENT;
+    ws_call c;
+    ws_call_begin(ctx, &c);
+    winsum_status st = conv_forward(ctx, desc, x, w, bias, y, alpha, beta);
+    if (!ws_call_end(ctx, &c, st)) return st;
+    const winsum_view *v[4] = {x, w, bias, y};
+    static const char *const nm[4] = {"x", "w", "bias", "y"};
+    return conv_trace(ctx, &c, st, "conv_forward", desc, 4, v, nm, alpha, beta, "forward", 0, 1);
+}
+
+winsum_status winsum_conv_backward_data(winsum_context *ctx, const winsum_conv_desc *desc,
+                                        const winsum_view *gy, const winsum_view *w,
+                                        const winsum_view *gx, double alpha, double beta)
+{
+    WS_LOCK_SCOPE(ctx);
+    if (!ctx) return WINSUM_ERR_ARGUMENT;
+    ws_call c;
+    ws_call_begin(ctx, &c);
+    winsum_status st = conv_backward_data(ctx, desc, gy, w, gx, alpha, beta);
+    if (!ws_call_end(ctx, &c, st)) return st;
+    const winsum_view *v[3] = {gy, w, gx};
+    static const char *const nm[3] = {"dy", "w", "dx"};
+    return conv_trace(ctx, &c, st, "conv_backward_data", desc, 3, v, nm, alpha, beta,
+                      "backward-data", 2, 1);
+}
+
+winsum_status winsum_conv_backward_weight(winsum_context *ctx, const winsum_conv_desc *desc,
+                                          const winsum_view *x, const winsum_view *gy,
+                                          const winsum_view *gw, double alpha, double beta)
+{
+    WS_LOCK_SCOPE(ctx);
+    if (!ctx) return WINSUM_ERR_ARGUMENT;
+    ws_call c;
+    ws_call_begin(ctx, &c);
+    winsum_status st = conv_backward_weight(ctx, desc, x, gy, gw, alpha, beta);
+    if (!ws_call_end(ctx, &c, st)) return st;
+    const winsum_view *v[3] = {x, gy, gw};
+    static const char *const nm[3] = {"x", "dy", "dw"};
+    return conv_trace(ctx, &c, st, "conv_backward_weight", desc, 3, v, nm, alpha, beta,
+                      "backward-weight", 0, 2);
+}
+
+winsum_status winsum_conv_backward_bias(winsum_context *ctx, const winsum_conv_desc *desc,
+                                        const winsum_view *gy, const winsum_view *gb, double alpha,
+                                        double beta)
+{
+    WS_LOCK_SCOPE(ctx);
+    if (!ctx) return WINSUM_ERR_ARGUMENT;
+    ws_call c;
+    ws_call_begin(ctx, &c);
+    winsum_status st = conv_backward_bias(ctx, desc, gy, gb, alpha, beta);
+    if (!ws_call_end(ctx, &c, st)) return st;
+    const winsum_view *v[2] = {gy, gb};
+    static const char *const nm[2] = {"dy", "db"};
+    return conv_trace(ctx, &c, st, "conv_backward_bias", desc, 2, v, nm, alpha, beta, NULL, 0, 0);
+}
+
+/* The transposed convolution is replayed as the backward-data it is: the
+ * same weight, y as the input gradient (its shape carries the output
+ * padding), x as the output gradient. */
+winsum_status winsum_conv_transpose(winsum_context *ctx, const winsum_conv_desc *desc,
+                                    const winsum_view *x, const winsum_view *w,
+                                    const winsum_view *y, double alpha, double beta)
+{
+    WS_LOCK_SCOPE(ctx);
+    if (!ctx) return WINSUM_ERR_ARGUMENT;
+    ws_call c;
+    ws_call_begin(ctx, &c);
+    winsum_status st = conv_transpose(ctx, desc, x, w, y, alpha, beta);
+    if (!ws_call_end(ctx, &c, st)) return st;
+    const winsum_view *v[3] = {x, w, y};
+    static const char *const nm[3] = {"x", "w", "y"};
+    return conv_trace(ctx, &c, st, "conv_transpose", desc, 3, v, nm, alpha, beta, "backward-data",
+                      2, 1);
 }

@@ -4,6 +4,7 @@
  * caller's buffers; and winsum_einsum_output_shape.
  */
 #include "plan.h"
+#include "trace.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,12 +89,10 @@ winsum_status ws_plan_cached(winsum_context *ctx, const char *subscripts, int no
     return WINSUM_OK;
 }
 
-winsum_status winsum_einsum(winsum_context *ctx, const char *subscripts, int nops,
+static winsum_status einsum(winsum_context *ctx, const char *subscripts, int nops,
                             const winsum_view *ops, const winsum_view *out, double alpha,
                             double beta)
 {
-    WS_LOCK_SCOPE(ctx);
-    if (!ctx) return WINSUM_ERR_ARGUMENT;
     winsum_plan *p = NULL;
     winsum_status st = ws_plan_cached(ctx, subscripts, nops, ops, out, &p);
     if (st) return st;
@@ -108,6 +107,28 @@ winsum_status winsum_einsum(winsum_context *ctx, const char *subscripts, int nop
     const winsum_buffer *in[WS_MAX_OPS];
     for (int i = 0; i < nops; i++) in[i] = ops[i].buffer;
     return winsum_plan_execute(p, in, out->buffer, alpha, beta, NULL);
+}
+
+winsum_status winsum_einsum(winsum_context *ctx, const char *subscripts, int nops,
+                            const winsum_view *ops, const winsum_view *out, double alpha,
+                            double beta)
+{
+    WS_LOCK_SCOPE(ctx);
+    if (!ctx) return WINSUM_ERR_ARGUMENT;
+    ws_call c;
+    ws_call_begin(ctx, &c);
+    winsum_status st = einsum(ctx, subscripts, nops, ops, out, alpha, beta);
+    if (!ws_call_end(ctx, &c, st)) return st;
+    ws_trace_call t = {.op = "einsum",
+                       .subs = subscripts,
+                       .alpha = alpha,
+                       .beta = beta,
+                       .replay = WS_REPLAY_EINSUM};
+    int n = ops && nops >= 1 && nops <= WS_MAX_OPS ? nops : 0;
+    for (int i = 0; i < n; i++) t.view[i] = &ops[i];
+    t.view[n] = out;
+    t.nviews = n + 1;
+    return ws_trace_emit(ctx, &c, st, &t);
 }
 
 winsum_status winsum_einsum_output_shape(winsum_context *ctx, const char *subscripts, int nops,

@@ -8,6 +8,7 @@
  * all operands at once (ref.c): the oracle shares no kernel logic.
  */
 #include "plan.h"
+#include "trace.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +140,12 @@ static winsum_status exec_opencl(winsum_plan *p, const winsum_buffer *const *in,
 {
     winsum_context *ctx = p->ctx;
     int f64 = p->out.dtype == WINSUM_F64;
+    /* the last step that launches anything: its event is the plan's */
+    int lastk = -1;
+    for (int si = 0; si < p->nsteps; si++) {
+        const ws_step *s = &p->steps[si];
+        if (s->global[0] && s->global[1] && (s->ngl != 3 || s->global[2])) lastk = si;
+    }
     for (int si = 0; si < p->nsteps; si++) {
         ws_step *s = &p->steps[si];
         int last = si == p->nsteps - 1;
@@ -167,22 +174,49 @@ static winsum_status exec_opencl(winsum_plan *p, const winsum_buffer *const *in,
         if (ws_fault(WINSUM_FAULT_ENQUEUE))
             return ws_cl_fail(ctx, CL_OUT_OF_RESOURCES, "clEnqueueNDRangeKernel (injected)",
                               "einsum");
+        /* an event for the last kernel (winsum_last_event, the caller's
+         * event) and, under WINSUM_VERBOSE=2, for every kernel (its time) */
+        cl_event ev = NULL;
+        int want = si == lastk || ctx->verbose >= 2;
         err = clEnqueueNDRangeKernel(ctx->queue, k, (cl_uint)s->ngl, NULL, s->global,
                                      s->use_local ? s->local : NULL, ctx->gate ? 1 : 0,
-                                     ctx->gate ? &ctx->gate : NULL, last && event ? event : NULL);
+                                     ctx->gate ? &ctx->gate : NULL, want ? &ev : NULL);
         if (err) return ws_cl_fail(ctx, err, "clEnqueueNDRangeKernel", "einsum");
+        if (ctx->verbose >= 2) ws_trace_kernel(ctx, f->name, ev);
+        if (si != lastk) {
+            if (ev) clReleaseEvent(ev);
+            continue;
+        }
+        if (event && ev && clRetainEvent(ev) == CL_SUCCESS) *event = ev;
+        ws_event_record(ctx, ev);
     }
     return WINSUM_OK;
 }
 
-winsum_status winsum_plan_execute(winsum_plan *p, const winsum_buffer *const *inputs,
+/* The plan's entry of the trace's plan field: its subscripts and, per
+ * step, the family and the batch/M/N/K sizes. */
+static void trace_plan(const winsum_plan *p)
+{
+    char buf[1024];
+    size_t n = (size_t)snprintf(buf, sizeof buf, "%s{", p->subscripts);
+    if (p->nothing) n += (size_t)snprintf(buf + n, sizeof buf - n, "empty");
+    else if (p->ctx->backend == WINSUM_BACKEND_REF)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "reference");
+    for (int si = 0; si < p->nsteps && n < sizeof buf; si++) {
+        const ws_step *s = &p->steps[si];
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s b%d m%d n%d k%d", si ? " + " : "",
+                              s->family->name, s->nbatch, s->M, s->N, s->K);
+    }
+    if (n < sizeof buf) snprintf(buf + n, sizeof buf - n, "}");
+    ws_trace_plan(p->ctx, buf);
+}
+
+static winsum_status plan_execute(winsum_plan *p, const winsum_buffer *const *inputs,
                                   const winsum_buffer *output, double alpha, double beta,
                                   cl_event *event)
 {
-    if (!p) return WINSUM_ERR_ARGUMENT;
     winsum_context *ctx = p->ctx;
-    WS_LOCK_SCOPE(ctx);
-    if (event) *event = NULL;
+    if (ctx->verbose) trace_plan(p);
     winsum_status sst = ws_check_scalars(alpha, beta, p->out.dtype, "einsum", &ctx->err);
     if (sst) return sst;
     const winsum_buffer *in[WS_MAX_OPS];
@@ -232,4 +266,31 @@ winsum_status winsum_plan_execute(winsum_plan *p, const winsum_buffer *const *in
     winsum_status st = own ? ws_gate_open(ctx) : WINSUM_OK;
     if (!st) st = exec_opencl(p, in, outb, alpha, beta, event);
     return own ? ws_gate_close(ctx, st) : st;
+}
+
+winsum_status winsum_plan_execute(winsum_plan *p, const winsum_buffer *const *inputs,
+                                  const winsum_buffer *output, double alpha, double beta,
+                                  cl_event *event)
+{
+    if (!p) return WINSUM_ERR_ARGUMENT;
+    winsum_context *ctx = p->ctx;
+    WS_LOCK_SCOPE(ctx);
+    if (event) *event = NULL;
+    ws_call c;
+    ws_call_begin(ctx, &c);
+    winsum_status st = plan_execute(p, inputs, output, alpha, beta, event);
+    if (st && event && *event) {
+        clReleaseEvent(*event); /* nothing handed back on error */
+        *event = NULL;
+    }
+    if (!ws_call_end(ctx, &c, st)) return st;
+    ws_trace_call t = {.op = "plan_execute",
+                       .subs = p->subscripts,
+                       .nviews = p->nops + 1,
+                       .alpha = alpha,
+                       .beta = beta,
+                       .replay = WS_REPLAY_EINSUM};
+    for (int i = 0; i < p->nops; i++) t.view[i] = &p->ops[i];
+    t.view[p->nops] = &p->out;
+    return ws_trace_emit(ctx, &c, st, &t);
 }

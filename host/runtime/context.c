@@ -5,6 +5,7 @@
  */
 #include "params.h"
 #include "program.h"
+#include "trace.h"
 #include <ctype.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -81,6 +82,7 @@ static int context_init(winsum_context *ctx)
 /* A context whose creation failed after context_init. */
 static void context_discard(winsum_context *ctx)
 {
+    ws_trace_close(ctx);
     pthread_mutex_destroy(&ctx->lock);
     free(ctx);
 }
@@ -94,10 +96,9 @@ static void context_free(winsum_context *ctx)
         free(ctx->programs[i].key_text);
     }
     free(ctx->programs);
-    if (ctx->queue) {
-        clFinish(ctx->queue);
-        clReleaseCommandQueue(ctx->queue);
-    }
+    if (ctx->queue) clFinish(ctx->queue);
+    ws_trace_close(ctx); /* its events, before their queue */
+    if (ctx->queue) clReleaseCommandQueue(ctx->queue);
     if (ctx->cl) clReleaseContext(ctx->cl);
     pthread_mutex_destroy(&ctx->lock);
     free(ctx);
@@ -258,6 +259,10 @@ static winsum_status context_new(winsum_context **out)
         free(ctx);
         return create_fail(WINSUM_ERR_MEMORY, "cannot make the context's lock%s", NULL);
     }
+    if (ws_trace_open(ctx)) {
+        context_discard(ctx);
+        return create_fail(WINSUM_ERR_MEMORY, "out of host memory (WINSUM_VERBOSE)%s", NULL);
+    }
     *out = ctx;
     return WINSUM_OK;
 }
@@ -303,7 +308,10 @@ winsum_status winsum_context_create(winsum_context **out, winsum_backend backend
                 return create_fail(WINSUM_ERR_OPENCL, "clCreateContext failed with %s",
                                    ws_cl_error_name(err));
             }
-            ctx->queue = clCreateCommandQueue(ctx->cl, ctx->device, 0, &err);
+            /* WINSUM_VERBOSE=2 times each kernel from its profiling event */
+            ctx->profiling = ctx->verbose >= 2;
+            ctx->queue = clCreateCommandQueue(ctx->cl, ctx->device,
+                                              ctx->profiling ? CL_QUEUE_PROFILING_ENABLE : 0, &err);
             if (!ctx->queue) {
                 clReleaseContext(ctx->cl);
                 context_discard(ctx);
@@ -363,6 +371,7 @@ winsum_status winsum_context_create_cl(winsum_context **out, cl_context cl_ctx,
     clRetainCommandQueue(queue);
     ctx->cl = cl_ctx;
     ctx->queue = queue;
+    ctx->profiling = (props & CL_QUEUE_PROFILING_ENABLE) != 0;
     ctx->backend = WINSUM_BACKEND_OPENCL;
     setup_device(ctx);
     *out = ctx;

@@ -20,6 +20,8 @@ typedef struct ws_gett_params {
     int vw;       /* vector width of the CPU micro-kernel */
 } ws_gett_params;
 
+typedef struct ws_trace ws_trace;
+
 typedef struct ws_program_slot {
     uint64_t key;
     char *key_text;
@@ -73,6 +75,17 @@ struct winsum_context {
     size_t mem_current, mem_peak;
     cl_event gate; /* see ws_gate_open */
     ws_attachment attached[WS_MAX_ATTACHED];
+    /* Computing calls in progress (trace.h): public calls nest, a
+     * convolution runs einsums; the outermost one owns what follows. */
+    int depth;
+    /* winsum_last_event: the retained event of the last kernel that the
+     * most recent computing call enqueued, NULL when it enqueued none. */
+    cl_event last_event;
+    /* WINSUM_VERBOSE, read once at creation (trace.c): 0 off, 1 one line
+     * per call, 2 with each kernel's time; the trace's state while on. */
+    int verbose;
+    int profiling; /* the queue has CL_QUEUE_PROFILING_ENABLE */
+    struct ws_trace *trace;
 };
 
 /* Locks ctx (NULL: nothing) and returns it. */
