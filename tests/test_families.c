@@ -169,8 +169,38 @@ static void check_family(const ws_family *f)
     free(params);
 }
 
+/* A slot with the labels of `has` (a string of label ids '0'..), contiguous
+ * in that order. */
+static slot make_slot(const char *has, const int64_t *size)
+{
+    slot sl;
+    memset(&sl, 0, sizeof sl);
+    sl.op.dtype = WINSUM_F32;
+    int64_t stride = 1;
+    for (int i = (int)strlen(has) - 1; i >= 0; i--) {
+        const int l = has[i] - '0';
+        sl.op.has[l] = 1;
+        sl.op.stride[l] = stride;
+        stride *= size[l];
+    }
+    return sl;
+}
+
+/* The family the default order builds a two-operand step X, Y -> C with
+ * (labels 0, 1, 2 of sizes 4, 5, 3) */
+static const ws_family *first_family(const char *x, const char *y, const char *c)
+{
+    static const int64_t size[3] = {4, 5, 3};
+    slot X = make_slot(x, size), Y = make_slot(y, size), C = make_slot(c, size);
+    const ws_step_request r = {2, {&X, &Y}, &C, size, 3};
+    for (const ws_family *const *f = ws_families; *f; f++)
+        if ((*f)->accepts(NULL, &r)) return *f;
+    return NULL;
+}
+
 int main(void)
 {
+    unsetenv("WINSUM_GEMV"); /* its "off" would turn the family away below */
     int nf = 0;
     for (const ws_family *const *f = ws_families; *f; f++, nf++) {
         check_family(*f);
@@ -182,5 +212,18 @@ int main(void)
     ws_step_request one = {.ninputs = 1}, two = {.ninputs = 2};
     CHECK(ws_family_gett.accepts(NULL, &two) && !ws_family_gett.accepts(NULL, &one));
     CHECK(ws_family_unary.accepts(NULL, &one) && !ws_family_unary.accepts(NULL, &two));
+    /* gemv: the steps with no N labels (or no M labels), before GETT;
+     * the others GETT's */
+    CHECK(!ws_family_gemv.accepts(NULL, &one));
+    CHECK(first_family("01", "1", "0") == &ws_family_gemv);    /* matrix x vector */
+    CHECK(first_family("1", "01", "0") == &ws_family_gemv);    /* vector x matrix */
+    CHECK(first_family("1", "1", "") == &ws_family_gemv);      /* a dot product */
+    CHECK(first_family("01", "01", "0") == &ws_family_gemv);   /* batched dots */
+    CHECK(first_family("012", "02", "01") == &ws_family_gemv); /* batch 0, M 1, K 2 */
+    CHECK(first_family("01", "12", "02") == &ws_family_gett);  /* a GEMM */
+    CHECK(first_family("01", "2", "012") == &ws_family_gett);  /* an outer product */
+    setenv("WINSUM_GEMV", "off", 1);
+    CHECK(first_family("01", "1", "0") == &ws_family_gett);
+    unsetenv("WINSUM_GEMV");
     return tu_finish("test_families");
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 const ws_family *const ws_families[] = {
+    &ws_family_gemv, /* before GETT: the steps with N == 1, whose GETT tiles are padding */
     &ws_family_gett,
     &ws_family_unary,
     NULL,

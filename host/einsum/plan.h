@@ -9,6 +9,7 @@
  *   families.c      the kernel-family table and choosing a family for a step
  *   family_gett.c   the GETT family (kernels/gett.cl) and its CPU tile policy
  *   family_unary.c  the unary family (kernels/unary.cl)
+ *   family_gemv.c   the gemv family (kernels/gemv.cl): steps with no N labels
  *   plan.c          create, validate, execute (kernel arguments from the
  *                   family's list), describe, destroy
  *   cache.c         winsum_einsum's plan cache, winsum_einsum
@@ -58,6 +59,9 @@ typedef struct ws_step {
     int use_local;
     int nga, ngb;                 /* guards of A and B (for describe) */
     ws_gett_params tile;          /* GETT: the tile it was built with (for describe) */
+    cl_int per_item[2];           /* gemv: rows and batches per work-item */
+    cl_int kblock;                /* gemv: K terms a block (gemv.cl) */
+    int lanes, along_m;           /* gemv: VL, and lanes along M (ROWS) or K */
 } ws_step;
 
 struct winsum_plan {
@@ -192,7 +196,7 @@ struct ws_family {
     void (*describe)(const ws_step *s, char *buf, size_t len);
 };
 
-extern const ws_family ws_family_gett, ws_family_unary;
+extern const ws_family ws_family_gett, ws_family_unary, ws_family_gemv;
 /* Every family, NULL-terminated, in the default order of preference. */
 extern const ws_family *const ws_families[];
 
