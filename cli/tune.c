@@ -2,7 +2,10 @@
  * searches the contraction kernel's tile parameters on a device and stores
  * the winner for that device in the cache folder. The progress bar is drawn
  * only on a terminal (stderr) and never with --quiet, so a pipe or a log
- * file gets the result lines on stdout and nothing on stderr. */
+ * file gets the result lines on stdout and nothing on stderr. The verdict
+ * (the tuner's last progress message: kept the incumbent or took the
+ * challenger, with the medians, the margin and the spread) is printed on
+ * stdout either way. */
 #include "args.h"
 #include "cli.h"
 #include "winsum.h"
@@ -14,16 +17,23 @@ static const char tune_help[] =
     "Usage: winsum tune [--device INDEX|SUBSTRING] [--quick] [--max-candidates N] [--quiet]\n"
     "Searches the tile parameters of the contraction kernel (wgm,wgn,mr,nr,mc,nc,kc,vw)\n"
     "on one device, by coordinate descent over a GEMM and convolution layers, and\n"
-    "stores the winner for that device in the cache folder. New contexts on that device\n"
+    "stores the result for that device in the cache folder. New contexts on that device\n"
     "use it from then on (`winsum-bench` prints where its parameters came from).\n"
-    "Prints the device, the starting parameters and the result on stdout; a progress\n"
-    "bar on stderr only when stderr is a terminal.\n"
+    "Each candidate is timed in alternating runs against the best so far (the median\n"
+    "of several, each after a warm-up), and the search's winner is confirmed against\n"
+    "the starting parameters (the incumbent) in more alternating runs: the incumbent\n"
+    "stays unless the challenger's median beats it by more than the spread of the\n"
+    "runs (their interquartile range, at least 1%) and in most pairs.\n"
+    "Prints the device, the starting parameters, the verdict (the medians, the\n"
+    "margin, the spread) and the result on stdout; a progress bar on stderr only when\n"
+    "stderr is a terminal.\n"
     "\n"
     "Options:\n"
     "  --device INDEX|SUBSTRING    an index from `winsum devices`, or part of its name\n"
     "                              (default: $WINSUM_DEVICE, else the first GPU, else the\n"
     "                              first device)\n"
-    "  --quick                     one round on smaller problems (seconds, not minutes)\n"
+    "  --quick                     one round on smaller problems, fewer runs per\n"
+    "                              comparison (about a minute, not several)\n"
     "  --max-candidates N          evaluate at most N candidates (0, the default: no cap)\n"
     "  --quiet                     no progress bar, even on a terminal\n"
     "  -h, --help                  this text\n"
@@ -39,9 +49,18 @@ static const char tune_help[] =
     "  WINSUM_GETT        tile parameters that override any tuned ones in new contexts\n"
     "  WINSUM_KERNEL_DIR  load kernels/*.cl from this folder (kernel work)\n";
 
+/* What the progress callback sees: whether to draw the bar, and the last
+ * message (after the tuner's last call: its verdict). */
+typedef struct tune_progress {
+    int draw;
+    char last[1024];
+} tune_progress;
+
 static void bar(double f, const char *what, void *user)
 {
-    (void)user;
+    tune_progress *tp = user;
+    snprintf(tp->last, sizeof tp->last, "%s", what);
+    if (!tp->draw) return;
     int w = 30, n = (int)(f * w + 0.5);
     if (n > w) n = w;
     fprintf(stderr, "\r[%.*s%*s] %3.0f%% %-60.60s", n, "##############################", w - n, "",
@@ -65,7 +84,7 @@ int ws_cli_tune(int argc, char **argv)
     if (a.help) return fputs(tune_help, stdout) == EOF;
     if (a.npos)
         return ws_args_error(who, "unexpected argument '%s' (see %s --help)", a.pos[0], who);
-    int progress = !quiet && ws_stderr_is_tty();
+    tune_progress tp = {!quiet && ws_stderr_is_tty(), ""};
     winsum_context *ctx;
     winsum_status st = winsum_context_create(&ctx, WINSUM_BACKEND_OPENCL, device);
     if (st) {
@@ -75,14 +94,14 @@ int ws_cli_tune(int argc, char **argv)
     printf("device: %s\nstarting from: %s (%s)\n", winsum_context_device_name(ctx),
            winsum_tuning_params(ctx), winsum_tuning_source(ctx));
     fflush(stdout);
-    st = winsum_tune(ctx, quick, (int)maxc, progress ? bar : NULL, NULL);
-    if (progress) fprintf(stderr, "\n");
+    st = winsum_tune(ctx, quick, (int)maxc, bar, &tp);
+    if (tp.draw) fprintf(stderr, "\n");
     if (st) {
         fprintf(stderr, "winsum tune: %s: %s\n", winsum_status_string(st), winsum_last_error(ctx));
         winsum_context_destroy(ctx);
         return 1;
     }
-    printf("tile parameters (wgm,wgn,mr,nr,mc,nc,kc,vw): %s\nsource: %s\n",
+    printf("verdict: %s\ntile parameters (wgm,wgn,mr,nr,mc,nc,kc,vw): %s\nsource: %s\n", tp.last,
            winsum_tuning_params(ctx), winsum_tuning_source(ctx));
     winsum_context_destroy(ctx);
     return 0;

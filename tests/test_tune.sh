@@ -3,7 +3,9 @@
 # folder, and new contexts (here: `winsum-bench`) use it; a corrupt file, or
 # parameters that overflow or do not fit the device, are ignored with the
 # reason in the tuning source; the file is trusted only as the disk cache
-# is. A tiny search (--quick --max-candidates 2) keeps this short.
+# is. The result comes with a verdict (kept the incumbent or took the
+# challenger, with medians and spread) on stdout and in the file. A tiny
+# search (--quick --max-candidates 2) keeps this short.
 set -u
 winsum=$1
 winsum_bench=$2
@@ -16,6 +18,25 @@ check "tune exits 0" '[ $? -eq 0 ]'
 check "tune names its source" 'grep -q "source: tuned (" <<<"$out"'
 check "a tune file exists" 'ls "$dir"/tune-*.txt >/dev/null 2>&1'
 params=$(sed -n 's/^tile parameters (wgm,wgn,mr,nr,mc,nc,kc,vw): //p' <<<"$out")
+# the verdict: the challenger against the parameters the context started
+# with (the incumbent), with the medians, the margin and the spread; the
+# incumbent is kept unless the challenger won, and the stored file says so
+start=$(sed -n 's/^starting from: \([0-9,]*\) .*/\1/p' <<<"$out")
+verdict=$(sed -n 's/^verdict: //p' <<<"$out")
+check "tune prints a verdict ($out)" \
+    'grep -qE "^challenger [0-9,]+ against incumbent $start \(.*\): (kept the incumbent|took the challenger)" <<<"$verdict" &&
+     grep -qE "median [0-9.]+ vs [0-9.]+ GFLOP/s, faster in [0-9]+ of 8 alternating pairs" <<<"$verdict" &&
+     grep -qE "spread [0-9.]+%|[0-9.]+% spread" <<<"$verdict"'
+if grep -q ": kept the incumbent" <<<"$verdict"; then
+    check "kept the incumbent: the parameters are the starting ones ($start, $params)" '[ "$params" = "$start" ]'
+    check "kept the incumbent: says why" \
+        'grep -qE "the challenger(.s [0-9.]+% is inside the [0-9.]+% spread| is [0-9.]+% slower| is no faster|.s [0-9.]+% is outside)" <<<"$verdict"'
+else
+    check "took the challenger: new parameters ($start, $params)" '[ "$params" != "$start" ] && grep -q "^challenger $params against" <<<"$verdict"'
+    check "took the challenger: says by how much" 'grep -qE "took the challenger: [0-9.]+% faster, spread [0-9.]+%" <<<"$verdict"'
+fi
+check "the tune file records the verdict" 'grep -qxF "# verdict: $verdict" "$dir"/tune-*.txt'
+check "the tune file holds the parameters" '[ "$(grep -v "^#" "$dir"/tune-*.txt)" = "$params" ]'
 bench=$(WINSUM_CACHE_DIR=$dir "$winsum_bench" --suite gemm --quick 2>/dev/null)
 check "bench uses the tuned parameters" 'grep -q "tile parameters: $params, tuned (" <<<"$bench"'
 cp "$dir"/tune-*.txt "$dir/good.txt"
