@@ -273,9 +273,13 @@ WINSUM_API long winsum_fault_count(winsum_fault kind);
 typedef void (*winsum_progress_fn)(double fraction, const char *what, void *user);
 /* Searches the tile parameters on the context's device (coordinate descent
  * over a GEMM and convolution layers; quick: one round on smaller problems;
- * max_candidates > 0 caps the evaluations), stores the winner for the device
- * and uses it in this context from now on. progress may be NULL; it is
- * called with the context locked (other threads' calls on it wait). */
+ * max_candidates > 0 caps the evaluations), confirms the winner against the
+ * parameters in use in alternating runs (the challenger is taken only when it
+ * is faster by more than the spread of the timings), stores the result for
+ * the device and uses it in this context from now on. progress may be NULL;
+ * it is called with the context locked (other threads' calls on it wait), and
+ * its last call (fraction 1) carries the verdict: both medians, the margin,
+ * the spread and the decision. */
 WINSUM_API winsum_status winsum_tune(winsum_context *ctx, int quick, int max_candidates,
                           winsum_progress_fn progress, void *user);
 /* "defaults", "built-in table", "tuned (PATH)" or "WINSUM_GETT", followed
@@ -420,9 +424,8 @@ WINSUM_API winsum_status winsum_conv_transpose_output_shape(const winsum_conv_de
  * once it completes the whole output is written. *event is NULL when that
  * call enqueued no kernel (the reference backend, an empty output), failed,
  * or when no computing call was made yet. Other calls (buffer reads and
- * writes, winsum_finish, plan creation) do not change it; winsum_tune makes
- * computing calls of its own (and, under WINSUM_VERBOSE, their lines), so
- * after it the event is its last trial's. The context keeps
+ * writes, winsum_finish, plan creation, winsum_tune, whose trial calls are
+ * its own and print no WINSUM_VERBOSE lines) do not change it. The context keeps
  * one such event, replaced by each computing call and released with the
  * context; a caller that keeps its own reference may use it as long as it
  * likes. Threads: "most recent" is the context's, not the thread's: when
