@@ -544,7 +544,7 @@ check "bench mobilenetv2: 29 layers x 3 ops, each checked" \
 check "bench mobilenetv2: 51 convolutions in all" \
     test "$(grep -E '^mobilenetv2 +[a-z0-9_]+ +fwd +[0-9]+ ' "$T/stdout" | awk '{s += $4} END {print s}')" -eq 51
 for op in fwd bwd_data bwd_weight fwd+bwd; do
-    check "bench mobilenetv2: total $op" grep -qE "^mobilenetv2 +$op +[0-9.]+ +[0-9.]+ +[0-9]+% " "$T/stdout"
+    check "bench mobilenetv2: total $op" grep -qE "^mobilenetv2 +${op//+/\\+} +[0-9.]+ +[0-9.]+ +[0-9]+% " "$T/stdout"
 done
 check "bench mobilenetv2: the check variant is named" grep -q 'mobilenetv2: 29 distinct convolutions (51 in all) at batch 1, 1 timed call per op; each op checked once vs the reference on a batch-1 variant' "$T/stdout"
 "$B" --suite resnet50,bogus >/dev/null 2>"$T/stderr"
