@@ -469,8 +469,9 @@ int write_plot(const bench *b, const char *png)
     }
     fclose(f);
     char cmd[3 * PATH_MAX + 128];
-    int len = snprintf(cmd, sizeof cmd, "gnuplot -e \"datafile='%s'; outfile='%s'\" '%s'", dat,
-                       png, script);
+    int len = snprintf(cmd, sizeof cmd,
+                       "gnuplot -e \"datafile='%s'; outfile='%s'; ncases=%d\" '%s'", dat, png,
+                       b->nrows, script);
     if (len < 0 || (size_t)len >= sizeof cmd) {
         remove(dat);
         fprintf(stderr, "winsum-bench: --plot: the path %s is too long\n", png);
