@@ -17,7 +17,8 @@
 
 /* ================================================================ results */
 
-enum { B_WINSUM, B_CLBLAST, B_OPENBLAS, B_REF, NBACK };
+/* B_TORCH and B_NUMPY run in peers.py (pypeers.c), the others in-process. */
+enum { B_WINSUM, B_CLBLAST, B_OPENBLAS, B_REF, B_TORCH, B_NUMPY, NBACK };
 extern const char *const back_name[NBACK];
 
 typedef enum { CELL_EMPTY, CELL_DONE, CELL_ERR, CELL_NA, CELL_SKIP } cell_state;
@@ -38,9 +39,11 @@ typedef struct row {
     char op[3 * WINSUM_MAX_DIMS + 8];
     cell c[NBACK];
     cell gemm_eq; /* winsum's GEMM of the same flop count (tccg) */
+    int count;    /* network suites: how often the layer occurs (0: not a network row) */
+    int grouped;  /* a grouped (depthwise) convolution */
 } row;
 
-#define MAX_ROWS 128
+#define MAX_ROWS 320
 #define MAX_NOTES 64
 #define MAX_REPS 64
 
@@ -71,6 +74,20 @@ typedef struct bench {
     size_t esz;         /* its element size */
     const char *device; /* --device, passed on to coldstart's children */
     const char *na_why[NBACK]; /* why a backend is n/a in this dtype (NULL: it runs) */
+    char na_buf[NBACK][240];   /* where na_why points when the reason is composed */
+    /* the CPU behind the device (cpu.c) and the peak it implies */
+    int units;          /* the OpenCL device's compute units: PoCL's threads */
+    double peak_gflops; /* in b->dtype (float16: float32's), 0 when unknown */
+    char cpu_text[400], peak_text[400];
+    /* peers.py (pypeers.c): its process, its pipes and what it said */
+    long py_pid;       /* 0: not running */
+    int py_in, py_out; /* its stdin (we write), its stdout (we read) */
+    FILE *py_err;      /* its stderr, kept to show when it dies */
+    char py_buf[4096]; /* what was read from py_out and not yet used */
+    size_t py_len;
+    char py_version[NBACK][64];
+    const char *py_script; /* peers.py's path, for the header */
+    char py_path[4096];
     int64_t conv_batch;
     winsum_context *ctx, *ref;
     cl_context cl;
@@ -264,12 +281,49 @@ void clblast_gemm_cell(bench *b, row *r, int64_t m, int64_t n, int64_t k, void *
 void clblast_conv_cell(bench *b, row *r, const conv_layer *l, int op,
                        const winsum_buffer *const dev[3], void *got, const void *ws);
 
+/* ======================================= pypeers.c: torch and numpy */
+
+/* Starts peers.py (WINSUM_BENCH_PYTHON, default /usr/bin/python3) on
+ * b->units threads and reads what it has; a peer it lacks gets
+ * b->na_why with the reason. */
+void pypeers_start(bench *b);
+void pypeers_stop(bench *b);
+/* "torch: ..." / "numpy: ..." lines for the header. */
+void pypeers_print(const bench *b);
+/* torch's run of op on layer l at batch n, reps timed calls, into r's
+ * torch cell (unchecked: a peer). */
+void torch_conv_cell(bench *b, row *r, const conv_layer *l, int op, int64_t n, int reps);
+/* backend B_NUMPY (numpy.einsum(optimize=True)) or B_TORCH (torch.einsum)
+ * of subs over operands of the given shapes (sizes joined by ','), into r. */
+void py_einsum_cell(bench *b, row *r, int backend, const char *subs, const char *shape_a,
+                    const char *shape_b, double flops);
+
+/* ============================================= cpu.c: the processor */
+
+/* Fills b->units, b->cpu_text, b->peak_text and b->peak_gflops from
+ * /proc/cpuinfo, the device and a measured clock. */
+void cpu_describe(bench *b);
+
+/* ================================================ network.c: networks */
+
+void suite_network(bench *b, const char *name); /* "resnet50" or "mobilenetv2" */
+/* One layer, the given ops: winsum and torch on batch n; network: count is
+ * the layer's weight, CLBlast and OpenBLAS are not run, and the check is
+ * on a small variant (conv.c). */
+#define CHECK_MAX_FLOPS 25e6 /* the networks' check variant, at most */
+void conv_layer_bench(bench *b, const char *suite, const conv_layer *l, const int *ops, int nops,
+                      int64_t n, int count);
+
 /* ================================================= report.c: the output */
 
 void print_table(const bench *b);
 void print_overhead(const bench *b);
 void print_coldstart(const bench *b);
 void print_notes(const bench *b);
+/* The network totals (sum over layers of count x median) of winsum and torch. */
+void print_networks(const bench *b);
+/* The ratios issue 14's targets are stated in, geometric means. */
+void print_targets(const bench *b);
 int write_csv(const bench *b, const char *path);
 int write_plot(const bench *b, const char *png);
 

@@ -14,7 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-const char *const back_name[NBACK] = {"winsum", "clblast", "openblas", "reference"};
+const char *const back_name[NBACK] = {"winsum",    "clblast", "openblas",
+                                      "reference", "torch",   "numpy"};
 
 /* ================================================================ results */
 

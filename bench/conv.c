@@ -145,11 +145,57 @@ int conv_reference(bench *b, row *r, const conv_layer *l, int op, void *const ho
     return 0;
 }
 
-/* One layer, the given ops, every backend. */
-static void conv_layer_bench(bench *b, const char *suite, const conv_layer *l, const int *ops,
-                             int nops)
+/* Checks winsum's op on a small variant of layer l (batch 1, the spatial
+ * size cut until the op is at most CHECK_MAX_FLOPS) against the reference,
+ * into r's winsum cell. The network suites check this way: the reference
+ * runs about 0.35 GFLOP/s here, a batch-1 layer of ResNet-50 is 0.1-0.24
+ * GFLOP, three ops of 52 layers would take a minute. */
+static void conv_check_small(bench *b, row *r, const conv_layer *full, int op)
 {
-    int64_t n = b->conv_batch;
+    conv_layer l = *full;
+    while (l.hw > l.k && l.hw > 2 * l.stride && conv_flops(&l, 1) > CHECK_MAX_FLOPS) l.hw--;
+    int out = conv_op_output[op];
+    void *host[3] = {NULL, NULL, NULL}, *got = malloc(conv_elems(&l, out, 1) * b->esz),
+         *want = malloc(conv_elems(&l, out, 1) * b->esz);
+    winsum_buffer dev[3];
+    memset(dev, 0, sizeof dev);
+    int ok = got && want;
+    for (int t = 0; t < 3 && ok; t++) ok = (host[t] = random_data(b, conv_elems(&l, t, 1))) != NULL;
+    for (int t = 0; t < 3 && ok; t++)
+        ok = !dev_upload(b, r->csv_case, t == out ? NULL : host[t], conv_elems(&l, t, 1), &dev[t]);
+    if (!ok) {
+        cell_fail(b, r, B_WINSUM, &r->c[B_WINSUM], "check: out of memory");
+    } else {
+        const winsum_buffer *bufs[3] = {&dev[T_X], &dev[T_W], &dev[T_Y]};
+        conv_call a = {b->ctx, op, {0}, {{0}}};
+        char err[1024];
+        conv_desc(&l, &a.desc);
+        conv_views(&l, 1, b->dtype, bufs, a.v);
+        if (run_conv(&a, err, sizeof err)) cell_fail(b, r, B_WINSUM, &r->c[B_WINSUM], err);
+        else if (!dev_download(b, r, &dev[out], got, conv_elems(&l, out, 1)) &&
+                 !conv_reference(b, r, &l, op, host, want))
+            set_check(b, &r->c[B_WINSUM],
+                      compare(r->csv_case, r->dtype, "winsum vs reference (small variant)", got,
+                              want, conv_elems(&l, out, 1), conv_reduction(&l, op, 1)));
+        /* the reference ran the variant: not a rate of this layer */
+        if (r->c[B_REF].state == CELL_DONE) r->c[B_REF].state = CELL_SKIP;
+    }
+    for (int t = 0; t < 3; t++) {
+        if (dev[t].mem) winsum_buffer_free(b->ctx, &dev[t]);
+        free(host[t]);
+    }
+    free(got);
+    free(want);
+}
+
+/* One layer, the given ops: winsum and torch on batch n, timed; count 0
+ * (the conv suites): every backend, checked on batch 1 of the same data;
+ * count > 0 (the network suites, the layer's weight): no CLBlast or
+ * OpenBLAS, checked on a small variant. */
+void conv_layer_bench(bench *b, const char *suite, const conv_layer *l, const int *ops, int nops,
+                      int64_t n, int count)
+{
+    int reps = count && b->quick ? 1 : b->reps;
     void *host[3] = {NULL, NULL, NULL};
     void *got = NULL, *got1 = NULL, *want = NULL, *other = NULL;
     winsum_buffer dev[4];
@@ -177,6 +223,8 @@ static void conv_layer_bench(bench *b, const char *suite, const conv_layer *l, c
         snprintf(name, sizeof name, "%s_%s", l->name, conv_op_suffix[op]);
         row *r = new_row(b, suite, name, l->name, conv_op_suffix[op]);
         if (!r) break;
+        r->count = count;
+        r->grouped = l->groups > 1;
         progress(b, "  %s ...\n", name);
         if (!ready) {
             for (int k = 0; k < NBACK; k++) r->c[k].state = CELL_ERR;
@@ -190,9 +238,17 @@ static void conv_layer_bench(bench *b, const char *suite, const conv_layer *l, c
         conv_desc(l, &a.desc);
         conv_views(l, n, b->dtype, bufs, a.v);
         size_t nout = conv_elems(l, out, n);
-        int ws_ok = !time_cell(b, r, B_WINSUM, &r->c[B_WINSUM], run_conv, &a, 1, b->reps,
-                               conv_flops(l, n)) &&
-                    !dev_download(b, r, &dev[3], got, nout);
+        int ws_ok =
+            !time_cell(b, r, B_WINSUM, &r->c[B_WINSUM], run_conv, &a, 1, reps, conv_flops(l, n)) &&
+            !dev_download(b, r, &dev[3], got, nout);
+        /* torch on the same shapes, dtype and repetitions */
+        torch_conv_cell(b, r, l, op, n, reps);
+        r->c[B_NUMPY].state = CELL_NA;
+        if (count) {
+            r->c[B_CLBLAST].state = r->c[B_OPENBLAS].state = CELL_SKIP;
+            if (ws_ok) conv_check_small(b, r, l, op);
+            continue;
+        }
         /* its batch-1 result: the first image, or (backward-weight, which
          * sums over the batch) a run on a batch-1 view of the same buffers */
         int ws1_ok = ws_ok;
@@ -235,7 +291,8 @@ static void conv_layer_bench(bench *b, const char *suite, const conv_layer *l, c
 
 static void suite_conv_ops(bench *b, const char *suite, const int *ops, int nops)
 {
-    for (int i = 0; i < NLAYERS; i++) conv_layer_bench(b, suite, &conv_layers[i], ops, nops);
+    for (int i = 0; i < NLAYERS; i++)
+        conv_layer_bench(b, suite, &conv_layers[i], ops, nops, b->conv_batch, 0);
 }
 
 void suite_conv(bench *b)

@@ -2,13 +2,15 @@
  * main.c - `winsum-bench`: GFLOP/s of winsum's convolutions and
  * contractions on an OpenCL device, beside CLBlast on the same device and
  * queue, OpenBLAS on the host (a GEMM of the same shape or flop count) and
- * winsum's own reference backend, with every winsum result checked against
+ * winsum's own reference backend, PyTorch's CPU convolutions and
+ * numpy.einsum / torch.einsum on all the device's cores (peers.py, through
+ * pypeers.c), with every winsum result checked against
  * the reference and every CLBlast result against winsum; and two latency
  * suites: the host overhead of a call on tiny operands, and the cost of the
  * first call of a new kernel with and without winsum's disk cache.
  *
- *   winsum-bench [--suite NAME[,NAME..]] (gemm|conv|conv-backward|tccg|overhead|
- *                coldstart|all; default conv,conv-backward)
+ *   winsum-bench [--suite NAME[,NAME..]] (gemm|conv|conv-backward|tccg|resnet50|
+ *                mobilenetv2|overhead|coldstart|all; default conv,conv-backward)
  *                [--dtype f32|f64|f16] [--quick] [--csv FILE] [--plot FILE.png]
  *                [--device N] [--reps R] [--quiet]
  *   winsum-bench conv forward|backward-data|backward-weight ...   (driver.c)
@@ -41,15 +43,17 @@
 #include <string.h>
 #include <time.h>
 
-#define BENCH_ENV                                                                         \
-    "\nenvironment:\n"                                                                    \
-    "  WINSUM_DEVICE      the default device: an index or a name substring\n"             \
-    "  WINSUM_CACHE_DIR   compiled-program and tuning cache (default ~/.cache/winsum;\n"  \
-    "                     off: none; coldstart uses fresh folders of its own)\n"          \
-    "  WINSUM_GETT        tile parameters wgm,wgn,mr,nr,mc,nc,kc,vw (overrides tuning)\n" \
-    "  WINSUM_KERNEL_DIR  load kernels/*.cl from this folder (kernel work)\n"             \
-    "  WINSUM_TCCG        the tccg suite's case file (default: tccg-odd.txt in\n"         \
-    "                     <exe dir>/../share/winsum, else the source tree's bench/data)\n"
+#define BENCH_ENV                                                                          \
+    "\nenvironment:\n"                                                                     \
+    "  WINSUM_DEVICE      the default device: an index or a name substring\n"              \
+    "  WINSUM_CACHE_DIR   compiled-program and tuning cache (default ~/.cache/winsum;\n"   \
+    "                     off: none; coldstart uses fresh folders of its own)\n"           \
+    "  WINSUM_GETT        tile parameters wgm,wgn,mr,nr,mc,nc,kc,vw (overrides tuning)\n"  \
+    "  WINSUM_KERNEL_DIR  load kernels/*.cl from this folder (kernel work)\n"              \
+    "  WINSUM_TCCG        the tccg suite's case file (default: tccg-odd.txt in\n"          \
+    "                     <exe dir>/../share/winsum, else the source tree's bench/data)\n" \
+    "  WINSUM_BENCH_PYTHON  the python of the torch and numpy peers (default\n"            \
+    "                     /usr/bin/python3; one without them: the columns say n/a)\n"
 
 static const char bench_usage[] =
     "Usage: winsum-bench [--suite NAME[,NAME..]] [--dtype f32|f64|f16] [--quick] [--reps R]\n"
@@ -60,17 +64,21 @@ static const char bench_usage[] =
     "       winsum-bench einsum SUBSCRIPTS --shapes 64x32,32x16 [OPTIONS]   (one contraction;\n"
     "                    see winsum-bench einsum --help)\n"
     "GFLOP/s of winsum's convolutions and contractions on an OpenCL device, beside\n"
-    "CLBlast on the same device and queue, OpenBLAS on the host and winsum's reference\n"
-    "backend, with every result checked; and two latency suites.\n"
+    "CLBlast on the same device and queue, OpenBLAS on the host, winsum's reference\n"
+    "backend, and PyTorch's CPU convolutions, numpy.einsum(optimize=True) and\n"
+    "torch.einsum on as many threads as the device has compute units (bench/peers.py);\n"
+    "with every winsum result checked; whole networks (ResNet-50, MobileNetV2); and two\n"
+    "latency suites.\n"
     "\n"
     "Options:\n"
-    "  --suite NAME[,NAME..]  gemm, conv, conv-backward, tccg, overhead, coldstart, all\n"
-    "                         (default conv,conv-backward: what make bench runs; all:\n"
-    "                         gemm, conv, conv-backward, tccg, then overhead and coldstart)\n"
+    "  --suite NAME[,NAME..]  gemm, conv, conv-backward, tccg, resnet50, mobilenetv2,\n"
+    "                         overhead, coldstart, all (default conv,conv-backward: what\n"
+    "                         make bench runs; all: gemm, conv, conv-backward, tccg,\n"
+    "                         resnet50, mobilenetv2, then overhead and coldstart)\n"
     "  --dtype f32|f64|f16    of gemm, conv, conv-backward and tccg (overhead and\n"
     "                         coldstart: float32); f16: float16 storage, float32 sums\n"
     "                         (CLBlast and OpenBLAS: n/a)\n"
-    "  --quick                small sizes, 2 repetitions\n"
+    "  --quick                small sizes, 2 repetitions (networks: batch 1, one)\n"
     "  --reps R               timed repetitions per case, 1..64 (default 5; the median)\n"
     "  --csv FILE             write every cell as CSV\n"
     "  --plot FILE.png        a bar chart (gnuplot)\n"
@@ -120,33 +128,39 @@ int main(int argc, char **argv)
     winsum_dtype dt;
     if (parse_dtype(dtype, &dt))
         return ws_args_error(who, "--dtype takes f32, f64 or f16, not '%s'", dtype);
-    int want_gemm = 0, want_conv = 0, want_bwd = 0, want_tccg = 0, want_ovh = 0, want_cold = 0;
+    int want_gemm = 0, want_conv = 0, want_bwd = 0, want_tccg = 0, want_ovh = 0, want_cold = 0,
+        want_resnet = 0, want_mobile = 0;
     /* a comma-separated list of suites */
     for (const char *p = suite; *p;) {
         size_t n = strcspn(p, ",");
         char one[32] = "";
         if (n < sizeof one) memcpy(one, p, n), one[n] = 0;
         if (!strcmp(one, "all"))
-            want_gemm = want_conv = want_bwd = want_tccg = want_ovh = want_cold = 1;
+            want_gemm = want_conv = want_bwd = want_tccg = want_ovh = want_cold = want_resnet =
+                want_mobile = 1;
         else if (!strcmp(one, "gemm")) want_gemm = 1;
         else if (!strcmp(one, "conv")) want_conv = 1;
         else if (!strcmp(one, "conv-backward")) want_bwd = 1;
         else if (!strcmp(one, "tccg")) want_tccg = 1;
         else if (!strcmp(one, "overhead")) want_ovh = 1;
         else if (!strcmp(one, "coldstart")) want_cold = 1;
+        else if (!strcmp(one, "resnet50")) want_resnet = 1;
+        else if (!strcmp(one, "mobilenetv2")) want_mobile = 1;
         else
             return ws_args_error(who,
                                  "unknown suite '%.*s' (gemm, conv, conv-backward, tccg, "
-                                 "overhead, coldstart, all; a comma-separated list)",
+                                 "resnet50, mobilenetv2, overhead, coldstart, all; a "
+                                 "comma-separated list)",
                                  (int)n, p);
         p += n;
         if (*p == ',') p++;
     }
-    int want_rates = want_gemm || want_conv || want_bwd || want_tccg;
+    int want_rates = want_gemm || want_conv || want_bwd || want_tccg || want_resnet || want_mobile;
 
     bench *b = calloc(1, sizeof *b);
     if (!b) return fputs("winsum-bench: out of memory\n", stderr), 1;
     b->quick = quick;
+    b->py_in = b->py_out = -1; /* peers.py is not running */
     b->progress = !quiet && ws_stderr_is_tty();
     b->reps = reps ? (int)reps : quick ? 2 : 5;
     b->dtype = dt;
@@ -171,6 +185,7 @@ int main(int argc, char **argv)
     b->cl = winsum_context_cl(b->ctx);
     b->queue = winsum_context_queue(b->ctx);
     peers_init(b);
+    cpu_describe(b);
 
     char date[64];
     time_t now = time(NULL);
@@ -182,11 +197,13 @@ int main(int argc, char **argv)
     printf("tile parameters: %s, %s\n", winsum_tuning_params(b->ctx),
            winsum_tuning_source(b->ctx));
     printf("disk cache: %s\n", winsum_cache_info(b->ctx));
+    printf("cpu: %s\n", b->cpu_text);
+    printf("peak: %s\n", b->peak_text);
     /* float64 where the device has it; else the GFLOP/s suites are skipped */
     if (want_rates && !winsum_context_has_dtype(b->ctx, dt)) {
         printf("dtype %s: the device has no fp64 (cl_khr_fp64): %s skipped\n", dtype_csv(dt),
                want_ovh || want_cold ? "gemm, conv, conv-backward and tccg" : suite);
-        want_gemm = want_conv = want_bwd = want_tccg = want_rates = 0;
+        want_gemm = want_conv = want_bwd = want_tccg = want_resnet = want_mobile = want_rates = 0;
     }
     if (want_rates) {
         printf("dtype %s; %d repetitions (median) after one warm-up call; conv batch %lld%s\n",
@@ -200,6 +217,8 @@ int main(int argc, char **argv)
         if (b->na_why[B_OPENBLAS])
             printf("OpenBLAS: n/a for %s (%s)\n", dtype_csv(dt), b->na_why[B_OPENBLAS]);
         peers_print_missing();
+        pypeers_start(b);
+        pypeers_print(b);
     }
     fflush(stdout);
 
@@ -208,13 +227,18 @@ int main(int argc, char **argv)
     if (want_conv) suite_conv(b);
     if (want_bwd) suite_conv_backward(b);
     if (want_tccg) suite_tccg(b);
+    if (want_resnet) suite_network(b, "resnet50");
+    if (want_mobile) suite_network(b, "mobilenetv2");
+    pypeers_stop(b);
     if (want_ovh) suite_overhead(b);
     if (want_cold) suite_coldstart(b);
 
     print_table(b);
+    print_networks(b);
     print_overhead(b);
     print_coldstart(b);
     print_notes(b);
+    print_targets(b);
     printf("\nwall time %.1f s; %d mismatches; %d winsum errors; %d other errors\n",
            (now_ms() - t0) / 1e3, b->mismatches, b->ws_errors, b->other_errors);
     if (csv && write_csv(b, csv) == 0) printf("csv: %s\n", csv);

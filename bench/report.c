@@ -40,11 +40,47 @@ static int print_na(const bench *b, int backend, const char *name)
     return 1;
 }
 
+/* winsum's rate over backend k's in row r, "-" when either did not run. */
+static void fmt_ratio(const row *r, int k, char *s, size_t n)
+{
+    if (r->c[B_WINSUM].state == CELL_DONE && r->c[k].state == CELL_DONE && gflops(&r->c[k]) > 0)
+        snprintf(s, n, "%.2f", gflops(&r->c[B_WINSUM]) / gflops(&r->c[k]));
+    else snprintf(s, n, "-");
+}
+
+/* The share of the peak of a rate in GFLOP/s, "-" when unknown. */
+static void fmt_peak(const bench *b, double g, char *s, size_t n)
+{
+    if (b->peak_gflops > 0 && g > 0) snprintf(s, n, "%.0f%%", 100 * g / b->peak_gflops);
+    else snprintf(s, n, "-");
+}
+
+/* The geometric mean of winsum's rate over backend k's (k < 0: over its own
+ * GEMM of the same flops) over the rows of suite s (NULL: every suite)
+ * that pass `want`; *n: the rows that ran on both. */
+typedef int (*row_filter)(const row *r, const void *arg);
+static double geo_ratio(const bench *b, int k, row_filter want, const void *arg, int *n)
+{
+    double l = 0;
+    *n = 0;
+    for (int j = 0; j < b->nrows; j++) {
+        const row *r = &b->rows[j];
+        if (want && !want(r, arg)) continue;
+        double w = gflops(&r->c[B_WINSUM]), p = k < 0 ? gflops(&r->gemm_eq) : gflops(&r->c[k]);
+        if (w > 0 && p > 0) l += log(w / p), (*n)++;
+    }
+    return *n ? exp(l / *n) : 0;
+}
+
+static int in_suite(const row *r, const void *suite) { return !strcmp(r->suite, suite); }
+
 void print_table(const bench *b)
 {
     if (!b->nrows) return;
     printf("\nGFLOP/s (%s), median of %d. reference: one call (conv: on batch 1; gemm: gemm256 "
-           "only; tccg: on a slice, see notes)\n", dtype_csv(b->dtype), b->reps);
+           "only; tccg: on a slice, see notes; networks: on a small variant, not shown)\n",
+           dtype_csv(b->dtype), b->reps);
+    printf("peak: %s\n", b->peak_text);
     if (!print_na(b, B_OPENBLAS, "OpenBLAS"))
         printf("OpenBLAS = host cblas_%cgemm of the same flop count (conv: the im2col GEMM's "
                "M,N,K; tccg: a square GEMM), not a convolution\n",
@@ -53,21 +89,36 @@ void print_table(const bench *b)
         printf("CLBlast = on the same device (tccg: %cgemm of a square GEMM of the same flop "
                "count, as it has no general contraction)\n",
                b->dtype == WINSUM_F64 ? 'D' : 'S');
-    printf("ws-GEMM = winsum's own GEMM of the same flop count (tccg only)\n\n");
-    printf("%-13s %-26s %-22s %8s %8s %8s %8s %9s %7s  %s\n", "suite", "case", "op", "winsum",
-           "ws-GEMM", "CLBlast", "OpenBLAS", "reference", "ws/CLB", "check");
+    if (!print_na(b, B_TORCH, "torch"))
+        printf("torch = torch.nn.functional.conv2d, torch.nn.grad.conv2d_input/_weight (conv), "
+               "torch.einsum (gemm, tccg) on %d threads, same shapes, unchecked\n",
+               b->units);
+    if (!print_na(b, B_NUMPY, "numpy"))
+        printf("numpy = numpy.einsum(optimize=True) (gemm, tccg) on %d BLAS threads, same "
+               "shapes, unchecked\n",
+               b->units);
+    printf("ws-GEMM = winsum's own GEMM of the same flop count (tccg only); ws%%pk = winsum's "
+           "share of the peak; n = occurrences in the network; ratios: winsum's GFLOP/s over "
+           "the peer's\n\n");
+    printf("%-13s %-26s %-22s %3s %8s %5s %8s %8s %8s %8s %8s %9s %6s %8s %6s  %s\n", "suite",
+           "case", "op", "n", "winsum", "ws%pk", "ws-GEMM", "CLBlast", "OpenBLAS", "torch", "numpy",
+           "reference", "ws/CLB", "ws/torch", "ws/np", "check");
     const char *suite = NULL;
     for (int i = 0; i < b->nrows; i++) {
         const row *r = &b->rows[i];
         if (suite && strcmp(suite, r->suite)) putchar('\n');
         suite = r->suite;
-        char v[NBACK][24], ge[24], ratio[24] = "-";
+        char v[NBACK][24], ge[24], rc[24], rt[24], rn[24], pk[24], cnt[16] = "-";
         for (int k = 0; k < NBACK; k++) fmt_cell(&r->c[k], v[k], sizeof v[k]);
         fmt_cell(&r->gemm_eq, ge, sizeof ge);
-        if (r->c[B_WINSUM].state == CELL_DONE && r->c[B_CLBLAST].state == CELL_DONE)
-            snprintf(ratio, sizeof ratio, "%.2f", gflops(&r->c[B_WINSUM]) / gflops(&r->c[B_CLBLAST]));
-        printf("%-13s %-26s %-22s %8s %8s %8s %8s %9s %7s  %s\n", r->suite, r->label, r->op,
-               v[B_WINSUM], ge, v[B_CLBLAST], v[B_OPENBLAS], v[B_REF], ratio, check_text(r));
+        fmt_ratio(r, B_CLBLAST, rc, sizeof rc);
+        fmt_ratio(r, B_TORCH, rt, sizeof rt);
+        fmt_ratio(r, B_NUMPY, rn, sizeof rn);
+        fmt_peak(b, gflops(&r->c[B_WINSUM]), pk, sizeof pk);
+        if (r->count) snprintf(cnt, sizeof cnt, "%d", r->count);
+        printf("%-13s %-26s %-22s %3s %8s %5s %8s %8s %8s %8s %8s %9s %6s %8s %6s  %s\n", r->suite,
+               r->label, r->op, cnt, v[B_WINSUM], pk, ge, v[B_CLBLAST], v[B_OPENBLAS], v[B_TORCH],
+               v[B_NUMPY], v[B_REF], rc, rt, rn, check_text(r));
     }
     /* geometric means per suite */
     putchar('\n');
@@ -76,20 +127,181 @@ void print_table(const bench *b)
         int seen = 0;
         for (int j = 0; j < i; j++) seen |= !strcmp(b->rows[j].suite, s);
         if (seen) continue;
-        double lr = 0, lg = 0;
-        int nr = 0, ng = 0;
-        for (int j = i; j < b->nrows; j++) {
-            const row *r = &b->rows[j];
-            if (strcmp(r->suite, s)) continue;
-            double w = gflops(&r->c[B_WINSUM]);
-            if (w > 0 && gflops(&r->c[B_CLBLAST]) > 0) lr += log(w / gflops(&r->c[B_CLBLAST])), nr++;
-            if (w > 0 && gflops(&r->gemm_eq) > 0) lg += log(w / gflops(&r->gemm_eq)), ng++;
+        static const int peer[] = {B_CLBLAST, B_TORCH, B_NUMPY, -1};
+        static const char *const peer_name[] = {"CLBlast", "torch", "numpy",
+                                                "winsum-GEMM (GETT efficiency)"};
+        for (int k = 0; k < 4; k++) {
+            int n;
+            double g = geo_ratio(b, peer[k], in_suite, s, &n);
+            if (n)
+                printf("%-13s geometric mean winsum/%s: %.2f over %d cases\n", s, peer_name[k], g,
+                       n);
+            else if (peer[k] == B_CLBLAST)
+                printf("%-13s geometric mean winsum/CLBlast: - (no case ran on both)\n", s);
         }
-        if (nr) printf("%-13s geometric mean winsum/CLBlast: %.2f over %d cases\n", s, exp(lr / nr), nr);
-        else printf("%-13s geometric mean winsum/CLBlast: - (no case ran on both)\n", s);
-        if (ng) printf("%-13s geometric mean winsum/winsum-GEMM (GETT efficiency): %.2f over %d cases\n",
-                       s, exp(lg / ng), ng);
     }
+}
+
+/* ============================================================== networks */
+
+/* Sum over the rows of a network suite with op `op` (NULL: all three) of
+ * count x median ms (and count x flops) of backend k; -1 when a layer did
+ * not run on it. */
+static double net_sum(const bench *b, const char *suite, const char *op, int k, double *flops)
+{
+    double ms = 0;
+    *flops = 0;
+    for (int i = 0; i < b->nrows; i++) {
+        const row *r = &b->rows[i];
+        if (!r->count || strcmp(r->suite, suite) || (op && strcmp(r->op, op))) continue;
+        if (r->c[k].state != CELL_DONE) return -1;
+        ms += r->count * r->c[k].ms;
+        *flops += r->count * r->c[k].flops;
+    }
+    return ms;
+}
+
+static int network_suite(const bench *b, int i)
+{
+    if (!b->rows[i].count) return 0;
+    for (int j = 0; j < i; j++)
+        if (!strcmp(b->rows[j].suite, b->rows[i].suite)) return 0;
+    return 1;
+}
+
+void print_networks(const bench *b)
+{
+    int any = 0;
+    for (int i = 0; i < b->nrows; i++) {
+        if (!network_suite(b, i)) continue;
+        const char *s = b->rows[i].suite;
+        if (!any++)
+            printf("\nnetwork totals (%s): sum over the distinct layers of occurrences x median "
+                   "ms; GFLOP/s and share of the peak over that sum; ws/torch = torch ms / "
+                   "winsum ms (above 1: winsum is faster)\n\n%-13s %-12s %10s %9s %6s %10s %9s "
+                   "%6s %8s\n",
+                   dtype_csv(b->dtype), "network", "op", "winsum ms", "GFLOP/s", "%pk", "torch ms",
+                   "GFLOP/s", "%pk", "ws/torch");
+        static const char *const ops[] = {"fwd", "bwd_data", "bwd_weight", NULL};
+        for (int o = 0; o < 4; o++) {
+            double fw, ft, w = net_sum(b, s, ops[o], B_WINSUM, &fw),
+                           t = net_sum(b, s, ops[o], B_TORCH, &ft);
+            char ws[3][24], ts[3][24], ratio[24] = "-";
+            snprintf(ws[0], 24, w >= 0 ? "%.1f" : "-", w);
+            snprintf(ws[1], 24, w > 0 ? "%.1f" : "-", fw / w / 1e6);
+            fmt_peak(b, w > 0 ? fw / w / 1e6 : 0, ws[2], 24);
+            snprintf(ts[0], 24, t >= 0 ? "%.1f" : "-", t);
+            snprintf(ts[1], 24, t > 0 ? "%.1f" : "-", ft / t / 1e6);
+            fmt_peak(b, t > 0 ? ft / t / 1e6 : 0, ts[2], 24);
+            if (w > 0 && t > 0) snprintf(ratio, sizeof ratio, "%.2f", t / w);
+            printf("%-13s %-12s %10s %9s %6s %10s %9s %6s %8s\n", s, ops[o] ? ops[o] : "fwd+bwd",
+                   ws[0], ws[1], ws[2], ts[0], ts[1], ts[2], ratio);
+        }
+    }
+}
+
+/* ================================================================ targets */
+
+typedef struct conv_filter {
+    const char *op;
+    int grouped;
+} conv_filter;
+
+/* The bench's ResNet-style layers (the conv and conv-backward suites). */
+static int conv_row(const row *r, const void *arg)
+{
+    const conv_filter *f = arg;
+    return (!strcmp(r->suite, "conv") || !strcmp(r->suite, "conv-backward")) &&
+           !strcmp(r->op, f->op) && r->grouped == f->grouped;
+}
+
+static int resnet_row(const row *r, const void *op)
+{
+    return !strcmp(r->suite, "resnet50") && !strcmp(r->op, op);
+}
+
+static const char *verdict(double v, double target) { return v >= target ? "met" : "NOT met"; }
+
+void print_targets(const bench *b)
+{
+    int n, header = 0;
+#define TARGET_HEADER()                                                                        \
+    do {                                                                                       \
+        if (!header++)                                                                         \
+            printf("\nissue 14's targets, as measured in this run (ratios of GFLOP/s, winsum " \
+                   "over the peer; geometric means; peak %.0f GFLOP/s %s)\n",                  \
+                   b->peak_gflops, dtype_csv(b->dtype));                                       \
+    } while (0)
+    static const char *const ops[] = {"fwd", "bwd_data", "bwd_weight"};
+    for (int o = 0; o < 3; o++) {
+        conv_filter f = {ops[o], 0};
+        double g = geo_ratio(b, B_TORCH, conv_row, &f, &n);
+        if (!n) continue;
+        TARGET_HEADER();
+        /* the worst non-depthwise layer */
+        double worst = INFINITY;
+        const char *wl = "";
+        for (int i = 0; i < b->nrows; i++) {
+            const row *r = &b->rows[i];
+            double w = gflops(&r->c[B_WINSUM]), t = gflops(&r->c[B_TORCH]);
+            if (conv_row(r, &f) && w > 0 && t > 0 && w / t < worst) worst = w / t, wl = r->label;
+        }
+        printf("  conv %-10s winsum/torch over %d ResNet-style layers: %.2f (>= 1.0: %s); "
+               "worst %.2f %s (>= 0.6: %s)\n",
+               ops[o], n, g, verdict(g, 1.0), worst, wl, verdict(worst, 0.6));
+    }
+    for (int o = 0; o < 3; o++) {
+        conv_filter f = {ops[o], 1};
+        double g = geo_ratio(b, B_TORCH, conv_row, &f, &n);
+        if (!n) continue;
+        TARGET_HEADER();
+        printf("  depthwise %-10s winsum/torch over %d layer%s: %.2f (>= 0.5: %s)\n", ops[o], n,
+               n == 1 ? "" : "s", g, verdict(g, 0.5));
+    }
+    for (int o = 0; o < 3; o++) {
+        double g = geo_ratio(b, B_TORCH, resnet_row, ops[o], &n);
+        if (!n) continue;
+        TARGET_HEADER();
+        printf("  resnet50 %-10s winsum/torch over its %d distinct layers (unweighted): %.2f\n",
+               ops[o], n, g);
+    }
+    double g = geo_ratio(b, B_NUMPY, in_suite, "tccg", &n);
+    if (n) {
+        TARGET_HEADER();
+        printf("  tccg winsum/numpy.einsum(optimize=True) over %d cases: %.2f (>= 1.0: %s)\n", n, g,
+               verdict(g, 1.0));
+    }
+    g = geo_ratio(b, B_TORCH, in_suite, "tccg", &n);
+    if (n) printf("  tccg winsum/torch.einsum over %d cases: %.2f\n", n, g);
+    g = geo_ratio(b, -1, in_suite, "tccg", &n);
+    if (n)
+        printf("  tccg GETT efficiency (winsum/its GEMM of equal flops) over %d cases: %.2f "
+               "(>= 0.6: %s)\n",
+               n, g, verdict(g, 0.6));
+    for (int i = 0; i < b->nrows; i++) {
+        const row *r = &b->rows[i];
+        if (strcmp(r->csv_case, "gemm1024")) continue;
+        double w = gflops(&r->c[B_WINSUM]), o = gflops(&r->c[B_OPENBLAS]);
+        if (w <= 0 || o <= 0) continue;
+        TARGET_HEADER();
+        char pw[24], po[24];
+        fmt_peak(b, w, pw, sizeof pw);
+        fmt_peak(b, o, po, sizeof po);
+        printf("  gemm 1024^3 winsum/OpenBLAS: %.2f (%.1f vs %.1f GFLOP/s, %s vs %s of peak; >= "
+               "0.9: %s)\n",
+               w / o, w, o, pw, po, verdict(w / o, 0.9));
+    }
+    for (int i = 0; i < b->nrows; i++) {
+        if (!network_suite(b, i)) continue;
+        double fw, ft, w = net_sum(b, b->rows[i].suite, NULL, B_WINSUM, &fw),
+                       t = net_sum(b, b->rows[i].suite, NULL, B_TORCH, &ft);
+        if (w <= 0 || t <= 0) continue;
+        TARGET_HEADER();
+        printf("  %s forward+backward convolution time: winsum %.0f ms, torch %.0f ms: "
+               "torch/winsum %.2f (>= 1.0: %s)\n",
+               b->rows[i].suite, w, t, t / w, verdict(t / w, 1.0));
+    }
+#undef TARGET_HEADER
 }
 
 static const char *check_word(int check) { return check < 0 ? "-" : check ? "ok" : "MISMATCH"; }
@@ -246,7 +458,7 @@ int write_plot(const bench *b, const char *png)
         fprintf(stderr, "winsum-bench: --plot: cannot create a temporary file\n");
         return -1;
     }
-    fprintf(f, "case winsum clblast openblas reference\n");
+    fprintf(f, "case winsum clblast openblas reference torch numpy\n");
     for (int i = 0; i < b->nrows; i++) {
         const row *r = &b->rows[i];
         fprintf(f, "%s", r->csv_case);
@@ -257,8 +469,9 @@ int write_plot(const bench *b, const char *png)
     }
     fclose(f);
     char cmd[3 * PATH_MAX + 128];
-    int len = snprintf(cmd, sizeof cmd, "gnuplot -e \"datafile='%s'; outfile='%s'\" '%s'", dat,
-                       png, script);
+    int len = snprintf(cmd, sizeof cmd,
+                       "gnuplot -e \"datafile='%s'; outfile='%s'; ncases=%d\" '%s'", dat, png,
+                       b->nrows, script);
     if (len < 0 || (size_t)len >= sizeof cmd) {
         remove(dat);
         fprintf(stderr, "winsum-bench: --plot: the path %s is too long\n", png);

@@ -492,5 +492,66 @@ usage_error "driver einsum: bad --dtype" "$B" einsum 'ij' --shapes 2x2 --dtype i
 check "driver einsum: sizes that do not match fail (exit 1, one line)" \
     test $? -eq 1 -a "$(wc -l <"$T/stderr")" -eq 1
 
+# ------------------------------------------ the bench's torch and numpy peers
+# The table names the CPU and its peak; peers.py runs torch and numpy on
+# the device's compute units; the CSV has their rows.
+"$B" --suite gemm --quick --reps 1 --csv "$T/peers.csv" >"$T/stdout" 2>"$T/stderr"
+check "bench peers: exit 0, stderr empty" test $? -eq 0 -a ! -s "$T/stderr"
+check "bench names the cpu" grep -q '^cpu: .*family [0-9]* (0x[0-9a-f]*) model' "$T/stdout"
+check "bench states the peak" grep -q '^peak: [0-9]* compute units x [0-9]* float32 flop/cycle .* = [0-9]* GFLOP/s float32' "$T/stdout"
+check "bench: winsum's share of the peak in the table" grep -qE '^gemm +gemm256 +ij,jk->ik +- +[0-9.]+ +[0-9]+%' "$T/stdout"
+if "$PY" -c "import torch, numpy" 2>/dev/null; then
+    check "bench peers: torch and numpy run" grep -q '^torch: torch .* on [0-9]* threads' "$T/stdout"
+    # fields: suite case op n winsum ws%pk ws-GEMM CLBlast OpenBLAS torch numpy ...
+    check "bench peers: gemm256 has torch and numpy GFLOP/s" \
+        test "$(awk '$1 == "gemm" && $2 == "gemm256" && $10 ~ /^[0-9.]+$/ && $11 ~ /^[0-9.]+$/' "$T/stdout" | wc -l)" -eq 1
+    check "bench peers: csv rows for torch and numpy" \
+        bash -c "grep -q '^gemm,gemm1024,torch,float32,[0-9.]*,[0-9.]*,\$' '$T/peers.csv' && grep -q '^gemm,gemm1024,numpy,float32,' '$T/peers.csv'"
+    check "bench peers: the targets name gemm 1024 vs OpenBLAS or the peers" grep -q "^issue 14's targets" "$T/stdout"
+else
+    echo "test_cli: /usr/bin/python3 has no torch or numpy: the peer columns are only checked as n/a"
+fi
+# a python without torch and numpy (-S: no site-packages): n/a with the reason, exit 0
+printf '#!/bin/sh\nexec %s -S "$@"\n' "$PY" >"$T/py-bare"
+chmod +x "$T/py-bare"
+WINSUM_BENCH_PYTHON=$T/py-bare "$B" --suite gemm --quick --reps 1 --csv "$T/bare.csv" >"$T/stdout" 2>"$T/stderr"
+check "bench without torch: exit 0, stderr empty" test $? -eq 0 -a ! -s "$T/stderr"
+check "bench without torch: says why" grep -q "^torch: n/a (torch under .*py-bare: No module named 'torch')" "$T/stdout"
+check "bench without numpy: says why" grep -q "^numpy: n/a (numpy under .*py-bare: No module named 'numpy')" "$T/stdout"
+check "bench without torch: n/a in the columns" \
+    test "$(awk '$1 == "gemm" && $2 == "gemm256" && $10 == "n/a" && $11 == "n/a"' "$T/stdout" | wc -l)" -eq 1
+check "bench without torch: no torch rows in the csv" bash -c "! grep -qE ',(torch|numpy),' '$T/bare.csv'"
+# no python at all, and one that dies at once: n/a with the reason, winsum still measured
+WINSUM_BENCH_PYTHON=$T/no-such-python "$B" --suite gemm --quick --reps 1 >"$T/stdout" 2>"$T/stderr"
+check "bench with a missing python: exit 0" test $? -eq 0
+check "bench with a missing python: says so" grep -q '^torch: n/a (cannot start .*no-such-python: No such file' "$T/stdout"
+printf '#!/bin/sh\necho "peers: broken on purpose" >&2\nexit 3\n' >"$T/py-dies"
+chmod +x "$T/py-dies"
+WINSUM_BENCH_PYTHON=$T/py-dies "$B" --suite gemm --quick --reps 1 >"$T/stdout" 2>"$T/stderr"
+check "bench with a python that dies: exit 0 (winsum's checks passed)" test $? -eq 0
+check "bench with a python that dies: its stderr is shown" grep -q 'peers.py: peers: broken on purpose' "$T/stderr"
+check "bench with a python that dies: n/a with the reason" grep -q '^torch: n/a (.*py-dies peers.py did not start' "$T/stdout"
+check "bench with a python that dies: winsum still ran" grep -qE '^gemm +gemm256 +ij,jk->ik +- +[0-9.]+ ' "$T/stdout"
+# float16: the peers are n/a with the reason
+"$B" --suite gemm --quick --reps 1 --dtype f16 >"$T/stdout" 2>"$T/stderr"
+check "bench f16: torch n/a, says why" grep -q '^torch: n/a (torch has no float16 CPU convolution' "$T/stdout"
+check "bench f16: numpy n/a, says why" grep -q "^numpy: n/a (numpy's float16 einsum has no BLAS path" "$T/stdout"
+
+# --------------------------------------------------- the network suites
+# mobilenetv2 --quick: batch 1, every distinct layer once per op, each
+# checked on a small variant; the totals per op and in all.
+"$B" --suite mobilenetv2 --quick >"$T/stdout" 2>"$T/stderr"
+check "bench mobilenetv2 --quick: exit 0, stderr empty" test $? -eq 0 -a ! -s "$T/stderr"
+check "bench mobilenetv2: 29 layers x 3 ops, each checked" \
+    test "$(grep -cE '^mobilenetv2 +[a-z0-9_]+ +(fwd|bwd_data|bwd_weight) +[0-9]+ .* ok$' "$T/stdout")" -eq 87
+check "bench mobilenetv2: 51 convolutions in all" \
+    test "$(grep -E '^mobilenetv2 +[a-z0-9_]+ +fwd +[0-9]+ ' "$T/stdout" | awk '{s += $4} END {print s}')" -eq 51
+for op in fwd bwd_data bwd_weight fwd+bwd; do
+    check "bench mobilenetv2: total $op" grep -qE "^mobilenetv2 +${op//+/\\+} +[0-9.]+ +[0-9.]+ +[0-9]+% " "$T/stdout"
+done
+check "bench mobilenetv2: the check variant is named" grep -q 'mobilenetv2: 29 distinct convolutions (51 in all) at batch 1, 1 timed call per op; each op checked once vs the reference on a batch-1 variant' "$T/stdout"
+"$B" --suite resnet50,bogus >/dev/null 2>"$T/stderr"
+check "bench: an unknown suite lists the network suites" grep -q 'resnet50, mobilenetv2' "$T/stderr"
+
 echo "test_cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]

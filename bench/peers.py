@@ -1,0 +1,186 @@
+#!/usr/bin/python3
+"""peers.py - the Python peers of `winsum-bench`: PyTorch's CPU convolutions
+and numpy.einsum(optimize=True) / torch.einsum, timed the way the bench times
+winsum: untimed warm-up calls (two here, see median_ms), then REPS timed
+calls, the median.
+
+The bench starts this script once per run (bench/pypeers.c) as
+
+    python3 peers.py THREADS
+
+and talks to it over stdin/stdout, one line each way. THREADS is the number
+of cores PoCL uses (the OpenCL device's compute units): torch runs on that
+many threads (torch.set_num_threads), numpy's BLAS likewise (its
+*_NUM_THREADS variables, set before numpy is imported).
+
+First the script says what it has, one line per peer, then "ready":
+
+    peer numpy ok 1.24.2
+    peer torch n/a No module named 'torch'
+    ready
+
+Then, for each request line, exactly one answer line:
+
+    conv OP DTYPE REPS X=N,C,S.. W=O,CG,K.. STRIDE=s,.. PAD=p,.. GROUPS=g
+        OP: fwd, bwd_data or bwd_weight; 1 to 3 spatial dims
+        (torch.nn.functional.conv1d/2d/3d, torch.nn.grad.conv*d_input,
+        torch.nn.grad.conv*d_weight)
+    einsum PEER DTYPE REPS SUBSCRIPTS SHAPE SHAPE
+        PEER: numpy (numpy.einsum(..., optimize=True)) or torch
+        (torch.einsum); SHAPE: sizes joined by ','
+    ok MILLISECONDS     the median
+    n/a REASON          the peer is missing, or cannot run this
+    err REASON          the call failed
+
+The data are uniform random numbers in [-1, 1) of the dtype (float32 or
+float64); the timings do not depend on them and nothing is checked here.
+Python's own messages go to stderr, which the bench keeps and shows only
+when the script dies.
+"""
+import os
+import sys
+import time
+
+THREADS = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 0
+if THREADS > 0:
+    # numpy's BLAS reads these when it loads, so before the import
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(THREADS)
+
+np = torch = None
+WHY = {}
+try:
+    import numpy as np
+except Exception as e:  # ImportError, or a broken install
+    WHY["numpy"] = str(e).splitlines()[0] if str(e) else type(e).__name__
+try:
+    import torch
+    import torch.nn.functional
+    import torch.nn.grad
+
+    if THREADS > 0:
+        torch.set_num_threads(THREADS)
+except Exception as e:
+    torch = None
+    WHY["torch"] = str(e).splitlines()[0] if str(e) else type(e).__name__
+if torch is not None and np is None:
+    # the data are made with numpy
+    WHY["torch"] = "numpy is missing (the peer script makes its data with it)"
+    torch = None
+
+
+def say(line):
+    sys.stdout.write(line.replace("\n", " ") + "\n")
+    sys.stdout.flush()
+
+
+def median_ms(fn, reps):
+    # warm-up: torch's oneDNN settles over the first two calls of a new
+    # shape (depthwise 3x3 256@14, batch 8: 94 ms, 29 ms, then 1 ms), so
+    # two untimed calls, where winsum's one warm-up call compiles its kernel
+    fn()
+    fn()
+    t = []
+    for _ in range(max(1, reps)):
+        t0 = time.perf_counter()
+        fn()
+        t.append((time.perf_counter() - t0) * 1e3)
+    t.sort()
+    n = len(t)
+    return t[n // 2] if n % 2 else 0.5 * (t[n // 2 - 1] + t[n // 2])
+
+
+def random(shape, dtype):
+    rng = np.random.default_rng(12345)
+    return rng.uniform(-1.0, 1.0, size=shape).astype(dtype)
+
+
+def ints(text):
+    return [int(v) for v in text.split(",") if v != ""]
+
+
+def conv(op, dtype, reps, args):
+    if torch is None:
+        return "n/a " + WHY["torch"]
+    kv = dict(a.split("=", 1) for a in args)
+    xs, ws = ints(kv["X"]), ints(kv["W"])
+    stride, pad, groups = ints(kv["STRIDE"]), ints(kv["PAD"]), int(kv["GROUPS"])
+    nsp = len(xs) - 2
+    if nsp not in (1, 2, 3) or len(ws) != nsp + 2:
+        return "err conv: 1 to 3 spatial dims, X and W of the same rank"
+    fwd = {1: torch.nn.functional.conv1d, 2: torch.nn.functional.conv2d,
+           3: torch.nn.functional.conv3d}[nsp]
+    bwd_in = {1: torch.nn.grad.conv1d_input, 2: torch.nn.grad.conv2d_input,
+              3: torch.nn.grad.conv3d_input}[nsp]
+    bwd_w = {1: torch.nn.grad.conv1d_weight, 2: torch.nn.grad.conv2d_weight,
+             3: torch.nn.grad.conv3d_weight}[nsp]
+    ys = [xs[0], ws[0]] + [(xs[2 + i] + 2 * pad[i] - ws[2 + i]) // stride[i] + 1
+                           for i in range(nsp)]
+    x = torch.from_numpy(random(xs, dtype))
+    w = torch.from_numpy(random(ws, dtype))
+    y = torch.from_numpy(random(ys, dtype))
+    if op == "fwd":
+        fn = lambda: fwd(x, w, None, stride, pad, 1, groups)
+    elif op == "bwd_data":
+        fn = lambda: bwd_in(xs, w, y, stride, pad, 1, groups)
+    elif op == "bwd_weight":
+        fn = lambda: bwd_w(x, ws, y, stride, pad, 1, groups)
+    else:
+        return "err conv: unknown op " + op
+    with torch.no_grad():
+        return "ok %.6f" % median_ms(fn, reps)
+
+
+def einsum(peer, dtype, reps, subs, shapes):
+    if peer not in ("numpy", "torch"):
+        return "err einsum: unknown peer " + peer
+    if (np if peer == "numpy" else torch) is None:
+        return "n/a " + WHY[peer]
+    ops = [random(ints(s), dtype) for s in shapes]
+    if peer == "numpy":
+        fn = lambda: np.einsum(subs, *ops, optimize=True)
+    else:
+        tops = [torch.from_numpy(o) for o in ops]
+        fn = lambda: torch.einsum(subs, *tops)
+    return "ok %.6f" % median_ms(fn, reps)
+
+
+def answer(line):
+    f = line.split()
+    if len(f) < 4:
+        return "err bad request: " + line
+    kind, reps = f[0], int(f[3])
+    if kind == "conv":
+        op, dtype = f[1], f[2]
+    elif kind == "einsum":
+        op, dtype = f[1], f[2]
+    else:
+        return "err unknown request " + kind
+    if dtype not in ("float32", "float64"):
+        return "n/a %s: the peers run float32 and float64 only" % dtype
+    if kind == "conv":
+        return conv(op, dtype, reps, f[4:])
+    return einsum(op, dtype, reps, f[4], f[5:])
+
+
+def main():
+    for peer, mod in (("numpy", np), ("torch", torch)):
+        if mod is None:
+            say("peer %s n/a %s" % (peer, WHY[peer]))
+        else:
+            say("peer %s ok %s" % (peer, mod.__version__))
+    say("ready")
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        if line == "quit":
+            break
+        try:
+            say(answer(line))
+        except Exception as e:  # a failed call is an answer, not the end
+            say("err %s: %s" % (type(e).__name__, str(e).splitlines()[0] if str(e) else ""))
+
+
+if __name__ == "__main__":
+    main()
