@@ -43,9 +43,9 @@ typedef struct row {
     int grouped;  /* a grouped (depthwise) convolution */
 } row;
 
-#define MAX_ROWS 320
+#define MAX_ROWS  320
 #define MAX_NOTES 64
-#define MAX_REPS 64
+#define MAX_REPS  64
 
 /* overhead: per-call times (ms) of each API (plan_execute, einsum) in each
  * way of timing it; see ovh_apis and ovh_mode_csv. */
@@ -69,10 +69,10 @@ typedef struct cold_result {
 
 typedef struct bench {
     int quick, reps;
-    int progress; /* draw "case ..." lines on stderr (a terminal, no --quiet) */
-    winsum_dtype dtype; /* of the GFLOP/s suites */
-    size_t esz;         /* its element size */
-    const char *device; /* --device, passed on to coldstart's children */
+    int progress;              /* draw "case ..." lines on stderr (a terminal, no --quiet) */
+    winsum_dtype dtype;        /* of the GFLOP/s suites */
+    size_t esz;                /* its element size */
+    const char *device;        /* --device, passed on to coldstart's children */
     const char *na_why[NBACK]; /* why a backend is n/a in this dtype (NULL: it runs) */
     char na_buf[NBACK][240];   /* where na_why points when the reason is composed */
     /* the CPU behind the device (cpu.c) and the peak it implies */
@@ -127,8 +127,7 @@ double now_ms(void);
 /* A line for the notes at the end of the report. */
 void note(bench *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The next row of the table (NULL when it is full). */
-row *new_row(bench *b, const char *suite, const char *csv_case, const char *label,
-             const char *op);
+row *new_row(bench *b, const char *suite, const char *csv_case, const char *label, const char *op);
 /* A failed call: one line on stderr, "err" in the cell. */
 void cell_fail(bench *b, const row *r, int backend, cell *c, const char *what);
 double gflops(const cell *c);
@@ -142,8 +141,8 @@ double median(double *t, int n);
 /* `warmup` untimed calls, then `reps` timed ones; the median in *ms. */
 int measure(call_fn fn, void *arg, int warmup, int reps, double *ms, char *err, size_t errlen);
 /* Runs `fn` into cell c of row r (flops: what one call computes). */
-int time_cell(bench *b, row *r, int backend, cell *c, call_fn fn, void *arg, int warmup,
-              int reps, double flops);
+int time_cell(bench *b, row *r, int backend, cell *c, call_fn fn, void *arg, int warmup, int reps,
+              double flops);
 /* 0 when st is WINSUM_SUCCESS, else -1 with "what: status: last error" in err. */
 int call_failed(winsum_context *ctx, winsum_status st, const char *what, char *err, size_t n);
 /* The same after a winsum_finish when st is WINSUM_SUCCESS (a call_fn's end). */
@@ -156,8 +155,8 @@ const char *tolerance_text(winsum_dtype dt);
 /* 1 when every |got - want| <= tolerance(k) * max|want| (NaN fails), else 0
  * with a line on stderr naming the case and the worst element. got and
  * want hold n elements of dtype dt; k: products summed per element. */
-int compare(const char *name, winsum_dtype dt, const char *what, const void *got,
-            const void *want, size_t n, double k);
+int compare(const char *name, winsum_dtype dt, const char *what, const void *got, const void *want,
+            size_t n, double k);
 /* Records a check in c (and a mismatch in b). */
 void set_check(bench *b, cell *c, int ok);
 
@@ -199,7 +198,7 @@ enum { OP_FWD, OP_BWD_DATA, OP_BWD_WEIGHT, NOPS };
  * each op writes one of them from the other two. */
 enum { T_X, T_W, T_Y };
 extern const char *const conv_op_suffix[NOPS]; /* "fwd", ... */
-extern const int conv_op_output[NOPS];        /* the tensor each op writes */
+extern const int conv_op_output[NOPS];         /* the tensor each op writes */
 
 typedef struct conv_call {
     winsum_context *ctx;
@@ -220,12 +219,11 @@ double conv_flops(const conv_layer *l, int64_t n);
 double conv_reduction(const conv_layer *l, int op, int64_t n);
 void conv_desc(const conv_layer *l, winsum_conv_desc *d);
 /* Views of x, w, y at batch n over buffers buf[T_X], buf[T_W], buf[T_Y]. */
-void conv_views(const conv_layer *l, int64_t n, winsum_dtype dt,
-                const winsum_buffer *const buf[3], winsum_view v[3]);
+void conv_views(const conv_layer *l, int64_t n, winsum_dtype dt, const winsum_buffer *const buf[3],
+                winsum_view v[3]);
 /* The reference backend on batch 1 (the first image of host[]), into want;
  * times that call. Returns 0 when want holds the result. */
-int conv_reference(bench *b, row *r, const conv_layer *l, int op, void *const host[3],
-                   void *want);
+int conv_reference(bench *b, row *r, const conv_layer *l, int op, void *const host[3], void *want);
 
 /* ============================================================ the suites */
 
@@ -235,9 +233,9 @@ void suite_gemm(bench *b);          /* einsum.c */
 void suite_tccg(bench *b);          /* einsum.c */
 
 /* overhead.c: the host cost of a call on tiny operands. */
-#define OVH_CALLS 10000
+#define OVH_CALLS        10000
 #define OVH_FINISH_CALLS 1000
-#define OVH_TARGET_US 20.0
+#define OVH_TARGET_US    20.0
 typedef struct ovh_api {
     const char *csv, *label;
     call_fn fn;
@@ -248,7 +246,7 @@ void suite_overhead(bench *b);
 
 /* coldstart.c: the first call of a new kernel in a new process. */
 #define COLD_STEADY_CALLS 5
-#define COLD_TARGET 0.05 /* first call with the disk cache / first call cold */
+#define COLD_TARGET       0.05 /* first call with the disk cache / first call cold */
 typedef struct cold_run {
     const char *csv, *label;
     int cache_off;

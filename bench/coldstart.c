@@ -124,8 +124,7 @@ static void remove_tree(const char *path)
 
 /* Runs the child with WINSUM_CACHE_DIR=cache_dir and POCL_KERNEL_CACHE=0
  * added to this process's environment; its line parsed into res. */
-static int cold_spawn(const bench *b, const char *cache_dir, cold_result *res, char *err,
-                      size_t n)
+static int cold_spawn(const bench *b, const char *cache_dir, cold_result *res, char *err, size_t n)
 {
     char exe[PATH_MAX];
     if (self_exe_path(exe, sizeof exe))
@@ -183,10 +182,12 @@ static int cold_spawn(const bench *b, const char *cache_dir, cold_result *res, c
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         return snprintf(err, n, "the child %s bench --coldstart-child %s (see its messages above)",
-                        exe, WIFEXITED(status) ? "failed" : "was killed"), -1;
+                        exe, WIFEXITED(status) ? "failed" : "was killed"),
+               -1;
     const char *line = strstr(out, "coldstart-child ");
-    if (!line || sscanf(line, "coldstart-child context_ms=%lf first_ms=%lf second_ms=%lf "
-                              "steady_ms=%lf builds=%ld check=%d",
+    if (!line || sscanf(line,
+                        "coldstart-child context_ms=%lf first_ms=%lf second_ms=%lf "
+                        "steady_ms=%lf builds=%ld check=%d",
                         &res->context_ms, &res->first_ms, &res->second_ms, &res->steady_ms,
                         &res->builds, &res->check) != 6)
         return snprintf(err, n, "the child printed no result line: '%.200s'", out), -1;

@@ -91,8 +91,7 @@ void note(bench *b, const char *fmt, ...)
     va_end(ap);
 }
 
-row *new_row(bench *b, const char *suite, const char *csv_case, const char *label,
-             const char *op)
+row *new_row(bench *b, const char *suite, const char *csv_case, const char *label, const char *op)
 {
     if (b->nrows >= MAX_ROWS) return NULL;
     row *r = &b->rows[b->nrows++];
@@ -136,8 +135,7 @@ double median(double *t, int n)
 }
 
 /* `warmup` untimed calls, then `reps` timed ones; the median in *ms. */
-int measure(call_fn fn, void *arg, int warmup, int reps, double *ms, char *err,
-            size_t errlen)
+int measure(call_fn fn, void *arg, int warmup, int reps, double *ms, char *err, size_t errlen)
 {
     double t[MAX_REPS];
     if (reps < 1) reps = 1;
@@ -154,8 +152,8 @@ int measure(call_fn fn, void *arg, int warmup, int reps, double *ms, char *err,
 }
 
 /* Runs `fn` into cell c of row r (flops: what one call computes). */
-int time_cell(bench *b, row *r, int backend, cell *c, call_fn fn, void *arg, int warmup,
-              int reps, double flops)
+int time_cell(bench *b, row *r, int backend, cell *c, call_fn fn, void *arg, int warmup, int reps,
+              double flops)
 {
     char err[1024] = "";
     c->flops = flops;
@@ -197,8 +195,8 @@ const char *tolerance_text(winsum_dtype dt)
 /* 1 when every |got - want| <= tolerance(k) * max|want| (NaN fails), else 0
  * with a line on stderr naming the case and the worst element. got and
  * want hold n elements of dtype dt. */
-int compare(const char *name, winsum_dtype dt, const char *what, const void *got,
-            const void *want, size_t n, double k)
+int compare(const char *name, winsum_dtype dt, const char *what, const void *got, const void *want,
+            size_t n, double k)
 {
     double amax = 0, emax = -1;
     size_t worst = 0;
@@ -248,8 +246,7 @@ void *random_data(const bench *b, size_t n)
 }
 
 /* A device buffer of `bytes` bytes holding `src` (NULL: uninitialised). */
-int dev_upload_bytes(bench *b, const char *who, const void *src, size_t bytes,
-                     winsum_buffer *d)
+int dev_upload_bytes(bench *b, const char *who, const void *src, size_t bytes, winsum_buffer *d)
 {
     winsum_status st = winsum_buffer_alloc(b->ctx, bytes, d);
     if (!st && src) st = winsum_buffer_write(b->ctx, d, 0, src, bytes);

@@ -15,8 +15,7 @@
 
 const char *const conv_op_suffix[NOPS] = {"fwd", "bwd_data", "bwd_weight"};
 const int conv_op_output[NOPS] = {T_Y, T_X, T_W};
-static const char *const conv_op_call[NOPS] = {"winsum_conv_forward",
-                                               "winsum_conv_backward_data",
+static const char *const conv_op_call[NOPS] = {"winsum_conv_forward", "winsum_conv_backward_data",
                                                "winsum_conv_backward_weight"};
 
 int run_conv(void *arg, char *err, size_t n)
@@ -100,8 +99,8 @@ void conv_desc(const conv_layer *l, winsum_conv_desc *d)
 }
 
 /* Views of x, w, y at batch n over buffers buf[T_X], buf[T_W], buf[T_Y]. */
-void conv_views(const conv_layer *l, int64_t n, winsum_dtype dt,
-                const winsum_buffer *const buf[3], winsum_view v[3])
+void conv_views(const conv_layer *l, int64_t n, winsum_dtype dt, const winsum_buffer *const buf[3],
+                winsum_view v[3])
 {
     int64_t oh = conv_oh(l);
     int64_t xs[4] = {n, l->c, l->hw, l->hw}, ws[4] = {l->o, l->c / l->groups, l->k, l->k},
@@ -113,11 +112,9 @@ void conv_views(const conv_layer *l, int64_t n, winsum_dtype dt,
 
 /* ============================================================== the suites */
 
-
 /* The reference backend on batch 1 (the first image of the same data),
  * into want; times that call. Returns 0 when want holds the result. */
-int conv_reference(bench *b, row *r, const conv_layer *l, int op, void *const host[3],
-                   void *want)
+int conv_reference(bench *b, row *r, const conv_layer *l, int op, void *const host[3], void *want)
 {
     cell *c = &r->c[B_REF];
     double flops = conv_flops(l, 1);
@@ -140,8 +137,10 @@ int conv_reference(bench *b, row *r, const conv_layer *l, int op, void *const ho
     if (time_cell(b, r, B_REF, c, run_conv, &a, 0, 1, flops)) return -1;
     b->ref_gflops = gflops(c);
     if (c->ms > REF_MAX_SECONDS * 1e3)
-        note(b, "%s: one reference call took %.1f s (> %.0f s); later ones are skipped if "
-                "predicted as slow", r->csv_case, c->ms / 1e3, REF_MAX_SECONDS);
+        note(b,
+             "%s: one reference call took %.1f s (> %.0f s); later ones are skipped if "
+             "predicted as slow",
+             r->csv_case, c->ms / 1e3, REF_MAX_SECONDS);
     return 0;
 }
 

@@ -109,8 +109,7 @@ static int run_plan(void *arg, char *err, size_t n)
 
 /* winsum on device copies of host[0..1]: plan once, time execute; the
  * result into got (NULL: not read back). Returns 0 when it ran. */
-static int ein_winsum(bench *b, row *r, cell *c, const ein_case *e, void *const host[2],
-                      void *got)
+static int ein_winsum(bench *b, row *r, cell *c, const ein_case *e, void *const host[2], void *got)
 {
     winsum_buffer dev[3];
     memset(dev, 0, sizeof dev);
@@ -146,8 +145,7 @@ static int ein_winsum(bench *b, row *r, cell *c, const ein_case *e, void *const 
 /* The reference on the whole case (e->ref_full, timed) or on a slice of
  * about 4 MFLOP: the largest output label cut to its first indices. Checks
  * winsum's result `got` (NULL: nothing to check) on what it computed. */
-static void ein_reference(bench *b, row *r, const ein_case *e, void *const host[2],
-                          const void *got)
+static void ein_reference(bench *b, row *r, const ein_case *e, void *const host[2], const void *got)
 {
     char cut = 0, subs[3 * WINSUM_MAX_DIMS + 8], msg[1200];
     int64_t keep = 0;
@@ -334,8 +332,10 @@ void suite_tccg(bench *b)
     const char *env = getenv("WINSUM_TCCG");
     if (env && *env) {
         if (strlen(env) >= sizeof path) {
-            fprintf(stderr, "winsum-bench: WINSUM_TCCG is %zu characters long, more than "
-                            "PATH_MAX (%d)\n", strlen(env), PATH_MAX);
+            fprintf(stderr,
+                    "winsum-bench: WINSUM_TCCG is %zu characters long, more than "
+                    "PATH_MAX (%d)\n",
+                    strlen(env), PATH_MAX);
             b->other_errors++;
             return;
         }
@@ -356,8 +356,10 @@ void suite_tccg(bench *b)
     if (!f) {
         if (fd >= 0) close(fd);
         if (env && *env) printf("tccg: skipped: cannot read %s (WINSUM_TCCG)\n", path);
-        else printf("tccg: skipped: tccg-odd.txt not found in <exe dir>/../share/winsum or %s "
-                    "(set WINSUM_TCCG=FILE)\n", WINSUM_BENCH_DATA_DIR);
+        else
+            printf("tccg: skipped: tccg-odd.txt not found in <exe dir>/../share/winsum or %s "
+                   "(set WINSUM_TCCG=FILE)\n",
+                   WINSUM_BENCH_DATA_DIR);
         note(b, "tccg skipped: tccg-odd.txt not found (set WINSUM_TCCG=FILE)");
         return;
     }
@@ -386,8 +388,10 @@ void suite_tccg(bench *b)
         ein_bench(b, "tccg", &e);
     }
     fclose(f);
-    note(b, "tccg: sizes scaled to about %.0f MFLOP; reference and check on a slice of the "
-            "largest output label, 4-8 MFLOP", target / 1e6);
-    if (skipped) note(b, "tccg: %d cases left out to keep the suite under %.0f s", skipped,
-                      budget_ms / 1e3);
+    note(b,
+         "tccg: sizes scaled to about %.0f MFLOP; reference and check on a slice of the "
+         "largest output label, 4-8 MFLOP",
+         target / 1e6);
+    if (skipped)
+        note(b, "tccg: %d cases left out to keep the suite under %.0f s", skipped, budget_ms / 1e3);
 }

@@ -194,8 +194,7 @@ int main(int argc, char **argv)
            quick ? " (quick)" : "");
     printf("device: %s\n", winsum_context_device_name(b->ctx));
     printf("date: %s\n", date);
-    printf("tile parameters: %s, %s\n", winsum_tuning_params(b->ctx),
-           winsum_tuning_source(b->ctx));
+    printf("tile parameters: %s, %s\n", winsum_tuning_params(b->ctx), winsum_tuning_source(b->ctx));
     printf("disk cache: %s\n", winsum_cache_info(b->ctx));
     printf("cpu: %s\n", b->cpu_text);
     printf("peak: %s\n", b->peak_text);

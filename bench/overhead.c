@@ -92,10 +92,10 @@ static void ovh_api_bench(bench *b, ovh_call *a, const winsum_buffer *out, int a
                           "winsum_buffer_write", err, sizeof err) &&
              !ovh_batch(p->fn, a, OVH_WARMUP, 0, &unused, &unused, err, sizeof err);
     for (int r = 0; r < reps && ok; r++)
-        ok = !ovh_batch(p->fn, a, OVH_CALLS, 0, &t[OVH_HOST][r], &t[OVH_WALL][r], err,
-                        sizeof err) &&
-             !ovh_batch(p->fn, a, OVH_FINISH_CALLS, 1, &unused, &t[OVH_FINISH_WALL][r], err,
-                        sizeof err);
+        ok =
+            !ovh_batch(p->fn, a, OVH_CALLS, 0, &t[OVH_HOST][r], &t[OVH_WALL][r], err, sizeof err) &&
+            !ovh_batch(p->fn, a, OVH_FINISH_CALLS, 1, &unused, &t[OVH_FINISH_WALL][r], err,
+                       sizeof err);
     float got = 0;
     if (ok)
         ok = !call_failed(b->ctx, winsum_buffer_read(b->ctx, out, 0, &got, sizeof got),

@@ -38,8 +38,8 @@ static int run_blas(void *arg, char *err, size_t n)
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, a->m, a->n, a->k, 1.0, a->a, a->k,
                     a->b, a->n, 0.0, a->c, a->n);
     else
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, a->m, a->n, a->k, 1.0f, a->a,
-                    a->k, a->b, a->n, 0.0f, a->c, a->n);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, a->m, a->n, a->k, 1.0f, a->a, a->k,
+                    a->b, a->n, 0.0f, a->c, a->n);
     return 0;
 }
 
@@ -49,8 +49,13 @@ void openblas_gemm_cell(bench *b, row *r, cell *c, int64_t m, int64_t n, int64_t
         c->state = CELL_NA; /* not in this dtype, or too large for its int sizes */
         return;
     }
-    blas_call a = {b->dtype, (int)m, (int)n, (int)k, random_data(b, (size_t)(m * k)),
-                   random_data(b, (size_t)(k * n)), malloc((size_t)(m * n) * b->esz)};
+    blas_call a = {b->dtype,
+                   (int)m,
+                   (int)n,
+                   (int)k,
+                   random_data(b, (size_t)(m * k)),
+                   random_data(b, (size_t)(k * n)),
+                   malloc((size_t)(m * n) * b->esz)};
     if (!a.a || !a.b || !a.c) cell_fail(b, r, B_OPENBLAS, c, "malloc: out of host memory");
     else time_cell(b, r, B_OPENBLAS, c, run_blas, &a, 1, b->reps, 2.0 * m * n * k);
     free((void *)a.a);
@@ -108,10 +113,10 @@ static const char *xgemm_name(winsum_dtype dt)
     return dt == WINSUM_F64 ? "CLBlastDgemm" : "CLBlastSgemm";
 }
 
-static CLBlastStatusCode xgemm(winsum_dtype dt, CLBlastTranspose ta, CLBlastTranspose tb,
-                               size_t m, size_t n, size_t k, double alpha, cl_mem a, size_t a_off,
-                               size_t lda, cl_mem b, size_t b_off, size_t ldb, double beta,
-                               cl_mem c, size_t c_off, size_t ldc, cl_command_queue *q)
+static CLBlastStatusCode xgemm(winsum_dtype dt, CLBlastTranspose ta, CLBlastTranspose tb, size_t m,
+                               size_t n, size_t k, double alpha, cl_mem a, size_t a_off, size_t lda,
+                               cl_mem b, size_t b_off, size_t ldb, double beta, cl_mem c,
+                               size_t c_off, size_t ldc, cl_command_queue *q)
 {
     if (dt == WINSUM_F64)
         return CLBlastDgemm(CLBlastLayoutRowMajor, ta, tb, m, n, k, alpha, a, a_off, lda, b, b_off,
@@ -181,8 +186,8 @@ void clblast_gemm_cell(bench *b, row *r, int64_t m, int64_t n, int64_t k, void *
     cl_int err = CL_SUCCESS;
     a.a = clCreateBuffer(b->cl, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, abytes, host[0], &err);
     if (!err)
-        a.b = clCreateBuffer(b->cl, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, bbytes, host[1],
-                             &err);
+        a.b =
+            clCreateBuffer(b->cl, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, bbytes, host[1], &err);
     if (!err) a.c = clCreateBuffer(b->cl, CL_MEM_READ_WRITE, cbytes, NULL, &err);
     void *got = malloc(cbytes);
     if (!got) cell_fail(b, r, B_CLBLAST, c, "malloc: out of host memory");
@@ -232,8 +237,8 @@ static int run_clblast_conv(void *arg, char *err, size_t n)
     const char *gemm = xgemm_name(a->dtype);
     if (a->op == OP_FWD) {
         if (clblast_failed((d ? CLBlastDconvgemm : CLBlastSconvgemm)(
-                               mode, c, hw, hw, k, k, p, p, s, s, 1, 1, o, (size_t)a->n,
-                               a->t[T_X], 0, a->t[T_W], 0, a->t[T_Y], 0, q, NULL),
+                               mode, c, hw, hw, k, k, p, p, s, s, 1, 1, o, (size_t)a->n, a->t[T_X],
+                               0, a->t[T_W], 0, a->t[T_Y], 0, q, NULL),
                            d ? "CLBlastDconvgemm" : "CLBlastSconvgemm", err, n))
             return -1;
     } else if (a->op == OP_BWD_DATA) {
@@ -245,24 +250,24 @@ static int run_clblast_conv(void *arg, char *err, size_t n)
             return -1;
         for (size_t i = 0; i < (size_t)a->n; i++) {
             if (clblast_failed(xgemm(a->dtype, CLBlastTransposeYes, CLBlastTransposeNo, ckk,
-                                     patches, o, 1.0, a->t[T_W], 0, ckk, a->t[T_Y],
-                                     i * o * patches, patches, 0.0, a->col, 0, patches, q),
+                                     patches, o, 1.0, a->t[T_W], 0, ckk, a->t[T_Y], i * o * patches,
+                                     patches, 0.0, a->col, 0, patches, q),
                                gemm, err, n) ||
-                clblast_failed((d ? CLBlastDcol2im : CLBlastScol2im)(
-                                   mode, c, hw, hw, k, k, p, p, s, s, 1, 1, a->col, 0, a->t[T_X],
-                                   i * img, q, NULL),
+                clblast_failed((d ? CLBlastDcol2im : CLBlastScol2im)(mode, c, hw, hw, k, k, p, p, s,
+                                                                     s, 1, 1, a->col, 0, a->t[T_X],
+                                                                     i * img, q, NULL),
                                d ? "CLBlastDcol2im" : "CLBlastScol2im", err, n))
                 return -1;
         }
     } else {
         for (size_t i = 0; i < (size_t)a->n; i++) {
-            if (clblast_failed((d ? CLBlastDim2col : CLBlastSim2col)(
-                                   mode, c, hw, hw, k, k, p, p, s, s, 1, 1, a->t[T_X], i * img,
-                                   a->col, 0, q, NULL),
+            if (clblast_failed((d ? CLBlastDim2col : CLBlastSim2col)(mode, c, hw, hw, k, k, p, p, s,
+                                                                     s, 1, 1, a->t[T_X], i * img,
+                                                                     a->col, 0, q, NULL),
                                d ? "CLBlastDim2col" : "CLBlastSim2col", err, n) ||
-                clblast_failed(xgemm(a->dtype, CLBlastTransposeNo, CLBlastTransposeYes, o,
-                                     ckk, patches, 1.0, a->t[T_Y], i * o * patches, patches,
-                                     a->col, 0, patches, i ? 1.0 : 0.0, a->t[T_W], 0, ckk, q),
+                clblast_failed(xgemm(a->dtype, CLBlastTransposeNo, CLBlastTransposeYes, o, ckk,
+                                     patches, 1.0, a->t[T_Y], i * o * patches, patches, a->col, 0,
+                                     patches, i ? 1.0 : 0.0, a->t[T_W], 0, ckk, q),
                                gemm, err, n))
                 return -1;
         }
@@ -280,8 +285,8 @@ void clblast_conv_cell(bench *b, row *r, const conv_layer *l, int op,
         return;
     }
     int64_t n = b->conv_batch;
-    clblast_conv_call a = {b->queue, b->dtype, l, n, op,
-                           {dev[T_X]->mem, dev[T_W]->mem, dev[T_Y]->mem}, NULL};
+    clblast_conv_call a = {
+        b->queue, b->dtype, l, n, op, {dev[T_X]->mem, dev[T_W]->mem, dev[T_Y]->mem}, NULL};
     cl_int e = CL_SUCCESS;
     if (op != OP_FWD)
         a.col = clCreateBuffer(b->cl, CL_MEM_READ_WRITE,

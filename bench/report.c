@@ -310,11 +310,14 @@ void print_overhead(const bench *b)
 {
     if (!b->ovh_ran) return;
     printf("\noverhead: 'i,i->' on 4 float32 elements in device buffers; microseconds per call, "
-           "median of %d batches\n", b->reps);
+           "median of %d batches\n",
+           b->reps);
     printf("  host CPU: the calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID) over %d calls "
-           "with no finish between them\n", OVH_CALLS);
+           "with no finish between them\n",
+           OVH_CALLS);
     printf("  wall: those %d calls and one winsum_finish; wall+finish: %d x (call + "
-           "winsum_finish)\n\n", OVH_CALLS, OVH_FINISH_CALLS);
+           "winsum_finish)\n\n",
+           OVH_CALLS, OVH_FINISH_CALLS);
     printf("%-28s %12s %12s %15s  %s\n", "call", "host CPU us", "wall us", "wall+finish us",
            "check");
     for (int api = 0; api < OVH_NAPIS; api++) {
@@ -372,7 +375,8 @@ void print_coldstart(const bench *b)
     if (cold->state == CELL_DONE && disk->state == CELL_DONE && cold->first_ms > 0) {
         double ratio = disk->first_ms / cold->first_ms;
         printf("\nfirst call with the disk cache / first call cold: %.1f%% (target <= %.0f%%): "
-               "%s\n", ratio * 100, COLD_TARGET * 100, ratio <= COLD_TARGET ? "met" : "NOT met");
+               "%s\n",
+               ratio * 100, COLD_TARGET * 100, ratio <= COLD_TARGET ? "met" : "NOT met");
         if (ratio > COLD_TARGET && disk->builds == 0)
             printf("  (builds 0: the program came from winsum's disk cache; the rest is the "
                    "driver's work on a loaded binary, e.g. PoCL's native code generation at the "
@@ -392,14 +396,19 @@ static void csv_cell(FILE *f, const row *r, const char *csv_case, int backend, c
 {
     if (c->state != CELL_DONE) return;
     fprintf(f, "%s,%s,%s,%s,%.4f,%.4f,%s\n", r->suite, csv_case, back_name[backend],
-            dtype_csv(r->dtype), gflops(c), c->ms, c->check < 0 ? "" : c->check ? "1" : "0");
+            dtype_csv(r->dtype), gflops(c), c->ms,
+            c->check < 0 ? ""
+            : c->check   ? "1"
+                         : "0");
 }
 
 /* A latency row: gflops empty, median_ms the time per call. */
 static void csv_latency(FILE *f, const char *suite, const char *csv_case, double ms, int check)
 {
     fprintf(f, "%s,%s,winsum,float32,,%.6f,%s\n", suite, csv_case, ms,
-            check < 0 ? "" : check ? "1" : "0");
+            check < 0 ? ""
+            : check   ? "1"
+                      : "0");
 }
 
 int write_csv(const bench *b, const char *path)
@@ -447,8 +456,10 @@ int write_plot(const bench *b, const char *png)
         return -1;
     }
     if (find_bench_file("plot.gnuplot", WINSUM_BENCH_SOURCE_DIR, script, sizeof script)) {
-        fprintf(stderr, "winsum-bench: --plot: plot.gnuplot not found in <exe dir>/../share/winsum "
-                        "or %s; no plot written\n", WINSUM_BENCH_SOURCE_DIR);
+        fprintf(stderr,
+                "winsum-bench: --plot: plot.gnuplot not found in <exe dir>/../share/winsum "
+                "or %s; no plot written\n",
+                WINSUM_BENCH_SOURCE_DIR);
         return -1;
     }
     char dat[] = "/tmp/winsum-bench-XXXXXX";
@@ -469,9 +480,9 @@ int write_plot(const bench *b, const char *png)
     }
     fclose(f);
     char cmd[3 * PATH_MAX + 128];
-    int len = snprintf(cmd, sizeof cmd,
-                       "gnuplot -e \"datafile='%s'; outfile='%s'; ncases=%d\" '%s'", dat, png,
-                       b->nrows, script);
+    int len =
+        snprintf(cmd, sizeof cmd, "gnuplot -e \"datafile='%s'; outfile='%s'; ncases=%d\" '%s'", dat,
+                 png, b->nrows, script);
     if (len < 0 || (size_t)len >= sizeof cmd) {
         remove(dat);
         fprintf(stderr, "winsum-bench: --plot: the path %s is too long\n", png);

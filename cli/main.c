@@ -526,8 +526,7 @@ static int cmd_devices(int argc, char **argv)
            is_ref_default ? "  (default)" : "");
     if (n == 0) printf("no OpenCL device found\n");
     if (tiles[0])
-        printf("default device: tile parameters %s\ndefault device: disk cache %s\n", tiles,
-               cache);
+        printf("default device: tile parameters %s\ndefault device: disk cache %s\n", tiles, cache);
     return 0;
 }
 

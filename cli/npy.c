@@ -24,7 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define NPY_MAGIC "\x93NUMPY"
+#define NPY_MAGIC     "\x93NUMPY"
 #define NPY_MAGIC_LEN 6
 /* Our headers are under 1 KiB even at WINSUM_MAX_DIMS; only structured
  * dtypes (which we reject anyway) need big ones. The cap keeps a lying
@@ -101,8 +101,7 @@ static void skip_ws(cursor *c)
 {
     for (;;) {
         int ch = peek(c);
-        if (ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r' && ch != '\f' && ch != '\v')
-            return;
+        if (ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r' && ch != '\f' && ch != '\v') return;
         c->pos++;
     }
 }
@@ -115,8 +114,8 @@ static int is_ident_char(int ch)
 
 static winsum_status malformed(const cursor *c, const char *what)
 {
-    return ws_fail(c->e, WINSUM_ERR_FORMAT,
-                   "%s: malformed .npy header: %s at header offset %zu", c->path, what, c->pos);
+    return ws_fail(c->e, WINSUM_ERR_FORMAT, "%s: malformed .npy header: %s at header offset %zu",
+                   c->path, what, c->pos);
 }
 
 /* A quoted Python string without escapes; sets (*s, *n) to its contents. */
@@ -176,8 +175,7 @@ static winsum_status parse_descr(cursor *c, winsum_dtype *dtype)
     return ws_fail(c->e, WINSUM_ERR_FORMAT,
                    "%s: unsupported dtype '%.*s'; only float16 '<f2', float32 '<f4' and "
                    "float64 '<f8'",
-                   c->path,
-                   (int)(n > 40 ? 40 : n), s);
+                   c->path, (int)(n > 40 ? 40 : n), s);
 }
 
 static winsum_status parse_bool(cursor *c, int *v)
@@ -233,8 +231,8 @@ static winsum_status parse_shape(cursor *c, int *ndim, int64_t *shape)
     while (peek(c) != ')') {
         if (n == WINSUM_MAX_DIMS)
             return ws_fail(c->e, WINSUM_ERR_FORMAT,
-                           "%s: .npy shape has more than WINSUM_MAX_DIMS (%d) dimensions",
-                           c->path, WINSUM_MAX_DIMS);
+                           "%s: .npy shape has more than WINSUM_MAX_DIMS (%d) dimensions", c->path,
+                           WINSUM_MAX_DIMS);
         winsum_status st = parse_dim(c, &shape[n++]);
         if (st) return st;
         skip_ws(c);
@@ -301,7 +299,9 @@ static winsum_status parse_header(cursor *c, ws_npy *arr)
     if (c->pos != c->len) return malformed(c, "unexpected text after the dict");
     if (!seen_descr || !seen_fortran || !seen_shape)
         return ws_fail(c->e, WINSUM_ERR_FORMAT, "%s: .npy header lacks the %s key", c->path,
-                       !seen_descr ? "'descr'" : !seen_fortran ? "'fortran_order'" : "'shape'");
+                       !seen_descr     ? "'descr'"
+                       : !seen_fortran ? "'fortran_order'"
+                                       : "'shape'");
     return WINSUM_OK;
 }
 
@@ -349,8 +349,8 @@ static winsum_status read_fd(int fd, const char *path, ws_npy *arr, ws_error *e)
     int major = pre[6], minor = pre[7];
     if (major < 1 || major > 3 || minor != 0)
         return ws_fail(e, WINSUM_ERR_FORMAT,
-                       "%s: unsupported .npy format version %d.%d (supported: 1.0, 2.0, 3.0)",
-                       path, major, minor);
+                       "%s: unsupported .npy format version %d.%d (supported: 1.0, 2.0, 3.0)", path,
+                       major, minor);
     int lenbytes = major == 1 ? 2 : 4;
     int64_t prefix = 8 + lenbytes;
     if (got < prefix) return ws_fail(e, WINSUM_ERR_FORMAT, "%s: truncated .npy header", path);
@@ -364,8 +364,7 @@ static winsum_status read_fd(int fd, const char *path, ws_npy *arr, ws_error *e)
                        "the prefix",
                        path, hlen, (long long)(fsize - prefix));
     if (hlen > NPY_MAX_HEADER)
-        return ws_fail(e, WINSUM_ERR_FORMAT, "%s: .npy header of %u bytes is too long", path,
-                       hlen);
+        return ws_fail(e, WINSUM_ERR_FORMAT, "%s: .npy header of %u bytes is too long", path, hlen);
 
     char *hdr = malloc(hlen ? hlen : 1);
     if (!hdr) return ws_fail(e, WINSUM_ERR_MEMORY, "%s: out of memory for the header", path);
@@ -444,14 +443,15 @@ static size_t build_header(winsum_dtype dtype, int ndim, const int64_t *shape, c
                            size_t cap)
 {
     char dict[1024];
-    size_t n = (size_t)snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, "
-                                                   "'shape': (",
+    size_t n = (size_t)snprintf(dict, sizeof dict,
+                                "{'descr': '%s', 'fortran_order': False, "
+                                "'shape': (",
                                 dtype == WINSUM_F32   ? "<f4"
                                 : dtype == WINSUM_F16 ? "<f2"
                                                       : "<f8");
     for (int i = 0; i < ndim; i++)
-        n += (size_t)snprintf(dict + n, sizeof dict - n, i ? ", %lld" : "%lld",
-                              (long long)shape[i]);
+        n +=
+            (size_t)snprintf(dict + n, sizeof dict - n, i ? ", %lld" : "%lld", (long long)shape[i]);
     n += (size_t)snprintf(dict + n, sizeof dict - n, "%s), }", ndim == 1 ? "," : "");
     /* As numpy's _wrap_header: pad with 1..64 spaces, then '\n', so that
      * prefix + header is a multiple of 64; version 2.0 only when the length
@@ -507,17 +507,15 @@ winsum_status ws_npy_write(const char *path, winsum_dtype dtype, int ndim, const
     /* O_EXCL: never clobber (or follow a link at) someone else's temp file. */
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0) {
-        winsum_status st =
-            ws_fail(e, WINSUM_ERR_IO, "%s: cannot create temporary file %s: %s", path, tmp,
-                    strerror(errno));
+        winsum_status st = ws_fail(e, WINSUM_ERR_IO, "%s: cannot create temporary file %s: %s",
+                                   path, tmp, strerror(errno));
         free(tmp);
         return st;
     }
     const char *what = NULL; /* the step that failed */
     if (write_full(fd, hdr, hsize) != 0 || write_full(fd, data, (size_t)nbytes) != 0)
         what = "write";
-    else if (fsync(fd) != 0)
-        what = "fsync";
+    else if (fsync(fd) != 0) what = "fsync";
     int err = errno;
     if (close(fd) != 0 && !what) {
         what = "close";
@@ -530,8 +528,7 @@ winsum_status ws_npy_write(const char *path, winsum_dtype dtype, int ndim, const
     winsum_status st = WINSUM_OK;
     if (what) {
         unlink(tmp);
-        st = ws_fail(e, WINSUM_ERR_IO, "%s: %s of %s failed: %s", path, what, tmp,
-                     strerror(err));
+        st = ws_fail(e, WINSUM_ERR_IO, "%s: %s of %s failed: %s", path, what, tmp, strerror(err));
     }
     free(tmp);
     return st;

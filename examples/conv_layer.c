@@ -82,21 +82,20 @@ int main(void)
 
     /* one device buffer per tensor */
     float *host[8] = {x, w, bias, gy, y, gx, gw, gb};
-    const size_t bytes[8] = {sizeof x, sizeof w, sizeof bias, sizeof gy,
-                             sizeof y, sizeof gx, sizeof gw, sizeof gb};
+    const size_t bytes[8] = {sizeof x, sizeof w,  sizeof bias, sizeof gy,
+                             sizeof y, sizeof gx, sizeof gw,   sizeof gb};
     winsum_buffer buf[8] = {{0}};
     int rc = 1;
-#define CHECK(call)                    \
-    if ((st = (call)) != WINSUM_OK) {  \
-        rc = fail(ctx, #call, st);     \
-        goto done;                     \
+#define CHECK(call)                   \
+    if ((st = (call)) != WINSUM_OK) { \
+        rc = fail(ctx, #call, st);    \
+        goto done;                    \
     }
     for (int t = 0; t < 8; t++) {
         CHECK(winsum_buffer_alloc(ctx, bytes[t], &buf[t]));
         if (t < 4) CHECK(winsum_buffer_write(ctx, &buf[t], 0, host[t], bytes[t]));
     }
-    const int64_t xs[4] = {NB, C, H, W}, ws[4] = {O, C, KS, KS}, bs[1] = {O},
-                  ys[4] = {NB, O, H, W};
+    const int64_t xs[4] = {NB, C, H, W}, ws[4] = {O, C, KS, KS}, bs[1] = {O}, ys[4] = {NB, O, H, W};
     winsum_view vx = winsum_view_contiguous(&buf[0], WINSUM_F32, 4, xs),
                 vw = winsum_view_contiguous(&buf[1], WINSUM_F32, 4, ws),
                 vb = winsum_view_contiguous(&buf[2], WINSUM_F32, 1, bs),

@@ -50,10 +50,10 @@ int main(void)
     winsum_buffer a = {0}, b = {0}, c = {0};
     winsum_plan *plan = NULL;
     int rc = 1;
-#define CHECK(call)                                  \
-    if ((st = (call)) != WINSUM_OK) {                \
-        rc = fail(ctx, #call, st);                   \
-        goto done;                                   \
+#define CHECK(call)                   \
+    if ((st = (call)) != WINSUM_OK) { \
+        rc = fail(ctx, #call, st);    \
+        goto done;                    \
     }
     CHECK(winsum_buffer_alloc(ctx, sizeof host_a, &a));
     CHECK(winsum_buffer_alloc(ctx, sizeof host_b, &b));

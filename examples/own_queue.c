@@ -59,8 +59,8 @@ int main(void)
         goto out;
     }
     /* the caller's own command, ordered after winsum's kernel by its event */
-    err = clEnqueueReadBuffer(queue, dr, CL_TRUE, 0, sizeof r, r, done ? 1 : 0,
-                              done ? &done : NULL, NULL);
+    err = clEnqueueReadBuffer(queue, dr, CL_TRUE, 0, sizeof r, r, done ? 1 : 0, done ? &done : NULL,
+                              NULL);
     if (err) {
         fprintf(stderr, "clEnqueueReadBuffer: %d\n", err);
         goto out;

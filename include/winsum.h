@@ -130,7 +130,7 @@ WINSUM_API winsum_buffer winsum_buffer_device(cl_mem mem, size_t bytes);
 
 /* ------------------------------------------------------------------ views */
 
-#define WINSUM_MAX_DIMS 32
+#define WINSUM_MAX_DIMS   32
 #define WINSUM_MAX_GUARDS 4
 
 /* An element of a guarded view reads as zero unless, for every guard,
@@ -159,27 +159,28 @@ typedef struct winsum_view {
  * shape (or strides, below) with ndim > 0 gives a view with ndim -1, which
  * every call refuses with WINSUM_ERR_ARGUMENT. */
 WINSUM_API winsum_view winsum_view_contiguous(const winsum_buffer *buffer, winsum_dtype dtype,
-                                   int ndim, const int64_t *shape);
+                                              int ndim, const int64_t *shape);
 /* numpy's as_strided, in elements. */
-WINSUM_API winsum_view winsum_view_strided(const winsum_buffer *buffer, winsum_dtype dtype, int64_t offset,
-                                int ndim, const int64_t *shape, const int64_t *strides);
+WINSUM_API winsum_view winsum_view_strided(const winsum_buffer *buffer, winsum_dtype dtype,
+                                           int64_t offset, int ndim, const int64_t *shape,
+                                           const int64_t *strides);
 
 /* The window view of a convolution input. `base` has its `nspatial` spatial
  * axes at positions spatial_axis[0..nspatial-1] (the other axes are kept, in
  * order, in front). The result is (other axes..., out_1..out_n, k_1..k_n),
  * with one guard per padded spatial axis. out_d follows from
  * (in + lo + hi - dilation*(k-1) - 1) / stride + 1. */
-WINSUM_API winsum_status winsum_view_window(const winsum_view *base, int nspatial, const int *spatial_axis,
-                                 const int64_t *kernel, const int64_t *stride,
-                                 const int64_t *dilation, const int64_t *pad_lo,
-                                 const int64_t *pad_hi, winsum_view *out, char *msg,
-                                 size_t msg_len);
+WINSUM_API winsum_status winsum_view_window(const winsum_view *base, int nspatial,
+                                            const int *spatial_axis, const int64_t *kernel,
+                                            const int64_t *stride, const int64_t *dilation,
+                                            const int64_t *pad_lo, const int64_t *pad_hi,
+                                            winsum_view *out, char *msg, size_t msg_len);
 
 /* Checks a view on its own: shape, overflow, every reachable element inside
  * the buffer; with is_output, also that no two indices share an element.
  * Returns WINSUM_OK or the error, with a message naming `name`. */
 WINSUM_API winsum_status winsum_view_check(const winsum_view *view, const char *name, int is_output,
-                                char *msg, size_t msg_len);
+                                           char *msg, size_t msg_len);
 
 /* -------------------------------------------------------------- contexts */
 
@@ -200,7 +201,7 @@ WINSUM_API winsum_status winsum_device_info(int index, char *name, size_t name_l
  * A device string is an index over all devices of all platforms ("0", "2") or
  * a case-insensitive substring of "platform name / device name". */
 WINSUM_API winsum_status winsum_context_create(winsum_context **ctx, winsum_backend backend,
-                                    const char *device);
+                                               const char *device);
 /* Wraps the caller's OpenCL context and in-order queue (retained, released
  * when the context is freed). winsum enqueues the kernels of one call one
  * after another without events between them, so the queue must execute in
@@ -208,7 +209,7 @@ WINSUM_API winsum_status winsum_context_create(winsum_context **ctx, winsum_back
  * with WINSUM_ERR_UNSUPPORTED (the message says to pass an in-order queue).
  * Other work the caller puts on the same queue is ordered with winsum's. */
 WINSUM_API winsum_status winsum_context_create_cl(winsum_context **ctx, cl_context cl_ctx,
-                                       cl_command_queue queue);
+                                                  cl_command_queue queue);
 /* Drops the caller's handle; NULL is fine. Plans made with
  * winsum_plan_create keep the rest of the context alive (see Lifetime). */
 WINSUM_API void winsum_context_destroy(winsum_context *ctx);
@@ -241,12 +242,13 @@ WINSUM_API long winsum_program_builds(void);
 /* A buffer of the context's kind: device memory for OpenCL, host for the
  * reference backend. winsum_buffer_free with a NULL context or buffer does
  * nothing. src / dst may be NULL only when bytes is 0. */
-WINSUM_API winsum_status winsum_buffer_alloc(winsum_context *ctx, size_t bytes, winsum_buffer *buffer);
+WINSUM_API winsum_status winsum_buffer_alloc(winsum_context *ctx, size_t bytes,
+                                             winsum_buffer *buffer);
 WINSUM_API void winsum_buffer_free(winsum_context *ctx, winsum_buffer *buffer);
 WINSUM_API winsum_status winsum_buffer_write(winsum_context *ctx, const winsum_buffer *buffer,
-                                  size_t offset_bytes, const void *src, size_t bytes);
+                                             size_t offset_bytes, const void *src, size_t bytes);
 WINSUM_API winsum_status winsum_buffer_read(winsum_context *ctx, const winsum_buffer *buffer,
-                                 size_t offset_bytes, void *dst, size_t bytes);
+                                            size_t offset_bytes, void *dst, size_t bytes);
 
 /* ------------------------------------------------------ fault injection */
 
@@ -281,7 +283,7 @@ typedef void (*winsum_progress_fn)(double fraction, const char *what, void *user
  * its last call (fraction 1) carries the verdict: both medians, the margin,
  * the spread and the decision. */
 WINSUM_API winsum_status winsum_tune(winsum_context *ctx, int quick, int max_candidates,
-                          winsum_progress_fn progress, void *user);
+                                     winsum_progress_fn progress, void *user);
 /* "defaults", "built-in table", "tuned (PATH)" or "WINSUM_GETT", followed
  * by "; ..." notes on what was not used and why: a WINSUM_GETT or tuned file
  * that does not parse or does not fit the device ("WINSUM_GETT=... ignored:
@@ -324,16 +326,17 @@ typedef struct winsum_plan winsum_plan;
  * sqrt(blocks), so that the rounding error of a sum of K terms grows like
  * 256 + 2 sqrt(K / 256) additions rather than K (numpy's pairwise sum:
  * log2 K). float16 is rounded once, from the float result. */
-WINSUM_API winsum_status winsum_plan_create(winsum_context *ctx, winsum_plan **plan, const char *subscripts,
-                                 int nops, const winsum_view *ops, const winsum_view *out);
+WINSUM_API winsum_status winsum_plan_create(winsum_context *ctx, winsum_plan **plan,
+                                            const char *subscripts, int nops,
+                                            const winsum_view *ops, const winsum_view *out);
 /* inputs: NULL, or nops buffers replacing the views' buffers (NULL entries
  * keep theirs); output likewise. event: NULL, or receives an event for the
  * last kernel the call enqueued (OpenCL; the caller releases it), NULL when
  * it enqueued none (the reference backend, an empty output) or failed;
  * winsum_last_event gives the same event afterwards. */
 WINSUM_API winsum_status winsum_plan_execute(winsum_plan *plan, const winsum_buffer *const *inputs,
-                                  const winsum_buffer *output, double alpha, double beta,
-                                  cl_event *event);
+                                             const winsum_buffer *output, double alpha, double beta,
+                                             cl_event *event);
 /* Frees the plan, and its context too when that was destroyed and this was
  * its last plan. NULL is fine. */
 WINSUM_API void winsum_plan_destroy(winsum_plan *plan);
@@ -344,12 +347,13 @@ WINSUM_API const char *winsum_plan_describe(const winsum_plan *plan);
 /* Create + execute + destroy, with a small cache of recent plans (per
  * context; the cache keeps no reference to it). */
 WINSUM_API winsum_status winsum_einsum(winsum_context *ctx, const char *subscripts, int nops,
-                            const winsum_view *ops, const winsum_view *out, double alpha,
-                            double beta);
+                                       const winsum_view *ops, const winsum_view *out, double alpha,
+                                       double beta);
 
 /* The output shape numpy would give (implicit or explicit), without running. */
-WINSUM_API winsum_status winsum_einsum_output_shape(winsum_context *ctx, const char *subscripts, int nops,
-                                         const winsum_view *ops, int *ndim, int64_t *shape);
+WINSUM_API winsum_status winsum_einsum_output_shape(winsum_context *ctx, const char *subscripts,
+                                                    int nops, const winsum_view *ops, int *ndim,
+                                                    int64_t *shape);
 
 /* ------------------------------------------------------------ convolution */
 
@@ -379,39 +383,45 @@ WINSUM_API void winsum_conv_desc_init(winsum_conv_desc *desc);
  * weight w_shape (O, C/G, k...), in the descriptor's layout. Both shapes
  * have `rank` entries (a weight always has the input's rank). */
 WINSUM_API winsum_status winsum_conv_output_shape(const winsum_conv_desc *desc, int rank,
-                                       const int64_t *x_shape, const int64_t *w_shape,
-                                       int64_t *y_shape, char *msg, size_t msg_len);
+                                                  const int64_t *x_shape, const int64_t *w_shape,
+                                                  int64_t *y_shape, char *msg, size_t msg_len);
 
 /* y = alpha * (conv(x, w) + bias) + beta * y. bias may be NULL (no bias);
  * every other pointer of the convolution calls is required. */
 WINSUM_API winsum_status winsum_conv_forward(winsum_context *ctx, const winsum_conv_desc *desc,
-                                  const winsum_view *x, const winsum_view *w,
-                                  const winsum_view *bias, const winsum_view *y, double alpha,
-                                  double beta);
+                                             const winsum_view *x, const winsum_view *w,
+                                             const winsum_view *bias, const winsum_view *y,
+                                             double alpha, double beta);
 /* gx = alpha * d(loss)/dx + beta * gx, given gy = d(loss)/dy. gx's view gives
  * the input shape. */
-WINSUM_API winsum_status winsum_conv_backward_data(winsum_context *ctx, const winsum_conv_desc *desc,
-                                        const winsum_view *gy, const winsum_view *w,
-                                        const winsum_view *gx, double alpha, double beta);
+WINSUM_API winsum_status winsum_conv_backward_data(winsum_context *ctx,
+                                                   const winsum_conv_desc *desc,
+                                                   const winsum_view *gy, const winsum_view *w,
+                                                   const winsum_view *gx, double alpha,
+                                                   double beta);
 /* gw = alpha * d(loss)/dw + beta * gw. */
-WINSUM_API winsum_status winsum_conv_backward_weight(winsum_context *ctx, const winsum_conv_desc *desc,
-                                          const winsum_view *x, const winsum_view *gy,
-                                          const winsum_view *gw, double alpha, double beta);
+WINSUM_API winsum_status winsum_conv_backward_weight(winsum_context *ctx,
+                                                     const winsum_conv_desc *desc,
+                                                     const winsum_view *x, const winsum_view *gy,
+                                                     const winsum_view *gw, double alpha,
+                                                     double beta);
 /* gb = alpha * sum over batch and space of gy + beta * gb. */
-WINSUM_API winsum_status winsum_conv_backward_bias(winsum_context *ctx, const winsum_conv_desc *desc,
-                                        const winsum_view *gy, const winsum_view *gb,
-                                        double alpha, double beta);
+WINSUM_API winsum_status winsum_conv_backward_bias(winsum_context *ctx,
+                                                   const winsum_conv_desc *desc,
+                                                   const winsum_view *gy, const winsum_view *gb,
+                                                   double alpha, double beta);
 /* The transposed convolution y = conv_transpose(x, w): backward_data of the
  * convolution desc describes, with the output size picked by
  * desc->output_padding. w is (C_in_of_forward... i.e. x's channels = O). */
 WINSUM_API winsum_status winsum_conv_transpose(winsum_context *ctx, const winsum_conv_desc *desc,
-                                    const winsum_view *x, const winsum_view *w,
-                                    const winsum_view *y, double alpha, double beta);
+                                               const winsum_view *x, const winsum_view *w,
+                                               const winsum_view *y, double alpha, double beta);
 /* Output shape of the transposed convolution. */
 WINSUM_API winsum_status winsum_conv_transpose_output_shape(const winsum_conv_desc *desc, int rank,
-                                                 const int64_t *x_shape,
-                                                 const int64_t *w_shape, int64_t *y_shape,
-                                                 char *msg, size_t msg_len);
+                                                            const int64_t *x_shape,
+                                                            const int64_t *w_shape,
+                                                            int64_t *y_shape, char *msg,
+                                                            size_t msg_len);
 
 /* ------------------------------------------------------ events, trace */
 

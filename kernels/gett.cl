@@ -70,7 +70,6 @@
 #define NGB 0
 #endif
 
-
 #define WGS (WGM * WGN)
 /* Row pitch of the packed tiles. On CPUs a power-of-two pitch maps the
  * column writes of packing onto a few cache sets; 16 more floats spread them
@@ -85,9 +84,9 @@
 /* GPU-like work-groups with one micro-tile per work-item: the running sums
  * live in registers. (With one work-item, the tiled path does as well: its
  * running sums cost one local-memory pass per K block.) */
-#define PERSIST (WGS > 1 && MC == WGM * MR && NC == WGN * NR)
-#define TILES_M (MC / (WGM * MR))
-#define TILES_N (NC / (WGN * NR))
+#define PERSIST      (WGS > 1 && MC == WGM * MR && NC == WGN * NR)
+#define TILES_M      (MC / (WGM * MR))
+#define TILES_N      (NC / (WGN * NR))
 #define VECTOR_MICRO (WGN == 1 && VW > 1 && NR % VW == 0)
 /* more than one K block (the host passes 0 when K <= KC): the tiled path
  * keeps its group sums and totals in local memory */
@@ -97,16 +96,16 @@
 #define SUM_TILES (!PERSIST && MULTI_KB)
 
 #define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
-#define VREAL CAT(REAL, VW)
-#define VLOAD CAT(vload, VW)
-#define VSTORE CAT(vstore, VW)
+#define CAT(a, b)  CAT_(a, b)
+#define VREAL      CAT(REAL, VW)
+#define VLOAD      CAT(vload, VW)
+#define VSTORE     CAT(vstore, VW)
 /* VW elements of C (storage) as REALs */
 #ifdef WS_FP16
-#define VLDC(i, p) CAT(vload_half, VW)((i), (p))
+#define VLDC(i, p)    CAT(vload_half, VW)((i), (p))
 #define VSTC(v, i, p) CAT(CAT(vstore_half, VW), _rte)((v), (i), (p))
 #else
-#define VLDC(i, p) VLOAD((i), (p))
+#define VLDC(i, p)    VLOAD((i), (p))
 #define VSTC(v, i, p) VSTORE((v), (i), (p))
 #endif
 
@@ -115,15 +114,15 @@
  * first block starts m, its last adds m into t (the first group's starts
  * t); at the last block t holds the whole sum. gfirst, glast, group0 and
  * last describe kb (see the kernel). */
-#define FOLD(s, LM, SM, LT, ST_)                                                               \
-    do {                                                                                       \
-        if (!gfirst) s += LM;                                                                  \
-        if (!glast) {                                                                          \
-            SM(s);                                                                             \
-        } else {                                                                               \
-            if (!group0) s += LT;                                                              \
-            ST_(s);                                                                            \
-        }                                                                                      \
+#define FOLD(s, LM, SM, LT, ST_)  \
+    do {                          \
+        if (!gfirst) s += LM;     \
+        if (!glast) {             \
+            SM(s);                \
+        } else {                  \
+            if (!group0) s += LT; \
+            ST_(s);               \
+        }                         \
     } while (0)
 
 /* The vector register block (VECTOR_MICRO): vacc[i][j] holds rows r0 + i*WGM
@@ -132,19 +131,20 @@
  * block. Fully unrolled, so that vacc lives in MR * NR / VW vector registers,
  * never in memory; macros rather than functions, so that nothing passes vacc
  * by address. */
-#define VZERO(vacc)                                                                            \
-    _Pragma("unroll") for (int i = 0; i < MR; i++)                                             \
+#define VZERO(vacc)                                \
+    _Pragma("unroll") for (int i = 0; i < MR; i++) \
         _Pragma("unroll") for (int j = 0; j < NR / VW; j++) vacc[i][j] = (VREAL)(0)
-#define VMICRO(vacc, r0, c0)                                                                   \
-    for (int k = 0; k < kc; k++) {                                                             \
-        VREAL vb[NR / VW];                                                                     \
-        _Pragma("unroll") for (int j = 0; j < NR / VW; j++)                                    \
-            vb[j] = VLOAD(0, &Bs[k * PB + (c0) + j * VW]);                                     \
-        _Pragma("unroll") for (int i = 0; i < MR; i++) {                                       \
-            const VREAL va = (VREAL)(As[k * PA + (r0) + i * WGM]);                             \
-            _Pragma("unroll") for (int j = 0; j < NR / VW; j++)                                \
-                vacc[i][j] = fma(va, vb[j], vacc[i][j]);                                       \
-        }                                                                                      \
+#define VMICRO(vacc, r0, c0)                                                 \
+    for (int k = 0; k < kc; k++) {                                           \
+        VREAL vb[NR / VW];                                                   \
+        _Pragma("unroll") for (int j = 0; j < NR / VW; j++) vb[j] =          \
+            VLOAD(0, &Bs[k * PB + (c0) + j * VW]);                           \
+        _Pragma("unroll") for (int i = 0; i < MR; i++)                       \
+        {                                                                    \
+            const VREAL va = (VREAL)(As[k * PA + (r0) + i * WGM]);           \
+            _Pragma("unroll") for (int j = 0; j < NR / VW; j++) vacc[i][j] = \
+                fma(va, vb[j], vacc[i][j]);                                  \
+        }                                                                    \
     }
 
 #if WGS > 1
@@ -191,9 +191,9 @@ __attribute__((always_inline)) inline void guard_interval(const int len, const i
 /* One run of len elements into out (every ostep-th element): zeros, the
  * elements [lo, hi) read from P at a0 + i * st, zeros. */
 __attribute__((always_inline)) inline void copy_run(__local REAL *out, const int ostep,
-                                                    __global const ELEM *restrict P,
-                                                    const long a0, const long st, const int lo,
-                                                    const int hi, const int len)
+                                                    __global const ELEM *restrict P, const long a0,
+                                                    const long st, const int lo, const int hi,
+                                                    const int len)
 {
     for (int i = 0; i < lo; i++) out[i * ostep] = 0;
     if (st == 1) { /* contiguous: a plain vectorised copy */
@@ -210,11 +210,11 @@ __attribute__((always_inline)) inline void copy_run(__local REAL *out, const int
  * the address steps by st from off + (unit ? i : tab[t + i]) and guard g by
  * cg[g] from gbase[g] + tab[tg + g * ntab + i], so each run is one copy_run
  * with its guards solved as an interval. Indices at or past lim read as 0. */
-__attribute__((always_inline)) inline void copy_runs(
-    __local REAL *out, const int ostep, __global const ELEM *restrict P, const long off,
-    __global const long *restrict tab, const int t, const int unit, const int tg, const int ntab,
-    const int NG, const long *gbase, const long *cg, const long *ext, const int run,
-    const long st, const int i0, const int n, const int lim)
+__attribute__((always_inline)) inline void
+copy_runs(__local REAL *out, const int ostep, __global const ELEM *restrict P, const long off,
+          __global const long *restrict tab, const int t, const int unit, const int tg,
+          const int ntab, const int NG, const long *gbase, const long *cg, const long *ext,
+          const int run, const long st, const int i0, const int n, const int lim)
 {
     int j = 0;
     while (j < n) {
@@ -234,14 +234,13 @@ __attribute__((always_inline)) inline void copy_runs(
     }
 }
 
-__attribute__((always_inline)) inline void pack(__local REAL *dst, const int R, const int pitch,
-                                               __global const ELEM *restrict P, const long base,
-                 __global const long *restrict tab, const int t_r, const int t_k,
-                 const int unit_r, const int unit_k, const int g_r, const int g_k, const int NG,
-                 const long *gb, const long *ext, const long safe, const int inner,
-                 const long st, const long *cg, const int kinner, const long kst,
-                 const long *kcg, const int r0, const int k0, const int kc, const int nr,
-                 const int nk, const int lid)
+__attribute__((always_inline)) inline void
+pack(__local REAL *dst, const int R, const int pitch, __global const ELEM *restrict P,
+     const long base, __global const long *restrict tab, const int t_r, const int t_k,
+     const int unit_r, const int unit_k, const int g_r, const int g_k, const int NG, const long *gb,
+     const long *ext, const long safe, const int inner, const long st, const long *cg,
+     const int kinner, const long kst, const long *kcg, const int r0, const int k0, const int kc,
+     const int nr, const int nk, const int lid)
 {
 #if WGS == 1
     /* rough cost per packed element: a run start costs about 16 elements,
@@ -263,8 +262,8 @@ __attribute__((always_inline)) inline void pack(__local REAL *dst, const int R, 
             const long roff = base + (unit_r ? (long)r : tab[t_r + r]);
             long gr[4];
             for (int g = 0; g < NG; g++) gr[g] = gb[g] + tab[g_r + g * nr + r];
-            copy_runs(dst + rr, pitch, P, roff, tab, t_k, unit_k, g_k, nk, NG, gr, kcg, ext,
-                      kinner, kst, k0, kc, nk);
+            copy_runs(dst + rr, pitch, P, roff, tab, t_k, unit_k, g_k, nk, NG, gr, kcg, ext, kinner,
+                      kst, k0, kc, nk);
         }
         return;
     }
@@ -279,8 +278,8 @@ __attribute__((always_inline)) inline void pack(__local REAL *dst, const int R, 
             const long koff = base + (unit_k ? (long)k : tab[t_k + k]);
             long gk[4];
             for (int g = 0; g < NG; g++) gk[g] = gb[g] + tab[g_k + g * nk + k];
-            copy_runs(row, 1, P, koff, tab, t_r, unit_r, g_r, nr, NG, gk, cg, ext, inner, st, r0,
-                      R, nr);
+            copy_runs(row, 1, P, koff, tab, t_r, unit_r, g_r, nr, NG, gk, cg, ext, inner, st, r0, R,
+                      nr);
         }
         return;
     }
@@ -326,31 +325,31 @@ __attribute__((always_inline)) inline void pack(__local REAL *dst, const int R, 
 /* Writes an MR x NR tile of sums VALS into C, element (i, j) at row
  * m0 + R0 + i*WGM and column n0 + C0 + j*WGN, inside M x N: C is read (only
  * when beta != 0) and written once, so float16 is rounded once. */
-#define STORE_C_TILE(VALS, R0, C0)                                 \
-    for (int i = 0; i < MR; i++) {                                 \
-        const int m = m0 + (R0) + i * WGM;                         \
-        if (m >= M) break;                                         \
-        const long cm = cb + tab[tc_m + m];                        \
-        for (int j = 0; j < NR; j++) {                             \
-            const int n = n0 + (C0) + j * WGN;                     \
-            if (n >= N) break;                                     \
-            __global ELEM *c = C + cm + tab[tc_n + n];             \
-            ST(c, 0, UPDATE(LD(c, 0), VALS[i][j]));                \
-        }                                                          \
+#define STORE_C_TILE(VALS, R0, C0)                     \
+    for (int i = 0; i < MR; i++) {                     \
+        const int m = m0 + (R0) + i * WGM;             \
+        if (m >= M) break;                             \
+        const long cm = cb + tab[tc_m + m];            \
+        for (int j = 0; j < NR; j++) {                 \
+            const int n = n0 + (C0) + j * WGN;         \
+            if (n >= N) break;                         \
+            __global ELEM *c = C + cm + tab[tc_n + n]; \
+            ST(c, 0, UPDATE(LD(c, 0), VALS[i][j]));    \
+        }                                              \
     }
 
 __kernel __attribute__((reqd_work_group_size(WGN, WGM, 1))) void
 gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *restrict B,
-     const long b_off, __global ELEM *restrict C, const long c_off, __global const long *restrict tab,
-     const int M, const int N, const int K, const int nbatch, const int ta_m, const int ta_k,
-     const int ta_b, const int tb_n, const int tb_k, const int tb_b, const int tc_m, const int tc_n,
-     const int tc_b, const int ga_m, const int ga_k, const int ga_b, const int gb_n, const int gb_k,
-     const int gb_b, const long4 exta4, const long4 extb4, const REAL alpha, const REAL beta,
-     const long a_safe, const long b_safe, const int a_inner, const long a_st,
-     const long4 a_cg4, const int b_inner, const long b_st, const long4 b_cg4,
-     const int a_kinner, const long a_kst, const long4 a_kcg4, const int b_kinner,
-     const long b_kst, const long4 b_kcg4, const int unit_am, const int unit_ak,
-     const int unit_bn, const int unit_bk, const int c_inner, const long c_st)
+     const long b_off, __global ELEM *restrict C, const long c_off,
+     __global const long *restrict tab, const int M, const int N, const int K, const int nbatch,
+     const int ta_m, const int ta_k, const int ta_b, const int tb_n, const int tb_k, const int tb_b,
+     const int tc_m, const int tc_n, const int tc_b, const int ga_m, const int ga_k, const int ga_b,
+     const int gb_n, const int gb_k, const int gb_b, const long4 exta4, const long4 extb4,
+     const REAL alpha, const REAL beta, const long a_safe, const long b_safe, const int a_inner,
+     const long a_st, const long4 a_cg4, const int b_inner, const long b_st, const long4 b_cg4,
+     const int a_kinner, const long a_kst, const long4 a_kcg4, const int b_kinner, const long b_kst,
+     const long4 b_kcg4, const int unit_am, const int unit_ak, const int unit_bn, const int unit_bk,
+     const int c_inner, const long c_st)
 {
     __local REAL As[KC * PA];
     __local REAL Bs[KC * PB];
@@ -397,15 +396,16 @@ gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *res
 #if PERSIST && VECTOR_MICRO
         VZERO(vacc);
         VMICRO(vacc, ly, lx);
-#define LM_ vmid[i][j]
-#define SM_(v) vmid[i][j] = (v)
-#define LT_ vtot[i][j]
+#define LM_     vmid[i][j]
+#define SM_(v)  vmid[i][j] = (v)
+#define LT_     vtot[i][j]
 #define ST__(v) vtot[i][j] = (v)
         _Pragma("unroll") for (int i = 0; i < MR; i++)
-            _Pragma("unroll") for (int j = 0; j < NR / VW; j++) {
-                VREAL v = vacc[i][j];
-                FOLD(v, LM_, SM_, LT_, ST__);
-            }
+            _Pragma("unroll") for (int j = 0; j < NR / VW; j++)
+        {
+            VREAL v = vacc[i][j];
+            FOLD(v, LM_, SM_, LT_, ST__);
+        }
         SYNC();
 #elif PERSIST
         for (int i = 0; i < MR; i++)
@@ -421,9 +421,9 @@ gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *res
 #pragma unroll
                 for (int j = 0; j < NR; j++) acc[i][j] = fma(a[i], bv[j], acc[i][j]);
         }
-#define LM_ mid[i][j]
-#define SM_(v) mid[i][j] = (v)
-#define LT_ tot[i][j]
+#define LM_     mid[i][j]
+#define SM_(v)  mid[i][j] = (v)
+#define LT_     tot[i][j]
 #define ST__(v) tot[i][j] = (v)
 #pragma unroll
         for (int i = 0; i < MR; i++)
@@ -446,17 +446,18 @@ gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *res
                 VZERO(vacc);
                 VMICRO(vacc, r0, c0);
 #if SUM_TILES
-#define LM_ VLOAD(0, Cm + at)
-#define SM_(v) VSTORE((v), 0, Cm + at)
-#define LT_ VLOAD(0, Ct + at)
+#define LM_     VLOAD(0, Cm + at)
+#define SM_(v)  VSTORE((v), 0, Cm + at)
+#define LT_     VLOAD(0, Ct + at)
 #define ST__(v) VSTORE((v), 0, Ct + at)
                 _Pragma("unroll") for (int i = 0; i < MR; i++)
-                    _Pragma("unroll") for (int j = 0; j < NR / VW; j++) {
-                        const int at = (r0 + i * WGM) * NC + c0 + j * VW;
-                        VREAL v = vacc[i][j];
-                        FOLD(v, LM_, SM_, LT_, ST__);
-                        vacc[i][j] = v;
-                    }
+                    _Pragma("unroll") for (int j = 0; j < NR / VW; j++)
+                {
+                    const int at = (r0 + i * WGM) * NC + c0 + j * VW;
+                    VREAL v = vacc[i][j];
+                    FOLD(v, LM_, SM_, LT_, ST__);
+                    vacc[i][j] = v;
+                }
                 if (!last) continue;
 #endif
                 const int ns = n0 + c0;
@@ -491,9 +492,9 @@ gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *res
                         for (int j = 0; j < NR; j++) sacc[i][j] = fma(a[i], bv[j], sacc[i][j]);
                 }
 #if SUM_TILES
-#define LM_ Cm[at]
-#define SM_(v) Cm[at] = (v)
-#define LT_ Ct[at]
+#define LM_     Cm[at]
+#define SM_(v)  Cm[at] = (v)
+#define LT_     Ct[at]
 #define ST__(v) Ct[at] = (v)
                 for (int i = 0; i < MR; i++)
                     for (int j = 0; j < NR; j++) {

@@ -17,11 +17,11 @@
 #define REAL float
 #endif
 #ifdef WS_FP16
-#define ELEM half
-#define LD(p, i) vload_half((i), (p))
+#define ELEM        half
+#define LD(p, i)    vload_half((i), (p))
 #define ST(p, i, v) vstore_half_rte((v), (i), (p))
 #else
-#define ELEM REAL
-#define LD(p, i) ((p)[i])
+#define ELEM        REAL
+#define LD(p, i)    ((p)[i])
 #define ST(p, i, v) ((p)[i] = (v))
 #endif

@@ -25,10 +25,10 @@
 #endif
 
 __kernel void unary(__global const ELEM *restrict A, const long a_off, __global ELEM *restrict C,
-                    const long c_off, __global const long *restrict tab, const int NI,
-                    const int NO, const int K, const int ta_i, const int ta_o, const int ta_k,
-                    const int tc_i, const int tc_o, const int ga_i, const int ga_o,
-                    const int ga_k, const long4 exta4, const REAL alpha, const REAL beta)
+                    const long c_off, __global const long *restrict tab, const int NI, const int NO,
+                    const int K, const int ta_i, const int ta_o, const int ta_k, const int tc_i,
+                    const int tc_o, const int ga_i, const int ga_o, const int ga_k,
+                    const long4 exta4, const REAL alpha, const REAL beta)
 {
     const int i = get_global_id(0), o = get_global_id(1);
     if (i >= NI || o >= NO) return;

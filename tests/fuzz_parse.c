@@ -203,7 +203,7 @@ static void read_view(reader *r, winsum_view *v, winsum_buffer *b)
     v->dtype = (winsum_dtype)(read_u8(r) % 4);
     v->offset = read_i64(r);
     int64_t bytes = read_i64(r);
-    b->bytes = bytes < 0 ? (size_t)-(bytes + 1) : (size_t)bytes;
+    b->bytes = bytes < 0 ? (size_t) - (bytes + 1) : (size_t)bytes;
     int nd = v->ndim < 0 ? 0 : v->ndim > WINSUM_MAX_DIMS ? WINSUM_MAX_DIMS : v->ndim;
     for (int i = 0; i < nd; i++) v->shape[i] = read_i64(r);
     for (int i = 0; i < nd; i++) v->strides[i] = read_i64(r);

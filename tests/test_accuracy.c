@@ -43,11 +43,11 @@ static void gen(float *v, size_t n, uint64_t seed)
  *   backward-bias, K = 1e6:      1.2e-7 worst entry
  * The bounds: 10x these. The sequential float accumulator the kernels had
  * before gave 7.6e-4 on the dot product and 6.7e-5 on the GEMM. */
-#define BOUND_DOT 5.7e-6
-#define BOUND_GEMM 2.8e-6
-#define BOUND_SUM 2.0e-6
+#define BOUND_DOT        5.7e-6
+#define BOUND_GEMM       2.8e-6
+#define BOUND_SUM        2.0e-6
 #define BOUND_BWD_WEIGHT 2.5e-6
-#define BOUND_BWD_BIAS 1.2e-6
+#define BOUND_BWD_BIAS   1.2e-6
 
 static winsum_context *CTX;
 
@@ -135,7 +135,8 @@ int main(void)
         long double c[16] = {0}, cb[16] = {0}, bias[4] = {0};
         for (int64_t k = 0; k < K; k++)
             for (int i = 0; i < 4; i++)
-                for (int j = 0; j < 4; j++) c[i * 4 + j] += (long double)((double)a[k * 4 + i] * b[k * 4 + j]);
+                for (int j = 0; j < 4; j++)
+                    c[i * 4 + j] += (long double)((double)a[k * 4 + i] * b[k * 4 + j]);
         winsum_buffer ab = upload(a, (size_t)K * 4), bb = upload(b, (size_t)K * 4);
         const int64_t s2[2] = {K, 4}, s3[3] = {64, K / 64, 4}, o2[2] = {4, 4};
         winsum_view v[2] = {winsum_view_contiguous(&ab, WINSUM_F32, 2, s2),

@@ -30,36 +30,36 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define F32 WINSUM_F32
-#define F64 WINSUM_F64
-#define F16 WINSUM_F16
+#define F32     WINSUM_F32
+#define F64     WINSUM_F64
+#define F16     WINSUM_F16
 #define SH(...) ((const int64_t[]){__VA_ARGS__})
-#define FILL 0xA5 /* margin byte */
-#define MARKER "@bad-input-marker@"
-#define MAXBUF 16
+#define FILL    0xA5 /* margin byte */
+#define MARKER  "@bad-input-marker@"
+#define MAXBUF  16
 
 enum { B_REF = 1, B_CL = 2, B_BOTH = 3 };
 
 /* --------------------------------------------------------- test buffers */
 
 typedef struct tbuf {
-    winsum_buffer b;        /* what winsum is given: the middle */
+    winsum_buffer b; /* what winsum is given: the middle */
     int device;
-    cl_command_queue q;     /* device: a queue of the owning context */
-    cl_mem whole, sub;      /* device: the allocation and the middle */
-    unsigned char *host;    /* host: the allocation */
-    unsigned char *expect;  /* what the whole allocation must hold */
+    cl_command_queue q;    /* device: a queue of the owning context */
+    cl_mem whole, sub;     /* device: the allocation and the middle */
+    unsigned char *host;   /* host: the allocation */
+    unsigned char *expect; /* what the whole allocation must hold */
     size_t margin, bytes, total;
 } tbuf;
 
 typedef struct env {
-    winsum_context *ctx;   /* the context under test */
+    winsum_context *ctx; /* the context under test */
     int opencl;
     winsum_context *other; /* another OpenCL context: foreign device buffers */
     size_t margin;         /* sub-buffer origin alignment (and margin) */
     tbuf *bufs[MAXBUF];
     int nbufs;
-    char setup_err[256];   /* a set-up step failed (not the library's fault) */
+    char setup_err[256]; /* a set-up step failed (not the library's fault) */
     int primed;
 } env;
 
@@ -104,7 +104,9 @@ static tbuf *tb_new(env *E, int where, int64_t nelem, winsum_dtype dt)
     memset(t->expect, FILL, t->total);
     for (int64_t i = 0; i < nelem; i++) put_value(t->expect + t->margin + i * es, dt, 1.0 + i);
     if (where == OWN) where = E->opencl ? DEV : HOST;
-    winsum_context *owner = where == OTHER ? E->other : where == DEV ? (E->opencl ? E->ctx : E->other) : NULL;
+    winsum_context *owner = where == OTHER ? E->other
+                            : where == DEV ? (E->opencl ? E->ctx : E->other)
+                                           : NULL;
     if (where != HOST && !owner) {
         snprintf(E->setup_err, sizeof E->setup_err, "no OpenCL context for a device buffer");
         where = HOST;
@@ -117,13 +119,15 @@ static tbuf *tb_new(env *E, int where, int64_t nelem, winsum_dtype dt)
         cl_int err;
         t->device = 1;
         t->q = winsum_context_queue(owner);
-        t->whole = clCreateBuffer(winsum_context_cl(owner), CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR,
-                                  t->total, t->expect, &err);
+        t->whole =
+            clCreateBuffer(winsum_context_cl(owner), CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR,
+                           t->total, t->expect, &err);
         cl_buffer_region r = {t->margin, t->bytes};
         if (t->whole)
-            t->sub = clCreateSubBuffer(t->whole, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION, &r,
-                                       &err);
-        if (!t->sub) snprintf(E->setup_err, sizeof E->setup_err, "cl buffer set-up failed (%d)", err);
+            t->sub = clCreateSubBuffer(t->whole, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION,
+                                       &r, &err);
+        if (!t->sub)
+            snprintf(E->setup_err, sizeof E->setup_err, "cl buffer set-up failed (%d)", err);
         t->b = winsum_buffer_device(t->sub, t->bytes);
     }
     E->bufs[E->nbufs++] = t;
@@ -209,7 +213,7 @@ static void bad_begin(env *E)
 }
 
 /* BAD(expr): the call under test. */
-#define BAD(expr) (bad_begin(E), (expr))
+#define BAD(expr)                 (bad_begin(E), (expr))
 #define EINSUM(subs, n, ops, out) BAD(winsum_einsum(E->ctx, subs, n, ops, out, 1.0, 0.0))
 
 /* ------------------------------------------------------------ subscripts */
@@ -547,7 +551,8 @@ static winsum_status c_out_overlaps_input_alias(env *E)
     if (x->device) {
         cl_int err;
         cl_buffer_region r = {x->margin, x->bytes};
-        sub = clCreateSubBuffer(x->whole, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION, &r, &err);
+        sub =
+            clCreateSubBuffer(x->whole, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION, &r, &err);
         alias = winsum_buffer_device(sub, x->bytes);
     } else {
         alias = winsum_buffer_host(x->host + x->margin, x->bytes);
@@ -731,8 +736,9 @@ static winsum_status c_cache_input_shrunk(env *E)
     mm_make(E, &m, F32);
     tbuf *small = tb_new(E, OWN, 2, F32);
     winsum_status st = winsum_einsum(E->ctx, "ij,jk->ik", 2, m.ops, &m.out, 1, 0);
-    if (st) snprintf(E->setup_err, sizeof E->setup_err, "the first (valid) einsum failed: %s",
-                     winsum_status_string(st));
+    if (st)
+        snprintf(E->setup_err, sizeof E->setup_err, "the first (valid) einsum failed: %s",
+                 winsum_status_string(st));
     tb_snapshot(E, m.c);
     m.a->b = small->b; /* same struct, 2 elements instead of 6 */
     return EINSUM("ij,jk->ik", 2, m.ops, &m.out);
@@ -744,8 +750,9 @@ static winsum_status c_cache_output_shrunk(env *E)
     mm_make(E, &m, F32);
     tbuf *small = tb_new(E, OWN, 1, F32);
     winsum_status st = winsum_einsum(E->ctx, "ij,jk->ik", 2, m.ops, &m.out, 1, 0);
-    if (st) snprintf(E->setup_err, sizeof E->setup_err, "the first (valid) einsum failed: %s",
-                     winsum_status_string(st));
+    if (st)
+        snprintf(E->setup_err, sizeof E->setup_err, "the first (valid) einsum failed: %s",
+                 winsum_status_string(st));
     tb_snapshot(E, m.c);
     m.c->b = small->b; /* same struct, 1 element instead of 4 */
     return EINSUM("ij,jk->ik", 2, m.ops, &m.out);
@@ -1002,7 +1009,8 @@ static winsum_status c_conv_bwd_weight_shape(env *E)
 static winsum_status bias_bad(env *E, int which)
 {
     tbuf *gy = tb_new(E, OWN, 10, F32), *gb = tb_new(E, OWN, 2, F32);
-    winsum_view gyv = mkview(gy, F32, 0, 3, SH(1, 2, 5), NULL), gbv = mkview(gb, F32, 0, 1, SH(2), NULL);
+    winsum_view gyv = mkview(gy, F32, 0, 3, SH(1, 2, 5), NULL),
+                gbv = mkview(gb, F32, 0, 1, SH(2), NULL);
     winsum_conv_desc d;
     winsum_conv_desc_init(&d);
     if (which == 0) d.layout = (winsum_layout)7;
@@ -1036,7 +1044,7 @@ static winsum_status transpose_with(env *E, int64_t xh, int64_t k, int64_t yh, i
     winsum_conv_desc_init(&d);
     d.stride[0] = s0;
     d.stride[1] = s1;
-    if (tweak == 1) xv.offset = 1;                       /* x reaches past its buffer */
+    if (tweak == 1) xv.offset = 1;                              /* x reaches past its buffer */
     if (tweak == 2) d.dilation[0] = 2, d.output_padding[0] = 2; /* op >= both */
     if (tweak == 3) d.layout = (winsum_layout)7;
     if (tweak == 4) d.groups = 0;
@@ -1059,7 +1067,10 @@ static winsum_status c_transpose_shape_overflow(env *E)
 }
 static winsum_status c_transpose_y_shape(env *E) { return transpose_with(E, 3, 2, 5, 1, 1, 0); }
 static winsum_status c_transpose_x_bounds(env *E) { return transpose_with(E, 3, 2, 4, 1, 1, 1); }
-static winsum_status c_transpose_output_padding(env *E) { return transpose_with(E, 3, 2, 4, 1, 1, 2); }
+static winsum_status c_transpose_output_padding(env *E)
+{
+    return transpose_with(E, 3, 2, 4, 1, 1, 2);
+}
 static winsum_status c_transpose_layout(env *E) { return transpose_with(E, 3, 2, 4, 1, 1, 3); }
 static winsum_status c_transpose_groups(env *E) { return transpose_with(E, 3, 2, 4, 1, 1, 4); }
 
@@ -1082,90 +1093,131 @@ typedef struct bad_case {
     winsum_status (*run)(env *E);
 } bad_case;
 
-#define ROW(name, st, be, needles, fn) {name, WINSUM_ERR_##st, be, needles, fn}
+#define ROW(name, st, be, needles, fn)         \
+    {                                          \
+        name, WINSUM_ERR_##st, be, needles, fn \
+    }
 
 static const bad_case cases[] = {
     /* subscripts */
     ROW("subscripts: empty operand list (nops=0)", ARGUMENT, B_BOTH, "0 operands", c_nops0),
     ROW("subscripts: NULL string", ARGUMENT, B_BOTH, "subscripts", c_null_subscripts),
-    ROW("subscripts: unknown character 'ij#,jk'", SUBSCRIPTS, B_BOTH, "'#'|position 2", c_unknown_char),
+    ROW("subscripts: unknown character 'ij#,jk'", SUBSCRIPTS, B_BOTH, "'#'|position 2",
+        c_unknown_char),
     ROW("subscripts: '->' twice", SUBSCRIPTS, B_BOTH, "'->'|more than once", c_arrow_twice),
     ROW("subscripts: malformed ellipsis '..i'", SUBSCRIPTS, B_BOTH, "operand 0|..i", c_dots_two),
-    ROW("subscripts: '...' twice in one operand", SUBSCRIPTS, B_BOTH, "operand 0|more than one", c_dots_repeated),
-    ROW("subscripts: output label repeated 'ij->ii'", SUBSCRIPTS, B_BOTH, "'i'|more than once", c_out_repeated),
+    ROW("subscripts: '...' twice in one operand", SUBSCRIPTS, B_BOTH, "operand 0|more than one",
+        c_dots_repeated),
+    ROW("subscripts: output label repeated 'ij->ii'", SUBSCRIPTS, B_BOTH, "'i'|more than once",
+        c_out_repeated),
     ROW("subscripts: output label not in inputs 'ij->k'", SUBSCRIPTS, B_BOTH, "'k'", c_out_unknown),
-    ROW("subscripts: more labels than dims", SUBSCRIPTS, B_BOTH, "operand 0|'ijk'|3|2", c_more_labels),
-    ROW("subscripts: fewer labels than dims, no '...'", SUBSCRIPTS, B_BOTH, "operand 0|2 dimensions|'i'", c_fewer_labels),
-    ROW("subscripts: 3 terms for 2 operands", SUBSCRIPTS, B_BOTH, "3 comma|2 operands", c_more_terms),
-    ROW("subscripts: 1 term for 2 operands", SUBSCRIPTS, B_BOTH, "1 comma|2 operands", c_fewer_terms),
+    ROW("subscripts: more labels than dims", SUBSCRIPTS, B_BOTH, "operand 0|'ijk'|3|2",
+        c_more_labels),
+    ROW("subscripts: fewer labels than dims, no '...'", SUBSCRIPTS, B_BOTH,
+        "operand 0|2 dimensions|'i'", c_fewer_labels),
+    ROW("subscripts: 3 terms for 2 operands", SUBSCRIPTS, B_BOTH, "3 comma|2 operands",
+        c_more_terms),
+    ROW("subscripts: 1 term for 2 operands", SUBSCRIPTS, B_BOTH, "1 comma|2 operands",
+        c_fewer_terms),
     ROW("subscripts: digit label 'i1'", SUBSCRIPTS, B_BOTH, "'1'|position 1", c_digit),
     ROW("subscripts: non-ASCII byte", SUBSCRIPTS, B_BOTH, "\\xc3|position 2", c_non_ascii),
     ROW("subscripts: ',' in the output", SUBSCRIPTS, B_BOTH, "','|output", c_comma_in_output),
     ROW("subscripts: operand with 33 dims", ARGUMENT, B_BOTH, "operand 0|33", c_ndim33),
-    ROW("subscripts: '...' dims missing from the output", SUBSCRIPTS, B_BOTH, "'...'|output", c_ellipsis_dropped),
+    ROW("subscripts: '...' dims missing from the output", SUBSCRIPTS, B_BOTH, "'...'|output",
+        c_ellipsis_dropped),
     /* shapes */
     ROW("shape: label 'j' sized 3 and 4", SHAPE, B_BOTH, "'j'|3|4|operand 1", c_size_conflict),
     ROW("shape: diagonal 'ii' on 2x3", SHAPE, B_BOTH, "operand 0|'i'|2 != 3", c_diag_unequal),
     ROW("shape: negative operand size", SHAPE, B_BOTH, "operand 0|axis 1|-3", c_negative_size),
     ROW("shape: negative output size", SHAPE, B_BOTH, "output|axis 1|-2", c_negative_out_size),
-    ROW("shape: element count overflows 64 bits", OVERFLOW, B_BOTH, "operand 0|overflow", c_numel_overflow),
-    ROW("shape: stride * size overflows 64 bits", OVERFLOW, B_BOTH, "operand 0|overflow", c_span_overflow),
-    ROW("shape: offset + extent overflows 64 bits", OVERFLOW, B_BOTH, "operand 0|overflow", c_offset_overflow),
+    ROW("shape: element count overflows 64 bits", OVERFLOW, B_BOTH, "operand 0|overflow",
+        c_numel_overflow),
+    ROW("shape: stride * size overflows 64 bits", OVERFLOW, B_BOTH, "operand 0|overflow",
+        c_span_overflow),
+    ROW("shape: offset + extent overflows 64 bits", OVERFLOW, B_BOTH, "operand 0|overflow",
+        c_offset_overflow),
     ROW("shape: output of wrong shape", SHAPE, B_BOTH, "output|axis 1|3|2", c_out_wrong_shape),
     ROW("shape: output of wrong rank", SHAPE, B_BOTH, "output|1|2", c_out_wrong_rank),
     /* views */
     ROW("view: offset reaches past the end", BOUNDS, B_BOTH, "operand 0|1..6|6", c_offset_past_end),
     ROW("view: negative offset", BOUNDS, B_BOTH, "operand 1|-1", c_negative_offset),
-    ROW("view: negative strides reach before 0", BOUNDS, B_BOTH, "operand 0|-3", c_negative_strides),
+    ROW("view: negative strides reach before 0", BOUNDS, B_BOTH, "operand 0|-3",
+        c_negative_strides),
     ROW("view: output reaches past the end", BOUNDS, B_BOTH, "output|2..5|4", c_out_past_end),
-    ROW("view: guard that does not bound the reach", BOUNDS, B_BOTH, "operand 0|0..8|8", c_guard_loose),
+    ROW("view: guard that does not bound the reach", BOUNDS, B_BOTH, "operand 0|0..8|8",
+        c_guard_loose),
     ROW("view: guard on another axis", BOUNDS, B_BOTH, "operand 0|15|12", c_guard_other_axis),
-    ROW("view: a second guard over the same axes", BOUNDS, B_BOTH, "operand 0|reaches", c_guard_second_same_axes),
-    ROW("view: guard with negative extent", ARGUMENT, B_BOTH, "operand 0|guard 0|extent", c_guard_negative_extent),
+    ROW("view: a second guard over the same axes", BOUNDS, B_BOTH, "operand 0|reaches",
+        c_guard_second_same_axes),
+    ROW("view: guard with negative extent", ARGUMENT, B_BOTH, "operand 0|guard 0|extent",
+        c_guard_negative_extent),
     ROW("view: output with a zero stride", OVERLAP, B_BOTH, "output", c_out_zero_stride),
     ROW("view: output (3,3) strides (1,1)", OVERLAP, B_BOTH, "output", c_out_overlapping),
-    ROW("view: output overlaps the input (same buffer)", ALIAS, B_BOTH, "output|operand 0", c_out_overlaps_input),
+    ROW("view: output overlaps the input (same buffer)", ALIAS, B_BOTH, "output|operand 0",
+        c_out_overlaps_input),
     ROW("view: output is the input", ALIAS, B_BOTH, "output|operand 0", c_out_is_input),
-    ROW("view: output overlaps the input (second handle)", ALIAS, B_BOTH, "output|operand 0", c_out_overlaps_input_alias),
-    ROW("view: operand buffer of another context", CONTEXT, B_CL, "operand 0|another", c_other_context),
-    ROW("view: output buffer of another context", CONTEXT, B_CL, "output|another", c_other_context_out),
+    ROW("view: output overlaps the input (second handle)", ALIAS, B_BOTH, "output|operand 0",
+        c_out_overlaps_input_alias),
+    ROW("view: operand buffer of another context", CONTEXT, B_CL, "operand 0|another",
+        c_other_context),
+    ROW("view: output buffer of another context", CONTEXT, B_CL, "output|another",
+        c_other_context_out),
     ROW("view: NULL operand buffer", ARGUMENT, B_BOTH, "operand 1|buffer", c_null_buffer),
     ROW("view: NULL output buffer", ARGUMENT, B_BOTH, "output|buffer", c_null_out_buffer),
-    ROW("view: device buffer with NULL cl_mem", ARGUMENT, B_BOTH, "operand 0|cl_mem", c_null_cl_mem),
+    ROW("view: device buffer with NULL cl_mem", ARGUMENT, B_BOTH, "operand 0|cl_mem",
+        c_null_cl_mem),
     ROW("view: host buffer with NULL pointer", ARGUMENT, B_BOTH, "operand 0|NULL", c_null_host_ptr),
     ROW("view: buffer kind 5", ARGUMENT, B_BOTH, "operand 0|5", c_bad_buffer_kind),
     ROW("view: NULL view array", ARGUMENT, B_BOTH, "operand", c_null_views),
     ROW("view: NULL output view", ARGUMENT, B_BOTH, "output", c_null_out_view),
-    ROW("dtype: float64 operand, float32 output", DTYPE, B_BOTH, "operand 0|float64|float32", c_dtype_mismatch),
-    ROW("dtype: float32 operands, float64 output", DTYPE, B_BOTH, "float64|float32", c_dtype_mismatch_out),
+    ROW("dtype: float64 operand, float32 output", DTYPE, B_BOTH, "operand 0|float64|float32",
+        c_dtype_mismatch),
+    ROW("dtype: float32 operands, float64 output", DTYPE, B_BOTH, "float64|float32",
+        c_dtype_mismatch_out),
     ROW("dtype: float16 operands, float32 output", DTYPE, B_BOTH, "float16|float32", c_f16),
     ROW("dtype: unknown enum value 7", ARGUMENT, B_BOTH, "operand 0|7", c_unknown_dtype),
     ROW("buffer: host buffer to the OpenCL backend", CONTEXT, B_CL, "operand 0|host", c_host_to_cl),
-    ROW("buffer: host output to the OpenCL backend", CONTEXT, B_CL, "output|host", c_host_out_to_cl),
-    ROW("buffer: device buffer to the reference backend", CONTEXT, B_REF, "operand 0|device", c_device_to_ref),
-    ROW("buffer: device output to the reference backend", CONTEXT, B_REF, "output|device", c_device_out_to_ref),
-    ROW("buffer: claims more bytes than its cl_mem", BOUNDS, B_CL, "operand 0|96|24", c_claims_too_many_bytes),
+    ROW("buffer: host output to the OpenCL backend", CONTEXT, B_CL, "output|host",
+        c_host_out_to_cl),
+    ROW("buffer: device buffer to the reference backend", CONTEXT, B_REF, "operand 0|device",
+        c_device_to_ref),
+    ROW("buffer: device output to the reference backend", CONTEXT, B_REF, "output|device",
+        c_device_out_to_ref),
+    ROW("buffer: claims more bytes than its cl_mem", BOUNDS, B_CL, "operand 0|96|24",
+        c_claims_too_many_bytes),
     /* plan cache, plan execution with swapped buffers */
-    ROW("cache: input buffer struct re-pointed to a smaller buffer", BOUNDS, B_BOTH, "operand 0|2", c_cache_input_shrunk),
-    ROW("cache: output buffer struct re-pointed to a smaller buffer", BOUNDS, B_BOTH, "output|1", c_cache_output_shrunk),
-    ROW("execute: swapped output buffer too small", BOUNDS, B_BOTH, "output|0..3|3", c_exec_out_small),
-    ROW("execute: swapped output is an input's buffer", ALIAS, B_BOTH, "output|operand 0", c_exec_out_is_input),
-    ROW("execute: swapped input of the wrong kind", CONTEXT, B_BOTH, "operand 0", c_exec_in_wrong_kind),
-    ROW("execute: swapped input of another context", CONTEXT, B_CL, "operand 1|another", c_exec_in_other_context),
+    ROW("cache: input buffer struct re-pointed to a smaller buffer", BOUNDS, B_BOTH, "operand 0|2",
+        c_cache_input_shrunk),
+    ROW("cache: output buffer struct re-pointed to a smaller buffer", BOUNDS, B_BOTH, "output|1",
+        c_cache_output_shrunk),
+    ROW("execute: swapped output buffer too small", BOUNDS, B_BOTH, "output|0..3|3",
+        c_exec_out_small),
+    ROW("execute: swapped output is an input's buffer", ALIAS, B_BOTH, "output|operand 0",
+        c_exec_out_is_input),
+    ROW("execute: swapped input of the wrong kind", CONTEXT, B_BOTH, "operand 0",
+        c_exec_in_wrong_kind),
+    ROW("execute: swapped input of another context", CONTEXT, B_CL, "operand 1|another",
+        c_exec_in_other_context),
     /* convolution */
     ROW("conv: input channels != weight channels x groups", CONV, B_BOTH, "3|4", c_conv_channels),
-    ROW("conv: groups do not divide the channels", CONV, B_BOTH, "groups 3|4", c_conv_groups_channels),
-    ROW("conv: groups do not divide the filters", CONV, B_BOTH, "groups 2|3", c_conv_groups_filters),
+    ROW("conv: groups do not divide the channels", CONV, B_BOTH, "groups 3|4",
+        c_conv_groups_channels),
+    ROW("conv: groups do not divide the filters", CONV, B_BOTH, "groups 2|3",
+        c_conv_groups_filters),
     ROW("conv: groups 0", CONV, B_BOTH, "groups|0", c_conv_groups_zero),
-    ROW("conv: kernel larger than the padded input", CONV, B_BOTH, "axis 0|5|3", c_conv_kernel_too_big),
+    ROW("conv: kernel larger than the padded input", CONV, B_BOTH, "axis 0|5|3",
+        c_conv_kernel_too_big),
     ROW("conv: stride 0", CONV, B_BOTH, "axis 1|stride 0", c_conv_stride_zero),
     ROW("conv: stride -1", CONV, B_BOTH, "axis 0|stride -1", c_conv_stride_negative),
     ROW("conv: dilation 0", CONV, B_BOTH, "axis 0|dilation 0", c_conv_dilation_zero),
     ROW("conv: dilation -2", CONV, B_BOTH, "axis 1|dilation -2", c_conv_dilation_negative),
     ROW("conv: negative padding", CONV, B_BOTH, "axis 0|padding", c_conv_padding_negative),
-    ROW("conv: dilation x kernel overflows 64 bits", OVERFLOW, B_BOTH, "axis 0|dilation", c_conv_span_overflow),
-    ROW("conv: padding overflows 64 bits", OVERFLOW, B_BOTH, "axis 1|padding", c_conv_padding_overflow),
-    ROW("conv: output view of wrong shape", CONV, B_BOTH, "output|1,1,4,4|1,1,3,3", c_conv_out_shape),
+    ROW("conv: dilation x kernel overflows 64 bits", OVERFLOW, B_BOTH, "axis 0|dilation",
+        c_conv_span_overflow),
+    ROW("conv: padding overflows 64 bits", OVERFLOW, B_BOTH, "axis 1|padding",
+        c_conv_padding_overflow),
+    ROW("conv: output view of wrong shape", CONV, B_BOTH, "output|1,1,4,4|1,1,3,3",
+        c_conv_out_shape),
     ROW("conv: rank-2 input", CONV, B_BOTH, "rank 2", c_conv_rank2),
     ROW("conv: bias of wrong shape", CONV, B_BOTH, "bias|2", c_conv_bias_shape),
     ROW("conv: bias view out of bounds", BOUNDS, B_BOTH, "bias", c_conv_bias_bounds),
@@ -1173,22 +1225,35 @@ static const bad_case cases[] = {
     ROW("conv: output overlaps the input", ALIAS, B_BOTH, "output|input", c_conv_y_is_x),
     ROW("conv: float64 weight, float32 input", DTYPE, B_BOTH, "float64|float32", c_conv_dtype),
     ROW("conv: NULL descriptor", ARGUMENT, B_BOTH, "descriptor", c_conv_null_desc),
-    ROW("conv backward-data: input gradient of wrong shape", CONV, B_BOTH, "output gradient|4|3", c_conv_bwd_data_shape),
-    ROW("conv backward-weight: weight gradient of wrong shape", CONV, B_BOTH, "weight|1|2", c_conv_bwd_weight_shape),
+    ROW("conv backward-data: input gradient of wrong shape", CONV, B_BOTH, "output gradient|4|3",
+        c_conv_bwd_data_shape),
+    ROW("conv backward-weight: weight gradient of wrong shape", CONV, B_BOTH, "weight|1|2",
+        c_conv_bwd_weight_shape),
     ROW("conv backward-bias: layout 7", CONV, B_BOTH, "backward-bias|layout 7", c_bias_layout),
-    ROW("conv backward-bias: 3 spatial axes on a 1-D tensor", CONV, B_BOTH, "backward-bias|3 spatial|output gradient has rank 3", c_bias_nspatial),
+    ROW("conv backward-bias: 3 spatial axes on a 1-D tensor", CONV, B_BOTH,
+        "backward-bias|3 spatial|output gradient has rank 3", c_bias_nspatial),
     ROW("conv backward-bias: groups -5", CONV, B_BOTH, "backward-bias|groups|-5", c_bias_groups),
     ROW("conv backward-bias: stride 0", CONV, B_BOTH, "backward-bias|stride 0", c_bias_stride),
-    ROW("conv backward-bias: dilation -1", CONV, B_BOTH, "backward-bias|dilation -1", c_bias_dilation),
-    ROW("conv backward-bias: negative padding", CONV, B_BOTH, "backward-bias|padding|-2", c_bias_padding),
-    ROW("conv backward-bias: groups 3 do not divide 2 filters", CONV, B_BOTH, "backward-bias|groups 3|2", c_bias_groups_divide),
-    ROW("conv backward-data: strides 2^32 x 2^32 (81 phases)", UNSUPPORTED, B_BOTH, "backward-data|81|64", c_bwd_data_huge_strides),
-    ROW("conv transpose: strides 2^32 x 2^32 (81 phases)", UNSUPPORTED, B_BOTH, "transpose|81|64", c_transpose_huge_strides),
-    ROW("conv transpose: strides 2^32+1 x 2^32-1 (81 phases)", UNSUPPORTED, B_BOTH, "transpose|81|64", c_transpose_huge_strides_odd),
-    ROW("conv transpose: (x - 1) * stride overflows", OVERFLOW, B_BOTH, "transpose|axis 1|stride", c_transpose_shape_overflow),
-    ROW("conv transpose: output of wrong shape", CONV, B_BOTH, "transpose|the output|1,1,5,5|1,1,4,4", c_transpose_y_shape),
-    ROW("conv transpose: input view out of bounds", BOUNDS, B_BOTH, "transpose|the input", c_transpose_x_bounds),
-    ROW("conv transpose: output padding >= stride and dilation", CONV, B_BOTH, "transpose|output padding 2|stride 1|dilation 2", c_transpose_output_padding),
+    ROW("conv backward-bias: dilation -1", CONV, B_BOTH, "backward-bias|dilation -1",
+        c_bias_dilation),
+    ROW("conv backward-bias: negative padding", CONV, B_BOTH, "backward-bias|padding|-2",
+        c_bias_padding),
+    ROW("conv backward-bias: groups 3 do not divide 2 filters", CONV, B_BOTH,
+        "backward-bias|groups 3|2", c_bias_groups_divide),
+    ROW("conv backward-data: strides 2^32 x 2^32 (81 phases)", UNSUPPORTED, B_BOTH,
+        "backward-data|81|64", c_bwd_data_huge_strides),
+    ROW("conv transpose: strides 2^32 x 2^32 (81 phases)", UNSUPPORTED, B_BOTH, "transpose|81|64",
+        c_transpose_huge_strides),
+    ROW("conv transpose: strides 2^32+1 x 2^32-1 (81 phases)", UNSUPPORTED, B_BOTH,
+        "transpose|81|64", c_transpose_huge_strides_odd),
+    ROW("conv transpose: (x - 1) * stride overflows", OVERFLOW, B_BOTH, "transpose|axis 1|stride",
+        c_transpose_shape_overflow),
+    ROW("conv transpose: output of wrong shape", CONV, B_BOTH,
+        "transpose|the output|1,1,5,5|1,1,4,4", c_transpose_y_shape),
+    ROW("conv transpose: input view out of bounds", BOUNDS, B_BOTH, "transpose|the input",
+        c_transpose_x_bounds),
+    ROW("conv transpose: output padding >= stride and dilation", CONV, B_BOTH,
+        "transpose|output padding 2|stride 1|dilation 2", c_transpose_output_padding),
     ROW("conv transpose: layout 7", CONV, B_BOTH, "transpose|layout 7", c_transpose_layout),
     ROW("conv transpose: groups 0", CONV, B_BOTH, "transpose|groups|0", c_transpose_groups),
 };
@@ -1332,7 +1397,8 @@ int main(int argc, char **argv)
                             cases[i].name, WTERMSIG(status));
                 } else if (!ok) {
                     printf("[%-11s] %-60s FAIL: exit status %d (a sanitizer report or a leak)\n",
-                           mode_name[mode], cases[i].name, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+                           mode_name[mode], cases[i].name,
+                           WIFEXITED(status) ? WEXITSTATUS(status) : -1);
                     fprintf(stderr, "FAIL [%s] %s: exit status %d\n", mode_name[mode],
                             cases[i].name, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
                 }

@@ -32,8 +32,8 @@ static uint64_t fnv1a(const unsigned char *p, size_t n)
 }
 
 typedef struct result {
-    int ok;       /* the child ran the einsum and got the right values */
-    long builds;  /* programs built from source */
+    int ok;         /* the child ran the einsum and got the right values */
+    long builds;    /* programs built from source */
     char info[600]; /* winsum_cache_info, winsum_tuning_source */
 } result;
 
@@ -205,7 +205,8 @@ static void fresh(char *dir, char *stash)
 {
     char cmd[9000];
     snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", dir, stash);
-    if (system(cmd)) {}
+    if (system(cmd)) {
+    }
     CHECK(mkdir(dir, 0700) == 0 && mkdir(stash, 0700) == 0);
     result r = run_child(dir);
     CHECK_MSG(r.ok && r.builds >= 1, "a cold cache builds (ok %d, builds %ld)", r.ok, r.builds);
@@ -234,8 +235,8 @@ int main(int argc, char **argv)
     fresh(dir, stash);
     CHECK(chmod(dir, 0770) == 0);
     r = run_child(dir);
-    CHECK_MSG(r.ok && r.builds >= 1, "group-writable folder: not loaded (ok %d, builds %ld)",
-              r.ok, r.builds);
+    CHECK_MSG(r.ok && r.builds >= 1, "group-writable folder: not loaded (ok %d, builds %ld)", r.ok,
+              r.builds);
     CHECK_MSG(strstr(r.info, "off") && strstr(r.info, "writable by group or others") &&
                   strstr(r.info, dir),
               "the reason is reported: %s", r.info);

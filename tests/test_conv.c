@@ -15,7 +15,7 @@ typedef struct tensor {
     int rank;
     int64_t shape[5];
     winsum_dtype dt;
-    double *h;           /* values as doubles */
+    double *h; /* values as doubles */
     size_t n;
 } tensor;
 
@@ -76,9 +76,9 @@ static const char *opname[] = {"forward", "backward-data", "backward-weight", "b
 
 /* runs op on ctx; a, b are the two inputs (x/gy/w as the op needs), out
  * receives the result (its initial values count with beta) */
-static winsum_status run(winsum_context *ctx, int op, const winsum_conv_desc *desc,
-                         const tensor *a, const tensor *b, const tensor *bias, tensor *out,
-                         double alpha, double beta)
+static winsum_status run(winsum_context *ctx, int op, const winsum_conv_desc *desc, const tensor *a,
+                         const tensor *b, const tensor *bias, tensor *out, double alpha,
+                         double beta)
 {
     dev da, db, dbias, dout;
     upload(ctx, a, &da);
@@ -88,10 +88,15 @@ static winsum_status run(winsum_context *ctx, int op, const winsum_conv_desc *de
     winsum_status st;
     switch (op) {
     case FWD:
-        st = winsum_conv_forward(ctx, desc, &da.v, &db.v, bias ? &dbias.v : NULL, &dout.v, alpha, beta);
+        st = winsum_conv_forward(ctx, desc, &da.v, &db.v, bias ? &dbias.v : NULL, &dout.v, alpha,
+                                 beta);
         break;
-    case BWD_DATA: st = winsum_conv_backward_data(ctx, desc, &da.v, &db.v, &dout.v, alpha, beta); break;
-    case BWD_WEIGHT: st = winsum_conv_backward_weight(ctx, desc, &da.v, &db.v, &dout.v, alpha, beta); break;
+    case BWD_DATA:
+        st = winsum_conv_backward_data(ctx, desc, &da.v, &db.v, &dout.v, alpha, beta);
+        break;
+    case BWD_WEIGHT:
+        st = winsum_conv_backward_weight(ctx, desc, &da.v, &db.v, &dout.v, alpha, beta);
+        break;
     default: st = winsum_conv_backward_bias(ctx, desc, &da.v, &dout.v, alpha, beta); break;
     }
     if (st) fprintf(stderr, "  %s: %s\n", winsum_status_string(st), winsum_last_error(ctx));
@@ -200,7 +205,8 @@ static int grid_case(const cfg *c, int *compared)
     int ok, rank = c->ns + 2;
     shapes(c, &desc, xs, wsh, ys, &ok);
     if (!ok) return 0;
-    tensor x = make(rank, xs, c->dt, 1), w = make(rank, wsh, c->dt, 1), gy = make(rank, ys, c->dt, 1);
+    tensor x = make(rank, xs, c->dt, 1), w = make(rank, wsh, c->dt, 1),
+           gy = make(rank, ys, c->dt, 1);
     int64_t bs[1] = {c->o};
     tensor bias = make(1, bs, c->dt, 1);
     double kfwd = (double)(c->c / c->groups), kbw = c->n;
@@ -213,26 +219,35 @@ static int grid_case(const cfg *c, int *compared)
     for (int op = 0; op < 4; op++) {
         const tensor *a = op == BWD_DATA || op == BWD_BIAS ? &gy : &x;
         const tensor *b = op == FWD ? &w : op == BWD_DATA ? &w : op == BWD_WEIGHT ? &gy : NULL;
-        const tensor *shape_src = op == FWD ? &gy : op == BWD_DATA ? &x : op == BWD_WEIGHT ? &w : &bias;
+        const tensor *shape_src = op == FWD          ? &gy
+                                  : op == BWD_DATA   ? &x
+                                  : op == BWD_WEIGHT ? &w
+                                                     : &bias;
         double beta = (op & 1) ? 0.5 : 0.0, alpha = op == BWD_WEIGHT ? -1.25 : 1.0;
         tensor r = make(shape_src->rank, shape_src->shape, c->dt, 1);
         tensor o = make(shape_src->rank, shape_src->shape, c->dt, 0);
         memcpy(o.h, r.h, r.n * sizeof(double));
         winsum_status s1 = run(REF, op, &desc, a, b, op == FWD ? &bias : NULL, &r, alpha, beta);
         winsum_status s2 = run(CL, op, &desc, a, b, op == FWD ? &bias : NULL, &o, alpha, beta);
-        double k = op == FWD ? kfwd : op == BWD_WEIGHT ? kbw : op == BWD_BIAS ? kbw : (double)c->o / c->groups * kfwd / (c->c / c->groups);
+        double k = op == FWD          ? kfwd
+                   : op == BWD_WEIGHT ? kbw
+                   : op == BWD_BIAS   ? kbw
+                                      : (double)c->o / c->groups * kfwd / (c->c / c->groups);
         double worst = 0;
         for (size_t i = 0; i < r.n; i++) {
             double d = fabs(r.h[i] - o.h[i]);
             if (!(d <= worst)) worst = d; /* NaN counts */
         }
         double tol = eps * (k + 8) * 4;
-        CHECK_MSG(s1 == WINSUM_OK && s2 == WINSUM_OK && worst <= tol,
-                  "%s %dd %s s%d d%d pad %d:%d%s g%d k%d n%d c%d o%d %s: ref %s cl %s err %g tol %g",
-                  opname[op], c->ns, c->layout ? "nhwc" : "nchw", c->s[0], c->d[0], c->lo[0],
-                  c->hi[0], c->same ? " same" : "", c->groups, c->k[0], c->n, c->c, c->o,
-                  c->dt == WINSUM_F32 ? "f32" : c->dt == WINSUM_F16 ? "f16" : "f64", winsum_status_string(s1),
-                  winsum_status_string(s2), worst, tol);
+        CHECK_MSG(
+            s1 == WINSUM_OK && s2 == WINSUM_OK && worst <= tol,
+            "%s %dd %s s%d d%d pad %d:%d%s g%d k%d n%d c%d o%d %s: ref %s cl %s err %g tol %g",
+            opname[op], c->ns, c->layout ? "nhwc" : "nchw", c->s[0], c->d[0], c->lo[0], c->hi[0],
+            c->same ? " same" : "", c->groups, c->k[0], c->n, c->c, c->o,
+            c->dt == WINSUM_F32   ? "f32"
+            : c->dt == WINSUM_F16 ? "f16"
+                                  : "f64",
+            winsum_status_string(s1), winsum_status_string(s2), worst, tol);
         (*compared)++;
         free(r.h);
         free(o.h);
@@ -245,23 +260,25 @@ static int grid_case(const cfg *c, int *compared)
         double worst = 0;
         for (size_t i = 0; i < yr.n; i++)
             if (!(fabs(yr.h[i] - yd.h[i]) <= worst)) worst = fabs(yr.h[i] - yd.h[i]);
-        CHECK_MSG(worst <= eps * (kfwd + 8) * 4, "reference forward vs direct loop %dd s%d d%d g%d %s: %g",
-                  c->ns, c->s[0], c->d[0], c->groups, c->layout ? "nhwc" : "nchw", worst);
+        CHECK_MSG(worst <= eps * (kfwd + 8) * 4,
+                  "reference forward vs direct loop %dd s%d d%d g%d %s: %g", c->ns, c->s[0],
+                  c->d[0], c->groups, c->layout ? "nhwc" : "nchw", worst);
         free(yr.h);
         free(yd.h);
     }
     /* adjoint identities on the OpenCL backend, in float64 */
     {
         x.dt = w.dt = gy.dt = WINSUM_F64;
-        tensor y = make(rank, ys, WINSUM_F64, 0), gx = make(rank, xs, WINSUM_F64, 0), gw = make(rank, wsh, WINSUM_F64, 0);
+        tensor y = make(rank, ys, WINSUM_F64, 0), gx = make(rank, xs, WINSUM_F64, 0),
+               gw = make(rank, wsh, WINSUM_F64, 0);
         run(CL, FWD, &desc, &x, &w, NULL, &y, 1, 0);
         run(CL, BWD_DATA, &desc, &gy, &w, NULL, &gx, 1, 0);
         run(CL, BWD_WEIGHT, &desc, &x, &gy, NULL, &gw, 1, 0);
         double a1 = dot(&y, &gy), a2 = dot(&x, &gx), a3 = dot(&w, &gw);
         double scale = 1e-12 * (double)(y.n + x.n + w.n) * (kfwd + 1);
         CHECK_MSG(fabs(a1 - a2) <= scale && fabs(a1 - a3) <= scale,
-                  "adjoint %dd s%d d%d g%d: <y,gy>=%.15g <x,gx>=%.15g <w,gw>=%.15g", c->ns,
-                  c->s[0], c->d[0], c->groups, a1, a2, a3);
+                  "adjoint %dd s%d d%d g%d: <y,gy>=%.15g <x,gx>=%.15g <w,gw>=%.15g", c->ns, c->s[0],
+                  c->d[0], c->groups, a1, a2, a3);
         free(y.h);
         free(gx.h);
         free(gw.h);
@@ -315,8 +332,18 @@ static void grid(void)
 /* dL/dw and dL/dx of L = <conv(x, w) + b, gy> by central differences */
 static void finite_difference(void)
 {
-    cfg c = {.ns = 2, .n = 2, .c = 2, .o = 3, .groups = 1, .k = {3, 2}, .in = {5, 6}, .s = {2, 1},
-             .d = {1, 2}, .lo = {1, 0}, .hi = {1, 1}, .dt = WINSUM_F64};
+    cfg c = {.ns = 2,
+             .n = 2,
+             .c = 2,
+             .o = 3,
+             .groups = 1,
+             .k = {3, 2},
+             .in = {5, 6},
+             .s = {2, 1},
+             .d = {1, 2},
+             .lo = {1, 0},
+             .hi = {1, 1},
+             .dt = WINSUM_F64};
     winsum_conv_desc desc;
     int64_t xs[5], wsh[5], ys[5];
     int ok;
@@ -343,7 +370,8 @@ static void finite_difference(void)
         lm = dot(&y, &gy);
         *targets[t] = save;
         double fd = (lp - lm) / (2 * h);
-        CHECK_MSG(fabs(fd - grads[t]) <= 1e-8 * (1 + fabs(fd)), "finite difference %d: %.12g vs %.12g", t, fd, grads[t]);
+        CHECK_MSG(fabs(fd - grads[t]) <= 1e-8 * (1 + fabs(fd)),
+                  "finite difference %d: %.12g vs %.12g", t, fd, grads[t]);
     }
     free(x.h), free(w.h), free(gy.h), free(b.h), free(y.h), free(gw.h), free(gx.h), free(gb.h);
 }
@@ -356,8 +384,18 @@ static void finite_difference(void)
  * beta, against the reference. */
 static void split_k(void)
 {
-    cfg c = {.ns = 2, .n = 8, .c = 3, .o = 16, .groups = 1, .k = {7, 7}, .in = {128, 128},
-             .s = {2, 2}, .d = {1, 1}, .lo = {3, 3}, .hi = {3, 3}, .dt = WINSUM_F32};
+    cfg c = {.ns = 2,
+             .n = 8,
+             .c = 3,
+             .o = 16,
+             .groups = 1,
+             .k = {7, 7},
+             .in = {128, 128},
+             .s = {2, 2},
+             .d = {1, 1},
+             .lo = {3, 3},
+             .hi = {3, 3},
+             .dt = WINSUM_F32};
     winsum_conv_desc desc;
     int64_t xs[5], wsh[5], ys[5];
     int ok;
@@ -381,8 +419,18 @@ static void split_k(void)
 /* The device memory a convolution allocates is tables, not im2col. */
 static void accounting(void)
 {
-    cfg c = {.ns = 2, .n = 8, .c = 64, .o = 64, .groups = 1, .k = {3, 3}, .in = {56, 56},
-             .s = {1, 1}, .d = {1, 1}, .lo = {1, 1}, .hi = {1, 1}, .dt = WINSUM_F32};
+    cfg c = {.ns = 2,
+             .n = 8,
+             .c = 64,
+             .o = 64,
+             .groups = 1,
+             .k = {3, 3},
+             .in = {56, 56},
+             .s = {1, 1},
+             .d = {1, 1},
+             .lo = {1, 1},
+             .hi = {1, 1},
+             .dt = WINSUM_F32};
     winsum_conv_desc desc;
     int64_t xs[5], wsh[5], ys[5];
     int ok;
@@ -398,9 +446,10 @@ static void accounting(void)
         size_t before = 0, peak = 0;
         winsum_memory_usage(CL, &before, NULL);
         winsum_memory_reset_peak(CL);
-        winsum_status st = op == 0   ? winsum_conv_forward(CL, &desc, &dx.v, &dw.v, NULL, &dgy.v, 1, 0)
-                           : op == 1 ? winsum_conv_backward_data(CL, &desc, &dgy.v, &dw.v, &dx.v, 1, 0)
-                                     : winsum_conv_backward_weight(CL, &desc, &dx.v, &dgy.v, &dw.v, 1, 0);
+        winsum_status st =
+            op == 0   ? winsum_conv_forward(CL, &desc, &dx.v, &dw.v, NULL, &dgy.v, 1, 0)
+            : op == 1 ? winsum_conv_backward_data(CL, &desc, &dgy.v, &dw.v, &dx.v, 1, 0)
+                      : winsum_conv_backward_weight(CL, &desc, &dx.v, &dgy.v, &dw.v, 1, 0);
         winsum_finish(CL);
         winsum_memory_usage(CL, NULL, &peak);
         double extra = (double)(peak - before);
@@ -418,8 +467,18 @@ static void accounting(void)
 /* bad descriptors and shapes: an error naming the numbers, output untouched */
 static void bad_input(void)
 {
-    cfg c = {.ns = 2, .n = 1, .c = 4, .o = 6, .groups = 1, .k = {3, 3}, .in = {6, 6},
-             .s = {1, 1}, .d = {1, 1}, .lo = {0, 0}, .hi = {0, 0}, .dt = WINSUM_F32};
+    cfg c = {.ns = 2,
+             .n = 1,
+             .c = 4,
+             .o = 6,
+             .groups = 1,
+             .k = {3, 3},
+             .in = {6, 6},
+             .s = {1, 1},
+             .d = {1, 1},
+             .lo = {0, 0},
+             .hi = {0, 0},
+             .dt = WINSUM_F32};
     winsum_conv_desc desc;
     int64_t xs[5], wsh[5], ys[5];
     int ok;
@@ -429,9 +488,13 @@ static void bad_input(void)
     struct {
         const char *what;
         int field;
-    } cases[] = {{"groups 3 do not divide 4 channels", 0}, {"stride 0", 1}, {"dilation -1", 2},
-                 {"kernel larger than padded input", 3}, {"wrong output shape", 4},
-                 {"weight channels mismatch", 5}, {"rank 2 input", 6}};
+    } cases[] = {{"groups 3 do not divide 4 channels", 0},
+                 {"stride 0", 1},
+                 {"dilation -1", 2},
+                 {"kernel larger than padded input", 3},
+                 {"wrong output shape", 4},
+                 {"weight channels mismatch", 5},
+                 {"rank 2 input", 6}};
     for (unsigned k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         winsum_conv_desc dd = desc;
         tensor xx = x, ww = w, yy = y;
@@ -440,9 +503,20 @@ static void bad_input(void)
         if (cases[k].field == 1) dd.stride[0] = 0;
         if (cases[k].field == 2) dd.dilation[1] = -1;
         if (cases[k].field == 3) dd.dilation[0] = 4;
-        if (cases[k].field == 4) { memcpy(s2, ys, sizeof s2); s2[3] += 1; yy = make(4, s2, c.dt, 0); for (size_t i = 0; i < yy.n; i++) yy.h[i] = 777; }
-        if (cases[k].field == 5) { memcpy(s2, wsh, sizeof s2); s2[1] = 3; ww = make(4, s2, c.dt, 1); }
-        if (cases[k].field == 6) { xx.rank = 2; }
+        if (cases[k].field == 4) {
+            memcpy(s2, ys, sizeof s2);
+            s2[3] += 1;
+            yy = make(4, s2, c.dt, 0);
+            for (size_t i = 0; i < yy.n; i++) yy.h[i] = 777;
+        }
+        if (cases[k].field == 5) {
+            memcpy(s2, wsh, sizeof s2);
+            s2[1] = 3;
+            ww = make(4, s2, c.dt, 1);
+        }
+        if (cases[k].field == 6) {
+            xx.rank = 2;
+        }
         winsum_status st = run(CL, FWD, &dd, &xx, &ww, NULL, &yy, 1, 0);
         int untouched = 1;
         for (size_t i = 0; i < yy.n; i++) untouched &= yy.h[i] == 777;
@@ -458,8 +532,8 @@ static void bad_input(void)
 /* The transposed convolution, textbook form (NCHW, any groups): every
  * input element x[n, o, t...] spreads over y[n, c, t*s - lo + i*d ...]
  * through w[o, c', i...]. Independent of views, einsum and backward-data. */
-static void direct_transpose(int ns, const winsum_conv_desc *desc, const tensor *x,
-                             const tensor *w, tensor *y)
+static void direct_transpose(int ns, const winsum_conv_desc *desc, const tensor *x, const tensor *w,
+                             tensor *y)
 {
     int64_t G = desc->groups, O = x->shape[1], cg = w->shape[1], og = O / G;
     int64_t X[3] = {1, 1, 1}, Y[3] = {1, 1, 1}, K[3] = {1, 1, 1};
@@ -507,8 +581,8 @@ static void transpose_case(int ns, const winsum_conv_desc *desc, const int64_t *
     int shape_ok = st == WINSUM_OK && ys[0] == xs[0] && ys[1] == wsh[1] * desc->groups;
     for (int i = 0; i < ns && shape_ok; i++)
         shape_ok = ys[2 + i] == (xs[2 + i] - 1) * desc->stride[i] - desc->pad_lo[i] -
-                                   desc->pad_hi[i] + desc->dilation[i] * (wsh[2 + i] - 1) +
-                                   desc->output_padding[i] + 1;
+                                    desc->pad_hi[i] + desc->dilation[i] * (wsh[2 + i] - 1) +
+                                    desc->output_padding[i] + 1;
     CHECK_MSG(shape_ok, "%s: transpose shape: %s %s", what, winsum_status_string(st), msg);
     if (!shape_ok) return;
     tensor x = make(rank, xs, WINSUM_F64, 1), w = make(rank, wsh, WINSUM_F64, 1),
@@ -553,7 +627,8 @@ static void transpose(void)
                    "s1 d2 op1 (torch: 7)");
     int64_t ys[3];
     CHECK(winsum_conv_transpose_output_shape(&d, 3, (const int64_t[]){1, 1, 4},
-                                             (const int64_t[]){1, 1, 2}, ys, NULL, 0) == WINSUM_OK &&
+                                             (const int64_t[]){1, 1, 2}, ys, NULL,
+                                             0) == WINSUM_OK &&
           ys[2] == 7);
     int cases = 0;
     for (int k = 0; k < 60; k++) {
@@ -576,8 +651,8 @@ static void transpose(void)
         int64_t yy[4];
         if (winsum_conv_transpose_output_shape(&d, ns + 2, xs, wsh, yy, NULL, 0)) continue;
         char what[160];
-        snprintf(what, sizeof what, "random %d: %dd g%lld s%lld d%lld op%lld pad %lld:%lld", k,
-                 ns, (long long)d.groups, (long long)d.stride[0], (long long)d.dilation[0],
+        snprintf(what, sizeof what, "random %d: %dd g%lld s%lld d%lld op%lld pad %lld:%lld", k, ns,
+                 (long long)d.groups, (long long)d.stride[0], (long long)d.dilation[0],
                  (long long)d.output_padding[0], (long long)d.pad_lo[0], (long long)d.pad_hi[0]);
         transpose_case(ns, &d, xs, wsh, what);
         cases++;
@@ -601,9 +676,8 @@ static void transpose(void)
     winsum_conv_desc_init(&d);
     d.stride[0] = (int64_t)1 << 62;
     char msg[256] = "";
-    winsum_status st = winsum_conv_transpose_output_shape(&d, 3, (const int64_t[]){1, 1, 3},
-                                                          (const int64_t[]){1, 1, 1}, ys, msg,
-                                                          sizeof msg);
+    winsum_status st = winsum_conv_transpose_output_shape(
+        &d, 3, (const int64_t[]){1, 1, 3}, (const int64_t[]){1, 1, 1}, ys, msg, sizeof msg);
     CHECK_MSG(st == WINSUM_ERR_OVERFLOW, "(x-1)*s overflow: %s %s", winsum_status_string(st), msg);
     /* errors in the terms of the call: no "gradient" for a transpose */
     winsum_conv_desc_init(&d);
@@ -623,7 +697,8 @@ static void transpose(void)
     st = winsum_conv_transpose(CL, &d, &dx.v, &dw.v, &dy.v, 1, 0);
     CHECK_MSG(st == WINSUM_ERR_BOUNDS && strstr(winsum_last_error(CL), "the input") &&
                   !strstr(winsum_last_error(CL), "gradient"),
-              "transpose, x out of bounds: %s: %s", winsum_status_string(st), winsum_last_error(CL));
+              "transpose, x out of bounds: %s: %s", winsum_status_string(st),
+              winsum_last_error(CL));
     winsum_buffer_free(CL, &dx.b);
     winsum_buffer_free(CL, &dw.b);
     winsum_buffer_free(CL, &dy.b);

@@ -89,8 +89,10 @@ static void random_case(uint64_t *rng, testcase *tc, int big)
     int64_t size[8];
     for (int l = 0; l < nl; l++) {
         int r = (int)tu_range(rng, 0, 19);
-        size[l] = big ? tu_range(rng, 9, 70)
-                      : r == 0 ? 0 : r < 4 ? 1 : tu_range(rng, 2, r < 16 ? 7 : 40);
+        size[l] = big      ? tu_range(rng, 9, 70)
+                  : r == 0 ? 0
+                  : r < 4  ? 1
+                           : tu_range(rng, 2, r < 16 ? 7 : 40);
     }
     int use_ell = tu_range(rng, 0, 4) == 0;
     int nell = use_ell ? (int)tu_range(rng, 0, 2) : 0;
@@ -149,9 +151,9 @@ static double tol_for(winsum_dtype dt, double k)
  * diagonals), gett and dot, f32 and f64, against the reference. */
 static void window_cases(winsum_context *cl, winsum_context *ref, uint64_t *rng)
 {
-    static const char *exprs[] = {"xyij->xy", "xyij->ij", "xyij->xyij", "xyij->", "xyii->xy",
-                                  "xyij,ij->xy", "xyij,xy->ij", "xyij,xyij->", "xyij,j->xyi",
-                                  "xyij,ijk->kxy", "xxij,ij->x"};
+    static const char *exprs[] = {"xyij->xy",    "xyij->ij",      "xyij->xyij",  "xyij->",
+                                  "xyii->xy",    "xyij,ij->xy",   "xyij,xy->ij", "xyij,xyij->",
+                                  "xyij,j->xyi", "xyij,ijk->kxy", "xxij,ij->x"};
     int n = 0;
     for (int c = 0; c < 120; c++) {
         const char *e = exprs[c % (int)(sizeof exprs / sizeof exprs[0])];
@@ -306,7 +308,8 @@ int main(void)
             winsum_view base = winsum_view_strided(&hb[o], dt, 2, 2, in, bst);
             int axes[2] = {0, 1};
             winsum_view w;
-            if (winsum_view_window(&base, 2, axes, kern, st2, dl, lo, hi, &w, NULL, 0) == WINSUM_OK &&
+            if (winsum_view_window(&base, 2, axes, kern, st2, dl, lo, hi, &w, NULL, 0) ==
+                    WINSUM_OK &&
                 w.shape[0] == g->shape[0] && w.shape[1] == g->shape[1]) {
                 views[o] = w;
                 windows++;
@@ -335,7 +338,10 @@ int main(void)
         for (int64_t e = 0; e < numel; e++) {
             set_value(oref, dt, off, tu_uniform(&rng));
             for (int a = ndim - 1; a >= 0; a--) {
-                if (++idx[a] < oshape[a]) { off += out.strides[a]; break; }
+                if (++idx[a] < oshape[a]) {
+                    off += out.strides[a];
+                    break;
+                }
                 off -= out.strides[a] * (oshape[a] - 1);
                 idx[a] = 0;
             }
@@ -380,9 +386,11 @@ int main(void)
             }
             double tol = tol_for(dt, k) * scale * 4;
             CHECK_MSG(worst <= tol, "case %d '%s' %s alpha %g beta %g: max error %g > %g at %lld",
-                      c, tc.subs, dt == WINSUM_F32 ? "f32" : dt == WINSUM_F16 ? "f16" : "f64", alpha,
-                      beta, worst, tol,
-                      (long long)badi);
+                      c, tc.subs,
+                      dt == WINSUM_F32   ? "f32"
+                      : dt == WINSUM_F16 ? "f16"
+                                         : "f64",
+                      alpha, beta, worst, tol, (long long)badi);
         } else if (sr != WINSUM_OK) {
             invalid++;
         }
@@ -396,7 +404,8 @@ int main(void)
     }
     window_cases(cl, ref, &rng);
     printf("%d cases compared (%d operands were padded window views), %d refused by both "
-           "backends alike\n", ran, windows, invalid);
+           "backends alike\n",
+           ran, windows, invalid);
     CHECK(ran > ncases / 2);
     CHECK(windows > 10);
     size_t cur = 0;

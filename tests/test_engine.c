@@ -106,7 +106,8 @@ static void f16_rounding(const char *tiles, uint64_t *rng)
             same += r[i] == c[i];
         }
         printf("float16 GEMM %dx%dx%d beta %g (%s): %d of %d elements equal the reference, %d "
-               "beyond one ulp\n", M, N, K, beta, winsum_tuning_params(ctx), same, M * N, off);
+               "beyond one ulp\n",
+               M, N, K, beta, winsum_tuning_params(ctx), same, M * N, off);
         CHECK(off == 0);
         CHECK(same > M * N * 9 / 10);
     }
@@ -158,7 +159,8 @@ static void split_k(winsum_context *ctx, uint64_t *rng)
             double sum = 0;
             for (int n = 0; n < NN; n++)
                 for (int k = 0; k < KK; k++)
-                    sum += (double)a[((size_t)n * KK + k) * MM + m] * b[((size_t)n * KK + k) * PP + q];
+                    sum +=
+                        (double)a[((size_t)n * KK + k) * MM + m] * b[((size_t)n * KK + k) * PP + q];
             double want = 0.75 * sum - 0.5 * c0[m * PP + q];
             if (fabs(want - c[m * PP + q]) > worst) worst = fabs(want - c[m * PP + q]);
         }
@@ -346,9 +348,11 @@ static void wrapped(void)
     winsum_context *ctx = NULL;
     CHECK_STATUS(winsum_context_create_cl(&ctx, cc, q), WINSUM_OK);
     float data[10] = {9, 9, 1, 2, 3, 4, 9, 9, 9, 9}, out[4] = {0};
-    cl_mem m = clCreateBuffer(cc, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, sizeof data, data, &err);
+    cl_mem m =
+        clCreateBuffer(cc, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, sizeof data, data, &err);
     cl_mem mo = clCreateBuffer(cc, CL_MEM_READ_WRITE, sizeof out, NULL, &err);
-    winsum_buffer b = winsum_buffer_device(m, sizeof data), bo = winsum_buffer_device(mo, sizeof out);
+    winsum_buffer b = winsum_buffer_device(m, sizeof data),
+                  bo = winsum_buffer_device(mo, sizeof out);
     int64_t sh[2] = {2, 2}, st[2] = {2, 1};
     winsum_view v = winsum_view_strided(&b, WINSUM_F32, 2, 2, sh, st); /* [[1,2],[3,4]] */
     winsum_view o = winsum_view_contiguous(&bo, WINSUM_F32, 2, sh);

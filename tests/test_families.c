@@ -98,8 +98,8 @@ static size_t cl_size(const char *type)
     static const struct {
         const char *name;
         size_t size;
-    } sizes[] = {{"int", 4},   {"uint", 4},    {"long", 8},    {"ulong", 8},
-                 {"int4", 16}, {"long4", 32},  {"float", 4},   {"double", 8}};
+    } sizes[] = {{"int", 4},   {"uint", 4},   {"long", 8},  {"ulong", 8},
+                 {"int4", 16}, {"long4", 32}, {"float", 4}, {"double", 8}};
     if (strncmp(type, "const ", 6) == 0) type += 6;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
         if (strcmp(type, sizes[i].name) == 0) return sizes[i].size;
@@ -160,11 +160,11 @@ static void check_family(const ws_family *f)
                       type, sz, (unsigned)a->size);
         }
         if (a->from == WS_FROM_STEP)
-            CHECK_MSG((size_t)a->offset + a->size <= sizeof(ws_step),
-                      "%s: %s lies outside ws_step", f->name, a->name);
+            CHECK_MSG((size_t)a->offset + a->size <= sizeof(ws_step), "%s: %s lies outside ws_step",
+                      f->name, a->name);
     }
-    CHECK_MSG(n == f->nargs, "%s: %s(...) in %s has %d parameters, the family's list %d",
-              f->name, f->kernel, f->file, n, f->nargs);
+    CHECK_MSG(n == f->nargs, "%s: %s(...) in %s has %d parameters, the family's list %d", f->name,
+              f->kernel, f->file, n, f->nargs);
     printf("%-8s %s %s: %d parameters\n", f->name, f->file, f->kernel, n);
     free(params);
 }

@@ -29,8 +29,7 @@ typedef struct world {
 
 enum { X, W, B, GY, Y, GX, GW, GB, SA, SB, SC };
 
-static const int64_t XS[4] = {2, 4, 9, 8}, WS[4] = {6, 2, 3, 3}, YS[4] = {2, 6, 5, 4},
-                     BS[1] = {6};
+static const int64_t XS[4] = {2, 4, 9, 8}, WS[4] = {6, 2, 3, 3}, YS[4] = {2, 6, 5, 4}, BS[1] = {6};
 /* 'nkm,nkp->mp' with K = 8 x 1024 and a 2 x 3 output: split along n on a
  * CPU-like device (host/plan.c split_label) */
 static const int64_t SAS[3] = {8, 1024, 2}, SBS[3] = {8, 1024, 3}, SCS[2] = {2, 3};
@@ -82,7 +81,7 @@ static float *read_all(world *wd, int i)
 }
 
 #define NOPS 6
-static const char *names[NOPS] = {"forward+bias", "backward-data", "backward-weight",
+static const char *names[NOPS] = {"forward+bias",  "backward-data",     "backward-weight",
                                   "backward-bias", "einsum 3 operands", "einsum split K"};
 static const int outs[NOPS] = {Y, GX, GW, GB, Y, SC};
 
@@ -95,9 +94,12 @@ static winsum_status op(world *wd, int k)
     d.pad_lo[0] = d.pad_hi[0] = 1;
     d.pad_lo[1] = 1;
     switch (k) {
-    case 0: return winsum_conv_forward(wd->ctx, &d, &wd->v[X], &wd->v[W], &wd->v[B], &wd->v[Y], 1, 0.5);
-    case 1: return winsum_conv_backward_data(wd->ctx, &d, &wd->v[GY], &wd->v[W], &wd->v[GX], 1, 0.5);
-    case 2: return winsum_conv_backward_weight(wd->ctx, &d, &wd->v[X], &wd->v[GY], &wd->v[GW], 1, 0.5);
+    case 0:
+        return winsum_conv_forward(wd->ctx, &d, &wd->v[X], &wd->v[W], &wd->v[B], &wd->v[Y], 1, 0.5);
+    case 1:
+        return winsum_conv_backward_data(wd->ctx, &d, &wd->v[GY], &wd->v[W], &wd->v[GX], 1, 0.5);
+    case 2:
+        return winsum_conv_backward_weight(wd->ctx, &d, &wd->v[X], &wd->v[GY], &wd->v[GW], 1, 0.5);
     case 3: return winsum_conv_backward_bias(wd->ctx, &d, &wd->v[GY], &wd->v[GB], 1, 0.5);
     case 4: {
         /* y[n,o,x,y] = sum gy[n,o,x,y] * b[o] * gb[o]: three operands, an intermediate */
@@ -167,14 +169,18 @@ int main(void)
                  * caller's buffers and the cached plans) */
                 size_t cur = 0;
                 winsum_memory_usage(wd.ctx, &cur, NULL);
-                CHECK_MSG(cur == mem_ok, "%s: %s fault %ld: winsum holds %zu device bytes, "
-                          "%zu without the fault", names[k], kinds[kind], at, cur, mem_ok);
+                CHECK_MSG(cur == mem_ok,
+                          "%s: %s fault %ld: winsum holds %zu device bytes, "
+                          "%zu without the fault",
+                          names[k], kinds[kind], at, cur, mem_ok);
                 free(now);
                 now = read_all(&wd, outs[k]);
                 double worst = 0;
                 for (size_t e = 0; e < bytes / 4; e++)
-                    if (!(fabs(now[e] - expect[k][e]) <= worst)) worst = fabs(now[e] - expect[k][e]);
-                CHECK_MSG(worst < 1e-4, "%s after a %s fault: error %g", names[k], kinds[kind], worst);
+                    if (!(fabs(now[e] - expect[k][e]) <= worst))
+                        worst = fabs(now[e] - expect[k][e]);
+                CHECK_MSG(worst < 1e-4, "%s after a %s fault: error %g", names[k], kinds[kind],
+                          worst);
                 free_world(&wd);
                 free(orig);
                 free(now);

@@ -20,8 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define N_KEEP 80   /* elements the guard keeps, and the buffer's size */
-#define N_VIEW 101  /* elements of the view */
+#define N_KEEP   80  /* elements the guard keeps, and the buffer's size */
+#define N_VIEW   101 /* elements of the view */
 #define SENTINEL 1.0e6
 
 static winsum_context *CL, *REF;
@@ -45,7 +45,8 @@ static void in_make(winsum_context *ctx, inbuf *t, int n)
         memcpy(t->host, v, sizeof(float) * (size_t)n);
         t->b = winsum_buffer_host(t->host, sizeof(float) * (size_t)n);
     } else {
-        CHECK_STATUS(winsum_buffer_alloc(ctx, sizeof(float) * (size_t)total, &t->parent), WINSUM_OK);
+        CHECK_STATUS(winsum_buffer_alloc(ctx, sizeof(float) * (size_t)total, &t->parent),
+                     WINSUM_OK);
         CHECK_STATUS(winsum_buffer_write(ctx, &t->parent, 0, v, sizeof(float) * (size_t)total),
                      WINSUM_OK);
         cl_buffer_region reg = {0, sizeof(float) * (size_t)n};
@@ -104,8 +105,8 @@ static void out_read(winsum_context *ctx, winsum_buffer *b, int n, float *host, 
 static winsum_view guarded_view(const winsum_buffer *b, int64_t stride)
 {
     int64_t shape[1] = {N_VIEW}, strides[1] = {stride};
-    winsum_view v = winsum_view_strided(b, WINSUM_F32, stride < 0 ? N_KEEP - 1 : 0, 1, shape,
-                                        strides);
+    winsum_view v =
+        winsum_view_strided(b, WINSUM_F32, stride < 0 ? N_KEEP - 1 : 0, 1, shape, strides);
     v.nguards = 1;
     /* values 2^60+120 .. 2^60+220; those below 2^60+200 pass: idx < 80. In
      * double, 2^60+120 rounds to 2^60, the span's end to 2^60 (+100 is under

@@ -108,7 +108,8 @@ static void device_plans(uint64_t *rng)
            mc = clCreateBuffer(cc, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, sizeof c, c, &err),
            mo = clCreateBuffer(cc, CL_MEM_READ_WRITE, sizeof out, NULL, &err);
     winsum_buffer ba = winsum_buffer_device(ma, sizeof a), bb = winsum_buffer_device(mb, sizeof b),
-                  bc = winsum_buffer_device(mc, sizeof c), bo = winsum_buffer_device(mo, sizeof out);
+                  bc = winsum_buffer_device(mc, sizeof c),
+                  bo = winsum_buffer_device(mo, sizeof out);
     winsum_view ops[3] = {winsum_view_contiguous(&ba, WINSUM_F32, 2, sa),
                           winsum_view_contiguous(&bb, WINSUM_F32, 2, sb),
                           winsum_view_contiguous(&bc, WINSUM_F32, 2, sc)};
@@ -138,8 +139,10 @@ static void device_plans(uint64_t *rng)
     winsum_memory_usage(ctx, &cur, NULL);
     CHECK(cur > 0); /* intermediates and tables of three plans */
     winsum_context_destroy(ctx);
-    CHECK_MSG(refcount_ctx(cc) > base, "the plans did not keep the cl_context (%u references, "
-              "%u before)", refcount_ctx(cc), base);
+    CHECK_MSG(refcount_ctx(cc) > base,
+              "the plans did not keep the cl_context (%u references, "
+              "%u before)",
+              refcount_ctx(cc), base);
     cl_event ev = NULL;
     CHECK_STATUS(winsum_plan_execute(p1, NULL, NULL, 1, 0, &ev), WINSUM_OK);
     CHECK(ev != NULL);

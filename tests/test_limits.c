@@ -18,7 +18,8 @@ static void build_failure(void)
     char dir[] = "/tmp/winsum-kernels-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
     char cmd[4096];
-    snprintf(cmd, sizeof cmd, "cp %s/kernels/*.cl %s/ && echo 'this is not OpenCL C;' >> %s/unary.cl",
+    snprintf(cmd, sizeof cmd,
+             "cp %s/kernels/*.cl %s/ && echo 'this is not OpenCL C;' >> %s/unary.cl",
              WINSUM_SOURCE_DIR, dir, dir);
     CHECK(system(cmd) == 0);
     setenv("WINSUM_KERNEL_DIR", dir, 1);

@@ -62,8 +62,8 @@ static const char *make_npy_len(const char *name, int major, int minor, const ch
     return path;
 }
 
-static const char *make_npy(const char *name, int major, int minor, const char *hdr,
-                            size_t hlen, const void *data, size_t n)
+static const char *make_npy(const char *name, int major, int minor, const char *hdr, size_t hlen,
+                            const void *data, size_t n)
 {
     return make_npy_len(name, major, minor, hdr, hlen, 0, data, n);
 }
@@ -222,16 +222,14 @@ static void test_accepted_headers(void)
     const double pi = 3.25;
     ws_npy a;
     ws_error e = {0};
-    const char *path = make_v1("0d.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': ()}",
-                               &pi, 8);
+    const char *path =
+        make_v1("0d.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': ()}", &pi, 8);
     CHECK(ws_npy_read(path, &a, &e) == WINSUM_OK && a.ndim == 0 && a.bytes == 8 &&
           *(double *)a.data == 3.25);
     ws_npy_free(&a);
-    path = make_v1("z.npy", "{'descr': '<f4', 'fortran_order': True, 'shape': (3, 0, 2)}", NULL,
-                   0);
-    CHECK(ws_npy_read(path, &a, &e) == WINSUM_OK && a.ndim == 3 && a.bytes == 0 &&
-          a.data != NULL && a.fortran && a.strides[0] == 1 && a.strides[1] == 3 &&
-          a.strides[2] == 3);
+    path = make_v1("z.npy", "{'descr': '<f4', 'fortran_order': True, 'shape': (3, 0, 2)}", NULL, 0);
+    CHECK(ws_npy_read(path, &a, &e) == WINSUM_OK && a.ndim == 3 && a.bytes == 0 && a.data != NULL &&
+          a.fortran && a.strides[0] == 1 && a.strides[1] == 3 && a.strides[2] == 3);
     ws_npy_free(&a);
 }
 
@@ -255,13 +253,13 @@ static void test_fortran(void)
 
     double d24[24];
     for (int k = 0; k < 24; k++) d24[k] = k;
-    path = make_v1("f3.npy", "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3, 4), }",
-                   d24, sizeof d24);
+    path = make_v1("f3.npy", "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3, 4), }", d24,
+                   sizeof d24);
     CHECK(ws_npy_read(path, &a, &e) == WINSUM_OK && a.strides[0] == 1 && a.strides[1] == 2 &&
           a.strides[2] == 6);
     ws_npy_free(&a);
-    path = make_v1("c3.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3, 4), }",
-                   d24, sizeof d24);
+    path = make_v1("c3.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3, 4), }", d24,
+                   sizeof d24);
     CHECK(ws_npy_read(path, &a, &e) == WINSUM_OK && !a.fortran && a.strides[0] == 12 &&
           a.strides[1] == 4 && a.strides[2] == 1);
     ws_npy_free(&a);
@@ -502,8 +500,8 @@ static void test_numpy(void)
     for (int i = 0; ok && i < 2; i++)
         for (int j = 0; j < 3; j++)
             for (int k = 0; k < 4; k++) {
-                double v = ((double *)a.data)[i * a.strides[0] + j * a.strides[1] +
-                                              k * a.strides[2]];
+                double v =
+                    ((double *)a.data)[i * a.strides[0] + j * a.strides[1] + k * a.strides[2]];
                 ok &= v == (i * 12 + j * 4 + k) * 1.5;
             }
     CHECK(ok);

@@ -35,10 +35,10 @@ static void refused(winsum_context *ctx, winsum_status st, const char *call)
     if (m && m[0] && strcmp(m, stale) != 0) printf("  %-34s %s\n", call, m);
 }
 
-#define REFUSED(ctx, expr)                                                                 \
-    do {                                                                                   \
-        if (ctx) prime(ctx);                                                               \
-        refused(ctx, (expr), #expr);                                                       \
+#define REFUSED(ctx, expr)           \
+    do {                             \
+        if (ctx) prime(ctx);         \
+        refused(ctx, (expr), #expr); \
     } while (0)
 
 static void context_free_functions(void)
@@ -77,14 +77,22 @@ static void context_free_functions(void)
     const int *axp = ax;
     const int64_t *k = one, *s = one, *d = one, *lo = zero, *hi = zero;
     CHECK_STATUS(winsum_view_window(&v, 1, axp, k, s, d, lo, hi, &w, NULL, 0), WINSUM_OK);
-    CHECK_STATUS(winsum_view_window(NULL, 1, axp, k, s, d, lo, hi, &w, msg, sizeof msg), WINSUM_ERR_ARGUMENT);
-    CHECK_STATUS(winsum_view_window(&v, 1, NULL, k, s, d, lo, hi, &w, msg, sizeof msg), WINSUM_ERR_ARGUMENT);
-    CHECK_STATUS(winsum_view_window(&v, 1, axp, NULL, s, d, lo, hi, &w, msg, sizeof msg), WINSUM_ERR_ARGUMENT);
-    CHECK_STATUS(winsum_view_window(&v, 1, axp, k, NULL, d, lo, hi, &w, msg, sizeof msg), WINSUM_ERR_ARGUMENT);
-    CHECK_STATUS(winsum_view_window(&v, 1, axp, k, s, NULL, lo, hi, &w, msg, sizeof msg), WINSUM_ERR_ARGUMENT);
-    CHECK_STATUS(winsum_view_window(&v, 1, axp, k, s, d, NULL, hi, &w, msg, sizeof msg), WINSUM_ERR_ARGUMENT);
-    CHECK_STATUS(winsum_view_window(&v, 1, axp, k, s, d, lo, NULL, &w, msg, sizeof msg), WINSUM_ERR_ARGUMENT);
-    CHECK_STATUS(winsum_view_window(&v, 1, axp, k, s, d, lo, hi, NULL, msg, sizeof msg), WINSUM_ERR_ARGUMENT);
+    CHECK_STATUS(winsum_view_window(NULL, 1, axp, k, s, d, lo, hi, &w, msg, sizeof msg),
+                 WINSUM_ERR_ARGUMENT);
+    CHECK_STATUS(winsum_view_window(&v, 1, NULL, k, s, d, lo, hi, &w, msg, sizeof msg),
+                 WINSUM_ERR_ARGUMENT);
+    CHECK_STATUS(winsum_view_window(&v, 1, axp, NULL, s, d, lo, hi, &w, msg, sizeof msg),
+                 WINSUM_ERR_ARGUMENT);
+    CHECK_STATUS(winsum_view_window(&v, 1, axp, k, NULL, d, lo, hi, &w, msg, sizeof msg),
+                 WINSUM_ERR_ARGUMENT);
+    CHECK_STATUS(winsum_view_window(&v, 1, axp, k, s, NULL, lo, hi, &w, msg, sizeof msg),
+                 WINSUM_ERR_ARGUMENT);
+    CHECK_STATUS(winsum_view_window(&v, 1, axp, k, s, d, NULL, hi, &w, msg, sizeof msg),
+                 WINSUM_ERR_ARGUMENT);
+    CHECK_STATUS(winsum_view_window(&v, 1, axp, k, s, d, lo, NULL, &w, msg, sizeof msg),
+                 WINSUM_ERR_ARGUMENT);
+    CHECK_STATUS(winsum_view_window(&v, 1, axp, k, s, d, lo, hi, NULL, msg, sizeof msg),
+                 WINSUM_ERR_ARGUMENT);
     CHECK_STATUS(winsum_view_window(&v, 1, axp, k, s, d, lo, hi, &w, NULL, 0), WINSUM_OK);
     /* devices */
     int n = winsum_device_count();
@@ -145,16 +153,24 @@ static void context_free_functions(void)
     winsum_conv_desc_init(&cd);
     int64_t xs[4] = {1, 2, 5, 5}, ws[4] = {3, 2, 3, 3}, ys[4];
     CHECK_STATUS(winsum_conv_output_shape(&cd, 4, xs, ws, ys, NULL, 0), WINSUM_OK);
-    CHECK_STATUS(winsum_conv_output_shape(NULL, 4, xs, ws, ys, msg, sizeof msg), WINSUM_ERR_ARGUMENT);
-    CHECK_STATUS(winsum_conv_output_shape(&cd, 4, NULL, ws, ys, msg, sizeof msg), WINSUM_ERR_ARGUMENT);
-    CHECK_STATUS(winsum_conv_output_shape(&cd, 4, xs, NULL, ys, msg, sizeof msg), WINSUM_ERR_ARGUMENT);
-    CHECK_STATUS(winsum_conv_output_shape(&cd, 4, xs, ws, NULL, msg, sizeof msg), WINSUM_ERR_ARGUMENT);
+    CHECK_STATUS(winsum_conv_output_shape(NULL, 4, xs, ws, ys, msg, sizeof msg),
+                 WINSUM_ERR_ARGUMENT);
+    CHECK_STATUS(winsum_conv_output_shape(&cd, 4, NULL, ws, ys, msg, sizeof msg),
+                 WINSUM_ERR_ARGUMENT);
+    CHECK_STATUS(winsum_conv_output_shape(&cd, 4, xs, NULL, ys, msg, sizeof msg),
+                 WINSUM_ERR_ARGUMENT);
+    CHECK_STATUS(winsum_conv_output_shape(&cd, 4, xs, ws, NULL, msg, sizeof msg),
+                 WINSUM_ERR_ARGUMENT);
     int64_t txs[4] = {1, 3, 3, 3};
     CHECK_STATUS(winsum_conv_transpose_output_shape(&cd, 4, txs, ws, ys, NULL, 0), WINSUM_OK);
-    CHECK_STATUS(winsum_conv_transpose_output_shape(NULL, 4, txs, ws, ys, msg, sizeof msg), WINSUM_ERR_ARGUMENT);
-    CHECK_STATUS(winsum_conv_transpose_output_shape(&cd, 4, NULL, ws, ys, msg, sizeof msg), WINSUM_ERR_ARGUMENT);
-    CHECK_STATUS(winsum_conv_transpose_output_shape(&cd, 4, txs, NULL, ys, msg, sizeof msg), WINSUM_ERR_ARGUMENT);
-    CHECK_STATUS(winsum_conv_transpose_output_shape(&cd, 4, txs, ws, NULL, msg, sizeof msg), WINSUM_ERR_ARGUMENT);
+    CHECK_STATUS(winsum_conv_transpose_output_shape(NULL, 4, txs, ws, ys, msg, sizeof msg),
+                 WINSUM_ERR_ARGUMENT);
+    CHECK_STATUS(winsum_conv_transpose_output_shape(&cd, 4, NULL, ws, ys, msg, sizeof msg),
+                 WINSUM_ERR_ARGUMENT);
+    CHECK_STATUS(winsum_conv_transpose_output_shape(&cd, 4, txs, NULL, ys, msg, sizeof msg),
+                 WINSUM_ERR_ARGUMENT);
+    CHECK_STATUS(winsum_conv_transpose_output_shape(&cd, 4, txs, ws, NULL, msg, sizeof msg),
+                 WINSUM_ERR_ARGUMENT);
     winsum_view cv = winsum_view_contiguous(&b, WINSUM_F32, 4, xs);
     CHECK_STATUS(winsum_conv_forward(NULL, &cd, &cv, &cv, NULL, &cv, 1, 0), WINSUM_ERR_ARGUMENT);
     CHECK_STATUS(winsum_conv_backward_data(NULL, &cd, &cv, &cv, &cv, 1, 0), WINSUM_ERR_ARGUMENT);

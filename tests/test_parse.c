@@ -115,8 +115,8 @@ static const valid_case valid[] = {
     {"ii...->i...", "2,2,5", "ii.->i.", "2,5", 2},
     {"...ii->...i", "5,2,2", ".ii->.i", "5,2", 2},
     {"j...i,i...j", "2,3,4|4,3,2", "j.i,i.j->.", "3", 3},
-    {"...i->i", "3", "i->i", "3", 1},          /* '...' covering 0 dims */
-    {"ij->...ij", "2,3", "ij->ij", "2,3", 2},  /* output '...' without input '...' */
+    {"...i->i", "3", "i->i", "3", 1},         /* '...' covering 0 dims */
+    {"ij->...ij", "2,3", "ij->ij", "2,3", 2}, /* output '...' without input '...' */
     {"ij...->ij", "2,3", "ij->ij", "2,3", 2},
     {"ab->...ba", "2,3", "ab->ba", "3,2", 2},
     /* 0-d operands and full reductions */
@@ -212,18 +212,18 @@ static void test_valid_table(void)
         ws_ir ir;
         ws_error e = {0};
         winsum_status st = ws_parse(v->subs, n, ops, &ir, &e);
-        CHECK_MSG(st == WINSUM_OK, "'%s' %s: %s: %s", v->subs, v->shapes,
-                  winsum_status_string(st), e.msg);
+        CHECK_MSG(st == WINSUM_OK, "'%s' %s: %s: %s", v->subs, v->shapes, winsum_status_string(st),
+                  e.msg);
         if (st) continue;
         char canon[256], shape[256];
         ws_ir_format(&ir, canon, sizeof canon);
         out_shape(&ir, shape, sizeof shape);
         CHECK_MSG(strcmp(canon, v->canon) == 0, "'%s': canonical '%s', expected '%s'", v->subs,
                   canon, v->canon);
-        CHECK_MSG(strcmp(shape, v->out) == 0, "'%s' %s: output shape (%s), expected (%s)",
-                  v->subs, v->shapes, shape, v->out);
-        CHECK_MSG(ir.nlabels == v->nlabels, "'%s': %d labels, expected %d", v->subs,
-                  ir.nlabels, v->nlabels);
+        CHECK_MSG(strcmp(shape, v->out) == 0, "'%s' %s: output shape (%s), expected (%s)", v->subs,
+                  v->shapes, shape, v->out);
+        CHECK_MSG(ir.nlabels == v->nlabels, "'%s': %d labels, expected %d", v->subs, ir.nlabels,
+                  v->nlabels);
         /* Structural invariants of every IR. */
         int ok = ir.nops == n;
         for (int k = 0; k < n; k++) {
@@ -424,8 +424,8 @@ static void test_messages(void)
               "%s", e.msg);
     make_ops("2,3", ops);
     CHECK_STATUS(ws_parse("ii", 1, ops, &ir, &e), WINSUM_ERR_SHAPE);
-    CHECK_MSG(strstr(e.msg, "'i'") && strstr(e.msg, "operand 0") && strstr(e.msg, "2 != 3"),
-              "%s", e.msg);
+    CHECK_MSG(strstr(e.msg, "'i'") && strstr(e.msg, "operand 0") && strstr(e.msg, "2 != 3"), "%s",
+              e.msg);
     make_ops("2|3", ops);
     CHECK_STATUS(ws_parse("i,j", 1, ops, &ir, &e), WINSUM_ERR_SUBSCRIPTS);
     CHECK_MSG(strstr(e.msg, "2 comma-separated") && strstr(e.msg, "1 operand"), "%s", e.msg);

@@ -100,8 +100,8 @@ static int same(const double *a, const double *b, int64_t n, double tol)
 
 static void test_basic(void)
 {
-    double A[6] = {1, 2, 3, 4, 5, 6};       /* 2x3 */
-    double B[6] = {7, 8, 9, 10, 11, 12};    /* 3x2 */
+    double A[6] = {1, 2, 3, 4, 5, 6};    /* 2x3 */
+    double B[6] = {7, 8, 9, 10, 11, 12}; /* 3x2 */
     double C[4];
     winsum_buffer ba = hbuf(A, sizeof A), bb = hbuf(B, sizeof B), bc = hbuf(C, sizeof C);
     int64_t s23[2] = {2, 3}, s32[2] = {3, 2}, s22[2] = {2, 2};
@@ -257,8 +257,7 @@ static void test_batch_and_chain(void)
         for (int l = 0; l < N4; l++) {
             double acc = 0;
             for (int j = 0; j < N2; j++)
-                for (int k = 0; k < N3; k++)
-                    acc += X[i * N2 + j] * Y[j * N3 + k] * Z[k * N4 + l];
+                for (int k = 0; k < N3; k++) acc += X[i * N2 + j] * Y[j * N3 + k] * Z[k * N4 + l];
             F[i * N4 + l] = acc;
         }
     CHECK(same(W, F, N1 * N4, 1e-14));
@@ -397,8 +396,8 @@ static void test_size1_broadcast(void)
 
 static void test_mixed_dtypes(void)
 {
-    float A[6] = {1, 2, 3, 4, 5, 6};      /* 2x3 f32 */
-    double B[6] = {7, 8, 9, 10, 11, 12};  /* 3x2 f64 */
+    float A[6] = {1, 2, 3, 4, 5, 6};     /* 2x3 f32 */
+    double B[6] = {7, 8, 9, 10, 11, 12}; /* 3x2 f64 */
     float Cf[4];
     double Cd[4] = {1, 1, 1, 1};
     winsum_buffer ba = hbuf(A, sizeof A), bb = hbuf(B, sizeof B), bcf = hbuf(Cf, sizeof Cf),
@@ -655,8 +654,8 @@ static void test_f16(void)
     CHECK(winsum_f16_from_double(65520.0) == 0x7c00);
     CHECK(winsum_f16_from_double(-1e300) == 0xfc00);
     CHECK(winsum_f16_from_double(0x1p-24) == 0x0001);
-    CHECK(winsum_f16_from_double(0x1p-25) == 0x0000);              /* tie: to even (0) */
-    CHECK(winsum_f16_from_double(0x1.8p-24) == 0x0002);            /* tie: to even (2) */
+    CHECK(winsum_f16_from_double(0x1p-25) == 0x0000);   /* tie: to even (0) */
+    CHECK(winsum_f16_from_double(0x1.8p-24) == 0x0002); /* tie: to even (2) */
     CHECK(winsum_f16_from_double(-0.0) == 0x8000);
     CHECK(winsum_f16_to_double(0x3c00) == 1.0);
     CHECK(winsum_f16_to_double(0xc000) == -2.0);

@@ -91,10 +91,10 @@ static void refused(winsum_dtype dt, const char *which, double v)
         for (int unary = 0; unary < 2; unary++) {
             double c[4];
             int is_alpha = which[0] == 'a';
-            winsum_status st = einsum(CTX[be], dt, unary, is_alpha ? v : 1.0, is_alpha ? 0.5 : v,
-                                      7.0, c);
-            CHECK_MSG(st == WINSUM_ERR_ARGUMENT, "%s %s %s %s = %s: got %s", BNAME[be],
-                      dname(dt), unary ? "unary" : "gemm", which, val, winsum_status_string(st));
+            winsum_status st =
+                einsum(CTX[be], dt, unary, is_alpha ? v : 1.0, is_alpha ? 0.5 : v, 7.0, c);
+            CHECK_MSG(st == WINSUM_ERR_ARGUMENT, "%s %s %s %s = %s: got %s", BNAME[be], dname(dt),
+                      unary ? "unary" : "gemm", which, val, winsum_status_string(st));
             const char *msg = winsum_last_error(CTX[be]);
             CHECK_MSG(strstr(msg, which) && strstr(msg, val), "%s %s %s = %s: message '%s'",
                       BNAME[be], dname(dt), which, val, msg);

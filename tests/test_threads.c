@@ -16,8 +16,8 @@
 #include <string.h>
 
 #define NTHREADS 3
-#define ROUNDS 12
-#define NJOBS 4
+#define ROUNDS   12
+#define NJOBS    4
 
 static const char *subs[NJOBS] = {"ij,jk->ik", "bij,bjk->bik", "ij->ji", "conv"};
 static float *inputs[NJOBS][2], *expected[NJOBS];
@@ -106,18 +106,18 @@ static void *worker(void *arg)
 /* ---------------------------------------------- threads on one context */
 
 #define SHARED_THREADS 3
-#define SHARED_ROUNDS 24
+#define SHARED_ROUNDS  24
 
 static winsum_context *shared;
 static pthread_barrier_t shared_barrier;
 static long shared_failures[SHARED_THREADS];
 
-#define SHARED_FAIL(id, ...)                                                               \
-    do {                                                                                   \
-        shared_failures[id]++;                                                             \
-        fprintf(stderr, "shared context, thread %ld: ", id);                               \
-        fprintf(stderr, __VA_ARGS__);                                                      \
-        fprintf(stderr, "\n");                                                             \
+#define SHARED_FAIL(id, ...)                                 \
+    do {                                                     \
+        shared_failures[id]++;                               \
+        fprintf(stderr, "shared context, thread %ld: ", id); \
+        fprintf(stderr, __VA_ARGS__);                        \
+        fprintf(stderr, "\n");                               \
     } while (0)
 
 /* A chain of products of random matrices whose sizes depend on (id, r), so
@@ -129,8 +129,7 @@ static void shared_chain(long id, int r, int nops, uint64_t *rng)
 {
     int64_t d[4] = {2 + (r * 7 + id * 5) % 19, 1 + (r * 3 + id) % 11, 3 + (r + id * 2) % 13,
                     1 + (r * 5 + id * 3) % 9};
-    int64_t sh[3][2] = {{d[0], d[1]}, {d[1], d[2]}, {d[2], d[3]}},
-            osh[2] = {d[0], d[nops]};
+    int64_t sh[3][2] = {{d[0], d[1]}, {d[1], d[2]}, {d[2], d[3]}}, osh[2] = {d[0], d[nops]};
     float *h[3], *got;
     winsum_buffer b[4];
     winsum_view v[4];
@@ -159,8 +158,8 @@ static void shared_chain(long id, int r, int nops, uint64_t *rng)
     }
     if (!st) st = winsum_buffer_read(shared, &b[3], 0, got, on * 4);
     if (st) {
-        SHARED_FAIL(id, "%s (%lld,%lld,%lld,%lld): %s %s", subs, (long long)d[0],
-                    (long long)d[1], (long long)d[2], (long long)d[3], winsum_status_string(st),
+        SHARED_FAIL(id, "%s (%lld,%lld,%lld,%lld): %s %s", subs, (long long)d[0], (long long)d[1],
+                    (long long)d[2], (long long)d[3], winsum_status_string(st),
                     winsum_last_error(shared));
     } else {
         double worst = 0, scale = 1;

@@ -9,29 +9,29 @@
 
 extern long tu_passed, tu_failed;
 
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (cond) tu_passed++;                                                             \
-        else {                                                                             \
-            tu_failed++;                                                                   \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);       \
-        }                                                                                  \
+#define CHECK(cond)                                                                  \
+    do {                                                                             \
+        if (cond) tu_passed++;                                                       \
+        else {                                                                       \
+            tu_failed++;                                                             \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+        }                                                                            \
     } while (0)
-#define CHECK_MSG(cond, ...)                                                               \
-    do {                                                                                   \
-        if (cond) tu_passed++;                                                             \
-        else {                                                                             \
-            tu_failed++;                                                                   \
-            fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);       \
-            fprintf(stderr, __VA_ARGS__);                                                  \
-            fprintf(stderr, "\n");                                                         \
-        }                                                                                  \
+#define CHECK_MSG(cond, ...)                                                         \
+    do {                                                                             \
+        if (cond) tu_passed++;                                                       \
+        else {                                                                       \
+            tu_failed++;                                                             \
+            fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                            \
+            fprintf(stderr, "\n");                                                   \
+        }                                                                            \
     } while (0)
-#define CHECK_STATUS(expr, expected)                                                       \
-    do {                                                                                   \
-        winsum_status st_ = (expr);                                                        \
-        CHECK_MSG(st_ == (expected), "got %s, expected %s", winsum_status_string(st_),     \
-                  winsum_status_string(expected));                                         \
+#define CHECK_STATUS(expr, expected)                                                   \
+    do {                                                                               \
+        winsum_status st_ = (expr);                                                    \
+        CHECK_MSG(st_ == (expected), "got %s, expected %s", winsum_status_string(st_), \
+                  winsum_status_string(expected));                                     \
     } while (0)
 
 /* Prints the context's device and GETT tile parameters; when WINSUM_GETT is
@@ -46,7 +46,7 @@ int tu_finish(const char *name);
  * prints the seed it uses. */
 uint64_t tu_seed(uint64_t fallback);
 uint64_t tu_rand(uint64_t *state);
-double tu_uniform(uint64_t *state); /* [-1, 1) */
+double tu_uniform(uint64_t *state);                        /* [-1, 1) */
 int64_t tu_range(uint64_t *state, int64_t lo, int64_t hi); /* [lo, hi] */
 
 /* Max |a-b| / (scale) over n doubles; NaN-aware (NaN vs non-NaN is infinite). */

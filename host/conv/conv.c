@@ -78,22 +78,20 @@ static void subs_append(char *s, const char *pre, const char *set, int ns)
 /* What forward and backward-weight share: the window view of the input x
  * (canonical axes, padding as guards), and its subscripts "ngcxy..ij.." in
  * subs, to which each appends its other operand and output. */
-static winsum_status input_windows(winsum_context *ctx, const winsum_conv_desc *desc,
-                                   const geom *g, const winsum_view *x, winsum_view *win,
-                                   char *subs)
+static winsum_status input_windows(winsum_context *ctx, const winsum_conv_desc *desc, const geom *g,
+                                   const winsum_view *x, winsum_view *win, char *subs)
 {
     winsum_view xc = canon(desc, g, x, g->g);
     int axes[3] = {3, 4, 5};
     char msg[512];
-    winsum_status st = winsum_view_window(&xc, g->ns, axes, g->k, g->s, g->d, g->lo, g->hi, win,
-                                          msg, sizeof msg);
+    winsum_status st =
+        winsum_view_window(&xc, g->ns, axes, g->k, g->s, g->d, g->lo, g->hi, win, msg, sizeof msg);
     if (st) return ws_fail(&ctx->err, st, "conv input: %s", msg);
     subs[0] = 0;
     subs_append(subs, "ngc", XS, g->ns);
     subs_append(subs, "", KS, g->ns);
     return WINSUM_OK;
 }
-
 
 /* The helpers below name the call (`who`: "conv", "conv backward-bias",
  * "conv transpose") and its tensors in the caller's terms. */
@@ -119,8 +117,8 @@ static winsum_status check_shape_eq(winsum_context *ctx, const winsum_view *v, c
                 snprintf(b + strlen(b), sizeof b - strlen(b), "%s%lld", j ? "," : "",
                          (long long)want[j]);
             }
-            return ws_fail(&ctx->err, WINSUM_ERR_CONV, "%s: %s has shape (%s), expected (%s)",
-                           who, name, a, b);
+            return ws_fail(&ctx->err, WINSUM_ERR_CONV, "%s: %s has shape (%s), expected (%s)", who,
+                           name, a, b);
         }
     return WINSUM_OK;
 }
@@ -135,7 +133,7 @@ typedef struct einsum_call {
 } einsum_call;
 
 static void set_einsum_call(einsum_call *s, const char *subs, int nops, const winsum_view *a,
-                     const winsum_view *b, const winsum_view *out, double alpha, double beta)
+                            const winsum_view *b, const winsum_view *out, double alpha, double beta)
 {
     memset(s, 0, sizeof *s);
     snprintf(s->subs, sizeof s->subs, "%s", subs);
@@ -191,13 +189,14 @@ static winsum_status check_tensors(winsum_context *ctx, int n, const winsum_view
         if (!st) st = ws_buffer_check_context(ctx, v[i]->buffer, nm);
         if (st) return st;
         if (v[i]->dtype != v[0]->dtype)
-            return ws_fail(&ctx->err, WINSUM_ERR_DTYPE, "%s: %s is %s but %s is %s: one dtype "
-                           "for all", who, name[i], dtype_name(v[i]->dtype), name[0],
-                           dtype_name(v[0]->dtype));
+            return ws_fail(&ctx->err, WINSUM_ERR_DTYPE,
+                           "%s: %s is %s but %s is %s: one dtype "
+                           "for all",
+                           who, name[i], dtype_name(v[i]->dtype), name[0], dtype_name(v[0]->dtype));
         if (i > 0 && ws_views_may_alias(v[0], v[i]))
             return ws_fail(&ctx->err, WINSUM_ERR_ALIAS,
-                           "%s: %s overlaps %s in memory; write to separate memory", who,
-                           name[0], name[i]);
+                           "%s: %s overlaps %s in memory; write to separate memory", who, name[0],
+                           name[i]);
     }
     return WINSUM_OK;
 }
@@ -233,8 +232,7 @@ static winsum_status conv_forward(winsum_context *ctx, const winsum_conv_desc *d
     if (st) return st;
     if (bias && (bias->ndim != 1 || bias->shape[0] != g.o))
         return ws_fail(&ctx->err, WINSUM_ERR_CONV,
-                       "conv: the bias must have shape (%lld,), one per filter",
-                       (long long)g.o);
+                       "conv: the bias must have shape (%lld,), one per filter", (long long)g.o);
     const winsum_view *tv[4] = {y, x, w, bias};
     static const char *const tn[4] = {"the output", "the input", "the weight", "the bias"};
     if ((st = check_tensors(ctx, 4, tv, tn, "conv"))) return st;
@@ -306,9 +304,8 @@ static winsum_status conv_backward_bias(winsum_context *ctx, const winsum_conv_d
                        "%s: groups %lld do not divide the %lld output channels (filters)", who,
                        (long long)desc->groups, (long long)gy->shape[ca]);
     if (gb->ndim != 1 || gb->shape[0] != gy->shape[ca])
-        return ws_fail(&ctx->err, WINSUM_ERR_CONV,
-                       "%s: the bias gradient must have shape (%lld,)", who,
-                       (long long)gy->shape[ca]);
+        return ws_fail(&ctx->err, WINSUM_ERR_CONV, "%s: the bias gradient must have shape (%lld,)",
+                       who, (long long)gy->shape[ca]);
     const winsum_view *tv[2] = {gb, gy};
     static const char *const tn[2] = {"the bias gradient", "the output gradient"};
     st = check_tensors(ctx, 2, tv, tn, who);
@@ -367,8 +364,7 @@ static winsum_status backward_data(winsum_context *ctx, const winsum_conv_desc *
     const char *const tn[3] = {nm->gx, nm->gy, "the weight"};
     if ((st = check_tensors(ctx, 3, tv, tn, who))) return st;
     if ((st = ws_check_scalars(alpha, beta, gx->dtype, who, &ctx->err))) return st;
-    winsum_view gyc = canon(desc, &g, gy, g.g), wc = canon_w(&g, w),
-                gxc = canon(desc, &g, gx, g.g);
+    winsum_view gyc = canon(desc, &g, gy, g.g), wc = canon_w(&g, w), gxc = canon(desc, &g, gx, g.g);
     char subs[64] = "";
     subs_append(subs, "ngo", XS, g.ns);
     subs_append(subs, "", KS, g.ns);
@@ -392,70 +388,70 @@ static winsum_status backward_data(winsum_context *ctx, const winsum_conv_desc *
     einsum_call steps[64];
     int n = 0;
     for (int64_t ph = 0; ph < nph; ph++) {
-            winsum_view a = gyc, b = wc, c = gxc;
-            a.ndim = 3 + 2 * g.ns;
-            a.nguards = 0;
-            int64_t rem = ph;
-            int ovf = 0;
-            for (int i = 0; i < g.ns; i++) {
-                /* r < min(s, in) */
-                int64_t s = g.s[i], d = g.d[i], r = rem % radix[i];
-                rem /= radix[i];
-                int64_t cnt = (g.in[i] - r - 1) / s + 1; /* positions r + s*t < in */
-                /* taps i with (r + lo - i*d) % s == 0 (no overflow: r + lo <
-                 * in + lo and i*d <= d*(k-1), both checked by setup) */
-                int64_t i0 = -1;
-                for (int64_t t = 0; t < g.k[i] && t < s; t++) {
-                    int64_t m = (r + g.lo[i] - t * d) % s;
-                    if (m == 0) {
-                        i0 = t;
-                        break;
-                    }
+        winsum_view a = gyc, b = wc, c = gxc;
+        a.ndim = 3 + 2 * g.ns;
+        a.nguards = 0;
+        int64_t rem = ph;
+        int ovf = 0;
+        for (int i = 0; i < g.ns; i++) {
+            /* r < min(s, in) */
+            int64_t s = g.s[i], d = g.d[i], r = rem % radix[i];
+            rem /= radix[i];
+            int64_t cnt = (g.in[i] - r - 1) / s + 1; /* positions r + s*t < in */
+            /* taps i with (r + lo - i*d) % s == 0 (no overflow: r + lo <
+             * in + lo and i*d <= d*(k-1), both checked by setup) */
+            int64_t i0 = -1;
+            for (int64_t t = 0; t < g.k[i] && t < s; t++) {
+                int64_t m = (r + g.lo[i] - t * d) % s;
+                if (m == 0) {
+                    i0 = t;
+                    break;
                 }
-                int64_t q = s, gg = s, dd = d;
-                while (dd) {
-                    int64_t t = gg % dd;
-                    gg = dd;
-                    dd = t;
-                }
-                q = s / gg;
-                int64_t m = i0 < 0 ? 0 : (g.k[i] - i0 - 1) / q + 1;
-                int64_t D = d / gg, c0 = i0 < 0 ? 0 : (r + g.lo[i] - i0 * d) / s;
-                int64_t ys = gyc.strides[3 + i], wsd = wc.strides[3 + i], xs = gxc.strides[3 + i];
-                int64_t t1, t2, t3, t4;
-                /* Products of strides and descriptor values, checked: a stride
-                 * of an axis of one element is never used and set to 0 (x*s
-                 * need not fit when s is 2^32 and one position is left). */
-                ovf |= ws_mul_ovf(xs, cnt > 1 ? s : 0, &t1) || ws_mul_ovf(r, xs, &t2) ||
-                       ws_add_ovf(c.offset, t2, &c.offset);
-                /* gx positions r + s*t */
-                c.shape[3 + i] = cnt;
-                c.strides[3 + i] = t1;
-                /* weight taps i0 + q*u */
-                ovf |= ws_mul_ovf(wsd, m > 1 ? q : 0, &t1) ||
-                       ws_mul_ovf(i0 < 0 ? 0 : i0, wsd, &t2) || ws_add_ovf(b.offset, t2, &b.offset);
-                b.shape[3 + i] = m;
-                b.strides[3 + i] = t1;
-                /* gy rows t + c0 - D*u, guarded to [0, out) */
-                ovf |= ws_mul_ovf(-D, m > 1 ? ys : 0, &t3) || ws_mul_ovf(c0, ys, &t4) ||
-                       ws_add_ovf(a.offset, t4, &a.offset);
-                a.shape[3 + i] = cnt;
-                a.strides[3 + i] = ys;
-                a.shape[3 + g.ns + i] = m;
-                a.strides[3 + g.ns + i] = t3;
-                winsum_guard *gd = &a.guards[a.nguards++];
-                memset(gd, 0, sizeof *gd);
-                gd->coef[3 + i] = 1;
-                gd->coef[3 + g.ns + i] = -D;
-                gd->offset = c0;
-                gd->extent = g.out[i];
             }
-            if (ovf)
-                return ws_fail(&ctx->err, WINSUM_ERR_OVERFLOW,
-                               "%s: strides %s: the offsets of a stride phase overflow 64 bits",
-                               who, strides);
-            set_einsum_call(&steps[n++], subs, 2, &a, &b, &c, alpha, beta);
+            int64_t q = s, gg = s, dd = d;
+            while (dd) {
+                int64_t t = gg % dd;
+                gg = dd;
+                dd = t;
+            }
+            q = s / gg;
+            int64_t m = i0 < 0 ? 0 : (g.k[i] - i0 - 1) / q + 1;
+            int64_t D = d / gg, c0 = i0 < 0 ? 0 : (r + g.lo[i] - i0 * d) / s;
+            int64_t ys = gyc.strides[3 + i], wsd = wc.strides[3 + i], xs = gxc.strides[3 + i];
+            int64_t t1, t2, t3, t4;
+            /* Products of strides and descriptor values, checked: a stride
+             * of an axis of one element is never used and set to 0 (x*s
+             * need not fit when s is 2^32 and one position is left). */
+            ovf |= ws_mul_ovf(xs, cnt > 1 ? s : 0, &t1) || ws_mul_ovf(r, xs, &t2) ||
+                   ws_add_ovf(c.offset, t2, &c.offset);
+            /* gx positions r + s*t */
+            c.shape[3 + i] = cnt;
+            c.strides[3 + i] = t1;
+            /* weight taps i0 + q*u */
+            ovf |= ws_mul_ovf(wsd, m > 1 ? q : 0, &t1) || ws_mul_ovf(i0 < 0 ? 0 : i0, wsd, &t2) ||
+                   ws_add_ovf(b.offset, t2, &b.offset);
+            b.shape[3 + i] = m;
+            b.strides[3 + i] = t1;
+            /* gy rows t + c0 - D*u, guarded to [0, out) */
+            ovf |= ws_mul_ovf(-D, m > 1 ? ys : 0, &t3) || ws_mul_ovf(c0, ys, &t4) ||
+                   ws_add_ovf(a.offset, t4, &a.offset);
+            a.shape[3 + i] = cnt;
+            a.strides[3 + i] = ys;
+            a.shape[3 + g.ns + i] = m;
+            a.strides[3 + g.ns + i] = t3;
+            winsum_guard *gd = &a.guards[a.nguards++];
+            memset(gd, 0, sizeof *gd);
+            gd->coef[3 + i] = 1;
+            gd->coef[3 + g.ns + i] = -D;
+            gd->offset = c0;
+            gd->extent = g.out[i];
         }
+        if (ovf)
+            return ws_fail(&ctx->err, WINSUM_ERR_OVERFLOW,
+                           "%s: strides %s: the offsets of a stride phase overflow 64 bits", who,
+                           strides);
+        set_einsum_call(&steps[n++], subs, 2, &a, &b, &c, alpha, beta);
+    }
     return run_einsums(ctx, steps, n);
 }
 

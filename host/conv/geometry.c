@@ -17,7 +17,6 @@ void winsum_conv_desc_init(winsum_conv_desc *d)
     d->layout = WINSUM_LAYOUT_NCHW;
 }
 
-
 int ws_conv_chan_axis(const winsum_conv_desc *d, int rank)
 {
     return d->layout == WINSUM_LAYOUT_NHWC ? rank - 1 : 1;
@@ -33,7 +32,7 @@ int ws_conv_sp_axis(const winsum_conv_desc *d, int i)
  * rank's, groups >= 1, stride and dilation >= 1 and explicit padding >= 0 on
  * every spatial axis. */
 winsum_status ws_conv_desc_check(const winsum_conv_desc *desc, int rank, const char *who,
-                                const char *tensor, ws_error *e)
+                                 const char *tensor, ws_error *e)
 {
     if (!desc) return ws_fail(e, WINSUM_ERR_ARGUMENT, "%s: descriptor is NULL", who);
     if (desc->layout != WINSUM_LAYOUT_NCHW && desc->layout != WINSUM_LAYOUT_NHWC)
@@ -63,8 +62,8 @@ winsum_status ws_conv_desc_check(const winsum_conv_desc *desc, int rank, const c
 }
 
 winsum_status ws_conv_setup(const winsum_conv_desc *desc, int rank, const int64_t *xs,
-                           const int64_t *ws, geom *g, const char *who, const char *xname,
-                           ws_error *e)
+                            const int64_t *ws, geom *g, const char *who, const char *xname,
+                            ws_error *e)
 {
     memset(g, 0, sizeof *g);
     if (!desc || !xs || !ws) return ws_fail(e, WINSUM_ERR_ARGUMENT, "%s: NULL argument", who);
@@ -81,8 +80,8 @@ winsum_status ws_conv_setup(const winsum_conv_desc *desc, int rank, const int64_
         if (xs[i] < 0 || ws[i] < 0)
             return ws_fail(e, WINSUM_ERR_CONV, "%s: negative size in a shape", who);
     if (g->c % g->g)
-        return ws_fail(e, WINSUM_ERR_CONV, "%s: groups %lld do not divide the %lld input channels", who,
-                       (long long)g->g, (long long)g->c);
+        return ws_fail(e, WINSUM_ERR_CONV, "%s: groups %lld do not divide the %lld input channels",
+                       who, (long long)g->g, (long long)g->c);
     if (g->o % g->g)
         return ws_fail(e, WINSUM_ERR_CONV,
                        "%s: groups %lld do not divide the %lld output channels (filters)", who,
@@ -92,8 +91,8 @@ winsum_status ws_conv_setup(const winsum_conv_desc *desc, int rank, const int64_
     if (ws[1] != g->cg)
         return ws_fail(e, WINSUM_ERR_CONV,
                        "%s: the weight has %lld input channels per group but the input has "
-                       "%lld channels / %lld groups = %lld", who,
-                       (long long)ws[1], (long long)g->c, (long long)g->g, (long long)g->cg);
+                       "%lld channels / %lld groups = %lld",
+                       who, (long long)ws[1], (long long)g->c, (long long)g->g, (long long)g->cg);
     for (int i = 0; i < g->ns; i++) {
         g->in[i] = xs[ws_conv_sp_axis(desc, i)];
         g->k[i] = ws[2 + i];
@@ -105,8 +104,8 @@ winsum_status ws_conv_setup(const winsum_conv_desc *desc, int rank, const int64_
         int64_t span, padded;
         if (ws_mul_ovf(g->d[i], g->k[i] - 1, &span) || ws_add_ovf(span, 1, &span))
             return ws_fail(e, WINSUM_ERR_OVERFLOW,
-                           "%s: spatial axis %d: dilation %lld x kernel %lld overflows 64 bits", who,
-                           i, (long long)g->d[i], (long long)g->k[i]);
+                           "%s: spatial axis %d: dilation %lld x kernel %lld overflows 64 bits",
+                           who, i, (long long)g->d[i], (long long)g->k[i]);
         if (desc->pad_same) {
             /* "same": out = ceil(in / stride); the padding that needs, split
              * low = total / 2, high = the rest (TensorFlow's rule). */
@@ -124,13 +123,13 @@ winsum_status ws_conv_setup(const winsum_conv_desc *desc, int rank, const int64_
         if (ws_add_ovf(g->in[i], g->lo[i], &padded) || ws_add_ovf(padded, g->hi[i], &padded))
             return ws_fail(e, WINSUM_ERR_OVERFLOW,
                            "%s: spatial axis %d: input %lld + padding %lld:%lld overflows 64 "
-                           "bits", who,
-                           i, (long long)g->in[i], (long long)g->lo[i], (long long)g->hi[i]);
+                           "bits",
+                           who, i, (long long)g->in[i], (long long)g->lo[i], (long long)g->hi[i]);
         if (padded < span)
             return ws_fail(e, WINSUM_ERR_CONV,
                            "%s: spatial axis %d: the kernel spans %lld (size %lld, dilation "
-                           "%lld) but the padded input is only %lld (%lld + %lld + %lld)", who,
-                           i, (long long)span, (long long)g->k[i], (long long)g->d[i],
+                           "%lld) but the padded input is only %lld (%lld + %lld + %lld)",
+                           who, i, (long long)span, (long long)g->k[i], (long long)g->d[i],
                            (long long)padded, (long long)g->in[i], (long long)g->lo[i],
                            (long long)g->hi[i]);
         g->out[i] = (padded - span) / g->s[i] + 1;
@@ -139,7 +138,7 @@ winsum_status ws_conv_setup(const winsum_conv_desc *desc, int rank, const int64_
 }
 
 void ws_conv_shape_of(const winsum_conv_desc *desc, const geom *g, int64_t batch, int64_t ch,
-                     const int64_t *sp, int64_t *shape)
+                      const int64_t *sp, int64_t *shape)
 {
     shape[0] = batch;
     shape[ws_conv_chan_axis(desc, g->rank)] = ch;
@@ -167,8 +166,9 @@ winsum_status winsum_conv_output_shape(const winsum_conv_desc *desc, int rank,
  * in checked arithmetic; output_padding must be >= 0 and smaller than the
  * stride or the dilation (torch's rule: then y's extra positions are ones
  * that the forward convolution of y would skip or could have read). */
-winsum_status ws_conv_transpose_shape(const winsum_conv_desc *desc, int rank, const int64_t *x_shape,
-                                     const int64_t *w_shape, int64_t *y_shape, ws_error *e)
+winsum_status ws_conv_transpose_shape(const winsum_conv_desc *desc, int rank,
+                                      const int64_t *x_shape, const int64_t *w_shape,
+                                      int64_t *y_shape, ws_error *e)
 {
     static const char who[] = "conv transpose";
     if (!desc || !x_shape || !w_shape || !y_shape)
@@ -209,11 +209,11 @@ winsum_status ws_conv_transpose_shape(const winsum_conv_desc *desc, int rank, co
                            "than the stride %lld or the dilation %lld",
                            who, i, (long long)op, (long long)s, (long long)d);
         if (k < 1)
-            return ws_fail(e, WINSUM_ERR_CONV, "%s: spatial axis %d: kernel size %lld < 1", who,
-                           i, (long long)k);
+            return ws_fail(e, WINSUM_ERR_CONV, "%s: spatial axis %d: kernel size %lld < 1", who, i,
+                           (long long)k);
         if (x < 1)
-            return ws_fail(e, WINSUM_ERR_CONV, "%s: spatial axis %d: the input has size %lld",
-                           who, i, (long long)x);
+            return ws_fail(e, WINSUM_ERR_CONV, "%s: spatial axis %d: the input has size %lld", who,
+                           i, (long long)x);
         if (ws_mul_ovf(x - 1, s, &v) || ws_mul_ovf(d, k - 1, &t) || ws_add_ovf(v, t, &v) ||
             ws_add_ovf(v, op + 1, &v) || ws_add_ovf(v, -desc->pad_lo[i], &v) ||
             ws_add_ovf(v, -desc->pad_hi[i], &v))
@@ -233,9 +233,8 @@ winsum_status ws_conv_transpose_shape(const winsum_conv_desc *desc, int rank, co
 }
 
 winsum_status winsum_conv_transpose_output_shape(const winsum_conv_desc *desc, int rank,
-                                                 const int64_t *x_shape,
-                                                 const int64_t *w_shape, int64_t *y_shape,
-                                                 char *msg, size_t msg_len)
+                                                 const int64_t *x_shape, const int64_t *w_shape,
+                                                 int64_t *y_shape, char *msg, size_t msg_len)
 {
     ws_error e = {0};
     winsum_status st = ws_conv_transpose_shape(desc, rank, x_shape, w_shape, y_shape, &e);

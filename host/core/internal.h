@@ -11,7 +11,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 
-#define WS_MAX_OPS 32
+#define WS_MAX_OPS    32
 #define WS_MAX_LABELS 96 /* 52 letters + up to WINSUM_MAX_DIMS ellipsis dims */
 
 /* ------------------------------------------------------------- errors */

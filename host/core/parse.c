@@ -47,9 +47,9 @@ static int letter_index(char c)
 typedef struct term {
     const char *text; /* for messages */
     int text_len;
-    int nletters;            /* all letters, even past TERM_CAP */
-    char letters[TERM_CAP];  /* the first TERM_CAP of them */
-    int ellipsis;            /* letters before the '...', or -1 if none */
+    int nletters;           /* all letters, even past TERM_CAP */
+    char letters[TERM_CAP]; /* the first TERM_CAP of them */
+    int ellipsis;           /* letters before the '...', or -1 if none */
 } term;
 
 /* Formats a character for a message: printable as itself, else as \xNN. */
@@ -107,10 +107,8 @@ static winsum_status tokenize_term(const char *p, const char *end, const char *w
 /* Names a label for messages: "label 'j'" or "'...' dimension 2". */
 static void label_name(const ws_ir *ir, int l, int first_ellipsis_id, char *buf, size_t len)
 {
-    if (ir->label_char[l])
-        snprintf(buf, len, "label '%c'", ir->label_char[l]);
-    else
-        snprintf(buf, len, "broadcast ('...') dimension %d", l - first_ellipsis_id);
+    if (ir->label_char[l]) snprintf(buf, len, "label '%c'", ir->label_char[l]);
+    else snprintf(buf, len, "broadcast ('...') dimension %d", l - first_ellipsis_id);
 }
 
 /* First pass over the whole string: every character valid, '->' at most once
@@ -141,12 +139,12 @@ static winsum_status check_syntax(const char *s, long *arrow, int *nterms, ws_er
         }
         if (c == '-')
             return ws_fail(e, WINSUM_ERR_SUBSCRIPTS,
-                           "einsum subscripts '%s': '-' at position %ld is not part of a '->'",
-                           s, i);
+                           "einsum subscripts '%s': '-' at position %ld is not part of a '->'", s,
+                           i);
         if (c == '>')
             return ws_fail(e, WINSUM_ERR_SUBSCRIPTS,
-                           "einsum subscripts '%s': '>' at position %ld is not part of a '->'",
-                           s, i);
+                           "einsum subscripts '%s': '>' at position %ld is not part of a '->'", s,
+                           i);
         return ws_fail(e, WINSUM_ERR_SUBSCRIPTS,
                        "einsum subscripts '%s': invalid character '%s' at position %ld "
                        "(subscripts must be letters, with ',', '->', '...' and spaces)",
@@ -174,8 +172,9 @@ winsum_status ws_parse(const char *subscripts, int nops, const winsum_view *ops,
 {
     if (!subscripts || !ops || !ir)
         return ws_fail(e, WINSUM_ERR_ARGUMENT, "einsum: %s is NULL",
-                       !subscripts ? "the subscripts string" : !ops ? "the operand array"
-                                                                    : "the IR");
+                       !subscripts ? "the subscripts string"
+                       : !ops      ? "the operand array"
+                                   : "the IR");
     if (nops < 1 || nops > WS_MAX_OPS)
         return ws_fail(e, WINSUM_ERR_ARGUMENT,
                        "einsum: %d operands given; between 1 and %d are supported", nops,
@@ -224,8 +223,7 @@ winsum_status ws_parse(const char *subscripts, int nops, const winsum_view *ops,
             return ws_fail(e, WINSUM_ERR_SUBSCRIPTS,
                            "einsum subscripts '%.*s' of operand %d name %d dimension%s but the "
                            "operand has %d",
-                           t->text_len, t->text, k, t->nletters, t->nletters == 1 ? "" : "s",
-                           nd);
+                           t->text_len, t->text, k, t->nletters, t->nletters == 1 ? "" : "s", nd);
         if (t->ellipsis < 0 && t->nletters < nd)
             return ws_fail(e, WINSUM_ERR_SUBSCRIPTS,
                            "operand %d has %d dimension%s but its einsum subscripts '%.*s' name "
@@ -349,8 +347,8 @@ winsum_status ws_parse(const char *subscripts, int nops, const winsum_view *ops,
                                "einsum '%s': %s has size %lld in operand %d (axis %d) but size "
                                "%lld in operand %d (axis %d); sizes must be equal or one of "
                                "them 1",
-                               subscripts, name, (long long)ir->size[l], src_op[l],
-                               src_axis[l], (long long)s, k, a);
+                               subscripts, name, (long long)ir->size[l], src_op[l], src_axis[l],
+                               (long long)s, k, a);
             }
         }
     }

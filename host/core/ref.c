@@ -21,8 +21,8 @@ typedef struct ref_cursor {
  * operand's offset and guard values along: +stride on an increment,
  * -stride*(size-1) when an index wraps to 0. Returns 0 once the whole odometer
  * has wrapped, at which point the cursor is back where the odometer started. */
-static int ref_advance(const ws_ir *ir, const ws_operand *const *all, int nall,
-                       const int *labels, int n, int64_t *idx, ref_cursor *c)
+static int ref_advance(const ws_ir *ir, const ws_operand *const *all, int nall, const int *labels,
+                       int n, int64_t *idx, ref_cursor *c)
 {
     for (int k = n - 1; k >= 0; k--) {
         int l = labels[k];

@@ -7,11 +7,11 @@
 #include <string.h>
 
 static const char *const status_names[WINSUM_STATUS_COUNT_] = {
-    "WINSUM_OK",          "WINSUM_ERR_ARGUMENT",   "WINSUM_ERR_SUBSCRIPTS", "WINSUM_ERR_SHAPE",
-    "WINSUM_ERR_BOUNDS",  "WINSUM_ERR_OVERLAP",    "WINSUM_ERR_ALIAS",      "WINSUM_ERR_DTYPE",
-    "WINSUM_ERR_OVERFLOW", "WINSUM_ERR_CONV",      "WINSUM_ERR_MEMORY",     "WINSUM_ERR_OPENCL",
-    "WINSUM_ERR_BUILD",   "WINSUM_ERR_NO_DEVICE",  "WINSUM_ERR_IO",         "WINSUM_ERR_FORMAT",
-    "WINSUM_ERR_CONTEXT", "WINSUM_ERR_UNSUPPORTED"};
+    "WINSUM_OK",           "WINSUM_ERR_ARGUMENT",   "WINSUM_ERR_SUBSCRIPTS", "WINSUM_ERR_SHAPE",
+    "WINSUM_ERR_BOUNDS",   "WINSUM_ERR_OVERLAP",    "WINSUM_ERR_ALIAS",      "WINSUM_ERR_DTYPE",
+    "WINSUM_ERR_OVERFLOW", "WINSUM_ERR_CONV",       "WINSUM_ERR_MEMORY",     "WINSUM_ERR_OPENCL",
+    "WINSUM_ERR_BUILD",    "WINSUM_ERR_NO_DEVICE",  "WINSUM_ERR_IO",         "WINSUM_ERR_FORMAT",
+    "WINSUM_ERR_CONTEXT",  "WINSUM_ERR_UNSUPPORTED"};
 
 const char *winsum_status_string(winsum_status status)
 {
@@ -24,7 +24,7 @@ int winsum_version_number(void) { return WINSUM_VERSION_NUMBER; }
 const char *winsum_version_string(void)
 {
 #define WS_STR2(x) #x
-#define WS_STR(x) WS_STR2(x)
+#define WS_STR(x)  WS_STR2(x)
     return WS_STR(WINSUM_VERSION_MAJOR) "." WS_STR(WINSUM_VERSION_MINOR) "." WS_STR(
         WINSUM_VERSION_PATCH);
 }
@@ -136,7 +136,9 @@ winsum_status ws_check_scalars(double alpha, double beta, winsum_dtype dt, const
                            "%s: %s = %g is outside the range of %s arithmetic (0, or a magnitude "
                            "from %g to %g)",
                            who, name, v[i],
-                           f64 ? "float64" : dt == WINSUM_F16 ? "float32 (float16's)" : "float32",
+                           f64                ? "float64"
+                           : dt == WINSUM_F16 ? "float32 (float16's)"
+                                              : "float32",
                            lo, hi);
     }
     return WINSUM_OK;

@@ -151,7 +151,8 @@ winsum_status ws_view_range(const winsum_view *v, int64_t *lo, int64_t *hi, int 
                 have = 1;
             } else {
                 int64_t a, b;
-                if (ws_mul_ovf(v->strides[i], den, &a) || ws_mul_ovf(num, gd->coef[i], &b) || a != b)
+                if (ws_mul_ovf(v->strides[i], den, &a) || ws_mul_ovf(num, gd->coef[i], &b) ||
+                    a != b)
                     ok = 0;
             }
         }
@@ -191,7 +192,8 @@ winsum_status ws_view_range(const winsum_view *v, int64_t *lo, int64_t *hi, int 
         int64_t a, b;
         if (ws_mul_ovf(lambda, glo, &a) || ws_mul_ovf(lambda, ghi, &b))
             return ws_fail(e, WINSUM_ERR_OVERFLOW, "%s: guard %d overflows 64 bits", name, g);
-        if (ws_add_ovf(acc_lo, a < b ? a : b, &acc_lo) || ws_add_ovf(acc_hi, a < b ? b : a, &acc_hi))
+        if (ws_add_ovf(acc_lo, a < b ? a : b, &acc_lo) ||
+            ws_add_ovf(acc_hi, a < b ? b : a, &acc_hi))
             return ws_fail(e, WINSUM_ERR_OVERFLOW, "%s: offsets overflow 64 bits", name);
         for (int i = 0; i < v->ndim; i++)
             if (mask[i]) used[i] = 1;
@@ -297,8 +299,8 @@ winsum_status ws_view_check(const winsum_view *v, const char *name, int is_outpu
     return WINSUM_OK;
 }
 
-winsum_status winsum_view_check(const winsum_view *view, const char *name, int is_output,
-                                char *msg, size_t msg_len)
+winsum_status winsum_view_check(const winsum_view *view, const char *name, int is_output, char *msg,
+                                size_t msg_len)
 {
     ws_error e = {0};
     winsum_status st = ws_view_check(view, name ? name : "view", is_output, &e);
@@ -339,7 +341,8 @@ int ws_views_may_alias(const winsum_view *a, const winsum_view *b)
     if (a->buffer->where == WINSUM_HOST) {
         ba = (int64_t)(intptr_t)pa;
         bb = (int64_t)(intptr_t)pb;
-    } else if (ws_device_base(a->buffer->mem, &pa, &ba) || ws_device_base(b->buffer->mem, &pb, &bb)) {
+    } else if (ws_device_base(a->buffer->mem, &pa, &ba) ||
+               ws_device_base(b->buffer->mem, &pb, &bb)) {
         return 1; /* cannot tell: assume they do */
     } else if (pa != pb) {
         return 0; /* different allocations */
@@ -355,8 +358,7 @@ int ws_views_may_alias(const winsum_view *a, const winsum_view *b)
 winsum_status winsum_view_window(const winsum_view *base, int nspatial, const int *spatial_axis,
                                  const int64_t *kernel, const int64_t *stride,
                                  const int64_t *dilation, const int64_t *pad_lo,
-                                 const int64_t *pad_hi, winsum_view *out, char *msg,
-                                 size_t msg_len)
+                                 const int64_t *pad_hi, winsum_view *out, char *msg, size_t msg_len)
 {
     ws_error e = {0};
     winsum_status st = WINSUM_OK;

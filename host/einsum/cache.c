@@ -16,7 +16,8 @@ static int view_same(const winsum_view *a, const winsum_view *b)
     for (int i = 0; i < a->ndim; i++)
         if (a->shape[i] != b->shape[i] || a->strides[i] != b->strides[i]) return 0;
     for (int g = 0; g < a->nguards; g++) {
-        if (a->guards[g].offset != b->guards[g].offset || a->guards[g].extent != b->guards[g].extent)
+        if (a->guards[g].offset != b->guards[g].offset ||
+            a->guards[g].extent != b->guards[g].extent)
             return 0;
         for (int i = 0; i < a->ndim; i++)
             if (a->guards[g].coef[i] != b->guards[g].coef[i]) return 0;

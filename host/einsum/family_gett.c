@@ -157,7 +157,8 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
         return ws_fail(&ctx->err, WINSUM_ERR_UNSUPPORTED, "einsum: batch of %lld is too large",
                        (long long)NB);
     /* the tables, counted before they are built: refuse what the device cannot hold */
-    double entries = (double)(M + N + K + NB) * (1 + A->op.nguards + B->op.nguards) + (double)(M + N + NB);
+    double entries =
+        (double)(M + N + K + NB) * (1 + A->op.nguards + B->op.nguards) + (double)(M + N + NB);
     if (ctx->max_alloc && entries * sizeof(cl_long) > (double)ctx->max_alloc)
         return ws_fail(&ctx->err, WINSUM_ERR_MEMORY,
                        "einsum: offset tables of %.0f bytes (M %lld, N %lld, K %lld, batch %lld) "

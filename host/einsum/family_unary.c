@@ -58,7 +58,8 @@ static winsum_status unary_build(winsum_plan *p, ws_step *s, const ws_step_reque
     if ((st = ws_check_int(ctx, inner, "inner")) || (st = ws_check_int(ctx, outer, "outer")) ||
         (st = ws_check_int(ctx, K, "reduction")))
         return st;
-    double entries = (double)(inner + outer) * (2 + A->op.nguards) + (double)K * (1 + A->op.nguards);
+    double entries =
+        (double)(inner + outer) * (2 + A->op.nguards) + (double)K * (1 + A->op.nguards);
     if (ctx->max_alloc && entries * sizeof(cl_long) > (double)ctx->max_alloc)
         return ws_fail(&ctx->err, WINSUM_ERR_MEMORY,
                        "einsum: offset tables of %.0f bytes exceed the device's largest "
@@ -66,9 +67,11 @@ static winsum_status unary_build(winsum_plan *p, ws_step *s, const ws_step_reque
                        entries * sizeof(cl_long), (unsigned long long)ctx->max_alloc);
     /* in the order of the kernel's ta_i .. tc_o, then ga_i, ga_o, ga_k */
     const ws_tab_spec spec[5] = {
-        {mlab + split, nm - split, A->op.stride}, {mlab, split, A->op.stride},
+        {mlab + split, nm - split, A->op.stride},
+        {mlab, split, A->op.stride},
         {klab, nk, A->op.stride},
-        {mlab + split, nm - split, C->op.stride}, {mlab, split, C->op.stride},
+        {mlab + split, nm - split, C->op.stride},
+        {mlab, split, C->op.stride},
     };
     tabbuf t = {0};
     long o[8];

@@ -48,8 +48,8 @@ static void search(order_search *os, lset *sets, int *alive, int left, int depth
             if (!alive[i] || !alive[j]) continue;
             lset r = left == 2 ? os->out : ws_pair_result(sets, os->n, alive, i, j, &os->out);
             lset u = lset_or(sets[i], sets[j]);
-            double c = lset_size(&u, os->size, os->nlabels) +
-                       lset_size(&r, os->size, os->nlabels) * 1e-3;
+            double c =
+                lset_size(&u, os->size, os->nlabels) + lset_size(&r, os->size, os->nlabels) * 1e-3;
             lset si = sets[i];
             sets[i] = r;
             alive[j] = 0;

@@ -31,8 +31,13 @@ static winsum_status validate(winsum_context *ctx, winsum_plan *p)
             return ws_fail(e, WINSUM_ERR_DTYPE,
                            "%s is %s but the output is %s: all operands and the output must "
                            "have one dtype",
-                           name, v->dtype == WINSUM_F64 ? "float64" : v->dtype == WINSUM_F32 ? "float32" : "float16",
-                           dt == WINSUM_F64 ? "float64" : dt == WINSUM_F32 ? "float32" : "float16");
+                           name,
+                           v->dtype == WINSUM_F64   ? "float64"
+                           : v->dtype == WINSUM_F32 ? "float32"
+                                                    : "float16",
+                           dt == WINSUM_F64   ? "float64"
+                           : dt == WINSUM_F32 ? "float32"
+                                              : "float16");
         ws_view_range(v, &p->lo[i], &p->hi[i], &p->empty[i], name, NULL);
     }
     if (!winsum_context_has_dtype(ctx, dt))
@@ -75,8 +80,8 @@ void winsum_plan_destroy(winsum_plan *p)
     if (holds_ref) ws_context_release(ctx);
 }
 
-winsum_status ws_plan_make(winsum_context *ctx, winsum_plan **out, const char *subscripts,
-                           int nops, const winsum_view *ops, const winsum_view *outv)
+winsum_status ws_plan_make(winsum_context *ctx, winsum_plan **out, const char *subscripts, int nops,
+                           const winsum_view *ops, const winsum_view *outv)
 {
     if (!ctx) return WINSUM_ERR_ARGUMENT;
     if (!out || !subscripts || !ops || !outv)
@@ -84,8 +89,8 @@ winsum_status ws_plan_make(winsum_context *ctx, winsum_plan **out, const char *s
                        "einsum: plan, subscripts, operands and output must not be NULL");
     *out = NULL;
     if (nops < 1 || nops > WS_MAX_OPS)
-        return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "einsum: %d operands (1..%d allowed)",
-                       nops, WS_MAX_OPS);
+        return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "einsum: %d operands (1..%d allowed)", nops,
+                       WS_MAX_OPS);
     winsum_plan *p = calloc(1, sizeof *p);
     if (!p) return ws_fail(&ctx->err, WINSUM_ERR_MEMORY, "out of host memory");
     p->ctx = ctx;
@@ -226,7 +231,8 @@ static winsum_status plan_execute(winsum_plan *p, const winsum_buffer *const *in
      * creation: a buffer struct at the same address may describe other
      * memory by now. */
     for (int i = 0; i <= p->nops; i++) {
-        const winsum_buffer *b = i < p->nops ? (inputs && inputs[i] ? inputs[i] : p->ops[i].buffer) : outb;
+        const winsum_buffer *b =
+            i < p->nops ? (inputs && inputs[i] ? inputs[i] : p->ops[i].buffer) : outb;
         if (i < p->nops) in[i] = b;
         snprintf(name, sizeof name, i < p->nops ? "einsum operand %d" : "einsum output", i);
         winsum_status st = ws_buffer_check_context(ctx, b, name);
@@ -240,13 +246,13 @@ static winsum_status plan_execute(winsum_plan *p, const winsum_buffer *const *in
                            name, (long long)p->lo[i], (long long)p->hi[i], (long long)cap);
     }
     for (int i = 0; i < p->nops; i++) {
-            winsum_view a = p->out, b = p->ops[i];
-            a.buffer = outb;
-            b.buffer = in[i];
-            if (ws_views_may_alias(&a, &b))
-                return ws_fail(&ctx->err, WINSUM_ERR_ALIAS,
-                               "einsum output overlaps operand %d in memory", i);
-        }
+        winsum_view a = p->out, b = p->ops[i];
+        a.buffer = outb;
+        b.buffer = in[i];
+        if (ws_views_may_alias(&a, &b))
+            return ws_fail(&ctx->err, WINSUM_ERR_ALIAS,
+                           "einsum output overlaps operand %d in memory", i);
+    }
     if (p->nothing) return WINSUM_OK;
     if (ctx->backend == WINSUM_BACKEND_REF) {
         ws_operand *ops = malloc(sizeof(ws_operand) * ((size_t)p->nops + 1));

@@ -38,35 +38,35 @@ typedef struct ws_step {
     const ws_family *family;
     ws_src a, b, c;
     cl_long a_off, b_off, c_off;
-    int M, N, K, nbatch;          /* unary: N = inner size, M = outer size */
-    int targ[16];                 /* table offsets, in kernel argument order */
+    int M, N, K, nbatch; /* unary: N = inner size, M = outer size */
+    int targ[16];        /* table offsets, in kernel argument order */
     cl_long4 exta, extb;
-    cl_long a_safe, b_safe;       /* an element each guarded input really has, or -1 */
-    cl_int a_inner, b_inner;      /* runs along the innermost row label (gett.cl pack) */
+    cl_long a_safe, b_safe;  /* an element each guarded input really has, or -1 */
+    cl_int a_inner, b_inner; /* runs along the innermost row label (gett.cl pack) */
     cl_long a_st, b_st;
     cl_long4 a_cg, b_cg;
-    cl_int a_kinner, b_kinner;    /* runs along the innermost K label */
+    cl_int a_kinner, b_kinner; /* runs along the innermost K label */
     cl_long a_kst, b_kst;
     cl_long4 a_kcg, b_kcg;
-    cl_int unit[4];               /* A's M, A's K, B's N, B's K tables are 0, 1, 2, ... */
-    cl_int c_inner;               /* C's runs along N */
+    cl_int unit[4]; /* A's M, A's K, B's N, B's K tables are 0, 1, 2, ... */
+    cl_int c_inner; /* C's runs along N */
     cl_long c_st;
     cl_mem tab;
     size_t tab_bytes;
     cl_kernel kernel;
     size_t global[3], local[3];
-    int ngl;                      /* work dims */
+    int ngl; /* work dims */
     int use_local;
-    int nga, ngb;                 /* guards of A and B (for describe) */
-    ws_gett_params tile;          /* GETT: the tile it was built with (for describe) */
-    cl_int per_item[2];           /* gemv: rows and batches per work-item */
-    cl_int kblock;                /* gemv: K terms a block (gemv.cl) */
-    int lanes, along_m;           /* gemv: VL, and lanes along M (ROWS) or K */
+    int nga, ngb;        /* guards of A and B (for describe) */
+    ws_gett_params tile; /* GETT: the tile it was built with (for describe) */
+    cl_int per_item[2];  /* gemv: rows and batches per work-item */
+    cl_int kblock;       /* gemv: K terms a block (gemv.cl) */
+    int lanes, along_m;  /* gemv: VL, and lanes along M (ROWS) or K */
 } ws_step;
 
 struct winsum_plan {
     winsum_context *ctx;
-    int holds_ref;                /* made by winsum_plan_create: keeps ctx alive */
+    int holds_ref; /* made by winsum_plan_create: keeps ctx alive */
     char *subscripts;
     ws_ir ir;
     int nops;
@@ -74,7 +74,7 @@ struct winsum_plan {
     winsum_view out;
     int64_t lo[WS_MAX_OPS + 1], hi[WS_MAX_OPS + 1];
     int empty[WS_MAX_OPS + 1];
-    int nothing;                  /* the output has no element */
+    int nothing; /* the output has no element */
     int nsteps;
     ws_step steps[2 * WS_MAX_OPS]; /* unary pre-reductions, then pairs */
     int ninter;
@@ -91,8 +91,8 @@ typedef struct slot {
 
 /* plan.c: winsum_plan_create without the reference to the context (the
  * plan cache's plans, which winsum_context_destroy frees first). */
-winsum_status ws_plan_make(winsum_context *ctx, winsum_plan **out, const char *subscripts,
-                           int nops, const winsum_view *ops, const winsum_view *outv);
+winsum_status ws_plan_make(winsum_context *ctx, winsum_plan **out, const char *subscripts, int nops,
+                           const winsum_view *ops, const winsum_view *outv);
 
 /* steps.c: the steps of an OpenCL plan, after validation. */
 winsum_status ws_plan_steps(winsum_plan *p);
@@ -119,8 +119,8 @@ int64_t ws_group_size(const int *labels, int n, const int64_t *size);
 void ws_sort_by_stride(int *labels, int n, const int64_t *stride);
 int ws_guard_tables(tabbuf *t, const ws_operand *op, const int *rl, int nr, const int *kl, int nk,
                     const int *bl, int nb, const int64_t *size, long *gr, long *gk, long *gb);
-void ws_run_info(const ws_operand *op, const int *labels, int n, const int64_t *size,
-                 cl_int *inner, cl_long *st, cl_long4 *cg);
+void ws_run_info(const ws_operand *op, const int *labels, int n, const int64_t *size, cl_int *inner,
+                 cl_long *st, cl_long4 *cg);
 winsum_status ws_upload_table(winsum_plan *p, ws_step *s, tabbuf *t);
 
 /* ---------------------------------------------------- contraction order */
@@ -152,9 +152,12 @@ void ws_classify(const slot *X, const slot *Y, const slot *C, const int64_t *siz
 
 /* Where a kernel argument's value comes from. */
 typedef enum ws_arg_from {
-    WS_FROM_A, WS_FROM_B, WS_FROM_C, /* the operand's memory (cl_mem) */
-    WS_FROM_ALPHA, WS_FROM_BETA,     /* REAL: double for float64, else float */
-    WS_FROM_STEP,                    /* a field of ws_step: offset, size */
+    WS_FROM_A,
+    WS_FROM_B,
+    WS_FROM_C, /* the operand's memory (cl_mem) */
+    WS_FROM_ALPHA,
+    WS_FROM_BETA, /* REAL: double for float64, else float */
+    WS_FROM_STEP, /* a field of ws_step: offset, size */
 } ws_arg_from;
 
 /* One kernel parameter, written as in the .cl signature (test_families
@@ -166,10 +169,18 @@ typedef struct ws_family_arg {
     unsigned short offset, size; /* WS_FROM_STEP */
 } ws_family_arg;
 
-#define WS_ARG_MEM(type, name, from) {type, name, from, 0, sizeof(cl_mem)}
-#define WS_ARG_REAL(name, from) {"const REAL", name, from, 0, 0}
-#define WS_ARG_STEP(type, name, field) \
-    {type, name, WS_FROM_STEP, offsetof(ws_step, field), sizeof(((ws_step *)0)->field)}
+#define WS_ARG_MEM(type, name, from)        \
+    {                                       \
+        type, name, from, 0, sizeof(cl_mem) \
+    }
+#define WS_ARG_REAL(name, from)        \
+    {                                  \
+        "const REAL", name, from, 0, 0 \
+    }
+#define WS_ARG_STEP(type, name, field)                                                    \
+    {                                                                                     \
+        type, name, WS_FROM_STEP, offsetof(ws_step, field), sizeof(((ws_step *)0)->field) \
+    }
 
 /* What a step computes: C = alpha * (the inputs, contracted) + beta * C. */
 typedef struct ws_step_request {

@@ -117,8 +117,7 @@ static int split_label(const winsum_plan *p, const slot *X, const slot *Y, const
         if (in[t]->src.kind == SRC_INPUT && !p->empty[in[t]->src.index])
             foot[t] = p->hi[in[t]->src.index] - p->lo[in[t]->src.index] + 1;
         else if (in[t]->src.kind == SRC_INTER)
-            foot[t] = (int64_t)(p->inter_bytes[in[t]->src.index] /
-                                winsum_dtype_size(p->out.dtype));
+            foot[t] = (int64_t)(p->inter_bytes[in[t]->src.index] / winsum_dtype_size(p->out.dtype));
     }
     const int64_t big = foot[0] > foot[1] ? foot[0] : foot[1];
     const ws_gett_params *g = &ctx->gett;
@@ -141,8 +140,7 @@ static int split_label(const winsum_plan *p, const slot *X, const slot *Y, const
          * larger input (so a convolution still allocates next to nothing
          * beside its operands; test_conv's accounting holds it to 1/50 of
          * im2col) */
-        if (K / size[l] < 4 * (int64_t)g->kc ||
-            (double)size[l] * (double)outn * 16 > (double)big)
+        if (K / size[l] < 4 * (int64_t)g->kc || (double)size[l] * (double)outn * 16 > (double)big)
             continue;
         if (best < 0) {
             best = l;
@@ -226,7 +224,8 @@ winsum_status ws_plan_steps(winsum_plan *p)
         uint8_t keep[WS_MAX_LABELS] = {0};
         for (int l = 0; l < nlabels; l++) {
             keep[l] = sl[i].op.has[l] && out.op.has[l];
-            for (int j = 0; j < p->nops; j++) keep[l] |= sl[i].op.has[l] && j != i && sl[j].op.has[l];
+            for (int j = 0; j < p->nops; j++)
+                keep[l] |= sl[i].op.has[l] && j != i && sl[j].op.has[l];
         }
         slot red;
         if ((st = new_intermediate(p, keep, &red))) break;

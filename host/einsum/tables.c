@@ -25,8 +25,8 @@ static int tab_reserve(tabbuf *t, size_t extra)
 
 /* Appends sum_l coef[l] * idx[l] + add for every flat index of the labels
  * (slowest first). Returns the start offset, -1 when out of memory. */
-static long tab_group(tabbuf *t, const int *labels, int n, const int64_t *size,
-                      const int64_t *coef, int64_t add)
+static long tab_group(tabbuf *t, const int *labels, int n, const int64_t *size, const int64_t *coef,
+                      int64_t add)
 {
     int64_t count = 1;
     for (int i = 0; i < n; i++) count *= size[labels[i]];
@@ -102,8 +102,8 @@ int ws_guard_tables(tabbuf *t, const ws_operand *op, const int *rl, int nr, cons
 /* The run along the innermost labels of a group (last in order): how many
  * consecutive flat indices step the operand's address by one stride and each
  * guard by one coefficient; that stride, and those coefficients. */
-void ws_run_info(const ws_operand *op, const int *labels, int n, const int64_t *size,
-                 cl_int *inner, cl_long *st, cl_long4 *cg)
+void ws_run_info(const ws_operand *op, const int *labels, int n, const int64_t *size, cl_int *inner,
+                 cl_long *st, cl_long4 *cg)
 {
     cl_long c[4] = {0, 0, 0, 0};
     *inner = 1;
@@ -141,8 +141,8 @@ winsum_status ws_upload_table(winsum_plan *p, ws_step *s, tabbuf *t)
     if (ws_fault(WINSUM_FAULT_TRANSFER))
         return ws_cl_fail(ctx, CL_OUT_OF_RESOURCES, "clEnqueueWriteBuffer (injected)",
                           "einsum offset tables");
-    cl_int err = clEnqueueWriteBuffer(ctx->queue, s->tab, CL_TRUE, 0, s->tab_bytes, t->v, 0, NULL,
-                                      NULL);
+    cl_int err =
+        clEnqueueWriteBuffer(ctx->queue, s->tab, CL_TRUE, 0, s->tab_bytes, t->v, 0, NULL, NULL);
     if (err) return ws_cl_fail(ctx, err, "clEnqueueWriteBuffer", "einsum offset tables");
     return WINSUM_OK;
 }

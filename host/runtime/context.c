@@ -24,18 +24,40 @@ static winsum_status create_fail(winsum_status st, const char *fmt, const char *
 const char *ws_cl_error_name(cl_int code)
 {
     switch (code) {
-#define C(x) case x: return #x;
-        C(CL_SUCCESS) C(CL_DEVICE_NOT_FOUND) C(CL_DEVICE_NOT_AVAILABLE)
-        C(CL_COMPILER_NOT_AVAILABLE) C(CL_MEM_OBJECT_ALLOCATION_FAILURE) C(CL_OUT_OF_RESOURCES)
-        C(CL_OUT_OF_HOST_MEMORY) C(CL_BUILD_PROGRAM_FAILURE) C(CL_INVALID_VALUE)
-        C(CL_INVALID_DEVICE) C(CL_INVALID_CONTEXT) C(CL_INVALID_COMMAND_QUEUE)
-        C(CL_INVALID_MEM_OBJECT) C(CL_INVALID_BINARY) C(CL_INVALID_BUILD_OPTIONS)
-        C(CL_INVALID_PROGRAM) C(CL_INVALID_KERNEL_NAME) C(CL_INVALID_KERNEL)
-        C(CL_INVALID_ARG_INDEX) C(CL_INVALID_ARG_VALUE) C(CL_INVALID_ARG_SIZE)
-        C(CL_INVALID_KERNEL_ARGS) C(CL_INVALID_WORK_DIMENSION) C(CL_INVALID_WORK_GROUP_SIZE)
-        C(CL_INVALID_WORK_ITEM_SIZE) C(CL_INVALID_GLOBAL_OFFSET) C(CL_INVALID_EVENT_WAIT_LIST)
-        C(CL_INVALID_BUFFER_SIZE) C(CL_INVALID_GLOBAL_WORK_SIZE) C(CL_INVALID_PLATFORM)
-        C(CL_INVALID_OPERATION) C(CL_MISALIGNED_SUB_BUFFER_OFFSET)
+#define C(x) \
+    case x: return #x
+        C(CL_SUCCESS);
+        C(CL_DEVICE_NOT_FOUND);
+        C(CL_DEVICE_NOT_AVAILABLE);
+        C(CL_COMPILER_NOT_AVAILABLE);
+        C(CL_MEM_OBJECT_ALLOCATION_FAILURE);
+        C(CL_OUT_OF_RESOURCES);
+        C(CL_OUT_OF_HOST_MEMORY);
+        C(CL_BUILD_PROGRAM_FAILURE);
+        C(CL_INVALID_VALUE);
+        C(CL_INVALID_DEVICE);
+        C(CL_INVALID_CONTEXT);
+        C(CL_INVALID_COMMAND_QUEUE);
+        C(CL_INVALID_MEM_OBJECT);
+        C(CL_INVALID_BINARY);
+        C(CL_INVALID_BUILD_OPTIONS);
+        C(CL_INVALID_PROGRAM);
+        C(CL_INVALID_KERNEL_NAME);
+        C(CL_INVALID_KERNEL);
+        C(CL_INVALID_ARG_INDEX);
+        C(CL_INVALID_ARG_VALUE);
+        C(CL_INVALID_ARG_SIZE);
+        C(CL_INVALID_KERNEL_ARGS);
+        C(CL_INVALID_WORK_DIMENSION);
+        C(CL_INVALID_WORK_GROUP_SIZE);
+        C(CL_INVALID_WORK_ITEM_SIZE);
+        C(CL_INVALID_GLOBAL_OFFSET);
+        C(CL_INVALID_EVENT_WAIT_LIST);
+        C(CL_INVALID_BUFFER_SIZE);
+        C(CL_INVALID_GLOBAL_WORK_SIZE);
+        C(CL_INVALID_PLATFORM);
+        C(CL_INVALID_OPERATION);
+        C(CL_MISALIGNED_SUB_BUFFER_OFFSET);
 #undef C
     case -1001: return "CL_PLATFORM_NOT_FOUND_KHR";
     }
@@ -48,8 +70,8 @@ winsum_status ws_cl_fail(winsum_context *ctx, cl_int code, const char *call, con
                         code == CL_OUT_OF_HOST_MEMORY || code == CL_INVALID_BUFFER_SIZE)
                            ? WINSUM_ERR_MEMORY
                            : WINSUM_ERR_OPENCL;
-    return ws_fail(&ctx->err, st, "%s: %s failed with %s (%d)", what, call,
-                   ws_cl_error_name(code), (int)code);
+    return ws_fail(&ctx->err, st, "%s: %s failed with %s (%d)", what, call, ws_cl_error_name(code),
+                   (int)code);
 }
 
 /* ------------------------------------------------- lock and references */
@@ -190,7 +212,8 @@ static int contains_nocase(const char *hay, const char *needle)
     size_t n = strlen(needle);
     for (; *hay; hay++) {
         size_t i = 0;
-        while (i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+        while (i < n && hay[i] &&
+               tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
             i++;
         if (i == n) return 1;
     }
@@ -228,8 +251,8 @@ static winsum_status setup_device(winsum_context *ctx)
     clGetPlatformInfo(ctx->platform, CL_PLATFORM_VERSION, sizeof pver - 1, pver, NULL);
     clGetPlatformInfo(ctx->platform, CL_PLATFORM_NAME, sizeof pname - 1, pname, NULL);
     snprintf(ctx->device_name, sizeof ctx->device_name, "%s / %s", pname, dname);
-    snprintf(ctx->cache_prefix, sizeof ctx->cache_prefix, "%s|%s|%s|%s", ctx->device_name, drv,
-             ver, pver);
+    snprintf(ctx->cache_prefix, sizeof ctx->cache_prefix, "%s|%s|%s|%s", ctx->device_name, drv, ver,
+             pver);
     ctx->has_fp64 = strstr(ext, "cl_khr_fp64") != NULL;
     ctx->max_wg = 1;
     clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof ctx->max_wg, &ctx->max_wg,

@@ -61,14 +61,14 @@ struct winsum_context {
     int has_fp64;
     size_t max_wg;
     cl_ulong local_mem;
-    cl_uint compute_units;  /* CL_DEVICE_MAX_COMPUTE_UNITS (at least 1) */
-    cl_ulong max_alloc; /* CL_DEVICE_MAX_MEM_ALLOC_SIZE */
+    cl_uint compute_units;   /* CL_DEVICE_MAX_COMPUTE_UNITS (at least 1) */
+    cl_ulong max_alloc;      /* CL_DEVICE_MAX_MEM_ALLOC_SIZE */
     char cache_prefix[1280]; /* device, driver and platform, for cache keys */
     ws_gett_params gett;
     unsigned params_epoch; /* counts changes of gett: plans made before are stale */
     char tuning_source[4600];
     char tuning_text[96];
-    char cache_info[4600]; /* winsum_cache_info: "on: DIR" or "off: why" (program.c) */
+    char cache_info[4600];     /* winsum_cache_info: "on: DIR" or "off: why" (program.c) */
     ws_program_slot *programs; /* programs built or loaded for this cl_context */
     int nprograms, cap_programs;
     /* accounting of device memory winsum allocated */
@@ -97,9 +97,8 @@ static inline void ws_unlock_scope(winsum_context **ctx)
 }
 /* Holds ctx's lock (when ctx is not NULL) until the enclosing block exits,
  * on every return path. The first statement of a public entry point. */
-#define WS_LOCK_SCOPE(ctx)                                                              \
-    winsum_context *ws_scope_lock_ __attribute__((cleanup(ws_unlock_scope), unused)) = \
-        ws_lock(ctx)
+#define WS_LOCK_SCOPE(ctx) \
+    winsum_context *ws_scope_lock_ __attribute__((cleanup(ws_unlock_scope), unused)) = ws_lock(ctx)
 /* A plan's reference to its context: taken at winsum_plan_create, dropped at
  * winsum_plan_destroy; the last drop (after winsum_context_destroy) frees. */
 void ws_context_retain(winsum_context *ctx);
@@ -129,9 +128,9 @@ const char *ws_cl_error_name(cl_int code);
 winsum_status ws_device_alloc(winsum_context *ctx, size_t bytes, cl_mem *mem, const char *what);
 void ws_device_free(winsum_context *ctx, cl_mem mem, size_t bytes);
 
-
 /* Validation shared by the einsum and convolution entry points: a view used
  * by this context (buffer kind and cl_context, dtype on the device). */
-winsum_status ws_buffer_check_context(winsum_context *ctx, const winsum_buffer *b, const char *name);
+winsum_status ws_buffer_check_context(winsum_context *ctx, const winsum_buffer *b,
+                                      const char *name);
 
 #endif

@@ -37,8 +37,9 @@ winsum_status ws_device_alloc(winsum_context *ctx, size_t bytes, cl_mem *mem, co
         return ws_cl_fail(ctx, CL_MEM_OBJECT_ALLOCATION_FAILURE, "clCreateBuffer (injected)", what);
     }
     *mem = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, bytes ? bytes : 1, NULL, &err);
-    if (!*mem) return ws_cl_fail(ctx, err ? err : CL_MEM_OBJECT_ALLOCATION_FAILURE,
-                                 "clCreateBuffer", what);
+    if (!*mem)
+        return ws_cl_fail(ctx, err ? err : CL_MEM_OBJECT_ALLOCATION_FAILURE, "clCreateBuffer",
+                          what);
     ctx->mem_current += bytes;
     if (ctx->mem_current > ctx->mem_peak) ctx->mem_peak = ctx->mem_current;
     return WINSUM_OK;
@@ -60,7 +61,8 @@ winsum_status winsum_buffer_alloc(winsum_context *ctx, size_t bytes, winsum_buff
     memset(buffer, 0, sizeof *buffer);
     if (ctx->backend == WINSUM_BACKEND_REF) {
         void *p = calloc(bytes ? bytes : 1, 1);
-        if (!p) return ws_fail(&ctx->err, WINSUM_ERR_MEMORY, "cannot allocate %zu host bytes", bytes);
+        if (!p)
+            return ws_fail(&ctx->err, WINSUM_ERR_MEMORY, "cannot allocate %zu host bytes", bytes);
         *buffer = winsum_buffer_host(p, bytes);
         return WINSUM_OK;
     }
@@ -103,14 +105,17 @@ static winsum_status transfer(winsum_context *ctx, const winsum_buffer *b, size_
         return WINSUM_OK;
     }
     if (!ctx->queue)
-        return ws_fail(&ctx->err, WINSUM_ERR_CONTEXT,
-                       "a device buffer needs an OpenCL context (this one is the reference backend)");
+        return ws_fail(
+            &ctx->err, WINSUM_ERR_CONTEXT,
+            "a device buffer needs an OpenCL context (this one is the reference backend)");
     if (ws_fault(WINSUM_FAULT_TRANSFER))
         return ws_cl_fail(ctx, CL_OUT_OF_RESOURCES,
-                          write ? "clEnqueueWriteBuffer (injected)" : "clEnqueueReadBuffer (injected)",
+                          write ? "clEnqueueWriteBuffer (injected)"
+                                : "clEnqueueReadBuffer (injected)",
                           "buffer transfer");
-    cl_int err = write ? clEnqueueWriteBuffer(ctx->queue, b->mem, CL_TRUE, off, bytes, p, 0, NULL, NULL)
-                       : clEnqueueReadBuffer(ctx->queue, b->mem, CL_TRUE, off, bytes, p, 0, NULL, NULL);
+    cl_int err =
+        write ? clEnqueueWriteBuffer(ctx->queue, b->mem, CL_TRUE, off, bytes, p, 0, NULL, NULL)
+              : clEnqueueReadBuffer(ctx->queue, b->mem, CL_TRUE, off, bytes, p, 0, NULL, NULL);
     if (err)
         return ws_cl_fail(ctx, err, write ? "clEnqueueWriteBuffer" : "clEnqueueReadBuffer",
                           "buffer transfer");
@@ -150,8 +155,9 @@ winsum_status ws_buffer_check_context(winsum_context *ctx, const winsum_buffer *
     size_t size = 0;
     cl_int err = clGetMemObjectInfo(b->mem, CL_MEM_CONTEXT, sizeof c, &c, NULL);
     if (err == CL_SUCCESS) err = clGetMemObjectInfo(b->mem, CL_MEM_SIZE, sizeof size, &size, NULL);
-    if (err) return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "%s: not a valid cl_mem (%s)", name,
-                            ws_cl_error_name(err));
+    if (err)
+        return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "%s: not a valid cl_mem (%s)", name,
+                       ws_cl_error_name(err));
     if (c != ctx->cl)
         return ws_fail(&ctx->err, WINSUM_ERR_CONTEXT,
                        "%s: the cl_mem belongs to another OpenCL context", name);

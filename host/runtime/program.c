@@ -232,8 +232,7 @@ int ws_cache_open(winsum_context *ctx, char *buf, size_t len)
     return fd;
 }
 
-char *ws_cache_read(int dirfd, const char *name, size_t max, size_t *len, char *why,
-                    size_t whylen)
+char *ws_cache_read(int dirfd, const char *name, size_t max, size_t *len, char *why, size_t whylen)
 {
     /* O_NOFOLLOW: a link is refused (ELOOP); O_NONBLOCK: a FIFO is not
      * waited on, and fstat then refuses it */
@@ -350,8 +349,8 @@ done:
     return out;
 }
 
-static void disk_store(int dirfd, const char *name, const char *key_text,
-                       const unsigned char *bin, size_t bin_len)
+static void disk_store(int dirfd, const char *name, const char *key_text, const unsigned char *bin,
+                       size_t bin_len)
 {
     uint64_t klen = strlen(key_text), blen = bin_len, sum = fnv1a(bin, bin_len, FNV_SEED);
     size_t total = 8 + 8 + klen + 8 + bin_len + 8;
@@ -393,8 +392,8 @@ winsum_status ws_get_kernel(winsum_context *ctx, const char *file, const char *n
     size_t srclen = 0;
     winsum_status st = load_source(ctx, file, &src, &srclen);
     if (st) return st;
-    char *key_text = malloc(strlen(ctx->cache_prefix) + strlen(file) + strlen(name) +
-                            strlen(options) + 64);
+    char *key_text =
+        malloc(strlen(ctx->cache_prefix) + strlen(file) + strlen(name) + strlen(options) + 64);
     if (!key_text) {
         free(src);
         return ws_fail(&ctx->err, WINSUM_ERR_MEMORY, "out of host memory");
@@ -431,8 +430,8 @@ winsum_status ws_get_kernel(winsum_context *ctx, const char *file, const char *n
             const unsigned char *bins[1] = {bin};
             cl_int bstatus;
             prog = clCreateProgramWithBinary(ctx->cl, 1, &ctx->device, &blen, bins, &bstatus, &err);
-            if (prog && (bstatus != CL_SUCCESS ||
-                         clBuildProgram(prog, 1, &ctx->device, options, NULL, NULL) != CL_SUCCESS)) {
+            if (prog && (bstatus != CL_SUCCESS || clBuildProgram(prog, 1, &ctx->device, options,
+                                                                 NULL, NULL) != CL_SUCCESS)) {
                 clReleaseProgram(prog);
                 prog = NULL; /* stale: rebuild from source below */
             }

@@ -21,8 +21,7 @@ int ws_cache_open(winsum_context *ctx, char *buf, size_t len);
  * a link, opened without blocking), owned by the effective uid and not
  * writable by group or others: its contents (NUL-terminated, malloc'd), or
  * NULL with errno ENOENT (absent) or the reason in why. */
-char *ws_cache_read(int dirfd, const char *name, size_t max, size_t *len, char *why,
-                    size_t whylen);
+char *ws_cache_read(int dirfd, const char *name, size_t max, size_t *len, char *why, size_t whylen);
 /* Writes a cache file (mode 0644) by a unique temporary name and an atomic
  * rename; 0 on success. */
 int ws_cache_write(int dirfd, const char *name, const void *data, size_t len);
