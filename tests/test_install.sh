@@ -36,6 +36,11 @@ check "libwinsum.a, the headers and the package files" test -f "$LIB/libwinsum.a
 check "the tools and their data" test -x "$P/bin/winsum" -a -x "$P/bin/winsum-bench" \
     -a -f "$P/share/winsum/tccg-odd.txt" -a -f "$P/share/winsum/plot.gnuplot"
 check "the installed winsum tool runs" "$P/bin/winsum" version
+check "the installed Python package imports and computes" env -u WINSUM_LIBRARY \
+    PYTHONPATH="$(dirname "$(find "$P" -path '*/winsum/__init__.py' | head -1)")/.." /usr/bin/python3 -c \
+    "import numpy as np, winsum; a = np.arange(12, dtype=np.float32).reshape(3, 4); \
+assert winsum.library_path.startswith('$P'), winsum.library_path; \
+assert np.allclose(winsum.einsum('ij->i', a), a.sum(1))"
 # the manual pages (help2man from --help, generated when help2man is found)
 if command -v help2man >/dev/null; then
     check "the manual pages" test -f "$P/share/man/man1/winsum.1" -a -f "$P/share/man/man1/winsum-bench.1"

@@ -60,7 +60,10 @@ class ConvDesc(ctypes.Structure):
 
 def _candidates():
     here = os.path.dirname(os.path.abspath(__file__))
-    for d in (here, os.path.dirname(here)):
+    # beside the package (a copy), above it (the source tree's python/), and
+    # PREFIX/lib of an installed tree (PREFIX/lib/python3/dist-packages/winsum)
+    prefix_lib = os.path.normpath(os.path.join(here, "..", "..", ".."))
+    for d in (here, os.path.dirname(here), prefix_lib):
         for name in ("libwinsum.so.0", "libwinsum.so"):
             p = os.path.join(d, name)
             if os.path.exists(p):
