@@ -60,6 +60,22 @@ for kind in shared static; do
     check "find_package(winsum), $kind: the examples run" ctest --test-dir "$T/cmake-$kind" --output-on-failure
 done
 
+# A subproject: add_subdirectory(winsum) builds the library alone (no tools,
+# no tests) and gives the targets winsum::winsum and winsum::winsum_static
+mkdir -p "$T/sub"
+cat >"$T/sub/CMakeLists.txt" <<EOS
+cmake_minimum_required(VERSION 3.25)
+project(consumer C)
+add_subdirectory("$SRC" winsum)
+add_executable(app "$SRC/examples/einsum_matmul.c")
+target_link_libraries(app PRIVATE winsum::winsum m)
+EOS
+check "add_subdirectory(winsum): configure and build" bash -c \
+    "cmake -S '$T/sub' -B '$T/sub/b' && cmake --build '$T/sub/b' -j 2"
+check "add_subdirectory(winsum): no tools or tests of winsum's own" \
+    test ! -e "$T/sub/b/winsum/winsum" -a ! -e "$T/sub/b/winsum/test_einsum"
+check "add_subdirectory(winsum): the program runs" "$T/sub/b/app"
+
 # pkg-config: the Makefile in examples/, on copies of the sources
 export PKG_CONFIG_PATH=$LIB/pkgconfig
 check "pkg-config finds winsum" pkg-config --exists winsum
