@@ -8,6 +8,12 @@ PACKAGES = cmake gcc make ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clin
            clang libclang-rt-14-dev gnuplot-nox clang-format cppcheck help2man \
            python3-torch python3-sklearn python3-pytest python3-pyopencl
 MAKEFLAGS += --no-print-directory
+# bash with pipefail: a recipe that pipes a test run through a filter fails
+# when the test run does
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+# CTest's report without its "Start N: name" lines (one line per test stays)
+CTEST_REPORT = ctest --output-on-failure -j $(JOBS) 2>&1 | grep --line-buffered -v '^ *Start  *[0-9]*: '
 
 .PHONY: all deps build test bench clean format format-check lint
 
@@ -39,7 +45,7 @@ build: deps
 # CTest tests (gcc build, then again under ASan+UBSan with clang), the TSan
 # run, the fuzzers, the format check and the static analysis.
 test: build format-check lint
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD) && $(CTEST_REPORT)
 	$(MAKE) check-reliability
 	@n=$$(cd $(BUILD) && ctest -N | sed -n 's/^Total Tests: *//p'); \
 	  a=$$(cd $(ASAN_BUILD) && ctest -N | sed -n 's/^Total Tests: *//p'); \
@@ -129,7 +135,7 @@ check-tsan: deps
 
 check-asan: deps
 	$(call logged,build ($(SAN_CC) -Werror + ASan + UBSan),$(ASAN_BUILD)/make-build.log,cmake -S . -B $(ASAN_BUILD) -DCMAKE_C_COMPILER=$(SAN_CC) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWINSUM_SANITIZE=ON -DWINSUM_WERROR=ON && cmake --build $(ASAN_BUILD) -j $(JOBS))
-	cd $(ASAN_BUILD) && $(SAN_ENV) ctest --output-on-failure -j $(JOBS)
+	cd $(ASAN_BUILD) && $(SAN_ENV) $(CTEST_REPORT)
 
 check-fuzz: deps
 	$(MAKE) fuzz-run FUZZ_ARGS='-seed=$(FUZZ_SEED) -runs=$(FUZZ_RUNS) -reload=0' FUZZ_PREFIX='$(NO_ASLR)' FUZZ_WHAT='$(FUZZ_RUNS) runs, seed $(FUZZ_SEED)' FUZZ_CORPUS=$(FUZZ_BUILD)/corpus-ci FUZZ_FRESH=1
