@@ -39,6 +39,18 @@
     "storage: sums run in float32 and each output is rounded once. On error winsum\n"   \
     "prints one line on stderr, writes no output and exits 1 (2 for usage errors).\n"
 
+/* The usage lines of the conv subcommands (the overview and conv --help). */
+#define CONV_USAGE                                                                                 \
+    "  winsum conv forward         --input X.npy --weight W.npy [--bias B.npy] OPTIONS -o Y.npy\n" \
+    "  winsum conv backward-data   --grad-output GY.npy --weight W.npy --input-shape N,C,H,W\n"    \
+    "                              OPTIONS -o GX.npy\n"                                            \
+    "  winsum conv backward-weight --input X.npy --grad-output GY.npy --weight-shape "             \
+    "O,C/G,KH,KW\n"                                                                                \
+    "                              OPTIONS -o GW.npy\n"                                            \
+    "  winsum conv backward-bias   --grad-output GY.npy [OPTIONS] -o GB.npy\n"                     \
+    "  winsum conv transpose       --input X.npy --weight W.npy OPTIONS\n"                         \
+    "                              [--output-padding P[,P..]] -o Y.npy\n"
+
 const char usage_text[] =
     "Usage: winsum COMMAND [ARGS]\n"
     "Einsum contractions and convolutions over .npy files, on an OpenCL device or\n"
@@ -47,15 +59,7 @@ const char usage_text[] =
     "Commands:\n"
     "  winsum devices                  list the OpenCL devices and the reference backend\n"
     "  winsum version                  print the version (also: winsum --version)\n"
-    "  winsum einsum SUBSCRIPTS A.npy [B.npy ...] -o OUT.npy [--alpha X]\n"
-    "  winsum conv forward         --input X.npy --weight W.npy [--bias B.npy] OPTIONS -o Y.npy\n"
-    "  winsum conv backward-data   --grad-output GY.npy --weight W.npy --input-shape N,C,H,W\n"
-    "                              OPTIONS -o GX.npy\n"
-    "  winsum conv backward-weight --input X.npy --grad-output GY.npy --weight-shape O,C/G,KH,KW\n"
-    "                              OPTIONS -o GW.npy\n"
-    "  winsum conv backward-bias   --grad-output GY.npy [OPTIONS] -o GB.npy\n"
-    "  winsum conv transpose       --input X.npy --weight W.npy OPTIONS\n"
-    "                              [--output-padding P[,P..]] -o Y.npy\n"
+    "  winsum einsum SUBSCRIPTS A.npy [B.npy ...] -o OUT.npy [--alpha X]\n" CONV_USAGE
     "  winsum tune [--device D] [--quick] [--max-candidates N] [--quiet]\n"
     "`winsum COMMAND --help` (and `winsum conv SUBCOMMAND --help`) describes each.\n"
     "Options take their value as `--opt value` or `--opt=value`. The benchmark and the\n"
@@ -109,15 +113,7 @@ const char einsum_help[] =
 
 const char conv_help[] =
     "Usage: winsum conv SUBCOMMAND ARGS\n"
-    "Convolutions over .npy files, 1-D to 3-D, NCHW or NHWC:\n"
-    "  winsum conv forward         --input X.npy --weight W.npy [--bias B.npy] OPTIONS -o Y.npy\n"
-    "  winsum conv backward-data   --grad-output GY.npy --weight W.npy --input-shape N,C,H,W\n"
-    "                              OPTIONS -o GX.npy\n"
-    "  winsum conv backward-weight --input X.npy --grad-output GY.npy --weight-shape O,C/G,KH,KW\n"
-    "                              OPTIONS -o GW.npy\n"
-    "  winsum conv backward-bias   --grad-output GY.npy [OPTIONS] -o GB.npy\n"
-    "  winsum conv transpose       --input X.npy --weight W.npy OPTIONS\n"
-    "                              [--output-padding P[,P..]] -o Y.npy\n"
+    "Convolutions over .npy files, 1-D to 3-D, NCHW or NHWC:\n" CONV_USAGE
     "`winsum conv SUBCOMMAND --help` describes each.\n"
     "\n"
     "OPTIONS:\n" CONV_OPTIONS_HELP "\n" COMMON_HELP ARRAYS_HELP "\n"
