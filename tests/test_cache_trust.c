@@ -107,43 +107,6 @@ static result run_child(const char *dir)
     return r;
 }
 
-/* Rewrites every "*.bin" entry of dir with its binary cut in half, length
- * and checksum recomputed (host/program.c's format: "WSPROG1\n", u64 key
- * length, key, u64 binary length, binary, u64 checksum). */
-static int truncate_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    int n = 0;
-    while (d && (e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        if (len < 4 || strcmp(e->d_name + len - 4, ".bin") != 0) continue;
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        FILE *f = fopen(path, "rb");
-        if (!f) continue;
-        static unsigned char buf[64 << 20];
-        size_t size = fread(buf, 1, sizeof buf, f);
-        fclose(f);
-        uint64_t klen, blen;
-        if (size < 24 || memcmp(buf, "WSPROG1\n", 8) != 0) continue;
-        memcpy(&klen, buf + 8, 8);
-        if (16 + klen + 8 > size) continue;
-        memcpy(&blen, buf + 16 + klen, 8);
-        unsigned char *bin = buf + 24 + klen;
-        if (24 + klen + blen + 8 != size) continue;
-        uint64_t half = blen / 2, sum = fnv1a(bin, half);
-        memcpy(buf + 16 + klen, &half, 8);
-        memcpy(bin + half, &sum, 8);
-        f = fopen(path, "wb");
-        if (!f) continue;
-        if (fwrite(buf, 1, 24 + klen + half + 8, f) == 24 + klen + half + 8) n++;
-        fclose(f);
-    }
-    if (d) closedir(d);
-    return n;
-}
-
 /* Applies fn to every "*.bin" entry of dir; the number it succeeded on. */
 static int each_entry(const char *dir, int (*fn)(const char *path))
 {
@@ -160,6 +123,36 @@ static int each_entry(const char *dir, int (*fn)(const char *path))
     if (d) closedir(d);
     return n;
 }
+
+/* Rewrites one entry with its binary cut in half, length and checksum
+ * recomputed (host/program.c's format: "WSPROG1\n", u64 key length, key, u64
+ * binary length, binary, u64 checksum); 0 when done. */
+static int truncate_entry(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    static unsigned char buf[64 << 20];
+    size_t size = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    uint64_t klen, blen;
+    if (size < 24 || memcmp(buf, "WSPROG1\n", 8) != 0) return -1;
+    memcpy(&klen, buf + 8, 8);
+    if (16 + klen + 8 > size) return -1;
+    memcpy(&blen, buf + 16 + klen, 8);
+    unsigned char *bin = buf + 24 + klen;
+    if (24 + klen + blen + 8 != size) return -1;
+    uint64_t half = blen / 2, sum = fnv1a(bin, half);
+    memcpy(buf + 16 + klen, &half, 8);
+    memcpy(bin + half, &sum, 8);
+    f = fopen(path, "wb");
+    if (!f) return -1;
+    int ok = fwrite(buf, 1, 24 + klen + half + 8, f) == 24 + klen + half + 8;
+    fclose(f);
+    return ok ? 0 : -1;
+}
+
+/* Every "*.bin" entry of dir truncated so; how many. */
+static int truncate_entries(const char *dir) { return each_entry(dir, truncate_entry); }
 
 static int to_nobody(const char *path) { return chown(path, 65534, 65534); }
 static int to_mine(const char *path) { return chown(path, geteuid(), getegid()); }

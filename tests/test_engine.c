@@ -338,12 +338,10 @@ static void devices(void)
 /* the caller's own cl_context, queue and buffers (with an offset) */
 static void wrapped(void)
 {
-    cl_platform_id plat;
     cl_device_id dev;
-    CHECK(clGetPlatformIDs(1, &plat, NULL) == CL_SUCCESS);
-    CHECK(clGetDeviceIDs(plat, CL_DEVICE_TYPE_ALL, 1, &dev, NULL) == CL_SUCCESS);
     cl_int err;
-    cl_context cc = clCreateContext(NULL, 1, &dev, NULL, NULL, &err);
+    cl_context cc = tu_own_cl_context(&dev);
+    CHECK(cc != NULL);
     cl_command_queue q = clCreateCommandQueue(cc, dev, 0, &err);
     winsum_context *ctx = NULL;
     CHECK_STATUS(winsum_context_create_cl(&ctx, cc, q), WINSUM_OK);

@@ -275,13 +275,9 @@ static void caller_queue_trace(void)
     CHECK(fd >= 0);
     if (fd < 0) return;
     close(fd);
-    cl_platform_id plat;
     cl_device_id dev;
     cl_int err;
-    if (clGetPlatformIDs(1, &plat, NULL) != CL_SUCCESS ||
-        clGetDeviceIDs(plat, CL_DEVICE_TYPE_ALL, 1, &dev, NULL) != CL_SUCCESS)
-        return;
-    cl_context cc = clCreateContext(NULL, 1, &dev, NULL, NULL, &err);
+    cl_context cc = tu_own_cl_context(&dev);
     CHECK(cc != NULL);
     static const char *const want[3] = {"kernels:n/a (queue without profiling),",
                                         "kernels:gett=", NULL};

@@ -90,12 +90,10 @@ static cl_uint refcount_ctx(cl_context c)
  * readable after winsum's context is gone */
 static void device_plans(uint64_t *rng)
 {
-    cl_platform_id plat;
     cl_device_id dev;
-    CHECK(clGetPlatformIDs(1, &plat, NULL) == CL_SUCCESS);
-    CHECK(clGetDeviceIDs(plat, CL_DEVICE_TYPE_ALL, 1, &dev, NULL) == CL_SUCCESS);
     cl_int err;
-    cl_context cc = clCreateContext(NULL, 1, &dev, NULL, NULL, &err);
+    cl_context cc = tu_own_cl_context(&dev);
+    CHECK(cc != NULL);
     cl_command_queue q = clCreateCommandQueue(cc, dev, 0, &err);
     float a[I * J], b[J * K], c[K * L], out[I * L];
     double want[I * L];

@@ -16,12 +16,9 @@ int main(void)
         printf("no OpenCL device: nothing to test\n");
         return tu_finish("test_queue_order");
     }
-    cl_platform_id plat;
     cl_device_id dev;
-    CHECK(clGetPlatformIDs(1, &plat, NULL) == CL_SUCCESS);
-    CHECK(clGetDeviceIDs(plat, CL_DEVICE_TYPE_ALL, 1, &dev, NULL) == CL_SUCCESS);
     cl_int err;
-    cl_context cc = clCreateContext(NULL, 1, &dev, NULL, NULL, &err);
+    cl_context cc = tu_own_cl_context(&dev);
     CHECK(cc != NULL);
     cl_command_queue_properties dp = 0;
     clGetDeviceInfo(dev, CL_DEVICE_QUEUE_PROPERTIES, sizeof dp, &dp, NULL);

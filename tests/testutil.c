@@ -57,3 +57,13 @@ void tu_print_tiles(winsum_context *ctx)
         CHECK_MSG(strcmp(winsum_tuning_params(ctx), want) == 0, "WINSUM_GETT=%s not in effect (%s)",
                   want, winsum_tuning_params(ctx));
 }
+
+cl_context tu_own_cl_context(cl_device_id *dev)
+{
+    cl_platform_id plat;
+    cl_int err;
+    if (clGetPlatformIDs(1, &plat, NULL) != CL_SUCCESS ||
+        clGetDeviceIDs(plat, CL_DEVICE_TYPE_ALL, 1, dev, NULL) != CL_SUCCESS)
+        return NULL;
+    return clCreateContext(NULL, 1, dev, NULL, NULL, &err);
+}

@@ -34,6 +34,11 @@ extern long tu_passed, tu_failed;
                   winsum_status_string(expected));                                     \
     } while (0)
 
+/* A cl_context of the test's own on the first device of the first platform
+ * (the device in *dev), as an application that wraps its own OpenCL objects
+ * makes it; NULL when there is no device. */
+cl_context tu_own_cl_context(cl_device_id *dev);
+
 /* Prints the context's device and GETT tile parameters; when WINSUM_GETT is
  * set (the GPU-family runs), checks that they are in effect, so that such a
  * run cannot silently test the default family instead. */
