@@ -35,6 +35,8 @@ check "libwinsum.a, the headers and the package files" test -f "$LIB/libwinsum.a
     -a -f "$P/include/winsum_version.h" -a -f "$LIB/cmake/winsum/winsumConfig.cmake" -a -f "$LIB/pkgconfig/winsum.pc"
 check "the tools and their data" test -x "$P/bin/winsum" -a -x "$P/bin/winsum-bench" \
     -a -f "$P/share/winsum/tccg-odd.txt" -a -f "$P/share/winsum/plot.gnuplot"
+check "the license, change log and README in share/doc/winsum" test -f "$P/share/doc/winsum/LICENSE" \
+    -a -f "$P/share/doc/winsum/CHANGELOG.md" -a -f "$P/share/doc/winsum/README.md"
 check "the installed winsum tool runs" "$P/bin/winsum" version
 check "the installed Python package imports and computes" env -u WINSUM_LIBRARY \
     PYTHONPATH="$(dirname "$(find "$P" -path '*/winsum/__init__.py' | head -1)")/.." /usr/bin/python3 -c \
