@@ -13,7 +13,11 @@
 #define ENV_GETT \
     "  WINSUM_GETT        tile parameters wgm,wgn,mr,nr,mc,nc,kc,vw (overrides tuning)\n"
 #define ENV_KERNEL "  WINSUM_KERNEL_DIR  load kernels/*.cl from this folder (kernel work)\n"
-#define ENV_ALL    ENV_HEAD ENV_DEVICE ENV_CACHE ENV_GETT ENV_KERNEL
+#define ENV_VERBOSE                                                                   \
+    "  WINSUM_VERBOSE     1: one line per computing call on stderr, with a command\n" \
+    "                     that replays it; 2: each kernel's time too\n"               \
+    "  WINSUM_VERBOSE_FILE  append those lines to this file instead of stderr\n"
+#define ENV_ALL ENV_HEAD ENV_DEVICE ENV_CACHE ENV_GETT ENV_KERNEL ENV_VERBOSE
 
 #define COMMON_HELP                                                                         \
     "  --backend opencl|ref|auto   auto (default): OpenCL when a device exists, else ref\n" \

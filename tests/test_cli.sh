@@ -421,6 +421,14 @@ for sub in forward backward-data backward-weight; do
 done
 help_ok "winsum-bench einsum" "$B" einsum --help
 check "the help names the environment" grep -q WINSUM_CACHE_DIR "$T/help"
+# every computing command's help names the trace variables
+for args in "--help" "einsum --help" "conv --help" "conv forward --help" "conv backward-data --help" \
+    "conv backward-weight --help" "conv backward-bias --help" "conv transpose --help"; do
+    # shellcheck disable=SC2086
+    "$W" $args >"$T/help"
+    check "winsum $args names WINSUM_VERBOSE and WINSUM_VERBOSE_FILE" \
+        grep -q 'WINSUM_VERBOSE_FILE' "$T/help"
+done
 "$B" --help >"$T/help"
 check "the bench help names WINSUM_TCCG" grep -q WINSUM_TCCG "$T/help"
 "$W" conv forward --help >"$T/help"
