@@ -6,7 +6,8 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PACKAGES = cmake gcc make ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo \
            libclblast-dev libopenblas-dev python3 python3-numpy \
            clang libclang-rt-14-dev gnuplot-nox clang-format cppcheck help2man \
-           python3-torch python3-sklearn python3-pytest python3-pyopencl
+           python3-torch python3-sklearn python3-pytest python3-pyopencl \
+           python3-venv python3-pip python3-setuptools python3-wheel python3-build
 MAKEFLAGS += --no-print-directory
 # bash with pipefail: a recipe that pipes a test run through a filter fails
 # when the test run does
