@@ -47,6 +47,12 @@ assert np.allclose(winsum.einsum('ij->i', a), a.sum(1))"
 if command -v help2man >/dev/null; then
     check "the manual pages" test -f "$P/share/man/man1/winsum.1" -a -f "$P/share/man/man1/winsum-bench.1"
     check "winsum.1 has the usage" grep -q 'winsum einsum' "$P/share/man/man1/winsum.1"
+    for sec in 'WINSUM EINSUM' 'WINSUM CONV FORWARD' 'WINSUM CONV BACKWARD-DATA' 'WINSUM TUNE'; do
+        check "winsum.1 has a section $sec" grep -q "^\.SH \"$sec\"" "$P/share/man/man1/winsum.1"
+    done
+    check "winsum-bench.1 has a section per driver" grep -q '^\.SH "WINSUM-BENCH CONV BACKWARD-WEIGHT"' \
+        "$P/share/man/man1/winsum-bench.1"
+    check "the man pages keep one usage line a line (no filling)" grep -q '^\.nf' "$P/share/man/man1/winsum.1"
     check "winsum-bench.1 has the driver" grep -q 'one-layer driver' "$P/share/man/man1/winsum-bench.1"
 else
     echo "test_install: help2man not found: the manual pages are not checked"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_pip.sh - the Python package as pip installs it: `pip install .` from
+# check_pip.sh - the Python package as pip installs it: `pip install .` from
 # a copy of the source tree into a fresh venv (Debian's python3, with its
 # system site-packages for numpy; --no-build-isolation and --no-index, as no
 # other package registry is reached), then `import winsum` from another
@@ -7,9 +7,9 @@
 # `python3 -m build --wheel --no-isolation`, a platform wheel that carries
 # libwinsum.so.0.
 #
-# Usage: test_pip.sh SOURCE_DIR
+# Usage: check_pip.sh SOURCE_DIR
 set -u
-src=${1:?usage: test_pip.sh SOURCE_DIR}
+src=${1:?usage: check_pip.sh SOURCE_DIR}
 PY=/usr/bin/python3
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -59,5 +59,5 @@ names = zipfile.ZipFile(w[0]).namelist()
 for n in ('winsum/libwinsum.so.0', 'winsum/__init__.py', 'winsum/torch.py'):
     assert n in names, (n, names)
 assert not any(n.startswith('tests/') for n in names), names"
-echo "test_pip: $pass passed, $fail failed"
+echo "check_pip: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
