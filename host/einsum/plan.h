@@ -67,6 +67,7 @@ typedef struct ws_step {
 struct winsum_plan {
     winsum_context *ctx;
     int holds_ref; /* made by winsum_plan_create: keeps ctx alive */
+    int refs;      /* a cache plan's holders: the cache, each caller (cache.c) */
     char *subscripts;
     ws_ir ir;
     int nops;
