@@ -18,9 +18,9 @@
 /* The einsum's terms, the product of every label's size, must be a 64-bit
  * number, and so then is every product of sizes that the steps form (a
  * group's size, an intermediate's, a table's). Broadcasting lets it pass
- * every operand's element count: 'ab,ab->' of (2^62 + 250, 1) and (1, 4),
- * whose product once wrapped to 1000 and summed 1000 terms. With a label
- * of size 0 there are no terms (a sum over nothing, or no output). */
+ * every operand's element count: 'ab,ab->' of (2^62 + 250, 1) and (1, 4)
+ * has 2^64 + 1000 terms, 1000 once wrapped. With a label of size 0 there
+ * are no terms (a sum over nothing, or no output). */
 static winsum_status check_terms(const ws_ir *ir, ws_error *e)
 {
     int64_t n = 1;
