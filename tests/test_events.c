@@ -15,6 +15,10 @@
  * rejected subscripts with a newline (and a forged trace line after it),
  * a carriage return, a tab and DEL give one winsum_verbose line with no
  * control character in it, on both backends.
+ *
+ * winsum_tune is no computing call: its trials (einsums, and convolutions
+ * whose einsums run a level deeper) leave the event of the caller's last
+ * call as it was, and the next call records its own again.
  */
 #include "testutil.h"
 #include <math.h>
@@ -333,6 +337,44 @@ static void caller_queue_trace(void)
     remove(path);
 }
 
+static void tune_keeps_event(void)
+{
+    const char *prev = getenv("WINSUM_CACHE_DIR");
+    char *saved = prev ? strdup(prev) : NULL;
+    setenv("WINSUM_CACHE_DIR", "off", 1); /* the tuner's result: this context's only */
+    winsum_context *ctx = NULL;
+    CHECK_STATUS(winsum_context_create(&ctx, WINSUM_BACKEND_OPENCL, NULL), WINSUM_OK);
+    if (saved) setenv("WINSUM_CACHE_DIR", saved, 1);
+    else unsetenv("WINSUM_CACHE_DIR");
+    free(saved);
+    if (!ctx) return;
+    winsum_buffer a, o;
+    CHECK_STATUS(winsum_buffer_alloc(ctx, 64 * sizeof(float), &a), WINSUM_OK);
+    CHECK_STATUS(winsum_buffer_alloc(ctx, 64 * sizeof(float), &o), WINSUM_OK);
+    int64_t sh[2] = {8, 8};
+    winsum_view ops[2] = {winsum_view_contiguous(&a, WINSUM_F32, 2, sh),
+                          winsum_view_contiguous(&a, WINSUM_F32, 2, sh)};
+    winsum_view ov = winsum_view_contiguous(&o, WINSUM_F32, 2, sh);
+    CHECK_STATUS(winsum_einsum(ctx, "ij,jk->ik", 2, ops, &ov, 1.0, 0.0), WINSUM_OK);
+    cl_event before = kernel_event(ctx, "einsum before winsum_tune"), after = NULL;
+    CHECK_STATUS(winsum_tune(ctx, 1, 1, NULL, NULL), WINSUM_OK);
+    CHECK_STATUS(winsum_last_event(ctx, &after), WINSUM_OK);
+    CHECK_MSG(after == before, "winsum_tune replaced winsum_last_event (%p, was %p)", (void *)after,
+              (void *)before);
+    printf("  winsum_tune: winsum_last_event %s\n",
+           after == before ? "kept" : "replaced by a trial's");
+    if (after) clReleaseEvent(after);
+    /* the next call records its own */
+    CHECK_STATUS(winsum_einsum(ctx, "ij,jk->ik", 2, ops, &ov, 1.0, 0.0), WINSUM_OK);
+    cl_event next = kernel_event(ctx, "einsum after winsum_tune");
+    CHECK_MSG(next && next != before, "the call after winsum_tune recorded no event of its own");
+    if (next) clReleaseEvent(next);
+    if (before) clReleaseEvent(before);
+    winsum_buffer_free(ctx, &a);
+    winsum_buffer_free(ctx, &o);
+    winsum_context_destroy(ctx);
+}
+
 /* Reads the trace file: the number of '\n', and whether any other byte
  * is a control character; the first line in `line`. */
 static void read_trace(const char *path, int *lines, int *controls, char *line, size_t len)
@@ -417,6 +459,7 @@ int main(void)
         opencl(&hc, want);
         caller_queue_trace();
         forged_line(WINSUM_BACKEND_OPENCL);
+        tune_keeps_event();
     } else printf("no OpenCL device: the reference backend only\n");
     for (int op = 0; op < 3; op++) free(want[op]);
     return tu_finish("test_events");

@@ -40,6 +40,10 @@ void ws_event_clear(winsum_context *ctx)
 
 void ws_event_record(winsum_context *ctx, cl_event ev)
 {
+    if (ctx->no_event) { /* not a computing call of the caller's */
+        if (ev) clReleaseEvent(ev);
+        return;
+    }
     if (ctx->last_event) clReleaseEvent(ctx->last_event);
     ctx->last_event = ev;
 }
