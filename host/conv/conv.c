@@ -152,9 +152,7 @@ static void set_einsum_call(einsum_call *s, const char *subs, int nops, const wi
 static winsum_status run_einsums(winsum_context *ctx, const einsum_call *s, int n)
 {
     winsum_plan *plans[64] = {NULL};
-    /* many phases (a transposed convolution of a large stride): plans of
-     * their own, rather than pushing the whole cache out */
-    int owned = n > WS_PLAN_CACHE / 2;
+    int owned = n > WS_PLAN_CACHE / 2; /* many phases: not pushing the whole cache out */
     winsum_status st = WINSUM_OK;
     if (n > 64) return ws_fail(&ctx->err, WINSUM_ERR_UNSUPPORTED, "conv: %d phases", n);
     for (int i = 0; i < n && !st; i++)
@@ -167,8 +165,7 @@ static winsum_status run_einsums(winsum_context *ctx, const einsum_call *s, int 
         st = winsum_plan_execute(plans[i], in, s[i].out.buffer, s[i].alpha, s[i].beta, NULL);
     }
     if (n > 1) st = ws_gate_close(ctx, st);
-    /* a cached plan is the cache's again only now: looking up the later
-     * plans may have evicted it meanwhile (ws_plan_cached) */
+    /* held since its lookup, though later lookups may have evicted it */
     for (int i = 0; i < n; i++) {
         if (owned) winsum_plan_destroy(plans[i]);
         else ws_plan_release(plans[i]);
