@@ -157,7 +157,9 @@ typedef struct winsum_view {
 
 /* A C-contiguous view of the whole (or the start of the) buffer. A NULL
  * shape (or strides, below) with ndim > 0 gives a view with ndim -1, which
- * every call refuses with WINSUM_ERR_ARGUMENT. */
+ * every call refuses with WINSUM_ERR_ARGUMENT. An axis of size 0 counts as
+ * 1 in the strides, and a stride past 2^63-1 is INT64_MAX: an empty view
+ * such as (0, 2^40, 2^40) is legal; one with elements is refused. */
 WINSUM_API winsum_view winsum_view_contiguous(const winsum_buffer *buffer, winsum_dtype dtype,
                                               int ndim, const int64_t *shape);
 /* numpy's as_strided, in elements. */

@@ -9,9 +9,10 @@
  *     larger allocation whose margins and contents are compared byte for
  *     byte after the call (device buffers are sub-buffers of a bigger
  *     cl_mem, host buffers the middle of a bigger malloc);
- *   - no crash, sanitizer report or leak: each row runs in its own child
- *     process with fresh contexts (LeakSanitizer checks it at exit under
- *     the sanitizer build), so one broken row cannot hide the others;
+ *   - no crash, hang, sanitizer report or leak: each row runs in its own
+ *     child process with fresh contexts (LeakSanitizer checks it at exit
+ *     under the sanitizer build) and a time limit, so one broken row cannot
+ *     hide the others;
  *   - the context still works: a valid einsum right after gives the right
  *     numbers.
  * Each row runs in four modes: on the reference and on the OpenCL backend,
@@ -25,18 +26,20 @@
  * Usage: test_bad_input [SUBSTRING]   runs only the rows whose name has it.
  */
 #include "testutil.h"
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define F32     WINSUM_F32
-#define F64     WINSUM_F64
-#define F16     WINSUM_F16
-#define SH(...) ((const int64_t[]){__VA_ARGS__})
-#define FILL    0xA5 /* margin byte */
-#define MARKER  "@bad-input-marker@"
-#define MAXBUF  16
+#define F32         WINSUM_F32
+#define F64         WINSUM_F64
+#define F16         WINSUM_F16
+#define SH(...)     ((const int64_t[]){__VA_ARGS__})
+#define FILL        0xA5 /* margin byte */
+#define MARKER      "@bad-input-marker@"
+#define MAXBUF      16
+#define ROW_SECONDS 120 /* a row's time limit (each row takes well under 1 s) */
 
 enum { B_REF = 1, B_CL = 2, B_BOTH = 3 };
 
@@ -383,6 +386,29 @@ static winsum_status c_numel_overflow(env *E)
     winsum_view v = mkview(a, F32, 0, 2, SH(big, big), SH(0, 0));
     winsum_view o = mkview(c, F32, 0, 1, SH(big), SH(0));
     return EINSUM("ij->i", 1, &v, &o);
+}
+
+/* 'ab,ab->' with broadcasting: A (n, 1) and B (1, m) of zero strides
+ * are legal views of one and m elements, but the sum has n * m terms. */
+static winsum_status terms_overflow(env *E, int64_t n, int64_t m)
+{
+    tbuf *a = tb_new(E, OWN, 4, F32), *b = tb_new(E, OWN, 4, F32), *c = tb_new(E, OWN, 1, F32);
+    winsum_view ops[2] = {mkview(a, F32, 0, 2, SH(n, 1), SH(0, 0)),
+                          mkview(b, F32, 0, 2, SH(1, m), SH(0, m > 4 ? 0 : 1))};
+    winsum_view o = mkview(c, F32, 0, 0, NULL, NULL);
+    return EINSUM("ab,ab->", 2, ops, &o);
+}
+
+/* 2^64 + 1000 terms: wrapped, 1000 */
+static winsum_status c_terms_overflow(env *E)
+{
+    return terms_overflow(E, ((int64_t)1 << 62) + 250, 4);
+}
+
+/* 2^64 terms: wrapped, 0 (a sum over nothing) */
+static winsum_status c_terms_wrap_zero(env *E)
+{
+    return terms_overflow(E, (int64_t)1 << 32, (int64_t)1 << 32);
 }
 
 static winsum_status c_span_overflow(env *E)
@@ -1134,6 +1160,10 @@ static const bad_case cases[] = {
         c_numel_overflow),
     ROW("shape: stride * size overflows 64 bits", OVERFLOW, B_BOTH, "operand 0|overflow",
         c_span_overflow),
+    ROW("shape: broadcast terms 'ab,ab->' (2^62+250,1)x(1,4) overflow 64 bits", OVERFLOW, B_BOTH,
+        "'a' 4611686018427388154|'b' 4|2^63-1", c_terms_overflow),
+    ROW("shape: broadcast terms 'ab,ab->' (2^32,1)x(1,2^32) wrap to 0", OVERFLOW, B_BOTH,
+        "'a' 4294967296|'b' 4294967296|2^63-1", c_terms_wrap_zero),
     ROW("shape: offset + extent overflows 64 bits", OVERFLOW, B_BOTH, "operand 0|overflow",
         c_offset_overflow),
     ROW("shape: output of wrong shape", SHAPE, B_BOTH, "output|axis 1|3|2", c_out_wrong_shape),
@@ -1382,7 +1412,10 @@ int main(int argc, char **argv)
             fflush(stdout);
             fflush(stderr);
             pid_t pid = fork();
-            if (pid == 0) exit(child(i, mode));
+            if (pid == 0) {
+                alarm(ROW_SECONDS); /* a row that hangs fails, with SIGALRM */
+                exit(child(i, mode));
+            }
             int status = 0;
             if (pid < 0 || waitpid(pid, &status, 0) != pid) status = -1;
             int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
@@ -1390,7 +1423,12 @@ int main(int argc, char **argv)
             if (ok) tu_passed++;
             else tu_failed++;
             if (!(WIFEXITED(status) && WEXITSTATUS(status) == 10)) {
-                if (WIFSIGNALED(status)) {
+                if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
+                    printf("[%-11s] %-60s FAIL: no answer in %d s\n", mode_name[mode],
+                           cases[i].name, ROW_SECONDS);
+                    fprintf(stderr, "FAIL [%s] %s: no answer in %d s\n", mode_name[mode],
+                            cases[i].name, ROW_SECONDS);
+                } else if (WIFSIGNALED(status)) {
                     printf("[%-11s] %-60s FAIL: crashed with signal %d\n", mode_name[mode],
                            cases[i].name, WTERMSIG(status));
                     fprintf(stderr, "FAIL [%s] %s: crashed with signal %d\n", mode_name[mode],

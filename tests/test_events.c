@@ -10,6 +10,15 @@
  * winsum_plan_execute's own event is the same one; the caller's reference
  * outlives the context. On the reference backend the event is NULL. NULL
  * arguments are refused.
+ *
+ * The trace writes one line per call whatever the caller's text holds:
+ * rejected subscripts with a newline (and a forged trace line after it),
+ * a carriage return, a tab and DEL give one winsum_verbose line with no
+ * control character in it, on both backends.
+ *
+ * winsum_tune is no computing call: its trials (einsums, and convolutions
+ * whose einsums run a level deeper) leave the event of the caller's last
+ * call as it was, and the next call records its own again.
  */
 #include "testutil.h"
 #include <math.h>
@@ -328,6 +337,109 @@ static void caller_queue_trace(void)
     remove(path);
 }
 
+static void tune_keeps_event(void)
+{
+    const char *prev = getenv("WINSUM_CACHE_DIR");
+    char *saved = prev ? strdup(prev) : NULL;
+    setenv("WINSUM_CACHE_DIR", "off", 1); /* the tuner's result: this context's only */
+    winsum_context *ctx = NULL;
+    CHECK_STATUS(winsum_context_create(&ctx, WINSUM_BACKEND_OPENCL, NULL), WINSUM_OK);
+    if (saved) setenv("WINSUM_CACHE_DIR", saved, 1);
+    else unsetenv("WINSUM_CACHE_DIR");
+    free(saved);
+    if (!ctx) return;
+    winsum_buffer a, o;
+    CHECK_STATUS(winsum_buffer_alloc(ctx, 64 * sizeof(float), &a), WINSUM_OK);
+    CHECK_STATUS(winsum_buffer_alloc(ctx, 64 * sizeof(float), &o), WINSUM_OK);
+    int64_t sh[2] = {8, 8};
+    winsum_view ops[2] = {winsum_view_contiguous(&a, WINSUM_F32, 2, sh),
+                          winsum_view_contiguous(&a, WINSUM_F32, 2, sh)};
+    winsum_view ov = winsum_view_contiguous(&o, WINSUM_F32, 2, sh);
+    CHECK_STATUS(winsum_einsum(ctx, "ij,jk->ik", 2, ops, &ov, 1.0, 0.0), WINSUM_OK);
+    cl_event before = kernel_event(ctx, "einsum before winsum_tune"), after = NULL;
+    CHECK_STATUS(winsum_tune(ctx, 1, 1, NULL, NULL), WINSUM_OK);
+    CHECK_STATUS(winsum_last_event(ctx, &after), WINSUM_OK);
+    CHECK_MSG(after == before, "winsum_tune replaced winsum_last_event (%p, was %p)", (void *)after,
+              (void *)before);
+    printf("  winsum_tune: winsum_last_event %s\n",
+           after == before ? "kept" : "replaced by a trial's");
+    if (after) clReleaseEvent(after);
+    /* the next call records its own */
+    CHECK_STATUS(winsum_einsum(ctx, "ij,jk->ik", 2, ops, &ov, 1.0, 0.0), WINSUM_OK);
+    cl_event next = kernel_event(ctx, "einsum after winsum_tune");
+    CHECK_MSG(next && next != before, "the call after winsum_tune recorded no event of its own");
+    if (next) clReleaseEvent(next);
+    if (before) clReleaseEvent(before);
+    winsum_buffer_free(ctx, &a);
+    winsum_buffer_free(ctx, &o);
+    winsum_context_destroy(ctx);
+}
+
+/* Reads the trace file: the number of '\n', and whether any other byte
+ * is a control character; the first line in `line`. */
+static void read_trace(const char *path, int *lines, int *controls, char *line, size_t len)
+{
+    *lines = *controls = 0;
+    line[0] = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return;
+    size_t n = 0;
+    int ch;
+    while ((ch = fgetc(f)) != EOF) {
+        if (ch == '\n') ++*lines;
+        else if (ch < 0x20 || ch == 0x7f) ++*controls;
+        if (*lines == 0 && n + 1 < len) line[n++] = (char)ch;
+    }
+    line[n] = 0;
+    fclose(f);
+}
+
+static void forged_line(winsum_backend be)
+{
+    const char *name = be == WINSUM_BACKEND_REF ? "reference" : "opencl";
+    char path[] = "/tmp/winsum_test_events_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd < 0) return;
+    close(fd);
+    setenv("WINSUM_VERBOSE", "1", 1);
+    setenv("WINSUM_VERBOSE_FILE", path, 1);
+    winsum_context *ctx = NULL;
+    CHECK_STATUS(winsum_context_create(&ctx, be, NULL), WINSUM_OK);
+    unsetenv("WINSUM_VERBOSE");
+    unsetenv("WINSUM_VERBOSE_FILE");
+    if (!ctx) return;
+    static const char *const subs[3] = {
+        "ij,jk->ik\nwinsum_verbose,exec,einsum,ref,forged,WINSUM_OK,subs:ij->ij",
+        "ij,\rjk->ik\t\x7f", "ij,jk->ik\x1b[2K\x0b\x0c"};
+    winsum_buffer a, o;
+    CHECK_STATUS(winsum_buffer_alloc(ctx, 16 * sizeof(float), &a), WINSUM_OK);
+    CHECK_STATUS(winsum_buffer_alloc(ctx, 16 * sizeof(float), &o), WINSUM_OK);
+    int64_t sh[2] = {4, 4};
+    winsum_view ops[2] = {winsum_view_contiguous(&a, WINSUM_F32, 2, sh),
+                          winsum_view_contiguous(&a, WINSUM_F32, 2, sh)};
+    winsum_view ov = winsum_view_contiguous(&o, WINSUM_F32, 2, sh);
+    for (int i = 0; i < 3; i++) {
+        FILE *f = fopen(path, "w"); /* empty it */
+        if (f) fclose(f);
+        CHECK_STATUS(winsum_einsum(ctx, subs[i], 2, ops, &ov, 1.0, 0.0), WINSUM_ERR_SUBSCRIPTS);
+        char line[8192];
+        int lines, controls;
+        read_trace(path, &lines, &controls, line, sizeof line);
+        printf("  %s, rejected subscripts %d: %d line(s), %d control character(s)\n", name, i,
+               lines, controls);
+        CHECK_MSG(lines == 1 && controls == 0, "%s, subscripts %d: %d lines, %d control bytes: %s",
+                  name, i, lines, controls, line);
+        CHECK_MSG(strncmp(line, "winsum_verbose,exec,einsum,", 27) == 0 &&
+                      strstr(line, ",WINSUM_ERR_SUBSCRIPTS,") != NULL,
+                  "%s, subscripts %d: %s", name, i, line);
+    }
+    winsum_buffer_free(ctx, &a);
+    winsum_buffer_free(ctx, &o);
+    winsum_context_destroy(ctx);
+    remove(path);
+}
+
 int main(void)
 {
     uint64_t rng = tu_seed(12);
@@ -342,9 +454,12 @@ int main(void)
     cl_event ev = (cl_event)&ev;
     CHECK_STATUS(winsum_last_event(NULL, &ev), WINSUM_ERR_ARGUMENT);
     CHECK_STATUS(winsum_last_event(NULL, NULL), WINSUM_ERR_ARGUMENT);
+    forged_line(WINSUM_BACKEND_REF);
     if (winsum_device_count() > 0) {
         opencl(&hc, want);
         caller_queue_trace();
+        forged_line(WINSUM_BACKEND_OPENCL);
+        tune_keeps_event();
     } else printf("no OpenCL device: the reference backend only\n");
     for (int op = 0; op < 3; op++) free(want[op]);
     return tu_finish("test_events");

@@ -7,9 +7,22 @@
  * results, by the caller's cl_context reference count (winsum retains it
  * while it lives), and under AddressSanitizer (make check-asan) for use
  * after free and leaks.
+ *
+ * A plan the cache hands out stays alive until its caller is done with it,
+ * whatever the cache does meanwhile: a convolution with a bias looks up its
+ * two plans before executing either, and the lookup of a new bias plan
+ * (another bias offset) once gave the slot of the forward plan that had
+ * just hit to the bias plan, destroying it before it ran (a crash or hang
+ * on the reference backend, WINSUM_ERR_CONTEXT and a stale output on
+ * OpenCL). cache_churn runs, on each backend, a forward with bias, k other
+ * distinct plans, and the forward again with the bias at another offset,
+ * for every k up to past the cache's size, then keeps going with more
+ * distinct plans than slots, interleaved; every result is checked.
  */
+#include "einsum.h" /* WS_PLAN_CACHE */
 #include "testutil.h"
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { I = 3, J = 4, K = 5, L = 2 };
@@ -172,11 +185,165 @@ static void device_plans(uint64_t *rng)
     clReleaseContext(cc);
 }
 
+/* ------------------------------------------- the cache under churn */
+
+enum { CC = 2, CO = 3, CH = 5, CK = 3, CY = CH - CK + 1, NBIAS = 8 };
+
+/* y[o][p][q] = sum_c,i,j x[c][p+i][q+j] w[o][c][i][j] + bias[o] */
+static void conv_want(const float *x, const float *w, const float *bias, double *y)
+{
+    for (int o = 0; o < CO; o++)
+        for (int p = 0; p < CY; p++)
+            for (int q = 0; q < CY; q++) {
+                double s = bias[o];
+                for (int c = 0; c < CC; c++)
+                    for (int i = 0; i < CK; i++)
+                        for (int j = 0; j < CK; j++)
+                            s += (double)x[(c * CH + p + i) * CH + q + j] *
+                                 w[((o * CC + c) * CK + i) * CK + j];
+                y[(o * CY + p) * CY + q] = s;
+            }
+}
+
+typedef struct churn {
+    winsum_context *ctx;
+    winsum_buffer x, w, bias, y, a, b, c;
+    float hx[CC * CH * CH], hw[CO * CC * CK * CK], hb[NBIAS + CO];
+    float ha[64 * 2], hbb[64 * 2];
+    int nplans; /* distinct einsums made so far: the next one is new */
+} churn;
+
+static winsum_buffer churn_buf(winsum_context *ctx, const float *v, size_t n)
+{
+    winsum_buffer b;
+    memset(&b, 0, sizeof b);
+    CHECK_STATUS(winsum_buffer_alloc(ctx, n * sizeof(float), &b), WINSUM_OK);
+    if (v) CHECK_STATUS(winsum_buffer_write(ctx, &b, 0, v, n * sizeof(float)), WINSUM_OK);
+    return b;
+}
+
+static void churn_check(const float *got, const double *want, int n, const char *what)
+{
+    double worst = 0;
+    for (int i = 0; i < n; i++) {
+        double e = fabs(got[i] - want[i]) / (1 + fabs(want[i]));
+        if (!(e <= worst)) worst = e; /* NaN counts */
+    }
+    CHECK_MSG(worst < 1e-4, "%s: max error %g", what, worst);
+}
+
+/* A forward convolution with the bias at element `boff` of its buffer;
+ * checks the output. */
+static void churn_conv(churn *t, int boff, const char *what)
+{
+    winsum_conv_desc d;
+    winsum_conv_desc_init(&d);
+    int64_t xs[4] = {1, CC, CH, CH}, ws[4] = {CO, CC, CK, CK}, ys[4] = {1, CO, CY, CY};
+    int64_t bs[1] = {CO}, bst[1] = {1};
+    winsum_view x = winsum_view_contiguous(&t->x, WINSUM_F32, 4, xs),
+                w = winsum_view_contiguous(&t->w, WINSUM_F32, 4, ws),
+                y = winsum_view_contiguous(&t->y, WINSUM_F32, 4, ys),
+                b = winsum_view_strided(&t->bias, WINSUM_F32, boff, 1, bs, bst);
+    float got[CO * CY * CY];
+    for (int i = 0; i < CO * CY * CY; i++) got[i] = -7.0f;
+    CHECK_STATUS(winsum_buffer_write(t->ctx, &t->y, 0, got, sizeof got), WINSUM_OK);
+    winsum_status st = winsum_conv_forward(t->ctx, &d, &x, &w, &b, &y, 1.0, 0.0);
+    CHECK_MSG(st == WINSUM_OK, "%s: %s (%s)", what, winsum_status_string(st),
+              winsum_last_error(t->ctx));
+    CHECK_STATUS(winsum_buffer_read(t->ctx, &t->y, 0, got, sizeof got), WINSUM_OK);
+    double want[CO * CY * CY];
+    conv_want(t->hx, t->hw, t->hb + boff, want);
+    churn_check(got, want, CO * CY * CY, what);
+}
+
+/* A new distinct plan: (2 x k) @ (k x 2) with k not used before. */
+static void churn_einsum(churn *t)
+{
+    int k = 1 + t->nplans++ % 64;
+    int64_t as[2] = {2, k}, bs[2] = {k, 2}, os[2] = {2, 2};
+    /* past 64, other strides make the plan distinct */
+    int64_t ast[2] = {t->nplans > 64 ? 1 : k, t->nplans > 64 ? 2 : 1};
+    winsum_view ops[2] = {winsum_view_strided(&t->a, WINSUM_F32, 0, 2, as, ast),
+                          winsum_view_contiguous(&t->b, WINSUM_F32, 2, bs)};
+    winsum_view o = winsum_view_contiguous(&t->c, WINSUM_F32, 2, os);
+    winsum_status st = winsum_einsum(t->ctx, "ij,jk->ik", 2, ops, &o, 1.0, 0.0);
+    CHECK_MSG(st == WINSUM_OK, "einsum %d: %s", t->nplans, winsum_status_string(st));
+    float got[4];
+    double want[4];
+    CHECK_STATUS(winsum_buffer_read(t->ctx, &t->c, 0, got, sizeof got), WINSUM_OK);
+    for (int i = 0; i < 2; i++)
+        for (int n = 0; n < 2; n++) {
+            double s = 0;
+            for (int j = 0; j < k; j++)
+                s += (double)t->ha[i * ast[0] + j * ast[1]] * t->hbb[j * 2 + n];
+            want[i * 2 + n] = s;
+        }
+    churn_check(got, want, 4, "einsum between convolutions");
+}
+
+static void churn_open(churn *t, winsum_backend be, uint64_t *rng)
+{
+    CHECK_STATUS(winsum_context_create(&t->ctx, be, NULL), WINSUM_OK);
+    t->nplans = 0;
+    fill(t->hx, CC * CH * CH, rng);
+    fill(t->hw, CO * CC * CK * CK, rng);
+    fill(t->hb, NBIAS + CO, rng);
+    fill(t->ha, 128, rng);
+    fill(t->hbb, 128, rng);
+    t->x = churn_buf(t->ctx, t->hx, CC * CH * CH);
+    t->w = churn_buf(t->ctx, t->hw, CO * CC * CK * CK);
+    t->bias = churn_buf(t->ctx, t->hb, NBIAS + CO);
+    t->y = churn_buf(t->ctx, NULL, CO * CY * CY);
+    t->a = churn_buf(t->ctx, t->ha, 128);
+    t->b = churn_buf(t->ctx, t->hbb, 128);
+    t->c = churn_buf(t->ctx, NULL, 4);
+}
+
+static void churn_close(churn *t)
+{
+    winsum_buffer *b[7] = {&t->x, &t->w, &t->bias, &t->y, &t->a, &t->b, &t->c};
+    for (int i = 0; i < 7; i++) winsum_buffer_free(t->ctx, b[i]);
+    winsum_context_destroy(t->ctx);
+}
+
+static void cache_churn(winsum_backend be, uint64_t *rng)
+{
+    const char *name = be == WINSUM_BACKEND_REF ? "reference" : "opencl";
+    char what[96];
+    churn t;
+    /* a fresh cache each time: forward with bias, k other plans, forward
+     * with the bias elsewhere (k = WS_PLAN_CACHE - 2 gave the forward
+     * plan's slot to the new bias plan) */
+    for (int k = 0; k <= WS_PLAN_CACHE + 2; k++) {
+        churn_open(&t, be, rng);
+        snprintf(what, sizeof what, "%s: forward with bias, first", name);
+        churn_conv(&t, 0, what);
+        for (int i = 0; i < k; i++) churn_einsum(&t);
+        snprintf(what, sizeof what, "%s: forward with bias after %d other plans", name, k);
+        churn_conv(&t, 1 + k % NBIAS, what);
+        churn_close(&t);
+    }
+    /* one context, more distinct plans than slots, interleaved with
+     * convolutions whose bias moves */
+    churn_open(&t, be, rng);
+    for (int r = 0; r < 3 * WS_PLAN_CACHE; r++) {
+        snprintf(what, sizeof what, "%s: interleaved forward %d", name, r);
+        churn_conv(&t, r % NBIAS, what);
+        for (int i = 0; i < r % 5; i++) churn_einsum(&t);
+    }
+    printf("  %s: the plan cache under churn, %d distinct einsums in the last run\n", name,
+           t.nplans);
+    churn_close(&t);
+}
+
 int main(void)
 {
     uint64_t rng = tu_seed(10);
     host_plans(&rng);
-    if (winsum_device_count() > 0) device_plans(&rng);
-    else printf("no OpenCL device: the reference backend only\n");
+    cache_churn(WINSUM_BACKEND_REF, &rng);
+    if (winsum_device_count() > 0) {
+        device_plans(&rng);
+        cache_churn(WINSUM_BACKEND_OPENCL, &rng);
+    } else printf("no OpenCL device: the reference backend only\n");
     return tu_finish("test_lifetime");
 }

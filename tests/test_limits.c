@@ -4,6 +4,11 @@
  * device's limit and plans whose intermediates cannot fit fail cleanly
  * (WINSUM_ERR_MEMORY) and leave the context usable; index spaces beyond
  * 2^31 either run with 64-bit offsets or are refused, never wrapped.
+ * Empty views whose other axes multiply past 2^63 ((0, 2^40, 2^40) and
+ * (2^40, 2^40, 0)) are legal: winsum_view_contiguous gives them strides
+ * without overflowing (its documented INT64_MAX past 2^63-1; the
+ * sanitizer build aborts on a signed overflow), and einsums over them run
+ * on both backends (a sum over nothing is beta * out).
  */
 #include "testutil.h"
 #include <stdio.h>
@@ -125,8 +130,55 @@ static void index_space(void)
     winsum_context_destroy(ctx);
 }
 
+static void empty_views(winsum_backend be)
+{
+    winsum_context *ctx = NULL;
+    CHECK_STATUS(winsum_context_create(&ctx, be, NULL), WINSUM_OK);
+    if (!ctx) return;
+    const char *name = be == WINSUM_BACKEND_REF ? "reference" : "opencl";
+    const int64_t t40 = (int64_t)1 << 40;
+    const int64_t shapes[2][3] = {{0, t40, t40}, {t40, t40, 0}};
+    const int64_t want[2][3] = {{INT64_MAX, t40, 1}, {t40, 1, 1}};
+    winsum_buffer ib, ob;
+    float four = 4, got = 0;
+    CHECK_STATUS(winsum_buffer_alloc(ctx, 16, &ib), WINSUM_OK);
+    CHECK_STATUS(winsum_buffer_alloc(ctx, 16, &ob), WINSUM_OK);
+    for (int c = 0; c < 2; c++) {
+        winsum_view v = winsum_view_contiguous(&ib, WINSUM_F32, 3, shapes[c]);
+        CHECK_MSG(v.strides[0] == want[c][0] && v.strides[1] == want[c][1] &&
+                      v.strides[2] == want[c][2],
+                  "(%lld, %lld, %lld): strides %lld, %lld, %lld", (long long)shapes[c][0],
+                  (long long)shapes[c][1], (long long)shapes[c][2], (long long)v.strides[0],
+                  (long long)v.strides[1], (long long)v.strides[2]);
+        /* a sum over nothing: out = beta * out */
+        winsum_view out = winsum_view_contiguous(&ob, WINSUM_F32, 0, NULL);
+        CHECK_STATUS(winsum_buffer_write(ctx, &ob, 0, &four, sizeof four), WINSUM_OK);
+        winsum_status st = winsum_einsum(ctx, "abc->", 1, &v, &out, 1.0, 0.5);
+        CHECK_MSG(st == WINSUM_OK, "%s: 'abc->' of empty view %d: %s (%s)", name, c,
+                  winsum_status_string(st), winsum_last_error(ctx));
+        CHECK_STATUS(winsum_buffer_read(ctx, &ob, 0, &got, sizeof got), WINSUM_OK);
+        CHECK_MSG(got == 2.0f, "%s: 'abc->' of empty view %d gave %g, not 0.5 * 4", name, c,
+                  (double)got);
+        /* an empty output of that shape: nothing to write */
+        winsum_view eo = winsum_view_contiguous(&ob, WINSUM_F32, 3, shapes[c]);
+        st = winsum_einsum(ctx, "abc->abc", 1, &v, &eo, 1.0, 0.0);
+        CHECK_MSG(st == WINSUM_OK, "%s: 'abc->abc' into empty view %d: %s (%s)", name, c,
+                  winsum_status_string(st), winsum_last_error(ctx));
+    }
+    /* the same sizes with elements: refused, never wrapped */
+    const int64_t full[3] = {t40, t40, t40};
+    winsum_view v = winsum_view_contiguous(&ib, WINSUM_F32, 3, full);
+    winsum_view out = winsum_view_contiguous(&ob, WINSUM_F32, 0, NULL);
+    CHECK_STATUS(winsum_einsum(ctx, "abc->", 1, &v, &out, 1.0, 0.0), WINSUM_ERR_OVERFLOW);
+    winsum_buffer_free(ctx, &ib);
+    winsum_buffer_free(ctx, &ob);
+    winsum_context_destroy(ctx);
+}
+
 int main(void)
 {
+    empty_views(WINSUM_BACKEND_REF);
+    if (winsum_device_count() > 0) empty_views(WINSUM_BACKEND_OPENCL);
     build_failure();
     out_of_memory();
     index_space();

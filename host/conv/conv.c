@@ -152,7 +152,7 @@ static void set_einsum_call(einsum_call *s, const char *subs, int nops, const wi
 static winsum_status run_einsums(winsum_context *ctx, const einsum_call *s, int n)
 {
     winsum_plan *plans[64] = {NULL};
-    int owned = n > WS_PLAN_CACHE / 2; /* more plans than the cache keeps safely */
+    int owned = n > WS_PLAN_CACHE / 2; /* many phases: not pushing the whole cache out */
     winsum_status st = WINSUM_OK;
     if (n > 64) return ws_fail(&ctx->err, WINSUM_ERR_UNSUPPORTED, "conv: %d phases", n);
     for (int i = 0; i < n && !st; i++)
@@ -165,8 +165,11 @@ static winsum_status run_einsums(winsum_context *ctx, const einsum_call *s, int 
         st = winsum_plan_execute(plans[i], in, s[i].out.buffer, s[i].alpha, s[i].beta, NULL);
     }
     if (n > 1) st = ws_gate_close(ctx, st);
-    if (owned)
-        for (int i = 0; i < n; i++) winsum_plan_destroy(plans[i]);
+    /* held since its lookup, though later lookups may have evicted it */
+    for (int i = 0; i < n; i++) {
+        if (owned) winsum_plan_destroy(plans[i]);
+        else ws_plan_release(plans[i]);
+    }
     return st;
 }
 

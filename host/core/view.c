@@ -54,9 +54,12 @@ winsum_view winsum_view_contiguous(const winsum_buffer *buffer, winsum_dtype dty
     int64_t strides[WINSUM_MAX_DIMS];
     int64_t s = 1;
     if (!shape) return winsum_view_strided(buffer, dtype, 0, ndim, NULL, NULL);
+    /* an axis of size 0 counts as 1; a stride past 2^63-1 is INT64_MAX
+     * (an empty view has legal ones, (0, 2^40, 2^40); one with elements
+     * is refused for its size) */
     for (int i = (ndim < WINSUM_MAX_DIMS ? ndim : WINSUM_MAX_DIMS) - 1; i >= 0; i--) {
         strides[i] = s;
-        s *= shape[i] > 0 ? shape[i] : 1;
+        if (ws_mul_ovf(s, shape[i] > 0 ? shape[i] : 1, &s)) s = INT64_MAX;
     }
     return winsum_view_strided(buffer, dtype, 0, ndim, shape, strides);
 }
@@ -64,6 +67,8 @@ winsum_view winsum_view_contiguous(const winsum_buffer *buffer, winsum_dtype dty
 int64_t ws_view_numel(const winsum_view *v)
 {
     int64_t n = 1;
+    for (int i = 0; i < v->ndim; i++)
+        if (v->shape[i] == 0) return 0; /* empty, whatever the other axes */
     for (int i = 0; i < v->ndim; i++)
         if (ws_mul_ovf(n, v->shape[i], &n)) return -1;
     return n;

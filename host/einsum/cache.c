@@ -28,7 +28,11 @@ static int view_same(const winsum_view *a, const winsum_view *b)
 /* The cache lives beside the context (ws_context_attach): the context
  * knows it only as data and a release function. Entries are plans made
  * without a reference to the context, under the tile parameters of their
- * epoch; a later epoch (new parameters from the tuner) makes them stale. */
+ * epoch; a later epoch (new parameters from the tuner) makes them stale.
+ * A plan counts its holders (refs): the cache while it keeps the plan in a
+ * slot, and each caller of ws_plan_cached until its ws_plan_release. The
+ * last one to let go frees it, so a slot given to a new plan, or emptied
+ * as stale, never frees a plan that a caller still holds. */
 typedef struct plan_cache {
     winsum_plan *slot[WS_PLAN_CACHE];
     unsigned epoch[WS_PLAN_CACHE];
@@ -36,11 +40,23 @@ typedef struct plan_cache {
 } plan_cache;
 static const char plan_cache_key; /* its address names the attachment */
 
+static void unref(winsum_plan *p)
+{
+    if (p && --p->refs == 0) winsum_plan_destroy(p);
+}
+
+void ws_plan_release(winsum_plan *p)
+{
+    if (!p) return;
+    WS_LOCK_SCOPE(p->ctx);
+    unref(p);
+}
+
 static void plan_cache_release(winsum_context *ctx, void *data)
 {
     (void)ctx;
     plan_cache *c = data;
-    for (int i = 0; i < WS_PLAN_CACHE; i++) winsum_plan_destroy(c->slot[i]);
+    for (int i = 0; i < WS_PLAN_CACHE; i++) unref(c->slot[i]);
     free(c);
 }
 
@@ -56,18 +72,38 @@ static plan_cache *cache_of(winsum_context *ctx)
     return c;
 }
 
+/* The slot for a new plan: round robin, passing over the plans that
+ * callers hold (they are in use, and likely wanted again soon) while
+ * another slot is free of them. */
+static int victim(plan_cache *c)
+{
+    for (int t = 0; t < WS_PLAN_CACHE; t++) {
+        int i = (c->next + t) % WS_PLAN_CACHE;
+        if (!c->slot[i] || c->slot[i]->refs == 1) {
+            c->next = (i + 1) % WS_PLAN_CACHE;
+            return i;
+        }
+    }
+    int i = c->next;
+    c->next = (i + 1) % WS_PLAN_CACHE;
+    return i;
+}
+
 winsum_status ws_plan_cached(winsum_context *ctx, const char *subscripts, int nops,
                              const winsum_view *ops, const winsum_view *out, winsum_plan **plan)
 {
-    if (!subscripts || !ops || !out || nops < 1 || nops > WS_MAX_OPS)
-        return ws_plan_make(ctx, plan, subscripts, nops, ops, out);
+    if (!subscripts || !ops || !out || nops < 1 || nops > WS_MAX_OPS) {
+        winsum_status st = ws_plan_make(ctx, plan, subscripts, nops, ops, out);
+        if (!st) (*plan)->refs = 1; /* the caller's alone */
+        return st;
+    }
     plan_cache *cache = cache_of(ctx);
     if (!cache) return ws_fail(&ctx->err, WINSUM_ERR_MEMORY, "out of host memory");
     winsum_plan *p = NULL;
     for (int i = 0; i < WS_PLAN_CACHE && !p; i++) {
         winsum_plan *c = cache->slot[i];
         if (c && cache->epoch[i] != ctx->params_epoch) {
-            winsum_plan_destroy(c); /* made under other tile parameters */
+            unref(c); /* made under other tile parameters */
             cache->slot[i] = NULL;
             continue;
         }
@@ -81,11 +117,13 @@ winsum_status ws_plan_cached(winsum_context *ctx, const char *subscripts, int no
     if (!p) {
         winsum_status st = ws_plan_make(ctx, &p, subscripts, nops, ops, out);
         if (st) return st;
-        int slot = cache->next++ % WS_PLAN_CACHE;
-        winsum_plan_destroy(cache->slot[slot]);
+        int slot = victim(cache);
+        unref(cache->slot[slot]);
         cache->slot[slot] = p;
         cache->epoch[slot] = ctx->params_epoch;
+        p->refs = 1; /* the cache's */
     }
+    p->refs++; /* the caller's */
     *plan = p;
     return WINSUM_OK;
 }
@@ -99,15 +137,16 @@ static winsum_status einsum(winsum_context *ctx, const char *subscripts, int nop
     if (st) return st;
     /* a cached plan remembers buffers from its first call: every call must
      * name its own */
-    for (int i = 0; i < nops; i++)
-        if (!ops[i].buffer)
-            return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT,
-                           "einsum operand %d: the view has no buffer", i);
-    if (!out->buffer)
-        return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "einsum output: the view has no buffer");
     const winsum_buffer *in[WS_MAX_OPS];
-    for (int i = 0; i < nops; i++) in[i] = ops[i].buffer;
-    return winsum_plan_execute(p, in, out->buffer, alpha, beta, NULL);
+    for (int i = 0; i < nops && !st; i++)
+        if (!(in[i] = ops[i].buffer))
+            st = ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT,
+                         "einsum operand %d: the view has no buffer", i);
+    if (!st && !out->buffer)
+        st = ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "einsum output: the view has no buffer");
+    if (!st) st = winsum_plan_execute(p, in, out->buffer, alpha, beta, NULL);
+    ws_plan_release(p);
+    return st;
 }
 
 winsum_status winsum_einsum(winsum_context *ctx, const char *subscripts, int nops,

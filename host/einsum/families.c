@@ -38,10 +38,10 @@ winsum_status ws_step_build(winsum_plan *p, ws_step *s, const ws_step_request *r
 
 winsum_status ws_check_int(winsum_context *ctx, int64_t v, const char *what)
 {
-    if (v > INT_MAX)
+    if (v < 0 || v > INT_MAX) /* negative: a product that wrapped */
         return ws_fail(&ctx->err, WINSUM_ERR_UNSUPPORTED,
-                       "einsum: the %s size %lld exceeds 2^31-1, the largest a kernel indexes",
-                       what, (long long)v);
+                       "einsum: the %s size %lld is outside 0..2^31-1, what a kernel indexes", what,
+                       (long long)v);
     return WINSUM_OK;
 }
 

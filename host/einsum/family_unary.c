@@ -52,7 +52,8 @@ static winsum_status unary_build(winsum_plan *p, ws_step *s, const ws_step_reque
     /* split M into outer x inner so that tables stay small */
     int split = nm;
     int64_t inner = 1;
-    while (split > 0 && inner < 256) inner *= size[mlab[--split]];
+    while (split > 0 && inner < 256)
+        if (ws_mul_ovf(inner, size[mlab[--split]], &inner)) inner = INT64_MAX;
     int64_t outer = ws_group_size(mlab, split, size), K = ws_group_size(klab, nk, size);
     winsum_status st;
     if ((st = ws_check_int(ctx, inner, "inner")) || (st = ws_check_int(ctx, outer, "outer")) ||

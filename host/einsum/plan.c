@@ -15,9 +15,37 @@
 
 /* ------------------------------------------------------------ plan create */
 
+/* The einsum's terms, the product of every label's size, must be a 64-bit
+ * number, and so then is every product of sizes that the steps form (a
+ * group's size, an intermediate's, a table's). Broadcasting lets it pass
+ * every operand's element count: 'ab,ab->' of (2^62 + 250, 1) and (1, 4)
+ * has 2^64 + 1000 terms, 1000 once wrapped. With a label of size 0 there
+ * are no terms (a sum over nothing, or no output). */
+static winsum_status check_terms(const ws_ir *ir, ws_error *e)
+{
+    int64_t n = 1;
+    for (int l = 0; l < ir->nlabels; l++)
+        if (ir->size[l] == 0) return WINSUM_OK;
+    for (int l = 0; l < ir->nlabels; l++) {
+        if (!ws_mul_ovf(n, ir->size[l], &n)) continue;
+        char sizes[512] = "";
+        for (int k = 0; k < ir->nlabels; k++) {
+            size_t len = strlen(sizes);
+            snprintf(sizes + len, sizeof sizes - len, "%s'%c' %lld", k ? " x " : "",
+                     ir->label_char[k] ? ir->label_char[k] : '.', (long long)ir->size[k]);
+        }
+        return ws_fail(e, WINSUM_ERR_OVERFLOW,
+                       "einsum: the sizes of the labels (%s) multiply past 2^63-1: more terms "
+                       "than 64-bit arithmetic counts",
+                       sizes);
+    }
+    return WINSUM_OK;
+}
+
 static winsum_status validate(winsum_context *ctx, winsum_plan *p)
 {
     ws_error *e = &ctx->err;
+    winsum_status st0;
     winsum_dtype dt = p->out.dtype;
     char name[64];
     for (int i = 0; i <= p->nops; i++) {
@@ -55,6 +83,7 @@ static winsum_status validate(winsum_context *ctx, winsum_plan *p)
                            p->ir.label_char[l] ? p->ir.label_char[l] : '.',
                            (long long)p->out.shape[a], (long long)p->ir.size[l]);
     }
+    if ((st0 = check_terms(&p->ir, e))) return st0;
     for (int i = 0; i < p->nops; i++)
         if (ws_views_may_alias(&p->out, &p->ops[i]))
             return ws_fail(e, WINSUM_ERR_ALIAS,

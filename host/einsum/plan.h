@@ -67,6 +67,7 @@ typedef struct ws_step {
 struct winsum_plan {
     winsum_context *ctx;
     int holds_ref; /* made by winsum_plan_create: keeps ctx alive */
+    int refs;      /* a cache plan's holders: the cache, each caller (cache.c) */
     char *subscripts;
     ws_ir ir;
     int nops;
@@ -115,6 +116,7 @@ typedef struct ws_tab_spec {
 int ws_tab_groups(tabbuf *t, const ws_tab_spec *spec, int n, const int64_t *size, long *start);
 /* 1 when tab[start + i] == i for the whole group (a unit stride) */
 int ws_tab_unit(const tabbuf *t, long start, int64_t count);
+/* The product of the labels' sizes; INT64_MAX when it overflows. */
 int64_t ws_group_size(const int *labels, int n, const int64_t *size);
 void ws_sort_by_stride(int *labels, int n, const int64_t *stride);
 int ws_guard_tables(tabbuf *t, const ws_operand *op, const int *rl, int nr, const int *kl, int nk,

@@ -34,15 +34,19 @@ static winsum_status new_intermediate(winsum_plan *p, const uint8_t *keep, slot 
     const ws_ir *ir = &p->ir;
     memset(t, 0, sizeof *t);
     t->op.dtype = p->out.dtype;
-    int64_t stride = 1;
+    int64_t stride = 1, bytes;
+    int ovf = 0;
     for (int l = ir->nlabels - 1; l >= 0; l--)
         if (keep[l]) {
             t->op.has[l] = 1;
             t->op.stride[l] = ir->size[l] == 1 ? 0 : stride;
-            stride *= ir->size[l];
+            ovf |= ws_mul_ovf(stride, ir->size[l], &stride);
         }
+    if (ovf || ws_mul_ovf(stride, (int64_t)winsum_dtype_size(p->out.dtype), &bytes))
+        return ws_fail(&p->ctx->err, WINSUM_ERR_OVERFLOW,
+                       "einsum: an intermediate's size overflows 64 bits");
     int k = p->ninter++;
-    p->inter_bytes[k] = (size_t)stride * winsum_dtype_size(p->out.dtype);
+    p->inter_bytes[k] = (size_t)bytes;
     t->src = (ws_src){SRC_INTER, k};
     return ws_device_alloc(p->ctx, p->inter_bytes[k], &p->inter[k], "einsum intermediate");
 }
@@ -104,10 +108,10 @@ static int split_label(const winsum_plan *p, const slot *X, const slot *Y, const
     const int64_t B = ws_group_size(gr.bl, gr.nb, size), M = ws_group_size(gr.ml, gr.nm, size),
                   N = ws_group_size(gr.nl, gr.nn, size), K = ws_group_size(gr.kl, gr.nk, size);
     int64_t outn = 1, xn = 1, yn = 1;
-    for (int l = 0; l < nlabels; l++) {
-        if (C->op.has[l]) outn *= size[l];
-        if (X->op.has[l]) xn *= size[l];
-        if (Y->op.has[l]) yn *= size[l];
+    for (int l = 0; l < nlabels; l++) { /* each fits: the plan's terms do (plan.c) */
+        if (C->op.has[l] && ws_mul_ovf(outn, size[l], &outn)) return -1;
+        if (X->op.has[l] && ws_mul_ovf(xn, size[l], &xn)) return -1;
+        if (Y->op.has[l] && ws_mul_ovf(yn, size[l], &yn)) return -1;
     }
     /* the elements each input really occupies (a window view is larger
      * than its image) */

@@ -28,9 +28,9 @@ static int tab_reserve(tabbuf *t, size_t extra)
 static long tab_group(tabbuf *t, const int *labels, int n, const int64_t *size, const int64_t *coef,
                       int64_t add)
 {
-    int64_t count = 1;
-    for (int i = 0; i < n; i++) count *= size[labels[i]];
+    int64_t count = ws_group_size(labels, n, size);
     if (count < 1) count = 1;
+    if (count == INT64_MAX) return -1; /* no such table fits in memory */
     if (tab_reserve(t, (size_t)count)) return -1;
     long start = (long)t->n;
     int64_t idx[WS_MAX_LABELS] = {0}, val = add;
@@ -78,7 +78,8 @@ int ws_tab_unit(const tabbuf *t, long start, int64_t count)
 int64_t ws_group_size(const int *labels, int n, const int64_t *size)
 {
     int64_t s = 1;
-    for (int i = 0; i < n; i++) s *= size[labels[i]];
+    for (int i = 0; i < n; i++)
+        if (ws_mul_ovf(s, size[labels[i]], &s)) return INT64_MAX;
     return s;
 }
 
@@ -121,8 +122,7 @@ void ws_run_info(const ws_operand *op, const int *labels, int n, const int64_t *
             int m = labels[i], same = !ws_mul_ovf(*st, run, &want) && op->stride[m] == want;
             for (int g = 0; g < op->nguards; g++)
                 same &= !ws_mul_ovf(c[g], run, &want) && op->guard[g].coef[m] == want;
-            if (!same) break;
-            run *= size[m];
+            if (!same || ws_mul_ovf(run, size[m], &run)) break;
         }
         *inner = run > INT_MAX ? INT_MAX : (cl_int)run;
     }

@@ -81,6 +81,9 @@ struct winsum_context {
     /* winsum_last_event: the retained event of the last kernel that the
      * most recent computing call enqueued, NULL when it enqueued none. */
     cl_event last_event;
+    /* Above 0 while calls run on the library's own behalf (winsum_tune's
+     * trials): at any depth they record no event (ws_event_record). */
+    int no_event;
     /* WINSUM_VERBOSE, read once at creation (trace.c): 0 off, 1 one line
      * per call, 2 with each kernel's time; the trace's state while on. */
     int verbose;

@@ -5,7 +5,9 @@
  * fixed prefix), ending with the winsum-bench command that replays a call
  * of that shape. The fields before the last have no comma in them (one in
  * a name or subscripts is written as ';' or ' '); the last, the replay
- * command, is the rest of the line.
+ * command, is the rest of the line. No field has a control character (a
+ * newline in rejected subscripts would forge a second line): each is
+ * written as ' ', and the line is checked for them once more as a whole.
  */
 #include "trace.h"
 #include <fcntl.h>
@@ -38,6 +40,10 @@ void ws_event_clear(winsum_context *ctx)
 
 void ws_event_record(winsum_context *ctx, cl_event ev)
 {
+    if (ctx->no_event) { /* not a computing call of the caller's */
+        if (ev) clReleaseEvent(ev);
+        return;
+    }
     if (ctx->last_event) clReleaseEvent(ctx->last_event);
     ctx->last_event = ev;
 }
@@ -175,6 +181,8 @@ static void sb_put(sbuf *b, const char *fmt, ...)
     b->n += (size_t)n;
 }
 
+static int is_control(char ch) { return (unsigned char)ch < 0x20 || ch == 0x7f; }
+
 /* s with each ',' written as `comma` and control characters as ' ', so
  * that the field stays one field on one line. */
 static void sb_clean(sbuf *b, const char *s, char comma)
@@ -183,7 +191,7 @@ static void sb_clean(sbuf *b, const char *s, char comma)
     if (!sb_room(b, n)) return;
     for (size_t i = 0; i < n; i++) {
         char ch = s[i];
-        b->s[b->n++] = ch == ',' ? comma : (unsigned char)ch < 0x20 ? ' ' : ch;
+        b->s[b->n++] = ch == ',' ? comma : is_control(ch) ? ' ' : ch;
     }
     b->s[b->n] = 0;
 }
@@ -309,8 +317,9 @@ static void sb_replay(sbuf *b, const ws_trace_call *t)
         return;
     }
     if (t->replay == WS_REPLAY_EINSUM) {
-        int nin = t->nviews - 1, strided = 1;
-        if (!t->subs || strchr(t->subs, '\'') || strlen(t->subs) > 200 || nin < 1) {
+        int nin = t->nviews - 1, strided = 1, control = 0;
+        for (const char *q = t->subs; q && *q; q++) control |= is_control(*q);
+        if (!t->subs || control || strchr(t->subs, '\'') || strlen(t->subs) > 200 || nin < 1) {
             sb_put(b, "n/a (subscripts the driver does not take)");
             return;
         }
@@ -446,6 +455,9 @@ winsum_status ws_trace_emit(winsum_context *ctx, const ws_call *c, winsum_status
     sb_kernels(&b, ctx);
     sb_put(&b, ",replay:");
     sb_replay(&b, t);
+    /* one call, one line, whatever a field let through */
+    for (size_t i = 0; i < b.n; i++)
+        if (is_control(b.s[i])) b.s[i] = ' ';
     sb_put(&b, "\n");
     if (b.s) write_line(tr, b.s, b.n);
     free(b.s);

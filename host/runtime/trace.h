@@ -29,7 +29,8 @@ void ws_trace_close(winsum_context *ctx);
 
 /* Drops ctx->last_event. */
 void ws_event_clear(winsum_context *ctx);
-/* ev (owned by the caller's reference, now ctx's) becomes ctx->last_event. */
+/* ev (owned by the caller's reference, now ctx's) becomes ctx->last_event;
+ * while ctx->no_event, it is released instead. */
 void ws_event_record(winsum_context *ctx, cl_event ev);
 
 /* Starts the trace of an outermost call (t0, empty plan and kernel lists). */

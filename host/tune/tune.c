@@ -343,17 +343,23 @@ static winsum_status search(tuner *t, int quick, int max_candidates, winsum_prog
     return WINSUM_OK;
 }
 
-static void leave_nested(winsum_context **ctx) { (*ctx)->depth--; }
+static void leave_nested(winsum_context **ctx)
+{
+    (*ctx)->depth--;
+    (*ctx)->no_event--;
+}
 
 winsum_status winsum_tune(winsum_context *ctx, int quick, int max_candidates,
                           winsum_progress_fn progress, void *user)
 {
     WS_LOCK_SCOPE(ctx); /* other threads on this context wait for the tuner */
     if (!ctx) return WINSUM_ERR_ARGUMENT;
-    /* the trials run nested (depth > 0): they print no WINSUM_VERBOSE line
-     * and leave no winsum_last_event of their own */
+    /* the trials run nested (depth > 0): they print no WINSUM_VERBOSE line;
+     * and under no_event their kernels, at whatever depth they run (a
+     * convolution's einsums too), replace no winsum_last_event */
     winsum_context *nested __attribute__((cleanup(leave_nested), unused)) = ctx;
     ctx->depth++;
+    ctx->no_event++;
     if (ctx->backend != WINSUM_BACKEND_OPENCL)
         return ws_fail(&ctx->err, WINSUM_ERR_UNSUPPORTED,
                        "tune: the reference backend has nothing to tune");
