@@ -85,6 +85,7 @@ def test_gradgradcheck_conv_channels_last_memory(ctx):
     ("bij,bjk->bik", [(2, 3, 2), (2, 2, 3)]),         # batch matmul
     ("...ij,...j->...i", [(2, 3, 2), (2,)]),          # ellipsis broadcast
     ("ij,j->i", [(3, 4), (1,)]),                      # size-1 broadcast
+    ("...ij,...jk->...ik", [(1, 3, 2), (2, 2, 2)]),   # batch broadcast from 1
     ("ii->i", [(3, 3)]),                              # diagonal
     ("ii->", [(3, 3)]),                               # trace
     ("iij,j->j", [(2, 2, 3), (3,)]),                  # a diagonal contracted
