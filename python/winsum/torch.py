@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import _conv
+from . import _conv, _lib
 from ._core import Error
 from ._einsum import einsum as _einsum
 
@@ -30,36 +30,120 @@ def _t(a, like):
     return r if like is None or like.device.type == "cpu" else r.to(like.device)
 
 
+# Every derivative is again one of the Functions below, so torch can
+# differentiate any number of times (create_graph=True: gradient penalties,
+# Hessian-vector products) and every step is computed by winsum. For
+# y = conv(x, w) + bias, with D = backward-data and W = backward-weight:
+#   dy -> dx = D(dy, w), dw = W(x, dy), dbias = sum of dy over N and space.
+# D and W are linear in each argument; their adjoints are the same three:
+#   dx = D(gy, w):   d/dgy = conv(ddx, w),   d/dw = W(ddx, gy)
+#   dw = W(x, gy):   d/dx  = D(gy, ddw),     d/dgy = conv(x, ddw)
+#   db = sum(gy):    d/dgy = db broadcast along the channel axis.
+
+
 class _Conv(torch.autograd.Function):
+    """y = conv(x, w) + bias."""
+
     @staticmethod
-    def forward(ctx, x, w, bias, stride, padding, dilation, groups, layout, context):
-        ctx.args = dict(stride=stride, padding=padding, dilation=dilation, groups=groups,
-                        layout=layout, context=context)
+    def forward(ctx, x, w, bias, args):
+        ctx.args = args
         ctx.save_for_backward(x, w, bias)
-        y = _conv.conv_forward(_np(x), _np(w), _np(bias), **ctx.args)
-        return _t(y, x)
+        return _t(_conv.conv_forward(_np(x), _np(w), _np(bias), **args), x)
 
     @staticmethod
     def backward(ctx, gy):
         x, w, bias = ctx.saved_tensors
-        g = _np(gy)
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
-            gx = _t(_conv.conv_backward_data(g, _np(w), x.shape, **ctx.args), x).to(x.dtype)
+            gx = _ConvData.apply(gy, w, tuple(x.shape), ctx.args).to(x.dtype)
         if ctx.needs_input_grad[1]:
-            gw = _t(_conv.conv_backward_weight(_np(x), g, w.shape, **ctx.args), w).to(w.dtype)
+            gw = _ConvWeight.apply(x, gy, tuple(w.shape), ctx.args).to(w.dtype)
         if bias is not None and ctx.needs_input_grad[2]:
-            gb = _t(_conv.conv_backward_bias(g, layout=ctx.args["layout"],
-                                             context=ctx.args["context"]), bias).to(bias.dtype)
-        return gx, gw, gb, None, None, None, None, None, None
+            gb = _ConvBias.apply(gy, ctx.args).to(bias.dtype)
+        return gx, gw, gb, None
+
+
+class _ConvData(torch.autograd.Function):
+    """dx = backward-data(gy, w), of shape x_shape."""
+
+    @staticmethod
+    def forward(ctx, gy, w, x_shape, args):
+        ctx.args = args
+        ctx.save_for_backward(gy, w)
+        return _t(_conv.conv_backward_data(_np(gy), _np(w), x_shape, **args), gy)
+
+    @staticmethod
+    def backward(ctx, ggx):
+        gy, w = ctx.saved_tensors
+        dgy = dw = None
+        if ctx.needs_input_grad[0]:
+            dgy = _Conv.apply(ggx, w, None, ctx.args).to(gy.dtype)
+        if ctx.needs_input_grad[1]:
+            dw = _ConvWeight.apply(ggx, gy, tuple(w.shape), ctx.args).to(w.dtype)
+        return dgy, dw, None, None
+
+
+class _ConvWeight(torch.autograd.Function):
+    """dw = backward-weight(x, gy), of shape w_shape."""
+
+    @staticmethod
+    def forward(ctx, x, gy, w_shape, args):
+        ctx.args = args
+        ctx.save_for_backward(x, gy)
+        return _t(_conv.conv_backward_weight(_np(x), _np(gy), w_shape, **args), x)
+
+    @staticmethod
+    def backward(ctx, ggw):
+        x, gy = ctx.saved_tensors
+        dx = dgy = None
+        if ctx.needs_input_grad[0]:
+            dx = _ConvData.apply(gy, ggw, tuple(x.shape), ctx.args).to(x.dtype)
+        if ctx.needs_input_grad[1]:
+            dgy = _Conv.apply(x, ggw, None, ctx.args).to(gy.dtype)
+        return dx, dgy, None, None
+
+
+class _ConvBias(torch.autograd.Function):
+    """dbias = gy summed over the batch and spatial axes."""
+
+    @staticmethod
+    def forward(ctx, gy, args):
+        ctx.args, ctx.shape = args, tuple(gy.shape)
+        return _t(_conv.conv_backward_bias(_np(gy), layout=args["layout"],
+                                           context=args["context"]), gy)
+
+    @staticmethod
+    def backward(ctx, ggb):
+        return _BiasBroadcast.apply(ggb, ctx.shape, ctx.args), None
+
+
+class _BiasBroadcast(torch.autograd.Function):
+    """b (C,) copied along every axis of `shape` but the channel axis (a winsum
+    copy of a zero-stride view); the adjoint of _ConvBias."""
+
+    @staticmethod
+    def forward(ctx, b, shape, args):
+        ctx.args = args
+        nchw = _conv.make_desc(len(shape) - 2, layout=args["layout"]).layout == _lib.LAYOUT_NCHW
+        view = [1] * len(shape)
+        view[1 if nchw else -1] = shape[1 if nchw else -1]
+        src = np.broadcast_to(_np(b).reshape(view), shape)
+        return _t(_einsum("...->...", src, context=args["context"]), b)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _ConvBias.apply(g, ctx.args), None, None
 
 
 def conv(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, layout="nchw",
          context=None):
     """torch.nn.functional.conv1d/2d/3d (by x's rank) through winsum, with
-    autograd: backward computes d/dx, d/dw and d/dbias with winsum.
+    autograd: backward computes d/dx, d/dw and d/dbias with winsum, and is
+    itself differentiable (to any order, create_graph=True) by winsum.
     padding: int, tuple, tuple of (lo, hi) pairs, "same" or "valid"."""
-    return _Conv.apply(x, w, bias, stride, padding, dilation, groups, layout, context)
+    args = dict(stride=stride, padding=padding, dilation=dilation, groups=groups, layout=layout,
+                context=context)
+    return _Conv.apply(x, w, bias, args)
 
 
 class _ConvMixin:
@@ -134,71 +218,86 @@ def _explicit(subscripts, shapes):
     return labels, outl
 
 
-def _grad_for(k, labels, outl, gout, ops, shapes):
-    """d(loss)/d(operand k) given gout = d(loss)/d(out)."""
-    mine = labels[k]
-    uniq = list(dict.fromkeys(mine))
+def _grad_for(k, labels, outl, gout, ops, context):
+    """d(loss)/d(operand k) given gout = d(loss)/d(out), as differentiable
+    einsums (_Einsum), so that it can be differentiated again:
+      1. gout and the other operands contracted onto the labels of operand k
+         that they carry at operand k's size;
+      2. if operand k has more: a label broadcast in it (size 1 there, more
+         elsewhere) has been summed and gets its axis back with size 1; one
+         that no other term carries at its size is constant along it (a ones
+         tensor); a repeated one lives on the diagonal (an identity matrix
+         ties each repeat to the first occurrence)."""
+    mine, myshape = labels[k], tuple(ops[k].shape)
     size = {}
-    for ls, shp in zip(labels, shapes):
-        for c, n in zip(ls, shp):
+    for ls, o in zip([outl] + labels, [gout] + list(ops)):
+        for c, n in zip(ls, o.shape):
             if size.get(c, 1) == 1:
                 size[c] = n
-    others = [i for i in range(len(ops)) if i != k]
-    avail = set(outl)
-    for i in others:
-        avail |= set(labels[i])
-    target = [c for c in uniq if c in avail]
-    subs = ",".join(["".join(outl)] + ["".join(labels[i]) for i in others]) + "->" + "".join(target)
-    g = _einsum(subs, _np(gout), *[_np(ops[i]) for i in others])
-    g = torch.from_numpy(np.asarray(g))
-    # labels only in operand k: the gradient is constant along them
-    my_size = {}
-    for c, n in zip(mine, shapes[k]):
-        my_size[c] = n
-    full = []
-    for c in uniq:
-        if c not in target:
-            g = g.unsqueeze(-1)
-            full.append(c)
-    cur = target + full
-    g = g.permute([cur.index(c) for c in uniq])
-    # size-1 broadcasting: sum where operand k has 1 and the rest more; expand the reverse
-    for ax, c in enumerate(uniq):
-        if my_size[c] == 1 and g.shape[ax] != 1:
-            g = g.sum(ax, keepdim=True)
-    g = g.expand([my_size[c] for c in uniq])
-    if len(uniq) != len(mine):  # repeated labels: the gradient lives on the diagonal
-        res = torch.zeros(shapes[k], dtype=g.dtype)
-        st = res.stride()
-        dst = res.as_strided([my_size[c] for c in uniq],
-                             [sum(st[i] for i, d in enumerate(mine) if d == c) for c in uniq])
-        dst.copy_(g)
-        g = res
-    return g.contiguous()
+    terms = [outl] + [labels[i] for i in range(len(ops)) if i != k]
+    operands = [gout] + [ops[i] for i in range(len(ops)) if i != k]
+    have = {}
+    for ls, o in zip(terms, operands):
+        for c, n in zip(ls, o.shape):
+            have[c] = max(have.get(c, 1), n)
+    kept = [(c, n) for c, n in zip(mine, myshape) if n != 1 or size[c] == 1]
+    first = list(dict.fromkeys(c for c, _ in kept))
+    avail = [c for c in first if have.get(c) == dict(kept)[c]]
+    if terms == [avail]:
+        g = gout
+    else:
+        subs = ",".join("".join(t) for t in terms) + "->" + "".join(avail)
+        g = _Einsum.apply(subs, context, *operands)
+    if len(avail) == len(kept):
+        return g.reshape(myshape)
+    # step 2 with its own letters (at most 32 axes, so never short of them)
+    dt, dev = g.dtype, g.device
+    name = {c: _LETTERS[i] for i, c in enumerate(first)}
+    fresh = iter(_LETTERS[len(first):])
+    count = {c: sum(1 for d, _ in kept if d == c) for c in first}
+    terms, operands = ["".join(name[c] for c in avail)], [g]
+    ones = [(c, n) for c, n in dict(kept).items() if c not in avail and count[c] == 1]
+    if ones:
+        terms.append("".join(name[c] for c, _ in ones))
+        operands.append(torch.ones([n for _, n in ones], dtype=dt, device=dev))
+    full, seen = [], set()
+    for c, n in kept:
+        if c in seen:
+            f = next(fresh)
+            terms.append(name[c] + f)
+            operands.append(torch.eye(n, dtype=dt, device=dev))
+            full.append(f)
+        else:
+            seen.add(c)
+            full.append(name[c])
+    g = _Einsum.apply(",".join(terms) + "->" + "".join(full), context, *operands)
+    return g.reshape(myshape)
 
 
 class _Einsum(torch.autograd.Function):
+    """out = einsum(subscripts, *ops); its gradients are _Einsums again."""
+
     @staticmethod
     def forward(ctx, subscripts, context, *ops):
         ctx.subscripts, ctx.context = subscripts, context
         ctx.save_for_backward(*ops)
-        return torch.from_numpy(np.asarray(_einsum(subscripts, *[_np(o) for o in ops],
-                                                   context=context)))
+        return _t(_einsum(subscripts, *[_np(o) for o in ops], context=context),
+                  ops[0] if ops else None)
 
     @staticmethod
     def backward(ctx, gout):
         ops = ctx.saved_tensors
-        shapes = [tuple(o.shape) for o in ops]
-        labels, outl = _explicit(ctx.subscripts, shapes)
+        labels, outl = _explicit(ctx.subscripts, [tuple(o.shape) for o in ops])
         grads = []
         for k, o in enumerate(ops):
             if ctx.needs_input_grad[k + 2]:
-                grads.append(_grad_for(k, labels, outl, gout, ops, shapes).to(o.dtype))
+                grads.append(_grad_for(k, labels, outl, gout, ops, ctx.context).to(o.dtype))
             else:
                 grads.append(None)
         return (None, None, *grads)
 
 
 def einsum(subscripts, *operands, context=None):
-    """torch.einsum through winsum, differentiable in every operand."""
+    """torch.einsum through winsum, differentiable in every operand, to any
+    order (its gradients are einsums that winsum computes, on `context`)."""
     return _Einsum.apply(subscripts, context, *operands)
