@@ -2,20 +2,150 @@
 address and layout, one Plan shared by threads, plan outputs of another dtype,
 no leak whatever the order of close / del / GC, the library search order, and
 nothing written to out on an error."""
+import gc
 import os
 import shutil
 import subprocess
 import sys
+import threading
+
+import numpy as np
+import pytest
 
 import winsum
+
+
+# ----------------------------------------------------------- finding 2
+
+def test_one_plan_from_eight_threads(ctx):
+    p = winsum.plan("ij,jk->ik", ((12, 20), np.float64), ((20, 6), np.float64), context=ctx)
+    rng = np.random.default_rng(7)
+    ops = [(rng.standard_normal((12, 20)), rng.standard_normal((20, 6))) for _ in range(8)]
+    wrong, errors = [0] * 8, []
+    start = threading.Barrier(8)
+
+    def work(k):
+        try:
+            a, b = ops[k]
+            at = np.asfortranarray(a)  # another layout: staged
+            want = a @ b
+            start.wait()
+            for i in range(60):
+                if i % 3 == 0:
+                    r = p(a, b)
+                elif i % 3 == 1:
+                    r = p(at, b, out=np.empty((12, 6)))
+                else:
+                    r = np.full((12, 6), 1.0)
+                    p(a, b, out=r, beta=1.0)
+                    r = r - 1.0
+                if not np.allclose(r, want, rtol=1e-12, atol=1e-12):
+                    wrong[k] += 1
+        except Exception as e:  # reported below, not lost in the thread
+            errors.append(e)
+
+    ts = [threading.Thread(target=work, args=(k,)) for k in range(8)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert not errors, errors
+    assert sum(wrong) == 0, wrong
+
+
+# ----------------------------------------------------------- finding 5
+
+def test_plan_out_array_of_another_dtype(ctx, rng):
+    p = winsum.plan("ij->ij", ((3, 4), np.float64), context=ctx)
+    a = rng.standard_normal((3, 4))
+    f = winsum.asarray(np.full((3, 8), 5.0, np.float32), context=ctx)
+    out = f[:, ::2]  # float32, byte strides (32, 8), offset 0: the plan's float64 layout
+    assert out.strides == p.out_strides and out.offset == 0
+    with pytest.raises(winsum.Error) as e:
+        p(a, out=out)
+    assert e.value.status_name == "WINSUM_ERR_DTYPE" and "out" in e.value.message
+    np.testing.assert_array_equal(f.numpy(), np.full((3, 8), 5.0, np.float32))  # untouched
+    q = winsum.plan("ij->ij", ((3, 4), np.float32), context=ctx)
+    b = rng.standard_normal((3, 4)).astype(np.float32)
+    o64 = winsum.asarray(np.full((3, 4), 2.0), context=ctx)  # a safe cast: converted
+    assert q(b, out=o64, beta=1.0) is o64
+    np.testing.assert_allclose(o64.numpy(), b.astype(np.float64) + 2.0, rtol=1e-7)
+    o16 = winsum.asarray(np.full((3, 4), 2.0, np.float16), context=ctx)
+    with pytest.raises(winsum.Error) as e:  # float32 into float16: refused, as einsum does
+        q(b, out=o16)
+    assert e.value.status_name == "WINSUM_ERR_DTYPE" and "out" in e.value.message
+    np.testing.assert_array_equal(o16.numpy(), np.full((3, 4), 2.0, np.float16))
+
+
+# ----------------------------------------------------------- finding 11
+
+def _address_space():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    pytest.skip("no /proc/self/status")
+
+
+@pytest.mark.parametrize("backend", ["opencl", "ref"])
+def test_close_del_gc_in_any_order_frees_everything(backend):
+    if backend == "opencl" and not winsum.devices():
+        pytest.skip("no OpenCL device")
+    big = np.ones((512, 1024))  # 4 MiB: each plan stages it, each Array holds it
+    v = np.ones(1024)
+
+    def one(order):
+        c = winsum.Context(backend=backend)
+        p = winsum.plan("ij,j->i", big, v, context=c)
+        arr = winsum.asarray(big, context=c)
+        p(big, v)
+        if order == 0:  # close first, then the plan and the array go
+            c.close()
+            del p, arr
+        elif order == 1:  # the plan first, then close, then the array
+            del p
+            c.close()
+            del arr
+        elif order == 2:  # close, then a reference cycle that only the GC frees
+            c.close()
+            cyc = [p, arr]
+            cyc.append(cyc)
+            del p, arr, cyc
+            gc.collect()
+        else:  # no close at all: the context goes with its last user
+            del c, p, arr
+        gc.collect()
+
+    for i in range(4):
+        one(i)
+    before = _address_space()
+    for i in range(40):
+        one(i % 4)
+    grown = _address_space() - before
+    # a leak is >= 8 MiB a round (staging + array), 24 MiB with OpenCL: 320 MiB+
+    assert grown < 64 << 20, "address space grew by %.0f MiB over 40 plans" % (grown / 2**20)
+
+
+def test_closed_context_refuses_new_work(ctx):
+    c = winsum.Context(backend=ctx.backend)
+    arr = winsum.asarray(np.ones(4), context=c)
+    c.close()
+    c.close()  # twice is fine
+    with pytest.raises(winsum.Error) as e:
+        arr.numpy()
+    assert "closed" in e.value.message
+    with pytest.raises(winsum.Error):
+        winsum.einsum("i->", np.ones(3), context=c)
 
 
 # ----------------------------------------------------------- finding 15
 
 LOAD = "import winsum, sys; sys.stdout.write(winsum.library_path)"
 
+
 def _lib_file():
     return winsum.library_path
+
 
 def _run(pythonpath, env_lib):
     env = {k: v for k, v in os.environ.items()
@@ -25,6 +155,7 @@ def _run(pythonpath, env_lib):
         env["WINSUM_LIBRARY"] = env_lib
     return subprocess.run([sys.executable, "-c", LOAD], env=env, capture_output=True, text=True,
                           cwd="/")
+
 
 def test_library_search_order(tmp_path):
     pkg = os.path.dirname(winsum.__file__)

@@ -49,6 +49,47 @@ _BACKENDS = {"auto": _lib.BACKEND_AUTO, "opencl": _lib.BACKEND_OPENCL, "ref": _l
              "reference": _lib.BACKEND_REF}
 
 
+class _Owner:
+    """A C context and the count of what still needs it: the buffers and
+    plans made on it (winsum_buffer_free needs the context; the header asks
+    for buffers to be freed first). winsum_context_destroy runs once the
+    Context is closed (or collected) and the last of them is freed, in
+    whatever order those happen and on whichever thread."""
+
+    def __init__(self, h):
+        self.h = h
+        self.users = 0
+        self.closed = False
+        self.lock = threading.Lock()
+
+    def acquire(self, what="the context"):
+        with self.lock:
+            if self.closed:
+                raise Error("%s: the context is closed" % what, _lib.ERR_CONTEXT)
+            self.users += 1
+
+    def release(self):
+        with self.lock:
+            self.users -= 1
+            last = self.closed and self.users == 0
+        if last:
+            self._destroy()
+
+    def close(self):
+        with self.lock:
+            if self.closed:
+                return
+            self.closed = True
+            last = self.users == 0
+        if last:
+            self._destroy()
+
+    def _destroy(self):
+        h, self.h = self.h, None
+        if h and lib is not None:
+            lib.winsum_context_destroy(h)
+
+
 class Context:
     """A winsum context: one OpenCL device (or the C reference backend).
 
@@ -58,7 +99,7 @@ class Context:
     thread."""
 
     def __init__(self, device=None, backend="auto", _handle=None, _keep=None):
-        self._h = None
+        self._owner = None
         self._keep = _keep
         if _handle is None:
             if backend is None:
@@ -72,7 +113,7 @@ class Context:
             if st:
                 raise Error(_decode(lib.winsum_last_error(None)), st)
             _handle = h.value
-        self._h = _handle
+        self._owner = _Owner(_handle)
         self.backend = "ref" if lib.winsum_context_backend(self._h) == _lib.BACKEND_REF else "opencl"
         self.device_name = _decode(lib.winsum_context_device_name(self._h))
 
@@ -89,8 +130,22 @@ class Context:
         return c
 
     @property
+    def _h(self):
+        """The C handle, None once closed."""
+        o = self._owner
+        return o.h if o is not None and not o.closed else None
+
+    @property
+    def closed(self):
+        return self._h is None
+
+    @property
     def handle(self):
-        return self._h
+        """The C handle; a closed context raises winsum.Error."""
+        h = self._h
+        if h is None:
+            raise Error("the context is closed", _lib.ERR_CONTEXT)
+        return h
 
     def check(self, st):
         if st:
@@ -98,20 +153,21 @@ class Context:
 
     def has_dtype(self, dtype):
         code = _DTYPE_CODE.get(np.dtype(dtype))
-        return code is not None and bool(lib.winsum_context_has_dtype(self._h, code))
+        return code is not None and bool(lib.winsum_context_has_dtype(self.handle, code))
 
     def finish(self):
-        self.check(lib.winsum_finish(self._h))
+        self.check(lib.winsum_finish(self.handle))
 
     def memory_usage(self):
         cur, peak = ctypes.c_size_t(), ctypes.c_size_t()
-        lib.winsum_memory_usage(self._h, ctypes.byref(cur), ctypes.byref(peak))
+        lib.winsum_memory_usage(self.handle, ctypes.byref(cur), ctypes.byref(peak))
         return cur.value, peak.value
 
     def close(self):
-        if self._h and lib is not None:
-            lib.winsum_context_destroy(self._h)
-        self._h = None
+        """Refuse further work; the C context goes as soon as the buffers and
+        plans made on it are freed (at once when there are none)."""
+        if self._owner is not None:
+            self._owner.close()
 
     def __del__(self):
         try:
@@ -130,7 +186,7 @@ def default_context():
     """This thread's default context: device $WINSUM_DEVICE (else the first GPU,
     else the first device), backend $WINSUM_BACKEND (default auto)."""
     c = getattr(_local, "ctx", None)
-    if c is None:
+    if c is None or c.closed:
         c = Context(None, os.environ.get("WINSUM_BACKEND") or "auto")
         _local.ctx = c
     return c
@@ -159,7 +215,15 @@ class _Memory:
         self.ctx = ctx
         self.buf = _lib.Buffer()
         self.nbytes = nbytes
-        ctx.check(lib.winsum_buffer_alloc(ctx.handle, max(int(nbytes), 1), ctypes.byref(self.buf)))
+        self._owner = None
+        ctx._owner.acquire("a buffer")
+        try:
+            ctx.check(lib.winsum_buffer_alloc(ctx.handle, max(int(nbytes), 1),
+                                              ctypes.byref(self.buf)))
+        except BaseException:
+            ctx._owner.release()
+            raise
+        self._owner = ctx._owner
         self.buf.bytes = max(int(nbytes), 1)
 
     def write(self, offset, ptr, nbytes):
@@ -175,11 +239,14 @@ class _Memory:
                                                   offset, ptr, nbytes))
 
     def __del__(self):
+        o, self._owner = getattr(self, "_owner", None), None
+        if o is None:
+            return
         try:
-            if self.ctx._h:
-                lib.winsum_buffer_free(self.ctx.handle, ctypes.byref(self.buf))
+            lib.winsum_buffer_free(o.h, ctypes.byref(self.buf))
         except Exception:
             pass
+        o.release()
 
 
 _FAKE = 1 << 44  # a made-up address for index arithmetic on views (never dereferenced)
