@@ -13,6 +13,39 @@ import numpy as np
 import pytest
 
 import winsum
+import winsum._core as core
+
+
+def unaligned(shape, dtype=np.float64):
+    """A writeable array whose address is 1 byte past an item boundary."""
+    isz = np.dtype(dtype).itemsize
+    n = int(np.prod(shape))
+    raw = np.zeros(n * isz + isz, np.uint8)
+    a = np.frombuffer(raw.data, dtype, n, offset=1).reshape(shape)
+    assert a.__array_interface__["data"][0] % isz
+    return a
+
+
+# ----------------------------------------------------------- finding 1
+
+def test_unaligned_out_with_beta_reads_the_old_out(ctx, rng):
+    a, b = rng.standard_normal((3, 5)), rng.standard_normal((5, 4))
+    out = unaligned((3, 4))
+    out[...] = 100.0
+    r = winsum.einsum("ij,jk->ik", a, b, out=out, alpha=2.0, beta=0.5, context=ctx)
+    assert r is out
+    np.testing.assert_allclose(out, 2.0 * (a @ b) + 50.0, rtol=1e-12)
+    x, w = rng.standard_normal((1, 2, 5, 5)), rng.standard_normal((3, 2, 3, 3))
+    y = unaligned((1, 3, 3, 3))
+    y[...] = 7.0
+    winsum.conv_forward(x, w, out=y, beta=1.0, context=ctx)
+    import torch
+    want = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(w)).numpy() + 7.0
+    np.testing.assert_allclose(y, want, rtol=1e-12)
+    p = winsum.plan("ij,jk->ik", a, b, context=ctx)
+    out[...] = 100.0
+    p(a, b, out=out, beta=1.0)
+    np.testing.assert_allclose(out, a @ b + 100.0, rtol=1e-12)
 
 
 # ----------------------------------------------------------- finding 2
@@ -138,6 +171,39 @@ def test_closed_context_refuses_new_work(ctx):
         winsum.einsum("i->", np.ones(3), context=c)
 
 
+# ----------------------------------------------------------- finding 12
+
+def test_out_gaps_written_by_another_thread_survive(ctx, rng, monkeypatch):
+    """Between the kernel and the read-back, a second thread writes the gaps
+    between out's elements; those writes stay (only out's elements are
+    written). The reference backend writes out in place (no read-back)."""
+    real_read = core._Memory.read
+    gaps = []  # the gap view the next read-back races with
+
+    def read_after_a_thread_wrote_the_gaps(self, offset, ptr, nbytes):
+        for g in gaps:
+            t = threading.Thread(target=g.fill, args=(9.0,))
+            t.start()
+            t.join()
+        return real_read(self, offset, ptr, nbytes)
+
+    monkeypatch.setattr(core._Memory, "read", read_after_a_thread_wrote_the_gaps)
+    a, b = rng.standard_normal((4, 3)), rng.standard_normal((3, 5))
+    base = np.zeros((4, 10))
+    gaps[:] = [base[:, 1::2]]
+    winsum.einsum("ij,jk->ik", a, b, out=base[:, ::2], context=ctx)
+    np.testing.assert_allclose(base[:, ::2], a @ b, rtol=1e-12)
+    if ctx.backend != "ref":
+        assert (base[:, 1::2] == 9.0).all()
+    else:
+        assert (base[:, 1::2] == 0.0).all()
+    x, w = rng.standard_normal((1, 2, 5, 5)), rng.standard_normal((3, 2, 3, 3))
+    ybase = np.zeros((1, 3, 3, 6))
+    gaps[:] = [ybase[..., 1::2]]
+    winsum.conv_forward(x, w, out=ybase[..., ::2], alpha=2.0, beta=1.0, context=ctx)
+    assert (ybase[..., 1::2] == (9.0 if ctx.backend != "ref" else 0.0)).all()
+
+
 # ----------------------------------------------------------- finding 15
 
 LOAD = "import winsum, sys; sys.stdout.write(winsum.library_path)"
@@ -186,3 +252,60 @@ def test_library_search_order(tmp_path):
     # an explicit variable that does not load is an error, not a silent fallback
     r = _run(str(site), str(tmp_path / "missing.so"))
     assert r.returncode != 0 and "WINSUM_LIBRARY" in r.stderr, r
+
+
+# ------------------------------------------------- errors write nothing
+
+def test_errors_write_nothing_and_name_the_argument(ctx, rng):
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal((4, 2))
+    out = np.full((3, 2), 5.0)
+    p = winsum.plan("ij,jk->ik", a, b, context=ctx)
+    with pytest.raises(winsum.Error) as e:  # a plan operand of another shape
+        p(a, b[:3], out=out)
+    assert "operand 1" in e.value.message
+    with pytest.raises(winsum.Error) as e:  # a plan out of another shape
+        p(a, b, out=np.full((2, 3), 5.0))
+    assert "out" in e.value.message
+    with pytest.raises(winsum.Error) as e:  # a plan out that float64 cannot be cast into
+        p(a, b, out=np.full((3, 2), 5.0, np.float32))
+    assert e.value.status_name == "WINSUM_ERR_DTYPE" and "out" in e.value.message
+    with pytest.raises(winsum.Error) as e:  # einsum: out of a dtype numpy would refuse
+        winsum.einsum("ij,jk->ik", a, b, out=np.full((3, 2), 5.0, np.float16), context=ctx)
+    assert "out" in e.value.message
+    with pytest.raises(winsum.Error):  # a bad alpha, refused by the library
+        winsum.einsum("ij,jk->ik", a, b, out=out, alpha=float("nan"), context=ctx)
+    assert (out == 5.0).all()
+    x, w = rng.standard_normal((1, 2, 5, 5)), rng.standard_normal((2, 3, 3, 3))
+    y = np.full((1, 3, 7, 7), 5.0)
+    with pytest.raises(winsum.Error) as e:  # conv: out of the wrong shape
+        winsum.conv_transpose(x, w, out=np.full((1, 3, 6, 6), 5.0), context=ctx)
+    assert "out" in e.value.message
+    # conv_transpose's bias inside out: refused before anything is written
+    yb = y.reshape(-1)
+    with pytest.raises(winsum.Error) as e:
+        winsum.conv_transpose(x, w, bias=yb[:3], out=y, context=ctx)
+    assert e.value.status_name == "WINSUM_ERR_ALIAS" and "bias" in e.value.message
+    assert (y == 5.0).all()
+    with pytest.raises(winsum.Error) as e:  # conv: an integer weight
+        winsum.conv_forward(x, np.ones((3, 2, 3, 3), np.int32), out=np.full((1, 3, 3, 3), 5.0),
+                            context=ctx)
+    assert "w " in e.value.message
+    wf = w.transpose(1, 0, 2, 3)  # (3, 2, 3, 3): a forward weight for x
+    ro = np.full((1, 3, 3, 3), 5.0)
+    ro.flags.writeable = False
+    with pytest.raises(winsum.Error) as e:  # a read-only out
+        winsum.conv_forward(x, wf, out=ro, context=ctx)
+    assert "out is read-only" in e.value.message
+    other = winsum.Context(backend="ref")
+    with pytest.raises(winsum.Error) as e:  # arrays of another context name themselves
+        winsum.conv_forward(winsum.asarray(x, context=other), wf, out=y[..., :3, :3],
+                            context=ctx)
+    assert e.value.message.startswith("x is a winsum.Array of another context")
+    oa = winsum.asarray(np.full((3, 2), 5.0), context=other)
+    with pytest.raises(winsum.Error) as e:
+        winsum.einsum("ij,jk->ik", a, b, out=oa, context=ctx)
+    assert e.value.message.startswith("out is a winsum.Array of another context")
+    assert (oa.numpy() == 5.0).all() and (y == 5.0).all()
+    with pytest.raises(winsum.Error) as e:
+        winsum.conv_forward(x, wf, out=[0.0], context=ctx)
+    assert "out must be" in e.value.message
