@@ -445,7 +445,9 @@ def _element_strided(a):
     if not a.dtype.isnative:
         a = a.astype(a.dtype.newbyteorder("="))
     if any(s % a.itemsize for s in a.strides) or _ptr(a) % a.itemsize:
-        a = np.ascontiguousarray(a)
+        # a copy: ascontiguousarray returns a contiguous but misaligned array
+        # as it is, and the reference backend would load from that address
+        a = np.array(a, order="C", copy=True)
     return a
 
 
