@@ -5,8 +5,8 @@ import numpy as np
 
 from . import _lib
 from ._lib import lib
-from ._core import Array, Binding, Error, as_strided, default_context, new_output, promote, \
-    result_kind, _is_pyopencl
+from ._core import Array, Binding, Error, as_strided, default_context, new_output, overlaps, \
+    promote, result_kind, _is_pyopencl
 
 _LAYOUTS = {"nchw": _lib.LAYOUT_NCHW, "nhwc": _lib.LAYOUT_NHWC, "ncw": _lib.LAYOUT_NCHW,
             "nwc": _lib.LAYOUT_NHWC, "ncdhw": _lib.LAYOUT_NCHW, "ndhwc": _lib.LAYOUT_NHWC,
@@ -101,20 +101,22 @@ def _rank(a, what):
     return nd
 
 
-def _run(ctx, fn, desc, ops, out, out_shape, dtype, kind, alpha, beta):
-    """fn(ctx, desc, *views of ops (None stays NULL), out view, alpha, beta)."""
+def _run(ctx, fn, desc, ops, out, out_shape, dtype, kind, alpha, beta, names):
+    """fn(ctx, desc, *views of ops (None stays NULL), out view, alpha, beta);
+    names: what messages call the ops."""
     present = [a for a in ops if a is not None]
+    names = [n for a, n in zip(ops, names) if a is not None]
     b = Binding(ctx)
     if out is not None:
         if tuple(out.shape) != tuple(out_shape):
             raise Error("out has shape %s; the result has shape %s"
                         % (tuple(out.shape), tuple(out_shape)), _lib.ERR_SHAPE)
         views = b.bind(present + [out], outputs={len(present)},
-                       preload={len(present)} if beta else ())
+                       preload={len(present)} if beta else (), names=names + ["out"])
         vout, views = views[-1], views[:-1]
         result = out
     else:
-        views = b.bind(present)
+        views = b.bind(present, names=names)
         result = new_output(kind, out_shape, dtype, ctx)
         vout = b.bind([result], outputs={0})[0]
         beta = 0.0
@@ -128,6 +130,9 @@ def _run(ctx, fn, desc, ops, out, out_shape, dtype, kind, alpha, beta):
 
 def _prep(ops, out, context, names):
     ctx = context or default_context()
+    if out is not None and not (isinstance(out, (np.ndarray, Array)) or _is_pyopencl(out)):
+        raise Error("out must be a numpy array, a winsum.Array or a pyopencl array",
+                    _lib.ERR_ARGUMENT)
     present = [a for a in ops if a is not None]
     kind = result_kind(present, out)
     conv, dtype = promote(present, ctx, out, names=[n for a, n in zip(ops, names) if a is not None])
@@ -147,7 +152,7 @@ def conv_forward(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, lay
         raise Error("the weight has rank %d, the input %d" % (len(w.shape), rank), _lib.ERR_CONV)
     ys = _shape_call(lib.winsum_conv_output_shape, desc, rank, x.shape, w.shape)
     return _run(ctx, lib.winsum_conv_forward, desc, [x, w, bias], out, ys, dtype, kind, alpha,
-                beta)
+                beta, ["x", "w", "bias"])
 
 
 def conv_backward_data(grad_output, w, input_shape, stride=1, padding=0, dilation=1, groups=1,
@@ -157,7 +162,7 @@ def conv_backward_data(grad_output, w, input_shape, stride=1, padding=0, dilatio
     input_shape = tuple(int(n) for n in input_shape)
     desc = make_desc(len(input_shape) - 2, stride, padding, dilation, groups, layout)
     return _run(ctx, lib.winsum_conv_backward_data, desc, [gy, w], out, input_shape, dtype, kind,
-                alpha, beta)
+                alpha, beta, ["grad_output", "w"])
 
 
 def conv_backward_weight(x, grad_output, weight_shape, stride=1, padding=0, dilation=1, groups=1,
@@ -168,7 +173,7 @@ def conv_backward_weight(x, grad_output, weight_shape, stride=1, padding=0, dila
     desc = make_desc(rank - 2, stride, padding, dilation, groups, layout)
     weight_shape = tuple(int(n) for n in weight_shape)
     return _run(ctx, lib.winsum_conv_backward_weight, desc, [x, gy], out, weight_shape, dtype,
-                kind, alpha, beta)
+                kind, alpha, beta, ["x", "grad_output"])
 
 
 def conv_backward_bias(grad_output, layout="nchw", out=None, alpha=1.0, beta=0.0, context=None):
@@ -178,7 +183,7 @@ def conv_backward_bias(grad_output, layout="nchw", out=None, alpha=1.0, beta=0.0
     desc = make_desc(rank - 2, layout=layout)
     c = gy.shape[1] if desc.layout == _lib.LAYOUT_NCHW else gy.shape[-1]
     return _run(ctx, lib.winsum_conv_backward_bias, desc, [gy], out, (c,), dtype, kind, alpha,
-                beta)
+                beta, ["grad_output"])
 
 
 def conv_transpose(x, w, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1,
@@ -195,7 +200,18 @@ def conv_transpose(x, w, bias=None, stride=1, padding=0, output_padding=0, group
         if len(bias.shape) != 1 or bias.shape[0] != ys[1 if desc.layout == 0 else -1]:
             raise Error("bias has shape %s; the output has %d channels"
                         % (tuple(bias.shape), ys[1 if desc.layout == 0 else -1]), _lib.ERR_SHAPE)
-    y = _run(ctx, lib.winsum_conv_transpose, desc, [x, w], out, ys, dtype, kind, alpha, beta)
+        # the bias is added by a second call, after out is written: what would
+        # make that call fail is refused here, before anything is written
+        if out is not None and overlaps(bias, out):
+            raise Error("bias overlaps out in memory; write to separate memory",
+                        _lib.ERR_ALIAS)
+        if isinstance(bias, Array) and bias.context is not ctx:
+            raise Error("bias is a winsum.Array of another context", _lib.ERR_CONTEXT)
+        if _is_pyopencl(bias) and (getattr(ctx, "pyopencl_context", None) is None or
+                                   bias.context.int_ptr != ctx.pyopencl_context.int_ptr):
+            raise Error("bias is a pyopencl array of another OpenCL context", _lib.ERR_CONTEXT)
+    y = _run(ctx, lib.winsum_conv_transpose, desc, [x, w], out, ys, dtype, kind, alpha, beta,
+             ["x", "w"])
     if bias is not None:
         from ._einsum import einsum
         isz = np.dtype(dtype).itemsize

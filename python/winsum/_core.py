@@ -49,6 +49,47 @@ _BACKENDS = {"auto": _lib.BACKEND_AUTO, "opencl": _lib.BACKEND_OPENCL, "ref": _l
              "reference": _lib.BACKEND_REF}
 
 
+class _Owner:
+    """A C context and the count of what still needs it: the buffers and
+    plans made on it (winsum_buffer_free needs the context; the header asks
+    for buffers to be freed first). winsum_context_destroy runs once the
+    Context is closed (or collected) and the last of them is freed, in
+    whatever order those happen and on whichever thread."""
+
+    def __init__(self, h):
+        self.h = h
+        self.users = 0
+        self.closed = False
+        self.lock = threading.Lock()
+
+    def acquire(self, what="the context"):
+        with self.lock:
+            if self.closed:
+                raise Error("%s: the context is closed" % what, _lib.ERR_CONTEXT)
+            self.users += 1
+
+    def release(self):
+        with self.lock:
+            self.users -= 1
+            last = self.closed and self.users == 0
+        if last:
+            self._destroy()
+
+    def close(self):
+        with self.lock:
+            if self.closed:
+                return
+            self.closed = True
+            last = self.users == 0
+        if last:
+            self._destroy()
+
+    def _destroy(self):
+        h, self.h = self.h, None
+        if h and lib is not None:
+            lib.winsum_context_destroy(h)
+
+
 class Context:
     """A winsum context: one OpenCL device (or the C reference backend).
 
@@ -58,7 +99,7 @@ class Context:
     thread."""
 
     def __init__(self, device=None, backend="auto", _handle=None, _keep=None):
-        self._h = None
+        self._owner = None
         self._keep = _keep
         if _handle is None:
             if backend is None:
@@ -72,7 +113,7 @@ class Context:
             if st:
                 raise Error(_decode(lib.winsum_last_error(None)), st)
             _handle = h.value
-        self._h = _handle
+        self._owner = _Owner(_handle)
         self.backend = "ref" if lib.winsum_context_backend(self._h) == _lib.BACKEND_REF else "opencl"
         self.device_name = _decode(lib.winsum_context_device_name(self._h))
 
@@ -89,8 +130,22 @@ class Context:
         return c
 
     @property
+    def _h(self):
+        """The C handle, None once closed."""
+        o = self._owner
+        return o.h if o is not None and not o.closed else None
+
+    @property
+    def closed(self):
+        return self._h is None
+
+    @property
     def handle(self):
-        return self._h
+        """The C handle; a closed context raises winsum.Error."""
+        h = self._h
+        if h is None:
+            raise Error("the context is closed", _lib.ERR_CONTEXT)
+        return h
 
     def check(self, st):
         if st:
@@ -98,20 +153,21 @@ class Context:
 
     def has_dtype(self, dtype):
         code = _DTYPE_CODE.get(np.dtype(dtype))
-        return code is not None and bool(lib.winsum_context_has_dtype(self._h, code))
+        return code is not None and bool(lib.winsum_context_has_dtype(self.handle, code))
 
     def finish(self):
-        self.check(lib.winsum_finish(self._h))
+        self.check(lib.winsum_finish(self.handle))
 
     def memory_usage(self):
         cur, peak = ctypes.c_size_t(), ctypes.c_size_t()
-        lib.winsum_memory_usage(self._h, ctypes.byref(cur), ctypes.byref(peak))
+        lib.winsum_memory_usage(self.handle, ctypes.byref(cur), ctypes.byref(peak))
         return cur.value, peak.value
 
     def close(self):
-        if self._h and lib is not None:
-            lib.winsum_context_destroy(self._h)
-        self._h = None
+        """Refuse further work; the C context goes as soon as the buffers and
+        plans made on it are freed (at once when there are none)."""
+        if self._owner is not None:
+            self._owner.close()
 
     def __del__(self):
         try:
@@ -130,7 +186,7 @@ def default_context():
     """This thread's default context: device $WINSUM_DEVICE (else the first GPU,
     else the first device), backend $WINSUM_BACKEND (default auto)."""
     c = getattr(_local, "ctx", None)
-    if c is None:
+    if c is None or c.closed:
         c = Context(None, os.environ.get("WINSUM_BACKEND") or "auto")
         _local.ctx = c
     return c
@@ -159,7 +215,15 @@ class _Memory:
         self.ctx = ctx
         self.buf = _lib.Buffer()
         self.nbytes = nbytes
-        ctx.check(lib.winsum_buffer_alloc(ctx.handle, max(int(nbytes), 1), ctypes.byref(self.buf)))
+        self._owner = None
+        ctx._owner.acquire("a buffer")
+        try:
+            ctx.check(lib.winsum_buffer_alloc(ctx.handle, max(int(nbytes), 1),
+                                              ctypes.byref(self.buf)))
+        except BaseException:
+            ctx._owner.release()
+            raise
+        self._owner = ctx._owner
         self.buf.bytes = max(int(nbytes), 1)
 
     def write(self, offset, ptr, nbytes):
@@ -175,11 +239,14 @@ class _Memory:
                                                   offset, ptr, nbytes))
 
     def __del__(self):
+        o, self._owner = getattr(self, "_owner", None), None
+        if o is None:
+            return
         try:
-            if self.ctx._h:
-                lib.winsum_buffer_free(self.ctx.handle, ctypes.byref(self.buf))
+            lib.winsum_buffer_free(o.h, ctypes.byref(self.buf))
         except Exception:
             pass
+        o.release()
 
 
 _FAKE = 1 << 44  # a made-up address for index arithmetic on views (never dereferenced)
@@ -378,7 +445,9 @@ def _element_strided(a):
     if not a.dtype.isnative:
         a = a.astype(a.dtype.newbyteorder("="))
     if any(s % a.itemsize for s in a.strides) or _ptr(a) % a.itemsize:
-        a = np.ascontiguousarray(a)
+        # a copy: ascontiguousarray returns a contiguous but misaligned array
+        # as it is, and the reference backend would load from that address
+        a = np.array(a, order="C", copy=True)
     return a
 
 
@@ -408,40 +477,46 @@ class Binding:
     """The views of one call. Numpy operands whose byte spans overlap share one
     buffer (so the library sees aliasing); each span is uploaded once (the
     OpenCL backend) or wrapped in place (the reference backend). Outputs are
-    read back by commit(), only after the call succeeded."""
+    read back by commit(), only after the call succeeded, and only their
+    elements are written (not the gaps between them)."""
 
     def __init__(self, ctx):
         self.ctx = ctx
         self.keep = []
-        self.readback = []  # (mem, offset_in_buf, addr, nbytes)
+        self.readback = []  # (mem, offset_in_buf, out numpy array, its span's lo, hi)
         self.copyback = []  # (temp numpy array, user out)
 
-    def bind(self, items, outputs=(), preload=()):
+    def bind(self, items, outputs=(), preload=(), names=None):
         """items: numpy arrays, Arrays or pyopencl arrays (already of the
         call's dtype). outputs: indices of items that are written; preload:
-        those of them whose old values are read (beta != 0). Returns views."""
+        those of them whose old values are read (beta != 0). names: what
+        messages call each item (default "operand i", and "out" for an
+        output). Returns views."""
         ctx = self.ctx
         views = [None] * len(items)
         host = []
         for i, a in enumerate(items):
+            what = names[i] if names else "out" if i in outputs else "operand %d" % i
             if isinstance(a, Array):
                 if a.context is not ctx:
-                    raise Error("operand %d is a winsum.Array of another context" % i,
+                    raise Error("%s is a winsum.Array of another context" % what,
                                 _lib.ERR_CONTEXT)
                 views[i] = a.view_struct()
                 self.keep.append(a)
             elif _is_pyopencl(a):
-                views[i] = self._pyopencl_view(i, a)
+                views[i] = self._pyopencl_view(what, a)
             else:
                 if i in outputs and not a.flags.writeable:
-                    raise Error("the output array is read-only", _lib.ERR_ARGUMENT)
+                    raise Error("%s is read-only" % what, _lib.ERR_ARGUMENT)
                 if i in outputs and (any(s % a.itemsize for s in a.strides)
                                      or _ptr(a) % a.itemsize):
+                    # computed in an aligned copy; with beta != 0 the library
+                    # reads out's old values, so the copy starts from them
                     tmp = np.empty(a.shape, a.dtype)
+                    if i in preload:
+                        tmp[...] = a
                     self.copyback.append((tmp, a))
                     a = tmp
-                    items = list(items)
-                    items[i] = tmp
                 if a.size == 0:
                     mem = _Memory(ctx, a.itemsize) if ctx.backend != "ref" else None
                     buf = mem.buf if mem else _lib.Buffer(_lib.HOST, _ptr(a) or None, None, 0)
@@ -468,41 +543,74 @@ class Binding:
                 mem = _Memory(ctx, hi - lo)
                 buf = mem.buf
                 self.keep.append(mem)
-                upload = False
-                for mlo, mhi, i, a in g["members"]:
-                    if i not in outputs or i in preload or mhi - mlo != a.nbytes:
-                        upload = True
-                if upload:
+                # an output whose old values are not read needs no upload:
+                # only its elements come back
+                if any(i not in outputs or i in preload for _, _, i, _ in g["members"]):
                     mem.write(0, lo, hi - lo)
                 for mlo, mhi, i, a in g["members"]:
                     if i in outputs:
-                        self.readback.append((mem, mlo - lo, mlo, mhi - mlo))
+                        self.readback.append((mem, mlo - lo, a, mlo, mhi))
             for mlo, mhi, i, a in g["members"]:
                 views[i] = _make_view(ctypes.pointer(buf), a.dtype,
                                       (_ptr(a) - lo) // a.itemsize, a.shape, a.strides)
         self.keep.append(views)
         return views
 
-    def _pyopencl_view(self, i, a):
+    def _pyopencl_view(self, what, a):
         cl_ctx = getattr(self.ctx, "pyopencl_context", None)
         if cl_ctx is None or a.context.int_ptr != cl_ctx.int_ptr:
-            raise Error("operand %d is a pyopencl array of another OpenCL context; use "
-                        "winsum.Context.from_pyopencl(ctx, queue)" % i, _lib.ERR_CONTEXT)
+            raise Error("%s is a pyopencl array of another OpenCL context; use "
+                        "winsum.Context.from_pyopencl(ctx, queue)" % what, _lib.ERR_CONTEXT)
         base = a.base_data
         buf = _lib.Buffer(_lib.DEVICE, None, base.int_ptr if base is not None else None,
                           base.size if base is not None else 0)
         self.keep.append((a, buf))
         if any(s % a.dtype.itemsize for s in a.strides) or a.offset % a.dtype.itemsize:
-            raise Error("operand %d: a pyopencl array whose strides or offset are not whole "
-                        "elements" % i, _lib.ERR_ARGUMENT)
+            raise Error("%s: a pyopencl array whose strides or offset are not whole "
+                        "elements" % what, _lib.ERR_ARGUMENT)
         return _make_view(ctypes.pointer(buf), a.dtype, a.offset // a.dtype.itemsize, a.shape,
                           a.strides)
 
     def commit(self):
-        for mem, off, addr, n in self.readback:
-            mem.read(off, addr, n)
+        for mem, off, a, lo, hi in self.readback:
+            if hi - lo == a.nbytes:  # no gaps: straight into out
+                mem.read(off, lo, hi - lo)
+                continue
+            # read the span aside, then copy only out's elements: a gap may
+            # be another array's element, written meanwhile by another thread
+            host = np.empty((hi - lo) // a.itemsize, a.dtype)
+            mem.read(off, host.ctypes.data, hi - lo)
+            np.copyto(a, np.lib.stride_tricks.as_strided(host[(_ptr(a) - lo) // a.itemsize:],
+                                                         a.shape, a.strides))
         for tmp, out in self.copyback:
             np.copyto(out, tmp)
+
+
+def overlaps(a, b):
+    """Whether arrays a and b (numpy, winsum.Array or pyopencl) may share an
+    element's memory (spans for device memory; numpy's exact test, bounded)."""
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        try:
+            return bool(np.shares_memory(a, b, max_work=100000))
+        except np.TooHardError:
+            return True
+    if isinstance(a, Array) and isinstance(b, Array):
+        if a._mem is not b._mem or not a.size or not b.size:
+            return False
+        (alo, ahi), (blo, bhi) = a._span(), b._span()
+        return alo * a.itemsize < bhi * b.itemsize and blo * b.itemsize < ahi * a.itemsize
+    if _is_pyopencl(a) and _is_pyopencl(b):
+        ba, bb = a.base_data, b.base_data
+        if ba is None or bb is None or ba.int_ptr != bb.int_ptr or not a.size or not b.size:
+            return False
+        spans = []
+        for x in (a, b):
+            lo = hi = x.offset
+            for n, st in zip(x.shape, x.strides):
+                lo, hi = (lo + st * (n - 1), hi) if st < 0 else (lo, hi + st * (n - 1))
+            spans.append((lo, hi + x.dtype.itemsize))
+        return spans[0][0] < spans[1][1] and spans[1][0] < spans[0][1]
+    return False
 
 
 def promote(operands, ctx, out=None, names=None):
@@ -522,9 +630,9 @@ def promote(operands, ctx, out=None, names=None):
             dts.append(a)  # 0-d: numpy's value-based promotion
         else:
             dts.append(a.dtype)
-    for a in conv:
+    for k, a in enumerate(conv):
         if a.dtype.kind not in "f":
-            what = names[conv.index(a)] if names else "operand %d" % conv.index(a)
+            what = names[k] if names else "operand %d" % k
             raise Error("%s has dtype %s: winsum computes in float16, float32 and float64"
                         % (what, a.dtype), _lib.ERR_DTYPE)
     dtype = np.result_type(*dts) if dts else np.dtype(np.float64)

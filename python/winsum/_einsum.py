@@ -1,5 +1,6 @@
 """winsum.einsum and winsum.plan."""
 import ctypes
+import threading
 
 import numpy as np
 
@@ -83,9 +84,15 @@ def einsum(subscripts, *operands, out=None, alpha=1.0, beta=0.0, context=None):
 
 class Plan:
     """A contraction planned once for fixed shapes, dtypes and strides; calling it
-    runs the plan with new operands (no parsing or planning again)."""
+    runs the plan with new operands (no parsing or planning again). Threads may
+    share a plan: a call stages its operands and result in buffers the plan
+    owns, so calls on one plan take turns (the C library serialises calls on
+    a context anyway)."""
 
     def __init__(self, subscripts, *operands, out=None, context=None):
+        self._h = None
+        self._owner = None
+        self._lock = threading.Lock()
         self.ctx = ctx = context or default_context()
         subscripts, operands = _parse_args(subscripts, operands)
         self.subscripts = subscripts
@@ -122,21 +129,45 @@ class Plan:
         h = ctypes.c_void_p()
         arr = (_lib.View * max(len(views), 1))(*views)
         self._views = (views, vout)
-        ctx.check(lib.winsum_plan_create(ctx.handle, ctypes.byref(h), subscripts.encode(),
-                                         len(views), arr, ctypes.byref(vout)))
+        ctx._owner.acquire("a plan")  # the C context is destroyed only after this plan
+        try:
+            ctx.check(lib.winsum_plan_create(ctx.handle, ctypes.byref(h), subscripts.encode(),
+                                             len(views), arr, ctypes.byref(vout)))
+        except BaseException:
+            ctx._owner.release()
+            raise
         self._h = h.value
+        self._owner = ctx._owner
 
     def describe(self):
         return (lib.winsum_plan_describe(self._h) or b"").decode()
 
+    def _check_out(self, out):
+        """out's kind, shape and dtype, checked before anything runs."""
+        if not (isinstance(out, (np.ndarray, Array)) or _is_pyopencl(out)):
+            raise Error("out must be a numpy array, a winsum.Array or a pyopencl array",
+                        _lib.ERR_ARGUMENT)
+        if tuple(out.shape) != tuple(self.shape):
+            raise Error("out has shape %s, the plan's output %s" % (tuple(out.shape), self.shape),
+                        _lib.ERR_SHAPE)
+        odt = np.dtype(out.dtype)
+        if odt != self.dtype and not (odt.kind == "f" and np.can_cast(self.dtype, odt, "safe")):
+            raise Error("out has dtype %s but the plan computes %s (numpy's 'safe' casting "
+                        "refuses it)" % (odt, self.dtype), _lib.ERR_DTYPE)
+        if isinstance(out, np.ndarray) and not out.flags.writeable:
+            raise Error("out is read-only", _lib.ERR_ARGUMENT)
+
     def __call__(self, *operands, out=None, alpha=1.0, beta=0.0):
         ctx = self.ctx
+        if ctx.closed:
+            raise Error("the plan's context is closed", _lib.ERR_CONTEXT)
         if len(operands) != self.n:
             raise Error("the plan takes %d operands, got %d" % (self.n, len(operands)),
                         _lib.ERR_ARGUMENT)
+        if out is not None:
+            self._check_out(out)
         kind = result_kind(operands, out)
-        bufs = (ctypes.POINTER(_lib.Buffer) * max(self.n, 1))()
-        keep = []
+        ins = []
         for k, (a, slot) in enumerate(zip(operands, self._slots)):
             how, shape, strides, off, mem = slot
             if isinstance(a, Array):
@@ -144,8 +175,7 @@ class Plan:
                         or a.offset != off or a.context is not ctx:
                     raise Error("operand %d: a winsum.Array of another dtype, shape, layout "
                                 "or context than the plan's" % k, _lib.ERR_ARGUMENT)
-                bufs[k] = ctypes.pointer(a._mem.buf)
-                keep.append(a)
+                ins.append(a)
                 continue
             if how != "host":
                 raise Error("operand %d: the plan was made with a winsum.Array here; pass one "
@@ -156,6 +186,23 @@ class Plan:
             if a.shape != shape:
                 raise Error("operand %d has shape %s, the plan %s" % (k, a.shape, shape),
                             _lib.ERR_SHAPE)
+            ins.append(a)
+        result = out if out is not None else new_output(kind, self.shape, self.dtype, ctx)
+        if out is None:
+            beta = 0.0
+        with self._lock:  # the staging buffers are the plan's: one call at a time
+            return self._execute(ins, result, alpha, beta)
+
+    def _execute(self, operands, result, alpha, beta):
+        ctx = self.ctx
+        bufs = (ctypes.POINTER(_lib.Buffer) * max(self.n, 1))()
+        keep = []
+        for k, (a, slot) in enumerate(zip(operands, self._slots)):
+            how, shape, strides, off, mem = slot
+            if isinstance(a, Array):
+                bufs[k] = ctypes.pointer(a._mem.buf)
+                keep.append(a)
+                continue
             isz = a.itemsize
             if a.size and a.strides == strides and (_ptr(a) - _np_span(a)[0]) // isz == off \
                     and _ptr(a) % isz == 0:
@@ -173,46 +220,49 @@ class Plan:
             else:
                 mem.write(0, lo, hi - lo)
                 bufs[k] = ctypes.pointer(mem.buf)
-        result = out if out is not None else new_output(kind, self.shape, self.dtype, ctx)
-        if out is None:
-            beta = 0.0
-        rshape = tuple(result.shape)
-        if rshape != tuple(self.shape):
-            raise Error("out has shape %s, the plan's output %s" % (rshape, self.shape),
-                        _lib.ERR_SHAPE)
-        direct = (isinstance(result, Array) and result.strides == self.out_strides
-                  and result.offset == 0 and result.context is ctx)
+        # the output in place when it is a winsum.Array of exactly the plan's
+        # view (dtype included: float32 with float64's byte strides is not)
+        direct = (isinstance(result, Array) and result.dtype == self.dtype
+                  and result.strides == self.out_strides and result.offset == 0
+                  and result.context is ctx)
         if direct:
             obuf = result._mem.buf
         else:
             obuf = self._out.buf
             if beta:
-                src = result.numpy() if isinstance(result, Array) else np.ascontiguousarray(
-                    result.get() if _is_pyopencl(result) else result, self.dtype)
+                src = result.numpy() if isinstance(result, Array) else (
+                    result.get() if _is_pyopencl(result) else result)
+                src = np.ascontiguousarray(src, self.dtype)
                 self._out.write(0, src.ctypes.data, src.nbytes)
         ctx.check(lib.winsum_plan_execute(self._h, bufs, ctypes.byref(obuf), float(alpha),
                                           float(beta), None))
         if not direct:
             host = np.empty(self.shape, self.dtype)
             self._out.read(0, host.ctypes.data, host.nbytes)
+            if result.dtype != self.dtype:  # a safe cast, checked before
+                host = host.astype(result.dtype)
             if isinstance(result, Array):
-                result._mem.write(result.offset * result.itemsize, host.ctypes.data, host.nbytes) \
-                    if result.strides == self.out_strides else _write_array(result, host)
+                if result.strides == tuple(_c(self.shape, result.itemsize)):
+                    result._mem.write(result.offset * result.itemsize, host.ctypes.data,
+                                      host.nbytes)
+                else:
+                    _write_array(result, host)
             elif _is_pyopencl(result):
                 result.set(host)
-            elif result.flags.c_contiguous and result.dtype == self.dtype:
-                result[...] = host
             else:
-                np.copyto(result, host, casting="same_kind")
+                np.copyto(result, host)
         return result
 
     def __del__(self):
+        o, self._owner = getattr(self, "_owner", None), None
         try:
-            if self._h and self.ctx._h:
+            if self._h:
                 lib.winsum_plan_destroy(self._h)
         except Exception:
             pass
         self._h = None
+        if o is not None:
+            o.release()
 
 
 def _c(shape, itemsize):

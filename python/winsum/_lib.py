@@ -1,9 +1,11 @@
 """ctypes declarations of libwinsum's public C API (include/winsum.h).
 
-The library is looked up, in order: beside this package (a libwinsum.so
-installed into the package folder or the folder above it), at
-$WINSUM_LIBRARY, then by the installed soname (libwinsum.so.0, then
-libwinsum.so) through the dynamic loader.
+The library is looked up, in order: at $WINSUM_LIBRARY when it is set (and
+only there: a variable that names a library that does not load is an
+error), beside this package (in the package folder, the folder above it,
+or PREFIX/lib when the package is installed in
+PREFIX/lib/python3*/{dist,site}-packages), then by the installed soname
+(libwinsum.so.0, then libwinsum.so) through the dynamic loader.
 """
 import ctypes
 import os
@@ -22,7 +24,7 @@ STATUS_NAMES = [
 ]
 OK = 0
 ERR_ARGUMENT, ERR_SUBSCRIPTS, ERR_SHAPE = 1, 2, 3
-ERR_DTYPE = 7
+ERR_BOUNDS, ERR_OVERLAP, ERR_ALIAS, ERR_DTYPE = 4, 5, 6, 7
 ERR_CONV = 9
 ERR_CONTEXT = 16
 ERR_UNSUPPORTED = 17
@@ -58,32 +60,45 @@ class ConvDesc(ctypes.Structure):
                 ("output_padding", i64 * MAX_SPATIAL), ("groups", i64), ("layout", ctypes.c_int)]
 
 
+def _beside(here):
+    """The folders "beside the package": its own, the one above it, and
+    PREFIX/lib when it sits in PREFIX/lib/python3*/(dist|site)-packages/ (an
+    installed tree; a source checkout's parent folder is not one)."""
+    above = os.path.dirname(here)
+    dirs = [here, above]
+    pyver = os.path.dirname(above)
+    if os.path.basename(above) in ("dist-packages", "site-packages") \
+            and os.path.basename(pyver).startswith("python3"):
+        dirs.append(os.path.dirname(pyver))
+    return dirs
+
+
 def _candidates():
     here = os.path.dirname(os.path.abspath(__file__))
-    # beside the package (a copy), above it (the source tree's python/), and
-    # PREFIX/lib of an installed tree (PREFIX/lib/python3/dist-packages/winsum)
-    prefix_lib = os.path.normpath(os.path.join(here, "..", "..", ".."))
-    for d in (here, os.path.dirname(here), prefix_lib):
+    for d in _beside(here):
         for name in ("libwinsum.so.0", "libwinsum.so"):
             p = os.path.join(d, name)
             if os.path.exists(p):
                 yield p
-    env = os.environ.get("WINSUM_LIBRARY")
-    if env:
-        yield env
     yield "libwinsum.so.0"
     yield "libwinsum.so"
 
 
 def _load():
+    env = os.environ.get("WINSUM_LIBRARY")
+    if env:
+        try:
+            return ctypes.CDLL(env), env
+        except OSError as e:
+            raise ImportError("winsum: $WINSUM_LIBRARY=%s does not load: %s" % (env, e)) from None
     errors = []
     for cand in _candidates():
         try:
             return ctypes.CDLL(cand), cand
         except OSError as e:
             errors.append("%s: %s" % (cand, e))
-    raise ImportError("winsum: cannot load libwinsum (tried beside the package, $WINSUM_LIBRARY, "
-                      "then the sonames):\n  " + "\n  ".join(errors))
+    raise ImportError("winsum: cannot load libwinsum ($WINSUM_LIBRARY is not set; tried beside "
+                      "the package, then the sonames):\n  " + "\n  ".join(errors))
 
 
 lib, path = _load()
