@@ -236,17 +236,19 @@ def _single_view(a, labels, out_labels):
 
 # ------------------------------------------------------------------ layout
 
-def _layout_empty(shape, dtype, order, arrs, in_labels, out_labels, sizes):
-    """An uninitialised result of numpy's layout for `order` (K: the axis order
-    of the operands' strides, as numpy's iterator picks it)."""
-    n = len(shape)
+def _layout_perm(order, arrs, in_labels, out_labels):
+    """The result's axes from outer to inner for numpy's `order` (K: the axis
+    order of the operands' strides, as numpy's iterator picks it); None for
+    C order."""
+    n = len(out_labels)
     if n <= 1 or order == "C":
-        return np.empty(shape, dtype)
-    if order == "F":
-        return np.empty(shape, dtype, order="F")
+        return None
     if order == "A":
-        fortran = all(a.flags.f_contiguous for a in arrs)
-        return np.empty(shape, dtype, order="F" if fortran else "C")
+        order = "F" if all(a.flags.f_contiguous for a in arrs) else "C"
+    if order == "F":
+        return tuple(range(n - 1, -1, -1))
+    if order == "C":
+        return None
     # K: numpy's iterator axes are the output's then the summed labels sorted;
     # an insertion sort from the innermost moves an axis inward past one whose
     # stride is larger in every operand that has both (others don't decide).
@@ -281,9 +283,45 @@ def _layout_empty(shape, dtype, order, arrs, in_labels, out_labels, sizes):
         if pos != i0:
             lst.insert(pos, lst.pop(i0))
     inner = [lab for lab in lst if lab in out_labels]  # innermost first
-    perm = [out_labels.index(lab) for lab in reversed(inner)]  # outer to inner
+    perm = tuple(out_labels.index(lab) for lab in reversed(inner))  # outer to inner
+    return None if perm == tuple(range(n)) else perm
+
+
+def _alloc(shape, dtype, perm):
+    """An uninitialised array of `shape` whose axes lie outer to inner as perm."""
+    if perm is None:
+        return np.empty(shape, dtype)
     base = np.empty(tuple(shape[p] for p in perm), dtype)
-    return base.transpose(np.argsort(perm))
+    inv = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inv[p] = i
+    return base.transpose(inv)
+
+
+_ANALYSED = {}
+
+
+def _analyse(subs, ops, order):
+    """parse() and the result's layout, cached by the subscripts and the
+    operands' shapes and strides: (in_labels, out_labels, sizes, out_shape,
+    summed, perm, plain); plain[k] when operand k has no repeated label and
+    no broadcast axis (its view is used as it is)."""
+    key = (subs, order) + tuple((a.shape, a.strides) for a in ops)
+    hit = _ANALYSED.get(key)
+    if hit is not None:
+        return hit
+    in_labels, out_labels, sizes = parse(subs, [a.shape for a in ops])
+    out_shape = tuple(sizes[lab] for lab in out_labels)
+    summed = {lab for labs in in_labels for lab in labs} - set(out_labels)
+    perm = _layout_perm(order, ops, in_labels, out_labels)
+    plain = tuple(len(set(labs)) == len(labs) and
+                  all(sizes[lab] == n for lab, n in zip(labs, a.shape))
+                  for labs, a in zip(in_labels, ops))
+    hit = (in_labels, out_labels, sizes, out_shape, summed, perm, plain)
+    if len(_ANALYSED) >= 256:
+        _ANALYSED.clear()
+    _ANALYSED[key] = hit
+    return hit
 
 
 # ------------------------------------------------------------- computations
@@ -543,8 +581,7 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
         return _wein.einsum(subs.replace(" ", ""), *ops, out=out, alpha=alpha, beta=beta,
                             context=context)
 
-    in_labels, out_labels, sizes = parse(subs, [a.shape for a in ops])
-    out_shape = tuple(sizes[lab] for lab in out_labels)
+    in_labels, out_labels, sizes, out_shape, summed, perm, plain = _analyse(subs, ops, order)
     if out is not None and out.shape != out_shape:
         raise Error("einsum: out has shape %s, the result %s" % (out.shape, out_shape),
                     _lib.ERR_SHAPE)
@@ -558,7 +595,6 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
         raise TypeMismatch("einsum: cannot cast the result from %s to out's %s under casting=%r"
                         % (dt, out.dtype, casting), _lib.ERR_DTYPE)
 
-    summed = {lab for labs in in_labels for lab in labs} - set(out_labels)
     if len(ops) == 1 and not summed and out is None and (dt_req is None or
                                                          dt_req == ops[0].dtype):
         return _single_view(ops[0], in_labels[0], out_labels)
@@ -603,22 +639,25 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
         if out is not None:
             np.copyto(out, res, casting="unsafe")
             return out
-        final = _layout_empty(out_shape, dt, order, ops, in_labels, out_labels, sizes)
+        final = _alloc(out_shape, dt, perm)
         final[...] = res
         return final
 
     views, labels = [], []
-    for a, labs in zip(ops, in_labels):
+    for a, labs, same in zip(ops, in_labels, plain):
         if kind == "float" or a.dtype.kind == "c" or a.dtype.kind not in "biuf":
             a = a.astype(dt, copy=False)
-        v, u = _canonical(a, labs, sizes)
-        views.append(v)
-        labels.append(u)
+        if same:
+            views.append(a)
+            labels.append(labs)
+        else:
+            v, u = _canonical(a, labs, sizes)
+            views.append(v)
+            labels.append(u)
     if out is not None and out.dtype == dt:
         target = out
     else:
-        target = _layout_empty(out_shape, dt, order, ops, in_labels, out_labels, sizes) \
-            if out is None else np.empty(out_shape, dt)
+        target = _alloc(out_shape, dt, perm if out is None else None)
         if out is not None and beta:
             target[...] = out
         if out is None:
