@@ -199,3 +199,76 @@ def test_views_and_errors(ctx):
     z = as_strided(np.zeros(1), (3, 4), (0, 0))
     with pytest.raises(ValueError):  # read-only out, nothing written
         winsum.einsum("ij->ij", a, out=z, context=ctx)
+
+
+def test_out_takes_part_in_the_dtype(ctx):
+    """numpy's iterator: out's dtype joins the common dtype (a 0-d out by its
+    value), and out must cast both ways under `casting`."""
+    a = np.full(3, 2.0 ** 24 / 3, np.float32)
+    got = winsum.einsum("i,i->i", a, a, out=np.zeros(3), context=ctx)  # computed in f8
+    np.testing.assert_array_equal(got, NP_EINSUM("i,i->i", a, a, out=np.zeros(3)))
+    h = (np.arange(2000) / 7).astype(np.float16)
+    o1, o2 = np.zeros(()), np.zeros(())
+    NP_EINSUM("i->", h, out=o1)
+    winsum.einsum("i->", h, out=o2, context=ctx)  # 0-d out of value 0: float16, as numpy
+    assert np.isinf(o1) and np.isinf(o2)
+    with pytest.raises(TypeError):  # out float64 -> dtype float16 refused by 'safe'
+        winsum.einsum("i,i->i", h, h, out=np.zeros(2000), dtype=np.float16, context=ctx)
+    o = np.zeros(())
+    winsum.einsum("i->", h, out=o, dtype=np.float16, context=ctx)  # 0-d: by value, fine
+
+
+@pytest.mark.filterwarnings("ignore::numpy.ComplexWarning")
+def test_random_calls_match_numpy():
+    """Seeded random calls (operand, out and computation dtypes, casting,
+    optimize) give numpy's dtype, values and exception type."""
+    ctx = winsum.Context(backend="ref")
+    rng = np.random.default_rng(7)
+    dts = [np.float16, np.float32, np.float64, np.complex64, np.complex128, np.int8,
+           np.uint8, np.int32, np.int64, np.bool_]
+    compared = 0
+    for _ in range(150):
+        size = {c: int(rng.integers(1, 4)) for c in "abcde"}
+        terms = ["".join(rng.choice(list("abcde"), int(rng.integers(0, 4))))
+                 for _ in range(int(rng.integers(1, 4)))]
+        labels = sorted(set("".join(terms)))
+        subs = ",".join(terms) + "->" + "".join(
+            rng.permutation(labels)[:int(rng.integers(0, len(labels) + 1))])
+        ops = []
+        for t in terms:
+            x = rng.standard_normal([size[c] for c in t]) * 3
+            dt = np.dtype(dts[rng.integers(len(dts))])
+            ops.append((x + 1j * (0.7 * x + 1) if dt.kind == "c" else x).astype(dt))
+        kw = {"casting": ["no", "safe", "same_kind", "unsafe"][rng.integers(4)]}
+        if rng.random() < 0.4:
+            kw["dtype"] = dts[rng.integers(len(dts))]
+        try:
+            shape = np.shape(NP_EINSUM(subs, *ops, **kw))
+        except (TypeError, ValueError):
+            shape = None
+        out = None
+        if shape is not None and rng.random() < 0.5:
+            out = (rng.standard_normal(shape) * 3).astype(dts[rng.integers(len(dts))])
+        opt = [False, True, "greedy", "optimal"][rng.integers(4)]
+        res = []
+        for f, extra in ((NP_EINSUM, {}), (winsum.einsum, {"optimize": opt, "context": ctx})):
+            o = None if out is None else out.copy()
+            try:
+                res.append((np.asarray(f(subs, *ops, out=o, **kw, **extra)), None))
+            except (TypeError, ValueError) as e:
+                res.append((None, e))
+        (want, we), (got, ge) = res
+        if we is not None or ge is not None:
+            assert we is not None and isinstance(ge, type(we)), (subs, kw, we, ge)
+            continue
+        compared += 1
+        assert got.dtype == want.dtype and got.shape == want.shape, (subs, kw)
+        if want.dtype.kind in "biu":
+            np.testing.assert_array_equal(got, want, err_msg=subs)
+        else:
+            kinds = [np.dtype(kw.get("dtype", want.dtype))] + [a.dtype for a in ops]
+            t = 3e-2 if np.dtype(np.float16) in kinds else (
+                1e-4 if {np.dtype(np.float32), np.dtype(np.complex64)} & set(kinds) else 1e-9)
+            scale = max(1.0, float(np.abs(want).max()) if want.size else 1.0)
+            np.testing.assert_allclose(got, want, rtol=t, atol=t * scale, err_msg=subs)
+    assert compared > 60

@@ -586,18 +586,23 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
         raise Error("einsum: out has shape %s, the result %s" % (out.shape, out_shape),
                     _lib.ERR_SHAPE)
 
-    dt = dt_req if dt_req is not None else _result_type(ops)
+    if len(ops) == 1 and not summed and out is None:
+        # numpy's pass-through: a view, whatever dtype and casting say
+        return _single_view(ops[0], in_labels[0], out_labels)
+
+    # numpy's iterator: the computation dtype is `dtype`, else the common
+    # dtype of the operands and out (0-d ones by value, numpy's legacy
+    # promotion); operands are cast to it, and out (read and written) both
+    # ways, under `casting` (0-d arrays again by value).
+    dt = dt_req if dt_req is not None else _result_type(ops if out is None else ops + [out])
     for k, a in enumerate(ops):
         if not np.can_cast(a, dt, casting):
             raise TypeMismatch("einsum: cannot cast operand %d from %s to %s under casting=%r"
-                            % (k, a.dtype, dt, casting), _lib.ERR_DTYPE)
-    if out is not None and not np.can_cast(dt, out.dtype, casting):
-        raise TypeMismatch("einsum: cannot cast the result from %s to out's %s under casting=%r"
-                        % (dt, out.dtype, casting), _lib.ERR_DTYPE)
-
-    if len(ops) == 1 and not summed and out is None and (dt_req is None or
-                                                         dt_req == ops[0].dtype):
-        return _single_view(ops[0], in_labels[0], out_labels)
+                               % (k, a.dtype, dt, casting), _lib.ERR_DTYPE)
+    if out is not None and not (np.can_cast(dt, out.dtype, casting) and
+                                np.can_cast(out, dt, casting)):
+        raise TypeMismatch("einsum: out's %s and the computation's %s do not cast both ways "
+                           "under casting=%r" % (out.dtype, dt, casting), _lib.ERR_DTYPE)
 
     if dt in _FLOATS:
         kind = "float"
