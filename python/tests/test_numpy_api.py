@@ -272,3 +272,24 @@ def test_random_calls_match_numpy():
             scale = max(1.0, float(np.abs(want).max()) if want.size else 1.0)
             np.testing.assert_allclose(got, want, rtol=t, atol=t * scale, err_msg=subs)
     assert compared > 60
+
+
+def test_integer_path_checks_and_scaling(ctx):
+    a = np.arange(6).reshape(2, 3)
+    with pytest.raises(RuntimeError):  # an explicit path is checked for every dtype
+        winsum.einsum("ij,jk,kl->il", a, a.T, a, optimize=["einsum_path", (0, 1)], context=ctx)
+    out = np.ones((2, 2), np.int64)
+    with pytest.raises(winsum.Error):  # alpha/beta: float and complex only, nothing written
+        winsum.einsum("ij,kj->ik", a, a, out=out, beta=1.0, context=ctx)
+    assert (out == 1).all()
+
+
+def test_empty_sizes(ctx):
+    for subs, shapes in [("ij,jk->ik", [(2, 0), (0, 3)]), ("ij,jk->ik", [(0, 2), (2, 3)]),
+                         ("i->", [(0,)])]:
+        for dt in (np.float32, np.complex64, np.int32):
+            ops = [np.ones(s, dt) for s in shapes]
+            got = winsum.einsum(subs, *ops, context=ctx)
+            want = NP_EINSUM(subs, *ops)
+            assert got.dtype == want.dtype and got.shape == want.shape
+            np.testing.assert_array_equal(got, want)

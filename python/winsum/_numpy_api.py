@@ -518,8 +518,9 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
         contraction order to winsum's planner (one call; its pairwise order
         search). An explicit ``['einsum_path', (i, j), ...]`` list (numpy's
         form, e.g. from einsum_path) is checked and run step by step, each
-        step one winsum einsum (float and complex; an exact integer result
-        does not depend on the order, so it runs in one call).
+        step one winsum einsum (float and complex numpy operands; exact
+        integers and device operands run in one call, ordered by winsum's
+        planner: an exact result does not depend on the order).
     alpha, beta : float
         winsum's scaling (float and complex results only); beta reads `out`.
     context : winsum.Context, optional
@@ -586,6 +587,8 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
         raise Error("einsum: out has shape %s, the result %s" % (out.shape, out_shape),
                     _lib.ERR_SHAPE)
 
+    if path is not None:  # numpy's checks of an explicit path (RuntimeError)
+        _np_einsum_path(subs, *[_standin(a) for a in ops], optimize=path)
     if len(ops) == 1 and not summed and out is None:
         # numpy's pass-through: a view, whatever dtype and casting say
         return _single_view(ops[0], in_labels[0], out_labels)
@@ -612,7 +615,9 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
         kind = "exact"
     else:
         kind = "host"
-    scaled = alpha != 1.0 or beta != 0.0
+    if kind in ("exact", "host") and (alpha != 1.0 or beta != 0.0):
+        raise Error("einsum: alpha and beta apply to float and complex results, not %s" % dt,
+                    _lib.ERR_DTYPE)
     ctx = None
     if kind == "exact":
         ctx = context or default_context()
@@ -625,9 +630,6 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
         if bound >= _EXACT_LIMIT or not ctx.has_dtype(np.float64):
             kind = "host"
     if kind == "host":
-        if scaled:
-            raise Error("einsum: alpha and beta apply to float and complex results, not %s"
-                        % dt, _lib.ERR_DTYPE)
         return _np_einsum(*operands, out=out, dtype=dtype, order=order, casting=casting,
                           optimize=optimize if path is None else path)
     ctx = ctx or context or default_context()
@@ -672,7 +674,6 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
             sum(v.dtype.kind == "c" for v in views) > _MAX_STACKED:
         path = _np_einsum_path(subs, *[_standin(a) for a in ops], optimize="greedy")[0]
     if path is not None:
-        _np_einsum_path(subs, *[_standin(a) for a in ops], optimize=path)  # validates
         _run_path(path, labels, views, out_labels, target, alpha, beta, dt, call, ctx)
     else:
         call(labels, views, out_labels, target, alpha, beta, ctx)
