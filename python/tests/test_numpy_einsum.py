@@ -24,6 +24,7 @@ import winsum
 
 _CANDIDATES = [
     os.path.join(os.path.dirname(np.__file__), "core", "tests", "test_einsum.py"),
+    os.path.join(os.path.dirname(np.__file__), "_core", "tests", "test_einsum.py"),
     "/usr/lib/python3/dist-packages/numpy/core/tests/test_einsum.py",
 ]
 _PATH = next((p for p in _CANDIDATES if os.path.exists(p)), None)
