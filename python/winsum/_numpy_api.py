@@ -1,9 +1,9 @@
-"""numpy.einsum's signature and behaviour on winsum: argument handling, the
-subscript rules, dtype dispatch, the complex decomposition, explicit paths
-and einsum_path.
+"""numpy.einsum's signature and behaviour on winsum: argument handling, dtype
+dispatch, the complex decomposition, explicit paths and einsum_path (the
+subscript rules and layouts are in _subscripts.py).
 
 Which dtype takes which path (the computation dtype is `dtype`, else numpy's
-result_type of the operands):
+common dtype of the operands and out):
 
 * float16, float32, float64: winsum (the context's device, or its reference
   backend), as before.
