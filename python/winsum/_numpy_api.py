@@ -203,8 +203,8 @@ def _check_optimize(optimize):
             optimize[0] in ("greedy", "optimal") and isinstance(optimize[1], (int, float)):
         return None
     raise TypeMismatch("einsum: optimize=%r: one of False, True, 'greedy', 'optimal', "
-                    "('greedy' or 'optimal', memory_limit) or an ['einsum_path', ...] list"
-                    % (optimize,), _lib.ERR_ARGUMENT)
+                       "('greedy' or 'optimal', memory_limit) or an ['einsum_path', ...] list"
+                       % (optimize,), _lib.ERR_ARGUMENT)
 
 
 def _hostify(a):
@@ -227,11 +227,13 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
         strides: as_strided, negative, zero, Fortran, 0-d) or anything
         ``np.asarray`` takes, winsum.Arrays, pyopencl arrays, torch tensors.
     out : ndarray, winsum.Array or pyopencl array, optional
-        Written in place (numpy's `casting` rule from the result dtype) and
-        returned. It may overlap the operands.
+        Written in place (numpy's `casting` rule, both ways) and returned.
+        For a float or complex result an out that overlaps an operand is
+        refused (WINSUM_ERR_ALIAS, as in winsum's C API; numpy allows it);
+        an integer result may overlap.
     dtype : dtype, optional
         The computation dtype (the operands are cast to it under `casting`);
-        default numpy's result_type of the operands.
+        default numpy's common dtype of the operands and out.
     order : {'K', 'C', 'F', 'A'}
         The new result's layout, as numpy's: K follows the operands' axis
         order, A is F when every operand is F-contiguous.
@@ -260,7 +262,8 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
     real einsum over the parts' zero-copy float views; bool and integers are
     exact: on winsum in float64 when every partial sum provably stays below
     2**53, else numpy's einsum on the host; longdouble, clongdouble (and
-    object, where numpy takes it) run numpy's einsum on the host. (Details: winsum._numpy_api.)
+    object, where numpy takes it) run numpy's einsum on the host
+    (details: winsum._numpy_api).
 
     Raises
     ------
@@ -289,7 +292,7 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
     device_out = out is not None and (isinstance(out, Array) or _is_pyopencl(out))
     if out is not None and not (isinstance(out, np.ndarray) or device_out):
         raise TypeMismatch("einsum: out must be a numpy array, a winsum.Array or a pyopencl "
-                        "array, not %s" % type(out).__name__, _lib.ERR_ARGUMENT)
+                           "array, not %s" % type(out).__name__, _lib.ERR_ARGUMENT)
     path = _check_optimize(optimize)
     subs, ops = split_call(operands)
     ops = [_hostify(a) for a in ops]

@@ -125,7 +125,7 @@ def parse(subs, shapes):
             n = int(n)
             if lab in mine and mine[lab] != n:
                 raise Error("einsum: dimensions in operand %d for collapsing index '%s' "
-                                 "don't match (%d != %d)" % (k, lab, mine[lab], n), _lib.ERR_SHAPE)
+                            "don't match (%d != %d)" % (k, lab, mine[lab], n), _lib.ERR_SHAPE)
             mine[lab] = n
         for lab, n in mine.items():
             have = sizes.get(lab)
@@ -133,7 +133,7 @@ def parse(subs, shapes):
                 sizes[lab] = n
             elif n != 1 and n != have:
                 raise Error("einsum: operands could not be broadcast together: index '%s' "
-                                 "has sizes %d and %d" % (lab, have, n), _lib.ERR_SHAPE)
+                            "has sizes %d and %d" % (lab, have, n), _lib.ERR_SHAPE)
     if outs is None:
         counts = {}
         for t in terms:
@@ -152,7 +152,7 @@ def parse(subs, shapes):
         if pos < 0:
             if nell:
                 raise Error("einsum: the operands have dimensions under '...' but the "
-                                 "output has no '...' to put them", _lib.ERR_SHAPE)
+                            "output has no '...' to put them", _lib.ERR_SHAPE)
             out_labels = list(letters)
         else:
             out_labels = list(letters[:pos]) + ell + list(letters[pos:])
