@@ -7,7 +7,8 @@ PACKAGES = cmake gcc make ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clin
            libclblast-dev libopenblas-dev python3 python3-numpy \
            clang libclang-rt-14-dev gnuplot-nox clang-format cppcheck help2man \
            python3-torch python3-sklearn python3-pytest python3-pyopencl \
-           python3-venv python3-pip python3-setuptools python3-wheel python3-build
+           python3-venv python3-pip python3-setuptools python3-wheel python3-build \
+           doxygen
 MAKEFLAGS += --no-print-directory
 # bash with pipefail: a recipe that pipes a test run through a filter fails
 # when the test run does
@@ -16,7 +17,7 @@ SHELL := /bin/bash
 # CTest's report without its "Start N: name" lines (one line per test stays)
 CTEST_REPORT = ctest --output-on-failure -j $(JOBS) 2>&1 | grep --line-buffered -v '^ *Start  *[0-9]*: '
 
-.PHONY: all deps build test bench clean format format-check lint
+.PHONY: all deps build test bench clean format format-check lint docs
 
 all: build
 
@@ -76,6 +77,14 @@ lint: deps
 
 bench: build
 	$(BUILD)/winsum-bench
+
+# The API reference from the public headers' doc comments (Doxygen,
+# docs/Doxyfile.in): $(BUILD)/docs/html/index.html. Any doxygen warning (a
+# function, parameter or return value without its doc) fails it; the CTest
+# test test_docs checks the same in make test.
+docs: deps
+	$(call logged,configure,$(BUILD)/make-configure.log,cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DWINSUM_WERROR=ON)
+	cmake --build $(BUILD) --target docs
 
 clean:
 	rm -rf $(BUILD)

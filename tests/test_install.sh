@@ -37,6 +37,11 @@ check "the tools and their data" test -x "$P/bin/winsum" -a -x "$P/bin/winsum-be
     -a -f "$P/share/winsum/tccg-odd.txt" -a -f "$P/share/winsum/plot.gnuplot"
 check "the license, change log and README in share/doc/winsum" test -f "$P/share/doc/winsum/LICENSE" \
     -a -f "$P/share/doc/winsum/CHANGELOG.md" -a -f "$P/share/doc/winsum/README.md"
+# the API reference goes with the docs when it was built (make docs)
+if [ -f "$BUILD/docs/html/index.html" ]; then
+    check "the API reference in share/doc/winsum/html" test -f "$P/share/doc/winsum/html/index.html" \
+        -a -f "$P/share/doc/winsum/html/group__einsum.html"
+fi
 check "the installed winsum tool runs" "$P/bin/winsum" version
 check "the installed Python package imports and computes" env -u WINSUM_LIBRARY \
     PYTHONPATH="$(dirname "$(find "$P" -path '*/winsum/__init__.py' | head -1)")/.." /usr/bin/python3 -c \
