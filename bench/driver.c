@@ -126,6 +126,7 @@ bench *drv_open(const char *who, const drv_common *c, winsum_dtype dt)
     b->esz = winsum_dtype_size(dt);
     b->device = c->device;
     b->progress = !c->quiet && ws_stderr_is_tty();
+    openblas_load(); /* before PoCL's threads start */
     winsum_status st = winsum_context_create(&b->ctx, WINSUM_BACKEND_OPENCL, c->device);
     if (st) {
         fprintf(stderr, "%s: winsum_context_create(OpenCL, %s): %s: %s\n", who,
@@ -163,6 +164,7 @@ void drv_header(const bench *b, const char *case_line)
     printf("tile parameters: %s, %s\n", winsum_tuning_params(b->ctx), winsum_tuning_source(b->ctx));
     printf("dtype %s; %d repetitions (median) after one warm-up call\n", dtype_csv(b->dtype),
            b->reps);
+    if (!b->na_why[B_OPENBLAS] && openblas_text()) printf("OpenBLAS: %s\n", openblas_text());
 }
 
 /* The table's names of the backends (back_name is the CSV's). */

@@ -17,6 +17,7 @@ static void fmt_cell(const cell *c, char *s, size_t n)
     case CELL_DONE: snprintf(s, n, "%.2f", gflops(c)); break;
     case CELL_ERR: snprintf(s, n, "err"); break;
     case CELL_NA: snprintf(s, n, "n/a"); break;
+    case CELL_LOW: snprintf(s, n, "LOW"); break;
     default: snprintf(s, n, "-"); break;
     }
 }
@@ -97,6 +98,10 @@ void print_table(const bench *b)
         printf("numpy = numpy.einsum(optimize=True) (gemm, tccg) on %d BLAS threads, same "
                "shapes, unchecked\n",
                b->units);
+    if (b->base)
+        printf("LOW = a peer under half its figure in the baseline %s (see the notes): not "
+               "quoted\n",
+               b->base_path);
     printf("ws-GEMM = winsum's own GEMM of the same flop count (tccg only); ws%%pk = winsum's "
            "share of the peak; n = occurrences in the network; ratios: winsum's GFLOP/s over "
            "the peer's\n\n");
