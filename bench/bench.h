@@ -41,9 +41,10 @@ typedef struct row {
     char label[40];    /* the table's case column */
     char op[3 * WINSUM_MAX_DIMS + 8];
     cell c[NBACK];
-    cell gemm_eq; /* winsum's GEMM of the same flop count (tccg) */
-    int count;    /* network suites: how often the layer occurs (0: not a network row) */
-    int grouped;  /* a grouped (depthwise) convolution */
+    cell gemm_eq;  /* winsum's GEMM of the same flop count (tccg) */
+    int count;     /* network suites: how often the layer occurs (0: not a network row) */
+    int grouped;   /* a grouped (depthwise) convolution */
+    char impl[16]; /* conv rows: the implementation winsum ran ("" unknown) */
 } row;
 
 #define MAX_ROWS    320
@@ -219,6 +220,10 @@ typedef struct conv_call {
 
 /* A call_fn: the op of a conv_call, then winsum_finish. */
 int run_conv(void *arg, char *err, size_t n);
+/* The implementation that ran ctx's last convolution call ("direct",
+ * "gemv", "einsum": winsum_conv_last_impl) into out; "" when this library
+ * cannot say (built without winsum_conv_last_impl: see conv.c). */
+void conv_impl_of(winsum_context *ctx, char *out, size_t n);
 
 int64_t conv_oh(const conv_layer *l);
 /* Elements of tensor t at batch n. */

@@ -141,8 +141,7 @@ int drv_conv(int argc, char **argv)
                                     : (double)outsp;
     static const char *const tname[3] = {"X", "W", "Y"};
     int out = conv_op_output[op];
-    printf("plan: %s with the descriptor %d-D, %s, stride %s, padding %s, dilation %s, groups "
-           "%lld (the einsums a convolution runs are internal to the library)\n",
+    printf("plan: %s, %d-D, %s, stride %s, padding %s, dilation %s, groups %lld\n",
            op == OP_FWD        ? "winsum_conv_forward"
            : op == OP_BWD_DATA ? "winsum_conv_backward_data"
                                : "winsum_conv_backward_weight",
@@ -177,8 +176,14 @@ int drv_conv(int argc, char **argv)
         conv_views_of(&cc, n, dt, bufs, call.v);
         progress(b, "  winsum ...\n");
         int ws_ok =
-            !time_cell(b, rw, B_WINSUM, &rw->c[B_WINSUM], run_conv, &call, 1, b->reps, flops) &&
-            !dev_download(b, rw, &dev[out], got, (size_t)e[out]);
+            !time_cell(b, rw, B_WINSUM, &rw->c[B_WINSUM], run_conv, &call, 1, b->reps, flops);
+        if (ws_ok) {
+            /* the implementation the library chose (or $WINSUM_CONV_IMPL put first) */
+            conv_impl_of(b->ctx, rw->impl, sizeof rw->impl);
+            printf("implementation: %s\n",
+                   rw->impl[0] ? rw->impl : "unknown (this library has no winsum_conv_last_impl)");
+        }
+        ws_ok = ws_ok && !dev_download(b, rw, &dev[out], got, (size_t)e[out]);
         int ws1_ok = ws_ok;
         if (ws_ok && op == OP_BWD_WEIGHT && n > 1) { /* winsum on batch 1, for the check */
             char err[1024];

@@ -47,6 +47,23 @@ check "einsum: the rows are winsum, CLBlast, OpenBLAS, reference" \
     test "$(rows | tr '\n' ' ')" = "winsum CLBlast OpenBLAS reference "
 check "einsum: result ok" grep -q '^result: ok ' "$T/stdout"
 
+# ------------------- the implementation a convolution ran (issue 19, item 2)
+# named after the run: direct, gemv or einsum (winsum_conv_last_impl), or
+# unknown where the library cannot say; $WINSUM_CONV_IMPL=einsum is taken by
+# einsum, which takes every problem
+impl_re='^implementation: (direct|gemv|einsum|unknown \(this library has no winsum_conv_last_impl\))$'
+run conv forward --input-shape 2,8,10,10 --weight-shape 4,8,3,3 --padding 1
+check "conv forward: the implementation is named" grep -Eq "$impl_re" "$T/stdout"
+impl=$(sed -n 's/^implementation: //p' "$T/stdout")
+WINSUM_CONV_IMPL=einsum run conv backward-data --input-shape 2,8,10,10 --weight-shape 4,8,3,3
+check "conv backward-data, WINSUM_CONV_IMPL=einsum: exit 0" test "$rc" -eq 0
+case $impl in
+unknown*) echo "test_bench_driver: this library cannot name the implementation; not compared" ;;
+*) check "WINSUM_CONV_IMPL=einsum: einsum ran" grep -q '^implementation: einsum$' "$T/stdout" ;;
+esac
+check "conv: the lines before the table stay within 100 columns" \
+    bash -c "! sed -n '/^device:/,/^backend/p' '$T/stdout' | awk 'length > 100' | grep -q ."
+
 # ------------------------------- finding 6: a benchmark that did not run
 # operand 1 spans 19 * 1e13 + 2 elements (~7e5 GiB): no device holds it
 not_run() { # not_run NAME ARGS...
