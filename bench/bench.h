@@ -3,7 +3,8 @@
  * (bench, row, cell), timing, checking, random data and device buffers
  * (common.c), the convolution layers (conv.c, also run by coldstart.c and
  * peers.c), the suites (conv.c, einsum.c, overhead.c, coldstart.c), the
- * peers CLBlast and OpenBLAS (peers.c) and the report (report.c).
+ * peers CLBlast and OpenBLAS (peers.c), the check of the peers against an
+ * earlier run (baseline.c) and the report (report.c).
  */
 #ifndef WINSUM_BENCH_H
 #define WINSUM_BENCH_H
@@ -21,7 +22,9 @@
 enum { B_WINSUM, B_CLBLAST, B_OPENBLAS, B_REF, B_TORCH, B_NUMPY, NBACK };
 extern const char *const back_name[NBACK];
 
-typedef enum { CELL_EMPTY, CELL_DONE, CELL_ERR, CELL_NA, CELL_SKIP } cell_state;
+/* CELL_LOW: a peer's figure far below its figure in the --baseline run:
+ * measured, but not quoted (baseline.c). */
+typedef enum { CELL_EMPTY, CELL_DONE, CELL_ERR, CELL_NA, CELL_SKIP, CELL_LOW } cell_state;
 
 /* One backend's measurement of one case. flops is what that backend ran
  * (the reference runs a smaller slice of the same problem). */
@@ -38,14 +41,16 @@ typedef struct row {
     char label[40];    /* the table's case column */
     char op[3 * WINSUM_MAX_DIMS + 8];
     cell c[NBACK];
-    cell gemm_eq; /* winsum's GEMM of the same flop count (tccg) */
-    int count;    /* network suites: how often the layer occurs (0: not a network row) */
-    int grouped;  /* a grouped (depthwise) convolution */
+    cell gemm_eq;  /* winsum's GEMM of the same flop count (tccg) */
+    int count;     /* network suites: how often the layer occurs (0: not a network row) */
+    int grouped;   /* a grouped (depthwise) convolution */
+    char impl[16]; /* conv rows: the implementation winsum ran ("" unknown) */
 } row;
 
-#define MAX_ROWS  320
-#define MAX_NOTES 64
-#define MAX_REPS  64
+#define MAX_ROWS    320
+#define PY_MAX_INFO 4
+#define MAX_NOTES   64
+#define MAX_REPS    64
 
 /* overhead: per-call times (ms) of each API (plan_execute, einsum) in each
  * way of timing it; see ovh_apis and ovh_mode_csv. */
@@ -86,6 +91,8 @@ typedef struct bench {
     char py_buf[4096]; /* what was read from py_out and not yet used */
     size_t py_len;
     char py_version[NBACK][64];
+    char py_info[PY_MAX_INFO][160]; /* its "info" lines: BLAS core, environment */
+    int py_ninfo;
     const char *py_script; /* peers.py's path, for the header */
     char py_path[4096];
     int64_t conv_batch;
@@ -99,6 +106,10 @@ typedef struct bench {
     int mismatches, ws_errors, other_errors;
     double ref_gflops; /* rate of the last reference call, to predict the next */
     int ovh_ran, cold_ran;
+    /* --baseline: an earlier run's GFLOP/s rows (baseline.c) */
+    struct base_row *base;
+    int nbase;
+    const char *base_path;
     ovh_result ovh[OVH_NAPIS];
     cold_result cold[COLD_RUNS];
 } bench;
@@ -209,6 +220,10 @@ typedef struct conv_call {
 
 /* A call_fn: the op of a conv_call, then winsum_finish. */
 int run_conv(void *arg, char *err, size_t n);
+/* The implementation that ran ctx's last convolution call ("direct",
+ * "gemv", "einsum": winsum_conv_last_impl) into out; "" when this library
+ * cannot say (built without winsum_conv_last_impl: see conv.c). */
+void conv_impl_of(winsum_context *ctx, char *out, size_t n);
 
 int64_t conv_oh(const conv_layer *l);
 /* Elements of tensor t at batch n. */
@@ -262,7 +277,17 @@ int bench_driver(int argc, char **argv);
 
 /* ============================================ peers.c: CLBlast, OpenBLAS */
 
-/* Sets b->na_why for the peers that do not run in b->dtype. */
+/* The variables the peers run without (OpenBLAS's core type and L2 size). */
+#define PEER_NUNSET 2
+extern const char *const peer_unset_vars[PEER_NUNSET];
+/* Loads OpenBLAS (dlopen) with peer_unset_vars unset during the load, so
+ * that it picks its kernels for this CPU; the environment is restored
+ * after. Call before any other thread starts (before the contexts). */
+void openblas_load(void);
+/* "OpenBLAS VERSION, core NAME (...), ... unset" or why it did not load
+ * (NULL: not built in, or openblas_load not called). */
+const char *openblas_text(void);
+/* Sets b->na_why for the peers that do not run (in b->dtype). */
 void peers_init(bench *b);
 /* "X: not built in (n/a)" for each peer this executable lacks. */
 void peers_print_missing(void);
@@ -281,6 +306,9 @@ void clblast_conv_cell(bench *b, row *r, const conv_layer *l, int op,
 
 /* ======================================= pypeers.c: torch and numpy */
 
+/* glibc's malloc settings ("NAME=VALUE") of the peers.py process. */
+#define PEER_NMALLOC 3
+extern const char *const peer_malloc_env[PEER_NMALLOC];
 /* Starts peers.py (WINSUM_BENCH_PYTHON, default /usr/bin/python3) on
  * b->units threads and reads what it has; a peer it lacks gets
  * b->na_why with the reason. */
@@ -311,6 +339,16 @@ void suite_network(bench *b, const char *name); /* "resnet50" or "mobilenetv2" *
 #define CHECK_MAX_FLOPS 25e6 /* the networks' check variant, at most */
 void conv_layer_bench(bench *b, const char *suite, const conv_layer *l, const int *ops, int nops,
                       int64_t n, int count);
+
+/* =========================================== baseline.c: --baseline */
+
+/* Reads an earlier run's CSV (--csv) into b; 0, or -1 after one line on
+ * stderr (unreadable, or not the bench's CSV). */
+int baseline_read(bench *b, const char *path);
+/* Flags each peer cell under half its figure in the baseline CELL_LOW,
+ * with a note (nothing without a baseline). */
+void baseline_check(bench *b);
+void baseline_free(bench *b);
 
 /* ================================================= report.c: the output */
 

@@ -37,6 +37,20 @@ int run_conv(void *arg, char *err, size_t n)
     return finish_call(a->ctx, st, conv_op_call[a->op], err, n);
 }
 
+void conv_impl_of(winsum_context *ctx, char *out, size_t n)
+{
+#ifdef WINSUM_BENCH_HAVE_CONV_LAST_IMPL
+    snprintf(out, n, "%s", winsum_conv_last_impl(ctx));
+#else
+    /* HOOK (issue 19, item 2): this library has no winsum_conv_last_impl
+     * (bench/CMakeLists.txt defines WINSUM_BENCH_HAVE_CONV_LAST_IMPL when
+     * include/winsum.h declares it), so the implementation is unknown and
+     * the table's impl column says "?" */
+    (void)ctx;
+    if (n) out[0] = 0;
+#endif
+}
+
 /* ================================================================ layers */
 
 static const conv_layer conv_layers[] = {
@@ -238,8 +252,9 @@ void conv_layer_bench(bench *b, const char *suite, const conv_layer *l, const in
         conv_views(l, n, b->dtype, bufs, a.v);
         size_t nout = conv_elems(l, out, n);
         int ws_ok =
-            !time_cell(b, r, B_WINSUM, &r->c[B_WINSUM], run_conv, &a, 1, reps, conv_flops(l, n)) &&
-            !dev_download(b, r, &dev[3], got, nout);
+            !time_cell(b, r, B_WINSUM, &r->c[B_WINSUM], run_conv, &a, 1, reps, conv_flops(l, n));
+        if (ws_ok) conv_impl_of(b->ctx, r->impl, sizeof r->impl);
+        ws_ok = ws_ok && !dev_download(b, r, &dev[3], got, nout);
         /* torch on the same shapes, dtype and repetitions */
         torch_conv_cell(b, r, l, op, n, reps);
         r->c[B_NUMPY].state = CELL_NA;

@@ -27,6 +27,8 @@
     "  WINSUM_CACHE_DIR   compiled-program and tuning cache (default ~/.cache/winsum;\n"  \
     "                     off: none)\n"                                                   \
     "  WINSUM_GETT        tile parameters wgm,wgn,mr,nr,mc,nc,kc,vw (overrides tuning)\n" \
+    "  WINSUM_CONV_IMPL   direct|einsum|gemv: the convolution implementation tried\n"     \
+    "                     first (conv prints the one that ran)\n"                         \
     "  WINSUM_KERNEL_DIR  load kernels/*.cl from this folder (kernel work)\n"
 
 #define DRIVER_COMMON                                                                        \
@@ -126,6 +128,7 @@ bench *drv_open(const char *who, const drv_common *c, winsum_dtype dt)
     b->esz = winsum_dtype_size(dt);
     b->device = c->device;
     b->progress = !c->quiet && ws_stderr_is_tty();
+    openblas_load(); /* before PoCL's threads start */
     winsum_status st = winsum_context_create(&b->ctx, WINSUM_BACKEND_OPENCL, c->device);
     if (st) {
         fprintf(stderr, "%s: winsum_context_create(OpenCL, %s): %s: %s\n", who,
@@ -163,15 +166,23 @@ void drv_header(const bench *b, const char *case_line)
     printf("tile parameters: %s, %s\n", winsum_tuning_params(b->ctx), winsum_tuning_source(b->ctx));
     printf("dtype %s; %d repetitions (median) after one warm-up call\n", dtype_csv(b->dtype),
            b->reps);
+    if (!b->na_why[B_OPENBLAS] && openblas_text()) printf("OpenBLAS: %s\n", openblas_text());
 }
 
-/* One line per backend, then the verdict; returns the exit code. */
+/* The table's names of the backends (back_name is the CSV's). */
+static const char *const drv_label[NBACK] = {
+    [B_WINSUM] = "winsum", [B_CLBLAST] = "CLBlast", [B_OPENBLAS] = "OpenBLAS",
+    [B_REF] = "reference", [B_TORCH] = "torch",     [B_NUMPY] = "numpy"};
+
+/* One line per backend the driver ran or gave a reason for (winsum's
+ * always), then the verdict; returns the exit code: 1 when winsum did not
+ * run (why[B_WINSUM] says why), failed or mismatched. */
 int drv_report(const bench *b, const row *r, const char *const why[NBACK])
 {
-    static const char *const label[NBACK] = {"winsum", "CLBlast", "OpenBLAS", "reference"};
     printf("\n%-10s %10s %10s  %s\n", "backend", "GFLOP/s", "ms", "check / note");
     for (int k = 0; k < NBACK; k++) {
         const cell *c = &r->c[k];
+        if (k != B_WINSUM && c->state == CELL_EMPTY && !(why[k] && *why[k])) continue;
         char rate[32] = "-", ms[32] = "-";
         if (c->state == CELL_DONE) {
             snprintf(rate, sizeof rate, "%.2f", gflops(c));
@@ -182,16 +193,50 @@ int drv_report(const bench *b, const row *r, const char *const why[NBACK])
             snprintf(rate, sizeof rate, "n/a");
         }
         const char *check = c->check < 0 ? "" : c->check ? "ok" : "MISMATCH";
-        printf("%-10s %10s %10s  %s%s%s\n", label[k], rate, ms, check,
-               *check && why[k] && *why[k] ? "; " : "", why[k] ? why[k] : "");
+        const char *note = why[k] ? why[k] : "";
+        if (k == B_WINSUM && c->state == CELL_EMPTY && !*note) note = "not run";
+        printf("%-10s %10s %10s  %s%s%s\n", drv_label[k], rate, ms, check,
+               *check && *note ? "; " : "", note);
     }
-    int rc = b->mismatches || b->ws_errors ? 1 : 0;
+    int ran = r->c[B_WINSUM].state == CELL_DONE;
+    int rc = b->mismatches || b->ws_errors || !ran ? 1 : 0;
     printf("\nresult: %s (%d mismatches, %d winsum errors, %d other errors)\n",
            b->mismatches  ? "MISMATCH"
            : b->ws_errors ? "winsum error"
+           : !ran         ? "not run"
                           : "ok",
            b->mismatches, b->ws_errors, b->other_errors);
     return rc;
+}
+
+/* The largest buffer the device of b's queue allocates (0: unknown). */
+static uint64_t drv_max_alloc(const bench *b)
+{
+    cl_device_id dev;
+    cl_ulong max = 0;
+    if (clGetCommandQueueInfo(b->queue, CL_QUEUE_DEVICE, sizeof dev, &dev, NULL) != CL_SUCCESS ||
+        clGetDeviceInfo(dev, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof max, &max, NULL) != CL_SUCCESS)
+        return 0;
+    return (uint64_t)max;
+}
+
+/* 0 when a tensor of `elems` elements of the bench's dtype fits in one
+ * device buffer; else -1 after one line on stderr, with the reason in
+ * *why (winsum's note: the driver then runs nothing). */
+int drv_fits(bench *b, const char *who, const char *what, int64_t elems, const char **why)
+{
+    uint64_t max = drv_max_alloc(b);
+    int64_t bytes;
+    if (!ws_mul_ovf(elems, (int64_t)b->esz, &bytes) && (!max || (uint64_t)bytes <= max)) return 0;
+    char *out = b->na_buf[B_WINSUM];
+    snprintf(out, sizeof b->na_buf[B_WINSUM], "not run: %s needs %.3g GiB > max buffer %.3g GiB",
+             what, (double)elems * (double)b->esz / 1073741824.0, (double)max / 1073741824.0);
+    fprintf(stderr,
+            "%s: %s (%lld elements; the device's largest buffer, CL_DEVICE_MAX_MEM_ALLOC_SIZE, "
+            "is %llu bytes)\n",
+            who, out, (long long)elems, (unsigned long long)max);
+    *why = out;
+    return -1;
 }
 
 /* ------------------------------------------------------------- parsing */
@@ -318,12 +363,14 @@ void padding_text(const winsum_conv_desc *d, char *out, size_t len)
     }
 }
 
-/* The number of elements of a shape. */
-size_t drv_elems(const int64_t *s, int n)
+/* The number of elements of a shape into *e: 0, or -1 when the product
+ * overflows int64. */
+int drv_elems(const int64_t *s, int n, int64_t *e)
 {
-    size_t e = 1;
-    for (int i = 0; i < n; i++) e *= (size_t)s[i];
-    return e;
+    *e = 1;
+    for (int i = 0; i < n; i++)
+        if (ws_mul_ovf(*e, s[i], e)) return -1;
+    return 0;
 }
 
 int bench_driver(int argc, char **argv)

@@ -31,8 +31,14 @@ bench *drv_open(const char *who, const drv_common *c, winsum_dtype dt);
 void drv_close(bench *b);
 /* The lines before the results. */
 void drv_header(const bench *b, const char *case_line);
-/* One line per backend, then the verdict; returns the exit code. */
+/* One line per backend the driver ran or gave a reason for (winsum's
+ * always), then the verdict; returns the exit code: 1 when winsum did not
+ * run (why[B_WINSUM] says why), failed or mismatched. */
 int drv_report(const bench *b, const row *r, const char *const why[NBACK]);
+/* 0 when a tensor of `elems` elements of the bench's dtype fits in one
+ * device buffer; else -1 after one line on stderr, with the reason in
+ * *why (winsum's note: the driver then runs nothing). */
+int drv_fits(bench *b, const char *who, const char *what, int64_t elems, const char **why);
 /* Integers >= lo separated by sep (at most max): the count, or -1. */
 int int_list(const char *s, char sep, int max, long long lo, int64_t *v);
 /* "v" when every one of v[0..n-1] is equal, else "v0,v1,.." (sep ','). */
@@ -45,8 +51,9 @@ int axis_opt(const char *who, const char *name, const char *s, int ns, long long
 int padding_opt(const char *who, const char *s, int ns, winsum_conv_desc *d);
 /* The descriptor's padding as --padding spells it (the canonical form). */
 void padding_text(const winsum_conv_desc *d, char *out, size_t len);
-/* The number of elements of a shape. */
-size_t drv_elems(const int64_t *s, int n);
+/* The number of elements of a shape into *e: 0, or -1 when the product
+ * overflows int64. */
+int drv_elems(const int64_t *s, int n, int64_t *e);
 
 extern const char drv_conv_help[];
 extern const char *const drv_conv_op_help[3];

@@ -100,6 +100,15 @@ int drv_conv(int argc, char **argv)
     if (winsum_conv_output_shape(d, r, cc.shape[T_X], cc.shape[T_W], cc.shape[T_Y], msg,
                                  sizeof msg))
         return ws_args_error(who, "these shapes and options make no convolution: %s", msg);
+    /* every size below is a product of factors of these three (the flop
+     * counts are doubles) */
+    static const char *const tensor_name[3] = {"X (--input-shape)", "W (--weight-shape)",
+                                               "Y (the output)"};
+    int64_t e[3], bytes;
+    for (int i = 0; i < 3; i++)
+        if (drv_elems(cc.shape[i], r, &e[i]) ||
+            ws_mul_ovf(e[i], (int64_t)winsum_dtype_size(dt), &bytes))
+            return ws_args_error(who, "%s is too large: more than 2^63 bytes", tensor_name[i]);
 
     /* the canonical case line */
     char line[1024], t[3][128], st[64], pd[96], dl[64];
@@ -132,8 +141,7 @@ int drv_conv(int argc, char **argv)
                                     : (double)outsp;
     static const char *const tname[3] = {"X", "W", "Y"};
     int out = conv_op_output[op];
-    printf("plan: %s with the descriptor %d-D, %s, stride %s, padding %s, dilation %s, groups "
-           "%lld (the einsums a convolution runs are internal to the library)\n",
+    printf("plan: %s, %d-D, %s, stride %s, padding %s, dilation %s, groups %lld\n",
            op == OP_FWD        ? "winsum_conv_forward"
            : op == OP_BWD_DATA ? "winsum_conv_backward_data"
                                : "winsum_conv_backward_weight",
@@ -143,27 +151,39 @@ int drv_conv(int argc, char **argv)
     fflush(stdout);
 
     row *rw = new_row(b, "driver", "conv", "conv", conv_op_suffix[op]);
-    const char *why[NBACK] = {NULL, NULL, NULL, NULL};
-    size_t e[3], e1[3];
-    for (int i = 0; i < 3; i++)
-        e[i] = drv_elems(cc.shape[i], r), e1[i] = i == T_W ? e[i] : e[i] / (size_t)n;
-    void *host[3] = {NULL, NULL, NULL}, *got = malloc(e[out] * b->esz),
-         *got1 = malloc(e1[out] * b->esz), *want = malloc(e1[out] * b->esz),
-         *other = malloc(e[out] * b->esz);
+    const char *why[NBACK] = {NULL};
+    size_t e1[3];
+    for (int i = 0; i < 3; i++) e1[i] = (size_t)(i == T_W ? e[i] : e[i] / n);
+    void *host[3] = {NULL, NULL, NULL}, *got = NULL, *got1 = NULL, *want = NULL, *other = NULL;
     winsum_buffer dev[3];
     memset(dev, 0, sizeof dev);
-    int ready = got && got1 && want && other;
-    for (int i = 0; i < 3 && ready; i++) ready = (host[i] = random_data(b, e[i])) != NULL;
-    if (!ready) cell_fail(b, rw, B_WINSUM, &rw->c[B_WINSUM], "malloc: out of host memory");
-    for (int i = 0; i < 3 && ready; i++) ready = !dev_upload(b, "conv", host[i], e[i], &dev[i]);
+    int ready = 1;
+    for (int i = 0; i < 3 && ready; i++)
+        ready = !drv_fits(b, who, tensor_name[i], e[i], &why[B_WINSUM]);
+    if (ready) {
+        got = malloc((size_t)e[out] * b->esz), got1 = malloc(e1[out] * b->esz);
+        want = malloc(e1[out] * b->esz), other = malloc((size_t)e[out] * b->esz);
+        ready = got && got1 && want && other;
+        for (int i = 0; i < 3 && ready; i++)
+            ready = (host[i] = random_data(b, (size_t)e[i])) != NULL;
+        if (!ready) cell_fail(b, rw, B_WINSUM, &rw->c[B_WINSUM], "malloc: out of host memory");
+    }
+    for (int i = 0; i < 3 && ready; i++)
+        ready = !dev_upload(b, "conv", host[i], (size_t)e[i], &dev[i]);
     if (ready) {
         const winsum_buffer *bufs[3] = {&dev[T_X], &dev[T_W], &dev[T_Y]};
         conv_call call = {b->ctx, op, *d, {{0}}};
         conv_views_of(&cc, n, dt, bufs, call.v);
         progress(b, "  winsum ...\n");
         int ws_ok =
-            !time_cell(b, rw, B_WINSUM, &rw->c[B_WINSUM], run_conv, &call, 1, b->reps, flops) &&
-            !dev_download(b, rw, &dev[out], got, e[out]);
+            !time_cell(b, rw, B_WINSUM, &rw->c[B_WINSUM], run_conv, &call, 1, b->reps, flops);
+        if (ws_ok) {
+            /* the implementation the library chose (or $WINSUM_CONV_IMPL put first) */
+            conv_impl_of(b->ctx, rw->impl, sizeof rw->impl);
+            printf("implementation: %s\n",
+                   rw->impl[0] ? rw->impl : "unknown (this library has no winsum_conv_last_impl)");
+        }
+        ws_ok = ws_ok && !dev_download(b, rw, &dev[out], got, (size_t)e[out]);
         int ws1_ok = ws_ok;
         if (ws_ok && op == OP_BWD_WEIGHT && n > 1) { /* winsum on batch 1, for the check */
             char err[1024];
@@ -186,7 +206,7 @@ int drv_conv(int argc, char **argv)
             winsum_buffer hb[3];
             const winsum_buffer *hp[3];
             for (int i = 0; i < 3; i++) {
-                hb[i] = winsum_buffer_host(i == out ? want : host[i], e[i] * b->esz);
+                hb[i] = winsum_buffer_host(i == out ? want : host[i], (size_t)e[i] * b->esz);
                 if (i == out) hb[i].bytes = e1[i] * b->esz;
                 hp[i] = &hb[i];
             }

@@ -147,9 +147,23 @@ int drv_einsum(int argc, char **argv)
     }
     if (strides && nstr != nops)
         return ws_args_error(who, "--strides has %d operands but --shapes has %d", nstr, nops);
-    for (int i = 0; i < nops && !strides; i++) {
-        int64_t s = 1;
-        for (int k = rank[i] - 1; k >= 0; k--) stride[i][k] = s, s *= shape[i][k];
+    /* every size is checked: the strides of a contiguous operand, each
+     * operand's extent (the elements its view spans) and its bytes */
+    int64_t extent[MAX_DRV_OPS];
+    for (int i = 0; i < nops; i++) {
+        int64_t s = 1, span = 1, bytes = 0, reach;
+        int over = 0;
+        for (int k = rank[i] - 1; k >= 0 && !strides; k--) {
+            stride[i][k] = s;
+            over |= k > 0 && ws_mul_ovf(s, shape[i][k], &s);
+        }
+        for (int k = 0; k < rank[i]; k++)
+            over |=
+                ws_mul_ovf(shape[i][k] - 1, stride[i][k], &reach) || ws_add_ovf(span, reach, &span);
+        if (over || ws_mul_ovf(span, (int64_t)winsum_dtype_size(dt), &bytes))
+            return ws_args_error(who, "operand %d is too large: it spans more than 2^63 bytes",
+                                 i + 1);
+        extent[i] = span;
     }
 
     /* the canonical case line */
@@ -169,44 +183,56 @@ int drv_einsum(int argc, char **argv)
 
     bench *b = drv_open(who, &c, dt);
     if (!b) return 1;
-    drv_header(b, line);
-    row *rw = new_row(b, "driver", "einsum", "einsum", subs);
-    const char *why[NBACK] = {NULL, NULL, NULL, NULL};
-    size_t extent[MAX_DRV_OPS];
-    void *host[MAX_DRV_OPS] = {NULL};
+    /* the output's shape, from views over no data yet (nothing is read) */
     winsum_buffer dev[MAX_DRV_OPS + 1], hb[MAX_DRV_OPS + 1];
     winsum_view v[MAX_DRV_OPS + 1], hv[MAX_DRV_OPS + 1];
+    for (int i = 0; i < nops; i++) {
+        hb[i] = winsum_buffer_host(NULL, (size_t)extent[i] * b->esz);
+        v[i] = winsum_view_strided(&hb[i], dt, 0, rank[i], shape[i], stride[i]);
+    }
+    int outrank = 0;
+    int64_t outshape[WINSUM_MAX_DIMS], nout = 1, outbytes;
+    winsum_status st = winsum_einsum_output_shape(b->ctx, subs, nops, v, &outrank, outshape);
+    if (!st &&
+        (drv_elems(outshape, outrank, &nout) || ws_mul_ovf(nout, (int64_t)b->esz, &outbytes))) {
+        drv_close(b);
+        return ws_args_error(who, "the output is too large: more than 2^63 bytes");
+    }
+    drv_header(b, line);
+    row *rw = new_row(b, "driver", "einsum", "einsum", subs);
+    const char *why[NBACK] = {NULL};
+    void *host[MAX_DRV_OPS] = {NULL};
     memset(dev, 0, sizeof dev);
     winsum_plan *plan = NULL;
     void *got = NULL, *want = NULL;
-    int ok = 1, outrank = 0;
-    int64_t outshape[WINSUM_MAX_DIMS];
-    size_t nout = 1;
+    int ok = 1;
+    if (st) {
+        fprintf(stderr, "%s: %s: %s\n", who, winsum_status_string(st), winsum_last_error(b->ctx));
+        b->ws_errors++;
+        ok = 0;
+    }
     for (int i = 0; i < nops && ok; i++) {
-        extent[i] = 1;
-        for (int k = 0; k < rank[i]; k++) extent[i] += (size_t)((shape[i][k] - 1) * stride[i][k]);
-        ok = (host[i] = random_data(b, extent[i])) != NULL &&
-             !dev_upload(b, "einsum", host[i], extent[i], &dev[i]);
+        char what[32];
+        snprintf(what, sizeof what, "operand %d", i + 1);
+        ok = !drv_fits(b, who, what, extent[i], &why[B_WINSUM]);
+    }
+    if (ok) ok = !drv_fits(b, who, "the output", nout, &why[B_WINSUM]);
+    for (int i = 0; i < nops && ok; i++) {
+        ok = (host[i] = random_data(b, (size_t)extent[i])) != NULL;
+        if (!ok) cell_fail(b, rw, B_WINSUM, &rw->c[B_WINSUM], "malloc: out of host memory");
+        ok = ok && !dev_upload(b, "einsum", host[i], (size_t)extent[i], &dev[i]);
         if (ok) v[i] = winsum_view_strided(&dev[i], dt, 0, rank[i], shape[i], stride[i]);
     }
     if (ok) {
-        winsum_status st = winsum_einsum_output_shape(b->ctx, subs, nops, v, &outrank, outshape);
-        if (st) {
-            fprintf(stderr, "%s: %s: %s\n", who, winsum_status_string(st),
-                    winsum_last_error(b->ctx));
-            b->ws_errors++;
-            ok = 0;
-        }
-    }
-    if (ok) {
-        nout = drv_elems(outshape, outrank);
-        got = malloc(nout * b->esz);
-        want = malloc(nout * b->esz);
-        ok = got && want && !dev_upload(b, "einsum", NULL, nout, &dev[nops]);
+        got = malloc((size_t)nout * b->esz);
+        want = malloc((size_t)nout * b->esz);
+        if (!got || !want)
+            cell_fail(b, rw, B_WINSUM, &rw->c[B_WINSUM], "malloc: out of host memory");
+        ok = got && want && !dev_upload(b, "einsum", NULL, (size_t)nout, &dev[nops]);
         if (ok) v[nops] = winsum_view_contiguous(&dev[nops], dt, outrank, outshape);
     }
     if (ok) {
-        winsum_status st = winsum_plan_create(b->ctx, &plan, subs, nops, v, &v[nops]);
+        st = winsum_plan_create(b->ctx, &plan, subs, nops, v, &v[nops]);
         if (st) {
             char msg[1200];
             snprintf(msg, sizeof msg, "winsum_plan_create(\"%s\"): %s: %s", subs,
@@ -238,7 +264,7 @@ int drv_einsum(int argc, char **argv)
         progress(b, "  winsum ...\n");
         int ws_ok =
             !time_cell(b, rw, B_WINSUM, &rw->c[B_WINSUM], drv_run_plan, &pc, 1, b->reps, flops) &&
-            !dev_download(b, rw, &dev[nops], got, nout);
+            !dev_download(b, rw, &dev[nops], got, (size_t)nout);
         /* the reference on the whole problem */
         if (flops > REF_MAX_FLOPS) {
             rw->c[B_REF].state = CELL_SKIP;
@@ -246,25 +272,26 @@ int drv_einsum(int argc, char **argv)
         } else {
             progress(b, "  reference ...\n");
             for (int i = 0; i < nops; i++) {
-                hb[i] = winsum_buffer_host(host[i], extent[i] * b->esz);
+                hb[i] = winsum_buffer_host(host[i], (size_t)extent[i] * b->esz);
                 hv[i] = winsum_view_strided(&hb[i], dt, 0, rank[i], shape[i], stride[i]);
             }
-            hb[nops] = winsum_buffer_host(want, nout * b->esz);
+            hb[nops] = winsum_buffer_host(want, (size_t)nout * b->esz);
             hv[nops] = winsum_view_contiguous(&hb[nops], dt, outrank, outshape);
             double t0 = now_ms();
-            winsum_status st = winsum_einsum(b->ref, subs, nops, hv, &hv[nops], 1.0, 0.0);
+            winsum_status rs = winsum_einsum(b->ref, subs, nops, hv, &hv[nops], 1.0, 0.0);
             double ms = now_ms() - t0;
-            if (st) {
+            if (rs) {
                 char msg[1200];
                 snprintf(msg, sizeof msg, "winsum_einsum [reference backend]: %s: %s",
-                         winsum_status_string(st), winsum_last_error(b->ref));
+                         winsum_status_string(rs), winsum_last_error(b->ref));
                 cell_fail(b, rw, B_REF, &rw->c[B_REF], msg);
             } else {
                 rw->c[B_REF] = (cell){CELL_DONE, flops, ms, -1};
                 why[B_REF] = "one call, the whole problem";
                 if (ws_ok) {
-                    set_check(b, &rw->c[B_WINSUM],
-                              compare("einsum", dt, "winsum vs reference", got, want, nout, k));
+                    set_check(
+                        b, &rw->c[B_WINSUM],
+                        compare("einsum", dt, "winsum vs reference", got, want, (size_t)nout, k));
                     why[B_WINSUM] = "vs the reference";
                 }
             }

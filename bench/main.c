@@ -43,21 +43,25 @@
 #include <string.h>
 #include <time.h>
 
-#define BENCH_ENV                                                                          \
-    "\nenvironment:\n"                                                                     \
-    "  WINSUM_DEVICE      the default device: an index or a name substring\n"              \
-    "  WINSUM_CACHE_DIR   compiled-program and tuning cache (default ~/.cache/winsum;\n"   \
-    "                     off: none; coldstart uses fresh folders of its own)\n"           \
-    "  WINSUM_GETT        tile parameters wgm,wgn,mr,nr,mc,nc,kc,vw (overrides tuning)\n"  \
-    "  WINSUM_KERNEL_DIR  load kernels/*.cl from this folder (kernel work)\n"              \
-    "  WINSUM_TCCG        the tccg suite's case file (default: tccg-odd.txt in\n"          \
-    "                     <exe dir>/../share/winsum, else the source tree's bench/data)\n" \
-    "  WINSUM_BENCH_PYTHON  the python of the torch and numpy peers (default\n"            \
-    "                     /usr/bin/python3; one without them: the columns say n/a)\n"
+#define BENCH_ENV                                                                            \
+    "\nenvironment:\n"                                                                       \
+    "  WINSUM_DEVICE      the default device: an index or a name substring\n"                \
+    "  WINSUM_CACHE_DIR   compiled-program and tuning cache (default ~/.cache/winsum;\n"     \
+    "                     off: none; coldstart uses fresh folders of its own)\n"             \
+    "  WINSUM_GETT        tile parameters wgm,wgn,mr,nr,mc,nc,kc,vw (overrides tuning)\n"    \
+    "  WINSUM_KERNEL_DIR  load kernels/*.cl from this folder (kernel work)\n"                \
+    "  WINSUM_TCCG        the tccg suite's case file (default: tccg-odd.txt in\n"            \
+    "                     <exe dir>/../share/winsum, else the source tree's bench/data)\n"   \
+    "  WINSUM_BENCH_PYTHON  the python of the torch and numpy peers (default\n"              \
+    "                     /usr/bin/python3; one without them: the columns say n/a)\n"        \
+    "  OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE  unset for the peers (OpenBLAS in the bench,\n"   \
+    "                     peers.py), which also runs with glibc's MALLOC_MMAP_THRESHOLD_,\n" \
+    "                     MALLOC_TRIM_THRESHOLD_ and MALLOC_TOP_PAD_ set (bench/README.md)\n"
 
 static const char bench_usage[] =
     "Usage: winsum-bench [--suite NAME[,NAME..]] [--dtype f32|f64|f16] [--quick] [--reps R]\n"
-    "                    [--csv FILE] [--plot FILE.png] [--device D] [--quiet]\n"
+    "                    [--csv FILE] [--baseline FILE] [--plot FILE.png] [--device D]\n"
+    "                    [--quiet]\n"
     "       winsum-bench conv forward|backward-data|backward-weight --input-shape N,C,H,W\n"
     "                    --weight-shape O,C/G,KH,KW [OPTIONS]   (one layer; see\n"
     "                    winsum-bench conv --help)\n"
@@ -81,13 +85,16 @@ static const char bench_usage[] =
     "  --quick                small sizes, 2 repetitions (networks: batch 1, one)\n"
     "  --reps R               timed repetitions per case, 1..64 (default 5; the median)\n"
     "  --csv FILE             write every cell as CSV\n"
+    "  --baseline FILE        an earlier run's --csv on this machine: a peer under half its\n"
+    "                         figure there is flagged LOW and not quoted\n"
     "  --plot FILE.png        a bar chart (gnuplot)\n"
     "  --device INDEX|SUBSTRING  the OpenCL device (see winsum devices)\n"
     "  --quiet                no progress lines (they are drawn only on a terminal anyway)\n"
     "  --version              print the version\n"
     "  -h, --help             this text\n"
     "Options take their value as `--opt value` or `--opt=value`. The exit code is 1 when\n"
-    "a check fails or a winsum call fails, 2 on a usage error, else 0.\n"
+    "a check fails or a winsum call fails, 2 on a usage error or a --baseline that is not\n"
+    "a winsum-bench CSV, else 0.\n"
     "\n"
     "Examples:\n"
     "  winsum-bench --suite gemm --quick\n"
@@ -101,7 +108,7 @@ int main(int argc, char **argv)
     if (argc >= 2 && (!strcmp(argv[1], "conv") || !strcmp(argv[1], "einsum")))
         return bench_driver(argc - 1, argv + 1);
     const char *suite = "conv,conv-backward", *csv = NULL, *plot = NULL, *device = NULL,
-               *dtype = "f32";
+               *dtype = "f32", *baseline = NULL;
     int quick = 0, child = 0, quiet = 0, version = 0;
     long long reps = 0;
     ws_opt opts[] = {{"--suite", WS_OPT_STRING, &suite, 0, 0},
@@ -109,6 +116,7 @@ int main(int argc, char **argv)
                      {"--quick", WS_OPT_FLAG, &quick, 0, 0},
                      {"--reps", WS_OPT_INT, &reps, 1, MAX_REPS},
                      {"--csv", WS_OPT_STRING, &csv, 0, 0},
+                     {"--baseline", WS_OPT_STRING, &baseline, 0, 0},
                      {"--plot", WS_OPT_STRING, &plot, 0, 0},
                      {"--device", WS_OPT_STRING, &device, 0, 0},
                      {"--quiet", WS_OPT_FLAG, &quiet, 0, 0},
@@ -159,6 +167,10 @@ int main(int argc, char **argv)
 
     bench *b = calloc(1, sizeof *b);
     if (!b) return fputs("winsum-bench: out of memory\n", stderr), 1;
+    if (baseline && baseline_read(b, baseline)) {
+        free(b);
+        return WS_EXIT_USAGE;
+    }
     b->quick = quick;
     b->py_in = b->py_out = -1; /* peers.py is not running */
     b->progress = !quiet && ws_stderr_is_tty();
@@ -167,6 +179,7 @@ int main(int argc, char **argv)
     b->esz = winsum_dtype_size(dt);
     b->device = device;
     b->conv_batch = quick ? 2 : 8;
+    if (want_rates) openblas_load(); /* before PoCL's threads start */
     winsum_status st = winsum_context_create(&b->ctx, WINSUM_BACKEND_OPENCL, device);
     if (st) {
         fprintf(stderr, "winsum-bench: winsum_context_create(OpenCL, %s): %s\n",
@@ -215,6 +228,7 @@ int main(int argc, char **argv)
             printf("CLBlast: n/a for %s (%s)\n", dtype_csv(dt), b->na_why[B_CLBLAST]);
         if (b->na_why[B_OPENBLAS])
             printf("OpenBLAS: n/a for %s (%s)\n", dtype_csv(dt), b->na_why[B_OPENBLAS]);
+        else if (openblas_text()) printf("OpenBLAS: %s\n", openblas_text());
         peers_print_missing();
         pypeers_start(b);
         pypeers_print(b);
@@ -231,6 +245,7 @@ int main(int argc, char **argv)
     pypeers_stop(b);
     if (want_ovh) suite_overhead(b);
     if (want_cold) suite_coldstart(b);
+    baseline_check(b);
 
     print_table(b);
     print_networks(b);
@@ -245,6 +260,7 @@ int main(int argc, char **argv)
     int rc = b->mismatches || b->ws_errors ? 1 : 0;
     winsum_context_destroy(b->ref);
     winsum_context_destroy(b->ctx);
+    baseline_free(b);
     free(b);
     return rc;
 }

@@ -11,17 +11,86 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifdef WINSUM_HAVE_CLBLAST
 #include <clblast_c.h>
 #endif
 #ifdef WINSUM_HAVE_OPENBLAS
 #include <cblas.h>
+#include <dlfcn.h>
 #endif
 
 /* ============================================================== OpenBLAS */
 
+/* The variables this environment sets to pin OpenBLAS to a core type and
+ * a cache size (AVX2 kernels at half speed on this AVX-512 CPU): the peers
+ * run without them (OpenBLAS here, peers.py in pypeers.c), the tests and
+ * CI keep them. */
+const char *const peer_unset_vars[PEER_NUNSET] = {"OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"};
+
 #ifdef WINSUM_HAVE_OPENBLAS
+#ifndef WINSUM_OPENBLAS_PATH
+#define WINSUM_OPENBLAS_PATH "libopenblas.so.0"
+#endif
+typedef void (*sgemm_fn)(enum CBLAS_ORDER, enum CBLAS_TRANSPOSE, enum CBLAS_TRANSPOSE, blasint,
+                         blasint, blasint, float, const float *, blasint, const float *, blasint,
+                         float, float *, blasint);
+typedef void (*dgemm_fn)(enum CBLAS_ORDER, enum CBLAS_TRANSPOSE, enum CBLAS_TRANSPOSE, blasint,
+                         blasint, blasint, double, const double *, blasint, const double *, blasint,
+                         double, double *, blasint);
+typedef char *(*text_fn)(void);
+
+/* OpenBLAS, loaded by openblas_load (not linked: the library picks its
+ * core when it is loaded, from the environment of that moment). */
+static struct {
+    int tried;
+    void *lib;
+    sgemm_fn sgemm;
+    dgemm_fn dgemm;
+    char text[240]; /* the header's line, or why it is n/a */
+} ob;
+
+void openblas_load(void)
+{
+    if (ob.tried++) return;
+    char *saved[PEER_NUNSET];
+    for (int i = 0; i < PEER_NUNSET; i++) {
+        const char *v = getenv(peer_unset_vars[i]);
+        saved[i] = v ? strdup(v) : NULL;
+        unsetenv(peer_unset_vars[i]);
+    }
+    const char *path = WINSUM_OPENBLAS_PATH;
+    ob.lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!ob.lib) ob.lib = dlopen(path = "libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
+    for (int i = 0; i < PEER_NUNSET; i++) {
+        if (saved[i]) setenv(peer_unset_vars[i], saved[i], 1);
+        free(saved[i]);
+    }
+    if (!ob.lib) {
+        snprintf(ob.text, sizeof ob.text, "dlopen(%s): %s", WINSUM_OPENBLAS_PATH, dlerror());
+        return;
+    }
+    *(void **)&ob.sgemm = dlsym(ob.lib, "cblas_sgemm");
+    *(void **)&ob.dgemm = dlsym(ob.lib, "cblas_dgemm");
+    text_fn core, config;
+    *(void **)&core = dlsym(ob.lib, "openblas_get_corename");
+    *(void **)&config = dlsym(ob.lib, "openblas_get_config");
+    if (!ob.sgemm || !ob.dgemm) {
+        snprintf(ob.text, sizeof ob.text, "%s has no cblas_sgemm/cblas_dgemm", path);
+        dlclose(ob.lib);
+        ob.lib = NULL;
+        return;
+    }
+    const char *cfg = config ? config() : NULL;
+    char ver[32] = "";
+    if (cfg && !strncmp(cfg, "OpenBLAS ", 9)) sscanf(cfg + 9, "%31s", ver);
+    snprintf(ob.text, sizeof ob.text, "%s, core %s (openblas_get_corename); %s, _L2_SIZE unset",
+             ver, core ? core() : "unknown", peer_unset_vars[0]);
+}
+
+const char *openblas_text(void) { return ob.tried ? ob.text : NULL; }
+
 /* C = A B, row-major, on host memory. */
 typedef struct blas_call {
     winsum_dtype dtype;
@@ -35,11 +104,11 @@ static int run_blas(void *arg, char *err, size_t n)
     (void)err, (void)n;
     blas_call *a = arg;
     if (a->dtype == WINSUM_F64)
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, a->m, a->n, a->k, 1.0, a->a, a->k,
-                    a->b, a->n, 0.0, a->c, a->n);
+        ob.dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, a->m, a->n, a->k, 1.0, a->a, a->k, a->b,
+                 a->n, 0.0, a->c, a->n);
     else
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, a->m, a->n, a->k, 1.0f, a->a, a->k,
-                    a->b, a->n, 0.0f, a->c, a->n);
+        ob.sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, a->m, a->n, a->k, 1.0f, a->a, a->k,
+                 a->b, a->n, 0.0f, a->c, a->n);
     return 0;
 }
 
@@ -47,6 +116,18 @@ void openblas_gemm_cell(bench *b, row *r, cell *c, int64_t m, int64_t n, int64_t
 {
     if (b->na_why[B_OPENBLAS] || m > INT_MAX || n > INT_MAX || k > INT_MAX) {
         c->state = CELL_NA; /* not in this dtype, or too large for its int sizes */
+        return;
+    }
+    /* the three matrices in host memory: more than the machine has is n/a */
+    int64_t mk, kn, mn, all = 0;
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (ws_mul_ovf(m, k, &mk) || ws_mul_ovf(k, n, &kn) || ws_mul_ovf(m, n, &mn) ||
+        ws_add_ovf(mk, kn, &all) || ws_add_ovf(all, mn, &all) ||
+        ws_mul_ovf(all, (int64_t)b->esz, &all) ||
+        (pages > 0 && page > 0 && (double)all > (double)pages * (double)page)) {
+        c->state = CELL_NA;
+        note(b, "%s: OpenBLAS n/a: its GEMM %lldx%lldx%lld needs more than the host's memory",
+             r->csv_case, (long long)m, (long long)n, (long long)k);
         return;
     }
     blas_call a = {b->dtype,
@@ -63,6 +144,9 @@ void openblas_gemm_cell(bench *b, row *r, cell *c, int64_t m, int64_t n, int64_t
     free(a.c);
 }
 #else
+void openblas_load(void) {}
+const char *openblas_text(void) { return NULL; }
+
 void openblas_gemm_cell(bench *b, row *r, cell *c, int64_t m, int64_t n, int64_t k)
 {
     (void)b, (void)r, (void)m, (void)n, (void)k;
@@ -332,6 +416,9 @@ void clblast_conv_cell(bench *b, row *r, const conv_layer *l, int op,
 
 void peers_init(bench *b)
 {
+#ifdef WINSUM_HAVE_OPENBLAS
+    if (!ob.lib) b->na_why[B_OPENBLAS] = ob.tried ? ob.text : "OpenBLAS was not loaded";
+#endif
     if (b->dtype != WINSUM_F16) return;
     /* CLBlast's H routines compute in half (and need cl_khr_fp16), not
      * float32 like winsum and the reference: not run (when built in);

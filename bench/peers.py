@@ -13,11 +13,22 @@ of cores PoCL uses (the OpenCL device's compute units): torch runs on that
 many threads (torch.set_num_threads), numpy's BLAS likewise (its
 *_NUM_THREADS variables, set before numpy is imported).
 
-First the script says what it has, one line per peer, then "ready":
+First the script says what it has, one line per peer, then what it runs
+on (info lines, printed by the bench as they are), then "ready":
 
     peer numpy ok 1.24.2
     peer torch n/a No module named 'torch'
+    info BLAS: openblas 0.3.21, core Cooperlake (threadpoolctl 3.1.0)
+    info env: OPENBLAS_CORETYPE=- OPENBLAS_L2_SIZE=- MALLOC_TOP_PAD_=... (-: unset)
+    info env: MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=...
     ready
+
+The BLAS line names the core OpenBLAS chose (numpy's and torch's BLAS is
+the one OpenBLAS library here): threadpoolctl's "architecture" when it is
+installed, else openblas_get_corename through ctypes on the OpenBLAS the
+process has loaded. The bench starts this script with OPENBLAS_CORETYPE
+and OPENBLAS_L2_SIZE unset and glibc's malloc settings of
+bench/pypeers.c; the env lines show what the script got.
 
 Then, for each request line, exactly one answer line:
 
@@ -163,12 +174,48 @@ def answer(line):
     return einsum(op, dtype, reps, f[4], f[5:])
 
 
+# two lines of at most 100 columns in the bench's header
+ENV_SHOWN = (("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "MALLOC_TOP_PAD_"),
+             ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"))
+
+
+def blas_core():
+    """Which BLAS the peers run and its core, and how that was found."""
+    try:
+        import threadpoolctl
+        found = ["%s %s, core %s" % (d.get("internal_api"), d.get("version"),
+                                     d.get("architecture", "?"))
+                 for d in threadpoolctl.threadpool_info() if d.get("user_api") == "blas"]
+        if found:
+            return "%s (threadpoolctl %s)" % ("; ".join(found), threadpoolctl.__version__)
+    except Exception:  # not installed: ctypes below
+        pass
+    try:
+        import ctypes
+        with open("/proc/self/maps") as f:
+            paths = sorted({line.split()[-1] for line in f
+                            if "openblas" in line and ".so" in line})
+        for path in paths:
+            lib = ctypes.CDLL(path)
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            return "openblas, core %s (openblas_get_corename via ctypes, %s)" % (
+                lib.openblas_get_corename().decode(), path)
+    except Exception as e:
+        return "unknown (%s)" % (str(e).splitlines()[0] if str(e) else type(e).__name__)
+    return "no OpenBLAS loaded (numpy and torch may use another BLAS)"
+
+
 def main():
     for peer, mod in (("numpy", np), ("torch", torch)):
         if mod is None:
             say("peer %s n/a %s" % (peer, WHY[peer]))
         else:
             say("peer %s ok %s" % (peer, mod.__version__))
+    if np is not None or torch is not None:
+        say("info BLAS: " + blas_core())
+    say("info env: %s%s" % (" ".join("%s=%s" % (v, os.environ.get(v, "-")) for v in ENV_SHOWN[0]),
+                            " (-: unset)"))
+    say("info env: " + " ".join("%s=%s" % (v, os.environ.get(v, "-")) for v in ENV_SHOWN[1]))
     say("ready")
     for line in sys.stdin:
         line = line.strip()

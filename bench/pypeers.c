@@ -127,6 +127,43 @@ static int cloexec_pipe(int fd[2])
     return 0;
 }
 
+/* glibc's malloc settings for the peer process: oneDNN's reorders in
+ * torch's CPU convolutions allocate and free buffers of several MB on
+ * every call; with glibc's defaults each one comes back as fresh pages
+ * (mmap'd, or the heap trimmed after the free), so every call faults them
+ * in again (12,500 minor faults a call on a 1x1 backward-data layer at
+ * batch 8 here) and some layers collapse to ~10 GFLOP/s. A fixed mmap
+ * threshold of 32 MiB (glibc's largest) keeps such buffers in the heap,
+ * and a trim threshold and top pad this large keep the heap's pages. */
+const char *const peer_malloc_env[PEER_NMALLOC] = {"MALLOC_MMAP_THRESHOLD_=33554432",
+                                                   "MALLOC_TRIM_THRESHOLD_=1073741824",
+                                                   "MALLOC_TOP_PAD_=268435456"};
+
+/* The environment of peers.py (malloc'd array of environ's strings, NULL
+ * when out of memory): environ without peer_unset_vars and with
+ * peer_malloc_env in place of any value of those variables. */
+static char **peer_environ(void)
+{
+    size_t n = 0;
+    while (environ[n]) n++;
+    char **env = malloc((n + PEER_NMALLOC + 1) * sizeof *env);
+    if (!env) return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        int drop = 0;
+        for (int j = 0; j < PEER_NUNSET + PEER_NMALLOC; j++) {
+            const char *name =
+                j < PEER_NUNSET ? peer_unset_vars[j] : peer_malloc_env[j - PEER_NUNSET];
+            size_t len = strcspn(name, "=");
+            drop |= !strncmp(environ[i], name, len) && environ[i][len] == '=';
+        }
+        if (!drop) env[k++] = environ[i];
+    }
+    for (int j = 0; j < PEER_NMALLOC; j++) env[k++] = (char *)peer_malloc_env[j];
+    env[k] = NULL;
+    return env;
+}
+
 void pypeers_start(bench *b)
 {
     b->py_in = b->py_out = -1;
@@ -173,8 +210,11 @@ void pypeers_start(bench *b)
     pid_t pid;
     fflush(stdout);
     fflush(stderr);
-    int rc = strchr(py, '/') ? posix_spawn(&pid, py, &fa, NULL, argv, environ)
-                             : posix_spawnp(&pid, py, &fa, NULL, argv, environ);
+    char **envp = peer_environ();
+    int rc = !envp             ? ENOMEM
+             : strchr(py, '/') ? posix_spawn(&pid, py, &fa, NULL, argv, envp)
+                               : posix_spawnp(&pid, py, &fa, NULL, argv, envp);
+    free(envp);
     posix_spawn_file_actions_destroy(&fa);
     close(in[0]);
     close(out[1]);
@@ -201,6 +241,10 @@ void pypeers_start(bench *b)
             return;
         }
         if (!strcmp(line, "ready")) break;
+        if (!strncmp(line, "info ", 5) && b->py_ninfo < PY_MAX_INFO) {
+            snprintf(b->py_info[b->py_ninfo++], sizeof b->py_info[0], "%.150s", line + 5);
+            continue;
+        }
         char name[16], state[8];
         int used = 0;
         if (sscanf(line, "peer %15s %7s %n", name, state, &used) < 2) continue;
@@ -227,6 +271,8 @@ void pypeers_stop(bench *b)
 
 void pypeers_print(const bench *b)
 {
+    for (int i = 0; i < b->py_ninfo && !(b->na_why[B_TORCH] && b->na_why[B_NUMPY]); i++)
+        printf("peers.py %s\n", b->py_info[i]);
     for (int i = 0; i < 2; i++) {
         int k = py_backend(i);
         if (b->na_why[k]) printf("%s: n/a (%s)\n", py_peer_name[i], b->na_why[k]);

@@ -17,6 +17,7 @@ static void fmt_cell(const cell *c, char *s, size_t n)
     case CELL_DONE: snprintf(s, n, "%.2f", gflops(c)); break;
     case CELL_ERR: snprintf(s, n, "err"); break;
     case CELL_NA: snprintf(s, n, "n/a"); break;
+    case CELL_LOW: snprintf(s, n, "LOW"); break;
     default: snprintf(s, n, "-"); break;
     }
 }
@@ -74,6 +75,14 @@ static double geo_ratio(const bench *b, int k, row_filter want, const void *arg,
 
 static int in_suite(const row *r, const void *suite) { return !strcmp(r->suite, suite); }
 
+/* A convolution layer's row (conv.c): its op is one of conv_op_suffix. */
+static int is_conv_row(const row *r)
+{
+    for (int i = 0; i < NOPS; i++)
+        if (!strcmp(r->op, conv_op_suffix[i])) return 1;
+    return 0;
+}
+
 void print_table(const bench *b)
 {
     if (!b->nrows) return;
@@ -97,12 +106,18 @@ void print_table(const bench *b)
         printf("numpy = numpy.einsum(optimize=True) (gemm, tccg) on %d BLAS threads, same "
                "shapes, unchecked\n",
                b->units);
+    if (b->base)
+        printf("LOW = a peer under half its figure in the baseline %s (see the notes): not "
+               "quoted\n",
+               b->base_path);
+    printf("impl = the implementation winsum's convolution ran (winsum_conv_last_impl; "
+           "$WINSUM_CONV_IMPL puts one first; ?: this library cannot say)\n");
     printf("ws-GEMM = winsum's own GEMM of the same flop count (tccg only); ws%%pk = winsum's "
            "share of the peak; n = occurrences in the network; ratios: winsum's GFLOP/s over "
            "the peer's\n\n");
-    printf("%-13s %-26s %-22s %3s %8s %5s %8s %8s %8s %8s %8s %9s %6s %8s %6s  %s\n", "suite",
+    printf("%-13s %-26s %-22s %3s %8s %5s %8s %8s %8s %8s %8s %9s %6s %8s %6s %-6s  %s\n", "suite",
            "case", "op", "n", "winsum", "ws%pk", "ws-GEMM", "CLBlast", "OpenBLAS", "torch", "numpy",
-           "reference", "ws/CLB", "ws/torch", "ws/np", "check");
+           "reference", "ws/CLB", "ws/torch", "ws/np", "impl", "check");
     const char *suite = NULL;
     for (int i = 0; i < b->nrows; i++) {
         const row *r = &b->rows[i];
@@ -116,9 +131,12 @@ void print_table(const bench *b)
         fmt_ratio(r, B_NUMPY, rn, sizeof rn);
         fmt_peak(b, gflops(&r->c[B_WINSUM]), pk, sizeof pk);
         if (r->count) snprintf(cnt, sizeof cnt, "%d", r->count);
-        printf("%-13s %-26s %-22s %3s %8s %5s %8s %8s %8s %8s %8s %9s %6s %8s %6s  %s\n", r->suite,
-               r->label, r->op, cnt, v[B_WINSUM], pk, ge, v[B_CLBLAST], v[B_OPENBLAS], v[B_TORCH],
-               v[B_NUMPY], v[B_REF], rc, rt, rn, check_text(r));
+        /* impl: conv rows only ("?": the library cannot say, see conv_impl_of) */
+        const char *impl = "-";
+        if (is_conv_row(r) && r->c[B_WINSUM].state == CELL_DONE) impl = r->impl[0] ? r->impl : "?";
+        printf("%-13s %-26s %-22s %3s %8s %5s %8s %8s %8s %8s %8s %9s %6s %8s %6s %-6s  %s\n",
+               r->suite, r->label, r->op, cnt, v[B_WINSUM], pk, ge, v[B_CLBLAST], v[B_OPENBLAS],
+               v[B_TORCH], v[B_NUMPY], v[B_REF], rc, rt, rn, impl, check_text(r));
     }
     /* geometric means per suite */
     putchar('\n');
