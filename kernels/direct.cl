@@ -1,0 +1,194 @@
+/*
+ * direct.cl - direct convolution, forward (host/conv/impl_direct.c).
+ *
+ * The input is read through its own strides (NCHW, NHWC or any other),
+ * nothing is packed or copied; only the weights are read in a layout made
+ * by direct_reorder on every call (weights change every training step):
+ *
+ *   wr[g][ob][c][kd][kh][kw][BW]   BW = OCB * LANES output channels,
+ *                                  zero past the group's last channel
+ *
+ * One work-item computes a register block of WB output pixels along the
+ * output width x BW output channels of one (n, g, od, oh), in OCB x WB
+ * explicit vectors of LANES (float16, double8: the only code PoCL turns
+ * into 512-bit FMAs); each input element is broadcast from a scalar to the
+ * OCB vectors. Padding: the rows (kd, kh) that fall outside the input are
+ * cut from the loop bounds; along the width a block whose every tap lies
+ * inside (the interior) runs without tests, the others test each element.
+ *
+ * Summation (as gett.cl): the C/G x taps terms are summed in blocks of
+ * CB channels (CB * taps ~ 256 terms), each block in fresh accumulators,
+ * the blocks into group sums of GS blocks, the groups into the total; y is
+ * read (beta != 0) and written once, so float16 is rounded once.
+ *
+ * NDRange: dimension 0 the blocks along (od, oh, ow) (ow fastest),
+ * dimension 1 (n, g, ob); rounded up to the work-group, the items past
+ * the end return. geo = (N, G, Cg, Og, ID, IH, IW, OD, OH, OW, KD, KH,
+ * KW, NOB, NWB, CB), cv = (SD, SH, SW, DD, DH, DW, PD, PH, PW, GS, ...),
+ * xs = (offset, n, g, c, d, h, w), ys likewise (c: the output channel).
+ */
+#ifndef WB
+#define WB 8
+#endif
+#ifndef OCB
+#define OCB 1
+#endif
+#ifdef WS_FP64
+#define LANES        8
+#define VEC          double8
+#define VSTORE(v, p) vstore8((v), 0, (p))
+#else
+#define LANES        16
+#define VEC          float16
+#define VSTORE(v, p) vstore16((v), 0, (p))
+#endif
+#define BW (OCB * LANES)
+
+/* wr from w (G, Og, Cg, KD, KH, KW) read through ws = (offset, g, o, c, d,
+ * h, w): one work-item a (g, ob, c), writing its KD*KH*KW*BW values. */
+__kernel void direct_reorder(__global const ELEM *w, long8 ws, __global REAL *wr, int G, int Og,
+                             int Cg, int KD, int KH, int KW, int NOB)
+{
+    const long item = get_global_id(0);
+    if (item >= (long)G * NOB * Cg) return;
+    const int c = (int)(item % Cg);
+    const long gob = item / Cg;
+    const int ob = (int)(gob % NOB), g = (int)(gob / NOB);
+    const int taps = KD * KH * KW;
+    __global REAL *out = wr + item * taps * BW;
+    const long base = ws.s0 + g * ws.s1 + c * ws.s3;
+    for (int t = 0; t < taps; t++) {
+        const int kw = t % KW, kh = (t / KW) % KH, kd = t / (KW * KH);
+        const long tb = base + kd * ws.s4 + kh * ws.s5 + kw * ws.s6;
+        for (int l = 0; l < BW; l++) {
+            const int o = ob * BW + l;
+            out[t * BW + l] = o < Og ? LD(w, tb + o * ws.s2) : (REAL)0;
+        }
+    }
+}
+
+__kernel void direct_forward(__global const ELEM *x, long8 xs, __global const REAL *wr,
+                             __global const ELEM *bias, long2 bs, int has_bias, __global ELEM *y,
+                             long8 ys, int16 geo, int16 cv, REAL alpha, REAL beta)
+{
+    const int Cg = geo.s2, Og = geo.s3, ID = geo.s4, IH = geo.s5, IW = geo.s6;
+    const int OD = geo.s7, OH = geo.s8, OW = geo.s9, KD = geo.sa, KH = geo.sb, KW = geo.sc;
+    const int NOB = geo.sd, NWB = geo.se, CB = geo.sf;
+    const int SD = cv.s0, SH = cv.s1, SW = cv.s2, DD = cv.s3, DH = cv.s4, DW = cv.s5;
+    const int PD = cv.s6, PH = cv.s7, PW = cv.s8, GS = cv.s9;
+
+    const long sp = get_global_id(0), ngo = get_global_id(1);
+    if (sp >= (long)NWB * OH * OD || ngo >= (long)geo.s0 * geo.s1 * NOB) return;
+    const int owb = (int)(sp % NWB), oh = (int)((sp / NWB) % OH), od = (int)(sp / ((long)NWB * OH));
+    const int ob = (int)(ngo % NOB), g = (int)((ngo / NOB) % geo.s1), n = (int)(ngo / NOB / geo.s1);
+    const int ow0 = owb * WB;
+
+    /* taps along d and h that land inside the input: kd0 <= kd < kd1 */
+    const int id0 = od * SD - PD, ih0 = oh * SH - PH, iw0 = ow0 * SW - PW;
+    int kd0 = id0 < 0 ? (-id0 + DD - 1) / DD : 0, kh0 = ih0 < 0 ? (-ih0 + DH - 1) / DH : 0;
+    int kd1 = ID - id0 <= 0 ? 0 : (ID - id0 - 1) / DD + 1,
+        kh1 = IH - ih0 <= 0 ? 0 : (IH - ih0 - 1) / DH + 1;
+    kd1 = min(kd1, KD);
+    kh1 = min(kh1, KH);
+    /* the whole block's width taps inside the input */
+    const int interior = iw0 >= 0 && iw0 + (WB - 1) * SW + (KW - 1) * DW < IW;
+
+    const long xw = xs.s6, sxw = (long)SW * xs.s6, dxw = (long)DW * xs.s6;
+    const long xbase = xs.s0 + n * xs.s1 + g * xs.s2 + iw0 * xw;
+    const int taps = KD * KH * KW;
+    __global const REAL *wbase = wr + ((long)g * NOB + ob) * Cg * taps * BW;
+
+    VEC tot[OCB][WB], grp[OCB][WB];
+#pragma unroll
+    for (int o = 0; o < OCB; o++)
+#pragma unroll
+        for (int p = 0; p < WB; p++) tot[o][p] = grp[o][p] = (VEC)0;
+    int inblk = 0;
+    for (int c0 = 0; c0 < Cg; c0 += CB) {
+        const int c1 = min(c0 + CB, Cg);
+        VEC acc[OCB][WB];
+#pragma unroll
+        for (int o = 0; o < OCB; o++)
+#pragma unroll
+            for (int p = 0; p < WB; p++) acc[o][p] = (VEC)0;
+        for (int c = c0; c < c1; c++) {
+            const long xcb = xbase + c * xs.s3;
+            __global const REAL *wc = wbase + (long)c * taps * BW;
+            for (int kd = kd0; kd < kd1; kd++)
+                for (int kh = kh0; kh < kh1; kh++) {
+                    const long xrow =
+                        xcb + (long)(id0 + kd * DD) * xs.s4 + (long)(ih0 + kh * DH) * xs.s5;
+                    __global const VEC *wp = (__global const VEC *)(wc + (kd * KH + kh) * KW * BW);
+                    if (interior) {
+                        for (int kw = 0; kw < KW; kw++) {
+                            const long xi = xrow + kw * dxw;
+                            VEC wv[OCB];
+#pragma unroll
+                            for (int o = 0; o < OCB; o++) wv[o] = wp[kw * OCB + o];
+#pragma unroll
+                            for (int p = 0; p < WB; p++) {
+                                const VEC xv = (VEC)(LD(x, xi + p * sxw));
+#pragma unroll
+                                for (int o = 0; o < OCB; o++) acc[o][p] = fma(xv, wv[o], acc[o][p]);
+                            }
+                        }
+                    } else {
+                        for (int kw = 0; kw < KW; kw++) {
+                            const long xi = xrow + kw * dxw;
+                            const int iwk = iw0 + kw * DW;
+                            VEC wv[OCB];
+#pragma unroll
+                            for (int o = 0; o < OCB; o++) wv[o] = wp[kw * OCB + o];
+#pragma unroll
+                            for (int p = 0; p < WB; p++) {
+                                const int iw = iwk + p * SW;
+                                const REAL xe = iw >= 0 && iw < IW ? LD(x, xi + p * sxw) : (REAL)0;
+                                const VEC xv = (VEC)(xe);
+#pragma unroll
+                                for (int o = 0; o < OCB; o++) acc[o][p] = fma(xv, wv[o], acc[o][p]);
+                            }
+                        }
+                    }
+                }
+        }
+#pragma unroll
+        for (int o = 0; o < OCB; o++)
+#pragma unroll
+            for (int p = 0; p < WB; p++) grp[o][p] += acc[o][p];
+        if (++inblk == GS) {
+            inblk = 0;
+#pragma unroll
+            for (int o = 0; o < OCB; o++)
+#pragma unroll
+                for (int p = 0; p < WB; p++) {
+                    tot[o][p] += grp[o][p];
+                    grp[o][p] = (VEC)0;
+                }
+        }
+    }
+
+    /* y = alpha * (sum + bias) + beta * y, one lane at a time */
+    const long ybase = ys.s0 + n * ys.s1 + g * ys.s2 + od * ys.s4 + oh * ys.s5;
+#pragma unroll
+    for (int o = 0; o < OCB; o++) {
+        REAL bv[LANES];
+        for (int l = 0; l < LANES; l++) {
+            const int oc = ob * BW + o * LANES + l;
+            bv[l] = has_bias && oc < Og ? LD(bias, bs.s0 + (g * (long)Og + oc) * bs.s1) : (REAL)0;
+        }
+#pragma unroll
+        for (int p = 0; p < WB; p++) {
+            if (ow0 + p >= OW) break;
+            REAL r[LANES];
+            VSTORE(tot[o][p] + grp[o][p], r);
+            for (int l = 0; l < LANES; l++) {
+                const int oc = ob * BW + o * LANES + l;
+                if (oc >= Og) break;
+                const long yi = ybase + oc * ys.s3 + (ow0 + p) * ys.s6;
+                REAL v = alpha * (r[l] + bv[l]);
+                if (beta != (REAL)0) v += beta * LD(y, yi);
+                ST(y, yi, v);
+            }
+        }
+    }
+}
