@@ -5,16 +5,20 @@
  * nothing is packed or copied; only the weights are read in a layout made
  * by direct_reorder on every call (weights change every training step):
  *
- *   wr[g][ob][c][kd][kh][kw][BW]   BW = OCB * LANES output channels,
+ *   wr[g][ob][kd][kh][kw][c][BW]   BW = OCB * LANES output channels,
  *                                  zero past the group's last channel
  *
  * One work-item computes a register block of WB output pixels along the
  * output width x BW output channels of one (n, g, od, oh), in OCB x WB
  * explicit vectors of LANES (float16, double8: the only code PoCL turns
  * into 512-bit FMAs); each input element is broadcast from a scalar to the
- * OCB vectors. Padding: the rows (kd, kh) that fall outside the input are
- * cut from the loop bounds; along the width a block whose every tap lies
- * inside (the interior) runs without tests, the others test each element.
+ * OCB vectors. The loops: channel blocks (below), taps (kd, kh, kw), then
+ * the block's channels innermost, so that the weights stream contiguously
+ * and every test is made outside that loop. Padding: the rows (kd, kh)
+ * that fall outside the input are cut from the loop bounds; a tap kw whose
+ * WB pixels all read inside the row runs without tests, the others read
+ * each pixel at a precomputed offset (element 0 of the row when outside)
+ * and select zero for the outside ones.
  *
  * Summation (as gett.cl): the C/G x taps terms are summed in blocks of
  * CB channels (CB * taps ~ 256 terms), each block in fresh accumulators,
@@ -45,7 +49,7 @@
 #define BW (OCB * LANES)
 
 /* wr from w (G, Og, Cg, KD, KH, KW) read through ws = (offset, g, o, c, d,
- * h, w): one work-item a (g, ob, c), writing its KD*KH*KW*BW values. */
+ * h, w): one work-item a (g, ob, c), writing its KD*KH*KW rows of BW. */
 __kernel void direct_reorder(__global const ELEM *w, long8 ws, __global REAL *wr, int G, int Og,
                              int Cg, int KD, int KH, int KW, int NOB)
 {
@@ -55,14 +59,14 @@ __kernel void direct_reorder(__global const ELEM *w, long8 ws, __global REAL *wr
     const long gob = item / Cg;
     const int ob = (int)(gob % NOB), g = (int)(gob / NOB);
     const int taps = KD * KH * KW;
-    __global REAL *out = wr + item * taps * BW;
+    __global REAL *out = wr + (gob * taps * Cg + c) * BW;
     const long base = ws.s0 + g * ws.s1 + c * ws.s3;
     for (int t = 0; t < taps; t++) {
         const int kw = t % KW, kh = (t / KW) % KH, kd = t / (KW * KH);
         const long tb = base + kd * ws.s4 + kh * ws.s5 + kw * ws.s6;
         for (int l = 0; l < BW; l++) {
             const int o = ob * BW + l;
-            out[t * BW + l] = o < Og ? LD(w, tb + o * ws.s2) : (REAL)0;
+            out[(long)t * Cg * BW + l] = o < Og ? LD(w, tb + o * ws.s2) : (REAL)0;
         }
     }
 }
@@ -90,11 +94,8 @@ __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const RE
         kh1 = IH - ih0 <= 0 ? 0 : (IH - ih0 - 1) / DH + 1;
     kd1 = min(kd1, KD);
     kh1 = min(kh1, KH);
-    /* the whole block's width taps inside the input */
-    const int interior = iw0 >= 0 && iw0 + (WB - 1) * SW + (KW - 1) * DW < IW;
 
-    const long xw = xs.s6, sxw = (long)SW * xs.s6, dxw = (long)DW * xs.s6;
-    const long xbase = xs.s0 + n * xs.s1 + g * xs.s2 + iw0 * xw;
+    const long xw = xs.s6, sxw = (long)SW * xs.s6;
     const int taps = KD * KH * KW;
     __global const REAL *wbase = wr + ((long)g * NOB + ob) * Cg * taps * BW;
 
@@ -105,52 +106,65 @@ __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const RE
         for (int p = 0; p < WB; p++) tot[o][p] = grp[o][p] = (VEC)0;
     int inblk = 0;
     for (int c0 = 0; c0 < Cg; c0 += CB) {
-        const int c1 = min(c0 + CB, Cg);
+        const int nc = min(CB, Cg - c0);
         VEC acc[OCB][WB];
 #pragma unroll
         for (int o = 0; o < OCB; o++)
 #pragma unroll
             for (int p = 0; p < WB; p++) acc[o][p] = (VEC)0;
-        for (int c = c0; c < c1; c++) {
-            const long xcb = xbase + c * xs.s3;
-            __global const REAL *wc = wbase + (long)c * taps * BW;
-            for (int kd = kd0; kd < kd1; kd++)
-                for (int kh = kh0; kh < kh1; kh++) {
-                    const long xrow =
-                        xcb + (long)(id0 + kd * DD) * xs.s4 + (long)(ih0 + kh * DH) * xs.s5;
-                    __global const VEC *wp = (__global const VEC *)(wc + (kd * KH + kh) * KW * BW);
-                    if (interior) {
-                        for (int kw = 0; kw < KW; kw++) {
-                            const long xi = xrow + kw * dxw;
+        for (int kd = kd0; kd < kd1; kd++)
+            for (int kh = kh0; kh < kh1; kh++) {
+                /* the input row at iw = 0, channel c0; the weights of tap
+                 * (kd, kh, 0), channel c0 */
+                const long xrow = xs.s0 + n * xs.s1 + g * xs.s2 + c0 * xs.s3 +
+                                  (long)(id0 + kd * DD) * xs.s4 + (long)(ih0 + kh * DH) * xs.s5;
+                __global const VEC *wrow =
+                    (__global const VEC *)(wbase + (((long)(kd * KH + kh) * KW) * Cg + c0) * BW);
+                for (int kw = 0; kw < KW; kw++) {
+                    const int iwk = iw0 + kw * DW;
+                    __global const VEC *wk = wrow + (long)kw * Cg * OCB;
+                    if (iwk >= 0 && iwk + (WB - 1) * SW < IW) {
+                        /* every pixel of the block reads inside the row */
+                        const long xk = xrow + iwk * xw;
+                        for (int c = 0; c < nc; c++) {
                             VEC wv[OCB];
 #pragma unroll
-                            for (int o = 0; o < OCB; o++) wv[o] = wp[kw * OCB + o];
+                            for (int o = 0; o < OCB; o++) wv[o] = wk[c * OCB + o];
+                            const long xc = xk + c * xs.s3;
 #pragma unroll
                             for (int p = 0; p < WB; p++) {
-                                const VEC xv = (VEC)(LD(x, xi + p * sxw));
+                                const VEC xv = (VEC)(LD(x, xc + p * sxw));
 #pragma unroll
                                 for (int o = 0; o < OCB; o++) acc[o][p] = fma(xv, wv[o], acc[o][p]);
                             }
                         }
                     } else {
-                        for (int kw = 0; kw < KW; kw++) {
-                            const long xi = xrow + kw * dxw;
-                            const int iwk = iw0 + kw * DW;
+                        /* a border: pixels outside read element 0 of the
+                         * row and count as zero */
+                        long off[WB];
+                        int in[WB];
+#pragma unroll
+                        for (int p = 0; p < WB; p++) {
+                            const int iw = iwk + p * SW;
+                            in[p] = iw >= 0 && iw < IW;
+                            off[p] = in[p] ? iw * xw : 0;
+                        }
+                        for (int c = 0; c < nc; c++) {
                             VEC wv[OCB];
 #pragma unroll
-                            for (int o = 0; o < OCB; o++) wv[o] = wp[kw * OCB + o];
+                            for (int o = 0; o < OCB; o++) wv[o] = wk[c * OCB + o];
+                            const long xc = xrow + c * xs.s3;
 #pragma unroll
                             for (int p = 0; p < WB; p++) {
-                                const int iw = iwk + p * SW;
-                                const REAL xe = iw >= 0 && iw < IW ? LD(x, xi + p * sxw) : (REAL)0;
-                                const VEC xv = (VEC)(xe);
+                                const REAL xe = LD(x, xc + off[p]);
+                                const VEC xv = (VEC)(in[p] ? xe : (REAL)0);
 #pragma unroll
                                 for (int o = 0; o < OCB; o++) acc[o][p] = fma(xv, wv[o], acc[o][p]);
                             }
                         }
                     }
                 }
-        }
+            }
 #pragma unroll
         for (int o = 0; o < OCB; o++)
 #pragma unroll
