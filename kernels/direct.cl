@@ -1,5 +1,7 @@
 /*
- * direct.cl - direct convolution, forward (host/conv/impl_direct.c).
+ * direct.cl - direct convolution, forward (host/conv/impl_direct.c); also
+ * backward-data at stride 1, which is the forward convolution of the
+ * output gradient with the weights' channels swapped and taps flipped.
  *
  * The input is read through its own strides (NCHW, NHWC or any other),
  * nothing is packed or copied; only the weights are read in a layout made
@@ -49,9 +51,11 @@
 #define BW (OCB * LANES)
 
 /* wr from w (G, Og, Cg, KD, KH, KW) read through ws = (offset, g, o, c, d,
- * h, w): one work-item a (g, ob, c), writing its KD*KH*KW rows of BW. */
+ * h, w): one work-item a (g, ob, c), writing its KD*KH*KW rows of BW; with
+ * flip, tap t reads tap K-1-t (backward-data: the host passes the
+ * forward weight with its channel strides swapped). */
 __kernel void direct_reorder(__global const ELEM *w, long8 ws, __global REAL *wr, int G, int Og,
-                             int Cg, int KD, int KH, int KW, int NOB)
+                             int Cg, int KD, int KH, int KW, int NOB, int flip)
 {
     const long item = get_global_id(0);
     if (item >= (long)G * NOB * Cg) return;
@@ -62,7 +66,8 @@ __kernel void direct_reorder(__global const ELEM *w, long8 ws, __global REAL *wr
     __global REAL *out = wr + (gob * taps * Cg + c) * BW;
     const long base = ws.s0 + g * ws.s1 + c * ws.s3;
     for (int t = 0; t < taps; t++) {
-        const int kw = t % KW, kh = (t / KW) % KH, kd = t / (KW * KH);
+        int kw = t % KW, kh = (t / KW) % KH, kd = t / (KW * KH);
+        if (flip) kw = KW - 1 - kw, kh = KH - 1 - kh, kd = KD - 1 - kd;
         const long tb = base + kd * ws.s4 + kh * ws.s5 + kw * ws.s6;
         for (int l = 0; l < BW; l++) {
             const int o = ob * BW + l;

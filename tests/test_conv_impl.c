@@ -5,7 +5,7 @@
  * when it cannot take the problem, that a bad value is refused with nothing
  * written, that the trace names the choice, and that every choice computes
  * what the reference backend computes (bias, alpha, beta, NCHW and NHWC,
- * strided views, float16/32/64).
+ * strided views, float16/32/64; forward and backward-data).
  */
 #include "testutil.h"
 #include <math.h>
@@ -198,18 +198,34 @@ static void choices(void)
             expect(&dw, NULL, "gemv", "depthwise forward");
             expect(&dw, "direct", "direct", "depthwise forward");
             expect(&dw, "einsum", "einsum", "depthwise forward");
+            /* a 1x1 kernel: einsum by default (GETT measured faster) */
+            layer pw = dense;
+            pw.k = 1, pw.pad = 0;
+            expect(&pw, NULL, "einsum", "1x1 forward");
+            expect(&pw, "direct", "direct", "1x1 forward");
             /* few filters a group: einsum by default */
             layer few = dense;
             few.o = 4;
             expect(&few, NULL, "einsum", "4-filter forward");
             expect(&few, "direct", "direct", "4-filter forward");
-            /* backward-data: no direct yet, falls back */
+            /* backward-data: direct at stride 1 (dilated, padded, grouped,
+             * strided views), else it falls back */
             layer bd = dense;
-            bd.op = 1, bd.bias = 0, bd.strided = 0;
-            expect(&bd, "direct", "einsum", "backward-data, direct declines (forward only)");
+            bd.op = 1, bd.bias = 0;
+            expect(&bd, NULL, "direct", "backward-data");
+            expect(&bd, "einsum", "einsum", "backward-data");
+            layer bd3 = bd; /* padding above d*(k-1): the flipped kernel's is negative */
+            bd3.pad = 3;
+            expect(&bd3, "direct", "direct", "backward-data, padding 3 of a 3x3");
+            layer bd2 = s2;
+            bd2.op = 1, bd2.s = 1, bd2.pad = 2, bd2.beta = 0.5;
+            expect(&bd2, "direct", "direct", "dilated grouped backward-data");
+            bd2.s = 2;
+            expect(&bd2, "direct", "einsum", "backward-data at stride 2, direct declines");
             layer bdw = dw;
             bdw.op = 1, bdw.bias = 0;
-            expect(&bdw, "direct", "gemv", "depthwise backward-data");
+            expect(&bdw, NULL, "gemv", "depthwise backward-data");
+            expect(&bdw, "direct", "direct", "depthwise backward-data");
         }
 }
 

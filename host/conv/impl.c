@@ -4,7 +4,7 @@
  * problem and takes it or says why not; the first that takes it runs:
  *
  *   forward          direct, gemv, einsum
- *   backward-data    gemv, einsum
+ *   backward-data    direct, gemv, einsum
  *   backward-weight  gemv, einsum
  *
  * direct (impl_direct.c) takes what it handles and, unforced, only the
@@ -14,7 +14,7 @@
  *
  * WINSUM_CONV_IMPL=direct|einsum|gemv (read at every call) puts the named
  * implementation first and lifts its preference by speed. When it cannot
- * take the problem (direct for backward-data, gemv for a dense
+ * take the problem (direct for backward-weight, gemv for a dense
  * convolution, any device-only one on the reference backend) the list goes
  * on in its order: the override is a preference, never an error, so that a
  * whole test suite can run under it. What ran is named in the trace's plan
@@ -29,7 +29,9 @@
 
 static const ws_conv_impl *const forward_list[] = {&ws_conv_impl_direct, &ws_conv_impl_gemv,
                                                    &ws_conv_impl_einsum, NULL};
-static const ws_conv_impl *const backward_list[] = {&ws_conv_impl_gemv, &ws_conv_impl_einsum, NULL};
+static const ws_conv_impl *const data_list[] = {&ws_conv_impl_direct, &ws_conv_impl_gemv,
+                                                &ws_conv_impl_einsum, NULL};
+static const ws_conv_impl *const weight_list[] = {&ws_conv_impl_gemv, &ws_conv_impl_einsum, NULL};
 static const ws_conv_impl *const all_impls[] = {&ws_conv_impl_direct, &ws_conv_impl_gemv,
                                                 &ws_conv_impl_einsum, NULL};
 
@@ -72,7 +74,9 @@ winsum_status ws_conv_dispatch(winsum_context *ctx, const ws_conv_problem *p)
             return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT,
                            "WINSUM_CONV_IMPL is \"%.40s\": expected direct, einsum or gemv", env);
     }
-    const ws_conv_impl *const *list = p->dir == WS_CONV_FORWARD ? forward_list : backward_list;
+    const ws_conv_impl *const *list = p->dir == WS_CONV_FORWARD         ? forward_list
+                                      : p->dir == WS_CONV_BACKWARD_DATA ? data_list
+                                                                        : weight_list;
     const ws_conv_impl *chosen = NULL;
     char why[160], line[256];
     if (forced) {

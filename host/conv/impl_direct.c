@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The geometry in the kernel's terms: three spatial axes (D, H, W), the
@@ -25,18 +26,20 @@ typedef struct dgeom {
     int64_t xs[3], ys[3], ws[3]; /* spatial strides of x, y, w */
 } dgeom;
 
-static void to_3d(const ws_conv_problem *p, const winsum_view *xc, const winsum_view *wc,
+static void to_3d(const ws_conv_problem *p, int bwd, const winsum_view *xc, const winsum_view *wc,
                   const winsum_view *yc, dgeom *d)
 {
     const geom *g = &p->g;
     for (int i = 0; i < 3; i++) {
         int j = i - (3 - g->ns);
-        d->in[i] = j < 0 ? 1 : g->in[j];
-        d->out[i] = j < 0 ? 1 : g->out[j];
+        d->in[i] = j < 0 ? 1 : bwd ? g->out[j] : g->in[j];
+        d->out[i] = j < 0 ? 1 : bwd ? g->in[j] : g->out[j];
         d->k[i] = j < 0 ? 1 : g->k[j];
         d->s[i] = j < 0 ? 1 : g->s[j];
         d->d[i] = j < 0 ? 1 : g->d[j];
-        d->lo[i] = j < 0 ? 0 : g->lo[j];
+        /* backward-data at stride 1: the forward convolution of dy with
+         * the flipped weights, padded by d*(k-1) - lo (maybe negative) */
+        d->lo[i] = j < 0 ? 0 : bwd ? g->d[j] * (g->k[j] - 1) - g->lo[j] : g->lo[j];
         d->xs[i] = j < 0 ? 0 : xc->strides[3 + j];
         d->ys[i] = j < 0 ? 0 : yc->strides[3 + j];
         d->ws[i] = j < 0 ? 0 : wc->strides[3 + j];
@@ -46,13 +49,20 @@ static void to_3d(const ws_conv_problem *p, const winsum_view *xc, const winsum_
 /* The register block: WB pixels, OCB vectors of lanes. */
 static int lanes_of(winsum_dtype dt) { return dt == WINSUM_F64 ? 8 : 16; }
 
-static void choose_block(const ws_conv_problem *p, int *wb, int *ocb)
+static void choose_block(winsum_dtype dt, int64_t ko, int64_t ow, int *wb, int *ocb)
 {
-    int lanes = lanes_of(p->y->dtype);
-    *ocb = p->g.og > lanes ? 2 : 1;
+    /* WINSUM_DIRECT_BLOCK=WB,OCB (1..28, 1..4): a fixed block, for tuning */
+    const char *env = getenv("WINSUM_DIRECT_BLOCK");
+    int w = 0, o = 0;
+    if (env && sscanf(env, "%d,%d", &w, &o) == 2 && w >= 1 && w <= 28 && o >= 1 && o <= 4) {
+        *wb = w;
+        *ocb = o;
+        return;
+    }
+    int lanes = lanes_of(dt);
+    *ocb = ko > lanes ? 2 : 1;
     /* WB from a few, the one with the least waste past the row's end
      * (ties: the larger) */
-    int64_t ow = p->g.out[p->g.ns - 1];
     static const int cand1[] = {14, 12, 10, 8};
     static const int cand2[] = {8, 7, 6};
     const int *cand = *ocb == 1 ? cand1 : cand2;
@@ -65,13 +75,18 @@ static void choose_block(const ws_conv_problem *p, int *wb, int *ocb)
     *wb = best;
 }
 
-/* Measured faster than the einsum path (README, performance): dense
- * (not depthwise) float32/float16 layers with at least 16 output channels a
- * group. */
+/* Measured faster than the einsum path (winsum-bench conv, ResNet layers,
+ * batch 8, direct/einsum: 3x3 1.0-2.6, 7x7/2 from 3 channels 1.2, 1x1
+ * 0.45-0.93, depthwise 0.2): a spatial kernel (more than one tap) and at
+ * least 16 output channels a group in the kernel's terms (forward: the
+ * filters; backward-data: the input channels). */
 static int prefer(const ws_conv_problem *p)
 {
     const geom *g = &p->g;
-    return g->og >= 16 && g->cg * g->k[0] >= 16;
+    int64_t ko = p->dir == WS_CONV_FORWARD ? g->og : g->cg,
+            kc = p->dir == WS_CONV_FORWARD ? g->cg : g->og, taps = 1;
+    for (int i = 0; i < g->ns; i++) taps *= g->k[i];
+    return ko >= 16 && taps > 1 && kc * taps >= 16;
 }
 
 static const char *direct_declines(winsum_context *ctx, const ws_conv_problem *p, int forced,
@@ -79,14 +94,17 @@ static const char *direct_declines(winsum_context *ctx, const ws_conv_problem *p
 {
     const geom *g = &p->g;
     if (ctx->backend != WINSUM_BACKEND_OPENCL) return "the reference backend";
-    if (p->dir != WS_CONV_FORWARD) return "forward only";
+    if (p->dir == WS_CONV_BACKWARD_WEIGHT) return "forward and backward-data only";
+    if (p->dir == WS_CONV_BACKWARD_DATA)
+        for (int i = 0; i < g->ns; i++)
+            if (g->s[i] != 1) return "backward-data at stride 1 only";
     if (p->y->dtype == WINSUM_F64 && !ctx->has_fp64) return "no float64 on the device";
     const winsum_view *v[4] = {p->x, p->w, p->y, p->bias};
     for (int i = 0; i < 4; i++)
         if (v[i] && v[i]->nguards) return "a guarded view";
-    int64_t outs = g->n;
-    for (int i = 0; i < g->ns; i++) outs *= g->out[i];
-    if (outs == 0 || g->o == 0) return "an empty output";
+    int64_t outs = g->n * g->c;
+    for (int i = 0; i < g->ns; i++) outs *= g->out[i] * g->in[i];
+    if (outs == 0 || g->o == 0) return "an empty tensor";
     const int64_t sizes[] = {g->n, g->g, g->cg, g->og};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
         if (sizes[i] > INT_MAX / 64) return "a size over 2^25";
@@ -142,18 +160,22 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
     const winsum_dtype dt = p->y->dtype;
     const int f64 = dt == WINSUM_F64;
     const size_t real = f64 ? sizeof(double) : sizeof(float);
-    winsum_view xc = ws_conv_canon(p->desc, g, p->x, g->g), wc = ws_conv_canon_w(g, p->w),
-                yc = ws_conv_canon(p->desc, g, p->y, g->g);
+    /* the kernel's input src, output dst, its channels a group kc -> ko */
+    const int bwd = p->dir == WS_CONV_BACKWARD_DATA;
+    const winsum_view *src = bwd ? p->y : p->x, *dst = bwd ? p->x : p->y;
+    const int64_t kc = bwd ? g->og : g->cg, ko = bwd ? g->cg : g->og;
+    winsum_view xc = ws_conv_canon(p->desc, g, src, g->g), wc = ws_conv_canon_w(g, p->w),
+                yc = ws_conv_canon(p->desc, g, dst, g->g);
     dgeom d;
-    to_3d(p, &xc, &wc, &yc, &d);
+    to_3d(p, bwd, &xc, &wc, &yc, &d);
     int wb, ocb;
-    choose_block(p, &wb, &ocb);
+    choose_block(dt, ko, d.out[2], &wb, &ocb);
     const int bw = ocb * lanes_of(dt);
-    const int64_t nob = (g->og + bw - 1) / bw, nwb = (d.out[2] + wb - 1) / wb;
+    const int64_t nob = (ko + bw - 1) / bw, nwb = (d.out[2] + wb - 1) / wb;
     const int64_t taps = d.k[0] * d.k[1] * d.k[2];
     /* the reordered weights: G * NOB * Cg * taps * BW reals */
     int64_t elems;
-    if (ws_mul_ovf(g->g * nob, g->cg, &elems) || ws_mul_ovf(elems, taps * bw, &elems) ||
+    if (ws_mul_ovf(g->g * nob, kc, &elems) || ws_mul_ovf(elems, taps * bw, &elems) ||
         elems > (int64_t)(SIZE_MAX / 2 / real))
         return ws_fail(&ctx->err, WINSUM_ERR_OVERFLOW, "%s: the reordered weights overflow",
                        p->who);
@@ -173,16 +195,18 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
 
     /* the summation blocks: CB channels of taps terms, ~256 terms */
     int64_t cb = taps >= 256 ? 1 : 256 / taps;
-    if (cb > g->cg) cb = g->cg;
-    int64_t nblk = (g->cg + cb - 1) / cb, gs = (int64_t)ceil(sqrt((double)nblk));
+    if (cb > kc) cb = kc;
+    int64_t nblk = (kc + cb - 1) / cb, gs = (int64_t)ceil(sqrt((double)nblk));
     if (gs < 1) gs = 1;
 
-    cl_mem xm = p->x->buffer->mem, wm = p->w->buffer->mem, ym = p->y->buffer->mem,
+    cl_mem xm = src->buffer->mem, wm = p->w->buffer->mem, ym = dst->buffer->mem,
            bm = p->bias ? p->bias->buffer->mem : ym;
-    cl_long8 ws8 = {
-        {wc.offset, wc.strides[0], wc.strides[1], wc.strides[2], d.ws[0], d.ws[1], d.ws[2], 0}};
-    cl_int G = (cl_int)g->g, Og = (cl_int)g->og, Cg = (cl_int)g->cg, KD = (cl_int)d.k[0],
-           KH = (cl_int)d.k[1], KW = (cl_int)d.k[2], NOB = (cl_int)nob;
+    /* the weights by (g, kernel output channel, kernel input channel, taps):
+     * backward-data swaps the channels and flips the taps */
+    cl_long8 ws8 = {{wc.offset, wc.strides[0], wc.strides[bwd ? 2 : 1], wc.strides[bwd ? 1 : 2],
+                     d.ws[0], d.ws[1], d.ws[2], 0}};
+    cl_int G = (cl_int)g->g, Og = (cl_int)ko, Cg = (cl_int)kc, KD = (cl_int)d.k[0],
+           KH = (cl_int)d.k[1], KW = (cl_int)d.k[2], NOB = (cl_int)nob, flip = bwd;
     cl_int err = clSetKernelArg(kr, 0, sizeof wm, &wm);
     err |= clSetKernelArg(kr, 1, sizeof ws8, &ws8);
     err |= clSetKernelArg(kr, 2, sizeof wr, &wr);
@@ -193,6 +217,7 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
     err |= clSetKernelArg(kr, 7, sizeof KH, &KH);
     err |= clSetKernelArg(kr, 8, sizeof KW, &KW);
     err |= clSetKernelArg(kr, 9, sizeof NOB, &NOB);
+    err |= clSetKernelArg(kr, 10, sizeof flip, &flip);
 
     cl_long8 xs8 = {
         {xc.offset, xc.strides[0], xc.strides[1], xc.strides[2], d.xs[0], d.xs[1], d.xs[2], 0}};
@@ -203,9 +228,9 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
     cl_int16 geo = {{(cl_int)g->n, G, Cg, Og, (cl_int)d.in[0], (cl_int)d.in[1], (cl_int)d.in[2],
                      (cl_int)d.out[0], (cl_int)d.out[1], (cl_int)d.out[2], KD, KH, KW, NOB,
                      (cl_int)nwb, (cl_int)cb}};
-    cl_int16 cv = {{(cl_int)d.s[0], (cl_int)d.s[1], (cl_int)d.s[2], (cl_int)d.d[0], (cl_int)d.d[1],
-                    (cl_int)d.d[2], (cl_int)d.lo[0], (cl_int)d.lo[1], (cl_int)d.lo[2], (cl_int)gs,
-                    0, 0, 0, 0, 0, 0}};
+    cl_int16 cv = {{bwd ? 1 : (cl_int)d.s[0], bwd ? 1 : (cl_int)d.s[1], bwd ? 1 : (cl_int)d.s[2],
+                    (cl_int)d.d[0], (cl_int)d.d[1], (cl_int)d.d[2], (cl_int)d.lo[0],
+                    (cl_int)d.lo[1], (cl_int)d.lo[2], (cl_int)gs, 0, 0, 0, 0, 0, 0}};
     float alf = (float)p->alpha, bef = (float)p->beta;
     double ald = p->alpha, bed = p->beta;
     err |= clSetKernelArg(kf, 0, sizeof xm, &xm);
@@ -228,7 +253,7 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
      * runs a group's items one after another), up to 8 */
     const size_t wgr = ctx->cpu_like ? 1 : 64, wgf = ctx->cpu_like ? 8 : 64;
     size_t rl[2] = {wgr < ctx->max_wg ? wgr : ctx->max_wg, 1};
-    size_t rg[2] = {round_up((size_t)(g->g * nob * g->cg), rl[0]), 1};
+    size_t rg[2] = {round_up((size_t)(g->g * nob * kc), rl[0]), 1};
     size_t items = (size_t)(nwb * d.out[1] * d.out[0]);
     size_t fl[2] = {wgf < ctx->max_wg ? wgf : ctx->max_wg, 1};
     if (fl[0] > items) fl[0] = items;
@@ -240,7 +265,7 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
                  fg[1], fl[0]);
         ws_trace_plan(ctx, line);
     }
-    return enqueue(ctx, kf, fg, fl, "direct_forward", 1);
+    return enqueue(ctx, kf, fg, fl, bwd ? "direct_forward (backward-data)" : "direct_forward", 1);
 }
 
 const ws_conv_impl ws_conv_impl_direct = {"direct", direct_declines, direct_run};
