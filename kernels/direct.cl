@@ -50,6 +50,21 @@
 #endif
 #define BW (OCB * LANES)
 
+/* The channels of one tap for the pixels PLO <= p < PHI (compile-time
+ * bounds, so that the accumulators stay registers): the others are
+ * outside the row and add nothing. */
+#define TAP_RUN(PLO, PHI)                                                                          \
+    for (int c = 0; c < nc; c++) {                                                                 \
+        VEC wv[OCB];                                                                               \
+        _Pragma("unroll") for (int o = 0; o < OCB; o++) wv[o] = wk[c * OCB + o];                   \
+        const long xc = xk + c * xs.s3;                                                            \
+        _Pragma("unroll") for (int p = (PLO); p < (PHI); p++)                                      \
+        {                                                                                          \
+            const VEC xv = (VEC)(LD(x, xc + p * sxw));                                             \
+            _Pragma("unroll") for (int o = 0; o < OCB; o++) acc[o][p] = fma(xv, wv[o], acc[o][p]); \
+        }                                                                                          \
+    }
+
 /* wr from w (G, Og, Cg, KD, KH, KW) read through ws = (offset, g, o, c, d,
  * h, w): one work-item a (g, ob, c), writing its KD*KH*KW rows of BW; with
  * flip, tap t reads tap K-1-t (backward-data: the host passes the
@@ -128,24 +143,19 @@ __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const RE
                 for (int kw = 0; kw < KW; kw++) {
                     const int iwk = iw0 + kw * DW;
                     __global const VEC *wk = wrow + (long)kw * Cg * OCB;
-                    if (iwk >= 0 && iwk + (WB - 1) * SW < IW) {
-                        /* every pixel of the block reads inside the row */
-                        const long xk = xrow + iwk * xw;
-                        for (int c = 0; c < nc; c++) {
-                            VEC wv[OCB];
-#pragma unroll
-                            for (int o = 0; o < OCB; o++) wv[o] = wk[c * OCB + o];
-                            const long xc = xk + c * xs.s3;
-#pragma unroll
-                            for (int p = 0; p < WB; p++) {
-                                const VEC xv = (VEC)(LD(x, xc + p * sxw));
-#pragma unroll
-                                for (int o = 0; o < OCB; o++) acc[o][p] = fma(xv, wv[o], acc[o][p]);
-                            }
-                        }
-                    } else {
-                        /* a border: pixels outside read element 0 of the
-                         * row and count as zero */
+                    /* pixels PLO <= p < PHI read inside the row */
+                    const int pl = iwk >= 0 ? 0 : min(WB, (-iwk + SW - 1) / SW);
+                    const int ph = IW - iwk <= 0 ? 0 : min(WB, (IW - iwk - 1) / SW + 1);
+                    const long xk = xrow + iwk * xw;
+                    if (pl == 0 && ph == WB) {
+                        TAP_RUN(0, WB);
+                    } else if (pl == 1 && ph == WB) {
+                        TAP_RUN(1, WB); /* the usual left border */
+                    } else if (pl == 0 && ph == WB - 1) {
+                        TAP_RUN(0, WB - 1); /* the usual right border */
+                    } else if (pl < ph) {
+                        /* any other border: pixels outside read element 0
+                         * of the row and count as zero */
                         long off[WB];
                         int in[WB];
 #pragma unroll
