@@ -80,15 +80,21 @@ static void choose_block(winsum_dtype dt, int64_t ko, int64_t ow, int *wb, int *
  * direct vs einsum GFLOP/s: forward 3x3 64@56 164 vs 98, 3x3 256@14 178
  * vs 64, 3x3/2 128@28 268 vs 54, 7x7/2 3->64@224 80 vs 80, 1x1
  * 256->64@56 76 vs 90, depthwise 3x3 1.3 vs 4.6; backward-data 3x3
- * 64@56 106 vs 85, 3x3 256@14 156 vs 66. So: a spatial kernel (more
- * than one tap) and at least 16 output channels a group in the kernel's
- * terms (forward: the filters; backward-data: the input channels). */
+ * 64@56 106 vs 85, 3x3 256@14 156 vs 66. float64 3x3 256@14 4.1 vs
+ * 5.8, float16 49 vs 46; NHWC (alternating runs, loaded) 3x3 1.3-1.5x,
+ * stride 2 and 7x7 0.94-0.99x. So: float32 or float16, a spatial kernel
+ * (more than one tap), at least 16 output channels a group in the
+ * kernel's terms (forward: the filters; backward-data: the input
+ * channels), and in NHWC stride 1. */
 static int prefer(const ws_conv_problem *p)
 {
     const geom *g = &p->g;
     int64_t ko = p->dir == WS_CONV_FORWARD ? g->og : g->cg,
             kc = p->dir == WS_CONV_FORWARD ? g->cg : g->og, taps = 1;
-    for (int i = 0; i < g->ns; i++) taps *= g->k[i];
+    int strided = 0;
+    for (int i = 0; i < g->ns; i++) taps *= g->k[i], strided |= g->s[i] != 1;
+    if (p->y->dtype == WINSUM_F64) return 0;
+    if (p->desc->layout == WINSUM_LAYOUT_NHWC && strided) return 0;
     return ko >= 16 && taps > 1 && kc * taps >= 16;
 }
 
