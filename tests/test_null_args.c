@@ -124,6 +124,7 @@ static void context_free_functions(void)
     winsum_memory_usage(NULL, NULL, NULL);
     winsum_memory_reset_peak(NULL);
     CHECK(winsum_tuning_source(NULL) != NULL && winsum_tuning_params(NULL) != NULL);
+    CHECK(winsum_conv_last_impl(NULL) != NULL && !winsum_conv_last_impl(NULL)[0]);
     CHECK_STATUS(winsum_tune(NULL, 1, 1, NULL, NULL), WINSUM_ERR_ARGUMENT);
     /* buffers */
     winsum_buffer ab;

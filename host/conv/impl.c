@@ -1,0 +1,108 @@
+/*
+ * impl.c - the implementation list of each convolution direction and the
+ * choice among them (oneDNN's pattern). Each entry sees the whole checked
+ * problem and takes it or says why not; the first that takes it runs:
+ *
+ *   forward          direct, gemv, einsum
+ *   backward-data    direct, gemv, einsum
+ *   backward-weight  gemv, einsum
+ *
+ * direct (impl_direct.c) takes what it handles and, unforced, only the
+ * shapes where it was measured faster than einsum; gemv takes depthwise
+ * problems (the einsum path, whose planner gives them to the gemv family);
+ * einsum (impl_einsum.c) takes everything.
+ *
+ * WINSUM_CONV_IMPL=direct|einsum|gemv (read at every call) puts the named
+ * implementation first and lifts its preference by speed. When it cannot
+ * take the problem (direct for backward-weight, gemv for a dense
+ * convolution, any device-only one on the reference backend) the list goes
+ * on in its order: the override is a preference, never an error, so that a
+ * whole test suite can run under it. What ran is named in the trace's plan
+ * field ("impl NAME", and "NAME declined: why" for a forced one that could
+ * not) and by winsum_conv_last_impl.
+ */
+#include "impl.h"
+#include "trace.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const ws_conv_impl *const forward_list[] = {&ws_conv_impl_direct, &ws_conv_impl_gemv,
+                                                   &ws_conv_impl_einsum, NULL};
+static const ws_conv_impl *const data_list[] = {&ws_conv_impl_direct, &ws_conv_impl_gemv,
+                                                &ws_conv_impl_einsum, NULL};
+static const ws_conv_impl *const weight_list[] = {&ws_conv_impl_gemv, &ws_conv_impl_einsum, NULL};
+static const ws_conv_impl *const all_impls[] = {&ws_conv_impl_direct, &ws_conv_impl_gemv,
+                                                &ws_conv_impl_einsum, NULL};
+
+static const char state_key = 0;
+
+static void state_release(winsum_context *ctx, void *data)
+{
+    ws_conv_state *s = data;
+    if (s->scratch) ws_device_free(ctx, s->scratch, s->scratch_bytes);
+    free(s);
+}
+
+ws_conv_state *ws_conv_state_get(winsum_context *ctx)
+{
+    ws_conv_state *s = ws_context_attached(ctx, &state_key);
+    if (s) return s;
+    s = calloc(1, sizeof *s);
+    if (!s) {
+        ws_fail(&ctx->err, WINSUM_ERR_MEMORY, "out of host memory");
+        return NULL;
+    }
+    if (ws_context_attach(ctx, &state_key, s, state_release)) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+winsum_status ws_conv_dispatch(winsum_context *ctx, const ws_conv_problem *p)
+{
+    ws_conv_state *state = ws_conv_state_get(ctx);
+    if (!state) return WINSUM_ERR_MEMORY;
+    state->last_impl = "";
+    const ws_conv_impl *forced = NULL;
+    const char *env = getenv("WINSUM_CONV_IMPL");
+    if (env && *env) {
+        for (int i = 0; all_impls[i] && !forced; i++)
+            if (strcmp(env, all_impls[i]->name) == 0) forced = all_impls[i];
+        if (!forced)
+            return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT,
+                           "WINSUM_CONV_IMPL is \"%.40s\": expected direct, einsum or gemv", env);
+    }
+    const ws_conv_impl *const *list = p->dir == WS_CONV_FORWARD         ? forward_list
+                                      : p->dir == WS_CONV_BACKWARD_DATA ? data_list
+                                                                        : weight_list;
+    const ws_conv_impl *chosen = NULL;
+    char why[160], line[256];
+    if (forced) {
+        const char *no = forced->declines(ctx, p, 1, why, sizeof why);
+        if (!no) chosen = forced;
+        else if (ctx->verbose) {
+            snprintf(line, sizeof line, "%s declined: %s", forced->name, no);
+            ws_trace_plan(ctx, line);
+        }
+    }
+    for (int i = 0; list[i] && !chosen; i++)
+        if (list[i] != forced && !list[i]->declines(ctx, p, 0, why, sizeof why)) chosen = list[i];
+    if (!chosen) chosen = &ws_conv_impl_einsum; /* takes everything; not reached */
+    if (ctx->verbose) {
+        snprintf(line, sizeof line, "impl %s", chosen->name);
+        ws_trace_plan(ctx, line);
+    }
+    winsum_status st = chosen->run(ctx, p);
+    if (!st) state->last_impl = chosen->name;
+    return st;
+}
+
+const char *winsum_conv_last_impl(winsum_context *ctx)
+{
+    WS_LOCK_SCOPE(ctx);
+    if (!ctx) return "";
+    const ws_conv_state *s = ws_context_attached(ctx, &state_key);
+    return s && s->last_impl ? s->last_impl : "";
+}

@@ -1,0 +1,223 @@
+/*
+ * direct.cl - direct convolution, forward (host/conv/impl_direct.c); also
+ * backward-data at stride 1, which is the forward convolution of the
+ * output gradient with the weights' channels swapped and taps flipped.
+ *
+ * The input is read through its own strides (NCHW, NHWC or any other),
+ * nothing is packed or copied; only the weights are read in a layout made
+ * by direct_reorder on every call (weights change every training step):
+ *
+ *   wr[g][ob][kd][kh][kw][c][BW]   BW = OCB * LANES output channels,
+ *                                  zero past the group's last channel
+ *
+ * One work-item computes a register block of WB output pixels along the
+ * output width x BW output channels of one (n, g, od, oh), in OCB x WB
+ * explicit vectors of LANES (float16, double8: the only code PoCL turns
+ * into 512-bit FMAs); each input element is broadcast from a scalar to the
+ * OCB vectors. The loops: channel blocks (below), taps (kd, kh, kw), then
+ * the block's channels innermost, so that the weights stream contiguously
+ * and every test is made outside that loop. Padding: the rows (kd, kh)
+ * that fall outside the input are cut from the loop bounds; a tap kw whose
+ * WB pixels all read inside the row runs without tests, the others read
+ * each pixel at a precomputed offset (element 0 of the row when outside)
+ * and select zero for the outside ones.
+ *
+ * Summation (as gett.cl): the C/G x taps terms are summed in blocks of
+ * CB channels (CB * taps ~ 256 terms), each block in fresh accumulators,
+ * the blocks into group sums of GS blocks, the groups into the total; y is
+ * read (beta != 0) and written once, so float16 is rounded once.
+ *
+ * NDRange: dimension 0 the blocks along (od, oh, ow) (ow fastest),
+ * dimension 1 (n, g, ob); rounded up to the work-group, the items past
+ * the end return. geo = (N, G, Cg, Og, ID, IH, IW, OD, OH, OW, KD, KH,
+ * KW, NOB, NWB, CB), cv = (SD, SH, SW, DD, DH, DW, PD, PH, PW, GS, ...),
+ * xs = (offset, n, g, c, d, h, w), ys likewise (c: the output channel).
+ */
+#ifndef WB
+#define WB 8
+#endif
+#ifndef OCB
+#define OCB 1
+#endif
+#ifdef WS_FP64
+#define LANES        8
+#define VEC          double8
+#define VSTORE(v, p) vstore8((v), 0, (p))
+#else
+#define LANES        16
+#define VEC          float16
+#define VSTORE(v, p) vstore16((v), 0, (p))
+#endif
+#define BW (OCB * LANES)
+
+/* The channels of one tap for the pixels PLO <= p < PHI (compile-time
+ * bounds, so that the accumulators stay registers): the others are
+ * outside the row and add nothing. */
+#define TAP_RUN(PLO, PHI)                                                                          \
+    for (int c = 0; c < nc; c++) {                                                                 \
+        VEC wv[OCB];                                                                               \
+        _Pragma("unroll") for (int o = 0; o < OCB; o++) wv[o] = wk[c * OCB + o];                   \
+        const long xc = xk + c * xs.s3;                                                            \
+        _Pragma("unroll") for (int p = (PLO); p < (PHI); p++)                                      \
+        {                                                                                          \
+            const VEC xv = (VEC)(LD(x, xc + p * sxw));                                             \
+            _Pragma("unroll") for (int o = 0; o < OCB; o++) acc[o][p] = fma(xv, wv[o], acc[o][p]); \
+        }                                                                                          \
+    }
+
+/* wr from w (G, Og, Cg, KD, KH, KW) read through ws = (offset, g, o, c, d,
+ * h, w): one work-item a (g, ob, c), writing its KD*KH*KW rows of BW; with
+ * flip, tap t reads tap K-1-t (backward-data: the host passes the
+ * forward weight with its channel strides swapped). */
+__kernel void direct_reorder(__global const ELEM *w, long8 ws, __global REAL *wr, int G, int Og,
+                             int Cg, int KD, int KH, int KW, int NOB, int flip)
+{
+    const long item = get_global_id(0);
+    if (item >= (long)G * NOB * Cg) return;
+    const int c = (int)(item % Cg);
+    const long gob = item / Cg;
+    const int ob = (int)(gob % NOB), g = (int)(gob / NOB);
+    const int taps = KD * KH * KW;
+    __global REAL *out = wr + (gob * taps * Cg + c) * BW;
+    const long base = ws.s0 + g * ws.s1 + c * ws.s3;
+    for (int t = 0; t < taps; t++) {
+        int kw = t % KW, kh = (t / KW) % KH, kd = t / (KW * KH);
+        if (flip) kw = KW - 1 - kw, kh = KH - 1 - kh, kd = KD - 1 - kd;
+        const long tb = base + kd * ws.s4 + kh * ws.s5 + kw * ws.s6;
+        for (int l = 0; l < BW; l++) {
+            const int o = ob * BW + l;
+            out[(long)t * Cg * BW + l] = o < Og ? LD(w, tb + o * ws.s2) : (REAL)0;
+        }
+    }
+}
+
+__kernel void direct_forward(__global const ELEM *x, long8 xs, __global const REAL *wr,
+                             __global const ELEM *bias, long2 bs, int has_bias, __global ELEM *y,
+                             long8 ys, int16 geo, int16 cv, REAL alpha, REAL beta)
+{
+    const int Cg = geo.s2, Og = geo.s3, ID = geo.s4, IH = geo.s5, IW = geo.s6;
+    const int OD = geo.s7, OH = geo.s8, OW = geo.s9, KD = geo.sa, KH = geo.sb, KW = geo.sc;
+    const int NOB = geo.sd, NWB = geo.se, CB = geo.sf;
+    const int SD = cv.s0, SH = cv.s1, SW = cv.s2, DD = cv.s3, DH = cv.s4, DW = cv.s5;
+    const int PD = cv.s6, PH = cv.s7, PW = cv.s8, GS = cv.s9;
+
+    const long sp = get_global_id(0), ngo = get_global_id(1);
+    if (sp >= (long)NWB * OH * OD || ngo >= (long)geo.s0 * geo.s1 * NOB) return;
+    const int owb = (int)(sp % NWB), oh = (int)((sp / NWB) % OH), od = (int)(sp / ((long)NWB * OH));
+    const int ob = (int)(ngo % NOB), g = (int)((ngo / NOB) % geo.s1), n = (int)(ngo / NOB / geo.s1);
+    const int ow0 = owb * WB;
+
+    /* taps along d and h that land inside the input: kd0 <= kd < kd1 */
+    const int id0 = od * SD - PD, ih0 = oh * SH - PH, iw0 = ow0 * SW - PW;
+    int kd0 = id0 < 0 ? (-id0 + DD - 1) / DD : 0, kh0 = ih0 < 0 ? (-ih0 + DH - 1) / DH : 0;
+    int kd1 = ID - id0 <= 0 ? 0 : (ID - id0 - 1) / DD + 1,
+        kh1 = IH - ih0 <= 0 ? 0 : (IH - ih0 - 1) / DH + 1;
+    kd1 = min(kd1, KD);
+    kh1 = min(kh1, KH);
+
+    const long xw = xs.s6, sxw = (long)SW * xs.s6;
+    const int taps = KD * KH * KW;
+    __global const REAL *wbase = wr + ((long)g * NOB + ob) * Cg * taps * BW;
+
+    VEC tot[OCB][WB], grp[OCB][WB];
+#pragma unroll
+    for (int o = 0; o < OCB; o++)
+#pragma unroll
+        for (int p = 0; p < WB; p++) tot[o][p] = grp[o][p] = (VEC)0;
+    int inblk = 0;
+    for (int c0 = 0; c0 < Cg; c0 += CB) {
+        const int nc = min(CB, Cg - c0);
+        VEC acc[OCB][WB];
+#pragma unroll
+        for (int o = 0; o < OCB; o++)
+#pragma unroll
+            for (int p = 0; p < WB; p++) acc[o][p] = (VEC)0;
+        for (int kd = kd0; kd < kd1; kd++)
+            for (int kh = kh0; kh < kh1; kh++) {
+                /* the input row at iw = 0, channel c0; the weights of tap
+                 * (kd, kh, 0), channel c0 */
+                const long xrow = xs.s0 + n * xs.s1 + g * xs.s2 + c0 * xs.s3 +
+                                  (long)(id0 + kd * DD) * xs.s4 + (long)(ih0 + kh * DH) * xs.s5;
+                __global const VEC *wrow =
+                    (__global const VEC *)(wbase + (((long)(kd * KH + kh) * KW) * Cg + c0) * BW);
+                for (int kw = 0; kw < KW; kw++) {
+                    const int iwk = iw0 + kw * DW;
+                    __global const VEC *wk = wrow + (long)kw * Cg * OCB;
+                    /* pixels PLO <= p < PHI read inside the row */
+                    const int pl = iwk >= 0 ? 0 : min(WB, (-iwk + SW - 1) / SW);
+                    const int ph = IW - iwk <= 0 ? 0 : min(WB, (IW - iwk - 1) / SW + 1);
+                    const long xk = xrow + iwk * xw;
+                    if (pl == 0 && ph == WB) {
+                        TAP_RUN(0, WB);
+                    } else if (pl == 1 && ph == WB) {
+                        TAP_RUN(1, WB); /* the usual left border */
+                    } else if (pl == 0 && ph == WB - 1) {
+                        TAP_RUN(0, WB - 1); /* the usual right border */
+                    } else if (pl < ph) {
+                        /* any other border: pixels outside read element 0
+                         * of the row and count as zero */
+                        long off[WB];
+                        int in[WB];
+#pragma unroll
+                        for (int p = 0; p < WB; p++) {
+                            const int iw = iwk + p * SW;
+                            in[p] = iw >= 0 && iw < IW;
+                            off[p] = in[p] ? iw * xw : 0;
+                        }
+                        for (int c = 0; c < nc; c++) {
+                            VEC wv[OCB];
+#pragma unroll
+                            for (int o = 0; o < OCB; o++) wv[o] = wk[c * OCB + o];
+                            const long xc = xrow + c * xs.s3;
+#pragma unroll
+                            for (int p = 0; p < WB; p++) {
+                                const REAL xe = LD(x, xc + off[p]);
+                                const VEC xv = (VEC)(in[p] ? xe : (REAL)0);
+#pragma unroll
+                                for (int o = 0; o < OCB; o++) acc[o][p] = fma(xv, wv[o], acc[o][p]);
+                            }
+                        }
+                    }
+                }
+            }
+#pragma unroll
+        for (int o = 0; o < OCB; o++)
+#pragma unroll
+            for (int p = 0; p < WB; p++) grp[o][p] += acc[o][p];
+        if (++inblk == GS) {
+            inblk = 0;
+#pragma unroll
+            for (int o = 0; o < OCB; o++)
+#pragma unroll
+                for (int p = 0; p < WB; p++) {
+                    tot[o][p] += grp[o][p];
+                    grp[o][p] = (VEC)0;
+                }
+        }
+    }
+
+    /* y = alpha * (sum + bias) + beta * y, one lane at a time */
+    const long ybase = ys.s0 + n * ys.s1 + g * ys.s2 + od * ys.s4 + oh * ys.s5;
+#pragma unroll
+    for (int o = 0; o < OCB; o++) {
+        REAL bv[LANES];
+        for (int l = 0; l < LANES; l++) {
+            const int oc = ob * BW + o * LANES + l;
+            bv[l] = has_bias && oc < Og ? LD(bias, bs.s0 + (g * (long)Og + oc) * bs.s1) : (REAL)0;
+        }
+#pragma unroll
+        for (int p = 0; p < WB; p++) {
+            if (ow0 + p >= OW) break;
+            REAL r[LANES];
+            VSTORE(tot[o][p] + grp[o][p], r);
+            for (int l = 0; l < LANES; l++) {
+                const int oc = ob * BW + o * LANES + l;
+                if (oc >= Og) break;
+                const long yi = ybase + oc * ys.s3 + (ow0 + p) * ys.s6;
+                REAL v = alpha * (r[l] + bv[l]);
+                if (beta != (REAL)0) v += beta * LD(y, yi);
+                ST(y, yi, v);
+            }
+        }
+    }
+}

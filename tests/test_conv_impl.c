@@ -1,0 +1,337 @@
+/*
+ * test_conv_impl.c - the convolution implementation lists (host/conv/impl.c):
+ * which implementation each kind of problem gets by default, that
+ * WINSUM_CONV_IMPL moves the named one first and falls back down the list
+ * when it cannot take the problem, that a bad value is refused with nothing
+ * written, that the trace names the choice, and that every choice computes
+ * what the reference backend computes (bias, alpha, beta, NCHW and NHWC,
+ * strided views, float16/32/64; forward and backward-data).
+ */
+#include "testutil.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static winsum_context *CL, *REF;
+static uint64_t RNG;
+
+typedef struct buf {
+    winsum_buffer b;
+    winsum_view v;
+} buf;
+
+/* n values of h in dt into a new buffer of ctx, viewed with shape (and
+ * strides, or contiguous when NULL) */
+static void put(winsum_context *ctx, const double *h, size_t n, winsum_dtype dt, int rank,
+                const int64_t *shape, const int64_t *strides, buf *o)
+{
+    size_t es = winsum_dtype_size(dt);
+    void *tmp = malloc(n * es + 8);
+    for (size_t i = 0; i < n; i++) {
+        if (dt == WINSUM_F32) ((float *)tmp)[i] = (float)h[i];
+        else if (dt == WINSUM_F16) ((uint16_t *)tmp)[i] = winsum_f16_from_double(h[i]);
+        else ((double *)tmp)[i] = h[i];
+    }
+    CHECK_STATUS(winsum_buffer_alloc(ctx, n * es, &o->b), WINSUM_OK);
+    CHECK_STATUS(winsum_buffer_write(ctx, &o->b, 0, tmp, n * es), WINSUM_OK);
+    o->v = strides ? winsum_view_strided(&o->b, dt, 0, rank, shape, strides)
+                   : winsum_view_contiguous(&o->b, dt, rank, shape);
+    free(tmp);
+}
+
+static void get(winsum_context *ctx, buf *o, double *h, size_t n)
+{
+    size_t es = winsum_dtype_size(o->v.dtype);
+    void *tmp = malloc(n * es + 8);
+    CHECK_STATUS(winsum_buffer_read(ctx, &o->b, 0, tmp, n * es), WINSUM_OK);
+    for (size_t i = 0; i < n; i++)
+        h[i] = o->v.dtype == WINSUM_F32   ? ((float *)tmp)[i]
+               : o->v.dtype == WINSUM_F16 ? winsum_f16_to_double(((uint16_t *)tmp)[i])
+                                          : ((double *)tmp)[i];
+    free(tmp);
+}
+
+typedef struct layer {
+    int64_t n, c, o, g, hw, k, s, d, pad;
+    winsum_layout layout;
+    winsum_dtype dt;
+    int op; /* 0 forward, 1 backward-data */
+    int bias, strided;
+    double alpha, beta;
+} layer;
+
+static double *randv(size_t n)
+{
+    double *h = malloc((n + 1) * sizeof *h);
+    for (size_t i = 0; i < n; i++) h[i] = tu_uniform(&RNG);
+    return h;
+}
+
+/* Runs the layer on CL under env (NULL: unset) and on REF; returns the
+ * status on CL, the implementation it named in *impl (copied), and checks
+ * the outputs agree. */
+static winsum_status run_layer(const layer *L, const char *env, char *impl, size_t impl_len)
+{
+    if (env) setenv("WINSUM_CONV_IMPL", env, 1);
+    else unsetenv("WINSUM_CONV_IMPL");
+    winsum_conv_desc desc;
+    winsum_conv_desc_init(&desc);
+    desc.layout = L->layout;
+    desc.groups = L->g;
+    desc.stride[0] = desc.stride[1] = L->s;
+    desc.dilation[0] = desc.dilation[1] = L->d;
+    desc.pad_lo[0] = desc.pad_lo[1] = desc.pad_hi[0] = desc.pad_hi[1] = L->pad;
+    int nhwc = L->layout == WINSUM_LAYOUT_NHWC;
+    int64_t xs[4] = {L->n, nhwc ? L->hw : L->c, L->hw, nhwc ? L->c : L->hw};
+    int64_t wsh[4] = {L->o, L->c / L->g, L->k, L->k};
+    int64_t ys[4];
+    char msg[256];
+    CHECK_STATUS(winsum_conv_output_shape(&desc, 4, xs, wsh, ys, msg, sizeof msg), WINSUM_OK);
+    int64_t oh = nhwc ? ys[1] : ys[2];
+    ys[nhwc ? 3 : 1] = L->o;
+    size_t nx = (size_t)(xs[0] * xs[1] * xs[2] * xs[3]), nw = (size_t)(wsh[0] * wsh[1] * 9);
+    nw = (size_t)(wsh[0] * wsh[1] * wsh[2] * wsh[3]);
+    size_t ny = (size_t)(ys[0] * ys[1] * ys[2] * ys[3]);
+    (void)oh;
+    /* strided: x lives in every other element of a buffer twice its size */
+    size_t nxb = L->strided ? 2 * nx : nx;
+    double *hx = randv(nxb), *hw = randv(nw), *hy = randv(ny), *hb = randv((size_t)L->o);
+    int64_t xst[4] = {2 * xs[1] * xs[2] * xs[3], 2 * xs[2] * xs[3], 2 * xs[3], 2};
+    double *out[2];
+    winsum_status st[2];
+    for (int b = 0; b < 2; b++) {
+        winsum_context *ctx = b ? REF : CL;
+        buf x, w, y, bias;
+        put(ctx, hx, nxb, L->dt, 4, xs, L->strided ? xst : NULL, &x);
+        put(ctx, hw, nw, L->dt, 4, wsh, NULL, &w);
+        put(ctx, hy, ny, L->dt, 4, ys, NULL, &y);
+        int64_t bsh[1] = {L->o};
+        put(ctx, hb, (size_t)L->o, L->dt, 1, bsh, NULL, &bias);
+        st[b] = L->op == 0
+                    ? winsum_conv_forward(ctx, &desc, &x.v, &w.v, L->bias ? &bias.v : NULL, &y.v,
+                                          L->alpha, L->beta)
+                    : winsum_conv_backward_data(ctx, &desc, &y.v, &w.v, &x.v, L->alpha, L->beta);
+        if (b == 0) snprintf(impl, impl_len, "%s", winsum_conv_last_impl(ctx));
+        winsum_finish(ctx);
+        size_t n = L->op == 0 ? ny : nxb;
+        out[b] = malloc((n + 1) * sizeof(double));
+        get(ctx, L->op == 0 ? &y : &x, out[b], n);
+        winsum_buffer_free(ctx, &x.b);
+        winsum_buffer_free(ctx, &w.b);
+        winsum_buffer_free(ctx, &y.b);
+        winsum_buffer_free(ctx, &bias.b);
+    }
+    unsetenv("WINSUM_CONV_IMPL");
+    if (st[0] == WINSUM_OK) {
+        double k = (double)(L->op == 0 ? L->c / L->g : L->o / L->g) * (double)(L->k * L->k);
+        double eps = L->dt == WINSUM_F32 ? 2e-6 : L->dt == WINSUM_F16 ? 1e-3 : 1e-14;
+        size_t n = L->op == 0 ? ny : nxb;
+        double worst = 0;
+        for (size_t i = 0; i < n; i++) {
+            double d = fabs(out[0][i] - out[1][i]);
+            if (!(d <= worst)) worst = d;
+        }
+        CHECK_MSG(st[1] == WINSUM_OK && worst <= eps * (k + 8) * 4,
+                  "%s impl %s (WINSUM_CONV_IMPL=%s) %s dt %d: err %g", L->op ? "bwd-data" : "fwd",
+                  impl, env ? env : "unset", nhwc ? "nhwc" : "nchw", (int)L->dt, worst);
+    }
+    free(out[0]), free(out[1]);
+    free(hx), free(hw), free(hy), free(hb);
+    return st[0];
+}
+
+static void expect(const layer *L, const char *env, const char *want, const char *what)
+{
+    char impl[32];
+    winsum_status st = run_layer(L, env, impl, sizeof impl);
+    CHECK_MSG(st == WINSUM_OK && strcmp(impl, want) == 0,
+              "%s, WINSUM_CONV_IMPL=%s: %s, impl \"%s\", expected \"%s\" (%s)", what,
+              env ? env : "unset", winsum_status_string(st), impl, want, winsum_last_error(CL));
+}
+
+static void choices(void)
+{
+    const winsum_dtype dts[3] = {WINSUM_F32, WINSUM_F16, WINSUM_F64};
+    for (int di = 0; di < 3; di++)
+        for (int lay = 0; lay < 2; lay++) {
+            /* dense, 32 filters: direct by default */
+            layer dense = {.n = 2,
+                           .c = 24,
+                           .o = 32,
+                           .g = 1,
+                           .hw = 11,
+                           .k = 3,
+                           .s = 1,
+                           .d = 1,
+                           .pad = 1,
+                           .layout = lay,
+                           .dt = dts[di],
+                           .bias = 1,
+                           .alpha = 1.5,
+                           .beta = 0.5,
+                           .strided = lay};
+            /* by default: float32 and float16 (float64 measured slower) */
+            const char *dflt = dts[di] == WINSUM_F64 ? "einsum" : "direct";
+            expect(&dense, NULL, dflt, "dense forward");
+            expect(&dense, "direct", "direct", "dense forward");
+            expect(&dense, "einsum", "einsum", "dense forward");
+            expect(&dense, "gemv", dflt, "dense forward, gemv declines (not depthwise)");
+            /* stride 2, dilation 2, two groups, no bias */
+            layer s2 = dense;
+            s2.s = 2, s2.d = 2, s2.g = 2, s2.c = 8, s2.o = 48, s2.bias = 0, s2.beta = 0;
+            expect(&s2, "direct", "direct", "strided dilated grouped forward");
+            /* NHWC at stride 2: einsum by default (measured no faster) */
+            expect(&s2, NULL, lay ? "einsum" : dflt, "strided dilated grouped forward");
+            /* depthwise: gemv by default, direct when forced */
+            layer dw = {.n = 2,
+                        .c = 8,
+                        .o = 8,
+                        .g = 8,
+                        .hw = 9,
+                        .k = 3,
+                        .s = 1,
+                        .d = 1,
+                        .pad = 1,
+                        .layout = lay,
+                        .dt = dts[di],
+                        .bias = 1,
+                        .alpha = 1,
+                        .beta = 0};
+            expect(&dw, NULL, "gemv", "depthwise forward");
+            expect(&dw, "direct", "direct", "depthwise forward");
+            expect(&dw, "einsum", "einsum", "depthwise forward");
+            /* a 1x1 kernel: einsum by default (GETT measured faster) */
+            layer pw = dense;
+            pw.k = 1, pw.pad = 0;
+            expect(&pw, NULL, "einsum", "1x1 forward");
+            expect(&pw, "direct", "direct", "1x1 forward");
+            /* few filters a group: einsum by default */
+            layer few = dense;
+            few.o = 4;
+            expect(&few, NULL, "einsum", "4-filter forward");
+            expect(&few, "direct", "direct", "4-filter forward");
+            /* backward-data: direct at stride 1 (dilated, padded, grouped,
+             * strided views), else it falls back */
+            layer bd = dense;
+            bd.op = 1, bd.bias = 0;
+            expect(&bd, NULL, dflt, "backward-data");
+            expect(&bd, "einsum", "einsum", "backward-data");
+            layer bd3 = bd; /* padding above d*(k-1): the flipped kernel's is negative */
+            bd3.pad = 3;
+            expect(&bd3, "direct", "direct", "backward-data, padding 3 of a 3x3");
+            layer bd2 = s2;
+            bd2.op = 1, bd2.s = 1, bd2.pad = 2, bd2.beta = 0.5;
+            expect(&bd2, "direct", "direct", "dilated grouped backward-data");
+            bd2.s = 2;
+            expect(&bd2, "direct", "einsum", "backward-data at stride 2, direct declines");
+            layer bdw = dw;
+            bdw.op = 1, bdw.bias = 0;
+            expect(&bdw, NULL, "gemv", "depthwise backward-data");
+            expect(&bdw, "direct", "direct", "depthwise backward-data");
+        }
+}
+
+static void refused(void)
+{
+    /* a value that names nothing: an error naming the variable, y untouched */
+    int64_t xs[4] = {1, 16, 6, 6}, wsh[4] = {16, 16, 3, 3}, ys[4] = {1, 16, 4, 4};
+    double *hx = randv(576), *hw = randv(2304), *hy = randv(256), *back = malloc(256 * 8);
+    buf x, w, y;
+    put(CL, hx, 576, WINSUM_F32, 4, xs, NULL, &x);
+    put(CL, hw, 2304, WINSUM_F32, 4, wsh, NULL, &w);
+    put(CL, hy, 256, WINSUM_F32, 4, ys, NULL, &y);
+    winsum_conv_desc desc;
+    winsum_conv_desc_init(&desc);
+    setenv("WINSUM_CONV_IMPL", "fast", 1);
+    winsum_status st = winsum_conv_forward(CL, &desc, &x.v, &w.v, NULL, &y.v, 1, 0);
+    unsetenv("WINSUM_CONV_IMPL");
+    CHECK_MSG(st == WINSUM_ERR_ARGUMENT && strstr(winsum_last_error(CL), "WINSUM_CONV_IMPL") &&
+                  strcmp(winsum_conv_last_impl(CL), "") == 0,
+              "WINSUM_CONV_IMPL=fast: %s (%s), impl \"%s\"", winsum_status_string(st),
+              winsum_last_error(CL), winsum_conv_last_impl(CL));
+    get(CL, &y, back, 256);
+    int same = 1;
+    for (int i = 0; i < 256; i++) same &= back[i] == (double)(float)hy[i];
+    CHECK_MSG(same, "WINSUM_CONV_IMPL=fast wrote the output");
+    /* the reference backend: forced direct falls back to einsum */
+    setenv("WINSUM_CONV_IMPL", "direct", 1);
+    buf rx, rw, ry;
+    put(REF, hx, 576, WINSUM_F32, 4, xs, NULL, &rx);
+    put(REF, hw, 2304, WINSUM_F32, 4, wsh, NULL, &rw);
+    put(REF, hy, 256, WINSUM_F32, 4, ys, NULL, &ry);
+    st = winsum_conv_forward(REF, &desc, &rx.v, &rw.v, NULL, &ry.v, 1, 0);
+    unsetenv("WINSUM_CONV_IMPL");
+    CHECK_MSG(st == WINSUM_OK && strcmp(winsum_conv_last_impl(REF), "einsum") == 0,
+              "reference backend, forced direct: %s impl %s", winsum_status_string(st),
+              winsum_conv_last_impl(REF));
+    CHECK(strcmp(winsum_conv_last_impl(NULL), "") == 0);
+    buf *all[6] = {&x, &w, &y, &rx, &rw, &ry};
+    for (int i = 0; i < 6; i++) winsum_buffer_free(i < 3 ? CL : REF, &all[i]->b);
+    free(hx), free(hw), free(hy), free(back);
+}
+
+/* The trace names the implementation, and a forced one that declined. */
+static void traced(void)
+{
+    char path[] = "/tmp/winsum_conv_impl_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd < 0) return;
+    close(fd);
+    setenv("WINSUM_VERBOSE", "1", 1);
+    setenv("WINSUM_VERBOSE_FILE", path, 1);
+    winsum_context *ctx = NULL;
+    winsum_status st = winsum_context_create(&ctx, WINSUM_BACKEND_OPENCL, NULL);
+    unsetenv("WINSUM_VERBOSE");
+    unsetenv("WINSUM_VERBOSE_FILE");
+    CHECK_STATUS(st, WINSUM_OK);
+    if (st) return;
+    int64_t xs[4] = {1, 16, 6, 6}, wsh[4] = {32, 16, 3, 3}, ys[4] = {1, 32, 4, 4};
+    double *hx = randv(576), *hw = randv(4608), *hy = randv(512);
+    buf x, w, y;
+    put(ctx, hx, 576, WINSUM_F32, 4, xs, NULL, &x);
+    put(ctx, hw, 4608, WINSUM_F32, 4, wsh, NULL, &w);
+    put(ctx, hy, 512, WINSUM_F32, 4, ys, NULL, &y);
+    winsum_conv_desc desc;
+    winsum_conv_desc_init(&desc);
+    setenv("WINSUM_CONV_IMPL", "direct", 1);
+    CHECK_STATUS(winsum_conv_forward(ctx, &desc, &x.v, &w.v, NULL, &y.v, 1, 0), WINSUM_OK);
+    setenv("WINSUM_CONV_IMPL", "gemv", 1);
+    CHECK_STATUS(winsum_conv_forward(ctx, &desc, &x.v, &w.v, NULL, &y.v, 1, 0), WINSUM_OK);
+    unsetenv("WINSUM_CONV_IMPL");
+    winsum_finish(ctx);
+    for (int i = 0; i < 3; i++) winsum_buffer_free(ctx, i == 0 ? &x.b : i == 1 ? &w.b : &y.b);
+    winsum_context_destroy(ctx);
+    FILE *f = fopen(path, "r");
+    char text[8192] = "";
+    size_t got = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    text[got] = 0;
+    if (f) fclose(f);
+    unlink(path);
+    char *second = strchr(text, '\n');
+    CHECK_MSG(strstr(text, "plan:impl direct; direct{") && second &&
+                  strstr(second, "gemv declined: not depthwise; impl direct"),
+              "trace lines: %s", text);
+    free(hx), free(hw), free(hy);
+}
+
+int main(void)
+{
+    RNG = tu_seed(1919);
+    unsetenv("WINSUM_CONV_IMPL");
+    CHECK_STATUS(winsum_context_create(&REF, WINSUM_BACKEND_REF, NULL), WINSUM_OK);
+    winsum_status st = winsum_context_create(&CL, WINSUM_BACKEND_OPENCL, NULL);
+    if (st) {
+        printf("no OpenCL device: %s\n", winsum_status_string(st));
+        CHECK(0);
+        return tu_finish("test_conv_impl");
+    }
+    choices();
+    refused();
+    traced();
+    winsum_context_destroy(CL);
+    winsum_context_destroy(REF);
+    return tu_finish("test_conv_impl");
+}
