@@ -106,7 +106,10 @@ static size_t cl_size(const char *type)
     return 0;
 }
 
-static void check_family(const ws_family *f)
+/* One kernel of family f (its own, or one it launches first) against the
+ * argument list args. */
+static void check_kernel(const ws_family *f, const char *kernel, const ws_family_arg *args,
+                         int nargs)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/kernels/%s", WINSUM_SOURCE_DIR, f->file);
@@ -114,11 +117,10 @@ static void check_family(const ws_family *f)
     CHECK_MSG(src != NULL, "%s: cannot read %s", f->name, path);
     if (!src) return;
     strip_comments(src);
-    char *params = kernel_params(src, f->kernel);
-    CHECK_MSG(params != NULL, "%s: no __kernel ... void %s( in %s", f->name, f->kernel, path);
+    char *params = kernel_params(src, kernel);
+    CHECK_MSG(params != NULL, "%s: no __kernel ... void %s( in %s", f->name, kernel, path);
     free(src);
     if (!params) return;
-    CHECK(f->accepts && f->build && f->describe);
 
     int n = 0;
     char *save = NULL;
@@ -131,12 +133,12 @@ static void check_family(const ws_family *f)
         char type[256];
         snprintf(type, sizeof type, "%.*s", (int)(e - tok), tok);
         normalise(type);
-        if (n >= f->nargs) {
+        if (n >= nargs) {
             CHECK_MSG(0, "%s: kernel parameter %d (%s %s) has no entry in the family's list",
                       f->name, n, type, pname);
             continue;
         }
-        const ws_family_arg *a = &f->args[n];
+        const ws_family_arg *a = &args[n];
         char want[256];
         snprintf(want, sizeof want, "%s", a->type);
         normalise(want);
@@ -163,10 +165,20 @@ static void check_family(const ws_family *f)
             CHECK_MSG((size_t)a->offset + a->size <= sizeof(ws_step), "%s: %s lies outside ws_step",
                       f->name, a->name);
     }
-    CHECK_MSG(n == f->nargs, "%s: %s(...) in %s has %d parameters, the family's list %d", f->name,
-              f->kernel, f->file, n, f->nargs);
-    printf("%-8s %s %s: %d parameters\n", f->name, f->file, f->kernel, n);
+    CHECK_MSG(n == nargs, "%s: %s(...) in %s has %d parameters, the family's list %d", f->name,
+              kernel, f->file, n, nargs);
+    printf("%-8s %s %s: %d parameters\n", f->name, f->file, kernel, n);
     free(params);
+}
+
+static void check_family(const ws_family *f)
+{
+    CHECK(f->accepts && f->build && f->describe);
+    CHECK_MSG(f->npre >= 0 && f->npre <= WS_MAX_PRE && (f->npre == 0 || f->pre),
+              "%s: %d kernels launched first (at most %d)", f->name, f->npre, WS_MAX_PRE);
+    check_kernel(f, f->kernel, f->args, f->nargs);
+    for (int i = 0; i < f->npre && i < WS_MAX_PRE; i++)
+        check_kernel(f, f->pre[i].kernel, f->pre[i].args, f->pre[i].nargs);
 }
 
 /* A slot with the labels of `has` (a string of label ids '0'..), contiguous
