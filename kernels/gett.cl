@@ -580,6 +580,60 @@ gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *res
 #endif
 }
 
+/* Micro-panels of width W (a multiple of 8; element (k, q) of the one that
+ * holds row rr at out[(rr / W) * KC * W + k * W + rr % W]) of R rows from
+ * r0, K block [k0, k0 + kc), straight from an unguarded operand whose K
+ * runs (kinner long) step by one element: 8 rows x 8 k are read as vectors
+ * along K and transposed in registers, where packing through local memory
+ * wrote each row down a column (one 8-lane scatter per 8 elements). Rows
+ * at or past nr are zeros. */
+#ifdef WS_FP16
+#define VL8(p) vload_half8(0, (p))
+#else
+#define VL8(p) vload8(0, (p))
+#endif
+#define R8      CAT(REAL, 8)
+#define TCOL(s) (R8)(v0.s, v1.s, v2.s, v3.s, v4.s, v5.s, v6.s, v7.s)
+__attribute__((always_inline)) inline void
+pack_kt(__global REAL *restrict out, const int W, const int R, __global const ELEM *restrict P,
+        const long base, __global const long *restrict tab, const int t_r, const int t_k,
+        const int unit_r, const int unit_k, const int kinner, const int r0, const int k0,
+        const int kc, const int nr)
+{
+    for (int rr = 0; rr < R; rr += 8) {
+        __global REAL *restrict o = out + (rr / W) * (KC * W) + rr % W;
+        long ro[8];
+        for (int q = 0; q < 8; q++) {
+            const int r = min(r0 + rr + q, nr - 1);
+            ro[q] = base + (unit_r ? (long)r : tab[t_r + r]);
+        }
+        const int full = r0 + rr + 8 <= nr;
+        int kk = 0;
+        while (kk < kc) {
+            const int k = k0 + kk;
+            const long ko = unit_k ? (long)k : tab[t_k + k];
+            if (full && kk + 8 <= kc && (unit_k || k % kinner + 8 <= kinner)) {
+                const R8 v0 = VL8(P + ro[0] + ko), v1 = VL8(P + ro[1] + ko),
+                         v2 = VL8(P + ro[2] + ko), v3 = VL8(P + ro[3] + ko),
+                         v4 = VL8(P + ro[4] + ko), v5 = VL8(P + ro[5] + ko),
+                         v6 = VL8(P + ro[6] + ko), v7 = VL8(P + ro[7] + ko);
+                vstore8(TCOL(s0), 0, o + (kk + 0) * W);
+                vstore8(TCOL(s1), 0, o + (kk + 1) * W);
+                vstore8(TCOL(s2), 0, o + (kk + 2) * W);
+                vstore8(TCOL(s3), 0, o + (kk + 3) * W);
+                vstore8(TCOL(s4), 0, o + (kk + 4) * W);
+                vstore8(TCOL(s5), 0, o + (kk + 5) * W);
+                vstore8(TCOL(s6), 0, o + (kk + 6) * W);
+                vstore8(TCOL(s7), 0, o + (kk + 7) * W);
+                kk += 8;
+                continue;
+            }
+            for (int q = 0; q < 8; q++) o[kk * W + q] = r0 + rr + q < nr ? LD(P, ro[q] + ko) : 0;
+            kk++;
+        }
+    }
+}
+
 /* The packing kernels of PACKED (CPU-like devices: one work-item a
  * work-group): work-group (rb, kb, b) packs K block kb of row block rb of
  * batch b, exactly as gett would have packed it into local memory, and
@@ -601,10 +655,18 @@ gett_pack_a(__global const ELEM *restrict A, const long a_off, __global const lo
     long gb[4];
     for (int g = 0; g < NGA; g++) gb[g] = tab[ga_b + g * nbatch + b];
     const int k0 = kb * KC, kc = min(KC, K - k0);
-    pack(buf, MC, PA, A, a_off + tab[ta_b + b], tab, ta_m, ta_k, unit_am, unit_ak, ga_m, ga_k, NGA,
-         gb, ext, a_safe, a_inner, a_st, cg, a_kinner, a_kst, kcg, rb * MC, k0, kc, M, K, 0);
     __global REAL *restrict out =
         pa + (((long)b * get_num_groups(0) + rb) * get_num_groups(1) + kb) * (KC * MC);
+#if NGA == 0 && MR % 8 == 0
+    /* K contiguous and the rows not: transposed in registers */
+    if (a_kst == 1 && a_kinner >= 8 && (a_st != 1 || a_inner < 4)) {
+        pack_kt(out, MR, MC, A, a_off + tab[ta_b + b], tab, ta_m, ta_k, unit_am, unit_ak, a_kinner,
+                rb * MC, k0, kc, M);
+        return;
+    }
+#endif
+    pack(buf, MC, PA, A, a_off + tab[ta_b + b], tab, ta_m, ta_k, unit_am, unit_ak, ga_m, ga_k, NGA,
+         gb, ext, a_safe, a_inner, a_st, cg, a_kinner, a_kst, kcg, rb * MC, k0, kc, M, K, 0);
     for (int t = 0; t < MC / MR; t++)
         for (int k = 0; k < kc; k++)
             for (int i = 0; i < MR; i++) out[(t * KC + k) * MR + i] = buf[k * PA + t * MR + i];
@@ -626,10 +688,17 @@ gett_pack_b(__global const ELEM *restrict B, const long b_off, __global const lo
     long gb[4];
     for (int g = 0; g < NGB; g++) gb[g] = tab[gb_b + g * nbatch + b];
     const int k0 = kb * KC, kc = min(KC, K - k0);
-    pack(buf, NC, PB, B, b_off + tab[tb_b + b], tab, tb_n, tb_k, unit_bn, unit_bk, gb_n, gb_k, NGB,
-         gb, ext, b_safe, b_inner, b_st, cg, b_kinner, b_kst, kcg, rb * NC, k0, kc, N, K, 0);
     __global REAL *restrict out =
         pb + (((long)b * get_num_groups(0) + rb) * get_num_groups(1) + kb) * (KC * NC);
+#if NGB == 0 && NR % 8 == 0
+    if (b_kst == 1 && b_kinner >= 8 && (b_st != 1 || b_inner < 4)) {
+        pack_kt(out, NR, NC, B, b_off + tab[tb_b + b], tab, tb_n, tb_k, unit_bn, unit_bk, b_kinner,
+                rb * NC, k0, kc, N);
+        return;
+    }
+#endif
+    pack(buf, NC, PB, B, b_off + tab[tb_b + b], tab, tb_n, tb_k, unit_bn, unit_bk, gb_n, gb_k, NGB,
+         gb, ext, b_safe, b_inner, b_st, cg, b_kinner, b_kst, kcg, rb * NC, k0, kc, N, K, 0);
     for (int t = 0; t < NC / NR; t++)
         for (int k = 0; k < kc; k++)
             for (int j = 0; j < NR; j++) out[(t * KC + k) * NR + j] = buf[k * PB + t * NR + j];
