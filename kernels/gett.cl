@@ -487,9 +487,10 @@ gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *res
         /* many micro-tiles per work-item: each adds this K block into its
          * running sums, and writes C after the last */
         for (int t = 0; t < TILES_M * TILES_N; t++) {
-#if PACKED
+#if PACKED_B && KC >= 128
             /* BLIS's order: a B micro-panel stays in L1 while the A
-             * micro-panels stream past it */
+             * micro-panels stream past it (with a short K block the stores
+             * of C weigh more, and they run along N in the other order) */
             const int tn = t / TILES_M, tm = t % TILES_M;
 #else
             const int tm = t / TILES_N, tn = t % TILES_N;
