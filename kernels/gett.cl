@@ -26,6 +26,15 @@
  *    micro-kernel uses VW-wide vectors along N.
  * Tuning parameters are build options with the defaults below.
  *
+ * Packing once (CPU-like devices, PACKED): an operand reused by several
+ * work-groups (A by every N block, B by every M block) is packed once per
+ * launch by gett_pack_a / gett_pack_b, one work-group per K block of each
+ * row block, into a scratch buffer the step owns (pa, pb: panels of KC x PA
+ * or KC x PB in the layout the work-group would have packed, block after
+ * block); the compute kernel then reads those panels in place and packs
+ * only the other operand, as BLIS packs B once per K block for all M
+ * blocks. Bit 0 of PACKED: A, bit 1: B.
+ *
  * Summation (accuracy of long K): every K block is summed in fresh
  * accumulators (at most KC terms in sequence); the blocks add into a group
  * sum, G = ceil(sqrt(blocks)) blocks to a group, and the groups into the
@@ -69,6 +78,11 @@
 #ifndef NGB
 #define NGB 0
 #endif
+#ifndef PACKED
+#define PACKED 0
+#endif
+#define PACKED_A (PACKED & 1)
+#define PACKED_B (PACKED & 2)
 
 #define WGS (WGM * WGN)
 /* Row pitch of the packed tiles. On CPUs a power-of-two pitch maps the
@@ -125,23 +139,43 @@
         }                         \
     } while (0)
 
-/* The vector register block (VECTOR_MICRO): vacc[i][j] holds rows r0 + i*WGM
- * and the VW columns c0 + j*VW.. of a micro-tile. VZERO clears it; VMICRO
- * adds the product of the packed tiles As and Bs over the kc rows of a K
- * block. Fully unrolled, so that vacc lives in MR * NR / VW vector registers,
- * never in memory; macros rather than functions, so that nothing passes vacc
- * by address. */
+/* Where the micro-tile of rows r0.. and columns c0.. starts in the packed
+ * tiles, and the step from one k to the next: in local memory the tiles are
+ * k-major with pitch PA / PB; the panels of gett_pack_a/b (PACKED, one
+ * work-item a work-group) are cut into micro-panels, each MR (NR) wide and
+ * contiguous over its KC rows, as BLIS packs them. */
+#if PACKED_A
+#define A_PANEL(r0) (As + ((r0) / MR) * (KC * MR))
+#define A_PITCH     MR
+#else
+#define A_PANEL(r0) (As + (r0))
+#define A_PITCH     PA
+#endif
+#if PACKED_B
+#define B_PANEL(c0) (Bs + ((c0) / NR) * (KC * NR))
+#define B_PITCH     NR
+#else
+#define B_PANEL(c0) (Bs + (c0))
+#define B_PITCH     PB
+#endif
+
+/* The vector register block (VECTOR_MICRO): vacc[i][j] holds rows i*WGM
+ * and the VW columns j*VW.. of a micro-tile whose A and B start at Ap and
+ * Bp, one k every ap and bp elements. VZERO clears it; VMICRO adds the
+ * product over the kc rows of a K block. Fully unrolled, so that vacc lives
+ * in MR * NR / VW vector registers, never in memory; macros rather than
+ * functions, so that nothing passes vacc by address. */
 #define VZERO(vacc)                                \
     _Pragma("unroll") for (int i = 0; i < MR; i++) \
         _Pragma("unroll") for (int j = 0; j < NR / VW; j++) vacc[i][j] = (VREAL)(0)
-#define VMICRO(vacc, r0, c0)                                                 \
+#define VMICRO(vacc, Ap, ap, Bp, bp)                                         \
     for (int k = 0; k < kc; k++) {                                           \
         VREAL vb[NR / VW];                                                   \
         _Pragma("unroll") for (int j = 0; j < NR / VW; j++) vb[j] =          \
-            VLOAD(0, &Bs[k * PB + (c0) + j * VW]);                           \
+            VLOAD(0, (Bp) + k * (bp) + j * VW);                              \
         _Pragma("unroll") for (int i = 0; i < MR; i++)                       \
         {                                                                    \
-            const VREAL va = (VREAL)(As[k * PA + (r0) + i * WGM]);           \
+            const VREAL va = (VREAL)((Ap)[k * (ap) + i * WGM]);              \
             _Pragma("unroll") for (int j = 0; j < NR / VW; j++) vacc[i][j] = \
                 fma(va, vb[j], vacc[i][j]);                                  \
         }                                                                    \
@@ -349,10 +383,15 @@ gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *res
      const long a_st, const long4 a_cg4, const int b_inner, const long b_st, const long4 b_cg4,
      const int a_kinner, const long a_kst, const long4 a_kcg4, const int b_kinner, const long b_kst,
      const long4 b_kcg4, const int unit_am, const int unit_ak, const int unit_bn, const int unit_bk,
-     const int c_inner, const long c_st)
+     const int c_inner, const long c_st, __global const REAL *restrict pa,
+     __global const REAL *restrict pb)
 {
+#if !PACKED_A
     __local REAL As[KC * PA];
+#endif
+#if !PACKED_B
     __local REAL Bs[KC * PB];
+#endif
 #if SUM_TILES
     __local REAL Cm[MC * NC]; /* group sums */
     __local REAL Ct[MC * NC]; /* totals */
@@ -388,14 +427,25 @@ gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *res
         const int kc = min(KC, K - k0); /* rows of this K block (0 when K == 0) */
         const int gfirst = kb % G == 0, last = kb == nkb - 1;
         const int glast = last || kb % G == G - 1, group0 = kb < G;
+#if PACKED_A
+        /* this K block of this M block, packed by gett_pack_a */
+        __global const REAL *restrict As =
+            pa + (((long)b * get_num_groups(1) + get_group_id(1)) * nkb + kb) * (KC * MC);
+#else
         pack(As, MC, PA, A, abase, tab, ta_m, ta_k, unit_am, unit_ak, ga_m, ga_k, NGA, gab, exta,
              a_safe, a_inner, a_st, a_cg, a_kinner, a_kst, a_kcg, m0, k0, kc, M, K, lid);
+#endif
+#if PACKED_B
+        __global const REAL *restrict Bs =
+            pb + (((long)b * get_num_groups(0) + get_group_id(0)) * nkb + kb) * (KC * NC);
+#else
         pack(Bs, NC, PB, B, bbase, tab, tb_n, tb_k, unit_bn, unit_bk, gb_n, gb_k, NGB, gbb, extb,
              b_safe, b_inner, b_st, b_cg, b_kinner, b_kst, b_kcg, n0, k0, kc, N, K, lid);
+#endif
         SYNC();
 #if PERSIST && VECTOR_MICRO
         VZERO(vacc);
-        VMICRO(vacc, ly, lx);
+        VMICRO(vacc, As + ly, PA, Bs + lx, PB);
 #define LM_     vmid[i][j]
 #define SM_(v)  vmid[i][j] = (v)
 #define LT_     vtot[i][j]
@@ -436,15 +486,23 @@ gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *res
 #else
         /* many micro-tiles per work-item: each adds this K block into its
          * running sums, and writes C after the last */
-        for (int tm = 0; tm < TILES_M; tm++) {
-            if (m0 + tm * WGM * MR >= M) break;
-            for (int tn = 0; tn < TILES_N; tn++) {
+        for (int t = 0; t < TILES_M * TILES_N; t++) {
+#if PACKED_B && KC >= 128
+            /* BLIS's order: a B micro-panel stays in L1 while the A
+             * micro-panels stream past it (with a short K block the stores
+             * of C weigh more, and they run along N in the other order) */
+            const int tn = t / TILES_M, tm = t % TILES_M;
+#else
+            const int tm = t / TILES_N, tn = t % TILES_N;
+#endif
+            {
+                if (m0 + tm * WGM * MR >= M) continue;
                 const int r0 = tm * WGM * MR + ly, c0 = tn * WGN * NR + lx;
-                if (n0 + c0 >= N) break;
+                if (n0 + c0 >= N) continue;
 #if VECTOR_MICRO
                 VREAL vacc[MR][NR / VW];
                 VZERO(vacc);
-                VMICRO(vacc, r0, c0);
+                VMICRO(vacc, A_PANEL(r0), A_PITCH, B_PANEL(c0), B_PITCH);
 #if SUM_TILES
 #define LM_     VLOAD(0, Cm + at)
 #define SM_(v)  VSTORE((v), 0, Cm + at)
@@ -486,8 +544,8 @@ gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *res
                     for (int j = 0; j < NR; j++) sacc[i][j] = 0;
                 for (int k = 0; k < kc; k++) {
                     REAL a[MR], bv[NR];
-                    for (int i = 0; i < MR; i++) a[i] = As[k * PA + r0 + i * WGM];
-                    for (int j = 0; j < NR; j++) bv[j] = Bs[k * PB + c0 + j * WGN];
+                    for (int i = 0; i < MR; i++) a[i] = A_PANEL(r0)[k * A_PITCH + i * WGM];
+                    for (int j = 0; j < NR; j++) bv[j] = B_PANEL(c0)[k * B_PITCH + j * WGN];
                     for (int i = 0; i < MR; i++)
                         for (int j = 0; j < NR; j++) sacc[i][j] = fma(a[i], bv[j], sacc[i][j]);
                 }
@@ -521,4 +579,128 @@ gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *res
 #endif
     STORE_C_TILE(tot, ly, lx)
 #endif
+}
+
+/* Micro-panels of width W (a multiple of 8; element (k, q) of the one that
+ * holds row rr at out[(rr / W) * KC * W + k * W + rr % W]) of R rows from
+ * r0, K block [k0, k0 + kc), straight from an unguarded operand whose K
+ * runs (kinner long) step by one element: 8 rows x 8 k are read as vectors
+ * along K and transposed in registers, where packing through local memory
+ * wrote each row down a column (one 8-lane scatter per 8 elements). Rows
+ * at or past nr are zeros. */
+#ifdef WS_FP16
+#define VL8(p) vload_half8(0, (p))
+#else
+#define VL8(p) vload8(0, (p))
+#endif
+#define R8      CAT(REAL, 8)
+#define TCOL(s) (R8)(v0.s, v1.s, v2.s, v3.s, v4.s, v5.s, v6.s, v7.s)
+__attribute__((always_inline)) inline void
+pack_kt(__global REAL *restrict out, const int W, const int R, __global const ELEM *restrict P,
+        const long base, __global const long *restrict tab, const int t_r, const int t_k,
+        const int unit_r, const int unit_k, const int kinner, const int r0, const int k0,
+        const int kc, const int nr)
+{
+    for (int rr = 0; rr < R; rr += 8) {
+        __global REAL *restrict o = out + (rr / W) * (KC * W) + rr % W;
+        long ro[8];
+        for (int q = 0; q < 8; q++) {
+            const int r = min(r0 + rr + q, nr - 1);
+            ro[q] = base + (unit_r ? (long)r : tab[t_r + r]);
+        }
+        const int full = r0 + rr + 8 <= nr;
+        int kk = 0;
+        while (kk < kc) {
+            const int k = k0 + kk;
+            const long ko = unit_k ? (long)k : tab[t_k + k];
+            if (full && kk + 8 <= kc && (unit_k || k % kinner + 8 <= kinner)) {
+                const R8 v0 = VL8(P + ro[0] + ko), v1 = VL8(P + ro[1] + ko),
+                         v2 = VL8(P + ro[2] + ko), v3 = VL8(P + ro[3] + ko),
+                         v4 = VL8(P + ro[4] + ko), v5 = VL8(P + ro[5] + ko),
+                         v6 = VL8(P + ro[6] + ko), v7 = VL8(P + ro[7] + ko);
+                vstore8(TCOL(s0), 0, o + (kk + 0) * W);
+                vstore8(TCOL(s1), 0, o + (kk + 1) * W);
+                vstore8(TCOL(s2), 0, o + (kk + 2) * W);
+                vstore8(TCOL(s3), 0, o + (kk + 3) * W);
+                vstore8(TCOL(s4), 0, o + (kk + 4) * W);
+                vstore8(TCOL(s5), 0, o + (kk + 5) * W);
+                vstore8(TCOL(s6), 0, o + (kk + 6) * W);
+                vstore8(TCOL(s7), 0, o + (kk + 7) * W);
+                kk += 8;
+                continue;
+            }
+            for (int q = 0; q < 8; q++) o[kk * W + q] = r0 + rr + q < nr ? LD(P, ro[q] + ko) : 0;
+            kk++;
+        }
+    }
+}
+
+/* The packing kernels of PACKED (CPU-like devices: one work-item a
+ * work-group): work-group (rb, kb, b) packs K block kb of row block rb of
+ * batch b, exactly as gett would have packed it into local memory, and
+ * copies it to its panel of the scratch buffer (row blocks of MC for A, NC
+ * for B; panels in the order (b, rb, kb)). */
+__kernel __attribute__((reqd_work_group_size(1, 1, 1))) void
+gett_pack_a(__global const ELEM *restrict A, const long a_off, __global const long *restrict tab,
+            const int M, const int K, const int nbatch, const int ta_m, const int ta_k,
+            const int ta_b, const int ga_m, const int ga_k, const int ga_b, const long4 exta4,
+            const long a_safe, const int a_inner, const long a_st, const long4 a_cg4,
+            const int a_kinner, const long a_kst, const long4 a_kcg4, const int unit_am,
+            const int unit_ak, __global REAL *restrict pa)
+{
+    __local REAL buf[KC * PA];
+    const int rb = get_group_id(0), kb = get_group_id(1), b = get_group_id(2);
+    const long ext[4] = {exta4.s0, exta4.s1, exta4.s2, exta4.s3};
+    const long cg[4] = {a_cg4.s0, a_cg4.s1, a_cg4.s2, a_cg4.s3};
+    const long kcg[4] = {a_kcg4.s0, a_kcg4.s1, a_kcg4.s2, a_kcg4.s3};
+    long gb[4];
+    for (int g = 0; g < NGA; g++) gb[g] = tab[ga_b + g * nbatch + b];
+    const int k0 = kb * KC, kc = min(KC, K - k0);
+    __global REAL *restrict out =
+        pa + (((long)b * get_num_groups(0) + rb) * get_num_groups(1) + kb) * (KC * MC);
+#if NGA == 0 && MR % 8 == 0
+    /* K contiguous and the rows not: transposed in registers */
+    if (a_kst == 1 && a_kinner >= 8 && (a_st != 1 || a_inner < 4)) {
+        pack_kt(out, MR, MC, A, a_off + tab[ta_b + b], tab, ta_m, ta_k, unit_am, unit_ak, a_kinner,
+                rb * MC, k0, kc, M);
+        return;
+    }
+#endif
+    pack(buf, MC, PA, A, a_off + tab[ta_b + b], tab, ta_m, ta_k, unit_am, unit_ak, ga_m, ga_k, NGA,
+         gb, ext, a_safe, a_inner, a_st, cg, a_kinner, a_kst, kcg, rb * MC, k0, kc, M, K, 0);
+    for (int t = 0; t < MC / MR; t++)
+        for (int k = 0; k < kc; k++)
+            for (int i = 0; i < MR; i++) out[(t * KC + k) * MR + i] = buf[k * PA + t * MR + i];
+}
+
+__kernel __attribute__((reqd_work_group_size(1, 1, 1))) void
+gett_pack_b(__global const ELEM *restrict B, const long b_off, __global const long *restrict tab,
+            const int N, const int K, const int nbatch, const int tb_n, const int tb_k,
+            const int tb_b, const int gb_n, const int gb_k, const int gb_b, const long4 extb4,
+            const long b_safe, const int b_inner, const long b_st, const long4 b_cg4,
+            const int b_kinner, const long b_kst, const long4 b_kcg4, const int unit_bn,
+            const int unit_bk, __global REAL *restrict pb)
+{
+    __local REAL buf[KC * PB];
+    const int rb = get_group_id(0), kb = get_group_id(1), b = get_group_id(2);
+    const long ext[4] = {extb4.s0, extb4.s1, extb4.s2, extb4.s3};
+    const long cg[4] = {b_cg4.s0, b_cg4.s1, b_cg4.s2, b_cg4.s3};
+    const long kcg[4] = {b_kcg4.s0, b_kcg4.s1, b_kcg4.s2, b_kcg4.s3};
+    long gb[4];
+    for (int g = 0; g < NGB; g++) gb[g] = tab[gb_b + g * nbatch + b];
+    const int k0 = kb * KC, kc = min(KC, K - k0);
+    __global REAL *restrict out =
+        pb + (((long)b * get_num_groups(0) + rb) * get_num_groups(1) + kb) * (KC * NC);
+#if NGB == 0 && NR % 8 == 0
+    if (b_kst == 1 && b_kinner >= 8 && (b_st != 1 || b_inner < 4)) {
+        pack_kt(out, NR, NC, B, b_off + tab[tb_b + b], tab, tb_n, tb_k, unit_bn, unit_bk, b_kinner,
+                rb * NC, k0, kc, N);
+        return;
+    }
+#endif
+    pack(buf, NC, PB, B, b_off + tab[tb_b + b], tab, tb_n, tb_k, unit_bn, unit_bk, gb_n, gb_k, NGB,
+         gb, ext, b_safe, b_inner, b_st, cg, b_kinner, b_kst, kcg, rb * NC, k0, kc, N, K, 0);
+    for (int t = 0; t < NC / NR; t++)
+        for (int k = 0; k < kc; k++)
+            for (int j = 0; j < NR; j++) out[(t * KC + k) * NR + j] = buf[k * PB + t * NR + j];
 }

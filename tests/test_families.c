@@ -106,7 +106,10 @@ static size_t cl_size(const char *type)
     return 0;
 }
 
-static void check_family(const ws_family *f)
+/* One kernel of family f (its own, or one it launches first) against the
+ * argument list args. */
+static void check_kernel(const ws_family *f, const char *kernel, const ws_family_arg *args,
+                         int nargs)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/kernels/%s", WINSUM_SOURCE_DIR, f->file);
@@ -114,11 +117,10 @@ static void check_family(const ws_family *f)
     CHECK_MSG(src != NULL, "%s: cannot read %s", f->name, path);
     if (!src) return;
     strip_comments(src);
-    char *params = kernel_params(src, f->kernel);
-    CHECK_MSG(params != NULL, "%s: no __kernel ... void %s( in %s", f->name, f->kernel, path);
+    char *params = kernel_params(src, kernel);
+    CHECK_MSG(params != NULL, "%s: no __kernel ... void %s( in %s", f->name, kernel, path);
     free(src);
     if (!params) return;
-    CHECK(f->accepts && f->build && f->describe);
 
     int n = 0;
     char *save = NULL;
@@ -131,12 +133,12 @@ static void check_family(const ws_family *f)
         char type[256];
         snprintf(type, sizeof type, "%.*s", (int)(e - tok), tok);
         normalise(type);
-        if (n >= f->nargs) {
+        if (n >= nargs) {
             CHECK_MSG(0, "%s: kernel parameter %d (%s %s) has no entry in the family's list",
                       f->name, n, type, pname);
             continue;
         }
-        const ws_family_arg *a = &f->args[n];
+        const ws_family_arg *a = &args[n];
         char want[256];
         snprintf(want, sizeof want, "%s", a->type);
         normalise(want);
@@ -163,10 +165,20 @@ static void check_family(const ws_family *f)
             CHECK_MSG((size_t)a->offset + a->size <= sizeof(ws_step), "%s: %s lies outside ws_step",
                       f->name, a->name);
     }
-    CHECK_MSG(n == f->nargs, "%s: %s(...) in %s has %d parameters, the family's list %d", f->name,
-              f->kernel, f->file, n, f->nargs);
-    printf("%-8s %s %s: %d parameters\n", f->name, f->file, f->kernel, n);
+    CHECK_MSG(n == nargs, "%s: %s(...) in %s has %d parameters, the family's list %d", f->name,
+              kernel, f->file, n, nargs);
+    printf("%-8s %s %s: %d parameters\n", f->name, f->file, kernel, n);
     free(params);
+}
+
+static void check_family(const ws_family *f)
+{
+    CHECK(f->accepts && f->build && f->describe);
+    CHECK_MSG(f->npre >= 0 && f->npre <= WS_MAX_PRE && (f->npre == 0 || f->pre),
+              "%s: %d kernels launched first (at most %d)", f->name, f->npre, WS_MAX_PRE);
+    check_kernel(f, f->kernel, f->args, f->nargs);
+    for (int i = 0; i < f->npre && i < WS_MAX_PRE; i++)
+        check_kernel(f, f->pre[i].kernel, f->pre[i].args, f->pre[i].nargs);
 }
 
 /* A slot with the labels of `has` (a string of label ids '0'..), contiguous
@@ -198,6 +210,76 @@ static const ws_family *first_family(const char *x, const char *y, const char *c
     return NULL;
 }
 
+/* GETT's rule for packing an operand once per launch (gett_pack_a/b), on a
+ * CPU-like device with one work-item a work-group: a GEMM whose operands
+ * several work-groups share packs both, into scratch the step owns and the
+ * plan frees; WINSUM_GETT_PACK=off packs neither; an operand larger than
+ * the small result it serves (a backward-weight's shape) is not packed. */
+static const winsum_plan *gemm_plan(winsum_context *ctx, winsum_buffer *buf, const char *subs,
+                                    const int64_t *sa, const int64_t *sb, const int64_t *sc,
+                                    winsum_plan **plan)
+{
+    winsum_view ops[2] = {winsum_view_contiguous(&buf[0], WINSUM_F32, 2, sa),
+                          winsum_view_contiguous(&buf[1], WINSUM_F32, 2, sb)};
+    winsum_view out = winsum_view_contiguous(&buf[2], WINSUM_F32, 2, sc);
+    *plan = NULL;
+    CHECK_STATUS(winsum_plan_create(ctx, plan, subs, 2, ops, &out), WINSUM_OK);
+    return *plan;
+}
+
+static void packing_rule(void)
+{
+    winsum_context *ctx = NULL;
+    if (winsum_context_create(&ctx, WINSUM_BACKEND_OPENCL, NULL) != WINSUM_OK) {
+        printf("packing rule: skipped (no OpenCL device)\n");
+        return;
+    }
+    if (!ctx->cpu_like || ctx->gett.wgm * ctx->gett.wgn != 1) {
+        printf("packing rule: skipped (not a CPU-like device with one work-item a group)\n");
+        winsum_context_destroy(ctx);
+        return;
+    }
+    winsum_buffer buf[3] = {{0}};
+    const size_t bytes[3] = {20000 * 200 * 4, 20000 * 64 * 4, 300 * 500 * 4};
+    for (int i = 0; i < 3; i++)
+        CHECK_STATUS(winsum_buffer_alloc(ctx, bytes[i], &buf[i]), WINSUM_OK);
+    size_t before = 0, after = 0;
+    winsum_memory_usage(ctx, &before, NULL);
+    const int64_t a[2] = {300, 200}, b[2] = {200, 500}, c[2] = {300, 500};
+    winsum_plan *p = NULL;
+    unsetenv("WINSUM_GETT_PACK");
+    if (gemm_plan(ctx, buf, "ij,jk->ik", a, b, c, &p)) {
+        const ws_step *s = &p->steps[p->nsteps - 1];
+        CHECK_MSG(strstr(p->describe, "A and B packed once") != NULL, "%s", p->describe);
+        CHECK(s->pre_kernel[0] && s->pre_kernel[1] && s->scratch[0] && s->scratch[1]);
+        size_t during = 0;
+        winsum_memory_usage(ctx, &during, NULL);
+        CHECK(during >= before + s->scratch_bytes[0] + s->scratch_bytes[1]);
+        winsum_plan_destroy(p);
+    }
+    setenv("WINSUM_GETT_PACK", "off", 1);
+    if (gemm_plan(ctx, buf, "ij,jk->ik", a, b, c, &p)) {
+        const ws_step *s = &p->steps[p->nsteps - 1];
+        CHECK_MSG(strstr(p->describe, "packed once") == NULL, "%s", p->describe);
+        CHECK(!s->pre_kernel[0] && !s->pre_kernel[1] && !s->scratch[0] && !s->scratch[1]);
+        winsum_plan_destroy(p);
+    }
+    unsetenv("WINSUM_GETT_PACK");
+    /* K = 20000 summed into a 200 x 64 result: each operand is 100 times it */
+    const int64_t x[2] = {20000, 200}, y[2] = {20000, 64}, w[2] = {200, 64};
+    if (gemm_plan(ctx, buf, "ki,kj->ij", x, y, w, &p)) {
+        CHECK_MSG(strstr(p->describe, "gett ") && !strstr(p->describe, "packed once"), "%s",
+                  p->describe);
+        winsum_plan_destroy(p);
+    }
+    winsum_memory_usage(ctx, &after, NULL);
+    CHECK_MSG(after == before, "%zu bytes of device memory before the plans, %zu after", before,
+              after);
+    for (int i = 0; i < 3; i++) winsum_buffer_free(ctx, &buf[i]);
+    winsum_context_destroy(ctx);
+    printf("packing rule: checked\n");
+}
+
 int main(void)
 {
     unsetenv("WINSUM_GEMV"); /* its "off" would turn the family away below */
@@ -225,5 +307,6 @@ int main(void)
     setenv("WINSUM_GEMV", "off", 1);
     CHECK(first_family("01", "1", "0") == &ws_family_gett);
     unsetenv("WINSUM_GEMV");
+    packing_rule();
     return tu_finish("test_families");
 }

@@ -60,6 +60,64 @@ static const ws_family_arg gett_args[] = {
     WS_ARG_STEP("const int", "unit_bk", unit[3]),
     WS_ARG_STEP("const int", "c_inner", c_inner),
     WS_ARG_STEP("const long", "c_st", c_st),
+    WS_ARG_STEP("__global const REAL *restrict", "pa", scratch[0]),
+    WS_ARG_STEP("__global const REAL *restrict", "pb", scratch[1]),
+};
+
+/* gett_pack_a and gett_pack_b: A and B packed once per launch (PACKED) */
+static const ws_family_arg pack_a_args[] = {
+    WS_ARG_MEM("__global const ELEM *restrict", "A", WS_FROM_A),
+    WS_ARG_STEP("const long", "a_off", a_off),
+    WS_ARG_STEP("__global const long *restrict", "tab", tab),
+    WS_ARG_STEP("const int", "M", M),
+    WS_ARG_STEP("const int", "K", K),
+    WS_ARG_STEP("const int", "nbatch", nbatch),
+    WS_ARG_STEP("const int", "ta_m", targ[0]),
+    WS_ARG_STEP("const int", "ta_k", targ[1]),
+    WS_ARG_STEP("const int", "ta_b", targ[2]),
+    WS_ARG_STEP("const int", "ga_m", targ[9]),
+    WS_ARG_STEP("const int", "ga_k", targ[10]),
+    WS_ARG_STEP("const int", "ga_b", targ[11]),
+    WS_ARG_STEP("const long4", "exta4", exta),
+    WS_ARG_STEP("const long", "a_safe", a_safe),
+    WS_ARG_STEP("const int", "a_inner", a_inner),
+    WS_ARG_STEP("const long", "a_st", a_st),
+    WS_ARG_STEP("const long4", "a_cg4", a_cg),
+    WS_ARG_STEP("const int", "a_kinner", a_kinner),
+    WS_ARG_STEP("const long", "a_kst", a_kst),
+    WS_ARG_STEP("const long4", "a_kcg4", a_kcg),
+    WS_ARG_STEP("const int", "unit_am", unit[0]),
+    WS_ARG_STEP("const int", "unit_ak", unit[1]),
+    WS_ARG_STEP("__global REAL *restrict", "pa", scratch[0]),
+};
+static const ws_family_arg pack_b_args[] = {
+    WS_ARG_MEM("__global const ELEM *restrict", "B", WS_FROM_B),
+    WS_ARG_STEP("const long", "b_off", b_off),
+    WS_ARG_STEP("__global const long *restrict", "tab", tab),
+    WS_ARG_STEP("const int", "N", N),
+    WS_ARG_STEP("const int", "K", K),
+    WS_ARG_STEP("const int", "nbatch", nbatch),
+    WS_ARG_STEP("const int", "tb_n", targ[3]),
+    WS_ARG_STEP("const int", "tb_k", targ[4]),
+    WS_ARG_STEP("const int", "tb_b", targ[5]),
+    WS_ARG_STEP("const int", "gb_n", targ[12]),
+    WS_ARG_STEP("const int", "gb_k", targ[13]),
+    WS_ARG_STEP("const int", "gb_b", targ[14]),
+    WS_ARG_STEP("const long4", "extb4", extb),
+    WS_ARG_STEP("const long", "b_safe", b_safe),
+    WS_ARG_STEP("const int", "b_inner", b_inner),
+    WS_ARG_STEP("const long", "b_st", b_st),
+    WS_ARG_STEP("const long4", "b_cg4", b_cg),
+    WS_ARG_STEP("const int", "b_kinner", b_kinner),
+    WS_ARG_STEP("const long", "b_kst", b_kst),
+    WS_ARG_STEP("const long4", "b_kcg4", b_kcg),
+    WS_ARG_STEP("const int", "unit_bn", unit[2]),
+    WS_ARG_STEP("const int", "unit_bk", unit[3]),
+    WS_ARG_STEP("__global REAL *restrict", "pb", scratch[1]),
+};
+static const ws_family_pre gett_pre[] = {
+    {"gett_pack_a", pack_a_args, (int)(sizeof pack_a_args / sizeof pack_a_args[0])},
+    {"gett_pack_b", pack_b_args, (int)(sizeof pack_b_args / sizeof pack_b_args[0])},
 };
 
 /* The CPU tile policy: the tile of ctx->gett fitted to an M x N x K
@@ -98,6 +156,45 @@ static ws_gett_params cpu_tile_policy(ws_gett_params g, int64_t M, int64_t N, in
         if (t < g.nc) g.nc = t;
     }
     return g;
+}
+
+/* The elements an operand really occupies (a window view is larger than
+ * its image; an intermediate is its buffer). */
+static double footprint(const winsum_plan *p, const slot *x, int64_t logical)
+{
+    if (x->src.kind == SRC_INPUT && !p->empty[x->src.index])
+        return (double)(p->hi[x->src.index] - p->lo[x->src.index] + 1);
+    if (x->src.kind == SRC_INTER)
+        return (double)p->inter_bytes[x->src.index] / (double)winsum_dtype_size(p->out.dtype);
+    return (double)logical;
+}
+
+/* WINSUM_GETT_PACK, read whenever a step is built (a switch for tests and
+ * timing): "off" packs in every work-group, "all" packs once per launch
+ * every operand small enough, whatever its reuse; anything else: the rule
+ * below. */
+static int pack_env(void)
+{
+    const char *e = getenv("WINSUM_GETT_PACK");
+    return !e ? 0 : !strcmp(e, "off") ? 1 : !strcmp(e, "all") ? 2 : 0;
+}
+
+/* Whether to pack an operand once per launch (gett_pack_a/b) rather than in
+ * every work-group: when other work-groups would pack the same panels again
+ * (reuse > 1: A is packed by every N block, B by every M block) and the
+ * panels (`panels` elements) are no larger than about the operand itself,
+ * so that this never becomes an im2col of a window view, nor than about
+ * the result (`out` elements): a convolution's backward-weight, whose
+ * result is small, allocates next to nothing beside its operands (test_conv
+ * holds it to 1/50 of im2col). */
+static int pack_once(const winsum_plan *p, const slot *x, int64_t reuse, double panels,
+                     int64_t logical, double out, int env)
+{
+    const double bytes = panels * (p->out.dtype == WINSUM_F64 ? 8 : 4);
+    if (bytes > (double)(1u << 30) || (p->ctx->max_alloc && bytes > (double)p->ctx->max_alloc))
+        return 0;
+    const double f = footprint(p, x, logical);
+    return (env == 2 || reuse > 1) && panels <= 2 * (f < out ? f : out) + 65536;
 }
 
 static int gett_accepts(const winsum_plan *p, const ws_step_request *r)
@@ -232,14 +329,45 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
         g.nc = g.wgn * g.nr;
     }
     s->tile = g;
+    /* BLIS's loop order on CPU-like devices: an operand that several
+     * work-groups would pack is packed once per launch, by its own kernel,
+     * into panels the step owns */
+    const int64_t nmb = (M + g.mc - 1) / g.mc, nnb = (N + g.nc - 1) / g.nc,
+                  nkb = (K + g.kc - 1) / g.kc;
+    int packed = 0;
+    const int env = pack_env();
+    if (ctx->cpu_like && g.wgm * g.wgn == 1 && K > 0 && env != 1) {
+        const double pa = (double)NB * (double)nmb * (double)nkb * g.kc * g.mc,
+                     pb = (double)NB * (double)nnb * (double)nkb * g.kc * g.nc;
+        const double out = (double)NB * (double)M * (double)N;
+        packed |= pack_once(p, A, nnb, pa, NB * M * K, out, env) ? 1 : 0;
+        packed |= pack_once(p, B, nmb, pb, NB * N * K, out, env) ? 2 : 0;
+        const size_t es4 = A->op.dtype == WINSUM_F64 ? 8 : 4;
+        for (int i = 0; i < 2; i++) {
+            if (!(packed >> i & 1)) continue;
+            s->scratch_bytes[i] = (size_t)(i ? pb : pa) * es4;
+            if ((st = ws_device_alloc(ctx, s->scratch_bytes[i], &s->scratch[i],
+                                      "einsum packed panels")))
+                return st;
+        }
+    }
     char opts[512];
     snprintf(opts, sizeof opts,
              "-DWGM=%d -DWGN=%d -DMR=%d -DNR=%d -DMC=%d -DNC=%d -DKC=%d -DVW=%d -DNGA=%d "
-             "-DNGB=%d -DMULTI_KB=%d%s",
+             "-DNGB=%d -DMULTI_KB=%d -DPACKED=%d%s",
              g.wgm, g.wgn, g.mr, g.nr, g.mc, g.nc, g.kc, g.vw, A->op.nguards, B->op.nguards,
-             multi_kb, ws_real_opt(A->op.dtype));
+             multi_kb, packed, ws_real_opt(A->op.dtype));
     if ((st = ws_get_kernel(ctx, ws_family_gett.file, ws_family_gett.kernel, opts, &s->kernel)))
         return st;
+    for (int i = 0; i < 2; i++) {
+        if (!(packed >> i & 1)) continue;
+        if ((st = ws_get_kernel(ctx, ws_family_gett.file, gett_pre[i].kernel, opts,
+                                &s->pre_kernel[i])))
+            return st;
+        s->pre_global[i][0] = (size_t)(i ? nnb : nmb);
+        s->pre_global[i][1] = (size_t)nkb;
+        s->pre_global[i][2] = (size_t)NB;
+    }
     s->ngl = 3;
     s->use_local = 1;
     s->local[0] = (size_t)g.wgn;
@@ -257,10 +385,14 @@ static void gett_describe(const ws_step *s, char *buf, size_t len)
     const ws_gett_params *g = &s->tile;
     snprintf(buf, len,
              "gett %s x %s -> %s: batch %lld, M %lld, N %lld, K %lld, guards %d/%d, tile "
-             "%dx%dx%d (wg %dx%d, micro %dx%d)\n",
+             "%dx%dx%d (wg %dx%d, micro %dx%d)%s\n",
              ws_src_name(s->a, b1), ws_src_name(s->b, b2), ws_src_name(s->c, b3),
              (long long)s->nbatch, (long long)s->M, (long long)s->N, (long long)s->K, s->nga,
-             s->ngb, g->mc, g->nc, g->kc, g->wgm, g->wgn, g->mr, g->nr);
+             s->ngb, g->mc, g->nc, g->kc, g->wgm, g->wgn, g->mr, g->nr,
+             s->pre_kernel[0] && s->pre_kernel[1] ? ", A and B packed once"
+             : s->pre_kernel[0]                   ? ", A packed once"
+             : s->pre_kernel[1]                   ? ", B packed once"
+                                                  : "");
 }
 
 const ws_family ws_family_gett = {
@@ -269,6 +401,8 @@ const ws_family ws_family_gett = {
     .kernel = "gett",
     .args = gett_args,
     .nargs = (int)(sizeof gett_args / sizeof gett_args[0]),
+    .pre = gett_pre,
+    .npre = 2,
     .accepts = gett_accepts,
     .build = gett_build,
     .describe = gett_describe,

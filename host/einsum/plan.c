@@ -101,7 +101,11 @@ void winsum_plan_destroy(winsum_plan *p)
     winsum_context *ctx = p->ctx;
     int holds_ref = p->holds_ref;
     ws_lock(ctx);
-    for (int s = 0; s < p->nsteps; s++) ws_device_free(ctx, p->steps[s].tab, p->steps[s].tab_bytes);
+    for (int s = 0; s < p->nsteps; s++) {
+        ws_device_free(ctx, p->steps[s].tab, p->steps[s].tab_bytes);
+        for (int i = 0; i < WS_MAX_PRE; i++)
+            ws_device_free(ctx, p->steps[s].scratch[i], p->steps[s].scratch_bytes[i]);
+    }
     for (int k = 0; k < p->ninter; k++) ws_device_free(ctx, p->inter[k], p->inter_bytes[k]);
     free(p->subscripts);
     free(p);
@@ -168,6 +172,26 @@ static cl_mem src_mem(winsum_plan *p, ws_src s, const winsum_buffer *const *in,
     return outb->mem;
 }
 
+/* Sets the arguments of k from a family's list: a field of the step, or
+ * one of val (by ws_arg_from). */
+static cl_int set_args(cl_kernel k, const ws_family_arg *args, int nargs, const ws_step *s,
+                       const void *const *val, const size_t *len)
+{
+    cl_int err = 0;
+    for (int n = 0; n < nargs; n++) {
+        const ws_family_arg *arg = &args[n];
+        err |= arg->from == WS_FROM_STEP
+                   ? clSetKernelArg(k, (cl_uint)n, arg->size, (const char *)s + arg->offset)
+                   : clSetKernelArg(k, (cl_uint)n, len[arg->from], val[arg->from]);
+    }
+    return err;
+}
+
+static int launches(const ws_step *s)
+{
+    return s->global[0] && s->global[1] && (s->ngl != 3 || s->global[2]);
+}
+
 static winsum_status exec_opencl(winsum_plan *p, const winsum_buffer *const *in,
                                  const winsum_buffer *outb, double alpha, double beta,
                                  cl_event *event)
@@ -176,10 +200,8 @@ static winsum_status exec_opencl(winsum_plan *p, const winsum_buffer *const *in,
     int f64 = p->out.dtype == WINSUM_F64;
     /* the last step that launches anything: its event is the plan's */
     int lastk = -1;
-    for (int si = 0; si < p->nsteps; si++) {
-        const ws_step *s = &p->steps[si];
-        if (s->global[0] && s->global[1] && (s->ngl != 3 || s->global[2])) lastk = si;
-    }
+    for (int si = 0; si < p->nsteps; si++)
+        if (launches(&p->steps[si])) lastk = si;
     for (int si = 0; si < p->nsteps; si++) {
         ws_step *s = &p->steps[si];
         int last = si == p->nsteps - 1;
@@ -187,7 +209,6 @@ static winsum_status exec_opencl(winsum_plan *p, const winsum_buffer *const *in,
         float alf = (float)al, bef = (float)be;
         cl_kernel k = s->kernel;
         const ws_family *f = s->family;
-        cl_int err = 0;
         /* the family's argument list, in the kernel's order: a field of the
          * step, or one of these values */
         cl_mem a = src_mem(p, s->a, in, outb), b = src_mem(p, s->b, in, outb),
@@ -197,14 +218,29 @@ static winsum_status exec_opencl(winsum_plan *p, const winsum_buffer *const *in,
         const size_t len[WS_FROM_STEP] = {sizeof a, sizeof b, sizeof c,
                                           f64 ? sizeof al : sizeof alf,
                                           f64 ? sizeof be : sizeof bef};
-        for (int n = 0; n < f->nargs; n++) {
-            const ws_family_arg *arg = &f->args[n];
-            err |= arg->from == WS_FROM_STEP
-                       ? clSetKernelArg(k, (cl_uint)n, arg->size, (const char *)s + arg->offset)
-                       : clSetKernelArg(k, (cl_uint)n, len[arg->from], val[arg->from]);
-        }
+        cl_int err = set_args(k, f->args, f->nargs, s, val, len);
         if (err) return ws_cl_fail(ctx, err, "clSetKernelArg", "einsum");
-        if (s->global[0] == 0 || s->global[1] == 0 || (s->ngl == 3 && s->global[2] == 0)) continue;
+        if (!launches(s)) continue;
+        /* the kernels the step launches first (GETT: packing) */
+        for (int i = 0; i < f->npre; i++) {
+            if (!s->pre_kernel[i]) continue;
+            const ws_family_pre *pre = &f->pre[i];
+            if ((err = set_args(s->pre_kernel[i], pre->args, pre->nargs, s, val, len)))
+                return ws_cl_fail(ctx, err, "clSetKernelArg", "einsum");
+            if (ws_fault(WINSUM_FAULT_ENQUEUE))
+                return ws_cl_fail(ctx, CL_OUT_OF_RESOURCES, "clEnqueueNDRangeKernel (injected)",
+                                  "einsum");
+            static const size_t one[3] = {1, 1, 1};
+            cl_event ev = NULL;
+            err = clEnqueueNDRangeKernel(ctx->queue, s->pre_kernel[i], 3, NULL, s->pre_global[i],
+                                         one, ctx->gate ? 1 : 0, ctx->gate ? &ctx->gate : NULL,
+                                         ctx->verbose >= 2 ? &ev : NULL);
+            if (err) return ws_cl_fail(ctx, err, "clEnqueueNDRangeKernel", "einsum");
+            if (ctx->verbose >= 2) {
+                ws_trace_kernel(ctx, pre->kernel, ev);
+                if (ev) clReleaseEvent(ev);
+            }
+        }
         if (ws_fault(WINSUM_FAULT_ENQUEUE))
             return ws_cl_fail(ctx, CL_OUT_OF_RESOURCES, "clEnqueueNDRangeKernel (injected)",
                               "einsum");
@@ -296,6 +332,9 @@ static winsum_status plan_execute(winsum_plan *p, const winsum_buffer *const *in
         free(ops);
         return WINSUM_OK;
     }
+    /* one step: no gate, even with a packing kernel before it (that writes
+     * only the step's scratch, so a failed launch after it changes nothing
+     * the caller sees) */
     if (p->nsteps < 2) return exec_opencl(p, in, outb, alpha, beta, event);
     int own = ctx->gate == NULL;
     winsum_status st = own ? ws_gate_open(ctx) : WINSUM_OK;

@@ -32,6 +32,9 @@ typedef struct ws_src {
 
 typedef struct ws_family ws_family;
 
+/* kernels a step may launch before its own (ws_step.pre_kernel) */
+#define WS_MAX_PRE 2
+
 /* One kernel launch. Its family's argument list names the fields the
  * kernel receives (WS_ARG_STEP: by offset and size). */
 typedef struct ws_step {
@@ -62,6 +65,13 @@ typedef struct ws_step {
     cl_int per_item[2];  /* gemv: rows and batches per work-item */
     cl_int kblock;       /* gemv: K terms a block (gemv.cl) */
     int lanes, along_m;  /* gemv: VL, and lanes along M (ROWS) or K */
+    /* Kernels launched before the step's own, in order (its family's pre[];
+     * NULL: skipped), e.g. GETT's packing of a reused operand, and device
+     * memory the step owns (scratch, e.g. packed panels; freed with the plan). */
+    cl_kernel pre_kernel[WS_MAX_PRE];
+    size_t pre_global[WS_MAX_PRE][3];
+    cl_mem scratch[WS_MAX_PRE];
+    size_t scratch_bytes[WS_MAX_PRE];
 } ws_step;
 
 struct winsum_plan {
@@ -193,6 +203,14 @@ typedef struct ws_step_request {
     int nlabels;
 } ws_step_request;
 
+/* A kernel launched before a family's own (same file and program), with
+ * its argument list (checked like the family's by test_families). */
+typedef struct ws_family_pre {
+    const char *kernel;
+    const ws_family_arg *args;
+    int nargs;
+} ws_family_pre;
+
 /* A kernel family: a .cl kernel, how to build a step for it, how to set its
  * arguments, how to describe it. */
 struct ws_family {
@@ -201,6 +219,10 @@ struct ws_family {
     const char *kernel; /* the __kernel function */
     const ws_family_arg *args;
     int nargs;
+    /* kernels a step may launch first, one local size of 1 x 1 x 1 each
+     * (the step's pre_kernel[i], when not NULL) */
+    const ws_family_pre *pre;
+    int npre;
     /* 1 when the family can compute the request */
     int (*accepts)(const winsum_plan *p, const ws_step_request *r);
     /* fills the step: tables, kernel, work sizes */
