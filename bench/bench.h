@@ -358,7 +358,7 @@ void print_coldstart(const bench *b);
 void print_notes(const bench *b);
 /* The network totals (sum over layers of count x median) of winsum and torch. */
 void print_networks(const bench *b);
-/* The ratios issue 14's targets are stated in, geometric means. */
+/* The ratios the performance targets are stated in, geometric means. */
 void print_targets(const bench *b);
 int write_csv(const bench *b, const char *path);
 int write_plot(const bench *b, const char *png);

@@ -515,7 +515,7 @@ if "$PY" -c "import torch, numpy" 2>/dev/null; then
         test "$(awk '$1 == "gemm" && $2 == "gemm256" && $10 ~ /^[0-9.]+$/ && $11 ~ /^[0-9.]+$/' "$T/stdout" | wc -l)" -eq 1
     check "bench peers: csv rows for torch and numpy" \
         bash -c "grep -q '^gemm,gemm1024,torch,float32,[0-9.]*,[0-9.]*,\$' '$T/peers.csv' && grep -q '^gemm,gemm1024,numpy,float32,' '$T/peers.csv'"
-    check "bench peers: the targets name gemm 1024 vs OpenBLAS or the peers" grep -q "^issue 14's targets" "$T/stdout"
+    check "bench peers: the targets name gemm 1024 vs OpenBLAS or the peers" grep -q "^targets, as measured" "$T/stdout"
 else
     echo "test_cli: /usr/bin/python3 has no torch or numpy: the peer columns are only checked as n/a"
 fi
