@@ -95,8 +95,10 @@ class Context:
 
     device: None follows $WINSUM_DEVICE, else the first GPU, else the first
     device; an index or a substring of "platform / device". backend: "auto"
-    (OpenCL when a device exists), "opencl" or "ref". Use one context per
-    thread."""
+    (OpenCL when a device exists), "opencl" or "ref". Calls on one context
+    take turns; for parallel work use one context per thread. A context is
+    a context manager: `with winsum.Context() as ctx:` closes it at the end
+    (see close())."""
 
     def __init__(self, device=None, backend="auto", _handle=None, _keep=None):
         self._owner = None
@@ -175,26 +177,49 @@ class Context:
         except Exception:
             pass
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
     def __repr__(self):
-        return "winsum.Context(%r, backend=%r)" % (self.device_name, self.backend)
+        return "winsum.Context(%r, backend=%r%s)" % (self.device_name, self.backend,
+                                                    ", closed" if self.closed else "")
 
 
-_local = threading.local()
+_local = threading.local()  # a thread's own override, if any
+_process = [None]  # the process-wide default
+_process_lock = threading.Lock()
 
 
 def default_context():
-    """This thread's default context: device $WINSUM_DEVICE (else the first GPU,
-    else the first device), backend $WINSUM_BACKEND (default auto)."""
+    """The default context of calls given no `context=`: this thread's own if
+    set_default_context(ctx, thread=True) set one, else the process-wide one,
+    made on first use on device $WINSUM_DEVICE (else the first GPU, else the
+    first device) and backend $WINSUM_BACKEND (default auto). A closed
+    default is replaced by a fresh one."""
     c = getattr(_local, "ctx", None)
-    if c is None or c.closed:
-        c = Context(None, os.environ.get("WINSUM_BACKEND") or "auto")
-        _local.ctx = c
-    return c
+    if c is not None and not c.closed:
+        return c
+    with _process_lock:
+        c = _process[0]
+        if c is None or c.closed:
+            c = Context(None, os.environ.get("WINSUM_BACKEND") or "auto")
+            _process[0] = c
+        return c
 
 
-def set_default_context(ctx):
-    """Make `ctx` this thread's default context (None: made afresh on next use)."""
-    _local.ctx = ctx
+def set_default_context(ctx, thread=False):
+    """Make `ctx` the default context of every thread (None: made afresh on
+    next use). With thread=True it is this thread's own default only, ahead
+    of the process-wide one (None removes the override)."""
+    if thread:
+        _local.ctx = ctx
+    else:
+        with _process_lock:
+            _process[0] = ctx
 
 
 _transfers = [0]

@@ -142,6 +142,10 @@ class Plan:
     def describe(self):
         return (lib.winsum_plan_describe(self._h) or b"").decode()
 
+    def __repr__(self):
+        return "winsum.Plan(%r, shape=%s, dtype=%s, context=%r)" % (
+            self.subscripts, tuple(self.shape), self.dtype, self.ctx)
+
     def _check_out(self, out):
         """out's kind, shape and dtype, checked before anything runs."""
         if not (isinstance(out, (np.ndarray, Array)) or _is_pyopencl(out)):
