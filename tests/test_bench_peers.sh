@@ -66,9 +66,10 @@ fi
 
 # ----------------------------------------------------------- --baseline
 # the baseline: run1's figures, OpenBLAS's gemm256 (and torch's, when it
-# ran) made 1000 times larger, numpy's 1000 times smaller
-awk -F, 'BEGIN {OFS = ","} $2 == "gemm256" && ($3 == "openblas" || $3 == "torch") {$5 = $5 * 1000}
-         $2 == "gemm256" && $3 == "numpy" {$5 = $5 / 1000} {print}' "$T/run1.csv" >"$T/base.csv"
+# ran) made 1000 times larger, every other figure 1000 times smaller (so
+# that no noise between the two runs can flag it: the checks are exact)
+awk -F, 'BEGIN {OFS = ","} NR > 1 && $2 == "gemm256" && ($3 == "openblas" || $3 == "torch") {$5 = $5 * 1000; print; next}
+         NR > 1 {$5 = $5 / 1000} {print}' "$T/run1.csv" >"$T/base.csv"
 run --suite gemm --quick --reps 1 --baseline "$T/base.csv" --csv "$T/run2.csv"
 check "--baseline: exit 0, stderr empty" test "$rc" -eq 0 -a ! -s "$T/stderr"
 col() { # col BACKEND: the table's column of gemm256 for it
