@@ -25,14 +25,19 @@ common dtype of the operands and out):
 * everything else (longdouble, clongdouble, and object where numpy's einsum
   takes it): numpy's own einsum on the host.
 """
+import ctypes
+import os
+import threading
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from . import _lib
 from . import _einsum as _wein
-from ._core import Array, Error, _is_pyopencl, default_context
-from ._subscripts import (ALL_LETTERS, TypeMismatch, alloc, analyse, canonical, single_view,
-                          split_call)
+from ._core import Array, Error, _c_strides, _is_pyopencl, _make_view, default_context, empty
+from ._lib import lib
+from ._subscripts import (ALL_LETTERS, TypeMismatch, alloc, analyse, canonical, parse,
+                          single_view, split_call)
 
 # numpy's own functions, kept before anyone replaces np.einsum with ours
 _np_einsum = np.einsum
@@ -215,6 +220,253 @@ def _hostify(a):
     return np.asarray(a)
 
 
+# ------------------------------------------------------------- the fast paths
+
+#: The small-problem rule's default limit: problems whose work (below) is at
+#: most this run numpy's own einsum on the host.
+DEFAULT_HOST_LIMIT = 4096
+
+
+def _host_limit_from_env():
+    v = os.environ.get("WINSUM_HOST_LIMIT", "").strip()
+    if not v:
+        return DEFAULT_HOST_LIMIT
+    try:
+        n = int(v)
+    except ValueError:
+        raise ImportError("winsum: $WINSUM_HOST_LIMIT=%r is not an integer" % v) from None
+    if n < 0:
+        raise ImportError("winsum: $WINSUM_HOST_LIMIT=%d is negative" % n)
+    return n
+
+
+_host_limit = [_host_limit_from_env()]
+
+
+def host_limit():
+    """The small-problem rule's limit (see set_host_limit).
+
+    Returns
+    -------
+    int
+        The largest work, in multiply-adds, that winsum.einsum leaves to
+        numpy's einsum on the host; 0 when the rule is off.
+
+    Examples
+    --------
+    >>> import winsum
+    >>> winsum.host_limit() >= 0
+    True
+    """
+    return _host_limit[0]
+
+
+def set_host_limit(work):
+    """Set the small-problem rule's limit for the whole process.
+
+    winsum.einsum runs a problem on the host with numpy's own einsum, not on
+    the device, when all of these hold: every operand (and `out`, if given)
+    is host memory (numpy arrays or what ``np.asarray`` takes; not a
+    winsum.Array or a pyopencl array), ``alpha == 1`` and ``beta == 0``,
+    `out` shares no memory with an operand, no explicit path is given, and
+    the work, the product of the sizes of all distinct indices times the
+    number of operands, is at most `work`. A device call costs tens of
+    microseconds of binding, upload and synchronisation that such a problem
+    never pays back: a 2x2 matmul has work 2*2*2*2 = 16. The result is then
+    numpy's exactly (numpy's einsum with ``optimize=False``). The default
+    limit is 4096 (winsum.DEFAULT_HOST_LIMIT), or $WINSUM_HOST_LIMIT when set
+    at import; 0 turns the rule off.
+
+    Parameters
+    ----------
+    work : int
+        The new limit in multiply-adds, >= 0.
+
+    Returns
+    -------
+    int
+        The previous limit.
+
+    Raises
+    ------
+    winsum.Error
+        For a negative or non-integer limit (WINSUM_ERR_ARGUMENT).
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> old = winsum.set_host_limit(0)   # everything on the device
+    >>> winsum.einsum("ij,jk->ik", np.eye(2), np.ones((2, 2)))
+    array([[1., 1.],
+           [1., 1.]])
+    >>> winsum.set_host_limit(old)
+    0
+    """
+    if isinstance(work, bool) or not isinstance(work, (int, np.integer)) or work < 0:
+        raise Error("set_host_limit: the limit is an integer >= 0, not %r" % (work,),
+                    _lib.ERR_ARGUMENT)
+    old, _host_limit[0] = _host_limit[0], int(work)
+    return old
+
+
+_WORK = {}
+
+
+def _work(subs, ops):
+    """The small-problem rule's work for these subscripts and host operands
+    (None when the subscripts do not parse: the general path says why)."""
+    key = (subs,) + tuple(a.shape for a in ops)
+    w = _WORK.get(key, -1)
+    if w != -1:
+        return w
+    try:
+        in_labels, _, sizes = parse(subs, [a.shape for a in ops])
+    except Error:
+        w = None
+    else:
+        w = len(ops)
+        for n in sizes.values():
+            w *= n
+    if len(_WORK) >= 512:
+        _WORK.clear()
+    _WORK[key] = w
+    return w
+
+
+def _small(subs, ops, out):
+    """Whether the small-problem rule sends this call to numpy."""
+    limit = _host_limit[0]
+    if not limit:
+        return False
+    w = _work(subs, ops)
+    if w is None or w > limit:
+        return False
+    if out is not None:
+        for a in ops:
+            if np.may_share_memory(a, out):
+                return False
+    return True
+
+
+_tls = threading.local()  # per thread: the device fast path's prepared views
+_VIEW_BYTES = ctypes.sizeof(_lib.View)
+_PTR_STEP = _VIEW_BYTES // ctypes.sizeof(ctypes.c_void_p)  # View.buffer is its first field
+_addressof = ctypes.addressof
+# winsum_einsum again, as a function object of its own that takes addresses
+_raw_einsum = lib["winsum_einsum"]
+_raw_einsum.restype = ctypes.c_int
+_raw_einsum.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p,
+                        ctypes.c_void_p, ctypes.c_double, ctypes.c_double]
+
+
+def _array_key(a):
+    d = a.__dict__
+    if len(d) == 5:  # _mem, dtype, shape, strides, offset: the view is these
+        return (d["shape"], d["strides"], d["offset"], d["dtype"])
+    # an Array with more to its view (guards, say): every attribute but the
+    # memory, or a TypeError (unhashable) that sends the call the general way
+    return tuple((k, v) for k, v in d.items() if k != "_mem")
+
+
+def _device_entry(subs, ops, out, ctx):
+    """The views of a call on winsum.Arrays, their buffers left out, or None
+    when the call is not a plain one (the general path handles it)."""
+    dt = ops[0].dtype
+    if dt not in _FLOATS or any(a.dtype != dt for a in ops) or \
+            (out is not None and out.dtype != dt) or not ctx.has_dtype(dt):
+        return None
+    views = [a.view_struct() for a in ops]
+    text = subs.replace(" ", "")
+    if out is None:
+        try:
+            shape = _wein._output_shape(ctx, text, views)
+        except Error:
+            return None
+        ov = _make_view(None, dt, 0, shape, _c_strides(shape, dt.itemsize))
+    else:
+        ov = out.view_struct()
+        shape = out.shape
+    arr = (_lib.View * (len(views) + 1))(*views, ov)
+    for v in arr:
+        v.buffer = None
+    ptrs = (ctypes.c_void_p * ((len(views) + 1) * _PTR_STEP)).from_buffer(arr)
+    a0 = _addressof(arr)
+    return (arr, ptrs, a0, a0 + len(views) * _VIEW_BYTES, text.encode(), shape, dt)
+
+
+def _device_fast(subs, ops, out, alpha, beta, context):
+    """One call on winsum.Arrays (and an Array out), its views prepared once
+    per subscripts, shapes, strides, offsets and dtype; None sends the call
+    the general way (which also gives every error its message)."""
+    ctx = context if context is not None else default_context()
+    try:
+        key = (subs, None if out is None else _array_key(out)) + \
+            tuple(_array_key(a) for a in ops)
+        cache = _tls.cache
+    except AttributeError:
+        cache = _tls.cache = {}
+    except TypeError:
+        return None
+    e = cache.get(key)
+    if e is None:
+        if ctx.closed or any(a._mem.ctx is not ctx for a in ops):
+            return None
+        e = _device_entry(subs, ops, out, ctx)
+        if e is None:
+            return None
+        if len(cache) >= 128:
+            cache.clear()
+        cache[key] = e
+    arr, ptrs, a0, aout, text, shape, dt = e
+    k = 0
+    for a in ops:
+        m = a._mem
+        if m.ctx is not ctx:
+            return None
+        ptrs[k] = _addressof(m.buf)
+        k += _PTR_STEP
+    if out is None:
+        out = empty(shape, dt, ctx)
+        beta = 0.0
+    elif out._mem.ctx is not ctx:
+        return None
+    ptrs[k] = _addressof(out._mem.buf)
+    h = ctx._h
+    if h is None:
+        return None
+    st = _raw_einsum(h, text, len(ops), a0, aout, alpha, beta)
+    if st:
+        ctx.check(st)
+    return out
+
+
+def _fast(operands, out, alpha, beta, context):
+    """The plain calls, or None: the string form, every operand a
+    winsum.Array (out one or None), or every operand and out host arrays
+    small enough for the small-problem rule."""
+    subs = operands[0]
+    ops = operands[1:]
+    if not ops:
+        return None
+    t = type(ops[0])
+    if t is Array:
+        for a in ops:
+            if type(a) is not Array:
+                return None
+        if out is not None and type(out) is not Array:
+            return None
+        return _device_fast(subs, ops, out, float(alpha), float(beta), context)
+    if t is np.ndarray and alpha == 1.0 and beta == 0.0:
+        for a in ops:
+            if type(a) is not np.ndarray:
+                return None
+        if out is not None and type(out) is not np.ndarray:
+            return None
+        if _small(subs, ops, out):
+            return _np_einsum(*operands, out=out)
+    return None
+
+
 def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=False,
            alpha=1.0, beta=0.0, context=None):
     """numpy.einsum, computed by winsum: out = alpha * einsum(...) + beta * out.
@@ -281,6 +533,12 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
     >>> winsum.einsum("i,i", np.arange(4), np.arange(4))
     array(14)
     """
+    if dtype is None and order == "K" and casting == "safe" and operands and \
+            type(operands[0]) is str and (optimize is False or optimize is True
+                                          or optimize == "greedy" or optimize == "optimal"):
+        r = _fast(operands, out, alpha, beta, context)
+        if r is not None:
+            return r
     if isinstance(order, str) and order.upper() in _ORDERS:
         order = order.upper()
     else:
@@ -296,6 +554,10 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
     path = _check_optimize(optimize)
     subs, ops = split_call(operands)
     ops = [_hostify(a) for a in ops]
+    if path is None and alpha == 1.0 and beta == 0.0 and \
+            all(type(a) is np.ndarray for a in ops) and \
+            (out is None or type(out) is np.ndarray) and _small(subs, ops, out):
+        return _np_einsum(subs, *ops, out=out, dtype=dtype, order=order, casting=casting)
 
     if device_out or any(isinstance(a, Array) or _is_pyopencl(a) for a in ops):
         # device operands are float arrays; winsum's planner orders the work
