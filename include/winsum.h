@@ -634,6 +634,51 @@ WINSUM_API winsum_status winsum_buffer_write(winsum_context *ctx, const winsum_b
  */
 WINSUM_API winsum_status winsum_buffer_read(winsum_context *ctx, const winsum_buffer *buffer,
                                             size_t offset_bytes, void *dst, size_t bytes);
+/**
+ * @brief A device buffer over host memory the caller owns, without a copy,
+ * where the context's device shares host memory (CPU devices such as PoCL's).
+ *
+ * The OpenCL buffer is made with `CL_MEM_USE_HOST_PTR`: calls read and
+ * write `data` itself (no upload, no read-back). The memory must stay valid
+ * and must not be touched by the host until winsum_buffer_unmap_host() with
+ * sync has returned (or, for a buffer only read, until the work that uses it
+ * has finished). Calls write an output buffer's elements as they go: to keep
+ * the caller's memory untouched when a call fails, compute into scratch
+ * memory and copy on success. The buffer holds no reference to the context:
+ * unmap it before destroying the context. On the reference backend this is
+ * winsum_buffer_host().
+ * @param[in] ctx the context.
+ * @param[in] data the host memory (not copied, not freed by winsum).
+ * @param[in] bytes its size in bytes (> 0).
+ * @param[out] buffer receives the buffer; zeroed when this fails.
+ * @retval WINSUM_OK *buffer describes data.
+ * @retval WINSUM_ERR_ARGUMENT ctx or buffer is NULL, data is NULL or bytes is 0.
+ * @retval WINSUM_ERR_UNSUPPORTED the device does not share host memory
+ * (`CL_DEVICE_HOST_UNIFIED_MEMORY` is false): use winsum_buffer_write().
+ * @retval WINSUM_ERR_MEMORY more bytes than the device allocates at once.
+ * @retval WINSUM_ERR_OPENCL clCreateBuffer failed otherwise.
+ */
+WINSUM_API winsum_status winsum_buffer_map_host(winsum_context *ctx, void *data, size_t bytes,
+                                                winsum_buffer *buffer);
+/**
+ * @brief Releases a buffer of winsum_buffer_map_host() and zeroes it; with
+ * sync, first waits for the work queued on the context and makes the host
+ * memory hold what the device wrote.
+ *
+ * sync is a blocking map and unmap of the whole buffer (on a device that
+ * computes in the host memory in place, nothing is copied). Without sync
+ * the buffer is released at once (OpenCL keeps it until the queued work
+ * that uses it is done); use that for inputs, after a sync of the output.
+ * @param[in] ctx the context that mapped it.
+ * @param[in,out] buffer the buffer.
+ * @param[in] sync nonzero: wait and make the host memory current first.
+ * @retval WINSUM_OK released (and, with sync, the host memory is current).
+ * @retval WINSUM_ERR_ARGUMENT ctx or buffer is NULL, or not a mapped buffer.
+ * @retval WINSUM_ERR_OPENCL the map or unmap failed (the buffer is released
+ * all the same).
+ */
+WINSUM_API winsum_status winsum_buffer_unmap_host(winsum_context *ctx, winsum_buffer *buffer,
+                                                  int sync);
 
 /** @} */
 

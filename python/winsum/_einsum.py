@@ -48,6 +48,104 @@ def _output_shape(ctx, subscripts, views):
     return tuple(shape[i] for i in range(nd.value))
 
 
+def _maps_host(ctx):
+    """Whether ctx's device computes in host memory mapped in place
+    (winsum_buffer_map_host), asked once per context."""
+    m = ctx.__dict__.get("_winsum_maps_host")
+    if m is None:
+        m = False
+        if ctx.backend == "opencl":
+            probe = np.zeros(1)
+            buf = _lib.Buffer()
+            st = lib.winsum_buffer_map_host(ctx.handle, probe.ctypes.data, probe.nbytes,
+                                            ctypes.byref(buf))
+            if st == _lib.OK:
+                lib.winsum_buffer_unmap_host(ctx.handle, ctypes.byref(buf), 1)
+                m = True
+        ctx.__dict__["_winsum_maps_host"] = m
+    return m
+
+
+def _mapped(ctx, subscripts, ops, out, alpha, beta, dtype):
+    """One call on numpy operands whose memory the device uses in place
+    (CL_MEM_USE_HOST_PTR): no upload, no read-back, one synchronisation.
+    Operands whose byte spans overlap share one mapping. The result is
+    computed into fresh host memory (out's old values copied in first when
+    beta reads them) and copied into `out` only after the call succeeded, so
+    a failing call writes nothing. None when the call is not one for this
+    path (an empty array, out overlapping an operand, a read-only or
+    unaligned out): the general binding handles it."""
+    if out is not None:
+        if not out.flags.writeable or out.size == 0 or _ptr(out) % out.itemsize or \
+                any(s % out.itemsize for s in out.strides):
+            return None
+        for a in ops:
+            if np.may_share_memory(a, out):
+                return None
+    spans = []
+    for k, a in enumerate(ops):
+        if a.size == 0:
+            return None
+        lo, hi = _np_span(a)
+        spans.append((lo, hi, k, a))
+    spans.sort(key=lambda t: t[0])
+    groups = []
+    for lo, hi, k, a in spans:
+        if groups and lo < groups[-1][1]:
+            g = groups[-1]
+            g[1] = max(g[1], hi)
+            g[2].append((k, a))
+        else:
+            groups.append([lo, hi, [(k, a)]])
+    h = ctx.handle
+    mapped = []  # Buffers to unmap
+    try:
+        views = [None] * len(ops)
+        for lo, hi, members in groups:
+            buf = _lib.Buffer()
+            ctx.check(lib.winsum_buffer_map_host(h, lo, hi - lo, ctypes.byref(buf)))
+            mapped.append(buf)
+            for k, a in members:
+                views[k] = _make_view(ctypes.pointer(buf), dtype, (_ptr(a) - lo) // a.itemsize,
+                                      a.shape, a.strides)
+        shape = out.shape if out is not None else _output_shape(ctx, subscripts, views)
+        res = np.empty(shape, dtype)
+        if res.size == 0:
+            return None
+        if out is not None and beta:
+            res[...] = out
+        if out is None:
+            beta = 0.0
+        obuf = _lib.Buffer()
+        ctx.check(lib.winsum_buffer_map_host(h, res.ctypes.data, res.nbytes, ctypes.byref(obuf)))
+        mapped.insert(0, obuf)  # the output is unmapped first, with the sync
+        vout = _make_view(ctypes.pointer(obuf), dtype, 0, res.shape, res.strides)
+        arr = (_lib.View * len(views))(*views)
+        st = lib.winsum_einsum(h, subscripts.encode(), len(views), arr, ctypes.byref(vout),
+                               float(alpha), float(beta))
+        msg = _lib_error(ctx) if st else None
+    finally:
+        sync = 1
+        failed = 0
+        for buf in mapped:
+            s2 = lib.winsum_buffer_unmap_host(h, ctypes.byref(buf), sync)
+            failed = failed or s2
+            sync = 0
+    if st:
+        raise Error(msg, st)
+    if failed:
+        ctx.check(failed)
+    if out is None:
+        return res
+    np.copyto(out, res)
+    return out
+
+
+def _lib_error(ctx):
+    s = lib.winsum_last_error(ctx.handle)
+    return s.decode("utf-8", "replace") if s else ""
+
+
 def einsum(subscripts, *operands, out=None, alpha=1.0, beta=0.0, context=None):
     """out = alpha * numpy.einsum(subscripts, *operands) + beta * out, computed by
     winsum. Operands: numpy arrays (any strides: as_strided, negative, zero,
@@ -63,6 +161,11 @@ def einsum(subscripts, *operands, out=None, alpha=1.0, beta=0.0, context=None):
         raise Error("out must be a numpy array, a winsum.Array or a pyopencl array",
                     _lib.ERR_ARGUMENT)
     ops, dtype = promote(operands, ctx, out)
+    if kind == "numpy" and (out is None or type(out) is np.ndarray) and \
+            all(type(a) is np.ndarray for a in ops) and _maps_host(ctx):
+        r = _mapped(ctx, subscripts, ops, out, alpha, beta, dtype)
+        if r is not None:
+            return r
     b = Binding(ctx)
     if out is not None:
         views = b.bind(ops + [out], outputs={len(ops)}, preload={len(ops)} if beta else ())

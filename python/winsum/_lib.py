@@ -127,6 +127,8 @@ _decls = {
     "winsum_buffer_free": (None, [_ctx, P(Buffer)]),
     "winsum_buffer_write": (_S, [_ctx, P(Buffer), _c.c_size_t, _c.c_void_p, _c.c_size_t]),
     "winsum_buffer_read": (_S, [_ctx, P(Buffer), _c.c_size_t, _c.c_void_p, _c.c_size_t]),
+    "winsum_buffer_map_host": (_S, [_ctx, _c.c_void_p, _c.c_size_t, P(Buffer)]),
+    "winsum_buffer_unmap_host": (_S, [_ctx, P(Buffer), _c.c_int]),
     "winsum_fault_count": (_c.c_long, [_c.c_int]),
     "winsum_plan_create": (_S, [_ctx, P(_c.c_void_p), _c.c_char_p, _c.c_int, P(View), P(View)]),
     "winsum_plan_execute": (_S, [_c.c_void_p, P(P(Buffer)), P(Buffer), _c.c_double,

@@ -224,7 +224,7 @@ def _hostify(a):
 
 #: The small-problem rule's default limit: problems whose work (below) is at
 #: most this run numpy's own einsum on the host.
-DEFAULT_HOST_LIMIT = 4096
+DEFAULT_HOST_LIMIT = 32768
 
 
 def _host_limit_from_env():
@@ -265,7 +265,8 @@ def set_host_limit(work):
     """Set the small-problem rule's limit for the whole process.
 
     winsum.einsum runs a problem on the host with numpy's own einsum, not on
-    the device, when all of these hold: every operand (and `out`, if given)
+    the device, when all of these hold: no `context` is given (an explicit
+    context always computes), every operand (and `out`, if given)
     is host memory (numpy arrays or what ``np.asarray`` takes; not a
     winsum.Array or a pyopencl array), ``alpha == 1`` and ``beta == 0``,
     `out` shares no memory with an operand, no explicit path is given, and
@@ -274,7 +275,7 @@ def set_host_limit(work):
     microseconds of binding, upload and synchronisation that such a problem
     never pays back: a 2x2 matmul has work 2*2*2*2 = 16. The result is then
     numpy's exactly (numpy's einsum with ``optimize=False``). The default
-    limit is 4096 (winsum.DEFAULT_HOST_LIMIT), or $WINSUM_HOST_LIMIT when set
+    limit is 32768 (winsum.DEFAULT_HOST_LIMIT), or $WINSUM_HOST_LIMIT when set
     at import; 0 turns the rule off.
 
     Parameters
@@ -456,7 +457,7 @@ def _fast(operands, out, alpha, beta, context):
         if out is not None and type(out) is not Array:
             return None
         return _device_fast(subs, ops, out, float(alpha), float(beta), context)
-    if t is np.ndarray and alpha == 1.0 and beta == 0.0:
+    if t is np.ndarray and alpha == 1.0 and beta == 0.0 and context is None:
         for a in ops:
             if type(a) is not np.ndarray:
                 return None
@@ -554,7 +555,7 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
     path = _check_optimize(optimize)
     subs, ops = split_call(operands)
     ops = [_hostify(a) for a in ops]
-    if path is None and alpha == 1.0 and beta == 0.0 and \
+    if path is None and alpha == 1.0 and beta == 0.0 and context is None and \
             all(type(a) is np.ndarray for a in ops) and \
             (out is None or type(out) is np.ndarray) and _small(subs, ops, out):
         return _np_einsum(subs, *ops, out=out, dtype=dtype, order=order, casting=casting)
