@@ -73,6 +73,7 @@ def device_refuses(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("winsum's device path was taken")
     monkeypatch.setattr(_numpy_api._wein, "einsum", refuse)
+    monkeypatch.setattr(_numpy_api, "_numpy_fast", refuse)
     old = winsum.set_host_limit(winsum.DEFAULT_HOST_LIMIT)
     yield
     winsum.set_host_limit(old)
@@ -203,3 +204,41 @@ def test_map_host_entry_points(ctx):
         assert lib.winsum_buffer_unmap_host(h, ctypes.byref(empty), 1) == _lib.ERR_ARGUMENT
     assert lib.winsum_buffer_map_host(None, data.ctypes.data, 8, ctypes.byref(buf)) == \
         _lib.ERR_ARGUMENT
+
+
+@pytest.mark.parametrize("backend", ["opencl", "ref"])
+def test_numpy_fast_path(backend, rng, monkeypatch):
+    """numpy operands, a new result: the prepared views with each call's own
+    memory (mapped in place on OpenCL, host buffers on the reference
+    backend), never the general binding."""
+    if backend == "opencl":
+        if not winsum.devices():
+            pytest.skip("no OpenCL device")
+        ctx = winsum.Context(backend="opencl")
+        if not _einsum._maps_host(ctx):
+            pytest.skip("the device does not share host memory")
+    else:
+        ctx = winsum.Context(backend="ref")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the general path was taken")
+    monkeypatch.setattr(_numpy_api._wein, "einsum", refuse)
+    for dt in (np.float32, np.float64):
+        for _ in range(3):  # the same layouts, new memory each time
+            a = rng.standard_normal((6, 5)).astype(dt)[::-1, 1:]  # a negative stride
+            b = np.asfortranarray(rng.standard_normal((4, 3)).astype(dt))
+            r = winsum.einsum("ij,jk->ik", a, b, context=ctx)
+            assert r.dtype == dt and r.flags.c_contiguous
+            np.testing.assert_allclose(r, a.astype(np.float64) @ b, rtol=1e-5)
+            r = winsum.einsum("ij,jk", a, b, alpha=2.0, context=ctx)
+            np.testing.assert_allclose(r, 2 * (a.astype(np.float64) @ b), rtol=1e-5)
+    monkeypatch.undo()
+    # overlapping operands, a diagonal, a broadcast: the general path, right
+    x = rng.standard_normal(9)
+    np.testing.assert_allclose(winsum.einsum("i,i->", x[:-1], x[1:], context=ctx),
+                               x[:-1] @ x[1:], rtol=1e-12)
+    m = rng.standard_normal((3, 3))
+    np.testing.assert_allclose(winsum.einsum("ii,ij->j", m, m, context=ctx),
+                               np.einsum("ii,ij->j", m, m), rtol=1e-12)
+    with pytest.raises(winsum.Error):
+        winsum.einsum("ij,jk->ik", m, np.ones((4, 2)), context=ctx)

@@ -66,6 +66,17 @@ def _maps_host(ctx):
     return m
 
 
+def _self_overlapping(a):
+    """Whether two of a's elements may share memory (a sufficient test: each
+    axis, by increasing stride, must step past all the inner ones)."""
+    reach = a.itemsize
+    for s, n in sorted((abs(s), n) for s, n in zip(a.strides, a.shape) if n > 1):
+        if s < reach:
+            return True
+        reach += s * (n - 1)
+    return False
+
+
 def _mapped(ctx, subscripts, ops, out, alpha, beta, dtype):
     """One call on numpy operands whose memory the device uses in place
     (CL_MEM_USE_HOST_PTR): no upload, no read-back, one synchronisation.
@@ -77,8 +88,8 @@ def _mapped(ctx, subscripts, ops, out, alpha, beta, dtype):
     unaligned out): the general binding handles it."""
     if out is not None:
         if not out.flags.writeable or out.size == 0 or _ptr(out) % out.itemsize or \
-                any(s % out.itemsize for s in out.strides):
-            return None
+                any(s % out.itemsize for s in out.strides) or _self_overlapping(out):
+            return None  # the general binding says what is wrong
         for a in ops:
             if np.may_share_memory(a, out):
                 return None

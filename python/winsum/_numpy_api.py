@@ -441,6 +441,125 @@ def _device_fast(subs, ops, out, alpha, beta, context):
     return out
 
 
+_MISSING = object()
+_map_host = lib["winsum_buffer_map_host"]
+_map_host.restype = ctypes.c_int
+_map_host.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p]
+_unmap_host = lib["winsum_buffer_unmap_host"]
+_unmap_host.restype = ctypes.c_int
+_unmap_host.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
+
+
+def _numpy_entry(subs, ops, ctx):
+    """What a call on numpy operands mapped in place needs, prepared once per
+    subscripts, shapes, strides and dtypes; None when the call is not a
+    plain one (the general path handles it)."""
+    dt = ops[0].dtype
+    if dt not in _FLOATS or any(a.dtype != dt for a in ops) or not ctx.has_dtype(dt):
+        return None
+    isz = dt.itemsize
+    try:
+        in_labels, out_labels, sizes, out_shape, summed, perm, plain = analyse(subs, ops, "K")
+    except Error:
+        return None
+    if perm is not None or not all(plain) or (len(ops) == 1 and not summed):
+        return None  # numpy's own layout, a broadcast or diagonal, or numpy's view
+    size = 1
+    for n in out_shape:
+        size *= n
+    if not size:
+        return None
+    bufs = [_lib.Buffer() for _ in range(len(ops) + 1)]
+    views, deltas, spans = [], [], []
+    for a, buf in zip(ops, bufs):
+        if not a.size or any(st % isz for st in a.strides):
+            return None
+        lo = hi = 0
+        for n, st in zip(a.shape, a.strides):
+            if st < 0:
+                lo += st * (n - 1)
+            else:
+                hi += st * (n - 1)
+        deltas.append(lo)
+        spans.append(hi + isz - lo)
+        views.append(_make_view(ctypes.pointer(buf), dt, -lo // isz, a.shape, a.strides))
+    ov = _make_view(ctypes.pointer(bufs[-1]), dt, 0, out_shape, _c_strides(out_shape, isz))
+    arr = (_lib.View * (len(views) + 1))(*views, ov)
+    a0 = _addressof(arr)
+    text = ",".join("".join(labs) for labs in in_labels) + "->" + "".join(out_labels)
+    return (arr, a0, a0 + len(views) * _VIEW_BYTES, text.encode(), out_shape, dt, isz,
+            [_addressof(b) for b in bufs], bufs, deltas, spans)
+
+
+def _numpy_fast(subs, ops, alpha, context):
+    """A new result from numpy operands on a device that computes in host
+    memory in place (winsum_buffer_map_host): the views prepared once, each
+    operand's span mapped (no upload), the result written into a fresh
+    array, one synchronisation. None sends the call the general way (which
+    also gives every error its message)."""
+    ctx = context if context is not None else default_context()
+    maps = ctx.__dict__.get("_winsum_numpy_fast")
+    if maps is None:  # the reference backend computes in host memory anyway
+        maps = ctx.__dict__["_winsum_numpy_fast"] = ctx.backend == "ref" or _wein._maps_host(ctx)
+    if not maps:
+        return None
+    key = (subs,) + tuple((a.shape, a.strides, a.dtype) for a in ops)
+    try:
+        cache = _tls.numpy
+    except AttributeError:
+        cache = _tls.numpy = {}
+    e = cache.get(key, _MISSING)
+    if e is _MISSING:
+        if ctx.closed:
+            return None
+        e = _numpy_entry(subs, ops, ctx)
+        if len(cache) >= 128:
+            cache.clear()
+        cache[key] = e
+    if e is None:
+        return None
+    arr, a0, aout, text, shape, dt, isz, baddr, bufs, deltas, spans = e
+    h = ctx._h
+    if h is None:
+        return None
+    los = []
+    for a, d in zip(ops, deltas):
+        p = a.__array_interface__["data"][0]
+        if p % isz or not a.dtype.isnative:
+            return None
+        los.append(p + d)
+    n = len(ops)
+    for i in range(n):  # operands whose spans overlap go the general way
+        for j in range(i):
+            if los[i] < los[j] + spans[j] and los[j] < los[i] + spans[i]:
+                return None
+    res = np.empty(shape, dt)
+    done = 0
+    st = 0
+    try:
+        for k in range(n):
+            if _map_host(h, los[k], spans[k], baddr[k]):
+                return None
+            done += 1
+        if _map_host(h, res.ctypes.data, res.nbytes, baddr[n]):
+            return None
+        done = -1
+        st = _raw_einsum(h, text, n, a0, aout, alpha, 0.0)
+        msg = lib.winsum_last_error(h) if st else None
+    finally:
+        sync = 1
+        if done < 0:
+            sync = 0
+            _unmap_host(h, baddr[n], 1)  # waits for the call's work
+            done = n
+        for k in range(done):
+            _unmap_host(h, baddr[k], sync)
+            sync = 0
+    if st:
+        raise Error(msg.decode("utf-8", "replace") if msg else "", st)
+    return res
+
+
 def _fast(operands, out, alpha, beta, context):
     """The plain calls, or None: the string form, every operand a
     winsum.Array (out one or None), or every operand and out host arrays
@@ -457,14 +576,16 @@ def _fast(operands, out, alpha, beta, context):
         if out is not None and type(out) is not Array:
             return None
         return _device_fast(subs, ops, out, float(alpha), float(beta), context)
-    if t is np.ndarray and alpha == 1.0 and beta == 0.0 and context is None:
+    if t is np.ndarray:
         for a in ops:
             if type(a) is not np.ndarray:
                 return None
         if out is not None and type(out) is not np.ndarray:
             return None
-        if _small(subs, ops, out):
+        if alpha == 1.0 and beta == 0.0 and context is None and _small(subs, ops, out):
             return _np_einsum(*operands, out=out)
+        if out is None:
+            return _numpy_fast(subs, ops, float(alpha), context)
     return None
 
 
