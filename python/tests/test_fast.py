@@ -123,16 +123,23 @@ def test_host_limit_setting():
         assert winsum.host_limit() == 123
     finally:
         winsum.set_host_limit(old)
-    env = dict(os.environ)
-    code = "import winsum; print(winsum.host_limit())"
-    for value, want in (("7", "7"), ("", str(winsum.DEFAULT_HOST_LIMIT))):
-        env["WINSUM_HOST_LIMIT"] = value
-        r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-        assert r.returncode == 0 and r.stdout.strip() == want, r.stderr
-    for value in ("seven", "-3"):
-        env["WINSUM_HOST_LIMIT"] = value
-        r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-        assert r.returncode != 0 and "WINSUM_HOST_LIMIT" in r.stderr
+    # $WINSUM_HOST_LIMIT, read at import
+    env = dict(os.environ, WINSUM_HOST_LIMIT="7")
+    r = subprocess.run([sys.executable, "-c", "import winsum; print(winsum.host_limit())"],
+                       env=env, capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.strip() == "7", r.stderr
+
+
+def test_host_limit_from_the_environment(monkeypatch):
+    for value, want in (("7", 7), (" 0 ", 0), ("", winsum.DEFAULT_HOST_LIMIT)):
+        monkeypatch.setenv("WINSUM_HOST_LIMIT", value)
+        assert _numpy_api._host_limit_from_env() == want
+    monkeypatch.delenv("WINSUM_HOST_LIMIT")
+    assert _numpy_api._host_limit_from_env() == winsum.DEFAULT_HOST_LIMIT
+    for value in ("seven", "-3", "1e3"):
+        monkeypatch.setenv("WINSUM_HOST_LIMIT", value)
+        with pytest.raises(ImportError, match="WINSUM_HOST_LIMIT"):
+            _numpy_api._host_limit_from_env()
 
 
 @pytest.fixture(scope="module")
@@ -242,3 +249,16 @@ def test_numpy_fast_path(backend, rng, monkeypatch):
                                np.einsum("ii,ij->j", m, m), rtol=1e-12)
     with pytest.raises(winsum.Error):
         winsum.einsum("ij,jk->ik", m, np.ones((4, 2)), context=ctx)
+
+
+def test_bench_overhead_script_runs():
+    """bench/overhead.py (the overhead suite's Python rows) runs and checks
+    its results; a few calls only, nothing timed is asserted."""
+    script = os.path.join(os.path.dirname(__file__), "..", "..", "bench", "overhead.py")
+    r = subprocess.run([sys.executable, script, "--reps", "1", "--calls", "5"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    rows = [line for line in r.stdout.splitlines() if line.endswith("  ok")]
+    assert len(rows) == 4, r.stdout
+    r = subprocess.run([sys.executable, script, "--reps", "0"], capture_output=True, text=True)
+    assert r.returncode == 2 and "--reps" in r.stderr
