@@ -262,3 +262,21 @@ def test_bench_overhead_script_runs():
     assert len(rows) == 4, r.stdout
     r = subprocess.run([sys.executable, script, "--reps", "0"], capture_output=True, text=True)
     assert r.returncode == 2 and "--reps" in r.stderr
+
+
+def test_small_problems_give_what_the_device_gives(rng):
+    """A 0-d result is a 0-d array on both sides of the limit."""
+    old = winsum.set_host_limit(winsum.DEFAULT_HOST_LIMIT)
+    try:
+        for x in (np.arange(4), np.arange(4.0), rng.standard_normal(3).astype(np.float32)):
+            small = winsum.einsum("i,i", x, x)
+            winsum.set_host_limit(0)
+            dev = winsum.einsum("i,i", x, x)
+            winsum.set_host_limit(winsum.DEFAULT_HOST_LIMIT)
+            assert type(small) is np.ndarray and type(dev) is np.ndarray
+            assert small.shape == dev.shape == () and small.dtype == dev.dtype
+            np.testing.assert_allclose(small, dev, rtol=1e-6)
+        small = winsum.einsum(np.arange(3.0), [0])  # numpy's pass-through view
+        assert type(small) is np.ndarray
+    finally:
+        winsum.set_host_limit(old)

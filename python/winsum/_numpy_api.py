@@ -583,7 +583,9 @@ def _fast(operands, out, alpha, beta, context):
         if out is not None and type(out) is not np.ndarray:
             return None
         if alpha == 1.0 and beta == 0.0 and context is None and _small(subs, ops, out):
-            return _np_einsum(*operands, out=out)
+            r = _np_einsum(*operands, out=out)
+            # a 0-d result is a 0-d array, as winsum's device path gives
+            return r if type(r) is np.ndarray else np.asarray(r)
         if out is None:
             return _numpy_fast(subs, ops, float(alpha), context)
     return None
@@ -679,7 +681,8 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
     if path is None and alpha == 1.0 and beta == 0.0 and context is None and \
             all(type(a) is np.ndarray for a in ops) and \
             (out is None or type(out) is np.ndarray) and _small(subs, ops, out):
-        return _np_einsum(subs, *ops, out=out, dtype=dtype, order=order, casting=casting)
+        r = _np_einsum(subs, *ops, out=out, dtype=dtype, order=order, casting=casting)
+        return r if isinstance(r, np.ndarray) else np.asarray(r)
 
     if device_out or any(isinstance(a, Array) or _is_pyopencl(a) for a in ops):
         # device operands are float arrays; winsum's planner orders the work
