@@ -1,6 +1,9 @@
 """winsum.einsum and winsum.plan."""
+from __future__ import annotations
+
 import ctypes
 import threading
+from typing import Any, Optional, Tuple
 
 import numpy as np
 
@@ -157,12 +160,16 @@ def _lib_error(ctx):
     return s.decode("utf-8", "replace") if s else ""
 
 
-def einsum(subscripts, *operands, out=None, alpha=1.0, beta=0.0, context=None):
+def einsum(subscripts: Any, *operands: Any, out: Any = None, alpha: float = 1.0,
+           beta: float = 0.0, context: Any = None) -> Any:
     """out = alpha * numpy.einsum(subscripts, *operands) + beta * out, computed by
-    winsum. Operands: numpy arrays (any strides: as_strided, negative, zero,
+    winsum (the float layer under winsum.einsum; no numpy keywords, no host
+    rule). Operands: numpy arrays (any strides: as_strided, negative, zero,
     Fortran, 0-d) of float16/32/64, winsum.Arrays, or pyopencl arrays; mixed
     dtypes promote as numpy does. Returns a numpy array (a winsum.Array when an
-    operand is one; a pyopencl array for pyopencl operands), or `out`."""
+    operand is one; a pyopencl array for pyopencl operands), or `out`. On a
+    device that shares host memory (winsum_buffer_map_host) numpy operands
+    are used in place, not uploaded."""
     ctx = context or default_context()
     subscripts, operands = _parse_args(subscripts, operands)
     if not isinstance(subscripts, str):
@@ -198,12 +205,50 @@ def einsum(subscripts, *operands, out=None, alpha=1.0, beta=0.0, context=None):
 
 class Plan:
     """A contraction planned once for fixed shapes, dtypes and strides; calling it
-    runs the plan with new operands (no parsing or planning again). Threads may
-    share a plan: a call stages its operands and result in buffers the plan
-    owns, so calls on one plan take turns (the C library serialises calls on
-    a context anyway)."""
+    runs the plan with new operands (no parsing or planning again).
 
-    def __init__(self, subscripts, *operands, out=None, context=None):
+    Threads may share a plan: a call stages its operands and result in
+    buffers the plan owns, so calls on one plan take turns (the C library
+    serialises calls on a context anyway). Made by winsum.plan().
+
+    Parameters
+    ----------
+    subscripts : str
+        The contraction, numpy's notation (or the sublist form).
+    *operands : arrays or (shape, dtype) pairs
+        What the calls will pass: numpy arrays (their strides are planned
+        for; others are staged), winsum.Arrays (the same layout each call),
+        or (shape, dtype) for C-contiguous host operands.
+    out : unused
+        Accepted for symmetry with einsum; the plan's output is C-contiguous.
+    context : winsum.Context, optional
+        Default: winsum.default_context().
+
+    Attributes
+    ----------
+    shape : tuple of int
+        The result's shape.
+    dtype : numpy.dtype
+        The computation's dtype.
+
+    Raises
+    ------
+    winsum.Error
+        Bad subscripts, shapes or dtypes; a closed context.
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> p = winsum.plan("ij,jk->ik", ((2, 3), np.float64), ((3, 2), np.float64))
+    >>> p.shape
+    (2, 2)
+    >>> p(np.ones((2, 3)), np.ones((3, 2)))
+    array([[3., 3.],
+           [3., 3.]])
+    """
+
+    def __init__(self, subscripts: Any, *operands: Any, out: Any = None,
+                 context: Any = None) -> None:
         self._h = None
         self._owner = None
         self._lock = threading.Lock()
@@ -253,10 +298,11 @@ class Plan:
         self._h = h.value
         self._owner = ctx._owner
 
-    def describe(self):
+    def describe(self) -> str:
+        """The C library's account of the plan (its steps and kernels), text."""
         return (lib.winsum_plan_describe(self._h) or b"").decode()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "winsum.Plan(%r, shape=%s, dtype=%s, context=%r)" % (
             self.subscripts, tuple(self.shape), self.dtype, self.ctx)
 
@@ -275,7 +321,31 @@ class Plan:
         if isinstance(out, np.ndarray) and not out.flags.writeable:
             raise Error("out is read-only", _lib.ERR_ARGUMENT)
 
-    def __call__(self, *operands, out=None, alpha=1.0, beta=0.0):
+    def __call__(self, *operands: Any, out: Any = None, alpha: float = 1.0,
+                 beta: float = 0.0) -> Any:
+        """Run the plan: out = alpha * einsum(operands) + beta * out.
+
+        Parameters
+        ----------
+        *operands
+            As many as planned, of the planned shapes (numpy operands of
+            another dtype are cast; winsum.Arrays must match exactly).
+        out : ndarray, winsum.Array or pyopencl array, optional
+            The plan's shape; a dtype the result casts to safely.
+        alpha, beta : float
+            Scaling; beta reads out.
+
+        Returns
+        -------
+        ndarray, winsum.Array or pyopencl array
+            `out`, else a new array of the operands' kind.
+
+        Raises
+        ------
+        winsum.Error
+            Another count, shape, dtype or layout than planned; a closed
+            context; the C library's failures (nothing is written then).
+        """
         ctx = self.ctx
         if ctx.closed:
             raise Error("the plan's context is closed", _lib.ERR_CONTEXT)
@@ -397,7 +467,33 @@ def _write_array(dst, host):
     einsum("...->...", src, out=dst, context=dst.context)
 
 
-def plan(subscripts, *operands, context=None):
-    """Plan a contraction once: operands are arrays or (shape, dtype) pairs.
-    Returns a callable p(*operands, out=None, alpha=1.0, beta=0.0)."""
+def plan(subscripts: Any, *operands: Any, context: Any = None) -> Plan:
+    """Plan a contraction once, to run it many times.
+
+    Parameters
+    ----------
+    subscripts : str
+        numpy's notation.
+    *operands : arrays or (shape, dtype) pairs
+        The operands' layouts (see Plan).
+    context : winsum.Context, optional
+        Default: winsum.default_context().
+
+    Returns
+    -------
+    Plan
+        A callable p(*operands, out=None, alpha=1.0, beta=0.0).
+
+    Raises
+    ------
+    winsum.Error
+        Bad subscripts, shapes or dtypes.
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> p = winsum.plan("i,i->", np.ones(3), np.ones(3))
+    >>> float(p(np.arange(3.0), np.arange(3.0)))
+    5.0
+    """
     return Plan(subscripts, *operands, context=context)

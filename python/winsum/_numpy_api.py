@@ -25,9 +25,12 @@ common dtype of the operands and out):
 * everything else (longdouble, clongdouble, and object where numpy's einsum
   takes it): numpy's own einsum on the host.
 """
+from __future__ import annotations
+
 import ctypes
 import os
 import threading
+from typing import Any, List, Optional, Tuple, Union
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -243,7 +246,7 @@ def _host_limit_from_env():
 _host_limit = [_host_limit_from_env()]
 
 
-def host_limit():
+def host_limit() -> int:
     """The small-problem rule's limit (see set_host_limit).
 
     Returns
@@ -261,7 +264,7 @@ def host_limit():
     return _host_limit[0]
 
 
-def set_host_limit(work):
+def set_host_limit(work: int) -> int:
     """Set the small-problem rule's limit for the whole process.
 
     winsum.einsum runs a problem on the host with numpy's own einsum, not on
@@ -591,8 +594,9 @@ def _fast(operands, out, alpha, beta, context):
     return None
 
 
-def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=False,
-           alpha=1.0, beta=0.0, context=None):
+def einsum(*operands: Any, out: Any = None, dtype: Any = None, order: str = "K",
+           casting: str = "safe", optimize: Union[bool, str, tuple, list] = False,
+           alpha: float = 1.0, beta: float = 0.0, context: Any = None) -> Any:
     """numpy.einsum, computed by winsum: out = alpha * einsum(...) + beta * out.
 
     Parameters
@@ -630,9 +634,11 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
 
     Returns
     -------
-    ndarray (a winsum.Array when an operand is one; a pyopencl array for
-    pyopencl operands), or `out`. One operand with no summed index returns a
-    view of it, as numpy does.
+    ndarray, winsum.Array or pyopencl array
+        `out` when given; else a numpy array (a winsum.Array when an operand
+        is one; a pyopencl array for pyopencl operands). One operand with no
+        summed index returns a view of it, as numpy does; a 0-d result is a
+        0-d array.
 
     Dtypes: float16/32/64 run on winsum; complex64/128 run on winsum as one
     real einsum over the parts' zero-copy float views; bool and integers are
@@ -641,11 +647,21 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
     object, where numpy takes it) run numpy's einsum on the host
     (details: winsum._numpy_api).
 
+    Small problems run on the host: with no `context`, numpy operands,
+    alpha=1, beta=0 and at most winsum.host_limit() multiply-adds (the
+    product of all index sizes times the operands; default 32768), numpy's
+    own einsum computes the result (a device call would cost more than the
+    problem); see set_host_limit. An explicit `context` always computes.
+
     Raises
     ------
-    ValueError (winsum.Error for winsum's own failures, with .status),
-    TypeError for a bad out, dtype, keyword or cast, RuntimeError for an
-    invalid explicit path.
+    winsum.Error
+        A ValueError with .status for winsum's own failures (bad subscripts,
+        shapes, an out that overlaps an operand, a closed context, ...).
+    TypeError
+        For a bad out, dtype, keyword or cast (winsum's are winsum.Errors too).
+    RuntimeError
+        For an invalid explicit path.
 
     Examples
     --------
@@ -797,14 +813,33 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
     return target
 
 
-def einsum_path(*operands, optimize="greedy", einsum_call=False):
+def einsum_path(*operands: Any, optimize: Union[bool, str, tuple, list] = "greedy",
+                einsum_call: bool = False) -> Tuple[List[Any], str]:
     """numpy.einsum_path's path and report for these operands' shapes.
 
-    Returns (path, report): ``['einsum_path', (i, j), ...]`` and numpy's
-    printable account of it (FLOP counts, largest intermediate). The search
-    is numpy's own (greedy or optimal); winsum.einsum runs a path given as
-    `optimize` step by step. winsum.Arrays and pyopencl arrays count by
-    their shapes (nothing is read back).
+    The search is numpy's own (greedy or optimal); winsum.einsum runs a path
+    given as `optimize` step by step. winsum.Arrays and pyopencl arrays count
+    by their shapes (nothing is read back).
+
+    Parameters
+    ----------
+    subscripts, *operands
+        As winsum.einsum's (both call forms).
+    optimize : bool, 'greedy', 'optimal', (name, memory_limit) or list
+        numpy's: the search, or an explicit path to check.
+    einsum_call : bool
+        numpy's internal form of the answer (the contraction list).
+
+    Returns
+    -------
+    (list, str)
+        ``['einsum_path', (i, j), ...]`` and numpy's printable account of it
+        (FLOP counts, largest intermediate).
+
+    Raises
+    ------
+    ValueError, TypeError, RuntimeError
+        numpy's, for bad subscripts, operands or paths.
 
     Examples
     --------
