@@ -365,7 +365,9 @@ _raw_einsum.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c
 
 def _array_key(a):
     d = a.__dict__
-    if len(d) == 5:  # _mem, dtype, shape, strides, offset: the view is these
+    n = len(d)
+    if n == 5 or (n == 6 and d.get("guards", 1) == ()):
+        # _mem, dtype, shape, strides, offset (and no guards): the view is these
         return (d["shape"], d["strides"], d["offset"], d["dtype"])
     # an Array with more to its view (guards, say): every attribute but the
     # memory, or a TypeError (unhashable) that sends the call the general way
