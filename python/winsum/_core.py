@@ -1,9 +1,12 @@
 """Contexts, errors, device arrays, and the binding of numpy / device / pyopencl
 operands to winsum views (one upload per byte span, no host copy)."""
+from __future__ import annotations
+
 import ctypes
 import os
 import threading
 from collections import namedtuple
+from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -15,10 +18,37 @@ _DTYPE_CODE = {np.dtype(np.float32): _lib.F32, np.dtype(np.float64): _lib.F64,
 
 
 class Error(ValueError):
-    """A winsum failure: the library's message, with `status` (the
-    winsum_status number) and `status_name` (e.g. "WINSUM_ERR_SHAPE")."""
+    """A winsum failure: the library's message, with its status.
 
-    def __init__(self, message, status=_lib.ERR_ARGUMENT):
+    A ValueError, so code written for numpy's errors catches it.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong.
+    status : int
+        The winsum_status number (default WINSUM_ERR_ARGUMENT).
+
+    Attributes
+    ----------
+    status : int
+        The winsum_status number.
+    status_name : str
+        Its name, e.g. "WINSUM_ERR_SHAPE".
+    message : str
+        The message without the status name.
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> try:
+    ...     winsum.einsum("ij,jk->ik", np.ones((2, 3)), np.ones((4, 2)))
+    ... except winsum.Error as e:
+    ...     print(e.status_name)
+    WINSUM_ERR_SHAPE
+    """
+
+    def __init__(self, message: str, status: int = _lib.ERR_ARGUMENT) -> None:
         self.status = int(status)
         self.status_name = _lib.status_name(self.status)
         self.message = message
@@ -34,8 +64,20 @@ def _decode(s):
 Device = namedtuple("Device", "index name is_gpu")
 
 
-def devices():
-    """The OpenCL devices winsum sees, in the order device indices count them."""
+def devices() -> List[Device]:
+    """The OpenCL devices winsum sees, in the order device indices count them.
+
+    Returns
+    -------
+    list of Device
+        (index, name, is_gpu) named tuples; empty without OpenCL devices.
+
+    Examples
+    --------
+    >>> import winsum
+    >>> all(d.index == i for i, d in enumerate(winsum.devices()))
+    True
+    """
     out = []
     for i in range(lib.winsum_device_count()):
         name = ctypes.create_string_buffer(512)
@@ -93,14 +135,43 @@ class _Owner:
 class Context:
     """A winsum context: one OpenCL device (or the C reference backend).
 
-    device: None follows $WINSUM_DEVICE, else the first GPU, else the first
-    device; an index or a substring of "platform / device". backend: "auto"
-    (OpenCL when a device exists), "opencl" or "ref". Calls on one context
-    take turns; for parallel work use one context per thread. A context is
-    a context manager: `with winsum.Context() as ctx:` closes it at the end
-    (see close())."""
+    Calls on one context take turns; for parallel work use one context per
+    thread. A context is a context manager: ``with winsum.Context() as
+    ctx:`` closes it at the end (see close()).
 
-    def __init__(self, device=None, backend="auto", _handle=None, _keep=None):
+    Parameters
+    ----------
+    device : int or str, optional
+        None follows $WINSUM_DEVICE, else the first GPU, else the first
+        device; an index or a substring of "platform / device".
+    backend : {"auto", "opencl", "ref"}
+        "auto": OpenCL when a device exists, else the reference backend.
+
+    Attributes
+    ----------
+    backend : str
+        "opencl" or "ref".
+    device_name : str
+        "platform / device" (or the reference backend's name).
+
+    Raises
+    ------
+    winsum.Error
+        WINSUM_ERR_NO_DEVICE, WINSUM_ERR_ARGUMENT (an unknown backend),
+        WINSUM_ERR_OPENCL.
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> with winsum.Context(backend="ref") as ctx:
+    ...     print(ctx.backend, winsum.einsum("i,i->", np.ones(3), np.ones(3), context=ctx))
+    ref 3.0
+    >>> ctx.closed
+    True
+    """
+
+    def __init__(self, device: Union[int, str, None] = None, backend: str = "auto",
+                 _handle: Optional[int] = None, _keep: Any = None) -> None:
         self._owner = None
         self._keep = _keep
         if _handle is None:
@@ -120,8 +191,25 @@ class Context:
         self.device_name = _decode(lib.winsum_context_device_name(self._h))
 
     @classmethod
-    def from_pyopencl(cls, cl_ctx, queue):
-        """A winsum context on pyopencl's context and (in-order) queue."""
+    def from_pyopencl(cls, cl_ctx: Any, queue: Any) -> "Context":
+        """A winsum context on pyopencl's context and (in-order) queue.
+
+        Parameters
+        ----------
+        cl_ctx : pyopencl.Context
+        queue : pyopencl.CommandQueue
+            In-order; winsum's work is queued on it.
+
+        Returns
+        -------
+        Context
+            It takes pyopencl arrays of that context as operands.
+
+        Raises
+        ------
+        winsum.Error
+            WINSUM_ERR_OPENCL, WINSUM_ERR_ARGUMENT (an out-of-order queue).
+        """
         h = ctypes.c_void_p()
         st = lib.winsum_context_create_cl(ctypes.byref(h), ctypes.c_void_p(cl_ctx.int_ptr),
                                           ctypes.c_void_p(queue.int_ptr))
@@ -138,34 +226,47 @@ class Context:
         return o.h if o is not None and not o.closed else None
 
     @property
-    def closed(self):
+    def closed(self) -> bool:
+        """Whether close() was called (the context refuses new work)."""
         return self._h is None
 
     @property
-    def handle(self):
+    def handle(self) -> int:
         """The C handle; a closed context raises winsum.Error."""
         h = self._h
         if h is None:
             raise Error("the context is closed", _lib.ERR_CONTEXT)
         return h
 
-    def check(self, st):
+    def check(self, st: int) -> None:
+        """Raise winsum.Error with the context's last message for a nonzero
+        winsum_status `st`."""
         if st:
             raise Error(_decode(lib.winsum_last_error(self._h)), st)
 
-    def has_dtype(self, dtype):
+    def has_dtype(self, dtype: Any) -> bool:
+        """Whether the device computes in `dtype` (float64 needs cl_khr_fp64).
+
+        Examples
+        --------
+        >>> import numpy as np, winsum
+        >>> winsum.Context(backend="ref").has_dtype(np.float64)
+        True
+        """
         code = _DTYPE_CODE.get(np.dtype(dtype))
         return code is not None and bool(lib.winsum_context_has_dtype(self.handle, code))
 
-    def finish(self):
+    def finish(self) -> None:
+        """Wait until the work queued on the context is done."""
         self.check(lib.winsum_finish(self.handle))
 
-    def memory_usage(self):
+    def memory_usage(self) -> Tuple[int, int]:
+        """(current, peak) bytes of device memory winsum allocated on it."""
         cur, peak = ctypes.c_size_t(), ctypes.c_size_t()
         lib.winsum_memory_usage(self.handle, ctypes.byref(cur), ctypes.byref(peak))
         return cur.value, peak.value
 
-    def close(self):
+    def close(self) -> None:
         """Refuse further work; the C context goes as soon as the buffers and
         plans made on it are freed (at once when there are none)."""
         if self._owner is not None:
@@ -184,7 +285,7 @@ class Context:
         self.close()
         return False
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "winsum.Context(%r, backend=%r%s)" % (self.device_name, self.backend,
                                                     ", closed" if self.closed else "")
 
@@ -194,12 +295,29 @@ _process = [None]  # the process-wide default
 _process_lock = threading.Lock()
 
 
-def default_context():
-    """The default context of calls given no `context=`: this thread's own if
-    set_default_context(ctx, thread=True) set one, else the process-wide one,
-    made on first use on device $WINSUM_DEVICE (else the first GPU, else the
-    first device) and backend $WINSUM_BACKEND (default auto). A closed
-    default is replaced by a fresh one."""
+def default_context() -> Context:
+    """The default context of calls given no `context=`.
+
+    This thread's own if set_default_context(ctx, thread=True) set one, else
+    the process-wide one, made on first use on device $WINSUM_DEVICE (else
+    the first GPU, else the first device) and backend $WINSUM_BACKEND
+    (default auto). A closed default is replaced by a fresh one.
+
+    Returns
+    -------
+    Context
+
+    Raises
+    ------
+    winsum.Error
+        When the context cannot be made (see Context).
+
+    Examples
+    --------
+    >>> import winsum
+    >>> winsum.default_context() is winsum.default_context()
+    True
+    """
     c = getattr(_local, "ctx", None)
     if c is not None and not c.closed:
         return c
@@ -211,10 +329,26 @@ def default_context():
         return c
 
 
-def set_default_context(ctx, thread=False):
-    """Make `ctx` the default context of every thread (None: made afresh on
-    next use). With thread=True it is this thread's own default only, ahead
-    of the process-wide one (None removes the override)."""
+def set_default_context(ctx: Optional[Context], thread: bool = False) -> None:
+    """Make `ctx` the default context of every thread.
+
+    Parameters
+    ----------
+    ctx : Context or None
+        None: the default is made afresh on next use.
+    thread : bool
+        True: this thread's own default only, ahead of the process-wide one
+        (None removes the override).
+
+    Examples
+    --------
+    >>> import winsum
+    >>> ref = winsum.Context(backend="ref")
+    >>> winsum.set_default_context(ref, thread=True)
+    >>> winsum.default_context() is ref
+    True
+    >>> winsum.set_default_context(None, thread=True)
+    """
     if thread:
         _local.ctx = ctx
     else:
@@ -225,9 +359,26 @@ def set_default_context(ctx, thread=False):
 _transfers = [0]
 
 
-def transfer_count():
+def transfer_count() -> int:
     """Operand transfers between host memory and winsum buffers that this
-    package made (uploads of numpy spans, read-backs of results, .numpy())."""
+    package made (uploads of numpy spans, read-backs of results, .numpy()).
+
+    numpy operands that the device uses in place (a CPU device sharing host
+    memory) are not transfers.
+
+    Returns
+    -------
+    int
+        The count since the package was imported.
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> before = winsum.transfer_count()
+    >>> A = winsum.asarray(np.ones(3), context=winsum.Context(backend="ref"))
+    >>> winsum.transfer_count() - before  # the upload
+    1
+    """
     return _transfers[0]
 
 
@@ -380,8 +531,33 @@ def _check_dtype(dtype, ctx=None):
     return dtype
 
 
-def empty(shape, dtype=np.float32, context=None):
-    """An uninitialised C-contiguous device Array."""
+def empty(shape: Union[int, Sequence[int]], dtype: Any = np.float32,
+          context: Optional[Context] = None) -> "Array":
+    """An uninitialised C-contiguous device Array.
+
+    Parameters
+    ----------
+    shape : int or sequence of int
+    dtype : float16, float32 (default) or float64
+    context : Context, optional
+        Default: winsum.default_context().
+
+    Returns
+    -------
+    Array
+
+    Raises
+    ------
+    winsum.Error
+        WINSUM_ERR_DTYPE for another dtype (or one the device lacks),
+        WINSUM_ERR_MEMORY.
+
+    Examples
+    --------
+    >>> import winsum
+    >>> winsum.empty((2, 3)).shape
+    (2, 3)
+    """
     ctx = context or default_context()
     dtype = _check_dtype(dtype, ctx)
     shape = (int(shape),) if np.ndim(shape) == 0 and not isinstance(shape, tuple) else tuple(
@@ -399,9 +575,40 @@ def _c_strides(shape, itemsize):
     return tuple(reversed(st))
 
 
-def asarray(a, dtype=None, context=None):
+def asarray(a: Any, dtype: Any = None, context: Optional[Context] = None) -> "Array":
     """A device Array of `a` (an Array of this context is returned as is).
-    A numpy array's byte span is uploaded once and keeps its strides."""
+
+    A numpy array's byte span is uploaded once and keeps its strides.
+
+    Parameters
+    ----------
+    a : array_like or Array
+        Integers and bools become float64.
+    dtype : float16, float32 or float64, optional
+        Default: a's (float64 for integers).
+    context : Context, optional
+        Default: winsum.default_context() (an Array of another context is
+        copied when a context is given).
+
+    Returns
+    -------
+    Array
+
+    Raises
+    ------
+    winsum.Error
+        WINSUM_ERR_DTYPE for a dtype winsum does not compute in.
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> A = winsum.asarray(np.arange(6.0).reshape(2, 3))
+    >>> A.shape, A.dtype
+    ((2, 3), dtype('float64'))
+    >>> A.numpy()
+    array([[0., 1., 2.],
+           [3., 4., 5.]])
+    """
     ctx = context or default_context()
     if isinstance(a, Array):
         if a.context is not ctx and context is not None:
@@ -425,9 +632,39 @@ def asarray(a, dtype=None, context=None):
     return Array(mem, dtype, a.shape, a.strides, (_ptr(a) - lo) // dtype.itemsize)
 
 
-def as_strided(a, shape, strides, offset=0):
-    """numpy's as_strided (strides in bytes) on an Array (a view, no copy; offset
-    in elements from a's first element) or on a numpy array."""
+def as_strided(a: Any, shape: Sequence[int], strides: Sequence[int], offset: int = 0) -> Any:
+    """numpy's as_strided (strides in bytes) on an Array (a view, no copy) or
+    on a numpy array.
+
+    Parameters
+    ----------
+    a : Array or array_like
+    shape : sequence of int
+    strides : sequence of int
+        In bytes, multiples of the item size; any sign, zero allowed.
+    offset : int
+        In elements from a's first element.
+
+    Returns
+    -------
+    Array or ndarray
+        A view of a's memory.
+
+    Raises
+    ------
+    winsum.Error
+        WINSUM_ERR_BOUNDS when an Array view reaches outside its memory,
+        WINSUM_ERR_ARGUMENT for strides that are not whole elements.
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> A = winsum.asarray(np.arange(5.0))
+    >>> winsum.as_strided(A, (3, 3), (8, 8)).numpy()  # sliding windows
+    array([[0., 1., 2.],
+           [1., 2., 3.],
+           [2., 3., 4.]])
+    """
     if not isinstance(a, Array):
         a = np.asarray(a)
         if offset:
