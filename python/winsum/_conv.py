@@ -21,8 +21,9 @@ _COMMON = """    stride, dilation : int or tuple of int
         Zero padding per spatial axis; "same" keeps the size (stride 1).
     groups : int
         Channel groups (C and O divisible by it).
-    layout : {"nchw", "nhwc"} (and "ncw", "nwc", "ncdhw", "ndhwc", "channels_first", "channels_last")
-        Where the channel axis is in x and the result (the weight is
+    layout : {"nchw", "nhwc"}
+        (also "ncw", "nwc", "ncdhw", "ndhwc", "channels_first", "channels_last")
+        where the channel axis is in x and the result (the weight is
         always (O, C/groups, k...)).
     out : ndarray, winsum.Array or pyopencl array, optional
         Written in place and returned (the result's shape; a dtype the
