@@ -13,6 +13,9 @@ from ._einsum import Plan, plan
 from ._numpy_api import einsum, einsum_path
 from ._conv import (conv_backward_bias, conv_backward_data, conv_backward_weight, conv_forward,
                     conv_output_shape, conv_transpose)
+from ._core import (add, elementwise, equal, greater, maximum, minimum, multiply, subtract,
+                    zeros)
+from ._windows import windows
 from ._lib import lib as _clib
 
 __version__ = _clib.winsum_version_string().decode()
@@ -21,3 +24,5 @@ __all__ = ["Array", "Context", "Device", "Error", "Plan", "as_strided", "asarray
            "conv_backward_bias", "conv_backward_data", "conv_backward_weight", "conv_forward",
            "conv_output_shape", "conv_transpose", "default_context", "devices", "einsum",
            "einsum_path", "empty", "plan", "set_default_context", "transfer_count"]
+__all__ += ["add", "elementwise", "equal", "greater", "maximum", "minimum", "multiply",
+            "subtract", "windows", "zeros"]
