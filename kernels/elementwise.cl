@@ -14,9 +14,9 @@
 /* REAL, ELEM, LD and ST: prelude.cl */
 
 __kernel void elementwise(__global const ELEM *A, const long a_off, const long4 sa,
-                          __global const ELEM *B, const long b_off, const long4 sb,
-                          const int hasb, __global ELEM *C, const long c_off, const long4 sc,
-                          const int op, const REAL alpha, const REAL beta)
+                          __global const ELEM *B, const long b_off, const long4 sb, const int hasb,
+                          __global ELEM *C, const long c_off, const long4 sc, const int op,
+                          const REAL alpha, const REAL beta)
 {
     const long i0 = get_global_id(0), i1 = get_global_id(1), i2 = get_global_id(2);
     const REAL x = alpha * LD(A, a_off + i0 * sa.s0 + i1 * sa.s1 + i2 * sa.s2);

@@ -122,19 +122,16 @@ static void random_case(winsum_context *ctx, const char *bn, winsum_dtype dt, ui
 {
     B->dt = dt;
     int ndim = (int)tu_range(rng, 0, c % 7 == 0 ? 6 : 4);
-    int64_t shape[WINSUM_MAX_DIMS], ash[WINSUM_MAX_DIMS], bsh[WINSUM_MAX_DIMS];
+    int64_t shape[WINSUM_MAX_DIMS] = {0}, ash[WINSUM_MAX_DIMS] = {0}, bsh[WINSUM_MAX_DIMS] = {0};
     for (int d = 0; d < ndim; d++) shape[d] = tu_range(rng, 1, ndim > 4 ? 3 : 5);
     int an = ndim - (int)tu_range(rng, 0, ndim > 0 ? 1 : 0);
     int bnd = ndim - (int)tu_range(rng, 0, ndim);
-    for (int d = 0; d < an; d++)
-        ash[d] = tu_range(rng, 0, 3) == 0 ? 1 : shape[ndim - an + d];
-    for (int d = 0; d < bnd; d++)
-        bsh[d] = tu_range(rng, 0, 3) == 0 ? 1 : shape[ndim - bnd + d];
+    for (int d = 0; d < an; d++) ash[d] = tu_range(rng, 0, 3) == 0 ? 1 : shape[ndim - an + d];
+    for (int d = 0; d < bnd; d++) bsh[d] = tu_range(rng, 0, 3) == 0 ? 1 : shape[ndim - bnd + d];
     winsum_elementwise_op op = (winsum_elementwise_op)(c % WINSUM_OP_COUNT_);
     int hasb = c % 5 != 4;
     for (int k = 0; k < 3; k++)
-        for (int i = 0; i < CAP; i++)
-            B->h[k][i] = k == 2 ? SENTINEL : as(dt, tu_uniform(rng) * 4);
+        for (int i = 0; i < CAP; i++) B->h[k][i] = k == 2 ? SENTINEL : as(dt, tu_uniform(rng) * 4);
     if (op >= WINSUM_OP_MAX) /* few values: ties, for max, min and the comparisons */
         for (int k = 0; k < 2; k++)
             for (int i = 0; i < CAP; i++) B->h[k][i] = (double)tu_range(rng, -2, 2) * 0.5;
@@ -171,8 +168,10 @@ static void random_case(winsum_context *ctx, const char *bn, winsum_dtype dt, ui
         if (!(fabs(g - want) <= tol * scale + 1e-300)) bad++;
     }
     CHECK_MSG(bad == 0, "%s %s case %d op %d: %d of %lld elements wrong", bn,
-              dt == WINSUM_F64 ? "f64" : dt == WINSUM_F32 ? "f32" : "f16", c, (int)op, bad,
-              (long long)n);
+              dt == WINSUM_F64   ? "f64"
+              : dt == WINSUM_F32 ? "f32"
+                                 : "f16",
+              c, (int)op, bad, (long long)n);
     int touched = 0;
     for (int i = 0; i < CAP; i++) touched += !in_view[i] && got[i] != SENTINEL;
     CHECK_MSG(touched == 0, "%s case %d: %d elements outside the view written", bn, c, touched);
@@ -245,8 +244,7 @@ static void bad_input(winsum_context *ctx, const char *bn, bufs *B)
     CHECK_STATUS(winsum_elementwise(NULL, WINSUM_OP_ADD, 1, &a, 1, &b, &o), WINSUM_ERR_ARGUMENT);
     CHECK_STATUS(winsum_elementwise(ctx, WINSUM_OP_ADD, 1, NULL, 1, &b, &o), WINSUM_ERR_ARGUMENT);
     CHECK_STATUS(winsum_elementwise(ctx, WINSUM_OP_ADD, 1, &a, 1, &b, NULL), WINSUM_ERR_ARGUMENT);
-    CHECK_STATUS(winsum_elementwise(ctx, WINSUM_OP_COUNT_, 1, &a, 1, &b, &o),
-                 WINSUM_ERR_ARGUMENT);
+    CHECK_STATUS(winsum_elementwise(ctx, WINSUM_OP_COUNT_, 1, &a, 1, &b, &o), WINSUM_ERR_ARGUMENT);
     CHECK_STATUS(winsum_elementwise(ctx, (winsum_elementwise_op)-1, 1, &a, 1, &b, &o),
                  WINSUM_ERR_ARGUMENT);
     CHECK_STATUS(winsum_elementwise(ctx, WINSUM_OP_ADD, NAN, &a, 1, &b, &o), WINSUM_ERR_ARGUMENT);

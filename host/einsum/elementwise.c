@@ -17,7 +17,7 @@
 
 #define EW_VIEWS 3 /* a, b, out */
 
-static const char *const op_names[WINSUM_OP_COUNT_] = {"add",  "sub",     "mul",  "max",
+static const char *const op_names[WINSUM_OP_COUNT_] = {"add", "sub",     "mul",  "max",
                                                        "min", "greater", "equal"};
 
 /* The merged problem: ndim axes (the last fastest), each view's offset and
