@@ -548,39 +548,6 @@ def empty(shape, dtype=np.float32, context=None):
     return Array(_Memory(ctx, n * dtype.itemsize), dtype, shape, strides, 0)
 
 
-def _nocopy_strides(oldshape, oldstrides, newshape, itemsize):
-    """The strides of a view of newshape (C order) on the same elements, or
-    None when none exists (numpy's rule for reshape without a copy)."""
-    if int(np.prod(oldshape, dtype=np.int64)) == 0:
-        return _c_strides(newshape, itemsize)
-    old = [(n, s) for n, s in zip(oldshape, oldstrides) if n != 1]
-    od, ost = [n for n, _ in old], [s for _, s in old]
-    new = list(newshape)
-    st = [0] * len(new)
-    oi, oj, ni, nj = 0, 1, 0, 1
-    while ni < len(new) and oi < len(od):
-        pn, po = new[ni], od[oi]
-        while pn != po:
-            if pn < po:
-                pn *= new[nj]
-                nj += 1
-            else:
-                po *= od[oj]
-                oj += 1
-        for k in range(oi, oj - 1):
-            if ost[k] != od[k + 1] * ost[k + 1]:
-                return None
-        st[nj - 1] = ost[oj - 1]
-        for k in range(nj - 1, ni, -1):
-            st[k - 1] = st[k] * new[k]
-        ni, nj = nj, nj + 1
-        oi, oj = oj, oj + 1
-    last = st[ni - 1] if ni >= 1 else itemsize
-    for k in range(ni, len(new)):
-        st[k] = last
-    return tuple(st)
-
-
 def _c_strides(shape, itemsize):
     st, acc = [], itemsize
     for n in reversed(shape):
@@ -644,6 +611,39 @@ def _letters(n):
     if n > len(_LETTERS):
         raise Error("%d axes: at most %d here" % (n, len(_LETTERS)), _lib.ERR_ARGUMENT)
     return _LETTERS[:n]
+
+
+def _nocopy_strides(oldshape, oldstrides, newshape, itemsize):
+    """The strides of a view of newshape (C order) on the same elements, or
+    None when none exists (numpy's rule for reshape without a copy)."""
+    if int(np.prod(oldshape, dtype=np.int64)) == 0:
+        return _c_strides(newshape, itemsize)
+    old = [(n, s) for n, s in zip(oldshape, oldstrides) if n != 1]
+    od, ost = [n for n, _ in old], [s for _, s in old]
+    new = list(newshape)
+    st = [0] * len(new)
+    oi, oj, ni, nj = 0, 1, 0, 1
+    while ni < len(new) and oi < len(od):
+        pn, po = new[ni], od[oi]
+        while pn != po:
+            if pn < po:
+                pn *= new[nj]
+                nj += 1
+            else:
+                po *= od[oj]
+                oj += 1
+        for k in range(oi, oj - 1):
+            if ost[k] != od[k + 1] * ost[k + 1]:
+                return None
+        st[nj - 1] = ost[oj - 1]
+        for k in range(nj - 1, ni, -1):
+            st[k - 1] = st[k] * new[k]
+        ni, nj = nj, nj + 1
+        oi, oj = oj, oj + 1
+    last = st[ni - 1] if ni >= 1 else itemsize
+    for k in range(ni, len(new)):
+        st[k] = last
+    return tuple(st)
 
 
 def _raw_einsum(ctx, subscripts, arrays, out, alpha=1.0, beta=0.0):
