@@ -707,14 +707,46 @@ def _is_scalar(o):
 
 
 def elementwise(op, a, b=None, alpha=1.0, beta=1.0, out=None):
-    """out = op(alpha * a, beta * b) element by element on the device, or
-    op(alpha * a, beta) when b is None: winsum_elementwise.
+    """Element by element on the device: out = op(alpha * a, beta * b).
 
-    op: "add", "sub", "mul", "max", "min", "greater" (1 where x > y, else 0)
-    or "equal". a and b: Arrays of one context and dtype; they broadcast to
-    the result's shape by numpy's rule. out: None (a new Array), or an Array
-    of the broadcast shape, which may be a or b itself (in place) but must
-    not otherwise overlap them."""
+    The C call winsum_elementwise; the operators of Array and add(),
+    maximum() etc. are made of it.
+
+    Parameters
+    ----------
+    op : {"add", "sub", "mul", "max", "min", "greater", "equal"}
+        x + y, x - y, x * y, numpy's maximum / minimum (NaN propagates), and
+        1 where x > y (x == y), else 0, for x = alpha * a, y = beta * b.
+    a : Array
+    b : Array, optional
+        Of a's context and dtype; a and b broadcast to the result's shape
+        by numpy's rule. None: y is the constant beta.
+    alpha, beta : float
+        The scales (beta: the constant without b).
+    out : Array, optional
+        Of the broadcast shape; it may be a or b itself (in place), nothing
+        else that overlaps them. None: a new Array.
+
+    Returns
+    -------
+    Array
+        out.
+
+    Raises
+    ------
+    winsum.Error
+        WINSUM_ERR_ARGUMENT (an unknown op), _SHAPE (no broadcast), _DTYPE,
+        _CONTEXT, _ALIAS (out overlaps a or b otherwise); nothing is written.
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> x = winsum.asarray(np.array([-1.0, 2.0, -3.0]))
+    >>> winsum.elementwise("max", x, None, 1.0, 0.0).numpy()   # ReLU
+    array([0., 2., 0.])
+    >>> winsum.elementwise("add", x, x, 2.0, -1.0, out=x).numpy()  # x = 2x - x
+    array([-1.,  2., -3.])
+    """
     code = _OPS.get(op)
     if code is None:
         raise Error("elementwise: op %r is not one of %s" % (op, ", ".join(_OPS)),
@@ -777,28 +809,90 @@ def _binary(op, x, o, out=None, reflected=False):
     return elementwise(op, x, o, out=out)
 
 
-def _function(op, doc):
+def _function(op, doc, example):
     def f(a, b, out=None):
         if not isinstance(a, Array):
             if isinstance(b, Array):
                 return _binary(op, b, a, out=out, reflected=op in ("sub", "greater"))
             raise Error("%s: one operand must be a winsum.Array" % op, _lib.ERR_ARGUMENT)
         return _binary(op, a, b, out=out)
-    f.__doc__ = doc
+    f.__doc__ = """%s
+
+    Parameters
+    ----------
+    a, b : Array or scalar
+        At least one an Array; they broadcast by numpy's rule. A scalar
+        keeps the Array's dtype; a numpy operand is uploaded.
+    out : Array, optional
+        Of the broadcast shape; it may be an operand itself (in place).
+
+    Returns
+    -------
+    Array
+
+    Raises
+    ------
+    winsum.Error
+        WINSUM_ERR_SHAPE, _DTYPE, _CONTEXT, _ALIAS; nothing is written.
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> x = winsum.asarray(np.array([[1.0, -2.0], [3.0, -4.0]]))
+    >>> %s
+    """ % (doc, example)
+    f.__name__ = f.__qualname__ = {"sub": "subtract", "mul": "multiply", "max": "maximum",
+                                   "min": "minimum"}.get(op, op)
     return f
 
 
-add = _function("add", "a + b on the device (numpy's add; out may be a or b).")
-subtract = _function("sub", "a - b on the device (numpy's subtract; out may be a or b).")
-multiply = _function("mul", "a * b on the device (numpy's multiply; out may be a or b).")
+add = _function("add", "a + b on the device (numpy's add).",
+                """winsum.add(x, np.array([10.0, 20.0])).numpy()
+    array([[11., 18.],
+           [13., 16.]])""")
+subtract = _function("sub", "a - b on the device (numpy's subtract).",
+                     """winsum.subtract(1, x).numpy()
+    array([[ 0.,  3.],
+           [-2.,  5.]])""")
+multiply = _function("mul", "a * b on the device (numpy's multiply).",
+                     """winsum.multiply(x, x[:, :1]).numpy()
+    array([[  1.,  -2.],
+           [  9., -12.]])""")
 maximum = _function("max", "The element-wise maximum on the device, NaN propagating "
-                    "(numpy's maximum); maximum(x, 0) is ReLU.")
-minimum = _function("min", "The element-wise minimum on the device (numpy's minimum).")
-greater = _function("greater", "1 where a > b, else 0, in the operands' dtype, on the device.")
+                    "(numpy's maximum); maximum(x, 0) is ReLU.",
+                    """winsum.maximum(x, 0).numpy()
+    array([[1., 0.],
+           [3., 0.]])""")
+minimum = _function("min", "The element-wise minimum on the device (numpy's minimum).",
+                    """winsum.minimum(x, 0).numpy()
+    array([[ 0., -2.],
+           [ 0., -4.]])""")
+greater = _function("greater", "1 where a > b, else 0, in the operands' dtype, on the device.",
+                    """winsum.greater(x, 0).numpy()
+    array([[1., 0.],
+           [1., 0.]])""")
 
 
 def equal(a, b, out=None):
-    """1 where a == b, else 0, in the operands' dtype, on the device."""
+    """1 where a == b, else 0, in the operands' dtype, on the device.
+
+    Parameters
+    ----------
+    a, b : Array or scalar
+        At least one an Array; they broadcast by numpy's rule.
+    out : Array, optional
+        Of the broadcast shape; it may be an operand itself.
+
+    Returns
+    -------
+    Array
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> winsum.equal(winsum.asarray(np.array([1.0, 2.0, 3.0])), 2).numpy()
+    array([0., 1., 0.])
+    """
     if not isinstance(a, Array):
         a, b = b, a
     if _is_scalar(b):
@@ -807,7 +901,26 @@ def equal(a, b, out=None):
 
 
 def zeros(shape, dtype=np.float32, context=None):
-    """A C-contiguous device Array of zeros, set on the device (no upload)."""
+    """A C-contiguous device Array of zeros, set on the device (no upload).
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+    dtype : float16, float32 or float64
+    context : Context, optional
+        Default: default_context().
+
+    Returns
+    -------
+    Array
+
+    Examples
+    --------
+    >>> import winsum
+    >>> winsum.zeros((2, 3)).numpy()
+    array([[0., 0., 0.],
+           [0., 0., 0.]], dtype=float32)
+    """
     return empty(shape, dtype, context).fill(0.0)
 
 

@@ -26,21 +26,53 @@ def _per_axis(name, v, n, pairs=False):
 def windows(x, kernel, stride=1, dilation=1, padding=0):
     """The windows of a convolution input as a view, padding included.
 
-    x: an Array (a numpy array is uploaded) whose last len(kernel) axes are
-    spatial, e.g. (N, C, H, W) with kernel (KH, KW). Returns an Array view
-    (N, C, OH, OW, KH, KW) of x's memory: element (n, c, i, j, k, l) is
-    x[n, c, i*sh + k*dh - ph, j*sw + l*dw - pw], zero where that falls in the
-    padding; OH = (H + 2 ph - dh (KH - 1) - 1) // sh + 1 (likewise OW).
+    The seed's ``as_strided`` windows with padding: element (n, c, i, j, k,
+    l) of the windows of x (N, C, H, W) is x[n, c, i*sh + k*dh - ph, j*sw +
+    l*dw - pw], zero where that falls in the padding. Nothing is copied or
+    padded in memory: the padding is a guard on the view, which
+    winsum.einsum and Array.copy() take (numpy's as_strided cannot say it).
 
-    kernel: a size per spatial axis (an int: one spatial axis). stride,
-    dilation: an int or one per spatial axis. padding: an int, one per
-    spatial axis, or (before, after) pairs per spatial axis.
+    Parameters
+    ----------
+    x : Array
+        Its last len(kernel) axes are spatial, e.g. (N, C, H, W) with
+        kernel (KH, KW). A numpy array is uploaded.
+    kernel : int or tuple of int
+        A size per spatial axis (an int: one spatial axis).
+    stride, dilation : int or tuple of int
+        One for all spatial axes, or one per axis.
+    padding : int, tuple of int, or tuple of (int, int)
+        One for all, one per axis, or (before, after) per axis.
 
-    The view carries guards where padded; winsum.einsum and Array.copy()
-    take it (numpy's as_strided cannot express the padding), e.g. the
-    forward convolution with padding 1:
+    Returns
+    -------
+    Array
+        (N, C, OH, OW, KH, KW), a view of x's memory with guards, where
+        OH = (H + ph_before + ph_after - dh (KH - 1) - 1) // sh + 1 (OW
+        likewise). It cannot be indexed (copy() it first).
 
-        y = winsum.einsum("ncxyij,ocij->noxy", winsum.windows(x, (3, 3), padding=1), w)
+    Raises
+    ------
+    winsum.Error
+        WINSUM_ERR_CONV (a kernel larger than the padded input, a stride,
+        dilation or kernel below 1, a negative padding), _ARGUMENT (counts
+        that do not match), _UNSUPPORTED (more than 4 padded axes).
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> x = winsum.asarray(np.arange(1.0, 5.0).reshape(1, 1, 4))
+    >>> w = winsum.windows(x, (3,), padding=1)
+    >>> w.shape
+    (1, 1, 4, 3)
+    >>> w.copy().numpy()[0, 0]
+    array([[0., 1., 2.],
+           [1., 2., 3.],
+           [2., 3., 4.],
+           [3., 4., 0.]])
+    >>> k = winsum.asarray(np.array([[[1.0, 0.0, -1.0]]]))
+    >>> winsum.einsum("ncxi,oci->nox", w, k).numpy()  # a padded convolution
+    array([[[-2., -2., -2.,  3.]]])
     """
     if not isinstance(x, Array):
         x = asarray(x)
