@@ -979,7 +979,9 @@ typedef enum winsum_elementwise_op {
  * @retval WINSUM_ERR_ALIAS out overlaps a or b without being that view.
  * @retval WINSUM_ERR_CONTEXT a buffer of the wrong kind for the backend, or
  * of another `cl_context`.
- * @retval WINSUM_ERR_UNSUPPORTED a guarded view.
+ * @retval WINSUM_ERR_UNSUPPORTED a guarded view, or more than 8 axes left
+ * after merging (size-1 axes dropped, and neighbours that every view steps
+ * through as one axis merged).
  * @retval WINSUM_ERR_BUILD the kernel did not build (the message has the log).
  * @retval WINSUM_ERR_OPENCL an OpenCL call failed.
  */

@@ -2,10 +2,10 @@
  * test_elementwise.c - winsum_elementwise on both backends, in float16,
  * float32 and float64, against a double reference computed here: every
  * operation with and without b, numpy broadcasting (missing and size-1
- * axes, stride-0 views), transposed, stepped and negative strides, more
- * axes than the kernel's three (several launches), out == a and out == b in
- * place, NaN in max and min; and every bad input refused with its status
- * and nothing written.
+ * axes, stride-0 views), transposed, stepped and negative strides, up to
+ * six axes, out == a and out == b in place, NaN in max and min; and every
+ * bad input refused with its status and nothing written (a failed enqueue
+ * too; more than eight axes that do not merge).
  */
 #include "testutil.h"
 #include <math.h>
@@ -214,6 +214,9 @@ static void in_place(winsum_context *ctx, const char *bn, bufs *B)
     CHECK_STATUS(winsum_elementwise(ctx, WINSUM_OP_MAX, 1, &p, 1, &q, &r), WINSUM_OK);
     winsum_buffer_read(ctx, &B->buf[2], 0, res, sizeof res);
     CHECK(isnan(res[0]) && isnan(res[1]) && res[2] == 2 && isnan(res[3]));
+    CHECK_STATUS(winsum_elementwise(ctx, WINSUM_OP_MIN, 1, &p, 1, &q, &r), WINSUM_OK);
+    winsum_buffer_read(ctx, &B->buf[2], 0, res, sizeof res);
+    CHECK(isnan(res[0]) && isnan(res[1]) && res[2] == 1 && isnan(res[3]));
     /* ReLU: max(a, 0) with no b */
     CHECK_STATUS(winsum_elementwise(ctx, WINSUM_OP_MAX, 1, &q, 0, NULL, &r), WINSUM_OK);
     winsum_buffer_read(ctx, &B->buf[2], 0, res, sizeof res);
@@ -271,6 +274,48 @@ static void bad_input(winsum_context *ctx, const char *bn, bufs *B)
     CHECK_STATUS(winsum_elementwise(ctx, WINSUM_OP_ADD, 1, &e, 1, NULL, &e), WINSUM_OK);
 }
 
+/* Axes that do not merge (strides in the reverse order): five run, a
+ * failed enqueue (OpenCL) writes nothing, and nine are refused. */
+static void many_axes(winsum_context *ctx, const char *bn, bufs *B, int opencl)
+{
+    B->dt = WINSUM_F32;
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < CAP; i++) B->h[k][i] = k == 2 ? SENTINEL : 1.0;
+    upload(ctx, B);
+    int64_t sh[9], st[9], acc = 1;
+    for (int d = 0; d < 9; d++) {
+        sh[d] = d % 2 ? 3 : 2;
+        st[d] = acc;
+        acc *= sh[d];
+    }
+    winsum_view a = winsum_view_strided(&B->buf[0], WINSUM_F32, 0, 5, sh, st);
+    winsum_view o = winsum_view_contiguous(&B->buf[2], WINSUM_F32, 5, sh);
+    static double got[CAP];
+    if (opencl) {
+        winsum_fault_inject(WINSUM_FAULT_ENQUEUE, 1);
+        winsum_status s = winsum_elementwise(ctx, WINSUM_OP_ADD, 1, &a, 1, NULL, &o);
+        winsum_fault_inject(WINSUM_FAULT_ENQUEUE, 0);
+        CHECK_MSG(s != WINSUM_OK, "injected enqueue fault: %s", winsum_status_string(s));
+        download(ctx, B, 2, got);
+        int touched = 0;
+        for (int i = 0; i < CAP; i++) touched += got[i] != SENTINEL;
+        CHECK_MSG(touched == 0, "%s: a failed enqueue wrote %d elements", bn, touched);
+    }
+    CHECK_STATUS(winsum_elementwise(ctx, WINSUM_OP_ADD, 1, &a, 1, NULL, &o), WINSUM_OK);
+    download(ctx, B, 2, got);
+    int bad = 0;
+    for (int i = 0; i < 72; i++) bad += got[i] != 2.0;
+    for (int i = 72; i < CAP; i++) bad += got[i] != SENTINEL;
+    CHECK_MSG(bad == 0, "%s: five unmerged axes: %d wrong", bn, bad);
+    winsum_view a9 = winsum_view_strided(&B->buf[0], WINSUM_F32, 0, 9, sh, st);
+    winsum_view o9 = winsum_view_contiguous(&B->buf[2], WINSUM_F32, 9, sh);
+    CHECK_STATUS(winsum_elementwise(ctx, WINSUM_OP_ADD, 1, &a9, 1, NULL, &o9),
+                 WINSUM_ERR_UNSUPPORTED);
+    /* the same nine axes merge into one when a and out step alike */
+    winsum_view c9 = winsum_view_contiguous(&B->buf[0], WINSUM_F32, 9, sh);
+    CHECK_STATUS(winsum_elementwise(ctx, WINSUM_OP_ADD, 1, &c9, 1, NULL, &o9), WINSUM_OK);
+}
+
 int main(void)
 {
     uint64_t rng0 = tu_seed(0x5eed0e1e);
@@ -295,6 +340,7 @@ int main(void)
         }
         in_place(ctx, BNAME[be], B);
         bad_input(ctx, BNAME[be], B);
+        many_axes(ctx, BNAME[be], B, be == 1);
         for (int k = 0; k < 3; k++) winsum_buffer_free(ctx, &B->buf[k]);
     }
     free(B);

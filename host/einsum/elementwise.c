@@ -5,17 +5,18 @@
  * two operands, max, comparisons) for data that stays on the device.
  *
  * Both backends walk the same merged axes: size-1 axes go, and neighbours
- * that every view steps through as one merge. The OpenCL backend launches
- * kernels/elementwise.cl over the innermost three of them (one launch per
- * index of any axes beyond, behind the gate); the reference backend loops
- * over all of them on the host, in double.
+ * that every view steps through as one merge; at most eight may remain.
+ * The OpenCL backend launches kernels/elementwise.cl once, a work-item per
+ * element; the reference backend loops over the axes on the host, in
+ * double.
  */
 #include "plan.h"
 #include "trace.h"
 #include <stdio.h>
 #include <string.h>
 
-#define EW_VIEWS 3 /* a, b, out */
+#define EW_VIEWS       3 /* a, b, out */
+#define WS_EW_MAX_AXES 8 /* merged axes the kernel indexes (its long8 arguments) */
 
 static const char *const op_names[WINSUM_OP_COUNT_] = {"add", "sub",     "mul",  "max",
                                                        "min", "greater", "equal"};
@@ -148,6 +149,10 @@ static winsum_status validate(winsum_context *ctx, winsum_elementwise_op op, dou
                            "view of it (out may be a or b itself, nothing else)",
                            i ? "b" : "a");
     merge(m, EW_VIEWS);
+    if (m->ndim > WS_EW_MAX_AXES)
+        return ws_fail(e, WINSUM_ERR_UNSUPPORTED,
+                       "elementwise: %d axes that do not merge into fewer (at most %d)", m->ndim,
+                       WS_EW_MAX_AXES);
     return WINSUM_OK;
 }
 
@@ -202,79 +207,52 @@ static winsum_status cl_run(winsum_context *ctx, const ew_shape *m, winsum_eleme
                             const winsum_view *out)
 {
     winsum_dtype dt = out->dtype;
-    char opts[64];
-    snprintf(opts, sizeof opts, "%s", ws_real_opt(dt));
     cl_kernel k;
-    winsum_status st = ws_get_kernel(ctx, "elementwise.cl", "elementwise", opts, &k);
+    winsum_status st = ws_get_kernel(ctx, "elementwise.cl", "elementwise", ws_real_opt(dt), &k);
     if (st) return st;
-    /* the innermost three merged axes are the NDRange (0: the last); the
-     * others, the outer ones, are looped here */
-    int nl = m->ndim < 3 ? m->ndim : 3, nouter = m->ndim - nl;
-    size_t global[3] = {1, 1, 1};
-    cl_long4 s4[EW_VIEWS];
-    memset(s4, 0, sizeof s4);
-    for (int j = 0; j < nl; j++) {
+    /* the merged axes, the last (fastest) first; one work-item an element */
+    cl_long8 s8[EW_VIEWS], n8;
+    memset(s8, 0, sizeof s8);
+    memset(&n8, 0, sizeof n8);
+    size_t total = 1;
+    for (int j = 0; j < m->ndim; j++) {
         int d = m->ndim - 1 - j;
-        global[j] = (size_t)m->n[d];
-        for (int v = 0; v < EW_VIEWS; v++) s4[v].s[j] = m->s[v][d];
+        n8.s[j] = m->n[d];
+        total *= (size_t)m->n[d];
+        for (int v = 0; v < EW_VIEWS; v++) s8[v].s[j] = m->s[v][d];
     }
-    int64_t launches = 1;
-    for (int d = 0; d < nouter; d++) launches *= m->n[d];
     cl_mem am = a->buffer->mem, bm = b ? b->buffer->mem : am, cm = out->buffer->mem;
-    cl_int hasb = b != NULL, opi = (cl_int)op;
+    cl_long off[EW_VIEWS] = {m->off[0], m->off[1], m->off[2]};
+    cl_int hasb = b != NULL, opi = (cl_int)op, nd = m->ndim;
     double al = alpha, be = beta;
     float alf = (float)alpha, bef = (float)beta;
     int f64 = dt == WINSUM_F64;
     cl_int err = clSetKernelArg(k, 0, sizeof am, &am);
-    err |= clSetKernelArg(k, 2, sizeof(cl_long4), &s4[0]);
+    err |= clSetKernelArg(k, 1, sizeof(cl_long), &off[0]);
+    err |= clSetKernelArg(k, 2, sizeof(cl_long8), &s8[0]);
     err |= clSetKernelArg(k, 3, sizeof bm, &bm);
-    err |= clSetKernelArg(k, 5, sizeof(cl_long4), &s4[1]);
+    err |= clSetKernelArg(k, 4, sizeof(cl_long), &off[1]);
+    err |= clSetKernelArg(k, 5, sizeof(cl_long8), &s8[1]);
     err |= clSetKernelArg(k, 6, sizeof hasb, &hasb);
     err |= clSetKernelArg(k, 7, sizeof cm, &cm);
-    err |= clSetKernelArg(k, 9, sizeof(cl_long4), &s4[2]);
-    err |= clSetKernelArg(k, 10, sizeof opi, &opi);
-    err |= f64 ? clSetKernelArg(k, 11, sizeof al, &al) : clSetKernelArg(k, 11, sizeof alf, &alf);
-    err |= f64 ? clSetKernelArg(k, 12, sizeof be, &be) : clSetKernelArg(k, 12, sizeof bef, &bef);
+    err |= clSetKernelArg(k, 8, sizeof(cl_long), &off[2]);
+    err |= clSetKernelArg(k, 9, sizeof(cl_long8), &s8[2]);
+    err |= clSetKernelArg(k, 10, sizeof(cl_long8), &n8);
+    err |= clSetKernelArg(k, 11, sizeof nd, &nd);
+    err |= clSetKernelArg(k, 12, sizeof opi, &opi);
+    err |= f64 ? clSetKernelArg(k, 13, sizeof al, &al) : clSetKernelArg(k, 13, sizeof alf, &alf);
+    err |= f64 ? clSetKernelArg(k, 14, sizeof be, &be) : clSetKernelArg(k, 14, sizeof bef, &bef);
     if (err) return ws_cl_fail(ctx, err, "clSetKernelArg", "elementwise");
-    int own = launches > 1 && ctx->gate == NULL;
-    if (own && (st = ws_gate_open(ctx))) return st;
-    int64_t idx[WINSUM_MAX_DIMS] = {0};
-    for (int64_t L = 0; L < launches && !st; L++) {
-        cl_long off[EW_VIEWS];
-        for (int v = 0; v < EW_VIEWS; v++) {
-            off[v] = m->off[v];
-            for (int d = 0; d < nouter; d++) off[v] += idx[d] * m->s[v][d];
-        }
-        err = clSetKernelArg(k, 1, sizeof(cl_long), &off[0]);
-        err |= clSetKernelArg(k, 4, sizeof(cl_long), &off[1]);
-        err |= clSetKernelArg(k, 8, sizeof(cl_long), &off[2]);
-        if (err) {
-            st = ws_cl_fail(ctx, err, "clSetKernelArg", "elementwise");
-            break;
-        }
-        if (ws_fault(WINSUM_FAULT_ENQUEUE)) {
-            st = ws_cl_fail(ctx, CL_OUT_OF_RESOURCES, "clEnqueueNDRangeKernel (injected)",
-                            "elementwise");
-            break;
-        }
-        int last = L == launches - 1;
-        cl_event ev = NULL;
-        err = clEnqueueNDRangeKernel(ctx->queue, k, 3, NULL, global, NULL, ctx->gate ? 1 : 0,
-                                     ctx->gate ? &ctx->gate : NULL,
-                                     last || ctx->verbose >= 2 ? &ev : NULL);
-        if (err) {
-            st = ws_cl_fail(ctx, err, "clEnqueueNDRangeKernel", "elementwise");
-            break;
-        }
-        if (ctx->verbose >= 2) ws_trace_kernel(ctx, "elementwise", ev);
-        if (last) ws_event_record(ctx, ev);
-        else if (ev) clReleaseEvent(ev);
-        for (int d = nouter - 1; d >= 0; d--) {
-            if (++idx[d] < m->n[d]) break;
-            idx[d] = 0;
-        }
-    }
-    return own ? ws_gate_close(ctx, st) : st;
+    if (ws_fault(WINSUM_FAULT_ENQUEUE))
+        return ws_cl_fail(ctx, CL_OUT_OF_RESOURCES, "clEnqueueNDRangeKernel (injected)",
+                          "elementwise");
+    cl_event ev = NULL;
+    err = clEnqueueNDRangeKernel(ctx->queue, k, 1, NULL, &total, NULL, ctx->gate ? 1 : 0,
+                                 ctx->gate ? &ctx->gate : NULL, &ev);
+    if (err) return ws_cl_fail(ctx, err, "clEnqueueNDRangeKernel", "elementwise");
+    if (ctx->verbose >= 2) ws_trace_kernel(ctx, "elementwise", ev);
+    ws_event_record(ctx, ev);
+    return WINSUM_OK;
 }
 
 static winsum_status elementwise(winsum_context *ctx, winsum_elementwise_op op, double alpha,
