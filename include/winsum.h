@@ -979,6 +979,61 @@ WINSUM_API winsum_status winsum_einsum_output_shape(winsum_context *ctx, const c
                                                     int nops, const winsum_view *ops, int *ndim,
                                                     int64_t *shape);
 
+/** @brief The operation of winsum_elementwise(), on x = alpha * a and
+ * y = beta * b (or y = beta without b). */
+typedef enum winsum_elementwise_op {
+    WINSUM_OP_ADD = 0,     /**< x + y */
+    WINSUM_OP_SUB = 1,     /**< x - y */
+    WINSUM_OP_MUL = 2,     /**< x * y */
+    WINSUM_OP_MAX = 3,     /**< the larger of x and y; NaN if either is (numpy's maximum) */
+    WINSUM_OP_MIN = 4,     /**< the smaller of x and y; NaN if either is (numpy's minimum) */
+    WINSUM_OP_GREATER = 5, /**< 1 where x > y, else 0 */
+    WINSUM_OP_EQUAL = 6,   /**< 1 where x == y, else 0 */
+    WINSUM_OP_COUNT_       /**< the number of operations (not an operation) */
+} winsum_elementwise_op;
+
+/**
+ * @brief Element by element, `out = op(alpha * a, beta * b)`, or
+ * `op(alpha * a, beta)` when b is NULL.
+ *
+ * What einsum does not express, for data that stays on the device: sums
+ * of two operands (bias, residuals, gradient steps), max and min (ReLU),
+ * comparisons (masks for backward passes). a and b broadcast to out's
+ * shape by numpy's rule (axes aligned at the end; a size-1 or missing axis
+ * repeats), and any view may have stride-0 axes. out may be a or b itself
+ * (the same view: in-place forms such as `x += y`); any other overlap of
+ * out with a or b is refused. float32 and float16 compute in float
+ * (float16 rounded once to nearest even on the store), float64 in double;
+ * the reference backend computes the same in double from float products.
+ * @param[in] ctx the context.
+ * @param[in] op the operation, a ::winsum_elementwise_op.
+ * @param[in] alpha the scale of a.
+ * @param[in] a the first operand (no guards).
+ * @param[in] beta the scale of b, or the constant operand when b is NULL.
+ * @param[in] b NULL, or the second operand (no guards).
+ * @param[in] out the output view (no guards, no two indices on one element).
+ * @retval WINSUM_OK the work is enqueued (done, on the reference backend).
+ * @retval WINSUM_ERR_ARGUMENT ctx, a or out is NULL, op is not an
+ * operation, alpha or beta out of range (see winsum_plan_execute()), or a
+ * malformed view or buffer.
+ * @retval WINSUM_ERR_SHAPE a or b does not broadcast to out's shape.
+ * @retval WINSUM_ERR_DTYPE the views' dtypes differ, or float64 on a device
+ * without it.
+ * @retval WINSUM_ERR_BOUNDS a view reaches outside its buffer.
+ * @retval WINSUM_ERR_OVERLAP out maps two indices to one element.
+ * @retval WINSUM_ERR_ALIAS out overlaps a or b without being that view.
+ * @retval WINSUM_ERR_CONTEXT a buffer of the wrong kind for the backend, or
+ * of another `cl_context`.
+ * @retval WINSUM_ERR_UNSUPPORTED a guarded view, or more than 8 axes left
+ * after merging (size-1 axes dropped, and neighbours that every view steps
+ * through as one axis merged).
+ * @retval WINSUM_ERR_BUILD the kernel did not build (the message has the log).
+ * @retval WINSUM_ERR_OPENCL an OpenCL call failed.
+ */
+WINSUM_API winsum_status winsum_elementwise(winsum_context *ctx, winsum_elementwise_op op,
+                                            double alpha, const winsum_view *a, double beta,
+                                            const winsum_view *b, const winsum_view *out);
+
 /** @} */
 
 /* ------------------------------------------------------------ convolution */

@@ -438,14 +438,30 @@ class _Fake:
 class Array:
     """A strided view of device memory (the context's kind: OpenCL memory, or
     host memory on the reference backend). shape and strides as numpy's
-    (strides in bytes); offset in elements from the start of its memory."""
+    (strides in bytes); offset in elements from the start of its memory.
 
-    def __init__(self, mem, dtype, shape, strides, offset=0):
+    Arrays compute where they live: `+ - *` (and `/` by a scalar) with
+    numpy's broadcasting, their in-place forms (`+=` writes into the
+    Array), `>` and `<` (1 or 0), maximum() and minimum(), sum() over axes,
+    reshape(), copy() and einsum (winsum.einsum) run on the device; only
+    numpy(), get(), float() and item() read back (winsum.transfer_count()
+    counts them). A scalar operand keeps the Array's dtype (numpy's rule for
+    Python scalars); a numpy operand is uploaded.
+
+    guards: the padding of a window view (winsum.windows): a tuple of
+    (coefficients per axis, offset, extent); an element whose
+    sum(coef * index) + offset lies outside [0, extent) reads as zero.
+    einsum and copy() take guarded Arrays; indexing them does not."""
+
+    __array_ufunc__ = None  # numpy operators defer to Array's (ndarray + Array runs here)
+
+    def __init__(self, mem, dtype, shape, strides, offset=0, guards=()):
         self._mem = mem
         self.dtype = np.dtype(dtype)
         self.shape = tuple(int(n) for n in shape)
         self.strides = tuple(int(s) for s in strides)
         self.offset = int(offset)
+        self.guards = tuple(guards)
 
     context = property(lambda self: self._mem.ctx)
     ndim = property(lambda self: len(self.shape))
@@ -468,7 +484,13 @@ class Array:
         addr = f.__array_interface__["data"][0]
         return Array(self._mem, self.dtype, f.shape, f.strides, (addr - _FAKE) // self.itemsize)
 
+    def _plain(self, what):
+        if self.guards:
+            raise Error("%s of a guarded (padded window) Array: copy() it first" % what,
+                        _lib.ERR_UNSUPPORTED)
+
     def __getitem__(self, key):
+        self._plain("indexing")
         key = key if isinstance(key, tuple) else (key,)
         if any(isinstance(k, (list, np.ndarray, Array)) for k in key):
             raise Error("winsum.Array: advanced (fancy) indexing copies; use basic slicing",
@@ -478,6 +500,7 @@ class Array:
         return self._from_fake(self._fake()[key])
 
     def transpose(self, *axes):
+        self._plain("transpose")
         f = self._fake()
         return self._from_fake(f.transpose(*axes) if axes else f.T)
 
@@ -498,6 +521,8 @@ class Array:
 
     def numpy(self):
         """A host copy (C order)."""
+        if self.guards:
+            return self.copy().numpy()
         out = np.empty(self.shape, self.dtype)
         if self.size == 0:
             return out
@@ -516,8 +541,140 @@ class Array:
         return a if dtype is None else a.astype(dtype)
 
     def view_struct(self, buf=None):
-        return _make_view(ctypes.pointer(buf or self._mem.buf), self.dtype, self.offset,
-                          self.shape, self.strides)
+        v = _make_view(ctypes.pointer(buf or self._mem.buf), self.dtype, self.offset,
+                       self.shape, self.strides)
+        v.nguards = len(self.guards)
+        for g, (coef, off, ext) in enumerate(self.guards):
+            for i, c in enumerate(coef):
+                v.guards[g].coef[i] = int(c)
+            v.guards[g].offset = int(off)
+            v.guards[g].extent = int(ext)
+        return v
+
+    # -------------------------------------------------- on-device operations
+    # (the functions are further below: _ops_* and the module functions)
+
+    def get(self):
+        """A host copy as a numpy array (pyopencl's name for numpy())."""
+        return self.numpy()
+
+    def item(self):
+        """The one element of a size-1 Array, as a Python float (one read)."""
+        if self.size != 1:
+            raise Error("item(): the Array has %d elements, not 1" % self.size,
+                        _lib.ERR_SHAPE)
+        return self.numpy().item()
+
+    def __float__(self):
+        return float(self.item())
+
+    def copy(self):
+        """A C-contiguous copy on the device (guards applied: padding becomes
+        zeros)."""
+        out = empty(self.shape, self.dtype, self.context)
+        if self.size:
+            letters = _letters(self.ndim)
+            _raw_einsum(self.context, "%s->%s" % (letters, letters), [self], out)
+        return out
+
+    def reshape(self, *shape):
+        """A view of the new shape where the strides allow one (as numpy's
+        reshape), else a reshaped copy; one size may be -1."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        shape = tuple(int(n) for n in shape)
+        if shape.count(-1) > 1 or any(n < -1 for n in shape):
+            raise Error("reshape: bad shape %s" % (shape,), _lib.ERR_SHAPE)
+        known = int(np.prod([n for n in shape if n != -1], dtype=np.int64))
+        if -1 in shape:
+            if known == 0 or self.size % known:
+                raise Error("reshape: cannot reshape %s into %s" % (self.shape, shape),
+                            _lib.ERR_SHAPE)
+            shape = tuple(self.size // known if n == -1 else n for n in shape)
+        elif known != self.size:
+            raise Error("reshape: cannot reshape %s (%d elements) into %s" %
+                        (self.shape, self.size, shape), _lib.ERR_SHAPE)
+        src = self.copy() if self.guards else self
+        strides = _nocopy_strides(src.shape, src.strides, shape, src.itemsize)
+        if strides is None:
+            src = src.copy()
+            strides = _c_strides(shape, src.itemsize)
+        return Array(src._mem, src.dtype, shape, strides, src.offset)
+
+    def sum(self, axis=None, keepdims=False, out=None, alpha=1.0):
+        """The sum over `axis` (None: all; an int or a tuple), an einsum on the
+        device, times alpha. out: an Array of the result's shape to write."""
+        return _sum(self, axis, keepdims, out, alpha)
+
+    def mean(self, axis=None, keepdims=False):
+        """The mean over `axis` (None: all), on the device."""
+        axes = _axes(self, axis)
+        n = int(np.prod([self.shape[a] for a in axes], dtype=np.int64))
+        return _sum(self, axis, keepdims, None, 1.0 / n if n else 1.0)
+
+    def fill(self, value):
+        """Sets every element to value, on the device (no upload)."""
+        # 0 * x > 0 is 0 whatever x holds (NaN included): a zero without
+        # reading anything meaningful, then + value
+        elementwise("greater", self, None, 0.0, 0.0, out=self)
+        if value:
+            elementwise("add", self, None, 1.0, float(value), out=self)
+        return self
+
+    def maximum(self, other):
+        return maximum(self, other)
+
+    def minimum(self, other):
+        return minimum(self, other)
+
+    def __add__(self, o):
+        return _binary("add", self, o)
+
+    def __radd__(self, o):
+        return _binary("add", self, o)
+
+    def __sub__(self, o):
+        return _binary("sub", self, o)
+
+    def __rsub__(self, o):
+        return _binary("sub", self, o, reflected=True)
+
+    def __mul__(self, o):
+        return _binary("mul", self, o)
+
+    def __rmul__(self, o):
+        return _binary("mul", self, o)
+
+    def __truediv__(self, o):
+        if not _is_scalar(o):
+            return NotImplemented  # no element-wise division on the device
+        return _binary("mul", self, 1.0 / float(o))
+
+    def __gt__(self, o):
+        return _binary("greater", self, o)
+
+    def __lt__(self, o):
+        return _binary("greater", self, o, reflected=True)
+
+    def __neg__(self):
+        return _binary("mul", self, -1.0)
+
+    def __pos__(self):
+        return self
+
+    def __iadd__(self, o):
+        return _binary("add", self, o, out=self)
+
+    def __isub__(self, o):
+        return _binary("sub", self, o, out=self)
+
+    def __imul__(self, o):
+        return _binary("mul", self, o, out=self)
+
+    def __itruediv__(self, o):
+        if not _is_scalar(o):
+            return NotImplemented
+        return _binary("mul", self, 1.0 / float(o), out=self)
 
 
 def _check_dtype(dtype, ctx=None):
@@ -679,6 +836,329 @@ def as_strided(a: Any, shape: Sequence[int], strides: Sequence[int], offset: int
         raise Error("as_strided: strides must be multiples of the item size %d" % r.itemsize,
                     _lib.ERR_ARGUMENT)
     return r
+
+
+# ------------------------------------------------- on-device operations
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_OPS = {"add": 0, "sub": 1, "mul": 2, "max": 3, "min": 4, "greater": 5, "equal": 6}
+
+
+def _letters(n):
+    if n > len(_LETTERS):
+        raise Error("%d axes: at most %d here" % (n, len(_LETTERS)), _lib.ERR_ARGUMENT)
+    return _LETTERS[:n]
+
+
+def _nocopy_strides(oldshape, oldstrides, newshape, itemsize):
+    """The strides of a view of newshape (C order) on the same elements, or
+    None when none exists (numpy's rule for reshape without a copy)."""
+    if int(np.prod(oldshape, dtype=np.int64)) == 0:
+        return _c_strides(newshape, itemsize)
+    old = [(n, s) for n, s in zip(oldshape, oldstrides) if n != 1]
+    od, ost = [n for n, _ in old], [s for _, s in old]
+    new = list(newshape)
+    st = [0] * len(new)
+    oi, oj, ni, nj = 0, 1, 0, 1
+    while ni < len(new) and oi < len(od):
+        pn, po = new[ni], od[oi]
+        while pn != po:
+            if pn < po:
+                pn *= new[nj]
+                nj += 1
+            else:
+                po *= od[oj]
+                oj += 1
+        for k in range(oi, oj - 1):
+            if ost[k] != od[k + 1] * ost[k + 1]:
+                return None
+        st[nj - 1] = ost[oj - 1]
+        for k in range(nj - 1, ni, -1):
+            st[k - 1] = st[k] * new[k]
+        ni, nj = nj, nj + 1
+        oi, oj = oj, oj + 1
+    last = st[ni - 1] if ni >= 1 else itemsize
+    for k in range(ni, len(new)):
+        st[k] = last
+    return tuple(st)
+
+
+def _raw_einsum(ctx, subscripts, arrays, out, alpha=1.0, beta=0.0):
+    """winsum_einsum on Arrays of ctx (no binding, no transfer)."""
+    structs = [a.view_struct() for a in arrays]
+    views = (_lib.View * len(structs))(*structs)
+    ov = out.view_struct()
+    ctx.check(lib.winsum_einsum(ctx.handle, subscripts.encode(), len(arrays), views,
+                                ctypes.byref(ov), float(alpha), float(beta)))
+
+
+def _axes(a, axis):
+    if axis is None:
+        return tuple(range(a.ndim))
+    axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+    res = []
+    for ax in axes:
+        ax = int(ax)
+        if not -a.ndim <= ax < a.ndim:
+            raise Error("axis %d is out of bounds for %d dimensions" % (ax, a.ndim),
+                        _lib.ERR_ARGUMENT)
+        ax %= a.ndim
+        if ax in res:
+            raise Error("axis %d repeated" % ax, _lib.ERR_ARGUMENT)
+        res.append(ax)
+    return tuple(sorted(res))
+
+
+def _sum(a, axis, keepdims, out, alpha):
+    axes = _axes(a, axis)
+    letters = _letters(a.ndim)
+    keep = [d for d in range(a.ndim) if d not in axes]
+    shape = tuple(a.shape[d] for d in keep)
+    if out is None:
+        res = empty(shape, a.dtype, a.context)
+    else:
+        _check_out(out, a.context, a.dtype, shape, "sum")
+        res = out
+    if res.size:
+        _raw_einsum(a.context, "%s->%s" % (letters, "".join(letters[d] for d in keep)), [a],
+                    res, alpha)
+    if keepdims:
+        res = res.reshape(tuple(1 if d in axes else n for d, n in enumerate(a.shape)))
+    return res
+
+
+def _check_out(out, ctx, dtype, shape, who):
+    if not isinstance(out, Array) or out.context is not ctx:
+        raise Error("%s: out must be a winsum.Array of the operands' context" % who,
+                    _lib.ERR_CONTEXT)
+    if out.dtype != dtype:
+        raise Error("%s: out is %s, the result %s" % (who, out.dtype, dtype), _lib.ERR_DTYPE)
+    if out.shape != tuple(shape):
+        raise Error("%s: out has shape %s, the result %s" % (who, out.shape, tuple(shape)),
+                    _lib.ERR_SHAPE)
+
+
+def _is_scalar(o):
+    return isinstance(o, (int, float, np.integer, np.floating)) and not isinstance(o, bool) \
+        or (isinstance(o, np.ndarray) and o.ndim == 0 and o.dtype.kind in "iuf")
+
+
+def elementwise(op, a, b=None, alpha=1.0, beta=1.0, out=None):
+    """Element by element on the device: out = op(alpha * a, beta * b).
+
+    The C call winsum_elementwise; the operators of Array and add(),
+    maximum() etc. are made of it.
+
+    Parameters
+    ----------
+    op : {"add", "sub", "mul", "max", "min", "greater", "equal"}
+        x + y, x - y, x * y, numpy's maximum / minimum (NaN propagates), and
+        1 where x > y (x == y), else 0, for x = alpha * a, y = beta * b.
+    a : Array
+    b : Array, optional
+        Of a's context and dtype; a and b broadcast to the result's shape
+        by numpy's rule. None: y is the constant beta.
+    alpha, beta : float
+        The scales (beta: the constant without b).
+    out : Array, optional
+        Of the broadcast shape; it may be a or b itself (in place), nothing
+        else that overlaps them. None: a new Array.
+
+    Returns
+    -------
+    Array
+        out.
+
+    Raises
+    ------
+    winsum.Error
+        WINSUM_ERR_ARGUMENT (an unknown op), _SHAPE (no broadcast), _DTYPE,
+        _CONTEXT, _ALIAS (out overlaps a or b otherwise); nothing is written.
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> x = winsum.asarray(np.array([-1.0, 2.0, -3.0]))
+    >>> winsum.elementwise("max", x, None, 1.0, 0.0).numpy()   # ReLU
+    array([0., 2., 0.])
+    >>> winsum.elementwise("add", x, x, 2.0, -1.0, out=x).numpy()  # x = 2x - x
+    array([-1.,  2., -3.])
+    """
+    code = _OPS.get(op)
+    if code is None:
+        raise Error("elementwise: op %r is not one of %s" % (op, ", ".join(_OPS)),
+                    _lib.ERR_ARGUMENT)
+    if not isinstance(a, Array):
+        raise Error("elementwise: a must be a winsum.Array", _lib.ERR_ARGUMENT)
+    ctx = a.context
+    if b is not None and (not isinstance(b, Array) or b.context is not ctx):
+        raise Error("elementwise: b must be a winsum.Array of a's context", _lib.ERR_CONTEXT)
+    if b is not None and b.dtype != a.dtype:
+        raise Error("elementwise: a is %s, b %s: one dtype" % (a.dtype, b.dtype),
+                    _lib.ERR_DTYPE)
+    try:
+        shape = np.broadcast_shapes(a.shape, b.shape) if b is not None else a.shape
+    except ValueError:
+        raise Error("elementwise: shapes %s and %s do not broadcast" % (a.shape, b.shape),
+                    _lib.ERR_SHAPE) from None
+    if out is None:
+        out = empty(shape, a.dtype, ctx)
+    elif not isinstance(out, Array) or out.context is not ctx:
+        raise Error("elementwise: out must be a winsum.Array of a's context", _lib.ERR_CONTEXT)
+    av = a.view_struct()
+    bv = b.view_struct() if b is not None else None
+    ov = out.view_struct()
+    ctx.check(lib.winsum_elementwise(ctx.handle, code, float(alpha), ctypes.byref(av),
+                                     float(beta), ctypes.byref(bv) if bv is not None else None,
+                                     ctypes.byref(ov)))
+    return out
+
+
+def _operand(x, o):
+    """o as an Array of x's context and dtype (a numpy operand is uploaded)."""
+    if isinstance(o, Array):
+        if o.context is not x.context:
+            raise Error("the operands are Arrays of different contexts", _lib.ERR_CONTEXT)
+        if o.dtype != x.dtype:
+            raise Error("the operands are %s and %s: convert one (winsum computes in one "
+                        "dtype)" % (x.dtype, o.dtype), _lib.ERR_DTYPE)
+        return o
+    return asarray(np.asarray(o, dtype=x.dtype), context=x.context)
+
+
+def _binary(op, x, o, out=None, reflected=False):
+    """x op o (o op x when reflected) for an Array x; o an Array, a scalar or
+    array-like. op: add, sub, mul, max, min, greater."""
+    if _is_scalar(o):
+        s = float(o)
+        # x op s as op(alpha x, beta) with a scalar beta
+        if op == "sub":
+            return elementwise("add", x, None, -1.0 if reflected else 1.0,
+                               s if reflected else -s, out=out)
+        if op == "mul":
+            return elementwise("mul", x, None, s, 1.0, out=out)
+        if op == "greater" and reflected:  # s > x  <=>  -x > -s
+            return elementwise("greater", x, None, -1.0, -s, out=out)
+        return elementwise(op, x, None, 1.0, s, out=out)
+    o = _operand(x, o)
+    if reflected:
+        return elementwise(op, o, x, out=out)
+    return elementwise(op, x, o, out=out)
+
+
+def _function(op, doc, example):
+    def f(a, b, out=None):
+        if not isinstance(a, Array):
+            if isinstance(b, Array):
+                return _binary(op, b, a, out=out, reflected=op in ("sub", "greater"))
+            raise Error("%s: one operand must be a winsum.Array" % op, _lib.ERR_ARGUMENT)
+        return _binary(op, a, b, out=out)
+    f.__doc__ = """%s
+
+    Parameters
+    ----------
+    a, b : Array or scalar
+        At least one an Array; they broadcast by numpy's rule. A scalar
+        keeps the Array's dtype; a numpy operand is uploaded.
+    out : Array, optional
+        Of the broadcast shape; it may be an operand itself (in place).
+
+    Returns
+    -------
+    Array
+
+    Raises
+    ------
+    winsum.Error
+        WINSUM_ERR_SHAPE, _DTYPE, _CONTEXT, _ALIAS; nothing is written.
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> x = winsum.asarray(np.array([[1.0, -2.0], [3.0, -4.0]]))
+    >>> %s
+    """ % (doc, example)
+    f.__name__ = f.__qualname__ = {"sub": "subtract", "mul": "multiply", "max": "maximum",
+                                   "min": "minimum"}.get(op, op)
+    return f
+
+
+add = _function("add", "a + b on the device (numpy's add).",
+                """winsum.add(x, np.array([10.0, 20.0])).numpy()
+    array([[11., 18.],
+           [13., 16.]])""")
+subtract = _function("sub", "a - b on the device (numpy's subtract).",
+                     """winsum.subtract(1, x).numpy()
+    array([[ 0.,  3.],
+           [-2.,  5.]])""")
+multiply = _function("mul", "a * b on the device (numpy's multiply).",
+                     """winsum.multiply(x, x[:, :1]).numpy()
+    array([[  1.,  -2.],
+           [  9., -12.]])""")
+maximum = _function("max", "The element-wise maximum on the device, NaN propagating "
+                    "(numpy's maximum); maximum(x, 0) is ReLU.",
+                    """winsum.maximum(x, 0).numpy()
+    array([[1., 0.],
+           [3., 0.]])""")
+minimum = _function("min", "The element-wise minimum on the device (numpy's minimum).",
+                    """winsum.minimum(x, 0).numpy()
+    array([[ 0., -2.],
+           [ 0., -4.]])""")
+greater = _function("greater", "1 where a > b, else 0, in the operands' dtype, on the device.",
+                    """winsum.greater(x, 0).numpy()
+    array([[1., 0.],
+           [1., 0.]])""")
+
+
+def equal(a, b, out=None):
+    """1 where a == b, else 0, in the operands' dtype, on the device.
+
+    Parameters
+    ----------
+    a, b : Array or scalar
+        At least one an Array; they broadcast by numpy's rule.
+    out : Array, optional
+        Of the broadcast shape; it may be an operand itself.
+
+    Returns
+    -------
+    Array
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> winsum.equal(winsum.asarray(np.array([1.0, 2.0, 3.0])), 2).numpy()
+    array([0., 1., 0.])
+    """
+    if not isinstance(a, Array):
+        a, b = b, a
+    if _is_scalar(b):
+        return elementwise("equal", a, None, 1.0, float(b), out=out)
+    return elementwise("equal", a, _operand(a, b), out=out)
+
+
+def zeros(shape, dtype=np.float32, context=None):
+    """A C-contiguous device Array of zeros, set on the device (no upload).
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+    dtype : float16, float32 or float64
+    context : Context, optional
+        Default: default_context().
+
+    Returns
+    -------
+    Array
+
+    Examples
+    --------
+    >>> import winsum
+    >>> winsum.zeros((2, 3)).numpy()
+    array([[0., 0., 0.],
+           [0., 0., 0.]], dtype=float32)
+    """
+    return empty(shape, dtype, context).fill(0.0)
 
 
 # ---------------------------------------------------------------- binding
