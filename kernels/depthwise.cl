@@ -167,62 +167,76 @@ __kernel void dw_fwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM 
             wt[kh][kw] = LD(w, wst.s0 + c * wst.s1 + (flip ? KH - 1 - kh : kh) * wst.s2 +
                                    (flip ? KW - 1 - kw : kw) * wst.s3);
     const long xb = xs.s0 + n * xs.s1 + c * xs.s2, yb = ys.s0 + n * ys.s1 + c * ys.s2;
-    VEC acc = (VEC)0;
     if (flat) {
         /* stride 1, IW == OW, rows contiguous (x: h stride IW, y: OW): the
-         * lanes are LANES consecutive pixels of the flattened plane */
-        const long np = (long)OH * OW, p0 = sp * LANES;
+         * lanes are LANES consecutive pixels of the flattened plane, an
+         * item V = geo.se vectors of them */
+        const long np = (long)OH * OW;
+        long p0 = sp * geo.se * LANES;
         if (p0 >= np) return;
-        const MASK pv = MASKOF((int)p0) + LANEIDX;
-        const MASK ohv = pv / OW, owv = pv - ohv * OW;
-        MASK colok[KW];
-#pragma unroll
-        for (int kw = 0; kw < KW; kw++) {
-            const MASK iw = owv + MASKOF(kw * DW - PW);
-            colok[kw] = iw >= 0 && iw < IW;
-        }
+        const long p1 = min(np, p0 + (long)geo.se * LANES);
+        /* each lane's (oh, ow), kept without divisions */
+        MASK ohv = MASKOF((int)(p0 / OW)), owv = MASKOF((int)(p0 % OW)) + LANEIDX;
         const long xlen = xs.s5;
-#pragma unroll
-        for (int kh = 0; kh < KH; kh++) {
-            const MASK ih = ohv + MASKOF(kh * DH - PH);
-            const MASK rowok = ih >= 0 && ih < IH && pv < MASKOF((int)np);
-            const long s = xb + p0 + (long)(kh * DH - PH) * IW;
+        for (; p0 < p1; p0 += LANES) {
+            MASK wrap;
+            while (any(wrap = owv >= MASKOF(OW))) {
+                owv = select(owv, owv - MASKOF(OW), wrap);
+                ohv -= wrap;
+            }
+            MASK colok[KW];
 #pragma unroll
             for (int kw = 0; kw < KW; kw++) {
-                const long st = s + kw * DW - PW;
-                const MASK ok = rowok & colok[kw];
-                VEC v;
-                if (st >= 0 && st + LANES <= xlen) v = select((VEC)0, VLOAD(x + st), ok);
-                else {
-                    /* the plane's first or last elements of the buffer */
-                    REAL t[LANES];
-                    for (int l = 0; l < LANES; l++) {
-                        const long p = p0 + l;
-                        const int ph = (int)(p / OW) + kh * DH - PH,
-                                  pw = (int)(p % OW) + kw * DW - PW;
-                        t[l] = p < np && ph >= 0 && ph < IH && pw >= 0 && pw < IW
-                                   ? LD(x, xb + (long)ph * IW + pw)
-                                   : (REAL)0;
-                    }
-#ifdef WS_FP64
-                    v = vload8(0, t);
-#else
-                    v = vload16(0, t);
-#endif
-                }
-                acc = fma(v, (VEC)wt[kh][kw], acc);
+                const MASK iw = owv + MASKOF(kw * DW - PW);
+                colok[kw] = iw >= 0 && iw < IW;
             }
+            VEC acc = (VEC)0;
+#pragma unroll
+            for (int kh = 0; kh < KH; kh++) {
+                const MASK ih = ohv + MASKOF(kh * DH - PH);
+                const MASK rowok = ih >= 0 && ih < IH;
+                const long s = xb + p0 + (long)(kh * DH - PH) * IW;
+#pragma unroll
+                for (int kw = 0; kw < KW; kw++) {
+                    const long st = s + kw * DW - PW;
+                    const MASK ok = rowok & colok[kw];
+                    VEC v;
+                    if (st >= 0 && st + LANES <= xlen) v = select((VEC)0, VLOAD(x + st), ok);
+                    else {
+                        /* the plane's first or last elements of the buffer */
+                        REAL t[LANES];
+                        for (int l = 0; l < LANES; l++) {
+                            const long p = p0 + l;
+                            const int ph = (int)(p / OW) + kh * DH - PH,
+                                      pw = (int)(p % OW) + kw * DW - PW;
+                            t[l] = p < np && ph >= 0 && ph < IH && pw >= 0 && pw < IW
+                                       ? LD(x, xb + (long)ph * IW + pw)
+                                       : (REAL)0;
+                        }
+#ifdef WS_FP64
+                        v = vload8(0, t);
+#else
+                        v = vload16(0, t);
+#endif
+                    }
+                    acc = fma(v, (VEC)wt[kh][kw], acc);
+                }
+            }
+            if (has_bias) acc += (VEC)LD(bias, bs.s0 + c * bs.s1);
+            const int nl = (int)min((long)LANES, np - p0);
+            store_lanes(y, yb + p0, 1, nl, acc, alpha, beta, 1);
+            owv += MASKOF(LANES);
         }
-        if (has_bias) acc += (VEC)LD(bias, bs.s0 + c * bs.s1);
-        const int nl = (int)min((long)LANES, np - p0);
-        store_lanes(y, yb + p0, 1, nl, acc, alpha, beta, 1);
         return;
     }
-    if (sp >= (long)NB * OH) return;
-    const int ob = (int)(sp % NB), oh = (int)(sp / NB);
-    const int ow0 = ob * LANES, iw0 = ow0 * SW - PW;
+    if (sp >= OH) return;
+    const int oh = (int)sp;
     const int unit = (int)xs.s6;
     const long xlen = xs.s5;
+    const int ih0 = oh * SH - PH;
+    for (int ob = 0; ob < NB; ob++) {
+    const int ow0 = ob * LANES, iw0 = ow0 * SW - PW;
+    VEC acc = (VEC)0;
     /* per tap column: the load's mode and the lanes inside the row */
     int mode[KW];
     MASK ok[KW];
@@ -233,7 +247,6 @@ __kernel void dw_fwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM 
         const MASK iw = MASKOF(iws) + LANEIDX * SW;
         ok[kw] = iw >= 0 && iw < IW;
     }
-    const int ih0 = oh * SH - PH;
 #pragma unroll
     for (int kh = 0; kh < KH; kh++) {
         const int ih = ih0 + kh * DH;
@@ -254,6 +267,7 @@ __kernel void dw_fwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM 
     if (has_bias) acc += (VEC)LD(bias, bs.s0 + c * bs.s1);
     store_lanes(y, yb + (long)oh * ys.s3 + (long)ow0 * ys.s4, ys.s4, min(LANES, OW - ow0), acc,
                 alpha, beta, (int)ys.s6);
+    }
 }
 
 /* Backward-data at any stride: x is the output gradient (OH x OW), y the

@@ -93,16 +93,21 @@ static winsum_status scratch(winsum_context *ctx, size_t bytes, cl_mem *mem)
 
 static size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
 
-/* global[0] x global[1] items, work-groups of up to `want` along dim 0 */
-static winsum_status enqueue(winsum_context *ctx, cl_kernel k, size_t g0, size_t g1, size_t want,
+/* g0 x g1 items of about `vpi` vectors each: work-groups of about 64
+ * vectors on a CPU-like device (PoCL's cost per work-group shows below
+ * that), of 64 items on others; the NDRange rounded up to them. */
+static winsum_status enqueue(winsum_context *ctx, cl_kernel k, size_t g0, size_t g1, size_t vpi,
                              const char *name, int last)
 {
     if (ws_fault(WINSUM_FAULT_ENQUEUE))
         return ws_cl_fail(ctx, CL_OUT_OF_RESOURCES, "clEnqueueNDRangeKernel (injected)", name);
-    size_t l0 = want < ctx->max_wg ? want : ctx->max_wg;
-    if (l0 > g0) l0 = g0;
-    if (l0 < 1) l0 = 1;
-    size_t global[2] = {round_up(g0, l0), g1}, local[2] = {l0, 1};
+    size_t items = ctx->cpu_like ? 64 / (vpi ? vpi : 1) : 64;
+    if (items > ctx->max_wg) items = ctx->max_wg;
+    if (items < 1) items = 1;
+    size_t l0 = items < g0 ? items : g0, l1 = items / l0;
+    if (l1 > g1) l1 = g1;
+    if (l1 < 1) l1 = 1;
+    size_t global[2] = {round_up(g0, l0), round_up(g1, l1)}, local[2] = {l0, l1};
     cl_event ev = NULL;
     int keep = last || ctx->verbose >= 2;
     cl_int err = clEnqueueNDRangeKernel(ctx->queue, k, 2, NULL, global, local, ctx->gate ? 1 : 0,
@@ -165,7 +170,6 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
     const void *pb = f64 ? (const void *)&bed : (const void *)&bef;
     const size_t rs = f64 ? sizeof(double) : sizeof(float);
     const char *prec = f64 ? " -DWS_FP64" : dt == WINSUM_F16 ? " -DWS_FP16" : "";
-    const size_t wg = ctx->cpu_like ? 8 : 64;
     char opts[128], line[192];
     cl_kernel k;
     winsum_status st;
@@ -206,10 +210,8 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
                      (long long)chunks, (long long)rows);
             ws_trace_plan(ctx, line);
         }
-        if ((st = enqueue(ctx, k, (size_t)chunks, (size_t)units, ctx->cpu_like ? 1 : 64, name,
-                          0)))
-            return st;
-        return enqueue(ctx, ks, (size_t)(g->c * taps), 1, wg, "dw_bwdw_sum", 1);
+        if ((st = enqueue(ctx, k, (size_t)chunks, (size_t)units, 64, name, 0))) return st;
+        return enqueue(ctx, ks, (size_t)(g->c * taps), 1, 1, "dw_bwdw_sum", 1);
     }
 
     const int bwd = p->dir == WS_CONV_BACKWARD_DATA;
@@ -221,7 +223,7 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
     cl_long2 bs2 = {{p->bias ? p->bias->offset : 0, p->bias ? p->bias->strides[0] : 0}};
     cl_int has_bias = p->bias != NULL;
     const char *name;
-    size_t g0, g1;
+    size_t g0, g1, vpi;
     if (nhwc) {
         name = "dw_nhwc";
         snprintf(opts, sizeof opts, "-DKH=%d -DKW=%d -DSW=%d%s%s", kh, kw, sw, prec,
@@ -236,6 +238,7 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
             return ws_cl_fail(ctx, err, "clSetKernelArg", "conv depthwise");
         g0 = (size_t)((g->c + lanes - 1) / lanes);
         g1 = (size_t)g->n * (size_t)koh;
+        vpi = (size_t)kow;
     } else if (!bwd || (sh == 1 && sw == 1)) {
         /* forward; backward-data at stride 1: the forward of the output
          * gradient with the taps flipped, padded d*(k-1) - lo */
@@ -247,8 +250,11 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         const char *env = getenv("WINSUM_DEPTHWISE_FLAT");
         if (env && (*env == '0' || *env == '1')) flat = flat && *env == '1';
         int nb = (kow + lanes - 1) / lanes;
+        /* flat: an item a run of V vectors of the plane; else a row */
+        const int64_t nvec = ((int64_t)koh * kow + lanes - 1) / lanes;
+        const int v = nvec < 16 ? (int)nvec : 16;
         cl_int16 geo = {{(cl_int)g->n, (cl_int)g->c, kih, kiw, koh, kow, sh, dh, dwd, pph, ppw, nb,
-                         bwd, flat, 0, 0}};
+                         bwd, flat, v, 0}};
         snprintf(opts, sizeof opts, "-DKH=%d -DKW=%d -DSW=%d%s", kh, kw, sw, prec);
         if ((st = ws_get_kernel(ctx, "depthwise.cl", name, opts, &k))) return st;
         const size_t sz[] = {sizeof sm, sizeof s8, sizeof wm,  sizeof wst, sizeof bm, sizeof bs2,
@@ -256,8 +262,9 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         const void *va[] = {&sm, &s8, &wm, &wst, &bm, &bs2, &has_bias, &dm, &d8, &geo, pa, pb};
         if ((err = set_args(k, 12, sz, va)))
             return ws_cl_fail(ctx, err, "clSetKernelArg", "conv depthwise");
-        g0 = flat ? (size_t)(((int64_t)koh * kow + lanes - 1) / lanes) : (size_t)nb * (size_t)koh;
+        g0 = flat ? (size_t)((nvec + v - 1) / v) : (size_t)koh;
         g1 = (size_t)g->n * (size_t)g->c;
+        vpi = (size_t)(flat ? v : nb);
         if (flat) name = "dw_fwd_nchw (flat)";
     } else {
         name = "dw_bwd_nchw";
@@ -274,12 +281,13 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
             return ws_cl_fail(ctx, err, "clSetKernelArg", "conv depthwise");
         g0 = (size_t)nb * (size_t)ih;
         g1 = (size_t)g->n * (size_t)g->c;
+        vpi = (size_t)sw;
     }
     if (ctx->verbose) {
         snprintf(line, sizeof line, "depthwise{%s %zux%zu}", name, g0, g1);
         ws_trace_plan(ctx, line);
     }
-    return enqueue(ctx, k, g0, g1, wg, name, 1);
+    return enqueue(ctx, k, g0, g1, vpi, name, 1);
 }
 
 const ws_conv_impl ws_conv_impl_depthwise = {"depthwise", dw_declines, dw_run};
