@@ -60,18 +60,18 @@
 #define SW 1
 #endif
 #ifdef WS_FP64
-#define LANES   8
-#define VEC     double8
-#define MASK    long8
-#define LANEIDX ((long8)(0, 1, 2, 3, 4, 5, 6, 7))
-#define MASKOF(i) ((long8)(i))
+#define LANES        8
+#define VEC          double8
+#define MASK         long8
+#define LANEIDX      ((long8)(0, 1, 2, 3, 4, 5, 6, 7))
+#define MASKOF(i)    ((long8)(i))
 #define VLOAD(p)     vload8(0, (p))
 #define VSTORE(v, p) vstore8((v), 0, (p))
 #else
-#define LANES 16
-#define VEC   float16
-#define MASK  int16
-#define LANEIDX ((int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
+#define LANES     16
+#define VEC       float16
+#define MASK      int16
+#define LANEIDX   ((int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
 #define MASKOF(i) ((int16)(i))
 #ifdef WS_FP16
 #define VLOAD(p)     vload_half16(0, (p))
@@ -235,38 +235,38 @@ __kernel void dw_fwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM 
     const long xlen = xs.s5;
     const int ih0 = oh * SH - PH;
     for (int ob = 0; ob < NB; ob++) {
-    const int ow0 = ob * LANES, iw0 = ow0 * SW - PW;
-    VEC acc = (VEC)0;
-    /* per tap column: the load's mode and the lanes inside the row */
-    int mode[KW];
-    MASK ok[KW];
-#pragma unroll
-    for (int kw = 0; kw < KW; kw++) {
-        const int iws = iw0 + kw * DW;
-        mode[kw] = MODE(iws, IW, unit);
-        const MASK iw = MASKOF(iws) + LANEIDX * SW;
-        ok[kw] = iw >= 0 && iw < IW;
-    }
-#pragma unroll
-    for (int kh = 0; kh < KH; kh++) {
-        const int ih = ih0 + kh * DH;
-        if (ih < 0 || ih >= IH) continue;
-        const long row = xb + (long)ih * xs.s3;
+        const int ow0 = ob * LANES, iw0 = ow0 * SW - PW;
+        VEC acc = (VEC)0;
+        /* per tap column: the load's mode and the lanes inside the row */
+        int mode[KW];
+        MASK ok[KW];
 #pragma unroll
         for (int kw = 0; kw < KW; kw++) {
             const int iws = iw0 + kw * DW;
-            const long st = row + iws;
-            VEC v;
-            if (mode[kw] == 0) v = load_strided(x + st);
-            else if (mode[kw] == 1 && st >= 0 && st + READ <= xlen)
-                v = select((VEC)0, load_strided(x + st), ok[kw]);
-            else v = load_lanes(x, row, xs.s4, iws, SW, IW, LANES);
-            acc = fma(v, (VEC)wt[kh][kw], acc);
+            mode[kw] = MODE(iws, IW, unit);
+            const MASK iw = MASKOF(iws) + LANEIDX * SW;
+            ok[kw] = iw >= 0 && iw < IW;
         }
-    }
-    if (has_bias) acc += (VEC)LD(bias, bs.s0 + c * bs.s1);
-    store_lanes(y, yb + (long)oh * ys.s3 + (long)ow0 * ys.s4, ys.s4, min(LANES, OW - ow0), acc,
-                alpha, beta, (int)ys.s6);
+#pragma unroll
+        for (int kh = 0; kh < KH; kh++) {
+            const int ih = ih0 + kh * DH;
+            if (ih < 0 || ih >= IH) continue;
+            const long row = xb + (long)ih * xs.s3;
+#pragma unroll
+            for (int kw = 0; kw < KW; kw++) {
+                const int iws = iw0 + kw * DW;
+                const long st = row + iws;
+                VEC v;
+                if (mode[kw] == 0) v = load_strided(x + st);
+                else if (mode[kw] == 1 && st >= 0 && st + READ <= xlen)
+                    v = select((VEC)0, load_strided(x + st), ok[kw]);
+                else v = load_lanes(x, row, xs.s4, iws, SW, IW, LANES);
+                acc = fma(v, (VEC)wt[kh][kw], acc);
+            }
+        }
+        if (has_bias) acc += (VEC)LD(bias, bs.s0 + c * bs.s1);
+        store_lanes(y, yb + (long)oh * ys.s3 + (long)ow0 * ys.s4, ys.s4, min(LANES, OW - ow0), acc,
+                    alpha, beta, (int)ys.s6);
     }
 }
 
@@ -446,8 +446,8 @@ __kernel void dw_bwdw_nchw(__global const ELEM *x, long8 xs, __global const ELEM
 /* NHWC forward (or backward-data with BWD): item (cb, n * OH + oh): one
  * output row of LANES channels from channel cb * LANES. */
 __kernel void dw_nhwc(__global const ELEM *x, long8 xs, __global const ELEM *w, long4 wst,
-                      __global const ELEM *bias, long2 bs, int has_bias, __global ELEM *y,
-                      long8 ys, int16 geo, REAL alpha, REAL beta)
+                      __global const ELEM *bias, long2 bs, int has_bias, __global ELEM *y, long8 ys,
+                      int16 geo, REAL alpha, REAL beta)
 {
     const int C = geo.s1, IH = geo.s2, IW = geo.s3, OH = geo.s4, OW = geo.s5;
     const int SH = geo.s6, DH = geo.s7, DW = geo.s8, PH = geo.s9, PW = geo.sa;
@@ -493,7 +493,8 @@ __kernel void dw_nhwc(__global const ELEM *x, long8 xs, __global const ELEM *w, 
 #endif
                 if (iw >= IW) continue;
                 const long p = xb + (long)ih * xs.s3 + (long)iw * xs.s4;
-                const VEC v = full ? VLOAD(x + p) : load_lanes(x, p - c0 * xs.s2, xs.s2, c0, 1, C, nl);
+                const VEC v =
+                    full ? VLOAD(x + p) : load_lanes(x, p - c0 * xs.s2, xs.s2, c0, 1, C, nl);
                 acc = fma(v, wt[kh][kw], acc);
             }
         }
@@ -526,7 +527,8 @@ __kernel void dw_bwdw_nhwc(__global const ELEM *x, long8 xs, __global const ELEM
         const long yrow = ys.s0 + n * ys.s1 + c0 * ys.s2 + (long)oh * ys.s3;
         for (int ow = 0; ow < OW; ow++) {
             const long yp = yrow + (long)ow * ys.s4;
-            const VEC g = full ? VLOAD(y + yp) : load_lanes(y, yp - c0 * ys.s2, ys.s2, c0, 1, C, nl);
+            const VEC g =
+                full ? VLOAD(y + yp) : load_lanes(y, yp - c0 * ys.s2, ys.s2, c0, 1, C, nl);
 #pragma unroll
             for (int kh = 0; kh < KH; kh++) {
                 const int ih = oh * SH - PH + kh * DH;

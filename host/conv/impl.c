@@ -32,14 +32,14 @@
 /* impl_depthwise.c */
 extern const ws_conv_impl ws_conv_impl_depthwise;
 
-static const ws_conv_impl *const forward_list[] = {
-    &ws_conv_impl_direct, &ws_conv_impl_depthwise, &ws_conv_impl_gemv, &ws_conv_impl_einsum, NULL};
-static const ws_conv_impl *const data_list[] = {
-    &ws_conv_impl_direct, &ws_conv_impl_depthwise, &ws_conv_impl_gemv, &ws_conv_impl_einsum, NULL};
+static const ws_conv_impl *const forward_list[] = {&ws_conv_impl_direct, &ws_conv_impl_depthwise,
+                                                   &ws_conv_impl_gemv, &ws_conv_impl_einsum, NULL};
+static const ws_conv_impl *const data_list[] = {&ws_conv_impl_direct, &ws_conv_impl_depthwise,
+                                                &ws_conv_impl_gemv, &ws_conv_impl_einsum, NULL};
 static const ws_conv_impl *const weight_list[] = {&ws_conv_impl_depthwise, &ws_conv_impl_gemv,
                                                   &ws_conv_impl_einsum, NULL};
-static const ws_conv_impl *const all_impls[] = {
-    &ws_conv_impl_direct, &ws_conv_impl_depthwise, &ws_conv_impl_gemv, &ws_conv_impl_einsum, NULL};
+static const ws_conv_impl *const all_impls[] = {&ws_conv_impl_direct, &ws_conv_impl_depthwise,
+                                                &ws_conv_impl_gemv, &ws_conv_impl_einsum, NULL};
 
 static const char state_key = 0;
 
@@ -77,8 +77,9 @@ winsum_status ws_conv_dispatch(winsum_context *ctx, const ws_conv_problem *p)
         for (int i = 0; all_impls[i] && !forced; i++)
             if (strcmp(env, all_impls[i]->name) == 0) forced = all_impls[i];
         if (!forced)
-            return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT,
-                           "WINSUM_CONV_IMPL is \"%.40s\": expected direct, depthwise, einsum or gemv", env);
+            return ws_fail(
+                &ctx->err, WINSUM_ERR_ARGUMENT,
+                "WINSUM_CONV_IMPL is \"%.40s\": expected direct, depthwise, einsum or gemv", env);
     }
     const ws_conv_impl *const *list = p->dir == WS_CONV_FORWARD         ? forward_list
                                       : p->dir == WS_CONV_BACKWARD_DATA ? data_list

@@ -36,8 +36,8 @@ static int prefer(const ws_conv_problem *p)
     return 1;
 }
 
-static const char *dw_declines(winsum_context *ctx, const ws_conv_problem *p, int forced,
-                               char *why, size_t len)
+static const char *dw_declines(winsum_context *ctx, const ws_conv_problem *p, int forced, char *why,
+                               size_t len)
 {
     const geom *g = &p->g;
     if (ctx->backend != WINSUM_BACKEND_OPENCL) return "the reference backend";
@@ -160,8 +160,8 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
     hw(g, g->out, &oh, &ow);
     const winsum_view xc = ws_conv_canon(p->desc, g, p->x, g->g),
                       yc = ws_conv_canon(p->desc, g, p->y, g->g), wc = ws_conv_canon_w(g, p->w);
-    cl_long4 wst = {{wc.offset, wc.strides[0], g->ns == 2 ? wc.strides[3] : 0,
-                     wc.strides[2 + g->ns]}};
+    cl_long4 wst = {
+        {wc.offset, wc.strides[0], g->ns == 2 ? wc.strides[3] : 0, wc.strides[2 + g->ns]}};
     cl_long8 xs8 = strides8(g, &xc, p->x, nhwc), ys8 = strides8(g, &yc, p->y, nhwc);
     cl_mem xm = p->x->buffer->mem, wm = p->w->buffer->mem, ym = p->y->buffer->mem;
     float alf = (float)p->alpha, bef = (float)p->beta;
@@ -196,8 +196,7 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
             return st;
         /* x the input, y the output gradient */
         cl_int16 geo = {{(cl_int)g->n, (cl_int)g->c, ih, iw, oh, ow, sh, dh, dwd, ph, pw,
-                         (cl_int)((ow + lanes - 1) / lanes), 0, 0, (cl_int)rows,
-                         (cl_int)chunks}};
+                         (cl_int)((ow + lanes - 1) / lanes), 0, 0, (cl_int)rows, (cl_int)chunks}};
         cl_int C = (cl_int)g->c, CH = (cl_int)chunks;
         const size_t sz[] = {sizeof xm, sizeof xs8, sizeof ym, sizeof ys8, sizeof part, sizeof geo};
         const void *va[] = {&xm, &xs8, &ym, &ys8, &part, &geo};
@@ -228,11 +227,12 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         name = "dw_nhwc";
         snprintf(opts, sizeof opts, "-DKH=%d -DKW=%d -DSW=%d%s%s", kh, kw, sw, prec,
                  bwd ? " -DBWD" : "");
-        cl_int16 geo = {{(cl_int)g->n, (cl_int)g->c, kih, kiw, koh, kow, sh, dh, dwd, ph, pw, 0, 0,
-                         0, 0, 0}};
+        cl_int16 geo = {
+            {(cl_int)g->n, (cl_int)g->c, kih, kiw, koh, kow, sh, dh, dwd, ph, pw, 0, 0, 0, 0, 0}};
         if ((st = ws_get_kernel(ctx, "depthwise.cl", name, opts, &k))) return st;
-        const size_t sz[] = {sizeof sm, sizeof s8, sizeof wm,  sizeof wst, sizeof bm, sizeof bs2,
-                             sizeof has_bias, sizeof dm, sizeof d8, sizeof geo, rs, rs};
+        const size_t sz[] = {
+            sizeof sm,       sizeof s8, sizeof wm, sizeof wst, sizeof bm, sizeof bs2,
+            sizeof has_bias, sizeof dm, sizeof d8, sizeof geo, rs,        rs};
         const void *va[] = {&sm, &s8, &wm, &wst, &bm, &bs2, &has_bias, &dm, &d8, &geo, pa, pb};
         if ((err = set_args(k, 12, sz, va)))
             return ws_cl_fail(ctx, err, "clSetKernelArg", "conv depthwise");
@@ -257,8 +257,9 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
                          bwd, flat, v, 0}};
         snprintf(opts, sizeof opts, "-DKH=%d -DKW=%d -DSW=%d%s", kh, kw, sw, prec);
         if ((st = ws_get_kernel(ctx, "depthwise.cl", name, opts, &k))) return st;
-        const size_t sz[] = {sizeof sm, sizeof s8, sizeof wm,  sizeof wst, sizeof bm, sizeof bs2,
-                             sizeof has_bias, sizeof dm, sizeof d8, sizeof geo, rs, rs};
+        const size_t sz[] = {
+            sizeof sm,       sizeof s8, sizeof wm, sizeof wst, sizeof bm, sizeof bs2,
+            sizeof has_bias, sizeof dm, sizeof d8, sizeof geo, rs,        rs};
         const void *va[] = {&sm, &s8, &wm, &wst, &bm, &bs2, &has_bias, &dm, &d8, &geo, pa, pb};
         if ((err = set_args(k, 12, sz, va)))
             return ws_cl_fail(ctx, err, "clSetKernelArg", "conv depthwise");
@@ -270,12 +271,12 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         name = "dw_bwd_nchw";
         /* x the output gradient, y the input gradient: the forward's names */
         int nb = (iw + lanes * sw - 1) / (lanes * sw);
-        cl_int16 geo = {{(cl_int)g->n, (cl_int)g->c, ih, iw, oh, ow, sh, dh, dwd, ph, pw, nb, 0,
-                         0, 0, 0}};
+        cl_int16 geo = {
+            {(cl_int)g->n, (cl_int)g->c, ih, iw, oh, ow, sh, dh, dwd, ph, pw, nb, 0, 0, 0, 0}};
         snprintf(opts, sizeof opts, "-DKH=%d -DKW=%d -DSW=%d%s", kh, kw, sw, prec);
         if ((st = ws_get_kernel(ctx, "depthwise.cl", name, opts, &k))) return st;
-        const size_t sz[] = {sizeof sm,  sizeof s8,  sizeof wm, sizeof wst, sizeof dm,
-                             sizeof d8,  sizeof geo, rs,        rs};
+        const size_t sz[] = {sizeof sm, sizeof s8,  sizeof wm, sizeof wst, sizeof dm,
+                             sizeof d8, sizeof geo, rs,        rs};
         const void *va[] = {&sm, &s8, &wm, &wst, &dm, &d8, &geo, pa, pb};
         if ((err = set_args(k, 9, sz, va)))
             return ws_cl_fail(ctx, err, "clSetKernelArg", "conv depthwise");
