@@ -35,7 +35,7 @@
  *   dw_bwdw_nchw  backward-weight: a work-item sums the KH*KW taps over a
  *                 run of (n, oh) rows of one channel in KH*KW vectors.
  * NHWC (the channels have unit stride): the lanes run along the channels.
- *   dw_nhwc       forward (BWD undefined) or backward-data (BWD): a
+ *   dw_nhwc       forward or backward-data (geo's flip field set): a
  *                 work-item computes one output row of LANES channels,
  *                 the KH*KW weight vectors held for the whole row, one
  *                 pixel's taps tested as scalars (the border) and loaded as
@@ -278,10 +278,8 @@ __kernel void dw_bwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM 
     const int C = geo.s1, IH = geo.s2, IW = geo.s3, OH = geo.s4, OW = geo.s5;
     const int SH = geo.s6, DH = geo.s7, DW = geo.s8, PH = geo.s9, PW = geo.sa, NB = geo.sb;
     const long sp = get_global_id(0), nc = get_global_id(1);
-    if (nc >= (long)geo.s0 * C || sp >= (long)NB * IH) return;
-    const int c = (int)(nc % C), n = (int)(nc / C);
-    const int ib = (int)(sp % NB), ih = (int)(sp / NB);
-    const int iw0 = ib * LANES * SW;
+    if (nc >= (long)geo.s0 * C || sp >= IH) return;
+    const int c = (int)(nc % C), n = (int)(nc / C), ih = (int)sp;
     REAL wt[KH][KW];
 #pragma unroll
     for (int kh = 0; kh < KH; kh++)
@@ -291,80 +289,90 @@ __kernel void dw_bwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM 
     const long xb = xs.s0 + n * xs.s1 + c * xs.s2, yb = ys.s0 + n * ys.s1 + c * ys.s2;
     const int unit = (int)xs.s6;
     const long xlen = xs.s5;
-    /* phase r, tap kw: lane t reads ow = ows + t when iw0 + r + PW - kw*DW
-     * is a multiple of SW (ows its quotient), else nothing */
-    int ows[SW][KW], mode[SW][KW];
-    MASK ok[SW][KW];
-#pragma unroll
-    for (int r = 0; r < SW; r++)
-#pragma unroll
-        for (int kw = 0; kw < KW; kw++) {
-            const int num = iw0 + r + PW - kw * DW;
-            const int q = num >= 0 ? num / SW : -((-num + SW - 1) / SW);
-            ows[r][kw] = q;
-            const MASK ow = MASKOF(q) + LANEIDX;
-            /* lanes past the input gradient's row are not written */
-            ok[r][kw] = ow >= 0 && ow < OW;
-            mode[r][kw] = q * SW != num ? 3 : q >= 0 && q + LANES <= OW && unit ? 0 : unit ? 1 : 2;
-        }
-    VEC acc[SW];
-#pragma unroll
-    for (int r = 0; r < SW; r++) acc[r] = (VEC)0;
+    /* the output-gradient rows this row gathers, -1 for none */
+    int orow[KH];
 #pragma unroll
     for (int kh = 0; kh < KH; kh++) {
         const int num = ih + PH - kh * DH;
-        if (num < 0 || num % SH) continue;
-        const int oh = num / SH;
-        if (oh >= OH) continue;
-        const long row = xb + (long)oh * xs.s3;
+        orow[kh] = num < 0 || num % SH || num / SH >= OH ? -1 : num / SH;
+    }
+    const long yrow = yb + (long)ih * ys.s3;
+    for (int ib = 0; ib < NB; ib++) {
+        const int iw0 = ib * LANES * SW;
+        /* phase r, tap kw: lane t reads ow = ows + t when iw0 + r + PW - kw*DW
+         * is a multiple of SW (ows its quotient), else nothing */
+        int ows[SW][KW], mode[SW][KW];
+        MASK ok[SW][KW];
 #pragma unroll
         for (int r = 0; r < SW; r++)
 #pragma unroll
             for (int kw = 0; kw < KW; kw++) {
-                const int m = mode[r][kw];
-                if (m == 3) continue;
-                const long st = row + ows[r][kw];
-                VEC v;
-                if (m == 0) v = VLOAD(x + st);
-                else if (m == 1 && st >= 0 && st + LANES <= xlen)
-                    v = select((VEC)0, VLOAD(x + st), ok[r][kw]);
-                else v = load_lanes(x, row, xs.s4, ows[r][kw], 1, OW, LANES);
-                acc[r] = fma(v, (VEC)wt[kh][kw], acc[r]);
+                const int num = iw0 + r + PW - kw * DW;
+                const int q = num >= 0 ? num / SW : -((-num + SW - 1) / SW);
+                ows[r][kw] = q;
+                const MASK ow = MASKOF(q) + LANEIDX;
+                /* lanes past the input gradient's row are not written */
+                ok[r][kw] = ow >= 0 && ow < OW;
+                mode[r][kw] = q * SW != num                       ? 3
+                              : q >= 0 && q + LANES <= OW && unit ? 0
+                              : unit                              ? 1
+                                                                  : 2;
             }
-    }
-    const long yrow = yb + (long)ih * ys.s3;
-#if SW == 1
-    store_lanes(y, yrow + (long)iw0 * ys.s4, ys.s4, min(LANES, IW - iw0), acc[0], alpha, beta,
-                (int)ys.s6);
-#elif SW == 2 && !defined(WS_FP64)
-    const uint16 lo = (uint16)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-    const uint16 hi = lo + (uint16)8;
-    store_lanes(y, yrow + (long)iw0 * ys.s4, ys.s4, min(LANES, IW - iw0),
-                shuffle2(acc[0], acc[1], lo), alpha, beta, (int)ys.s6);
-    if (iw0 + LANES < IW)
-        store_lanes(y, yrow + (long)(iw0 + LANES) * ys.s4, ys.s4, min(LANES, IW - iw0 - LANES),
-                    shuffle2(acc[0], acc[1], hi), alpha, beta, (int)ys.s6);
-#else
-    REAL t[SW][LANES];
+        VEC acc[SW];
 #pragma unroll
-    for (int r = 0; r < SW; r++) {
-#ifdef WS_FP64
-        vstore8(acc[r] * alpha, 0, t[r]);
+        for (int r = 0; r < SW; r++) acc[r] = (VEC)0;
+#pragma unroll
+        for (int kh = 0; kh < KH; kh++) {
+            if (orow[kh] < 0) continue;
+            const long row = xb + (long)orow[kh] * xs.s3;
+#pragma unroll
+            for (int r = 0; r < SW; r++)
+#pragma unroll
+                for (int kw = 0; kw < KW; kw++) {
+                    const int m = mode[r][kw];
+                    if (m == 3) continue;
+                    const long st = row + ows[r][kw];
+                    VEC v;
+                    if (m == 0) v = VLOAD(x + st);
+                    else if (m == 1 && st >= 0 && st + LANES <= xlen)
+                        v = select((VEC)0, VLOAD(x + st), ok[r][kw]);
+                    else v = load_lanes(x, row, xs.s4, ows[r][kw], 1, OW, LANES);
+                    acc[r] = fma(v, (VEC)wt[kh][kw], acc[r]);
+                }
+        }
+#if SW == 1
+        store_lanes(y, yrow + (long)iw0 * ys.s4, ys.s4, min(LANES, IW - iw0), acc[0], alpha, beta,
+                    (int)ys.s6);
+#elif SW == 2 && !defined(WS_FP64)
+        const uint16 lo = (uint16)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        const uint16 hi = lo + (uint16)8;
+        store_lanes(y, yrow + (long)iw0 * ys.s4, ys.s4, min(LANES, IW - iw0),
+                    shuffle2(acc[0], acc[1], lo), alpha, beta, (int)ys.s6);
+        if (iw0 + LANES < IW)
+            store_lanes(y, yrow + (long)(iw0 + LANES) * ys.s4, ys.s4, min(LANES, IW - iw0 - LANES),
+                        shuffle2(acc[0], acc[1], hi), alpha, beta, (int)ys.s6);
 #else
-        vstore16(acc[r] * alpha, 0, t[r]);
-#endif
-    }
-    for (int t0 = 0; t0 < LANES; t0++)
+        REAL t[SW][LANES];
 #pragma unroll
         for (int r = 0; r < SW; r++) {
-            const int iw = iw0 + r + SW * t0;
-            if (iw >= IW) break;
-            const long i = yrow + (long)iw * ys.s4;
-            REAL v = t[r][t0];
-            if (beta != (REAL)0) v += beta * LD(y, i);
-            ST(y, i, v);
-        }
+#ifdef WS_FP64
+            vstore8(acc[r] * alpha, 0, t[r]);
+#else
+            vstore16(acc[r] * alpha, 0, t[r]);
 #endif
+        }
+        for (int t0 = 0; t0 < LANES; t0++)
+#pragma unroll
+            for (int r = 0; r < SW; r++) {
+                const int iw = iw0 + r + SW * t0;
+                if (iw >= IW) break;
+                const long i = yrow + (long)iw * ys.s4;
+                REAL v = t[r][t0];
+                if (beta != (REAL)0) v += beta * LD(y, i);
+                ST(y, i, v);
+            }
+#endif
+    }
 }
 
 /* A vector's lanes added in a fixed order (a tree). */
@@ -443,14 +451,14 @@ __kernel void dw_bwdw_nchw(__global const ELEM *x, long8 xs, __global const ELEM
         for (int kw = 0; kw < KW; kw++) out[kh * KW + kw] = hsum(acc[kh][kw]);
 }
 
-/* NHWC forward (or backward-data with BWD): item (cb, n * OH + oh): one
+/* NHWC forward (or backward-data, geo.sc set): item (cb, n * OH + oh): one
  * output row of LANES channels from channel cb * LANES. */
 __kernel void dw_nhwc(__global const ELEM *x, long8 xs, __global const ELEM *w, long4 wst,
                       __global const ELEM *bias, long2 bs, int has_bias, __global ELEM *y, long8 ys,
                       int16 geo, REAL alpha, REAL beta)
 {
     const int C = geo.s1, IH = geo.s2, IW = geo.s3, OH = geo.s4, OW = geo.s5;
-    const int SH = geo.s6, DH = geo.s7, DW = geo.s8, PH = geo.s9, PW = geo.sa;
+    const int SH = geo.s6, DH = geo.s7, DW = geo.s8, PH = geo.s9, PW = geo.sa, bwd = geo.sc;
     const int cb = (int)get_global_id(0);
     const long nr = get_global_id(1);
     if (nr >= (long)geo.s0 * OH || cb * LANES >= C) return;
@@ -471,27 +479,16 @@ __kernel void dw_nhwc(__global const ELEM *x, long8 xs, __global const ELEM *w, 
         VEC acc = (VEC)0;
 #pragma unroll
         for (int kh = 0; kh < KH; kh++) {
-#ifdef BWD
-            /* y's row oh gathers x's rows (oh + PH - kh * DH) / SH */
+            /* backward-data: y's row oh gathers x's rows (oh + PH - kh *
+             * DH) / SH */
             const int numh = oh + PH - kh * DH;
-            if (numh < 0 || numh % SH) continue;
-            const int ih = numh / SH;
-#else
-            const int ih = oh * SH - PH + kh * DH;
-            if (ih < 0) continue;
-#endif
-            if (ih >= IH) continue;
+            const int ih = bwd ? numh / SH : oh * SH - PH + kh * DH;
+            if ((bwd && (numh < 0 || numh % SH)) || ih < 0 || ih >= IH) continue;
 #pragma unroll
             for (int kw = 0; kw < KW; kw++) {
-#ifdef BWD
                 const int numw = ow + PW - kw * DW;
-                if (numw < 0 || numw % SW) continue;
-                const int iw = numw / SW;
-#else
-                const int iw = ow * SW - PW + kw * DW;
-                if (iw < 0) continue;
-#endif
-                if (iw >= IW) continue;
+                const int iw = bwd ? numw / SW : ow * SW - PW + kw * DW;
+                if ((bwd && (numw < 0 || numw % SW)) || iw < 0 || iw >= IW) continue;
                 const long p = xb + (long)ih * xs.s3 + (long)iw * xs.s4;
                 const VEC v =
                     full ? VLOAD(x + p) : load_lanes(x, p - c0 * xs.s2, xs.s2, c0, 1, C, nl);
