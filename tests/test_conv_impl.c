@@ -184,7 +184,8 @@ static void choices(void)
             expect(&s2, "direct", "direct", "strided dilated grouped forward");
             /* NHWC at stride 2: einsum by default (measured no faster) */
             expect(&s2, NULL, lay ? "einsum" : dflt, "strided dilated grouped forward");
-            /* depthwise: gemv by default, direct when forced */
+            /* depthwise: the depthwise family by default, direct or gemv
+             * when forced */
             layer dw = {.n = 2,
                         .c = 8,
                         .o = 8,
@@ -199,7 +200,8 @@ static void choices(void)
                         .bias = 1,
                         .alpha = 1,
                         .beta = 0};
-            expect(&dw, NULL, "gemv", "depthwise forward");
+            expect(&dw, NULL, "depthwise", "depthwise forward");
+            expect(&dw, "gemv", "gemv", "depthwise forward");
             expect(&dw, "direct", "direct", "depthwise forward");
             expect(&dw, "einsum", "einsum", "depthwise forward");
             /* a 1x1 kernel: einsum by default (GETT measured faster) */
@@ -228,7 +230,8 @@ static void choices(void)
             expect(&bd2, "direct", "einsum", "backward-data at stride 2, direct declines");
             layer bdw = dw;
             bdw.op = 1, bdw.bias = 0;
-            expect(&bdw, NULL, "gemv", "depthwise backward-data");
+            expect(&bdw, NULL, "depthwise", "depthwise backward-data");
+            expect(&bdw, "gemv", "gemv", "depthwise backward-data");
             expect(&bdw, "direct", "direct", "depthwise backward-data");
         }
 }
