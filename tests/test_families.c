@@ -9,6 +9,7 @@
  * a pointer a cl_mem, REAL alpha or beta), and each family says which
  * steps it accepts.
  */
+#include "params.h"
 #include "plan.h"
 #include "testutil.h"
 #include <ctype.h>
@@ -234,7 +235,10 @@ static void packing_rule(void)
         printf("packing rule: skipped (no OpenCL device)\n");
         return;
     }
-    if (!ctx->cpu_like || ctx->gett.wgm * ctx->gett.wgn != 1) {
+    int wgm = 0, wgn = 0;
+    CHECK(ws_tunable_get(ctx, "gett", "wgm", &wgm) == 0 &&
+          ws_tunable_get(ctx, "gett", "wgn", &wgn) == 0);
+    if (!ctx->cpu_like || wgm * wgn != 1) {
         printf("packing rule: skipped (not a CPU-like device with one work-item a group)\n");
         winsum_context_destroy(ctx);
         return;
