@@ -79,7 +79,7 @@ int coldstart_child(const char *device)
     int ok = host[0] && host[1] && host[2] && got && want;
     for (int t = 0; t < 3 && ok; t++)
         ok = !dev_upload(b, l->name, host[t], conv_elems(l, t, 1), &dev[t]);
-    double first = 0, second = 0, steady = 0, op_first[NOPS] = {0}, cpu = 0;
+    double first = 0, second = 0, steady = 0, op_first[NOPS] = {0}, op_cpu[NOPS] = {0}, cpu = 0;
     long builds = 0, op_builds[NOPS] = {0};
     int check = ok ? 1 : -1;
     char err[1024] = "";
@@ -92,7 +92,8 @@ int coldstart_child(const char *device)
         double c0 = cpu_ms(), s0 = now_ms();
         ok = !run_conv(&a, err, sizeof err);
         op_first[op] = now_ms() - s0;
-        cpu += cpu_ms() - c0;
+        op_cpu[op] = cpu_ms() - c0;
+        cpu += op_cpu[op];
         first += op_first[op];
         op_builds[op] = winsum_program_builds() - builds0;
         builds += op_builds[op];
@@ -125,12 +126,15 @@ int coldstart_child(const char *device)
     }
     ok = ok && check >= 0 && !b->ws_errors;
     if (ok)
-        printf("coldstart-child context_ms=%.4f first_ms=%.4f second_ms=%.4f steady_ms=%.4f "
-               "builds=%ld check=%d layer=%s fwd_ms=%.1f bwd_data_ms=%.1f bwd_weight_ms=%.1f "
-               "builds_fwd=%ld builds_bwd_data=%ld builds_bwd_weight=%ld cpu_ms=%.1f\n",
-               context_ms, first, second, steady, builds, check, l->name, op_first[OP_FWD],
-               op_first[OP_BWD_DATA], op_first[OP_BWD_WEIGHT], op_builds[OP_FWD],
-               op_builds[OP_BWD_DATA], op_builds[OP_BWD_WEIGHT], cpu);
+        printf(
+            "coldstart-child context_ms=%.4f first_ms=%.4f second_ms=%.4f steady_ms=%.4f "
+            "builds=%ld check=%d layer=%s fwd_ms=%.1f bwd_data_ms=%.1f bwd_weight_ms=%.1f "
+            "builds_fwd=%ld builds_bwd_data=%ld builds_bwd_weight=%ld cpu_ms=%.1f cpu_fwd_ms=%.1f "
+            "cpu_bwd_data_ms=%.1f cpu_bwd_weight_ms=%.1f\n",
+            context_ms, first, second, steady, builds, check, l->name, op_first[OP_FWD],
+            op_first[OP_BWD_DATA], op_first[OP_BWD_WEIGHT], op_builds[OP_FWD],
+            op_builds[OP_BWD_DATA], op_builds[OP_BWD_WEIGHT], cpu, op_cpu[OP_FWD],
+            op_cpu[OP_BWD_DATA], op_cpu[OP_BWD_WEIGHT]);
     for (int t = 0; t < 3; t++) {
         if (dev[t].mem) winsum_buffer_free(b->ctx, &dev[t]);
         free(host[t]);
