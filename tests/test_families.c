@@ -284,6 +284,39 @@ static void packing_rule(void)
     printf("packing rule: checked\n");
 }
 
+/* Every kernel of a file comes from one build per options (program.c):
+ * GETT's packing kernels share the program of its main kernel; other
+ * options are another program. */
+static void one_build_per_options(void)
+{
+    setenv("WINSUM_CACHE_DIR", "off", 1); /* count builds, not disk loads */
+    winsum_context *ctx = NULL;
+    if (winsum_context_create(&ctx, WINSUM_BACKEND_OPENCL, NULL) != WINSUM_OK) {
+        printf("one build per options: skipped (no OpenCL device)\n");
+        unsetenv("WINSUM_CACHE_DIR");
+        return;
+    }
+    const char *opts = "-DWGM=1 -DWGN=1 -DMR=8 -DNR=32 -DMC=64 -DNC=64 -DKC=64 -DVW=16 -DNGA=0 "
+                       "-DNGB=0 -DMULTI_KB=1 -DPACKED=3";
+    cl_kernel k[4] = {NULL, NULL, NULL, NULL};
+    const long b0 = winsum_program_builds();
+    CHECK_STATUS(ws_get_kernel(ctx, "gett.cl", "gett", opts, &k[0]), WINSUM_OK);
+    CHECK_STATUS(ws_get_kernel(ctx, "gett.cl", "gett_pack_a", opts, &k[1]), WINSUM_OK);
+    CHECK_STATUS(ws_get_kernel(ctx, "gett.cl", "gett_pack_b", opts, &k[2]), WINSUM_OK);
+    CHECK_MSG(winsum_program_builds() - b0 == 1, "3 kernels of one file and options: %ld builds",
+              winsum_program_builds() - b0);
+    CHECK(k[0] && k[1] && k[2] && k[0] != k[1] && k[1] != k[2] && k[0] != k[2]);
+    cl_kernel again = NULL;
+    CHECK_STATUS(ws_get_kernel(ctx, "gett.cl", "gett_pack_a", opts, &again), WINSUM_OK);
+    CHECK(again == k[1]);
+    CHECK_STATUS(ws_get_kernel(ctx, "unary.cl", "unary", "-DNGA=0", &k[3]), WINSUM_OK);
+    CHECK_MSG(winsum_program_builds() - b0 == 2, "another file: %ld builds",
+              winsum_program_builds() - b0);
+    CHECK(ws_get_kernel(ctx, "gett.cl", "no_such_kernel", opts, &again) != WINSUM_OK);
+    winsum_context_destroy(ctx);
+    unsetenv("WINSUM_CACHE_DIR");
+}
+
 int main(void)
 {
     unsetenv("WINSUM_GEMV"); /* its "off" would turn the family away below */
@@ -312,5 +345,6 @@ int main(void)
     CHECK(first_family("01", "1", "0") == &ws_family_gett);
     unsetenv("WINSUM_GEMV");
     packing_rule();
+    one_build_per_options();
     return tu_finish("test_families");
 }
