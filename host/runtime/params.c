@@ -339,7 +339,10 @@ void ws_choose_params(winsum_context *ctx)
         if (k == 0) snprintf(first, sizeof first, "%s", src);
     }
     free(text);
-    snprintf(ctx->tuning_source, sizeof ctx->tuning_source, "%.200s%s", first, notes);
+    /* the first set's source, then the notes (as much of them as fits) */
+    snprintf(ctx->tuning_source, sizeof ctx->tuning_source, "%s", first);
+    const size_t at = strlen(ctx->tuning_source);
+    snprintf(ctx->tuning_source + at, sizeof ctx->tuning_source - at, "%s", notes);
 }
 
 winsum_status ws_tunables_store(winsum_context *ctx, const char *comment)
