@@ -239,7 +239,7 @@ struct ws_family {
 };
 
 extern const ws_family ws_family_gett, ws_family_unary, ws_family_gemv;
-/* their tunable parameters (params.h), listed in ws_tunable_sets */
+/* their tunable parameters (params.h), registered by families.c */
 typedef struct ws_tunable_set ws_tunable_set;
 extern const ws_tunable_set ws_gett_tunables, ws_gemv_tunables;
 /* Every family, NULL-terminated, in the default order of preference. */
