@@ -124,7 +124,10 @@ static int split_label(const winsum_plan *p, const slot *X, const slot *Y, const
             foot[t] = (int64_t)(p->inter_bytes[in[t]->src.index] / winsum_dtype_size(p->out.dtype));
     }
     const int64_t big = foot[0] > foot[1] ? foot[0] : foot[1];
-    const ws_gett_params *g = &ctx->gett;
+    struct {
+        int mc, nc, kc;
+    } gb, *g = &gb;
+    ws_gett_blocks(ctx, &gb.mc, &gb.nc, &gb.kc);
     const int64_t cu = ctx->compute_units, target = 4 * cu;
     int64_t tiles_m = (M + g->mc - 1) / g->mc, tiles_n = (N + g->nc - 1) / g->nc;
     int64_t wgs = B * tiles_m * tiles_n;

@@ -11,14 +11,8 @@
 #include "internal.h"
 #include <pthread.h>
 
-/* Tile parameters of the GETT kernel (kernels/gett.cl). */
-typedef struct ws_gett_params {
-    int wgm, wgn; /* work-group shape */
-    int mr, nr;   /* micro-tile per work-item */
-    int mc, nc;   /* work-group tile */
-    int kc;       /* K block */
-    int vw;       /* vector width of the CPU micro-kernel */
-} ws_gett_params;
+/* The most tunable parameters of all families together (params.h). */
+#define WS_MAX_TUNABLES 48
 
 typedef struct ws_trace ws_trace;
 
@@ -64,8 +58,10 @@ struct winsum_context {
     cl_uint compute_units;   /* CL_DEVICE_MAX_COMPUTE_UNITS (at least 1) */
     cl_ulong max_alloc;      /* CL_DEVICE_MAX_MEM_ALLOC_SIZE */
     char cache_prefix[1280]; /* device, driver and platform, for cache keys */
-    ws_gett_params gett;
-    unsigned params_epoch; /* counts changes of gett: plans made before are stale */
+    /* The kernel families' tunable parameters on this device, set by set
+     * (params.h: names, ranges, where they came from) */
+    int tunables[WS_MAX_TUNABLES];
+    unsigned params_epoch; /* counts changes of tunables: plans made before are stale */
     char tuning_source[4600];
     char tuning_text[96];
     char cache_info[4600];     /* winsum_cache_info: "on: DIR" or "off: why" (program.c) */
