@@ -65,13 +65,16 @@
         }                                                                                          \
     }
 
-/* wr from w (G, Og, Cg, KD, KH, KW) read through ws = (offset, g, o, c, d,
- * h, w): one work-item a (g, ob, c), writing its KD*KH*KW rows of BW; with
- * flip, tap t reads tap K-1-t (backward-data: the host passes the
- * forward weight with its channel strides swapped). */
-__kernel void direct_reorder(__global const ELEM *w, long8 ws, __global REAL *wr, int G, int Og,
-                             int Cg, int KD, int KH, int KW, int NOB, int flip)
+/* wr + wo from w (G, Og, Cg, taps) read through ws = (offset, g, o, c, d,
+ * h, w): one work-item a (g, ob, c), writing its KD*KH*KW rows of BW; tap
+ * (td, th, tw) reads weight tap (tm.s0 + tm.s1 * td, tm.s2 + tm.s3 * th,
+ * tm.s4 + tm.s5 * tw) (forward: (t, t, t); backward-data: the phase's
+ * taps, flipped, and the host passes the forward weight with its channel
+ * strides swapped). */
+__kernel void direct_reorder(__global const ELEM *w, long8 ws, __global REAL *wr, long wo, int G,
+                             int Og, int Cg, int KD, int KH, int KW, int NOB, int8 tm)
 {
+    wr += wo;
     const long item = get_global_id(0);
     if (item >= (long)G * NOB * Cg) return;
     const int c = (int)(item % Cg);
@@ -81,8 +84,8 @@ __kernel void direct_reorder(__global const ELEM *w, long8 ws, __global REAL *wr
     __global REAL *out = wr + (gob * taps * Cg + c) * BW;
     const long base = ws.s0 + g * ws.s1 + c * ws.s3;
     for (int t = 0; t < taps; t++) {
-        int kw = t % KW, kh = (t / KW) % KH, kd = t / (KW * KH);
-        if (flip) kw = KW - 1 - kw, kh = KH - 1 - kh, kd = KD - 1 - kd;
+        const int kw = tm.s4 + tm.s5 * (t % KW), kh = tm.s2 + tm.s3 * ((t / KW) % KH),
+                  kd = tm.s0 + tm.s1 * (t / (KW * KH));
         const long tb = base + kd * ws.s4 + kh * ws.s5 + kw * ws.s6;
         for (int l = 0; l < BW; l++) {
             const int o = ob * BW + l;
@@ -91,7 +94,7 @@ __kernel void direct_reorder(__global const ELEM *w, long8 ws, __global REAL *wr
     }
 }
 
-__kernel void direct_forward(__global const ELEM *x, long8 xs, __global const REAL *wr,
+__kernel void direct_forward(__global const ELEM *x, long8 xs, __global const REAL *wr, long wo,
                              __global const ELEM *bias, long2 bs, int has_bias, __global ELEM *y,
                              long8 ys, int16 geo, int16 cv, REAL alpha, REAL beta)
 {
@@ -117,7 +120,7 @@ __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const RE
 
     const long xw = xs.s6, sxw = (long)SW * xs.s6;
     const int taps = KD * KH * KW;
-    __global const REAL *wbase = wr + ((long)g * NOB + ob) * Cg * taps * BW;
+    __global const REAL *wbase = wr + wo + ((long)g * NOB + ob) * Cg * taps * BW;
 
     VEC tot[OCB][WB], grp[OCB][WB];
 #pragma unroll

@@ -225,7 +225,7 @@ static void choices(void)
             bd2.op = 1, bd2.s = 1, bd2.pad = 2, bd2.beta = 0.5;
             expect(&bd2, "direct", "direct", "dilated grouped backward-data");
             bd2.s = 2;
-            expect(&bd2, "direct", "einsum", "backward-data at stride 2, direct declines");
+            expect(&bd2, "direct", "direct", "dilated grouped backward-data at stride 2");
             layer bdw = dw;
             bdw.op = 1, bdw.bias = 0;
             expect(&bdw, NULL, "gemv", "depthwise backward-data");
