@@ -129,12 +129,16 @@ static void choose_block(winsum_dtype dt, int64_t ko, int64_t ow, int *wb, int *
  * direct vs einsum GFLOP/s: forward 3x3 64@56 164 vs 98, 3x3 256@14 178
  * vs 64, 3x3/2 128@28 268 vs 54, 7x7/2 3->64@224 80 vs 80, 1x1
  * 256->64@56 76 vs 90, depthwise 3x3 1.3 vs 4.6; backward-data 3x3
- * 64@56 106 vs 85, 3x3 256@14 156 vs 66. float64 3x3 256@14 4.1 vs
- * 5.8, float16 49 vs 46; NHWC (alternating runs, loaded) 3x3 1.3-1.5x,
- * stride 2 and 7x7 0.94-0.99x. So: float32 or float16, a spatial kernel
+ * 64@56 106 vs 85, 3x3 256@14 156 vs 66; backward-data at stride 2
+ * (phases; process CPU time a call, alternating in one process, load
+ * 8-9) 3x3/2 128@28 1.31x, 7x7/2 3->64@224 1.56x even with 3 of 16
+ * lanes used, NHWC 3x3/2 0.62x. float64 (the same way) 3x3 256@14
+ * 1.49x, 64@56 1.02x, backward-data 64@56 1.14x (an earlier 4.1 vs 5.8
+ * GFLOP/s, from loaded wall times, did not repeat); float16 49 vs 46; NHWC (alternating runs, loaded) 3x3 1.3-1.5x,
+ * stride 2 and 7x7 0.94-0.99x. So: a spatial kernel
  * (more than one tap), at least 16 output channels a group in the
  * kernel's terms (forward: the filters; backward-data: the input
- * channels), and in NHWC stride 1. */
+ * channels; backward-data at stride > 1 any), and in NHWC stride 1. */
 static int prefer(const ws_conv_problem *p)
 {
     const geom *g = &p->g;
@@ -142,8 +146,8 @@ static int prefer(const ws_conv_problem *p)
             kc = p->dir == WS_CONV_FORWARD ? g->cg : g->og, taps = 1;
     int strided = 0;
     for (int i = 0; i < g->ns; i++) taps *= g->k[i], strided |= g->s[i] != 1;
-    if (p->y->dtype == WINSUM_F64) return 0;
     if (p->desc->layout == WINSUM_LAYOUT_NHWC && strided) return 0;
+    if (p->dir == WS_CONV_BACKWARD_DATA && strided) return taps > 1 && kc * taps >= 16;
     return ko >= 16 && taps > 1 && kc * taps >= 16;
 }
 
