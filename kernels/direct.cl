@@ -119,6 +119,10 @@ __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const RE
     kh1 = min(kh1, KH);
 
     const long xw = xs.s6, sxw = (long)SW * xs.s6;
+    /* the taps along w whose WB pixels all read inside the row: ka <= kw < kb */
+    const int lastw = IW - 1 - (WB - 1) * SW - iw0;
+    const int ka = iw0 >= 0 ? 0 : min(KW, (-iw0 + DW - 1) / DW),
+              kb = lastw < 0 ? 0 : min(KW, lastw / DW + 1);
     const int taps = KD * KH * KW;
     __global const REAL *wbase = wr + wo + ((long)g * NOB + ob) * Cg * taps * BW;
 
@@ -144,6 +148,37 @@ __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const RE
                 __global const VEC *wrow =
                     (__global const VEC *)(wbase + (((long)(kd * KH + kh) * KW) * Cg + c0) * BW);
                 for (int kw = 0; kw < KW; kw++) {
+                    if (kw == ka && ka < kb) {
+                        /* the taps ka <= kw < kb, whose WB pixels all read
+                         * inside the row, as one run of (kw, c) pairs: with
+                         * few channels (the 3 of an RGB stem) the loop per
+                         * tap would be mostly overhead */
+                        const int nrun = (kb - ka) * nc;
+                        long xo = xrow + (long)(iw0 + ka * DW) * xw;
+                        const long xwrap = (long)DW * xw - (long)nc * xs.s3;
+                        __global const VEC *wp = wrow + (long)ka * Cg * OCB;
+                        int c = 0;
+                        for (int i = 0; i < nrun; i++) {
+                            VEC wv[OCB];
+#pragma unroll
+                            for (int o = 0; o < OCB; o++) wv[o] = wp[o];
+#pragma unroll
+                            for (int p = 0; p < WB; p++) {
+                                const VEC xv = (VEC)(LD(x, xo + p * sxw));
+#pragma unroll
+                                for (int o = 0; o < OCB; o++) acc[o][p] = fma(xv, wv[o], acc[o][p]);
+                            }
+                            wp += OCB;
+                            xo += xs.s3;
+                            if (++c == nc) {
+                                c = 0;
+                                xo += xwrap;
+                                wp += (Cg - nc) * OCB;
+                            }
+                        }
+                        kw = kb - 1;
+                        continue;
+                    }
                     const int iwk = iw0 + kw * DW;
                     __global const VEC *wk = wrow + (long)kw * Cg * OCB;
                     /* pixels PLO <= p < PHI read inside the row */
