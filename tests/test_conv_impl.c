@@ -252,6 +252,11 @@ static void choices(void)
             stem.c = 3, stem.o = 16, stem.k = 5, stem.s = 2, stem.pad = 2, stem.hw = 12;
             expect(&stem, NULL, lay ? "einsum" : "direct", "backward-data, 3 channels, stride 2");
             expect(&stem, "direct", "direct", "backward-data, 3 channels, stride 2");
+            /* its forward: 64 filters of 3 channels (the 4x4 block) */
+            layer sf = stem;
+            sf.op = 0, sf.o = 64, sf.bias = 1, sf.beta = 0.25;
+            expect(&sf, NULL, lay ? "einsum" : "direct", "forward, 3 channels, 64 filters");
+            expect(&sf, "direct", "direct", "forward, 3 channels, 64 filters");
             layer bdw = dw;
             bdw.op = 1, bdw.bias = 0;
             expect(&bdw, NULL, "gemv", "depthwise backward-data");
