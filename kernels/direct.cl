@@ -1,7 +1,10 @@
 /*
  * direct.cl - direct convolution, forward (host/conv/impl_direct.c); also
- * backward-data at stride 1, which is the forward convolution of the
- * output gradient with the weights' channels swapped and taps flipped.
+ * backward-data, which is, per phase of the input gradient (its positions
+ * with one residue modulo the stride, one launch each; at stride 1 the one
+ * phase), the stride-1 forward convolution of the output gradient with the
+ * weights' channels swapped and the phase's taps flipped: the output is
+ * written through strides multiplied by the stride.
  *
  * The input is read through its own strides (NCHW, NHWC or any other),
  * nothing is packed or copied; only the weights are read in a layout made
@@ -17,8 +20,10 @@
  * OCB vectors. The loops: channel blocks (below), taps (kd, kh, kw), then
  * the block's channels innermost, so that the weights stream contiguously
  * and every test is made outside that loop. Padding: the rows (kd, kh)
- * that fall outside the input are cut from the loop bounds; a tap kw whose
- * WB pixels all read inside the row runs without tests, the others read
+ * that fall outside the input are cut from the loop bounds; the taps kw
+ * whose WB pixels all read inside the row run without tests, as one loop
+ * over (kw, channel) pairs (few channels, the RGB stem's 3, would make a
+ * loop per tap mostly overhead), the others read
  * each pixel at a precomputed offset (element 0 of the row when outside)
  * and select zero for the outside ones.
  *
@@ -31,7 +36,8 @@
  * dimension 1 (n, g, ob); rounded up to the work-group, the items past
  * the end return. geo = (N, G, Cg, Og, ID, IH, IW, OD, OH, OW, KD, KH,
  * KW, NOB, NWB, CB), cv = (SD, SH, SW, DD, DH, DW, PD, PH, PW, GS, ...),
- * xs = (offset, n, g, c, d, h, w), ys likewise (c: the output channel).
+ * xs = (offset, n, g, c, d, h, w), ys likewise (c: the output channel);
+ * wo: the launch's weights in wr (each backward-data phase has its own).
  */
 #ifndef WB
 #define WB 8

@@ -57,8 +57,8 @@ typedef struct layer {
     int64_t n, c, o, g, hw, k, s, d, pad;
     winsum_layout layout;
     winsum_dtype dt;
-    int op;             /* 0 forward, 1 backward-data, 2 transposed (x: O channels) */
-    int64_t hi, opad;   /* pad_hi - pad_lo; output_padding (op 2) */
+    int op;           /* 0 forward, 1 backward-data, 2 transposed (x: O channels) */
+    int64_t hi, opad; /* pad_hi - pad_lo; output_padding (op 2) */
     int bias, strided;
     double alpha, beta;
 } layer;
@@ -95,8 +95,7 @@ static winsum_status run_layer(const layer *L, const char *env, char *impl, size
     if (L->op == 2)
         CHECK_STATUS(winsum_conv_transpose_output_shape(&desc, 4, xs, wsh, ys, msg, sizeof msg),
                      WINSUM_OK);
-    else
-        CHECK_STATUS(winsum_conv_output_shape(&desc, 4, xs, wsh, ys, msg, sizeof msg), WINSUM_OK);
+    else CHECK_STATUS(winsum_conv_output_shape(&desc, 4, xs, wsh, ys, msg, sizeof msg), WINSUM_OK);
     int64_t oh = nhwc ? ys[1] : ys[2];
     if (L->op != 2) ys[nhwc ? 3 : 1] = L->o;
     size_t nx = (size_t)(xs[0] * xs[1] * xs[2] * xs[3]), nw = (size_t)(wsh[0] * wsh[1] * 9);
@@ -117,9 +116,8 @@ static winsum_status run_layer(const layer *L, const char *env, char *impl, size
         put(ctx, hy, ny, L->dt, 4, ys, NULL, &y);
         int64_t bsh[1] = {L->o};
         put(ctx, hb, (size_t)L->o, L->dt, 1, bsh, NULL, &bias);
-        st[b] = L->op == 0
-                    ? winsum_conv_forward(ctx, &desc, &x.v, &w.v, L->bias ? &bias.v : NULL, &y.v,
-                                          L->alpha, L->beta)
+        st[b] = L->op == 0 ? winsum_conv_forward(ctx, &desc, &x.v, &w.v, L->bias ? &bias.v : NULL,
+                                                 &y.v, L->alpha, L->beta)
                 : L->op == 1
                     ? winsum_conv_backward_data(ctx, &desc, &y.v, &w.v, &x.v, L->alpha, L->beta)
                     : winsum_conv_transpose(ctx, &desc, &x.v, &w.v, &y.v, L->alpha, L->beta);
@@ -145,7 +143,9 @@ static winsum_status run_layer(const layer *L, const char *env, char *impl, size
         }
         CHECK_MSG(st[1] == WINSUM_OK && worst <= eps * (k + 8) * 4,
                   "%s impl %s (WINSUM_CONV_IMPL=%s) %s dt %d: err %g",
-                  L->op == 2 ? "transposed" : L->op ? "bwd-data" : "fwd",
+                  L->op == 2 ? "transposed"
+                  : L->op    ? "bwd-data"
+                             : "fwd",
                   impl, env ? env : "unset", nhwc ? "nhwc" : "nchw", (int)L->dt, worst);
     }
     free(out[0]), free(out[1]);

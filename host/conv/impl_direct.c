@@ -5,7 +5,9 @@
  * one register block of WB output pixels x OCB * 16 output channels (8 in
  * float64) per work-item, padding by loop bounds and an interior test, no
  * copy of the input. 1-, 2- and 3-D, any stride, dilation, padding and
- * groups; float16, float32, float64.
+ * groups; float16, float32, float64. Backward-data is the same kernel,
+ * one launch per phase of the input gradient (phase_axis()), so a strided
+ * backward-data reads no zeros and needs no split into sub-problems.
  *
  * Unforced it takes only the shapes where it was measured faster than the
  * einsum path (see prefer()); WINSUM_CONV_IMPL=direct lifts that.
@@ -145,11 +147,10 @@ static void choose_block(winsum_dtype dt, int64_t kc, int64_t ko, int64_t ow, in
  * 8-9) 3x3/2 128@28 1.31x, 7x7/2 3->64@224 1.56x even with 3 of 16
  * lanes used, NHWC 3x3/2 0.62x. float64 (the same way) 3x3 256@14
  * 1.49x, 64@56 1.02x, backward-data 64@56 1.14x (an earlier 4.1 vs 5.8
- * GFLOP/s, from loaded wall times, did not repeat); float16 49 vs 46; NHWC (alternating runs, loaded) 3x3 1.3-1.5x,
- * stride 2 and 7x7 0.94-0.99x. So: a spatial kernel
- * (more than one tap), at least 16 output channels a group in the
- * kernel's terms (forward: the filters; backward-data: the input
- * channels; backward-data at stride > 1 any), and in NHWC stride 1. */
+ * GFLOP/s, from loaded wall times, did not repeat); float16 49 vs 46; NHWC (alternating runs,
+ * loaded) 3x3 1.3-1.5x, stride 2 and 7x7 0.94-0.99x. So: a spatial kernel (more than one tap), at
+ * least 16 output channels a group in the kernel's terms (forward: the filters; backward-data: the
+ * input channels; backward-data at stride > 1 any), and in NHWC stride 1. */
 static int prefer(const ws_conv_problem *p)
 {
     const geom *g = &p->g;
@@ -330,13 +331,13 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
         err |= clSetKernelArg(kr, 11, sizeof tmap, &tmap);
 
         /* this phase's outputs: first + step * j along each axis */
-        cl_long8 ys8 = {{yc.offset + ph.first[0] * d.ys[0] + ph.first[1] * d.ys[1] +
-                             ph.first[2] * d.ys[2],
-                         yc.strides[0], yc.strides[1], yc.strides[2], ph.step[0] * d.ys[0],
-                         ph.step[1] * d.ys[1], ph.step[2] * d.ys[2], 0}};
-        cl_int16 geo = {{(cl_int)g->n, G, Cg, Og, (cl_int)d.in[0], (cl_int)d.in[1],
-                         (cl_int)d.in[2], (cl_int)ph.out[0], (cl_int)ph.out[1], (cl_int)ph.out[2],
-                         KD, KH, KW, NOB, (cl_int)nwb, (cl_int)cb}};
+        cl_long8 ys8 = {
+            {yc.offset + ph.first[0] * d.ys[0] + ph.first[1] * d.ys[1] + ph.first[2] * d.ys[2],
+             yc.strides[0], yc.strides[1], yc.strides[2], ph.step[0] * d.ys[0],
+             ph.step[1] * d.ys[1], ph.step[2] * d.ys[2], 0}};
+        cl_int16 geo = {{(cl_int)g->n, G, Cg, Og, (cl_int)d.in[0], (cl_int)d.in[1], (cl_int)d.in[2],
+                         (cl_int)ph.out[0], (cl_int)ph.out[1], (cl_int)ph.out[2], KD, KH, KW, NOB,
+                         (cl_int)nwb, (cl_int)cb}};
         cl_int16 cv = {{(cl_int)ph.s[0], (cl_int)ph.s[1], (cl_int)ph.s[2], (cl_int)ph.d[0],
                         (cl_int)ph.d[1], (cl_int)ph.d[2], (cl_int)ph.lo[0], (cl_int)ph.lo[1],
                         (cl_int)ph.lo[2], (cl_int)gs, 0, 0, 0, 0, 0, 0}};
