@@ -151,8 +151,8 @@ static void choose_block(winsum_dtype dt, int64_t kc, int64_t ko, int64_t ow, in
  * 46; NHWC (alternating runs, loaded) 3x3 1.3-1.5x, stride 2 and 7x7
  * 0.94-0.99x. So: a spatial kernel (more than one tap), at least 16
  * output channels a group in the kernel's terms (forward: the filters;
- * backward-data: the input channels), in NHWC stride 1; backward-data at
- * stride > 1 only when forced (below). */
+ * backward-data: the input channels; backward-data at stride > 1 any),
+ * and in NHWC stride 1. */
 static int prefer(const ws_conv_problem *p)
 {
     const geom *g = &p->g;
@@ -161,12 +161,7 @@ static int prefer(const ws_conv_problem *p)
     int strided = 0;
     for (int i = 0; i < g->ns; i++) taps *= g->k[i], strided |= g->s[i] != 1;
     if (p->desc->layout == WINSUM_LAYOUT_NHWC && strided) return 0;
-    /* strided backward-data is several launches that each write part of
-     * the output, so a failed enqueue after the first would leave it half
-     * written; under the gate (ws_gate_open) PoCL 3.1 aborts in
-     * pocl_update_event_failed when the gate fails with three launches
-     * waiting (test_faults): so only when forced, until it is one launch */
-    if (p->dir == WS_CONV_BACKWARD_DATA && strided) return 0;
+    if (p->dir == WS_CONV_BACKWARD_DATA && strided) return taps > 1 && kc * taps >= 16;
     return ko >= 16 && taps > 1 && kc * taps >= 16;
 }
 
@@ -215,16 +210,17 @@ static winsum_status scratch(winsum_context *ctx, size_t bytes, cl_mem *mem)
 }
 
 static winsum_status enqueue(winsum_context *ctx, cl_kernel k, const size_t *global,
-                             const size_t *local, const char *name, int last)
+                             const size_t *local, const char *name, int last, cl_event *hold)
 {
     if (ws_fault(WINSUM_FAULT_ENQUEUE))
         return ws_cl_fail(ctx, CL_OUT_OF_RESOURCES, "clEnqueueNDRangeKernel (injected)", name);
     cl_event ev = NULL;
-    int want = last || ctx->verbose >= 2;
+    int want = last || ctx->verbose >= 2 || hold;
     cl_int err = clEnqueueNDRangeKernel(ctx->queue, k, 2, NULL, global, local, ctx->gate ? 1 : 0,
                                         ctx->gate ? &ctx->gate : NULL, want ? &ev : NULL);
     if (err) return ws_cl_fail(ctx, err, "clEnqueueNDRangeKernel", name);
     if (ctx->verbose >= 2) ws_trace_kernel(ctx, name, ev);
+    if (hold && ev && clRetainEvent(ev) == CL_SUCCESS) *hold = ev;
     if (last) ws_event_record(ctx, ev);
     else if (ev) clReleaseEvent(ev);
     return WINSUM_OK;
@@ -304,7 +300,21 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
         phase_axis(&d, bwd, 2, f % nph[2], &ph);
         if (ph.out[0] * ph.out[1] * ph.out[2] > 0) last = f;
     }
-    for (int64_t f = 0; f <= last; f++) {
+    /* several launches write the output: all-or-nothing behind the gate
+     * (unless an enclosing operation holds it). Their events are held until
+     * the gate is closed: PoCL 3.1 aborts (pocl_update_event_failed: a
+     * pthread error) when a failed gate terminates launches whose events
+     * nobody holds, from the third on */
+    const int own = last > 0 && !ctx->gate;
+    cl_event *held = NULL;
+    int nh = 0;
+    if (own && !(held = calloc((size_t)(2 * (last + 1)), sizeof *held)))
+        return ws_fail(&ctx->err, WINSUM_ERR_MEMORY, "out of host memory");
+    if (own && (st = ws_gate_open(ctx))) {
+        free(held);
+        return st;
+    }
+    for (int64_t f = 0; f <= last && !st; f++) {
         phase ph;
         phase_axis(&d, bwd, 0, f / (nph[1] * nph[2]), &ph);
         phase_axis(&d, bwd, 1, f / nph[2] % nph[1], &ph);
@@ -363,25 +373,32 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
                    : clSetKernelArg(kf, 11, sizeof alf, &alf);
         err |= f64 ? clSetKernelArg(kf, 12, sizeof bed, &bed)
                    : clSetKernelArg(kf, 12, sizeof bef, &bef);
-        if (err) return ws_cl_fail(ctx, err, "clSetKernelArg", "conv direct");
+        if (err) {
+            st = ws_cl_fail(ctx, err, "clSetKernelArg", "conv direct");
+            break;
+        }
 
         size_t items = (size_t)(nwb * ph.out[1] * ph.out[0]);
         size_t fl[2] = {wgf < ctx->max_wg ? wgf : ctx->max_wg, 1};
         if (fl[0] > items) fl[0] = items;
         size_t fg[2] = {round_up(items, fl[0]), (size_t)(g->n * g->g * nob)};
-        if (ptaps && (st = enqueue(ctx, kr, rg, rl, "direct_reorder", 0))) return st;
+        if (ptaps && (st = enqueue(ctx, kr, rg, rl, "direct_reorder", 0, own ? &held[nh++] : NULL)))
+            break;
         if (ctx->verbose && f == 0) {
             char line[160];
             snprintf(line, sizeof line, "direct{wb%d ocb%d blocks %zux%zu groups %zu phases %lld}",
                      wb, ocb, items, fg[1], fl[0], (long long)phases);
             ws_trace_plan(ctx, line);
         }
-        if ((st = enqueue(ctx, kf, fg, fl,
-                          bwd ? "direct_forward (backward-data)" : "direct_forward", f == last)))
-            return st;
+        st = enqueue(ctx, kf, fg, fl, bwd ? "direct_forward (backward-data)" : "direct_forward",
+                     f == last, own ? &held[nh++] : NULL);
         woff += g->g * nob * kc * ptaps * bw;
     }
-    return WINSUM_OK;
+    if (own) st = ws_gate_close(ctx, st);
+    for (int i = 0; i < nh; i++)
+        if (held[i]) clReleaseEvent(held[i]);
+    free(held);
+    return st;
 }
 
 const ws_conv_impl ws_conv_impl_direct = {"direct", direct_declines, direct_run};
