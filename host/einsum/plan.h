@@ -54,9 +54,9 @@ typedef struct ws_step {
     cl_int unit[4]; /* A's M, A's K, B's N, B's K tables are 0, 1, 2, ... */
     cl_int c_inner; /* C's runs along N */
     cl_long c_st;
-    cl_mem tab;
+    ws_mem tab;
     size_t tab_bytes;
-    cl_kernel kernel;
+    ws_kernel kernel;
     size_t global[3], local[3];
     int ngl; /* work dims */
     int use_local;
@@ -68,9 +68,9 @@ typedef struct ws_step {
     /* Kernels launched before the step's own, in order (its family's pre[];
      * NULL: skipped), e.g. GETT's packing of a reused operand, and device
      * memory the step owns (scratch, e.g. packed panels; freed with the plan). */
-    cl_kernel pre_kernel[WS_MAX_PRE];
+    ws_kernel pre_kernel[WS_MAX_PRE];
     size_t pre_global[WS_MAX_PRE][3];
-    cl_mem scratch[WS_MAX_PRE];
+    ws_mem scratch[WS_MAX_PRE];
     size_t scratch_bytes[WS_MAX_PRE];
 } ws_step;
 
@@ -89,7 +89,7 @@ struct winsum_plan {
     int nsteps;
     ws_step steps[2 * WS_MAX_OPS]; /* unary pre-reductions, then pairs */
     int ninter;
-    cl_mem inter[2 * WS_MAX_OPS];
+    ws_mem inter[2 * WS_MAX_OPS];
     size_t inter_bytes[2 * WS_MAX_OPS];
     char describe[8192];
 };
@@ -105,7 +105,8 @@ typedef struct slot {
 winsum_status ws_plan_make(winsum_context *ctx, winsum_plan **out, const char *subscripts, int nops,
                            const winsum_view *ops, const winsum_view *outv);
 
-/* steps.c: the steps of an OpenCL plan, after validation. */
+/* steps.c: the steps of a plan on a backend that runs kernels, after
+ * validation. */
 winsum_status ws_plan_steps(winsum_plan *p);
 
 /* --------------------------------------------------------------- tables */
@@ -166,7 +167,7 @@ void ws_classify(const slot *X, const slot *Y, const slot *C, const int64_t *siz
 typedef enum ws_arg_from {
     WS_FROM_A,
     WS_FROM_B,
-    WS_FROM_C, /* the operand's memory (cl_mem) */
+    WS_FROM_C, /* the operand's memory (a ws_mem) */
     WS_FROM_ALPHA,
     WS_FROM_BETA, /* REAL: double for float64, else float */
     WS_FROM_STEP, /* a field of ws_step: offset, size */
@@ -183,7 +184,7 @@ typedef struct ws_family_arg {
 
 #define WS_ARG_MEM(type, name, from)        \
     {                                       \
-        type, name, from, 0, sizeof(cl_mem) \
+        type, name, from, 0, sizeof(ws_mem) \
     }
 #define WS_ARG_REAL(name, from)        \
     {                                  \
