@@ -9,6 +9,11 @@
  * @ref version, @ref buffers, @ref views, @ref contexts, @ref faults,
  * @ref tuning, @ref einsum, @ref convolution and @ref events; the trace that
  * `WINSUM_VERBOSE` turns on is described in @ref trace.
+ *
+ * The calls that take or give OpenCL objects are declared in winsum_ocl.h,
+ * which this header includes unless `WINSUM_NO_OPENCL_HEADER` is defined
+ * before it: a program that touches no OpenCL object can define it and
+ * needs no `<CL/cl.h>`.
  */
 /**
  * @mainpage winsum API reference
@@ -22,6 +27,16 @@
  * The API by topic: @ref version, @ref buffers, @ref views, @ref contexts,
  * @ref faults, @ref tuning, @ref einsum, @ref convolution, @ref events, and
  * the page @ref trace.
+ *
+ * @section opencl OpenCL interop
+ *
+ * The declarations that name OpenCL types (a caller's `cl_mem` as a buffer,
+ * a context around a caller's `cl_context` and queue, the context's
+ * `cl_context` and queue, winsum_plan_execute() with its `cl_event`, and
+ * @ref events) are in `winsum_ocl.h`, which includes `<CL/cl.h>`.
+ * `winsum.h` includes it at its end unless the includer defined
+ * `WINSUM_NO_OPENCL_HEADER` first, so a program that touches no OpenCL
+ * object can leave `<CL/cl.h>` out (and run plans with winsum_plan_run()).
  *
  * @section threading Threading
  *

@@ -36,6 +36,8 @@ typedef struct ws_arg {
  * buffer. The array lives as long as the launch call. */
 #define WS_VAL(x) ((ws_arg){.value = &(x), .size = sizeof(x)})
 #define WS_MEM(m) ((ws_arg){.mem = (ws_mem)(m), .is_mem = 1})
+/* In a ws_launch initializer: an array of ws_arg and its length. */
+#define WS_ARGS(a) .args = (a), .nargs = (int)(sizeof(a) / sizeof((a)[0]))
 
 /* One kernel launch: the kernel, its arguments in the kernel's order (all
  * of them: nargs 0 keeps the ones set by the last launch of this kernel),

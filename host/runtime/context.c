@@ -479,9 +479,7 @@ winsum_status winsum_finish(winsum_context *ctx)
 {
     WS_LOCK_SCOPE(ctx);
     if (!ctx) return WINSUM_ERR_ARGUMENT;
-    if (!ctx->queue) return WINSUM_OK;
-    cl_int err = clFinish(ctx->queue);
-    return err ? ws_cl_fail(ctx, err, "clFinish", "finish") : WINSUM_OK;
+    return ctx->be->finish(ctx);
 }
 
 /* ------------------------------------------------------------- memory */
