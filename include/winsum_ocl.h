@@ -5,13 +5,13 @@
  *
  * A caller who never touches an OpenCL object needs only winsum.h, and
  * need not include `<CL/cl.h>`: define `WINSUM_NO_OPENCL_HEADER` before
- * including winsum.h (which otherwise includes this header, so that code
- * written before the split compiles unchanged). This header includes
- * winsum.h and `<CL/cl.h>`, as oneDNN's dnnl_ocl.h does with dnnl.h.
+ * including winsum.h, which otherwise includes this header at its end (so
+ * that programs that call these functions with only winsum.h included
+ * compile as they are). This header includes `<CL/cl.h>` and winsum.h, as
+ * oneDNN's dnnl_ocl.h does with dnnl.h.
  *
- * Everything here is declared with the same types as before the split,
- * and libwinsum.so exports the same symbols: the split changes no caller
- * and no binary.
+ * On OpenCL, winsum_buffer::mem holds a `cl_mem` as a `void *`: C converts
+ * between them implicitly; C++ needs a `static_cast<cl_mem>`.
  */
 #ifndef WINSUM_OCL_H
 #define WINSUM_OCL_H
