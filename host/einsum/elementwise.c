@@ -143,7 +143,7 @@ static winsum_status validate(winsum_context *ctx, winsum_elementwise_op op, dou
     m->off[1] = b ? b->offset : 0;
     m->off[2] = out->offset;
     for (int i = 0; i < 2; i++)
-        if (v[i] && ws_views_may_alias(out, v[i]) && !same_view(out, v[i]))
+        if (v[i] && ws_views_alias(ctx, out, v[i]) && !same_view(out, v[i]))
             return ws_fail(e, WINSUM_ERR_ALIAS,
                            "elementwise output overlaps %s in memory without being the same "
                            "view of it (out may be a or b itself, nothing else)",
@@ -207,8 +207,8 @@ static winsum_status cl_run(winsum_context *ctx, const ew_shape *m, winsum_eleme
                             const winsum_view *out)
 {
     winsum_dtype dt = out->dtype;
-    cl_kernel k;
-    winsum_status st = ws_get_kernel(ctx, "elementwise.cl", "elementwise", ws_real_opt(dt), &k);
+    ws_kernel k;
+    winsum_status st = ws_kernel_get(ctx, "elementwise.cl", "elementwise", ws_real_opt(dt), &k);
     if (st) return st;
     /* the merged axes, the last (fastest) first; one work-item an element */
     cl_long8 s8[EW_VIEWS], n8;
@@ -221,38 +221,21 @@ static winsum_status cl_run(winsum_context *ctx, const ew_shape *m, winsum_eleme
         total *= (size_t)m->n[d];
         for (int v = 0; v < EW_VIEWS; v++) s8[v].s[j] = m->s[v][d];
     }
-    cl_mem am = a->buffer->mem, bm = b ? b->buffer->mem : am, cm = out->buffer->mem;
+    ws_mem am = ws_buffer_mem(a->buffer), bm = b ? ws_buffer_mem(b->buffer) : am,
+           cm = ws_buffer_mem(out->buffer);
     cl_long off[EW_VIEWS] = {m->off[0], m->off[1], m->off[2]};
     cl_int hasb = b != NULL, opi = (cl_int)op, nd = m->ndim;
     double al = alpha, be = beta;
     float alf = (float)alpha, bef = (float)beta;
     int f64 = dt == WINSUM_F64;
-    cl_int err = clSetKernelArg(k, 0, sizeof am, &am);
-    err |= clSetKernelArg(k, 1, sizeof(cl_long), &off[0]);
-    err |= clSetKernelArg(k, 2, sizeof(cl_long8), &s8[0]);
-    err |= clSetKernelArg(k, 3, sizeof bm, &bm);
-    err |= clSetKernelArg(k, 4, sizeof(cl_long), &off[1]);
-    err |= clSetKernelArg(k, 5, sizeof(cl_long8), &s8[1]);
-    err |= clSetKernelArg(k, 6, sizeof hasb, &hasb);
-    err |= clSetKernelArg(k, 7, sizeof cm, &cm);
-    err |= clSetKernelArg(k, 8, sizeof(cl_long), &off[2]);
-    err |= clSetKernelArg(k, 9, sizeof(cl_long8), &s8[2]);
-    err |= clSetKernelArg(k, 10, sizeof(cl_long8), &n8);
-    err |= clSetKernelArg(k, 11, sizeof nd, &nd);
-    err |= clSetKernelArg(k, 12, sizeof opi, &opi);
-    err |= f64 ? clSetKernelArg(k, 13, sizeof al, &al) : clSetKernelArg(k, 13, sizeof alf, &alf);
-    err |= f64 ? clSetKernelArg(k, 14, sizeof be, &be) : clSetKernelArg(k, 14, sizeof bef, &bef);
-    if (err) return ws_cl_fail(ctx, err, "clSetKernelArg", "elementwise");
-    if (ws_fault(WINSUM_FAULT_ENQUEUE))
-        return ws_cl_fail(ctx, CL_OUT_OF_RESOURCES, "clEnqueueNDRangeKernel (injected)",
-                          "elementwise");
-    cl_event ev = NULL;
-    err = clEnqueueNDRangeKernel(ctx->queue, k, 1, NULL, &total, NULL, ctx->gate ? 1 : 0,
-                                 ctx->gate ? &ctx->gate : NULL, &ev);
-    if (err) return ws_cl_fail(ctx, err, "clEnqueueNDRangeKernel", "elementwise");
-    if (ctx->verbose >= 2) ws_trace_kernel(ctx, "elementwise", ev);
-    ws_event_record(ctx, ev);
-    return WINSUM_OK;
+    const ws_arg args[] = {WS_MEM(am),    WS_VAL(off[0]), WS_VAL(s8[0]), WS_MEM(bm),
+                           WS_VAL(off[1]), WS_VAL(s8[1]), WS_VAL(hasb),  WS_MEM(cm),
+                           WS_VAL(off[2]), WS_VAL(s8[2]), WS_VAL(n8),    WS_VAL(nd),
+                           WS_VAL(opi),   f64 ? WS_VAL(al) : WS_VAL(alf),
+                           f64 ? WS_VAL(be) : WS_VAL(bef)};
+    ws_launch l = {.kernel = k, .name = "elementwise", .what = "elementwise", WS_ARGS(args),
+                   .dims = 1, .global = &total, .local = NULL, .record = 1};
+    return ws_launch_kernel(ctx, &l);
 }
 
 static winsum_status elementwise(winsum_context *ctx, winsum_elementwise_op op, double alpha,
@@ -267,10 +250,10 @@ static winsum_status elementwise(winsum_context *ctx, winsum_elementwise_op op, 
     if (ctx->verbose) {
         char text[64];
         snprintf(text, sizeof text, "elementwise %s{%s}", op_names[op],
-                 ctx->backend == WINSUM_BACKEND_REF ? "reference" : "elementwise");
+                 !ctx->be->kernels ? "reference" : "elementwise");
         ws_trace_plan(ctx, text);
     }
-    if (ctx->backend == WINSUM_BACKEND_REF) {
+    if (!ctx->be->kernels) {
         ref_run(&m, op, alpha, a, beta, b, out);
         return WINSUM_OK;
     }

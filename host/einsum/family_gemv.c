@@ -344,7 +344,7 @@ static winsum_status gemv_build(winsum_plan *p, ws_step *s, const ws_step_reques
     char opts[256];
     snprintf(opts, sizeof opts, "-DVL=%d -DROWS=%d -DROWB=%d -DNGA=%d -DNGB=%d -DG32=%d%s",
              gs->lanes, rows, tv[ROWB], na, nbg, g32, ws_real_opt(A->op.dtype));
-    return ws_get_kernel(ctx, ws_family_gemv.file, ws_family_gemv.kernel, opts, &s->kernel);
+    return ws_kernel_get(ctx, ws_family_gemv.file, ws_family_gemv.kernel, opts, &s->kernel);
 }
 
 static void gemv_describe(const ws_step *s, char *buf, size_t len)

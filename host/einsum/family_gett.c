@@ -467,8 +467,8 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
         for (int i = 0; i < 2; i++) {
             if (!(packed >> i & 1)) continue;
             s->scratch_bytes[i] = (size_t)(i ? pb : pa) * es4;
-            if ((st = ws_device_alloc(ctx, s->scratch_bytes[i], &s->scratch[i],
-                                      "einsum packed panels")))
+            if ((st = ws_mem_alloc(ctx, s->scratch_bytes[i], &s->scratch[i],
+                                   "einsum packed panels")))
                 return st;
         }
     }
@@ -478,11 +478,11 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
              "-DNGB=%d -DMULTI_KB=%d -DPACKED=%d%s",
              g.wgm, g.wgn, g.mr, g.nr, g.mc, g.nc, g.kc, g.vw, A->op.nguards, B->op.nguards,
              multi_kb, packed, ws_real_opt(A->op.dtype));
-    if ((st = ws_get_kernel(ctx, ws_family_gett.file, ws_family_gett.kernel, opts, &s->kernel)))
+    if ((st = ws_kernel_get(ctx, ws_family_gett.file, ws_family_gett.kernel, opts, &s->kernel)))
         return st;
     for (int i = 0; i < 2; i++) {
         if (!(packed >> i & 1)) continue;
-        if ((st = ws_get_kernel(ctx, ws_family_gett.file, gett_pre[i].kernel, opts,
+        if ((st = ws_kernel_get(ctx, ws_family_gett.file, gett_pre[i].kernel, opts,
                                 &s->pre_kernel[i])))
             return st;
         s->pre_global[i][0] = (size_t)(i ? nnb : nmb);

@@ -48,9 +48,9 @@ typedef struct ws_step {
     int M, N, K, nbatch; /* unary: N = inner size, M = outer size */
     int targ[16];        /* table offsets, in kernel argument order */
     cl_long4 exta, extb;
-    cl_mem tab;
+    ws_mem tab;
     size_t tab_bytes;
-    cl_kernel kernel;
+    ws_kernel kernel;
     size_t global[3], local[3];
     int ngl; /* work dims */
     int use_local;
@@ -58,9 +58,9 @@ typedef struct ws_step {
     /* Kernels launched before the step's own, in order (its family's pre[];
      * NULL: skipped), e.g. GETT's packing of a reused operand, and device
      * memory the step owns (scratch, e.g. packed panels; freed with the plan). */
-    cl_kernel pre_kernel[WS_MAX_PRE];
+    ws_kernel pre_kernel[WS_MAX_PRE];
     size_t pre_global[WS_MAX_PRE][3];
-    cl_mem scratch[WS_MAX_PRE];
+    ws_mem scratch[WS_MAX_PRE];
     size_t scratch_bytes[WS_MAX_PRE];
     /* The family's own state: a struct defined in its family_<name>.c (no
      * other file sees its fields), at most WS_STEP_STATE bytes, zeroed
@@ -90,7 +90,7 @@ struct winsum_plan {
     int nsteps;
     ws_step steps[2 * WS_MAX_OPS]; /* unary pre-reductions, then pairs */
     int ninter;
-    cl_mem inter[2 * WS_MAX_OPS];
+    ws_mem inter[2 * WS_MAX_OPS];
     size_t inter_bytes[2 * WS_MAX_OPS];
     char describe[8192];
 };
@@ -106,7 +106,8 @@ typedef struct slot {
 winsum_status ws_plan_make(winsum_context *ctx, winsum_plan **out, const char *subscripts, int nops,
                            const winsum_view *ops, const winsum_view *outv);
 
-/* steps.c: the steps of an OpenCL plan, after validation. */
+/* steps.c: the steps of a plan on a backend that runs kernels, after
+ * validation. */
 winsum_status ws_plan_steps(winsum_plan *p);
 
 /* --------------------------------------------------------------- tables */
@@ -167,7 +168,7 @@ void ws_classify(const slot *X, const slot *Y, const slot *C, const int64_t *siz
 typedef enum ws_arg_from {
     WS_FROM_A,
     WS_FROM_B,
-    WS_FROM_C, /* the operand's memory (cl_mem) */
+    WS_FROM_C, /* the operand's memory (a ws_mem) */
     WS_FROM_ALPHA,
     WS_FROM_BETA, /* REAL: double for float64, else float */
     WS_FROM_STEP, /* a field of ws_step: offset, size */
@@ -184,7 +185,7 @@ typedef struct ws_family_arg {
 
 #define WS_ARG_MEM(type, name, from)        \
     {                                       \
-        type, name, from, 0, sizeof(cl_mem) \
+        type, name, from, 0, sizeof(ws_mem) \
     }
 #define WS_ARG_REAL(name, from)        \
     {                                  \

@@ -48,7 +48,7 @@ static winsum_status new_intermediate(winsum_plan *p, const uint8_t *keep, slot 
     int k = p->ninter++;
     p->inter_bytes[k] = (size_t)bytes;
     t->src = (ws_src){SRC_INTER, k};
-    return ws_device_alloc(p->ctx, p->inter_bytes[k], &p->inter[k], "einsum intermediate");
+    return ws_mem_alloc(p->ctx, p->inter_bytes[k], &p->inter[k], "einsum intermediate");
 }
 
 /* Drops the guards that no index of the operand can fail (a padded window

@@ -15,6 +15,7 @@
  * unless it loses there too. The verdict, with the medians, the margin and
  * the spread, is the last progress message and a comment in the stored file.
  */
+#include "backend.h"
 #include "decide.h"
 #include "params.h"
 #include "plan.h"
@@ -344,9 +345,9 @@ winsum_status winsum_tune(winsum_context *ctx, int quick, int max_candidates,
     winsum_context *nested __attribute__((cleanup(leave_nested), unused)) = ctx;
     ctx->depth++;
     ctx->no_event++;
-    if (ctx->backend != WINSUM_BACKEND_OPENCL)
+    if (!ctx->be->kernels)
         return ws_fail(&ctx->err, WINSUM_ERR_UNSUPPORTED,
-                       "tune: the reference backend has nothing to tune");
+                       "tune: the %s backend runs no kernels: nothing to tune", ctx->be->title);
     problem prs[NPROBLEMS] = {
         {"GEMM", 0, quick ? 384 : 768, 0, 0, 0, 0},
         {"conv 3x3 forward", 1, 0, 64, quick ? 14 : 28, quick ? 2 : 4, 0},
