@@ -82,8 +82,8 @@ int coldstart_child(const char *device)
         if (!ok) fprintf(stderr, "winsum-bench --coldstart-child: %s\n", err);
         if (ok && !dev_download(b, r, &dev[T_Y], got, conv_elems(l, T_Y, 1)) &&
             !conv_reference(b, r, l, OP_FWD, host, want))
-            check = compare(l->name, WINSUM_F32, "winsum vs reference", got, want,
-                            conv_elems(l, T_Y, 1), conv_reduction(l, OP_FWD, 1));
+            check = bench_compare(l->name, WINSUM_F32, "winsum vs reference", got, want,
+                                  conv_elems(l, T_Y, 1), conv_reduction(l, OP_FWD, 1));
     }
     ok = ok && check >= 0 && !b->ws_errors;
     if (ok)

@@ -82,7 +82,7 @@ double now_ms(void)
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
-void note(bench *b, const char *fmt, ...)
+void bench_note(bench *b, const char *fmt, ...)
 {
     if (b->nnotes >= MAX_NOTES) return;
     va_list ap;
@@ -128,7 +128,7 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* The median of t[0..n-1] (n >= 1; sorts t). */
-double median(double *t, int n)
+double bench_median(double *t, int n)
 {
     qsort(t, (size_t)n, sizeof t[0], cmp_double);
     return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
@@ -147,7 +147,7 @@ int measure(call_fn fn, void *arg, int warmup, int reps, double *ms, char *err, 
         if (fn(arg, err, errlen)) return -1;
         t[i] = now_ms() - t0;
     }
-    *ms = median(t, reps);
+    *ms = bench_median(t, reps);
     return 0;
 }
 
@@ -195,8 +195,8 @@ const char *tolerance_text(winsum_dtype dt)
 /* 1 when every |got - want| <= tolerance(k) * max|want| (NaN fails), else 0
  * with a line on stderr naming the case and the worst element. got and
  * want hold n elements of dtype dt. */
-int compare(const char *name, winsum_dtype dt, const char *what, const void *got, const void *want,
-            size_t n, double k)
+int bench_compare(const char *name, winsum_dtype dt, const char *what, const void *got,
+                  const void *want, size_t n, double k)
 {
     double amax = 0, emax = -1;
     size_t worst = 0;

@@ -134,8 +134,8 @@ int conv_reference(bench *b, row *r, const conv_layer *l, int op, void *const ho
     double flops = conv_flops(l, 1);
     if (b->ref_gflops > 0 && flops / b->ref_gflops / 1e9 > REF_MAX_SECONDS) {
         c->state = CELL_SKIP;
-        note(b, "%s: reference skipped (one batch-1 call would take about %.0f s); unchecked",
-             r->csv_case, flops / b->ref_gflops / 1e9);
+        bench_note(b, "%s: reference skipped (one batch-1 call would take about %.0f s); unchecked",
+                   r->csv_case, flops / b->ref_gflops / 1e9);
         return -1;
     }
     winsum_buffer hb[3];
@@ -151,10 +151,10 @@ int conv_reference(bench *b, row *r, const conv_layer *l, int op, void *const ho
     if (time_cell(b, r, B_REF, c, run_conv, &a, 0, 1, flops)) return -1;
     b->ref_gflops = gflops(c);
     if (c->ms > REF_MAX_SECONDS * 1e3)
-        note(b,
-             "%s: one reference call took %.1f s (> %.0f s); later ones are skipped if "
-             "predicted as slow",
-             r->csv_case, c->ms / 1e3, REF_MAX_SECONDS);
+        bench_note(b,
+                   "%s: one reference call took %.1f s (> %.0f s); later ones are skipped if "
+                   "predicted as slow",
+                   r->csv_case, c->ms / 1e3, REF_MAX_SECONDS);
     return 0;
 }
 
@@ -188,8 +188,8 @@ static void conv_check_small(bench *b, row *r, const conv_layer *full, int op)
         else if (!dev_download(b, r, &dev[out], got, conv_elems(&l, out, 1)) &&
                  !conv_reference(b, r, &l, op, host, want))
             set_check(b, &r->c[B_WINSUM],
-                      compare(r->csv_case, r->dtype, "winsum vs reference (small variant)", got,
-                              want, conv_elems(&l, out, 1), conv_reduction(&l, op, 1)));
+                      bench_compare(r->csv_case, r->dtype, "winsum vs reference (small variant)",
+                                    got, want, conv_elems(&l, out, 1), conv_reduction(&l, op, 1)));
         /* the reference ran the variant: not a rate of this layer */
         if (r->c[B_REF].state == CELL_DONE) r->c[B_REF].state = CELL_SKIP;
     }
@@ -281,8 +281,8 @@ void conv_layer_bench(bench *b, const char *suite, const conv_layer *l, const in
         /* the reference on batch 1, and the check of winsum against it */
         if (!conv_reference(b, r, l, op, host, want) && ws1_ok)
             set_check(b, &r->c[B_WINSUM],
-                      compare(r->csv_case, r->dtype, "winsum vs reference (batch 1)", got1, want,
-                              conv_elems(l, out, 1), conv_reduction(l, op, 1)));
+                      bench_compare(r->csv_case, r->dtype, "winsum vs reference (batch 1)", got1,
+                                    want, conv_elems(l, out, 1), conv_reduction(l, op, 1)));
         /* CLBlast into the same output buffer, checked against winsum */
         clblast_conv_cell(b, r, l, op, bufs, other, ws_ok ? got : NULL);
         /* OpenBLAS: the GEMM this op is under im2col, same M, N, K */

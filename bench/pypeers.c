@@ -313,7 +313,7 @@ static void py_request(bench *b, row *r, int backend, const char *req, double fl
     }
     if (!strncmp(line, "n/a", 3)) {
         c->state = CELL_NA;
-        note(b, "%s: %s n/a: %.180s", r->csv_case, back_name[backend], line + 3);
+        bench_note(b, "%s: %s n/a: %.180s", r->csv_case, back_name[backend], line + 3);
         return;
     }
     cell_fail(b, r, backend, c, !strncmp(line, "err ", 4) ? line + 4 : line);

@@ -366,7 +366,7 @@ static double cold_steady(const bench *b)
     int n = 0;
     for (int i = 0; i < COLD_RUNS; i++)
         if (b->cold[i].state == CELL_DONE) t[n++] = b->cold[i].steady_ms;
-    return n ? median(t, n) : 0;
+    return n ? bench_median(t, n) : 0;
 }
 
 void print_coldstart(const bench *b)

@@ -1,8 +1,10 @@
 /*
- * context.c - contexts: device choice, the OpenCL context and queue (own or
- * the caller's), the lock and reference count, what higher layers attach,
- * error reporting that names the OpenCL call.
+ * context.c - what creates and destroys a context: device choice, the
+ * OpenCL context and queue (own or the caller's), the reference count,
+ * what higher layers attach. It sits above the rest of the runtime, whose
+ * parts it creates and frees; the base helpers are base.c's.
  */
+#include "context.h"
 #include "params.h"
 #include "program.h"
 #include "trace.h"
@@ -11,78 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* why this thread's last context creation failed */
-static _Thread_local char create_error[512];
-
-static winsum_status create_fail(winsum_status st, const char *fmt, const char *arg)
-{
-    snprintf(create_error, sizeof create_error, fmt, arg ? arg : "");
-    return st;
-}
-
-const char *ws_cl_error_name(cl_int code)
-{
-    switch (code) {
-#define C(x) \
-    case x: return #x
-        C(CL_SUCCESS);
-        C(CL_DEVICE_NOT_FOUND);
-        C(CL_DEVICE_NOT_AVAILABLE);
-        C(CL_COMPILER_NOT_AVAILABLE);
-        C(CL_MEM_OBJECT_ALLOCATION_FAILURE);
-        C(CL_OUT_OF_RESOURCES);
-        C(CL_OUT_OF_HOST_MEMORY);
-        C(CL_BUILD_PROGRAM_FAILURE);
-        C(CL_INVALID_VALUE);
-        C(CL_INVALID_DEVICE);
-        C(CL_INVALID_CONTEXT);
-        C(CL_INVALID_COMMAND_QUEUE);
-        C(CL_INVALID_MEM_OBJECT);
-        C(CL_INVALID_BINARY);
-        C(CL_INVALID_BUILD_OPTIONS);
-        C(CL_INVALID_PROGRAM);
-        C(CL_INVALID_KERNEL_NAME);
-        C(CL_INVALID_KERNEL);
-        C(CL_INVALID_ARG_INDEX);
-        C(CL_INVALID_ARG_VALUE);
-        C(CL_INVALID_ARG_SIZE);
-        C(CL_INVALID_KERNEL_ARGS);
-        C(CL_INVALID_WORK_DIMENSION);
-        C(CL_INVALID_WORK_GROUP_SIZE);
-        C(CL_INVALID_WORK_ITEM_SIZE);
-        C(CL_INVALID_GLOBAL_OFFSET);
-        C(CL_INVALID_EVENT_WAIT_LIST);
-        C(CL_INVALID_BUFFER_SIZE);
-        C(CL_INVALID_GLOBAL_WORK_SIZE);
-        C(CL_INVALID_PLATFORM);
-        C(CL_INVALID_OPERATION);
-        C(CL_MISALIGNED_SUB_BUFFER_OFFSET);
-#undef C
-    case -1001: return "CL_PLATFORM_NOT_FOUND_KHR";
-    }
-    return "unknown OpenCL error";
-}
-
-winsum_status ws_cl_fail(winsum_context *ctx, cl_int code, const char *call, const char *what)
-{
-    winsum_status st = (code == CL_MEM_OBJECT_ALLOCATION_FAILURE || code == CL_OUT_OF_RESOURCES ||
-                        code == CL_OUT_OF_HOST_MEMORY || code == CL_INVALID_BUFFER_SIZE)
-                           ? WINSUM_ERR_MEMORY
-                           : WINSUM_ERR_OPENCL;
-    return ws_fail(&ctx->err, st, "%s: %s failed with %s (%d)", what, call, ws_cl_error_name(code),
-                   (int)code);
-}
-
-/* ------------------------------------------------- lock and references */
-
-winsum_context *ws_lock(winsum_context *ctx)
-{
-    if (ctx) pthread_mutex_lock(&ctx->lock);
-    return ctx;
-}
-
-void ws_unlock(winsum_context *ctx) { pthread_mutex_unlock(&ctx->lock); }
 
 /* The new context's lock, its user reference and its error sink's id (an id
  * is never reused, so that a thread's message of a destroyed context is not
@@ -275,16 +205,16 @@ static winsum_status setup_device(winsum_context *ctx)
 static winsum_status context_new(winsum_context **out)
 {
     char why[256];
-    if (ws_cache_env_check(why, sizeof why)) return create_fail(WINSUM_ERR_ARGUMENT, "%s", why);
+    if (ws_cache_env_check(why, sizeof why)) return ws_create_fail(WINSUM_ERR_ARGUMENT, "%s", why);
     winsum_context *ctx = calloc(1, sizeof *ctx);
-    if (!ctx) return create_fail(WINSUM_ERR_MEMORY, "out of host memory%s", NULL);
+    if (!ctx) return ws_create_fail(WINSUM_ERR_MEMORY, "out of host memory%s", NULL);
     if (context_init(ctx)) {
         free(ctx);
-        return create_fail(WINSUM_ERR_MEMORY, "cannot make the context's lock%s", NULL);
+        return ws_create_fail(WINSUM_ERR_MEMORY, "cannot make the context's lock%s", NULL);
     }
     if (ws_trace_open(ctx)) {
         context_discard(ctx);
-        return create_fail(WINSUM_ERR_MEMORY, "out of host memory (WINSUM_VERBOSE)%s", NULL);
+        return ws_create_fail(WINSUM_ERR_MEMORY, "out of host memory (WINSUM_VERBOSE)%s", NULL);
     }
     *out = ctx;
     return WINSUM_OK;
@@ -293,11 +223,13 @@ static winsum_status context_new(winsum_context **out)
 winsum_status winsum_context_create(winsum_context **out, winsum_backend backend,
                                     const char *device)
 {
-    if (!out) return create_fail(WINSUM_ERR_ARGUMENT, "winsum_context_create: ctx is NULL%s", NULL);
+    if (!out)
+        return ws_create_fail(WINSUM_ERR_ARGUMENT, "winsum_context_create: ctx is NULL%s", NULL);
     *out = NULL;
     if (backend != WINSUM_BACKEND_AUTO && backend != WINSUM_BACKEND_OPENCL &&
         backend != WINSUM_BACKEND_REF)
-        return create_fail(WINSUM_ERR_ARGUMENT, "winsum_context_create: unknown backend%s", NULL);
+        return ws_create_fail(WINSUM_ERR_ARGUMENT, "winsum_context_create: unknown backend%s",
+                              NULL);
     winsum_context *ctx;
     winsum_status cst = context_new(&ctx);
     if (cst) return cst;
@@ -314,13 +246,13 @@ winsum_status winsum_context_create(winsum_context **out, winsum_backend backend
             } else {
                 context_discard(ctx);
                 if (n == 0)
-                    return create_fail(WINSUM_ERR_NO_DEVICE,
-                                       "no OpenCL device found (is an ICD such as PoCL "
-                                       "installed?)%s",
-                                       NULL);
-                return create_fail(WINSUM_ERR_NO_DEVICE,
-                                   "no OpenCL device matches '%s' ('winsum devices' lists them)",
-                                   device ? device : "");
+                    return ws_create_fail(WINSUM_ERR_NO_DEVICE,
+                                          "no OpenCL device found (is an ICD such as PoCL "
+                                          "installed?)%s",
+                                          NULL);
+                return ws_create_fail(WINSUM_ERR_NO_DEVICE,
+                                      "no OpenCL device matches '%s' ('winsum devices' lists them)",
+                                      device ? device : "");
             }
         } else {
             cl_int err;
@@ -328,8 +260,8 @@ winsum_status winsum_context_create(winsum_context **out, winsum_backend backend
             ctx->cl = clCreateContext(NULL, 1, &ctx->device, NULL, NULL, &err);
             if (!ctx->cl) {
                 context_discard(ctx);
-                return create_fail(WINSUM_ERR_OPENCL, "clCreateContext failed with %s",
-                                   ws_cl_error_name(err));
+                return ws_create_fail(WINSUM_ERR_OPENCL, "clCreateContext failed with %s",
+                                      ws_cl_error_name(err));
             }
             /* WINSUM_VERBOSE=2 times each kernel from its profiling event */
             ctx->profiling = ctx->verbose >= 2;
@@ -338,8 +270,8 @@ winsum_status winsum_context_create(winsum_context **out, winsum_backend backend
             if (!ctx->queue) {
                 clReleaseContext(ctx->cl);
                 context_discard(ctx);
-                return create_fail(WINSUM_ERR_OPENCL, "clCreateCommandQueue failed with %s",
-                                   ws_cl_error_name(err));
+                return ws_create_fail(WINSUM_ERR_OPENCL, "clCreateCommandQueue failed with %s",
+                                      ws_cl_error_name(err));
             }
             backend = WINSUM_BACKEND_OPENCL;
             setup_device(ctx);
@@ -357,25 +289,25 @@ winsum_status winsum_context_create_cl(winsum_context **out, cl_context cl_ctx,
 {
     if (out) *out = NULL;
     if (!out || !cl_ctx || !queue)
-        return create_fail(WINSUM_ERR_ARGUMENT,
-                           "winsum_context_create_cl: ctx, cl_context and queue are needed%s",
-                           NULL);
+        return ws_create_fail(WINSUM_ERR_ARGUMENT,
+                              "winsum_context_create_cl: ctx, cl_context and queue are needed%s",
+                              NULL);
     /* Kernels of one call run in order (a step reads the intermediate the
      * step before wrote, with no event between them): an out-of-order queue
      * would let them overlap, so it is refused rather than silently raced. */
     cl_command_queue_properties props = 0;
     cl_int perr = clGetCommandQueueInfo(queue, CL_QUEUE_PROPERTIES, sizeof props, &props, NULL);
     if (perr != CL_SUCCESS)
-        return create_fail(WINSUM_ERR_CONTEXT,
-                           "winsum_context_create_cl: the queue is not a valid command queue "
-                           "(clGetCommandQueueInfo failed with %s)",
-                           ws_cl_error_name(perr));
+        return ws_create_fail(WINSUM_ERR_CONTEXT,
+                              "winsum_context_create_cl: the queue is not a valid command queue "
+                              "(clGetCommandQueueInfo failed with %s)",
+                              ws_cl_error_name(perr));
     if (props & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE)
-        return create_fail(WINSUM_ERR_UNSUPPORTED,
-                           "winsum_context_create_cl: the queue is out-of-order "
-                           "(CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE); winsum needs an in-order "
-                           "queue: create one without that property%s",
-                           NULL);
+        return ws_create_fail(WINSUM_ERR_UNSUPPORTED,
+                              "winsum_context_create_cl: the queue is out-of-order "
+                              "(CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE); winsum needs an in-order "
+                              "queue: create one without that property%s",
+                              NULL);
     winsum_context *ctx;
     winsum_status cst = context_new(&ctx);
     if (cst) return cst;
@@ -385,10 +317,10 @@ winsum_status winsum_context_create_cl(winsum_context **out, cl_context cl_ctx,
         clGetCommandQueueInfo(queue, CL_QUEUE_DEVICE, sizeof ctx->device, &ctx->device, NULL) !=
             CL_SUCCESS) {
         context_discard(ctx);
-        return create_fail(WINSUM_ERR_CONTEXT,
-                           "winsum_context_create_cl: the queue does not belong to the "
-                           "cl_context%s",
-                           NULL);
+        return ws_create_fail(WINSUM_ERR_CONTEXT,
+                              "winsum_context_create_cl: the queue does not belong to the "
+                              "cl_context%s",
+                              NULL);
     }
     clRetainContext(cl_ctx);
     clRetainCommandQueue(queue);
@@ -436,21 +368,6 @@ void winsum_context_destroy(winsum_context *ctx)
     ws_context_release(ctx);
 }
 
-/* The calling thread's own last message on ctx; a thread that had none
- * there (or in too many contexts since) gets the context's last message of
- * any thread, copied under the lock into a buffer of its own. */
-const char *winsum_last_error(const winsum_context *ctx)
-{
-    static _Thread_local char shared_copy[sizeof(ws_error){0}.msg];
-    if (!ctx) return create_error;
-    const char *own = ws_thread_error(ctx->err.owner);
-    if (own) return own;
-    winsum_context *c = (winsum_context *)ctx;
-    ws_lock(c);
-    memcpy(shared_copy, c->err.msg, sizeof shared_copy);
-    ws_unlock(c);
-    return shared_copy;
-}
 /* Set at creation and never changed: no lock needed. */
 winsum_backend winsum_context_backend(const winsum_context *ctx)
 {
