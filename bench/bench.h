@@ -271,10 +271,6 @@ void suite_coldstart(bench *b);
 /* `winsum-bench --coldstart-child`: the process suite_coldstart starts. */
 int coldstart_child(const char *device);
 
-/* driver.c: `winsum-bench conv ...` and `winsum-bench einsum ...` (argv[0]
- * is "conv" or "einsum"); returns the exit code. */
-int bench_driver(int argc, char **argv);
-
 /* ============================================ peers.c: CLBlast, OpenBLAS */
 
 /* The variables the peers run without (OpenBLAS's core type and L2 size). */

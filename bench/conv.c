@@ -2,8 +2,8 @@
  * conv.c - the conv and conv-backward suites: ResNet-style layers run by
  * winsum on a batch, by the reference backend on batch 1 (the check), by
  * CLBlast's convolution routines and, as OpenBLAS, the GEMM of the same
- * im2col shape. The layer geometry and the winsum call are shared with
- * coldstart.c and peers.c.
+ * im2col shape. The winsum call is shared with coldstart.c; the layer
+ * geometry is layer.c's.
  */
 #include "bench.h"
 
@@ -13,8 +13,6 @@
 /* A reference call predicted to take longer than this is skipped. */
 #define REF_MAX_SECONDS 5.0
 
-const char *const conv_op_suffix[NOPS] = {"fwd", "bwd_data", "bwd_weight"};
-const int conv_op_output[NOPS] = {T_Y, T_X, T_W};
 static const char *const conv_op_call[NOPS] = {"winsum_conv_forward", "winsum_conv_backward_data",
                                                "winsum_conv_backward_weight"};
 
@@ -63,34 +61,6 @@ static const conv_layer conv_layers[] = {
 };
 #define NLAYERS ((int)(sizeof conv_layers / sizeof conv_layers[0]))
 
-int64_t conv_oh(const conv_layer *l) { return (l->hw + 2 * l->pad - l->k) / l->stride + 1; }
-
-/* Elements of tensor t at batch n. */
-size_t conv_elems(const conv_layer *l, int t, int64_t n)
-{
-    int64_t oh = conv_oh(l);
-    if (t == T_X) return (size_t)(n * l->c * l->hw * l->hw);
-    if (t == T_W) return (size_t)(l->o * (l->c / l->groups) * l->k * l->k);
-    return (size_t)(n * l->o * oh * oh);
-}
-
-/* The same for all three ops: 2*N*O*OH*OW*(C/G)*KH*KW. */
-double conv_flops(const conv_layer *l, int64_t n)
-{
-    int64_t oh = conv_oh(l);
-    return 2.0 * (double)n * (double)l->o * (double)(oh * oh) * (double)(l->c / l->groups) *
-           (double)(l->k * l->k);
-}
-
-/* Products summed into one output element (for the tolerance). */
-double conv_reduction(const conv_layer *l, int op, int64_t n)
-{
-    int64_t oh = conv_oh(l);
-    if (op == OP_FWD) return (double)(l->c / l->groups * l->k * l->k);
-    if (op == OP_BWD_DATA) return (double)(l->o / l->groups * l->k * l->k);
-    return (double)(n * oh * oh);
-}
-
 /* The im2col GEMM of an op (groups 1): M x N x K, row-major C = A B. */
 static void conv_gemm_dims(const conv_layer *l, int op, int64_t n, int64_t *m, int64_t *nn,
                            int64_t *k)
@@ -99,29 +69,6 @@ static void conv_gemm_dims(const conv_layer *l, int op, int64_t n, int64_t *m, i
     if (op == OP_FWD) *m = l->o, *nn = p, *k = ckk;
     else if (op == OP_BWD_DATA) *m = ckk, *nn = p, *k = l->o;
     else *m = l->o, *nn = ckk, *k = p;
-}
-
-void conv_desc(const conv_layer *l, winsum_conv_desc *d)
-{
-    winsum_conv_desc_init(d);
-    d->nspatial = 2;
-    d->groups = l->groups;
-    for (int i = 0; i < 2; i++) {
-        d->stride[i] = l->stride;
-        d->pad_lo[i] = d->pad_hi[i] = l->pad;
-    }
-}
-
-/* Views of x, w, y at batch n over buffers buf[T_X], buf[T_W], buf[T_Y]. */
-void conv_views(const conv_layer *l, int64_t n, winsum_dtype dt, const winsum_buffer *const buf[3],
-                winsum_view v[3])
-{
-    int64_t oh = conv_oh(l);
-    int64_t xs[4] = {n, l->c, l->hw, l->hw}, ws[4] = {l->o, l->c / l->groups, l->k, l->k},
-            ys[4] = {n, l->o, oh, oh};
-    v[T_X] = winsum_view_contiguous(buf[T_X], dt, 4, xs);
-    v[T_W] = winsum_view_contiguous(buf[T_W], dt, 4, ws);
-    v[T_Y] = winsum_view_contiguous(buf[T_Y], dt, 4, ys);
 }
 
 /* ============================================================== the suites */

@@ -372,9 +372,3 @@ int drv_elems(const int64_t *s, int n, int64_t *e)
         if (ws_mul_ovf(*e, s[i], e)) return -1;
     return 0;
 }
-
-int bench_driver(int argc, char **argv)
-{
-    if (!strcmp(argv[0], "conv")) return drv_conv(argc, argv);
-    return drv_einsum(argc, argv);
-}

@@ -38,6 +38,7 @@
  */
 #include "args.h"
 #include "bench.h"
+#include "driver.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -106,7 +107,9 @@ int main(int argc, char **argv)
 {
     const char *who = "winsum-bench";
     if (argc >= 2 && (!strcmp(argv[1], "conv") || !strcmp(argv[1], "einsum")))
-        return bench_driver(argc - 1, argv + 1);
+        /* the one-layer driver (driver_conv.c, driver_einsum.c) */
+        return !strcmp(argv[1], "conv") ? drv_conv(argc - 1, argv + 1)
+                                        : drv_einsum(argc - 1, argv + 1);
     const char *suite = "conv,conv-backward", *csv = NULL, *plot = NULL, *device = NULL,
                *dtype = "f32", *baseline = NULL;
     int quick = 0, child = 0, quiet = 0, version = 0;
