@@ -9,8 +9,8 @@
  * integers within their range. Every error is one line on stderr,
  * "WHO: what", and the parser returns WS_EXIT_USAGE (2).
  */
-#ifndef WINSUM_CLI_ARGS_H
-#define WINSUM_CLI_ARGS_H
+#ifndef WINSUM_TOOLS_ARGS_H
+#define WINSUM_TOOLS_ARGS_H
 
 enum { WS_EXIT_USAGE = 2 };
 
