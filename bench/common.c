@@ -226,7 +226,7 @@ void set_check(bench *b, cell *c, int ok)
     if (!ok) b->mismatches++;
 }
 
-/* ============================================================ host/device */
+/* ============================================================ the device */
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 

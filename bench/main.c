@@ -13,8 +13,8 @@
  *                mobilenetv2|overhead|coldstart|all; default conv,conv-backward)
  *                [--dtype f32|f64|f16] [--quick] [--csv FILE] [--plot FILE.png]
  *                [--device N] [--reps R] [--quiet]
- *   winsum-bench conv forward|backward-data|backward-weight ...   (driver.c)
- *   winsum-bench einsum SUBSCRIPTS --shapes ...                   (driver.c)
+ *   winsum-bench conv forward|backward-data|backward-weight ...   (driver_conv.c)
+ *   winsum-bench einsum SUBSCRIPTS --shapes ...                   (driver_einsum.c)
  *
  * Each case is described once (shape, flops, how each backend runs it, how
  * its result is checked) and that description drives both the timing and the

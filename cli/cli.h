@@ -16,7 +16,7 @@ enum { EXIT_INPUT = 1, EXIT_USAGE = 2 };
 
 #define MAX_OPERANDS 32 /* einsum operands the CLI takes */
 
-/* Options every command takes (see args.h for the grammar). */
+/* Options every command takes (see tools/common/args.h for the grammar). */
 typedef struct common_opts {
     const char *backend, *device, *output;
 } common_opts;
