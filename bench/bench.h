@@ -135,6 +135,11 @@ int parse_dtype(const char *s, winsum_dtype *dt);
 
 const char *dtype_csv(winsum_dtype dt);
 double now_ms(void);
+/* What the bench prints is at most this wide (wider tables: --csv). */
+#define BENCH_WIDTH 100
+/* printf to stdout with every line longer than BENCH_WIDTH wrapped at a
+ * space, the rest indented two more than the line. */
+void bench_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A line for the notes at the end of the report. */
 void bench_note(bench *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The next row of the table (NULL when it is full). */

@@ -91,6 +91,36 @@ void bench_note(bench *b, const char *fmt, ...)
     va_end(ap);
 }
 
+void bench_printf(const char *fmt, ...)
+{
+    char buf[16384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    /* each line: cut at the last space that keeps it within the width,
+     * the rest indented two more than the line */
+    for (const char *line = buf; *line;) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        size_t lead = strspn(line, " ");
+        if (lead > 40) lead = 40;
+        size_t indent = 0;
+        while (len > BENCH_WIDTH - indent) {
+            size_t cut = BENCH_WIDTH - indent;
+            while (cut > lead + 1 && line[cut] != ' ') cut--;
+            if (cut <= lead + 1) break; /* one long word: left as it is */
+            printf("%*s%.*s\n", (int)indent, "", (int)cut, line);
+            while (cut < len && line[cut] == ' ') cut++;
+            line += cut;
+            len -= cut;
+            indent = lead + 2;
+        }
+        printf("%*s%.*s%s", (int)indent, "", (int)len, line, nl ? "\n" : "");
+        line += len + (nl ? 1 : 0);
+    }
+}
+
 row *new_row(bench *b, const char *suite, const char *csv_case, const char *label, const char *op)
 {
     if (b->nrows >= MAX_ROWS) return NULL;

@@ -430,9 +430,9 @@ void peers_init(bench *b)
 void peers_print_missing(void)
 {
 #ifndef WINSUM_HAVE_CLBLAST
-    printf("CLBlast: not built in (n/a)\n");
+    bench_printf("CLBlast: not built in (n/a)\n");
 #endif
 #ifndef WINSUM_HAVE_OPENBLAS
-    printf("OpenBLAS: not built in (n/a)\n");
+    bench_printf("OpenBLAS: not built in (n/a)\n");
 #endif
 }
