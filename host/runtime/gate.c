@@ -4,7 +4,7 @@
  * them were enqueued, or failed (which terminates them) when one enqueue
  * failed.
  */
-#include "base.h"
+#include "context.h"
 
 winsum_status ws_gate_open(winsum_context *ctx)
 {

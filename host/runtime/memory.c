@@ -4,7 +4,7 @@
  * and the check that a buffer can be used by a context (its kind, and for
  * OpenCL its cl_context).
  */
-#include "base.h"
+#include "context.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

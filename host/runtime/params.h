@@ -7,7 +7,7 @@
 #ifndef WINSUM_PARAMS_H
 #define WINSUM_PARAMS_H
 
-#include "base.h"
+#include "context.h"
 
 /* Chooses ctx->gett: $WINSUM_GETT, the tuned file, the built-in table, the
  * defaults; what is not used is noted in ctx->tuning_source with why. */

@@ -6,7 +6,7 @@
 #ifndef WINSUM_PROGRAM_H
 #define WINSUM_PROGRAM_H
 
-#include "base.h"
+#include "context.h"
 
 /* The kernel `name` of kernels/<file> built with options; cached. */
 winsum_status ws_get_kernel(winsum_context *ctx, const char *file, const char *name,

@@ -13,7 +13,7 @@
 #ifndef WINSUM_TRACE_H
 #define WINSUM_TRACE_H
 
-#include "base.h"
+#include "context.h"
 
 /* At context creation: reads WINSUM_VERBOSE and WINSUM_VERBOSE_FILE into
  * ctx (verbose, the trace's state). Nonzero when out of memory. */
