@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * baseline.c - `winsum-bench --baseline FILE.csv`: an earlier run's CSV (a
  * run on this machine, e.g. the last one in bench/results/) against which

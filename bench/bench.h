@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * bench.h - what the files of `winsum-bench` share: the results of a run
  * (bench, row, cell), timing, checking, random data and device buffers

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * coldstart.c - the coldstart suite: the cost of the first call of a kernel
  * the process has not built: a forward convolution 3x3 s1 p1, 16->16

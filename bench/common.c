@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * common.c - what every suite of `winsum-bench` uses: the rows and cells of
  * the results, timing (the median of R calls), the tolerance and the

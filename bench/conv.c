@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * conv.c - the conv and conv-backward suites: ResNet-style layers run by
  * winsum on a batch, by the reference backend on batch 1 (the check), by

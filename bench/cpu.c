@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * cpu.c - the processor behind the device, named in every report with the
  * peak it implies: /proc/cpuinfo's model name (which on a virtual machine

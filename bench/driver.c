@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * driver.c - the one-layer driver of `winsum-bench`: one convolution or one
  * einsum of the caller's shapes, timed on winsum beside CLBlast, OpenBLAS

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * driver_conv.c - `winsum-bench conv forward|backward-data|backward-weight`:
  * one convolution layer of the caller's shapes, timed on winsum, CLBlast,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * driver_einsum.c - `winsum-bench einsum SUBSCRIPTS --shapes ...`: one
  * contraction of the caller's shapes (and strides), timed on winsum beside

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * einsum.c - the gemm and tccg suites: two-operand einsums over contiguous
  * operands, each planned once and timed on winsum, checked against the

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * layer.c - the geometry of a ResNet-style convolution layer (conv_layer):
  * its tensors' sizes, flops and views, shared by the conv suites (conv.c),

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * main.c - `winsum-bench`: GFLOP/s of winsum's convolutions and
  * contractions on an OpenCL device, beside CLBlast on the same device and

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * network.c - the network suites: every distinct convolution of a network
  * at 224x224, each with the number of times it occurs, run forward,

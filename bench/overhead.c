@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * overhead.c - the overhead suite: the host cost of a call on operands so
  * small that the kernel costs next to nothing: 'i,i->' on 4 float32

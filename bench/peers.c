@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * peers.c - the bench's peers, each optional at build time: OpenBLAS's GEMM
  * on the host (WINSUM_HAVE_OPENBLAS) and CLBlast on winsum's own device

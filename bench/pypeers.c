@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * pypeers.c - the Python peers: PyTorch's CPU convolutions and
  * numpy.einsum(optimize=True) / torch.einsum, through peers.py (found like

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * report.c - what `winsum-bench` prints and writes at the end of a run: the
  * GFLOP/s table with its geometric means, the overhead and coldstart

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * cli.h - what the files of the `winsum` tool share: exit codes, reports,
  * the options every command takes, the job, the help texts and the

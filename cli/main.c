@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * main.c - `winsum`, the library's command-line tool: einsum contractions and
  * convolutions over .npy files, on an OpenCL device or the reference backend.

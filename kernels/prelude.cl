@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * prelude.cl - the element types, which the host (host/runtime/program.c) puts in
  * front of every other kernel source before it builds it.

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 # check_readme.sh - the code blocks of README.md and docs/*.md marked
 # <!-- file: PATH --> are PATH, verbatim: the snippets a reader copies are
 # the ones CTest compiles and runs (examples/) and the install test builds.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * fuzz_npy.c - libFuzzer target for the .npy reader (cli/npy.c, host/core/status.c).
  *

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * fuzz_parse.c - libFuzzer target for the einsum parser and the view checks
  * (host/core/parse.c, view.c, operand.c, status.c; no OpenCL).

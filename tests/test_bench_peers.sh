@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 # test_bench_peers.sh - the bench's peers run fairly and are checked
 # (issue 19, item 1):
 #  - OpenBLAS (in the bench) and peers.py run with OPENBLAS_CORETYPE and

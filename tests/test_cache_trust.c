@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * test_cache_trust.c - the disk cache trusts only what its user alone can
  * have written. A checksum stops accidents, not a writer: an entry whose

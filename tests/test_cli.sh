@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 # test_cli.sh - the winsum command line: happy paths (devices, version, help,
 # einsum and every conv command on both backends) and bad input. Every bad
 # input must exit non-zero (2 for usage errors, 1 for the rest), print exactly

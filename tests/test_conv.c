@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * test_conv.c - convolutions on OpenCL against the reference backend: a grid
  * over 1-D/2-D/3-D, strides 1-3, dilations 1-2, symmetric / asymmetric /

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * test_faults.c - every fault point of a whole convolution forward (with
  * bias) + backward-data (stride 2, four phases) + backward-weight +

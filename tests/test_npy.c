@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * test_npy.c - the .npy reader and writer (cli/npy.c): round trips, hand-
  * built headers of every version and layout, Fortran order, one file per

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * conv.c - the public convolution calls: every check of the call's
  * descriptor, shapes, tensors and scalars, made under the call's own names

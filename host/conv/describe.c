@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * describe.c - a convolution call in its trace line: the descriptor field
  * (spatial rank, layout, stride, dilation, padding, groups, output

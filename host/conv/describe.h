@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * describe.h - what the convolution layer writes into a call's trace line
  * (runtime/trace.h): its descriptor field and the winsum-bench command

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * cache.c - winsum_einsum: a plan from the context's cache of recent plans
  * (ws_plan_cached, also what the convolutions use), executed on the

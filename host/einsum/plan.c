@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * plan.c - einsum plans. Creation parses the subscripts, validates every
  * view once and (OpenCL) builds the steps (steps.c). Execution checks the

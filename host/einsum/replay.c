@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * replay.c - an einsum call's replay command in its trace line, in
  * winsum-bench's own spelling of `einsum` (bench/driver_einsum.c), or

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * replay.h - what the einsum layer writes into a call's trace line
  * (runtime/trace.h): the winsum-bench command that replays an einsum of

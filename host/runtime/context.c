@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * context.c - the context's base helpers, below the rest of the runtime:
  * error reporting that names the OpenCL call, the lock, the last error a

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * context.h - the context object and the runtime helpers every layer above
  * uses: the lock and reference count, attachments, device memory with

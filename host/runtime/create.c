@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * create.c - what creates and destroys a context: device choice, the OpenCL
  * context and queue (own or the caller's), the reference count that plans

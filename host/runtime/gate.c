@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * gate.c - the gate that makes multi-kernel operations all-or-nothing: every
  * enqueue of the operation waits on one user event, completed when all of

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * params.c - the GETT tile parameters as data. Chosen per device, in order:
  * $WINSUM_GETT; a file written by the tuner (winsum_tune) in the cache

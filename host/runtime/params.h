@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * params.h - the tile parameters of the GETT kernel as data (params.c):
  * chosen per device at context creation, checked against the kernel's

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * trace.c - the last kernel event of a call (winsum_last_event) and the
  * call trace of WINSUM_VERBOSE: one line per outermost computing call, in

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * trace.h - what a computing call leaves behind besides its output: the
  * event of its last kernel (winsum_last_event) and, with WINSUM_VERBOSE, one

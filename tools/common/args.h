@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /* args.h - the one option grammar of both tools (`winsum`, `winsum-bench`).
  *
  * Options are "--name VALUE" or "--name=VALUE" (and the short "-o FILE"),
