@@ -70,10 +70,10 @@ format-check: deps
 # (// cppcheck-suppress ID).
 CPPCHECK_ARGS = --quiet --error-exitcode=1 --std=c11 --inline-suppr \
   --enable=warning,performance,portability --suppress=missingIncludeSystem \
-  -D__GNUC__ -DCL_TARGET_OPENCL_VERSION=120 -Iinclude $(addprefix -I,$(wildcard host/*)) -Icli \
+  -D__GNUC__ -DCL_TARGET_OPENCL_VERSION=120 -Iinclude $(addprefix -I,$(wildcard host/*)) -Icli -Itools/common \
   --template='{file}:{line}: {severity}: {message} [{id}]'
 lint: deps
-	@cppcheck $(CPPCHECK_ARGS) host cli bench examples tests && echo "cppcheck: ok, no findings"
+	@cppcheck $(CPPCHECK_ARGS) host cli bench tools examples tests && echo "cppcheck: ok, no findings"
 
 bench: build
 	$(BUILD)/winsum-bench

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 """Builds libwinsum with CMake into the winsum Python package.
 
 pyproject.toml holds the metadata; this file adds what setuptools cannot

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * baseline.c - `winsum-bench --baseline FILE.csv`: an earlier run's CSV (a
  * run on this machine, e.g. the last one in bench/results/) against which
@@ -120,12 +122,13 @@ void baseline_check(bench *b)
             if (now >= BASE_LOW * then) continue;
             c->state = CELL_LOW;
             flagged++;
-            note(b, "%s %s %s: %.2f GFLOP/s, under %.1fx its %.2f in the baseline: LOW, not quoted",
-                 r->suite, r->csv_case, back_name[peers[j]], now, BASE_LOW, then);
+            bench_note(
+                b, "%s %s %s: %.2f GFLOP/s, under %.1fx its %.2f in the baseline: LOW, not quoted",
+                r->suite, r->csv_case, back_name[peers[j]], now, BASE_LOW, then);
         }
     }
-    note(b, "baseline %s: %d peer figures compared, %d flagged LOW (under %.1fx)", b->base_path,
-         compared, flagged, BASE_LOW);
+    bench_note(b, "baseline %s: %d peer figures compared, %d flagged LOW (under %.1fx)",
+               b->base_path, compared, flagged, BASE_LOW);
 }
 
 void baseline_free(bench *b)

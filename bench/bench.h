@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * bench.h - what the files of `winsum-bench` share: the results of a run
  * (bench, row, cell), timing, checking, random data and device buffers
@@ -135,8 +137,13 @@ int parse_dtype(const char *s, winsum_dtype *dt);
 
 const char *dtype_csv(winsum_dtype dt);
 double now_ms(void);
+/* What the bench prints is at most this wide (wider tables: --csv). */
+#define BENCH_WIDTH 100
+/* printf to stdout with every line longer than BENCH_WIDTH wrapped at a
+ * space, the rest indented two more than the line. */
+void bench_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A line for the notes at the end of the report. */
-void note(bench *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void bench_note(bench *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The next row of the table (NULL when it is full). */
 row *new_row(bench *b, const char *suite, const char *csv_case, const char *label, const char *op);
 /* A failed call: one line on stderr, "err" in the cell. */
@@ -148,7 +155,7 @@ double gflops(const cell *c);
 typedef int (*call_fn)(void *arg, char *err, size_t errlen);
 
 /* The median of t[0..n-1] (n >= 1; sorts t). */
-double median(double *t, int n);
+double bench_median(double *t, int n);
 /* `warmup` untimed calls, then `reps` timed ones; the median in *ms. */
 int measure(call_fn fn, void *arg, int warmup, int reps, double *ms, char *err, size_t errlen);
 /* Runs `fn` into cell c of row r (flops: what one call computes). */
@@ -166,8 +173,8 @@ const char *tolerance_text(winsum_dtype dt);
 /* 1 when every |got - want| <= tolerance(k) * max|want| (NaN fails), else 0
  * with a line on stderr naming the case and the worst element. got and
  * want hold n elements of dtype dt; k: products summed per element. */
-int compare(const char *name, winsum_dtype dt, const char *what, const void *got, const void *want,
-            size_t n, double k);
+int bench_compare(const char *name, winsum_dtype dt, const char *what, const void *got,
+                  const void *want, size_t n, double k);
 /* Records a check in c (and a mismatch in b). */
 void set_check(bench *b, cell *c, int ok);
 
@@ -270,10 +277,6 @@ extern const cold_run cold_runs[COLD_RUNS];
 void suite_coldstart(bench *b);
 /* `winsum-bench --coldstart-child`: the process suite_coldstart starts. */
 int coldstart_child(const char *device);
-
-/* driver.c: `winsum-bench conv ...` and `winsum-bench einsum ...` (argv[0]
- * is "conv" or "einsum"); returns the exit code. */
-int bench_driver(int argc, char **argv);
 
 /* ============================================ peers.c: CLBlast, OpenBLAS */
 

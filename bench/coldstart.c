@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * coldstart.c - the coldstart suite: the cost of the first calls of kernels
  * the process has not built: one convolution layer forward, backward-data
@@ -112,7 +114,7 @@ int coldstart_child(const char *device)
         int c = -1;
         if (!dev_download(b, r, &dev[out], got, conv_elems(l, out, 1)) &&
             !conv_reference(b, r, l, op, host, want))
-            c = compare(l->name, WINSUM_F32, "winsum vs reference", got, want,
+            c = bench_compare(l->name, WINSUM_F32, "winsum vs reference", got, want,
                         conv_elems(l, out, 1), conv_reduction(l, op, 1));
         if (c < check) check = c;
         /* the next direction reads the tensor this one wrote: keep the

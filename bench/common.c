@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * common.c - what every suite of `winsum-bench` uses: the rows and cells of
  * the results, timing (the median of R calls), the tolerance and the
@@ -82,13 +84,43 @@ double now_ms(void)
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
-void note(bench *b, const char *fmt, ...)
+void bench_note(bench *b, const char *fmt, ...)
 {
     if (b->nnotes >= MAX_NOTES) return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(b->notes[b->nnotes++], sizeof b->notes[0], fmt, ap);
     va_end(ap);
+}
+
+void bench_printf(const char *fmt, ...)
+{
+    char buf[16384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    /* each line: cut at the last space that keeps it within the width,
+     * the rest indented two more than the line */
+    for (const char *line = buf; *line;) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        size_t lead = strspn(line, " ");
+        if (lead > 40) lead = 40;
+        size_t indent = 0;
+        while (len > BENCH_WIDTH - indent) {
+            size_t cut = BENCH_WIDTH - indent;
+            while (cut > lead + 1 && line[cut] != ' ') cut--;
+            if (cut <= lead + 1) break; /* one long word: left as it is */
+            printf("%*s%.*s\n", (int)indent, "", (int)cut, line);
+            while (cut < len && line[cut] == ' ') cut++;
+            line += cut;
+            len -= cut;
+            indent = lead + 2;
+        }
+        printf("%*s%.*s%s", (int)indent, "", (int)len, line, nl ? "\n" : "");
+        line += len + (nl ? 1 : 0);
+    }
 }
 
 row *new_row(bench *b, const char *suite, const char *csv_case, const char *label, const char *op)
@@ -128,7 +160,7 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* The median of t[0..n-1] (n >= 1; sorts t). */
-double median(double *t, int n)
+double bench_median(double *t, int n)
 {
     qsort(t, (size_t)n, sizeof t[0], cmp_double);
     return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
@@ -147,7 +179,7 @@ int measure(call_fn fn, void *arg, int warmup, int reps, double *ms, char *err, 
         if (fn(arg, err, errlen)) return -1;
         t[i] = now_ms() - t0;
     }
-    *ms = median(t, reps);
+    *ms = bench_median(t, reps);
     return 0;
 }
 
@@ -195,8 +227,8 @@ const char *tolerance_text(winsum_dtype dt)
 /* 1 when every |got - want| <= tolerance(k) * max|want| (NaN fails), else 0
  * with a line on stderr naming the case and the worst element. got and
  * want hold n elements of dtype dt. */
-int compare(const char *name, winsum_dtype dt, const char *what, const void *got, const void *want,
-            size_t n, double k)
+int bench_compare(const char *name, winsum_dtype dt, const char *what, const void *got,
+                  const void *want, size_t n, double k)
 {
     double amax = 0, emax = -1;
     size_t worst = 0;
@@ -226,7 +258,7 @@ void set_check(bench *b, cell *c, int ok)
     if (!ok) b->mismatches++;
 }
 
-/* ============================================================ host/device */
+/* ============================================================ the device */
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 

@@ -1,9 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * conv.c - the conv and conv-backward suites: ResNet-style layers run by
  * winsum on a batch, by the reference backend on batch 1 (the check), by
  * CLBlast's convolution routines and, as OpenBLAS, the GEMM of the same
- * im2col shape. The layer geometry and the winsum call are shared with
- * coldstart.c and peers.c.
+ * im2col shape. The winsum call is shared with coldstart.c; the layer
+ * geometry is layer.c's.
  */
 #include "bench.h"
 
@@ -13,8 +15,6 @@
 /* A reference call predicted to take longer than this is skipped. */
 #define REF_MAX_SECONDS 5.0
 
-const char *const conv_op_suffix[NOPS] = {"fwd", "bwd_data", "bwd_weight"};
-const int conv_op_output[NOPS] = {T_Y, T_X, T_W};
 static const char *const conv_op_call[NOPS] = {"winsum_conv_forward", "winsum_conv_backward_data",
                                                "winsum_conv_backward_weight"};
 
@@ -63,34 +63,6 @@ static const conv_layer conv_layers[] = {
 };
 #define NLAYERS ((int)(sizeof conv_layers / sizeof conv_layers[0]))
 
-int64_t conv_oh(const conv_layer *l) { return (l->hw + 2 * l->pad - l->k) / l->stride + 1; }
-
-/* Elements of tensor t at batch n. */
-size_t conv_elems(const conv_layer *l, int t, int64_t n)
-{
-    int64_t oh = conv_oh(l);
-    if (t == T_X) return (size_t)(n * l->c * l->hw * l->hw);
-    if (t == T_W) return (size_t)(l->o * (l->c / l->groups) * l->k * l->k);
-    return (size_t)(n * l->o * oh * oh);
-}
-
-/* The same for all three ops: 2*N*O*OH*OW*(C/G)*KH*KW. */
-double conv_flops(const conv_layer *l, int64_t n)
-{
-    int64_t oh = conv_oh(l);
-    return 2.0 * (double)n * (double)l->o * (double)(oh * oh) * (double)(l->c / l->groups) *
-           (double)(l->k * l->k);
-}
-
-/* Products summed into one output element (for the tolerance). */
-double conv_reduction(const conv_layer *l, int op, int64_t n)
-{
-    int64_t oh = conv_oh(l);
-    if (op == OP_FWD) return (double)(l->c / l->groups * l->k * l->k);
-    if (op == OP_BWD_DATA) return (double)(l->o / l->groups * l->k * l->k);
-    return (double)(n * oh * oh);
-}
-
 /* The im2col GEMM of an op (groups 1): M x N x K, row-major C = A B. */
 static void conv_gemm_dims(const conv_layer *l, int op, int64_t n, int64_t *m, int64_t *nn,
                            int64_t *k)
@@ -99,29 +71,6 @@ static void conv_gemm_dims(const conv_layer *l, int op, int64_t n, int64_t *m, i
     if (op == OP_FWD) *m = l->o, *nn = p, *k = ckk;
     else if (op == OP_BWD_DATA) *m = ckk, *nn = p, *k = l->o;
     else *m = l->o, *nn = ckk, *k = p;
-}
-
-void conv_desc(const conv_layer *l, winsum_conv_desc *d)
-{
-    winsum_conv_desc_init(d);
-    d->nspatial = 2;
-    d->groups = l->groups;
-    for (int i = 0; i < 2; i++) {
-        d->stride[i] = l->stride;
-        d->pad_lo[i] = d->pad_hi[i] = l->pad;
-    }
-}
-
-/* Views of x, w, y at batch n over buffers buf[T_X], buf[T_W], buf[T_Y]. */
-void conv_views(const conv_layer *l, int64_t n, winsum_dtype dt, const winsum_buffer *const buf[3],
-                winsum_view v[3])
-{
-    int64_t oh = conv_oh(l);
-    int64_t xs[4] = {n, l->c, l->hw, l->hw}, ws[4] = {l->o, l->c / l->groups, l->k, l->k},
-            ys[4] = {n, l->o, oh, oh};
-    v[T_X] = winsum_view_contiguous(buf[T_X], dt, 4, xs);
-    v[T_W] = winsum_view_contiguous(buf[T_W], dt, 4, ws);
-    v[T_Y] = winsum_view_contiguous(buf[T_Y], dt, 4, ys);
 }
 
 /* ============================================================== the suites */
@@ -134,8 +83,8 @@ int conv_reference(bench *b, row *r, const conv_layer *l, int op, void *const ho
     double flops = conv_flops(l, 1);
     if (b->ref_gflops > 0 && flops / b->ref_gflops / 1e9 > REF_MAX_SECONDS) {
         c->state = CELL_SKIP;
-        note(b, "%s: reference skipped (one batch-1 call would take about %.0f s); unchecked",
-             r->csv_case, flops / b->ref_gflops / 1e9);
+        bench_note(b, "%s: reference skipped (one batch-1 call would take about %.0f s); unchecked",
+                   r->csv_case, flops / b->ref_gflops / 1e9);
         return -1;
     }
     winsum_buffer hb[3];
@@ -151,10 +100,10 @@ int conv_reference(bench *b, row *r, const conv_layer *l, int op, void *const ho
     if (time_cell(b, r, B_REF, c, run_conv, &a, 0, 1, flops)) return -1;
     b->ref_gflops = gflops(c);
     if (c->ms > REF_MAX_SECONDS * 1e3)
-        note(b,
-             "%s: one reference call took %.1f s (> %.0f s); later ones are skipped if "
-             "predicted as slow",
-             r->csv_case, c->ms / 1e3, REF_MAX_SECONDS);
+        bench_note(b,
+                   "%s: one reference call took %.1f s (> %.0f s); later ones are skipped if "
+                   "predicted as slow",
+                   r->csv_case, c->ms / 1e3, REF_MAX_SECONDS);
     return 0;
 }
 
@@ -188,8 +137,8 @@ static void conv_check_small(bench *b, row *r, const conv_layer *full, int op)
         else if (!dev_download(b, r, &dev[out], got, conv_elems(&l, out, 1)) &&
                  !conv_reference(b, r, &l, op, host, want))
             set_check(b, &r->c[B_WINSUM],
-                      compare(r->csv_case, r->dtype, "winsum vs reference (small variant)", got,
-                              want, conv_elems(&l, out, 1), conv_reduction(&l, op, 1)));
+                      bench_compare(r->csv_case, r->dtype, "winsum vs reference (small variant)",
+                                    got, want, conv_elems(&l, out, 1), conv_reduction(&l, op, 1)));
         /* the reference ran the variant: not a rate of this layer */
         if (r->c[B_REF].state == CELL_DONE) r->c[B_REF].state = CELL_SKIP;
     }
@@ -281,8 +230,8 @@ void conv_layer_bench(bench *b, const char *suite, const conv_layer *l, const in
         /* the reference on batch 1, and the check of winsum against it */
         if (!conv_reference(b, r, l, op, host, want) && ws1_ok)
             set_check(b, &r->c[B_WINSUM],
-                      compare(r->csv_case, r->dtype, "winsum vs reference (batch 1)", got1, want,
-                              conv_elems(l, out, 1), conv_reduction(l, op, 1)));
+                      bench_compare(r->csv_case, r->dtype, "winsum vs reference (batch 1)", got1,
+                                    want, conv_elems(l, out, 1), conv_reduction(l, op, 1)));
         /* CLBlast into the same output buffer, checked against winsum */
         clblast_conv_cell(b, r, l, op, bufs, other, ws_ok ? got : NULL);
         /* OpenBLAS: the GEMM this op is under im2col, same M, N, K */

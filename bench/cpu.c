@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * cpu.c - the processor behind the device, named in every report with the
  * peak it implies: /proc/cpuinfo's model name (which on a virtual machine
@@ -138,8 +140,8 @@ void cpu_describe(bench *b)
     int f64 = b->dtype == WINSUM_F64;
     b->peak_gflops = f64 ? peak32 / 2 : peak32;
     snprintf(b->peak_text, sizeof b->peak_text,
-             "%d compute units x %d float32 flop/cycle (%s) x %.2f GHz (%s) = %.0f GFLOP/s "
-             "float32, %.0f float64%s",
-             b->units, fpc, why, ghz, clock, peak32, peak32 / 2,
-             b->dtype == WINSUM_F16 ? " (float16 storage: float32's)" : "");
+             "%d compute units x %d float32 flop/cycle x %.2f GHz = %.0f GFLOP/s float32, %.0f "
+             "float64%s (flop/cycle: %s; GHz: %s)",
+             b->units, fpc, ghz, peak32, peak32 / 2,
+             b->dtype == WINSUM_F16 ? " (float16 storage: float32's)" : "", why, clock);
 }

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * driver.c - the one-layer driver of `winsum-bench`: one convolution or one
  * einsum of the caller's shapes, timed on winsum beside CLBlast, OpenBLAS
@@ -371,10 +373,4 @@ int drv_elems(const int64_t *s, int n, int64_t *e)
     for (int i = 0; i < n; i++)
         if (ws_mul_ovf(*e, s[i], e)) return -1;
     return 0;
-}
-
-int bench_driver(int argc, char **argv)
-{
-    if (!strcmp(argv[0], "conv")) return drv_conv(argc, argv);
-    return drv_einsum(argc, argv);
 }

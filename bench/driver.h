@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * driver.h - what the files of the one-layer driver share (driver.c: the
  * setting, the parsing of shapes and lists, the help texts; driver_conv.c;

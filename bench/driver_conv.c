@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * driver_conv.c - `winsum-bench conv forward|backward-data|backward-weight`:
  * one convolution layer of the caller's shapes, timed on winsum, CLBlast,
@@ -215,9 +217,9 @@ int drv_conv(int argc, char **argv)
             why[B_REF] = "batch 1";
             if (!time_cell(b, rw, B_REF, &rw->c[B_REF], run_conv, &refcall, 0, 1, flops1) &&
                 ws1_ok) {
-                set_check(
-                    b, &rw->c[B_WINSUM],
-                    compare("conv", dt, "winsum vs reference (batch 1)", got1, want, e1[out], k1));
+                set_check(b, &rw->c[B_WINSUM],
+                          bench_compare("conv", dt, "winsum vs reference (batch 1)", got1, want,
+                                        e1[out], k1));
                 why[B_WINSUM] = "vs the reference on batch 1";
             }
         }

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * driver_einsum.c - `winsum-bench einsum SUBSCRIPTS --shapes ...`: one
  * contraction of the caller's shapes (and strides), timed on winsum beside
@@ -289,9 +291,9 @@ int drv_einsum(int argc, char **argv)
                 rw->c[B_REF] = (cell){CELL_DONE, flops, ms, -1};
                 why[B_REF] = "one call, the whole problem";
                 if (ws_ok) {
-                    set_check(
-                        b, &rw->c[B_WINSUM],
-                        compare("einsum", dt, "winsum vs reference", got, want, (size_t)nout, k));
+                    set_check(b, &rw->c[B_WINSUM],
+                              bench_compare("einsum", dt, "winsum vs reference", got, want,
+                                            (size_t)nout, k));
                     why[B_WINSUM] = "vs the reference";
                 }
             }

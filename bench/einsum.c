@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * einsum.c - the gemm and tccg suites: two-operand einsums over contiguous
  * operands, each planned once and timed on winsum, checked against the
@@ -185,17 +187,18 @@ static void ein_reference(bench *b, row *r, const ein_case *e, void *const host[
     }
     r->c[B_REF] = (cell){e->ref_shown ? CELL_DONE : CELL_SKIP, flops, ms, -1};
     if (cut && e->is_gemm)
-        note(b, "%s: reference and check on the slice %s[%c < %lld of %lld] (%.1f MFLOP, %.0f ms)",
-             r->csv_case, e->lab[2], cut, (long long)keep, (long long)e->size[(unsigned char)cut],
-             flops / 1e6, ms);
+        bench_note(
+            b, "%s: reference and check on the slice %s[%c < %lld of %lld] (%.1f MFLOP, %.0f ms)",
+            r->csv_case, e->lab[2], cut, (long long)keep, (long long)e->size[(unsigned char)cut],
+            flops / 1e6, ms);
     if (got) {
         winsum_view gv = full_out;
         gather(got, &gv, slice);
         size_t n = 1;
         for (int i = 0; i < gv.ndim; i++) n *= (size_t)gv.shape[i];
         set_check(b, &r->c[B_WINSUM],
-                  compare(r->csv_case, r->dtype, "winsum vs reference", slice, want, n,
-                          ein_reduction(e)));
+                  bench_compare(r->csv_case, r->dtype, "winsum vs reference", slice, want, n,
+                                ein_reduction(e)));
     }
 done:
     free(want);
@@ -360,11 +363,11 @@ void suite_tccg(bench *b)
             printf("tccg: skipped: tccg-odd.txt not found in <exe dir>/../share/winsum or %s "
                    "(set WINSUM_TCCG=FILE)\n",
                    WINSUM_BENCH_DATA_DIR);
-        note(b, "tccg skipped: tccg-odd.txt not found (set WINSUM_TCCG=FILE)");
+        bench_note(b, "tccg skipped: tccg-odd.txt not found (set WINSUM_TCCG=FILE)");
         return;
     }
     progress(b, "tccg cases from %s\n", path);
-    note(b, "tccg: cases from %s", path);
+    bench_note(b, "tccg: cases from %s", path);
     /* quick: every fourth case at ~30 MFLOP; else all at ~200 MFLOP, while
      * the suite stays under two minutes (with numpy and torch beside) */
     double target = b->quick ? 30e6 : 200e6, t0 = now_ms(), budget_ms = 120e3;
@@ -388,10 +391,11 @@ void suite_tccg(bench *b)
         ein_bench(b, "tccg", &e);
     }
     fclose(f);
-    note(b,
-         "tccg: sizes scaled to about %.0f MFLOP; reference and check on a slice of the "
-         "largest output label, 4-8 MFLOP",
-         target / 1e6);
+    bench_note(b,
+               "tccg: sizes scaled to about %.0f MFLOP; reference and check on a slice of the "
+               "largest output label, 4-8 MFLOP",
+               target / 1e6);
     if (skipped)
-        note(b, "tccg: %d cases left out to keep the suite under %.0f s", skipped, budget_ms / 1e3);
+        bench_note(b, "tccg: %d cases left out to keep the suite under %.0f s", skipped,
+                   budget_ms / 1e3);
 }

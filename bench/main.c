@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * main.c - `winsum-bench`: GFLOP/s of winsum's convolutions and
  * contractions on an OpenCL device, beside CLBlast on the same device and
@@ -13,8 +15,8 @@
  *                mobilenetv2|overhead|coldstart|all; default conv,conv-backward)
  *                [--dtype f32|f64|f16] [--quick] [--csv FILE] [--plot FILE.png]
  *                [--device N] [--reps R] [--quiet]
- *   winsum-bench conv forward|backward-data|backward-weight ...   (driver.c)
- *   winsum-bench einsum SUBSCRIPTS --shapes ...                   (driver.c)
+ *   winsum-bench conv forward|backward-data|backward-weight ...   (driver_conv.c)
+ *   winsum-bench einsum SUBSCRIPTS --shapes ...                   (driver_einsum.c)
  *
  * Each case is described once (shape, flops, how each backend runs it, how
  * its result is checked) and that description drives both the timing and the
@@ -38,6 +40,7 @@
  */
 #include "args.h"
 #include "bench.h"
+#include "driver.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -106,7 +109,9 @@ int main(int argc, char **argv)
 {
     const char *who = "winsum-bench";
     if (argc >= 2 && (!strcmp(argv[1], "conv") || !strcmp(argv[1], "einsum")))
-        return bench_driver(argc - 1, argv + 1);
+        /* the one-layer driver (driver_conv.c, driver_einsum.c) */
+        return !strcmp(argv[1], "conv") ? drv_conv(argc - 1, argv + 1)
+                                        : drv_einsum(argc - 1, argv + 1);
     const char *suite = "conv,conv-backward", *csv = NULL, *plot = NULL, *device = NULL,
                *dtype = "f32", *baseline = NULL;
     int quick = 0, child = 0, quiet = 0, version = 0;
@@ -203,32 +208,33 @@ int main(int argc, char **argv)
     char date[64];
     time_t now = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S %Z", localtime(&now));
-    printf("winsum-bench %s, suite %s%s\n", winsum_version_string(), suite,
-           quick ? " (quick)" : "");
-    printf("device: %s\n", winsum_context_device_name(b->ctx));
-    printf("date: %s\n", date);
-    printf("tile parameters: %s, %s\n", winsum_tuning_params(b->ctx), winsum_tuning_source(b->ctx));
-    printf("disk cache: %s\n", winsum_cache_info(b->ctx));
-    printf("cpu: %s\n", b->cpu_text);
-    printf("peak: %s\n", b->peak_text);
+    bench_printf("winsum-bench %s, suite %s%s\n", winsum_version_string(), suite,
+                 quick ? " (quick)" : "");
+    bench_printf("device: %s\n", winsum_context_device_name(b->ctx));
+    bench_printf("date: %s\n", date);
+    bench_printf("tile parameters: %s, %s\n", winsum_tuning_params(b->ctx),
+                 winsum_tuning_source(b->ctx));
+    bench_printf("disk cache: %s\n", winsum_cache_info(b->ctx));
+    bench_printf("cpu: %s\n", b->cpu_text);
+    bench_printf("peak: %s\n", b->peak_text);
     /* float64 where the device has it; else the GFLOP/s suites are skipped */
     if (want_rates && !winsum_context_has_dtype(b->ctx, dt)) {
-        printf("dtype %s: the device has no fp64 (cl_khr_fp64): %s skipped\n", dtype_csv(dt),
-               want_ovh || want_cold ? "gemm, conv, conv-backward and tccg" : suite);
+        bench_printf("dtype %s: the device has no fp64 (cl_khr_fp64): %s skipped\n", dtype_csv(dt),
+                     want_ovh || want_cold ? "gemm, conv, conv-backward and tccg" : suite);
         want_gemm = want_conv = want_bwd = want_tccg = want_resnet = want_mobile = want_rates = 0;
     }
     if (want_rates) {
-        printf("dtype %s; %d repetitions (median) after one warm-up call; conv batch %lld%s\n",
-               dtype_csv(dt), b->reps, (long long)b->conv_batch,
-               quick ? "" : " (reference: batch 1)");
-        printf("check: winsum vs reference, CLBlast vs winsum: max|diff| <= %s*max|ref|, K = "
-               "products per output element\n",
-               tolerance_text(dt));
+        bench_printf(
+            "dtype %s; %d repetitions (median) after one warm-up call; conv batch %lld%s\n",
+            dtype_csv(dt), b->reps, (long long)b->conv_batch, quick ? "" : " (reference: batch 1)");
+        bench_printf("check: winsum vs reference, CLBlast vs winsum: max|diff| <= %s*max|ref|, K = "
+                     "products per output element\n",
+                     tolerance_text(dt));
         if (b->na_why[B_CLBLAST])
-            printf("CLBlast: n/a for %s (%s)\n", dtype_csv(dt), b->na_why[B_CLBLAST]);
+            bench_printf("CLBlast: n/a for %s (%s)\n", dtype_csv(dt), b->na_why[B_CLBLAST]);
         if (b->na_why[B_OPENBLAS])
-            printf("OpenBLAS: n/a for %s (%s)\n", dtype_csv(dt), b->na_why[B_OPENBLAS]);
-        else if (openblas_text()) printf("OpenBLAS: %s\n", openblas_text());
+            bench_printf("OpenBLAS: n/a for %s (%s)\n", dtype_csv(dt), b->na_why[B_OPENBLAS]);
+        else if (openblas_text()) bench_printf("OpenBLAS: %s\n", openblas_text());
         peers_print_missing();
         pypeers_start(b);
         pypeers_print(b);
@@ -253,9 +259,9 @@ int main(int argc, char **argv)
     print_coldstart(b);
     print_notes(b);
     print_targets(b);
-    printf("\nwall time %.1f s; %d mismatches; %d winsum errors; %d other errors\n",
-           (now_ms() - t0) / 1e3, b->mismatches, b->ws_errors, b->other_errors);
-    if (csv && write_csv(b, csv) == 0) printf("csv: %s\n", csv);
+    bench_printf("\nwall time %.1f s; %d mismatches; %d winsum errors; %d other errors\n",
+                 (now_ms() - t0) / 1e3, b->mismatches, b->ws_errors, b->other_errors);
+    if (csv && write_csv(b, csv) == 0) bench_printf("csv: %s\n", csv);
     if (plot) write_plot(b, plot);
     int rc = b->mismatches || b->ws_errors ? 1 : 0;
     winsum_context_destroy(b->ref);

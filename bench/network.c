@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * network.c - the network suites: every distinct convolution of a network
  * at 224x224, each with the number of times it occurs, run forward,
@@ -107,10 +109,11 @@ void suite_network(bench *b, const char *name)
              (long long)n);
     for (int i = 0; i < nlayers; i++)
         conv_layer_bench(b, name, &layers[i].l, ops, 3, n, layers[i].count);
-    note(b,
-         "%s: %d distinct convolutions (%d in all) at batch %lld, %d timed call%s per op; each "
-         "op checked once vs the reference on a batch-1 variant of at most %.0f MFLOP (spatial "
-         "size cut); torch unchecked",
-         name, nlayers, total, (long long)n, b->quick ? 1 : b->reps, b->quick ? "" : "s",
-         CHECK_MAX_FLOPS / 1e6);
+    bench_note(
+        b,
+        "%s: %d distinct convolutions (%d in all) at batch %lld, %d timed call%s per op; each "
+        "op checked once vs the reference on a batch-1 variant of at most %.0f MFLOP (spatial "
+        "size cut); torch unchecked",
+        name, nlayers, total, (long long)n, b->quick ? 1 : b->reps, b->quick ? "" : "s",
+        CHECK_MAX_FLOPS / 1e6);
 }

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * overhead.c - the overhead suite: the host cost of a call on operands so
  * small that the kernel costs next to nothing: 'i,i->' on 4 float32
@@ -108,10 +110,10 @@ static void ovh_api_bench(bench *b, ovh_call *a, const winsum_buffer *out, int a
         b->ws_errors++;
         return;
     }
-    for (int m = 0; m < OVH_NMODES; m++) res->ms[m] = median(t[m], reps); /* sorts t[m] */
+    for (int m = 0; m < OVH_NMODES; m++) res->ms[m] = bench_median(t[m], reps); /* sorts t[m] */
     res->host_spread_ms = t[OVH_HOST][reps - 1] - t[OVH_HOST][0];
     res->state = CELL_DONE;
-    res->check = compare(name, WINSUM_F32, "winsum vs exact", &got, &want, 1, 4);
+    res->check = bench_compare(name, WINSUM_F32, "winsum vs exact", &got, &want, 1, 4);
     if (!res->check) b->mismatches++;
 }
 

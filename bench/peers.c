@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * peers.c - the bench's peers, each optional at build time: OpenBLAS's GEMM
  * on the host (WINSUM_HAVE_OPENBLAS) and CLBlast on winsum's own device
@@ -126,8 +128,8 @@ void openblas_gemm_cell(bench *b, row *r, cell *c, int64_t m, int64_t n, int64_t
         ws_mul_ovf(all, (int64_t)b->esz, &all) ||
         (pages > 0 && page > 0 && (double)all > (double)pages * (double)page)) {
         c->state = CELL_NA;
-        note(b, "%s: OpenBLAS n/a: its GEMM %lldx%lldx%lld needs more than the host's memory",
-             r->csv_case, (long long)m, (long long)n, (long long)k);
+        bench_note(b, "%s: OpenBLAS n/a: its GEMM %lldx%lldx%lld needs more than the host's memory",
+                   r->csv_case, (long long)m, (long long)n, (long long)k);
         return;
     }
     blas_call a = {b->dtype,
@@ -235,7 +237,7 @@ static void clblast_read_check(bench *b, row *r, cl_mem out, void *got, size_t n
     if (e) clblast_cl_fail(b, r, "clEnqueueReadBuffer", e);
     else if (ws)
         set_check(b, &r->c[B_CLBLAST],
-                  compare(r->csv_case, r->dtype, "clblast vs winsum", got, ws, n, k));
+                  bench_compare(r->csv_case, r->dtype, "clblast vs winsum", got, ws, n, k));
 }
 
 /* --- GEMM --- */
@@ -430,9 +432,9 @@ void peers_init(bench *b)
 void peers_print_missing(void)
 {
 #ifndef WINSUM_HAVE_CLBLAST
-    printf("CLBlast: not built in (n/a)\n");
+    bench_printf("CLBlast: not built in (n/a)\n");
 #endif
 #ifndef WINSUM_HAVE_OPENBLAS
-    printf("OpenBLAS: not built in (n/a)\n");
+    bench_printf("OpenBLAS: not built in (n/a)\n");
 #endif
 }

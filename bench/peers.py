@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 """peers.py - the Python peers of `winsum-bench`: PyTorch's CPU convolutions
 and numpy.einsum(optimize=True) / torch.einsum, timed the way the bench times
 winsum: untimed warm-up calls (two here, see median_ms), then REPS timed

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * pypeers.c - the Python peers: PyTorch's CPU convolutions and
  * numpy.einsum(optimize=True) / torch.einsum, through peers.py (found like
@@ -272,14 +274,14 @@ void pypeers_stop(bench *b)
 void pypeers_print(const bench *b)
 {
     for (int i = 0; i < b->py_ninfo && !(b->na_why[B_TORCH] && b->na_why[B_NUMPY]); i++)
-        printf("peers.py %s\n", b->py_info[i]);
+        bench_printf("peers.py %s\n", b->py_info[i]);
     for (int i = 0; i < 2; i++) {
         int k = py_backend(i);
-        if (b->na_why[k]) printf("%s: n/a (%s)\n", py_peer_name[i], b->na_why[k]);
+        if (b->na_why[k]) bench_printf("%s: n/a (%s)\n", py_peer_name[i], b->na_why[k]);
         else
-            printf("%s: %s %s in %s on %d threads (the device's compute units)\n", py_peer_name[i],
-                   py_peer_name[i], b->py_version[k], b->py_script ? b->py_script : "peers.py",
-                   b->units);
+            bench_printf("%s: %s %s in %s on %d threads (the device's compute units)\n",
+                         py_peer_name[i], py_peer_name[i], b->py_version[k],
+                         b->py_script ? b->py_script : "peers.py", b->units);
     }
 }
 
@@ -313,7 +315,7 @@ static void py_request(bench *b, row *r, int backend, const char *req, double fl
     }
     if (!strncmp(line, "n/a", 3)) {
         c->state = CELL_NA;
-        note(b, "%s: %s n/a: %.180s", r->csv_case, back_name[backend], line + 3);
+        bench_note(b, "%s: %s n/a: %.180s", r->csv_case, back_name[backend], line + 3);
         return;
     }
     cell_fail(b, r, backend, c, !strncmp(line, "err ", 4) ? line + 4 : line);

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * cli.h - what the files of the `winsum` tool share: exit codes, reports,
  * the options every command takes, the job, the help texts and the
@@ -16,7 +18,7 @@ enum { EXIT_INPUT = 1, EXIT_USAGE = 2 };
 
 #define MAX_OPERANDS 32 /* einsum operands the CLI takes */
 
-/* Options every command takes (see args.h for the grammar). */
+/* Options every command takes (see tools/common/args.h for the grammar). */
 typedef struct common_opts {
     const char *backend, *device, *output;
 } common_opts;

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * common.c - what every `winsum` subcommand shares: one-line error reports,
  * the list and backend arguments, and the job (the arrays a command read,

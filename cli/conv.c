@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * conv.c - `winsum conv forward|backward-data|backward-weight|backward-bias|
  * transpose`: the options each subcommand needs, the descriptor from them,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * help.c - the `winsum` tool's help texts: the overview, and each
  * subcommand's own usage, options, example and environment variables (also

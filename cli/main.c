@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * main.c - `winsum`, the library's command-line tool: einsum contractions and
  * convolutions over .npy files, on an OpenCL device or the reference backend.
@@ -7,8 +9,8 @@
  *   winsum conv forward|backward-data|backward-weight|backward-bias|transpose ...
  *   winsum tune ...                      (tune.c)
  * Its files: main.c (devices, version, einsum, the dispatch), conv.c,
- * tune.c, common.c (reports, arguments, the job), help.c, args.c (the
- * option grammar, shared with winsum-bench), npy.c.
+ * tune.c, common.c (reports, arguments, the job), help.c, npy.c; the
+ * option grammar, shared with winsum-bench, is tools/common/args.c.
  * The benchmark is a tool of its own, winsum-bench (bench/).
  *
  * The tool uses only the public API (winsum.h) plus the .npy reader and

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * npy.c - reading and writing numpy .npy files holding float32/float64
  * arrays (format versions 1.0, 2.0 and 3.0; C or Fortran order).

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * npy.h - the .npy reader and writer of the command-line tools (not part of
  * the library): float16/32/64, C or Fortran order, little-endian.

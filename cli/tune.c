@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /* tune.c - `winsum tune [--device D] [--quick] [--max-candidates N] [--quiet]`:
  * searches the contraction kernel's tile parameters on a device and stores
  * the winner for that device in the cache folder. The progress bar is drawn

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 # Turns each OpenCL source in SOURCES into a NUL-terminated byte array and a
 # table {name, source} in OUT, so that the library carries its kernels.
 separate_arguments(SOURCES)

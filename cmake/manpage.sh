@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 # manpage.sh - a tool's manual page: help2man for NAME and the version, and
 # an include file made from the tool's own --help texts, verbatim: the
 # overview as DESCRIPTION and each subcommand's --help in a section of its

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * conv_layer.c - one convolution layer of a network, forward and backward,
  * as a training step computes it: y = conv(x, w) + bias, then from dL/dy the

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * einsum_matmul.c - the README's first example as a complete program: a
  * matrix product C = A B through winsum_einsum, then the same through a plan

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * own_queue.c - winsum inside an application that already has OpenCL: the
  * caller makes the cl_context, the in-order queue and the cl_mem buffers,

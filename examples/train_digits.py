@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 """Train a small CNN on scikit-learn's bundled digits (8x8 images, 10 classes)
 with every convolution, forward and backward, computed by winsum on the
 default device ($WINSUM_DEVICE; no download: load_digits reads a file shipped

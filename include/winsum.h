@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /**
  * @file winsum.h
  * @brief The public API of winsum: einsum contractions and convolutions

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * direct.cl - direct convolution, forward (host/conv/impl_direct.c); also
  * backward-data, which is, per phase of the input gradient (its positions

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * gemv.cl - batched matrix-vector products: the two-operand steps with no
  * N labels (a depthwise convolution, forward and backward, is one per group;

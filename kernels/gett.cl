@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * gett.cl - the generic strided tensor contraction (GETT) of winsum.
  *

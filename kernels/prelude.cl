@@ -1,5 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
- * prelude.cl - the element types, which the host (host/program.c) puts in
+ * prelude.cl - the element types, which the host (host/runtime/program.c) puts in
  * front of every other kernel source before it builds it.
  *
  * REAL is what kernels compute in, ELEM what the buffers hold, and LD / ST

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * unary.cl - one-operand einsums: permutation, sums over labels, diagonals
  * (already views), broadcasting to the output, and scaling.

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 # check_docs.sh - the API reference is complete: doxygen, run with the
 # project's Doxyfile (warnings are errors: WARN_IF_UNDOCUMENTED,
 # WARN_NO_PARAMDOC, WARN_IF_INCOMPLETE_DOC, WARN_IF_DOC_ERROR), warns about

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 # check_layers.sh - the library's layers call only downwards. The build keeps
 # a layer from including a higher layer's header; this checks the objects:
 # every ws_*/winsum_* symbol a layer's objects use must be defined by that

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 # check_pip.sh - the Python package as pip installs it: `pip install .` from
 # a copy of the source tree into a fresh venv (Debian's python3, with its
 # system site-packages for numpy; --no-build-isolation and --no-index, as no

@@ -1,5 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
- * fuzz_npy.c - libFuzzer target for the .npy reader (host/npy.c, status.c).
+ * fuzz_npy.c - libFuzzer target for the .npy reader (cli/npy.c, host/core/status.c).
  *
  * ws_npy_read only takes a path, so each input is written to a memfd (an
  * anonymous in-memory file, made once per process) and read back through

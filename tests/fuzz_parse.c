@@ -1,6 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * fuzz_parse.c - libFuzzer target for the einsum parser and the view checks
- * (host/parse.c, view.c, operand.c, status.c; no OpenCL).
+ * (host/core/parse.c, view.c, operand.c, status.c; no OpenCL).
  *
  * The first byte picks what the rest is:
  *   'P'  text: the subscripts on the first line, then one line per operand

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * test_bad_input.c - a table of bad inputs, each run through the public API
  * on the reference backend and on the OpenCL backend. For every row:

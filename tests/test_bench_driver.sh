@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 # test_bench_driver.sh - the report and the exit code of `winsum-bench conv`
 # and `winsum-bench einsum` (issue 18, findings 6, 9 and 10):
 #  - the table names every backend it prints (no "(null)" rows);

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 # test_bench_peers.sh - the bench's peers run fairly and are checked
 # (issue 19, item 1):
 #  - OpenBLAS (in the bench) and peers.py run with OPENBLAS_CORETYPE and
@@ -72,9 +74,9 @@ awk -F, 'BEGIN {OFS = ","} NR > 1 && $2 == "gemm256" && ($3 == "openblas" || $3 
          NR > 1 {$5 = $5 / 1000} {print}' "$T/run1.csv" >"$T/base.csv"
 run --suite gemm --quick --reps 1 --baseline "$T/base.csv" --csv "$T/run2.csv"
 check "--baseline: exit 0, stderr empty" test "$rc" -eq 0 -a ! -s "$T/stderr"
-col() { # col BACKEND: the table's column of gemm256 for it
-    awk -v want="$1" '$1 == "suite" {for (i = 1; i <= NF; i++) c[$i] = i}
-                      $1 == "gemm" && $2 == "gemm256" && $3 == "ij,jk->ik" {print $(c[want])}' "$T/stdout"
+col() { # col COLUMN: gemm256's figure in the table that has that column
+    awk -v want="$1" '$1 == "suite" {delete c; for (i = 1; i <= NF; i++) c[$i] = i}
+                      $1 == "gemm" && $2 == "gemm256" && $3 == "ij,jk->ik" && (want in c) {print $(c[want])}' "$T/stdout"
 }
 if grep -q '^gemm,gemm256,openblas,' "$T/run1.csv"; then
     check "--baseline: OpenBLAS's gemm256 is LOW" test "$(col OpenBLAS)" = LOW

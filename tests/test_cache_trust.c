@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * test_cache_trust.c - the disk cache trusts only what its user alone can
  * have written. A checksum stops accidents, not a writer: an entry whose
@@ -20,7 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* host/program.c's hash of the entry's binary (FNV-1a, 64 bits) */
+/* host/runtime/program.c's hash of the entry's binary (FNV-1a, 64 bits) */
 static uint64_t fnv1a(const unsigned char *p, size_t n)
 {
     uint64_t h = 0xcbf29ce484222325ull;
@@ -125,7 +127,7 @@ static int each_entry(const char *dir, int (*fn)(const char *path))
 }
 
 /* Rewrites one entry with its binary cut in half, length and checksum
- * recomputed (host/program.c's format: "WSPROG1\n", u64 key length, key, u64
+ * recomputed (host/runtime/program.c's format: "WSPROG1\n", u64 key length, key, u64
  * binary length, binary, u64 checksum); 0 when done. */
 static int truncate_entry(const char *path)
 {

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * test_conv.c - convolutions on OpenCL against the reference backend: a grid
  * over 1-D/2-D/3-D, strides 1-3, dilations 1-2, symmetric / asymmetric /
@@ -379,7 +381,7 @@ static void finite_difference(void)
 /* Backward-weight of a 7x7 stride-2 layer with few output channels: a long
  * K (batch x image) and a small output make too few work-groups for the
  * cores, and the planner splits K along the batch (an intermediate per
- * image, summed by a unary step; see split_label in host/plan.c). The
+ * image, summed by a unary step; see split_label in host/einsum/steps.c). The
  * grid's sizes are too small for that, so here is one, with alpha and
  * beta, against the reference. */
 static void split_k(void)

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * test_conv_impl.c - the convolution implementation lists (host/conv/impl.c):
  * which implementation each kind of problem gets by default, that

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * test_einsum.c - the OpenCL engine against the reference path: seeded
  * random einsums (1-4 operands, up to 6 letters, diagonals, ellipsis,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * test_engine.c - the OpenCL runtime around the kernels: plans executed many
  * times on new buffers without rebuilding anything; the disk cache found by

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * test_events.c - winsum_last_event: the event of the last kernel of the
  * most recent computing call. On OpenCL, after a convolution forward (with

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * test_families.c - every kernel family's argument list (host/einsum,
  * ws_families) matches its kernel's signature in kernels/<file>: the same

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * test_faults.c - every fault point of a whole convolution forward (with
  * bias) + backward-data (stride 2, four phases) + backward-weight +
@@ -31,7 +33,7 @@ enum { X, W, B, GY, Y, GX, GW, GB, SA, SB, SC };
 
 static const int64_t XS[4] = {2, 4, 9, 8}, WS[4] = {6, 2, 3, 3}, YS[4] = {2, 6, 5, 4}, BS[1] = {6};
 /* 'nkm,nkp->mp' with K = 8 x 1024 and a 2 x 3 output: split along n on a
- * CPU-like device (host/plan.c split_label) */
+ * CPU-like device (host/einsum/steps.c split_label) */
 static const int64_t SAS[3] = {8, 1024, 2}, SBS[3] = {8, 1024, 3}, SCS[2] = {2, 3};
 
 static void fill(world *wd, int i, const int64_t *shape, int rank, uint64_t *rng)

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * test_guards.c - guards are decided in exact 64-bit integer arithmetic.
  *

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 # test_install.sh - winsum as a user installs and uses it: `cmake --install`
 # into a fresh prefix, then the examples built as an outside project twice,
 # with CMake's find_package(winsum) (shared and static) and with the

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * test_lifetime.c - plans outliving their context. A plan made by
  * winsum_plan_create keeps its context alive: after winsum_context_destroy

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * test_limits.c - the edges of the device: a kernel that does not build
  * returns WINSUM_ERR_BUILD with the compiler's log; allocations beyond the

@@ -1,5 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
- * test_npy.c - the .npy reader and writer (host/npy.c): round trips, hand-
+ * test_npy.c - the .npy reader and writer (cli/npy.c): round trips, hand-
  * built headers of every version and layout, Fortran order, one file per
  * rejection rule, failed writes that leave nothing behind, truncation and
  * random-mutation fuzzing, and interchange with numpy when python3 has it.

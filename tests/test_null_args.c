@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * test_null_args.c - every function of include/winsum.h with NULL for each
  * pointer argument, in turn: it must either do what the header documents

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 """test_numpy.py - the winsum CLI against numpy.
 
 Usage: /usr/bin/python3 tests/test_numpy.py path/to/winsum

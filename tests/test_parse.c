@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /* test_parse.c - the einsum subscript parser (ws_parse, ws_ir_format) against
  * numpy 1.24's einsum: tables of valid expressions with their canonical form,
  * output shape and label count, every error with its status code, and a few

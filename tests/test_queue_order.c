@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * test_queue_order.c - winsum_context_create_cl refuses an out-of-order
  * queue. winsum enqueues the steps of one call (a three-operand einsum's

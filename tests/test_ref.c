@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /* test_ref.c - the reference path (ws_ref_einsum) and ws_operand_from_view:
  * hand-computed einsums, alpha/beta, negative/zero strides, size-1
  * broadcasting, mixed dtypes, guarded window views (2-D convolution with

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * test_threads.c - contexts on several threads at once: each thread has its
  * own context and runs einsums and convolutions concurrently; all of them

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 # test_trace.sh - WINSUM_VERBOSE through the winsum tool. With the variable
 # unset (or 0) a convolution and an einsum print nothing on stderr. With 1,
 # each call prints exactly one `winsum_verbose,` line (a backward-data of

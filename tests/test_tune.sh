@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 # test_tune.sh - `winsum tune` stores its winner for the device in the cache
 # folder, and new contexts (here: `winsum-bench`) use it; a corrupt file, or
 # parameters that overflow or do not fit the device, are ignored with the

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /* test_tune_decide.c - the tuner's decision rule (host/tune/decide.c) on
  * synthetic samples: a clear win is taken, a win inside the noise is not, a
  * loss is not, a tie keeps the incumbent, alternating pairs must mostly go

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /* testutil.c - see testutil.h. */
 #include "testutil.h"
 #include <math.h>

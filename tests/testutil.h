@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /* testutil.h - the tiny test harness every tests/test_*.c uses: CHECK
  * macros that count, a seeded RNG, sentinel-guarded buffers, and the closing
  * line "N passed, N failed" that CTest output shows. */

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * conv.c - the public convolution calls: every check of the call's
  * descriptor, shapes, tensors and scalars, made under the call's own names
@@ -5,7 +7,7 @@
  * implementation list (impl.c). Backward-bias is one einsum, here.
  */
 #include "impl.h"
-#include "trace.h"
+#include "describe.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -95,7 +97,6 @@ static winsum_status conv_forward(winsum_context *ctx, const winsum_conv_desc *d
                                   const winsum_view *bias, const winsum_view *y, double alpha,
                                   double beta)
 {
-    WS_LOCK_SCOPE(ctx); /* one call at a time per context */
     ws_conv_problem p = {.dir = WS_CONV_FORWARD,
                          .desc = desc,
                          .x = x,
@@ -121,7 +122,6 @@ static winsum_status conv_backward_weight(winsum_context *ctx, const winsum_conv
                                           const winsum_view *x, const winsum_view *gy,
                                           const winsum_view *gw, double alpha, double beta)
 {
-    WS_LOCK_SCOPE(ctx); /* one call at a time per context */
     ws_conv_problem p = {.dir = WS_CONV_BACKWARD_WEIGHT,
                          .desc = desc,
                          .x = x,
@@ -147,7 +147,6 @@ static winsum_status conv_backward_bias(winsum_context *ctx, const winsum_conv_d
                                         double beta)
 {
     static const char who[] = "conv backward-bias";
-    WS_LOCK_SCOPE(ctx); /* one call at a time per context */
     if (!ctx) return WINSUM_ERR_ARGUMENT;
     if (!desc || !gy || !gb)
         return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "%s: NULL argument", who);
@@ -199,7 +198,6 @@ static winsum_status backward_data(winsum_context *ctx, const winsum_conv_desc *
                                    const winsum_view *gx, double alpha, double beta,
                                    const bd_names *nm, int transposed)
 {
-    WS_LOCK_SCOPE(ctx); /* one call at a time per context */
     ws_conv_problem p = {.dir = WS_CONV_BACKWARD_DATA,
                          .desc = desc,
                          .x = gx,
@@ -240,7 +238,6 @@ static winsum_status conv_transpose(winsum_context *ctx, const winsum_conv_desc 
                                     const winsum_view *y, double alpha, double beta)
 {
     static const bd_names nm = {"conv transpose", "the input", "the output"};
-    WS_LOCK_SCOPE(ctx); /* one call at a time per context */
     if (!ctx) return WINSUM_ERR_ARGUMENT;
     if (!desc || !x || !w || !y)
         return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "%s: NULL argument", nm.who);
@@ -256,28 +253,84 @@ static winsum_status conv_transpose(winsum_context *ctx, const winsum_conv_desc 
 
 /* ------------------------------------------------- the public calls */
 
-/* Each public call runs its operation inside a computing call's bracket
- * (trace.h): the last event it leaves, and with WINSUM_VERBOSE its line,
- * which names the tensors in the call's terms (v, names) and replays it
- * as the driver's `conv DRIVER_OP` with --input-shape from v[xi] and
- * --weight-shape from v[wi] (no DRIVER_OP: no replay). */
-static winsum_status conv_trace(winsum_context *ctx, const ws_call *c, winsum_status st,
-                                const char *op, const winsum_conv_desc *desc, int n,
-                                const winsum_view *const *v, const char *const *names, double alpha,
-                                double beta, const char *driver_op, int xi, int wi)
+/* Each public call runs its operation inside the bracket of a computing
+ * call (ws_public_call): the last event it leaves, and with WINSUM_VERBOSE
+ * its line, which names the tensors in the call's terms and replays it as
+ * the driver's `conv OP` with --input-shape from view x and
+ * --weight-shape from view w (no OP: no replay). */
+enum { CALL_FORWARD, CALL_BACKWARD_DATA, CALL_BACKWARD_WEIGHT, CALL_BACKWARD_BIAS, CALL_TRANSPOSE };
+
+typedef struct conv_call {
+    int kind; /* CALL_* */
+    const winsum_conv_desc *desc;
+    const winsum_view *v[4]; /* in the order of the public call's arguments */
+    double alpha, beta;
+} conv_call;
+
+static const struct {
+    const char *op;
+    int n;
+    const char *names[4];
+    ws_conv_trace replay; /* desc is the call's */
+} call_kinds[] = {
+    [CALL_FORWARD] = {"conv_forward", 4, {"x", "w", "bias", "y"}, {NULL, "forward", 0, 1}},
+    [CALL_BACKWARD_DATA] = {"conv_backward_data",
+                            3,
+                            {"dy", "w", "dx"},
+                            {NULL, "backward-data", 2, 1}},
+    [CALL_BACKWARD_WEIGHT] = {"conv_backward_weight",
+                              3,
+                              {"x", "dy", "dw"},
+                              {NULL, "backward-weight", 0, 2}},
+    [CALL_BACKWARD_BIAS] = {"conv_backward_bias", 2, {"dy", "db"}, {NULL, NULL, 0, 0}},
+    /* the transposed convolution is replayed as the backward-data it is:
+     * the same weight, y as the input gradient (its shape carries the
+     * output padding), x as the output gradient */
+    [CALL_TRANSPOSE] = {"conv_transpose", 3, {"x", "w", "y"}, {NULL, "backward-data", 2, 1}},
+};
+
+static winsum_status conv_run(winsum_context *ctx, void *arg)
 {
-    ws_trace_call t = {.op = op,
-                       .nviews = n,
-                       .desc = desc,
-                       .alpha = alpha,
-                       .beta = beta,
-                       .replay = driver_op ? WS_REPLAY_CONV : WS_REPLAY_NONE,
-                       .conv_op = driver_op,
-                       .conv_x = xi,
-                       .conv_w = wi,
-                       .replay_na = "winsum-bench has no conv backward-bias"};
-    for (int i = 0; i < n; i++) t.view[i] = v[i], t.name[i] = names[i];
-    return ws_trace_emit(ctx, c, st, &t);
+    const conv_call *a = arg;
+    const winsum_view *const *v = a->v;
+    switch (a->kind) {
+    case CALL_FORWARD: return conv_forward(ctx, a->desc, v[0], v[1], v[2], v[3], a->alpha, a->beta);
+    case CALL_BACKWARD_DATA:
+        return conv_backward_data(ctx, a->desc, v[0], v[1], v[2], a->alpha, a->beta);
+    case CALL_BACKWARD_WEIGHT:
+        return conv_backward_weight(ctx, a->desc, v[0], v[1], v[2], a->alpha, a->beta);
+    case CALL_BACKWARD_BIAS: return conv_backward_bias(ctx, a->desc, v[0], v[1], a->alpha, a->beta);
+    default: return conv_transpose(ctx, a->desc, v[0], v[1], v[2], a->alpha, a->beta);
+    }
+}
+
+/* The trace line's fields; the replay's description lives in the call's
+ * own frame (ws_public_call writes the line before returning). */
+typedef struct conv_traced {
+    conv_call call;
+    ws_conv_trace replay;
+} conv_traced;
+
+static void conv_describe(void *arg, ws_trace_call *t)
+{
+    conv_traced *ct = arg;
+    const conv_call *a = &ct->call;
+    ct->replay = call_kinds[a->kind].replay;
+    ct->replay.desc = a->desc;
+    t->op = call_kinds[a->kind].op;
+    t->nviews = call_kinds[a->kind].n;
+    for (int i = 0; i < t->nviews; i++)
+        t->view[i] = a->v[i], t->name[i] = call_kinds[a->kind].names[i];
+    t->alpha = a->alpha;
+    t->beta = a->beta;
+    t->desc = ws_conv_trace_desc;
+    t->replay = ws_conv_trace_replay;
+    t->arg = &ct->replay;
+}
+
+static winsum_status conv_call_run(winsum_context *ctx, conv_traced *ct)
+{
+    return ws_public_call(ctx, conv_run, conv_describe, ct);
 }
 
 winsum_status winsum_conv_forward(winsum_context *ctx, const winsum_conv_desc *desc,
@@ -285,79 +338,38 @@ winsum_status winsum_conv_forward(winsum_context *ctx, const winsum_conv_desc *d
                                   const winsum_view *bias, const winsum_view *y, double alpha,
                                   double beta)
 {
-    WS_LOCK_SCOPE(ctx);
-    if (!ctx) return WINSUM_ERR_ARGUMENT;
-    ws_call c;
-    ws_call_begin(ctx, &c);
-    winsum_status st = conv_forward(ctx, desc, x, w, bias, y, alpha, beta);
-    if (!ws_call_end(ctx, &c, st)) return st;
-    const winsum_view *v[4] = {x, w, bias, y};
-    static const char *const nm[4] = {"x", "w", "bias", "y"};
-    return conv_trace(ctx, &c, st, "conv_forward", desc, 4, v, nm, alpha, beta, "forward", 0, 1);
+    conv_traced ct = {.call = {CALL_FORWARD, desc, {x, w, bias, y}, alpha, beta}};
+    return conv_call_run(ctx, &ct);
 }
 
 winsum_status winsum_conv_backward_data(winsum_context *ctx, const winsum_conv_desc *desc,
                                         const winsum_view *gy, const winsum_view *w,
                                         const winsum_view *gx, double alpha, double beta)
 {
-    WS_LOCK_SCOPE(ctx);
-    if (!ctx) return WINSUM_ERR_ARGUMENT;
-    ws_call c;
-    ws_call_begin(ctx, &c);
-    winsum_status st = conv_backward_data(ctx, desc, gy, w, gx, alpha, beta);
-    if (!ws_call_end(ctx, &c, st)) return st;
-    const winsum_view *v[3] = {gy, w, gx};
-    static const char *const nm[3] = {"dy", "w", "dx"};
-    return conv_trace(ctx, &c, st, "conv_backward_data", desc, 3, v, nm, alpha, beta,
-                      "backward-data", 2, 1);
+    conv_traced ct = {.call = {CALL_BACKWARD_DATA, desc, {gy, w, gx, NULL}, alpha, beta}};
+    return conv_call_run(ctx, &ct);
 }
 
 winsum_status winsum_conv_backward_weight(winsum_context *ctx, const winsum_conv_desc *desc,
                                           const winsum_view *x, const winsum_view *gy,
                                           const winsum_view *gw, double alpha, double beta)
 {
-    WS_LOCK_SCOPE(ctx);
-    if (!ctx) return WINSUM_ERR_ARGUMENT;
-    ws_call c;
-    ws_call_begin(ctx, &c);
-    winsum_status st = conv_backward_weight(ctx, desc, x, gy, gw, alpha, beta);
-    if (!ws_call_end(ctx, &c, st)) return st;
-    const winsum_view *v[3] = {x, gy, gw};
-    static const char *const nm[3] = {"x", "dy", "dw"};
-    return conv_trace(ctx, &c, st, "conv_backward_weight", desc, 3, v, nm, alpha, beta,
-                      "backward-weight", 0, 2);
+    conv_traced ct = {.call = {CALL_BACKWARD_WEIGHT, desc, {x, gy, gw, NULL}, alpha, beta}};
+    return conv_call_run(ctx, &ct);
 }
 
 winsum_status winsum_conv_backward_bias(winsum_context *ctx, const winsum_conv_desc *desc,
                                         const winsum_view *gy, const winsum_view *gb, double alpha,
                                         double beta)
 {
-    WS_LOCK_SCOPE(ctx);
-    if (!ctx) return WINSUM_ERR_ARGUMENT;
-    ws_call c;
-    ws_call_begin(ctx, &c);
-    winsum_status st = conv_backward_bias(ctx, desc, gy, gb, alpha, beta);
-    if (!ws_call_end(ctx, &c, st)) return st;
-    const winsum_view *v[2] = {gy, gb};
-    static const char *const nm[2] = {"dy", "db"};
-    return conv_trace(ctx, &c, st, "conv_backward_bias", desc, 2, v, nm, alpha, beta, NULL, 0, 0);
+    conv_traced ct = {.call = {CALL_BACKWARD_BIAS, desc, {gy, gb, NULL, NULL}, alpha, beta}};
+    return conv_call_run(ctx, &ct);
 }
 
-/* The transposed convolution is replayed as the backward-data it is: the
- * same weight, y as the input gradient (its shape carries the output
- * padding), x as the output gradient. */
 winsum_status winsum_conv_transpose(winsum_context *ctx, const winsum_conv_desc *desc,
                                     const winsum_view *x, const winsum_view *w,
                                     const winsum_view *y, double alpha, double beta)
 {
-    WS_LOCK_SCOPE(ctx);
-    if (!ctx) return WINSUM_ERR_ARGUMENT;
-    ws_call c;
-    ws_call_begin(ctx, &c);
-    winsum_status st = conv_transpose(ctx, desc, x, w, y, alpha, beta);
-    if (!ws_call_end(ctx, &c, st)) return st;
-    const winsum_view *v[3] = {x, w, y};
-    static const char *const nm[3] = {"x", "w", "y"};
-    return conv_trace(ctx, &c, st, "conv_transpose", desc, 3, v, nm, alpha, beta, "backward-data",
-                      2, 1);
+    conv_traced ct = {.call = {CALL_TRANSPOSE, desc, {x, w, y, NULL}, alpha, beta}};
+    return conv_call_run(ctx, &ct);
 }

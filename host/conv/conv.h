@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * conv.h - the convolution layer's private header: the checked geometry of
  * one convolution (geometry.c) that the operations (conv.c) build their

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * geometry.c - convolution descriptors and shapes: the descriptor checks
  * every call makes, the geometry of a convolution (sizes, groups, padding

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * impl.c - the implementation list of each convolution direction and the
  * choice among them (oneDNN's pattern). Each entry sees the whole checked

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * impl.h - the convolution implementations (oneDNN's pattern): for each
  * direction an ordered list (impl.c), each entry given the whole problem

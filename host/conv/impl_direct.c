@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * impl_direct.c - the direct-convolution implementation (kernels/direct.cl),
  * forward: the input read through its strides in any layout, the weights

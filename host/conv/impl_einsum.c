@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * impl_einsum.c - the always-able convolution implementation: convolutions
  * as einsums over views. Forward and backward-weight contract a window view

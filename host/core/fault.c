@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * fault.c - fault injection for tests of the error paths (see
  * winsum_fault_inject): process-wide counters of device operations, and

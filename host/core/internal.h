@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * internal.h - types and functions shared by winsum's host sources but not
  * part of the public API: the error sink, the einsum IR the parser produces,

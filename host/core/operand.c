@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /* operand.c - turns a view into a per-label ws_operand: the form the planners
  * and the reference path consume, with diagonals (repeated labels) folded into
  * summed strides and size-1 broadcast axes turned into stride 0. */

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * parse.c - the einsum subscript parser: turns numpy subscripts plus the
  * operands' shapes into a ws_ir (numbered labels, their broadcast sizes, each

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /* ref.c - the reference path: out = alpha * einsum + beta * out as a plain
  * loop nest over host buffers, with double accumulation. It is the oracle the
  * tests hold every other path against, so it stays simple: an odometer over

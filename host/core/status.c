@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /* status.c - status names, the error sink, checked arithmetic, the version,
  * and the check of alpha and beta that both backends make. */
 #include "internal.h"

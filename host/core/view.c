@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * view.c - tensor views: constructors (contiguous, as_strided, convolution
  * windows with guards) and the checks made once per view: shapes, 64-bit

@@ -1,10 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * cache.c - winsum_einsum: a plan from the context's cache of recent plans
  * (ws_plan_cached, also what the convolutions use), executed on the
  * caller's buffers; and winsum_einsum_output_shape.
  */
 #include "plan.h"
-#include "trace.h"
+#include "replay.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,26 +151,41 @@ static winsum_status einsum(winsum_context *ctx, const char *subscripts, int nop
     return st;
 }
 
+/* winsum_einsum's arguments, run and described inside the bracket of a
+ * computing call (ws_public_call). */
+typedef struct einsum_call {
+    const char *subscripts;
+    int nops;
+    const winsum_view *ops, *out;
+    double alpha, beta;
+} einsum_call;
+
+static winsum_status einsum_run(winsum_context *ctx, void *arg)
+{
+    const einsum_call *a = arg;
+    return einsum(ctx, a->subscripts, a->nops, a->ops, a->out, a->alpha, a->beta);
+}
+
+static void einsum_describe(void *arg, ws_trace_call *t)
+{
+    const einsum_call *a = arg;
+    t->op = "einsum";
+    t->subs = a->subscripts;
+    t->alpha = a->alpha;
+    t->beta = a->beta;
+    t->replay = ws_einsum_trace_replay;
+    int n = a->ops && a->nops >= 1 && a->nops <= WS_MAX_OPS ? a->nops : 0;
+    for (int i = 0; i < n; i++) t->view[i] = &a->ops[i];
+    t->view[n] = a->out;
+    t->nviews = n + 1;
+}
+
 winsum_status winsum_einsum(winsum_context *ctx, const char *subscripts, int nops,
                             const winsum_view *ops, const winsum_view *out, double alpha,
                             double beta)
 {
-    WS_LOCK_SCOPE(ctx);
-    if (!ctx) return WINSUM_ERR_ARGUMENT;
-    ws_call c;
-    ws_call_begin(ctx, &c);
-    winsum_status st = einsum(ctx, subscripts, nops, ops, out, alpha, beta);
-    if (!ws_call_end(ctx, &c, st)) return st;
-    ws_trace_call t = {.op = "einsum",
-                       .subs = subscripts,
-                       .alpha = alpha,
-                       .beta = beta,
-                       .replay = WS_REPLAY_EINSUM};
-    int n = ops && nops >= 1 && nops <= WS_MAX_OPS ? nops : 0;
-    for (int i = 0; i < n; i++) t.view[i] = &ops[i];
-    t.view[n] = out;
-    t.nviews = n + 1;
-    return ws_trace_emit(ctx, &c, st, &t);
+    einsum_call a = {subscripts, nops, ops, out, alpha, beta};
+    return ws_public_call(ctx, einsum_run, einsum_describe, &a);
 }
 
 winsum_status winsum_einsum_output_shape(winsum_context *ctx, const char *subscripts, int nops,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * einsum.h - what the einsum layer offers the layers above it (the
  * convolutions): plans from the context's cache of recent plans.

@@ -260,31 +260,42 @@ static winsum_status elementwise(winsum_context *ctx, winsum_elementwise_op op, 
     return cl_run(ctx, &m, op, alpha, a, beta, b, out);
 }
 
+typedef struct ew_call {
+    winsum_elementwise_op op;
+    double alpha, beta;
+    const winsum_view *a, *b, *out;
+} ew_call;
+
+static winsum_status ew_run(winsum_context *ctx, void *arg)
+{
+    const ew_call *c = arg;
+    return elementwise(ctx, c->op, c->alpha, c->a, c->beta, c->b, c->out);
+}
+
+static void ew_describe(void *arg, ws_trace_call *t)
+{
+    const ew_call *c = arg;
+    int known = (int)c->op >= 0 && c->op < WINSUM_OP_COUNT_;
+    t->op = "elementwise";
+    t->subs = known ? op_names[c->op] : "?";
+    t->alpha = c->alpha;
+    t->beta = c->beta;
+    t->replay = NULL; /* no driver subcommand replays it */
+    const winsum_view *v[EW_VIEWS] = {c->a, c->b, c->out};
+    static const char *const vn[EW_VIEWS] = {"a", "b", "out"};
+    int n = 0;
+    for (int i = 0; i < EW_VIEWS; i++) {
+        if (!v[i]) continue;
+        t->view[n] = v[i];
+        t->name[n++] = vn[i];
+    }
+    t->nviews = n;
+}
+
 winsum_status winsum_elementwise(winsum_context *ctx, winsum_elementwise_op op, double alpha,
                                  const winsum_view *a, double beta, const winsum_view *b,
                                  const winsum_view *out)
 {
-    WS_LOCK_SCOPE(ctx);
-    if (!ctx) return WINSUM_ERR_ARGUMENT;
-    ws_call c;
-    ws_call_begin(ctx, &c);
-    winsum_status st = elementwise(ctx, op, alpha, a, beta, b, out);
-    if (!ws_call_end(ctx, &c, st)) return st;
-    int known = (int)op >= 0 && op < WINSUM_OP_COUNT_;
-    ws_trace_call t = {.op = "elementwise",
-                       .subs = known ? op_names[op] : "?",
-                       .alpha = alpha,
-                       .beta = beta,
-                       .replay = WS_REPLAY_NONE,
-                       .replay_na = "no driver subcommand for elementwise"};
-    int n = 0;
-    const winsum_view *v[EW_VIEWS] = {a, b, out};
-    static const char *const vn[EW_VIEWS] = {"a", "b", "out"};
-    for (int i = 0; i < EW_VIEWS; i++) {
-        if (!v[i]) continue;
-        t.view[n] = v[i];
-        t.name[n++] = vn[i];
-    }
-    t.nviews = n;
-    return ws_trace_emit(ctx, &c, st, &t);
+    ew_call c = {op, alpha, beta, a, b, out};
+    return ws_public_call(ctx, ew_run, ew_describe, &c);
 }

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * families.c - the table of kernel families and the choice of a family for
  * a step. A family (plan.h: ws_family) is a .cl kernel with its argument

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * family_gemv.c - the gemv family (kernels/gemv.cl): a two-operand step
  * with no N labels (or, by symmetry, no M labels), a batched

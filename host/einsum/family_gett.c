@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * family_gett.c - the GETT family (kernels/gett.cl): a two-operand step
  * C = alpha * A.B + beta * C over batch / M / N / K, with its labels sorted

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * family_unary.c - the unary family (kernels/unary.cl): a one-operand step
  * C = alpha * sum_k A + beta * C (a label summed away before the pairs, the

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * order.c - the pairwise contraction order of an einsum of three or more
  * operands: an exhaustive search by total flops for up to five operands, a

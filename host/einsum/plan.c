@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * plan.c - einsum plans. Creation parses the subscripts, validates every
  * view once and (on a backend that runs kernels) builds the steps
@@ -8,7 +10,7 @@
  * all operands at once (ref.c): the oracle shares no kernel logic.
  */
 #include "plan.h"
-#include "trace.h"
+#include "replay.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -331,33 +333,52 @@ static winsum_status plan_execute(winsum_plan *p, const winsum_buffer *const *in
     return own ? ws_gate_close(ctx, st) : st;
 }
 
+/* winsum_plan_execute's arguments, run and described inside the bracket
+ * of a computing call (ws_public_call). */
+typedef struct execute_call {
+    winsum_plan *p;
+    const winsum_buffer *const *inputs;
+    const winsum_buffer *output;
+    double alpha, beta;
+    cl_event *event;
+} execute_call;
+
+static winsum_status execute_run(winsum_context *ctx, void *arg)
+{
+    const execute_call *a = arg;
+    void *ev = NULL;
+    winsum_status st =
+        plan_execute(a->p, a->inputs, a->output, a->alpha, a->beta, a->event ? &ev : NULL);
+    if (st && ev) {
+        ctx->be->event_release(ev); /* nothing handed back on error */
+        ev = NULL;
+    }
+    if (a->event) *a->event = ev;
+    return st;
+}
+
+static void execute_describe(void *arg, ws_trace_call *t)
+{
+    const execute_call *a = arg;
+    const winsum_plan *p = a->p;
+    t->op = "plan_execute";
+    t->subs = p->subscripts;
+    t->nviews = p->nops + 1;
+    t->alpha = a->alpha;
+    t->beta = a->beta;
+    t->replay = ws_einsum_trace_replay;
+    for (int i = 0; i < p->nops; i++) t->view[i] = &p->ops[i];
+    t->view[p->nops] = &p->out;
+}
+
 winsum_status winsum_plan_execute(winsum_plan *p, const winsum_buffer *const *inputs,
                                   const winsum_buffer *output, double alpha, double beta,
                                   cl_event *event)
 {
     if (!p) return WINSUM_ERR_ARGUMENT;
-    winsum_context *ctx = p->ctx;
-    WS_LOCK_SCOPE(ctx);
     if (event) *event = NULL;
-    void *ev = NULL;
-    ws_call c;
-    ws_call_begin(ctx, &c);
-    winsum_status st = plan_execute(p, inputs, output, alpha, beta, event ? &ev : NULL);
-    if (st && ev) {
-        ctx->be->event_release(ev); /* nothing handed back on error */
-        ev = NULL;
-    }
-    if (event) *event = ev;
-    if (!ws_call_end(ctx, &c, st)) return st;
-    ws_trace_call t = {.op = "plan_execute",
-                       .subs = p->subscripts,
-                       .nviews = p->nops + 1,
-                       .alpha = alpha,
-                       .beta = beta,
-                       .replay = WS_REPLAY_EINSUM};
-    for (int i = 0; i < p->nops; i++) t.view[i] = &p->ops[i];
-    t.view[p->nops] = &p->out;
-    return ws_trace_emit(ctx, &c, st, &t);
+    execute_call a = {p, inputs, output, alpha, beta, event};
+    return ws_public_call(p->ctx, execute_run, execute_describe, &a);
 }
 
 winsum_status winsum_plan_run(winsum_plan *plan, const winsum_buffer *const *inputs,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * plan.h - the einsum layer's private header: a plan and its steps, the
  * kernel-family table, and the functions its files share (offset tables,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * steps.c - the steps of an OpenCL plan: each operand's dead guards pruned,
  * labels only one operand has summed away first (unary steps into

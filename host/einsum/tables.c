@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * tables.c - the offset and guard tables the kernels index through. A
  * group of labels (batch, M, N, K, ...) becomes one table of offsets, one

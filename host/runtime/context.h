@@ -1,9 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * context.h - the context object and the runtime helpers every layer above
  * uses: the lock and reference count, attachments, device memory with
  * accounting, the all-or-nothing gate, and error reporting that names the
  * OpenCL call. Programs and the disk cache: program.h; tile parameters:
- * params.h.
+ * params.h. The helpers are context.c's; creation and destruction,
+ * references and attachments are create.c's.
  */
 #ifndef WINSUM_CONTEXT_H
 #define WINSUM_CONTEXT_H
@@ -113,6 +116,10 @@ void *ws_context_attached(const winsum_context *ctx, const void *key);
  * all WS_MAX_ATTACHED places are taken. */
 winsum_status ws_context_attach(winsum_context *ctx, const void *key, void *data,
                                 void (*release)(winsum_context *ctx, void *data));
+
+/* Why the calling thread's last context creation failed (fmt with one %s,
+ * arg): what winsum_last_error(NULL) says. Returns st. */
+winsum_status ws_create_fail(winsum_status st, const char *fmt, const char *arg);
 
 /* Multi-kernel operations (several plans, as convolution phases) are gated:
  * every enqueue waits on ctx->gate, a user event completed only when all of

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * gate.c - the gate that makes multi-kernel operations all-or-nothing:
  * every launch of the operation waits on it, and it opens when all of them

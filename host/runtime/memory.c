@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * memory.c - device memory with accounting (what winsum itself allocated:
  * intermediates, tables, winsum_buffer_alloc), the buffer calls of the API,

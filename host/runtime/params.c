@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * params.c - tunable parameters as data (params.h). Each set (a kernel
  * family's parameters) is chosen per device, in order: its override

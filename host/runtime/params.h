@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * params.h - tunable parameters as named, per-device data (params.c). Each
  * kernel family declares its parameters in its own file (a ws_tunable_set:

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * program.c - kernel sources and compiled programs. Sources are embedded at
  * build time (cmake/embed.cmake) or read from $WINSUM_KERNEL_DIR. Programs

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * program.h - kernel programs (program.c): built lazily from the embedded
  * sources, cached per context in memory and per user on disk, where only

@@ -1,9 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * trace.c - the last kernel event of a call (winsum_last_event) and the
  * call trace of WINSUM_VERBOSE: one line per outermost computing call, in
  * the manner of oneDNN's ONEDNN_VERBOSE (comma-separated fields after a
- * fixed prefix), ending with the winsum-bench command that replays a call
- * of that shape. The fields before the last have no comma in them (one in
+ * fixed prefix), ending with the command that replays a call of that
+ * shape (the calling layer writes it, and its descriptor: the runtime knows
+ * no operation and no tool). The fields before the last have no comma in them (one in
  * a name or subscripts is written as ';' or ' '); the last, the replay
  * command, is the rest of the line. No field has a control character (a
  * newline in rejected subscripts would forge a second line): each is
@@ -19,6 +22,12 @@
 #include <unistd.h>
 
 #define TRACE_KERNELS 256
+
+/* One computing call: outermost or nested, and when the trace started it. */
+typedef struct ws_call {
+    int outer;
+    double t0;
+} ws_call;
 
 struct ws_trace {
     char file[4096]; /* WINSUM_VERBOSE_FILE, "" for stderr */
@@ -109,7 +118,7 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-void ws_trace_start(winsum_context *ctx, ws_call *c)
+static void trace_start(winsum_context *ctx, ws_call *c)
 {
     ws_trace *t = ctx->trace;
     if (t) {
@@ -149,13 +158,7 @@ void ws_trace_kernel(winsum_context *ctx, const char *name, cl_event ev)
 
 /* ------------------------------------------------------------- the line */
 
-/* A growing string; on want of memory it keeps what it has. */
-typedef struct sbuf {
-    char *s;
-    size_t n, cap;
-} sbuf;
-
-static int sb_room(sbuf *b, size_t more)
+static int sb_room(ws_line *b, size_t more)
 {
     if (b->n + more + 1 <= b->cap) return 1;
     size_t cap = b->cap ? b->cap : 1024;
@@ -167,8 +170,7 @@ static int sb_room(sbuf *b, size_t more)
     return 1;
 }
 
-static void sb_put(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_put(sbuf *b, const char *fmt, ...)
+void ws_line_put(ws_line *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -181,196 +183,74 @@ static void sb_put(sbuf *b, const char *fmt, ...)
     b->n += (size_t)n;
 }
 
-static int is_control(char ch) { return (unsigned char)ch < 0x20 || ch == 0x7f; }
+int ws_line_control(char ch) { return (unsigned char)ch < 0x20 || ch == 0x7f; }
 
 /* s with each ',' written as `comma` and control characters as ' ', so
  * that the field stays one field on one line. */
-static void sb_clean(sbuf *b, const char *s, char comma)
+static void sb_clean(ws_line *b, const char *s, char comma)
 {
     size_t n = strlen(s);
     if (!sb_room(b, n)) return;
     for (size_t i = 0; i < n; i++) {
         char ch = s[i];
-        b->s[b->n++] = ch == ',' ? comma : is_control(ch) ? ' ' : ch;
+        b->s[b->n++] = ch == ',' ? comma : ws_line_control(ch) ? ' ' : ch;
     }
     b->s[b->n] = 0;
 }
 
-static const char *dtype_short(winsum_dtype d)
+const char *ws_dtype_short(winsum_dtype d)
 {
     return d == WINSUM_F64 ? "f64" : d == WINSUM_F16 ? "f16" : d == WINSUM_F32 ? "f32" : "bad";
 }
 
-/* v[0] sep v[1] ... */
-static void sb_list(sbuf *b, const int64_t *v, int n, const char *sep)
+void ws_line_list(ws_line *b, const int64_t *v, int n, const char *sep)
 {
-    for (int i = 0; i < n; i++) sb_put(b, "%s%lld", i ? sep : "", (long long)v[i]);
+    for (int i = 0; i < n; i++) ws_line_put(b, "%s%lld", i ? sep : "", (long long)v[i]);
 }
 
-static int rank_ok(const winsum_view *v) { return v && v->ndim >= 0 && v->ndim <= WINSUM_MAX_DIMS; }
+int ws_view_rank_ok(const winsum_view *v)
+{
+    return v && v->ndim >= 0 && v->ndim <= WINSUM_MAX_DIMS;
+}
 
 /* name:dtype:shape:s<strides>:o<offset>[:g<guards>] */
-static void sb_view(sbuf *b, const char *name, const winsum_view *v)
+static void sb_view(ws_line *b, const char *name, const winsum_view *v)
 {
-    sb_put(b, "%s:", name);
+    ws_line_put(b, "%s:", name);
     if (!v) {
-        sb_put(b, "null");
+        ws_line_put(b, "null");
         return;
     }
-    if (!rank_ok(v)) {
-        sb_put(b, "rank%d", v->ndim);
+    if (!ws_view_rank_ok(v)) {
+        ws_line_put(b, "rank%d", v->ndim);
         return;
     }
-    sb_put(b, "%s:", dtype_short(v->dtype));
-    sb_list(b, v->shape, v->ndim, "x");
-    sb_put(b, ":s");
-    sb_list(b, v->strides, v->ndim, "x");
-    sb_put(b, ":o%lld", (long long)v->offset);
-    if (v->nguards) sb_put(b, ":g%d", v->nguards);
-}
-
-/* nspatial of the call: the descriptor's, else from the rank of view v */
-static int spatial_of(const winsum_conv_desc *d, const winsum_view *v)
-{
-    int ns = d->nspatial ? d->nspatial : rank_ok(v) ? v->ndim - 2 : 0;
-    return ns < 0 ? 0 : ns > WINSUM_MAX_SPATIAL ? WINSUM_MAX_SPATIAL : ns;
-}
-
-static void sb_desc(sbuf *b, const winsum_conv_desc *d, const winsum_view *x)
-{
-    int ns = spatial_of(d, x);
-    sb_put(b, "%dd %s stride=", ns, d->layout == WINSUM_LAYOUT_NHWC ? "nhwc" : "nchw");
-    sb_list(b, d->stride, ns, "x");
-    sb_put(b, " dilation=");
-    sb_list(b, d->dilation, ns, "x");
-    if (d->pad_same) {
-        sb_put(b, " pad=same");
-    } else {
-        sb_put(b, " pad=");
-        for (int i = 0; i < ns; i++)
-            sb_put(b, "%s%lld:%lld", i ? "x" : "", (long long)d->pad_lo[i],
-                   (long long)d->pad_hi[i]);
-    }
-    sb_put(b, " groups=%lld", (long long)d->groups);
-    int op = 0;
-    for (int i = 0; i < ns; i++) op |= d->output_padding[i] != 0;
-    if (op) {
-        sb_put(b, " output_padding=");
-        sb_list(b, d->output_padding, ns, "x");
-    }
-}
-
-/* The driver's own spelling (bench/driver.c, list_text): one value when
- * every axis has it. */
-static void sb_axes(sbuf *b, const int64_t *v, int n)
-{
-    int same = 1;
-    for (int i = 1; i < n; i++) same &= v[i] == v[0];
-    sb_list(b, v, same ? 1 : n, ",");
-}
-
-/* ... and padding_text: "same", P[,P..] when symmetric, else LO:HI[,..] */
-static void sb_padding(sbuf *b, const winsum_conv_desc *d, int ns)
-{
-    if (d->pad_same) {
-        sb_put(b, "same");
-        return;
-    }
-    int same = 1, sym = 1;
-    for (int i = 0; i < ns; i++) {
-        same &= d->pad_lo[i] == d->pad_lo[0] && d->pad_hi[i] == d->pad_hi[0];
-        sym &= d->pad_lo[i] == d->pad_hi[i];
-    }
-    for (int i = 0; i < (same ? 1 : ns); i++) {
-        if (sym) sb_put(b, "%s%lld", i ? "," : "", (long long)d->pad_lo[i]);
-        else
-            sb_put(b, "%s%lld:%lld", i ? "," : "", (long long)d->pad_lo[i],
-                   (long long)d->pad_hi[i]);
-    }
-}
-
-/* The winsum-bench command (bench/driver.c's case line, spelled as it
- * prints it), or "n/a (why)". */
-static void sb_replay(sbuf *b, const ws_trace_call *t)
-{
-    if (t->replay == WS_REPLAY_CONV) {
-        const winsum_view *x = t->view[t->conv_x], *w = t->view[t->conv_w];
-        const winsum_conv_desc *d = t->desc;
-        if (!d || !rank_ok(x) || !rank_ok(w) || x->ndim < 3 || x->ndim > 2 + WINSUM_MAX_SPATIAL ||
-            w->ndim != x->ndim || (d->nspatial && d->nspatial != x->ndim - 2)) {
-            sb_put(b, "n/a (the tensors make no convolution)");
-            return;
-        }
-        int ns = x->ndim - 2;
-        sb_put(b, "winsum-bench conv %s --input-shape ", t->conv_op);
-        sb_list(b, x->shape, x->ndim, ",");
-        sb_put(b, " --weight-shape ");
-        sb_list(b, w->shape, w->ndim, ",");
-        sb_put(b, " --stride ");
-        sb_axes(b, d->stride, ns);
-        sb_put(b, " --padding ");
-        sb_padding(b, d, ns);
-        sb_put(b, " --dilation ");
-        sb_axes(b, d->dilation, ns);
-        sb_put(b, " --groups %lld --dtype %s --layout %s", (long long)d->groups,
-               dtype_short(x->dtype), d->layout == WINSUM_LAYOUT_NHWC ? "nhwc" : "nchw");
-        return;
-    }
-    if (t->replay == WS_REPLAY_EINSUM) {
-        int nin = t->nviews - 1, strided = 1, control = 0;
-        for (const char *q = t->subs; q && *q; q++) control |= is_control(*q);
-        if (!t->subs || control || strchr(t->subs, '\'') || strlen(t->subs) > 200 || nin < 1) {
-            sb_put(b, "n/a (subscripts the driver does not take)");
-            return;
-        }
-        for (int i = 0; i < nin; i++) {
-            const winsum_view *v = t->view[i];
-            if (!rank_ok(v) || v->ndim < 1) {
-                sb_put(b, "n/a (operand %d has rank %d; the driver takes 1 or more)", i,
-                       v ? v->ndim : -1);
-                return;
-            }
-            /* the driver takes strides >= 0 and no guards: else its own
-             * contiguous operands of the same shapes */
-            strided &= v->nguards == 0;
-            for (int a = 0; a < v->ndim; a++) strided &= v->strides[a] >= 0;
-        }
-        sb_put(b, "winsum-bench einsum '%s' --shapes ", t->subs);
-        for (int i = 0; i < nin; i++) {
-            if (i) sb_put(b, ",");
-            sb_list(b, t->view[i]->shape, t->view[i]->ndim, "x");
-        }
-        if (strided) {
-            sb_put(b, " --strides ");
-            for (int i = 0; i < nin; i++) {
-                if (i) sb_put(b, ",");
-                sb_list(b, t->view[i]->strides, t->view[i]->ndim, "x");
-            }
-        }
-        sb_put(b, " --dtype %s", dtype_short(t->view[0]->dtype));
-        return;
-    }
-    sb_put(b, "n/a (%s)", t->replay_na ? t->replay_na : "no driver subcommand");
+    ws_line_put(b, "%s:", ws_dtype_short(v->dtype));
+    ws_line_list(b, v->shape, v->ndim, "x");
+    ws_line_put(b, ":s");
+    ws_line_list(b, v->strides, v->ndim, "x");
+    ws_line_put(b, ":o%lld", (long long)v->offset);
+    if (v->nguards) ws_line_put(b, ":g%d", v->nguards);
 }
 
 /* kernels:NAME=MS ... from the profiling events (all complete by now) */
-static void sb_kernels(sbuf *b, winsum_context *ctx)
+static void sb_kernels(ws_line *b, winsum_context *ctx)
 {
     ws_trace *t = ctx->trace;
     if (ctx->verbose < 2) {
-        sb_put(b, "-");
+        ws_line_put(b, "-");
         return;
     }
     if (ctx->backend != WINSUM_BACKEND_OPENCL) {
-        sb_put(b, "none (reference backend)");
+        ws_line_put(b, "none (reference backend)");
         return;
     }
     if (!ctx->profiling) {
-        sb_put(b, "n/a (queue without profiling)");
+        ws_line_put(b, "n/a (queue without profiling)");
         return;
     }
     if (!t->nk && !t->more) {
-        sb_put(b, "none");
+        ws_line_put(b, "none");
         return;
     }
     double total = 0;
@@ -381,15 +261,15 @@ static void sb_kernels(sbuf *b, winsum_context *ctx)
         if (!err)
             err = clGetEventProfilingInfo(t->kev[i], CL_PROFILING_COMMAND_END, sizeof e, &e, NULL);
         if (err) {
-            sb_put(b, "%s%s=n/a", i ? " " : "", t->kname[i]);
+            ws_line_put(b, "%s%s=n/a", i ? " " : "", t->kname[i]);
             continue;
         }
         double ms = (double)(e - s) * 1e-6;
         total += ms;
-        sb_put(b, "%s%s=%.3fms", i ? " " : "", t->kname[i], ms);
+        ws_line_put(b, "%s%s=%.3fms", i ? " " : "", t->kname[i], ms);
     }
-    if (t->more) sb_put(b, " +%d more", t->more);
-    sb_put(b, " total=%.3fms", total);
+    if (t->more) ws_line_put(b, " +%d more", t->more);
+    ws_line_put(b, " total=%.3fms", total);
 }
 
 /* The whole line in one write: lines of threads and processes sharing the
@@ -410,24 +290,26 @@ static void write_line(const ws_trace *t, const char *s, size_t n)
     if (own) close(fd);
 }
 
-winsum_status ws_trace_emit(winsum_context *ctx, const ws_call *c, winsum_status st,
-                            const ws_trace_call *t)
+/* The line of a finished outermost call (st: its status), written after
+ * its kernels completed. */
+static void trace_emit(winsum_context *ctx, const ws_call *c, winsum_status st,
+                       const ws_trace_call *t)
 {
     ws_trace *tr = ctx->trace;
-    if (!tr) return st;
+    if (!tr) return;
     /* the call's time covers its kernels: the trace waits for them (in
      * order: the last one completes after the others) */
     if (ctx->last_event) clWaitForEvents(1, &ctx->last_event);
     for (int i = 0; i < tr->nk; i++) clWaitForEvents(1, &tr->kev[i]);
     double ms = (now_s() - c->t0) * 1e3;
     int cl = ctx->backend == WINSUM_BACKEND_OPENCL;
-    sbuf b = {NULL, 0, 0};
-    sb_put(&b, "winsum_verbose,exec,%s,%s,", t->op, cl ? "opencl" : "ref");
+    ws_line b = {NULL, 0, 0};
+    ws_line_put(&b, "winsum_verbose,exec,%s,%s,", t->op, cl ? "opencl" : "ref");
     sb_clean(&b, ctx->device_name, ';');
-    sb_put(&b, ",%s,subs:", winsum_status_string(st));
+    ws_line_put(&b, ",%s,subs:", winsum_status_string(st));
     if (t->subs) sb_clean(&b, t->subs, ' ');
-    else sb_put(&b, "-");
-    sb_put(&b, ",ops:");
+    else ws_line_put(&b, "-");
+    ws_line_put(&b, ",ops:");
     for (int i = 0; i < t->nviews; i++) {
         char nm[16];
         const char *name = t->name[i];
@@ -435,32 +317,65 @@ winsum_status ws_trace_emit(winsum_context *ctx, const ws_call *c, winsum_status
             if (i == t->nviews - 1) name = "out";
             else snprintf(nm, sizeof nm, "in%d", i), name = nm;
         }
-        if (i) sb_put(&b, " ");
+        if (i) ws_line_put(&b, " ");
         sb_view(&b, name, t->view[i]);
     }
-    sb_put(&b, ",alpha=%.9g beta=%.9g,desc:", t->alpha, t->beta);
-    if (t->desc)
-        sb_desc(&b, t->desc, t->replay == WS_REPLAY_CONV ? t->view[t->conv_x] : t->view[0]);
-    else sb_put(&b, "-");
-    sb_put(&b, ",tile:");
+    ws_line_put(&b, ",alpha=%.9g beta=%.9g,desc:", t->alpha, t->beta);
+    if (t->desc) {
+        /* the caller's field, kept one field: no comma in it */
+        ws_line d = {NULL, 0, 0};
+        t->desc(&d, t);
+        if (d.s) sb_clean(&b, d.s, ';');
+        free(d.s);
+    } else {
+        ws_line_put(&b, "-");
+    }
+    ws_line_put(&b, ",tile:");
     if (cl) sb_clean(&b, winsum_tuning_params(ctx), '/');
-    else sb_put(&b, "-");
-    sb_put(&b, ",tile_src:");
+    else ws_line_put(&b, "-");
+    ws_line_put(&b, ",tile_src:");
     sb_clean(&b, winsum_tuning_source(ctx), ';');
-    sb_put(&b, ",plan:");
+    ws_line_put(&b, ",plan:");
     if (tr->plan_len) sb_clean(&b, tr->plan, ' ');
-    else sb_put(&b, "-");
-    if (tr->plan_cut) sb_put(&b, " +%d more", tr->plan_cut);
-    sb_put(&b, ",time_ms:%.3f,kernels:", ms);
+    else ws_line_put(&b, "-");
+    if (tr->plan_cut) ws_line_put(&b, " +%d more", tr->plan_cut);
+    ws_line_put(&b, ",time_ms:%.3f,kernels:", ms);
     sb_kernels(&b, ctx);
-    sb_put(&b, ",replay:");
-    sb_replay(&b, t);
+    ws_line_put(&b, ",replay:");
+    if (t->replay) t->replay(&b, t);
+    else ws_line_put(&b, "n/a (no replay)");
     /* one call, one line, whatever a field let through */
     for (size_t i = 0; i < b.n; i++)
-        if (is_control(b.s[i])) b.s[i] = ' ';
-    sb_put(&b, "\n");
+        if (ws_line_control(b.s[i])) b.s[i] = ' ';
+    ws_line_put(&b, "\n");
     if (b.s) write_line(tr, b.s, b.n);
     free(b.s);
     release_kernels(tr);
+}
+
+/* ------------------------------------------------ the public bracket */
+
+winsum_status ws_public_call(winsum_context *ctx,
+                             winsum_status (*run)(winsum_context *ctx, void *arg),
+                             void (*describe)(void *arg, ws_trace_call *t), void *arg)
+{
+    WS_LOCK_SCOPE(ctx);
+    if (!ctx) return WINSUM_ERR_ARGUMENT;
+    /* public calls nest: only the outermost clears the last event and
+     * writes a line */
+    ws_call c = {.outer = ctx->depth++ == 0};
+    if (c.outer) {
+        if (ctx->last_event) ws_event_clear(ctx);
+        if (ctx->verbose) trace_start(ctx, &c);
+    }
+    winsum_status st = run(ctx, arg);
+    ctx->depth--;
+    if (!c.outer) return st;
+    if (st && ctx->last_event) ws_event_clear(ctx); /* a failed call leaves no event */
+    if (!ctx->verbose || !ctx->trace) return st;
+    ws_trace_call t;
+    memset(&t, 0, sizeof t);
+    describe(arg, &t);
+    trace_emit(ctx, &c, st, &t);
     return st;
 }

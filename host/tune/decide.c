@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * decide.c - the tuner's decision rule (see decide.h): medians, relative
  * interquartile ranges, and a challenger taken only when it wins by more

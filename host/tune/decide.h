@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * decide.h - the tuner's decision rule (decide.c), apart from the timing so
  * that a test can check it on synthetic samples: a challenger replaces the

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * tune.c - the tuner: searches the GETT tile parameters of the context's
  * device by coordinate descent on a GEMM and two convolution layers, timing

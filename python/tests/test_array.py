@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 """Device Arrays, plans, and pyopencl interop."""
 import numpy as np
 import pytest

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 """Default contexts across threads, Context as a context manager, and the
 reprs of Context, Array and Plan (issue 20, items 5 and 6)."""
 import threading

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 """winsum.einsum against numpy.einsum on any-strided operands."""
 import numpy as np
 import pytest

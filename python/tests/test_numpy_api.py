@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 """winsum.einsum's numpy signature: which path each dtype takes (winsum or the
 host), the complex decomposition, exact integers, explicit paths, layouts."""
 import numpy as np

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 """numpy's own einsum tests (Debian's copy of numpy/core/tests/test_einsum.py)
 with np.einsum and np.einsum_path replaced by winsum's.
 

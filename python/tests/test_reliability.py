@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 """The Python layer's contract under adversarial use (issue 18): out= of any
 address and layout, one Plan shared by threads, plan outputs of another dtype,
 no leak whatever the order of close / del / GC, the library search order, and

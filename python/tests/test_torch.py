@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 """winsum.torch: autograd convolutions and einsum, gradcheck in float64."""
 import numpy as np
 import pytest

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 """winsum.torch to second order and beyond (create_graph=True): every
 derivative of a winsum conv or einsum is again computed by winsum, and
 torch.autograd.gradgradcheck holds in float64. Small shapes: gradgradcheck

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 """The training example: a 30-step run whose loss falls, winsum vs torch in
 float64, and the 2-process data-parallel run against one process."""
 import os

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 """winsum: einsum contractions and convolutions over strided views, on OpenCL
 devices (or winsum's C reference backend), from numpy, torch and pyopencl.
 

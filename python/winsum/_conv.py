@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 """Convolutions: winsum_conv_* with torch's argument order."""
 from __future__ import annotations
 

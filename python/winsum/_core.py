@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 """Contexts, errors, device arrays, and the binding of numpy / device / pyopencl
 operands to winsum views (one upload per byte span, no host copy)."""
 from __future__ import annotations

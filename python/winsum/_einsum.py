@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 """winsum.einsum and winsum.plan."""
 from __future__ import annotations
 

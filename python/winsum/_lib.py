@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 """ctypes declarations of libwinsum's public C API (include/winsum.h).
 
 The library is looked up, in order: at $WINSUM_LIBRARY when it is set (and

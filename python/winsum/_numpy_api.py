@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 """numpy.einsum's signature and behaviour on winsum: argument handling, dtype
 dispatch, the complex decomposition, explicit paths and einsum_path (the
 subscript rules and layouts are in _subscripts.py).

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 """numpy.einsum's subscripts on winsum: the two call forms, numpy's subscript
 rules (ellipsis, size-1 broadcasting, repeated labels, the implicit output),
 zero-copy canonical views, numpy's result layouts, and a cache of all that

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 """PyTorch on winsum: convolutions and einsum as autograd Functions.
 
     import winsum.torch as wt

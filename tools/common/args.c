@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /* args.c - the option grammar of both tools; see args.h. */
 #include "args.h"
 

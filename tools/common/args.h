@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /* args.h - the one option grammar of both tools (`winsum`, `winsum-bench`).
  *
  * Options are "--name VALUE" or "--name=VALUE" (and the short "-o FILE"),
@@ -9,8 +11,8 @@
  * integers within their range. Every error is one line on stderr,
  * "WHO: what", and the parser returns WS_EXIT_USAGE (2).
  */
-#ifndef WINSUM_CLI_ARGS_H
-#define WINSUM_CLI_ARGS_H
+#ifndef WINSUM_TOOLS_ARGS_H
+#define WINSUM_TOOLS_ARGS_H
 
 enum { WS_EXIT_USAGE = 2 };
 
