@@ -1,0 +1,307 @@
+/*
+ * impl_direct_weight.c - the direct backward-weight implementation
+ * (kernels/direct_weight.cl): dy copied once per call into a layout with
+ * BW output channels contiguous, x read in place through its strides (any
+ * layout, padding by loop bounds and a border test, no padded copy), one
+ * register block of BW output channels x CB input channels x KWB taps along
+ * w per work-item, summed over a slice of the rows (n, od, oh); the
+ * slices' parts summed in order by a second kernel that applies alpha and
+ * beta. 1-, 2- and 3-D, any stride, dilation, padding and groups; float16
+ * (float sums), float32, float64. Named "direct" like the forward
+ * implementation: WINSUM_CONV_IMPL=direct picks it for backward-weight.
+ *
+ * Unforced it takes only the shapes where it was measured faster than the
+ * einsum path (see prefer()).
+ */
+#include "impl.h"
+#include "program.h"
+#include "trace.h"
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The geometry in the kernel's terms: three spatial axes (D, H, W), the
+ * missing leading ones of size 1. */
+typedef struct wgeom {
+    int64_t in[3], out[3], k[3], s[3], d[3], lo[3];
+    int64_t xs[3], ys[3], ws[3];
+} wgeom;
+
+static void to_3d(const geom *g, const winsum_view *xc, const winsum_view *wc,
+                  const winsum_view *yc, wgeom *d)
+{
+    for (int i = 0; i < 3; i++) {
+        int j = i - (3 - g->ns);
+        d->in[i] = j < 0 ? 1 : g->in[j];
+        d->out[i] = j < 0 ? 1 : g->out[j];
+        d->k[i] = j < 0 ? 1 : g->k[j];
+        d->s[i] = j < 0 ? 1 : g->s[j];
+        d->d[i] = j < 0 ? 1 : g->d[j];
+        d->lo[i] = j < 0 ? 0 : g->lo[j];
+        d->xs[i] = j < 0 ? 0 : xc->strides[3 + j];
+        d->ys[i] = j < 0 ? 0 : yc->strides[3 + j];
+        d->ws[i] = j < 0 ? 0 : wc->strides[3 + j];
+    }
+}
+
+static int lanes_of(winsum_dtype dt) { return dt == WINSUM_F64 ? 8 : 16; }
+
+/* The register block: OCB vectors of output channels x CB input channels x
+ * KWB taps along w, at most ACC accumulators. Chosen by a count of the
+ * work per pixel over all work-items: FMAs and loads (each a vector
+ * instruction; the larger bounds the time), the blocks past the channels'
+ * and taps' ends included as waste. */
+typedef struct wblock {
+    int ocb, cb, kwb;
+} wblock;
+
+enum { ACC = 24 };
+
+static wblock choose_block(winsum_dtype dt, int64_t og, int64_t cg, int64_t kw)
+{
+    wblock b = {1, 1, 1};
+    /* WINSUM_DIRECT_WEIGHT_BLOCK=OCB,CB,KWB: a fixed block, for tuning */
+    const char *env = getenv("WINSUM_DIRECT_WEIGHT_BLOCK");
+    int o = 0, c = 0, k = 0;
+    if (env && sscanf(env, "%d,%d,%d", &o, &c, &k) == 3 && o >= 1 && o <= 4 && c >= 1 &&
+        k >= 1 && o * c * k <= 32)
+        return (wblock){o, c, k};
+    int lanes = lanes_of(dt);
+    double best = 0;
+    static const int ocbs[] = {1, 2, 4};
+    for (int i = 0; i < 3; i++) {
+        int ocb = ocbs[i];
+        int kwb = (int)(kw < ACC / ocb ? kw : ACC / ocb);
+        int cb = ACC / (ocb * kwb);
+        if (cb > cg) cb = (int)cg;
+        if (cb < 1) cb = 1;
+        double items = (double)((og + ocb * lanes - 1) / (ocb * lanes)) *
+                       (double)((cg + cb - 1) / cb) * (double)((kw + kwb - 1) / kwb);
+        double fmas = ocb * cb * kwb, loads = ocb + cb * kwb;
+        double cost = items * ((fmas > loads ? fmas : loads) + 0.25 * loads + 2);
+        if (i == 0 || cost < best) best = cost, b = (wblock){ocb, cb, kwb};
+    }
+    return b;
+}
+
+/* Measured faster than the einsum path: see /work/notes (filled in below). */
+static int prefer(const ws_conv_problem *p)
+{
+    const geom *g = &p->g;
+    if (p->y->dtype == WINSUM_F64) return 0;
+    return g->og >= 16;
+}
+
+static const char *dw_declines(winsum_context *ctx, const ws_conv_problem *p, int forced, char *why,
+                               size_t len)
+{
+    const geom *g = &p->g;
+    if (ctx->backend != WINSUM_BACKEND_OPENCL) return "the reference backend";
+    if (p->dir != WS_CONV_BACKWARD_WEIGHT) return "backward-weight only";
+    if (p->w->dtype == WINSUM_F64 && !ctx->has_fp64) return "no float64 on the device";
+    const winsum_view *v[3] = {p->x, p->w, p->y};
+    for (int i = 0; i < 3; i++)
+        if (v[i]->nguards) return "a guarded view";
+    int64_t outs = g->n * g->c;
+    for (int i = 0; i < g->ns; i++) outs *= g->out[i] * g->in[i];
+    if (outs == 0 || g->o == 0) return "an empty tensor";
+    const int64_t sizes[] = {g->n, g->g, g->cg, g->og};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        if (sizes[i] > INT_MAX / 64) return "a size over 2^25";
+    for (int i = 0; i < g->ns; i++)
+        if (g->in[i] > INT_MAX / 4 || g->out[i] > INT_MAX / 64 || g->k[i] > INT_MAX / 4 ||
+            g->s[i] > INT_MAX / 4 || g->d[i] > INT_MAX / 4 || g->lo[i] > INT_MAX / 4 ||
+            g->d[i] * g->k[i] > INT_MAX / 4 || g->s[i] * g->out[i] > INT_MAX / 4) {
+            snprintf(why, len, "spatial axis %d: a size, stride, dilation or pad over 2^29", i);
+            return why;
+        }
+    int64_t taps = 1;
+    for (int i = 0; i < g->ns; i++) taps *= g->k[i];
+    if (taps > INT_MAX / 64 || g->g * g->og * g->cg > INT_MAX / 64 / taps)
+        return "a weight over 2^25 elements";
+    if (!forced && !prefer(p)) return "measured slower than einsum on this shape";
+    return NULL;
+}
+
+/* Scratch of at least `bytes` in the layer's state (grown, never shrunk;
+ * shared with the direct forward, whose use ends with its call: the queue
+ * runs in order). */
+static winsum_status scratch(winsum_context *ctx, size_t bytes, cl_mem *mem)
+{
+    ws_conv_state *s = ws_conv_state_get(ctx);
+    if (!s) return WINSUM_ERR_MEMORY;
+    if (s->scratch_bytes < bytes) {
+        if (s->scratch) ws_device_free(ctx, s->scratch, s->scratch_bytes);
+        s->scratch = NULL;
+        s->scratch_bytes = 0;
+        winsum_status st = ws_device_alloc(ctx, bytes, &s->scratch, "conv direct scratch");
+        if (st) return st;
+        s->scratch_bytes = bytes;
+    }
+    *mem = s->scratch;
+    return WINSUM_OK;
+}
+
+static winsum_status enqueue(winsum_context *ctx, cl_kernel k, const size_t *global,
+                             const size_t *local, const char *name, int last)
+{
+    if (ws_fault(WINSUM_FAULT_ENQUEUE))
+        return ws_cl_fail(ctx, CL_OUT_OF_RESOURCES, "clEnqueueNDRangeKernel (injected)", name);
+    cl_event ev = NULL;
+    int want = last || ctx->verbose >= 2;
+    cl_int err = clEnqueueNDRangeKernel(ctx->queue, k, 2, NULL, global, local, ctx->gate ? 1 : 0,
+                                        ctx->gate ? &ctx->gate : NULL, want ? &ev : NULL);
+    if (err) return ws_cl_fail(ctx, err, "clEnqueueNDRangeKernel", name);
+    if (ctx->verbose >= 2) ws_trace_kernel(ctx, name, ev);
+    if (last) ws_event_record(ctx, ev);
+    else if (ev) clReleaseEvent(ev);
+    return WINSUM_OK;
+}
+
+static size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
+
+/* Terms (pixels) a slice sums per work-item: its rows of dy and x stay in
+ * the L2 cache while the work-items of the slice read them; the slices'
+ * parts are summed once at the end. WINSUM_DIRECT_WEIGHT_SLICE overrides. */
+static int64_t slice_terms(void)
+{
+    const char *env = getenv("WINSUM_DIRECT_WEIGHT_SLICE");
+    long v = env ? strtol(env, NULL, 10) : 0;
+    return v >= 1 && v <= (1L << 30) ? v : 2048;
+}
+
+static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
+{
+    const geom *g = &p->g;
+    const winsum_dtype dt = p->w->dtype;
+    const int f64 = dt == WINSUM_F64;
+    const size_t real = f64 ? sizeof(double) : sizeof(float);
+    winsum_view xc = ws_conv_canon(p->desc, g, p->x, g->g), wc = ws_conv_canon_w(g, p->w),
+                yc = ws_conv_canon(p->desc, g, p->y, g->g);
+    wgeom d;
+    to_3d(g, &xc, &wc, &yc, &d);
+    const wblock b = choose_block(dt, g->og, g->cg, d.k[2]);
+    const int bw = b.ocb * lanes_of(dt);
+    const int64_t nob = (g->og + bw - 1) / bw, ncb = (g->cg + b.cb - 1) / b.cb,
+                  nkwc = (d.k[2] + b.kwb - 1) / b.kwb;
+    const int64_t taps = d.k[0] * d.k[1] * d.k[2], osp = d.out[0] * d.out[1] * d.out[2],
+                  nr = g->n * d.out[0] * d.out[1];
+    const int64_t base_items = g->g * nob * ncb * d.k[0] * d.k[1] * nkwc;
+    /* rows a slice: about slice_terms() pixels, and enough slices that
+     * every compute unit gets several work-items */
+    int64_t rps = slice_terms() / d.out[2];
+    if (rps < 1) rps = 1;
+    int64_t want = 4 * (int64_t)ctx->compute_units;
+    if (base_items * ((nr + rps - 1) / rps) < want) {
+        int64_t ns = (want + base_items - 1) / base_items;
+        rps = (nr + ns - 1) / ns;
+        if (rps < 1) rps = 1;
+    }
+    const int64_t nslice = (nr + rps - 1) / rps;
+    /* scratch: dyt (N * G * NOB * OSP * BW) then the parts (NSLICE * G *
+     * NOB * Cg * taps * BW), in reals */
+    int64_t nyt, npart;
+    const int64_t lim = (int64_t)(SIZE_MAX / 8 / real);
+    if (ws_mul_ovf(g->n * g->g * nob, osp, &nyt) || ws_mul_ovf(nyt, bw, &nyt) ||
+        ws_mul_ovf(nslice, g->g * nob, &npart) || ws_mul_ovf(npart, g->cg * taps, &npart) ||
+        ws_mul_ovf(npart, bw, &npart) || nyt > lim || npart > lim || nslice > INT_MAX ||
+        nr > INT_MAX / 2 || base_items > INT_MAX)
+        return ws_fail(&ctx->err, WINSUM_ERR_OVERFLOW, "%s: the direct scratch overflows",
+                       p->who);
+    cl_mem scr;
+    /* the parts start on a 128-byte boundary, pofs reals in */
+    const int64_t pofs = (int64_t)round_up((size_t)nyt, 128 / real);
+    winsum_status st = scratch(ctx, (size_t)(pofs + npart) * real, &scr);
+    if (st) return st;
+    cl_int err = 0;
+    cl_long PO = (cl_long)pofs;
+
+    char opts[96];
+    snprintf(opts, sizeof opts, "-DOCB=%d -DCB=%d -DKWB=%d%s", b.ocb, b.cb, b.kwb,
+             f64                ? " -DWS_FP64"
+             : dt == WINSUM_F16 ? " -DWS_FP16"
+                                : "");
+    cl_kernel kp, km, kf;
+    if ((st = ws_get_kernel(ctx, "direct_weight.cl", "dw_pack_dy", opts, &kp)) ||
+        (st = ws_get_kernel(ctx, "direct_weight.cl", "dw_main", opts, &km)) ||
+        (st = ws_get_kernel(ctx, "direct_weight.cl", "dw_finish", opts, &kf)))
+        return st;
+
+    cl_mem xm = p->x->buffer->mem, ym = p->y->buffer->mem, wm = p->w->buffer->mem;
+    cl_int G = (cl_int)g->g, Og = (cl_int)g->og, Cg = (cl_int)g->cg, NOB = (cl_int)nob,
+           OD = (cl_int)d.out[0], OH = (cl_int)d.out[1], OW = (cl_int)d.out[2],
+           NGOB = (cl_int)(g->n * g->g * nob), KD = (cl_int)d.k[0], KH = (cl_int)d.k[1],
+           KW = (cl_int)d.k[2], NS = (cl_int)nslice;
+    cl_long8 ys8 = {
+        {yc.offset, yc.strides[0], yc.strides[1], yc.strides[2], d.ys[0], d.ys[1], d.ys[2], 0}};
+    err = clSetKernelArg(kp, 0, sizeof ym, &ym);
+    err |= clSetKernelArg(kp, 1, sizeof ys8, &ys8);
+    err |= clSetKernelArg(kp, 2, sizeof scr, &scr);
+    err |= clSetKernelArg(kp, 3, sizeof G, &G);
+    err |= clSetKernelArg(kp, 4, sizeof Og, &Og);
+    err |= clSetKernelArg(kp, 5, sizeof NOB, &NOB);
+    err |= clSetKernelArg(kp, 6, sizeof OD, &OD);
+    err |= clSetKernelArg(kp, 7, sizeof OH, &OH);
+    err |= clSetKernelArg(kp, 8, sizeof OW, &OW);
+    err |= clSetKernelArg(kp, 9, sizeof NGOB, &NGOB);
+
+    cl_long8 xs8 = {
+        {xc.offset, xc.strides[0], xc.strides[1], xc.strides[2], d.xs[0], d.xs[1], d.xs[2], 0}};
+    cl_int16 geo = {{(cl_int)g->n, G, Cg, Og, (cl_int)d.in[0], (cl_int)d.in[1], (cl_int)d.in[2],
+                     OD, OH, OW, KD, KH, KW, NOB, (cl_int)ncb, (cl_int)nkwc}};
+    cl_int16 cv = {{(cl_int)d.s[0], (cl_int)d.s[1], (cl_int)d.s[2], (cl_int)d.d[0],
+                    (cl_int)d.d[1], (cl_int)d.d[2], (cl_int)d.lo[0], (cl_int)d.lo[1],
+                    (cl_int)d.lo[2], (cl_int)rps, NS, 0, 0, 0, 0, 0}};
+    err |= clSetKernelArg(km, 0, sizeof xm, &xm);
+    err |= clSetKernelArg(km, 1, sizeof xs8, &xs8);
+    err |= clSetKernelArg(km, 2, sizeof scr, &scr);
+    err |= clSetKernelArg(km, 3, sizeof scr, &scr);
+    err |= clSetKernelArg(km, 4, sizeof PO, &PO);
+    err |= clSetKernelArg(km, 5, sizeof geo, &geo);
+    err |= clSetKernelArg(km, 6, sizeof cv, &cv);
+
+    cl_long8 ws8 = {
+        {wc.offset, wc.strides[0], wc.strides[1], wc.strides[2], d.ws[0], d.ws[1], d.ws[2], 0}};
+    float alf = (float)p->alpha, bef = (float)p->beta;
+    double ald = p->alpha, bed = p->beta;
+    err |= clSetKernelArg(kf, 0, sizeof scr, &scr);
+    err |= clSetKernelArg(kf, 1, sizeof PO, &PO);
+    err |= clSetKernelArg(kf, 2, sizeof wm, &wm);
+    err |= clSetKernelArg(kf, 3, sizeof ws8, &ws8);
+    err |= clSetKernelArg(kf, 4, sizeof G, &G);
+    err |= clSetKernelArg(kf, 5, sizeof Og, &Og);
+    err |= clSetKernelArg(kf, 6, sizeof Cg, &Cg);
+    err |= clSetKernelArg(kf, 7, sizeof KD, &KD);
+    err |= clSetKernelArg(kf, 8, sizeof KH, &KH);
+    err |= clSetKernelArg(kf, 9, sizeof KW, &KW);
+    err |= clSetKernelArg(kf, 10, sizeof NOB, &NOB);
+    err |= clSetKernelArg(kf, 11, sizeof NS, &NS);
+    err |=
+        f64 ? clSetKernelArg(kf, 12, sizeof ald, &ald) : clSetKernelArg(kf, 12, sizeof alf, &alf);
+    err |=
+        f64 ? clSetKernelArg(kf, 13, sizeof bed, &bed) : clSetKernelArg(kf, 13, sizeof bef, &bef);
+    if (err) return ws_cl_fail(ctx, err, "clSetKernelArg", "conv direct weight");
+
+    /* CPU-like devices (PoCL runs a group's items one after another): small
+     * groups; others 64 along the first dimension */
+    const size_t wg = ctx->cpu_like ? 8 : 64, wg1 = ctx->cpu_like ? 1 : 64;
+    size_t pl[2] = {wg < ctx->max_wg ? wg : ctx->max_wg, 1};
+    size_t pg[2] = {round_up((size_t)osp, pl[0]), (size_t)NGOB};
+    size_t ml[2] = {wg1 < ctx->max_wg ? wg1 : ctx->max_wg, 1};
+    size_t mg[2] = {round_up((size_t)base_items, ml[0]), (size_t)nslice};
+    size_t fl[2] = {pl[0], 1};
+    size_t fg[2] = {round_up((size_t)(g->g * g->og * g->cg * taps), fl[0]), 1};
+    if (ctx->verbose) {
+        char line[160];
+        snprintf(line, sizeof line, "direct_weight{ocb%d cb%d kwb%d items %lldx%lld rows %lld}",
+                 b.ocb, b.cb, b.kwb, (long long)base_items, (long long)nslice, (long long)rps);
+        ws_trace_plan(ctx, line);
+    }
+    if ((st = enqueue(ctx, kp, pg, pl, "dw_pack_dy", 0)) ||
+        (st = enqueue(ctx, km, mg, ml, "dw_main", 0)))
+        return st;
+    return enqueue(ctx, kf, fg, fl, "dw_finish", 1);
+}
+
+const ws_conv_impl ws_conv_impl_direct_weight = {"direct", dw_declines, dw_run};
