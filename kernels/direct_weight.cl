@@ -57,17 +57,16 @@
 __kernel void dw_pack_dy(__global const ELEM *y, long8 ys, __global REAL *yt, int G, int Og,
                          int NOB, int OD, int OH, int OW, int NGOB)
 {
-    const long osp = (long)OD * OH * OW;
-    const long sp = get_global_id(0), ngo = get_global_id(1);
+    const int osp = OD * OH * OW;
+    const int sp = (int)get_global_id(0), ngo = (int)get_global_id(1);
     if (sp >= osp || ngo >= NGOB) return;
-    const int ob = (int)(ngo % NOB), g = (int)((ngo / NOB) % G), n = (int)(ngo / NOB / G);
-    const int ow = (int)(sp % OW), oh = (int)((sp / OW) % OH), od = (int)(sp / ((long)OW * OH));
-    const long src = ys.s0 + n * ys.s1 + g * ys.s2 + od * ys.s4 + oh * ys.s5 + ow * ys.s6;
-    __global REAL *dst = yt + (ngo * osp + sp) * BW;
-    for (int l = 0; l < BW; l++) {
-        const int o = ob * BW + l;
-        dst[l] = o < Og ? LD(y, src + o * ys.s3) : (REAL)0;
-    }
+    const int ob = ngo % NOB, g = (ngo / NOB) % G, n = ngo / NOB / G;
+    const int ow = sp % OW, oh = (sp / OW) % OH, od = sp / (OW * OH);
+    const long src = ys.s0 + n * ys.s1 + g * ys.s2 + od * ys.s4 + oh * ys.s5 + ow * ys.s6 +
+                     (long)ob * BW * ys.s3;
+    __global REAL *dst = yt + ((long)ngo * osp + sp) * BW;
+    const int nl = min(BW, Og - ob * BW);
+    for (int l = 0; l < BW; l++) dst[l] = l < nl ? LD(y, src + l * ys.s3) : (REAL)0;
 }
 
 /* One pixel of the register block: dy's OCB vectors at pixel ow, then each
@@ -182,22 +181,21 @@ __kernel void dw_main(__global const ELEM *x, long8 xs, __global const REAL *yt,
 }
 
 /* w = alpha * (the slices' sums, in order) + beta * w: one work-item an
- * element (g, o, c, tap) of w, read through ws = (offset, g, o, c, d, h,
+ * element (g, o, c, tap) of w, in the parts' order (reads contiguous), read through ws = (offset, g, o, c, d, h,
  * w). */
 __kernel void dw_finish(__global const REAL *part, long pofs, __global ELEM *w, long8 ws, int G, int Og,
                         int Cg, int KD, int KH, int KW, int NOB, int NSLICE, REAL alpha,
                         REAL beta)
 {
     const int taps = KD * KH * KW;
-    const long e = get_global_id(0);
-    if (e >= (long)G * Og * Cg * taps) return;
-    const int t = (int)(e % taps), c = (int)((e / taps) % Cg);
-    const int o = (int)((e / taps / Cg) % Og), g = (int)(e / taps / Cg / Og);
+    const int e = (int)get_global_id(0); /* the parts' order: (g, ob, c, tap, l) */
+    if (e >= G * NOB * Cg * taps * BW) return;
+    const int l = e % BW, t = (e / BW) % taps, c = (e / BW / taps) % Cg;
+    const int gob = e / BW / taps / Cg, ob = gob % NOB, g = gob / NOB, o = ob * BW + l;
+    if (o >= Og) return;
     const int kw = t % KW, kh = (t / KW) % KH, kd = t / (KW * KH);
-    const int ob = o / BW, l = o % BW;
     const long pstride = (long)G * NOB * Cg * taps * BW;
-    part += pofs;
-    __global const REAL *p = part + ((((long)g * NOB + ob) * Cg + c) * taps + t) * BW + l;
+    __global const REAL *p = part + pofs + e;
     REAL sum = 0;
     for (int s = 0; s < NSLICE; s++) sum += p[s * pstride];
     const long wi = ws.s0 + g * ws.s1 + o * ws.s2 + c * ws.s3 + kd * ws.s4 + kh * ws.s5 + kw * ws.s6;

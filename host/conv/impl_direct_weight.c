@@ -206,7 +206,8 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
     if (ws_mul_ovf(g->n * g->g * nob, osp, &nyt) || ws_mul_ovf(nyt, bw, &nyt) ||
         ws_mul_ovf(nslice, g->g * nob, &npart) || ws_mul_ovf(npart, g->cg * taps, &npart) ||
         ws_mul_ovf(npart, bw, &npart) || nyt > lim || npart > lim || nslice > INT_MAX ||
-        nr > INT_MAX / 2 || base_items > INT_MAX)
+        nr > INT_MAX / 2 || base_items > INT_MAX || osp > INT_MAX / 2 ||
+        g->n * g->g * nob > INT_MAX || npart / nslice > INT_MAX / 2)
         return ws_fail(&ctx->err, WINSUM_ERR_OVERFLOW, "%s: the direct scratch overflows",
                        p->who);
     cl_mem scr;
@@ -285,13 +286,13 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
 
     /* CPU-like devices (PoCL runs a group's items one after another): small
      * groups; others 64 along the first dimension */
-    const size_t wg = ctx->cpu_like ? 8 : 64, wg1 = ctx->cpu_like ? 1 : 64;
+    const size_t wg = 64, wg1 = ctx->cpu_like ? 1 : 64;
     size_t pl[2] = {wg < ctx->max_wg ? wg : ctx->max_wg, 1};
     size_t pg[2] = {round_up((size_t)osp, pl[0]), (size_t)NGOB};
     size_t ml[2] = {wg1 < ctx->max_wg ? wg1 : ctx->max_wg, 1};
     size_t mg[2] = {round_up((size_t)base_items, ml[0]), (size_t)nslice};
     size_t fl[2] = {pl[0], 1};
-    size_t fg[2] = {round_up((size_t)(g->g * g->og * g->cg * taps), fl[0]), 1};
+    size_t fg[2] = {round_up((size_t)(g->g * nob * g->cg * taps * bw), fl[0]), 1};
     if (ctx->verbose) {
         char line[160];
         snprintf(line, sizeof line, "direct_weight{ocb%d cb%d kwb%d items %lldx%lld rows %lld}",
