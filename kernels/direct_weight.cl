@@ -71,17 +71,17 @@ __kernel void dw_pack_dy(__global const ELEM *y, long8 ys, __global REAL *yt, in
 
 /* One pixel of the register block: dy's OCB vectors at pixel ow, then each
  * (channel, tap) of x at XOFF(c, k) broadcast against them. */
-#define PIXEL(XLOAD)                                                                               \
-    {                                                                                              \
-        VEC dv[OCB];                                                                               \
-        _Pragma("unroll") for (int o = 0; o < OCB; o++) dv[o] = dp[o];                             \
-        _Pragma("unroll") for (int c = 0; c < CB; c++)                                             \
-            _Pragma("unroll") for (int k = 0; k < KWB; k++)                                        \
-        {                                                                                          \
-            const VEC xv = (VEC)(XLOAD);                                                           \
-            _Pragma("unroll") for (int o = 0; o < OCB; o++) acc[c][k][o] =                         \
-                fma(xv, dv[o], acc[c][k][o]);                                                      \
-        }                                                                                          \
+#define PIXEL(XLOAD)                                                       \
+    {                                                                      \
+        VEC dv[OCB];                                                       \
+        _Pragma("unroll") for (int o = 0; o < OCB; o++) dv[o] = dp[o];     \
+        _Pragma("unroll") for (int c = 0; c < CB; c++)                     \
+            _Pragma("unroll") for (int k = 0; k < KWB; k++)                \
+        {                                                                  \
+            const VEC xv = (VEC)(XLOAD);                                   \
+            _Pragma("unroll") for (int o = 0; o < OCB; o++) acc[c][k][o] = \
+                fma(xv, dv[o], acc[c][k][o]);                              \
+        }                                                                  \
     }
 
 __kernel void dw_main(__global const ELEM *x, long8 xs, __global const REAL *yt,
@@ -181,10 +181,10 @@ __kernel void dw_main(__global const ELEM *x, long8 xs, __global const REAL *yt,
 }
 
 /* w = alpha * (the slices' sums, in order) + beta * w: one work-item an
- * element (g, o, c, tap) of w, in the parts' order (reads contiguous), read through ws = (offset, g, o, c, d, h,
- * w). */
-__kernel void dw_finish(__global const REAL *part, long pofs, __global ELEM *w, long8 ws, int G, int Og,
-                        int Cg, int KD, int KH, int KW, int NOB, int NSLICE, REAL alpha,
+ * element (g, o, c, tap) of w, in the parts' order (reads contiguous), read through ws = (offset,
+ * g, o, c, d, h, w). */
+__kernel void dw_finish(__global const REAL *part, long pofs, __global ELEM *w, long8 ws, int G,
+                        int Og, int Cg, int KD, int KH, int KW, int NOB, int NSLICE, REAL alpha,
                         REAL beta)
 {
     const int taps = KD * KH * KW;
@@ -198,7 +198,8 @@ __kernel void dw_finish(__global const REAL *part, long pofs, __global ELEM *w, 
     __global const REAL *p = part + pofs + e;
     REAL sum = 0;
     for (int s = 0; s < NSLICE; s++) sum += p[s * pstride];
-    const long wi = ws.s0 + g * ws.s1 + o * ws.s2 + c * ws.s3 + kd * ws.s4 + kh * ws.s5 + kw * ws.s6;
+    const long wi =
+        ws.s0 + g * ws.s1 + o * ws.s2 + c * ws.s3 + kd * ws.s4 + kh * ws.s5 + kw * ws.s6;
     REAL v = alpha * sum;
     if (beta != (REAL)0) v += beta * LD(w, wi);
     ST(w, wi, v);

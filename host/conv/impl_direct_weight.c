@@ -64,8 +64,8 @@ static wblock choose_block(winsum_dtype dt, int64_t og, int64_t cg, int64_t kw)
     /* WINSUM_DIRECT_WEIGHT_BLOCK=OCB,CB,KWB: a fixed block, for tuning */
     const char *env = getenv("WINSUM_DIRECT_WEIGHT_BLOCK");
     int o = 0, c = 0, k = 0;
-    if (env && sscanf(env, "%d,%d,%d", &o, &c, &k) == 3 && o >= 1 && o <= 4 && c >= 1 &&
-        k >= 1 && o * c * k <= 32)
+    if (env && sscanf(env, "%d,%d,%d", &o, &c, &k) == 3 && o >= 1 && o <= 4 && c >= 1 && k >= 1 &&
+        o * c * k <= 32)
         return (wblock){o, c, k};
     int lanes = lanes_of(dt);
     double best = 0;
@@ -73,9 +73,11 @@ static wblock choose_block(winsum_dtype dt, int64_t og, int64_t cg, int64_t kw)
     for (int i = 0; i < 3; i++) {
         int ocb = ocbs[i];
         int kwb = (int)(kw < ACC / ocb ? kw : ACC / ocb);
-        int cb = ACC / (ocb * kwb);
-        if (cb > cg) cb = (int)cg;
-        if (cb < 1) cb = 1;
+        /* CB a power of two (fewer programs to build), the smallest that
+         * covers the channels when they are few */
+        int cb = 1;
+        while (cb * 2 <= ACC / (ocb * kwb)) cb *= 2;
+        while (cb / 2 >= cg) cb /= 2;
         double items = (double)((og + ocb * lanes - 1) / (ocb * lanes)) *
                        (double)((cg + cb - 1) / cb) * (double)((kw + kwb - 1) / kwb);
         double fmas = ocb * cb * kwb, loads = ocb + cb * kwb;
@@ -85,13 +87,13 @@ static wblock choose_block(winsum_dtype dt, int64_t og, int64_t cg, int64_t kw)
     return b;
 }
 
-/* Measured faster than the einsum path: see /work/notes (filled in below). */
-static int prefer(const ws_conv_problem *p)
-{
-    const geom *g = &p->g;
-    if (p->y->dtype == WINSUM_F64) return 0;
-    return g->og >= 16;
-}
+/* Measured faster than the einsum path (WINSUM_CONV_IMPL=direct|einsum
+ * winsum-bench conv backward-weight, ResNet layers, batch 8, float32,
+ * NCHW, 2026-12-02, alternating runs at load 5-8 on 2 cores): 3x3 64@56
+ * 2.2x, 3x3 256@14 1.5x, 1x1 256->64@56 1.2x, 7x7/2 3->64@224 2.0x,
+ * 3x3/2 128@28 1.6x. Not measured: float16, float64, fewer than 64
+ * filters a group; those stay on the einsum path unless forced. */
+static int prefer(const ws_conv_problem *p) { return p->w->dtype == WINSUM_F32 && p->g.og >= 64; }
 
 static const char *dw_declines(winsum_context *ctx, const ws_conv_problem *p, int forced, char *why,
                                size_t len)
@@ -208,8 +210,7 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         ws_mul_ovf(npart, bw, &npart) || nyt > lim || npart > lim || nslice > INT_MAX ||
         nr > INT_MAX / 2 || base_items > INT_MAX || osp > INT_MAX / 2 ||
         g->n * g->g * nob > INT_MAX || npart / nslice > INT_MAX / 2)
-        return ws_fail(&ctx->err, WINSUM_ERR_OVERFLOW, "%s: the direct scratch overflows",
-                       p->who);
+        return ws_fail(&ctx->err, WINSUM_ERR_OVERFLOW, "%s: the direct scratch overflows", p->who);
     cl_mem scr;
     /* the parts start on a 128-byte boundary, pofs reals in */
     const int64_t pofs = (int64_t)round_up((size_t)nyt, 128 / real);
@@ -249,11 +250,11 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
 
     cl_long8 xs8 = {
         {xc.offset, xc.strides[0], xc.strides[1], xc.strides[2], d.xs[0], d.xs[1], d.xs[2], 0}};
-    cl_int16 geo = {{(cl_int)g->n, G, Cg, Og, (cl_int)d.in[0], (cl_int)d.in[1], (cl_int)d.in[2],
-                     OD, OH, OW, KD, KH, KW, NOB, (cl_int)ncb, (cl_int)nkwc}};
-    cl_int16 cv = {{(cl_int)d.s[0], (cl_int)d.s[1], (cl_int)d.s[2], (cl_int)d.d[0],
-                    (cl_int)d.d[1], (cl_int)d.d[2], (cl_int)d.lo[0], (cl_int)d.lo[1],
-                    (cl_int)d.lo[2], (cl_int)rps, NS, 0, 0, 0, 0, 0}};
+    cl_int16 geo = {{(cl_int)g->n, G, Cg, Og, (cl_int)d.in[0], (cl_int)d.in[1], (cl_int)d.in[2], OD,
+                     OH, OW, KD, KH, KW, NOB, (cl_int)ncb, (cl_int)nkwc}};
+    cl_int16 cv = {{(cl_int)d.s[0], (cl_int)d.s[1], (cl_int)d.s[2], (cl_int)d.d[0], (cl_int)d.d[1],
+                    (cl_int)d.d[2], (cl_int)d.lo[0], (cl_int)d.lo[1], (cl_int)d.lo[2], (cl_int)rps,
+                    NS, 0, 0, 0, 0, 0}};
     err |= clSetKernelArg(km, 0, sizeof xm, &xm);
     err |= clSetKernelArg(km, 1, sizeof xs8, &xs8);
     err |= clSetKernelArg(km, 2, sizeof scr, &scr);
