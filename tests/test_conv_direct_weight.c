@@ -145,7 +145,10 @@ static void run(const layer *L, const char *env, const char *want)
     free(hx), free(hw), free(hy);
 }
 
-#define SP3(a, b, c) {a, b, c}
+#define SP3(a, b, c) \
+    {                \
+        a, b, c      \
+    }
 
 static void geometries(void)
 {

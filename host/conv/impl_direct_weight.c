@@ -145,14 +145,14 @@ static winsum_status scratch(winsum_context *ctx, size_t bytes, cl_mem *mem)
     return WINSUM_OK;
 }
 
-static winsum_status enqueue(winsum_context *ctx, cl_kernel k, const size_t *global,
+static winsum_status enqueue(winsum_context *ctx, cl_kernel k, cl_uint dims, const size_t *global,
                              const size_t *local, const char *name, int last)
 {
     if (ws_fault(WINSUM_FAULT_ENQUEUE))
         return ws_cl_fail(ctx, CL_OUT_OF_RESOURCES, "clEnqueueNDRangeKernel (injected)", name);
     cl_event ev = NULL;
     int want = last || ctx->verbose >= 2;
-    cl_int err = clEnqueueNDRangeKernel(ctx->queue, k, 2, NULL, global, local, ctx->gate ? 1 : 0,
+    cl_int err = clEnqueueNDRangeKernel(ctx->queue, k, dims, NULL, global, local, ctx->gate ? 1 : 0,
                                         ctx->gate ? &ctx->gate : NULL, want ? &ev : NULL);
     if (err) return ws_cl_fail(ctx, err, "clEnqueueNDRangeKernel", name);
     if (ctx->verbose >= 2) ws_trace_kernel(ctx, name, ev);
@@ -285,25 +285,26 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         f64 ? clSetKernelArg(kf, 13, sizeof bed, &bed) : clSetKernelArg(kf, 13, sizeof bef, &bef);
     if (err) return ws_cl_fail(ctx, err, "clSetKernelArg", "conv direct weight");
 
-    /* CPU-like devices (PoCL runs a group's items one after another): small
-     * groups; others 64 along the first dimension */
-    const size_t wg = 64, wg1 = ctx->cpu_like ? 1 : 64;
-    size_t pl[2] = {wg < ctx->max_wg ? wg : ctx->max_wg, 1};
-    size_t pg[2] = {round_up((size_t)osp, pl[0]), (size_t)NGOB};
+    /* the pack: a work-group the BW lanes of SPB = 256 pixels; the main
+     * kernel: CPU-like devices (PoCL runs a group's items one after
+     * another) one item a group, others 64; the finish: 64 */
+    const size_t wg1 = ctx->cpu_like ? 1 : 64;
+    size_t pl[3] = {(size_t)bw, 1, 1};
+    size_t pg[3] = {(size_t)bw, ((size_t)osp + 255) / 256, (size_t)NGOB};
     size_t ml[2] = {wg1 < ctx->max_wg ? wg1 : ctx->max_wg, 1};
     size_t mg[2] = {round_up((size_t)base_items, ml[0]), (size_t)nslice};
-    size_t fl[2] = {pl[0], 1};
-    size_t fg[2] = {round_up((size_t)(g->g * nob * g->cg * taps * bw), fl[0]), 1};
+    size_t fl[2] = {(size_t)bw, 1};
+    size_t fg[2] = {(size_t)bw, (size_t)(g->g * nob * g->cg)};
     if (ctx->verbose) {
         char line[160];
         snprintf(line, sizeof line, "direct_weight{ocb%d cb%d kwb%d items %lldx%lld rows %lld}",
                  b.ocb, b.cb, b.kwb, (long long)base_items, (long long)nslice, (long long)rps);
         ws_trace_plan(ctx, line);
     }
-    if ((st = enqueue(ctx, kp, pg, pl, "dw_pack_dy", 0)) ||
-        (st = enqueue(ctx, km, mg, ml, "dw_main", 0)))
+    if ((st = enqueue(ctx, kp, 3, pg, pl, "dw_pack_dy", 0)) ||
+        (st = enqueue(ctx, km, 2, mg, ml, "dw_main", 0)))
         return st;
-    return enqueue(ctx, kf, fg, fl, "dw_finish", 1);
+    return enqueue(ctx, kf, 2, fg, fl, "dw_finish", 1);
 }
 
 const ws_conv_impl ws_conv_impl_direct_weight = {"direct", dw_declines, dw_run};
