@@ -49,41 +49,49 @@
 #define LANES        8
 #define VEC          double8
 #define VSTORE(v, p) vstore8((v), 0, (p))
+#define VLOAD(p)     vload8(0, (p))
 #else
 #define LANES        16
 #define VEC          float16
 #define VSTORE(v, p) vstore16((v), 0, (p))
+#define VLOAD(p)     vload16(0, (p))
 #endif
 #define BW (OCB * LANES)
 
-/* dyt from dy: one work-item a lane l (dimension 0) of SPB pixels
- * (dimension 1) of one (n, g, ob) (dimension 2): it reads one channel's
+/* dyt from dy, the chunk of rows r0 <= (n, od, oh) < r0 + CR: one
+ * work-item a lane l (dimension 0) of SPB of the chunk's pixels
+ * (dimension 1) of one (g, ob) (dimension 2): it reads one channel's
  * pixels in order (one stream, contiguous in NCHW) and writes one column
- * of the SPB x BW block of dyt, which the work-group's other lanes fill. */
+ * of the SPB x BW block of dyt[g][ob][row - r0][ow][BW], which the
+ * work-group's other lanes fill. */
 #define SPB 256
 __kernel void dw_pack_dy(__global const ELEM *y, long8 ys, __global REAL *yt, int G, int Og,
-                         int NOB, int OD, int OH, int OW, int NGOB)
+                         int NOB, int OD, int OH, int OW, int R0, int CR)
 {
-    const int osp = OD * OH * OW;
-    const int l = (int)get_global_id(0), sp0 = (int)get_global_id(1) * SPB;
-    const int ngo = (int)get_global_id(2);
-    if (l >= BW || sp0 >= osp || ngo >= NGOB) return;
-    const int ob = ngo % NOB, g = (ngo / NOB) % G, n = ngo / NOB / G, o = ob * BW + l;
-    __global REAL *dst = yt + ((long)ngo * osp + sp0) * BW + l;
-    const int np = min(SPB, osp - sp0);
+    const int cp = CR * OW; /* the chunk's pixels */
+    const int l = (int)get_global_id(0), q0 = (int)get_global_id(1) * SPB;
+    const int gob = (int)get_global_id(2);
+    if (l >= BW || q0 >= cp || gob >= G * NOB) return;
+    const int ob = gob % NOB, g = gob / NOB, o = ob * BW + l;
+    __global REAL *dst = yt + ((long)gob * cp + q0) * BW + l;
+    const int np = min(SPB, cp - q0);
     if (o >= Og) {
         for (int p = 0; p < np; p++) dst[(long)p * BW] = 0;
         return;
     }
-    int ow = sp0 % OW, oh = (sp0 / OW) % OH, od = sp0 / (OW * OH);
-    const long base = ys.s0 + n * ys.s1 + g * ys.s2 + o * ys.s3;
-    long row = base + od * ys.s4 + oh * ys.s5;
+    const int r = R0 + q0 / OW;
+    int ow = q0 % OW, oh = r % OH, od = (r / OH) % OD, n = r / OH / OD;
+    const long base = ys.s0 + g * ys.s2 + o * ys.s3;
+    long row = base + n * ys.s1 + od * ys.s4 + oh * ys.s5;
     for (int p = 0; p < np; p++) {
         dst[(long)p * BW] = LD(y, row + ow * ys.s6);
         if (++ow == OW) {
             ow = 0;
-            if (++oh == OH) oh = 0, od++;
-            row = base + od * ys.s4 + oh * ys.s5;
+            if (++oh == OH) {
+                oh = 0;
+                if (++od == OD) od = 0, n++;
+            }
+            row = base + n * ys.s1 + od * ys.s4 + oh * ys.s5;
         }
     }
 }
@@ -104,7 +112,8 @@ __kernel void dw_pack_dy(__global const ELEM *y, long8 ys, __global REAL *yt, in
     }
 
 __kernel void dw_main(__global const ELEM *x, long8 xs, __global const REAL *yt,
-                      __global REAL *part, long pofs, int16 geo, int16 cv)
+                      __global REAL *part, long pofs, int16 geo, int16 cv, int R0, int CR,
+                      int ACCUM)
 {
     part += pofs;
     const int G = geo.s1, Cg = geo.s2, ID = geo.s4, IH = geo.s5, IW = geo.s6;
@@ -112,7 +121,7 @@ __kernel void dw_main(__global const ELEM *x, long8 xs, __global const REAL *yt,
     const int NOB = geo.sd, NCB = geo.se, NKWC = geo.sf;
     const int SD = cv.s0, SH = cv.s1, SW = cv.s2, DD = cv.s3, DH = cv.s4, DW = cv.s5;
     const int PD = cv.s6, PH = cv.s7, PW = cv.s8, RPS = cv.s9, NSLICE = cv.sa;
-    const long nr = (long)geo.s0 * OD * OH;
+    const long nr = min((long)geo.s0 * OD * OH, (long)R0 + CR);
 
     long item = get_global_id(0);
     const int s = (int)get_global_id(1);
@@ -150,8 +159,7 @@ __kernel void dw_main(__global const ELEM *x, long8 xs, __global const REAL *yt,
 #pragma unroll
             for (int o = 0; o < OCB; o++) acc[c][k][o] = (VEC)0;
 
-    const long osp = (long)OD * OH * OW;
-    const long r0 = (long)s * RPS, r1 = min(nr, r0 + RPS);
+    const long r0 = R0 + (long)s * RPS, r1 = min(nr, r0 + RPS);
     for (long r = r0; r < r1; r++) {
         const int oh = (int)(r % OH), od = (int)((r / OH) % OD), n = (int)(r / OH / OD);
         const int id = od * SD - PD + kd * DD, ih = oh * SH - PH + kh * DH;
@@ -160,9 +168,7 @@ __kernel void dw_main(__global const ELEM *x, long8 xs, __global const REAL *yt,
         const long xrow = xs.s0 + n * xs.s1 + g * xs.s2 + c0 * xs.s3 + id * xs.s4 + ih * xs.s5 +
                           (long)(kw0 * DW - PW) * xw;
         __global const VEC *yrow =
-            (__global const VEC *)(yt + ((((long)n * G + g) * NOB + ob) * osp +
-                                         ((long)od * OH + oh) * OW) *
-                                            BW);
+            (__global const VEC *)(yt + (((long)g * NOB + ob) * CR + (r - R0)) * OW * BW);
         /* the borders: each tap tested, zero outside the row */
         for (int ow = 0; ow < OW; ow++) {
             if (ow == owlo) {
@@ -195,8 +201,10 @@ __kernel void dw_main(__global const ELEM *x, long8 xs, __global const REAL *yt,
         for (int k = 0; k < KWB; k++)
             if (c < nc && k < nkw)
 #pragma unroll
-                for (int o = 0; o < OCB; o++)
-                    VSTORE(acc[c][k][o], out + ((long)c * taps + k) * BW + o * LANES);
+                for (int o = 0; o < OCB; o++) {
+                    __global REAL *q = out + ((long)c * taps + k) * BW + o * LANES;
+                    VSTORE(ACCUM ? acc[c][k][o] + VLOAD(q) : acc[c][k][o], q);
+                }
 }
 
 /* w = alpha * (the slices' sums, in order) + beta * w (w not read when

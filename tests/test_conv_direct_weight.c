@@ -69,6 +69,7 @@ typedef struct layer {
     int strided;       /* x in every other element of a buffer twice its size */
     const char *block; /* WINSUM_DIRECT_WEIGHT_BLOCK, or NULL */
     const char *slice; /* WINSUM_DIRECT_WEIGHT_SLICE, or NULL */
+    const char *chunk; /* WINSUM_DIRECT_WEIGHT_CHUNK, or NULL */
 } layer;
 
 /* Runs L's backward-weight on CL under WINSUM_CONV_IMPL=env (NULL: unset)
@@ -106,6 +107,7 @@ static void run(const layer *L, const char *env, const char *want)
     if (env) setenv("WINSUM_CONV_IMPL", env, 1);
     if (L->block) setenv("WINSUM_DIRECT_WEIGHT_BLOCK", L->block, 1);
     if (L->slice) setenv("WINSUM_DIRECT_WEIGHT_SLICE", L->slice, 1);
+    if (L->chunk) setenv("WINSUM_DIRECT_WEIGHT_CHUNK", L->chunk, 1);
     winsum_status st[2];
     char impl[32] = "";
     for (int b = 0; b < 2; b++) {
@@ -126,6 +128,7 @@ static void run(const layer *L, const char *env, const char *want)
     unsetenv("WINSUM_CONV_IMPL");
     unsetenv("WINSUM_DIRECT_WEIGHT_BLOCK");
     unsetenv("WINSUM_DIRECT_WEIGHT_SLICE");
+    unsetenv("WINSUM_DIRECT_WEIGHT_CHUNK");
     /* terms a weight element sums */
     double k = (double)L->n;
     for (int i = 0; i < L->ns; i++) k *= (double)ys[nhwc ? 1 + i : 2 + i];
@@ -168,7 +171,7 @@ static void geometries(void)
                         .dt = WINSUM_F32,
                         .alpha = 1.5,
                         .beta = 0.5};
-    layer L[16];
+    layer L[20];
     int n = 0;
     L[n++] = base;
     /* stride 2, dilation 2, asymmetric padding, two groups, beta 0 */
@@ -182,6 +185,14 @@ static void geometries(void)
      * chunk past the kernel's end) and slices of 5 pixels */
     t.what = "3x3 s2 d2 groups 2, block 4,3,2, slices of 5";
     t.block = "4,3,2", t.slice = "5";
+    L[n++] = t;
+    /* dy copied in chunks of 3 rows (2 slices of 1 or 2 rows each): the
+     * later chunks add to the parts the first wrote */
+    t.what = "3x3 s2 d2 groups 2, chunks of 3 rows";
+    t.block = NULL, t.slice = "5", t.chunk = "3840";
+    L[n++] = t;
+    t.what = "3x3 s2 d2 groups 2, chunks of 1 row";
+    t.slice = NULL, t.chunk = "1";
     L[n++] = t;
     /* NHWC, strided x */
     t = base;

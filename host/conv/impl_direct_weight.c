@@ -173,6 +173,15 @@ static int64_t slice_terms(void)
     return v >= 1 && v <= (1L << 30) ? v : 2048;
 }
 
+/* The most bytes of dy copied at once (one chunk of rows): 512 KiB, or
+ * WINSUM_DIRECT_WEIGHT_CHUNK (for tests and tuning). */
+static int64_t dyt_bytes(void)
+{
+    const char *env = getenv("WINSUM_DIRECT_WEIGHT_CHUNK");
+    long v = env ? strtol(env, NULL, 10) : 0;
+    return v >= 1 && v <= (1L << 30) ? v : 512 * 1024;
+}
+
 static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
 {
     const geom *g = &p->g;
@@ -200,16 +209,25 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         rps = (nr + ns - 1) / ns;
         if (rps < 1) rps = 1;
     }
-    const int64_t nslice = (nr + rps - 1) / rps;
-    /* scratch: dyt (N * G * NOB * OSP * BW) then the parts (NSLICE * G *
+    /* dy is copied a chunk of rows at a time, at most dyt_bytes() (and at
+     * least one row), the chunk summed by its slices into parts that the
+     * next chunk adds to (in order: deterministic); scratch stays small */
+    const int64_t row_bytes = d.out[2] * g->g * nob * bw * (int64_t)real;
+    int64_t rmax = dyt_bytes() / row_bytes;
+    if (rmax < 1) rmax = 1;
+    if (rps > rmax) rps = rmax;
+    int64_t nsl = rmax / rps; /* slices a chunk */
+    if (nsl > (nr + rps - 1) / rps) nsl = (nr + rps - 1) / rps;
+    const int64_t crows = nsl * rps, nchunk = (nr + crows - 1) / crows;
+    /* scratch: dyt (G * NOB * crows * OW * BW) then the parts (nsl * G *
      * NOB * Cg * taps * BW), in reals */
     int64_t nyt, npart;
     const int64_t lim = (int64_t)(SIZE_MAX / 8 / real);
-    if (ws_mul_ovf(g->n * g->g * nob, osp, &nyt) || ws_mul_ovf(nyt, bw, &nyt) ||
-        ws_mul_ovf(nslice, g->g * nob, &npart) || ws_mul_ovf(npart, g->cg * taps, &npart) ||
-        ws_mul_ovf(npart, bw, &npart) || nyt > lim || npart > lim || nslice > INT_MAX ||
-        nr > INT_MAX / 2 || base_items > INT_MAX || osp > INT_MAX / 2 ||
-        g->n * g->g * nob > INT_MAX || npart / nslice > INT_MAX / 2)
+    if (ws_mul_ovf(crows * g->g * nob, d.out[2], &nyt) || ws_mul_ovf(nyt, bw, &nyt) ||
+        ws_mul_ovf(nsl, g->g * nob, &npart) || ws_mul_ovf(npart, g->cg * taps, &npart) ||
+        ws_mul_ovf(npart, bw, &npart) || nyt > lim || npart > lim || nyt > INT_MAX / 2 ||
+        nr > INT_MAX / 2 || base_items > INT_MAX || osp > INT_MAX / 2 || g->g * nob > INT_MAX ||
+        npart / nsl > INT_MAX / 2)
         return ws_fail(&ctx->err, WINSUM_ERR_OVERFLOW, "%s: the direct scratch overflows", p->who);
     cl_mem scr;
     /* the parts start on a 128-byte boundary, pofs reals in */
@@ -232,9 +250,8 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
 
     cl_mem xm = p->x->buffer->mem, ym = p->y->buffer->mem, wm = p->w->buffer->mem;
     cl_int G = (cl_int)g->g, Og = (cl_int)g->og, Cg = (cl_int)g->cg, NOB = (cl_int)nob,
-           OD = (cl_int)d.out[0], OH = (cl_int)d.out[1], OW = (cl_int)d.out[2],
-           NGOB = (cl_int)(g->n * g->g * nob), KD = (cl_int)d.k[0], KH = (cl_int)d.k[1],
-           KW = (cl_int)d.k[2], NS = (cl_int)nslice;
+           OD = (cl_int)d.out[0], OH = (cl_int)d.out[1], OW = (cl_int)d.out[2], KD = (cl_int)d.k[0],
+           KH = (cl_int)d.k[1], KW = (cl_int)d.k[2], NS = (cl_int)nsl;
     cl_long8 ys8 = {
         {yc.offset, yc.strides[0], yc.strides[1], yc.strides[2], d.ys[0], d.ys[1], d.ys[2], 0}};
     err = clSetKernelArg(kp, 0, sizeof ym, &ym);
@@ -246,7 +263,6 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
     err |= clSetKernelArg(kp, 6, sizeof OD, &OD);
     err |= clSetKernelArg(kp, 7, sizeof OH, &OH);
     err |= clSetKernelArg(kp, 8, sizeof OW, &OW);
-    err |= clSetKernelArg(kp, 9, sizeof NGOB, &NGOB);
 
     cl_long8 xs8 = {
         {xc.offset, xc.strides[0], xc.strides[1], xc.strides[2], d.xs[0], d.xs[1], d.xs[2], 0}};
@@ -254,7 +270,7 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
                      OH, OW, KD, KH, KW, NOB, (cl_int)ncb, (cl_int)nkwc}};
     cl_int16 cv = {{(cl_int)d.s[0], (cl_int)d.s[1], (cl_int)d.s[2], (cl_int)d.d[0], (cl_int)d.d[1],
                     (cl_int)d.d[2], (cl_int)d.lo[0], (cl_int)d.lo[1], (cl_int)d.lo[2], (cl_int)rps,
-                    NS, 0, 0, 0, 0, 0}};
+                    0, 0, 0, 0, 0, 0}};
     err |= clSetKernelArg(km, 0, sizeof xm, &xm);
     err |= clSetKernelArg(km, 1, sizeof xs8, &xs8);
     err |= clSetKernelArg(km, 2, sizeof scr, &scr);
@@ -290,20 +306,36 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
      * another) one item a group, others 64; the finish: 64 */
     const size_t wg1 = ctx->cpu_like ? 1 : 64;
     size_t pl[3] = {(size_t)bw, 1, 1};
-    size_t pg[3] = {(size_t)bw, ((size_t)osp + 255) / 256, (size_t)NGOB};
     size_t ml[2] = {wg1 < ctx->max_wg ? wg1 : ctx->max_wg, 1};
-    size_t mg[2] = {round_up((size_t)base_items, ml[0]), (size_t)nslice};
     size_t fl[2] = {(size_t)bw, 1};
     size_t fg[2] = {(size_t)bw, (size_t)(g->g * nob * g->cg)};
     if (ctx->verbose) {
         char line[160];
-        snprintf(line, sizeof line, "direct_weight{ocb%d cb%d kwb%d items %lldx%lld rows %lld}",
-                 b.ocb, b.cb, b.kwb, (long long)base_items, (long long)nslice, (long long)rps);
+        snprintf(line, sizeof line,
+                 "direct_weight{ocb%d cb%d kwb%d items %lldx%lld rows %lld chunks %lld}", b.ocb,
+                 b.cb, b.kwb, (long long)base_items, (long long)nsl, (long long)rps,
+                 (long long)nchunk);
         ws_trace_plan(ctx, line);
     }
-    if ((st = enqueue(ctx, kp, 3, pg, pl, "dw_pack_dy", 0)) ||
-        (st = enqueue(ctx, km, 2, mg, ml, "dw_main", 0)))
-        return st;
+    /* chunk by chunk: copy its rows of dy, sum them into the parts (the
+     * first chunk writes them, the others add) */
+    for (int64_t ch = 0; ch < nchunk; ch++) {
+        const int64_t r0 = ch * crows, cr = nr - r0 < crows ? nr - r0 : crows;
+        cl_int R0 = (cl_int)r0, CR = (cl_int)cr, ACCUM = ch > 0;
+        cv.s[10] = (cl_int)((cr + rps - 1) / rps);
+        err = clSetKernelArg(kp, 9, sizeof R0, &R0);
+        err |= clSetKernelArg(kp, 10, sizeof CR, &CR);
+        err |= clSetKernelArg(km, 6, sizeof cv, &cv);
+        err |= clSetKernelArg(km, 7, sizeof R0, &R0);
+        err |= clSetKernelArg(km, 8, sizeof CR, &CR);
+        err |= clSetKernelArg(km, 9, sizeof ACCUM, &ACCUM);
+        if (err) return ws_cl_fail(ctx, err, "clSetKernelArg", "conv direct weight");
+        size_t pg[3] = {(size_t)bw, ((size_t)(cr * d.out[2]) + 255) / 256, (size_t)(g->g * nob)};
+        size_t mg[2] = {round_up((size_t)base_items, ml[0]), (size_t)cv.s[10]};
+        if ((st = enqueue(ctx, kp, 3, pg, pl, "dw_pack_dy", 0)) ||
+            (st = enqueue(ctx, km, 2, mg, ml, "dw_main", 0)))
+            return st;
+    }
     return enqueue(ctx, kf, 2, fg, fl, "dw_finish", 1);
 }
 
