@@ -6,16 +6,18 @@
  *       x[n][g][c][od*SD - PD + kd*DD][oh*SH - PH + kh*DH][ow*SW - PW + kw*DW]
  *     * dy[n][g][o][od][oh][ow]
  *
- * Three kernels, one call:
+ * The rows (n, od, oh) are taken a chunk at a time (the host's loop; a
+ * chunk's copy of dy at most 512 KiB, so it stays in the L2 cache while
+ * every work-item of the chunk reads it, and the scratch stays small):
  *
- * dw_pack_dy  copies dy once into dyt[n][g][ob][od][oh][ow][BW], BW = OCB *
- *             LANES output channels contiguous, zero past the group's last
- *             channel (the one layout change; dy is read through its own
- *             strides, so NCHW, NHWC or any other).
+ * dw_pack_dy  copies the chunk's rows of dy into dyt[g][ob][row][ow][BW],
+ *             BW = OCB * LANES output channels contiguous, zero past the
+ *             group's last channel (the one layout change; dy is read
+ *             through its own strides, so NCHW, NHWC or any other).
  * dw_main     one work-item owns a register block of BW output channels x CB
  *             input channels x KWB taps along w, for one (g, ob, channel
- *             block, kd, kh, tap chunk), and sums over one slice of the rows
- *             (n, od, oh) x every ow: per pixel it loads OCB vectors of dy
+ *             block, kd, kh, tap chunk), and sums over one slice of the
+ *             chunk's rows x every ow: per pixel it loads OCB vectors of dy
  *             and broadcasts CB * KWB scalars of x (read in place through
  *             its strides: nothing packed, no padded copy) into OCB * CB *
  *             KWB float16 (double8) accumulators. Padding: a row (id, ih)
@@ -23,8 +25,10 @@
  *             all read inside the row run without tests, the few others
  *             (the borders) test each tap and count zero outside. Channels
  *             and taps past the block's end read the block's first (valid)
- *             one and are not stored. Each slice's sums go to its own part
- *             of the scratch: part[s][g][ob][c][tap][BW].
+ *             one and are not stored. Slice s of a chunk writes its sums to
+ *             part[s][g][ob][c][tap][BW] (ACCUM: adds them, for every chunk
+ *             after the first; the chunks run in order, so the sums are
+ *             deterministic without atomics).
  * dw_finish   sums the slices' parts in order (deterministic: no atomics)
  *             and writes w = alpha * sum + beta * w (w not read when beta is
  *             0), through w's strides, rounding once (float16); one
@@ -33,7 +37,8 @@
  *             wrote a line per element: 25 ms for a 256x256x3x3 weight).
  *
  * geo = (N, G, Cg, Og, ID, IH, IW, OD, OH, OW, KD, KH, KW, NOB, NCB, NKWC),
- * cv = (SD, SH, SW, DD, DH, DW, PD, PH, PW, RPS (rows a slice), NSLICE, ...),
+ * cv = (SD, SH, SW, DD, DH, DW, PD, PH, PW, RPS (rows a slice), slices in
+ * this chunk, ...), the chunk rows R0 <= row < R0 + CR,
  * xs = (offset, n, g, c, d, h, w) (canonical strides of x), ys likewise.
  */
 #ifndef OCB

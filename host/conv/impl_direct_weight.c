@@ -1,14 +1,16 @@
 /*
  * impl_direct_weight.c - the direct backward-weight implementation
- * (kernels/direct_weight.cl): dy copied once per call into a layout with
- * BW output channels contiguous, x read in place through its strides (any
- * layout, padding by loop bounds and a border test, no padded copy), one
- * register block of BW output channels x CB input channels x KWB taps along
- * w per work-item, summed over a slice of the rows (n, od, oh); the
- * slices' parts summed in order by a second kernel that applies alpha and
- * beta. 1-, 2- and 3-D, any stride, dilation, padding and groups; float16
- * (float sums), float32, float64. Named "direct" like the forward
- * implementation: WINSUM_CONV_IMPL=direct picks it for backward-weight.
+ * (kernels/direct_weight.cl): the rows (n, od, oh) a chunk at a time, each
+ * chunk's dy copied into a layout with BW output channels contiguous (at
+ * most 512 KiB: it stays in the L2 cache), x read in place through its
+ * strides (any layout, padding by loop bounds and a border test, no padded
+ * copy), one register block of BW output channels x CB input channels x
+ * KWB taps along w per work-item, summed over a slice of the chunk's rows
+ * into parts that later chunks add to in order; a last kernel sums the
+ * parts and applies alpha and beta. 1-, 2- and 3-D, any stride, dilation,
+ * padding and groups; float16 (float sums), float32, float64. Named
+ * "direct" like the forward implementation: WINSUM_CONV_IMPL=direct picks
+ * it for backward-weight.
  *
  * Unforced it takes only the shapes where it was measured faster than the
  * einsum path (see prefer()).
@@ -89,10 +91,11 @@ static wblock choose_block(winsum_dtype dt, int64_t og, int64_t cg, int64_t kw)
 
 /* Measured faster than the einsum path (WINSUM_CONV_IMPL=direct|einsum
  * winsum-bench conv backward-weight, ResNet layers, batch 8, float32,
- * NCHW, 2026-12-02, alternating runs at load 5-8 on 2 cores): 3x3 64@56
- * 2.2x, 3x3 256@14 1.5x, 1x1 256->64@56 1.2x, 7x7/2 3->64@224 2.0x,
- * 3x3/2 128@28 1.6x. Not measured: float16, float64, fewer than 64
- * filters a group; those stay on the einsum path unless forced. */
+ * NCHW, 2026-12-02, 2 alternating rounds at load 20-25 on 2 cores, so
+ * only the ratios mean anything): 3x3 64@56 2.6-5.9x, 3x3 256@14
+ * 2.1-2.5x, 1x1 256->64@56 1.3-8x, 7x7/2 3->64@224 3.2-3.9x, 3x3/2
+ * 128@28 2.7-2.9x. Not measured: float16, float64, fewer than 64 filters
+ * a group; those stay on the einsum path unless forced. */
 static int prefer(const ws_conv_problem *p) { return p->w->dtype == WINSUM_F32 && p->g.og >= 64; }
 
 static const char *dw_declines(winsum_context *ctx, const ws_conv_problem *p, int forced, char *why,
