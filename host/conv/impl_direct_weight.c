@@ -50,19 +50,21 @@ static void to_3d(const geom *g, const winsum_view *xc, const winsum_view *wc,
 static int lanes_of(winsum_dtype dt) { return dt == WINSUM_F64 ? 8 : 16; }
 
 /* The register block: OCB vectors of output channels x CB input channels x
- * KWB taps along w, at most ACC accumulators. Chosen by a count of the
- * work per pixel over all work-items: FMAs and loads (each a vector
- * instruction; the larger bounds the time), the blocks past the channels'
- * and taps' ends included as waste. */
+ * KWB taps along w. Chosen from a fixed menu (each entry is a program to
+ * build: a menu keeps their number small, at most 8 a dtype, where a
+ * block fitted to every shape built one per channel count and kernel
+ * width) by a count of the work per pixel over all work-items: FMAs and
+ * loads (each a vector instruction; the larger bounds the time), the
+ * blocks past the channels' and taps' ends included as waste. */
 typedef struct wblock {
     int ocb, cb, kwb;
 } wblock;
 
-enum { ACC = 24 };
+static const wblock menu[] = {{1, 16, 1}, {2, 8, 1}, {4, 4, 1}, {1, 8, 3},
+                              {2, 4, 3},  {4, 2, 3}, {1, 2, 7}, {2, 1, 7}};
 
 static wblock choose_block(winsum_dtype dt, int64_t og, int64_t cg, int64_t kw)
 {
-    wblock b = {1, 1, 1};
     /* WINSUM_DIRECT_WEIGHT_BLOCK=OCB,CB,KWB: a fixed block, for tuning */
     const char *env = getenv("WINSUM_DIRECT_WEIGHT_BLOCK");
     int o = 0, c = 0, k = 0;
@@ -71,20 +73,14 @@ static wblock choose_block(winsum_dtype dt, int64_t og, int64_t cg, int64_t kw)
         return (wblock){o, c, k};
     int lanes = lanes_of(dt);
     double best = 0;
-    static const int ocbs[] = {1, 2, 4};
-    for (int i = 0; i < 3; i++) {
-        int ocb = ocbs[i];
-        int kwb = (int)(kw < ACC / ocb ? kw : ACC / ocb);
-        /* CB a power of two (fewer programs to build), the smallest that
-         * covers the channels when they are few */
-        int cb = 1;
-        while (cb * 2 <= ACC / (ocb * kwb)) cb *= 2;
-        while (cb / 2 >= cg) cb /= 2;
-        double items = (double)((og + ocb * lanes - 1) / (ocb * lanes)) *
-                       (double)((cg + cb - 1) / cb) * (double)((kw + kwb - 1) / kwb);
-        double fmas = ocb * cb * kwb, loads = ocb + cb * kwb;
+    wblock b = menu[0];
+    for (size_t i = 0; i < sizeof menu / sizeof menu[0]; i++) {
+        const wblock m = menu[i];
+        double items = (double)((og + m.ocb * lanes - 1) / (m.ocb * lanes)) *
+                       (double)((cg + m.cb - 1) / m.cb) * (double)((kw + m.kwb - 1) / m.kwb);
+        double fmas = m.ocb * m.cb * m.kwb, loads = m.ocb + m.cb * m.kwb;
         double cost = items * ((fmas > loads ? fmas : loads) + 0.25 * loads + 2);
-        if (i == 0 || cost < best) best = cost, b = (wblock){ocb, cb, kwb};
+        if (i == 0 || cost < best) best = cost, b = m;
     }
     return b;
 }
