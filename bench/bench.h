@@ -354,6 +354,7 @@ void baseline_free(bench *b);
 
 void print_table(const bench *b);
 void print_overhead(const bench *b);
+void print_overhead_python(const bench *b); /* bench/overhead.py's rows */
 void print_coldstart(const bench *b);
 void print_notes(const bench *b);
 /* The network totals (sum over layers of count x median) of winsum and torch. */

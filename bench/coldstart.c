@@ -1,15 +1,18 @@
 /*
- * coldstart.c - the coldstart suite: the cost of the first call of a kernel
- * the process has not built: a forward convolution 3x3 s1 p1, 16->16
- * channels, 8x8, batch 1, float32, as the first winsum call of a fresh
- * child process of this executable (`winsum-bench --coldstart-child`), with
- * POCL_KERNEL_CACHE=0 so that PoCL's own cache does not hide the build.
- * The runs, in order: an empty WINSUM_CACHE_DIR (the build), the same
- * folder again (a second process that loads the programs the first
- * stored), and WINSUM_CACHE_DIR=off. The child times the first call (plan +
- * build or load + run + finish), a second call, and the median of
- * COLD_STEADY_CALLS more; it checks the result against the reference
- * backend.
+ * coldstart.c - the coldstart suite: the cost of the first calls of kernels
+ * the process has not built: one convolution layer forward, backward-data
+ * and backward-weight (3x3 s1 p1, 16->16 channels, 8x8, batch 1, float32;
+ * WINSUM_COLDSTART_LAYER=depthwise: the same with 16 groups), as the first
+ * winsum calls of a fresh child process of this executable
+ * (`winsum-bench --coldstart-child`), with POCL_KERNEL_CACHE=0 so that
+ * PoCL's own cache does not hide the builds. The runs, in order: an empty
+ * WINSUM_CACHE_DIR (the builds), the same folder again (a second process
+ * that loads the programs the first stored), and WINSUM_CACHE_DIR=off. The
+ * child times the first call of each direction (plan + build or load + run
+ * + finish; "first call" is their sum: one layer's forward + backward), a
+ * second call of each, and the median of COLD_STEADY_CALLS more; it checks
+ * every result against the reference backend. WINSUM_CONV_IMPL, when set,
+ * reaches the child (the cost per implementation family).
  */
 #include "bench.h"
 
@@ -21,18 +24,30 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
 
 static const conv_layer cold_layer = {"conv3x3_s1_16x8x8", 16, 16, 8, 3, 1, 1, 1};
+static const conv_layer cold_depthwise = {"dw3x3_s1_16x8x8", 16, 16, 8, 3, 1, 1, 16};
 
 const cold_run cold_runs[COLD_RUNS] = {{"first_call_cold", "cold (empty disk cache)", 0},
                                        {"first_call_disk_cache", "disk cache (2nd process)", 0},
                                        {"first_call_cache_off", "WINSUM_CACHE_DIR=off", 1}};
 
+/* CPU time of the whole process (every thread: PoCL compiles in-process) */
+static double cpu_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+}
+
 /* The child: one line "coldstart-child context_ms=.. first_ms=.. ..." on
- * stdout, errors on stderr; 0 when it worked. */
+ * stdout (after the fields the parent reads: each direction's first call,
+ * builds, and the process CPU time of the first calls), errors on stderr;
+ * 0 when it worked. */
 int coldstart_child(const char *device)
 {
     bench *b = calloc(1, sizeof *b);
@@ -40,7 +55,8 @@ int coldstart_child(const char *device)
     b->dtype = WINSUM_F32;
     b->esz = sizeof(float);
     b->reps = 1;
-    const conv_layer *l = &cold_layer;
+    const char *which = getenv("WINSUM_COLDSTART_LAYER");
+    const conv_layer *l = which && !strcmp(which, "depthwise") ? &cold_depthwise : &cold_layer;
     double t0 = now_ms();
     winsum_status st = winsum_context_create(&b->ctx, WINSUM_BACKEND_OPENCL, device);
     double context_ms = now_ms() - t0;
@@ -53,43 +69,72 @@ int coldstart_child(const char *device)
         return 1;
     }
     row *r = new_row(b, "coldstart", l->name, l->name, conv_op_suffix[OP_FWD]);
-    void *host[3], *got = malloc(conv_elems(l, T_Y, 1) * sizeof(float));
-    void *want = malloc(conv_elems(l, T_Y, 1) * sizeof(float));
+    size_t most = 0;
+    for (int t = 0; t < 3; t++)
+        if (conv_elems(l, t, 1) > most) most = conv_elems(l, t, 1);
+    void *host[3], *got = malloc(most * sizeof(float)), *want = malloc(most * sizeof(float));
     winsum_buffer dev[3];
     memset(dev, 0, sizeof dev);
     for (int t = 0; t < 3; t++) host[t] = random_data(b, conv_elems(l, t, 1));
     int ok = host[0] && host[1] && host[2] && got && want;
     for (int t = 0; t < 3 && ok; t++)
-        ok = !dev_upload(b, l->name, t == T_Y ? NULL : host[t], conv_elems(l, t, 1), &dev[t]);
-    double first = 0, second = 0, steady = 0;
-    long builds = 0;
-    int check = -1;
+        ok = !dev_upload(b, l->name, host[t], conv_elems(l, t, 1), &dev[t]);
+    double first = 0, second = 0, steady = 0, op_first[NOPS] = {0}, op_cpu[NOPS] = {0}, cpu = 0;
+    long builds = 0, op_builds[NOPS] = {0};
+    int check = ok ? 1 : -1;
     char err[1024] = "";
-    if (ok) {
+    for (int op = 0; op < NOPS && ok; op++) {
         const winsum_buffer *bufs[3] = {&dev[T_X], &dev[T_W], &dev[T_Y]};
-        conv_call a = {b->ctx, OP_FWD, {0}, {{0}}};
+        conv_call a = {b->ctx, op, {0}, {{0}}};
         conv_desc(l, &a.desc);
         conv_views(l, 1, WINSUM_F32, bufs, a.v);
         long builds0 = winsum_program_builds();
-        double s0 = now_ms();
+        double c0 = cpu_ms(), s0 = now_ms();
         ok = !run_conv(&a, err, sizeof err);
-        first = now_ms() - s0;
-        builds = winsum_program_builds() - builds0;
+        op_first[op] = now_ms() - s0;
+        op_cpu[op] = cpu_ms() - c0;
+        cpu += op_cpu[op];
+        first += op_first[op];
+        op_builds[op] = winsum_program_builds() - builds0;
+        builds += op_builds[op];
         s0 = now_ms();
         ok = ok && !run_conv(&a, err, sizeof err);
-        second = now_ms() - s0;
-        ok = ok && !measure(run_conv, &a, 0, COLD_STEADY_CALLS, &steady, err, sizeof err);
-        if (!ok) fprintf(stderr, "winsum-bench --coldstart-child: %s\n", err);
-        if (ok && !dev_download(b, r, &dev[T_Y], got, conv_elems(l, T_Y, 1)) &&
-            !conv_reference(b, r, l, OP_FWD, host, want))
-            check = compare(l->name, WINSUM_F32, "winsum vs reference", got, want,
-                            conv_elems(l, T_Y, 1), conv_reduction(l, OP_FWD, 1));
+        second += now_ms() - s0;
+        double med = 0;
+        ok = ok && !measure(run_conv, &a, 0, COLD_STEADY_CALLS, &med, err, sizeof err);
+        steady += med;
+        if (!ok) {
+            fprintf(stderr, "winsum-bench --coldstart-child: %s %s: %s\n", l->name,
+                    conv_op_suffix[op], err);
+            break;
+        }
+        const int out = conv_op_output[op];
+        int c = -1;
+        if (!dev_download(b, r, &dev[out], got, conv_elems(l, out, 1)) &&
+            !conv_reference(b, r, l, op, host, want))
+            c = compare(l->name, WINSUM_F32, "winsum vs reference", got, want,
+                        conv_elems(l, out, 1), conv_reduction(l, op, 1));
+        if (c < check) check = c;
+        /* the next direction reads the tensor this one wrote: keep the
+         * inputs the reference saw */
+        st = winsum_buffer_write(b->ctx, &dev[out], 0, host[out], conv_elems(l, out, 1) * b->esz);
+        if (st) {
+            fprintf(stderr, "winsum-bench --coldstart-child: winsum_buffer_write: %s\n",
+                    winsum_last_error(b->ctx));
+            ok = 0;
+        }
     }
     ok = ok && check >= 0 && !b->ws_errors;
     if (ok)
-        printf("coldstart-child context_ms=%.4f first_ms=%.4f second_ms=%.4f steady_ms=%.4f "
-               "builds=%ld check=%d\n",
-               context_ms, first, second, steady, builds, check);
+        printf(
+            "coldstart-child context_ms=%.4f first_ms=%.4f second_ms=%.4f steady_ms=%.4f "
+            "builds=%ld check=%d layer=%s fwd_ms=%.1f bwd_data_ms=%.1f bwd_weight_ms=%.1f "
+            "builds_fwd=%ld builds_bwd_data=%ld builds_bwd_weight=%ld cpu_ms=%.1f cpu_fwd_ms=%.1f "
+            "cpu_bwd_data_ms=%.1f cpu_bwd_weight_ms=%.1f\n",
+            context_ms, first, second, steady, builds, check, l->name, op_first[OP_FWD],
+            op_first[OP_BWD_DATA], op_first[OP_BWD_WEIGHT], op_builds[OP_FWD],
+            op_builds[OP_BWD_DATA], op_builds[OP_BWD_WEIGHT], cpu, op_cpu[OP_FWD],
+            op_cpu[OP_BWD_DATA], op_cpu[OP_BWD_WEIGHT]);
     for (int t = 0; t < 3; t++) {
         if (dev[t].mem) winsum_buffer_free(b->ctx, &dev[t]);
         free(host[t]);

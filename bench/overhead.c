@@ -16,6 +16,8 @@
  */
 #include "bench.h"
 
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -144,4 +146,42 @@ void suite_overhead(bench *b)
     winsum_plan_destroy(a.plan);
     for (int t = 0; t < 3; t++)
         if (dev[t].mem) winsum_buffer_free(b->ctx, &dev[t]);
+}
+
+/* The Python rows (bench/overhead.py, found like peers.py): winsum.einsum
+ * from Python beside numpy's np.einsum, run by /usr/bin/python3 with this
+ * run's --reps; its lines are printed as they come. Skipped with --quick
+ * (it starts an interpreter and a context: seconds). */
+void print_overhead_python(const bench *b)
+{
+    char script[PATH_MAX], dir[PATH_MAX], cmd[3 * PATH_MAX];
+    if (b->quick) {
+        printf("\npython: skipped (--quick)\n");
+        return;
+    }
+    if (find_bench_file("overhead.py", WINSUM_BENCH_SOURCE_DIR, script, sizeof script)) {
+        printf("\npython: n/a: overhead.py not found in <exe dir>/../share/winsum or %s\n",
+               WINSUM_BENCH_SOURCE_DIR);
+        return;
+    }
+    if (self_exe_path(dir, sizeof dir)) dir[0] = 0;
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = 0;
+    if (strchr(script, '\'') || strchr(dir, '\'') ||
+        snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s' --reps %d --exe-dir '%s' 2>&1", script,
+                 b->reps, dir) >= (int)sizeof cmd) {
+        printf("\npython: n/a: a path with a quote in it, or too long\n");
+        return;
+    }
+    fflush(stdout);
+    printf("\n");
+    FILE *p = popen(cmd, "r");
+    if (!p) {
+        printf("python: n/a: cannot start /usr/bin/python3\n");
+        return;
+    }
+    char line[1024];
+    while (fgets(line, sizeof line, p)) fputs(line, stdout);
+    int st = pclose(p);
+    if (st) printf("python: overhead.py ended with status %d\n", st);
 }

@@ -357,6 +357,7 @@ void print_overhead(const bench *b)
                "(spread over batches: %.2f us, %.2f us)\n",
                (e->ms[OVH_HOST] - p->ms[OVH_HOST]) * 1e3, p->host_spread_ms * 1e3,
                e->host_spread_ms * 1e3);
+    print_overhead_python(b);
 }
 
 /* The median of the runs' steady-state times (0 when none ran). */

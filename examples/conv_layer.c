@@ -7,7 +7,11 @@
  * and checked against a direct loop over the same definition.
  *
  *   cc conv_layer.c $(pkg-config --cflags --libs winsum) -lm -o conv_layer
+ *
+ * It touches no OpenCL object, so it asks winsum.h not to include the
+ * OpenCL interop header (winsum_ocl.h, and with it <CL/cl.h>).
  */
+#define WINSUM_NO_OPENCL_HEADER
 #include <winsum.h>
 
 #include <math.h>

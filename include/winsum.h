@@ -9,6 +9,11 @@
  * @ref version, @ref buffers, @ref views, @ref contexts, @ref faults,
  * @ref tuning, @ref einsum, @ref convolution and @ref events; the trace that
  * `WINSUM_VERBOSE` turns on is described in @ref trace.
+ *
+ * The calls that take or give OpenCL objects are declared in winsum_ocl.h,
+ * which this header includes unless `WINSUM_NO_OPENCL_HEADER` is defined
+ * before it: a program that touches no OpenCL object can define it and
+ * needs no `<CL/cl.h>`.
  */
 /**
  * @mainpage winsum API reference
@@ -22,6 +27,16 @@
  * The API by topic: @ref version, @ref buffers, @ref views, @ref contexts,
  * @ref faults, @ref tuning, @ref einsum, @ref convolution, @ref events, and
  * the page @ref trace.
+ *
+ * @section opencl OpenCL interop
+ *
+ * The declarations that name OpenCL types (a caller's `cl_mem` as a buffer,
+ * a context around a caller's `cl_context` and queue, the context's
+ * `cl_context` and queue, winsum_plan_execute() with its `cl_event`, and
+ * @ref events) are in `winsum_ocl.h`, which includes `<CL/cl.h>`.
+ * `winsum.h` includes it at its end unless the includer defined
+ * `WINSUM_NO_OPENCL_HEADER` first, so a program that touches no OpenCL
+ * object can leave `<CL/cl.h>` out (and run plans with winsum_plan_run()).
  *
  * @section threading Threading
  *
@@ -66,14 +81,6 @@
 #ifndef WINSUM_H
 #define WINSUM_H
 
-/**
- * @brief The OpenCL API version `winsum.h` asks `<CL/cl.h>` for: 1.2 (120),
- * unless the includer defined it first.
- */
-#ifndef CL_TARGET_OPENCL_VERSION
-#define CL_TARGET_OPENCL_VERSION 120
-#endif
-#include <CL/cl.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -219,7 +226,8 @@ typedef enum winsum_memory {
 typedef struct winsum_buffer {
     winsum_memory where; /**< host or device memory */
     void *host;          /**< the memory, where == ::WINSUM_HOST */
-    cl_mem mem;          /**< the OpenCL buffer, where == ::WINSUM_DEVICE */
+    void *mem;           /**< the device buffer, where == ::WINSUM_DEVICE: an OpenCL `cl_mem`
+                              (see winsum_buffer_device() in winsum_ocl.h) */
     size_t bytes;        /**< usable size in bytes */
 } winsum_buffer;
 
@@ -234,16 +242,6 @@ typedef struct winsum_buffer {
  * @return the buffer (where == ::WINSUM_HOST), by value.
  */
 WINSUM_API winsum_buffer winsum_buffer_host(void *data, size_t bytes);
-/**
- * @brief A buffer describing an OpenCL buffer the caller owns.
- *
- * A NULL mem makes a buffer that every call refuses.
- * @param[in] mem the `cl_mem` (not retained, not released by winsum); it
- * must belong to the `cl_context` of the context that uses it.
- * @param[in] bytes its usable size in bytes (at most the `cl_mem`'s size).
- * @return the buffer (where == ::WINSUM_DEVICE), by value.
- */
-WINSUM_API winsum_buffer winsum_buffer_device(cl_mem mem, size_t bytes);
 
 /** @} */
 
@@ -453,32 +451,6 @@ WINSUM_API winsum_status winsum_device_info(int index, char *name, size_t name_l
 WINSUM_API winsum_status winsum_context_create(winsum_context **ctx, winsum_backend backend,
                                                const char *device);
 /**
- * @brief Creates an OpenCL context around the caller's OpenCL context and
- * in-order queue.
- *
- * Wraps the caller's OpenCL context and in-order queue (retained, released
- * when the context is freed). winsum enqueues the kernels of one call one
- * after another without events between them, so the queue must execute in
- * order: a queue made with `CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE` is
- * refused with ::WINSUM_ERR_UNSUPPORTED (the message says to pass an
- * in-order queue). Other work the caller puts on the same queue is ordered
- * with winsum's. A queue made with `CL_QUEUE_PROFILING_ENABLE` gives the
- * trace its kernel times (see @ref trace).
- * @param[out] ctx receives the new context (NULL on error).
- * @param[in] cl_ctx the caller's OpenCL context (retained).
- * @param[in] queue an in-order command queue of cl_ctx (retained).
- * @retval WINSUM_OK *ctx is the new context.
- * @retval WINSUM_ERR_ARGUMENT ctx, cl_ctx or queue is NULL, or a
- * `$WINSUM_CACHE_DIR` that cannot be used.
- * @retval WINSUM_ERR_CONTEXT queue is not a valid queue, or not one of
- * cl_ctx.
- * @retval WINSUM_ERR_UNSUPPORTED the queue is out of order.
- * @retval WINSUM_ERR_MEMORY out of host memory.
- * On error nothing is retained, and winsum_last_error(NULL) says why.
- */
-WINSUM_API winsum_status winsum_context_create_cl(winsum_context **ctx, cl_context cl_ctx,
-                                                  cl_command_queue queue);
-/**
  * @brief Drops the caller's handle.
  *
  * Frees the cached plans of winsum_einsum() at once; plans made with
@@ -515,20 +487,6 @@ WINSUM_API winsum_backend winsum_context_backend(const winsum_context *ctx);
  * @return a string owned by the context, valid while it lives.
  */
 WINSUM_API const char *winsum_context_device_name(const winsum_context *ctx);
-/**
- * @brief The context's OpenCL context, for interop (not retained for the
- * caller).
- * @param[in] ctx the context; NULL gives NULL.
- * @return the `cl_context`, or NULL on the reference backend.
- */
-WINSUM_API cl_context winsum_context_cl(const winsum_context *ctx);
-/**
- * @brief The context's OpenCL queue, for interop (not retained for the
- * caller; it executes in order).
- * @param[in] ctx the context; NULL gives NULL.
- * @return the `cl_command_queue`, or NULL on the reference backend.
- */
-WINSUM_API cl_command_queue winsum_context_queue(const winsum_context *ctx);
 /**
  * @brief Whether the context computes in this dtype.
  * @param[in] ctx the context; NULL gives 0.
@@ -634,6 +592,51 @@ WINSUM_API winsum_status winsum_buffer_write(winsum_context *ctx, const winsum_b
  */
 WINSUM_API winsum_status winsum_buffer_read(winsum_context *ctx, const winsum_buffer *buffer,
                                             size_t offset_bytes, void *dst, size_t bytes);
+/**
+ * @brief A device buffer over host memory the caller owns, without a copy,
+ * where the context's device shares host memory (CPU devices such as PoCL's).
+ *
+ * The OpenCL buffer is made with `CL_MEM_USE_HOST_PTR`: calls read and
+ * write `data` itself (no upload, no read-back). The memory must stay valid
+ * and must not be touched by the host until winsum_buffer_unmap_host() with
+ * sync has returned (or, for a buffer only read, until the work that uses it
+ * has finished). Calls write an output buffer's elements as they go: to keep
+ * the caller's memory untouched when a call fails, compute into scratch
+ * memory and copy on success. The buffer holds no reference to the context:
+ * unmap it before destroying the context. On the reference backend this is
+ * winsum_buffer_host().
+ * @param[in] ctx the context.
+ * @param[in] data the host memory (not copied, not freed by winsum).
+ * @param[in] bytes its size in bytes (> 0).
+ * @param[out] buffer receives the buffer; zeroed when this fails.
+ * @retval WINSUM_OK *buffer describes data.
+ * @retval WINSUM_ERR_ARGUMENT ctx or buffer is NULL, data is NULL or bytes is 0.
+ * @retval WINSUM_ERR_UNSUPPORTED the device does not share host memory
+ * (`CL_DEVICE_HOST_UNIFIED_MEMORY` is false): use winsum_buffer_write().
+ * @retval WINSUM_ERR_MEMORY more bytes than the device allocates at once.
+ * @retval WINSUM_ERR_OPENCL clCreateBuffer failed otherwise.
+ */
+WINSUM_API winsum_status winsum_buffer_map_host(winsum_context *ctx, void *data, size_t bytes,
+                                                winsum_buffer *buffer);
+/**
+ * @brief Releases a buffer of winsum_buffer_map_host() and zeroes it; with
+ * sync, first waits for the work queued on the context and makes the host
+ * memory hold what the device wrote.
+ *
+ * sync is a blocking map and unmap of the whole buffer (on a device that
+ * computes in the host memory in place, nothing is copied). Without sync
+ * the buffer is released at once (OpenCL keeps it until the queued work
+ * that uses it is done); use that for inputs, after a sync of the output.
+ * @param[in] ctx the context that mapped it.
+ * @param[in,out] buffer the buffer.
+ * @param[in] sync nonzero: wait and make the host memory current first.
+ * @retval WINSUM_OK released (and, with sync, the host memory is current).
+ * @retval WINSUM_ERR_ARGUMENT ctx or buffer is NULL, or not a mapped buffer.
+ * @retval WINSUM_ERR_OPENCL the map or unmap failed (the buffer is released
+ * all the same).
+ */
+WINSUM_API winsum_status winsum_buffer_unmap_host(winsum_context *ctx, winsum_buffer *buffer,
+                                                  int sync);
 
 /** @} */
 
@@ -842,11 +845,12 @@ WINSUM_API winsum_status winsum_plan_create(winsum_context *ctx, winsum_plan **p
                                             const winsum_view *ops, const winsum_view *out);
 /**
  * @brief Executes a plan: enqueues its kernels and returns without waiting
- * for them (see winsum_last_event()).
+ * for them; winsum_plan_execute() (winsum_ocl.h) without the OpenCL event.
  *
  * Each execution checks its buffers against the views' ranges and the
  * scalars as winsum_plan_create() describes. Several threads may execute
- * one plan (each call takes the context's lock).
+ * one plan (each call takes the context's lock). winsum_finish() waits for
+ * the work; on the reference backend it is done when the call returns.
  * @param[in] plan the plan; NULL gives ::WINSUM_ERR_ARGUMENT (with no
  * message).
  * @param[in] inputs NULL, or nops buffers replacing the views' buffers (NULL
@@ -855,23 +859,18 @@ WINSUM_API winsum_status winsum_plan_create(winsum_context *ctx, winsum_plan **p
  * replacing it.
  * @param[in] alpha the scale of the einsum (see winsum_plan_create()).
  * @param[in] beta the scale of the output's old contents; 0: not read.
- * @param[out] event NULL, or receives an event for the last kernel the call
- * enqueued (OpenCL; the caller releases it), NULL when it enqueued none (the
- * reference backend, an empty output) or failed; winsum_last_event() gives
- * the same event afterwards.
  * @retval WINSUM_OK the work is enqueued (done, on the reference backend).
  * @retval WINSUM_ERR_ARGUMENT plan is NULL, alpha or beta out of range, or
  * a malformed buffer.
  * @retval WINSUM_ERR_CONTEXT a buffer of the wrong kind for the backend, or
- * of another `cl_context`.
+ * of another device context.
  * @retval WINSUM_ERR_BOUNDS a view reaches outside a replacement buffer.
  * @retval WINSUM_ERR_ALIAS the output buffer overlaps an input.
  * @retval WINSUM_ERR_MEMORY a host or device allocation failed.
  * @retval WINSUM_ERR_OPENCL an OpenCL call failed (an enqueue).
  */
-WINSUM_API winsum_status winsum_plan_execute(winsum_plan *plan, const winsum_buffer *const *inputs,
-                                             const winsum_buffer *output, double alpha, double beta,
-                                             cl_event *event);
+WINSUM_API winsum_status winsum_plan_run(winsum_plan *plan, const winsum_buffer *const *inputs,
+                                         const winsum_buffer *output, double alpha, double beta);
 /**
  * @brief Frees the plan, and its context too when that was destroyed and
  * this was its last plan.
@@ -933,6 +932,61 @@ WINSUM_API winsum_status winsum_einsum(winsum_context *ctx, const char *subscrip
 WINSUM_API winsum_status winsum_einsum_output_shape(winsum_context *ctx, const char *subscripts,
                                                     int nops, const winsum_view *ops, int *ndim,
                                                     int64_t *shape);
+
+/** @brief The operation of winsum_elementwise(), on x = alpha * a and
+ * y = beta * b (or y = beta without b). */
+typedef enum winsum_elementwise_op {
+    WINSUM_OP_ADD = 0,     /**< x + y */
+    WINSUM_OP_SUB = 1,     /**< x - y */
+    WINSUM_OP_MUL = 2,     /**< x * y */
+    WINSUM_OP_MAX = 3,     /**< the larger of x and y; NaN if either is (numpy's maximum) */
+    WINSUM_OP_MIN = 4,     /**< the smaller of x and y; NaN if either is (numpy's minimum) */
+    WINSUM_OP_GREATER = 5, /**< 1 where x > y, else 0 */
+    WINSUM_OP_EQUAL = 6,   /**< 1 where x == y, else 0 */
+    WINSUM_OP_COUNT_       /**< the number of operations (not an operation) */
+} winsum_elementwise_op;
+
+/**
+ * @brief Element by element, `out = op(alpha * a, beta * b)`, or
+ * `op(alpha * a, beta)` when b is NULL.
+ *
+ * What einsum does not express, for data that stays on the device: sums
+ * of two operands (bias, residuals, gradient steps), max and min (ReLU),
+ * comparisons (masks for backward passes). a and b broadcast to out's
+ * shape by numpy's rule (axes aligned at the end; a size-1 or missing axis
+ * repeats), and any view may have stride-0 axes. out may be a or b itself
+ * (the same view: in-place forms such as `x += y`); any other overlap of
+ * out with a or b is refused. float32 and float16 compute in float
+ * (float16 rounded once to nearest even on the store), float64 in double;
+ * the reference backend computes the same in double from float products.
+ * @param[in] ctx the context.
+ * @param[in] op the operation, a ::winsum_elementwise_op.
+ * @param[in] alpha the scale of a.
+ * @param[in] a the first operand (no guards).
+ * @param[in] beta the scale of b, or the constant operand when b is NULL.
+ * @param[in] b NULL, or the second operand (no guards).
+ * @param[in] out the output view (no guards, no two indices on one element).
+ * @retval WINSUM_OK the work is enqueued (done, on the reference backend).
+ * @retval WINSUM_ERR_ARGUMENT ctx, a or out is NULL, op is not an
+ * operation, alpha or beta out of range (see winsum_plan_execute()), or a
+ * malformed view or buffer.
+ * @retval WINSUM_ERR_SHAPE a or b does not broadcast to out's shape.
+ * @retval WINSUM_ERR_DTYPE the views' dtypes differ, or float64 on a device
+ * without it.
+ * @retval WINSUM_ERR_BOUNDS a view reaches outside its buffer.
+ * @retval WINSUM_ERR_OVERLAP out maps two indices to one element.
+ * @retval WINSUM_ERR_ALIAS out overlaps a or b without being that view.
+ * @retval WINSUM_ERR_CONTEXT a buffer of the wrong kind for the backend, or
+ * of another `cl_context`.
+ * @retval WINSUM_ERR_UNSUPPORTED a guarded view, or more than 8 axes left
+ * after merging (size-1 axes dropped, and neighbours that every view steps
+ * through as one axis merged).
+ * @retval WINSUM_ERR_BUILD the kernel did not build (the message has the log).
+ * @retval WINSUM_ERR_OPENCL an OpenCL call failed.
+ */
+WINSUM_API winsum_status winsum_elementwise(winsum_context *ctx, winsum_elementwise_op op,
+                                            double alpha, const winsum_view *a, double beta,
+                                            const winsum_view *b, const winsum_view *out);
 
 /** @} */
 
@@ -1172,10 +1226,11 @@ WINSUM_API winsum_status winsum_conv_transpose_output_shape(const winsum_conv_de
  * backward-data, backward-weight or transpose call on ctx.
  *
  * "direct" (a direct-convolution kernel: forward, and backward-data at
- * stride 1), "gemv" (depthwise, through the einsum planner's gemv family),
- * "einsum" (einsums over window views); "" before the first and after a
- * failed one. Chosen per call from an ordered list per direction;
- * `$WINSUM_CONV_IMPL=direct|einsum|gemv`, read at every call, tries the
+ * stride 1), "depthwise" (direct depthwise kernels, all three directions),
+ * "gemv" (depthwise, through the einsum planner's gemv family), "einsum"
+ * (einsums over window views); "" before the first and after a failed one.
+ * Chosen per call from an ordered list per direction;
+ * `$WINSUM_CONV_IMPL=direct|depthwise|einsum|gemv`, read at every call, tries the
  * named one first and falls back down the list when it cannot take the
  * problem (any other value: ::WINSUM_ERR_ARGUMENT).
  * @param[in] ctx the context; NULL gives "".
@@ -1185,49 +1240,7 @@ WINSUM_API const char *winsum_conv_last_impl(winsum_context *ctx);
 
 /** @} */
 
-/* ------------------------------------------------------ events, trace */
-
-/**
- * @defgroup events Events
- * @brief The OpenCL event of a context's most recent computing call.
- * @{
- */
-
-/**
- * @brief The event of the last kernel that the most recent computing call
- * on ctx enqueued.
- *
- * The computing calls are winsum_einsum(), winsum_plan_execute() and the
- * five convolution calls; each enqueues its kernels and returns without
- * waiting for them. This call hands back the event of the last kernel that
- * the most recent computing call on ctx enqueued (retained for the caller,
- * who releases it with clReleaseEvent): for a convolution, its last kernel,
- * which runs after all its others (the queue is in order), so once it
- * completes the whole output is written. Other calls (buffer reads and
- * writes, winsum_finish(), plan creation, winsum_tune(), whose trial calls
- * are its own and print no `WINSUM_VERBOSE` lines) do not change it. The
- * context keeps one such event, replaced by each computing call and
- * released with the context; a caller that keeps its own reference may use
- * it as long as it likes. The event's command type is
- * `CL_COMMAND_NDRANGE_KERNEL`; pass it in an event wait list to order work
- * on other queues after the call.
- *
- * Threads: "most recent" is the context's, not the thread's: when threads
- * share a context, another thread's call between yours and
- * winsum_last_event() replaces the event, so hold a lock of your own around
- * the call and winsum_last_event() (or give each thread its own context).
- * @param[in] ctx the context; NULL gives ::WINSUM_ERR_ARGUMENT.
- * @param[out] event receives the event (retained: release it), or NULL when
- * that call enqueued no kernel (the reference backend, an empty output),
- * failed, or when no computing call was made yet; NULL gives
- * ::WINSUM_ERR_ARGUMENT.
- * @retval WINSUM_OK *event is the event or NULL.
- * @retval WINSUM_ERR_ARGUMENT ctx or event is NULL.
- * @retval WINSUM_ERR_OPENCL retaining the event failed (*event is NULL).
- */
-WINSUM_API winsum_status winsum_last_event(winsum_context *ctx, cl_event *event);
-
-/** @} */
+/* ------------------------------------------------------------ the trace */
 
 /**
  * @page trace The trace (WINSUM_VERBOSE)
@@ -1293,5 +1306,13 @@ WINSUM_API winsum_status winsum_last_event(winsum_context *ctx, cl_event *event)
 
 #ifdef __cplusplus
 }
+#endif
+
+/* The OpenCL interop calls (they name OpenCL types, so winsum_ocl.h
+ * includes <CL/cl.h>): included unless the includer defined
+ * WINSUM_NO_OPENCL_HEADER first, so that code written before the split
+ * compiles unchanged. See winsum_ocl.h. */
+#ifndef WINSUM_NO_OPENCL_HEADER
+#include "winsum_ocl.h"
 #endif
 #endif /* WINSUM_H */

@@ -1,7 +1,10 @@
 /*
  * direct.cl - direct convolution, forward (host/conv/impl_direct.c); also
- * backward-data at stride 1, which is the forward convolution of the
- * output gradient with the weights' channels swapped and taps flipped.
+ * backward-data, which is, per phase of the input gradient (its positions
+ * with one residue modulo the stride, one launch each; at stride 1 the one
+ * phase), the stride-1 forward convolution of the output gradient with the
+ * weights' channels swapped and the phase's taps flipped: the output is
+ * written through strides multiplied by the stride.
  *
  * The input is read through its own strides (NCHW, NHWC or any other),
  * nothing is packed or copied; only the weights are read in a layout made
@@ -17,8 +20,10 @@
  * OCB vectors. The loops: channel blocks (below), taps (kd, kh, kw), then
  * the block's channels innermost, so that the weights stream contiguously
  * and every test is made outside that loop. Padding: the rows (kd, kh)
- * that fall outside the input are cut from the loop bounds; a tap kw whose
- * WB pixels all read inside the row runs without tests, the others read
+ * that fall outside the input are cut from the loop bounds; the taps kw
+ * whose WB pixels all read inside the row run without tests, as one loop
+ * over (kw, channel) pairs (few channels, the RGB stem's 3, would make a
+ * loop per tap mostly overhead), the others read
  * each pixel at a precomputed offset (element 0 of the row when outside)
  * and select zero for the outside ones.
  *
@@ -31,7 +36,8 @@
  * dimension 1 (n, g, ob); rounded up to the work-group, the items past
  * the end return. geo = (N, G, Cg, Og, ID, IH, IW, OD, OH, OW, KD, KH,
  * KW, NOB, NWB, CB), cv = (SD, SH, SW, DD, DH, DW, PD, PH, PW, GS, ...),
- * xs = (offset, n, g, c, d, h, w), ys likewise (c: the output channel).
+ * xs = (offset, n, g, c, d, h, w), ys likewise (c: the output channel);
+ * wo: the launch's weights in wr (each backward-data phase has its own).
  */
 #ifndef WB
 #define WB 8
@@ -65,13 +71,16 @@
         }                                                                                          \
     }
 
-/* wr from w (G, Og, Cg, KD, KH, KW) read through ws = (offset, g, o, c, d,
- * h, w): one work-item a (g, ob, c), writing its KD*KH*KW rows of BW; with
- * flip, tap t reads tap K-1-t (backward-data: the host passes the
- * forward weight with its channel strides swapped). */
-__kernel void direct_reorder(__global const ELEM *w, long8 ws, __global REAL *wr, int G, int Og,
-                             int Cg, int KD, int KH, int KW, int NOB, int flip)
+/* wr + wo from w (G, Og, Cg, taps) read through ws = (offset, g, o, c, d,
+ * h, w): one work-item a (g, ob, c), writing its KD*KH*KW rows of BW; tap
+ * (td, th, tw) reads weight tap (tm.s0 + tm.s1 * td, tm.s2 + tm.s3 * th,
+ * tm.s4 + tm.s5 * tw) (forward: (t, t, t); backward-data: the phase's
+ * taps, flipped, and the host passes the forward weight with its channel
+ * strides swapped). */
+__kernel void direct_reorder(__global const ELEM *w, long8 ws, __global REAL *wr, long wo, int G,
+                             int Og, int Cg, int KD, int KH, int KW, int NOB, int8 tm)
 {
+    wr += wo;
     const long item = get_global_id(0);
     if (item >= (long)G * NOB * Cg) return;
     const int c = (int)(item % Cg);
@@ -81,8 +90,8 @@ __kernel void direct_reorder(__global const ELEM *w, long8 ws, __global REAL *wr
     __global REAL *out = wr + (gob * taps * Cg + c) * BW;
     const long base = ws.s0 + g * ws.s1 + c * ws.s3;
     for (int t = 0; t < taps; t++) {
-        int kw = t % KW, kh = (t / KW) % KH, kd = t / (KW * KH);
-        if (flip) kw = KW - 1 - kw, kh = KH - 1 - kh, kd = KD - 1 - kd;
+        const int kw = tm.s4 + tm.s5 * (t % KW), kh = tm.s2 + tm.s3 * ((t / KW) % KH),
+                  kd = tm.s0 + tm.s1 * (t / (KW * KH));
         const long tb = base + kd * ws.s4 + kh * ws.s5 + kw * ws.s6;
         for (int l = 0; l < BW; l++) {
             const int o = ob * BW + l;
@@ -91,7 +100,7 @@ __kernel void direct_reorder(__global const ELEM *w, long8 ws, __global REAL *wr
     }
 }
 
-__kernel void direct_forward(__global const ELEM *x, long8 xs, __global const REAL *wr,
+__kernel void direct_forward(__global const ELEM *x, long8 xs, __global const REAL *wr, long wo,
                              __global const ELEM *bias, long2 bs, int has_bias, __global ELEM *y,
                              long8 ys, int16 geo, int16 cv, REAL alpha, REAL beta)
 {
@@ -116,8 +125,12 @@ __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const RE
     kh1 = min(kh1, KH);
 
     const long xw = xs.s6, sxw = (long)SW * xs.s6;
+    /* the taps along w whose WB pixels all read inside the row: ka <= kw < kb */
+    const int lastw = IW - 1 - (WB - 1) * SW - iw0;
+    const int ka = iw0 >= 0 ? 0 : min(KW, (-iw0 + DW - 1) / DW),
+              kb = lastw < 0 ? 0 : min(KW, lastw / DW + 1);
     const int taps = KD * KH * KW;
-    __global const REAL *wbase = wr + ((long)g * NOB + ob) * Cg * taps * BW;
+    __global const REAL *wbase = wr + wo + ((long)g * NOB + ob) * Cg * taps * BW;
 
     VEC tot[OCB][WB], grp[OCB][WB];
 #pragma unroll
@@ -141,6 +154,37 @@ __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const RE
                 __global const VEC *wrow =
                     (__global const VEC *)(wbase + (((long)(kd * KH + kh) * KW) * Cg + c0) * BW);
                 for (int kw = 0; kw < KW; kw++) {
+                    if (kw == ka && ka < kb) {
+                        /* the taps ka <= kw < kb, whose WB pixels all read
+                         * inside the row, as one run of (kw, c) pairs: with
+                         * few channels (the 3 of an RGB stem) the loop per
+                         * tap would be mostly overhead */
+                        const int nrun = (kb - ka) * nc;
+                        long xo = xrow + (long)(iw0 + ka * DW) * xw;
+                        const long xwrap = (long)DW * xw - (long)nc * xs.s3;
+                        __global const VEC *wp = wrow + (long)ka * Cg * OCB;
+                        int c = 0;
+                        for (int i = 0; i < nrun; i++) {
+                            VEC wv[OCB];
+#pragma unroll
+                            for (int o = 0; o < OCB; o++) wv[o] = wp[o];
+#pragma unroll
+                            for (int p = 0; p < WB; p++) {
+                                const VEC xv = (VEC)(LD(x, xo + p * sxw));
+#pragma unroll
+                                for (int o = 0; o < OCB; o++) acc[o][p] = fma(xv, wv[o], acc[o][p]);
+                            }
+                            wp += OCB;
+                            xo += xs.s3;
+                            if (++c == nc) {
+                                c = 0;
+                                xo += xwrap;
+                                wp += (Cg - nc) * OCB;
+                            }
+                        }
+                        kw = kb - 1;
+                        continue;
+                    }
                     const int iwk = iw0 + kw * DW;
                     __global const VEC *wk = wrow + (long)kw * Cg * OCB;
                     /* pixels PLO <= p < PHI read inside the row */

@@ -56,7 +56,7 @@ import glob, zipfile
 w = glob.glob('$T/dist/winsum-*.whl')
 assert len(w) == 1 and w[0].endswith('linux_x86_64.whl'), w
 names = zipfile.ZipFile(w[0]).namelist()
-for n in ('winsum/libwinsum.so.0', 'winsum/__init__.py', 'winsum/torch.py'):
+for n in ('winsum/libwinsum.so.0', 'winsum/__init__.py', 'winsum/torch.py', 'winsum/py.typed'):
     assert n in names, (n, names)
 assert not any(n.startswith('tests/') for n in names), names"
 echo "check_pip: $pass passed, $fail failed"

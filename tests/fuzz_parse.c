@@ -368,7 +368,7 @@ static void fuzz_alias(reader *r)
     if (winsum_view_check(&x, "x", 0, msg, sizeof msg) != WINSUM_OK ||
         winsum_view_check(&y, "y", 1, msg, sizeof msg) != WINSUM_OK)
         return;
-    if (ws_views_may_alias(&x, &y)) return;
+    if (ws_views_may_alias(&x, &y, NULL)) return;
     if (x.dtype != y.dtype) return; /* byte ranges: the oracle below counts elements */
     addr_set xs, ys;
     if (!addresses(&x, &xs)) return;

@@ -272,9 +272,9 @@ static void choices(void)
     t.dt = WINSUM_F32;
     t.o = 32;
     run(&t, NULL, "einsum"); /* under 64 filters: not measured faster */
-    /* depthwise: gemv by default, direct when forced */
+    /* depthwise: the depthwise implementation by default, direct when forced */
     t.g = t.c = t.o = 8;
-    run(&t, NULL, "gemv");
+    run(&t, NULL, "depthwise");
     run(&t, "direct", "direct");
 
     /* the reference backend: forced direct falls back to einsum */

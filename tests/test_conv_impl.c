@@ -57,7 +57,8 @@ typedef struct layer {
     int64_t n, c, o, g, hw, k, s, d, pad;
     winsum_layout layout;
     winsum_dtype dt;
-    int op; /* 0 forward, 1 backward-data */
+    int op;           /* 0 forward, 1 backward-data, 2 transposed (x: O channels) */
+    int64_t hi, opad; /* pad_hi - pad_lo; output_padding (op 2) */
     int bias, strided;
     double alpha, beta;
 } layer;
@@ -82,15 +83,21 @@ static winsum_status run_layer(const layer *L, const char *env, char *impl, size
     desc.groups = L->g;
     desc.stride[0] = desc.stride[1] = L->s;
     desc.dilation[0] = desc.dilation[1] = L->d;
-    desc.pad_lo[0] = desc.pad_lo[1] = desc.pad_hi[0] = desc.pad_hi[1] = L->pad;
+    desc.pad_lo[0] = desc.pad_lo[1] = L->pad;
+    desc.pad_hi[0] = desc.pad_hi[1] = L->pad + L->hi;
+    desc.output_padding[0] = desc.output_padding[1] = L->opad;
     int nhwc = L->layout == WINSUM_LAYOUT_NHWC;
-    int64_t xs[4] = {L->n, nhwc ? L->hw : L->c, L->hw, nhwc ? L->c : L->hw};
+    int64_t xc = L->op == 2 ? L->o : L->c;
+    int64_t xs[4] = {L->n, nhwc ? L->hw : xc, L->hw, nhwc ? xc : L->hw};
     int64_t wsh[4] = {L->o, L->c / L->g, L->k, L->k};
     int64_t ys[4];
     char msg[256];
-    CHECK_STATUS(winsum_conv_output_shape(&desc, 4, xs, wsh, ys, msg, sizeof msg), WINSUM_OK);
+    if (L->op == 2)
+        CHECK_STATUS(winsum_conv_transpose_output_shape(&desc, 4, xs, wsh, ys, msg, sizeof msg),
+                     WINSUM_OK);
+    else CHECK_STATUS(winsum_conv_output_shape(&desc, 4, xs, wsh, ys, msg, sizeof msg), WINSUM_OK);
     int64_t oh = nhwc ? ys[1] : ys[2];
-    ys[nhwc ? 3 : 1] = L->o;
+    if (L->op != 2) ys[nhwc ? 3 : 1] = L->o;
     size_t nx = (size_t)(xs[0] * xs[1] * xs[2] * xs[3]), nw = (size_t)(wsh[0] * wsh[1] * 9);
     nw = (size_t)(wsh[0] * wsh[1] * wsh[2] * wsh[3]);
     size_t ny = (size_t)(ys[0] * ys[1] * ys[2] * ys[3]);
@@ -109,15 +116,16 @@ static winsum_status run_layer(const layer *L, const char *env, char *impl, size
         put(ctx, hy, ny, L->dt, 4, ys, NULL, &y);
         int64_t bsh[1] = {L->o};
         put(ctx, hb, (size_t)L->o, L->dt, 1, bsh, NULL, &bias);
-        st[b] = L->op == 0
-                    ? winsum_conv_forward(ctx, &desc, &x.v, &w.v, L->bias ? &bias.v : NULL, &y.v,
-                                          L->alpha, L->beta)
-                    : winsum_conv_backward_data(ctx, &desc, &y.v, &w.v, &x.v, L->alpha, L->beta);
+        st[b] = L->op == 0 ? winsum_conv_forward(ctx, &desc, &x.v, &w.v, L->bias ? &bias.v : NULL,
+                                                 &y.v, L->alpha, L->beta)
+                : L->op == 1
+                    ? winsum_conv_backward_data(ctx, &desc, &y.v, &w.v, &x.v, L->alpha, L->beta)
+                    : winsum_conv_transpose(ctx, &desc, &x.v, &w.v, &y.v, L->alpha, L->beta);
         if (b == 0) snprintf(impl, impl_len, "%s", winsum_conv_last_impl(ctx));
         winsum_finish(ctx);
-        size_t n = L->op == 0 ? ny : nxb;
+        size_t n = L->op != 1 ? ny : nxb;
         out[b] = malloc((n + 1) * sizeof(double));
-        get(ctx, L->op == 0 ? &y : &x, out[b], n);
+        get(ctx, L->op != 1 ? &y : &x, out[b], n);
         winsum_buffer_free(ctx, &x.b);
         winsum_buffer_free(ctx, &w.b);
         winsum_buffer_free(ctx, &y.b);
@@ -127,14 +135,17 @@ static winsum_status run_layer(const layer *L, const char *env, char *impl, size
     if (st[0] == WINSUM_OK) {
         double k = (double)(L->op == 0 ? L->c / L->g : L->o / L->g) * (double)(L->k * L->k);
         double eps = L->dt == WINSUM_F32 ? 2e-6 : L->dt == WINSUM_F16 ? 1e-3 : 1e-14;
-        size_t n = L->op == 0 ? ny : nxb;
+        size_t n = L->op != 1 ? ny : nxb;
         double worst = 0;
         for (size_t i = 0; i < n; i++) {
             double d = fabs(out[0][i] - out[1][i]);
             if (!(d <= worst)) worst = d;
         }
         CHECK_MSG(st[1] == WINSUM_OK && worst <= eps * (k + 8) * 4,
-                  "%s impl %s (WINSUM_CONV_IMPL=%s) %s dt %d: err %g", L->op ? "bwd-data" : "fwd",
+                  "%s impl %s (WINSUM_CONV_IMPL=%s) %s dt %d: err %g",
+                  L->op == 2 ? "transposed"
+                  : L->op    ? "bwd-data"
+                             : "fwd",
                   impl, env ? env : "unset", nhwc ? "nhwc" : "nchw", (int)L->dt, worst);
     }
     free(out[0]), free(out[1]);
@@ -172,8 +183,8 @@ static void choices(void)
                            .alpha = 1.5,
                            .beta = 0.5,
                            .strided = lay};
-            /* by default: float32 and float16 (float64 measured slower) */
-            const char *dflt = dts[di] == WINSUM_F64 ? "einsum" : "direct";
+            /* by default, in every dtype */
+            const char *dflt = "direct";
             expect(&dense, NULL, dflt, "dense forward");
             expect(&dense, "direct", "direct", "dense forward");
             expect(&dense, "einsum", "einsum", "dense forward");
@@ -184,7 +195,8 @@ static void choices(void)
             expect(&s2, "direct", "direct", "strided dilated grouped forward");
             /* NHWC at stride 2: einsum by default (measured no faster) */
             expect(&s2, NULL, lay ? "einsum" : dflt, "strided dilated grouped forward");
-            /* depthwise: gemv by default, direct when forced */
+            /* depthwise: the depthwise family by default, direct or gemv
+             * when forced */
             layer dw = {.n = 2,
                         .c = 8,
                         .o = 8,
@@ -199,7 +211,8 @@ static void choices(void)
                         .bias = 1,
                         .alpha = 1,
                         .beta = 0};
-            expect(&dw, NULL, "gemv", "depthwise forward");
+            expect(&dw, NULL, "depthwise", "depthwise forward");
+            expect(&dw, "gemv", "gemv", "depthwise forward");
             expect(&dw, "direct", "direct", "depthwise forward");
             expect(&dw, "einsum", "einsum", "depthwise forward");
             /* a 1x1 kernel: einsum by default (GETT measured faster) */
@@ -225,10 +238,31 @@ static void choices(void)
             bd2.op = 1, bd2.s = 1, bd2.pad = 2, bd2.beta = 0.5;
             expect(&bd2, "direct", "direct", "dilated grouped backward-data");
             bd2.s = 2;
-            expect(&bd2, "direct", "einsum", "backward-data at stride 2, direct declines");
+            expect(&bd2, "direct", "direct", "dilated grouped backward-data at stride 2");
+            /* backward-data at stride 3, dilation 2, asymmetric padding
+             * (every phase reached), NHWC too; a transposed convolution
+             * with output padding (outputs no tap reaches) */
+            layer b3 = bd2;
+            b3.s = 3, b3.pad = 2, b3.hi = -2, b3.hw = 13, b3.alpha = -0.75;
+            expect(&b3, "direct", "direct", "backward-data at stride 3, asymmetric padding");
+            layer tr = b3;
+            tr.op = 2, tr.s = 2, tr.d = 1, tr.pad = 1, tr.hi = 1, tr.opad = 1, tr.hw = 6;
+            expect(&tr, "direct", "direct", "transposed, stride 2, output padding 1");
+            /* 3 input channels at stride 2 (the 7x7/2 stem's shape): direct
+             * by default in NCHW, einsum in NHWC (measured slower) */
+            layer stem = bd;
+            stem.c = 3, stem.o = 16, stem.k = 5, stem.s = 2, stem.pad = 2, stem.hw = 12;
+            expect(&stem, NULL, lay ? "einsum" : "direct", "backward-data, 3 channels, stride 2");
+            expect(&stem, "direct", "direct", "backward-data, 3 channels, stride 2");
+            /* its forward: 64 filters of 3 channels (the 4x4 block) */
+            layer sf = stem;
+            sf.op = 0, sf.o = 64, sf.bias = 1, sf.beta = 0.25;
+            expect(&sf, NULL, lay ? "einsum" : "direct", "forward, 3 channels, 64 filters");
+            expect(&sf, "direct", "direct", "forward, 3 channels, 64 filters");
             layer bdw = dw;
             bdw.op = 1, bdw.bias = 0;
-            expect(&bdw, NULL, "gemv", "depthwise backward-data");
+            expect(&bdw, NULL, "depthwise", "depthwise backward-data");
+            expect(&bdw, "gemv", "gemv", "depthwise backward-data");
             expect(&bdw, "direct", "direct", "depthwise backward-data");
         }
 }

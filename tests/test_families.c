@@ -9,6 +9,7 @@
  * a pointer a cl_mem, REAL alpha or beta), and each family says which
  * steps it accepts.
  */
+#include "params.h"
 #include "plan.h"
 #include "testutil.h"
 #include <ctype.h>
@@ -234,7 +235,10 @@ static void packing_rule(void)
         printf("packing rule: skipped (no OpenCL device)\n");
         return;
     }
-    if (!ctx->cpu_like || ctx->gett.wgm * ctx->gett.wgn != 1) {
+    int wgm = 0, wgn = 0;
+    CHECK(ws_tunable_get(ctx, "gett", "wgm", &wgm) == 0 &&
+          ws_tunable_get(ctx, "gett", "wgn", &wgn) == 0);
+    if (!ctx->cpu_like || wgm * wgn != 1) {
         printf("packing rule: skipped (not a CPU-like device with one work-item a group)\n");
         winsum_context_destroy(ctx);
         return;
@@ -280,6 +284,39 @@ static void packing_rule(void)
     printf("packing rule: checked\n");
 }
 
+/* Every kernel of a file comes from one build per options (program.c):
+ * GETT's packing kernels share the program of its main kernel; other
+ * options are another program. */
+static void one_build_per_options(void)
+{
+    setenv("WINSUM_CACHE_DIR", "off", 1); /* count builds, not disk loads */
+    winsum_context *ctx = NULL;
+    if (winsum_context_create(&ctx, WINSUM_BACKEND_OPENCL, NULL) != WINSUM_OK) {
+        printf("one build per options: skipped (no OpenCL device)\n");
+        unsetenv("WINSUM_CACHE_DIR");
+        return;
+    }
+    const char *opts = "-DWGM=1 -DWGN=1 -DMR=8 -DNR=32 -DMC=64 -DNC=64 -DKC=64 -DVW=16 -DNGA=0 "
+                       "-DNGB=0 -DMULTI_KB=1 -DPACKED=3";
+    cl_kernel k[4] = {NULL, NULL, NULL, NULL};
+    const long b0 = winsum_program_builds();
+    CHECK_STATUS(ws_get_kernel(ctx, "gett.cl", "gett", opts, &k[0]), WINSUM_OK);
+    CHECK_STATUS(ws_get_kernel(ctx, "gett.cl", "gett_pack_a", opts, &k[1]), WINSUM_OK);
+    CHECK_STATUS(ws_get_kernel(ctx, "gett.cl", "gett_pack_b", opts, &k[2]), WINSUM_OK);
+    CHECK_MSG(winsum_program_builds() - b0 == 1, "3 kernels of one file and options: %ld builds",
+              winsum_program_builds() - b0);
+    CHECK(k[0] && k[1] && k[2] && k[0] != k[1] && k[1] != k[2] && k[0] != k[2]);
+    cl_kernel again = NULL;
+    CHECK_STATUS(ws_get_kernel(ctx, "gett.cl", "gett_pack_a", opts, &again), WINSUM_OK);
+    CHECK(again == k[1]);
+    CHECK_STATUS(ws_get_kernel(ctx, "unary.cl", "unary", "-DNGA=0", &k[3]), WINSUM_OK);
+    CHECK_MSG(winsum_program_builds() - b0 == 2, "another file: %ld builds",
+              winsum_program_builds() - b0);
+    CHECK(ws_get_kernel(ctx, "gett.cl", "no_such_kernel", opts, &again) != WINSUM_OK);
+    winsum_context_destroy(ctx);
+    unsetenv("WINSUM_CACHE_DIR");
+}
+
 int main(void)
 {
     unsetenv("WINSUM_GEMV"); /* its "off" would turn the family away below */
@@ -308,5 +345,6 @@ int main(void)
     CHECK(first_family("01", "1", "0") == &ws_family_gett);
     unsetenv("WINSUM_GEMV");
     packing_rule();
+    one_build_per_options();
     return tu_finish("test_families");
 }

@@ -32,7 +32,7 @@ check "the soname is libwinsum.so.0" bash -c "readelf -d '$LIB/libwinsum.so.0' |
 check "only winsum_* symbols are exported" bash -c "syms=\$(nm -D --defined-only '$LIB/libwinsum.so.0' | awk '{print \$3}'); \
     [ -n \"\$syms\" ] && ! grep -v '^winsum_' <<<\"\$syms\""
 check "libwinsum.a, the headers and the package files" test -f "$LIB/libwinsum.a" -a -f "$P/include/winsum.h" \
-    -a -f "$P/include/winsum_version.h" -a -f "$LIB/cmake/winsum/winsumConfig.cmake" -a -f "$LIB/pkgconfig/winsum.pc"
+    -a -f "$P/include/winsum_ocl.h" -a -f "$P/include/winsum_version.h" -a -f "$LIB/cmake/winsum/winsumConfig.cmake" -a -f "$LIB/pkgconfig/winsum.pc"
 check "the tools and their data" test -x "$P/bin/winsum" -a -x "$P/bin/winsum-bench" \
     -a -f "$P/share/winsum/tccg-odd.txt" -a -f "$P/share/winsum/plot.gnuplot"
 check "the license, change log and README in share/doc/winsum" test -f "$P/share/doc/winsum/LICENSE" \

@@ -133,6 +133,8 @@ static void context_free_functions(void)
     winsum_buffer_free(NULL, NULL);
     CHECK_STATUS(winsum_buffer_write(NULL, &b, 0, data, 4), WINSUM_ERR_ARGUMENT);
     CHECK_STATUS(winsum_buffer_read(NULL, &b, 0, data, 4), WINSUM_ERR_ARGUMENT);
+    CHECK_STATUS(winsum_buffer_map_host(NULL, data, 4, &ab), WINSUM_ERR_ARGUMENT);
+    CHECK_STATUS(winsum_buffer_unmap_host(NULL, &ab, 1), WINSUM_ERR_ARGUMENT);
     /* fault injection: no pointers; out-of-range kinds are ignored */
     winsum_fault_inject((winsum_fault)-1, 1);
     CHECK(winsum_fault_count((winsum_fault)99) == 0);
@@ -208,6 +210,16 @@ static void with_context(winsum_context *ctx)
     REFUSED(ctx, winsum_buffer_read(ctx, &nh, 0, data, 4));
     REFUSED(ctx, winsum_buffer_write(ctx, &nd, 0, data, 4));
     REFUSED(ctx, winsum_buffer_read(ctx, &nd, 0, data, 4));
+    /* host memory mapped in place: NULL memory, no bytes, no buffer */
+    winsum_buffer mb;
+    REFUSED(ctx, winsum_buffer_map_host(ctx, NULL, 16, &mb));
+    REFUSED(ctx, winsum_buffer_map_host(ctx, data, 0, &mb));
+    REFUSED(ctx, winsum_buffer_map_host(ctx, data, 16, NULL));
+    REFUSED(ctx, winsum_buffer_unmap_host(ctx, NULL, 1));
+    REFUSED(ctx, winsum_buffer_unmap_host(ctx, &nd, 1));
+    winsum_status mst = winsum_buffer_map_host(ctx, data, sizeof data, &mb);
+    CHECK(mst == WINSUM_OK || mst == WINSUM_ERR_UNSUPPORTED);
+    if (mst == WINSUM_OK) CHECK_STATUS(winsum_buffer_unmap_host(ctx, &mb, 1), WINSUM_OK);
     /* plans */
     int64_t shape[2] = {4, 6}, oshape1[1] = {4};
     winsum_buffer ob;

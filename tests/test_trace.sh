@@ -126,8 +126,10 @@ if one_line "1: einsum" "$T/err"; then
     has "1: einsum" ",replay:winsum-bench einsum 'ij,jk->ik' --shapes 64x32,32x16 --strides 32x1,16x1 --dtype f32"
     replay "1: einsum"
 fi
-# a backward-data of stride 2 runs four einsums: still one line, four plans
-WINSUM_VERBOSE=1 "$W" "${BWD[@]}" >"$T/out" 2>"$T/err" || bad "backward-data with WINSUM_VERBOSE=1 failed"
+# a backward-data of stride 2 on the einsum path runs four einsums (its
+# phases; the direct path, its default, runs them as launches of one
+# kernel): still one line, four plans
+WINSUM_CONV_IMPL=einsum WINSUM_VERBOSE=1 "$W" "${BWD[@]}" >"$T/out" 2>"$T/err" || bad "backward-data with WINSUM_VERBOSE=1 failed"
 if one_line "1: backward-data" "$T/err"; then
     plans=$(echo "$LINE" | sed 's/.*,plan:\([^,]*\),.*/\1/' | tr ';' '\n' | grep -c '{')
     if [ "$plans" -eq 4 ]; then ok; else bad "backward-data: $plans plans in the line, expected 4: $LINE"; fi

@@ -36,7 +36,14 @@ else
     check "took the challenger: says by how much" 'grep -qE "took the challenger: [0-9.]+% faster, spread [0-9.]+%" <<<"$verdict"'
 fi
 check "the tune file records the verdict" 'grep -qxF "# verdict: $verdict" "$dir"/tune-*.txt'
-check "the tune file holds the parameters" '[ "$(grep -v "^#" "$dir"/tune-*.txt)" = "$params" ]'
+# one line a kernel family, its parameters by name: GETT's are the tile
+# parameters; gemv's are stored too (its defaults, named)
+gett_line=$(grep "^gett " "$dir"/tune-*.txt)
+check "the tune file holds the parameters ($gett_line)" \
+    '[ "$(sed "s/^gett //; s/[a-z_]*=//g; s/ /,/g" <<<"$gett_line")" = "$params" ] &&
+     grep -q "^gett wgm=[0-9]* wgn=[0-9]* mr=[0-9]* nr=[0-9]* mc=[0-9]* nc=[0-9]* kc=[0-9]* vw=[0-9]*$" <<<"$gett_line"'
+check "the tune file holds gemv's parameters by name" \
+    'grep -q "^gemv vl_rows=[0-9]* vl_dots=[0-9]* rowb=[0-9]* kblock=[0-9]* " "$dir"/tune-*.txt'
 bench=$(WINSUM_CACHE_DIR=$dir "$winsum_bench" --suite gemm --quick 2>/dev/null)
 check "bench uses the tuned parameters" 'grep -q "tile parameters: $params, tuned (" <<<"$bench"'
 cp "$dir"/tune-*.txt "$dir/good.txt"

@@ -62,7 +62,7 @@ static winsum_status check_tensors(winsum_context *ctx, int n, const winsum_view
                            "%s: %s is %s but %s is %s: one dtype "
                            "for all",
                            who, name[i], dtype_name(v[i]->dtype), name[0], dtype_name(v[0]->dtype));
-        if (i > 0 && ws_views_may_alias(v[0], v[i]))
+        if (i > 0 && ws_views_alias(ctx, v[0], v[i]))
             return ws_fail(&ctx->err, WINSUM_ERR_ALIAS,
                            "%s: %s overlaps %s in memory; write to separate memory", who, name[0],
                            name[i]);

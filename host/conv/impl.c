@@ -3,17 +3,19 @@
  * choice among them (oneDNN's pattern). Each entry sees the whole checked
  * problem and takes it or says why not; the first that takes it runs:
  *
- *   forward          direct, gemv, einsum
- *   backward-data    direct, gemv, einsum
- *   backward-weight  direct, gemv, einsum
+ *   forward          direct, depthwise, gemv, einsum
+ *   backward-data    direct, depthwise, gemv, einsum
+ *   backward-weight  direct, depthwise, gemv, einsum
  *
  * direct (impl_direct.c; for backward-weight impl_direct_weight.c, an
  * entry of the same name) takes what it handles and, unforced, only the
- * shapes where it was measured faster than einsum; gemv takes depthwise
+ * shapes where it was measured faster than einsum; depthwise
+ * (impl_depthwise.c) takes depthwise problems (one channel a group) and,
+ * unforced, only those where it was measured faster than gemv; gemv takes depthwise
  * problems (the einsum path, whose planner gives them to the gemv family);
  * einsum (impl_einsum.c) takes everything.
  *
- * WINSUM_CONV_IMPL=direct|einsum|gemv (read at every call) puts the named
+ * WINSUM_CONV_IMPL=direct|depthwise|einsum|gemv (read at every call) puts the named
  * implementation first and lifts its preference by speed. When it cannot
  * take the problem (direct for backward-data at stride > 1, gemv for a dense
  * convolution, any device-only one on the reference backend) the list goes
@@ -28,14 +30,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const ws_conv_impl *const forward_list[] = {&ws_conv_impl_direct, &ws_conv_impl_gemv,
-                                                   &ws_conv_impl_einsum, NULL};
-static const ws_conv_impl *const data_list[] = {&ws_conv_impl_direct, &ws_conv_impl_gemv,
-                                                &ws_conv_impl_einsum, NULL};
-static const ws_conv_impl *const weight_list[] = {&ws_conv_impl_direct_weight, &ws_conv_impl_gemv,
+/* impl_depthwise.c */
+extern const ws_conv_impl ws_conv_impl_depthwise;
+
+static const ws_conv_impl *const forward_list[] = {&ws_conv_impl_direct, &ws_conv_impl_depthwise,
+                                                   &ws_conv_impl_gemv, &ws_conv_impl_einsum, NULL};
+static const ws_conv_impl *const data_list[] = {&ws_conv_impl_direct, &ws_conv_impl_depthwise,
+                                                &ws_conv_impl_gemv, &ws_conv_impl_einsum, NULL};
+static const ws_conv_impl *const weight_list[] = {&ws_conv_impl_direct_weight,
+                                                  &ws_conv_impl_depthwise, &ws_conv_impl_gemv,
                                                   &ws_conv_impl_einsum, NULL};
-static const ws_conv_impl *const all_impls[] = {&ws_conv_impl_direct, &ws_conv_impl_gemv,
-                                                &ws_conv_impl_einsum, NULL};
+static const ws_conv_impl *const all_impls[] = {&ws_conv_impl_direct, &ws_conv_impl_depthwise,
+                                                &ws_conv_impl_gemv, &ws_conv_impl_einsum, NULL};
 
 static const char state_key = 0;
 
@@ -76,8 +82,9 @@ winsum_status ws_conv_dispatch(winsum_context *ctx, const ws_conv_problem *p)
         for (int i = 0; all_impls[i] && !forced; i++)
             if (strcmp(env, all_impls[i]->name) == 0) forced = all_impls[i];
         if (!forced)
-            return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT,
-                           "WINSUM_CONV_IMPL is \"%.40s\": expected direct, einsum or gemv", env);
+            return ws_fail(
+                &ctx->err, WINSUM_ERR_ARGUMENT,
+                "WINSUM_CONV_IMPL is \"%.40s\": expected direct, depthwise, einsum or gemv", env);
         /* the direction's own entry of that name, when it has one */
         for (int i = 0; list[i]; i++)
             if (strcmp(env, list[i]->name) == 0) {

@@ -5,7 +5,9 @@
  * one register block of WB output pixels x OCB * 16 output channels (8 in
  * float64) per work-item, padding by loop bounds and an interior test, no
  * copy of the input. 1-, 2- and 3-D, any stride, dilation, padding and
- * groups; float16, float32, float64.
+ * groups; float16, float32, float64. Backward-data is the same kernel,
+ * one launch per phase of the input gradient (phase_axis()), so a strided
+ * backward-data reads no zeros and needs no split into sub-problems.
  *
  * Unforced it takes only the shapes where it was measured faster than the
  * einsum path (see prefer()); WINSUM_CONV_IMPL=direct lifts that.
@@ -37,19 +39,68 @@ static void to_3d(const ws_conv_problem *p, int bwd, const winsum_view *xc, cons
         d->k[i] = j < 0 ? 1 : g->k[j];
         d->s[i] = j < 0 ? 1 : g->s[j];
         d->d[i] = j < 0 ? 1 : g->d[j];
-        /* backward-data at stride 1: the forward convolution of dy with
-         * the flipped weights, padded by d*(k-1) - lo (maybe negative) */
-        d->lo[i] = j < 0 ? 0 : bwd ? g->d[j] * (g->k[j] - 1) - g->lo[j] : g->lo[j];
+        d->lo[i] = j < 0 ? 0 : g->lo[j];
         d->xs[i] = j < 0 ? 0 : xc->strides[3 + j];
         d->ys[i] = j < 0 ? 0 : yc->strides[3 + j];
         d->ws[i] = j < 0 ? 0 : wc->strides[3 + j];
     }
 }
 
+/* One launch of the kernel: a stride-1 or forward convolution of the
+ * kernel's input over the output positions first + step * j, with taps
+ * t = 0..k-1 reading weight tap tap0 + tstep * t. */
+typedef struct phase {
+    int64_t out[3], k[3], s[3], d[3], lo[3];
+    int64_t first[3], step[3], tap0[3], tstep[3];
+} phase;
+
+static int64_t gcd64(int64_t a, int64_t b)
+{
+    while (b) {
+        int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+/* Backward-data along one axis splits into s phases by the input-gradient
+ * position x = r + s * j (r < s): dx[x] sums dy[o] * w[k] over o * s - lo
+ * + k * dl = x, so the taps that reach phase r are one class k = k0 + m *
+ * s' (s' = s / gcd(s, dl)), and along j they read dy at stride 1 and
+ * dilation dl' = dl / gcd: the forward convolution of dy with those taps
+ * flipped, padded by (M - 1) * dl' - (r + lo - k0 * dl) / s. At stride 1
+ * this is the one phase r = 0, all taps flipped. A phase that no tap
+ * reaches (gcd > 1) has k = 0: its outputs are alpha * 0 + beta * dx. */
+static void phase_axis(const dgeom *d, int bwd, int i, int64_t r, phase *ph)
+{
+    if (!bwd) {
+        ph->out[i] = d->out[i], ph->k[i] = d->k[i], ph->s[i] = d->s[i], ph->d[i] = d->d[i];
+        ph->lo[i] = d->lo[i], ph->first[i] = 0, ph->step[i] = 1, ph->tap0[i] = 0;
+        ph->tstep[i] = 1;
+        return;
+    }
+    const int64_t s = d->s[i], dl = d->d[i], K = d->k[i], lo = d->lo[i], X = d->out[i];
+    const int64_t q = gcd64(s, dl), sp = s / q, dp = dl / q;
+    int64_t k0 = -1;
+    for (int64_t k = 0; k < sp && k < K && k0 < 0; k++)
+        if (((r + lo - k * dl) % s + s) % s == 0) k0 = k;
+    const int64_t M = k0 < 0 ? 0 : (K - 1 - k0) / sp + 1;
+    ph->out[i] = X > r ? (X - r + s - 1) / s : 0;
+    ph->k[i] = M;
+    ph->s[i] = 1;
+    ph->d[i] = dp;
+    ph->lo[i] = M ? (M - 1) * dp - (r + lo - k0 * dl) / s : 0;
+    ph->first[i] = r;
+    ph->step[i] = s;
+    ph->tap0[i] = M ? k0 + (M - 1) * sp : 0;
+    ph->tstep[i] = -sp;
+}
+
 /* The register block: WB pixels, OCB vectors of lanes. */
 static int lanes_of(winsum_dtype dt) { return dt == WINSUM_F64 ? 8 : 16; }
 
-static void choose_block(winsum_dtype dt, int64_t ko, int64_t ow, int *wb, int *ocb)
+static void choose_block(winsum_dtype dt, int64_t kc, int64_t ko, int64_t ow, int *wb, int *ocb)
 {
     /* WINSUM_DIRECT_BLOCK=WB,OCB (1..28, 1..4): a fixed block, for tuning */
     const char *env = getenv("WINSUM_DIRECT_BLOCK");
@@ -60,6 +111,17 @@ static void choose_block(winsum_dtype dt, int64_t ko, int64_t ow, int *wb, int *
         return;
     }
     int lanes = lanes_of(dt);
+    /* few input channels (an RGB stem), many filters: 4 x 4 (the 7x7/2
+     * 3->64@224 forward 1.13x less CPU time than 8 x 2, alternating
+     * WINSUM_DIRECT_BLOCK in one process, 3 rounds, load 12-15; on 3x3
+     * 64@56 and 256@14, 64 channels, it was 1.05x and 1.28x slower, and
+     * the defaults below were the best of 14x1, 8x4, 6x4, 4x4, 7x4, 14x2
+     * within the noise) */
+    if (dt != WINSUM_F64 && kc < 8 && ko >= 4 * lanes) {
+        *wb = 4;
+        *ocb = 4;
+        return;
+    }
     *ocb = ko > lanes ? 2 : 1;
     /* WB from a few, the one with the least waste past the row's end
      * (ties: the larger) */
@@ -80,12 +142,17 @@ static void choose_block(winsum_dtype dt, int64_t ko, int64_t ow, int *wb, int *
  * direct vs einsum GFLOP/s: forward 3x3 64@56 164 vs 98, 3x3 256@14 178
  * vs 64, 3x3/2 128@28 268 vs 54, 7x7/2 3->64@224 80 vs 80, 1x1
  * 256->64@56 76 vs 90, depthwise 3x3 1.3 vs 4.6; backward-data 3x3
- * 64@56 106 vs 85, 3x3 256@14 156 vs 66. float64 3x3 256@14 4.1 vs
- * 5.8, float16 49 vs 46; NHWC (alternating runs, loaded) 3x3 1.3-1.5x,
- * stride 2 and 7x7 0.94-0.99x. So: float32 or float16, a spatial kernel
- * (more than one tap), at least 16 output channels a group in the
- * kernel's terms (forward: the filters; backward-data: the input
- * channels), and in NHWC stride 1. */
+ * 64@56 106 vs 85, 3x3 256@14 156 vs 66; backward-data at stride 2
+ * (phases; process CPU time a call, alternating in one process, load
+ * 8-9) 3x3/2 128@28 1.31x, 7x7/2 3->64@224 1.56x even with 3 of 16
+ * lanes used, NHWC 3x3/2 0.62x. float64 (the same way) 3x3 256@14
+ * 1.49x, 64@56 1.02x, backward-data 64@56 1.14x (an earlier 4.1 vs
+ * 5.8 GFLOP/s, from loaded wall times, did not repeat); float16 49 vs
+ * 46; NHWC (alternating runs, loaded) 3x3 1.3-1.5x, stride 2 and 7x7
+ * 0.94-0.99x. So: a spatial kernel (more than one tap), at least 16
+ * output channels a group in the kernel's terms (forward: the filters;
+ * backward-data: the input channels; backward-data at stride > 1 any),
+ * and in NHWC stride 1. */
 static int prefer(const ws_conv_problem *p)
 {
     const geom *g = &p->g;
@@ -93,8 +160,8 @@ static int prefer(const ws_conv_problem *p)
             kc = p->dir == WS_CONV_FORWARD ? g->cg : g->og, taps = 1;
     int strided = 0;
     for (int i = 0; i < g->ns; i++) taps *= g->k[i], strided |= g->s[i] != 1;
-    if (p->y->dtype == WINSUM_F64) return 0;
     if (p->desc->layout == WINSUM_LAYOUT_NHWC && strided) return 0;
+    if (p->dir == WS_CONV_BACKWARD_DATA && strided) return taps > 1 && kc * taps >= 16;
     return ko >= 16 && taps > 1 && kc * taps >= 16;
 }
 
@@ -104,9 +171,6 @@ static const char *direct_declines(winsum_context *ctx, const ws_conv_problem *p
     const geom *g = &p->g;
     if (ctx->backend != WINSUM_BACKEND_OPENCL) return "the reference backend";
     if (p->dir == WS_CONV_BACKWARD_WEIGHT) return "forward and backward-data only";
-    if (p->dir == WS_CONV_BACKWARD_DATA)
-        for (int i = 0; i < g->ns; i++)
-            if (g->s[i] != 1) return "backward-data at stride 1 only";
     if (p->y->dtype == WINSUM_F64 && !ctx->has_fp64) return "no float64 on the device";
     const winsum_view *v[4] = {p->x, p->w, p->y, p->bias};
     for (int i = 0; i < 4; i++)
@@ -146,16 +210,17 @@ static winsum_status scratch(winsum_context *ctx, size_t bytes, cl_mem *mem)
 }
 
 static winsum_status enqueue(winsum_context *ctx, cl_kernel k, const size_t *global,
-                             const size_t *local, const char *name, int last)
+                             const size_t *local, const char *name, int last, cl_event *hold)
 {
     if (ws_fault(WINSUM_FAULT_ENQUEUE))
         return ws_cl_fail(ctx, CL_OUT_OF_RESOURCES, "clEnqueueNDRangeKernel (injected)", name);
     cl_event ev = NULL;
-    int want = last || ctx->verbose >= 2;
+    int want = last || ctx->verbose >= 2 || hold;
     cl_int err = clEnqueueNDRangeKernel(ctx->queue, k, 2, NULL, global, local, ctx->gate ? 1 : 0,
                                         ctx->gate ? &ctx->gate : NULL, want ? &ev : NULL);
     if (err) return ws_cl_fail(ctx, err, "clEnqueueNDRangeKernel", name);
     if (ctx->verbose >= 2) ws_trace_kernel(ctx, name, ev);
+    if (hold && ev && clRetainEvent(ev) == CL_SUCCESS) *hold = ev;
     if (last) ws_event_record(ctx, ev);
     else if (ev) clReleaseEvent(ev);
     return WINSUM_OK;
@@ -177,19 +242,25 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
                 yc = ws_conv_canon(p->desc, g, dst, g->g);
     dgeom d;
     to_3d(p, bwd, &xc, &wc, &yc, &d);
+    /* the phases (backward-data: s per strided axis), each its own launch */
+    const int64_t nph[3] = {bwd ? d.s[0] : 1, bwd ? d.s[1] : 1, bwd ? d.s[2] : 1};
+    const int64_t phases = nph[0] * nph[1] * nph[2];
+    phase ph0;
+    for (int i = 0; i < 3; i++) phase_axis(&d, bwd, i, 0, &ph0);
     int wb, ocb;
-    choose_block(dt, ko, d.out[2], &wb, &ocb);
+    choose_block(dt, kc, ko, ph0.out[2], &wb, &ocb);
     const int bw = ocb * lanes_of(dt);
-    const int64_t nob = (ko + bw - 1) / bw, nwb = (d.out[2] + wb - 1) / wb;
+    const int64_t nob = (ko + bw - 1) / bw;
     const int64_t taps = d.k[0] * d.k[1] * d.k[2];
-    /* the reordered weights: G * NOB * Cg * taps * BW reals */
+    /* the reordered weights: G * NOB * Cg * taps * BW reals (the phases'
+     * taps partition the kernel's) */
     int64_t elems;
     if (ws_mul_ovf(g->g * nob, kc, &elems) || ws_mul_ovf(elems, taps * bw, &elems) ||
         elems > (int64_t)(SIZE_MAX / 2 / real))
         return ws_fail(&ctx->err, WINSUM_ERR_OVERFLOW, "%s: the reordered weights overflow",
                        p->who);
     cl_mem wr;
-    winsum_status st = scratch(ctx, (size_t)elems * real, &wr);
+    winsum_status st = scratch(ctx, (size_t)(elems ? elems : 1) * real, &wr);
     if (st) return st;
 
     char opts[96];
@@ -202,79 +273,132 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
         (st = ws_get_kernel(ctx, "direct.cl", "direct_forward", opts, &kf)))
         return st;
 
-    /* the summation blocks: CB channels of taps terms, ~256 terms */
-    int64_t cb = taps >= 256 ? 1 : 256 / taps;
-    if (cb > kc) cb = kc;
-    int64_t nblk = (kc + cb - 1) / cb, gs = (int64_t)ceil(sqrt((double)nblk));
-    if (gs < 1) gs = 1;
-
     cl_mem xm = src->buffer->mem, wm = p->w->buffer->mem, ym = dst->buffer->mem,
            bm = p->bias ? p->bias->buffer->mem : ym;
     /* the weights by (g, kernel output channel, kernel input channel, taps):
-     * backward-data swaps the channels and flips the taps */
+     * backward-data swaps the channels */
     cl_long8 ws8 = {{wc.offset, wc.strides[0], wc.strides[bwd ? 2 : 1], wc.strides[bwd ? 1 : 2],
                      d.ws[0], d.ws[1], d.ws[2], 0}};
-    cl_int G = (cl_int)g->g, Og = (cl_int)ko, Cg = (cl_int)kc, KD = (cl_int)d.k[0],
-           KH = (cl_int)d.k[1], KW = (cl_int)d.k[2], NOB = (cl_int)nob, flip = bwd;
-    cl_int err = clSetKernelArg(kr, 0, sizeof wm, &wm);
-    err |= clSetKernelArg(kr, 1, sizeof ws8, &ws8);
-    err |= clSetKernelArg(kr, 2, sizeof wr, &wr);
-    err |= clSetKernelArg(kr, 3, sizeof G, &G);
-    err |= clSetKernelArg(kr, 4, sizeof Og, &Og);
-    err |= clSetKernelArg(kr, 5, sizeof Cg, &Cg);
-    err |= clSetKernelArg(kr, 6, sizeof KD, &KD);
-    err |= clSetKernelArg(kr, 7, sizeof KH, &KH);
-    err |= clSetKernelArg(kr, 8, sizeof KW, &KW);
-    err |= clSetKernelArg(kr, 9, sizeof NOB, &NOB);
-    err |= clSetKernelArg(kr, 10, sizeof flip, &flip);
-
+    cl_int G = (cl_int)g->g, Og = (cl_int)ko, Cg = (cl_int)kc, NOB = (cl_int)nob;
     cl_long8 xs8 = {
         {xc.offset, xc.strides[0], xc.strides[1], xc.strides[2], d.xs[0], d.xs[1], d.xs[2], 0}};
-    cl_long8 ys8 = {
-        {yc.offset, yc.strides[0], yc.strides[1], yc.strides[2], d.ys[0], d.ys[1], d.ys[2], 0}};
     cl_long2 bs2 = {{p->bias ? p->bias->offset : 0, p->bias ? p->bias->strides[0] : 0}};
     cl_int has_bias = p->bias != NULL;
-    cl_int16 geo = {{(cl_int)g->n, G, Cg, Og, (cl_int)d.in[0], (cl_int)d.in[1], (cl_int)d.in[2],
-                     (cl_int)d.out[0], (cl_int)d.out[1], (cl_int)d.out[2], KD, KH, KW, NOB,
-                     (cl_int)nwb, (cl_int)cb}};
-    cl_int16 cv = {{bwd ? 1 : (cl_int)d.s[0], bwd ? 1 : (cl_int)d.s[1], bwd ? 1 : (cl_int)d.s[2],
-                    (cl_int)d.d[0], (cl_int)d.d[1], (cl_int)d.d[2], (cl_int)d.lo[0],
-                    (cl_int)d.lo[1], (cl_int)d.lo[2], (cl_int)gs, 0, 0, 0, 0, 0, 0}};
     float alf = (float)p->alpha, bef = (float)p->beta;
     double ald = p->alpha, bed = p->beta;
-    err |= clSetKernelArg(kf, 0, sizeof xm, &xm);
-    err |= clSetKernelArg(kf, 1, sizeof xs8, &xs8);
-    err |= clSetKernelArg(kf, 2, sizeof wr, &wr);
-    err |= clSetKernelArg(kf, 3, sizeof bm, &bm);
-    err |= clSetKernelArg(kf, 4, sizeof bs2, &bs2);
-    err |= clSetKernelArg(kf, 5, sizeof has_bias, &has_bias);
-    err |= clSetKernelArg(kf, 6, sizeof ym, &ym);
-    err |= clSetKernelArg(kf, 7, sizeof ys8, &ys8);
-    err |= clSetKernelArg(kf, 8, sizeof geo, &geo);
-    err |= clSetKernelArg(kf, 9, sizeof cv, &cv);
-    err |=
-        f64 ? clSetKernelArg(kf, 10, sizeof ald, &ald) : clSetKernelArg(kf, 10, sizeof alf, &alf);
-    err |=
-        f64 ? clSetKernelArg(kf, 11, sizeof bed, &bed) : clSetKernelArg(kf, 11, sizeof bef, &bef);
-    if (err) return ws_cl_fail(ctx, err, "clSetKernelArg", "conv direct");
-
     /* work-groups: GPU-like, 64 items along the pixels; CPU-like (PoCL
      * runs a group's items one after another), up to 8 */
     const size_t wgr = ctx->cpu_like ? 1 : 64, wgf = ctx->cpu_like ? 8 : 64;
     size_t rl[2] = {wgr < ctx->max_wg ? wgr : ctx->max_wg, 1};
     size_t rg[2] = {round_up((size_t)(g->g * nob * kc), rl[0]), 1};
-    size_t items = (size_t)(nwb * d.out[1] * d.out[0]);
-    size_t fl[2] = {wgf < ctx->max_wg ? wgf : ctx->max_wg, 1};
-    if (fl[0] > items) fl[0] = items;
-    size_t fg[2] = {round_up(items, fl[0]), (size_t)(g->n * g->g * nob)};
-    if ((st = enqueue(ctx, kr, rg, rl, "direct_reorder", 0))) return st;
-    if (ctx->verbose) {
-        char line[160];
-        snprintf(line, sizeof line, "direct{wb%d ocb%d blocks %zux%zu groups %zu}", wb, ocb, items,
-                 fg[1], fl[0]);
-        ws_trace_plan(ctx, line);
+
+    int64_t woff = 0, last = -1; /* reals of wr before this phase's */
+    for (int64_t f = 0; f < phases; f++) {
+        phase ph;
+        phase_axis(&d, bwd, 0, f / (nph[1] * nph[2]), &ph);
+        phase_axis(&d, bwd, 1, f / nph[2] % nph[1], &ph);
+        phase_axis(&d, bwd, 2, f % nph[2], &ph);
+        if (ph.out[0] * ph.out[1] * ph.out[2] > 0) last = f;
     }
-    return enqueue(ctx, kf, fg, fl, bwd ? "direct_forward (backward-data)" : "direct_forward", 1);
+    /* several launches write the output: all-or-nothing behind the gate
+     * (unless an enclosing operation holds it). Their events are held until
+     * the gate is closed: PoCL 3.1 aborts (pocl_update_event_failed: a
+     * pthread error) when a failed gate terminates launches whose events
+     * nobody holds, from the third on */
+    const int own = last > 0 && !ctx->gate;
+    cl_event *held = NULL;
+    int nh = 0;
+    if (own && !(held = calloc((size_t)(2 * (last + 1)), sizeof *held)))
+        return ws_fail(&ctx->err, WINSUM_ERR_MEMORY, "out of host memory");
+    if (own && (st = ws_gate_open(ctx))) {
+        free(held);
+        return st;
+    }
+    for (int64_t f = 0; f <= last && !st; f++) {
+        phase ph;
+        phase_axis(&d, bwd, 0, f / (nph[1] * nph[2]), &ph);
+        phase_axis(&d, bwd, 1, f / nph[2] % nph[1], &ph);
+        phase_axis(&d, bwd, 2, f % nph[2], &ph);
+        const int64_t ptaps = ph.k[0] * ph.k[1] * ph.k[2];
+        if (ph.out[0] * ph.out[1] * ph.out[2] == 0) {
+            woff += g->g * nob * kc * ptaps * bw;
+            continue;
+        }
+        const int64_t nwb = (ph.out[2] + wb - 1) / wb;
+        /* the summation blocks: CB channels of taps terms, ~256 terms */
+        int64_t cb = ptaps >= 256 ? 1 : ptaps ? 256 / ptaps : kc;
+        if (cb > kc) cb = kc;
+        int64_t nblk = (kc + cb - 1) / cb, gs = (int64_t)ceil(sqrt((double)nblk));
+        if (gs < 1) gs = 1;
+        cl_int KD = (cl_int)ph.k[0], KH = (cl_int)ph.k[1], KW = (cl_int)ph.k[2];
+        cl_int8 tmap = {{(cl_int)ph.tap0[0], (cl_int)ph.tstep[0], (cl_int)ph.tap0[1],
+                         (cl_int)ph.tstep[1], (cl_int)ph.tap0[2], (cl_int)ph.tstep[2], 0, 0}};
+        cl_long wo = woff;
+        cl_int err = clSetKernelArg(kr, 0, sizeof wm, &wm);
+        err |= clSetKernelArg(kr, 1, sizeof ws8, &ws8);
+        err |= clSetKernelArg(kr, 2, sizeof wr, &wr);
+        err |= clSetKernelArg(kr, 3, sizeof wo, &wo);
+        err |= clSetKernelArg(kr, 4, sizeof G, &G);
+        err |= clSetKernelArg(kr, 5, sizeof Og, &Og);
+        err |= clSetKernelArg(kr, 6, sizeof Cg, &Cg);
+        err |= clSetKernelArg(kr, 7, sizeof KD, &KD);
+        err |= clSetKernelArg(kr, 8, sizeof KH, &KH);
+        err |= clSetKernelArg(kr, 9, sizeof KW, &KW);
+        err |= clSetKernelArg(kr, 10, sizeof NOB, &NOB);
+        err |= clSetKernelArg(kr, 11, sizeof tmap, &tmap);
+
+        /* this phase's outputs: first + step * j along each axis */
+        cl_long8 ys8 = {
+            {yc.offset + ph.first[0] * d.ys[0] + ph.first[1] * d.ys[1] + ph.first[2] * d.ys[2],
+             yc.strides[0], yc.strides[1], yc.strides[2], ph.step[0] * d.ys[0],
+             ph.step[1] * d.ys[1], ph.step[2] * d.ys[2], 0}};
+        cl_int16 geo = {{(cl_int)g->n, G, Cg, Og, (cl_int)d.in[0], (cl_int)d.in[1], (cl_int)d.in[2],
+                         (cl_int)ph.out[0], (cl_int)ph.out[1], (cl_int)ph.out[2], KD, KH, KW, NOB,
+                         (cl_int)nwb, (cl_int)cb}};
+        cl_int16 cv = {{(cl_int)ph.s[0], (cl_int)ph.s[1], (cl_int)ph.s[2], (cl_int)ph.d[0],
+                        (cl_int)ph.d[1], (cl_int)ph.d[2], (cl_int)ph.lo[0], (cl_int)ph.lo[1],
+                        (cl_int)ph.lo[2], (cl_int)gs, 0, 0, 0, 0, 0, 0}};
+        err |= clSetKernelArg(kf, 0, sizeof xm, &xm);
+        err |= clSetKernelArg(kf, 1, sizeof xs8, &xs8);
+        err |= clSetKernelArg(kf, 2, sizeof wr, &wr);
+        err |= clSetKernelArg(kf, 3, sizeof wo, &wo);
+        err |= clSetKernelArg(kf, 4, sizeof bm, &bm);
+        err |= clSetKernelArg(kf, 5, sizeof bs2, &bs2);
+        err |= clSetKernelArg(kf, 6, sizeof has_bias, &has_bias);
+        err |= clSetKernelArg(kf, 7, sizeof ym, &ym);
+        err |= clSetKernelArg(kf, 8, sizeof ys8, &ys8);
+        err |= clSetKernelArg(kf, 9, sizeof geo, &geo);
+        err |= clSetKernelArg(kf, 10, sizeof cv, &cv);
+        err |= f64 ? clSetKernelArg(kf, 11, sizeof ald, &ald)
+                   : clSetKernelArg(kf, 11, sizeof alf, &alf);
+        err |= f64 ? clSetKernelArg(kf, 12, sizeof bed, &bed)
+                   : clSetKernelArg(kf, 12, sizeof bef, &bef);
+        if (err) {
+            st = ws_cl_fail(ctx, err, "clSetKernelArg", "conv direct");
+            break;
+        }
+
+        size_t items = (size_t)(nwb * ph.out[1] * ph.out[0]);
+        size_t fl[2] = {wgf < ctx->max_wg ? wgf : ctx->max_wg, 1};
+        if (fl[0] > items) fl[0] = items;
+        size_t fg[2] = {round_up(items, fl[0]), (size_t)(g->n * g->g * nob)};
+        if (ptaps && (st = enqueue(ctx, kr, rg, rl, "direct_reorder", 0, own ? &held[nh++] : NULL)))
+            break;
+        if (ctx->verbose && f == 0) {
+            char line[160];
+            snprintf(line, sizeof line, "direct{wb%d ocb%d blocks %zux%zu groups %zu phases %lld}",
+                     wb, ocb, items, fg[1], fl[0], (long long)phases);
+            ws_trace_plan(ctx, line);
+        }
+        st = enqueue(ctx, kf, fg, fl, bwd ? "direct_forward (backward-data)" : "direct_forward",
+                     f == last, own ? &held[nh++] : NULL);
+        woff += g->g * nob * kc * ptaps * bw;
+    }
+    if (own) st = ws_gate_close(ctx, st);
+    for (int i = 0; i < nh; i++)
+        if (held[i]) clReleaseEvent(held[i]);
+    free(held);
+    return st;
 }
 
 const ws_conv_impl ws_conv_impl_direct = {"direct", direct_declines, direct_run};

@@ -117,11 +117,16 @@ void ws_operand_from_view(const ws_ir *ir, int which, const winsum_view *view, w
  * view has no element (a zero in its shape, or guards that exclude all). */
 winsum_status ws_view_range(const winsum_view *v, int64_t *lo, int64_t *hi, int *empty,
                             const char *name, ws_error *e);
-/* A buffer's own fields: present, a known kind, and a pointer or cl_mem. */
+/* A buffer's own fields: present, a known kind, and a pointer or a device
+ * buffer. */
 winsum_status ws_buffer_check_fields(const winsum_buffer *b, const char *name, ws_error *e);
 winsum_status ws_view_check(const winsum_view *v, const char *name, int is_output, ws_error *e);
-/* 1 when the element ranges of two views in the same memory intersect. */
-int ws_views_may_alias(const winsum_view *a, const winsum_view *b);
+/* The allocation a device buffer lives in and its byte offset there (a
+ * backend's, backend.h); 1 when it cannot say. */
+typedef int (*ws_mem_base_fn)(const void *mem, const void **root, int64_t *offset);
+/* 1 when the element ranges of two views in the same memory intersect;
+ * device buffers are compared with device_base (NULL: they may). */
+int ws_views_may_alias(const winsum_view *a, const winsum_view *b, ws_mem_base_fn device_base);
 int64_t ws_view_numel(const winsum_view *v);
 
 /* ------------------------------------------------------------ scalars */

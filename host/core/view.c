@@ -18,16 +18,6 @@ winsum_buffer winsum_buffer_host(void *data, size_t bytes)
     return b;
 }
 
-winsum_buffer winsum_buffer_device(cl_mem mem, size_t bytes)
-{
-    winsum_buffer b;
-    memset(&b, 0, sizeof b);
-    b.where = WINSUM_DEVICE;
-    b.mem = mem;
-    b.bytes = bytes;
-    return b;
-}
-
 winsum_view winsum_view_strided(const winsum_buffer *buffer, winsum_dtype dtype, int64_t offset,
                                 int ndim, const int64_t *shape, const int64_t *strides)
 {
@@ -275,7 +265,8 @@ winsum_status ws_buffer_check_fields(const winsum_buffer *b, const char *name, w
     if (b->where == WINSUM_HOST && !b->host && b->bytes)
         return ws_fail(e, WINSUM_ERR_ARGUMENT, "%s: host buffer pointer is NULL", name);
     if (b->where == WINSUM_DEVICE && !b->mem)
-        return ws_fail(e, WINSUM_ERR_ARGUMENT, "%s: device buffer (cl_mem) is NULL", name);
+        return ws_fail(e, WINSUM_ERR_ARGUMENT,
+                       "%s: device buffer (mem: a cl_mem on OpenCL) is NULL", name);
     return WINSUM_OK;
 }
 
@@ -313,28 +304,10 @@ winsum_status winsum_view_check(const winsum_view *view, const char *name, int i
     return st;
 }
 
-/* The allocation a cl_mem lives in (its parent, for a sub-buffer) and its
- * byte offset there. 1 when OpenCL cannot say. */
-static int ws_device_base(cl_mem m, const void **root, int64_t *offset)
-{
-    cl_mem parent = NULL;
-    size_t off = 0;
-    if (clGetMemObjectInfo(m, CL_MEM_ASSOCIATED_MEMOBJECT, sizeof parent, &parent, NULL) !=
-        CL_SUCCESS)
-        return 1;
-    if (parent && clGetMemObjectInfo(m, CL_MEM_OFFSET, sizeof off, &off, NULL) != CL_SUCCESS)
-        return 1;
-    *root = parent ? (const void *)parent : (const void *)m;
-    *offset = (int64_t)off;
-    return 0;
-}
-
-int ws_views_may_alias(const winsum_view *a, const winsum_view *b)
+int ws_views_may_alias(const winsum_view *a, const winsum_view *b, ws_mem_base_fn device_base)
 {
     if (!a->buffer || !b->buffer) return 0;
     if (a->buffer->where != b->buffer->where) return 0;
-    const void *pa = a->buffer->where == WINSUM_HOST ? a->buffer->host : (void *)a->buffer->mem;
-    const void *pb = b->buffer->where == WINSUM_HOST ? b->buffer->host : (void *)b->buffer->mem;
     int64_t alo, ahi, blo, bhi;
     int ae, be;
     if (ws_view_range(a, &alo, &ahi, &ae, "", NULL) || ws_view_range(b, &blo, &bhi, &be, "", NULL))
@@ -344,15 +317,16 @@ int ws_views_may_alias(const winsum_view *a, const winsum_view *b)
     int64_t sa = (int64_t)winsum_dtype_size(a->dtype), sb = (int64_t)winsum_dtype_size(b->dtype);
     int64_t a0, a1, b0, b1, ba = 0, bb = 0;
     if (a->buffer->where == WINSUM_HOST) {
-        ba = (int64_t)(intptr_t)pa;
-        bb = (int64_t)(intptr_t)pb;
-    } else if (ws_device_base(a->buffer->mem, &pa, &ba) ||
-               ws_device_base(b->buffer->mem, &pb, &bb)) {
-        return 1; /* cannot tell: assume they do */
-    } else if (pa != pb) {
-        return 0; /* different allocations */
+        ba = (int64_t)(intptr_t)a->buffer->host;
+        bb = (int64_t)(intptr_t)b->buffer->host;
+    } else {
+        const void *pa = NULL, *pb = NULL;
+        if (!device_base || device_base(a->buffer->mem, &pa, &ba) ||
+            device_base(b->buffer->mem, &pb, &bb))
+            return 1;           /* cannot tell: assume they do */
+        if (pa != pb) return 0; /* different allocations */
     }
-    /* byte ranges in one address space (a cl_mem's sub-buffers share their parent's) */
+    /* byte ranges in one address space (an OpenCL sub-buffer's is its parent's) */
     if (ws_mul_ovf(alo, sa, &a0) || ws_mul_ovf(ahi + 1, sa, &a1) || ws_mul_ovf(blo, sb, &b0) ||
         ws_mul_ovf(bhi + 1, sb, &b1) || ws_add_ovf(a0, ba, &a0) || ws_add_ovf(a1, ba, &a1) ||
         ws_add_ovf(b0, bb, &b0) || ws_add_ovf(b1, bb, &b1))

@@ -5,7 +5,7 @@
 #ifndef WINSUM_EINSUM_H
 #define WINSUM_EINSUM_H
 
-#include "context.h"
+#include "backend.h"
 
 /* How many plans the cache keeps per context. */
 #define WS_PLAN_CACHE 16

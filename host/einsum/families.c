@@ -6,9 +6,11 @@
  * file, its family_<name>.c and one line below; a caller that wants it for
  * some shapes (a convolution: a depthwise kernel) passes ws_step_build a
  * list in order of preference, and the first family that accepts the step
- * builds it.
+ * builds it. A family's step state is its own struct (ws_step.state), and
+ * its tunable parameters a ws_tunable_set in its file, listed below.
  */
 #include "plan.h"
+#include "params.h"
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,12 +22,27 @@ const ws_family *const ws_families[] = {
     NULL,
 };
 
+/* The families' tunable parameters (params.h), the first being the one
+ * winsum_tuning_params reports (GETT's tile). */
+static const ws_tunable_set *const tunable_sets[] = {
+    &ws_gett_tunables,
+    &ws_gemv_tunables,
+    NULL,
+};
+
+/* given to the runtime when the library is loaded, before any context */
+__attribute__((constructor)) static void register_tunables(void)
+{
+    ws_tunables_register(tunable_sets);
+}
+
 winsum_status ws_step_build(winsum_plan *p, ws_step *s, const ws_step_request *r,
                             const ws_family *const *prefer)
 {
     for (const ws_family *const *f = prefer ? prefer : ws_families; *f; f++) {
         if (!(*f)->accepts(p, r)) continue;
         s->family = *f;
+        memset(s->state, 0, sizeof s->state);
         winsum_status st = (*f)->build(p, s, r);
         if (st) return st;
         size_t len = strlen(p->describe);

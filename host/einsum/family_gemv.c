@@ -15,12 +15,29 @@
  *         VL 4), so that PoCL runs the code a GPU runs
  *   rows, dots   lanes along M, or along K, whatever the strides say
  */
+#include "params.h"
 #include "plan.h"
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* A gemv step's own state (ws_step.state). */
+typedef struct gemv_state {
+    cl_int per_item[2]; /* rows and batches per work-item */
+    cl_int kblock;      /* K terms a block (gemv.cl) */
+    int lanes, along_m; /* VL, and lanes along M (ROWS) or K */
+    cl_int a_inner;     /* runs of A along M, of A and B along K, of C along M */
+    cl_long a_st;
+    cl_int a_kinner, b_kinner;
+    cl_long a_kst, b_kst;
+    cl_int c_inner;
+    cl_long c_st;
+} gemv_state;
+WS_STATE_FITS(gemv_state);
+
+#define ST(type, name, field) WS_ARG_STATE(type, name, gemv_state, field)
 
 static const ws_family_arg gemv_args[] = {
     WS_ARG_MEM("__global const ELEM *restrict", "A", WS_FROM_A),
@@ -33,10 +50,10 @@ static const ws_family_arg gemv_args[] = {
     WS_ARG_STEP("__global const int *restrict", "tab32", tab),
     WS_ARG_STEP("const int", "M", M),
     WS_ARG_STEP("const int", "K", K),
-    WS_ARG_STEP("const int", "kblock", kblock),
+    ST("const int", "kblock", kblock),
     WS_ARG_STEP("const int", "nbatch", nbatch),
-    WS_ARG_STEP("const int", "rows", per_item[0]),
-    WS_ARG_STEP("const int", "batches", per_item[1]),
+    ST("const int", "rows", per_item[0]),
+    ST("const int", "batches", per_item[1]),
     WS_ARG_STEP("const int", "ta_m", targ[0]),
     WS_ARG_STEP("const int", "ta_k", targ[1]),
     WS_ARG_STEP("const int", "ta_b", targ[2]),
@@ -53,14 +70,53 @@ static const ws_family_arg gemv_args[] = {
     WS_ARG_STEP("const long4", "extb4", extb),
     WS_ARG_REAL("alpha", WS_FROM_ALPHA),
     WS_ARG_REAL("beta", WS_FROM_BETA),
-    WS_ARG_STEP("const int", "a_run", a_inner),
-    WS_ARG_STEP("const long", "a_st", a_st),
-    WS_ARG_STEP("const int", "a_krun", a_kinner),
-    WS_ARG_STEP("const long", "a_kst", a_kst),
-    WS_ARG_STEP("const int", "b_krun", b_kinner),
-    WS_ARG_STEP("const long", "b_kst", b_kst),
-    WS_ARG_STEP("const int", "c_run", c_inner),
-    WS_ARG_STEP("const long", "c_st", c_st),
+    ST("const int", "a_run", a_inner),
+    ST("const long", "a_st", a_st),
+    ST("const int", "a_krun", a_kinner),
+    ST("const long", "a_kst", a_kst),
+    ST("const int", "b_krun", b_kinner),
+    ST("const long", "b_kst", b_kst),
+    ST("const int", "c_run", c_inner),
+    ST("const long", "c_st", c_st),
+};
+
+/* The family's tunable parameters (params.h); defaults CPU-like, GPU-like
+ * (the GPU shape: 64 work-items a work-group, VL 4, one row of lanes). */
+enum { VL_ROWS, VL_DOTS, ROWB, KBLOCK, ITEMS_PER_CU, WORK_PER_ITEM, WG, NGEMV };
+static const ws_tunable gemv_tunable[NGEMV] = {
+    /* VL with lanes along M: 256 rows (a 14 x 14 image's rows are one run:
+     * 0.79-0.84 ms for the depthwise forward against 0.94-1.10 with 64) */
+    {"vl_rows", 256, 4, 1, 1024},
+    /* VL with lanes along K: 64 K terms (times ROWB 16 rows of lanes: 4 KiB) */
+    {"vl_dots", 64, 4, 1, 256},
+    {"rowb", 16, 1, 1, 64},
+    /* K terms a block (lanes along K: pieces, each of a run's piece length) */
+    {"kblock", 256, 256, 1, 65536},
+    /* CPU-like: work-items per compute unit at most, and the work (multiply-adds)
+     * that makes one (PoCL's cost per work-group) */
+    {"items_per_cu", 16, 16, 1, 1024},
+    {"work_per_item", 16384, 16384, 1, 1 << 30},
+    /* GPU-like: work-items a work-group */
+    {"wg", 64, 64, 1, 1024},
+};
+
+/* the private arrays of gemv.cl (acc[ROWB][VL]) stay small */
+static const char *gemv_invalid(const winsum_context *ctx, const int *v, char *why, size_t n)
+{
+    (void)ctx;
+    if ((int64_t)v[ROWB] * v[VL_DOTS] > 4096) {
+        snprintf(why, n, "rowb * vl_dots = %lld is above 4096 (private memory)",
+                 (long long)v[ROWB] * v[VL_DOTS]);
+        return why;
+    }
+    return NULL;
+}
+
+const ws_tunable_set ws_gemv_tunables = {
+    .family = "gemv",
+    .params = gemv_tunable,
+    .n = NGEMV,
+    .invalid = gemv_invalid,
 };
 
 /* WINSUM_GEMV's words, read whenever a step is built (unknown words are
@@ -142,6 +198,7 @@ static int pack_guards32(tabbuf *t, long from, long *o)
 static winsum_status gemv_build(winsum_plan *p, ws_step *s, const ws_step_request *r)
 {
     winsum_context *ctx = p->ctx;
+    gemv_state *gs = WS_STATE(s, gemv_state);
     const int64_t *size = r->size;
     groups gr;
     ws_classify(r->in[0], r->in[1], r->c, size, r->nlabels, &gr);
@@ -190,10 +247,10 @@ static winsum_status gemv_build(winsum_plan *p, ws_step *s, const ws_step_reques
     st = ws_upload_table(p, s, &t);
     free(t.v);
     if (st) return st;
-    address_run(&A->op, ml, nm, size, &s->a_inner, &s->a_st);
-    address_run(&A->op, kl, nk, size, &s->a_kinner, &s->a_kst);
-    address_run(&B->op, kl, nk, size, &s->b_kinner, &s->b_kst);
-    address_run(&C->op, ml, nm, size, &s->c_inner, &s->c_st);
+    address_run(&A->op, ml, nm, size, &gs->a_inner, &gs->a_st);
+    address_run(&A->op, kl, nk, size, &gs->a_kinner, &gs->a_kst);
+    address_run(&B->op, kl, nk, size, &gs->b_kinner, &gs->b_kst);
+    address_run(&C->op, ml, nm, size, &gs->c_inner, &gs->c_st);
     s->a = A->src;
     s->b = B->src;
     s->c = C->src;
@@ -218,30 +275,32 @@ static winsum_status gemv_build(winsum_plan *p, ws_step *s, const ws_step_reques
      * contiguous one, a piece's start (table loads, the scalar of B) about
      * 16 elements, and lanes along K a tree sum per row and K block. */
     const int env = gemv_env(), gpu = !ctx->cpu_like || (env & GEMV_GPU);
-    /* VL: 256 rows (a 14 x 14 image's rows are one run: 0.79-0.84 ms for
-     * the depthwise forward against 0.94-1.10 with 64), 64 K terms (times
-     * ROWB 16 rows of lanes: 4 KiB) */
-    const int vl_rows = gpu ? 4 : 256, vl_dots = gpu ? 4 : 64;
-    const double rlen = (double)(s->a_inner < s->c_inner ? s->a_inner : s->c_inner),
-                 klen = (double)(s->a_kinner < s->b_kinner ? s->a_kinner : s->b_kinner);
+    /* the tuned values; WINSUM_GEMV=gpu: the GPU shape's defaults */
+    int tv[NGEMV];
+    const int *tuned = ws_tuned(ctx, &ws_gemv_tunables);
+    for (int i = 0; i < NGEMV; i++)
+        tv[i] = ctx->cpu_like && gpu ? gemv_tunable[i].gpu_default : tuned[i];
+    const int vl_rows = tv[VL_ROWS], vl_dots = tv[VL_DOTS];
+    const double rlen = (double)(gs->a_inner < gs->c_inner ? gs->a_inner : gs->c_inner),
+                 klen = (double)(gs->a_kinner < gs->b_kinner ? gs->a_kinner : gs->b_kinner);
     const int vl = vl_rows;
-    const double cost_rows = (llabs(s->a_st) == 1 ? 1.0 : 2.0) + 16.0 / (rlen < vl ? rlen : vl),
-                 cost_dots = (llabs(s->a_kst) == 1 ? 1.0 : 2.0) +
-                             (llabs(s->b_kst) <= 1 ? 0.0 : 1.0) + 16.0 / (klen < vl ? klen : vl) +
+    const double cost_rows = (llabs(gs->a_st) == 1 ? 1.0 : 2.0) + 16.0 / (rlen < vl ? rlen : vl),
+                 cost_dots = (llabs(gs->a_kst) == 1 ? 1.0 : 2.0) +
+                             (llabs(gs->b_kst) <= 1 ? 0.0 : 1.0) + 16.0 / (klen < vl ? klen : vl) +
                              32.0 / (double)(K < 256 ? K : 256);
     int rows = cost_rows <= cost_dots;
     if (env & GEMV_ROWS) rows = 1;
     if (env & GEMV_DOTS) rows = 0;
-    s->lanes = rows ? vl_rows : vl_dots;
-    s->along_m = rows;
-    /* K blocks: lanes along M get one term a k (blocks of 256); lanes along
+    gs->lanes = rows ? vl_rows : vl_dots;
+    gs->along_m = rows;
+    /* K blocks (kblock, 256 by default): lanes along M get one term a k; lanes along
      * K one a piece, the pieces of a run being of equal length (gemv.cl), so
      * that a block of 256 pieces is 256 times that length */
-    int64_t piece = s->a_kinner < s->b_kinner ? s->a_kinner : s->b_kinner;
+    int64_t piece = gs->a_kinner < gs->b_kinner ? gs->a_kinner : gs->b_kinner;
     if (piece > K) piece = K;
     if (piece < 1) piece = 1;
     piece = (piece + (piece + vl_dots - 1) / vl_dots - 1) / ((piece + vl_dots - 1) / vl_dots);
-    s->kblock = rows ? 256 : (cl_int)(256 * piece);
+    gs->kblock = rows ? tv[KBLOCK] : (cl_int)(tv[KBLOCK] * piece);
 
     /* The work-items: rows x batches each. CPU-like: about 16 per compute
      * unit (fewer for a small step: PoCL's cost per work-group), whole
@@ -254,8 +313,8 @@ static winsum_status gemv_build(winsum_plan *p, ws_step *s, const ws_step_reques
     s->use_local = 1;
     if (!gpu) {
         const double work = (double)NB * (double)M * (double)(K > 0 ? K : 1);
-        int64_t want = (int64_t)(work / 16384);
-        const int64_t most = 16 * (int64_t)ctx->compute_units;
+        int64_t want = (int64_t)(work / tv[WORK_PER_ITEM]);
+        const int64_t most = tv[ITEMS_PER_CU] * (int64_t)ctx->compute_units;
         if (want > most) want = most;
         if (want < 1) want = 1;
         if (NB >= want) {
@@ -270,7 +329,7 @@ static winsum_status gemv_build(winsum_plan *p, ws_step *s, const ws_step_reques
         s->global[0] = (size_t)((M + per_rows - 1) / per_rows);
     } else {
         per_rows = rows ? vl_rows : 1;
-        size_t wg = ctx->max_wg < 64 ? ctx->max_wg : 64;
+        size_t wg = ctx->max_wg < (size_t)tv[WG] ? ctx->max_wg : (size_t)tv[WG];
         if (wg < 1) wg = 1;
         size_t items = (size_t)((M + per_rows - 1) / per_rows);
         s->local[0] = wg;
@@ -280,23 +339,24 @@ static winsum_status gemv_build(winsum_plan *p, ws_step *s, const ws_step_reques
     s->global[1] = (size_t)((NB + per_batch - 1) / per_batch);
     s->local[2] = 1;
     s->global[2] = 1;
-    s->per_item[0] = (cl_int)per_rows;
-    s->per_item[1] = (cl_int)per_batch;
+    gs->per_item[0] = (cl_int)per_rows;
+    gs->per_item[1] = (cl_int)per_batch;
     char opts[256];
     snprintf(opts, sizeof opts, "-DVL=%d -DROWS=%d -DROWB=%d -DNGA=%d -DNGB=%d -DG32=%d%s",
-             s->lanes, rows, gpu ? 1 : 16, na, nbg, g32, ws_real_opt(A->op.dtype));
-    return ws_get_kernel(ctx, ws_family_gemv.file, ws_family_gemv.kernel, opts, &s->kernel);
+             gs->lanes, rows, tv[ROWB], na, nbg, g32, ws_real_opt(A->op.dtype));
+    return ws_kernel_get(ctx, ws_family_gemv.file, ws_family_gemv.kernel, opts, &s->kernel);
 }
 
 static void gemv_describe(const ws_step *s, char *buf, size_t len)
 {
+    const gemv_state *gs = WS_STATE_C(s, gemv_state);
     char b1[16], b2[16], b3[16];
     snprintf(buf, len,
              "gemv %s x %s -> %s: batch %lld, M %lld, K %lld, guards %d/%d, lanes %d along %s, "
              "%d rows x %d batches a work-item\n",
              ws_src_name(s->a, b1), ws_src_name(s->b, b2), ws_src_name(s->c, b3),
-             (long long)s->nbatch, (long long)s->M, (long long)s->K, s->nga, s->ngb, s->lanes,
-             s->along_m ? "M" : "K", s->per_item[0], s->per_item[1]);
+             (long long)s->nbatch, (long long)s->M, (long long)s->K, s->nga, s->ngb, gs->lanes,
+             gs->along_m ? "M" : "K", gs->per_item[0], gs->per_item[1]);
 }
 
 const ws_family ws_family_gemv = {

@@ -4,10 +4,39 @@
  * into those groups, its offset and guard tables, the tile (CPU tile
  * policy, float16 rule) and the kernel's argument list.
  */
+#include "params.h"
 #include "plan.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Tile parameters of the GETT kernel (kernels/gett.cl): the family's
+ * tunables (ws_gett_tunables) in this order. */
+typedef struct gett_params {
+    int wgm, wgn; /* work-group shape */
+    int mr, nr;   /* micro-tile per work-item */
+    int mc, nc;   /* work-group tile */
+    int kc;       /* K block */
+    int vw;       /* vector width of the CPU micro-kernel */
+} gett_params;
+
+/* A GETT step's own state (ws_step.state). */
+typedef struct gett_state {
+    cl_long a_safe, b_safe;  /* an element each guarded input really has, or -1 */
+    cl_int a_inner, b_inner; /* runs along the innermost row label (gett.cl pack) */
+    cl_long a_st, b_st;
+    cl_long4 a_cg, b_cg;
+    cl_int a_kinner, b_kinner; /* runs along the innermost K label */
+    cl_long a_kst, b_kst;
+    cl_long4 a_kcg, b_kcg;
+    cl_int unit[4]; /* A's M, A's K, B's N, B's K tables are 0, 1, 2, ... */
+    cl_int c_inner; /* C's runs along N */
+    cl_long c_st;
+    gett_params tile; /* the tile it was built with (for describe) */
+} gett_state;
+WS_STATE_FITS(gett_state);
+
+#define ST(type, name, field) WS_ARG_STATE(type, name, gett_state, field)
 
 static const ws_family_arg gett_args[] = {
     WS_ARG_MEM("__global const ELEM *restrict", "A", WS_FROM_A),
@@ -40,26 +69,26 @@ static const ws_family_arg gett_args[] = {
     WS_ARG_STEP("const long4", "extb4", extb),
     WS_ARG_REAL("alpha", WS_FROM_ALPHA),
     WS_ARG_REAL("beta", WS_FROM_BETA),
-    WS_ARG_STEP("const long", "a_safe", a_safe),
-    WS_ARG_STEP("const long", "b_safe", b_safe),
-    WS_ARG_STEP("const int", "a_inner", a_inner),
-    WS_ARG_STEP("const long", "a_st", a_st),
-    WS_ARG_STEP("const long4", "a_cg4", a_cg),
-    WS_ARG_STEP("const int", "b_inner", b_inner),
-    WS_ARG_STEP("const long", "b_st", b_st),
-    WS_ARG_STEP("const long4", "b_cg4", b_cg),
-    WS_ARG_STEP("const int", "a_kinner", a_kinner),
-    WS_ARG_STEP("const long", "a_kst", a_kst),
-    WS_ARG_STEP("const long4", "a_kcg4", a_kcg),
-    WS_ARG_STEP("const int", "b_kinner", b_kinner),
-    WS_ARG_STEP("const long", "b_kst", b_kst),
-    WS_ARG_STEP("const long4", "b_kcg4", b_kcg),
-    WS_ARG_STEP("const int", "unit_am", unit[0]),
-    WS_ARG_STEP("const int", "unit_ak", unit[1]),
-    WS_ARG_STEP("const int", "unit_bn", unit[2]),
-    WS_ARG_STEP("const int", "unit_bk", unit[3]),
-    WS_ARG_STEP("const int", "c_inner", c_inner),
-    WS_ARG_STEP("const long", "c_st", c_st),
+    ST("const long", "a_safe", a_safe),
+    ST("const long", "b_safe", b_safe),
+    ST("const int", "a_inner", a_inner),
+    ST("const long", "a_st", a_st),
+    ST("const long4", "a_cg4", a_cg),
+    ST("const int", "b_inner", b_inner),
+    ST("const long", "b_st", b_st),
+    ST("const long4", "b_cg4", b_cg),
+    ST("const int", "a_kinner", a_kinner),
+    ST("const long", "a_kst", a_kst),
+    ST("const long4", "a_kcg4", a_kcg),
+    ST("const int", "b_kinner", b_kinner),
+    ST("const long", "b_kst", b_kst),
+    ST("const long4", "b_kcg4", b_kcg),
+    ST("const int", "unit_am", unit[0]),
+    ST("const int", "unit_ak", unit[1]),
+    ST("const int", "unit_bn", unit[2]),
+    ST("const int", "unit_bk", unit[3]),
+    ST("const int", "c_inner", c_inner),
+    ST("const long", "c_st", c_st),
     WS_ARG_STEP("__global const REAL *restrict", "pa", scratch[0]),
     WS_ARG_STEP("__global const REAL *restrict", "pb", scratch[1]),
 };
@@ -79,15 +108,15 @@ static const ws_family_arg pack_a_args[] = {
     WS_ARG_STEP("const int", "ga_k", targ[10]),
     WS_ARG_STEP("const int", "ga_b", targ[11]),
     WS_ARG_STEP("const long4", "exta4", exta),
-    WS_ARG_STEP("const long", "a_safe", a_safe),
-    WS_ARG_STEP("const int", "a_inner", a_inner),
-    WS_ARG_STEP("const long", "a_st", a_st),
-    WS_ARG_STEP("const long4", "a_cg4", a_cg),
-    WS_ARG_STEP("const int", "a_kinner", a_kinner),
-    WS_ARG_STEP("const long", "a_kst", a_kst),
-    WS_ARG_STEP("const long4", "a_kcg4", a_kcg),
-    WS_ARG_STEP("const int", "unit_am", unit[0]),
-    WS_ARG_STEP("const int", "unit_ak", unit[1]),
+    ST("const long", "a_safe", a_safe),
+    ST("const int", "a_inner", a_inner),
+    ST("const long", "a_st", a_st),
+    ST("const long4", "a_cg4", a_cg),
+    ST("const int", "a_kinner", a_kinner),
+    ST("const long", "a_kst", a_kst),
+    ST("const long4", "a_kcg4", a_kcg),
+    ST("const int", "unit_am", unit[0]),
+    ST("const int", "unit_ak", unit[1]),
     WS_ARG_STEP("__global REAL *restrict", "pa", scratch[0]),
 };
 static const ws_family_arg pack_b_args[] = {
@@ -104,15 +133,15 @@ static const ws_family_arg pack_b_args[] = {
     WS_ARG_STEP("const int", "gb_k", targ[13]),
     WS_ARG_STEP("const int", "gb_b", targ[14]),
     WS_ARG_STEP("const long4", "extb4", extb),
-    WS_ARG_STEP("const long", "b_safe", b_safe),
-    WS_ARG_STEP("const int", "b_inner", b_inner),
-    WS_ARG_STEP("const long", "b_st", b_st),
-    WS_ARG_STEP("const long4", "b_cg4", b_cg),
-    WS_ARG_STEP("const int", "b_kinner", b_kinner),
-    WS_ARG_STEP("const long", "b_kst", b_kst),
-    WS_ARG_STEP("const long4", "b_kcg4", b_kcg),
-    WS_ARG_STEP("const int", "unit_bn", unit[2]),
-    WS_ARG_STEP("const int", "unit_bk", unit[3]),
+    ST("const long", "b_safe", b_safe),
+    ST("const int", "b_inner", b_inner),
+    ST("const long", "b_st", b_st),
+    ST("const long4", "b_cg4", b_cg),
+    ST("const int", "b_kinner", b_kinner),
+    ST("const long", "b_kst", b_kst),
+    ST("const long4", "b_kcg4", b_kcg),
+    ST("const int", "unit_bn", unit[2]),
+    ST("const int", "unit_bk", unit[3]),
     WS_ARG_STEP("__global REAL *restrict", "pb", scratch[1]),
 };
 static const ws_family_pre gett_pre[] = {
@@ -120,9 +149,100 @@ static const ws_family_pre gett_pre[] = {
     {"gett_pack_b", pack_b_args, (int)(sizeof pack_b_args / sizeof pack_b_args[0])},
 };
 
-/* The CPU tile policy: the tile of ctx->gett fitted to an M x N x K
+/* ------------------------------------------------ tunable parameters */
+
+/* Upper bounds of each field, far above any useful value, so that every
+ * product the planner and the kernel form of them (wgm*mr, (mc+nc+32)*kc*8,
+ * the global sizes) stays well inside int. Defaults: CPU-like, GPU-like. */
+static const ws_tunable gett_tunable[8] = {
+    {"wgm", 1, 16, 1, 1024},  {"wgn", 1, 16, 1, 1024}, {"mr", 8, 4, 1, 64},
+    {"nr", 32, 4, 1, 64},     {"mc", 64, 64, 1, 4096}, {"nc", 64, 64, 1, 4096},
+    {"kc", 256, 16, 1, 4096}, {"vw", 16, 1, 1, 16},
+};
+
+/* NULL when the parameters (each in its range) fit the kernel and the
+ * device, else why not (into why). Every product is formed in 64 bits. */
+static const char *gett_invalid(const winsum_context *ctx, const int *v, char *why, size_t n)
+{
+    const gett_params p = {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]};
+    if (p.vw != 1 && p.vw != 2 && p.vw != 4 && p.vw != 8 && p.vw != 16) {
+        snprintf(why, n, "vw = %d is not 1, 2, 4, 8 or 16", p.vw);
+        return why;
+    }
+    const int64_t um = (int64_t)p.wgm * p.mr, un = (int64_t)p.wgn * p.nr;
+    if (p.mc % um || p.nc % un) {
+        snprintf(why, n, "mc = %d is not a multiple of wgm*mr = %lld, or nc = %d of wgn*nr = %lld",
+                 p.mc, (long long)um, p.nc, (long long)un);
+        return why;
+    }
+    if (p.vw > 1 && p.wgn == 1 && p.nr % p.vw) {
+        snprintf(why, n, "nr = %d is not a multiple of vw = %d", p.nr, p.vw);
+        return why;
+    }
+    const uint64_t wg = (uint64_t)p.wgm * (uint64_t)p.wgn;
+    if (wg > ctx->max_wg) {
+        snprintf(why, n, "a work-group of wgm*wgn = %llu work-items; the device allows %zu",
+                 (unsigned long long)wg, ctx->max_wg);
+        return why;
+    }
+    /* + the pitch pad; float64 tiles */
+    const uint64_t local = ((uint64_t)p.mc + (uint64_t)p.nc + 32) * (uint64_t)p.kc * 8;
+    if (local > ctx->local_mem) {
+        snprintf(why, n, "the tiles need %llu bytes of local memory; the device has %llu",
+                 (unsigned long long)local, (unsigned long long)ctx->local_mem);
+        return why;
+    }
+    return NULL;
+}
+
+/* The defaults fitted to the device: work-group size and local memory
+ * (float64 tiles). */
+static void gett_fit(const winsum_context *ctx, int *v)
+{
+    while ((size_t)v[0] * v[1] > ctx->max_wg && v[0] > 1) {
+        v[0] /= 2;
+        v[4] /= 2;
+    }
+    while ((cl_ulong)(v[4] + v[5]) * v[6] * 8 > ctx->local_mem && v[6] > 1) v[6] /= 2;
+}
+
+/* Devices measured with `winsum tune`. pthread-skylake-avx512: PoCL 3.1 on
+ * 2 cores of an AMD EPYC with AVX-512, `winsum tune` on 2026-11-25 (87.5
+ * GFLOP/s geometric mean, defaults 78.3). */
+static const int pocl_avx512[8] = {1, 1, 8, 32, 96, 128, 256, 16};
+static const ws_tunable_device gett_measured[] = {
+    {"pthread-skylake-avx512", pocl_avx512},
+    {NULL, NULL},
+};
+
+const ws_tunable_set ws_gett_tunables = {
+    .family = "gett",
+    .env = "WINSUM_GETT",
+    .params = gett_tunable,
+    .n = 8,
+    .invalid = gett_invalid,
+    .fit = gett_fit,
+    .measured = gett_measured,
+};
+
+/* The tile parameters in use on ctx's device. */
+static gett_params gett_now(const winsum_context *ctx)
+{
+    const int *v = ws_tuned(ctx, &ws_gett_tunables);
+    return (gett_params){v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]};
+}
+
+void ws_gett_blocks(const winsum_context *ctx, int *mc, int *nc, int *kc)
+{
+    const gett_params g = gett_now(ctx);
+    *mc = g.mc;
+    *nc = g.nc;
+    *kc = g.kc;
+}
+
+/* The CPU tile policy: the tile in use fitted to an M x N x K
  * problem. */
-static ws_gett_params cpu_tile_policy(ws_gett_params g, int64_t M, int64_t N, int64_t K)
+static gett_params cpu_tile_policy(gett_params g, int64_t M, int64_t N, int64_t K)
 {
     int um = g.mr * g.wgm, un = g.nr * g.wgn;
     /* A short K (depthwise convolutions: 9; several TCCG cases) leaves
@@ -206,6 +326,7 @@ static int gett_accepts(const winsum_plan *p, const ws_step_request *r)
 static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_request *r)
 {
     winsum_context *ctx = p->ctx;
+    gett_state *gs = WS_STATE(s, gett_state);
     const slot *X = r->in[0], *Y = r->in[1], *C = r->c;
     const int64_t *size = r->size;
     groups gr;
@@ -220,7 +341,7 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
     ws_sort_by_stride(nl, nn, C->op.stride);
     int c_unit_m = nm > 0 && llabs(C->op.stride[ml[nm - 1]]) == 1,
         c_unit_n = nn > 0 && llabs(C->op.stride[nl[nn - 1]]) == 1;
-    int64_t vec = ctx->gett.nr;
+    int64_t vec = gett_now(ctx).nr;
     int swap = ctx->cpu_like && ((N < vec && M > N) || (c_unit_m && !c_unit_n && M >= vec));
     const slot *A = X, *B = Y;
     if (swap) {
@@ -276,23 +397,23 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
         free(t.v);
         return ws_fail(&ctx->err, WINSUM_ERR_MEMORY, "einsum: out of host memory for tables");
     }
-    s->unit[0] = ws_tab_unit(&t, o[0], M);
-    s->unit[1] = ws_tab_unit(&t, o[1], K);
-    s->unit[2] = ws_tab_unit(&t, o[3], N);
-    s->unit[3] = ws_tab_unit(&t, o[4], K);
+    gs->unit[0] = ws_tab_unit(&t, o[0], M);
+    gs->unit[1] = ws_tab_unit(&t, o[1], K);
+    gs->unit[2] = ws_tab_unit(&t, o[3], N);
+    gs->unit[3] = ws_tab_unit(&t, o[4], K);
     st = ws_upload_table(p, s, &t);
     free(t.v);
     if (st) return st;
     /* a valid element of each input, for the kernels' branch-free guarded loads */
-    s->a_safe = A->src.kind == SRC_INPUT && !p->empty[A->src.index] ? p->lo[A->src.index] : -1;
-    s->b_safe = B->src.kind == SRC_INPUT && !p->empty[B->src.index] ? p->lo[B->src.index] : -1;
+    gs->a_safe = A->src.kind == SRC_INPUT && !p->empty[A->src.index] ? p->lo[A->src.index] : -1;
+    gs->b_safe = B->src.kind == SRC_INPUT && !p->empty[B->src.index] ? p->lo[B->src.index] : -1;
     /* runs along the innermost label of each operand's row group */
-    ws_run_info(&A->op, ml, nm, size, &s->a_inner, &s->a_st, &s->a_cg);
-    ws_run_info(&B->op, nl, nn, size, &s->b_inner, &s->b_st, &s->b_cg);
-    ws_run_info(&A->op, kl, nk, size, &s->a_kinner, &s->a_kst, &s->a_kcg);
-    ws_run_info(&B->op, kl, nk, size, &s->b_kinner, &s->b_kst, &s->b_kcg);
+    ws_run_info(&A->op, ml, nm, size, &gs->a_inner, &gs->a_st, &gs->a_cg);
+    ws_run_info(&B->op, nl, nn, size, &gs->b_inner, &gs->b_st, &gs->b_cg);
+    ws_run_info(&A->op, kl, nk, size, &gs->a_kinner, &gs->a_kst, &gs->a_kcg);
+    ws_run_info(&B->op, kl, nk, size, &gs->b_kinner, &gs->b_kst, &gs->b_kcg);
     cl_long4 unused;
-    ws_run_info(&C->op, nl, nn, size, &s->c_inner, &s->c_st, &unused);
+    ws_run_info(&C->op, nl, nn, size, &gs->c_inner, &gs->c_st, &unused);
     s->a = A->src;
     s->b = B->src;
     s->c = C->src;
@@ -312,7 +433,7 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
     s->nga = A->op.nguards;
     s->ngb = B->op.nguards;
 
-    ws_gett_params g = ctx->gett;
+    gett_params g = gett_now(ctx);
     if (ctx->cpu_like) g = cpu_tile_policy(g, M, N, K);
     /* More than one K block: the tiled path (gett.cl: !PERSIST) keeps two
      * tiles of running sums (group sums, totals) in local memory. Where they
@@ -328,7 +449,7 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
         g.mc = g.wgm * g.mr;
         g.nc = g.wgn * g.nr;
     }
-    s->tile = g;
+    gs->tile = g;
     /* BLIS's loop order on CPU-like devices: an operand that several
      * work-groups would pack is packed once per launch, by its own kernel,
      * into panels the step owns */
@@ -346,8 +467,8 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
         for (int i = 0; i < 2; i++) {
             if (!(packed >> i & 1)) continue;
             s->scratch_bytes[i] = (size_t)(i ? pb : pa) * es4;
-            if ((st = ws_device_alloc(ctx, s->scratch_bytes[i], &s->scratch[i],
-                                      "einsum packed panels")))
+            if ((st = ws_mem_alloc(ctx, s->scratch_bytes[i], &s->scratch[i],
+                                   "einsum packed panels")))
                 return st;
         }
     }
@@ -357,11 +478,11 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
              "-DNGB=%d -DMULTI_KB=%d -DPACKED=%d%s",
              g.wgm, g.wgn, g.mr, g.nr, g.mc, g.nc, g.kc, g.vw, A->op.nguards, B->op.nguards,
              multi_kb, packed, ws_real_opt(A->op.dtype));
-    if ((st = ws_get_kernel(ctx, ws_family_gett.file, ws_family_gett.kernel, opts, &s->kernel)))
+    if ((st = ws_kernel_get(ctx, ws_family_gett.file, ws_family_gett.kernel, opts, &s->kernel)))
         return st;
     for (int i = 0; i < 2; i++) {
         if (!(packed >> i & 1)) continue;
-        if ((st = ws_get_kernel(ctx, ws_family_gett.file, gett_pre[i].kernel, opts,
+        if ((st = ws_kernel_get(ctx, ws_family_gett.file, gett_pre[i].kernel, opts,
                                 &s->pre_kernel[i])))
             return st;
         s->pre_global[i][0] = (size_t)(i ? nnb : nmb);
@@ -382,7 +503,7 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
 static void gett_describe(const ws_step *s, char *buf, size_t len)
 {
     char b1[16], b2[16], b3[16];
-    const ws_gett_params *g = &s->tile;
+    const gett_params *g = &WS_STATE_C(s, gett_state)->tile;
     snprintf(buf, len,
              "gett %s x %s -> %s: batch %lld, M %lld, N %lld, K %lld, guards %d/%d, tile "
              "%dx%dx%d (wg %dx%d, micro %dx%d)%s\n",

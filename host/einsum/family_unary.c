@@ -100,7 +100,7 @@ static winsum_status unary_build(winsum_plan *p, ws_step *s, const ws_step_reque
     s->nga = A->op.nguards;
     char opts[256];
     snprintf(opts, sizeof opts, "-DNGA=%d%s", A->op.nguards, ws_real_opt(A->op.dtype));
-    if ((st = ws_get_kernel(ctx, ws_family_unary.file, ws_family_unary.kernel, opts, &s->kernel)))
+    if ((st = ws_kernel_get(ctx, ws_family_unary.file, ws_family_unary.kernel, opts, &s->kernel)))
         return st;
     s->ngl = 2;
     s->global[0] = (size_t)inner;

@@ -1,8 +1,8 @@
 /*
  * plan.c - einsum plans. Creation parses the subscripts, validates every
- * view once and (OpenCL) builds the steps (steps.c). Execution checks the
- * buffers, sets each step's kernel arguments from its family's argument
- * list (families.c) and enqueues.
+ * view once and (on a backend that runs kernels) builds the steps
+ * (steps.c). Execution checks the buffers and launches each step's kernels
+ * with the arguments its family's list names (families.c).
  *
  * The reference backend keeps the parsed IR and runs the C loop nest over
  * all operands at once (ref.c): the oracle shares no kernel logic.
@@ -85,7 +85,7 @@ static winsum_status validate(winsum_context *ctx, winsum_plan *p)
     }
     if ((st0 = check_terms(&p->ir, e))) return st0;
     for (int i = 0; i < p->nops; i++)
-        if (ws_views_may_alias(&p->out, &p->ops[i]))
+        if (ws_views_alias(ctx, &p->out, &p->ops[i]))
             return ws_fail(e, WINSUM_ERR_ALIAS,
                            "einsum output overlaps operand %d in memory; write to separate "
                            "memory",
@@ -102,11 +102,11 @@ void winsum_plan_destroy(winsum_plan *p)
     int holds_ref = p->holds_ref;
     ws_lock(ctx);
     for (int s = 0; s < p->nsteps; s++) {
-        ws_device_free(ctx, p->steps[s].tab, p->steps[s].tab_bytes);
+        ws_mem_free(ctx, p->steps[s].tab, p->steps[s].tab_bytes);
         for (int i = 0; i < WS_MAX_PRE; i++)
-            ws_device_free(ctx, p->steps[s].scratch[i], p->steps[s].scratch_bytes[i]);
+            ws_mem_free(ctx, p->steps[s].scratch[i], p->steps[s].scratch_bytes[i]);
     }
-    for (int k = 0; k < p->ninter; k++) ws_device_free(ctx, p->inter[k], p->inter_bytes[k]);
+    for (int k = 0; k < p->ninter; k++) ws_mem_free(ctx, p->inter[k], p->inter_bytes[k]);
     free(p->subscripts);
     free(p);
     ws_unlock(ctx);
@@ -139,7 +139,7 @@ winsum_status ws_plan_make(winsum_context *ctx, winsum_plan **out, const char *s
         char canon[512];
         ws_ir_format(&p->ir, canon, sizeof canon);
         snprintf(p->describe, sizeof p->describe, "einsum %s on %s\n", canon, ctx->device_name);
-        if (!p->nothing && ctx->backend == WINSUM_BACKEND_OPENCL) st = ws_plan_steps(p);
+        if (!p->nothing && ctx->be->kernels) st = ws_plan_steps(p);
     }
     if (st) {
         winsum_plan_destroy(p);
@@ -164,27 +164,31 @@ const char *winsum_plan_describe(const winsum_plan *p) { return p ? p->describe 
 
 /* ----------------------------------------------------------- execution */
 
-static cl_mem src_mem(winsum_plan *p, ws_src s, const winsum_buffer *const *in,
+static ws_mem src_mem(winsum_plan *p, ws_src s, const winsum_buffer *const *in,
                       const winsum_buffer *outb)
 {
-    if (s.kind == SRC_INPUT) return in[s.index]->mem;
+    if (s.kind == SRC_INPUT) return ws_buffer_mem(in[s.index]);
     if (s.kind == SRC_INTER) return p->inter[s.index];
-    return outb->mem;
+    return ws_buffer_mem(outb);
 }
 
-/* Sets the arguments of k from a family's list: a field of the step, or
- * one of val (by ws_arg_from). */
-static cl_int set_args(cl_kernel k, const ws_family_arg *args, int nargs, const ws_step *s,
-                       const void *const *val, const size_t *len)
+/* the most arguments a kernel of a family takes (test_families) */
+#define WS_MAX_KERNEL_ARGS 128
+
+/* The arguments of a kernel from a family's list: a field of the step, or
+ * one of val (by ws_arg_from: the operands' memory, alpha, beta). */
+static int fill_args(ws_arg *out, const ws_family_arg *args, int nargs, const ws_step *s,
+                     const ws_mem *mem, const ws_arg *scalar)
 {
-    cl_int err = 0;
+    if (nargs > WS_MAX_KERNEL_ARGS) return 1;
     for (int n = 0; n < nargs; n++) {
         const ws_family_arg *arg = &args[n];
-        err |= arg->from == WS_FROM_STEP
-                   ? clSetKernelArg(k, (cl_uint)n, arg->size, (const char *)s + arg->offset)
-                   : clSetKernelArg(k, (cl_uint)n, len[arg->from], val[arg->from]);
+        if (arg->from == WS_FROM_STEP)
+            out[n] = (ws_arg){.value = (const char *)s + arg->offset, .size = arg->size};
+        else if (arg->from <= WS_FROM_C) out[n] = WS_MEM(mem[arg->from]);
+        else out[n] = scalar[arg->from - WS_FROM_ALPHA];
     }
-    return err;
+    return 0;
 }
 
 static int launches(const ws_step *s)
@@ -192,9 +196,8 @@ static int launches(const ws_step *s)
     return s->global[0] && s->global[1] && (s->ngl != 3 || s->global[2]);
 }
 
-static winsum_status exec_opencl(winsum_plan *p, const winsum_buffer *const *in,
-                                 const winsum_buffer *outb, double alpha, double beta,
-                                 cl_event *event)
+static winsum_status exec_steps(winsum_plan *p, const winsum_buffer *const *in,
+                                const winsum_buffer *outb, double alpha, double beta, void **event)
 {
     winsum_context *ctx = p->ctx;
     int f64 = p->out.dtype == WINSUM_F64;
@@ -204,63 +207,50 @@ static winsum_status exec_opencl(winsum_plan *p, const winsum_buffer *const *in,
         if (launches(&p->steps[si])) lastk = si;
     for (int si = 0; si < p->nsteps; si++) {
         ws_step *s = &p->steps[si];
+        if (!launches(s)) continue;
         int last = si == p->nsteps - 1;
         double al = last ? alpha : 1.0, be = last ? beta : 0.0;
         float alf = (float)al, bef = (float)be;
-        cl_kernel k = s->kernel;
         const ws_family *f = s->family;
-        /* the family's argument list, in the kernel's order: a field of the
-         * step, or one of these values */
-        cl_mem a = src_mem(p, s->a, in, outb), b = src_mem(p, s->b, in, outb),
-               c = src_mem(p, s->c, in, outb);
-        const void *val[WS_FROM_STEP] = {&a, &b, &c, f64 ? (const void *)&al : &alf,
-                                         f64 ? (const void *)&be : &bef};
-        const size_t len[WS_FROM_STEP] = {sizeof a, sizeof b, sizeof c,
-                                          f64 ? sizeof al : sizeof alf,
-                                          f64 ? sizeof be : sizeof bef};
-        cl_int err = set_args(k, f->args, f->nargs, s, val, len);
-        if (err) return ws_cl_fail(ctx, err, "clSetKernelArg", "einsum");
-        if (!launches(s)) continue;
+        const ws_mem mem[3] = {src_mem(p, s->a, in, outb), src_mem(p, s->b, in, outb),
+                               src_mem(p, s->c, in, outb)};
+        /* REAL: double for float64, else float */
+        const ws_arg scalar[2] = {f64 ? WS_VAL(al) : WS_VAL(alf), f64 ? WS_VAL(be) : WS_VAL(bef)};
+        ws_arg args[WS_MAX_KERNEL_ARGS];
+        winsum_status st;
         /* the kernels the step launches first (GETT: packing) */
         for (int i = 0; i < f->npre; i++) {
             if (!s->pre_kernel[i]) continue;
             const ws_family_pre *pre = &f->pre[i];
-            if ((err = set_args(s->pre_kernel[i], pre->args, pre->nargs, s, val, len)))
-                return ws_cl_fail(ctx, err, "clSetKernelArg", "einsum");
-            if (ws_fault(WINSUM_FAULT_ENQUEUE))
-                return ws_cl_fail(ctx, CL_OUT_OF_RESOURCES, "clEnqueueNDRangeKernel (injected)",
-                                  "einsum");
             static const size_t one[3] = {1, 1, 1};
-            cl_event ev = NULL;
-            err = clEnqueueNDRangeKernel(ctx->queue, s->pre_kernel[i], 3, NULL, s->pre_global[i],
-                                         one, ctx->gate ? 1 : 0, ctx->gate ? &ctx->gate : NULL,
-                                         ctx->verbose >= 2 ? &ev : NULL);
-            if (err) return ws_cl_fail(ctx, err, "clEnqueueNDRangeKernel", "einsum");
-            if (ctx->verbose >= 2) {
-                ws_trace_kernel(ctx, pre->kernel, ev);
-                if (ev) clReleaseEvent(ev);
-            }
+            if (fill_args(args, pre->args, pre->nargs, s, mem, scalar)) goto too_many;
+            ws_launch l = {.kernel = s->pre_kernel[i],
+                           .name = pre->kernel,
+                           .what = "einsum",
+                           .args = args,
+                           .nargs = pre->nargs,
+                           .dims = 3,
+                           .global = s->pre_global[i],
+                           .local = one};
+            if ((st = ws_launch_kernel(ctx, &l))) return st;
         }
-        if (ws_fault(WINSUM_FAULT_ENQUEUE))
-            return ws_cl_fail(ctx, CL_OUT_OF_RESOURCES, "clEnqueueNDRangeKernel (injected)",
-                              "einsum");
-        /* an event for the last kernel (winsum_last_event, the caller's
-         * event) and, under WINSUM_VERBOSE=2, for every kernel (its time) */
-        cl_event ev = NULL;
-        int want = si == lastk || ctx->verbose >= 2;
-        err = clEnqueueNDRangeKernel(ctx->queue, k, (cl_uint)s->ngl, NULL, s->global,
-                                     s->use_local ? s->local : NULL, ctx->gate ? 1 : 0,
-                                     ctx->gate ? &ctx->gate : NULL, want ? &ev : NULL);
-        if (err) return ws_cl_fail(ctx, err, "clEnqueueNDRangeKernel", "einsum");
-        if (ctx->verbose >= 2) ws_trace_kernel(ctx, f->name, ev);
-        if (si != lastk) {
-            if (ev) clReleaseEvent(ev);
-            continue;
-        }
-        if (event && ev && clRetainEvent(ev) == CL_SUCCESS) *event = ev;
-        ws_event_record(ctx, ev);
+        if (fill_args(args, f->args, f->nargs, s, mem, scalar)) goto too_many;
+        ws_launch l = {.kernel = s->kernel,
+                       .name = f->name,
+                       .what = "einsum",
+                       .args = args,
+                       .nargs = f->nargs,
+                       .dims = s->ngl,
+                       .global = s->global,
+                       .local = s->use_local ? s->local : NULL,
+                       .record = si == lastk,
+                       .event = event};
+        if ((st = ws_launch_kernel(ctx, &l))) return st;
     }
     return WINSUM_OK;
+too_many:
+    return ws_fail(&ctx->err, WINSUM_ERR_UNSUPPORTED, "einsum: a kernel of more than %d arguments",
+                   WS_MAX_KERNEL_ARGS);
 }
 
 /* The plan's entry of the trace's plan field: its subscripts and, per
@@ -270,8 +260,7 @@ static void trace_plan(const winsum_plan *p)
     char buf[1024];
     size_t n = (size_t)snprintf(buf, sizeof buf, "%s{", p->subscripts);
     if (p->nothing) n += (size_t)snprintf(buf + n, sizeof buf - n, "empty");
-    else if (p->ctx->backend == WINSUM_BACKEND_REF)
-        n += (size_t)snprintf(buf + n, sizeof buf - n, "reference");
+    else if (!p->ctx->be->kernels) n += (size_t)snprintf(buf + n, sizeof buf - n, "reference");
     for (int si = 0; si < p->nsteps && n < sizeof buf; si++) {
         const ws_step *s = &p->steps[si];
         n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s b%d m%d n%d k%d", si ? " + " : "",
@@ -283,7 +272,7 @@ static void trace_plan(const winsum_plan *p)
 
 static winsum_status plan_execute(winsum_plan *p, const winsum_buffer *const *inputs,
                                   const winsum_buffer *output, double alpha, double beta,
-                                  cl_event *event)
+                                  void **event)
 {
     winsum_context *ctx = p->ctx;
     if (ctx->verbose) trace_plan(p);
@@ -314,12 +303,12 @@ static winsum_status plan_execute(winsum_plan *p, const winsum_buffer *const *in
         winsum_view a = p->out, b = p->ops[i];
         a.buffer = outb;
         b.buffer = in[i];
-        if (ws_views_may_alias(&a, &b))
+        if (ws_views_alias(ctx, &a, &b))
             return ws_fail(&ctx->err, WINSUM_ERR_ALIAS,
                            "einsum output overlaps operand %d in memory", i);
     }
     if (p->nothing) return WINSUM_OK;
-    if (ctx->backend == WINSUM_BACKEND_REF) {
+    if (!ctx->be->kernels) { /* the reference: the loop nest over all operands */
         ws_operand *ops = malloc(sizeof(ws_operand) * ((size_t)p->nops + 1));
         if (!ops) return ws_fail(&ctx->err, WINSUM_ERR_MEMORY, "out of host memory");
         for (int i = 0; i < p->nops; i++) {
@@ -335,10 +324,10 @@ static winsum_status plan_execute(winsum_plan *p, const winsum_buffer *const *in
     /* one step: no gate, even with a packing kernel before it (that writes
      * only the step's scratch, so a failed launch after it changes nothing
      * the caller sees) */
-    if (p->nsteps < 2) return exec_opencl(p, in, outb, alpha, beta, event);
-    int own = ctx->gate == NULL;
+    if (p->nsteps < 2) return exec_steps(p, in, outb, alpha, beta, event);
+    int own = !ws_gate_held(ctx);
     winsum_status st = own ? ws_gate_open(ctx) : WINSUM_OK;
-    if (!st) st = exec_opencl(p, in, outb, alpha, beta, event);
+    if (!st) st = exec_steps(p, in, outb, alpha, beta, event);
     return own ? ws_gate_close(ctx, st) : st;
 }
 
@@ -350,13 +339,15 @@ winsum_status winsum_plan_execute(winsum_plan *p, const winsum_buffer *const *in
     winsum_context *ctx = p->ctx;
     WS_LOCK_SCOPE(ctx);
     if (event) *event = NULL;
+    void *ev = NULL;
     ws_call c;
     ws_call_begin(ctx, &c);
-    winsum_status st = plan_execute(p, inputs, output, alpha, beta, event);
-    if (st && event && *event) {
-        clReleaseEvent(*event); /* nothing handed back on error */
-        *event = NULL;
+    winsum_status st = plan_execute(p, inputs, output, alpha, beta, event ? &ev : NULL);
+    if (st && ev) {
+        ctx->be->event_release(ev); /* nothing handed back on error */
+        ev = NULL;
     }
+    if (event) *event = ev;
     if (!ws_call_end(ctx, &c, st)) return st;
     ws_trace_call t = {.op = "plan_execute",
                        .subs = p->subscripts,
@@ -367,4 +358,10 @@ winsum_status winsum_plan_execute(winsum_plan *p, const winsum_buffer *const *in
     for (int i = 0; i < p->nops; i++) t.view[i] = &p->ops[i];
     t.view[p->nops] = &p->out;
     return ws_trace_emit(ctx, &c, st, &t);
+}
+
+winsum_status winsum_plan_run(winsum_plan *plan, const winsum_buffer *const *inputs,
+                              const winsum_buffer *output, double alpha, double beta)
+{
+    return winsum_plan_execute(plan, inputs, output, alpha, beta, NULL);
 }

@@ -35,8 +35,12 @@ typedef struct ws_family ws_family;
 /* kernels a step may launch before its own (ws_step.pre_kernel) */
 #define WS_MAX_PRE 2
 
+/* The bytes of a step's family state (ws_step.state). */
+#define WS_STEP_STATE 384
+
 /* One kernel launch. Its family's argument list names the fields the
- * kernel receives (WS_ARG_STEP: by offset and size). */
+ * kernel receives (WS_ARG_STEP: by offset and size; WS_ARG_STATE: a field
+ * of the family's own state). */
 typedef struct ws_step {
     const ws_family *family;
     ws_src a, b, c;
@@ -44,35 +48,32 @@ typedef struct ws_step {
     int M, N, K, nbatch; /* unary: N = inner size, M = outer size */
     int targ[16];        /* table offsets, in kernel argument order */
     cl_long4 exta, extb;
-    cl_long a_safe, b_safe;  /* an element each guarded input really has, or -1 */
-    cl_int a_inner, b_inner; /* runs along the innermost row label (gett.cl pack) */
-    cl_long a_st, b_st;
-    cl_long4 a_cg, b_cg;
-    cl_int a_kinner, b_kinner; /* runs along the innermost K label */
-    cl_long a_kst, b_kst;
-    cl_long4 a_kcg, b_kcg;
-    cl_int unit[4]; /* A's M, A's K, B's N, B's K tables are 0, 1, 2, ... */
-    cl_int c_inner; /* C's runs along N */
-    cl_long c_st;
-    cl_mem tab;
+    ws_mem tab;
     size_t tab_bytes;
-    cl_kernel kernel;
+    ws_kernel kernel;
     size_t global[3], local[3];
     int ngl; /* work dims */
     int use_local;
-    int nga, ngb;        /* guards of A and B (for describe) */
-    ws_gett_params tile; /* GETT: the tile it was built with (for describe) */
-    cl_int per_item[2];  /* gemv: rows and batches per work-item */
-    cl_int kblock;       /* gemv: K terms a block (gemv.cl) */
-    int lanes, along_m;  /* gemv: VL, and lanes along M (ROWS) or K */
+    int nga, ngb; /* guards of A and B (for describe) */
     /* Kernels launched before the step's own, in order (its family's pre[];
      * NULL: skipped), e.g. GETT's packing of a reused operand, and device
      * memory the step owns (scratch, e.g. packed panels; freed with the plan). */
-    cl_kernel pre_kernel[WS_MAX_PRE];
+    ws_kernel pre_kernel[WS_MAX_PRE];
     size_t pre_global[WS_MAX_PRE][3];
-    cl_mem scratch[WS_MAX_PRE];
+    ws_mem scratch[WS_MAX_PRE];
     size_t scratch_bytes[WS_MAX_PRE];
+    /* The family's own state: a struct defined in its family_<name>.c (no
+     * other file sees its fields), at most WS_STEP_STATE bytes, zeroed
+     * before the family's build; WS_STATE(s, type) reaches it. */
+    _Alignas(16) unsigned char state[WS_STEP_STATE];
 } ws_step;
+
+/* The family state of step s as a type its family defines. */
+#define WS_STATE(s, type)   ((type *)(void *)(s)->state)
+#define WS_STATE_C(s, type) ((const type *)(const void *)(s)->state)
+/* The family state fits (in the family's file). */
+#define WS_STATE_FITS(type) \
+    _Static_assert(sizeof(type) <= WS_STEP_STATE, #type " outgrew WS_STEP_STATE")
 
 struct winsum_plan {
     winsum_context *ctx;
@@ -89,7 +90,7 @@ struct winsum_plan {
     int nsteps;
     ws_step steps[2 * WS_MAX_OPS]; /* unary pre-reductions, then pairs */
     int ninter;
-    cl_mem inter[2 * WS_MAX_OPS];
+    ws_mem inter[2 * WS_MAX_OPS];
     size_t inter_bytes[2 * WS_MAX_OPS];
     char describe[8192];
 };
@@ -105,7 +106,8 @@ typedef struct slot {
 winsum_status ws_plan_make(winsum_context *ctx, winsum_plan **out, const char *subscripts, int nops,
                            const winsum_view *ops, const winsum_view *outv);
 
-/* steps.c: the steps of an OpenCL plan, after validation. */
+/* steps.c: the steps of a plan on a backend that runs kernels, after
+ * validation. */
 winsum_status ws_plan_steps(winsum_plan *p);
 
 /* --------------------------------------------------------------- tables */
@@ -166,7 +168,7 @@ void ws_classify(const slot *X, const slot *Y, const slot *C, const int64_t *siz
 typedef enum ws_arg_from {
     WS_FROM_A,
     WS_FROM_B,
-    WS_FROM_C, /* the operand's memory (cl_mem) */
+    WS_FROM_C, /* the operand's memory (a ws_mem) */
     WS_FROM_ALPHA,
     WS_FROM_BETA, /* REAL: double for float64, else float */
     WS_FROM_STEP, /* a field of ws_step: offset, size */
@@ -183,7 +185,7 @@ typedef struct ws_family_arg {
 
 #define WS_ARG_MEM(type, name, from)        \
     {                                       \
-        type, name, from, 0, sizeof(cl_mem) \
+        type, name, from, 0, sizeof(ws_mem) \
     }
 #define WS_ARG_REAL(name, from)        \
     {                                  \
@@ -192,6 +194,12 @@ typedef struct ws_family_arg {
 #define WS_ARG_STEP(type, name, field)                                                    \
     {                                                                                     \
         type, name, WS_FROM_STEP, offsetof(ws_step, field), sizeof(((ws_step *)0)->field) \
+    }
+/* a field of the family's state struct stype (ws_step.state) */
+#define WS_ARG_STATE(type, name, stype, field)                                       \
+    {                                                                                \
+        type, name, WS_FROM_STEP, offsetof(ws_step, state) + offsetof(stype, field), \
+            sizeof(((stype *)0)->field)                                              \
     }
 
 /* What a step computes: C = alpha * (the inputs, contracted) + beta * C. */
@@ -232,6 +240,9 @@ struct ws_family {
 };
 
 extern const ws_family ws_family_gett, ws_family_unary, ws_family_gemv;
+/* their tunable parameters (params.h), registered by families.c */
+typedef struct ws_tunable_set ws_tunable_set;
+extern const ws_tunable_set ws_gett_tunables, ws_gemv_tunables;
 /* Every family, NULL-terminated, in the default order of preference. */
 extern const ws_family *const ws_families[];
 
@@ -239,6 +250,10 @@ extern const ws_family *const ws_families[];
  * default order) that accepts the request, and appends its description. */
 winsum_status ws_step_build(winsum_plan *p, ws_step *s, const ws_step_request *r,
                             const ws_family *const *prefer);
+
+/* The GETT family's blocking on this device (family_gett.c): the
+ * work-group tile mc x nc and the K block kc, for the split-K decision. */
+void ws_gett_blocks(const winsum_context *ctx, int *mc, int *nc, int *kc);
 
 /* helpers of the families */
 winsum_status ws_check_int(winsum_context *ctx, int64_t v, const char *what);

@@ -48,7 +48,7 @@ static winsum_status new_intermediate(winsum_plan *p, const uint8_t *keep, slot 
     int k = p->ninter++;
     p->inter_bytes[k] = (size_t)bytes;
     t->src = (ws_src){SRC_INTER, k};
-    return ws_device_alloc(p->ctx, p->inter_bytes[k], &p->inter[k], "einsum intermediate");
+    return ws_mem_alloc(p->ctx, p->inter_bytes[k], &p->inter[k], "einsum intermediate");
 }
 
 /* Drops the guards that no index of the operand can fail (a padded window
@@ -124,7 +124,10 @@ static int split_label(const winsum_plan *p, const slot *X, const slot *Y, const
             foot[t] = (int64_t)(p->inter_bytes[in[t]->src.index] / winsum_dtype_size(p->out.dtype));
     }
     const int64_t big = foot[0] > foot[1] ? foot[0] : foot[1];
-    const ws_gett_params *g = &ctx->gett;
+    struct {
+        int mc, nc, kc;
+    } gb, *g = &gb;
+    ws_gett_blocks(ctx, &gb.mc, &gb.nc, &gb.kc);
     const int64_t cu = ctx->compute_units, target = 4 * cu;
     int64_t tiles_m = (M + g->mc - 1) / g->mc, tiles_n = (N + g->nc - 1) / g->nc;
     int64_t wgs = B * tiles_m * tiles_n;

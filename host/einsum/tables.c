@@ -136,13 +136,6 @@ winsum_status ws_upload_table(winsum_plan *p, ws_step *s, tabbuf *t)
         return ws_fail(&ctx->err, WINSUM_ERR_UNSUPPORTED,
                        "einsum: offset tables of %zu entries exceed 2^31", t->n);
     s->tab_bytes = t->n * sizeof(cl_long);
-    winsum_status st = ws_device_alloc(ctx, s->tab_bytes, &s->tab, "einsum offset tables");
-    if (st) return st;
-    if (ws_fault(WINSUM_FAULT_TRANSFER))
-        return ws_cl_fail(ctx, CL_OUT_OF_RESOURCES, "clEnqueueWriteBuffer (injected)",
-                          "einsum offset tables");
-    cl_int err =
-        clEnqueueWriteBuffer(ctx->queue, s->tab, CL_TRUE, 0, s->tab_bytes, t->v, 0, NULL, NULL);
-    if (err) return ws_cl_fail(ctx, err, "clEnqueueWriteBuffer", "einsum offset tables");
-    return WINSUM_OK;
+    winsum_status st = ws_mem_alloc(ctx, s->tab_bytes, &s->tab, "einsum offset tables");
+    return st ? st : ws_mem_write(ctx, s->tab, 0, t->v, s->tab_bytes, "einsum offset tables");
 }

@@ -3,6 +3,7 @@
  * the caller's), the lock and reference count, what higher layers attach,
  * error reporting that names the OpenCL call.
  */
+#include "backend.h"
 #include "params.h"
 #include "program.h"
 #include "trace.h"
@@ -346,6 +347,7 @@ winsum_status winsum_context_create(winsum_context **out, winsum_backend backend
         }
     }
     ctx->backend = backend;
+    ctx->be = ws_backend_of(backend);
     if (backend == WINSUM_BACKEND_REF)
         snprintf(ctx->device_name, sizeof ctx->device_name, "reference (host C)");
     *out = ctx;
@@ -396,6 +398,7 @@ winsum_status winsum_context_create_cl(winsum_context **out, cl_context cl_ctx,
     ctx->queue = queue;
     ctx->profiling = (props & CL_QUEUE_PROFILING_ENABLE) != 0;
     ctx->backend = WINSUM_BACKEND_OPENCL;
+    ctx->be = &ws_backend_opencl;
     setup_device(ctx);
     *out = ctx;
     return WINSUM_OK;
@@ -476,9 +479,7 @@ winsum_status winsum_finish(winsum_context *ctx)
 {
     WS_LOCK_SCOPE(ctx);
     if (!ctx) return WINSUM_ERR_ARGUMENT;
-    if (!ctx->queue) return WINSUM_OK;
-    cl_int err = clFinish(ctx->queue);
-    return err ? ws_cl_fail(ctx, err, "clFinish", "finish") : WINSUM_OK;
+    return ctx->be->finish(ctx);
 }
 
 /* ------------------------------------------------------------- memory */

@@ -11,16 +11,11 @@
 #include "internal.h"
 #include <pthread.h>
 
-/* Tile parameters of the GETT kernel (kernels/gett.cl). */
-typedef struct ws_gett_params {
-    int wgm, wgn; /* work-group shape */
-    int mr, nr;   /* micro-tile per work-item */
-    int mc, nc;   /* work-group tile */
-    int kc;       /* K block */
-    int vw;       /* vector width of the CPU micro-kernel */
-} ws_gett_params;
+/* The most tunable parameters of all families together (params.h). */
+#define WS_MAX_TUNABLES 48
 
 typedef struct ws_trace ws_trace;
+typedef struct ws_backend ws_backend; /* backend.h */
 
 typedef struct ws_program_slot {
     uint64_t key;
@@ -50,6 +45,7 @@ struct winsum_context {
      * cache holds none (winsum_context_destroy empties it first). */
     int refs;
     winsum_backend backend;
+    const ws_backend *be; /* what computes (backend.h), chosen at creation */
     ws_error err;
     char device_name[512];
     /* OpenCL (backend == WINSUM_BACKEND_OPENCL) */
@@ -64,8 +60,10 @@ struct winsum_context {
     cl_uint compute_units;   /* CL_DEVICE_MAX_COMPUTE_UNITS (at least 1) */
     cl_ulong max_alloc;      /* CL_DEVICE_MAX_MEM_ALLOC_SIZE */
     char cache_prefix[1280]; /* device, driver and platform, for cache keys */
-    ws_gett_params gett;
-    unsigned params_epoch; /* counts changes of gett: plans made before are stale */
+    /* The kernel families' tunable parameters on this device, set by set
+     * (params.h: names, ranges, where they came from) */
+    int tunables[WS_MAX_TUNABLES];
+    unsigned params_epoch; /* counts changes of tunables: plans made before are stale */
     char tuning_source[4600];
     char tuning_text[96];
     char cache_info[4600];     /* winsum_cache_info: "on: DIR" or "off: why" (program.c) */
@@ -73,7 +71,8 @@ struct winsum_context {
     int nprograms, cap_programs;
     /* accounting of device memory winsum allocated */
     size_t mem_current, mem_peak;
-    cl_event gate; /* see ws_gate_open */
+    int gated;     /* a gate is open (ws_gate_open) */
+    cl_event gate; /* the OpenCL backend's gate */
     ws_attachment attached[WS_MAX_ATTACHED];
     /* Computing calls in progress (trace.h): public calls nest, a
      * convolution runs einsums; the outermost one owns what follows. */
@@ -121,13 +120,17 @@ winsum_status ws_context_attach(winsum_context *ctx, const void *key, void *data
  * that the output is written fully or not at all. */
 winsum_status ws_gate_open(winsum_context *ctx);
 winsum_status ws_gate_close(winsum_context *ctx, winsum_status st);
+/* 1 while a gate is open: an operation inside another's gate leaves it to
+ * that one to close. */
+int ws_gate_held(const winsum_context *ctx);
 
 /* Sets ctx->err from an OpenCL error code and returns WINSUM_ERR_OPENCL (or
  * WINSUM_ERR_MEMORY for the out-of-memory codes). */
 winsum_status ws_cl_fail(winsum_context *ctx, cl_int code, const char *call, const char *what);
 const char *ws_cl_error_name(cl_int code);
 
-/* Device memory with accounting. */
+/* Device memory with accounting, as cl_mem: the OpenCL-only form of
+ * ws_mem_alloc and ws_mem_free (backend.h), for code not yet on the seam. */
 winsum_status ws_device_alloc(winsum_context *ctx, size_t bytes, cl_mem *mem, const char *what);
 void ws_device_free(winsum_context *ctx, cl_mem mem, size_t bytes);
 

@@ -1,30 +1,25 @@
 /*
- * gate.c - the gate that makes multi-kernel operations all-or-nothing: every
- * enqueue of the operation waits on one user event, completed when all of
- * them were enqueued, or failed (which terminates them) when one enqueue
- * failed.
+ * gate.c - the gate that makes multi-kernel operations all-or-nothing:
+ * every launch of the operation waits on it, and it opens when all of them
+ * were launched, or fails (which terminates them) when one launch failed.
+ * How is the backend's (ws_backend gate_open, gate_close); this keeps one
+ * gate per context, however deeply operations nest.
  */
-#include "context.h"
+#include "backend.h"
 
 winsum_status ws_gate_open(winsum_context *ctx)
 {
-    if (ctx->backend != WINSUM_BACKEND_OPENCL || ctx->gate) return WINSUM_OK;
-    cl_int err;
-    ctx->gate = clCreateUserEvent(ctx->cl, &err);
-    if (!ctx->gate) return ws_cl_fail(ctx, err, "clCreateUserEvent", "gate");
-    return WINSUM_OK;
+    if (ctx->gated) return WINSUM_OK;
+    winsum_status st = ctx->be->gate_open(ctx);
+    if (!st) ctx->gated = 1;
+    return st;
 }
 
 winsum_status ws_gate_close(winsum_context *ctx, winsum_status st)
 {
-    if (!ctx->gate) return st;
-    /* a negative status terminates every command that waits on the gate */
-    cl_int err = clSetUserEventStatus(ctx->gate, st ? -1 : CL_COMPLETE);
-    clReleaseEvent(ctx->gate);
-    ctx->gate = NULL;
-    if (st) {
-        clFinish(ctx->queue);
-        return st;
-    }
-    return err ? ws_cl_fail(ctx, err, "clSetUserEventStatus", "gate") : WINSUM_OK;
+    if (!ctx->gated) return st;
+    ctx->gated = 0;
+    return ctx->be->gate_close(ctx, st);
 }
+
+int ws_gate_held(const winsum_context *ctx) { return ctx->gated; }

@@ -4,7 +4,7 @@
  * and the check that a buffer can be used by a context (its kind, and for
  * OpenCL its cl_context).
  */
-#include "context.h"
+#include "backend.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,32 +24,15 @@ void winsum_memory_reset_peak(winsum_context *ctx)
 
 winsum_status ws_device_alloc(winsum_context *ctx, size_t bytes, cl_mem *mem, const char *what)
 {
-    cl_int err = CL_SUCCESS;
-    if (ctx->max_alloc && bytes > ctx->max_alloc) {
-        *mem = NULL;
-        return ws_fail(&ctx->err, WINSUM_ERR_MEMORY,
-                       "%s: %zu bytes in one buffer, more than the device allocates at once "
-                       "(%llu)",
-                       what, bytes, (unsigned long long)ctx->max_alloc);
-    }
-    if (ws_fault(WINSUM_FAULT_ALLOC)) {
-        *mem = NULL;
-        return ws_cl_fail(ctx, CL_MEM_OBJECT_ALLOCATION_FAILURE, "clCreateBuffer (injected)", what);
-    }
-    *mem = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, bytes ? bytes : 1, NULL, &err);
-    if (!*mem)
-        return ws_cl_fail(ctx, err ? err : CL_MEM_OBJECT_ALLOCATION_FAILURE, "clCreateBuffer",
-                          what);
-    ctx->mem_current += bytes;
-    if (ctx->mem_current > ctx->mem_peak) ctx->mem_peak = ctx->mem_current;
-    return WINSUM_OK;
+    ws_mem m = NULL;
+    winsum_status st = ws_mem_alloc(ctx, bytes, &m, what);
+    *mem = (cl_mem)m;
+    return st;
 }
 
 void ws_device_free(winsum_context *ctx, cl_mem mem, size_t bytes)
 {
-    if (!mem) return;
-    clReleaseMemObject(mem);
-    ctx->mem_current -= bytes;
+    ws_mem_free(ctx, (ws_mem)mem, bytes);
 }
 
 winsum_status winsum_buffer_alloc(winsum_context *ctx, size_t bytes, winsum_buffer *buffer)
@@ -59,26 +42,24 @@ winsum_status winsum_buffer_alloc(winsum_context *ctx, size_t bytes, winsum_buff
     if (!buffer)
         return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "winsum_buffer_alloc: buffer is NULL");
     memset(buffer, 0, sizeof *buffer);
-    if (ctx->backend == WINSUM_BACKEND_REF) {
-        void *p = calloc(bytes ? bytes : 1, 1);
-        if (!p)
-            return ws_fail(&ctx->err, WINSUM_ERR_MEMORY, "cannot allocate %zu host bytes", bytes);
-        *buffer = winsum_buffer_host(p, bytes);
-        return WINSUM_OK;
-    }
-    cl_mem m;
-    winsum_status st = ws_device_alloc(ctx, bytes, &m, "winsum_buffer_alloc");
+    ws_mem m;
+    winsum_status st = ws_mem_alloc(ctx, bytes, &m, "winsum_buffer_alloc");
     if (st) return st;
-    *buffer = winsum_buffer_device(m, bytes);
+    buffer->where = ctx->be->memory;
+    if (buffer->where == WINSUM_HOST) buffer->host = m;
+    else buffer->mem = m;
+    buffer->bytes = bytes;
     return WINSUM_OK;
 }
 
+/* A buffer of winsum_buffer_alloc goes back to the backend that made it; a
+ * host buffer of another kind of context is the host's. */
 void winsum_buffer_free(winsum_context *ctx, winsum_buffer *buffer)
 {
     WS_LOCK_SCOPE(ctx);
     if (!ctx || !buffer) return;
-    if (buffer->where == WINSUM_HOST) free(buffer->host);
-    else ws_device_free(ctx, buffer->mem, buffer->bytes);
+    if (buffer->where == ctx->be->memory) ws_mem_free(ctx, ws_buffer_mem(buffer), buffer->bytes);
+    else if (buffer->where == WINSUM_HOST) free(buffer->host);
     memset(buffer, 0, sizeof *buffer);
 }
 
@@ -99,27 +80,18 @@ static winsum_status transfer(winsum_context *ctx, const winsum_buffer *b, size_
                        "buffer %s: bytes %zu..%zu are outside the buffer's %zu bytes",
                        write ? "write" : "read", off, off + bytes, b->bytes);
     if (!bytes) return WINSUM_OK;
-    if (b->where == WINSUM_HOST) {
+    if (b->where == WINSUM_HOST) { /* host memory is the caller's, on every backend */
         if (write) memcpy((char *)b->host + off, p, bytes);
         else memcpy(p, (char *)b->host + off, bytes);
         return WINSUM_OK;
     }
-    if (!ctx->queue)
-        return ws_fail(
-            &ctx->err, WINSUM_ERR_CONTEXT,
-            "a device buffer needs an OpenCL context (this one is the reference backend)");
-    if (ws_fault(WINSUM_FAULT_TRANSFER))
-        return ws_cl_fail(ctx, CL_OUT_OF_RESOURCES,
-                          write ? "clEnqueueWriteBuffer (injected)"
-                                : "clEnqueueReadBuffer (injected)",
-                          "buffer transfer");
-    cl_int err =
-        write ? clEnqueueWriteBuffer(ctx->queue, b->mem, CL_TRUE, off, bytes, p, 0, NULL, NULL)
-              : clEnqueueReadBuffer(ctx->queue, b->mem, CL_TRUE, off, bytes, p, 0, NULL, NULL);
-    if (err)
-        return ws_cl_fail(ctx, err, write ? "clEnqueueWriteBuffer" : "clEnqueueReadBuffer",
-                          "buffer transfer");
-    return WINSUM_OK;
+    if (ctx->be->memory != WINSUM_DEVICE)
+        return ws_fail(&ctx->err, WINSUM_ERR_CONTEXT,
+                       "a device buffer needs a context of a device backend (this one is the "
+                       "%s backend)",
+                       ctx->be->title);
+    return write ? ctx->be->write(ctx, (ws_mem)b->mem, off, p, bytes, "buffer transfer")
+                 : ctx->be->read(ctx, (ws_mem)b->mem, off, p, bytes, "buffer transfer");
 }
 
 winsum_status winsum_buffer_write(winsum_context *ctx, const winsum_buffer *buffer,
@@ -137,33 +109,76 @@ winsum_status winsum_buffer_read(winsum_context *ctx, const winsum_buffer *buffe
 winsum_status ws_buffer_check_context(winsum_context *ctx, const winsum_buffer *b, const char *name)
 {
     winsum_status st = ws_buffer_check_fields(b, name, &ctx->err);
-    if (st) return st;
+    return st ? st : ctx->be->check_buffer(ctx, b, name);
+}
+
+winsum_status winsum_buffer_map_host(winsum_context *ctx, void *data, size_t bytes,
+                                     winsum_buffer *buffer)
+{
+    WS_LOCK_SCOPE(ctx);
+    if (!ctx) return WINSUM_ERR_ARGUMENT;
+    if (!buffer)
+        return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "winsum_buffer_map_host: buffer is NULL");
+    memset(buffer, 0, sizeof *buffer);
+    if (!data || !bytes)
+        return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT,
+                       "winsum_buffer_map_host: data is NULL or bytes is 0 (%zu)", bytes);
     if (ctx->backend == WINSUM_BACKEND_REF) {
-        if (b->where != WINSUM_HOST)
-            return ws_fail(&ctx->err, WINSUM_ERR_CONTEXT,
-                           "%s: a device buffer was given to the reference backend, which "
-                           "computes on host buffers",
-                           name);
+        *buffer = winsum_buffer_host(data, bytes);
         return WINSUM_OK;
     }
-    if (b->where != WINSUM_DEVICE)
-        return ws_fail(&ctx->err, WINSUM_ERR_CONTEXT,
-                       "%s: a host buffer was given to the OpenCL backend, which computes on "
-                       "device buffers (cl_mem)",
-                       name);
-    cl_context c = NULL;
-    size_t size = 0;
-    cl_int err = clGetMemObjectInfo(b->mem, CL_MEM_CONTEXT, sizeof c, &c, NULL);
-    if (err == CL_SUCCESS) err = clGetMemObjectInfo(b->mem, CL_MEM_SIZE, sizeof size, &size, NULL);
-    if (err)
-        return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "%s: not a valid cl_mem (%s)", name,
-                       ws_cl_error_name(err));
-    if (c != ctx->cl)
-        return ws_fail(&ctx->err, WINSUM_ERR_CONTEXT,
-                       "%s: the cl_mem belongs to another OpenCL context", name);
-    if (b->bytes > size)
-        return ws_fail(&ctx->err, WINSUM_ERR_BOUNDS,
-                       "%s: the buffer claims %zu bytes but its cl_mem has %zu", name, b->bytes,
-                       size);
+    cl_bool unified = CL_FALSE;
+    cl_int err =
+        clGetDeviceInfo(ctx->device, CL_DEVICE_HOST_UNIFIED_MEMORY, sizeof unified, &unified, NULL);
+    if (err || !unified)
+        return ws_fail(&ctx->err, WINSUM_ERR_UNSUPPORTED,
+                       "winsum_buffer_map_host: the device does not share host memory "
+                       "(CL_DEVICE_HOST_UNIFIED_MEMORY); copy with winsum_buffer_write()");
+    if (ctx->max_alloc && bytes > ctx->max_alloc)
+        return ws_fail(&ctx->err, WINSUM_ERR_MEMORY,
+                       "winsum_buffer_map_host: %zu bytes in one buffer, more than the device "
+                       "allocates at once (%llu)",
+                       bytes, (unsigned long long)ctx->max_alloc);
+    cl_mem m = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR, bytes, data, &err);
+    if (!m)
+        return ws_cl_fail(ctx, err ? err : CL_MEM_OBJECT_ALLOCATION_FAILURE,
+                          "clCreateBuffer(CL_MEM_USE_HOST_PTR)", "winsum_buffer_map_host");
+    *buffer = winsum_buffer_device(m, bytes);
     return WINSUM_OK;
+}
+
+winsum_status winsum_buffer_unmap_host(winsum_context *ctx, winsum_buffer *buffer, int sync)
+{
+    WS_LOCK_SCOPE(ctx);
+    if (!ctx) return WINSUM_ERR_ARGUMENT;
+    if (!buffer)
+        return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "winsum_buffer_unmap_host: buffer is NULL");
+    if (buffer->where == WINSUM_HOST) {
+        memset(buffer, 0, sizeof *buffer);
+        return WINSUM_OK;
+    }
+    if (buffer->where != WINSUM_DEVICE || !buffer->mem || !ctx->queue)
+        return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT,
+                       "winsum_buffer_unmap_host: not a buffer of winsum_buffer_map_host()");
+    winsum_status st = WINSUM_OK;
+    if (sync) {
+        /* a blocking map waits for the queued work and brings the device's
+         * writes into the host memory (nothing moves where the device uses
+         * that memory in place); unmapping a read mapping moves nothing, so
+         * it is only queued (OpenCL releases the cl_mem after it) */
+        cl_int err = CL_SUCCESS;
+        void *p = clEnqueueMapBuffer(ctx->queue, buffer->mem, CL_TRUE, CL_MAP_READ, 0,
+                                     buffer->bytes, 0, NULL, NULL, &err);
+        if (!p)
+            st = ws_cl_fail(ctx, err ? err : CL_INVALID_VALUE, "clEnqueueMapBuffer",
+                            "winsum_buffer_unmap_host");
+        else {
+            err = clEnqueueUnmapMemObject(ctx->queue, buffer->mem, p, 0, NULL, NULL);
+            if (err)
+                st = ws_cl_fail(ctx, err, "clEnqueueUnmapMemObject", "winsum_buffer_unmap_host");
+        }
+    }
+    clReleaseMemObject(buffer->mem);
+    memset(buffer, 0, sizeof *buffer);
+    return st;
 }

@@ -1,7 +1,8 @@
 /*
  * program.c - kernel sources and compiled programs. Sources are embedded at
  * build time (cmake/embed.cmake) or read from $WINSUM_KERNEL_DIR. Programs
- * are compiled lazily and cached: per context in memory, and on disk as
+ * are compiled lazily, one per file and options (all its kernels from one
+ * build), and cached: per context in memory, and on disk as
  * device binaries keyed by device, driver, source hash and options, written
  * by atomic rename. A disk entry is trusted only if only this user can have
  * written it (ws_cache_open, ws_cache_read: as ssh judges its keys) and its
@@ -392,27 +393,41 @@ winsum_status ws_get_kernel(winsum_context *ctx, const char *file, const char *n
     size_t srclen = 0;
     winsum_status st = load_source(ctx, file, &src, &srclen);
     if (st) return st;
-    char *key_text =
-        malloc(strlen(ctx->cache_prefix) + strlen(file) + strlen(name) + strlen(options) + 64);
+    /* A program is keyed by device, file, options and source: every kernel
+     * of it (GETT's packing kernels, the direct family's reorder) comes from
+     * one build. A kernel's slot is the program's key and its name; slots of
+     * one program share it (each holds a reference). */
+    const size_t klen = strlen(ctx->cache_prefix) + strlen(file) + strlen(options) + 64;
+    char *key_text = malloc(klen + strlen(name) + 4);
     if (!key_text) {
         free(src);
         return ws_fail(&ctx->err, WINSUM_ERR_MEMORY, "out of host memory");
     }
-    sprintf(key_text, "%s\n%s:%s\n%s\n%016llx", ctx->cache_prefix, file, name, options,
-            (unsigned long long)fnv1a(src, srclen, FNV_SEED));
+    int plen = sprintf(key_text, "%s\n%s\n%s\n%016llx", ctx->cache_prefix, file, options,
+                       (unsigned long long)fnv1a(src, srclen, FNV_SEED));
+    const uint64_t pkey = fnv1a(key_text, (size_t)plen, FNV_SEED);
+    sprintf(key_text + plen, "\n:%s", name);
     uint64_t key = fnv1a(key_text, strlen(key_text), FNV_SEED);
 
-    for (int i = 0; i < ctx->nprograms; i++)
-        if (ctx->programs[i].key == key && strcmp(ctx->programs[i].key_text, key_text) == 0) {
-            *kernel = ctx->programs[i].kernel;
+    cl_program prog = NULL;
+    for (int i = 0; i < ctx->nprograms; i++) {
+        const ws_program_slot *ps = &ctx->programs[i];
+        if (ps->key == key && strcmp(ps->key_text, key_text) == 0) {
+            *kernel = ps->kernel;
             free(src);
             free(key_text);
             return WINSUM_OK;
         }
-
-    cl_program prog = NULL;
+        if (!prog && strncmp(ps->key_text, key_text, (size_t)plen) == 0 &&
+            ps->key_text[plen] == '\n')
+            prog = ps->program;
+    }
     cl_int err;
     int dirfd = -1;
+    if (prog) { /* built for another kernel of the file */
+        clRetainProgram(prog);
+        goto kernel;
+    }
     if (ws_fault(WINSUM_FAULT_BUILD)) {
         st = ws_fail(&ctx->err, WINSUM_ERR_BUILD,
                      "kernel %s did not build (CL_BUILD_PROGRAM_FAILURE) with options '%s':\n"
@@ -422,10 +437,12 @@ winsum_status ws_get_kernel(winsum_context *ctx, const char *file, const char *n
     }
     char dirbuf[PATH_MAX], entry[32];
     dirfd = ws_cache_open(ctx, dirbuf, sizeof dirbuf);
-    snprintf(entry, sizeof entry, "%016llx.bin", (unsigned long long)key);
+    snprintf(entry, sizeof entry, "%016llx.bin", (unsigned long long)pkey);
     if (dirfd >= 0) {
         size_t blen = 0;
+        key_text[plen] = 0; /* the entry is the program's */
         unsigned char *bin = disk_load(ctx, dirfd, entry, key_text, &blen);
+        key_text[plen] = '\n';
         if (bin) {
             const unsigned char *bins[1] = {bin};
             cl_int bstatus;
@@ -460,12 +477,16 @@ winsum_status ws_get_kernel(winsum_context *ctx, const char *file, const char *n
                 unsigned char *bin = malloc(blen);
                 unsigned char *bins[1] = {bin};
                 if (bin && clGetProgramInfo(prog, CL_PROGRAM_BINARIES, sizeof bins, bins, NULL) ==
-                               CL_SUCCESS)
+                               CL_SUCCESS) {
+                    key_text[plen] = 0;
                     disk_store(dirfd, entry, key_text, bin, blen);
+                    key_text[plen] = '\n';
+                }
                 free(bin);
             }
         }
     }
+kernel:;
     cl_kernel k = clCreateKernel(prog, name, &err);
     if (!k) {
         clReleaseProgram(prog);

@@ -2,8 +2,8 @@
  * tune.c - the tuner: searches the GETT tile parameters of the context's
  * device by coordinate descent on a GEMM and two convolution layers, timing
  * real calls through the public API, and stores the winner in the cache
- * folder through the parameter setter of the runtime (params.h). It sits
- * above the convolutions because it times them.
+ * folder with every family's tunable parameters (params.h), which it reads
+ * and writes by name. It sits above the convolutions because it times them.
  *
  * Noise cannot fool it (one timing per candidate on a busy machine once
  * replaced the built-in MR 8 by an MR 4 no faster): every comparison is
@@ -15,8 +15,10 @@
  * unless it loses there too. The verdict, with the medians, the margin and
  * the spread, is the last progress message and a comment in the stored file.
  */
+#include "backend.h"
 #include "decide.h"
 #include "params.h"
+#include "plan.h"
 #include "program.h"
 #include <errno.h>
 #include <limits.h>
@@ -92,11 +94,17 @@ static winsum_status run_problem(winsum_context *ctx, const problem *pr, bufs *B
 
 enum { NPROBLEMS = 3 };
 
+/* a set's values */
+typedef struct params {
+    int v[WS_MAX_TUNABLES];
+} params;
+
 /* The timing state: the problems, their buffers, and how many calls of
  * each one timed run makes (so that a run lasts a few milliseconds, not
  * one call of a fraction of one). */
 typedef struct tuner {
     winsum_context *ctx;
+    const ws_tunable_set *set; /* the parameters searched: GETT's */
     problem prs[NPROBLEMS];
     bufs bs[NPROBLEMS];
     int calls[NPROBLEMS];
@@ -105,9 +113,10 @@ typedef struct tuner {
 /* Uses p (if it is not already in use) and runs each problem once, untimed:
  * this builds the programs of new parameters and the plans (which a change
  * of parameters drops). Non-zero if a call fails. */
-static int use(tuner *t, const ws_gett_params *p)
+static int use(tuner *t, const params *p)
 {
-    if (memcmp(&t->ctx->gett, p, sizeof *p) != 0) ws_params_use(t->ctx, p);
+    if (memcmp(ws_tuned(t->ctx, t->set), p->v, (size_t)t->set->n * sizeof(int)) != 0)
+        ws_tunables_use(t->ctx, t->set, p->v);
     for (int i = 0; i < NPROBLEMS; i++)
         if (run_problem(t->ctx, &t->prs[i], &t->bs[i]) || winsum_finish(t->ctx)) return 1;
     return 0;
@@ -131,8 +140,7 @@ static double run_once(tuner *t)
 
 /* n alternating runs, a then b, each after a switch and a warm-up:
  * sa[i] and sb[i] are the i-th pair. Non-zero if either fails to run. */
-static int alternate(tuner *t, const ws_gett_params *a, const ws_gett_params *b, int n, double *sa,
-                     double *sb)
+static int alternate(tuner *t, const params *a, const params *b, int n, double *sa, double *sb)
 {
     for (int i = 0; i < n; i++) {
         if (use(t, a) || (sa[i] = run_once(t)) <= 0) return 1;
@@ -160,56 +168,36 @@ static int calibrate(tuner *t, double target)
     return 0;
 }
 
-/* the k-th searched parameter of p (the order of the candidate tables) */
-static int value_of(const ws_gett_params *p, int cpu_like, int k)
+static void params_text(const tuner *t, const params *p, char *buf, size_t len)
 {
-    const int cpu[5] = {p->mr, p->nr, p->mc, p->nc, p->kc},
-              gpu[5] = {p->wgm, p->wgn, p->mr, p->nr, p->kc};
-    return cpu_like ? cpu[k] : gpu[k];
-}
-
-static void params_text(const ws_gett_params *p, char *buf, size_t len)
-{
-    snprintf(buf, len, "%d,%d,%d,%d,%d,%d,%d,%d", p->wgm, p->wgn, p->mr, p->nr, p->mc, p->nc, p->kc,
-             p->vw);
-}
-
-static winsum_status store(winsum_context *ctx, const ws_gett_params *p, double gflops,
-                           const char *verdict)
-{
-    char dir[PATH_MAX], name[64], src[sizeof ctx->tuning_source];
-    int dirfd = ws_cache_open(ctx, dir, sizeof dir);
-    if (dirfd < 0) { /* no (trusted) cache folder: this context only */
-        snprintf(src, sizeof src, "tuned (this context only; disk cache %.4500s)", ctx->cache_info);
-        ws_params_set(ctx, p, src);
-        return WINSUM_OK;
+    size_t at = 0;
+    buf[0] = 0;
+    for (int i = 0; i < t->set->n && at < len; i++) {
+        int k = snprintf(buf + at, len - at, "%s%d", i ? "," : "", p->v[i]);
+        if (k < 0) break;
+        at += (size_t)k;
     }
-    ws_params_file_name(ctx, name, sizeof name);
-    char text[4096];
-    int n = snprintf(text, sizeof text,
-                     "# winsum GETT tile parameters, found by winsum tune (%.1f GFLOP/s)\n"
-                     "# verdict: %.1500s\n"
-                     "# device: %.1500s\n# wgm,wgn,mr,nr,mc,nc,kc,vw\n%d,%d,%d,%d,%d,%d,%d,%d\n",
-                     gflops, verdict, ctx->cache_prefix, p->wgm, p->wgn, p->mr, p->nr, p->mc, p->nc,
-                     p->kc, p->vw);
-    int failed =
-        n < 0 || (size_t)n >= sizeof text || ws_cache_write(dirfd, name, text, (size_t)n) != 0;
-    int err = errno;
-    close(dirfd);
-    if (failed)
-        return ws_fail(&ctx->err, WINSUM_ERR_IO, "tune: cannot write %s/%s: %s", dir, name,
-                       strerror(err));
-    snprintf(src, sizeof src, "tuned (%s/%s)", dir, name);
-    ws_params_set(ctx, p, src);
-    return WINSUM_OK;
+}
+
+/* Uses every family's values in ctx, with win for the searched set, and
+ * stores them in the tuned file (params.h) after the comment lines. */
+static winsum_status store(tuner *t, const params *win, double gflops, const char *verdict)
+{
+    winsum_context *ctx = t->ctx;
+    ws_tunables_use(ctx, t->set, win->v);
+    char comment[4096];
+    snprintf(comment, sizeof comment,
+             "# winsum tuned parameters, found by winsum tune (%.1f GFLOP/s)\n"
+             "# verdict: %.1500s\n# device: %.1500s\n# one line a kernel family: name=value\n",
+             gflops, verdict, ctx->cache_prefix);
+    return ws_tunables_store(ctx, comment);
 }
 
 /* Runs the search and the confirmation with the buffers set up; the
  * winner in *win, its median GFLOP/s in *gflops and the verdict in
  * verdict. */
 static winsum_status search(tuner *t, int quick, int max_candidates, winsum_progress_fn progress,
-                            void *user, ws_gett_params *win, double *gflops, char *verdict,
-                            size_t vlen)
+                            void *user, params *win, double *gflops, char *verdict, size_t vlen)
 {
     winsum_context *ctx = t->ctx;
     /* candidate values per parameter, by family */
@@ -224,9 +212,10 @@ static winsum_status search(tuner *t, int quick, int max_candidates, winsum_prog
     enum { MAXRUNS = 16 };
     const int runs = quick ? 5 : 7, confirm = quick ? 8 : 12;
     const double target = quick ? 0.004 : 0.010;
-    const ws_gett_params incumbent = ctx->gett;
-    char inc_text[40], inc_src[80], what[400], why[200];
-    params_text(&incumbent, inc_text, sizeof inc_text);
+    params incumbent = {{0}};
+    memcpy(incumbent.v, ws_tuned(ctx, t->set), (size_t)t->set->n * sizeof(int));
+    char inc_text[160], inc_src[80], what[400], why[200];
+    params_text(t, &incumbent, inc_text, sizeof inc_text);
     snprintf(inc_src, sizeof inc_src, "%.*s", (int)strcspn(ctx->tuning_source, ";"),
              ctx->tuning_source);
     char cause[300]; /* a failed call's message, before ws_fail replaces it */
@@ -236,7 +225,14 @@ static winsum_status search(tuner *t, int quick, int max_candidates, winsum_prog
                        "tune: the starting parameters %s (%s) do not run: %s", inc_text, inc_src,
                        cause);
     }
-    ws_gett_params best = incumbent, runner_up = incumbent;
+    params best = incumbent, runner_up = incumbent;
+    /* the searched parameters by name, and the GPU tiles' products */
+    int idx[5];
+    for (int k = 0; k < 5; k++)
+        idx[k] = ws_tunable_index(t->set, (ctx->cpu_like ? cpu_names : gpu_names)[k]);
+    const int i_mc = ws_tunable_index(t->set, "mc"), i_nc = ws_tunable_index(t->set, "nc"),
+              i_wgm = ws_tunable_index(t->set, "wgm"), i_wgn = ws_tunable_index(t->set, "wgn"),
+              i_mr = ws_tunable_index(t->set, "mr"), i_nr = ws_tunable_index(t->set, "nr");
     double runner_margin = -INFINITY;
     int rounds = quick ? 1 : 2, evaluated = 0, total = 0;
     const int nparams = 5;
@@ -264,28 +260,19 @@ static winsum_status search(tuner *t, int quick, int max_candidates, winsum_prog
         for (int k = 0; k < nparams; k++)
             for (int j = 0; j < nvals[k]; j++) {
                 if (max_candidates > 0 && evaluated >= max_candidates) break;
-                ws_gett_params c = best;
+                params c = best;
                 int x = vals[k][j];
-                if (ctx->cpu_like) {
-                    if (k == 0) c.mr = x;
-                    if (k == 1) c.nr = x;
-                    if (k == 2) c.mc = x;
-                    if (k == 3) c.nc = x;
-                    if (k == 4) c.kc = x;
-                } else {
-                    if (k == 0) c.wgm = x;
-                    if (k == 1) c.wgn = x;
-                    if (k == 2) c.mr = x;
-                    if (k == 3) c.nr = x;
-                    if (k == 4) c.kc = x;
-                    c.mc = c.wgm * c.mr;
-                    c.nc = c.wgn * c.nr;
+                c.v[idx[k]] = x;
+                if (!ctx->cpu_like) {
+                    c.v[i_mc] = c.v[i_wgm] * c.v[i_mr];
+                    c.v[i_nc] = c.v[i_wgn] * c.v[i_nr];
                 }
-                if (ws_params_invalid(ctx, &c, why, sizeof why) || memcmp(&c, &best, sizeof c) == 0)
+                if (ws_tunables_invalid(ctx, t->set, c.v, why, sizeof why) ||
+                    memcmp(&c, &best, sizeof c) == 0)
                     continue;
                 evaluated++;
-                char ctext[40];
-                params_text(&c, ctext, sizeof ctext);
+                char ctext[160];
+                params_text(t, &c, ctext, sizeof ctext);
                 const char *name = (ctx->cpu_like ? cpu_names : gpu_names)[k];
                 if (alternate(t, &best, &c, runs, sa, sb) ||
                     ws_tune_decide(sa, runs, sb, runs, 1, &v)) {
@@ -297,8 +284,7 @@ static winsum_status search(tuner *t, int quick, int max_candidates, winsum_prog
                     snprintf(what, sizeof what,
                              "%s %d: %.1f vs %.1f GFLOP/s, %+.1f%%, spread %.1f%%: %s %d", name, x,
                              v.b_median, v.a_median, 100 * v.margin, 100 * v.spread,
-                             v.take ? "took" : "kept",
-                             v.take ? x : value_of(&best, ctx->cpu_like, k));
+                             v.take ? "took" : "kept", v.take ? x : best.v[idx[k]]);
                     if (v.take) best = c;
                     /* while the search has not moved, its best challenger
                      * is the one nearest to winning */
@@ -309,10 +295,9 @@ static winsum_status search(tuner *t, int quick, int max_candidates, winsum_prog
                 }
                 if (progress) progress((double)evaluated / (total + 1), what, user);
             }
-    const ws_gett_params *challenger =
-        memcmp(&best, &incumbent, sizeof best) != 0 ? &best : &runner_up;
-    char ch_text[40];
-    params_text(challenger, ch_text, sizeof ch_text);
+    const params *challenger = memcmp(&best, &incumbent, sizeof best) != 0 ? &best : &runner_up;
+    char ch_text[160];
+    params_text(t, challenger, ch_text, sizeof ch_text);
     *win = incumbent;
     if (memcmp(challenger, &incumbent, sizeof incumbent) == 0) { /* nothing ran */
         double s[3] = {0, 0, 0};
@@ -360,9 +345,9 @@ winsum_status winsum_tune(winsum_context *ctx, int quick, int max_candidates,
     winsum_context *nested __attribute__((cleanup(leave_nested), unused)) = ctx;
     ctx->depth++;
     ctx->no_event++;
-    if (ctx->backend != WINSUM_BACKEND_OPENCL)
+    if (!ctx->be->kernels)
         return ws_fail(&ctx->err, WINSUM_ERR_UNSUPPORTED,
-                       "tune: the reference backend has nothing to tune");
+                       "tune: the %s backend runs no kernels: nothing to tune", ctx->be->title);
     problem prs[NPROBLEMS] = {
         {"GEMM", 0, quick ? 384 : 768, 0, 0, 0, 0},
         {"conv 3x3 forward", 1, 0, 64, quick ? 14 : 28, quick ? 2 : 4, 0},
@@ -371,10 +356,13 @@ winsum_status winsum_tune(winsum_context *ctx, int quick, int max_candidates,
     memset(&t, 0, sizeof t);
     t.ctx = ctx;
     memcpy(t.prs, prs, sizeof prs);
-    const ws_gett_params incumbent = ctx->gett;
+    t.set = &ws_gett_tunables;
+    params incumbent = {{0}};
+
+    memcpy(incumbent.v, ws_tuned(ctx, t.set), (size_t)t.set->n * sizeof(int));
     winsum_status st = WINSUM_OK;
     for (int i = 0; i < NPROBLEMS && !st; i++) st = setup_problem(ctx, &t.prs[i], &t.bs[i]);
-    ws_gett_params win = incumbent;
+    params win = incumbent;
     double gflops = 0;
     char verdict[1024] = "";
     if (!st)
@@ -383,8 +371,9 @@ winsum_status winsum_tune(winsum_context *ctx, int quick, int max_candidates,
     for (int i = 0; i < NPROBLEMS; i++)
         for (int j = 0; j < 3; j++) winsum_buffer_free(ctx, &t.bs[i].b[j]);
     if (st) {
-        if (memcmp(&ctx->gett, &incumbent, sizeof incumbent) != 0) ws_params_use(ctx, &incumbent);
+        if (memcmp(ws_tuned(ctx, t.set), incumbent.v, (size_t)t.set->n * sizeof(int)) != 0)
+            ws_tunables_use(ctx, t.set, incumbent.v);
         return st;
     }
-    return store(ctx, &win, gflops, verdict);
+    return store(&t, &win, gflops, verdict);
 }

@@ -9,15 +9,23 @@ devices (or winsum's C reference backend), from numpy, torch and pyopencl.
 from ._lib import path as library_path
 from ._core import (Array, Context, Device, Error, as_strided, asarray, default_context, devices,
                     empty, set_default_context, transfer_count)
+# data that stays on the device: element-wise operations, padded windows
+from ._core import (add, elementwise, equal, greater, maximum, minimum, multiply, subtract,
+                    zeros)
+from ._windows import windows
+_DEVICE_OPS = ["add", "elementwise", "equal", "greater", "maximum", "minimum", "multiply",
+               "subtract", "windows", "zeros"]
 from ._einsum import Plan, plan
-from ._numpy_api import einsum, einsum_path
+from ._numpy_api import DEFAULT_HOST_LIMIT, einsum, einsum_path, host_limit, set_host_limit
 from ._conv import (conv_backward_bias, conv_backward_data, conv_backward_weight, conv_forward,
                     conv_output_shape, conv_transpose)
 from ._lib import lib as _clib
 
 __version__ = _clib.winsum_version_string().decode()
 
-__all__ = ["Array", "Context", "Device", "Error", "Plan", "as_strided", "asarray",
+__all__ = list(_DEVICE_OPS)
+__all__ += ["Array", "Context", "Device", "Error", "Plan", "as_strided", "asarray",
            "conv_backward_bias", "conv_backward_data", "conv_backward_weight", "conv_forward",
            "conv_output_shape", "conv_transpose", "default_context", "devices", "einsum",
            "einsum_path", "empty", "plan", "set_default_context", "transfer_count"]
+__all__ += ["DEFAULT_HOST_LIMIT", "host_limit", "set_host_limit"]

@@ -1,5 +1,8 @@
 """Convolutions: winsum_conv_* with torch's argument order."""
+from __future__ import annotations
+
 import ctypes
+from typing import Any, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -7,6 +10,42 @@ from . import _lib
 from ._lib import lib
 from ._core import Array, Binding, Error, as_strided, default_context, new_output, overlaps, \
     promote, result_kind, _is_pyopencl
+
+Operand = Any  # a numpy array (or what np.asarray takes), winsum.Array or pyopencl array
+IntOrTuple = Union[int, Sequence[int]]
+Padding = Union[int, str, Sequence[Union[int, Tuple[int, int]]]]
+
+_COMMON = """    stride, dilation : int or tuple of int
+        Per spatial axis (one int for all).
+    padding : int, tuple, tuple of (lo, hi) pairs, "same" or "valid"
+        Zero padding per spatial axis; "same" keeps the size (stride 1).
+    groups : int
+        Channel groups (C and O divisible by it).
+    layout : {"nchw", "nhwc"}
+        (also "ncw", "nwc", "ncdhw", "ndhwc", "channels_first", "channels_last")
+        where the channel axis is in x and the result (the weight is
+        always (O, C/groups, k...)).
+    out : ndarray, winsum.Array or pyopencl array, optional
+        Written in place and returned (the result's shape; a dtype the
+        result casts to safely).
+    alpha, beta : float
+        result = alpha * convolution + beta * out (beta reads out).
+    context : winsum.Context, optional
+        Default: winsum.default_context()."""
+
+_RETURNS = """    Returns
+    -------
+    ndarray, winsum.Array or pyopencl array
+        `out`, else a new array of the operands' kind (a winsum.Array when
+        one is) and their common float dtype.
+
+    Raises
+    ------
+    winsum.Error
+        A ValueError with .status: WINSUM_ERR_CONV for a bad geometry,
+        WINSUM_ERR_SHAPE, WINSUM_ERR_DTYPE (float16/32/64 only),
+        WINSUM_ERR_ALIAS when out overlaps an operand, WINSUM_ERR_CONTEXT.
+        Nothing is written when a call fails."""
 
 _LAYOUTS = {"nchw": _lib.LAYOUT_NCHW, "nhwc": _lib.LAYOUT_NHWC, "ncw": _lib.LAYOUT_NCHW,
             "nwc": _lib.LAYOUT_NHWC, "ncdhw": _lib.LAYOUT_NCHW, "ndhwc": _lib.LAYOUT_NHWC,
@@ -83,9 +122,33 @@ def _shape_call(fn, desc, rank, xs, ws):
     return tuple(y[i] for i in range(rank))
 
 
-def conv_output_shape(x_shape, w_shape, stride=1, padding=0, dilation=1, groups=1,
-                      layout="nchw"):
-    """The forward convolution's output shape."""
+def conv_output_shape(x_shape: Sequence[int], w_shape: Sequence[int], stride: IntOrTuple = 1,
+                      padding: Padding = 0, dilation: IntOrTuple = 1, groups: int = 1,
+                      layout: str = "nchw") -> Tuple[int, ...]:
+    """The forward convolution's output shape (no data needed).
+
+    Parameters
+    ----------
+    x_shape, w_shape : sequence of int
+        The input's (N, C, spatial...) and the weight's (O, C/groups, k...).
+    stride, padding, dilation, groups, layout
+        As conv_forward's.
+
+    Returns
+    -------
+    tuple of int
+
+    Raises
+    ------
+    winsum.Error
+        WINSUM_ERR_CONV for a geometry that has no output.
+
+    Examples
+    --------
+    >>> import winsum
+    >>> winsum.conv_output_shape((8, 3, 32, 32), (16, 3, 3, 3), stride=2, padding=1)
+    (8, 16, 16, 16)
+    """
     desc = make_desc(len(x_shape) - 2, stride, padding, dilation, groups, layout)
     if len(w_shape) != len(x_shape):
         raise Error("the weight has rank %d, the input %d" % (len(w_shape), len(x_shape)),
@@ -140,11 +203,32 @@ def _prep(ops, out, context, names):
     return ctx, [None if a is None else next(it) for a in ops], dtype, kind
 
 
-def conv_forward(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, layout="nchw",
-                 out=None, alpha=1.0, beta=0.0, context=None):
-    """y = alpha * (conv(x, w) + bias) + beta * out; torch.nn.functional.conv{1,2,3}d
-    (cross-correlation). x: (N, C, spatial...) or (N, spatial..., C) with
-    layout="nhwc"; w: (O, C/groups, k...) in every layout."""
+def conv_forward(x: Operand, w: Operand, bias: Optional[Operand] = None,
+                 stride: IntOrTuple = 1, padding: Padding = 0, dilation: IntOrTuple = 1,
+                 groups: int = 1, layout: str = "nchw", out: Optional[Operand] = None,
+                 alpha: float = 1.0, beta: float = 0.0, context: Any = None) -> Any:
+    """y = alpha * (conv(x, w) + bias) + beta * out, as
+    torch.nn.functional.conv1d/2d/3d (a cross-correlation, by x's rank).
+
+    Parameters
+    ----------
+    x : array (N, C, spatial...), or (N, spatial..., C) with layout="nhwc"
+        The input: 1 to 3 spatial axes; any strides.
+    w : array (O, C/groups, k...)
+        The weight, in every layout.
+    bias : array (O,), optional
+        Added to each output channel (scaled by alpha).
+%s
+%s
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> x, w = np.ones((1, 1, 3, 3)), np.ones((1, 1, 2, 2))
+    >>> winsum.conv_forward(x, w, bias=np.array([0.5]))
+    array([[[[4.5, 4.5],
+             [4.5, 4.5]]]])
+    """
     ctx, (x, w, bias), dtype, kind = _prep([x, w, bias], out, context, ["x", "w", "bias"])
     rank = _rank(x, "the input")
     desc = make_desc(rank - 2, stride, padding, dilation, groups, layout)
@@ -155,9 +239,29 @@ def conv_forward(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, lay
                 beta, ["x", "w", "bias"])
 
 
-def conv_backward_data(grad_output, w, input_shape, stride=1, padding=0, dilation=1, groups=1,
-                       layout="nchw", out=None, alpha=1.0, beta=0.0, context=None):
-    """d(loss)/dx of conv_forward, given grad_output = d(loss)/dy."""
+def conv_backward_data(grad_output: Operand, w: Operand, input_shape: Sequence[int],
+                       stride: IntOrTuple = 1, padding: Padding = 0, dilation: IntOrTuple = 1,
+                       groups: int = 1, layout: str = "nchw", out: Optional[Operand] = None,
+                       alpha: float = 1.0, beta: float = 0.0, context: Any = None) -> Any:
+    """d(loss)/dx of conv_forward, given grad_output = d(loss)/dy.
+
+    Parameters
+    ----------
+    grad_output : array, conv_forward's output shape
+    w : array (O, C/groups, k...)
+    input_shape : sequence of int
+        x's shape (which output size a stride left ambiguous).
+%s
+%s
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> winsum.conv_backward_data(np.ones((1, 1, 2, 2)), np.ones((1, 1, 2, 2)), (1, 1, 3, 3))
+    array([[[[1., 2., 1.],
+             [2., 4., 2.],
+             [1., 2., 1.]]]])
+    """
     ctx, (gy, w), dtype, kind = _prep([grad_output, w], out, context, ["grad_output", "w"])
     input_shape = tuple(int(n) for n in input_shape)
     desc = make_desc(len(input_shape) - 2, stride, padding, dilation, groups, layout)
@@ -165,9 +269,28 @@ def conv_backward_data(grad_output, w, input_shape, stride=1, padding=0, dilatio
                 alpha, beta, ["grad_output", "w"])
 
 
-def conv_backward_weight(x, grad_output, weight_shape, stride=1, padding=0, dilation=1, groups=1,
-                         layout="nchw", out=None, alpha=1.0, beta=0.0, context=None):
-    """d(loss)/dw of conv_forward, given x and grad_output = d(loss)/dy."""
+def conv_backward_weight(x: Operand, grad_output: Operand, weight_shape: Sequence[int],
+                         stride: IntOrTuple = 1, padding: Padding = 0, dilation: IntOrTuple = 1,
+                         groups: int = 1, layout: str = "nchw", out: Optional[Operand] = None,
+                         alpha: float = 1.0, beta: float = 0.0, context: Any = None) -> Any:
+    """d(loss)/dw of conv_forward, given x and grad_output = d(loss)/dy.
+
+    Parameters
+    ----------
+    x : array (N, C, spatial...)
+    grad_output : array, conv_forward's output shape
+    weight_shape : sequence of int
+        w's shape (O, C/groups, k...).
+%s
+%s
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> winsum.conv_backward_weight(np.ones((1, 1, 3, 3)), np.ones((1, 1, 2, 2)), (1, 1, 2, 2))
+    array([[[[4., 4.],
+             [4., 4.]]]])
+    """
     ctx, (x, gy), dtype, kind = _prep([x, grad_output], out, context, ["x", "grad_output"])
     rank = _rank(x, "the input")
     desc = make_desc(rank - 2, stride, padding, dilation, groups, layout)
@@ -176,8 +299,23 @@ def conv_backward_weight(x, grad_output, weight_shape, stride=1, padding=0, dila
                 kind, alpha, beta, ["x", "grad_output"])
 
 
-def conv_backward_bias(grad_output, layout="nchw", out=None, alpha=1.0, beta=0.0, context=None):
-    """d(loss)/dbias: grad_output summed over the batch and spatial axes."""
+def conv_backward_bias(grad_output: Operand, layout: str = "nchw", out: Optional[Operand] = None,
+                       alpha: float = 1.0, beta: float = 0.0, context: Any = None) -> Any:
+    """d(loss)/dbias: grad_output summed over the batch and spatial axes.
+
+    Parameters
+    ----------
+    grad_output : array (N, O, spatial...), or (N, spatial..., O) with layout="nhwc"
+    layout, out, alpha, beta, context
+        As conv_forward's.
+%s
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> winsum.conv_backward_bias(np.ones((2, 3, 4, 4)))
+    array([32., 32., 32.])
+    """
     ctx, (gy,), dtype, kind = _prep([grad_output], out, context, ["grad_output"])
     rank = _rank(gy, "grad_output")
     desc = make_desc(rank - 2, layout=layout)
@@ -186,10 +324,32 @@ def conv_backward_bias(grad_output, layout="nchw", out=None, alpha=1.0, beta=0.0
                 beta, ["grad_output"])
 
 
-def conv_transpose(x, w, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1,
-                   layout="nchw", out=None, alpha=1.0, beta=0.0, context=None):
-    """torch.nn.functional.conv_transpose{1,2,3}d (its argument order): w is
-    (C_in, C_out/groups, k...) where C_in is x's channels."""
+def conv_transpose(x: Operand, w: Operand, bias: Optional[Operand] = None,
+                   stride: IntOrTuple = 1, padding: Padding = 0, output_padding: IntOrTuple = 0,
+                   groups: int = 1, dilation: IntOrTuple = 1, layout: str = "nchw",
+                   out: Optional[Operand] = None, alpha: float = 1.0, beta: float = 0.0,
+                   context: Any = None) -> Any:
+    """torch.nn.functional.conv_transpose1d/2d/3d, in its argument order.
+
+    Parameters
+    ----------
+    x : array (N, C_in, spatial...)
+    w : array (C_in, C_out/groups, k...)
+    bias : array (C_out,), optional
+        Added after the transposed convolution (scaled by alpha).
+    output_padding : int or tuple of int
+        Extra size on the high side of each spatial axis (< stride or dilation).
+%s
+%s
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> winsum.conv_transpose(np.ones((1, 1, 2, 2)), np.ones((1, 1, 2, 2)))
+    array([[[[1., 2., 1.],
+             [2., 4., 2.],
+             [1., 2., 1.]]]])
+    """
     ctx, (x, w, bias), dtype, kind = _prep([x, w, bias], out, context, ["x", "w", "bias"])
     rank = _rank(x, "the input")
     desc = make_desc(rank - 2, stride, padding, dilation, groups, layout, output_padding)
@@ -220,3 +380,8 @@ def conv_transpose(x, w, bias=None, stride=1, padding=0, output_padding=0, group
         bb = as_strided(bias, ys, tuple(st))
         einsum("...->...", bb, out=y, alpha=alpha, beta=1.0, context=ctx)
     return y
+
+
+for _f in (conv_forward, conv_backward_data, conv_backward_weight, conv_transpose):
+    _f.__doc__ = _f.__doc__ % (_COMMON, _RETURNS)
+conv_backward_bias.__doc__ = conv_backward_bias.__doc__ % _RETURNS

@@ -1,9 +1,12 @@
 """Contexts, errors, device arrays, and the binding of numpy / device / pyopencl
 operands to winsum views (one upload per byte span, no host copy)."""
+from __future__ import annotations
+
 import ctypes
 import os
 import threading
 from collections import namedtuple
+from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -15,10 +18,37 @@ _DTYPE_CODE = {np.dtype(np.float32): _lib.F32, np.dtype(np.float64): _lib.F64,
 
 
 class Error(ValueError):
-    """A winsum failure: the library's message, with `status` (the
-    winsum_status number) and `status_name` (e.g. "WINSUM_ERR_SHAPE")."""
+    """A winsum failure: the library's message, with its status.
 
-    def __init__(self, message, status=_lib.ERR_ARGUMENT):
+    A ValueError, so code written for numpy's errors catches it.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong.
+    status : int
+        The winsum_status number (default WINSUM_ERR_ARGUMENT).
+
+    Attributes
+    ----------
+    status : int
+        The winsum_status number.
+    status_name : str
+        Its name, e.g. "WINSUM_ERR_SHAPE".
+    message : str
+        The message without the status name.
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> try:
+    ...     winsum.einsum("ij,jk->ik", np.ones((2, 3)), np.ones((4, 2)))
+    ... except winsum.Error as e:
+    ...     print(e.status_name)
+    WINSUM_ERR_SHAPE
+    """
+
+    def __init__(self, message: str, status: int = _lib.ERR_ARGUMENT) -> None:
         self.status = int(status)
         self.status_name = _lib.status_name(self.status)
         self.message = message
@@ -34,8 +64,20 @@ def _decode(s):
 Device = namedtuple("Device", "index name is_gpu")
 
 
-def devices():
-    """The OpenCL devices winsum sees, in the order device indices count them."""
+def devices() -> List[Device]:
+    """The OpenCL devices winsum sees, in the order device indices count them.
+
+    Returns
+    -------
+    list of Device
+        (index, name, is_gpu) named tuples; empty without OpenCL devices.
+
+    Examples
+    --------
+    >>> import winsum
+    >>> all(d.index == i for i, d in enumerate(winsum.devices()))
+    True
+    """
     out = []
     for i in range(lib.winsum_device_count()):
         name = ctypes.create_string_buffer(512)
@@ -93,14 +135,43 @@ class _Owner:
 class Context:
     """A winsum context: one OpenCL device (or the C reference backend).
 
-    device: None follows $WINSUM_DEVICE, else the first GPU, else the first
-    device; an index or a substring of "platform / device". backend: "auto"
-    (OpenCL when a device exists), "opencl" or "ref". Calls on one context
-    take turns; for parallel work use one context per thread. A context is
-    a context manager: `with winsum.Context() as ctx:` closes it at the end
-    (see close())."""
+    Calls on one context take turns; for parallel work use one context per
+    thread. A context is a context manager: ``with winsum.Context() as
+    ctx:`` closes it at the end (see close()).
 
-    def __init__(self, device=None, backend="auto", _handle=None, _keep=None):
+    Parameters
+    ----------
+    device : int or str, optional
+        None follows $WINSUM_DEVICE, else the first GPU, else the first
+        device; an index or a substring of "platform / device".
+    backend : {"auto", "opencl", "ref"}
+        "auto": OpenCL when a device exists, else the reference backend.
+
+    Attributes
+    ----------
+    backend : str
+        "opencl" or "ref".
+    device_name : str
+        "platform / device" (or the reference backend's name).
+
+    Raises
+    ------
+    winsum.Error
+        WINSUM_ERR_NO_DEVICE, WINSUM_ERR_ARGUMENT (an unknown backend),
+        WINSUM_ERR_OPENCL.
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> with winsum.Context(backend="ref") as ctx:
+    ...     print(ctx.backend, winsum.einsum("i,i->", np.ones(3), np.ones(3), context=ctx))
+    ref 3.0
+    >>> ctx.closed
+    True
+    """
+
+    def __init__(self, device: Union[int, str, None] = None, backend: str = "auto",
+                 _handle: Optional[int] = None, _keep: Any = None) -> None:
         self._owner = None
         self._keep = _keep
         if _handle is None:
@@ -120,8 +191,25 @@ class Context:
         self.device_name = _decode(lib.winsum_context_device_name(self._h))
 
     @classmethod
-    def from_pyopencl(cls, cl_ctx, queue):
-        """A winsum context on pyopencl's context and (in-order) queue."""
+    def from_pyopencl(cls, cl_ctx: Any, queue: Any) -> "Context":
+        """A winsum context on pyopencl's context and (in-order) queue.
+
+        Parameters
+        ----------
+        cl_ctx : pyopencl.Context
+        queue : pyopencl.CommandQueue
+            In-order; winsum's work is queued on it.
+
+        Returns
+        -------
+        Context
+            It takes pyopencl arrays of that context as operands.
+
+        Raises
+        ------
+        winsum.Error
+            WINSUM_ERR_OPENCL, WINSUM_ERR_ARGUMENT (an out-of-order queue).
+        """
         h = ctypes.c_void_p()
         st = lib.winsum_context_create_cl(ctypes.byref(h), ctypes.c_void_p(cl_ctx.int_ptr),
                                           ctypes.c_void_p(queue.int_ptr))
@@ -138,34 +226,47 @@ class Context:
         return o.h if o is not None and not o.closed else None
 
     @property
-    def closed(self):
+    def closed(self) -> bool:
+        """Whether close() was called (the context refuses new work)."""
         return self._h is None
 
     @property
-    def handle(self):
+    def handle(self) -> int:
         """The C handle; a closed context raises winsum.Error."""
         h = self._h
         if h is None:
             raise Error("the context is closed", _lib.ERR_CONTEXT)
         return h
 
-    def check(self, st):
+    def check(self, st: int) -> None:
+        """Raise winsum.Error with the context's last message for a nonzero
+        winsum_status `st`."""
         if st:
             raise Error(_decode(lib.winsum_last_error(self._h)), st)
 
-    def has_dtype(self, dtype):
+    def has_dtype(self, dtype: Any) -> bool:
+        """Whether the device computes in `dtype` (float64 needs cl_khr_fp64).
+
+        Examples
+        --------
+        >>> import numpy as np, winsum
+        >>> winsum.Context(backend="ref").has_dtype(np.float64)
+        True
+        """
         code = _DTYPE_CODE.get(np.dtype(dtype))
         return code is not None and bool(lib.winsum_context_has_dtype(self.handle, code))
 
-    def finish(self):
+    def finish(self) -> None:
+        """Wait until the work queued on the context is done."""
         self.check(lib.winsum_finish(self.handle))
 
-    def memory_usage(self):
+    def memory_usage(self) -> Tuple[int, int]:
+        """(current, peak) bytes of device memory winsum allocated on it."""
         cur, peak = ctypes.c_size_t(), ctypes.c_size_t()
         lib.winsum_memory_usage(self.handle, ctypes.byref(cur), ctypes.byref(peak))
         return cur.value, peak.value
 
-    def close(self):
+    def close(self) -> None:
         """Refuse further work; the C context goes as soon as the buffers and
         plans made on it are freed (at once when there are none)."""
         if self._owner is not None:
@@ -184,7 +285,7 @@ class Context:
         self.close()
         return False
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "winsum.Context(%r, backend=%r%s)" % (self.device_name, self.backend,
                                                     ", closed" if self.closed else "")
 
@@ -194,12 +295,29 @@ _process = [None]  # the process-wide default
 _process_lock = threading.Lock()
 
 
-def default_context():
-    """The default context of calls given no `context=`: this thread's own if
-    set_default_context(ctx, thread=True) set one, else the process-wide one,
-    made on first use on device $WINSUM_DEVICE (else the first GPU, else the
-    first device) and backend $WINSUM_BACKEND (default auto). A closed
-    default is replaced by a fresh one."""
+def default_context() -> Context:
+    """The default context of calls given no `context=`.
+
+    This thread's own if set_default_context(ctx, thread=True) set one, else
+    the process-wide one, made on first use on device $WINSUM_DEVICE (else
+    the first GPU, else the first device) and backend $WINSUM_BACKEND
+    (default auto). A closed default is replaced by a fresh one.
+
+    Returns
+    -------
+    Context
+
+    Raises
+    ------
+    winsum.Error
+        When the context cannot be made (see Context).
+
+    Examples
+    --------
+    >>> import winsum
+    >>> winsum.default_context() is winsum.default_context()
+    True
+    """
     c = getattr(_local, "ctx", None)
     if c is not None and not c.closed:
         return c
@@ -211,10 +329,26 @@ def default_context():
         return c
 
 
-def set_default_context(ctx, thread=False):
-    """Make `ctx` the default context of every thread (None: made afresh on
-    next use). With thread=True it is this thread's own default only, ahead
-    of the process-wide one (None removes the override)."""
+def set_default_context(ctx: Optional[Context], thread: bool = False) -> None:
+    """Make `ctx` the default context of every thread.
+
+    Parameters
+    ----------
+    ctx : Context or None
+        None: the default is made afresh on next use.
+    thread : bool
+        True: this thread's own default only, ahead of the process-wide one
+        (None removes the override).
+
+    Examples
+    --------
+    >>> import winsum
+    >>> ref = winsum.Context(backend="ref")
+    >>> winsum.set_default_context(ref, thread=True)
+    >>> winsum.default_context() is ref
+    True
+    >>> winsum.set_default_context(None, thread=True)
+    """
     if thread:
         _local.ctx = ctx
     else:
@@ -225,9 +359,26 @@ def set_default_context(ctx, thread=False):
 _transfers = [0]
 
 
-def transfer_count():
+def transfer_count() -> int:
     """Operand transfers between host memory and winsum buffers that this
-    package made (uploads of numpy spans, read-backs of results, .numpy())."""
+    package made (uploads of numpy spans, read-backs of results, .numpy()).
+
+    numpy operands that the device uses in place (a CPU device sharing host
+    memory) are not transfers.
+
+    Returns
+    -------
+    int
+        The count since the package was imported.
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> before = winsum.transfer_count()
+    >>> A = winsum.asarray(np.ones(3), context=winsum.Context(backend="ref"))
+    >>> winsum.transfer_count() - before  # the upload
+    1
+    """
     return _transfers[0]
 
 
@@ -287,14 +438,30 @@ class _Fake:
 class Array:
     """A strided view of device memory (the context's kind: OpenCL memory, or
     host memory on the reference backend). shape and strides as numpy's
-    (strides in bytes); offset in elements from the start of its memory."""
+    (strides in bytes); offset in elements from the start of its memory.
 
-    def __init__(self, mem, dtype, shape, strides, offset=0):
+    Arrays compute where they live: `+ - *` (and `/` by a scalar) with
+    numpy's broadcasting, their in-place forms (`+=` writes into the
+    Array), `>` and `<` (1 or 0), maximum() and minimum(), sum() over axes,
+    reshape(), copy() and einsum (winsum.einsum) run on the device; only
+    numpy(), get(), float() and item() read back (winsum.transfer_count()
+    counts them). A scalar operand keeps the Array's dtype (numpy's rule for
+    Python scalars); a numpy operand is uploaded.
+
+    guards: the padding of a window view (winsum.windows): a tuple of
+    (coefficients per axis, offset, extent); an element whose
+    sum(coef * index) + offset lies outside [0, extent) reads as zero.
+    einsum and copy() take guarded Arrays; indexing them does not."""
+
+    __array_ufunc__ = None  # numpy operators defer to Array's (ndarray + Array runs here)
+
+    def __init__(self, mem, dtype, shape, strides, offset=0, guards=()):
         self._mem = mem
         self.dtype = np.dtype(dtype)
         self.shape = tuple(int(n) for n in shape)
         self.strides = tuple(int(s) for s in strides)
         self.offset = int(offset)
+        self.guards = tuple(guards)
 
     context = property(lambda self: self._mem.ctx)
     ndim = property(lambda self: len(self.shape))
@@ -317,7 +484,13 @@ class Array:
         addr = f.__array_interface__["data"][0]
         return Array(self._mem, self.dtype, f.shape, f.strides, (addr - _FAKE) // self.itemsize)
 
+    def _plain(self, what):
+        if self.guards:
+            raise Error("%s of a guarded (padded window) Array: copy() it first" % what,
+                        _lib.ERR_UNSUPPORTED)
+
     def __getitem__(self, key):
+        self._plain("indexing")
         key = key if isinstance(key, tuple) else (key,)
         if any(isinstance(k, (list, np.ndarray, Array)) for k in key):
             raise Error("winsum.Array: advanced (fancy) indexing copies; use basic slicing",
@@ -327,6 +500,7 @@ class Array:
         return self._from_fake(self._fake()[key])
 
     def transpose(self, *axes):
+        self._plain("transpose")
         f = self._fake()
         return self._from_fake(f.transpose(*axes) if axes else f.T)
 
@@ -347,6 +521,8 @@ class Array:
 
     def numpy(self):
         """A host copy (C order)."""
+        if self.guards:
+            return self.copy().numpy()
         out = np.empty(self.shape, self.dtype)
         if self.size == 0:
             return out
@@ -365,8 +541,140 @@ class Array:
         return a if dtype is None else a.astype(dtype)
 
     def view_struct(self, buf=None):
-        return _make_view(ctypes.pointer(buf or self._mem.buf), self.dtype, self.offset,
-                          self.shape, self.strides)
+        v = _make_view(ctypes.pointer(buf or self._mem.buf), self.dtype, self.offset,
+                       self.shape, self.strides)
+        v.nguards = len(self.guards)
+        for g, (coef, off, ext) in enumerate(self.guards):
+            for i, c in enumerate(coef):
+                v.guards[g].coef[i] = int(c)
+            v.guards[g].offset = int(off)
+            v.guards[g].extent = int(ext)
+        return v
+
+    # -------------------------------------------------- on-device operations
+    # (the functions are further below: _ops_* and the module functions)
+
+    def get(self):
+        """A host copy as a numpy array (pyopencl's name for numpy())."""
+        return self.numpy()
+
+    def item(self):
+        """The one element of a size-1 Array, as a Python float (one read)."""
+        if self.size != 1:
+            raise Error("item(): the Array has %d elements, not 1" % self.size,
+                        _lib.ERR_SHAPE)
+        return self.numpy().item()
+
+    def __float__(self):
+        return float(self.item())
+
+    def copy(self):
+        """A C-contiguous copy on the device (guards applied: padding becomes
+        zeros)."""
+        out = empty(self.shape, self.dtype, self.context)
+        if self.size:
+            letters = _letters(self.ndim)
+            _raw_einsum(self.context, "%s->%s" % (letters, letters), [self], out)
+        return out
+
+    def reshape(self, *shape):
+        """A view of the new shape where the strides allow one (as numpy's
+        reshape), else a reshaped copy; one size may be -1."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        shape = tuple(int(n) for n in shape)
+        if shape.count(-1) > 1 or any(n < -1 for n in shape):
+            raise Error("reshape: bad shape %s" % (shape,), _lib.ERR_SHAPE)
+        known = int(np.prod([n for n in shape if n != -1], dtype=np.int64))
+        if -1 in shape:
+            if known == 0 or self.size % known:
+                raise Error("reshape: cannot reshape %s into %s" % (self.shape, shape),
+                            _lib.ERR_SHAPE)
+            shape = tuple(self.size // known if n == -1 else n for n in shape)
+        elif known != self.size:
+            raise Error("reshape: cannot reshape %s (%d elements) into %s" %
+                        (self.shape, self.size, shape), _lib.ERR_SHAPE)
+        src = self.copy() if self.guards else self
+        strides = _nocopy_strides(src.shape, src.strides, shape, src.itemsize)
+        if strides is None:
+            src = src.copy()
+            strides = _c_strides(shape, src.itemsize)
+        return Array(src._mem, src.dtype, shape, strides, src.offset)
+
+    def sum(self, axis=None, keepdims=False, out=None, alpha=1.0):
+        """The sum over `axis` (None: all; an int or a tuple), an einsum on the
+        device, times alpha. out: an Array of the result's shape to write."""
+        return _sum(self, axis, keepdims, out, alpha)
+
+    def mean(self, axis=None, keepdims=False):
+        """The mean over `axis` (None: all), on the device."""
+        axes = _axes(self, axis)
+        n = int(np.prod([self.shape[a] for a in axes], dtype=np.int64))
+        return _sum(self, axis, keepdims, None, 1.0 / n if n else 1.0)
+
+    def fill(self, value):
+        """Sets every element to value, on the device (no upload)."""
+        # 0 * x > 0 is 0 whatever x holds (NaN included): a zero without
+        # reading anything meaningful, then + value
+        elementwise("greater", self, None, 0.0, 0.0, out=self)
+        if value:
+            elementwise("add", self, None, 1.0, float(value), out=self)
+        return self
+
+    def maximum(self, other):
+        return maximum(self, other)
+
+    def minimum(self, other):
+        return minimum(self, other)
+
+    def __add__(self, o):
+        return _binary("add", self, o)
+
+    def __radd__(self, o):
+        return _binary("add", self, o)
+
+    def __sub__(self, o):
+        return _binary("sub", self, o)
+
+    def __rsub__(self, o):
+        return _binary("sub", self, o, reflected=True)
+
+    def __mul__(self, o):
+        return _binary("mul", self, o)
+
+    def __rmul__(self, o):
+        return _binary("mul", self, o)
+
+    def __truediv__(self, o):
+        if not _is_scalar(o):
+            return NotImplemented  # no element-wise division on the device
+        return _binary("mul", self, 1.0 / float(o))
+
+    def __gt__(self, o):
+        return _binary("greater", self, o)
+
+    def __lt__(self, o):
+        return _binary("greater", self, o, reflected=True)
+
+    def __neg__(self):
+        return _binary("mul", self, -1.0)
+
+    def __pos__(self):
+        return self
+
+    def __iadd__(self, o):
+        return _binary("add", self, o, out=self)
+
+    def __isub__(self, o):
+        return _binary("sub", self, o, out=self)
+
+    def __imul__(self, o):
+        return _binary("mul", self, o, out=self)
+
+    def __itruediv__(self, o):
+        if not _is_scalar(o):
+            return NotImplemented
+        return _binary("mul", self, 1.0 / float(o), out=self)
 
 
 def _check_dtype(dtype, ctx=None):
@@ -380,8 +688,33 @@ def _check_dtype(dtype, ctx=None):
     return dtype
 
 
-def empty(shape, dtype=np.float32, context=None):
-    """An uninitialised C-contiguous device Array."""
+def empty(shape: Union[int, Sequence[int]], dtype: Any = np.float32,
+          context: Optional[Context] = None) -> "Array":
+    """An uninitialised C-contiguous device Array.
+
+    Parameters
+    ----------
+    shape : int or sequence of int
+    dtype : float16, float32 (default) or float64
+    context : Context, optional
+        Default: winsum.default_context().
+
+    Returns
+    -------
+    Array
+
+    Raises
+    ------
+    winsum.Error
+        WINSUM_ERR_DTYPE for another dtype (or one the device lacks),
+        WINSUM_ERR_MEMORY.
+
+    Examples
+    --------
+    >>> import winsum
+    >>> winsum.empty((2, 3)).shape
+    (2, 3)
+    """
     ctx = context or default_context()
     dtype = _check_dtype(dtype, ctx)
     shape = (int(shape),) if np.ndim(shape) == 0 and not isinstance(shape, tuple) else tuple(
@@ -399,9 +732,40 @@ def _c_strides(shape, itemsize):
     return tuple(reversed(st))
 
 
-def asarray(a, dtype=None, context=None):
+def asarray(a: Any, dtype: Any = None, context: Optional[Context] = None) -> "Array":
     """A device Array of `a` (an Array of this context is returned as is).
-    A numpy array's byte span is uploaded once and keeps its strides."""
+
+    A numpy array's byte span is uploaded once and keeps its strides.
+
+    Parameters
+    ----------
+    a : array_like or Array
+        Integers and bools become float64.
+    dtype : float16, float32 or float64, optional
+        Default: a's (float64 for integers).
+    context : Context, optional
+        Default: winsum.default_context() (an Array of another context is
+        copied when a context is given).
+
+    Returns
+    -------
+    Array
+
+    Raises
+    ------
+    winsum.Error
+        WINSUM_ERR_DTYPE for a dtype winsum does not compute in.
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> A = winsum.asarray(np.arange(6.0).reshape(2, 3))
+    >>> A.shape, A.dtype
+    ((2, 3), dtype('float64'))
+    >>> A.numpy()
+    array([[0., 1., 2.],
+           [3., 4., 5.]])
+    """
     ctx = context or default_context()
     if isinstance(a, Array):
         if a.context is not ctx and context is not None:
@@ -425,9 +789,39 @@ def asarray(a, dtype=None, context=None):
     return Array(mem, dtype, a.shape, a.strides, (_ptr(a) - lo) // dtype.itemsize)
 
 
-def as_strided(a, shape, strides, offset=0):
-    """numpy's as_strided (strides in bytes) on an Array (a view, no copy; offset
-    in elements from a's first element) or on a numpy array."""
+def as_strided(a: Any, shape: Sequence[int], strides: Sequence[int], offset: int = 0) -> Any:
+    """numpy's as_strided (strides in bytes) on an Array (a view, no copy) or
+    on a numpy array.
+
+    Parameters
+    ----------
+    a : Array or array_like
+    shape : sequence of int
+    strides : sequence of int
+        In bytes, multiples of the item size; any sign, zero allowed.
+    offset : int
+        In elements from a's first element.
+
+    Returns
+    -------
+    Array or ndarray
+        A view of a's memory.
+
+    Raises
+    ------
+    winsum.Error
+        WINSUM_ERR_BOUNDS when an Array view reaches outside its memory,
+        WINSUM_ERR_ARGUMENT for strides that are not whole elements.
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> A = winsum.asarray(np.arange(5.0))
+    >>> winsum.as_strided(A, (3, 3), (8, 8)).numpy()  # sliding windows
+    array([[0., 1., 2.],
+           [1., 2., 3.],
+           [2., 3., 4.]])
+    """
     if not isinstance(a, Array):
         a = np.asarray(a)
         if offset:
@@ -442,6 +836,329 @@ def as_strided(a, shape, strides, offset=0):
         raise Error("as_strided: strides must be multiples of the item size %d" % r.itemsize,
                     _lib.ERR_ARGUMENT)
     return r
+
+
+# ------------------------------------------------- on-device operations
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_OPS = {"add": 0, "sub": 1, "mul": 2, "max": 3, "min": 4, "greater": 5, "equal": 6}
+
+
+def _letters(n):
+    if n > len(_LETTERS):
+        raise Error("%d axes: at most %d here" % (n, len(_LETTERS)), _lib.ERR_ARGUMENT)
+    return _LETTERS[:n]
+
+
+def _nocopy_strides(oldshape, oldstrides, newshape, itemsize):
+    """The strides of a view of newshape (C order) on the same elements, or
+    None when none exists (numpy's rule for reshape without a copy)."""
+    if int(np.prod(oldshape, dtype=np.int64)) == 0:
+        return _c_strides(newshape, itemsize)
+    old = [(n, s) for n, s in zip(oldshape, oldstrides) if n != 1]
+    od, ost = [n for n, _ in old], [s for _, s in old]
+    new = list(newshape)
+    st = [0] * len(new)
+    oi, oj, ni, nj = 0, 1, 0, 1
+    while ni < len(new) and oi < len(od):
+        pn, po = new[ni], od[oi]
+        while pn != po:
+            if pn < po:
+                pn *= new[nj]
+                nj += 1
+            else:
+                po *= od[oj]
+                oj += 1
+        for k in range(oi, oj - 1):
+            if ost[k] != od[k + 1] * ost[k + 1]:
+                return None
+        st[nj - 1] = ost[oj - 1]
+        for k in range(nj - 1, ni, -1):
+            st[k - 1] = st[k] * new[k]
+        ni, nj = nj, nj + 1
+        oi, oj = oj, oj + 1
+    last = st[ni - 1] if ni >= 1 else itemsize
+    for k in range(ni, len(new)):
+        st[k] = last
+    return tuple(st)
+
+
+def _raw_einsum(ctx, subscripts, arrays, out, alpha=1.0, beta=0.0):
+    """winsum_einsum on Arrays of ctx (no binding, no transfer)."""
+    structs = [a.view_struct() for a in arrays]
+    views = (_lib.View * len(structs))(*structs)
+    ov = out.view_struct()
+    ctx.check(lib.winsum_einsum(ctx.handle, subscripts.encode(), len(arrays), views,
+                                ctypes.byref(ov), float(alpha), float(beta)))
+
+
+def _axes(a, axis):
+    if axis is None:
+        return tuple(range(a.ndim))
+    axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+    res = []
+    for ax in axes:
+        ax = int(ax)
+        if not -a.ndim <= ax < a.ndim:
+            raise Error("axis %d is out of bounds for %d dimensions" % (ax, a.ndim),
+                        _lib.ERR_ARGUMENT)
+        ax %= a.ndim
+        if ax in res:
+            raise Error("axis %d repeated" % ax, _lib.ERR_ARGUMENT)
+        res.append(ax)
+    return tuple(sorted(res))
+
+
+def _sum(a, axis, keepdims, out, alpha):
+    axes = _axes(a, axis)
+    letters = _letters(a.ndim)
+    keep = [d for d in range(a.ndim) if d not in axes]
+    shape = tuple(a.shape[d] for d in keep)
+    if out is None:
+        res = empty(shape, a.dtype, a.context)
+    else:
+        _check_out(out, a.context, a.dtype, shape, "sum")
+        res = out
+    if res.size:
+        _raw_einsum(a.context, "%s->%s" % (letters, "".join(letters[d] for d in keep)), [a],
+                    res, alpha)
+    if keepdims:
+        res = res.reshape(tuple(1 if d in axes else n for d, n in enumerate(a.shape)))
+    return res
+
+
+def _check_out(out, ctx, dtype, shape, who):
+    if not isinstance(out, Array) or out.context is not ctx:
+        raise Error("%s: out must be a winsum.Array of the operands' context" % who,
+                    _lib.ERR_CONTEXT)
+    if out.dtype != dtype:
+        raise Error("%s: out is %s, the result %s" % (who, out.dtype, dtype), _lib.ERR_DTYPE)
+    if out.shape != tuple(shape):
+        raise Error("%s: out has shape %s, the result %s" % (who, out.shape, tuple(shape)),
+                    _lib.ERR_SHAPE)
+
+
+def _is_scalar(o):
+    return isinstance(o, (int, float, np.integer, np.floating)) and not isinstance(o, bool) \
+        or (isinstance(o, np.ndarray) and o.ndim == 0 and o.dtype.kind in "iuf")
+
+
+def elementwise(op, a, b=None, alpha=1.0, beta=1.0, out=None):
+    """Element by element on the device: out = op(alpha * a, beta * b).
+
+    The C call winsum_elementwise; the operators of Array and add(),
+    maximum() etc. are made of it.
+
+    Parameters
+    ----------
+    op : {"add", "sub", "mul", "max", "min", "greater", "equal"}
+        x + y, x - y, x * y, numpy's maximum / minimum (NaN propagates), and
+        1 where x > y (x == y), else 0, for x = alpha * a, y = beta * b.
+    a : Array
+    b : Array, optional
+        Of a's context and dtype; a and b broadcast to the result's shape
+        by numpy's rule. None: y is the constant beta.
+    alpha, beta : float
+        The scales (beta: the constant without b).
+    out : Array, optional
+        Of the broadcast shape; it may be a or b itself (in place), nothing
+        else that overlaps them. None: a new Array.
+
+    Returns
+    -------
+    Array
+        out.
+
+    Raises
+    ------
+    winsum.Error
+        WINSUM_ERR_ARGUMENT (an unknown op), _SHAPE (no broadcast), _DTYPE,
+        _CONTEXT, _ALIAS (out overlaps a or b otherwise); nothing is written.
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> x = winsum.asarray(np.array([-1.0, 2.0, -3.0]))
+    >>> winsum.elementwise("max", x, None, 1.0, 0.0).numpy()   # ReLU
+    array([0., 2., 0.])
+    >>> winsum.elementwise("add", x, x, 2.0, -1.0, out=x).numpy()  # x = 2x - x
+    array([-1.,  2., -3.])
+    """
+    code = _OPS.get(op)
+    if code is None:
+        raise Error("elementwise: op %r is not one of %s" % (op, ", ".join(_OPS)),
+                    _lib.ERR_ARGUMENT)
+    if not isinstance(a, Array):
+        raise Error("elementwise: a must be a winsum.Array", _lib.ERR_ARGUMENT)
+    ctx = a.context
+    if b is not None and (not isinstance(b, Array) or b.context is not ctx):
+        raise Error("elementwise: b must be a winsum.Array of a's context", _lib.ERR_CONTEXT)
+    if b is not None and b.dtype != a.dtype:
+        raise Error("elementwise: a is %s, b %s: one dtype" % (a.dtype, b.dtype),
+                    _lib.ERR_DTYPE)
+    try:
+        shape = np.broadcast_shapes(a.shape, b.shape) if b is not None else a.shape
+    except ValueError:
+        raise Error("elementwise: shapes %s and %s do not broadcast" % (a.shape, b.shape),
+                    _lib.ERR_SHAPE) from None
+    if out is None:
+        out = empty(shape, a.dtype, ctx)
+    elif not isinstance(out, Array) or out.context is not ctx:
+        raise Error("elementwise: out must be a winsum.Array of a's context", _lib.ERR_CONTEXT)
+    av = a.view_struct()
+    bv = b.view_struct() if b is not None else None
+    ov = out.view_struct()
+    ctx.check(lib.winsum_elementwise(ctx.handle, code, float(alpha), ctypes.byref(av),
+                                     float(beta), ctypes.byref(bv) if bv is not None else None,
+                                     ctypes.byref(ov)))
+    return out
+
+
+def _operand(x, o):
+    """o as an Array of x's context and dtype (a numpy operand is uploaded)."""
+    if isinstance(o, Array):
+        if o.context is not x.context:
+            raise Error("the operands are Arrays of different contexts", _lib.ERR_CONTEXT)
+        if o.dtype != x.dtype:
+            raise Error("the operands are %s and %s: convert one (winsum computes in one "
+                        "dtype)" % (x.dtype, o.dtype), _lib.ERR_DTYPE)
+        return o
+    return asarray(np.asarray(o, dtype=x.dtype), context=x.context)
+
+
+def _binary(op, x, o, out=None, reflected=False):
+    """x op o (o op x when reflected) for an Array x; o an Array, a scalar or
+    array-like. op: add, sub, mul, max, min, greater."""
+    if _is_scalar(o):
+        s = float(o)
+        # x op s as op(alpha x, beta) with a scalar beta
+        if op == "sub":
+            return elementwise("add", x, None, -1.0 if reflected else 1.0,
+                               s if reflected else -s, out=out)
+        if op == "mul":
+            return elementwise("mul", x, None, s, 1.0, out=out)
+        if op == "greater" and reflected:  # s > x  <=>  -x > -s
+            return elementwise("greater", x, None, -1.0, -s, out=out)
+        return elementwise(op, x, None, 1.0, s, out=out)
+    o = _operand(x, o)
+    if reflected:
+        return elementwise(op, o, x, out=out)
+    return elementwise(op, x, o, out=out)
+
+
+def _function(op, doc, example):
+    def f(a, b, out=None):
+        if not isinstance(a, Array):
+            if isinstance(b, Array):
+                return _binary(op, b, a, out=out, reflected=op in ("sub", "greater"))
+            raise Error("%s: one operand must be a winsum.Array" % op, _lib.ERR_ARGUMENT)
+        return _binary(op, a, b, out=out)
+    f.__doc__ = """%s
+
+    Parameters
+    ----------
+    a, b : Array or scalar
+        At least one an Array; they broadcast by numpy's rule. A scalar
+        keeps the Array's dtype; a numpy operand is uploaded.
+    out : Array, optional
+        Of the broadcast shape; it may be an operand itself (in place).
+
+    Returns
+    -------
+    Array
+
+    Raises
+    ------
+    winsum.Error
+        WINSUM_ERR_SHAPE, _DTYPE, _CONTEXT, _ALIAS; nothing is written.
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> x = winsum.asarray(np.array([[1.0, -2.0], [3.0, -4.0]]))
+    >>> %s
+    """ % (doc, example)
+    f.__name__ = f.__qualname__ = {"sub": "subtract", "mul": "multiply", "max": "maximum",
+                                   "min": "minimum"}.get(op, op)
+    return f
+
+
+add = _function("add", "a + b on the device (numpy's add).",
+                """winsum.add(x, np.array([10.0, 20.0])).numpy()
+    array([[11., 18.],
+           [13., 16.]])""")
+subtract = _function("sub", "a - b on the device (numpy's subtract).",
+                     """winsum.subtract(1, x).numpy()
+    array([[ 0.,  3.],
+           [-2.,  5.]])""")
+multiply = _function("mul", "a * b on the device (numpy's multiply).",
+                     """winsum.multiply(x, x[:, :1]).numpy()
+    array([[  1.,  -2.],
+           [  9., -12.]])""")
+maximum = _function("max", "The element-wise maximum on the device, NaN propagating "
+                    "(numpy's maximum); maximum(x, 0) is ReLU.",
+                    """winsum.maximum(x, 0).numpy()
+    array([[1., 0.],
+           [3., 0.]])""")
+minimum = _function("min", "The element-wise minimum on the device (numpy's minimum).",
+                    """winsum.minimum(x, 0).numpy()
+    array([[ 0., -2.],
+           [ 0., -4.]])""")
+greater = _function("greater", "1 where a > b, else 0, in the operands' dtype, on the device.",
+                    """winsum.greater(x, 0).numpy()
+    array([[1., 0.],
+           [1., 0.]])""")
+
+
+def equal(a, b, out=None):
+    """1 where a == b, else 0, in the operands' dtype, on the device.
+
+    Parameters
+    ----------
+    a, b : Array or scalar
+        At least one an Array; they broadcast by numpy's rule.
+    out : Array, optional
+        Of the broadcast shape; it may be an operand itself.
+
+    Returns
+    -------
+    Array
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> winsum.equal(winsum.asarray(np.array([1.0, 2.0, 3.0])), 2).numpy()
+    array([0., 1., 0.])
+    """
+    if not isinstance(a, Array):
+        a, b = b, a
+    if _is_scalar(b):
+        return elementwise("equal", a, None, 1.0, float(b), out=out)
+    return elementwise("equal", a, _operand(a, b), out=out)
+
+
+def zeros(shape, dtype=np.float32, context=None):
+    """A C-contiguous device Array of zeros, set on the device (no upload).
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+    dtype : float16, float32 or float64
+    context : Context, optional
+        Default: default_context().
+
+    Returns
+    -------
+    Array
+
+    Examples
+    --------
+    >>> import winsum
+    >>> winsum.zeros((2, 3)).numpy()
+    array([[0., 0., 0.],
+           [0., 0., 0.]], dtype=float32)
+    """
+    return empty(shape, dtype, context).fill(0.0)
 
 
 # ---------------------------------------------------------------- binding

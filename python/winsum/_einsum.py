@@ -1,6 +1,9 @@
 """winsum.einsum and winsum.plan."""
+from __future__ import annotations
+
 import ctypes
 import threading
+from typing import Any, Optional, Tuple
 
 import numpy as np
 
@@ -48,12 +51,125 @@ def _output_shape(ctx, subscripts, views):
     return tuple(shape[i] for i in range(nd.value))
 
 
-def einsum(subscripts, *operands, out=None, alpha=1.0, beta=0.0, context=None):
+def _maps_host(ctx):
+    """Whether ctx's device computes in host memory mapped in place
+    (winsum_buffer_map_host), asked once per context."""
+    m = ctx.__dict__.get("_winsum_maps_host")
+    if m is None:
+        m = False
+        if ctx.backend == "opencl":
+            probe = np.zeros(1)
+            buf = _lib.Buffer()
+            st = lib.winsum_buffer_map_host(ctx.handle, probe.ctypes.data, probe.nbytes,
+                                            ctypes.byref(buf))
+            if st == _lib.OK:
+                lib.winsum_buffer_unmap_host(ctx.handle, ctypes.byref(buf), 1)
+                m = True
+        ctx.__dict__["_winsum_maps_host"] = m
+    return m
+
+
+def _self_overlapping(a):
+    """Whether two of a's elements may share memory (a sufficient test: each
+    axis, by increasing stride, must step past all the inner ones)."""
+    reach = a.itemsize
+    for s, n in sorted((abs(s), n) for s, n in zip(a.strides, a.shape) if n > 1):
+        if s < reach:
+            return True
+        reach += s * (n - 1)
+    return False
+
+
+def _mapped(ctx, subscripts, ops, out, alpha, beta, dtype):
+    """One call on numpy operands whose memory the device uses in place
+    (CL_MEM_USE_HOST_PTR): no upload, no read-back, one synchronisation.
+    Operands whose byte spans overlap share one mapping. The result is
+    computed into fresh host memory (out's old values copied in first when
+    beta reads them) and copied into `out` only after the call succeeded, so
+    a failing call writes nothing. None when the call is not one for this
+    path (an empty array, out overlapping an operand, a read-only or
+    unaligned out): the general binding handles it."""
+    if out is not None:
+        if not out.flags.writeable or out.size == 0 or _ptr(out) % out.itemsize or \
+                any(s % out.itemsize for s in out.strides) or _self_overlapping(out):
+            return None  # the general binding says what is wrong
+        for a in ops:
+            if np.may_share_memory(a, out):
+                return None
+    spans = []
+    for k, a in enumerate(ops):
+        if a.size == 0:
+            return None
+        lo, hi = _np_span(a)
+        spans.append((lo, hi, k, a))
+    spans.sort(key=lambda t: t[0])
+    groups = []
+    for lo, hi, k, a in spans:
+        if groups and lo < groups[-1][1]:
+            g = groups[-1]
+            g[1] = max(g[1], hi)
+            g[2].append((k, a))
+        else:
+            groups.append([lo, hi, [(k, a)]])
+    h = ctx.handle
+    mapped = []  # Buffers to unmap
+    try:
+        views = [None] * len(ops)
+        for lo, hi, members in groups:
+            buf = _lib.Buffer()
+            ctx.check(lib.winsum_buffer_map_host(h, lo, hi - lo, ctypes.byref(buf)))
+            mapped.append(buf)
+            for k, a in members:
+                views[k] = _make_view(ctypes.pointer(buf), dtype, (_ptr(a) - lo) // a.itemsize,
+                                      a.shape, a.strides)
+        shape = out.shape if out is not None else _output_shape(ctx, subscripts, views)
+        res = np.empty(shape, dtype)
+        if res.size == 0:
+            return None
+        if out is not None and beta:
+            res[...] = out
+        if out is None:
+            beta = 0.0
+        obuf = _lib.Buffer()
+        ctx.check(lib.winsum_buffer_map_host(h, res.ctypes.data, res.nbytes, ctypes.byref(obuf)))
+        mapped.insert(0, obuf)  # the output is unmapped first, with the sync
+        vout = _make_view(ctypes.pointer(obuf), dtype, 0, res.shape, res.strides)
+        arr = (_lib.View * len(views))(*views)
+        st = lib.winsum_einsum(h, subscripts.encode(), len(views), arr, ctypes.byref(vout),
+                               float(alpha), float(beta))
+        msg = _lib_error(ctx) if st else None
+    finally:
+        sync = 1
+        failed = 0
+        for buf in mapped:
+            s2 = lib.winsum_buffer_unmap_host(h, ctypes.byref(buf), sync)
+            failed = failed or s2
+            sync = 0
+    if st:
+        raise Error(msg, st)
+    if failed:
+        ctx.check(failed)
+    if out is None:
+        return res
+    np.copyto(out, res)
+    return out
+
+
+def _lib_error(ctx):
+    s = lib.winsum_last_error(ctx.handle)
+    return s.decode("utf-8", "replace") if s else ""
+
+
+def einsum(subscripts: Any, *operands: Any, out: Any = None, alpha: float = 1.0,
+           beta: float = 0.0, context: Any = None) -> Any:
     """out = alpha * numpy.einsum(subscripts, *operands) + beta * out, computed by
-    winsum. Operands: numpy arrays (any strides: as_strided, negative, zero,
+    winsum (the float layer under winsum.einsum; no numpy keywords, no host
+    rule). Operands: numpy arrays (any strides: as_strided, negative, zero,
     Fortran, 0-d) of float16/32/64, winsum.Arrays, or pyopencl arrays; mixed
     dtypes promote as numpy does. Returns a numpy array (a winsum.Array when an
-    operand is one; a pyopencl array for pyopencl operands), or `out`."""
+    operand is one; a pyopencl array for pyopencl operands), or `out`. On a
+    device that shares host memory (winsum_buffer_map_host) numpy operands
+    are used in place, not uploaded."""
     ctx = context or default_context()
     subscripts, operands = _parse_args(subscripts, operands)
     if not isinstance(subscripts, str):
@@ -63,6 +179,11 @@ def einsum(subscripts, *operands, out=None, alpha=1.0, beta=0.0, context=None):
         raise Error("out must be a numpy array, a winsum.Array or a pyopencl array",
                     _lib.ERR_ARGUMENT)
     ops, dtype = promote(operands, ctx, out)
+    if kind == "numpy" and (out is None or type(out) is np.ndarray) and \
+            all(type(a) is np.ndarray for a in ops) and _maps_host(ctx):
+        r = _mapped(ctx, subscripts, ops, out, alpha, beta, dtype)
+        if r is not None:
+            return r
     b = Binding(ctx)
     if out is not None:
         views = b.bind(ops + [out], outputs={len(ops)}, preload={len(ops)} if beta else ())
@@ -84,12 +205,50 @@ def einsum(subscripts, *operands, out=None, alpha=1.0, beta=0.0, context=None):
 
 class Plan:
     """A contraction planned once for fixed shapes, dtypes and strides; calling it
-    runs the plan with new operands (no parsing or planning again). Threads may
-    share a plan: a call stages its operands and result in buffers the plan
-    owns, so calls on one plan take turns (the C library serialises calls on
-    a context anyway)."""
+    runs the plan with new operands (no parsing or planning again).
 
-    def __init__(self, subscripts, *operands, out=None, context=None):
+    Threads may share a plan: a call stages its operands and result in
+    buffers the plan owns, so calls on one plan take turns (the C library
+    serialises calls on a context anyway). Made by winsum.plan().
+
+    Parameters
+    ----------
+    subscripts : str
+        The contraction, numpy's notation (or the sublist form).
+    *operands : arrays or (shape, dtype) pairs
+        What the calls will pass: numpy arrays (their strides are planned
+        for; others are staged), winsum.Arrays (the same layout each call),
+        or (shape, dtype) for C-contiguous host operands.
+    out : unused
+        Accepted for symmetry with einsum; the plan's output is C-contiguous.
+    context : winsum.Context, optional
+        Default: winsum.default_context().
+
+    Attributes
+    ----------
+    shape : tuple of int
+        The result's shape.
+    dtype : numpy.dtype
+        The computation's dtype.
+
+    Raises
+    ------
+    winsum.Error
+        Bad subscripts, shapes or dtypes; a closed context.
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> p = winsum.plan("ij,jk->ik", ((2, 3), np.float64), ((3, 2), np.float64))
+    >>> p.shape
+    (2, 2)
+    >>> p(np.ones((2, 3)), np.ones((3, 2)))
+    array([[3., 3.],
+           [3., 3.]])
+    """
+
+    def __init__(self, subscripts: Any, *operands: Any, out: Any = None,
+                 context: Any = None) -> None:
         self._h = None
         self._owner = None
         self._lock = threading.Lock()
@@ -139,10 +298,11 @@ class Plan:
         self._h = h.value
         self._owner = ctx._owner
 
-    def describe(self):
+    def describe(self) -> str:
+        """The C library's account of the plan (its steps and kernels), text."""
         return (lib.winsum_plan_describe(self._h) or b"").decode()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "winsum.Plan(%r, shape=%s, dtype=%s, context=%r)" % (
             self.subscripts, tuple(self.shape), self.dtype, self.ctx)
 
@@ -161,7 +321,31 @@ class Plan:
         if isinstance(out, np.ndarray) and not out.flags.writeable:
             raise Error("out is read-only", _lib.ERR_ARGUMENT)
 
-    def __call__(self, *operands, out=None, alpha=1.0, beta=0.0):
+    def __call__(self, *operands: Any, out: Any = None, alpha: float = 1.0,
+                 beta: float = 0.0) -> Any:
+        """Run the plan: out = alpha * einsum(operands) + beta * out.
+
+        Parameters
+        ----------
+        *operands
+            As many as planned, of the planned shapes (numpy operands of
+            another dtype are cast; winsum.Arrays must match exactly).
+        out : ndarray, winsum.Array or pyopencl array, optional
+            The plan's shape; a dtype the result casts to safely.
+        alpha, beta : float
+            Scaling; beta reads out.
+
+        Returns
+        -------
+        ndarray, winsum.Array or pyopencl array
+            `out`, else a new array of the operands' kind.
+
+        Raises
+        ------
+        winsum.Error
+            Another count, shape, dtype or layout than planned; a closed
+            context; the C library's failures (nothing is written then).
+        """
         ctx = self.ctx
         if ctx.closed:
             raise Error("the plan's context is closed", _lib.ERR_CONTEXT)
@@ -283,7 +467,33 @@ def _write_array(dst, host):
     einsum("...->...", src, out=dst, context=dst.context)
 
 
-def plan(subscripts, *operands, context=None):
-    """Plan a contraction once: operands are arrays or (shape, dtype) pairs.
-    Returns a callable p(*operands, out=None, alpha=1.0, beta=0.0)."""
+def plan(subscripts: Any, *operands: Any, context: Any = None) -> Plan:
+    """Plan a contraction once, to run it many times.
+
+    Parameters
+    ----------
+    subscripts : str
+        numpy's notation.
+    *operands : arrays or (shape, dtype) pairs
+        The operands' layouts (see Plan).
+    context : winsum.Context, optional
+        Default: winsum.default_context().
+
+    Returns
+    -------
+    Plan
+        A callable p(*operands, out=None, alpha=1.0, beta=0.0).
+
+    Raises
+    ------
+    winsum.Error
+        Bad subscripts, shapes or dtypes.
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> p = winsum.plan("i,i->", np.ones(3), np.ones(3))
+    >>> float(p(np.arange(3.0), np.arange(3.0)))
+    5.0
+    """
     return Plan(subscripts, *operands, context=context)

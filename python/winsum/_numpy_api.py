@@ -25,14 +25,22 @@ common dtype of the operands and out):
 * everything else (longdouble, clongdouble, and object where numpy's einsum
   takes it): numpy's own einsum on the host.
 """
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+from typing import Any, List, Optional, Tuple, Union
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from . import _lib
 from . import _einsum as _wein
-from ._core import Array, Error, _is_pyopencl, default_context
-from ._subscripts import (ALL_LETTERS, TypeMismatch, alloc, analyse, canonical, single_view,
-                          split_call)
+from ._core import Array, Error, _c_strides, _is_pyopencl, _make_view, default_context, empty
+from ._lib import lib
+from ._subscripts import (ALL_LETTERS, TypeMismatch, alloc, analyse, canonical, parse,
+                          single_view, split_call)
 
 # numpy's own functions, kept before anyone replaces np.einsum with ours
 _np_einsum = np.einsum
@@ -215,8 +223,382 @@ def _hostify(a):
     return np.asarray(a)
 
 
-def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=False,
-           alpha=1.0, beta=0.0, context=None):
+# ------------------------------------------------------------- the fast paths
+
+#: The small-problem rule's default limit: problems whose work (below) is at
+#: most this run numpy's own einsum on the host.
+DEFAULT_HOST_LIMIT = 32768
+
+
+def _host_limit_from_env():
+    v = os.environ.get("WINSUM_HOST_LIMIT", "").strip()
+    if not v:
+        return DEFAULT_HOST_LIMIT
+    try:
+        n = int(v)
+    except ValueError:
+        raise ImportError("winsum: $WINSUM_HOST_LIMIT=%r is not an integer" % v) from None
+    if n < 0:
+        raise ImportError("winsum: $WINSUM_HOST_LIMIT=%d is negative" % n)
+    return n
+
+
+_host_limit = [_host_limit_from_env()]
+
+
+def host_limit() -> int:
+    """The small-problem rule's limit (see set_host_limit).
+
+    Returns
+    -------
+    int
+        The largest work, in multiply-adds, that winsum.einsum leaves to
+        numpy's einsum on the host; 0 when the rule is off.
+
+    Examples
+    --------
+    >>> import winsum
+    >>> winsum.host_limit() >= 0
+    True
+    """
+    return _host_limit[0]
+
+
+def set_host_limit(work: int) -> int:
+    """Set the small-problem rule's limit for the whole process.
+
+    winsum.einsum runs a problem on the host with numpy's own einsum, not on
+    the device, when all of these hold: no `context` is given (an explicit
+    context always computes), every operand (and `out`, if given)
+    is host memory (numpy arrays or what ``np.asarray`` takes; not a
+    winsum.Array or a pyopencl array), ``alpha == 1`` and ``beta == 0``,
+    `out` shares no memory with an operand, no explicit path is given, and
+    the work, the product of the sizes of all distinct indices times the
+    number of operands, is at most `work`. A device call costs tens of
+    microseconds of binding, upload and synchronisation that such a problem
+    never pays back: a 2x2 matmul has work 2*2*2*2 = 16. The result is then
+    numpy's exactly (numpy's einsum with ``optimize=False``). The default
+    limit is 32768 (winsum.DEFAULT_HOST_LIMIT), or $WINSUM_HOST_LIMIT when set
+    at import; 0 turns the rule off.
+
+    Parameters
+    ----------
+    work : int
+        The new limit in multiply-adds, >= 0.
+
+    Returns
+    -------
+    int
+        The previous limit.
+
+    Raises
+    ------
+    winsum.Error
+        For a negative or non-integer limit (WINSUM_ERR_ARGUMENT).
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> old = winsum.set_host_limit(0)   # everything on the device
+    >>> winsum.einsum("ij,jk->ik", np.eye(2), np.ones((2, 2)))
+    array([[1., 1.],
+           [1., 1.]])
+    >>> winsum.set_host_limit(old)
+    0
+    """
+    if isinstance(work, bool) or not isinstance(work, (int, np.integer)) or work < 0:
+        raise Error("set_host_limit: the limit is an integer >= 0, not %r" % (work,),
+                    _lib.ERR_ARGUMENT)
+    old, _host_limit[0] = _host_limit[0], int(work)
+    return old
+
+
+_WORK = {}
+
+
+def _work(subs, ops):
+    """The small-problem rule's work for these subscripts and host operands
+    (None when the subscripts do not parse: the general path says why)."""
+    key = (subs,) + tuple(a.shape for a in ops)
+    w = _WORK.get(key, -1)
+    if w != -1:
+        return w
+    try:
+        in_labels, _, sizes = parse(subs, [a.shape for a in ops])
+    except Error:
+        w = None
+    else:
+        w = len(ops)
+        for n in sizes.values():
+            w *= n
+    if len(_WORK) >= 512:
+        _WORK.clear()
+    _WORK[key] = w
+    return w
+
+
+def _small(subs, ops, out):
+    """Whether the small-problem rule sends this call to numpy."""
+    limit = _host_limit[0]
+    if not limit:
+        return False
+    w = _work(subs, ops)
+    if w is None or w > limit:
+        return False
+    if out is not None:
+        for a in ops:
+            if np.may_share_memory(a, out):
+                return False
+    return True
+
+
+_tls = threading.local()  # per thread: the device fast path's prepared views
+_VIEW_BYTES = ctypes.sizeof(_lib.View)
+_PTR_STEP = _VIEW_BYTES // ctypes.sizeof(ctypes.c_void_p)  # View.buffer is its first field
+_addressof = ctypes.addressof
+# winsum_einsum again, as a function object of its own that takes addresses
+_raw_einsum = lib["winsum_einsum"]
+_raw_einsum.restype = ctypes.c_int
+_raw_einsum.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p,
+                        ctypes.c_void_p, ctypes.c_double, ctypes.c_double]
+
+
+def _array_key(a):
+    d = a.__dict__
+    n = len(d)
+    if n == 5 or (n == 6 and d.get("guards", 1) == ()):
+        # _mem, dtype, shape, strides, offset (and no guards): the view is these
+        return (d["shape"], d["strides"], d["offset"], d["dtype"])
+    # an Array with more to its view (guards, say): every attribute but the
+    # memory, or a TypeError (unhashable) that sends the call the general way
+    return tuple((k, v) for k, v in d.items() if k != "_mem")
+
+
+def _device_entry(subs, ops, out, ctx):
+    """The views of a call on winsum.Arrays, their buffers left out, or None
+    when the call is not a plain one (the general path handles it)."""
+    dt = ops[0].dtype
+    if dt not in _FLOATS or any(a.dtype != dt for a in ops) or \
+            (out is not None and out.dtype != dt) or not ctx.has_dtype(dt):
+        return None
+    views = [a.view_struct() for a in ops]
+    text = subs.replace(" ", "")
+    if out is None:
+        try:
+            shape = _wein._output_shape(ctx, text, views)
+        except Error:
+            return None
+        ov = _make_view(None, dt, 0, shape, _c_strides(shape, dt.itemsize))
+    else:
+        ov = out.view_struct()
+        shape = out.shape
+    arr = (_lib.View * (len(views) + 1))(*views, ov)
+    for v in arr:
+        v.buffer = None
+    ptrs = (ctypes.c_void_p * ((len(views) + 1) * _PTR_STEP)).from_buffer(arr)
+    a0 = _addressof(arr)
+    return (arr, ptrs, a0, a0 + len(views) * _VIEW_BYTES, text.encode(), shape, dt)
+
+
+def _device_fast(subs, ops, out, alpha, beta, context):
+    """One call on winsum.Arrays (and an Array out), its views prepared once
+    per subscripts, shapes, strides, offsets and dtype; None sends the call
+    the general way (which also gives every error its message)."""
+    ctx = context if context is not None else default_context()
+    try:
+        key = (subs, None if out is None else _array_key(out)) + \
+            tuple(_array_key(a) for a in ops)
+        cache = _tls.cache
+    except AttributeError:
+        cache = _tls.cache = {}
+    except TypeError:
+        return None
+    e = cache.get(key)
+    if e is None:
+        if ctx.closed or any(a._mem.ctx is not ctx for a in ops):
+            return None
+        e = _device_entry(subs, ops, out, ctx)
+        if e is None:
+            return None
+        if len(cache) >= 128:
+            cache.clear()
+        cache[key] = e
+    arr, ptrs, a0, aout, text, shape, dt = e
+    k = 0
+    for a in ops:
+        m = a._mem
+        if m.ctx is not ctx:
+            return None
+        ptrs[k] = _addressof(m.buf)
+        k += _PTR_STEP
+    if out is None:
+        out = empty(shape, dt, ctx)
+        beta = 0.0
+    elif out._mem.ctx is not ctx:
+        return None
+    ptrs[k] = _addressof(out._mem.buf)
+    h = ctx._h
+    if h is None:
+        return None
+    st = _raw_einsum(h, text, len(ops), a0, aout, alpha, beta)
+    if st:
+        ctx.check(st)
+    return out
+
+
+_MISSING = object()
+_map_host = lib["winsum_buffer_map_host"]
+_map_host.restype = ctypes.c_int
+_map_host.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p]
+_unmap_host = lib["winsum_buffer_unmap_host"]
+_unmap_host.restype = ctypes.c_int
+_unmap_host.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
+
+
+def _numpy_entry(subs, ops, ctx):
+    """What a call on numpy operands mapped in place needs, prepared once per
+    subscripts, shapes, strides and dtypes; None when the call is not a
+    plain one (the general path handles it)."""
+    dt = ops[0].dtype
+    if dt not in _FLOATS or any(a.dtype != dt for a in ops) or not ctx.has_dtype(dt):
+        return None
+    isz = dt.itemsize
+    try:
+        in_labels, out_labels, sizes, out_shape, summed, perm, plain = analyse(subs, ops, "K")
+    except Error:
+        return None
+    if perm is not None or not all(plain) or (len(ops) == 1 and not summed):
+        return None  # numpy's own layout, a broadcast or diagonal, or numpy's view
+    size = 1
+    for n in out_shape:
+        size *= n
+    if not size:
+        return None
+    bufs = [_lib.Buffer() for _ in range(len(ops) + 1)]
+    views, deltas, spans = [], [], []
+    for a, buf in zip(ops, bufs):
+        if not a.size or any(st % isz for st in a.strides):
+            return None
+        lo = hi = 0
+        for n, st in zip(a.shape, a.strides):
+            if st < 0:
+                lo += st * (n - 1)
+            else:
+                hi += st * (n - 1)
+        deltas.append(lo)
+        spans.append(hi + isz - lo)
+        views.append(_make_view(ctypes.pointer(buf), dt, -lo // isz, a.shape, a.strides))
+    ov = _make_view(ctypes.pointer(bufs[-1]), dt, 0, out_shape, _c_strides(out_shape, isz))
+    arr = (_lib.View * (len(views) + 1))(*views, ov)
+    a0 = _addressof(arr)
+    text = ",".join("".join(labs) for labs in in_labels) + "->" + "".join(out_labels)
+    return (arr, a0, a0 + len(views) * _VIEW_BYTES, text.encode(), out_shape, dt, isz,
+            [_addressof(b) for b in bufs], bufs, deltas, spans)
+
+
+def _numpy_fast(subs, ops, alpha, context):
+    """A new result from numpy operands on a device that computes in host
+    memory in place (winsum_buffer_map_host): the views prepared once, each
+    operand's span mapped (no upload), the result written into a fresh
+    array, one synchronisation. None sends the call the general way (which
+    also gives every error its message)."""
+    ctx = context if context is not None else default_context()
+    maps = ctx.__dict__.get("_winsum_numpy_fast")
+    if maps is None:  # the reference backend computes in host memory anyway
+        maps = ctx.__dict__["_winsum_numpy_fast"] = ctx.backend == "ref" or _wein._maps_host(ctx)
+    if not maps:
+        return None
+    key = (subs,) + tuple((a.shape, a.strides, a.dtype) for a in ops)
+    try:
+        cache = _tls.numpy
+    except AttributeError:
+        cache = _tls.numpy = {}
+    e = cache.get(key, _MISSING)
+    if e is _MISSING:
+        if ctx.closed:
+            return None
+        e = _numpy_entry(subs, ops, ctx)
+        if len(cache) >= 128:
+            cache.clear()
+        cache[key] = e
+    if e is None:
+        return None
+    arr, a0, aout, text, shape, dt, isz, baddr, bufs, deltas, spans = e
+    h = ctx._h
+    if h is None:
+        return None
+    los = []
+    for a, d in zip(ops, deltas):
+        p = a.__array_interface__["data"][0]
+        if p % isz or not a.dtype.isnative:
+            return None
+        los.append(p + d)
+    n = len(ops)
+    for i in range(n):  # operands whose spans overlap go the general way
+        for j in range(i):
+            if los[i] < los[j] + spans[j] and los[j] < los[i] + spans[i]:
+                return None
+    res = np.empty(shape, dt)
+    done = 0
+    st = 0
+    try:
+        for k in range(n):
+            if _map_host(h, los[k], spans[k], baddr[k]):
+                return None
+            done += 1
+        if _map_host(h, res.ctypes.data, res.nbytes, baddr[n]):
+            return None
+        done = -1
+        st = _raw_einsum(h, text, n, a0, aout, alpha, 0.0)
+        msg = lib.winsum_last_error(h) if st else None
+    finally:
+        sync = 1
+        if done < 0:
+            sync = 0
+            _unmap_host(h, baddr[n], 1)  # waits for the call's work
+            done = n
+        for k in range(done):
+            _unmap_host(h, baddr[k], sync)
+            sync = 0
+    if st:
+        raise Error(msg.decode("utf-8", "replace") if msg else "", st)
+    return res
+
+
+def _fast(operands, out, alpha, beta, context):
+    """The plain calls, or None: the string form, every operand a
+    winsum.Array (out one or None), or every operand and out host arrays
+    small enough for the small-problem rule."""
+    subs = operands[0]
+    ops = operands[1:]
+    if not ops:
+        return None
+    t = type(ops[0])
+    if t is Array:
+        for a in ops:
+            if type(a) is not Array:
+                return None
+        if out is not None and type(out) is not Array:
+            return None
+        return _device_fast(subs, ops, out, float(alpha), float(beta), context)
+    if t is np.ndarray:
+        for a in ops:
+            if type(a) is not np.ndarray:
+                return None
+        if out is not None and type(out) is not np.ndarray:
+            return None
+        if alpha == 1.0 and beta == 0.0 and context is None and _small(subs, ops, out):
+            r = _np_einsum(*operands, out=out)
+            # a 0-d result is a 0-d array, as winsum's device path gives
+            return r if type(r) is np.ndarray else np.asarray(r)
+        if out is None:
+            return _numpy_fast(subs, ops, float(alpha), context)
+    return None
+
+
+def einsum(*operands: Any, out: Any = None, dtype: Any = None, order: str = "K",
+           casting: str = "safe", optimize: Union[bool, str, tuple, list] = False,
+           alpha: float = 1.0, beta: float = 0.0, context: Any = None) -> Any:
     """numpy.einsum, computed by winsum: out = alpha * einsum(...) + beta * out.
 
     Parameters
@@ -254,9 +636,11 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
 
     Returns
     -------
-    ndarray (a winsum.Array when an operand is one; a pyopencl array for
-    pyopencl operands), or `out`. One operand with no summed index returns a
-    view of it, as numpy does.
+    ndarray, winsum.Array or pyopencl array
+        `out` when given; else a numpy array (a winsum.Array when an operand
+        is one; a pyopencl array for pyopencl operands). One operand with no
+        summed index returns a view of it, as numpy does; a 0-d result is a
+        0-d array.
 
     Dtypes: float16/32/64 run on winsum; complex64/128 run on winsum as one
     real einsum over the parts' zero-copy float views; bool and integers are
@@ -265,11 +649,21 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
     object, where numpy takes it) run numpy's einsum on the host
     (details: winsum._numpy_api).
 
+    Small problems run on the host: with no `context`, numpy operands,
+    alpha=1, beta=0 and at most winsum.host_limit() multiply-adds (the
+    product of all index sizes times the operands; default 32768), numpy's
+    own einsum computes the result (a device call would cost more than the
+    problem); see set_host_limit. An explicit `context` always computes.
+
     Raises
     ------
-    ValueError (winsum.Error for winsum's own failures, with .status),
-    TypeError for a bad out, dtype, keyword or cast, RuntimeError for an
-    invalid explicit path.
+    winsum.Error
+        A ValueError with .status for winsum's own failures (bad subscripts,
+        shapes, an out that overlaps an operand, a closed context, ...).
+    TypeError
+        For a bad out, dtype, keyword or cast (winsum's are winsum.Errors too).
+    RuntimeError
+        For an invalid explicit path.
 
     Examples
     --------
@@ -281,6 +675,12 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
     >>> winsum.einsum("i,i", np.arange(4), np.arange(4))
     array(14)
     """
+    if dtype is None and order == "K" and casting == "safe" and operands and \
+            type(operands[0]) is str and (optimize is False or optimize is True
+                                          or optimize == "greedy" or optimize == "optimal"):
+        r = _fast(operands, out, alpha, beta, context)
+        if r is not None:
+            return r
     if isinstance(order, str) and order.upper() in _ORDERS:
         order = order.upper()
     else:
@@ -296,6 +696,11 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
     path = _check_optimize(optimize)
     subs, ops = split_call(operands)
     ops = [_hostify(a) for a in ops]
+    if path is None and alpha == 1.0 and beta == 0.0 and context is None and \
+            all(type(a) is np.ndarray for a in ops) and \
+            (out is None or type(out) is np.ndarray) and _small(subs, ops, out):
+        r = _np_einsum(subs, *ops, out=out, dtype=dtype, order=order, casting=casting)
+        return r if isinstance(r, np.ndarray) else np.asarray(r)
 
     if device_out or any(isinstance(a, Array) or _is_pyopencl(a) for a in ops):
         # device operands are float arrays; winsum's planner orders the work
@@ -410,14 +815,33 @@ def einsum(*operands, out=None, dtype=None, order="K", casting="safe", optimize=
     return target
 
 
-def einsum_path(*operands, optimize="greedy", einsum_call=False):
+def einsum_path(*operands: Any, optimize: Union[bool, str, tuple, list] = "greedy",
+                einsum_call: bool = False) -> Tuple[List[Any], str]:
     """numpy.einsum_path's path and report for these operands' shapes.
 
-    Returns (path, report): ``['einsum_path', (i, j), ...]`` and numpy's
-    printable account of it (FLOP counts, largest intermediate). The search
-    is numpy's own (greedy or optimal); winsum.einsum runs a path given as
-    `optimize` step by step. winsum.Arrays and pyopencl arrays count by
-    their shapes (nothing is read back).
+    The search is numpy's own (greedy or optimal); winsum.einsum runs a path
+    given as `optimize` step by step. winsum.Arrays and pyopencl arrays count
+    by their shapes (nothing is read back).
+
+    Parameters
+    ----------
+    subscripts, *operands
+        As winsum.einsum's (both call forms).
+    optimize : bool, 'greedy', 'optimal', (name, memory_limit) or list
+        numpy's: the search, or an explicit path to check.
+    einsum_call : bool
+        numpy's internal form of the answer (the contraction list).
+
+    Returns
+    -------
+    (list, str)
+        ``['einsum_path', (i, j), ...]`` and numpy's printable account of it
+        (FLOP counts, largest intermediate).
+
+    Raises
+    ------
+    ValueError, TypeError, RuntimeError
+        numpy's, for bad subscripts, operands or paths.
 
     Examples
     --------

@@ -8,6 +8,10 @@
 CPU tensors are handed to winsum as numpy views of their memory (any
 strides); the results come back as tensors. The computation runs on
 `context` (default: winsum's default context, $WINSUM_DEVICE)."""
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence, Tuple, Union
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -135,12 +139,48 @@ class _BiasBroadcast(torch.autograd.Function):
         return _ConvBias.apply(g, ctx.args), None, None
 
 
-def conv(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, layout="nchw",
-         context=None):
+def conv(x: torch.Tensor, w: torch.Tensor, bias: Optional[torch.Tensor] = None,
+         stride: Union[int, Sequence[int]] = 1,
+         padding: Union[int, str, Sequence[Union[int, Tuple[int, int]]]] = 0,
+         dilation: Union[int, Sequence[int]] = 1, groups: int = 1, layout: str = "nchw",
+         context: Any = None) -> torch.Tensor:
     """torch.nn.functional.conv1d/2d/3d (by x's rank) through winsum, with
     autograd: backward computes d/dx, d/dw and d/dbias with winsum, and is
     itself differentiable (to any order, create_graph=True) by winsum.
-    padding: int, tuple, tuple of (lo, hi) pairs, "same" or "valid"."""
+
+    Parameters
+    ----------
+    x : Tensor (N, C, spatial...), or (N, spatial..., C) with layout="nhwc"
+    w : Tensor (O, C/groups, k...)
+    bias : Tensor (O,), optional
+    stride, dilation : int or tuple of int
+    padding : int, tuple, tuple of (lo, hi) pairs, "same" or "valid"
+    groups : int
+    layout : {"nchw", "nhwc"}
+    context : winsum.Context, optional
+        Where forward and backward run (default: winsum.default_context()).
+
+    Returns
+    -------
+    Tensor
+        On x's device, float16/32/64 as x.
+
+    Raises
+    ------
+    winsum.Error
+        As winsum.conv_forward's.
+
+    Examples
+    --------
+    >>> import torch, winsum.torch as wt
+    >>> x = torch.ones(1, 1, 3, 3, dtype=torch.float64, requires_grad=True)
+    >>> y = wt.conv(x, torch.ones(1, 1, 2, 2, dtype=torch.float64))
+    >>> y.sum().backward()
+    >>> x.grad[0, 0]
+    tensor([[1., 2., 1.],
+            [2., 4., 2.],
+            [1., 2., 1.]], dtype=torch.float64)
+    """
     args = dict(stride=stride, padding=padding, dilation=dilation, groups=groups, layout=layout,
                 context=context)
     return _Conv.apply(x, w, bias, args)
@@ -160,16 +200,28 @@ class _ConvMixin:
 
 
 class Conv1d(_ConvMixin, torch.nn.Conv1d):
-    """torch.nn.Conv1d whose forward and backward run on winsum."""
+    """torch.nn.Conv1d whose forward and backward run on winsum (same
+    arguments, parameters and state_dict; set `winsum_context` to choose the
+    context)."""
 
 
 class Conv2d(_ConvMixin, torch.nn.Conv2d):
     """torch.nn.Conv2d whose forward and backward run on winsum (same arguments,
-    parameters and state_dict)."""
+    parameters and state_dict; set `winsum_context` to choose the context).
+
+    Examples
+    --------
+    >>> import torch, winsum.torch as wt
+    >>> layer = wt.Conv2d(3, 8, 3, padding=1)
+    >>> layer(torch.randn(2, 3, 16, 16)).shape
+    torch.Size([2, 8, 16, 16])
+    """
 
 
 class Conv3d(_ConvMixin, torch.nn.Conv3d):
-    """torch.nn.Conv3d whose forward and backward run on winsum."""
+    """torch.nn.Conv3d whose forward and backward run on winsum (same
+    arguments, parameters and state_dict; set `winsum_context` to choose the
+    context)."""
 
 
 # ------------------------------------------------------------------ einsum
@@ -297,7 +349,35 @@ class _Einsum(torch.autograd.Function):
         return (None, None, *grads)
 
 
-def einsum(subscripts, *operands, context=None):
+def einsum(subscripts: str, *operands: torch.Tensor, context: Any = None) -> torch.Tensor:
     """torch.einsum through winsum, differentiable in every operand, to any
-    order (its gradients are einsums that winsum computes, on `context`)."""
+    order (its gradients are einsums that winsum computes, on `context`).
+
+    Parameters
+    ----------
+    subscripts : str
+        numpy's / torch's notation.
+    *operands : Tensor
+        float16/32/64 tensors, any strides.
+    context : winsum.Context, optional
+        Where forward and backward run (default: winsum.default_context()).
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    winsum.Error
+        As winsum.einsum's.
+
+    Examples
+    --------
+    >>> import torch, winsum.torch as wt
+    >>> a = torch.ones(2, 3, dtype=torch.float64, requires_grad=True)
+    >>> wt.einsum("ij,kj->ik", a, torch.ones(4, 3, dtype=torch.float64)).sum().backward()
+    >>> a.grad
+    tensor([[4., 4., 4.],
+            [4., 4., 4.]], dtype=torch.float64)
+    """
     return _Einsum.apply(subscripts, context, *operands)

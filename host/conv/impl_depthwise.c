@@ -1,0 +1,301 @@
+/*
+ * impl_depthwise.c - the direct depthwise implementation
+ * (kernels/depthwise.cl): convolutions with one input and one output
+ * channel a group, forward, backward-data and backward-weight, 1-D and
+ * 2-D, any stride, dilation and padding (by loop bounds and lane masks, no
+ * padded copy), NCHW (lanes along the width) or NHWC (lanes along the
+ * channels), float16, float32, float64. The taps and the stride along the
+ * width are build options (one program per kernel size and stride).
+ * Backward-weight sums the batch x pixels in chunks of rows, one partial
+ * sum per (channel, chunk, tap) in scratch, added in a fixed order by a
+ * second kernel: deterministic.
+ *
+ * Declines: a channel multiplier above 1 (several filters a group: the
+ * lanes would need one weight vector per filter; gemv or einsum takes
+ * it), 3-D, a kernel of more than 7 taps along an axis (the taps are
+ * unrolled), guarded views, empty tensors, the reference backend.
+ * It comes before gemv in every direction's list and, unforced, takes
+ * the shapes it was measured on (see prefer()): alternating runs against
+ * gemv (winsum-bench conv, batch 8, float32, NCHW, 2026-12-02, load 9-22
+ * on 2 cores) put it ahead or within the noise on the 3x3 256@14 layer
+ * and the ten depthwise layers of MobileNetV2, all three directions.
+ */
+#include "impl.h"
+#include "program.h"
+#include "trace.h"
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAXK 7
+
+static int lanes_of(winsum_dtype dt) { return dt == WINSUM_F64 ? 8 : 16; }
+
+/* Unforced: the shapes measured against gemv (all faster or within the
+ * noise, see the header comment): 2-D, 3x3, stride 1 or 2. The rest (1-D,
+ * other kernels and strides) is correct forced but was not measured, and
+ * each kernel size and stride is a program build of its own. */
+static int prefer(const ws_conv_problem *p)
+{
+    const geom *g = &p->g;
+    return g->ns == 2 && g->k[0] == 3 && g->k[1] == 3 && g->s[0] <= 2 && g->s[1] <= 2;
+}
+
+static const char *dw_declines(winsum_context *ctx, const ws_conv_problem *p, int forced, char *why,
+                               size_t len)
+{
+    const geom *g = &p->g;
+    if (ctx->backend != WINSUM_BACKEND_OPENCL) return "the reference backend";
+    if (g->cg != 1) return "not depthwise";
+    if (g->og != 1) return "a channel multiplier above 1";
+    if (g->ns > 2) return "3-D";
+    if (p->y->dtype == WINSUM_F64 && !ctx->has_fp64) return "no float64 on the device";
+    const winsum_view *v[4] = {p->x, p->w, p->y, p->bias};
+    for (int i = 0; i < 4; i++)
+        if (v[i] && v[i]->nguards) return "a guarded view";
+    int64_t outs = g->n * g->c;
+    for (int i = 0; i < g->ns; i++) outs *= g->out[i] * g->in[i];
+    if (outs == 0) return "an empty tensor";
+    if (g->n > INT_MAX / 64 || g->c > INT_MAX / 64 || g->n * g->c > INT_MAX / 64)
+        return "a batch x channels over 2^25";
+    for (int i = 0; i < g->ns; i++) {
+        if (g->k[i] > MAXK) {
+            snprintf(why, len, "spatial axis %d: a kernel of %lld taps (at most %d)", i,
+                     (long long)g->k[i], MAXK);
+            return why;
+        }
+        if (g->in[i] > INT_MAX / 64 || g->out[i] > INT_MAX / 64 || g->s[i] > INT_MAX / 64 ||
+            g->d[i] > INT_MAX / 64 || g->lo[i] > INT_MAX / 64 ||
+            g->s[i] * g->out[i] > INT_MAX / 64 || g->d[i] * g->k[i] > INT_MAX / 64) {
+            snprintf(why, len, "spatial axis %d: a size, stride, dilation or pad over 2^25", i);
+            return why;
+        }
+    }
+    if (g->ns == 2 && (g->in[0] * g->in[1] > INT_MAX / 64 || g->out[0] * g->out[1] > INT_MAX / 64))
+        return "an image over 2^25 pixels";
+    if (g->s[g->ns - 1] > 4) return "a stride over 4 along the width";
+    if (!forced && !prefer(p)) return "not measured against gemv on this shape";
+    return NULL;
+}
+
+/* Scratch of at least `bytes` in the layer's state (grown, never shrunk;
+ * shared with the direct family: both only grow it, on one in-order queue). */
+static winsum_status scratch(winsum_context *ctx, size_t bytes, cl_mem *mem)
+{
+    ws_conv_state *s = ws_conv_state_get(ctx);
+    if (!s) return WINSUM_ERR_MEMORY;
+    if (s->scratch_bytes < bytes) {
+        if (s->scratch) ws_device_free(ctx, s->scratch, s->scratch_bytes);
+        s->scratch = NULL;
+        s->scratch_bytes = 0;
+        winsum_status st = ws_device_alloc(ctx, bytes, &s->scratch, "conv depthwise sums");
+        if (st) return st;
+        s->scratch_bytes = bytes;
+    }
+    *mem = s->scratch;
+    return WINSUM_OK;
+}
+
+static size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
+
+/* g0 x g1 items of about `vpi` vectors each: work-groups of about 64
+ * vectors on a CPU-like device (PoCL's cost per work-group shows below
+ * that), of 64 items on others; the NDRange rounded up to them. */
+static winsum_status enqueue(winsum_context *ctx, cl_kernel k, size_t g0, size_t g1, size_t vpi,
+                             const char *name, int last)
+{
+    if (ws_fault(WINSUM_FAULT_ENQUEUE))
+        return ws_cl_fail(ctx, CL_OUT_OF_RESOURCES, "clEnqueueNDRangeKernel (injected)", name);
+    /* powers of two: few work-group shapes, as PoCL compiles a kernel anew
+     * for each; along dimension 0 first (the rows of one plane: a
+     * work-group writes whole runs of rows, so that two cores seldom
+     * write one cache line) */
+    size_t items = ctx->cpu_like ? 64 / (vpi ? vpi : 1) : 64, l0 = 1, l1 = 1;
+    if (items > ctx->max_wg) items = ctx->max_wg;
+    while (l0 * 2 <= items && l0 * 2 <= g0) l0 *= 2;
+    while (l0 * l1 * 2 <= items && l1 * 2 <= g1) l1 *= 2;
+    size_t global[2] = {round_up(g0, l0), round_up(g1, l1)}, local[2] = {l0, l1};
+    cl_event ev = NULL;
+    int keep = last || ctx->verbose >= 2;
+    cl_int err = clEnqueueNDRangeKernel(ctx->queue, k, 2, NULL, global, local, ctx->gate ? 1 : 0,
+                                        ctx->gate ? &ctx->gate : NULL, keep ? &ev : NULL);
+    if (err) return ws_cl_fail(ctx, err, "clEnqueueNDRangeKernel", name);
+    if (ctx->verbose >= 2) ws_trace_kernel(ctx, name, ev);
+    if (last) ws_event_record(ctx, ev);
+    else if (ev) clReleaseEvent(ev);
+    return WINSUM_OK;
+}
+
+/* The strides the kernels take of a canonical (N, C, 1, [H,] W) view v of
+ * the tensor t: (offset, n, c, h, w, buffer length, unit, 0), unit when
+ * the vector axis (the width in NCHW, the channels in NHWC) has stride 1. */
+static cl_long8 strides8(const geom *g, const winsum_view *v, const winsum_view *t, int nhwc)
+{
+    int64_t hs = g->ns == 2 ? v->strides[3] : 0, wsd = v->strides[2 + g->ns];
+    int64_t len = (int64_t)(t->buffer->bytes / winsum_dtype_size(t->dtype));
+    int unit = nhwc ? v->strides[1] == 1 : wsd == 1;
+    cl_long8 r = {{v->offset, v->strides[0], v->strides[1], hs, wsd, len, unit, 0}};
+    return r;
+}
+
+/* (H, W) of the spatial sizes a (1-D: H = 1) */
+static void hw(const geom *g, const int64_t *a, int *h, int *w)
+{
+    *h = g->ns == 2 ? (int)a[0] : 1;
+    *w = (int)a[g->ns - 1];
+}
+
+static cl_int set_args(cl_kernel k, int n, const size_t *sizes, const void *const *vals)
+{
+    cl_int err = 0;
+    for (int i = 0; i < n; i++) err |= clSetKernelArg(k, (cl_uint)i, sizes[i], vals[i]);
+    return err;
+}
+
+static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
+{
+    const geom *g = &p->g;
+    const winsum_dtype dt = p->y->dtype;
+    const int f64 = dt == WINSUM_F64, lanes = lanes_of(dt);
+    const int nhwc = p->desc->layout == WINSUM_LAYOUT_NHWC;
+    int kh = g->ns == 2 ? (int)g->k[0] : 1, kw = (int)g->k[g->ns - 1];
+    int sh = g->ns == 2 ? (int)g->s[0] : 1, sw = (int)g->s[g->ns - 1];
+    int dh = g->ns == 2 ? (int)g->d[0] : 1, dwd = (int)g->d[g->ns - 1];
+    int ph = g->ns == 2 ? (int)g->lo[0] : 0, pw = (int)g->lo[g->ns - 1];
+    int ih, iw, oh, ow;
+    hw(g, g->in, &ih, &iw);
+    hw(g, g->out, &oh, &ow);
+    const winsum_view xc = ws_conv_canon(p->desc, g, p->x, g->g),
+                      yc = ws_conv_canon(p->desc, g, p->y, g->g), wc = ws_conv_canon_w(g, p->w);
+    cl_long4 wst = {
+        {wc.offset, wc.strides[0], g->ns == 2 ? wc.strides[3] : 0, wc.strides[2 + g->ns]}};
+    cl_long8 xs8 = strides8(g, &xc, p->x, nhwc), ys8 = strides8(g, &yc, p->y, nhwc);
+    cl_mem xm = p->x->buffer->mem, wm = p->w->buffer->mem, ym = p->y->buffer->mem;
+    float alf = (float)p->alpha, bef = (float)p->beta;
+    double ald = p->alpha, bed = p->beta;
+    const void *pa = f64 ? (const void *)&ald : (const void *)&alf;
+    const void *pb = f64 ? (const void *)&bed : (const void *)&bef;
+    const size_t rs = f64 ? sizeof(double) : sizeof(float);
+    const char *prec = f64 ? " -DWS_FP64" : dt == WINSUM_F16 ? " -DWS_FP16" : "";
+    char opts[128], line[192];
+    cl_kernel k;
+    winsum_status st;
+    cl_int err;
+
+    if (p->dir == WS_CONV_BACKWARD_WEIGHT) {
+        /* the rows (n, oh) in chunks: about 256 items in all, a chunk at
+         * least 2 rows */
+        const int64_t rows_all = (int64_t)g->n * oh,
+                      units = nhwc ? (g->c + lanes - 1) / lanes : g->c;
+        int64_t chunks = (256 + units - 1) / units;
+        if (chunks > rows_all / 2) chunks = rows_all / 2;
+        if (chunks < 1) chunks = 1;
+        int64_t rows = (rows_all + chunks - 1) / chunks;
+        chunks = (rows_all + rows - 1) / rows;
+        const int64_t taps = (int64_t)kh * kw;
+        cl_mem part;
+        if ((st = scratch(ctx, (size_t)(g->c * chunks * taps) * rs, &part))) return st;
+        snprintf(opts, sizeof opts, "-DKH=%d -DKW=%d -DSW=%d%s", kh, kw, sw, prec);
+        const char *name = nhwc ? "dw_bwdw_nhwc" : "dw_bwdw_nchw";
+        cl_kernel ks;
+        if ((st = ws_get_kernel(ctx, "depthwise.cl", name, opts, &k)) ||
+            (st = ws_get_kernel(ctx, "depthwise.cl", "dw_bwdw_sum", opts, &ks)))
+            return st;
+        /* x the input, y the output gradient */
+        cl_int16 geo = {{(cl_int)g->n, (cl_int)g->c, ih, iw, oh, ow, sh, dh, dwd, ph, pw,
+                         (cl_int)((ow + lanes - 1) / lanes), 0, 0, (cl_int)rows, (cl_int)chunks}};
+        cl_int C = (cl_int)g->c, CH = (cl_int)chunks;
+        const size_t sz[] = {sizeof xm, sizeof xs8, sizeof ym, sizeof ys8, sizeof part, sizeof geo};
+        const void *va[] = {&xm, &xs8, &ym, &ys8, &part, &geo};
+        const size_t sz2[] = {sizeof part, sizeof wm, sizeof wst, sizeof C, sizeof CH, rs, rs};
+        const void *va2[] = {&part, &wm, &wst, &C, &CH, pa, pb};
+        err = set_args(k, 6, sz, va) | set_args(ks, 7, sz2, va2);
+        if (err) return ws_cl_fail(ctx, err, "clSetKernelArg", "conv depthwise");
+        if (ctx->verbose) {
+            snprintf(line, sizeof line, "depthwise{%s chunks %lld rows %lld}", name,
+                     (long long)chunks, (long long)rows);
+            ws_trace_plan(ctx, line);
+        }
+        if ((st = enqueue(ctx, k, (size_t)chunks, (size_t)units, 64, name, 0))) return st;
+        return enqueue(ctx, ks, (size_t)(g->c * taps), 1, 1, "dw_bwdw_sum", 1);
+    }
+
+    const int bwd = p->dir == WS_CONV_BACKWARD_DATA;
+    /* the kernel's input src (kih x kiw) and output dst (koh x kow) */
+    const cl_long8 s8 = bwd ? ys8 : xs8, d8 = bwd ? xs8 : ys8;
+    cl_mem sm = bwd ? ym : xm, dm = bwd ? xm : ym;
+    const int kih = bwd ? oh : ih, kiw = bwd ? ow : iw, koh = bwd ? ih : oh, kow = bwd ? iw : ow;
+    cl_mem bm = p->bias ? p->bias->buffer->mem : dm;
+    cl_long2 bs2 = {{p->bias ? p->bias->offset : 0, p->bias ? p->bias->strides[0] : 0}};
+    cl_int has_bias = p->bias != NULL;
+    const char *name;
+    size_t g0, g1, vpi;
+    if (nhwc) {
+        name = "dw_nhwc";
+        snprintf(opts, sizeof opts, "-DKH=%d -DKW=%d -DSW=%d%s", kh, kw, sw, prec);
+        cl_int16 geo = {
+            {(cl_int)g->n, (cl_int)g->c, kih, kiw, koh, kow, sh, dh, dwd, ph, pw, 0, bwd, 0, 0, 0}};
+        if ((st = ws_get_kernel(ctx, "depthwise.cl", name, opts, &k))) return st;
+        const size_t sz[] = {
+            sizeof sm,       sizeof s8, sizeof wm, sizeof wst, sizeof bm, sizeof bs2,
+            sizeof has_bias, sizeof dm, sizeof d8, sizeof geo, rs,        rs};
+        const void *va[] = {&sm, &s8, &wm, &wst, &bm, &bs2, &has_bias, &dm, &d8, &geo, pa, pb};
+        if ((err = set_args(k, 12, sz, va)))
+            return ws_cl_fail(ctx, err, "clSetKernelArg", "conv depthwise");
+        g0 = (size_t)((g->c + lanes - 1) / lanes);
+        g1 = (size_t)g->n * (size_t)koh;
+        vpi = (size_t)kow;
+    } else if (!bwd || (sh == 1 && sw == 1)) {
+        /* forward; backward-data at stride 1: the forward of the output
+         * gradient with the taps flipped, padded d*(k-1) - lo */
+        name = "dw_fwd_nchw";
+        int pph = bwd ? dh * (kh - 1) - ph : ph, ppw = bwd ? dwd * (kw - 1) - pw : pw;
+        /* flat: the lanes along the plane (see depthwise.cl) */
+        int flat = sh == 1 && sw == 1 && kiw == kow && s8.s[3] == kiw && s8.s[6] &&
+                   d8.s[3] == kow && d8.s[6] && kow % lanes != 0;
+        const char *env = getenv("WINSUM_DEPTHWISE_FLAT");
+        if (env && (*env == '0' || *env == '1')) flat = flat && *env == '1';
+        int nb = (kow + lanes - 1) / lanes;
+        /* flat: an item a run of V vectors of the plane; else a row */
+        const int64_t nvec = ((int64_t)koh * kow + lanes - 1) / lanes;
+        const int v = nvec < 16 ? (int)nvec : 16;
+        cl_int16 geo = {{(cl_int)g->n, (cl_int)g->c, kih, kiw, koh, kow, sh, dh, dwd, pph, ppw, nb,
+                         bwd, flat, v, 0}};
+        snprintf(opts, sizeof opts, "-DKH=%d -DKW=%d -DSW=%d%s", kh, kw, sw, prec);
+        if ((st = ws_get_kernel(ctx, "depthwise.cl", name, opts, &k))) return st;
+        const size_t sz[] = {
+            sizeof sm,       sizeof s8, sizeof wm, sizeof wst, sizeof bm, sizeof bs2,
+            sizeof has_bias, sizeof dm, sizeof d8, sizeof geo, rs,        rs};
+        const void *va[] = {&sm, &s8, &wm, &wst, &bm, &bs2, &has_bias, &dm, &d8, &geo, pa, pb};
+        if ((err = set_args(k, 12, sz, va)))
+            return ws_cl_fail(ctx, err, "clSetKernelArg", "conv depthwise");
+        g0 = flat ? (size_t)((nvec + v - 1) / v) : (size_t)koh;
+        g1 = (size_t)g->n * (size_t)g->c;
+        vpi = (size_t)(flat ? v : nb);
+        if (flat) name = "dw_fwd_nchw (flat)";
+    } else {
+        name = "dw_bwd_nchw";
+        /* x the output gradient, y the input gradient: the forward's names */
+        int nb = (iw + lanes * sw - 1) / (lanes * sw);
+        cl_int16 geo = {
+            {(cl_int)g->n, (cl_int)g->c, ih, iw, oh, ow, sh, dh, dwd, ph, pw, nb, 0, 0, 0, 0}};
+        snprintf(opts, sizeof opts, "-DKH=%d -DKW=%d -DSW=%d%s", kh, kw, sw, prec);
+        if ((st = ws_get_kernel(ctx, "depthwise.cl", name, opts, &k))) return st;
+        const size_t sz[] = {sizeof sm, sizeof s8,  sizeof wm, sizeof wst, sizeof dm,
+                             sizeof d8, sizeof geo, rs,        rs};
+        const void *va[] = {&sm, &s8, &wm, &wst, &dm, &d8, &geo, pa, pb};
+        if ((err = set_args(k, 9, sz, va)))
+            return ws_cl_fail(ctx, err, "clSetKernelArg", "conv depthwise");
+        g0 = (size_t)ih;
+        g1 = (size_t)g->n * (size_t)g->c;
+        vpi = (size_t)(nb * sw);
+    }
+    if (ctx->verbose) {
+        snprintf(line, sizeof line, "depthwise{%s %zux%zu}", name, g0, g1);
+        ws_trace_plan(ctx, line);
+    }
+    return enqueue(ctx, k, g0, g1, vpi, name, 1);
+}
+
+const ws_conv_impl ws_conv_impl_depthwise = {"depthwise", dw_declines, dw_run};

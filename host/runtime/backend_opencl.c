@@ -1,0 +1,206 @@
+/*
+ * backend_opencl.c - the OpenCL backend (backend.h): cl_mem buffers in the
+ * context's cl_context, kernels from program.c, launches on the context's
+ * in-order queue behind the gate (a user event), and the interop call that
+ * wraps a caller's cl_mem (winsum_ocl.h). The device itself (choice,
+ * context and queue, limits) is set up by context.c.
+ */
+#include "backend.h"
+#include "program.h"
+#include "trace.h"
+#include <string.h>
+
+winsum_buffer winsum_buffer_device(cl_mem mem, size_t bytes)
+{
+    winsum_buffer b;
+    memset(&b, 0, sizeof b);
+    b.where = WINSUM_DEVICE;
+    b.mem = mem;
+    b.bytes = bytes;
+    return b;
+}
+
+static winsum_status ocl_alloc(winsum_context *ctx, size_t bytes, ws_mem *mem, const char *what)
+{
+    cl_int err = CL_SUCCESS;
+    *mem = NULL;
+    if (ctx->max_alloc && bytes > ctx->max_alloc)
+        return ws_fail(&ctx->err, WINSUM_ERR_MEMORY,
+                       "%s: %zu bytes in one buffer, more than the device allocates at once "
+                       "(%llu)",
+                       what, bytes, (unsigned long long)ctx->max_alloc);
+    if (ws_fault(WINSUM_FAULT_ALLOC))
+        return ws_cl_fail(ctx, CL_MEM_OBJECT_ALLOCATION_FAILURE, "clCreateBuffer (injected)", what);
+    cl_mem m = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, bytes ? bytes : 1, NULL, &err);
+    if (!m)
+        return ws_cl_fail(ctx, err ? err : CL_MEM_OBJECT_ALLOCATION_FAILURE, "clCreateBuffer",
+                          what);
+    *mem = (ws_mem)m;
+    return WINSUM_OK;
+}
+
+static void ocl_free(winsum_context *ctx, ws_mem mem)
+{
+    (void)ctx;
+    clReleaseMemObject((cl_mem)mem);
+}
+
+static winsum_status ocl_transfer(winsum_context *ctx, ws_mem mem, size_t off, void *p,
+                                  size_t bytes, int write, const char *what)
+{
+    const char *call = write ? "clEnqueueWriteBuffer" : "clEnqueueReadBuffer";
+    if (ws_fault(WINSUM_FAULT_TRANSFER))
+        return ws_cl_fail(
+            ctx, CL_OUT_OF_RESOURCES,
+            write ? "clEnqueueWriteBuffer (injected)" : "clEnqueueReadBuffer (injected)", what);
+    cl_mem m = (cl_mem)mem;
+    cl_int err = write ? clEnqueueWriteBuffer(ctx->queue, m, CL_TRUE, off, bytes, p, 0, NULL, NULL)
+                       : clEnqueueReadBuffer(ctx->queue, m, CL_TRUE, off, bytes, p, 0, NULL, NULL);
+    return err ? ws_cl_fail(ctx, err, call, what) : WINSUM_OK;
+}
+
+static winsum_status ocl_write(winsum_context *ctx, ws_mem mem, size_t off, const void *src,
+                               size_t bytes, const char *what)
+{
+    return ocl_transfer(ctx, mem, off, (void *)src, bytes, 1, what);
+}
+
+static winsum_status ocl_read(winsum_context *ctx, ws_mem mem, size_t off, void *dst, size_t bytes,
+                              const char *what)
+{
+    return ocl_transfer(ctx, mem, off, dst, bytes, 0, what);
+}
+
+static winsum_status ocl_check_buffer(winsum_context *ctx, const winsum_buffer *b, const char *name)
+{
+    if (b->where != WINSUM_DEVICE)
+        return ws_fail(&ctx->err, WINSUM_ERR_CONTEXT,
+                       "%s: a host buffer was given to the OpenCL backend, which computes on "
+                       "device buffers (cl_mem)",
+                       name);
+    cl_mem m = (cl_mem)b->mem;
+    cl_context c = NULL;
+    size_t size = 0;
+    cl_int err = clGetMemObjectInfo(m, CL_MEM_CONTEXT, sizeof c, &c, NULL);
+    if (err == CL_SUCCESS) err = clGetMemObjectInfo(m, CL_MEM_SIZE, sizeof size, &size, NULL);
+    if (err)
+        return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "%s: not a valid cl_mem (%s)", name,
+                       ws_cl_error_name(err));
+    if (c != ctx->cl)
+        return ws_fail(&ctx->err, WINSUM_ERR_CONTEXT,
+                       "%s: the cl_mem belongs to another OpenCL context", name);
+    if (b->bytes > size)
+        return ws_fail(&ctx->err, WINSUM_ERR_BOUNDS,
+                       "%s: the buffer claims %zu bytes but its cl_mem has %zu", name, b->bytes,
+                       size);
+    return WINSUM_OK;
+}
+
+/* The allocation a cl_mem lives in (its parent, for a sub-buffer) and its
+ * byte offset there. 1 when OpenCL cannot say. */
+static int ocl_mem_base(const void *mem, const void **root, int64_t *offset)
+{
+    cl_mem m = (cl_mem)mem, parent = NULL;
+    size_t off = 0;
+    if (clGetMemObjectInfo(m, CL_MEM_ASSOCIATED_MEMOBJECT, sizeof parent, &parent, NULL) !=
+        CL_SUCCESS)
+        return 1;
+    if (parent && clGetMemObjectInfo(m, CL_MEM_OFFSET, sizeof off, &off, NULL) != CL_SUCCESS)
+        return 1;
+    *root = parent ? (const void *)parent : mem;
+    *offset = (int64_t)off;
+    return 0;
+}
+
+static winsum_status ocl_kernel(winsum_context *ctx, const char *file, const char *name,
+                                const char *options, ws_kernel *kernel)
+{
+    cl_kernel k = NULL;
+    winsum_status st = ws_get_kernel(ctx, file, name, options, &k);
+    *kernel = (ws_kernel)k;
+    return st;
+}
+
+static winsum_status ocl_launch(winsum_context *ctx, const ws_launch *l)
+{
+    cl_kernel k = (cl_kernel)l->kernel;
+    const char *what = l->what ? l->what : l->name;
+    cl_int err = CL_SUCCESS;
+    for (int n = 0; n < l->nargs; n++) {
+        const ws_arg *a = &l->args[n];
+        cl_mem m = (cl_mem)a->mem;
+        err |= a->is_mem ? clSetKernelArg(k, (cl_uint)n, sizeof m, &m)
+                         : clSetKernelArg(k, (cl_uint)n, a->size, a->value);
+    }
+    if (err) return ws_cl_fail(ctx, err, "clSetKernelArg", what);
+    if (ws_fault(WINSUM_FAULT_ENQUEUE))
+        return ws_cl_fail(ctx, CL_OUT_OF_RESOURCES, "clEnqueueNDRangeKernel (injected)", what);
+    /* an event for the call's last kernel (winsum_last_event, the caller's
+     * event) and, under WINSUM_VERBOSE=2, for every kernel (its time) */
+    cl_event ev = NULL;
+    int want = l->record || ctx->verbose >= 2;
+    err =
+        clEnqueueNDRangeKernel(ctx->queue, k, (cl_uint)l->dims, NULL, l->global, l->local,
+                               ctx->gate ? 1 : 0, ctx->gate ? &ctx->gate : NULL, want ? &ev : NULL);
+    if (err) return ws_cl_fail(ctx, err, "clEnqueueNDRangeKernel", what);
+    if (ctx->verbose >= 2) ws_trace_kernel(ctx, l->name, ev);
+    if (!l->record) {
+        if (ev) clReleaseEvent(ev);
+        return WINSUM_OK;
+    }
+    if (l->event && ev && clRetainEvent(ev) == CL_SUCCESS) *l->event = ev;
+    ws_event_record(ctx, ev);
+    return WINSUM_OK;
+}
+
+static winsum_status ocl_gate_open(winsum_context *ctx)
+{
+    cl_int err;
+    ctx->gate = clCreateUserEvent(ctx->cl, &err);
+    if (!ctx->gate) return ws_cl_fail(ctx, err, "clCreateUserEvent", "gate");
+    return WINSUM_OK;
+}
+
+static winsum_status ocl_gate_close(winsum_context *ctx, winsum_status st)
+{
+    /* a negative status terminates every command that waits on the gate */
+    cl_int err = clSetUserEventStatus(ctx->gate, st ? -1 : CL_COMPLETE);
+    clReleaseEvent(ctx->gate);
+    ctx->gate = NULL;
+    if (st) {
+        clFinish(ctx->queue);
+        return st;
+    }
+    return err ? ws_cl_fail(ctx, err, "clSetUserEventStatus", "gate") : WINSUM_OK;
+}
+
+static winsum_status ocl_finish(winsum_context *ctx)
+{
+    cl_int err = clFinish(ctx->queue);
+    return err ? ws_cl_fail(ctx, err, "clFinish", "finish") : WINSUM_OK;
+}
+
+static void ocl_event_release(void *event)
+{
+    if (event) clReleaseEvent((cl_event)event);
+}
+
+const ws_backend ws_backend_opencl = {
+    .name = "opencl",
+    .title = "OpenCL",
+    .id = WINSUM_BACKEND_OPENCL,
+    .memory = WINSUM_DEVICE,
+    .kernels = 1,
+    .alloc = ocl_alloc,
+    .free = ocl_free,
+    .write = ocl_write,
+    .read = ocl_read,
+    .check_buffer = ocl_check_buffer,
+    .mem_base = ocl_mem_base,
+    .kernel = ocl_kernel,
+    .launch = ocl_launch,
+    .gate_open = ocl_gate_open,
+    .gate_close = ocl_gate_close,
+    .finish = ocl_finish,
+    .event_release = ocl_event_release,
+};

@@ -1,0 +1,577 @@
+/*
+ * depthwise.cl - depthwise convolutions (one input and one output channel a
+ * group), forward, backward-data and backward-weight, reading the input
+ * window directly through the tensors' strides: no padded copy, no window
+ * view, no guard tables (host/conv/impl_depthwise.c).
+ *
+ * Build options: KH, KW (the taps, unrolled), SW (the stride along the
+ * width, which the lane loads are built for), WS_FP64 / WS_FP16 (prelude).
+ * A vector VEC holds LANES reals: float16, or double8 in float64.
+ *
+ * NCHW (the width has unit stride): the lanes run along the width.
+ *   dw_fwd_nchw   a work-item computes LANES output pixels of one row:
+ *                 for each tap, one vector of the input row read at stride
+ *                 SW (two loads and .even at SW 2). A tap whose whole span
+ *                 lies inside the row loads without a test; at the borders
+ *                 a load whose span lies inside the buffer is made anyway
+ *                 and the lanes outside the row are selected away by a
+ *                 mask computed once per work-item and tap column (never
+ *                 multiplied: what lies past the row may be Inf); only a
+ *                 span outside the buffer (its first or last elements)
+ *                 reads lane by lane. Rows outside the input are cut from
+ *                 the tap loop. Backward-data at stride 1 is this kernel
+ *                 with the taps flipped and the padding d*(k-1) - lo.
+ *                 FLAT: with stride 1, rows as wide as the output and
+ *                 contiguous planes, the lanes run along the flattened
+ *                 plane instead (a tap is then one shift of the plane;
+ *                 rows and columns outside by two masks), so that narrow
+ *                 images (14, 7 pixels) fill every lane.
+ *   dw_bwd_nchw   backward-data at any stride: a work-item computes
+ *                 LANES * SW input-gradient pixels of a row as SW phases
+ *                 (pixel iw0 + r + SW*t in lane t of phase r); in each
+ *                 phase a tap reads LANES consecutive output-gradient
+ *                 pixels or none, so the loads are the forward's at stride
+ *                 1; the phases are interleaved into the row at the end.
+ *   dw_bwdw_nchw  backward-weight: a work-item sums the KH*KW taps over a
+ *                 run of (n, oh) rows of one channel in KH*KW vectors.
+ * NHWC (the channels have unit stride): the lanes run along the channels.
+ *   dw_nhwc       forward or backward-data (geo's flip field set): a
+ *                 work-item computes one output row of LANES channels,
+ *                 the KH*KW weight vectors held for the whole row, one
+ *                 pixel's taps tested as scalars (the border) and loaded as
+ *                 whole vectors.
+ *   dw_bwdw_nhwc  backward-weight, as dw_bwdw_nchw along the channels.
+ * dw_bwdw_sum     the partial sums of backward-weight, added in a fixed
+ *                 order (deterministic), gw = alpha * sum + beta * gw.
+ *
+ * Strides (elements): xs, ys = (offset, n, c, h, w, buffer length, unit)
+ * where unit says the view has unit stride along the vector (the width in
+ * NCHW, the channels in NHWC), ws = (offset, c, kh, kw). geo = (N, C, IH,
+ * IW, OH, OW, SH, DH, DW, PH, PW, NB, flip, flat, rows, chunks): I and O
+ * name the kernel's input and output sizes; NB the vector blocks of a row.
+ */
+#ifndef KH
+#define KH 3
+#endif
+#ifndef KW
+#define KW 3
+#endif
+#ifndef SW
+#define SW 1
+#endif
+#ifdef WS_FP64
+#define LANES        8
+#define VEC          double8
+#define MASK         long8
+#define LANEIDX      ((long8)(0, 1, 2, 3, 4, 5, 6, 7))
+#define MASKOF(i)    ((long8)(i))
+#define VLOAD(p)     vload8(0, (p))
+#define VSTORE(v, p) vstore8((v), 0, (p))
+#else
+#define LANES     16
+#define VEC       float16
+#define MASK      int16
+#define LANEIDX   ((int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
+#define MASKOF(i) ((int16)(i))
+#ifdef WS_FP16
+#define VLOAD(p)     vload_half16(0, (p))
+#define VSTORE(v, p) vstore_half16_rte((v), 0, (p))
+#else
+#define VLOAD(p)     vload16(0, (p))
+#define VSTORE(v, p) vstore16((v), 0, (p))
+#endif
+#endif
+
+/* LANES elements at p, p + SW, p + 2 SW, ...: READ elements from p */
+#define READ (SW == 1 ? LANES : SW == 2 ? 2 * LANES : (LANES - 1) * SW + 1)
+static inline VEC load_strided(__global const ELEM *p)
+{
+#if SW == 1
+    return VLOAD(p);
+#elif SW == 2
+    const VEC a = VLOAD(p), b = VLOAD(p + LANES);
+    return (VEC)(a.even, b.even);
+#else
+    REAL t[LANES];
+    for (int l = 0; l < LANES; l++) t[l] = LD(p, (long)l * SW);
+#ifdef WS_FP64
+    return vload8(0, t);
+#else
+    return vload16(0, t);
+#endif
+#endif
+}
+
+/* lane by lane: element base + (i0 + l * step) * stride for the lanes with
+ * 0 <= i0 + l * step < n (and l < nl), zero for the others */
+static inline VEC load_lanes(__global const ELEM *x, long base, long stride, int i0, int step,
+                             int n, int nl)
+{
+    REAL t[LANES];
+    for (int l = 0; l < LANES; l++) {
+        const int i = i0 + l * step;
+        t[l] = l < nl && i >= 0 && i < n ? LD(x, base + (long)i * stride) : (REAL)0;
+    }
+#ifdef WS_FP64
+    return vload8(0, t);
+#else
+    return vload16(0, t);
+#endif
+}
+
+/* Writes v (the first nl lanes) to y at base + i * stride: alpha * v +
+ * beta * y, beta 0 reading nothing. */
+static inline void store_lanes(__global ELEM *y, long base, long stride, int nl, VEC v, REAL alpha,
+                               REAL beta, int unit)
+{
+    v *= alpha;
+    if (unit && nl == LANES) {
+        if (beta != (REAL)0) v = fma((VEC)beta, VLOAD(y + base), v);
+        VSTORE(v, y + base);
+        return;
+    }
+    REAL t[LANES];
+#ifdef WS_FP64
+    vstore8(v, 0, t);
+#else
+    vstore16(v, 0, t);
+#endif
+    for (int l = 0; l < nl; l++) {
+        const long i = base + l * stride;
+        REAL r = t[l];
+        if (beta != (REAL)0) r += beta * LD(y, i);
+        ST(y, i, r);
+    }
+}
+
+/* The span of one tap's vector load along the row: its first element at
+ * iws; "inside" (0) when the whole span is in the row, else "masked" (1)
+ * when the row is contiguous, else lane by lane (2). */
+#define MODE(iws, n, unit) ((iws) >= 0 && (iws) + READ <= (n) && (unit) ? 0 : (unit) ? 1 : 2)
+
+__kernel void dw_fwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM *w, long4 wst,
+                          __global const ELEM *bias, long2 bs, int has_bias, __global ELEM *y,
+                          long8 ys, int16 geo, REAL alpha, REAL beta)
+{
+    const int C = geo.s1, IH = geo.s2, IW = geo.s3, OH = geo.s4, OW = geo.s5;
+    const int SH = geo.s6, DH = geo.s7, DW = geo.s8, PH = geo.s9, PW = geo.sa, NB = geo.sb;
+    const int flip = geo.sc, flat = geo.sd;
+    const long sp = get_global_id(0), nc = get_global_id(1);
+    if (nc >= (long)geo.s0 * C) return;
+    const int c = (int)(nc % C), n = (int)(nc / C);
+    REAL wt[KH][KW];
+#pragma unroll
+    for (int kh = 0; kh < KH; kh++)
+#pragma unroll
+        for (int kw = 0; kw < KW; kw++)
+            wt[kh][kw] = LD(w, wst.s0 + c * wst.s1 + (flip ? KH - 1 - kh : kh) * wst.s2 +
+                                   (flip ? KW - 1 - kw : kw) * wst.s3);
+    const long xb = xs.s0 + n * xs.s1 + c * xs.s2, yb = ys.s0 + n * ys.s1 + c * ys.s2;
+    if (flat) {
+        /* stride 1, IW == OW, rows contiguous (x: h stride IW, y: OW): the
+         * lanes are LANES consecutive pixels of the flattened plane, an
+         * item V = geo.se vectors of them */
+        const long np = (long)OH * OW;
+        long p0 = sp * geo.se * LANES;
+        if (p0 >= np) return;
+        const long p1 = min(np, p0 + (long)geo.se * LANES);
+        /* each lane's (oh, ow), kept without divisions */
+        MASK ohv = MASKOF((int)(p0 / OW)), owv = MASKOF((int)(p0 % OW)) + LANEIDX;
+        const long xlen = xs.s5;
+        for (; p0 < p1; p0 += LANES) {
+            MASK wrap;
+            while (any(wrap = owv >= MASKOF(OW))) {
+                owv = select(owv, owv - MASKOF(OW), wrap);
+                ohv -= wrap;
+            }
+            MASK colok[KW];
+#pragma unroll
+            for (int kw = 0; kw < KW; kw++) {
+                const MASK iw = owv + MASKOF(kw * DW - PW);
+                colok[kw] = iw >= 0 && iw < IW;
+            }
+            VEC acc = (VEC)0;
+#pragma unroll
+            for (int kh = 0; kh < KH; kh++) {
+                const MASK ih = ohv + MASKOF(kh * DH - PH);
+                const MASK rowok = ih >= 0 && ih < IH;
+                const long s = xb + p0 + (long)(kh * DH - PH) * IW;
+#pragma unroll
+                for (int kw = 0; kw < KW; kw++) {
+                    const long st = s + kw * DW - PW;
+                    const MASK ok = rowok & colok[kw];
+                    VEC v;
+                    if (st >= 0 && st + LANES <= xlen) v = select((VEC)0, VLOAD(x + st), ok);
+                    else {
+                        /* the plane's first or last elements of the buffer */
+                        REAL t[LANES];
+                        for (int l = 0; l < LANES; l++) {
+                            const long p = p0 + l;
+                            const int ph = (int)(p / OW) + kh * DH - PH,
+                                      pw = (int)(p % OW) + kw * DW - PW;
+                            t[l] = p < np && ph >= 0 && ph < IH && pw >= 0 && pw < IW
+                                       ? LD(x, xb + (long)ph * IW + pw)
+                                       : (REAL)0;
+                        }
+#ifdef WS_FP64
+                        v = vload8(0, t);
+#else
+                        v = vload16(0, t);
+#endif
+                    }
+                    acc = fma(v, (VEC)wt[kh][kw], acc);
+                }
+            }
+            if (has_bias) acc += (VEC)LD(bias, bs.s0 + c * bs.s1);
+            const int nl = (int)min((long)LANES, np - p0);
+            store_lanes(y, yb + p0, 1, nl, acc, alpha, beta, 1);
+            owv += MASKOF(LANES);
+        }
+        return;
+    }
+    if (sp >= OH) return;
+    const int oh = (int)sp;
+    const int unit = (int)xs.s6;
+    const long xlen = xs.s5;
+    const int ih0 = oh * SH - PH;
+    for (int ob = 0; ob < NB; ob++) {
+        const int ow0 = ob * LANES, iw0 = ow0 * SW - PW;
+        VEC acc = (VEC)0;
+        /* per tap column: the load's mode and the lanes inside the row */
+        int mode[KW];
+        MASK ok[KW];
+#pragma unroll
+        for (int kw = 0; kw < KW; kw++) {
+            const int iws = iw0 + kw * DW;
+            mode[kw] = MODE(iws, IW, unit);
+            const MASK iw = MASKOF(iws) + LANEIDX * SW;
+            ok[kw] = iw >= 0 && iw < IW;
+        }
+#pragma unroll
+        for (int kh = 0; kh < KH; kh++) {
+            const int ih = ih0 + kh * DH;
+            if (ih < 0 || ih >= IH) continue;
+            const long row = xb + (long)ih * xs.s3;
+#pragma unroll
+            for (int kw = 0; kw < KW; kw++) {
+                const int iws = iw0 + kw * DW;
+                const long st = row + iws;
+                VEC v;
+                if (mode[kw] == 0) v = load_strided(x + st);
+                else if (mode[kw] == 1 && st >= 0 && st + READ <= xlen)
+                    v = select((VEC)0, load_strided(x + st), ok[kw]);
+                else v = load_lanes(x, row, xs.s4, iws, SW, IW, LANES);
+                acc = fma(v, (VEC)wt[kh][kw], acc);
+            }
+        }
+        if (has_bias) acc += (VEC)LD(bias, bs.s0 + c * bs.s1);
+        store_lanes(y, yb + (long)oh * ys.s3 + (long)ow0 * ys.s4, ys.s4, min(LANES, OW - ow0), acc,
+                    alpha, beta, (int)ys.s6);
+    }
+}
+
+/* Backward-data at any stride: x is the output gradient (OH x OW), y the
+ * input gradient (IH x IW), the forward's names; SH, SW the strides. */
+__kernel void dw_bwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM *w, long4 wst,
+                          __global ELEM *y, long8 ys, int16 geo, REAL alpha, REAL beta)
+{
+    const int C = geo.s1, IH = geo.s2, IW = geo.s3, OH = geo.s4, OW = geo.s5;
+    const int SH = geo.s6, DH = geo.s7, DW = geo.s8, PH = geo.s9, PW = geo.sa, NB = geo.sb;
+    const long sp = get_global_id(0), nc = get_global_id(1);
+    if (nc >= (long)geo.s0 * C || sp >= IH) return;
+    const int c = (int)(nc % C), n = (int)(nc / C), ih = (int)sp;
+    REAL wt[KH][KW];
+#pragma unroll
+    for (int kh = 0; kh < KH; kh++)
+#pragma unroll
+        for (int kw = 0; kw < KW; kw++)
+            wt[kh][kw] = LD(w, wst.s0 + c * wst.s1 + kh * wst.s2 + kw * wst.s3);
+    const long xb = xs.s0 + n * xs.s1 + c * xs.s2, yb = ys.s0 + n * ys.s1 + c * ys.s2;
+    const int unit = (int)xs.s6;
+    const long xlen = xs.s5;
+    /* the output-gradient rows this row gathers, -1 for none */
+    int orow[KH];
+#pragma unroll
+    for (int kh = 0; kh < KH; kh++) {
+        const int num = ih + PH - kh * DH;
+        orow[kh] = num < 0 || num % SH || num / SH >= OH ? -1 : num / SH;
+    }
+    const long yrow = yb + (long)ih * ys.s3;
+    for (int ib = 0; ib < NB; ib++) {
+        const int iw0 = ib * LANES * SW;
+        /* phase r, tap kw: lane t reads ow = ows + t when iw0 + r + PW - kw*DW
+         * is a multiple of SW (ows its quotient), else nothing */
+        int ows[SW][KW], mode[SW][KW];
+        MASK ok[SW][KW];
+#pragma unroll
+        for (int r = 0; r < SW; r++)
+#pragma unroll
+            for (int kw = 0; kw < KW; kw++) {
+                const int num = iw0 + r + PW - kw * DW;
+                const int q = num >= 0 ? num / SW : -((-num + SW - 1) / SW);
+                ows[r][kw] = q;
+                const MASK ow = MASKOF(q) + LANEIDX;
+                /* lanes past the input gradient's row are not written */
+                ok[r][kw] = ow >= 0 && ow < OW;
+                mode[r][kw] = q * SW != num                       ? 3
+                              : q >= 0 && q + LANES <= OW && unit ? 0
+                              : unit                              ? 1
+                                                                  : 2;
+            }
+        VEC acc[SW];
+#pragma unroll
+        for (int r = 0; r < SW; r++) acc[r] = (VEC)0;
+#pragma unroll
+        for (int kh = 0; kh < KH; kh++) {
+            if (orow[kh] < 0) continue;
+            const long row = xb + (long)orow[kh] * xs.s3;
+#pragma unroll
+            for (int r = 0; r < SW; r++)
+#pragma unroll
+                for (int kw = 0; kw < KW; kw++) {
+                    const int m = mode[r][kw];
+                    if (m == 3) continue;
+                    const long st = row + ows[r][kw];
+                    VEC v;
+                    if (m == 0) v = VLOAD(x + st);
+                    else if (m == 1 && st >= 0 && st + LANES <= xlen)
+                        v = select((VEC)0, VLOAD(x + st), ok[r][kw]);
+                    else v = load_lanes(x, row, xs.s4, ows[r][kw], 1, OW, LANES);
+                    acc[r] = fma(v, (VEC)wt[kh][kw], acc[r]);
+                }
+        }
+#if SW == 1
+        store_lanes(y, yrow + (long)iw0 * ys.s4, ys.s4, min(LANES, IW - iw0), acc[0], alpha, beta,
+                    (int)ys.s6);
+#elif SW == 2 && !defined(WS_FP64)
+        const uint16 lo = (uint16)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        const uint16 hi = lo + (uint16)8;
+        store_lanes(y, yrow + (long)iw0 * ys.s4, ys.s4, min(LANES, IW - iw0),
+                    shuffle2(acc[0], acc[1], lo), alpha, beta, (int)ys.s6);
+        if (iw0 + LANES < IW)
+            store_lanes(y, yrow + (long)(iw0 + LANES) * ys.s4, ys.s4, min(LANES, IW - iw0 - LANES),
+                        shuffle2(acc[0], acc[1], hi), alpha, beta, (int)ys.s6);
+#else
+        REAL t[SW][LANES];
+#pragma unroll
+        for (int r = 0; r < SW; r++) {
+#ifdef WS_FP64
+            vstore8(acc[r] * alpha, 0, t[r]);
+#else
+            vstore16(acc[r] * alpha, 0, t[r]);
+#endif
+        }
+        for (int t0 = 0; t0 < LANES; t0++)
+#pragma unroll
+            for (int r = 0; r < SW; r++) {
+                const int iw = iw0 + r + SW * t0;
+                if (iw >= IW) break;
+                const long i = yrow + (long)iw * ys.s4;
+                REAL v = t[r][t0];
+                if (beta != (REAL)0) v += beta * LD(y, i);
+                ST(y, i, v);
+            }
+#endif
+    }
+}
+
+/* A vector's lanes added in a fixed order (a tree). */
+static inline REAL hsum(VEC v)
+{
+#ifdef WS_FP64
+    const double4 a = v.lo + v.hi;
+#else
+    const float8 b = v.lo + v.hi;
+    const float4 a = b.lo + b.hi;
+#endif
+    return (a.s0 + a.s1) + (a.s2 + a.s3);
+}
+
+/* Backward-weight, NCHW: x the input, y the output gradient (OH x OW);
+ * item (chunk, c) sums rows [chunk * rows, + rows) of the N * OH (n, oh)
+ * rows into part[(c * chunks + chunk) * KH * KW + tap]. */
+__kernel void dw_bwdw_nchw(__global const ELEM *x, long8 xs, __global const ELEM *y, long8 ys,
+                           __global REAL *part, int16 geo)
+{
+    const int C = geo.s1, IH = geo.s2, IW = geo.s3, OH = geo.s4, OW = geo.s5;
+    const int SH = geo.s6, DH = geo.s7, DW = geo.s8, PH = geo.s9, PW = geo.sa, NB = geo.sb;
+    const int rows = geo.se, chunks = geo.sf;
+    const int chunk = (int)get_global_id(0), c = (int)get_global_id(1);
+    if (chunk >= chunks || c >= C) return;
+    const int unit = (int)xs.s6, yunit = (int)ys.s6;
+    const long xlen = xs.s5;
+    VEC acc[KH][KW];
+#pragma unroll
+    for (int kh = 0; kh < KH; kh++)
+#pragma unroll
+        for (int kw = 0; kw < KW; kw++) acc[kh][kw] = (VEC)0;
+    const long q1 = min((long)geo.s0 * OH, (long)(chunk + 1) * rows);
+    for (long q = (long)chunk * rows; q < q1; q++) {
+        const int n = (int)(q / OH), oh = (int)(q % OH);
+        const long xb = xs.s0 + n * xs.s1 + c * xs.s2;
+        const long yrow = ys.s0 + n * ys.s1 + c * ys.s2 + (long)oh * ys.s3;
+        const int ih0 = oh * SH - PH;
+        for (int ob = 0; ob < NB; ob++) {
+            const int ow0 = ob * LANES, iw0 = ow0 * SW - PW, nl = min(LANES, OW - ow0);
+            const VEC g = yunit && nl == LANES ? VLOAD(y + yrow + ow0)
+                                               : load_lanes(y, yrow, ys.s4, ow0, 1, OW, nl);
+            const MASK live = LANEIDX < MASKOF(nl);
+            int mode[KW];
+            MASK ok[KW];
+#pragma unroll
+            for (int kw = 0; kw < KW; kw++) {
+                const int iws = iw0 + kw * DW;
+                mode[kw] = nl == LANES ? MODE(iws, IW, unit) : unit ? 1 : 2;
+                const MASK iw = MASKOF(iws) + LANEIDX * SW;
+                ok[kw] = iw >= 0 && iw < IW && live;
+            }
+#pragma unroll
+            for (int kh = 0; kh < KH; kh++) {
+                const int ih = ih0 + kh * DH;
+                if (ih < 0 || ih >= IH) continue;
+                const long row = xb + (long)ih * xs.s3;
+#pragma unroll
+                for (int kw = 0; kw < KW; kw++) {
+                    const int iws = iw0 + kw * DW;
+                    const long st = row + iws;
+                    VEC v;
+                    if (mode[kw] == 0) v = load_strided(x + st);
+                    else if (mode[kw] == 1 && st >= 0 && st + READ <= xlen)
+                        v = select((VEC)0, load_strided(x + st), ok[kw]);
+                    else v = load_lanes(x, row, xs.s4, iws, SW, IW, nl);
+                    acc[kh][kw] = fma(v, g, acc[kh][kw]);
+                }
+            }
+        }
+    }
+    __global REAL *out = part + ((long)c * chunks + chunk) * (KH * KW);
+#pragma unroll
+    for (int kh = 0; kh < KH; kh++)
+#pragma unroll
+        for (int kw = 0; kw < KW; kw++) out[kh * KW + kw] = hsum(acc[kh][kw]);
+}
+
+/* NHWC forward (or backward-data, geo.sc set): item (cb, n * OH + oh): one
+ * output row of LANES channels from channel cb * LANES. */
+__kernel void dw_nhwc(__global const ELEM *x, long8 xs, __global const ELEM *w, long4 wst,
+                      __global const ELEM *bias, long2 bs, int has_bias, __global ELEM *y, long8 ys,
+                      int16 geo, REAL alpha, REAL beta)
+{
+    const int C = geo.s1, IH = geo.s2, IW = geo.s3, OH = geo.s4, OW = geo.s5;
+    const int SH = geo.s6, DH = geo.s7, DW = geo.s8, PH = geo.s9, PW = geo.sa, bwd = geo.sc;
+    const int cb = (int)get_global_id(0);
+    const long nr = get_global_id(1);
+    if (nr >= (long)geo.s0 * OH || cb * LANES >= C) return;
+    const int n = (int)(nr / OH), oh = (int)(nr % OH), c0 = cb * LANES;
+    const int nl = min(LANES, C - c0);
+    const int full = nl == LANES && xs.s6 && ys.s6;
+    VEC wt[KH][KW];
+#pragma unroll
+    for (int kh = 0; kh < KH; kh++)
+#pragma unroll
+        for (int kw = 0; kw < KW; kw++)
+            wt[kh][kw] = load_lanes(w, wst.s0 + kh * wst.s2 + kw * wst.s3, wst.s1, c0, 1, C, nl);
+    VEC bv = (VEC)0;
+    if (has_bias) bv = load_lanes(bias, bs.s0, bs.s1, c0, 1, C, nl);
+    const long xb = xs.s0 + n * xs.s1 + c0 * xs.s2;
+    const long yrow = ys.s0 + n * ys.s1 + c0 * ys.s2 + (long)oh * ys.s3;
+    for (int ow = 0; ow < OW; ow++) {
+        VEC acc = (VEC)0;
+#pragma unroll
+        for (int kh = 0; kh < KH; kh++) {
+            /* backward-data: y's row oh gathers x's rows (oh + PH - kh *
+             * DH) / SH */
+            const int numh = oh + PH - kh * DH;
+            const int ih = bwd ? numh / SH : oh * SH - PH + kh * DH;
+            if ((bwd && (numh < 0 || numh % SH)) || ih < 0 || ih >= IH) continue;
+#pragma unroll
+            for (int kw = 0; kw < KW; kw++) {
+                const int numw = ow + PW - kw * DW;
+                const int iw = bwd ? numw / SW : ow * SW - PW + kw * DW;
+                if ((bwd && (numw < 0 || numw % SW)) || iw < 0 || iw >= IW) continue;
+                const long p = xb + (long)ih * xs.s3 + (long)iw * xs.s4;
+                const VEC v =
+                    full ? VLOAD(x + p) : load_lanes(x, p - c0 * xs.s2, xs.s2, c0, 1, C, nl);
+                acc = fma(v, wt[kh][kw], acc);
+            }
+        }
+        store_lanes(y, yrow + (long)ow * ys.s4, ys.s2, nl, acc + bv, alpha, beta, full);
+    }
+}
+
+/* Backward-weight, NHWC: item (chunk, cb) sums rows [chunk * rows, +
+ * rows) of the N * OH (n, oh) rows for LANES channels from cb * LANES into
+ * part[(c * chunks + chunk) * KH * KW + tap]. */
+__kernel void dw_bwdw_nhwc(__global const ELEM *x, long8 xs, __global const ELEM *y, long8 ys,
+                           __global REAL *part, int16 geo)
+{
+    const int C = geo.s1, IH = geo.s2, IW = geo.s3, OH = geo.s4, OW = geo.s5;
+    const int SH = geo.s6, DH = geo.s7, DW = geo.s8, PH = geo.s9, PW = geo.sa;
+    const int rows = geo.se, chunks = geo.sf;
+    const int chunk = (int)get_global_id(0), cb = (int)get_global_id(1), c0 = cb * LANES;
+    if (chunk >= chunks || c0 >= C) return;
+    const int nl = min(LANES, C - c0);
+    const int full = nl == LANES && xs.s6 && ys.s6;
+    VEC acc[KH][KW];
+#pragma unroll
+    for (int kh = 0; kh < KH; kh++)
+#pragma unroll
+        for (int kw = 0; kw < KW; kw++) acc[kh][kw] = (VEC)0;
+    const long q1 = min((long)geo.s0 * OH, (long)(chunk + 1) * rows);
+    for (long q = (long)chunk * rows; q < q1; q++) {
+        const int n = (int)(q / OH), oh = (int)(q % OH);
+        const long xb = xs.s0 + n * xs.s1 + c0 * xs.s2;
+        const long yrow = ys.s0 + n * ys.s1 + c0 * ys.s2 + (long)oh * ys.s3;
+        for (int ow = 0; ow < OW; ow++) {
+            const long yp = yrow + (long)ow * ys.s4;
+            const VEC g =
+                full ? VLOAD(y + yp) : load_lanes(y, yp - c0 * ys.s2, ys.s2, c0, 1, C, nl);
+#pragma unroll
+            for (int kh = 0; kh < KH; kh++) {
+                const int ih = oh * SH - PH + kh * DH;
+                if (ih < 0 || ih >= IH) continue;
+#pragma unroll
+                for (int kw = 0; kw < KW; kw++) {
+                    const int iw = ow * SW - PW + kw * DW;
+                    if (iw < 0 || iw >= IW) continue;
+                    const long p = xb + (long)ih * xs.s3 + (long)iw * xs.s4;
+                    const VEC v =
+                        full ? VLOAD(x + p) : load_lanes(x, p - c0 * xs.s2, xs.s2, c0, 1, C, nl);
+                    acc[kh][kw] = fma(v, g, acc[kh][kw]);
+                }
+            }
+        }
+    }
+    for (int l = 0; l < nl; l++) {
+        __global REAL *out = part + ((long)(c0 + l) * chunks + chunk) * (KH * KW);
+#pragma unroll
+        for (int kh = 0; kh < KH; kh++)
+#pragma unroll
+            for (int kw = 0; kw < KW; kw++) {
+                REAL t[LANES];
+#ifdef WS_FP64
+                vstore8(acc[kh][kw], 0, t);
+#else
+                vstore16(acc[kh][kw], 0, t);
+#endif
+                out[kh * KW + kw] = t[l];
+            }
+    }
+}
+
+/* gw[c, tap] = alpha * (the chunks' partial sums in order) + beta * gw:
+ * one item a (c, tap). ws = (offset, c, kh, kw) of gw. */
+__kernel void dw_bwdw_sum(__global const REAL *part, __global ELEM *gw, long4 wst, int C,
+                          int chunks, REAL alpha, REAL beta)
+{
+    const long i = get_global_id(0);
+    if (i >= (long)C * KH * KW) return;
+    const int c = (int)(i / (KH * KW)), t = (int)(i % (KH * KW));
+    __global const REAL *p = part + (long)c * chunks * (KH * KW) + t;
+    REAL s = 0;
+    for (int k = 0; k < chunks; k++) s += p[(long)k * (KH * KW)];
+    const long o = wst.s0 + c * wst.s1 + (t / KW) * wst.s2 + (t % KW) * wst.s3;
+    REAL v = alpha * s;
+    if (beta != (REAL)0) v += beta * LD(gw, o);
+    ST(gw, o, v);
+}
