@@ -16,7 +16,7 @@
  * einsum path (see prefer()).
  */
 #include "impl.h"
-#include "program.h"
+#include "backend.h"
 #include "trace.h"
 #include <limits.h>
 #include <stdio.h>
@@ -145,22 +145,6 @@ static winsum_status scratch(winsum_context *ctx, size_t bytes, cl_mem *mem)
     return WINSUM_OK;
 }
 
-static winsum_status enqueue(winsum_context *ctx, cl_kernel k, cl_uint dims, const size_t *global,
-                             const size_t *local, const char *name, int last)
-{
-    if (ws_fault(WINSUM_FAULT_ENQUEUE))
-        return ws_cl_fail(ctx, CL_OUT_OF_RESOURCES, "clEnqueueNDRangeKernel (injected)", name);
-    cl_event ev = NULL;
-    int want = last || ctx->verbose >= 2;
-    cl_int err = clEnqueueNDRangeKernel(ctx->queue, k, dims, NULL, global, local, ctx->gate ? 1 : 0,
-                                        ctx->gate ? &ctx->gate : NULL, want ? &ev : NULL);
-    if (err) return ws_cl_fail(ctx, err, "clEnqueueNDRangeKernel", name);
-    if (ctx->verbose >= 2) ws_trace_kernel(ctx, name, ev);
-    if (last) ws_event_record(ctx, ev);
-    else if (ev) clReleaseEvent(ev);
-    return WINSUM_OK;
-}
-
 static size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
 
 /* Terms (pixels) a slice sums per work-item: its rows of dy and x stay in
@@ -234,7 +218,6 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
     const int64_t pofs = (int64_t)round_up((size_t)nyt, 128 / real);
     winsum_status st = scratch(ctx, (size_t)(pofs + npart) * real, &scr);
     if (st) return st;
-    cl_int err = 0;
     cl_long PO = (cl_long)pofs;
 
     char opts[96];
@@ -242,28 +225,18 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
              f64                ? " -DWS_FP64"
              : dt == WINSUM_F16 ? " -DWS_FP16"
                                 : "");
-    cl_kernel kp, km, kf;
-    if ((st = ws_get_kernel(ctx, "direct_weight.cl", "dw_pack_dy", opts, &kp)) ||
-        (st = ws_get_kernel(ctx, "direct_weight.cl", "dw_main", opts, &km)) ||
-        (st = ws_get_kernel(ctx, "direct_weight.cl", "dw_finish", opts, &kf)))
+    ws_kernel kp, km, kf;
+    if ((st = ctx->be->kernel(ctx, "direct_weight.cl", "dw_pack_dy", opts, &kp)) ||
+        (st = ctx->be->kernel(ctx, "direct_weight.cl", "dw_main", opts, &km)) ||
+        (st = ctx->be->kernel(ctx, "direct_weight.cl", "dw_finish", opts, &kf)))
         return st;
 
-    cl_mem xm = p->x->buffer->mem, ym = p->y->buffer->mem, wm = p->w->buffer->mem;
+    void *xm = p->x->buffer->mem, *ym = p->y->buffer->mem, *wm = p->w->buffer->mem;
     cl_int G = (cl_int)g->g, Og = (cl_int)g->og, Cg = (cl_int)g->cg, NOB = (cl_int)nob,
            OD = (cl_int)d.out[0], OH = (cl_int)d.out[1], OW = (cl_int)d.out[2], KD = (cl_int)d.k[0],
            KH = (cl_int)d.k[1], KW = (cl_int)d.k[2], NS = (cl_int)nsl;
     cl_long8 ys8 = {
         {yc.offset, yc.strides[0], yc.strides[1], yc.strides[2], d.ys[0], d.ys[1], d.ys[2], 0}};
-    err = clSetKernelArg(kp, 0, sizeof ym, &ym);
-    err |= clSetKernelArg(kp, 1, sizeof ys8, &ys8);
-    err |= clSetKernelArg(kp, 2, sizeof scr, &scr);
-    err |= clSetKernelArg(kp, 3, sizeof G, &G);
-    err |= clSetKernelArg(kp, 4, sizeof Og, &Og);
-    err |= clSetKernelArg(kp, 5, sizeof NOB, &NOB);
-    err |= clSetKernelArg(kp, 6, sizeof OD, &OD);
-    err |= clSetKernelArg(kp, 7, sizeof OH, &OH);
-    err |= clSetKernelArg(kp, 8, sizeof OW, &OW);
-
     cl_long8 xs8 = {
         {xc.offset, xc.strides[0], xc.strides[1], xc.strides[2], d.xs[0], d.xs[1], d.xs[2], 0}};
     cl_int16 geo = {{(cl_int)g->n, G, Cg, Og, (cl_int)d.in[0], (cl_int)d.in[1], (cl_int)d.in[2], OD,
@@ -271,39 +244,14 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
     cl_int16 cv = {{(cl_int)d.s[0], (cl_int)d.s[1], (cl_int)d.s[2], (cl_int)d.d[0], (cl_int)d.d[1],
                     (cl_int)d.d[2], (cl_int)d.lo[0], (cl_int)d.lo[1], (cl_int)d.lo[2], (cl_int)rps,
                     0, 0, 0, 0, 0, 0}};
-    err |= clSetKernelArg(km, 0, sizeof xm, &xm);
-    err |= clSetKernelArg(km, 1, sizeof xs8, &xs8);
-    err |= clSetKernelArg(km, 2, sizeof scr, &scr);
-    err |= clSetKernelArg(km, 3, sizeof scr, &scr);
-    err |= clSetKernelArg(km, 4, sizeof PO, &PO);
-    err |= clSetKernelArg(km, 5, sizeof geo, &geo);
-    err |= clSetKernelArg(km, 6, sizeof cv, &cv);
-
     cl_long8 ws8 = {
         {wc.offset, wc.strides[0], wc.strides[1], wc.strides[2], d.ws[0], d.ws[1], d.ws[2], 0}};
     float alf = (float)p->alpha, bef = (float)p->beta;
     double ald = p->alpha, bed = p->beta;
-    err |= clSetKernelArg(kf, 0, sizeof scr, &scr);
-    err |= clSetKernelArg(kf, 1, sizeof PO, &PO);
-    err |= clSetKernelArg(kf, 2, sizeof wm, &wm);
-    err |= clSetKernelArg(kf, 3, sizeof ws8, &ws8);
-    err |= clSetKernelArg(kf, 4, sizeof G, &G);
-    err |= clSetKernelArg(kf, 5, sizeof Og, &Og);
-    err |= clSetKernelArg(kf, 6, sizeof Cg, &Cg);
-    err |= clSetKernelArg(kf, 7, sizeof KD, &KD);
-    err |= clSetKernelArg(kf, 8, sizeof KH, &KH);
-    err |= clSetKernelArg(kf, 9, sizeof KW, &KW);
-    err |= clSetKernelArg(kf, 10, sizeof NOB, &NOB);
-    err |= clSetKernelArg(kf, 11, sizeof NS, &NS);
-    err |=
-        f64 ? clSetKernelArg(kf, 12, sizeof ald, &ald) : clSetKernelArg(kf, 12, sizeof alf, &alf);
-    err |=
-        f64 ? clSetKernelArg(kf, 13, sizeof bed, &bed) : clSetKernelArg(kf, 13, sizeof bef, &bef);
-    if (err) return ws_cl_fail(ctx, err, "clSetKernelArg", "conv direct weight");
 
     /* the pack: a work-group the BW lanes of SPB = 256 pixels; the main
      * kernel: CPU-like devices (PoCL runs a group's items one after
-     * another) one item a group, others 64; the finish: 64 */
+     * another) one item a group, others 64; the finish: BW */
     const size_t wg1 = ctx->cpu_like ? 1 : 64;
     size_t pl[3] = {(size_t)bw, 1, 1};
     size_t ml[2] = {wg1 < ctx->max_wg ? wg1 : ctx->max_wg, 1};
@@ -318,25 +266,58 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         ws_trace_plan(ctx, line);
     }
     /* chunk by chunk: copy its rows of dy, sum them into the parts (the
-     * first chunk writes them, the others add) */
+     * first chunk writes them, the others add); only the scratch is
+     * written before dw_finish, so a failed launch leaves w untouched */
     for (int64_t ch = 0; ch < nchunk; ch++) {
         const int64_t r0 = ch * crows, cr = nr - r0 < crows ? nr - r0 : crows;
         cl_int R0 = (cl_int)r0, CR = (cl_int)cr, ACCUM = ch > 0;
         cv.s[10] = (cl_int)((cr + rps - 1) / rps);
-        err = clSetKernelArg(kp, 9, sizeof R0, &R0);
-        err |= clSetKernelArg(kp, 10, sizeof CR, &CR);
-        err |= clSetKernelArg(km, 6, sizeof cv, &cv);
-        err |= clSetKernelArg(km, 7, sizeof R0, &R0);
-        err |= clSetKernelArg(km, 8, sizeof CR, &CR);
-        err |= clSetKernelArg(km, 9, sizeof ACCUM, &ACCUM);
-        if (err) return ws_cl_fail(ctx, err, "clSetKernelArg", "conv direct weight");
         size_t pg[3] = {(size_t)bw, ((size_t)(cr * d.out[2]) + 255) / 256, (size_t)(g->g * nob)};
         size_t mg[2] = {round_up((size_t)base_items, ml[0]), (size_t)cv.s[10]};
-        if ((st = enqueue(ctx, kp, 3, pg, pl, "dw_pack_dy", 0)) ||
-            (st = enqueue(ctx, km, 2, mg, ml, "dw_main", 0)))
-            return st;
+        const ws_arg pa[] = {WS_MEM(ym), WS_VAL(ys8), WS_MEM(scr), WS_VAL(G),
+                             WS_VAL(Og), WS_VAL(NOB), WS_VAL(OD),  WS_VAL(OH),
+                             WS_VAL(OW), WS_VAL(R0),  WS_VAL(CR)};
+        const ws_arg ma[] = {WS_MEM(xm),  WS_VAL(xs8), WS_MEM(scr), WS_MEM(scr), WS_VAL(PO),
+                             WS_VAL(geo), WS_VAL(cv),  WS_VAL(R0),  WS_VAL(CR),  WS_VAL(ACCUM)};
+        const ws_launch lp = {.kernel = kp,
+                              .name = "dw_pack_dy",
+                              .what = "conv direct weight",
+                              WS_ARGS(pa),
+                              .dims = 3,
+                              .global = pg,
+                              .local = pl};
+        const ws_launch lm = {.kernel = km,
+                              .name = "dw_main",
+                              .what = "conv direct weight",
+                              WS_ARGS(ma),
+                              .dims = 2,
+                              .global = mg,
+                              .local = ml};
+        if ((st = ctx->be->launch(ctx, &lp)) || (st = ctx->be->launch(ctx, &lm))) return st;
     }
-    return enqueue(ctx, kf, 2, fg, fl, "dw_finish", 1);
+    const ws_arg fa[] = {WS_MEM(scr),
+                         WS_VAL(PO),
+                         WS_MEM(wm),
+                         WS_VAL(ws8),
+                         WS_VAL(G),
+                         WS_VAL(Og),
+                         WS_VAL(Cg),
+                         WS_VAL(KD),
+                         WS_VAL(KH),
+                         WS_VAL(KW),
+                         WS_VAL(NOB),
+                         WS_VAL(NS),
+                         f64 ? WS_VAL(ald) : WS_VAL(alf),
+                         f64 ? WS_VAL(bed) : WS_VAL(bef)};
+    const ws_launch lf = {.kernel = kf,
+                          .name = "dw_finish",
+                          .what = "conv direct weight",
+                          WS_ARGS(fa),
+                          .dims = 2,
+                          .global = fg,
+                          .local = fl,
+                          .record = 1};
+    return ctx->be->launch(ctx, &lf);
 }
 
 const ws_conv_impl ws_conv_impl_direct_weight = {"direct", dw_declines, dw_run};
