@@ -65,7 +65,7 @@ int parse_count(const char *s, const char *end, int64_t *v)
 /* A comma-separated list of integers >= 0 (at most max). With hi != NULL an
  * entry may be "LO:HI"; a plain entry sets hi = lo. Returns the count, or -1
  * for a malformed list. */
-int parse_list(const char *s, int max, int64_t *lo, int64_t *hi)
+int cli_parse_list(const char *s, int max, int64_t *lo, int64_t *hi)
 {
     int n = 0;
     for (;;) {

@@ -71,7 +71,7 @@ static int axis_list(const conv_cmd *cc, int which, int ns, int64_t *lo, int64_t
 {
     const char *spec = cc->arg[which];
     int64_t l[WINSUM_MAX_SPATIAL], h[WINSUM_MAX_SPATIAL];
-    int n = parse_list(spec, WINSUM_MAX_SPATIAL, l, hi ? h : NULL);
+    int n = cli_parse_list(spec, WINSUM_MAX_SPATIAL, l, hi ? h : NULL);
     if (n < 0) return report(EXIT_USAGE, cc->who, "bad %s value '%s'", conv_arg_name[which], spec);
     if (n != 1 && n != ns)
         return report(EXIT_USAGE, cc->who,
@@ -96,13 +96,13 @@ static int conv_check_syntax(const conv_cmd *cc)
         switch (k) {
         case ARG_STRIDE:
         case ARG_DILATION:
-        case ARG_OUTPUT_PADDING: bad = parse_list(s, WINSUM_MAX_SPATIAL, l, NULL) < 0; break;
+        case ARG_OUTPUT_PADDING: bad = cli_parse_list(s, WINSUM_MAX_SPATIAL, l, NULL) < 0; break;
         case ARG_PADDING:
-            bad = strcmp(s, "same") != 0 && parse_list(s, WINSUM_MAX_SPATIAL, l, h) < 0;
+            bad = strcmp(s, "same") != 0 && cli_parse_list(s, WINSUM_MAX_SPATIAL, l, h) < 0;
             break;
-        case ARG_GROUPS: bad = parse_list(s, 1, l, NULL) < 0; break;
+        case ARG_GROUPS: bad = cli_parse_list(s, 1, l, NULL) < 0; break;
         case ARG_INPUT_SHAPE:
-        case ARG_WEIGHT_SHAPE: bad = parse_list(s, WINSUM_MAX_DIMS, l, NULL) < 0; break;
+        case ARG_WEIGHT_SHAPE: bad = cli_parse_list(s, WINSUM_MAX_DIMS, l, NULL) < 0; break;
         case ARG_LAYOUT: bad = strcmp(s, "nchw") != 0 && strcmp(s, "nhwc") != 0; break;
         default: break;
         }
@@ -125,7 +125,7 @@ static int conv_desc(const conv_cmd *cc, int rank, winsum_conv_desc *d)
     d->nspatial = ns;
     const char *layout = cc->arg[ARG_LAYOUT];
     d->layout = layout && strcmp(layout, "nhwc") == 0 ? WINSUM_LAYOUT_NHWC : WINSUM_LAYOUT_NCHW;
-    if (cc->arg[ARG_GROUPS]) parse_list(cc->arg[ARG_GROUPS], 1, &d->groups, NULL);
+    if (cc->arg[ARG_GROUPS]) cli_parse_list(cc->arg[ARG_GROUPS], 1, &d->groups, NULL);
     if (cc->arg[ARG_STRIDE] && axis_list(cc, ARG_STRIDE, ns, d->stride, NULL)) return EXIT_USAGE;
     if (cc->arg[ARG_DILATION] && axis_list(cc, ARG_DILATION, ns, d->dilation, NULL))
         return EXIT_USAGE;
@@ -142,7 +142,7 @@ static int conv_desc(const conv_cmd *cc, int rank, winsum_conv_desc *d)
  * entries. */
 static int shape_arg(const conv_cmd *cc, int which, int rank, int64_t *shape)
 {
-    int n = parse_list(cc->arg[which], WINSUM_MAX_DIMS, shape, NULL);
+    int n = cli_parse_list(cc->arg[which], WINSUM_MAX_DIMS, shape, NULL);
     if (n != rank)
         return report(EXIT_USAGE, cc->who, "%s has %d entries but must have %d (the rank of %s)",
                       conv_arg_name[which], n, rank,

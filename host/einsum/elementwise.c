@@ -10,7 +10,7 @@
  * element; the reference backend loops over the axes on the host, in
  * double.
  */
-#include "plan.h"
+#include "layer.h"
 #include "trace.h"
 #include <stdio.h>
 #include <string.h>

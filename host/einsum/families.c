@@ -2,7 +2,7 @@
 /* Copyright 2026 the winsum authors */
 /*
  * families.c - the table of kernel families and the choice of a family for
- * a step. A family (plan.h: ws_family) is a .cl kernel with its argument
+ * a step. A family (layer.h: ws_family) is a .cl kernel with its argument
  * list, a predicate saying which steps it can compute, a builder and a
  * describe line; each lives in family_<name>.c. A new family is its .cl
  * file, its family_<name>.c and one line below; a caller that wants it for
@@ -11,7 +11,7 @@
  * builds it. A family's step state is its own struct (ws_step.state), and
  * its tunable parameters a ws_tunable_set in its file, listed below.
  */
-#include "plan.h"
+#include "layer.h"
 #include "params.h"
 #include <limits.h>
 #include <stdio.h>

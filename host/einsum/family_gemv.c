@@ -18,7 +18,7 @@
  *   rows, dots   lanes along M, or along K, whatever the strides say
  */
 #include "params.h"
-#include "plan.h"
+#include "layer.h"
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -7,7 +7,7 @@
  * policy, float16 rule) and the kernel's argument list.
  */
 #include "params.h"
-#include "plan.h"
+#include "layer.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

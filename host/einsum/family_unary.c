@@ -5,7 +5,7 @@
  * C = alpha * sum_k A + beta * C (a label summed away before the pairs, the
  * sum of split-K slices, a single-operand einsum, a sum over nothing).
  */
-#include "plan.h"
+#include "layer.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -6,7 +6,7 @@
  * greedy choice (the smallest result relative to its inputs) beyond.
  * Operands are sets of labels (lset); sizes are per label.
  */
-#include "plan.h"
+#include "layer.h"
 #include <string.h>
 
 static lset lset_or(lset a, lset b) { return (lset){{a.w[0] | b.w[0], a.w[1] | b.w[1]}}; }

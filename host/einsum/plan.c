@@ -9,7 +9,7 @@
  * The reference backend keeps the parsed IR and runs the C loop nest over
  * all operands at once (ref.c): the oracle shares no kernel logic.
  */
-#include "plan.h"
+#include "layer.h"
 #include "replay.h"
 #include <stdio.h>
 #include <stdlib.h>

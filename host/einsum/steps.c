@@ -9,25 +9,10 @@
  * a unary step (split K). Each step is built by a kernel family
  * (families.c).
  */
-#include "plan.h"
+#include "layer.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-void ws_classify(const slot *X, const slot *Y, const slot *C, const int64_t *size, int nlabels,
-                 groups *gr)
-{
-    gr->nb = gr->nm = gr->nn = gr->nk = 0;
-    for (int l = 0; l < nlabels; l++) {
-        if (size[l] == 1) continue;
-        int x = X->op.has[l], y = Y->op.has[l], z = C->op.has[l];
-        if (!x && !y) continue;
-        if (z && x && y) gr->bl[gr->nb++] = l;
-        else if (z && x) gr->ml[gr->nm++] = l;
-        else if (z && y) gr->nl[gr->nn++] = l;
-        else gr->kl[gr->nk++] = l;
-    }
-}
 
 /* A contiguous device intermediate holding the labels `keep` (in label id
  * order, the last fastest); owned by the plan. */

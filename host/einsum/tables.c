@@ -8,7 +8,7 @@
  * kernel packs without reading the tables, and the upload of a step's
  * tables into one device buffer.
  */
-#include "plan.h"
+#include "layer.h"
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>

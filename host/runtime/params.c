@@ -162,7 +162,7 @@ static const char *parse_value(const ws_tunable *t, const char *s, int *v, const
 
 /* The set's values in order, comma-separated (spaces around them allowed).
  * NULL when parsed, else why not. */
-static const char *parse_list(const ws_tunable_set *set, const char *s, int *v, char *why, size_t n)
+static const char *tunables_parse_list(const ws_tunable_set *set, const char *s, int *v, char *why, size_t n)
 {
     char names[256] = "", notint[320];
     for (int i = 0; i < set->n; i++)
@@ -253,7 +253,7 @@ static int tuned_values(const winsum_context *ctx, const ws_tunable_set *set, co
                 int w[WS_MAX_TUNABLES];
                 memcpy(w, v, (size_t)set->n * sizeof *v);
                 bad = named ? parse_named(set, body, w, cur, sizeof cur)
-                            : parse_list(set, body, w, cur, sizeof cur);
+                            : tunables_parse_list(set, body, w, cur, sizeof cur);
                 if (!bad) bad = ws_tunables_invalid(ctx, set, w, cur, sizeof cur);
                 if (!bad) {
                     memcpy(v, w, (size_t)set->n * sizeof *v);
@@ -315,7 +315,7 @@ void ws_choose_params(winsum_context *ctx)
             /* an explicit override that does not fit is ignored like a bad
              * file, and the reason goes into the source */
             int w[WS_MAX_TUNABLES];
-            const char *bad = parse_list(set, env, w, why, sizeof why);
+            const char *bad = tunables_parse_list(set, env, w, why, sizeof why);
             if (!bad) bad = ws_tunables_invalid(ctx, set, w, why, sizeof why);
             if (!bad) {
                 memcpy(v, w, sizeof w);

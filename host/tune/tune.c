@@ -20,7 +20,7 @@
 #include "backend.h"
 #include "decide.h"
 #include "params.h"
-#include "plan.h"
+#include "layer.h"
 #include "program.h"
 #include <errno.h>
 #include <limits.h>

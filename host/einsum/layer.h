@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Copyright 2026 the winsum authors */
 /*
- * plan.h - the einsum layer's private header: a plan and its steps, the
+ * layer.h - the einsum layer's private header: a plan and its steps, the
  * kernel-family table, and the functions its files share (offset tables,
  * contraction order, step building). The layers above see einsum.h only.
  *
  *   tables.c        offset and guard tables, runs, their upload
  *   order.c         the pairwise contraction order
+ *   classify.c      a pair's labels in GEMM roles (batch, M, N, K)
  *   steps.c         a plan's steps: guards pruned, intermediates, split K
  *   families.c      the kernel-family table and choosing a family for a step
  *   family_gett.c   the GETT family (kernels/gett.cl) and its CPU tile policy
@@ -14,10 +15,12 @@
  *   family_gemv.c   the gemv family (kernels/gemv.cl): steps with no N labels
  *   plan.c          create, validate, execute (kernel arguments from the
  *                   family's list), describe, destroy
- *   cache.c         winsum_einsum's plan cache, winsum_einsum
+ *   einsum.c        winsum_einsum's plan cache, winsum_einsum
+ *   elementwise.c   winsum_elementwise (kernels/elementwise.cl)
+ *   replay.c        the trace's replay line for an einsum
  */
-#ifndef WINSUM_PLAN_H
-#define WINSUM_PLAN_H
+#ifndef WINSUM_EINSUM_LAYER_H
+#define WINSUM_EINSUM_LAYER_H
 
 #include "einsum.h"
 #include "program.h"
@@ -80,7 +83,7 @@ typedef struct ws_step {
 struct winsum_plan {
     winsum_context *ctx;
     int holds_ref; /* made by winsum_plan_create: keeps ctx alive */
-    int refs;      /* a cache plan's holders: the cache, each caller (cache.c) */
+    int refs;      /* a cache plan's holders: the cache, each caller (einsum.c) */
     char *subscripts;
     ws_ir ir;
     int nops;

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Copyright 2026 the winsum authors */
 /*
- * cache.c - winsum_einsum: a plan from the context's cache of recent plans
+ * einsum.c - winsum_einsum: a plan from the context's cache of recent plans
  * (ws_plan_cached, also what the convolutions use), executed on the
  * caller's buffers; and winsum_einsum_output_shape.
  */
-#include "plan.h"
+#include "layer.h"
 #include "replay.h"
 #include <stdlib.h>
 #include <string.h>
