@@ -24,7 +24,7 @@
  * convolutions over strided (and guarded) views of OpenCL device buffers,
  * with a C reference path that computes the same things on the host. This
  * reference is generated from the header's doc comments; the guide
- * (building, the CLI, Python, performance) is the project's README.
+ * (building, the CLI, Python, performance) is the project's README and docs/.
  *
  * The API by topic: @ref version, @ref buffers, @ref views, @ref contexts,
  * @ref faults, @ref tuning, @ref einsum, @ref convolution, @ref events, and
@@ -1027,7 +1027,7 @@ typedef struct winsum_conv_desc {
     int64_t dilation[WINSUM_MAX_SPATIAL]; /**< per spatial axis, >= 1 */
     int64_t pad_lo[WINSUM_MAX_SPATIAL];   /**< zero padding before, >= 0 */
     int64_t pad_hi[WINSUM_MAX_SPATIAL];   /**< zero padding after, >= 0 */
-    /** 1: "same" padding, see README (pads computed from shapes); 0: pad_lo, pad_hi */
+    /** 1: "same" padding, see docs/guide.md (pads from the shapes); 0: pad_lo, pad_hi */
     int pad_same;
     int64_t output_padding[WINSUM_MAX_SPATIAL]; /**< transposed convolution only */
     int64_t groups;                             /**< >= 1; divides the channels */

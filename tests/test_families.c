@@ -12,7 +12,7 @@
  * steps it accepts.
  */
 #include "params.h"
-#include "plan.h"
+#include "layer.h"
 #include "testutil.h"
 #include <ctype.h>
 #include <stdlib.h>

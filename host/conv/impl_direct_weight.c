@@ -85,14 +85,10 @@ static wblock choose_block(winsum_dtype dt, int64_t og, int64_t cg, int64_t kw)
     return b;
 }
 
-/* Measured faster than the einsum path (WINSUM_CONV_IMPL=direct|einsum
- * winsum-bench conv backward-weight, ResNet layers, batch 8, float32,
- * NCHW, 2026-12-02 12:28 UTC, 2 alternating rounds at load 0.8-2.6),
- * direct vs einsum GFLOP/s: 3x3 64@56 153-206 vs 60-91, 3x3 256@14
- * 178-196 vs 91-104, 1x1 256->64@56 144-155 vs 49-79, 7x7/2 3->64@224
- * 121-134 vs 74-77, 3x3/2 128@28 194-204 vs 76-127. Not measured:
- * float16, float64, fewer than 64 filters a group; those stay on the
- * einsum path unless forced. */
+/* Where it was measured faster than the einsum path (docs/performance.md,
+ * "Measurements behind the code's choices"): float32 with at least 64
+ * filters a group. Not measured: float16, float64, fewer filters; those
+ * stay on the einsum path unless forced. */
 static int prefer(const ws_conv_problem *p) { return p->w->dtype == WINSUM_F32 && p->g.og >= 64; }
 
 static const char *dw_declines(winsum_context *ctx, const ws_conv_problem *p, int forced, char *why,

@@ -86,8 +86,8 @@ static const ws_family_arg gemv_args[] = {
  * (the GPU shape: 64 work-items a work-group, VL 4, one row of lanes). */
 enum { VL_ROWS, VL_DOTS, ROWB, KBLOCK, ITEMS_PER_CU, WORK_PER_ITEM, WG, NGEMV };
 static const ws_tunable gemv_tunable[NGEMV] = {
-    /* VL with lanes along M: 256 rows (a 14 x 14 image's rows are one run:
-     * 0.79-0.84 ms for the depthwise forward against 0.94-1.10 with 64) */
+    /* VL with lanes along M: 256 rows (a 14 x 14 image's rows are one run;
+     * measured against 64: docs/performance.md) */
     {"vl_rows", 256, 4, 1, 1024},
     /* VL with lanes along K: 64 K terms (times ROWB 16 rows of lanes: 4 KiB) */
     {"vl_dots", 64, 4, 1, 256},

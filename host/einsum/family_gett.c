@@ -250,9 +250,8 @@ static gett_params cpu_tile_policy(gett_params g, int64_t M, int64_t N, int64_t 
     /* A short K (depthwise convolutions: 9; several TCCG cases) leaves
      * each work-group little to do, and PoCL's cost per work-group
      * shows: trade K depth for N width at the same local memory, down
-     * to a K block of 16 and up to NC 2048. Measured side by side
-     * (bench conv / tccg): depthwise forward 3.5-3.9 -> 4.6-4.9 GFLOP/s,
-     * tccg3 13-15 -> 30-32, tccg5 45 -> 60. */
+     * to a K block of 16 and up to NC 2048 (measured: docs/performance.md,
+     * "Measurements behind the code's choices"). */
     if (K <= g.kc / 4) {
         int kc = 16;
         while (kc < K) kc *= 2;
