@@ -331,6 +331,30 @@ def default_context() -> Context:
         return c
 
 
+def call_context(context: Optional[Context], items: Sequence[Any], names: Sequence[str],
+                 who: str) -> Context:
+    """The context a call computes on: the one its winsum.Array operands (and
+    out) belong to, else `context`, else default_context(). Arrays of two
+    contexts, or an explicit `context` other than theirs, raise winsum.Error
+    (WINSUM_ERR_CONTEXT, naming the argument) before anything is written."""
+    ctx = first = None
+    for a, name in zip(items, names):
+        if isinstance(a, Array):
+            c = a._mem.ctx
+            if context is not None and c is not context:
+                raise Error("%s is a winsum.Array of another context than context= (%s: %r, "
+                            "not %r)" % (name, who, c, context), _lib.ERR_CONTEXT)
+            if ctx is None:
+                ctx, first = c, name
+            elif c is not ctx:
+                raise Error("%s is a winsum.Array of another context than %s's (%s: all "
+                            "winsum.Array operands and out share one context)"
+                            % (name, first, who), _lib.ERR_CONTEXT)
+    if ctx is None:
+        return context if context is not None else default_context()
+    return ctx
+
+
 def set_default_context(ctx: Optional[Context], thread: bool = False) -> None:
     """Make `ctx` the default context of every thread.
 
