@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 """winsum.Array's on-device operations against numpy: arithmetic with
 broadcasting and in-place forms, maximum/minimum/comparisons, sums over
 axes, reshape (views where numpy makes one), copy, get/item/float, fill and

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 """winsum.einsum's fast paths: the cached views of calls on winsum.Arrays,
 the small-problem rule (tiny host problems run numpy's einsum), and numpy
 operands mapped in place on a device that shares host memory

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _lib
 from ._lib import lib
-from ._core import Array, Binding, Error, as_strided, default_context, new_output, overlaps, \
+from ._core import Array, Binding, Error, as_strided, call_context, new_output, overlaps, \
     promote, result_kind, _is_pyopencl
 
 Operand = Any  # a numpy array (or what np.asarray takes), winsum.Array or pyopencl array
@@ -33,7 +33,9 @@ _COMMON = """    stride, dilation : int or tuple of int
     alpha, beta : float
         result = alpha * convolution + beta * out (beta reads out).
     context : winsum.Context, optional
-        Default: winsum.default_context()."""
+        Default: the context of the winsum.Array operands and out (all of
+        one context; an explicit one must be theirs), else
+        winsum.default_context()."""
 
 _RETURNS = """    Returns
     -------
@@ -193,8 +195,8 @@ def _run(ctx, fn, desc, ops, out, out_shape, dtype, kind, alpha, beta, names):
     return result
 
 
-def _prep(ops, out, context, names):
-    ctx = context or default_context()
+def _prep(ops, out, context, names, who):
+    ctx = call_context(context, ops + [out], list(names) + ["out"], who)
     if out is not None and not (isinstance(out, (np.ndarray, Array)) or _is_pyopencl(out)):
         raise Error("out must be a numpy array, a winsum.Array or a pyopencl array",
                     _lib.ERR_ARGUMENT)
@@ -231,7 +233,8 @@ def conv_forward(x: Operand, w: Operand, bias: Optional[Operand] = None,
     array([[[[4.5, 4.5],
              [4.5, 4.5]]]])
     """
-    ctx, (x, w, bias), dtype, kind = _prep([x, w, bias], out, context, ["x", "w", "bias"])
+    ctx, (x, w, bias), dtype, kind = _prep([x, w, bias], out, context, ["x", "w", "bias"],
+                                           "conv_forward")
     rank = _rank(x, "the input")
     desc = make_desc(rank - 2, stride, padding, dilation, groups, layout)
     if len(w.shape) != rank:
@@ -264,7 +267,8 @@ def conv_backward_data(grad_output: Operand, w: Operand, input_shape: Sequence[i
              [2., 4., 2.],
              [1., 2., 1.]]]])
     """
-    ctx, (gy, w), dtype, kind = _prep([grad_output, w], out, context, ["grad_output", "w"])
+    ctx, (gy, w), dtype, kind = _prep([grad_output, w], out, context, ["grad_output", "w"],
+                                      "conv_backward_data")
     input_shape = tuple(int(n) for n in input_shape)
     desc = make_desc(len(input_shape) - 2, stride, padding, dilation, groups, layout)
     return _run(ctx, lib.winsum_conv_backward_data, desc, [gy, w], out, input_shape, dtype, kind,
@@ -293,7 +297,8 @@ def conv_backward_weight(x: Operand, grad_output: Operand, weight_shape: Sequenc
     array([[[[4., 4.],
              [4., 4.]]]])
     """
-    ctx, (x, gy), dtype, kind = _prep([x, grad_output], out, context, ["x", "grad_output"])
+    ctx, (x, gy), dtype, kind = _prep([x, grad_output], out, context, ["x", "grad_output"],
+                                      "conv_backward_weight")
     rank = _rank(x, "the input")
     desc = make_desc(rank - 2, stride, padding, dilation, groups, layout)
     weight_shape = tuple(int(n) for n in weight_shape)
@@ -318,7 +323,8 @@ def conv_backward_bias(grad_output: Operand, layout: str = "nchw", out: Optional
     >>> winsum.conv_backward_bias(np.ones((2, 3, 4, 4)))
     array([32., 32., 32.])
     """
-    ctx, (gy,), dtype, kind = _prep([grad_output], out, context, ["grad_output"])
+    ctx, (gy,), dtype, kind = _prep([grad_output], out, context, ["grad_output"],
+                                    "conv_backward_bias")
     rank = _rank(gy, "grad_output")
     desc = make_desc(rank - 2, layout=layout)
     c = gy.shape[1] if desc.layout == _lib.LAYOUT_NCHW else gy.shape[-1]
@@ -352,7 +358,8 @@ def conv_transpose(x: Operand, w: Operand, bias: Optional[Operand] = None,
              [2., 4., 2.],
              [1., 2., 1.]]]])
     """
-    ctx, (x, w, bias), dtype, kind = _prep([x, w, bias], out, context, ["x", "w", "bias"])
+    ctx, (x, w, bias), dtype, kind = _prep([x, w, bias], out, context, ["x", "w", "bias"],
+                                           "conv_transpose")
     rank = _rank(x, "the input")
     desc = make_desc(rank - 2, stride, padding, dilation, groups, layout, output_padding)
     if len(w.shape) != rank:

@@ -15,6 +15,9 @@ import numpy as np
 from . import _lib
 from ._lib import lib
 
+# an operand of Array's arithmetic: an Array, a scalar, or what np.asarray takes
+Operand = Union["Array", int, float, np.ndarray, Sequence[Any]]
+
 _DTYPE_CODE = {np.dtype(np.float32): _lib.F32, np.dtype(np.float64): _lib.F64,
                np.dtype(np.float16): _lib.F16}
 
@@ -331,6 +334,30 @@ def default_context() -> Context:
         return c
 
 
+def call_context(context: Optional[Context], items: Sequence[Any], names: Sequence[str],
+                 who: str) -> Context:
+    """The context a call computes on: the one its winsum.Array operands (and
+    out) belong to, else `context`, else default_context(). Arrays of two
+    contexts, or an explicit `context` other than theirs, raise winsum.Error
+    (WINSUM_ERR_CONTEXT, naming the argument) before anything is written."""
+    ctx = first = None
+    for a, name in zip(items, names):
+        if isinstance(a, Array):
+            c = a._mem.ctx
+            if context is not None and c is not context:
+                raise Error("%s is a winsum.Array of another context than context= (%s: %r, "
+                            "not %r)" % (name, who, c, context), _lib.ERR_CONTEXT)
+            if ctx is None:
+                ctx, first = c, name
+            elif c is not ctx:
+                raise Error("%s is a winsum.Array of another context than %s's (%s: all "
+                            "winsum.Array operands and out share one context)"
+                            % (name, first, who), _lib.ERR_CONTEXT)
+    if ctx is None:
+        return context if context is not None else default_context()
+    return ctx
+
+
 def set_default_context(ctx: Optional[Context], thread: bool = False) -> None:
     """Make `ctx` the default context of every thread.
 
@@ -439,25 +466,59 @@ class _Fake:
 
 class Array:
     """A strided view of device memory (the context's kind: OpenCL memory, or
-    host memory on the reference backend). shape and strides as numpy's
-    (strides in bytes); offset in elements from the start of its memory.
+    host memory on the reference backend).
+
+    Made by winsum.asarray, winsum.empty, winsum.zeros, winsum.windows, the
+    methods below and calls on Arrays (winsum.einsum, the conv functions);
+    not constructed directly.
 
     Arrays compute where they live: `+ - *` (and `/` by a scalar) with
     numpy's broadcasting, their in-place forms (`+=` writes into the
     Array), `>` and `<` (1 or 0), maximum() and minimum(), sum() over axes,
-    reshape(), copy() and einsum (winsum.einsum) run on the device; only
-    numpy(), get(), float() and item() read back (winsum.transfer_count()
-    counts them). A scalar operand keeps the Array's dtype (numpy's rule for
-    Python scalars); a numpy operand is uploaded.
+    reshape(), copy() and einsum (winsum.einsum, on the Array's context)
+    run on the device; only numpy(), get(), float() and item() read back
+    (winsum.transfer_count() counts them). A scalar operand keeps the
+    Array's dtype (numpy's rule for Python scalars); a numpy operand is
+    uploaded. Basic slicing (``A[1:, ::2]``), transpose() and T are views.
 
-    guards: the padding of a window view (winsum.windows): a tuple of
-    (coefficients per axis, offset, extent); an element whose
-    sum(coef * index) + offset lies outside [0, extent) reads as zero.
-    einsum and copy() take guarded Arrays; indexing them does not."""
+    Attributes
+    ----------
+    shape : tuple of int
+    strides : tuple of int
+        numpy's: in bytes.
+    dtype : numpy.dtype
+        float16, float32 or float64.
+    offset : int
+        In elements, from the start of its memory.
+    guards : tuple
+        The padding of a window view (winsum.windows): a tuple of
+        (coefficients per axis, offset, extent); an element whose
+        sum(coef * index) + offset lies outside [0, extent) reads as zero.
+        einsum and copy() take guarded Arrays; indexing them does not.
+        () for a plain view.
+    context : Context
+        The context whose memory it is; calls on it compute there.
+    ndim, size, itemsize, nbytes : int
+        As numpy's.
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> A = winsum.asarray(np.arange(6.0).reshape(2, 3))
+    >>> A  # doctest: +ELLIPSIS
+    winsum.Array(shape=(2, 3), dtype=float64, context=...)
+    >>> (2 * A.T + 1).numpy()
+    array([[ 1.,  7.],
+           [ 3.,  9.],
+           [ 5., 11.]])
+    >>> A[:, 1:].sum(axis=0).numpy()
+    array([5., 7.])
+    """
 
     __array_ufunc__ = None  # numpy operators defer to Array's (ndarray + Array runs here)
 
-    def __init__(self, mem, dtype, shape, strides, offset=0, guards=()):
+    def __init__(self, mem: Any, dtype: Any, shape: Sequence[int], strides: Sequence[int],
+                 offset: int = 0, guards: Sequence[Any] = ()) -> None:
         self._mem = mem
         self.dtype = np.dtype(dtype)
         self.shape = tuple(int(n) for n in shape)
@@ -465,16 +526,35 @@ class Array:
         self.offset = int(offset)
         self.guards = tuple(guards)
 
-    context = property(lambda self: self._mem.ctx)
-    ndim = property(lambda self: len(self.shape))
-    size = property(lambda self: int(np.prod(self.shape, dtype=np.int64)))
-    itemsize = property(lambda self: self.dtype.itemsize)
-    nbytes = property(lambda self: self.size * self.itemsize)
+    @property
+    def context(self) -> Context:
+        """The context whose memory the Array is."""
+        return self._mem.ctx
 
-    def __len__(self):
+    @property
+    def ndim(self) -> int:
+        """The number of axes."""
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        """The number of elements."""
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element."""
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """size * itemsize."""
+        return self.size * self.itemsize
+
+    def __len__(self) -> int:
         return self.shape[0]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "winsum.Array(shape=%s, dtype=%s, context=%r)" % (self.shape, self.dtype,
                                                                   self.context)
 
@@ -491,7 +571,10 @@ class Array:
             raise Error("%s of a guarded (padded window) Array: copy() it first" % what,
                         _lib.ERR_UNSUPPORTED)
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: Any) -> "Array":
+        """A view: numpy's basic indexing (ints, slices, None, Ellipsis); an
+        int index keeps a 0-d view (read it with item()). Fancy indexing and
+        guarded Arrays raise winsum.Error (WINSUM_ERR_UNSUPPORTED)."""
         self._plain("indexing")
         key = key if isinstance(key, tuple) else (key,)
         if any(isinstance(k, (list, np.ndarray, Array)) for k in key):
@@ -501,12 +584,33 @@ class Array:
             key = key + (Ellipsis,)  # a view even when every axis is indexed (no read)
         return self._from_fake(self._fake()[key])
 
-    def transpose(self, *axes):
+    def transpose(self, *axes: int) -> "Array":
+        """A view with the axes permuted (numpy's transpose).
+
+        Parameters
+        ----------
+        *axes : int
+            The permutation (also as one tuple); none: reversed.
+
+        Returns
+        -------
+        Array
+            A view of the same memory (guarded Arrays: copy() them first).
+
+        Examples
+        --------
+        >>> import numpy as np, winsum
+        >>> winsum.asarray(np.zeros((2, 3, 4))).transpose(2, 0, 1).shape
+        (4, 2, 3)
+        """
         self._plain("transpose")
         f = self._fake()
         return self._from_fake(f.transpose(*axes) if axes else f.T)
 
-    T = property(lambda self: self.transpose())
+    @property
+    def T(self) -> "Array":
+        """transpose(): the axes reversed, a view."""
+        return self.transpose()
 
     def _span(self):
         """(lo, hi) element indices reached, hi exclusive (0, 0 when empty)."""
@@ -521,8 +625,19 @@ class Array:
                 hi += s * (n - 1)
         return lo, hi + 1
 
-    def numpy(self):
-        """A host copy (C order)."""
+    def numpy(self) -> np.ndarray:
+        """A host copy, C order (one transfer; guards applied).
+
+        Returns
+        -------
+        numpy.ndarray
+
+        Examples
+        --------
+        >>> import numpy as np, winsum
+        >>> winsum.asarray(np.arange(4.0)).numpy()
+        array([0., 1., 2., 3.])
+        """
         if self.guards:
             return self.copy().numpy()
         out = np.empty(self.shape, self.dtype)
@@ -538,11 +653,13 @@ class Array:
         out[...] = v
         return out
 
-    def __array__(self, dtype=None):
+    def __array__(self, dtype: Any = None) -> np.ndarray:
         a = self.numpy()
         return a if dtype is None else a.astype(dtype)
 
-    def view_struct(self, buf=None):
+    def view_struct(self, buf: Any = None) -> Any:
+        """The C winsum_view of this Array (a ctypes structure over its
+        buffer, or `buf`), for calls into the C library."""
         v = _make_view(ctypes.pointer(buf or self._mem.buf), self.dtype, self.offset,
                        self.shape, self.strides)
         v.nguards = len(self.guards)
@@ -556,32 +673,96 @@ class Array:
     # -------------------------------------------------- on-device operations
     # (the functions are further below: _ops_* and the module functions)
 
-    def get(self):
-        """A host copy as a numpy array (pyopencl's name for numpy())."""
+    def get(self) -> np.ndarray:
+        """A host copy as a numpy array (pyopencl's name for numpy()).
+
+        Returns
+        -------
+        numpy.ndarray
+
+        Examples
+        --------
+        >>> import numpy as np, winsum
+        >>> winsum.asarray(np.ones(2)).get()
+        array([1., 1.])
+        """
         return self.numpy()
 
-    def item(self):
-        """The one element of a size-1 Array, as a Python float (one read)."""
+    def item(self) -> float:
+        """The one element of a size-1 Array, as a Python float (one read).
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        winsum.Error
+            WINSUM_ERR_SHAPE when the Array has more or fewer elements.
+
+        Examples
+        --------
+        >>> import numpy as np, winsum
+        >>> winsum.asarray(np.arange(3.0)).sum().item()
+        3.0
+        """
         if self.size != 1:
             raise Error("item(): the Array has %d elements, not 1" % self.size,
                         _lib.ERR_SHAPE)
         return self.numpy().item()
 
-    def __float__(self):
+    def __float__(self) -> float:
         return float(self.item())
 
-    def copy(self):
-        """A C-contiguous copy on the device (guards applied: padding becomes
-        zeros)."""
+    def copy(self) -> "Array":
+        """A C-contiguous copy on the device (an einsum; guards applied:
+        padding becomes zeros).
+
+        Returns
+        -------
+        Array
+            New memory of the same context, shape and dtype.
+
+        Examples
+        --------
+        >>> import numpy as np, winsum
+        >>> A = winsum.asarray(np.arange(6.0).reshape(2, 3))
+        >>> C = A.T.copy()
+        >>> C.strides, C.numpy()[0]
+        ((16, 8), array([0., 3.]))
+        """
         out = empty(self.shape, self.dtype, self.context)
         if self.size:
             letters = _letters(self.ndim)
             _raw_einsum(self.context, "%s->%s" % (letters, letters), [self], out)
         return out
 
-    def reshape(self, *shape):
-        """A view of the new shape where the strides allow one (as numpy's
-        reshape), else a reshaped copy; one size may be -1."""
+    def reshape(self, *shape: Union[int, Sequence[int]]) -> "Array":
+        """The Array in a new shape: a view where the strides allow one
+        (numpy's no-copy rule), else a reshaped copy on the device.
+
+        Parameters
+        ----------
+        *shape : int or tuple of int
+            The new shape (also as one tuple); one size may be -1.
+
+        Returns
+        -------
+        Array
+
+        Raises
+        ------
+        winsum.Error
+            WINSUM_ERR_SHAPE when the sizes do not match.
+
+        Examples
+        --------
+        >>> import numpy as np, winsum
+        >>> A = winsum.asarray(np.arange(6.0))
+        >>> A.reshape(2, -1).numpy()
+        array([[0., 1., 2.],
+               [3., 4., 5.]])
+        """
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         shape = tuple(int(n) for n in shape)
@@ -603,19 +784,80 @@ class Array:
             strides = _c_strides(shape, src.itemsize)
         return Array(src._mem, src.dtype, shape, strides, src.offset)
 
-    def sum(self, axis=None, keepdims=False, out=None, alpha=1.0):
-        """The sum over `axis` (None: all; an int or a tuple), an einsum on the
-        device, times alpha. out: an Array of the result's shape to write."""
+    def sum(self, axis: Union[None, int, Sequence[int]] = None, keepdims: bool = False,
+            out: Optional["Array"] = None, alpha: float = 1.0) -> "Array":
+        """alpha times the sum over `axis`, an einsum on the device.
+
+        Parameters
+        ----------
+        axis : None, int or tuple of int
+            None: all axes (a 0-d Array); negative counts from the end.
+        keepdims : bool
+            Keep the summed axes as size 1.
+        alpha : float
+            The scale.
+        out : Array, optional
+            Of the result's shape, dtype and context: written and returned.
+
+        Returns
+        -------
+        Array
+
+        Raises
+        ------
+        winsum.Error
+            WINSUM_ERR_ARGUMENT (a bad axis), _CONTEXT / _SHAPE / _DTYPE (a bad out).
+
+        Examples
+        --------
+        >>> import numpy as np, winsum
+        >>> A = winsum.asarray(np.arange(6.0).reshape(2, 3))
+        >>> A.sum(axis=1).numpy(), A.sum().item()
+        (array([ 3., 12.]), 15.0)
+        """
         return _sum(self, axis, keepdims, out, alpha)
 
-    def mean(self, axis=None, keepdims=False):
-        """The mean over `axis` (None: all), on the device."""
+    def mean(self, axis: Union[None, int, Sequence[int]] = None,
+             keepdims: bool = False) -> "Array":
+        """The mean over `axis` (None: all), on the device (sum() scaled).
+
+        Parameters
+        ----------
+        axis : None, int or tuple of int
+        keepdims : bool
+
+        Returns
+        -------
+        Array
+
+        Examples
+        --------
+        >>> import numpy as np, winsum
+        >>> winsum.asarray(np.arange(6.0).reshape(2, 3)).mean(axis=0).numpy()
+        array([1.5, 2.5, 3.5])
+        """
         axes = _axes(self, axis)
         n = int(np.prod([self.shape[a] for a in axes], dtype=np.int64))
         return _sum(self, axis, keepdims, None, 1.0 / n if n else 1.0)
 
-    def fill(self, value):
-        """Sets every element to value, on the device (no upload)."""
+    def fill(self, value: float) -> "Array":
+        """Set every element to `value`, on the device (no upload).
+
+        Parameters
+        ----------
+        value : float
+
+        Returns
+        -------
+        Array
+            self.
+
+        Examples
+        --------
+        >>> import numpy as np, winsum
+        >>> winsum.empty(3, np.float64).fill(2.5).numpy()
+        array([2.5, 2.5, 2.5])
+        """
         # 0 * x > 0 is 0 whatever x holds (NaN included): a zero without
         # reading anything meaningful, then + value
         elementwise("greater", self, None, 0.0, 0.0, out=self)
@@ -623,57 +865,73 @@ class Array:
             elementwise("add", self, None, 1.0, float(value), out=self)
         return self
 
-    def maximum(self, other):
+    def maximum(self, other: Operand) -> "Array":
+        """winsum.maximum(self, other): the element-wise maximum on the device.
+
+        Examples
+        --------
+        >>> import numpy as np, winsum
+        >>> winsum.asarray(np.array([-1.0, 2.0])).maximum(0).numpy()
+        array([0., 2.])
+        """
         return maximum(self, other)
 
-    def minimum(self, other):
+    def minimum(self, other: Operand) -> "Array":
+        """winsum.minimum(self, other): the element-wise minimum on the device.
+
+        Examples
+        --------
+        >>> import numpy as np, winsum
+        >>> winsum.asarray(np.array([-1.0, 2.0])).minimum(0).numpy()
+        array([-1.,  0.])
+        """
         return minimum(self, other)
 
-    def __add__(self, o):
+    def __add__(self, o: Operand) -> "Array":
         return _binary("add", self, o)
 
-    def __radd__(self, o):
+    def __radd__(self, o: Operand) -> "Array":
         return _binary("add", self, o)
 
-    def __sub__(self, o):
+    def __sub__(self, o: Operand) -> "Array":
         return _binary("sub", self, o)
 
-    def __rsub__(self, o):
+    def __rsub__(self, o: Operand) -> "Array":
         return _binary("sub", self, o, reflected=True)
 
-    def __mul__(self, o):
+    def __mul__(self, o: Operand) -> "Array":
         return _binary("mul", self, o)
 
-    def __rmul__(self, o):
+    def __rmul__(self, o: Operand) -> "Array":
         return _binary("mul", self, o)
 
-    def __truediv__(self, o):
+    def __truediv__(self, o: Union[int, float]) -> "Array":
         if not _is_scalar(o):
             return NotImplemented  # no element-wise division on the device
         return _binary("mul", self, 1.0 / float(o))
 
-    def __gt__(self, o):
+    def __gt__(self, o: Operand) -> "Array":
         return _binary("greater", self, o)
 
-    def __lt__(self, o):
+    def __lt__(self, o: Operand) -> "Array":
         return _binary("greater", self, o, reflected=True)
 
-    def __neg__(self):
+    def __neg__(self) -> "Array":
         return _binary("mul", self, -1.0)
 
-    def __pos__(self):
+    def __pos__(self) -> "Array":
         return self
 
-    def __iadd__(self, o):
+    def __iadd__(self, o: Operand) -> "Array":
         return _binary("add", self, o, out=self)
 
-    def __isub__(self, o):
+    def __isub__(self, o: Operand) -> "Array":
         return _binary("sub", self, o, out=self)
 
-    def __imul__(self, o):
+    def __imul__(self, o: Operand) -> "Array":
         return _binary("mul", self, o, out=self)
 
-    def __itruediv__(self, o):
+    def __itruediv__(self, o: Union[int, float]) -> "Array":
         if not _is_scalar(o):
             return NotImplemented
         return _binary("mul", self, 1.0 / float(o), out=self)
@@ -945,7 +1203,8 @@ def _is_scalar(o):
         or (isinstance(o, np.ndarray) and o.ndim == 0 and o.dtype.kind in "iuf")
 
 
-def elementwise(op, a, b=None, alpha=1.0, beta=1.0, out=None):
+def elementwise(op: str, a: "Array", b: Optional["Array"] = None, alpha: float = 1.0,
+                beta: float = 1.0, out: Optional["Array"] = None) -> "Array":
     """Element by element on the device: out = op(alpha * a, beta * b).
 
     The C call winsum_elementwise; the operators of Array and add(),
@@ -1049,7 +1308,7 @@ def _binary(op, x, o, out=None, reflected=False):
 
 
 def _function(op, doc, example):
-    def f(a, b, out=None):
+    def f(a: Operand, b: Operand, out: Optional[Array] = None) -> Array:
         if not isinstance(a, Array):
             if isinstance(b, Array):
                 return _binary(op, b, a, out=out, reflected=op in ("sub", "greater"))
@@ -1072,7 +1331,8 @@ def _function(op, doc, example):
     Raises
     ------
     winsum.Error
-        WINSUM_ERR_SHAPE, _DTYPE, _CONTEXT, _ALIAS; nothing is written.
+        WINSUM_ERR_SHAPE, _DTYPE, _CONTEXT (Arrays of two contexts), _ALIAS;
+        nothing is written.
 
     Examples
     --------
@@ -1112,7 +1372,7 @@ greater = _function("greater", "1 where a > b, else 0, in the operands' dtype, o
            [1., 0.]])""")
 
 
-def equal(a, b, out=None):
+def equal(a: Operand, b: Operand, out: Optional[Array] = None) -> Array:
     """1 where a == b, else 0, in the operands' dtype, on the device.
 
     Parameters
@@ -1139,7 +1399,8 @@ def equal(a, b, out=None):
     return elementwise("equal", a, _operand(a, b), out=out)
 
 
-def zeros(shape, dtype=np.float32, context=None):
+def zeros(shape: Union[int, Sequence[int]], dtype: Any = np.float32,
+          context: Optional[Context] = None) -> Array:
     """A C-contiguous device Array of zeros, set on the device (no upload).
 
     Parameters

@@ -12,7 +12,8 @@ import numpy as np
 from . import _lib
 from ._lib import lib
 from ._core import (Array, Binding, Error, _Memory, _check_dtype, _element_strided, _is_pyopencl,
-                    _make_view, _np_span, _ptr, default_context, new_output, promote, result_kind)
+                    _make_view, _np_span, _ptr, call_context, new_output,
+                    promote, result_kind)
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -172,8 +173,9 @@ def einsum(subscripts: Any, *operands: Any, out: Any = None, alpha: float = 1.0,
     operand is one; a pyopencl array for pyopencl operands), or `out`. On a
     device that shares host memory (winsum_buffer_map_host) numpy operands
     are used in place, not uploaded."""
-    ctx = context or default_context()
     subscripts, operands = _parse_args(subscripts, operands)
+    ctx = call_context(context, operands + [out],
+                       ["operand %d" % k for k in range(len(operands))] + ["out"], "einsum")
     if not isinstance(subscripts, str):
         raise Error("subscripts must be a string", _lib.ERR_SUBSCRIPTS)
     kind = result_kind(operands, out)
@@ -224,7 +226,8 @@ class Plan:
     out : unused
         Accepted for symmetry with einsum; the plan's output is C-contiguous.
     context : winsum.Context, optional
-        Default: winsum.default_context().
+        Default: the context of the winsum.Array operands (an explicit one
+        must be theirs), else winsum.default_context().
 
     Attributes
     ----------
@@ -254,8 +257,9 @@ class Plan:
         self._h = None
         self._owner = None
         self._lock = threading.Lock()
-        self.ctx = ctx = context or default_context()
         subscripts, operands = _parse_args(subscripts, operands)
+        self.ctx = ctx = call_context(context, operands,
+                                      ["operand %d" % k for k in range(len(operands))], "plan")
         self.subscripts = subscripts
         specs = []
         for a in operands:
@@ -479,7 +483,8 @@ def plan(subscripts: Any, *operands: Any, context: Any = None) -> Plan:
     *operands : arrays or (shape, dtype) pairs
         The operands' layouts (see Plan).
     context : winsum.Context, optional
-        Default: winsum.default_context().
+        Default: the context of the winsum.Array operands (an explicit one
+        must be theirs), else winsum.default_context().
 
     Returns
     -------

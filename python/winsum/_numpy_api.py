@@ -406,9 +406,11 @@ def _device_fast(subs, ops, out, alpha, beta, context):
     """One call on winsum.Arrays (and an Array out), its views prepared once
     per subscripts, shapes, strides, offsets and dtype; None sends the call
     the general way (which also gives every error its message)."""
-    ctx = context if context is not None else default_context()
+    # the operands' context (the general path raises for a mismatch); the
+    # key holds the context's owner (kept alive by it: its id is not reused)
+    ctx = context if context is not None else ops[0]._mem.ctx
     try:
-        key = (subs, None if out is None else _array_key(out)) + \
+        key = (subs, ctx._owner, None if out is None else _array_key(out)) + \
             tuple(_array_key(a) for a in ops)
         cache = _tls.cache
     except AttributeError:
@@ -634,7 +636,9 @@ def einsum(*operands: Any, out: Any = None, dtype: Any = None, order: str = "K",
     alpha, beta : float
         winsum's scaling (float and complex results only); beta reads `out`.
     context : winsum.Context, optional
-        Default: winsum.default_context().
+        Default: the context of the winsum.Array operands and out (all of
+        one context; an explicit context must be theirs: WINSUM_ERR_CONTEXT
+        otherwise), else winsum.default_context().
 
     Returns
     -------

@@ -1,8 +1,13 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 """Padded window views: the seed's `as_strided` windows of a convolution
 input, with padding as guards (winsum_view_window), so that a padded
 convolution is one einsum over a view and nothing is copied or padded in
 memory."""
+from __future__ import annotations
+
 import ctypes
+from typing import Any, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -23,7 +28,11 @@ def _per_axis(name, v, n, pairs=False):
     return [int(x) for x in v]
 
 
-def windows(x, kernel, stride=1, dilation=1, padding=0):
+IntOrTuple = Union[int, Sequence[int]]
+
+
+def windows(x: Any, kernel: IntOrTuple, stride: IntOrTuple = 1, dilation: IntOrTuple = 1,
+            padding: Union[int, Sequence[Union[int, Tuple[int, int]]]] = 0) -> Array:
     """The windows of a convolution input as a view, padding included.
 
     The seed's ``as_strided`` windows with padding: element (n, c, i, j, k,
@@ -36,7 +45,7 @@ def windows(x, kernel, stride=1, dilation=1, padding=0):
     ----------
     x : Array
         Its last len(kernel) axes are spatial, e.g. (N, C, H, W) with
-        kernel (KH, KW). A numpy array is uploaded.
+        kernel (KH, KW). A numpy array is uploaded (to the default context).
     kernel : int or tuple of int
         A size per spatial axis (an int: one spatial axis).
     stride, dilation : int or tuple of int
@@ -47,7 +56,7 @@ def windows(x, kernel, stride=1, dilation=1, padding=0):
     Returns
     -------
     Array
-        (N, C, OH, OW, KH, KW), a view of x's memory with guards, where
+        (N, C, OH, OW, KH, KW), a view of x's memory (x's context) with guards, where
         OH = (H + ph_before + ph_after - dh (KH - 1) - 1) // sh + 1 (OW
         likewise). It cannot be indexed (copy() it first).
 
