@@ -46,7 +46,7 @@ static const char state_key = 0;
 static void state_release(winsum_context *ctx, void *data)
 {
     ws_conv_state *s = data;
-    if (s->scratch) ws_device_free(ctx, s->scratch, s->scratch_bytes);
+    if (s->scratch) ws_mem_free(ctx, s->scratch, s->scratch_bytes);
     free(s);
 }
 

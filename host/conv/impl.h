@@ -60,7 +60,7 @@ void ws_conv_subs_append(char *s, const char *pre, const char *set, int ns);
  * (the direct family's reordered weights). */
 typedef struct ws_conv_state {
     const char *last_impl;
-    cl_mem scratch;
+    ws_mem scratch;
     size_t scratch_bytes;
 } ws_conv_state;
 /* The state, attached on first use; NULL (with ctx->err) when out of memory. */
