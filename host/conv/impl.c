@@ -50,7 +50,7 @@ static const char state_key = 0;
 static void state_release(winsum_context *ctx, void *data)
 {
     ws_conv_state *s = data;
-    if (s->scratch) ws_device_free(ctx, s->scratch, s->scratch_bytes);
+    if (s->scratch) ws_mem_free(ctx, s->scratch, s->scratch_bytes);
     free(s);
 }
 
@@ -68,6 +68,22 @@ ws_conv_state *ws_conv_state_get(winsum_context *ctx)
         return NULL;
     }
     return s;
+}
+
+winsum_status ws_conv_scratch(winsum_context *ctx, const char *what, size_t bytes, ws_mem *mem)
+{
+    ws_conv_state *s = ws_conv_state_get(ctx);
+    if (!s) return WINSUM_ERR_MEMORY;
+    if (s->scratch_bytes < bytes) {
+        if (s->scratch) ws_mem_free(ctx, s->scratch, s->scratch_bytes);
+        s->scratch = NULL;
+        s->scratch_bytes = 0;
+        winsum_status st = ws_mem_alloc(ctx, bytes, &s->scratch, what);
+        if (st) return st;
+        s->scratch_bytes = bytes;
+    }
+    *mem = s->scratch;
+    return WINSUM_OK;
 }
 
 winsum_status ws_conv_dispatch(winsum_context *ctx, const ws_conv_problem *p)

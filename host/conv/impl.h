@@ -64,10 +64,17 @@ void ws_conv_subs_append(char *s, const char *pre, const char *set, int ns);
  * (the direct family's reordered weights). */
 typedef struct ws_conv_state {
     const char *last_impl;
-    cl_mem scratch;
+    ws_mem scratch;
     size_t scratch_bytes;
 } ws_conv_state;
 /* The state, attached on first use; NULL (with ctx->err) when out of memory. */
 ws_conv_state *ws_conv_state_get(winsum_context *ctx);
+/* The state's device scratch, at least `bytes` (grown, never shrunk), into
+ * *mem; what names it in an allocation error. Shared by the direct,
+ * direct-weight and depthwise implementations: each uses it only within its
+ * own call, and the queue runs in order. */
+winsum_status ws_conv_scratch(winsum_context *ctx, const char *what, size_t bytes, ws_mem *mem);
+/* v rounded up to a multiple of m (m > 0): a global size of whole work-groups */
+static inline size_t ws_round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
 
 #endif

@@ -21,14 +21,14 @@
  * and the ten depthwise layers of MobileNetV2, all three directions.
  */
 #include "impl.h"
-#include "program.h"
 #include "trace.h"
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAXK 7
+#define MAXK     7
+#define NARGS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static int lanes_of(winsum_dtype dt) { return dt == WINSUM_F64 ? 8 : 16; }
 
@@ -46,7 +46,7 @@ static const char *dw_declines(winsum_context *ctx, const ws_conv_problem *p, in
                                size_t len)
 {
     const geom *g = &p->g;
-    if (ctx->backend != WINSUM_BACKEND_OPENCL) return "the reference backend";
+    if (!ctx->be->kernels) return "a backend without kernels (the reference)";
     if (g->cg != 1) return "not depthwise";
     if (g->og != 1) return "a channel multiplier above 1";
     if (g->ns > 2) return "3-D";
@@ -79,34 +79,12 @@ static const char *dw_declines(winsum_context *ctx, const ws_conv_problem *p, in
     return NULL;
 }
 
-/* Scratch of at least `bytes` in the layer's state (grown, never shrunk;
- * shared with the direct family: both only grow it, on one in-order queue). */
-static winsum_status scratch(winsum_context *ctx, size_t bytes, cl_mem *mem)
-{
-    ws_conv_state *s = ws_conv_state_get(ctx);
-    if (!s) return WINSUM_ERR_MEMORY;
-    if (s->scratch_bytes < bytes) {
-        if (s->scratch) ws_device_free(ctx, s->scratch, s->scratch_bytes);
-        s->scratch = NULL;
-        s->scratch_bytes = 0;
-        winsum_status st = ws_device_alloc(ctx, bytes, &s->scratch, "conv depthwise sums");
-        if (st) return st;
-        s->scratch_bytes = bytes;
-    }
-    *mem = s->scratch;
-    return WINSUM_OK;
-}
-
-static size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
-
 /* g0 x g1 items of about `vpi` vectors each: work-groups of about 64
  * vectors on a CPU-like device (PoCL's cost per work-group shows below
  * that), of 64 items on others; the NDRange rounded up to them. */
-static winsum_status enqueue(winsum_context *ctx, cl_kernel k, size_t g0, size_t g1, size_t vpi,
-                             const char *name, int last)
+static winsum_status launch(winsum_context *ctx, ws_kernel k, const ws_arg *args, int nargs,
+                            size_t g0, size_t g1, size_t vpi, const char *name, int last)
 {
-    if (ws_fault(WINSUM_FAULT_ENQUEUE))
-        return ws_cl_fail(ctx, CL_OUT_OF_RESOURCES, "clEnqueueNDRangeKernel (injected)", name);
     /* powers of two: few work-group shapes, as PoCL compiles a kernel anew
      * for each; along dimension 0 first (the rows of one plane: a
      * work-group writes whole runs of rows, so that two cores seldom
@@ -115,16 +93,17 @@ static winsum_status enqueue(winsum_context *ctx, cl_kernel k, size_t g0, size_t
     if (items > ctx->max_wg) items = ctx->max_wg;
     while (l0 * 2 <= items && l0 * 2 <= g0) l0 *= 2;
     while (l0 * l1 * 2 <= items && l1 * 2 <= g1) l1 *= 2;
-    size_t global[2] = {round_up(g0, l0), round_up(g1, l1)}, local[2] = {l0, l1};
-    cl_event ev = NULL;
-    int keep = last || ctx->verbose >= 2;
-    cl_int err = clEnqueueNDRangeKernel(ctx->queue, k, 2, NULL, global, local, ctx->gate ? 1 : 0,
-                                        ctx->gate ? &ctx->gate : NULL, keep ? &ev : NULL);
-    if (err) return ws_cl_fail(ctx, err, "clEnqueueNDRangeKernel", name);
-    if (ctx->verbose >= 2) ws_trace_kernel(ctx, name, ev);
-    if (last) ws_event_record(ctx, ev);
-    else if (ev) clReleaseEvent(ev);
-    return WINSUM_OK;
+    size_t global[2] = {ws_round_up(g0, l0), ws_round_up(g1, l1)}, local[2] = {l0, l1};
+    /* last: the call's last kernel (winsum_last_event) */
+    const ws_launch l = {.kernel = k,
+                         .name = name,
+                         .args = args,
+                         .nargs = nargs,
+                         .dims = 2,
+                         .global = global,
+                         .local = local,
+                         .record = last};
+    return ws_launch_kernel(ctx, &l);
 }
 
 /* The strides the kernels take of a canonical (N, C, 1, [H,] W) view v of
@@ -146,13 +125,6 @@ static void hw(const geom *g, const int64_t *a, int *h, int *w)
     *w = (int)a[g->ns - 1];
 }
 
-static cl_int set_args(cl_kernel k, int n, const size_t *sizes, const void *const *vals)
-{
-    cl_int err = 0;
-    for (int i = 0; i < n; i++) err |= clSetKernelArg(k, (cl_uint)i, sizes[i], vals[i]);
-    return err;
-}
-
 static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
 {
     const geom *g = &p->g;
@@ -171,17 +143,16 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
     cl_long4 wst = {
         {wc.offset, wc.strides[0], g->ns == 2 ? wc.strides[3] : 0, wc.strides[2 + g->ns]}};
     cl_long8 xs8 = strides8(g, &xc, p->x, nhwc), ys8 = strides8(g, &yc, p->y, nhwc);
-    cl_mem xm = p->x->buffer->mem, wm = p->w->buffer->mem, ym = p->y->buffer->mem;
+    ws_mem xm = ws_buffer_mem(p->x->buffer), wm = ws_buffer_mem(p->w->buffer),
+           ym = ws_buffer_mem(p->y->buffer);
     float alf = (float)p->alpha, bef = (float)p->beta;
     double ald = p->alpha, bed = p->beta;
-    const void *pa = f64 ? (const void *)&ald : (const void *)&alf;
-    const void *pb = f64 ? (const void *)&bed : (const void *)&bef;
+    const ws_arg aa = f64 ? WS_VAL(ald) : WS_VAL(alf), ab = f64 ? WS_VAL(bed) : WS_VAL(bef);
     const size_t rs = f64 ? sizeof(double) : sizeof(float);
     const char *prec = f64 ? " -DWS_FP64" : dt == WINSUM_F16 ? " -DWS_FP16" : "";
     char opts[128], line[192];
-    cl_kernel k;
+    ws_kernel k;
     winsum_status st;
-    cl_int err;
 
     if (p->dir == WS_CONV_BACKWARD_WEIGHT) {
         /* the rows (n, oh) in chunks: about 256 items in all, a chunk at
@@ -194,55 +165,49 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         int64_t rows = (rows_all + chunks - 1) / chunks;
         chunks = (rows_all + rows - 1) / rows;
         const int64_t taps = (int64_t)kh * kw;
-        cl_mem part;
-        if ((st = scratch(ctx, (size_t)(g->c * chunks * taps) * rs, &part))) return st;
+        ws_mem part;
+        if ((st = ws_conv_scratch(ctx, "conv depthwise sums", (size_t)(g->c * chunks * taps) * rs, &part))) return st;
         snprintf(opts, sizeof opts, "-DKH=%d -DKW=%d -DSW=%d%s", kh, kw, sw, prec);
         const char *name = nhwc ? "dw_bwdw_nhwc" : "dw_bwdw_nchw";
-        cl_kernel ks;
-        if ((st = ws_get_kernel(ctx, "depthwise.cl", name, opts, &k)) ||
-            (st = ws_get_kernel(ctx, "depthwise.cl", "dw_bwdw_sum", opts, &ks)))
+        ws_kernel ks;
+        if ((st = ws_kernel_get(ctx, "depthwise.cl", name, opts, &k)) ||
+            (st = ws_kernel_get(ctx, "depthwise.cl", "dw_bwdw_sum", opts, &ks)))
             return st;
         /* x the input, y the output gradient */
         cl_int16 geo = {{(cl_int)g->n, (cl_int)g->c, ih, iw, oh, ow, sh, dh, dwd, ph, pw,
                          (cl_int)((ow + lanes - 1) / lanes), 0, 0, (cl_int)rows, (cl_int)chunks}};
         cl_int C = (cl_int)g->c, CH = (cl_int)chunks;
-        const size_t sz[] = {sizeof xm, sizeof xs8, sizeof ym, sizeof ys8, sizeof part, sizeof geo};
-        const void *va[] = {&xm, &xs8, &ym, &ys8, &part, &geo};
-        const size_t sz2[] = {sizeof part, sizeof wm, sizeof wst, sizeof C, sizeof CH, rs, rs};
-        const void *va2[] = {&part, &wm, &wst, &C, &CH, pa, pb};
-        err = set_args(k, 6, sz, va) | set_args(ks, 7, sz2, va2);
-        if (err) return ws_cl_fail(ctx, err, "clSetKernelArg", "conv depthwise");
+        const ws_arg a1[] = {WS_MEM(xm),  WS_VAL(xs8),  WS_MEM(ym),
+                             WS_VAL(ys8), WS_MEM(part), WS_VAL(geo)};
+        const ws_arg a2[] = {WS_MEM(part), WS_MEM(wm), WS_VAL(wst), WS_VAL(C), WS_VAL(CH), aa, ab};
         if (ctx->verbose) {
             snprintf(line, sizeof line, "depthwise{%s chunks %lld rows %lld}", name,
                      (long long)chunks, (long long)rows);
             ws_trace_plan(ctx, line);
         }
-        if ((st = enqueue(ctx, k, (size_t)chunks, (size_t)units, 64, name, 0))) return st;
-        return enqueue(ctx, ks, (size_t)(g->c * taps), 1, 1, "dw_bwdw_sum", 1);
+        if ((st = launch(ctx, k, a1, NARGS(a1), (size_t)chunks, (size_t)units, 64, name, 0)))
+            return st;
+        return launch(ctx, ks, a2, NARGS(a2), (size_t)(g->c * taps), 1, 1, "dw_bwdw_sum", 1);
     }
 
     const int bwd = p->dir == WS_CONV_BACKWARD_DATA;
     /* the kernel's input src (kih x kiw) and output dst (koh x kow) */
     const cl_long8 s8 = bwd ? ys8 : xs8, d8 = bwd ? xs8 : ys8;
-    cl_mem sm = bwd ? ym : xm, dm = bwd ? xm : ym;
+    ws_mem sm = bwd ? ym : xm, dm = bwd ? xm : ym;
     const int kih = bwd ? oh : ih, kiw = bwd ? ow : iw, koh = bwd ? ih : oh, kow = bwd ? iw : ow;
-    cl_mem bm = p->bias ? p->bias->buffer->mem : dm;
+    ws_mem bm = p->bias ? ws_buffer_mem(p->bias->buffer) : dm;
     cl_long2 bs2 = {{p->bias ? p->bias->offset : 0, p->bias ? p->bias->strides[0] : 0}};
     cl_int has_bias = p->bias != NULL;
     const char *name;
     size_t g0, g1, vpi;
+    cl_int16 geo;
+    int nobias = 0; /* dw_bwd_nchw: no bias arguments */
+    snprintf(opts, sizeof opts, "-DKH=%d -DKW=%d -DSW=%d%s", kh, kw, sw, prec);
     if (nhwc) {
         name = "dw_nhwc";
-        snprintf(opts, sizeof opts, "-DKH=%d -DKW=%d -DSW=%d%s", kh, kw, sw, prec);
-        cl_int16 geo = {
+        geo = (cl_int16){
             {(cl_int)g->n, (cl_int)g->c, kih, kiw, koh, kow, sh, dh, dwd, ph, pw, 0, bwd, 0, 0, 0}};
-        if ((st = ws_get_kernel(ctx, "depthwise.cl", name, opts, &k))) return st;
-        const size_t sz[] = {
-            sizeof sm,       sizeof s8, sizeof wm, sizeof wst, sizeof bm, sizeof bs2,
-            sizeof has_bias, sizeof dm, sizeof d8, sizeof geo, rs,        rs};
-        const void *va[] = {&sm, &s8, &wm, &wst, &bm, &bs2, &has_bias, &dm, &d8, &geo, pa, pb};
-        if ((err = set_args(k, 12, sz, va)))
-            return ws_cl_fail(ctx, err, "clSetKernelArg", "conv depthwise");
+        if ((st = ws_kernel_get(ctx, "depthwise.cl", name, opts, &k))) return st;
         g0 = (size_t)((g->c + lanes - 1) / lanes);
         g1 = (size_t)g->n * (size_t)koh;
         vpi = (size_t)kow;
@@ -260,16 +225,9 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         /* flat: an item a run of V vectors of the plane; else a row */
         const int64_t nvec = ((int64_t)koh * kow + lanes - 1) / lanes;
         const int v = nvec < 16 ? (int)nvec : 16;
-        cl_int16 geo = {{(cl_int)g->n, (cl_int)g->c, kih, kiw, koh, kow, sh, dh, dwd, pph, ppw, nb,
-                         bwd, flat, v, 0}};
-        snprintf(opts, sizeof opts, "-DKH=%d -DKW=%d -DSW=%d%s", kh, kw, sw, prec);
-        if ((st = ws_get_kernel(ctx, "depthwise.cl", name, opts, &k))) return st;
-        const size_t sz[] = {
-            sizeof sm,       sizeof s8, sizeof wm, sizeof wst, sizeof bm, sizeof bs2,
-            sizeof has_bias, sizeof dm, sizeof d8, sizeof geo, rs,        rs};
-        const void *va[] = {&sm, &s8, &wm, &wst, &bm, &bs2, &has_bias, &dm, &d8, &geo, pa, pb};
-        if ((err = set_args(k, 12, sz, va)))
-            return ws_cl_fail(ctx, err, "clSetKernelArg", "conv depthwise");
+        geo = (cl_int16){{(cl_int)g->n, (cl_int)g->c, kih, kiw, koh, kow, sh, dh, dwd, pph, ppw, nb,
+                          bwd, flat, v, 0}};
+        if ((st = ws_kernel_get(ctx, "depthwise.cl", name, opts, &k))) return st;
         g0 = flat ? (size_t)((nvec + v - 1) / v) : (size_t)koh;
         g1 = (size_t)g->n * (size_t)g->c;
         vpi = (size_t)(flat ? v : nb);
@@ -278,24 +236,25 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         name = "dw_bwd_nchw";
         /* x the output gradient, y the input gradient: the forward's names */
         int nb = (iw + lanes * sw - 1) / (lanes * sw);
-        cl_int16 geo = {
+        geo = (cl_int16){
             {(cl_int)g->n, (cl_int)g->c, ih, iw, oh, ow, sh, dh, dwd, ph, pw, nb, 0, 0, 0, 0}};
-        snprintf(opts, sizeof opts, "-DKH=%d -DKW=%d -DSW=%d%s", kh, kw, sw, prec);
-        if ((st = ws_get_kernel(ctx, "depthwise.cl", name, opts, &k))) return st;
-        const size_t sz[] = {sizeof sm, sizeof s8,  sizeof wm, sizeof wst, sizeof dm,
-                             sizeof d8, sizeof geo, rs,        rs};
-        const void *va[] = {&sm, &s8, &wm, &wst, &dm, &d8, &geo, pa, pb};
-        if ((err = set_args(k, 9, sz, va)))
-            return ws_cl_fail(ctx, err, "clSetKernelArg", "conv depthwise");
+        if ((st = ws_kernel_get(ctx, "depthwise.cl", name, opts, &k))) return st;
+        nobias = 1;
         g0 = (size_t)ih;
         g1 = (size_t)g->n * (size_t)g->c;
         vpi = (size_t)(nb * sw);
     }
+    const ws_arg args[] = {
+        WS_MEM(sm),       WS_VAL(s8), WS_MEM(wm), WS_VAL(wst), WS_MEM(bm), WS_VAL(bs2),
+        WS_VAL(has_bias), WS_MEM(dm), WS_VAL(d8), WS_VAL(geo), aa,         ab};
+    const ws_arg args_nobias[] = {WS_MEM(sm), WS_VAL(s8),  WS_MEM(wm), WS_VAL(wst), WS_MEM(dm),
+                                  WS_VAL(d8), WS_VAL(geo), aa,         ab};
     if (ctx->verbose) {
         snprintf(line, sizeof line, "depthwise{%s %zux%zu}", name, g0, g1);
         ws_trace_plan(ctx, line);
     }
-    return enqueue(ctx, k, g0, g1, vpi, name, 1);
+    return nobias ? launch(ctx, k, args_nobias, NARGS(args_nobias), g0, g1, vpi, name, 1)
+                  : launch(ctx, k, args, NARGS(args), g0, g1, vpi, name, 1);
 }
 
 const ws_conv_impl ws_conv_impl_depthwise = {"depthwise", dw_declines, dw_run};

@@ -15,7 +15,6 @@
  * einsum path (see prefer()); WINSUM_CONV_IMPL=direct lifts that.
  */
 #include "impl.h"
-#include "program.h"
 #include "trace.h"
 #include <limits.h>
 #include <math.h>
@@ -171,7 +170,7 @@ static const char *direct_declines(winsum_context *ctx, const ws_conv_problem *p
                                    char *why, size_t len)
 {
     const geom *g = &p->g;
-    if (ctx->backend != WINSUM_BACKEND_OPENCL) return "the reference backend";
+    if (!ctx->be->kernels) return "a backend without kernels (the reference)";
     if (p->dir == WS_CONV_BACKWARD_WEIGHT) return "forward and backward-data only";
     if (p->y->dtype == WINSUM_F64 && !ctx->has_fp64) return "no float64 on the device";
     const winsum_view *v[4] = {p->x, p->w, p->y, p->bias};
@@ -193,42 +192,6 @@ static const char *direct_declines(winsum_context *ctx, const ws_conv_problem *p
     if (!forced && !prefer(p)) return "measured slower than einsum on this shape";
     return NULL;
 }
-
-/* Scratch of at least `bytes` in the layer's state (grown, never shrunk). */
-static winsum_status scratch(winsum_context *ctx, size_t bytes, cl_mem *mem)
-{
-    ws_conv_state *s = ws_conv_state_get(ctx);
-    if (!s) return WINSUM_ERR_MEMORY;
-    if (s->scratch_bytes < bytes) {
-        if (s->scratch) ws_device_free(ctx, s->scratch, s->scratch_bytes);
-        s->scratch = NULL;
-        s->scratch_bytes = 0;
-        winsum_status st = ws_device_alloc(ctx, bytes, &s->scratch, "conv direct weights");
-        if (st) return st;
-        s->scratch_bytes = bytes;
-    }
-    *mem = s->scratch;
-    return WINSUM_OK;
-}
-
-static winsum_status enqueue(winsum_context *ctx, cl_kernel k, const size_t *global,
-                             const size_t *local, const char *name, int last, cl_event *hold)
-{
-    if (ws_fault(WINSUM_FAULT_ENQUEUE))
-        return ws_cl_fail(ctx, CL_OUT_OF_RESOURCES, "clEnqueueNDRangeKernel (injected)", name);
-    cl_event ev = NULL;
-    int want = last || ctx->verbose >= 2 || hold;
-    cl_int err = clEnqueueNDRangeKernel(ctx->queue, k, 2, NULL, global, local, ctx->gate ? 1 : 0,
-                                        ctx->gate ? &ctx->gate : NULL, want ? &ev : NULL);
-    if (err) return ws_cl_fail(ctx, err, "clEnqueueNDRangeKernel", name);
-    if (ctx->verbose >= 2) ws_trace_kernel(ctx, name, ev);
-    if (hold && ev && clRetainEvent(ev) == CL_SUCCESS) *hold = ev;
-    if (last) ws_event_record(ctx, ev);
-    else if (ev) clReleaseEvent(ev);
-    return WINSUM_OK;
-}
-
-static size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
 
 static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
 {
@@ -261,8 +224,8 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
         elems > (int64_t)(SIZE_MAX / 2 / real))
         return ws_fail(&ctx->err, WINSUM_ERR_OVERFLOW, "%s: the reordered weights overflow",
                        p->who);
-    cl_mem wr;
-    winsum_status st = scratch(ctx, (size_t)(elems ? elems : 1) * real, &wr);
+    ws_mem wr;
+    winsum_status st = ws_conv_scratch(ctx, "conv direct weights", (size_t)(elems ? elems : 1) * real, &wr);
     if (st) return st;
 
     char opts[96];
@@ -270,13 +233,13 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
              f64                ? " -DWS_FP64"
              : dt == WINSUM_F16 ? " -DWS_FP16"
                                 : "");
-    cl_kernel kr, kf;
-    if ((st = ws_get_kernel(ctx, "direct.cl", "direct_reorder", opts, &kr)) ||
-        (st = ws_get_kernel(ctx, "direct.cl", "direct_forward", opts, &kf)))
+    ws_kernel kr, kf;
+    if ((st = ws_kernel_get(ctx, "direct.cl", "direct_reorder", opts, &kr)) ||
+        (st = ws_kernel_get(ctx, "direct.cl", "direct_forward", opts, &kf)))
         return st;
 
-    cl_mem xm = src->buffer->mem, wm = p->w->buffer->mem, ym = dst->buffer->mem,
-           bm = p->bias ? p->bias->buffer->mem : ym;
+    ws_mem xm = ws_buffer_mem(src->buffer), wm = ws_buffer_mem(p->w->buffer),
+           ym = ws_buffer_mem(dst->buffer), bm = p->bias ? ws_buffer_mem(p->bias->buffer) : ym;
     /* the weights by (g, kernel output channel, kernel input channel, taps):
      * backward-data swaps the channels */
     cl_long8 ws8 = {{wc.offset, wc.strides[0], wc.strides[bwd ? 2 : 1], wc.strides[bwd ? 1 : 2],
@@ -292,7 +255,7 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
      * runs a group's items one after another), up to 8 */
     const size_t wgr = ctx->cpu_like ? 1 : 64, wgf = ctx->cpu_like ? 8 : 64;
     size_t rl[2] = {wgr < ctx->max_wg ? wgr : ctx->max_wg, 1};
-    size_t rg[2] = {round_up((size_t)(g->g * nob * kc), rl[0]), 1};
+    size_t rg[2] = {ws_round_up((size_t)(g->g * nob * kc), rl[0]), 1};
 
     int64_t woff = 0, last = -1; /* reals of wr before this phase's */
     for (int64_t f = 0; f < phases; f++) {
@@ -303,19 +266,12 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
         if (ph.out[0] * ph.out[1] * ph.out[2] > 0) last = f;
     }
     /* several launches write the output: all-or-nothing behind the gate
-     * (unless an enclosing operation holds it). Their events are held until
-     * the gate is closed: PoCL 3.1 aborts (pocl_update_event_failed: a
-     * pthread error) when a failed gate terminates launches whose events
-     * nobody holds, from the third on */
-    const int own = last > 0 && !ctx->gate;
-    cl_event *held = NULL;
-    int nh = 0;
-    if (own && !(held = calloc((size_t)(2 * (last + 1)), sizeof *held)))
-        return ws_fail(&ctx->err, WINSUM_ERR_MEMORY, "out of host memory");
-    if (own && (st = ws_gate_open(ctx))) {
-        free(held);
-        return st;
-    }
+     * (unless an enclosing operation holds it). The backend keeps the gated
+     * launches' events until the gate is closed (backend_opencl.c: PoCL 3.1
+     * aborts, pocl_update_event_failed, when a failed gate terminates
+     * launches whose events nobody holds, from the third on) */
+    const int own = last > 0 && !ws_gate_held(ctx);
+    if (own && (st = ws_gate_open(ctx))) return st;
     for (int64_t f = 0; f <= last && !st; f++) {
         phase ph;
         phase_axis(&d, bwd, 0, f / (nph[1] * nph[2]), &ph);
@@ -336,18 +292,9 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
         cl_int8 tmap = {{(cl_int)ph.tap0[0], (cl_int)ph.tstep[0], (cl_int)ph.tap0[1],
                          (cl_int)ph.tstep[1], (cl_int)ph.tap0[2], (cl_int)ph.tstep[2], 0, 0}};
         cl_long wo = woff;
-        cl_int err = clSetKernelArg(kr, 0, sizeof wm, &wm);
-        err |= clSetKernelArg(kr, 1, sizeof ws8, &ws8);
-        err |= clSetKernelArg(kr, 2, sizeof wr, &wr);
-        err |= clSetKernelArg(kr, 3, sizeof wo, &wo);
-        err |= clSetKernelArg(kr, 4, sizeof G, &G);
-        err |= clSetKernelArg(kr, 5, sizeof Og, &Og);
-        err |= clSetKernelArg(kr, 6, sizeof Cg, &Cg);
-        err |= clSetKernelArg(kr, 7, sizeof KD, &KD);
-        err |= clSetKernelArg(kr, 8, sizeof KH, &KH);
-        err |= clSetKernelArg(kr, 9, sizeof KW, &KW);
-        err |= clSetKernelArg(kr, 10, sizeof NOB, &NOB);
-        err |= clSetKernelArg(kr, 11, sizeof tmap, &tmap);
+        const ws_arg ra[] = {WS_MEM(wm), WS_VAL(ws8), WS_MEM(wr),  WS_VAL(wo),
+                             WS_VAL(G),  WS_VAL(Og),  WS_VAL(Cg),  WS_VAL(KD),
+                             WS_VAL(KH), WS_VAL(KW),  WS_VAL(NOB), WS_VAL(tmap)};
 
         /* this phase's outputs: first + step * j along each axis */
         cl_long8 ys8 = {
@@ -360,46 +307,49 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
         cl_int16 cv = {{(cl_int)ph.s[0], (cl_int)ph.s[1], (cl_int)ph.s[2], (cl_int)ph.d[0],
                         (cl_int)ph.d[1], (cl_int)ph.d[2], (cl_int)ph.lo[0], (cl_int)ph.lo[1],
                         (cl_int)ph.lo[2], (cl_int)gs, 0, 0, 0, 0, 0, 0}};
-        err |= clSetKernelArg(kf, 0, sizeof xm, &xm);
-        err |= clSetKernelArg(kf, 1, sizeof xs8, &xs8);
-        err |= clSetKernelArg(kf, 2, sizeof wr, &wr);
-        err |= clSetKernelArg(kf, 3, sizeof wo, &wo);
-        err |= clSetKernelArg(kf, 4, sizeof bm, &bm);
-        err |= clSetKernelArg(kf, 5, sizeof bs2, &bs2);
-        err |= clSetKernelArg(kf, 6, sizeof has_bias, &has_bias);
-        err |= clSetKernelArg(kf, 7, sizeof ym, &ym);
-        err |= clSetKernelArg(kf, 8, sizeof ys8, &ys8);
-        err |= clSetKernelArg(kf, 9, sizeof geo, &geo);
-        err |= clSetKernelArg(kf, 10, sizeof cv, &cv);
-        err |= f64 ? clSetKernelArg(kf, 11, sizeof ald, &ald)
-                   : clSetKernelArg(kf, 11, sizeof alf, &alf);
-        err |= f64 ? clSetKernelArg(kf, 12, sizeof bed, &bed)
-                   : clSetKernelArg(kf, 12, sizeof bef, &bef);
-        if (err) {
-            st = ws_cl_fail(ctx, err, "clSetKernelArg", "conv direct");
-            break;
-        }
+        const ws_arg fa[] = {WS_MEM(xm),
+                             WS_VAL(xs8),
+                             WS_MEM(wr),
+                             WS_VAL(wo),
+                             WS_MEM(bm),
+                             WS_VAL(bs2),
+                             WS_VAL(has_bias),
+                             WS_MEM(ym),
+                             WS_VAL(ys8),
+                             WS_VAL(geo),
+                             WS_VAL(cv),
+                             f64 ? WS_VAL(ald) : WS_VAL(alf),
+                             f64 ? WS_VAL(bed) : WS_VAL(bef)};
 
         size_t items = (size_t)(nwb * ph.out[1] * ph.out[0]);
         size_t fl[2] = {wgf < ctx->max_wg ? wgf : ctx->max_wg, 1};
         if (fl[0] > items) fl[0] = items;
-        size_t fg[2] = {round_up(items, fl[0]), (size_t)(g->n * g->g * nob)};
-        if (ptaps && (st = enqueue(ctx, kr, rg, rl, "direct_reorder", 0, own ? &held[nh++] : NULL)))
-            break;
+        size_t fg[2] = {ws_round_up(items, fl[0]), (size_t)(g->n * g->g * nob)};
+        const ws_launch lr = {.kernel = kr,
+                              .name = "direct_reorder",
+                              WS_ARGS(ra),
+                              .dims = 2,
+                              .global = rg,
+                              .local = rl};
+        if (ptaps && (st = ws_launch_kernel(ctx, &lr))) break;
         if (ctx->verbose && f == 0) {
             char line[160];
             snprintf(line, sizeof line, "direct{wb%d ocb%d blocks %zux%zu groups %zu phases %lld}",
                      wb, ocb, items, fg[1], fl[0], (long long)phases);
             ws_trace_plan(ctx, line);
         }
-        st = enqueue(ctx, kf, fg, fl, bwd ? "direct_forward (backward-data)" : "direct_forward",
-                     f == last, own ? &held[nh++] : NULL);
+        /* the call's last kernel: winsum_last_event */
+        const ws_launch lf = {.kernel = kf,
+                              .name = bwd ? "direct_forward (backward-data)" : "direct_forward",
+                              WS_ARGS(fa),
+                              .dims = 2,
+                              .global = fg,
+                              .local = fl,
+                              .record = f == last};
+        st = ws_launch_kernel(ctx, &lf);
         woff += g->g * nob * kc * ptaps * bw;
     }
     if (own) st = ws_gate_close(ctx, st);
-    for (int i = 0; i < nh; i++)
-        if (held[i]) clReleaseEvent(held[i]);
-    free(held);
     return st;
 }
 

@@ -122,27 +122,6 @@ static const char *dw_declines(winsum_context *ctx, const ws_conv_problem *p, in
     return NULL;
 }
 
-/* Scratch of at least `bytes` in the layer's state (grown, never shrunk;
- * shared with the direct forward, whose use ends with its call: the queue
- * runs in order). */
-static winsum_status scratch(winsum_context *ctx, size_t bytes, cl_mem *mem)
-{
-    ws_conv_state *s = ws_conv_state_get(ctx);
-    if (!s) return WINSUM_ERR_MEMORY;
-    if (s->scratch_bytes < bytes) {
-        if (s->scratch) ws_device_free(ctx, s->scratch, s->scratch_bytes);
-        s->scratch = NULL;
-        s->scratch_bytes = 0;
-        winsum_status st = ws_device_alloc(ctx, bytes, &s->scratch, "conv direct scratch");
-        if (st) return st;
-        s->scratch_bytes = bytes;
-    }
-    *mem = s->scratch;
-    return WINSUM_OK;
-}
-
-static size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
-
 /* Terms (pixels) a slice sums per work-item: its rows of dy and x stay in
  * the L2 cache while the work-items of the slice read them; the slices'
  * parts are summed once at the end. WINSUM_DIRECT_WEIGHT_SLICE overrides. */
@@ -209,10 +188,10 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         nr > INT_MAX / 2 || base_items > INT_MAX || osp > INT_MAX / 2 || g->g * nob > INT_MAX ||
         npart / nsl > INT_MAX / 2)
         return ws_fail(&ctx->err, WINSUM_ERR_OVERFLOW, "%s: the direct scratch overflows", p->who);
-    cl_mem scr;
+    ws_mem scr;
     /* the parts start on a 128-byte boundary, pofs reals in */
-    const int64_t pofs = (int64_t)round_up((size_t)nyt, 128 / real);
-    winsum_status st = scratch(ctx, (size_t)(pofs + npart) * real, &scr);
+    const int64_t pofs = (int64_t)ws_round_up((size_t)nyt, 128 / real);
+    winsum_status st = ws_conv_scratch(ctx, "conv direct scratch", (size_t)(pofs + npart) * real, &scr);
     if (st) return st;
     cl_long PO = (cl_long)pofs;
 
@@ -269,7 +248,7 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         cl_int R0 = (cl_int)r0, CR = (cl_int)cr, ACCUM = ch > 0;
         cv.s[10] = (cl_int)((cr + rps - 1) / rps);
         size_t pg[3] = {(size_t)bw, ((size_t)(cr * d.out[2]) + 255) / 256, (size_t)(g->g * nob)};
-        size_t mg[2] = {round_up((size_t)base_items, ml[0]), (size_t)cv.s[10]};
+        size_t mg[2] = {ws_round_up((size_t)base_items, ml[0]), (size_t)cv.s[10]};
         const ws_arg pa[] = {WS_MEM(ym), WS_VAL(ys8), WS_MEM(scr), WS_VAL(G),
                              WS_VAL(Og), WS_VAL(NOB), WS_VAL(OD),  WS_VAL(OH),
                              WS_VAL(OW), WS_VAL(R0),  WS_VAL(CR)};

@@ -42,7 +42,11 @@ typedef struct ws_arg {
 /* One kernel launch: the kernel, its arguments in the kernel's order (all
  * of them: nargs 0 keeps the ones set by the last launch of this kernel),
  * and the ND range. The launch waits on the context's gate when one is
- * open; it is ordered after every launch before it on the context. */
+ * open; it is ordered after every launch before it on the context. Behind
+ * a gate the backend keeps what it needs of each launch (OpenCL: its
+ * event, which PoCL 3.1 needs held when a failed gate terminates it) until
+ * the gate closes: an operation launches behind its gate with no
+ * bookkeeping of its own. */
 typedef struct ws_launch {
     ws_kernel kernel;
     const char *name; /* the kernel, in WINSUM_VERBOSE=2's kernel list */
@@ -85,7 +89,8 @@ struct ws_backend {
     winsum_status (*kernel)(winsum_context *ctx, const char *file, const char *name,
                             const char *options, ws_kernel *kernel);
     winsum_status (*launch)(winsum_context *ctx, const ws_launch *l);
-    /* The gate (context.h): open, close with the operation's status */
+    /* The gate (context.h): open, close with the operation's status (then
+     * release what launch kept of the launches behind it) */
     winsum_status (*gate_open)(winsum_context *ctx);
     winsum_status (*gate_close)(winsum_context *ctx, winsum_status st);
     /* Waits for everything enqueued on ctx. */

@@ -8,6 +8,7 @@
 #include "backend.h"
 #include "program.h"
 #include "trace.h"
+#include <stdlib.h>
 #include <string.h>
 
 winsum_buffer winsum_buffer_device(cl_mem mem, size_t bytes)
@@ -135,15 +136,30 @@ static winsum_status ocl_launch(winsum_context *ctx, const ws_launch *l)
     if (err) return ws_cl_fail(ctx, err, "clSetKernelArg", what);
     if (ws_fault(WINSUM_FAULT_ENQUEUE))
         return ws_cl_fail(ctx, CL_OUT_OF_RESOURCES, "clEnqueueNDRangeKernel (injected)", what);
+    /* Behind the gate, room for the launch's event before it is made (so
+     * that no launch goes unheld) */
+    if (ctx->gate && ctx->ngate_events == ctx->cap_gate_events) {
+        int cap = ctx->cap_gate_events ? 2 * ctx->cap_gate_events : 16;
+        cl_event *e = realloc(ctx->gate_events, (size_t)cap * sizeof *e);
+        if (!e) return ws_fail(&ctx->err, WINSUM_ERR_MEMORY, "%s: out of host memory", what);
+        ctx->gate_events = e;
+        ctx->cap_gate_events = cap;
+    }
     /* an event for the call's last kernel (winsum_last_event, the caller's
-     * event) and, under WINSUM_VERBOSE=2, for every kernel (its time) */
+     * event), under WINSUM_VERBOSE=2 for every kernel (its time), and for
+     * every launch behind the gate: held until the gate closes, as PoCL 3.1
+     * aborts (pocl_update_event_failed: a pthread error, from
+     * clSetUserEventStatus(gate, -1)) when a failed gate terminates three or
+     * more launches whose events nobody holds */
     cl_event ev = NULL;
-    int want = l->record || ctx->verbose >= 2;
+    int want = l->record || ctx->verbose >= 2 || ctx->gate;
     err =
         clEnqueueNDRangeKernel(ctx->queue, k, (cl_uint)l->dims, NULL, l->global, l->local,
                                ctx->gate ? 1 : 0, ctx->gate ? &ctx->gate : NULL, want ? &ev : NULL);
     if (err) return ws_cl_fail(ctx, err, "clEnqueueNDRangeKernel", what);
     if (ctx->verbose >= 2) ws_trace_kernel(ctx, l->name, ev);
+    if (ctx->gate && ev && clRetainEvent(ev) == CL_SUCCESS)
+        ctx->gate_events[ctx->ngate_events++] = ev;
     if (!l->record) {
         if (ev) clReleaseEvent(ev);
         return WINSUM_OK;
@@ -167,10 +183,11 @@ static winsum_status ocl_gate_close(winsum_context *ctx, winsum_status st)
     cl_int err = clSetUserEventStatus(ctx->gate, st ? -1 : CL_COMPLETE);
     clReleaseEvent(ctx->gate);
     ctx->gate = NULL;
-    if (st) {
-        clFinish(ctx->queue);
-        return st;
-    }
+    if (st) clFinish(ctx->queue);
+    /* the launches' events, held since they were made (ocl_launch) */
+    for (int i = 0; i < ctx->ngate_events; i++) clReleaseEvent(ctx->gate_events[i]);
+    ctx->ngate_events = 0;
+    if (st) return st;
     return err ? ws_cl_fail(ctx, err, "clSetUserEventStatus", "gate") : WINSUM_OK;
 }
 

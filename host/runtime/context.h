@@ -76,6 +76,11 @@ struct winsum_context {
     size_t mem_current, mem_peak;
     int gated;     /* a gate is open (ws_gate_open) */
     cl_event gate; /* the OpenCL backend's gate */
+    /* The OpenCL backend's events of the launches behind the open gate,
+     * released when it closes (backend_opencl.c: PoCL 3.1 aborts when a
+     * failed gate terminates launches whose events nobody holds) */
+    cl_event *gate_events;
+    int ngate_events, cap_gate_events;
     ws_attachment attached[WS_MAX_ATTACHED];
     /* Computing calls in progress (trace.h): public calls nest, a
      * convolution runs einsums; the outermost one owns what follows. */

@@ -51,6 +51,7 @@ static void context_free(winsum_context *ctx)
         free(ctx->programs[i].key_text);
     }
     free(ctx->programs);
+    free(ctx->gate_events); /* none held: every gate was closed */
     if (ctx->queue) clFinish(ctx->queue);
     ws_trace_close(ctx); /* its events, before their queue */
     if (ctx->queue) clReleaseCommandQueue(ctx->queue);
