@@ -5,9 +5,10 @@
  *
  *   forward          direct, depthwise, gemv, einsum
  *   backward-data    direct, depthwise, gemv, einsum
- *   backward-weight  depthwise, gemv, einsum
+ *   backward-weight  direct, depthwise, gemv, einsum
  *
- * direct (impl_direct.c) takes what it handles and, unforced, only the
+ * direct (impl_direct.c; for backward-weight impl_direct_weight.c, an
+ * entry of the same name) takes what it handles and, unforced, only the
  * shapes where it was measured faster than einsum; depthwise
  * (impl_depthwise.c) takes depthwise problems (one channel a group) and,
  * unforced, only those where it was measured faster than gemv; gemv takes depthwise
@@ -16,7 +17,7 @@
  *
  * WINSUM_CONV_IMPL=direct|depthwise|einsum|gemv (read at every call) puts the named
  * implementation first and lifts its preference by speed. When it cannot
- * take the problem (direct for backward-weight, gemv for a dense
+ * take the problem (direct for backward-data at stride > 1, gemv for a dense
  * convolution, any device-only one on the reference backend) the list goes
  * on in its order: the override is a preference, never an error, so that a
  * whole test suite can run under it. What ran is named in the trace's plan
@@ -36,7 +37,8 @@ static const ws_conv_impl *const forward_list[] = {&ws_conv_impl_direct, &ws_con
                                                    &ws_conv_impl_gemv, &ws_conv_impl_einsum, NULL};
 static const ws_conv_impl *const data_list[] = {&ws_conv_impl_direct, &ws_conv_impl_depthwise,
                                                 &ws_conv_impl_gemv, &ws_conv_impl_einsum, NULL};
-static const ws_conv_impl *const weight_list[] = {&ws_conv_impl_depthwise, &ws_conv_impl_gemv,
+static const ws_conv_impl *const weight_list[] = {&ws_conv_impl_direct_weight,
+                                                  &ws_conv_impl_depthwise, &ws_conv_impl_gemv,
                                                   &ws_conv_impl_einsum, NULL};
 static const ws_conv_impl *const all_impls[] = {&ws_conv_impl_direct, &ws_conv_impl_depthwise,
                                                 &ws_conv_impl_gemv, &ws_conv_impl_einsum, NULL};
@@ -71,6 +73,9 @@ winsum_status ws_conv_dispatch(winsum_context *ctx, const ws_conv_problem *p)
     ws_conv_state *state = ws_conv_state_get(ctx);
     if (!state) return WINSUM_ERR_MEMORY;
     state->last_impl = "";
+    const ws_conv_impl *const *list = p->dir == WS_CONV_FORWARD         ? forward_list
+                                      : p->dir == WS_CONV_BACKWARD_DATA ? data_list
+                                                                        : weight_list;
     const ws_conv_impl *forced = NULL;
     const char *env = getenv("WINSUM_CONV_IMPL");
     if (env && *env) {
@@ -80,10 +85,13 @@ winsum_status ws_conv_dispatch(winsum_context *ctx, const ws_conv_problem *p)
             return ws_fail(
                 &ctx->err, WINSUM_ERR_ARGUMENT,
                 "WINSUM_CONV_IMPL is \"%.40s\": expected direct, depthwise, einsum or gemv", env);
+        /* the direction's own entry of that name, when it has one */
+        for (int i = 0; list[i]; i++)
+            if (strcmp(env, list[i]->name) == 0) {
+                forced = list[i];
+                break;
+            }
     }
-    const ws_conv_impl *const *list = p->dir == WS_CONV_FORWARD         ? forward_list
-                                      : p->dir == WS_CONV_BACKWARD_DATA ? data_list
-                                                                        : weight_list;
     const ws_conv_impl *chosen = NULL;
     char why[160], line[256];
     if (forced) {

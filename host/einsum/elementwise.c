@@ -228,13 +228,29 @@ static winsum_status cl_run(winsum_context *ctx, const ew_shape *m, winsum_eleme
     double al = alpha, be = beta;
     float alf = (float)alpha, bef = (float)beta;
     int f64 = dt == WINSUM_F64;
-    const ws_arg args[] = {WS_MEM(am),    WS_VAL(off[0]), WS_VAL(s8[0]), WS_MEM(bm),
-                           WS_VAL(off[1]), WS_VAL(s8[1]), WS_VAL(hasb),  WS_MEM(cm),
-                           WS_VAL(off[2]), WS_VAL(s8[2]), WS_VAL(n8),    WS_VAL(nd),
-                           WS_VAL(opi),   f64 ? WS_VAL(al) : WS_VAL(alf),
+    const ws_arg args[] = {WS_MEM(am),
+                           WS_VAL(off[0]),
+                           WS_VAL(s8[0]),
+                           WS_MEM(bm),
+                           WS_VAL(off[1]),
+                           WS_VAL(s8[1]),
+                           WS_VAL(hasb),
+                           WS_MEM(cm),
+                           WS_VAL(off[2]),
+                           WS_VAL(s8[2]),
+                           WS_VAL(n8),
+                           WS_VAL(nd),
+                           WS_VAL(opi),
+                           f64 ? WS_VAL(al) : WS_VAL(alf),
                            f64 ? WS_VAL(be) : WS_VAL(bef)};
-    ws_launch l = {.kernel = k, .name = "elementwise", .what = "elementwise", WS_ARGS(args),
-                   .dims = 1, .global = &total, .local = NULL, .record = 1};
+    ws_launch l = {.kernel = k,
+                   .name = "elementwise",
+                   .what = "elementwise",
+                   WS_ARGS(args),
+                   .dims = 1,
+                   .global = &total,
+                   .local = NULL,
+                   .record = 1};
     return ws_launch_kernel(ctx, &l);
 }
 
