@@ -99,7 +99,7 @@ static const char *dw_declines(winsum_context *ctx, const ws_conv_problem *p, in
                                size_t len)
 {
     const geom *g = &p->g;
-    if (ctx->backend != WINSUM_BACKEND_OPENCL) return "the reference backend";
+    if (!ctx->be->kernels) return "a backend without kernels (the reference)";
     if (p->dir != WS_CONV_BACKWARD_WEIGHT) return "backward-weight only";
     if (p->w->dtype == WINSUM_F64 && !ctx->has_fp64) return "no float64 on the device";
     const winsum_view *v[3] = {p->x, p->w, p->y};
@@ -129,15 +129,15 @@ static const char *dw_declines(winsum_context *ctx, const ws_conv_problem *p, in
 /* Scratch of at least `bytes` in the layer's state (grown, never shrunk;
  * shared with the direct forward, whose use ends with its call: the queue
  * runs in order). */
-static winsum_status scratch(winsum_context *ctx, size_t bytes, cl_mem *mem)
+static winsum_status scratch(winsum_context *ctx, size_t bytes, ws_mem *mem)
 {
     ws_conv_state *s = ws_conv_state_get(ctx);
     if (!s) return WINSUM_ERR_MEMORY;
     if (s->scratch_bytes < bytes) {
-        if (s->scratch) ws_device_free(ctx, s->scratch, s->scratch_bytes);
+        if (s->scratch) ws_mem_free(ctx, s->scratch, s->scratch_bytes);
         s->scratch = NULL;
         s->scratch_bytes = 0;
-        winsum_status st = ws_device_alloc(ctx, bytes, &s->scratch, "conv direct scratch");
+        winsum_status st = ws_mem_alloc(ctx, bytes, &s->scratch, "conv direct scratch");
         if (st) return st;
         s->scratch_bytes = bytes;
     }
@@ -213,7 +213,7 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         nr > INT_MAX / 2 || base_items > INT_MAX || osp > INT_MAX / 2 || g->g * nob > INT_MAX ||
         npart / nsl > INT_MAX / 2)
         return ws_fail(&ctx->err, WINSUM_ERR_OVERFLOW, "%s: the direct scratch overflows", p->who);
-    cl_mem scr;
+    ws_mem scr;
     /* the parts start on a 128-byte boundary, pofs reals in */
     const int64_t pofs = (int64_t)round_up((size_t)nyt, 128 / real);
     winsum_status st = scratch(ctx, (size_t)(pofs + npart) * real, &scr);
@@ -226,12 +226,13 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
              : dt == WINSUM_F16 ? " -DWS_FP16"
                                 : "");
     ws_kernel kp, km, kf;
-    if ((st = ctx->be->kernel(ctx, "direct_weight.cl", "dw_pack_dy", opts, &kp)) ||
-        (st = ctx->be->kernel(ctx, "direct_weight.cl", "dw_main", opts, &km)) ||
-        (st = ctx->be->kernel(ctx, "direct_weight.cl", "dw_finish", opts, &kf)))
+    if ((st = ws_kernel_get(ctx, "direct_weight.cl", "dw_pack_dy", opts, &kp)) ||
+        (st = ws_kernel_get(ctx, "direct_weight.cl", "dw_main", opts, &km)) ||
+        (st = ws_kernel_get(ctx, "direct_weight.cl", "dw_finish", opts, &kf)))
         return st;
 
-    void *xm = p->x->buffer->mem, *ym = p->y->buffer->mem, *wm = p->w->buffer->mem;
+    ws_mem xm = ws_buffer_mem(p->x->buffer), ym = ws_buffer_mem(p->y->buffer),
+           wm = ws_buffer_mem(p->w->buffer);
     cl_int G = (cl_int)g->g, Og = (cl_int)g->og, Cg = (cl_int)g->cg, NOB = (cl_int)nob,
            OD = (cl_int)d.out[0], OH = (cl_int)d.out[1], OW = (cl_int)d.out[2], KD = (cl_int)d.k[0],
            KH = (cl_int)d.k[1], KW = (cl_int)d.k[2], NS = (cl_int)nsl;
@@ -293,7 +294,7 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
                               .dims = 2,
                               .global = mg,
                               .local = ml};
-        if ((st = ctx->be->launch(ctx, &lp)) || (st = ctx->be->launch(ctx, &lm))) return st;
+        if ((st = ws_launch_kernel(ctx, &lp)) || (st = ws_launch_kernel(ctx, &lm))) return st;
     }
     const ws_arg fa[] = {WS_MEM(scr),
                          WS_VAL(PO),
@@ -317,7 +318,7 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
                           .global = fg,
                           .local = fl,
                           .record = 1};
-    return ctx->be->launch(ctx, &lf);
+    return ws_launch_kernel(ctx, &lf);
 }
 
 const ws_conv_impl ws_conv_impl_direct_weight = {"direct", dw_declines, dw_run};
