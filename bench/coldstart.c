@@ -115,7 +115,7 @@ int coldstart_child(const char *device)
         if (!dev_download(b, r, &dev[out], got, conv_elems(l, out, 1)) &&
             !conv_reference(b, r, l, op, host, want))
             c = bench_compare(l->name, WINSUM_F32, "winsum vs reference", got, want,
-                        conv_elems(l, out, 1), conv_reduction(l, op, 1));
+                              conv_elems(l, out, 1), conv_reduction(l, op, 1));
         if (c < check) check = c;
         /* the next direction reads the tensor this one wrote: keep the
          * inputs the reference saw */

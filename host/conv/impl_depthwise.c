@@ -166,7 +166,9 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         chunks = (rows_all + rows - 1) / rows;
         const int64_t taps = (int64_t)kh * kw;
         ws_mem part;
-        if ((st = ws_conv_scratch(ctx, "conv depthwise sums", (size_t)(g->c * chunks * taps) * rs, &part))) return st;
+        if ((st = ws_conv_scratch(ctx, "conv depthwise sums", (size_t)(g->c * chunks * taps) * rs,
+                                  &part)))
+            return st;
         snprintf(opts, sizeof opts, "-DKH=%d -DKW=%d -DSW=%d%s", kh, kw, sw, prec);
         const char *name = nhwc ? "dw_bwdw_nhwc" : "dw_bwdw_nchw";
         ws_kernel ks;

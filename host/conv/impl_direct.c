@@ -225,7 +225,8 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
         return ws_fail(&ctx->err, WINSUM_ERR_OVERFLOW, "%s: the reordered weights overflow",
                        p->who);
     ws_mem wr;
-    winsum_status st = ws_conv_scratch(ctx, "conv direct weights", (size_t)(elems ? elems : 1) * real, &wr);
+    winsum_status st =
+        ws_conv_scratch(ctx, "conv direct weights", (size_t)(elems ? elems : 1) * real, &wr);
     if (st) return st;
 
     char opts[96];

@@ -95,7 +95,7 @@ static const char *dw_declines(winsum_context *ctx, const ws_conv_problem *p, in
                                size_t len)
 {
     const geom *g = &p->g;
-    if (ctx->backend != WINSUM_BACKEND_OPENCL) return "the reference backend";
+    if (!ctx->be->kernels) return "a backend without kernels (the reference)";
     if (p->dir != WS_CONV_BACKWARD_WEIGHT) return "backward-weight only";
     if (p->w->dtype == WINSUM_F64 && !ctx->has_fp64) return "no float64 on the device";
     const winsum_view *v[3] = {p->x, p->w, p->y};
@@ -191,7 +191,8 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
     ws_mem scr;
     /* the parts start on a 128-byte boundary, pofs reals in */
     const int64_t pofs = (int64_t)ws_round_up((size_t)nyt, 128 / real);
-    winsum_status st = ws_conv_scratch(ctx, "conv direct scratch", (size_t)(pofs + npart) * real, &scr);
+    winsum_status st =
+        ws_conv_scratch(ctx, "conv direct scratch", (size_t)(pofs + npart) * real, &scr);
     if (st) return st;
     cl_long PO = (cl_long)pofs;
 
@@ -201,12 +202,13 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
              : dt == WINSUM_F16 ? " -DWS_FP16"
                                 : "");
     ws_kernel kp, km, kf;
-    if ((st = ctx->be->kernel(ctx, "direct_weight.cl", "dw_pack_dy", opts, &kp)) ||
-        (st = ctx->be->kernel(ctx, "direct_weight.cl", "dw_main", opts, &km)) ||
-        (st = ctx->be->kernel(ctx, "direct_weight.cl", "dw_finish", opts, &kf)))
+    if ((st = ws_kernel_get(ctx, "direct_weight.cl", "dw_pack_dy", opts, &kp)) ||
+        (st = ws_kernel_get(ctx, "direct_weight.cl", "dw_main", opts, &km)) ||
+        (st = ws_kernel_get(ctx, "direct_weight.cl", "dw_finish", opts, &kf)))
         return st;
 
-    void *xm = p->x->buffer->mem, *ym = p->y->buffer->mem, *wm = p->w->buffer->mem;
+    ws_mem xm = ws_buffer_mem(p->x->buffer), ym = ws_buffer_mem(p->y->buffer),
+           wm = ws_buffer_mem(p->w->buffer);
     cl_int G = (cl_int)g->g, Og = (cl_int)g->og, Cg = (cl_int)g->cg, NOB = (cl_int)nob,
            OD = (cl_int)d.out[0], OH = (cl_int)d.out[1], OW = (cl_int)d.out[2], KD = (cl_int)d.k[0],
            KH = (cl_int)d.k[1], KW = (cl_int)d.k[2], NS = (cl_int)nsl;
@@ -268,7 +270,7 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
                               .dims = 2,
                               .global = mg,
                               .local = ml};
-        if ((st = ctx->be->launch(ctx, &lp)) || (st = ctx->be->launch(ctx, &lm))) return st;
+        if ((st = ws_launch_kernel(ctx, &lp)) || (st = ws_launch_kernel(ctx, &lm))) return st;
     }
     const ws_arg fa[] = {WS_MEM(scr),
                          WS_VAL(PO),
@@ -292,7 +294,7 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
                           .global = fg,
                           .local = fl,
                           .record = 1};
-    return ctx->be->launch(ctx, &lf);
+    return ws_launch_kernel(ctx, &lf);
 }
 
 const ws_conv_impl ws_conv_impl_direct_weight = {"direct", dw_declines, dw_run};

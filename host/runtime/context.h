@@ -141,11 +141,6 @@ int ws_gate_held(const winsum_context *ctx);
 winsum_status ws_cl_fail(winsum_context *ctx, cl_int code, const char *call, const char *what);
 const char *ws_cl_error_name(cl_int code);
 
-/* Device memory with accounting, as cl_mem: the OpenCL-only form of
- * ws_mem_alloc and ws_mem_free (backend.h), for code not yet on the seam. */
-winsum_status ws_device_alloc(winsum_context *ctx, size_t bytes, cl_mem *mem, const char *what);
-void ws_device_free(winsum_context *ctx, cl_mem mem, size_t bytes);
-
 /* Validation shared by the einsum and convolution entry points: a view used
  * by this context (buffer kind and cl_context, dtype on the device). */
 winsum_status ws_buffer_check_context(winsum_context *ctx, const winsum_buffer *b,

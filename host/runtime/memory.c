@@ -24,19 +24,6 @@ void winsum_memory_reset_peak(winsum_context *ctx)
     if (ctx) ctx->mem_peak = ctx->mem_current;
 }
 
-winsum_status ws_device_alloc(winsum_context *ctx, size_t bytes, cl_mem *mem, const char *what)
-{
-    ws_mem m = NULL;
-    winsum_status st = ws_mem_alloc(ctx, bytes, &m, what);
-    *mem = (cl_mem)m;
-    return st;
-}
-
-void ws_device_free(winsum_context *ctx, cl_mem mem, size_t bytes)
-{
-    ws_mem_free(ctx, (ws_mem)mem, bytes);
-}
-
 winsum_status winsum_buffer_alloc(winsum_context *ctx, size_t bytes, winsum_buffer *buffer)
 {
     WS_LOCK_SCOPE(ctx);

@@ -162,7 +162,8 @@ static const char *parse_value(const ws_tunable *t, const char *s, int *v, const
 
 /* The set's values in order, comma-separated (spaces around them allowed).
  * NULL when parsed, else why not. */
-static const char *tunables_parse_list(const ws_tunable_set *set, const char *s, int *v, char *why, size_t n)
+static const char *tunables_parse_list(const ws_tunable_set *set, const char *s, int *v, char *why,
+                                       size_t n)
 {
     char names[256] = "", notint[320];
     for (int i = 0; i < set->n; i++)
