@@ -100,10 +100,10 @@ def main():
             wall[name].append((w1 - w0) / args.calls * 1e6)
     winsum.set_host_limit(host_limit)
     base = cases[0][0]
-    print("python: winsum.einsum('ij,jk->ik') on 2x2 float32 from Python (bench/overhead.py); "
-          "microseconds per call, median of %d batches of %d calls" % (args.reps, args.calls))
-    print("  %s; small-problem rule: work <= %d on the host (winsum.host_limit())"
-          % (ctx, host_limit))
+    print("python: winsum.einsum('ij,jk->ik') on 2x2 float32 from Python (bench/overhead.py);")
+    print("  microseconds per call, median of %d batches of %d calls" % (args.reps, args.calls))
+    print("  %s;" % ctx)
+    print("  small-problem rule: work <= %d on the host (winsum.host_limit())" % host_limit)
     print("%-28s %12s %12s %10s %10s  %s" % ("python call", "host CPU us", "wall us",
                                              "x numpy", "x (wall)", "check"))
     ratios = {}
