@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 """The overhead suite's Python rows: one winsum.einsum call from Python on
 2x2 float32 operands ('ij,jk->ik'), timed side by side with numpy's own
 np.einsum on the same operands.

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the winsum authors
 """Train the digits CNN with every tensor on the device: winsum.Array for
 data, weights, activations, gradients and optimizer state; convolutions as
 einsums over padded window views (winsum.windows), bias, ReLU, max-pooling,

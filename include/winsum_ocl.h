@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /**
  * @file winsum_ocl.h
  * @brief OpenCL interop: the calls of winsum that take or give OpenCL

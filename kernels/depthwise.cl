@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * depthwise.cl - depthwise convolutions (one input and one output channel a
  * group), forward, backward-data and backward-weight, reading the input

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * direct_weight.cl - direct backward-weight convolution
  * (host/conv/impl_direct_weight.c):

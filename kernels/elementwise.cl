@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * elementwise.cl - C = op(alpha * A, beta * B) element by element, over
  * strided views of up to eight axes (the host merges axes and gives

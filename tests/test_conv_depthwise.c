@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * test_conv_depthwise.c - the direct depthwise implementation
  * (host/conv/impl_depthwise.c, kernels/depthwise.cl) against the reference

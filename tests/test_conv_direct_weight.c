@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * test_conv_direct_weight.c - the direct backward-weight implementation
  * (host/conv/impl_direct_weight.c, kernels/direct_weight.cl) against the

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * test_elementwise.c - winsum_elementwise on both backends, in float16,
  * float32 and float64, against a double reference computed here: every

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * test_no_opencl.c - the API without OpenCL: with WINSUM_NO_OPENCL_HEADER,
  * winsum.h includes neither winsum_ocl.h nor <CL/cl.h> (checked at compile

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /* test_tunables.c - the families' tunable parameters as named, per-device
  * data (params.h): each family's are read by name; a value the tuner's
  * storage holds (here gemv's lane counts, written as the tuner writes) comes

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * impl_depthwise.c - the direct depthwise implementation
  * (kernels/depthwise.cl): convolutions with one input and one output

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * impl_direct_weight.c - the direct backward-weight implementation
  * (kernels/direct_weight.cl): the rows (n, od, oh) a chunk at a time, each

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * elementwise.c - winsum_elementwise: out = op(alpha * a, beta * b) element
  * by element, with numpy's broadcasting of a and b to out's shape (or

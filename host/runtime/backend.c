@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * backend.c - the table of backends (a new backend is one more entry) and
  * the calls of backend.h that every backend shares: memory accounting, and

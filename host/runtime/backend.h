@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * backend.h - the seam between the layers above the runtime and what
  * computes: a backend is a table of operations (ws_backend), chosen once per

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * backend_opencl.c - the OpenCL backend (backend.h): cl_mem buffers in the
  * context's cl_context, kernels from program.c, launches on the context's

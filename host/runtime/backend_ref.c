@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
 /*
  * backend_ref.c - the reference backend (backend.h): host memory, no
  * kernels. Its plans keep the parsed einsum and run core/ref.c's C loop
