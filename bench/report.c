@@ -417,10 +417,12 @@ void print_coldstart(const bench *b)
 {
     if (!b->cold_ran) return;
     bench_printf(
-        "\ncoldstart: conv forward 3x3 s1 p1 16->16 channels 8x8 batch 1 float32, the first "
-        "winsum call of a new process (POCL_KERNEL_CACHE=0)\n");
-    bench_printf("  first call = plan + program build or load + run + finish; builds = programs "
-                 "compiled in it; steady = median of %d calls after the second\n\n",
+        "\ncoldstart: one conv layer 3x3 s1 p1 16->16 channels 8x8 batch 1 float32, forward, "
+        "backward-data and backward-weight as the first winsum calls of a new process "
+        "(POCL_KERNEL_CACHE=0)\n");
+    bench_printf("  first call = the three directions' first calls (each plan + program build or "
+                 "load + run + finish), summed; builds = programs compiled in them; second, "
+                 "steady: the same sums (steady: medians of %d calls after the second)\n\n",
                  COLD_STEADY_CALLS);
     bench_printf("%-26s %10s %13s %6s %14s %9s  %s\n", "run", "context ms", "first call ms",
                  "builds", "second call ms", "steady ms", "check");
