@@ -28,6 +28,7 @@
  */
 #include "impl.h"
 #include "trace.h"
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,33 @@ winsum_status ws_conv_scratch(winsum_context *ctx, const char *what, size_t byte
     }
     *mem = s->scratch;
     return WINSUM_OK;
+}
+
+const char *ws_conv_plain_views(const ws_conv_problem *p)
+{
+    const geom *g = &p->g;
+    const winsum_view *v[4] = {p->x, p->w, p->y, p->bias};
+    for (int i = 0; i < 4; i++)
+        if (v[i] && v[i]->nguards) return "a guarded view";
+    int64_t outs = g->n * g->c;
+    for (int i = 0; i < g->ns; i++) outs *= g->out[i] * g->in[i];
+    if (outs == 0 || g->o == 0) return "an empty tensor";
+    return NULL;
+}
+
+const char *ws_conv_direct_limits(const geom *g, char *why, size_t len)
+{
+    const int64_t sizes[] = {g->n, g->g, g->cg, g->og};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        if (sizes[i] > INT_MAX / 64) return "a size over 2^25";
+    for (int i = 0; i < g->ns; i++)
+        if (g->in[i] > INT_MAX / 4 || g->out[i] > INT_MAX / 64 || g->k[i] > INT_MAX / 4 ||
+            g->s[i] > INT_MAX / 4 || g->d[i] > INT_MAX / 4 || g->lo[i] > INT_MAX / 4 ||
+            g->d[i] * g->k[i] > INT_MAX / 4 || g->s[i] * g->out[i] > INT_MAX / 4) {
+            snprintf(why, len, "spatial axis %d: a size, stride, dilation or pad over 2^29", i);
+            return why;
+        }
+    return NULL;
 }
 
 winsum_status ws_conv_dispatch(winsum_context *ctx, const ws_conv_problem *p)

@@ -74,6 +74,12 @@ ws_conv_state *ws_conv_state_get(winsum_context *ctx);
  * direct-weight and depthwise implementations: each uses it only within its
  * own call, and the queue runs in order. */
 winsum_status ws_conv_scratch(winsum_context *ctx, const char *what, size_t bytes, ws_mem *mem);
+/* Why an implementation that reads every operand through plain strides
+ * cannot take p: "a guarded view" or "an empty tensor"; NULL: neither. */
+const char *ws_conv_plain_views(const ws_conv_problem *p);
+/* Why the direct kernels' int32 index arithmetic cannot hold g's sizes
+ * (written into why when it names an axis); NULL when it can. */
+const char *ws_conv_direct_limits(const geom *g, char *why, size_t len);
 /* v rounded up to a multiple of m (m > 0): a global size of whole work-groups */
 static inline size_t ws_round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
 

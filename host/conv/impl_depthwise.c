@@ -53,12 +53,8 @@ static const char *dw_declines(winsum_context *ctx, const ws_conv_problem *p, in
     if (g->og != 1) return "a channel multiplier above 1";
     if (g->ns > 2) return "3-D";
     if (p->y->dtype == WINSUM_F64 && !ctx->has_fp64) return "no float64 on the device";
-    const winsum_view *v[4] = {p->x, p->w, p->y, p->bias};
-    for (int i = 0; i < 4; i++)
-        if (v[i] && v[i]->nguards) return "a guarded view";
-    int64_t outs = g->n * g->c;
-    for (int i = 0; i < g->ns; i++) outs *= g->out[i] * g->in[i];
-    if (outs == 0) return "an empty tensor";
+    const char *no = ws_conv_plain_views(p);
+    if (no) return no;
     if (g->n > INT_MAX / 64 || g->c > INT_MAX / 64 || g->n * g->c > INT_MAX / 64)
         return "a batch x channels over 2^25";
     for (int i = 0; i < g->ns; i++) {

@@ -173,22 +173,9 @@ static const char *direct_declines(winsum_context *ctx, const ws_conv_problem *p
     if (!ctx->be->kernels) return "a backend without kernels (the reference)";
     if (p->dir == WS_CONV_BACKWARD_WEIGHT) return "forward and backward-data only";
     if (p->y->dtype == WINSUM_F64 && !ctx->has_fp64) return "no float64 on the device";
-    const winsum_view *v[4] = {p->x, p->w, p->y, p->bias};
-    for (int i = 0; i < 4; i++)
-        if (v[i] && v[i]->nguards) return "a guarded view";
-    int64_t outs = g->n * g->c;
-    for (int i = 0; i < g->ns; i++) outs *= g->out[i] * g->in[i];
-    if (outs == 0 || g->o == 0) return "an empty tensor";
-    const int64_t sizes[] = {g->n, g->g, g->cg, g->og};
-    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
-        if (sizes[i] > INT_MAX / 64) return "a size over 2^25";
-    for (int i = 0; i < g->ns; i++)
-        if (g->in[i] > INT_MAX / 4 || g->out[i] > INT_MAX / 64 || g->k[i] > INT_MAX / 4 ||
-            g->s[i] > INT_MAX / 4 || g->d[i] > INT_MAX / 4 || g->lo[i] > INT_MAX / 4 ||
-            g->d[i] * g->k[i] > INT_MAX / 4 || g->s[i] * g->out[i] > INT_MAX / 4) {
-            snprintf(why, len, "spatial axis %d: a size, stride, dilation or pad over 2^29", i);
-            return why;
-        }
+    const char *no = ws_conv_plain_views(p);
+    if (!no) no = ws_conv_direct_limits(g, why, len);
+    if (no) return no;
     if (!forced && !prefer(p)) return "measured slower than einsum on this shape";
     return NULL;
 }
