@@ -20,47 +20,6 @@
 static winsum_context *CL, *REF;
 static uint64_t RNG;
 
-typedef struct buf {
-    winsum_buffer b;
-    winsum_view v;
-} buf;
-
-static void put(winsum_context *ctx, const double *h, size_t n, winsum_dtype dt, int rank,
-                const int64_t *shape, const int64_t *strides, buf *o)
-{
-    size_t es = winsum_dtype_size(dt);
-    void *tmp = malloc(n * es + 8);
-    for (size_t i = 0; i < n; i++) {
-        if (dt == WINSUM_F32) ((float *)tmp)[i] = (float)h[i];
-        else if (dt == WINSUM_F16) ((uint16_t *)tmp)[i] = winsum_f16_from_double(h[i]);
-        else ((double *)tmp)[i] = h[i];
-    }
-    CHECK_STATUS(winsum_buffer_alloc(ctx, n * es, &o->b), WINSUM_OK);
-    CHECK_STATUS(winsum_buffer_write(ctx, &o->b, 0, tmp, n * es), WINSUM_OK);
-    o->v = strides ? winsum_view_strided(&o->b, dt, 0, rank, shape, strides)
-                   : winsum_view_contiguous(&o->b, dt, rank, shape);
-    free(tmp);
-}
-
-static void get(winsum_context *ctx, buf *o, double *h, size_t n)
-{
-    size_t es = winsum_dtype_size(o->v.dtype);
-    void *tmp = malloc(n * es + 8);
-    CHECK_STATUS(winsum_buffer_read(ctx, &o->b, 0, tmp, n * es), WINSUM_OK);
-    for (size_t i = 0; i < n; i++)
-        h[i] = o->v.dtype == WINSUM_F32   ? ((float *)tmp)[i]
-               : o->v.dtype == WINSUM_F16 ? winsum_f16_to_double(((uint16_t *)tmp)[i])
-                                          : ((double *)tmp)[i];
-    free(tmp);
-}
-
-static double *randv(size_t n)
-{
-    double *h = malloc((n + 1) * sizeof *h);
-    for (size_t i = 0; i < n; i++) h[i] = tu_uniform(&RNG);
-    return h;
-}
-
 /* One depthwise case: 2-D unless h == 0 (1-D, along w). */
 typedef struct dcase {
     int64_t n, c, h, w, kh, kw, sh, sw, dh, dw, lh, hh, lw, hw;
@@ -113,18 +72,19 @@ static void run(const dcase *d, int op, const char *env, const char *want)
     int64_t xst[4];
     xst[rank - 1] = 2;
     for (int i = rank - 2; i >= 0; i--) xst[i] = xst[i + 1] * xs[i + 1];
-    double *hx = randv(nxb), *hw = randv(nw), *hy = randv(ny), *hb = randv((size_t)wsh[0]);
+    double *hx = tu_randv(&RNG, nxb), *hw = tu_randv(&RNG, nw), *hy = tu_randv(&RNG, ny),
+           *hb = tu_randv(&RNG, (size_t)wsh[0]);
     double *out[2];
     winsum_status stt[2];
     char impl[32] = "";
     size_t nout = op == 0 ? ny : op == 1 ? nxb : nw;
     for (int b = 0; b < 2; b++) {
         winsum_context *ctx = b ? REF : CL;
-        buf x, w, y, bias;
-        put(ctx, hx, nxb, d->dt, rank, xs, d->strided ? xst : NULL, &x);
-        put(ctx, hw, nw, d->dt, rank, wsh, NULL, &w);
-        put(ctx, hy, ny, d->dt, rank, ys, NULL, &y);
-        put(ctx, hb, (size_t)wsh[0], d->dt, 1, wsh, NULL, &bias);
+        tu_buf x, w, y, bias;
+        tu_put(ctx, hx, nxb, d->dt, rank, xs, d->strided ? xst : NULL, &x);
+        tu_put(ctx, hw, nw, d->dt, rank, wsh, NULL, &w);
+        tu_put(ctx, hy, ny, d->dt, rank, ys, NULL, &y);
+        tu_put(ctx, hb, (size_t)wsh[0], d->dt, 1, wsh, NULL, &bias);
         if (b == 0) setenv("WINSUM_CONV_IMPL", env, 1);
         stt[b] = op == 0 ? winsum_conv_forward(ctx, &desc, &x.v, &w.v, d->bias ? &bias.v : NULL,
                                                &y.v, d->alpha, d->beta)
@@ -136,7 +96,7 @@ static void run(const dcase *d, int op, const char *env, const char *want)
         if (stt[b]) printf("  %s\n", winsum_last_error(ctx));
         winsum_finish(ctx);
         out[b] = malloc((nout + 1) * sizeof(double));
-        get(ctx, op == 0 ? &y : op == 1 ? &x : &w, out[b], nout);
+        tu_get(ctx, op == 0 ? &y : op == 1 ? &x : &w, out[b], nout);
         winsum_buffer_free(ctx, &x.b);
         winsum_buffer_free(ctx, &w.b);
         winsum_buffer_free(ctx, &y.b);

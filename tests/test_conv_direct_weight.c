@@ -20,47 +20,6 @@
 static winsum_context *CL, *REF;
 static uint64_t RNG;
 
-typedef struct buf {
-    winsum_buffer b;
-    winsum_view v;
-} buf;
-
-static void put(winsum_context *ctx, const double *h, size_t n, winsum_dtype dt, int rank,
-                const int64_t *shape, const int64_t *strides, buf *o)
-{
-    size_t es = winsum_dtype_size(dt);
-    void *tmp = malloc(n * es + 8);
-    for (size_t i = 0; i < n; i++) {
-        if (dt == WINSUM_F32) ((float *)tmp)[i] = (float)h[i];
-        else if (dt == WINSUM_F16) ((uint16_t *)tmp)[i] = winsum_f16_from_double(h[i]);
-        else ((double *)tmp)[i] = h[i];
-    }
-    CHECK_STATUS(winsum_buffer_alloc(ctx, n * es, &o->b), WINSUM_OK);
-    CHECK_STATUS(winsum_buffer_write(ctx, &o->b, 0, tmp, n * es), WINSUM_OK);
-    o->v = strides ? winsum_view_strided(&o->b, dt, 0, rank, shape, strides)
-                   : winsum_view_contiguous(&o->b, dt, rank, shape);
-    free(tmp);
-}
-
-static void get(winsum_context *ctx, buf *o, double *h, size_t n)
-{
-    size_t es = winsum_dtype_size(o->v.dtype);
-    void *tmp = malloc(n * es + 8);
-    CHECK_STATUS(winsum_buffer_read(ctx, &o->b, 0, tmp, n * es), WINSUM_OK);
-    for (size_t i = 0; i < n; i++)
-        h[i] = o->v.dtype == WINSUM_F32   ? ((float *)tmp)[i]
-               : o->v.dtype == WINSUM_F16 ? winsum_f16_to_double(((uint16_t *)tmp)[i])
-                                          : ((double *)tmp)[i];
-    free(tmp);
-}
-
-static double *randv(size_t n)
-{
-    double *h = malloc((n + 1) * sizeof *h);
-    for (size_t i = 0; i < n; i++) h[i] = tu_uniform(&RNG);
-    return h;
-}
-
 typedef struct layer {
     const char *what;
     int ns;
@@ -105,7 +64,7 @@ static void run(const layer *L, const char *env, const char *want)
     int64_t xst[5];
     xst[rank - 1] = 2;
     for (int i = rank - 2; i >= 0; i--) xst[i] = xst[i + 1] * xs[i + 1];
-    double *hx = randv(nxb), *hw = randv(nw), *hy = randv(ny), *out[2];
+    double *hx = tu_randv(&RNG, nxb), *hw = tu_randv(&RNG, nw), *hy = tu_randv(&RNG, ny), *out[2];
     if (env) setenv("WINSUM_CONV_IMPL", env, 1);
     if (L->block) setenv("WINSUM_DIRECT_WEIGHT_BLOCK", L->block, 1);
     if (L->slice) setenv("WINSUM_DIRECT_WEIGHT_SLICE", L->slice, 1);
@@ -114,15 +73,15 @@ static void run(const layer *L, const char *env, const char *want)
     char impl[32] = "";
     for (int b = 0; b < 2; b++) {
         winsum_context *ctx = b ? REF : CL;
-        buf x, w, y;
-        put(ctx, hx, nxb, L->dt, rank, xs, L->strided ? xst : NULL, &x);
-        put(ctx, hw, nw, L->dt, rank, wsh, NULL, &w);
-        put(ctx, hy, ny, L->dt, rank, ys, NULL, &y);
+        tu_buf x, w, y;
+        tu_put(ctx, hx, nxb, L->dt, rank, xs, L->strided ? xst : NULL, &x);
+        tu_put(ctx, hw, nw, L->dt, rank, wsh, NULL, &w);
+        tu_put(ctx, hy, ny, L->dt, rank, ys, NULL, &y);
         st[b] = winsum_conv_backward_weight(ctx, &desc, &x.v, &y.v, &w.v, L->alpha, L->beta);
         if (b == 0) snprintf(impl, sizeof impl, "%s", winsum_conv_last_impl(ctx));
         winsum_finish(ctx);
         out[b] = malloc((nw + 1) * sizeof(double));
-        get(ctx, &w, out[b], nw);
+        tu_get(ctx, &w, out[b], nw);
         winsum_buffer_free(ctx, &x.b);
         winsum_buffer_free(ctx, &w.b);
         winsum_buffer_free(ctx, &y.b);
@@ -281,11 +240,11 @@ static void choices(void)
 
     /* the reference backend: forced direct falls back to einsum */
     int64_t xs[4] = {1, 4, 5, 5}, wsh[4] = {16, 4, 3, 3}, ys[4] = {1, 16, 3, 3};
-    double *hx = randv(100), *hw = randv(576), *hy = randv(144);
-    buf x, w, y;
-    put(REF, hx, 100, WINSUM_F32, 4, xs, NULL, &x);
-    put(REF, hw, 576, WINSUM_F32, 4, wsh, NULL, &w);
-    put(REF, hy, 144, WINSUM_F32, 4, ys, NULL, &y);
+    double *hx = tu_randv(&RNG, 100), *hw = tu_randv(&RNG, 576), *hy = tu_randv(&RNG, 144);
+    tu_buf x, w, y;
+    tu_put(REF, hx, 100, WINSUM_F32, 4, xs, NULL, &x);
+    tu_put(REF, hw, 576, WINSUM_F32, 4, wsh, NULL, &w);
+    tu_put(REF, hy, 144, WINSUM_F32, 4, ys, NULL, &y);
     winsum_conv_desc desc;
     winsum_conv_desc_init(&desc);
     setenv("WINSUM_CONV_IMPL", "direct", 1);

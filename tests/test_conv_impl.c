@@ -19,42 +19,8 @@
 static winsum_context *CL, *REF;
 static uint64_t RNG;
 
-typedef struct buf {
-    winsum_buffer b;
-    winsum_view v;
-} buf;
-
 /* n values of h in dt into a new buffer of ctx, viewed with shape (and
  * strides, or contiguous when NULL) */
-static void put(winsum_context *ctx, const double *h, size_t n, winsum_dtype dt, int rank,
-                const int64_t *shape, const int64_t *strides, buf *o)
-{
-    size_t es = winsum_dtype_size(dt);
-    void *tmp = malloc(n * es + 8);
-    for (size_t i = 0; i < n; i++) {
-        if (dt == WINSUM_F32) ((float *)tmp)[i] = (float)h[i];
-        else if (dt == WINSUM_F16) ((uint16_t *)tmp)[i] = winsum_f16_from_double(h[i]);
-        else ((double *)tmp)[i] = h[i];
-    }
-    CHECK_STATUS(winsum_buffer_alloc(ctx, n * es, &o->b), WINSUM_OK);
-    CHECK_STATUS(winsum_buffer_write(ctx, &o->b, 0, tmp, n * es), WINSUM_OK);
-    o->v = strides ? winsum_view_strided(&o->b, dt, 0, rank, shape, strides)
-                   : winsum_view_contiguous(&o->b, dt, rank, shape);
-    free(tmp);
-}
-
-static void get(winsum_context *ctx, buf *o, double *h, size_t n)
-{
-    size_t es = winsum_dtype_size(o->v.dtype);
-    void *tmp = malloc(n * es + 8);
-    CHECK_STATUS(winsum_buffer_read(ctx, &o->b, 0, tmp, n * es), WINSUM_OK);
-    for (size_t i = 0; i < n; i++)
-        h[i] = o->v.dtype == WINSUM_F32   ? ((float *)tmp)[i]
-               : o->v.dtype == WINSUM_F16 ? winsum_f16_to_double(((uint16_t *)tmp)[i])
-                                          : ((double *)tmp)[i];
-    free(tmp);
-}
-
 typedef struct layer {
     int64_t n, c, o, g, hw, k, s, d, pad;
     winsum_layout layout;
@@ -64,13 +30,6 @@ typedef struct layer {
     int bias, strided;
     double alpha, beta;
 } layer;
-
-static double *randv(size_t n)
-{
-    double *h = malloc((n + 1) * sizeof *h);
-    for (size_t i = 0; i < n; i++) h[i] = tu_uniform(&RNG);
-    return h;
-}
 
 /* Runs the layer on CL under env (NULL: unset) and on REF; returns the
  * status on CL, the implementation it named in *impl (copied), and checks
@@ -106,18 +65,19 @@ static winsum_status run_layer(const layer *L, const char *env, char *impl, size
     (void)oh;
     /* strided: x lives in every other element of a buffer twice its size */
     size_t nxb = L->strided ? 2 * nx : nx;
-    double *hx = randv(nxb), *hw = randv(nw), *hy = randv(ny), *hb = randv((size_t)L->o);
+    double *hx = tu_randv(&RNG, nxb), *hw = tu_randv(&RNG, nw), *hy = tu_randv(&RNG, ny),
+           *hb = tu_randv(&RNG, (size_t)L->o);
     int64_t xst[4] = {2 * xs[1] * xs[2] * xs[3], 2 * xs[2] * xs[3], 2 * xs[3], 2};
     double *out[2];
     winsum_status st[2];
     for (int b = 0; b < 2; b++) {
         winsum_context *ctx = b ? REF : CL;
-        buf x, w, y, bias;
-        put(ctx, hx, nxb, L->dt, 4, xs, L->strided ? xst : NULL, &x);
-        put(ctx, hw, nw, L->dt, 4, wsh, NULL, &w);
-        put(ctx, hy, ny, L->dt, 4, ys, NULL, &y);
+        tu_buf x, w, y, bias;
+        tu_put(ctx, hx, nxb, L->dt, 4, xs, L->strided ? xst : NULL, &x);
+        tu_put(ctx, hw, nw, L->dt, 4, wsh, NULL, &w);
+        tu_put(ctx, hy, ny, L->dt, 4, ys, NULL, &y);
         int64_t bsh[1] = {L->o};
-        put(ctx, hb, (size_t)L->o, L->dt, 1, bsh, NULL, &bias);
+        tu_put(ctx, hb, (size_t)L->o, L->dt, 1, bsh, NULL, &bias);
         st[b] = L->op == 0 ? winsum_conv_forward(ctx, &desc, &x.v, &w.v, L->bias ? &bias.v : NULL,
                                                  &y.v, L->alpha, L->beta)
                 : L->op == 1
@@ -127,7 +87,7 @@ static winsum_status run_layer(const layer *L, const char *env, char *impl, size
         winsum_finish(ctx);
         size_t n = L->op != 1 ? ny : nxb;
         out[b] = malloc((n + 1) * sizeof(double));
-        get(ctx, L->op != 1 ? &y : &x, out[b], n);
+        tu_get(ctx, L->op != 1 ? &y : &x, out[b], n);
         winsum_buffer_free(ctx, &x.b);
         winsum_buffer_free(ctx, &w.b);
         winsum_buffer_free(ctx, &y.b);
@@ -273,11 +233,12 @@ static void refused(void)
 {
     /* a value that names nothing: an error naming the variable, y untouched */
     int64_t xs[4] = {1, 16, 6, 6}, wsh[4] = {16, 16, 3, 3}, ys[4] = {1, 16, 4, 4};
-    double *hx = randv(576), *hw = randv(2304), *hy = randv(256), *back = malloc(256 * 8);
-    buf x, w, y;
-    put(CL, hx, 576, WINSUM_F32, 4, xs, NULL, &x);
-    put(CL, hw, 2304, WINSUM_F32, 4, wsh, NULL, &w);
-    put(CL, hy, 256, WINSUM_F32, 4, ys, NULL, &y);
+    double *hx = tu_randv(&RNG, 576), *hw = tu_randv(&RNG, 2304), *hy = tu_randv(&RNG, 256),
+           *back = malloc(256 * 8);
+    tu_buf x, w, y;
+    tu_put(CL, hx, 576, WINSUM_F32, 4, xs, NULL, &x);
+    tu_put(CL, hw, 2304, WINSUM_F32, 4, wsh, NULL, &w);
+    tu_put(CL, hy, 256, WINSUM_F32, 4, ys, NULL, &y);
     winsum_conv_desc desc;
     winsum_conv_desc_init(&desc);
     setenv("WINSUM_CONV_IMPL", "fast", 1);
@@ -287,23 +248,23 @@ static void refused(void)
                   strcmp(winsum_conv_last_impl(CL), "") == 0,
               "WINSUM_CONV_IMPL=fast: %s (%s), impl \"%s\"", winsum_status_string(st),
               winsum_last_error(CL), winsum_conv_last_impl(CL));
-    get(CL, &y, back, 256);
+    tu_get(CL, &y, back, 256);
     int same = 1;
     for (int i = 0; i < 256; i++) same &= back[i] == (double)(float)hy[i];
     CHECK_MSG(same, "WINSUM_CONV_IMPL=fast wrote the output");
     /* the reference backend: forced direct falls back to einsum */
     setenv("WINSUM_CONV_IMPL", "direct", 1);
-    buf rx, rw, ry;
-    put(REF, hx, 576, WINSUM_F32, 4, xs, NULL, &rx);
-    put(REF, hw, 2304, WINSUM_F32, 4, wsh, NULL, &rw);
-    put(REF, hy, 256, WINSUM_F32, 4, ys, NULL, &ry);
+    tu_buf rx, rw, ry;
+    tu_put(REF, hx, 576, WINSUM_F32, 4, xs, NULL, &rx);
+    tu_put(REF, hw, 2304, WINSUM_F32, 4, wsh, NULL, &rw);
+    tu_put(REF, hy, 256, WINSUM_F32, 4, ys, NULL, &ry);
     st = winsum_conv_forward(REF, &desc, &rx.v, &rw.v, NULL, &ry.v, 1, 0);
     unsetenv("WINSUM_CONV_IMPL");
     CHECK_MSG(st == WINSUM_OK && strcmp(winsum_conv_last_impl(REF), "einsum") == 0,
               "reference backend, forced direct: %s impl %s", winsum_status_string(st),
               winsum_conv_last_impl(REF));
     CHECK(strcmp(winsum_conv_last_impl(NULL), "") == 0);
-    buf *all[6] = {&x, &w, &y, &rx, &rw, &ry};
+    tu_buf *all[6] = {&x, &w, &y, &rx, &rw, &ry};
     for (int i = 0; i < 6; i++) winsum_buffer_free(i < 3 ? CL : REF, &all[i]->b);
     free(hx), free(hw), free(hy), free(back);
 }
@@ -325,11 +286,11 @@ static void traced(void)
     CHECK_STATUS(st, WINSUM_OK);
     if (st) return;
     int64_t xs[4] = {1, 16, 6, 6}, wsh[4] = {32, 16, 3, 3}, ys[4] = {1, 32, 4, 4};
-    double *hx = randv(576), *hw = randv(4608), *hy = randv(512);
-    buf x, w, y;
-    put(ctx, hx, 576, WINSUM_F32, 4, xs, NULL, &x);
-    put(ctx, hw, 4608, WINSUM_F32, 4, wsh, NULL, &w);
-    put(ctx, hy, 512, WINSUM_F32, 4, ys, NULL, &y);
+    double *hx = tu_randv(&RNG, 576), *hw = tu_randv(&RNG, 4608), *hy = tu_randv(&RNG, 512);
+    tu_buf x, w, y;
+    tu_put(ctx, hx, 576, WINSUM_F32, 4, xs, NULL, &x);
+    tu_put(ctx, hw, 4608, WINSUM_F32, 4, wsh, NULL, &w);
+    tu_put(ctx, hy, 512, WINSUM_F32, 4, ys, NULL, &y);
     winsum_conv_desc desc;
     winsum_conv_desc_init(&desc);
     setenv("WINSUM_CONV_IMPL", "direct", 1);

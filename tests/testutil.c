@@ -69,3 +69,39 @@ cl_context tu_own_cl_context(cl_device_id *dev)
         return NULL;
     return clCreateContext(NULL, 1, dev, NULL, NULL, &err);
 }
+
+void tu_put(winsum_context *ctx, const double *h, size_t n, winsum_dtype dt, int rank,
+            const int64_t *shape, const int64_t *strides, tu_buf *o)
+{
+    size_t es = winsum_dtype_size(dt);
+    void *tmp = malloc(n * es + 8);
+    for (size_t i = 0; i < n; i++) {
+        if (dt == WINSUM_F32) ((float *)tmp)[i] = (float)h[i];
+        else if (dt == WINSUM_F16) ((uint16_t *)tmp)[i] = winsum_f16_from_double(h[i]);
+        else ((double *)tmp)[i] = h[i];
+    }
+    CHECK_STATUS(winsum_buffer_alloc(ctx, n * es, &o->b), WINSUM_OK);
+    CHECK_STATUS(winsum_buffer_write(ctx, &o->b, 0, tmp, n * es), WINSUM_OK);
+    o->v = strides ? winsum_view_strided(&o->b, dt, 0, rank, shape, strides)
+                   : winsum_view_contiguous(&o->b, dt, rank, shape);
+    free(tmp);
+}
+
+void tu_get(winsum_context *ctx, tu_buf *o, double *h, size_t n)
+{
+    size_t es = winsum_dtype_size(o->v.dtype);
+    void *tmp = malloc(n * es + 8);
+    CHECK_STATUS(winsum_buffer_read(ctx, &o->b, 0, tmp, n * es), WINSUM_OK);
+    for (size_t i = 0; i < n; i++)
+        h[i] = o->v.dtype == WINSUM_F32   ? ((float *)tmp)[i]
+               : o->v.dtype == WINSUM_F16 ? winsum_f16_to_double(((uint16_t *)tmp)[i])
+                                          : ((double *)tmp)[i];
+    free(tmp);
+}
+
+double *tu_randv(uint64_t *state, size_t n)
+{
+    double *h = malloc((n + 1) * sizeof *h);
+    for (size_t i = 0; i < n; i++) h[i] = tu_uniform(state);
+    return h;
+}

@@ -59,4 +59,19 @@ int64_t tu_range(uint64_t *state, int64_t lo, int64_t hi); /* [lo, hi] */
 /* Max |a-b| / (scale) over n doubles; NaN-aware (NaN vs non-NaN is infinite). */
 double tu_max_err(const double *a, const double *b, int64_t n, double scale);
 
+/* A buffer and a view of it, for tests that move doubles in and out. */
+typedef struct tu_buf {
+    winsum_buffer b;
+    winsum_view v;
+} tu_buf;
+/* n values of h in dt (float16, float32 or float64) into a new buffer of
+ * ctx, viewed with shape (and strides, or contiguous when NULL); counts a
+ * CHECK for the allocation and the write. */
+void tu_put(winsum_context *ctx, const double *h, size_t n, winsum_dtype dt, int rank,
+            const int64_t *shape, const int64_t *strides, tu_buf *o);
+/* The first n elements of o's buffer, in o's dtype, into h as doubles. */
+void tu_get(winsum_context *ctx, tu_buf *o, double *h, size_t n);
+/* n (+1 spare) doubles uniform in [-1, 1), malloc'd. */
+double *tu_randv(uint64_t *state, size_t n);
+
 #endif
