@@ -151,6 +151,20 @@ static inline void store_lanes(__global ELEM *y, long base, long stride, int nl,
  * when the row is contiguous, else lane by lane (2). */
 #define MODE(iws, n, unit) ((iws) >= 0 && (iws) + READ <= (n) && (unit) ? 0 : (unit) ? 1 : 2)
 
+/* The LANES inputs of one tap along a row (at row + iws, iws + SW, ...) by
+ * the tap's MODE: 0, one plain load; 1, a plain load with the lanes outside
+ * the row (ok) zeroed, when it stays inside the buffer's xlen elements;
+ * otherwise lane by lane (the first nl lanes of a row of iw_n, width
+ * stride wst). */
+static inline VEC load_window(__global const ELEM *x, long row, int iws, int mode, MASK ok,
+                              long xlen, long wst, int iw_n, int nl)
+{
+    const long st = row + iws;
+    if (mode == 0) return load_strided(x + st);
+    if (mode == 1 && st >= 0 && st + READ <= xlen) return select((VEC)0, load_strided(x + st), ok);
+    return load_lanes(x, row, wst, iws, SW, iw_n, nl);
+}
+
 __kernel void dw_fwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM *w, long4 wst,
                           __global const ELEM *bias, long2 bs, int has_bias, __global ELEM *y,
                           long8 ys, int16 geo, REAL alpha, REAL beta)
@@ -256,13 +270,8 @@ __kernel void dw_fwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM 
             const long row = xb + (long)ih * xs.s3;
 #pragma unroll
             for (int kw = 0; kw < KW; kw++) {
-                const int iws = iw0 + kw * DW;
-                const long st = row + iws;
-                VEC v;
-                if (mode[kw] == 0) v = load_strided(x + st);
-                else if (mode[kw] == 1 && st >= 0 && st + READ <= xlen)
-                    v = select((VEC)0, load_strided(x + st), ok[kw]);
-                else v = load_lanes(x, row, xs.s4, iws, SW, IW, LANES);
+                const VEC v =
+                    load_window(x, row, iw0 + kw * DW, mode[kw], ok[kw], xlen, xs.s4, IW, LANES);
                 acc = fma(v, (VEC)wt[kh][kw], acc);
             }
         }
@@ -434,13 +443,8 @@ __kernel void dw_bwdw_nchw(__global const ELEM *x, long8 xs, __global const ELEM
                 const long row = xb + (long)ih * xs.s3;
 #pragma unroll
                 for (int kw = 0; kw < KW; kw++) {
-                    const int iws = iw0 + kw * DW;
-                    const long st = row + iws;
-                    VEC v;
-                    if (mode[kw] == 0) v = load_strided(x + st);
-                    else if (mode[kw] == 1 && st >= 0 && st + READ <= xlen)
-                        v = select((VEC)0, load_strided(x + st), ok[kw]);
-                    else v = load_lanes(x, row, xs.s4, iws, SW, IW, nl);
+                    const VEC v =
+                        load_window(x, row, iw0 + kw * DW, mode[kw], ok[kw], xlen, xs.s4, IW, nl);
                     acc[kh][kw] = fma(v, g, acc[kh][kw]);
                 }
             }
