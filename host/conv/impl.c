@@ -7,17 +7,20 @@
  *
  *   forward          direct, depthwise, gemv, einsum
  *   backward-data    direct, depthwise, gemv, einsum
- *   backward-weight  direct, depthwise, gemv, einsum
+ *   backward-weight  pointwise, direct, depthwise, gemv, einsum
  *
  * direct (impl_direct.c; for backward-weight impl_direct_weight.c, an
  * entry of the same name) takes what it handles and, unforced, only the
- * shapes where it was measured faster than einsum; depthwise
+ * shapes where it was measured faster than einsum; pointwise
+ * (impl_pointwise.c) takes 1x1 backward-weight at stride 1 without padding
+ * whose pixels are contiguous (NCHW), unforced in float32, where it
+ * measured faster than direct; depthwise
  * (impl_depthwise.c) takes depthwise problems (one channel a group) and,
  * unforced, only those where it was measured faster than gemv; gemv takes depthwise
  * problems (the einsum path, whose planner gives them to the gemv family);
  * einsum (impl_einsum.c) takes everything.
  *
- * WINSUM_CONV_IMPL=direct|depthwise|einsum|gemv (read at every call) puts the named
+ * WINSUM_CONV_IMPL=direct|depthwise|einsum|gemv|pointwise (read at every call) puts the named
  * implementation first and lifts its preference by speed. When it cannot
  * take the problem (direct for backward-data at stride > 1, gemv for a dense
  * convolution, any device-only one on the reference backend) the list goes
@@ -40,11 +43,12 @@ static const ws_conv_impl *const forward_list[] = {&ws_conv_impl_direct, &ws_con
                                                    &ws_conv_impl_gemv, &ws_conv_impl_einsum, NULL};
 static const ws_conv_impl *const data_list[] = {&ws_conv_impl_direct, &ws_conv_impl_depthwise,
                                                 &ws_conv_impl_gemv, &ws_conv_impl_einsum, NULL};
-static const ws_conv_impl *const weight_list[] = {&ws_conv_impl_direct_weight,
-                                                  &ws_conv_impl_depthwise, &ws_conv_impl_gemv,
-                                                  &ws_conv_impl_einsum, NULL};
-static const ws_conv_impl *const all_impls[] = {&ws_conv_impl_direct, &ws_conv_impl_depthwise,
-                                                &ws_conv_impl_gemv, &ws_conv_impl_einsum, NULL};
+static const ws_conv_impl *const weight_list[] = {
+    &ws_conv_impl_pointwise, &ws_conv_impl_direct_weight, &ws_conv_impl_depthwise,
+    &ws_conv_impl_gemv,      &ws_conv_impl_einsum,        NULL};
+static const ws_conv_impl *const all_impls[] = {&ws_conv_impl_direct,    &ws_conv_impl_depthwise,
+                                                &ws_conv_impl_gemv,      &ws_conv_impl_einsum,
+                                                &ws_conv_impl_pointwise, NULL};
 
 static const char state_key = 0;
 
@@ -128,9 +132,10 @@ winsum_status ws_conv_dispatch(winsum_context *ctx, const ws_conv_problem *p)
         for (int i = 0; all_impls[i] && !forced; i++)
             if (strcmp(env, all_impls[i]->name) == 0) forced = all_impls[i];
         if (!forced)
-            return ws_fail(
-                &ctx->err, WINSUM_ERR_ARGUMENT,
-                "WINSUM_CONV_IMPL is \"%.40s\": expected direct, depthwise, einsum or gemv", env);
+            return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT,
+                           "WINSUM_CONV_IMPL is \"%.40s\": expected direct, depthwise, einsum, "
+                           "gemv or pointwise",
+                           env);
         /* the direction's own entry of that name, when it has one */
         for (int i = 0; list[i]; i++)
             if (strcmp(env, list[i]->name) == 0) {

@@ -45,6 +45,8 @@ typedef struct ws_conv_impl {
 extern const ws_conv_impl ws_conv_impl_direct, ws_conv_impl_gemv, ws_conv_impl_einsum;
 /* direct backward-weight (impl_direct_weight.c), also named "direct" */
 extern const ws_conv_impl ws_conv_impl_direct_weight;
+/* pointwise (1x1) backward-weight (impl_pointwise.c) */
+extern const ws_conv_impl ws_conv_impl_pointwise;
 
 /* Runs p by the first implementation of its direction's list that takes
  * it (WINSUM_CONV_IMPL moves the named one to the front), names it in the

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the winsum authors */
+/*
+ * pointwise.cl - the backward-weight of a 1x1 convolution whose pixels are
+ * contiguous (host/conv/impl_pointwise.c): per group a GEMM whose K axis
+ * (the batch's pixels) is contiguous in both operands,
+ *
+ *   dw[g][o][c] = sum over n, p of dy[n][g][o][p] * x[n][g][c][p]
+ *
+ * (p the flattened pixels of one image, P of them). Both operands are read
+ * in place: no copy, no layout change.
+ *
+ * pw_weight   one work-item owns MR output channels x NR input channels of
+ *             one group and one slice of the flattened K = N * P axis, and
+ *             keeps MR * NR vector accumulators along K: per step of LANES
+ *             pixels it loads MR vectors of dy and NR of x and does MR * NR
+ *             FMAs (no broadcasts). An image's last partial step loads the
+ *             LANES pixels that end the image and zeroes the dy lanes
+ *             already counted (so P >= LANES). Channels past the group's
+ *             end read the last valid one and are not stored. At the end
+ *             each accumulator is summed across its lanes into
+ *             part[s][g][o][c]. The items of one slice are consecutive
+ *             (c blocks fastest), so a slice's x rows stay in the cache
+ *             while the o blocks pass over them.
+ * pw_finish   w = alpha * (the slices' parts, summed in order) + beta * w
+ *             (w not read when beta is 0; float16 rounded once), one
+ *             work-item an element: deterministic, no atomics.
+ *
+ * geo = (N, G, Cg, Og, P, NOB, NCB, SL (pixels a slice, a multiple of
+ * LANES), NSL (slices)); xs = (offset, n, g, c) strides of x (the pixels at
+ * stride 1), ys likewise for dy.
+ */
+#ifndef MR
+#define MR 4
+#endif
+#ifndef NR
+#define NR 6
+#endif
+#ifdef WS_FP64
+#define LANES 8
+#define VEC   double8
+#define IVEC  long8
+#define LANE  ((long8)(0, 1, 2, 3, 4, 5, 6, 7))
+#else
+#define LANES 16
+#define VEC   float16
+#define IVEC  int16
+#define LANE  ((int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
+#endif
+#if defined(WS_FP16)
+#define VLD(p) vload_half16(0, (p))
+#elif defined(WS_FP64)
+#define VLD(p) vload8(0, (p))
+#else
+#define VLD(p) vload16(0, (p))
+#endif
+
+static REAL hsum(VEC v)
+{
+#ifdef WS_FP64
+    const double4 a = v.lo + v.hi;
+    const double2 c = a.lo + a.hi;
+#else
+    const float8 b = v.lo + v.hi;
+    const float4 a = b.lo + b.hi;
+    const float2 c = a.lo + a.hi;
+#endif
+    return c.x + c.y;
+}
+
+__kernel void pw_weight(__global const ELEM *x, long4 xs, __global const ELEM *y, long4 ys,
+                        __global REAL *part, int16 geo)
+{
+    const int N = geo.s0, G = geo.s1, Cg = geo.s2, Og = geo.s3, P = geo.s4;
+    const int NOB = geo.s5, NCB = geo.s6, SL = geo.s7, NSL = geo.s8;
+    const int item = (int)get_global_id(0), s = (int)get_global_id(1);
+    if (item >= G * NOB * NCB || s >= NSL) return;
+    const int cb = item % NCB, ob = (item / NCB) % NOB, g = item / NCB / NOB;
+    const int o0 = ob * MR, c0 = cb * NR;
+
+    /* row offsets (image 0) of the block's channels, clamped to the group */
+    long yo[MR], xo[NR];
+#pragma unroll
+    for (int i = 0; i < MR; i++) yo[i] = ys.s0 + g * ys.s2 + min(o0 + i, Og - 1) * ys.s3;
+#pragma unroll
+    for (int j = 0; j < NR; j++) xo[j] = xs.s0 + g * xs.s2 + min(c0 + j, Cg - 1) * xs.s3;
+
+    VEC acc[MR][NR];
+#pragma unroll
+    for (int i = 0; i < MR; i++)
+#pragma unroll
+        for (int j = 0; j < NR; j++) acc[i][j] = (VEC)0;
+
+    const long K = (long)N * P, k1 = min(K, (long)(s + 1) * SL);
+    long k = (long)s * SL;
+    while (k < k1) {
+        const int n = (int)(k / P), p0 = (int)(k - (long)n * P);
+        const int pe = (int)min((long)P, k1 - (long)n * P);
+        const long yn = n * ys.s1, xn = n * xs.s1;
+        int p = p0;
+        for (; p + LANES <= pe; p += LANES) {
+            VEC dv[MR];
+#pragma unroll
+            for (int i = 0; i < MR; i++) dv[i] = VLD(y + yn + yo[i] + p);
+#pragma unroll
+            for (int j = 0; j < NR; j++) {
+                const VEC xv = VLD(x + xn + xo[j] + p);
+#pragma unroll
+                for (int i = 0; i < MR; i++) acc[i][j] = fma(xv, dv[i], acc[i][j]);
+            }
+        }
+        if (p < pe) {
+            /* the LANES pixels ending at pe; the first LANES - (pe - p) were counted */
+            const IVEC keep = LANE >= (IVEC)(LANES - (pe - p));
+            const int q = pe - LANES;
+            VEC dv[MR];
+#pragma unroll
+            for (int i = 0; i < MR; i++) dv[i] = select((VEC)0, VLD(y + yn + yo[i] + q), keep);
+#pragma unroll
+            for (int j = 0; j < NR; j++) {
+                const VEC xv = VLD(x + xn + xo[j] + q);
+#pragma unroll
+                for (int i = 0; i < MR; i++) acc[i][j] = fma(xv, dv[i], acc[i][j]);
+            }
+        }
+        k = (long)n * P + pe;
+    }
+
+    __global REAL *out = part + (((long)s * G + g) * Og + o0) * Cg + c0;
+#pragma unroll
+    for (int i = 0; i < MR; i++)
+#pragma unroll
+        for (int j = 0; j < NR; j++)
+            if (o0 + i < Og && c0 + j < Cg) out[(long)i * Cg + j] = hsum(acc[i][j]);
+}
+
+/* w[g][o][c] = alpha * sum over s of part[s][g][o][c] + beta * w; ws =
+ * (offset, g, o, c) strides of w. */
+__kernel void pw_finish(__global const REAL *part, __global ELEM *w, long4 ws, int G, int Og,
+                        int Cg, int NSL, REAL alpha, REAL beta)
+{
+    const long e = get_global_id(0), ne = (long)G * Og * Cg;
+    if (e >= ne) return;
+    const int c = (int)(e % Cg), o = (int)((e / Cg) % Og), g = (int)(e / Cg / Og);
+    REAL sum = 0;
+    for (int s = 0; s < NSL; s++) sum += part[s * ne + e];
+    const long wi = ws.s0 + g * ws.s1 + o * ws.s2 + c * ws.s3;
+    REAL v = alpha * sum;
+    if (beta != (REAL)0) v += beta * LD(w, wi);
+    ST(w, wi, v);
+}
