@@ -19,15 +19,23 @@
  *             already counted (so P >= LANES). Channels past the group's
  *             end read the last valid one and are not stored. At the end
  *             each accumulator is summed across its lanes into
- *             part[s][g][o][c]. The items of one slice are consecutive
- *             (c blocks fastest), so a slice's x rows stay in the cache
- *             while the o blocks pass over them.
+ *             part[s][g][o][c]. The items of one slice are consecutive,
+ *             in tiles of TO o blocks x TC c blocks (c fastest), so that a
+ *             tile's rows of dy and x stay in the cache while its items
+ *             read them again.
+ *             With one slice it writes w = alpha * sum + beta * w itself.
+ * pw_pack     where the pixels are not contiguous (stride, NHWC, strided
+ *             views) or an image's pixels end in a partial vector (14x14,
+ *             7x7), x and dy are first copied into [g][c][k] with the
+ *             batch's pixels k contiguous and zero up to a whole vector:
+ *             one K of N * P pixels without image ends (the copy is cheap
+ *             beside the GEMM where the channels are many).
  * pw_finish   w = alpha * (the slices' parts, summed in order) + beta * w
  *             (w not read when beta is 0; float16 rounded once), one
  *             work-item an element: deterministic, no atomics.
  *
  * geo = (N, G, Cg, Og, P, NOB, NCB, SL (pixels a slice, a multiple of
- * LANES), NSL (slices)); xs = (offset, n, g, c) strides of x (the pixels at
+ * LANES), NSL (slices), TO, TC); xs = (offset, n, g, c) strides of x (the pixels at
  * stride 1), ys likewise for dy.
  */
 #ifndef MR
@@ -69,13 +77,21 @@ static REAL hsum(VEC v)
 }
 
 __kernel void pw_weight(__global const ELEM *x, long4 xs, __global const ELEM *y, long4 ys,
-                        __global REAL *part, int16 geo)
+                        __global REAL *part, long pofs, __global ELEM *w, long4 ws, int16 geo,
+                        REAL alpha, REAL beta)
 {
     const int N = geo.s0, G = geo.s1, Cg = geo.s2, Og = geo.s3, P = geo.s4;
-    const int NOB = geo.s5, NCB = geo.s6, SL = geo.s7, NSL = geo.s8;
-    const int item = (int)get_global_id(0), s = (int)get_global_id(1);
-    if (item >= G * NOB * NCB || s >= NSL) return;
-    const int cb = item % NCB, ob = (item / NCB) % NOB, g = item / NCB / NOB;
+    const int NOB = geo.s5, NCB = geo.s6, SL = geo.s7, NSL = geo.s8, TO = geo.s9, TC = geo.sa;
+    const int NTO = (NOB + TO - 1) / TO, NTC = (NCB + TC - 1) / TC;
+    int item = (int)get_global_id(0);
+    const int s = (int)get_global_id(1);
+    if (item >= G * NTO * NTC * TO * TC || s >= NSL) return;
+    /* a tile of TO o blocks x TC c blocks (c fastest), tiles c fastest */
+    const int cbi = item % TC, obi = (item / TC) % TO;
+    item /= TO * TC;
+    const int tc = item % NTC, to = (item / NTC) % NTO, g = item / NTC / NTO;
+    const int ob = to * TO + obi, cb = tc * TC + cbi;
+    if (ob >= NOB || cb >= NCB) return;
     const int o0 = ob * MR, c0 = cb * NR;
 
     /* row offsets (image 0) of the block's channels, clamped to the group */
@@ -126,7 +142,22 @@ __kernel void pw_weight(__global const ELEM *x, long4 xs, __global const ELEM *y
         k = (long)n * P + pe;
     }
 
-    __global REAL *out = part + (((long)s * G + g) * Og + o0) * Cg + c0;
+    if (NSL == 1) {
+        /* one slice: w = alpha * sum + beta * w here, no finish */
+        const long wb = ws.s0 + g * ws.s1 + o0 * ws.s2 + c0 * ws.s3;
+#pragma unroll
+        for (int i = 0; i < MR; i++)
+#pragma unroll
+            for (int j = 0; j < NR; j++)
+                if (o0 + i < Og && c0 + j < Cg) {
+                    const long wi = wb + i * ws.s2 + j * ws.s3;
+                    REAL v = alpha * hsum(acc[i][j]);
+                    if (beta != (REAL)0) v += beta * LD(w, wi);
+                    ST(w, wi, v);
+                }
+        return;
+    }
+    __global REAL *out = part + pofs + (((long)s * G + g) * Og + o0) * Cg + c0;
 #pragma unroll
     for (int i = 0; i < MR; i++)
 #pragma unroll
@@ -134,14 +165,40 @@ __kernel void pw_weight(__global const ELEM *x, long4 xs, __global const ELEM *y
             if (o0 + i < Og && c0 + j < Cg) out[(long)i * Cg + j] = hsum(acc[i][j]);
 }
 
+/* dst[g][c][k] (k = (n, od, oh, ow) flattened, KP of them, zero from
+ * N * OD * OH * OW on) from src's pixels at stride S: one work-item an
+ * image n (dimension 0) of one (g, c) (dimension 1). ss = (offset, n, g,
+ * c, d, h, w) strides of src; geo = (N, G, C, OD, OH, OW, SD, SH, SW, KP). */
+__kernel void pw_pack(__global const ELEM *src, long8 ss, __global ELEM *dst, long dofs,
+                      int16 geo)
+{
+    const int N = geo.s0, G = geo.s1, C = geo.s2, OD = geo.s3, OH = geo.s4, OW = geo.s5;
+    const int SD = geo.s6, SH = geo.s7, SW = geo.s8, KP = geo.s9;
+    const int n = (int)get_global_id(0), gc = (int)get_global_id(1);
+    if (n >= N || gc >= G * C) return;
+    const int g = gc / C, c = gc % C;
+    const long P = (long)OD * OH * OW;
+    __global ELEM *d = dst + dofs + (long)gc * KP + n * P;
+    const long b = ss.s0 + n * ss.s1 + g * ss.s2 + c * ss.s3, sw = SW * ss.s6;
+    for (int od = 0; od < OD; od++)
+        for (int oh = 0; oh < OH; oh++) {
+            const long r = b + (long)od * SD * ss.s4 + (long)oh * SH * ss.s5;
+            __global ELEM *q = d + ((long)od * OH + oh) * OW;
+            for (int ow = 0; ow < OW; ow++) ST(q, ow, LD(src, r + ow * sw));
+        }
+    if (n == N - 1)
+        for (long k = (long)N * P; k < KP; k++) ST(dst + dofs + (long)gc * KP, k, (REAL)0);
+}
+
 /* w[g][o][c] = alpha * sum over s of part[s][g][o][c] + beta * w; ws =
  * (offset, g, o, c) strides of w. */
-__kernel void pw_finish(__global const REAL *part, __global ELEM *w, long4 ws, int G, int Og,
+__kernel void pw_finish(__global const REAL *part, long pofs, __global ELEM *w, long4 ws, int G, int Og,
                         int Cg, int NSL, REAL alpha, REAL beta)
 {
     const long e = get_global_id(0), ne = (long)G * Og * Cg;
     if (e >= ne) return;
     const int c = (int)(e % Cg), o = (int)((e / Cg) % Og), g = (int)(e / Cg / Og);
+    part += pofs;
     REAL sum = 0;
     for (int s = 0; s < NSL; s++) sum += part[s * ne + e];
     const long wi = ws.s0 + g * ws.s1 + o * ws.s2 + c * ws.s3;

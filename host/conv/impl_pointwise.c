@@ -2,8 +2,8 @@
 /* Copyright 2026 the winsum authors */
 /*
  * impl_pointwise.c - the pointwise backward-weight implementation
- * (kernels/pointwise.cl): a 1x1 convolution at stride 1 without padding is
- * per group the GEMM dw[o][c] = sum over (n, p) of dy[n][o][p] * x[n][c][p],
+ * (kernels/pointwise.cl): a 1x1 convolution without padding is per group
+ * the GEMM dw[o][c] = sum over (n, p) of dy[n][o][p] * x[n][c][p * stride],
  * and where the pixels are contiguous (NCHW and the like) its K axis is
  * contiguous in both operands. So one work-item keeps MR x NR vector
  * accumulators along K and loads whole vectors of both operands in place
@@ -12,11 +12,15 @@
  * second kernel adds in order (deterministic, no atomics) before alpha and
  * beta. 1-, 2- and 3-D, groups; float16 (float sums), float32, float64.
  *
+ * Where the pixels are not contiguous (a stride, NHWC, strided views) or
+ * an image's pixels end in a partial vector and are few (14x14, 7x7), x
+ * and dy are first copied into [g][c][k] with the batch's pixels k
+ * contiguous (pw_pack); the copy is cheap beside the GEMM when the
+ * channels are many.
+ *
  * Declines (the direct backward-weight or einsum then takes it): another
- * direction, a kernel wider than 1, stride or padding (x's pixels are then
- * not the output's), pixels not contiguous (NHWC, strided views), images
- * of fewer pixels than a vector, and unforced the shapes where it was not
- * measured faster (see prefer()).
+ * direction, a kernel wider than 1, padding, and unforced the shapes where
+ * it was not measured faster (see prefer()).
  */
 #include "impl.h"
 #include "backend.h"
@@ -44,16 +48,45 @@ static pblock choose_block(void)
     return (pblock){4, 6};
 }
 
-/* Pixels a slice: the slice's rows of x (Cg of them) about 1 MiB, so
- * that they stay in the L2 cache while the o blocks pass over them;
- * WINSUM_POINTWISE_SLICE overrides (tests, tuning). */
-static int64_t slice_pixels(int64_t cg, size_t real)
+/* An environment variable's integer in [1, 2^30], or 0 (unset, bad). */
+static long env_int(const char *name)
 {
-    const char *env = getenv("WINSUM_POINTWISE_SLICE");
+    const char *env = getenv(name);
     long v = env ? strtol(env, NULL, 10) : 0;
-    if (v >= 1 && v <= (1L << 30)) return v;
-    int64_t sl = (int64_t)(1024 * 1024 / real) / cg;
-    return sl < 256 ? 256 : sl > 8192 ? 8192 : sl;
+    return v >= 1 && v <= (1L << 30) ? v : 0;
+}
+
+/* The L2 cache's share the rows a tile reads may take, in bytes */
+#define TILE_BYTES (1024 * 1024)
+
+/* Pixels a slice: all the rows of a slice (Og + Cg of them) within
+ * TILE_BYTES when that leaves at least 1024 pixels, else 1024 and tiles
+ * of the o and c blocks (pw_tiles); WINSUM_POINTWISE_SLICE overrides
+ * (tests, tuning). */
+static int64_t slice_pixels(const geom *g, size_t real)
+{
+    long v = env_int("WINSUM_POINTWISE_SLICE");
+    if (v) return v;
+    int64_t sl = (int64_t)(TILE_BYTES / real) / (g->og + g->cg);
+    return sl < 1024 ? 1024 : sl;
+}
+
+/* The tile (o blocks x c blocks) whose rows of a slice of sl pixels fit
+ * in TILE_BYTES, half dy's rows and half x's; WINSUM_POINTWISE_TILE=TO,TC
+ * overrides. */
+static void pw_tiles(pblock b, int64_t sl, size_t real, int64_t *to, int64_t *tc)
+{
+    const char *env = getenv("WINSUM_POINTWISE_TILE");
+    long a = 0, c = 0;
+    if (env && sscanf(env, "%ld,%ld", &a, &c) == 2 && a >= 1 && c >= 1 && a <= (1L << 20) &&
+        c <= (1L << 20)) {
+        *to = a, *tc = c;
+        return;
+    }
+    const int64_t rows = (int64_t)(TILE_BYTES / real) / sl;
+    *to = rows / 2 / b.mr, *tc = rows / 2 / b.nr;
+    if (*to < 1) *to = 1;
+    if (*tc < 1) *tc = 1;
 }
 
 /* The pixels of a canonical (N, G, C, spatial...) view are contiguous:
@@ -68,10 +101,31 @@ static int pixels_contiguous(const winsum_view *v, int ns)
     return 1;
 }
 
-/* Where it was measured faster than the direct backward-weight (notes of
- * the pointwise round; docs/performance.md): float32. float16 and float64
- * were not measured and stay on the other implementations unless forced. */
-static int prefer(const ws_conv_problem *p) { return p->w->dtype == WINSUM_F32; }
+/* Where it was measured faster than what would run otherwise (the direct
+ * backward-weight for 64 filters a group or more, else einsum; notes of the
+ * pointwise round): float32 with at least 16 channels a group in and out
+ * (the register block's width; fewer were not measured), except
+ * - where the direct backward-weight takes the layer (64 filters or more)
+ *   and the channels a group are many (256 or more) on images of 14x14
+ *   pixels or more: direct measured as fast or faster;
+ * - pixels not contiguous (NHWC): the transposing copy made it slower than
+ *   direct on 56x56 images, faster only with 256 channels or more on
+ *   images under 14x14.
+ * float16 and float64 were not measured and stay on the other
+ * implementations unless forced. */
+static int prefer(const ws_conv_problem *p)
+{
+    const geom *g = &p->g;
+    int64_t npix = 1;
+    for (int i = 0; i < g->ns; i++) npix *= g->out[i];
+    if (p->w->dtype != WINSUM_F32 || g->og < 16 || g->cg < 16 ||
+        (g->og >= 64 && g->cg >= 256 && npix >= 196))
+        return 0;
+    const winsum_view xc = ws_conv_canon(p->desc, g, p->x, g->g),
+                      yc = ws_conv_canon(p->desc, g, p->y, g->g);
+    return (pixels_contiguous(&xc, g->ns) && pixels_contiguous(&yc, g->ns)) ||
+           (g->cg >= 256 && npix < 196);
+}
 
 static const char *pw_declines(winsum_context *ctx, const ws_conv_problem *p, int forced, char *why,
                                size_t len)
@@ -86,19 +140,62 @@ static const char *pw_declines(winsum_context *ctx, const ws_conv_problem *p, in
     int64_t npix = 1;
     for (int i = 0; i < g->ns; i++) {
         if (g->k[i] != 1) return "a kernel wider than 1 (not pointwise)";
-        if (g->s[i] != 1 || g->lo[i] != 0 || g->hi[i] != 0)
-            return "stride or padding (x's pixels are not dy's)";
+        if (g->lo[i] != 0 || g->hi[i] != 0) return "padding (dy's border pixels read zeros)";
         npix *= g->out[i];
     }
-    if (npix < lanes_of(p->w->dtype)) return "images of fewer pixels than a vector";
-    if (npix > INT_MAX / 4 || g->n > INT_MAX / npix) return "more than 2^31 pixels in the batch";
+    if (npix > INT_MAX / 4 || g->n > INT_MAX / 4 / npix)
+        return "more than 2^29 pixels in the batch";
     if (g->g * g->og * g->cg > INT_MAX / 2) return "a weight over 2^30 elements";
-    winsum_view xc = ws_conv_canon(p->desc, g, p->x, g->g),
-                yc = ws_conv_canon(p->desc, g, p->y, g->g);
-    if (!pixels_contiguous(&xc, g->ns) || !pixels_contiguous(&yc, g->ns))
-        return "pixels not contiguous (NHWC or a strided view)";
     if (!forced && !prefer(p)) return "measured slower than direct on this shape";
     return NULL;
+}
+
+/* The 3-D (D, H, W) strides and sizes of a canonical view's spatial axes,
+ * the missing leading ones of size 1. */
+static void sp3(const geom *g, const winsum_view *v, int64_t st[3], int64_t out[3], int64_t s[3])
+{
+    for (int i = 0; i < 3; i++) {
+        int j = i - (3 - g->ns);
+        st[i] = j < 0 ? 0 : v->strides[3 + j];
+        out[i] = j < 0 ? 1 : g->out[j];
+        s[i] = j < 0 ? 1 : g->s[j];
+    }
+}
+
+/* Packs one operand (canonical view v, C channels a group, stride s along
+ * its pixels) into dst at dofs elements: [g][c][k], KP pixels a row. */
+static winsum_status pw_pack(winsum_context *ctx, ws_kernel kp, const geom *g, const winsum_view *v,
+                             int64_t c, int unit_stride, ws_mem dst, int64_t dofs, int64_t kp_len)
+{
+    int64_t st[3], out[3], s[3];
+    sp3(g, v, st, out, s);
+    if (unit_stride) s[0] = s[1] = s[2] = 1;
+    cl_long8 ss = {
+        {v->offset, v->strides[0], v->strides[1], v->strides[2], st[0], st[1], st[2], 0}};
+    cl_int16 geo = {{(cl_int)g->n, (cl_int)g->g, (cl_int)c, (cl_int)out[0], (cl_int)out[1],
+                     (cl_int)out[2], (cl_int)s[0], (cl_int)s[1], (cl_int)s[2], (cl_int)kp_len, 0, 0,
+                     0, 0, 0, 0}};
+    cl_long DO = (cl_long)dofs;
+    ws_mem src = ws_buffer_mem(v->buffer);
+    size_t gl[2] = {(size_t)g->n, (size_t)(g->g * c)}, lo[2] = {1, 1};
+    const ws_arg a[] = {WS_MEM(src), WS_VAL(ss), WS_MEM(dst), WS_VAL(DO), WS_VAL(geo)};
+    const ws_launch l = {.kernel = kp,
+                         .name = "pw_pack",
+                         .what = "conv pointwise",
+                         WS_ARGS(a),
+                         .dims = 2,
+                         .global = gl,
+                         .local = lo};
+    return ws_launch_kernel(ctx, &l);
+}
+
+/* WINSUM_POINTWISE_PACK=1: pack both operands always; 0: only where it
+ * must (stride, pixels not contiguous); unset: also where an image's
+ * pixels end in a partial vector and are few (tests, tuning). */
+static int pack_env(void)
+{
+    const char *env = getenv("WINSUM_POINTWISE_PACK");
+    return env && *env == '1' ? 1 : env && *env == '0' ? 0 : -1;
 }
 
 static winsum_status pw_run(winsum_context *ctx, const ws_conv_problem *p)
@@ -106,76 +203,133 @@ static winsum_status pw_run(winsum_context *ctx, const ws_conv_problem *p)
     const geom *g = &p->g;
     const winsum_dtype dt = p->w->dtype;
     const int f64 = dt == WINSUM_F64, lanes = lanes_of(dt);
-    const size_t real = f64 ? sizeof(double) : sizeof(float);
+    const size_t real = f64 ? sizeof(double) : sizeof(float), elem = dt == WINSUM_F16 ? 2 : real;
     const winsum_view xc = ws_conv_canon(p->desc, g, p->x, g->g), wc = ws_conv_canon_w(g, p->w),
                       yc = ws_conv_canon(p->desc, g, p->y, g->g);
     const pblock b = choose_block();
     int64_t npix = 1;
-    for (int i = 0; i < g->ns; i++) npix *= g->out[i];
-    const int64_t K = g->n * npix, nob = (g->og + b.mr - 1) / b.mr, ncb = (g->cg + b.nr - 1) / b.nr,
+    int strided = 0;
+    for (int i = 0; i < g->ns; i++) npix *= g->out[i], strided |= g->s[i] != 1;
+    /* which operands are copied into [g][c][k]: x at a stride or with
+     * its pixels apart, dy with its pixels apart; both where an image's
+     * pixels end in a partial vector and are few (under 32 vectors: the
+     * masked last step of each image costs more than the copy) or fewer
+     * than a vector; the kernel then sees one image of KP pixels */
+    const int penv = pack_env();
+    const int tail = penv == 1 || (npix % lanes && (penv == -1 ? npix < 32 * lanes : npix < lanes));
+    const int packx = tail || strided || !pixels_contiguous(&xc, g->ns),
+              packy = tail || !pixels_contiguous(&yc, g->ns);
+    const int64_t K = g->n * npix, KP = tail ? (K + lanes - 1) / lanes * lanes : K;
+    const int64_t nob = (g->og + b.mr - 1) / b.mr, ncb = (g->cg + b.nr - 1) / b.nr,
                   items = g->g * nob * ncb;
     /* slices: about slice_pixels() each, a multiple of the vector, and
      * enough of them that every compute unit gets several work-items */
-    int64_t sl = slice_pixels(g->cg, real);
+    int64_t sl = slice_pixels(g, real);
     const int64_t want = 8 * (int64_t)ctx->compute_units;
-    if (items * ((K + sl - 1) / sl) < want) sl = (K * items + want - 1) / want;
-    sl = (sl + lanes - 1) / lanes * lanes;
-    const int64_t nsl = (K + sl - 1) / sl;
-    int64_t npart;
-    if (ws_mul_ovf(nsl, g->g * g->og * g->cg, &npart) || npart > (int64_t)(SIZE_MAX / 8 / real) ||
-        items > INT_MAX || nsl > INT_MAX || sl > INT_MAX)
+    if (items * ((KP + sl - 1) / sl) < want)
+        sl = (KP + (want + items - 1) / items - 1) / ((want + items - 1) / items);
+    if (sl > KP) sl = KP;
+    /* slices of even length, a multiple of the vector */
+    int64_t nsl = (KP + sl - 1) / sl;
+    sl = ((KP + nsl - 1) / nsl + lanes - 1) / lanes * lanes;
+    nsl = (KP + sl - 1) / sl;
+    int64_t to, tc;
+    pw_tiles(b, sl, real, &to, &tc);
+    if (to > nob) to = nob;
+    if (tc > ncb) tc = ncb;
+    const int64_t tiled = g->g * ((nob + to - 1) / to) * ((ncb + tc - 1) / tc) * to * tc;
+    /* scratch (bytes): packed x, packed dy, then the parts (only with
+     * more than one slice), each on a 128-byte boundary */
+    int64_t nx = 0, ny = 0, npart = 0;
+    const int64_t lim = (int64_t)(SIZE_MAX / 16 / real);
+    if ((packx && ws_mul_ovf(g->g * g->cg, KP, &nx)) ||
+        (packy && ws_mul_ovf(g->g * g->og, KP, &ny)) ||
+        (nsl > 1 && ws_mul_ovf(nsl, g->g * g->og * g->cg, &npart)) || nx > lim || ny > lim ||
+        npart > lim || tiled > INT_MAX || nsl > INT_MAX || sl > INT_MAX || KP > INT_MAX)
         return ws_fail(&ctx->err, WINSUM_ERR_OVERFLOW, "%s: the pointwise scratch overflows",
                        p->who);
-    ws_mem scr;
-    winsum_status st = ws_conv_scratch(ctx, "conv pointwise scratch", (size_t)npart * real, &scr);
-    if (st) return st;
+    const int64_t yb = (int64_t)ws_round_up((size_t)nx * elem, 128),
+                  pb = yb + (int64_t)ws_round_up((size_t)ny * elem, 128);
+    ws_mem scr = NULL;
+    winsum_status st = WINSUM_OK;
+    if (pb + npart > 0 && (st = ws_conv_scratch(ctx, "conv pointwise scratch",
+                                                (size_t)(pb + npart * (int64_t)real), &scr)))
+        return st;
 
     char opts[64];
     snprintf(opts, sizeof opts, "-DMR=%d -DNR=%d%s", b.mr, b.nr,
              f64                ? " -DWS_FP64"
              : dt == WINSUM_F16 ? " -DWS_FP16"
                                 : "");
-    ws_kernel km, kf;
+    ws_kernel km, kf, kp;
     if ((st = ws_kernel_get(ctx, "pointwise.cl", "pw_weight", opts, &km)) ||
-        (st = ws_kernel_get(ctx, "pointwise.cl", "pw_finish", opts, &kf)))
+        (nsl > 1 && (st = ws_kernel_get(ctx, "pointwise.cl", "pw_finish", opts, &kf))) ||
+        ((packx || packy) && (st = ws_kernel_get(ctx, "pointwise.cl", "pw_pack", opts, &kp))))
         return st;
-    ws_mem xm = ws_buffer_mem(p->x->buffer), ym = ws_buffer_mem(p->y->buffer),
-           wm = ws_buffer_mem(p->w->buffer);
+    /* only the scratch is written before the last kernel: a failed
+     * launch leaves w untouched */
+    if (packx && (st = pw_pack(ctx, kp, g, &xc, g->cg, 0, scr, 0, KP))) return st;
+    if (packy && (st = pw_pack(ctx, kp, g, &yc, g->og, 1, scr, yb / (int64_t)elem, KP))) return st;
+    ws_mem xm = packx ? scr : ws_buffer_mem(p->x->buffer),
+           ym = packy ? scr : ws_buffer_mem(p->y->buffer), wm = ws_buffer_mem(p->w->buffer);
+    /* a packed operand: [g][c][k], image n at n * P (or one image of KP) */
+    const int64_t P = tail ? KP : npix;
     cl_long4 xs4 = {{xc.offset, xc.strides[0], xc.strides[1], xc.strides[2]}};
     cl_long4 ys4 = {{yc.offset, yc.strides[0], yc.strides[1], yc.strides[2]}};
+    if (packx) xs4 = (cl_long4){{0, P, g->cg * KP, KP}};
+    if (packy) ys4 = (cl_long4){{yb / (int64_t)elem, P, g->og * KP, KP}};
     cl_long4 ws4 = {{wc.offset, wc.strides[0], wc.strides[1], wc.strides[2]}};
+    cl_long PO = (cl_long)(pb / (int64_t)real);
     cl_int G = (cl_int)g->g, Og = (cl_int)g->og, Cg = (cl_int)g->cg, NSL = (cl_int)nsl;
-    cl_int16 geo = {{(cl_int)g->n, G, Cg, Og, (cl_int)npix, (cl_int)nob, (cl_int)ncb, (cl_int)sl,
-                     NSL, 0, 0, 0, 0, 0, 0, 0}};
+    cl_int16 geo = {{tail ? 1 : (cl_int)g->n, G, Cg, Og, (cl_int)P, (cl_int)nob, (cl_int)ncb,
+                     (cl_int)sl, NSL, (cl_int)to, (cl_int)tc, 0, 0, 0, 0, 0}};
     float alf = (float)p->alpha, bef = (float)p->beta;
     double ald = p->alpha, bed = p->beta;
     if (ctx->verbose) {
-        char line[128];
-        snprintf(line, sizeof line, "pointwise{mr%d nr%d items %lldx%lld slice %lld}", b.mr, b.nr,
-                 (long long)items, (long long)nsl, (long long)sl);
+        char line[256];
+        snprintf(line, sizeof line,
+                 "pointwise{mr%d nr%d items %lldx%lld slice %lld tile %lldx%lld pack %s}", b.mr,
+                 b.nr, (long long)items, (long long)nsl, (long long)sl, (long long)to,
+                 (long long)tc,
+                 packx && packy ? "x dy"
+                 : packx        ? "x"
+                 : packy        ? "dy"
+                                : "none");
         ws_trace_plan(ctx, line);
     }
     /* CPU-like devices run a group's items one after another: one item a
      * group keeps the slice's items in order across the compute units */
     const size_t wg = ctx->cpu_like ? 1 : 64;
     size_t ml[2] = {wg < ctx->max_wg ? wg : ctx->max_wg, 1};
-    size_t mg[2] = {ws_round_up((size_t)items, ml[0]), (size_t)nsl};
-    const ws_arg ma[] = {WS_MEM(xm),  WS_VAL(xs4), WS_MEM(ym),
-                         WS_VAL(ys4), WS_MEM(scr), WS_VAL(geo)};
+    size_t mg[2] = {ws_round_up((size_t)tiled, ml[0]), (size_t)nsl};
+    /* the parts live in the scratch; with one slice there are none (the
+     * kernel writes w), and any buffer stands in for the argument */
+    ws_mem partm = scr ? scr : wm;
+    const ws_arg ma[] = {WS_MEM(xm),
+                         WS_VAL(xs4),
+                         WS_MEM(ym),
+                         WS_VAL(ys4),
+                         WS_MEM(partm),
+                         WS_VAL(PO),
+                         WS_MEM(wm),
+                         WS_VAL(ws4),
+                         WS_VAL(geo),
+                         f64 ? WS_VAL(ald) : WS_VAL(alf),
+                         f64 ? WS_VAL(bed) : WS_VAL(bef)};
     const ws_launch lm = {.kernel = km,
                           .name = "pw_weight",
                           .what = "conv pointwise",
                           WS_ARGS(ma),
                           .dims = 2,
                           .global = mg,
-                          .local = ml};
-    /* only the scratch is written before pw_finish: a failed launch
-     * leaves w untouched */
-    if ((st = ws_launch_kernel(ctx, &lm))) return st;
+                          .local = ml,
+                          .record = nsl == 1};
+    if ((st = ws_launch_kernel(ctx, &lm)) || nsl == 1) return st;
     const size_t ne = (size_t)(g->g * g->og * g->cg);
     size_t fl[1] = {ctx->max_wg < 64 ? ctx->max_wg : 64};
     size_t fg[1] = {ws_round_up(ne, fl[0])};
     const ws_arg fa[] = {WS_MEM(scr),
+                         WS_VAL(PO),
                          WS_MEM(wm),
                          WS_VAL(ws4),
                          WS_VAL(G),
