@@ -206,3 +206,139 @@ __kernel void pw_finish(__global const REAL *part, long pofs, __global ELEM *w, 
     if (beta != (REAL)0) v += beta * LD(w, wi);
     ST(w, wi, v);
 }
+
+/*
+ * Forward and backward-data (host/conv/impl_pointwise.c, pw_gemm_run): per
+ * image and group the GEMM out[m][p] = sum over k of A[m][k] * in[k][p],
+ * the pixels p contiguous in `in` and `out`: forward A = w[o][c] (m = o,
+ * k = c), in = x, out = y; backward-data A = w[o][c] transposed (m = c,
+ * k = o), in = dy, out = dx.
+ *
+ * pw_pack_a   A into [g][m block][k][MR] (REAL), so that a step's MR
+ *             broadcasts are adjacent.
+ * pw_gemm     one work-item owns MR rows m x NV vectors of pixels of one
+ *             image and group: per k it loads NV vectors of `in` and
+ *             broadcasts MR elements of A into MR * NV accumulators. Rows
+ *             past M read the last row and are not stored. In place (out
+ *             of ELEM) it writes out = alpha * (sum + bias) + beta * out
+ *             (out not read when beta is 0); with PACKED_OUT it writes the
+ *             sums into a [g][m][p] scratch of REAL for pw_unpack.
+ * pw_unpack   out = alpha * (packed + bias) + beta * out at every element
+ *             of out (positions between the strided ones of a backward-data
+ *             get alpha * 0), one work-item a row (n, g, m).
+ *
+ * geo = (N, G, M, K, P, NMB, NPB (pixel blocks an image), HAS_BIAS); is =
+ * (offset, n, g, k) strides of in, as = (offset, g, m, k) of A (pw_pack_a), os =
+ * (offset, n, g, m) of out, bs = (offset, stride) of the bias, indexed by
+ * g * M + m.
+ */
+#ifndef NV
+#define NV 4
+#endif
+#if defined(WS_FP16)
+#define VST(v, p) vstore_half16_rte((v), 0, (p))
+#elif defined(WS_FP64)
+#define VST(v, p) vstore8((v), 0, (p))
+#else
+#define VST(v, p) vstore16((v), 0, (p))
+#endif
+#ifdef WS_FP64
+#define VSTORE(v, p) vstore8((v), 0, (p))
+#else
+#define VSTORE(v, p) vstore16((v), 0, (p))
+#endif
+#ifdef PACKED_OUT
+#define OUTT REAL
+#else
+#define OUTT ELEM
+#endif
+
+/* ap[g][mb][k][MR] = A[g][mb * MR + i][k] (rows past M: the last row), so
+ * that pw_gemm's MR broadcasts a step are adjacent: one work-item a (g, m). */
+__kernel void pw_pack_a(__global const ELEM *a, long4 as, __global REAL *ap, int G, int M, int K,
+                        int NMB)
+{
+    const int gm = (int)get_global_id(0);
+    if (gm >= G * NMB * MR) return;
+    const int g = gm / (NMB * MR), m = gm % (NMB * MR), mb = m / MR, i = m % MR;
+    const long src = as.s0 + g * as.s1 + min(m, M - 1) * as.s2;
+    __global REAL *d = ap + ((long)g * NMB + mb) * K * MR + i;
+    for (int k = 0; k < K; k++) d[(long)k * MR] = LD(a, src + k * as.s3);
+}
+
+__kernel void pw_gemm(__global const ELEM *in, long4 is, __global const REAL *apk,
+                      __global OUTT *out, long4 os, __global const ELEM *bias, long2 bs,
+                      int16 geo, REAL alpha, REAL beta)
+{
+    const int N = geo.s0, G = geo.s1, M = geo.s2, K = geo.s3;
+    const int NMB = geo.s5, NPB = geo.s6, HAS_BIAS = geo.s7;
+    const int mb = (int)get_global_id(0), pb = (int)get_global_id(1), ng = (int)get_global_id(2);
+    if (mb >= NMB || pb >= NPB || ng >= N * G) return;
+    const int n = ng / G, g = ng % G, m0 = mb * MR, p0 = pb * NV * LANES;
+    __global const REAL *ap = apk + ((long)g * NMB + mb) * K * MR;
+    __global const ELEM *ip = in + is.s0 + n * is.s1 + g * is.s2 + p0;
+    VEC acc[MR][NV];
+#pragma unroll
+    for (int i = 0; i < MR; i++)
+#pragma unroll
+        for (int v = 0; v < NV; v++) acc[i][v] = (VEC)0;
+    for (int k = 0; k < K; k++) {
+        VEC xv[NV];
+#pragma unroll
+        for (int v = 0; v < NV; v++) xv[v] = VLD(ip + (long)k * is.s3 + v * LANES);
+#pragma unroll
+        for (int i = 0; i < MR; i++) {
+            const VEC wv = (VEC)ap[k * MR + i];
+#pragma unroll
+            for (int v = 0; v < NV; v++) acc[i][v] = fma(wv, xv[v], acc[i][v]);
+        }
+    }
+    const long ob = os.s0 + n * os.s1 + g * os.s2 + p0;
+#pragma unroll
+    for (int i = 0; i < MR; i++) {
+        if (m0 + i >= M) break;
+        __global OUTT *q = out + ob + (m0 + i) * os.s3;
+#ifdef PACKED_OUT
+#pragma unroll
+        for (int v = 0; v < NV; v++) VSTORE(acc[i][v], q + v * LANES);
+#else
+        const REAL bv = HAS_BIAS ? LD(bias, bs.s0 + (g * (long)M + m0 + i) * bs.s1) : (REAL)0;
+#pragma unroll
+        for (int v = 0; v < NV; v++) {
+            VEC r = alpha * (acc[i][v] + bv);
+            if (beta != (REAL)0) r += beta * VLD(q + v * LANES);
+            VST(r, q + v * LANES);
+        }
+#endif
+    }
+}
+
+/* geo = (N, G, M, ID, IH, IW (out's spatial sizes), SD, SH, SW, OD, OH, OW
+ * (the packed pixels' sizes), KP, HAS_BIAS); os = (offset, n, g, m, d, h,
+ * w) strides of out; packed[g][m][n * OD * OH * OW + pixel] at pofs. */
+__kernel void pw_unpack(__global ELEM *out, long8 os, __global const REAL *packed, long pofs,
+                        __global const ELEM *bias, long2 bs, int16 geo, REAL alpha, REAL beta)
+{
+    const int N = geo.s0, G = geo.s1, M = geo.s2, ID = geo.s3, IH = geo.s4, IW = geo.s5;
+    const int SD = geo.s6, SH = geo.s7, SW = geo.s8, OD = geo.s9, OH = geo.sa, OW = geo.sb;
+    const int KP = geo.sc, HAS_BIAS = geo.sd;
+    const int n = (int)get_global_id(0), gm = (int)get_global_id(1);
+    if (n >= N || gm >= G * M) return;
+    const int g = gm / M, m = gm % M;
+    const REAL bv = HAS_BIAS ? LD(bias, bs.s0 + (long)gm * bs.s1) : (REAL)0;
+    __global const REAL *src = packed + pofs + (long)gm * KP + (long)n * OD * OH * OW;
+    const long b = os.s0 + n * os.s1 + g * os.s2 + m * os.s3;
+    for (int id = 0; id < ID; id++)
+        for (int ih = 0; ih < IH; ih++) {
+            const long r = b + id * os.s4 + ih * os.s5;
+            const int hit = id % SD == 0 && ih % SH == 0 && id / SD < OD && ih / SH < OH;
+            __global const REAL *sr = src + ((long)(id / SD) * OH + ih / SH) * OW;
+            for (int iw = 0; iw < IW; iw++) {
+                const long wi = r + iw * os.s6;
+                const int h = hit && iw % SW == 0 && iw / SW < OW;
+                REAL v = alpha * (h ? sr[iw / SW] + bv : (REAL)0);
+                if (beta != (REAL)0) v += beta * LD(out, wi);
+                ST(out, wi, v);
+            }
+        }
+}

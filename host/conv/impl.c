@@ -5,8 +5,8 @@
  * choice among them (oneDNN's pattern). Each entry sees the whole checked
  * problem and takes it or says why not; the first that takes it runs:
  *
- *   forward          direct, depthwise, gemv, einsum
- *   backward-data    direct, depthwise, gemv, einsum
+ *   forward          pointwise, direct, depthwise, gemv, einsum
+ *   backward-data    pointwise, direct, depthwise, gemv, einsum
  *   backward-weight  pointwise, direct, depthwise, gemv, einsum
  *
  * direct (impl_direct.c; for backward-weight impl_direct_weight.c, an
@@ -39,10 +39,12 @@
 /* impl_depthwise.c */
 extern const ws_conv_impl ws_conv_impl_depthwise;
 
-static const ws_conv_impl *const forward_list[] = {&ws_conv_impl_direct, &ws_conv_impl_depthwise,
-                                                   &ws_conv_impl_gemv, &ws_conv_impl_einsum, NULL};
-static const ws_conv_impl *const data_list[] = {&ws_conv_impl_direct, &ws_conv_impl_depthwise,
-                                                &ws_conv_impl_gemv, &ws_conv_impl_einsum, NULL};
+static const ws_conv_impl *const forward_list[] = {&ws_conv_impl_pointwise, &ws_conv_impl_direct,
+                                                   &ws_conv_impl_depthwise, &ws_conv_impl_gemv,
+                                                   &ws_conv_impl_einsum,    NULL};
+static const ws_conv_impl *const data_list[] = {&ws_conv_impl_pointwise, &ws_conv_impl_direct,
+                                                &ws_conv_impl_depthwise, &ws_conv_impl_gemv,
+                                                &ws_conv_impl_einsum,    NULL};
 static const ws_conv_impl *const weight_list[] = {
     &ws_conv_impl_pointwise, &ws_conv_impl_direct_weight, &ws_conv_impl_depthwise,
     &ws_conv_impl_gemv,      &ws_conv_impl_einsum,        NULL};

@@ -127,12 +127,57 @@ static int prefer(const ws_conv_problem *p)
            (g->cg >= 256 && npix < 196);
 }
 
+/* WINSUM_POINTWISE_PACK=1: pack both operands always; 0: only where it
+ * must (stride, pixels not contiguous); unset: also where an image's
+ * pixels end in a partial vector and are few (tests, tuning). */
+static int pack_env(void)
+{
+    const char *env = getenv("WINSUM_POINTWISE_PACK");
+    return env && *env == '1' ? 1 : env && *env == '0' ? 0 : -1;
+}
+
+/* Forward and backward-data: whether pw_gemm_run copies `in` (and writes
+ * out through pw_unpack): at a stride, with pixels apart, or where an
+ * image is not a whole number of pixel blocks (NV = 4 vectors). */
+static int gemm_packed(const ws_conv_problem *p, int64_t *npix, int *strided)
+{
+    const geom *g = &p->g;
+    const int fwd = p->dir == WS_CONV_FORWARD, pbw = 4 * lanes_of(p->w->dtype);
+    *npix = 1, *strided = 0;
+    for (int i = 0; i < g->ns; i++) *npix *= g->out[i], *strided |= g->s[i] != 1;
+    const winsum_view inv = ws_conv_canon(p->desc, g, fwd ? p->x : p->y, g->g),
+                      outv = ws_conv_canon(p->desc, g, fwd ? p->y : p->x, g->g);
+    return pack_env() == 1 || *strided || *npix % pbw || !pixels_contiguous(&inv, g->ns) ||
+           !pixels_contiguous(&outv, g->ns);
+}
+
+/* Forward and backward-data: where it was measured faster than the einsum
+ * path (notes of the pointwise round): float32, in place (images a whole
+ * number of pixel blocks, 56x56 in ResNet-50), and the strided
+ * backward-data (its zeros written by pw_unpack) where the output
+ * gradient's images have 196 pixels (14x14) or more; einsum measured
+ * faster on the copied 28x28, 14x14 and 7x7 layers and the strided
+ * backward-data onto 7x7. float16 and float64 were not measured. */
+static int prefer_gemm(const ws_conv_problem *p)
+{
+    int64_t npix;
+    int strided;
+    const int packed = gemm_packed(p, &npix, &strided);
+    if (p->w->dtype != WINSUM_F32) return 0;
+    if (!packed) return 1;
+    const geom *g = &p->g;
+    const winsum_view inv = ws_conv_canon(p->desc, g, p->y, g->g),
+                      outv = ws_conv_canon(p->desc, g, p->x, g->g);
+    return p->dir == WS_CONV_BACKWARD_DATA && strided && npix >= 196 &&
+           pixels_contiguous(&inv, g->ns) && pixels_contiguous(&outv, g->ns);
+}
+
 static const char *pw_declines(winsum_context *ctx, const ws_conv_problem *p, int forced, char *why,
                                size_t len)
 {
     const geom *g = &p->g;
     if (!ctx->be->kernels) return "a backend without kernels (the reference)";
-    if (p->dir != WS_CONV_BACKWARD_WEIGHT) return "backward-weight only";
+    if (p->dir == WS_CONV_BACKWARD_DATA && p->bias) return "a bias on backward-data";
     if (p->w->dtype == WINSUM_F64 && !ctx->has_fp64) return "no float64 on the device";
     const char *no = ws_conv_plain_views(p);
     if (!no) no = ws_conv_direct_limits(g, why, len);
@@ -146,6 +191,14 @@ static const char *pw_declines(winsum_context *ctx, const ws_conv_problem *p, in
     if (npix > INT_MAX / 4 || g->n > INT_MAX / 4 / npix)
         return "more than 2^29 pixels in the batch";
     if (g->g * g->og * g->cg > INT_MAX / 2) return "a weight over 2^30 elements";
+    if (p->dir != WS_CONV_BACKWARD_WEIGHT) {
+        int strided = 0;
+        for (int i = 0; i < g->ns; i++) strided |= g->s[i] != 1;
+        if (p->dir == WS_CONV_FORWARD && strided)
+            return "forward at a stride (x's pixels are apart)";
+        if (!forced && !prefer_gemm(p)) return "measured slower than einsum on this shape";
+        return NULL;
+    }
     if (!forced && !prefer(p)) return "measured slower than direct on this shape";
     return NULL;
 }
@@ -189,17 +242,157 @@ static winsum_status pw_pack(winsum_context *ctx, ws_kernel kp, const geom *g, c
     return ws_launch_kernel(ctx, &l);
 }
 
-/* WINSUM_POINTWISE_PACK=1: pack both operands always; 0: only where it
- * must (stride, pixels not contiguous); unset: also where an image's
- * pixels end in a partial vector and are few (tests, tuning). */
-static int pack_env(void)
+/* Forward and backward-data: out[n][g][m][p] = sum over k of A[g][m][k] *
+ * in[n][g][k][p] (pw_gemm). In place where both operands' pixels are
+ * contiguous, the stride is 1 and an image is a whole number of pixel
+ * blocks (NV vectors: 56x56); else `in` is copied into [g][k][pixels of the
+ * batch] (pw_pack), the sums go to a [g][m][pixels] scratch and pw_unpack
+ * writes out (and the zeros between a strided backward-data's pixels). */
+static winsum_status pw_gemm_run(winsum_context *ctx, const ws_conv_problem *p)
 {
-    const char *env = getenv("WINSUM_POINTWISE_PACK");
-    return env && *env == '1' ? 1 : env && *env == '0' ? 0 : -1;
+    const geom *g = &p->g;
+    const winsum_dtype dt = p->w->dtype;
+    const int f64 = dt == WINSUM_F64, lanes = lanes_of(dt), fwd = p->dir == WS_CONV_FORWARD;
+    const size_t real = f64 ? sizeof(double) : sizeof(float), elem = dt == WINSUM_F16 ? 2 : real;
+    const int mr = 6, nv = 4, pbw = nv * lanes;
+    /* in, out and A in canonical terms */
+    const winsum_view inv = ws_conv_canon(p->desc, g, fwd ? p->x : p->y, g->g),
+                      outv = ws_conv_canon(p->desc, g, fwd ? p->y : p->x, g->g),
+                      wc = ws_conv_canon_w(g, p->w);
+    const int64_t M = fwd ? g->og : g->cg, K = fwd ? g->cg : g->og;
+    int64_t npix;
+    int strided;
+    const int packed = gemm_packed(p, &npix, &strided);
+    const int64_t KP = packed ? (g->n * npix + pbw - 1) / pbw * pbw : npix;
+    const int64_t nmb = (M + mr - 1) / mr, npb = KP / pbw;
+    int64_t nin = 0, nout = 0;
+    const int64_t lim = (int64_t)(SIZE_MAX / 16 / real);
+    if (packed && (ws_mul_ovf(g->g * K, KP, &nin) || ws_mul_ovf(g->g * M, KP, &nout)))
+        nin = nout = lim + 1;
+    if (nin > lim || nout > lim || KP > INT_MAX || nmb > INT_MAX || g->n * g->g > INT_MAX)
+        return ws_fail(&ctx->err, WINSUM_ERR_OVERFLOW, "%s: the pointwise scratch overflows",
+                       p->who);
+    /* scratch (bytes): A packed (REAL) at 0, in packed (ELEM) at ib, the
+     * packed sums (REAL) at ob, each on a 128-byte boundary */
+    const int64_t na = g->g * nmb * mr * K;
+    if (na > lim)
+        return ws_fail(&ctx->err, WINSUM_ERR_OVERFLOW, "%s: the pointwise scratch overflows",
+                       p->who);
+    const int64_t ib = (int64_t)ws_round_up((size_t)na * real, 128),
+                  ob = ib + (int64_t)ws_round_up((size_t)nin * elem, 128);
+    ws_mem scr = NULL;
+    winsum_status st =
+        ws_conv_scratch(ctx, "conv pointwise scratch", (size_t)(ob + nout * (int64_t)real), &scr);
+    if (st) return st;
+    char opts[96];
+    snprintf(opts, sizeof opts, "-DMR=%d -DNV=%d%s%s", mr, nv, packed ? " -DPACKED_OUT" : "",
+             f64                ? " -DWS_FP64"
+             : dt == WINSUM_F16 ? " -DWS_FP16"
+                                : "");
+    ws_kernel km, kp, ku, ka;
+    if ((st = ws_kernel_get(ctx, "pointwise.cl", "pw_gemm", opts, &km)) ||
+        (st = ws_kernel_get(ctx, "pointwise.cl", "pw_pack_a", opts, &ka)) ||
+        (packed && ((st = ws_kernel_get(ctx, "pointwise.cl", "pw_pack", opts, &kp)) ||
+                    (st = ws_kernel_get(ctx, "pointwise.cl", "pw_unpack", opts, &ku)))))
+        return st;
+    if (ctx->verbose) {
+        char line[128];
+        snprintf(line, sizeof line, "pointwise{gemm mr%d nv%d blocks %lldx%lldx%lld%s}", mr, nv,
+                 (long long)nmb, (long long)npb, (long long)(packed ? g->g : g->n * g->g),
+                 packed ? " packed" : "");
+        ws_trace_plan(ctx, line);
+    }
+    /* only the scratch is written before the last kernel */
+    /* A[g][m][k]: w[g][o][c] forward, transposed backward-data */
+    cl_long4 as4 = {{wc.offset, wc.strides[0], fwd ? wc.strides[1] : wc.strides[2],
+                     fwd ? wc.strides[2] : wc.strides[1]}};
+    {
+        ws_mem wm = ws_buffer_mem(p->w->buffer);
+        cl_int G = (cl_int)g->g, MM = (cl_int)M, KK = (cl_int)K, NMB = (cl_int)nmb;
+        size_t agl[1] = {(size_t)(g->g * nmb * mr)}, alo[1] = {1};
+        const ws_arg aa[] = {WS_MEM(wm), WS_VAL(as4), WS_MEM(scr), WS_VAL(G),
+                             WS_VAL(MM), WS_VAL(KK),  WS_VAL(NMB)};
+        const ws_launch la = {.kernel = ka,
+                              .name = "pw_pack_a",
+                              .what = "conv pointwise",
+                              WS_ARGS(aa),
+                              .dims = 1,
+                              .global = agl,
+                              .local = alo};
+        if ((st = ws_launch_kernel(ctx, &la))) return st;
+    }
+    if (packed && (st = pw_pack(ctx, kp, g, &inv, K, 1, scr, ib / (int64_t)elem, KP))) return st;
+    ws_mem inm = packed ? scr : ws_buffer_mem(inv.buffer), outm = ws_buffer_mem(outv.buffer),
+           bm = p->bias ? ws_buffer_mem(p->bias->buffer) : outm;
+    cl_long4 is4 = {{inv.offset, inv.strides[0], inv.strides[1], inv.strides[2]}};
+    if (packed) is4 = (cl_long4){{ib / (int64_t)elem, 0, K * KP, KP}};
+    cl_long4 os4 = {{outv.offset, outv.strides[0], outv.strides[1], outv.strides[2]}};
+    if (packed) os4 = (cl_long4){{ob / (int64_t)real, 0, M * KP, KP}};
+    cl_long2 bs2 = {{p->bias ? p->bias->offset : 0, p->bias ? p->bias->strides[0] : 0}};
+    const cl_int HB = p->bias != NULL;
+    cl_int16 geo = {{packed ? 1 : (cl_int)g->n, (cl_int)g->g, (cl_int)M, (cl_int)K, (cl_int)KP,
+                     (cl_int)nmb, (cl_int)npb, HB, 0, 0, 0, 0, 0, 0, 0, 0}};
+    float alf = (float)p->alpha, bef = (float)p->beta;
+    double ald = p->alpha, bed = p->beta;
+    size_t gl[3] = {(size_t)nmb, (size_t)npb, (size_t)(packed ? g->g : g->n * g->g)},
+           lo[3] = {1, 1, 1};
+    const ws_arg ma[] = {WS_MEM(inm),
+                         WS_VAL(is4),
+                         WS_MEM(scr),
+                         WS_MEM(packed ? scr : outm),
+                         WS_VAL(os4),
+                         WS_MEM(bm),
+                         WS_VAL(bs2),
+                         WS_VAL(geo),
+                         f64 ? WS_VAL(ald) : WS_VAL(alf),
+                         f64 ? WS_VAL(bed) : WS_VAL(bef)};
+    const ws_launch lm = {.kernel = km,
+                          .name = "pw_gemm",
+                          .what = "conv pointwise",
+                          WS_ARGS(ma),
+                          .dims = 3,
+                          .global = gl,
+                          .local = lo,
+                          .record = !packed};
+    if ((st = ws_launch_kernel(ctx, &lm)) || !packed) return st;
+    /* out's spatial sizes and strides, and the packed pixels' sizes */
+    int64_t ost[3], osz[3], ss[3], psz[3];
+    sp3(g, &outv, ost, psz, ss);
+    for (int i = 0; i < 3; i++) {
+        int j = i - (3 - g->ns);
+        osz[i] = j < 0 ? 1 : fwd ? g->out[j] : g->in[j];
+        if (fwd) ss[i] = 1;
+    }
+    cl_long8 os8 = {{outv.offset, outv.strides[0], outv.strides[1], outv.strides[2], ost[0], ost[1],
+                     ost[2], 0}};
+    cl_int16 ug = {{(cl_int)g->n, (cl_int)g->g, (cl_int)M, (cl_int)osz[0], (cl_int)osz[1],
+                    (cl_int)osz[2], (cl_int)ss[0], (cl_int)ss[1], (cl_int)ss[2], (cl_int)psz[0],
+                    (cl_int)psz[1], (cl_int)psz[2], (cl_int)KP, HB, 0, 0}};
+    cl_long PO = (cl_long)(ob / (int64_t)real);
+    size_t ugl[2] = {(size_t)g->n, (size_t)(g->g * M)}, ulo[2] = {1, 1};
+    const ws_arg ua[] = {WS_MEM(outm),
+                         WS_VAL(os8),
+                         WS_MEM(scr),
+                         WS_VAL(PO),
+                         WS_MEM(bm),
+                         WS_VAL(bs2),
+                         WS_VAL(ug),
+                         f64 ? WS_VAL(ald) : WS_VAL(alf),
+                         f64 ? WS_VAL(bed) : WS_VAL(bef)};
+    const ws_launch lu = {.kernel = ku,
+                          .name = "pw_unpack",
+                          .what = "conv pointwise",
+                          WS_ARGS(ua),
+                          .dims = 2,
+                          .global = ugl,
+                          .local = ulo,
+                          .record = 1};
+    return ws_launch_kernel(ctx, &lu);
 }
 
 static winsum_status pw_run(winsum_context *ctx, const ws_conv_problem *p)
 {
+    if (p->dir != WS_CONV_BACKWARD_WEIGHT) return pw_gemm_run(ctx, p);
     const geom *g = &p->g;
     const winsum_dtype dt = p->w->dtype;
     const int f64 = dt == WINSUM_F64, lanes = lanes_of(dt);
