@@ -182,6 +182,23 @@ static void choices(void)
             pw.k = 1, pw.pad = 0;
             expect(&pw, NULL, "einsum", "1x1 forward");
             expect(&pw, "direct", "direct", "1x1 forward");
+            /* pointwise (impl_pointwise.c) forced: every 1x1 forward and
+             * backward-data without padding, copied (11x11 images, a
+             * stride, NHWC) or in place (8x8: one block of 64 pixels), the
+             * default there in float32 NCHW */
+            expect(&pw, "pointwise", "pointwise", "1x1 forward");
+            layer pw8 = pw;
+            pw8.hw = 8;
+            expect(&pw8, NULL, !lay && dts[di] == WINSUM_F32 ? "pointwise" : "einsum",
+                   "1x1 forward, 8x8");
+            expect(&pw8, "pointwise", "pointwise", "1x1 forward, 8x8");
+            pw8.op = 1, pw8.bias = 0;
+            expect(&pw8, "pointwise", "pointwise", "1x1 backward-data, 8x8");
+            layer pws = pw;
+            pws.op = 1, pws.bias = 0, pws.s = 2;
+            expect(&pws, "pointwise", "pointwise", "1x1 backward-data at stride 2");
+            pws.op = 2, pws.opad = 1, pws.hw = 6;
+            expect(&pws, "pointwise", "pointwise", "1x1 transposed, stride 2, output padding 1");
             /* few filters a group: einsum by default */
             layer few = dense;
             few.o = 4;
