@@ -169,8 +169,7 @@ __kernel void pw_weight(__global const ELEM *x, long4 xs, __global const ELEM *y
  * N * OD * OH * OW on) from src's pixels at stride S: one work-item an
  * image n (dimension 0) of one (g, c) (dimension 1). ss = (offset, n, g,
  * c, d, h, w) strides of src; geo = (N, G, C, OD, OH, OW, SD, SH, SW, KP). */
-__kernel void pw_pack(__global const ELEM *src, long8 ss, __global ELEM *dst, long dofs,
-                      int16 geo)
+__kernel void pw_pack(__global const ELEM *src, long8 ss, __global ELEM *dst, long dofs, int16 geo)
 {
     const int N = geo.s0, G = geo.s1, C = geo.s2, OD = geo.s3, OH = geo.s4, OW = geo.s5;
     const int SD = geo.s6, SH = geo.s7, SW = geo.s8, KP = geo.s9;
@@ -192,8 +191,8 @@ __kernel void pw_pack(__global const ELEM *src, long8 ss, __global ELEM *dst, lo
 
 /* w[g][o][c] = alpha * sum over s of part[s][g][o][c] + beta * w; ws =
  * (offset, g, o, c) strides of w. */
-__kernel void pw_finish(__global const REAL *part, long pofs, __global ELEM *w, long4 ws, int G, int Og,
-                        int Cg, int NSL, REAL alpha, REAL beta)
+__kernel void pw_finish(__global const REAL *part, long pofs, __global ELEM *w, long4 ws, int G,
+                        int Og, int Cg, int NSL, REAL alpha, REAL beta)
 {
     const long e = get_global_id(0), ne = (long)G * Og * Cg;
     if (e >= ne) return;
@@ -267,8 +266,8 @@ __kernel void pw_pack_a(__global const ELEM *a, long4 as, __global REAL *ap, int
 }
 
 __kernel void pw_gemm(__global const ELEM *in, long4 is, __global const REAL *apk,
-                      __global OUTT *out, long4 os, __global const ELEM *bias, long2 bs,
-                      int16 geo, REAL alpha, REAL beta)
+                      __global OUTT *out, long4 os, __global const ELEM *bias, long2 bs, int16 geo,
+                      REAL alpha, REAL beta)
 {
     const int N = geo.s0, G = geo.s1, M = geo.s2, K = geo.s3;
     const int NMB = geo.s5, NPB = geo.s6, HAS_BIAS = geo.s7;
