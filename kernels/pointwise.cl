@@ -330,14 +330,35 @@ __kernel void pw_unpack(__global ELEM *out, long8 os, __global const REAL *packe
     for (int id = 0; id < ID; id++)
         for (int ih = 0; ih < IH; ih++) {
             const long r = b + id * os.s4 + ih * os.s5;
-            const int hit = id % SD == 0 && ih % SH == 0 && id / SD < OD && ih / SH < OH;
+            if (id % SD || ih % SH || id / SD >= OD || ih / SH >= OH) {
+                /* a row no pixel of the packed sums reaches */
+                for (int iw = 0; iw < IW; iw++) {
+                    const long wi = r + iw * os.s6;
+                    ST(out, wi, beta != (REAL)0 ? beta * LD(out, wi) : (REAL)0);
+                }
+                continue;
+            }
             __global const REAL *sr = src + ((long)(id / SD) * OH + ih / SH) * OW;
-            for (int iw = 0; iw < IW; iw++) {
+            if (SW == 1) {
+                for (int iw = 0; iw < OW; iw++) {
+                    const long wi = r + iw * os.s6;
+                    REAL v = alpha * (sr[iw] + bv);
+                    if (beta != (REAL)0) v += beta * LD(out, wi);
+                    ST(out, wi, v);
+                }
+                for (int iw = OW; iw < IW; iw++) {
+                    const long wi = r + iw * os.s6;
+                    ST(out, wi, beta != (REAL)0 ? beta * LD(out, wi) : (REAL)0);
+                }
+                continue;
+            }
+            /* a strided row: pixel q of the sums at iw = q * SW, zeros between */
+            for (int iw = 0, q = 0, ph = 0; iw < IW; iw++) {
                 const long wi = r + iw * os.s6;
-                const int h = hit && iw % SW == 0 && iw / SW < OW;
-                REAL v = alpha * (h ? sr[iw / SW] + bv : (REAL)0);
+                REAL v = ph == 0 && q < OW ? alpha * (sr[q] + bv) : (REAL)0;
                 if (beta != (REAL)0) v += beta * LD(out, wi);
                 ST(out, wi, v);
+                if (++ph == SW) ph = 0, q++;
             }
         }
 }

@@ -9,19 +9,19 @@
  *   backward-data    pointwise, direct, depthwise, gemv, einsum
  *   backward-weight  pointwise, direct, depthwise, gemv, einsum
  *
- * direct (impl_direct.c; for backward-weight impl_direct_weight.c, an
- * entry of the same name) takes what it handles and, unforced, only the
- * shapes where it was measured faster than einsum; pointwise
- * (impl_pointwise.c) takes 1x1 backward-weight at stride 1 without padding
- * whose pixels are contiguous (NCHW), unforced in float32, where it
- * measured faster than direct; depthwise
- * (impl_depthwise.c) takes depthwise problems (one channel a group) and,
- * unforced, only those where it was measured faster than gemv; gemv takes depthwise
- * problems (the einsum path, whose planner gives them to the gemv family);
- * einsum (impl_einsum.c) takes everything.
+ * pointwise (impl_pointwise.c) takes 1x1 convolutions without padding
+ * (not a forward at a stride) and, unforced, only the float32 shapes where
+ * it was measured faster than what runs otherwise; direct (impl_direct.c;
+ * for backward-weight impl_direct_weight.c, an entry of the same name)
+ * takes what it handles and, unforced, only the shapes where it was
+ * measured faster than einsum; depthwise (impl_depthwise.c) takes
+ * depthwise problems (one channel a group) and, unforced, only those where
+ * it was measured faster than gemv; gemv takes depthwise problems (the
+ * einsum path, whose planner gives them to the gemv family); einsum
+ * (impl_einsum.c) takes everything.
  *
- * WINSUM_CONV_IMPL=direct|depthwise|einsum|gemv|pointwise (read at every call) puts the named
- * implementation first and lifts its preference by speed. When it cannot
+ * WINSUM_CONV_IMPL=direct|depthwise|einsum|gemv|pointwise (read at every
+ * call) puts the named implementation first and lifts its preference by speed. When it cannot
  * take the problem (direct for backward-data at stride > 1, gemv for a dense
  * convolution, any device-only one on the reference backend) the list goes
  * on in its order: the override is a preference, never an error, so that a

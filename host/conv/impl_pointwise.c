@@ -1,26 +1,36 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Copyright 2026 the winsum authors */
 /*
- * impl_pointwise.c - the pointwise backward-weight implementation
- * (kernels/pointwise.cl): a 1x1 convolution without padding is per group
- * the GEMM dw[o][c] = sum over (n, p) of dy[n][o][p] * x[n][c][p * stride],
+ * impl_pointwise.c - the pointwise (1x1) implementation
+ * (kernels/pointwise.cl), all three directions.
+ *
+ * Backward-weight: a 1x1 convolution without padding is per group the
+ * GEMM dw[o][c] = sum over (n, p) of dy[n][o][p] * x[n][c][p * stride],
  * and where the pixels are contiguous (NCHW and the like) its K axis is
  * contiguous in both operands. So one work-item keeps MR x NR vector
  * accumulators along K and loads whole vectors of both operands in place
  * (no copy of dy, no broadcasts, which is what the direct backward-weight
  * spends its time on for 1x1), summing one slice of K into parts that a
  * second kernel adds in order (deterministic, no atomics) before alpha and
- * beta. 1-, 2- and 3-D, groups; float16 (float sums), float32, float64.
+ * beta (with one slice the main kernel writes w). Where the pixels are not
+ * contiguous (a stride, NHWC, strided views) or an image's pixels end in a
+ * partial vector and are few (14x14, 7x7), x and dy are first copied into
+ * [g][c][k] with the batch's pixels k contiguous (pw_pack); the copy is
+ * cheap beside the GEMM when the channels are many.
  *
- * Where the pixels are not contiguous (a stride, NHWC, strided views) or
- * an image's pixels end in a partial vector and are few (14x14, 7x7), x
- * and dy are first copied into [g][c][k] with the batch's pixels k
- * contiguous (pw_pack); the copy is cheap beside the GEMM when the
- * channels are many.
+ * Forward and backward-data (pw_gemm_run): per image and group the GEMM
+ * out[m][p] = sum over k of A[m][k] * in[k][p] with vectors along the
+ * pixels and A (the weight, transposed for backward-data, reordered by
+ * pw_pack_a) broadcast; in place where the pixels are contiguous and an
+ * image is a whole number of 64-pixel blocks, else through copies
+ * (pw_pack, pw_unpack; the strided backward-data's zeros are written by
+ * pw_unpack).
  *
- * Declines (the direct backward-weight or einsum then takes it): another
- * direction, a kernel wider than 1, padding, and unforced the shapes where
- * it was not measured faster (see prefer()).
+ * 1-, 2- and 3-D, groups; float16 (float sums), float32, float64; alpha,
+ * beta, the forward's bias. Declines (the next in the list takes it): a
+ * kernel wider than 1, padding, a forward at a stride, a bias on
+ * backward-data, the reference backend, and unforced the shapes where it
+ * was not measured faster (prefer(), prefer_gemm()).
  */
 #include "impl.h"
 #include "backend.h"
@@ -127,9 +137,10 @@ static int prefer(const ws_conv_problem *p)
            (g->cg >= 256 && npix < 196);
 }
 
-/* WINSUM_POINTWISE_PACK=1: pack both operands always; 0: only where it
- * must (stride, pixels not contiguous); unset: also where an image's
- * pixels end in a partial vector and are few (tests, tuning). */
+/* WINSUM_POINTWISE_PACK (tests, tuning). Backward-weight: 1 copies both
+ * operands always; 0 only where it must (stride, pixels not contiguous);
+ * unset also where an image's pixels end in a partial vector and are few.
+ * Forward and backward-data: 1 goes through the copies always. */
 static int pack_env(void)
 {
     const char *env = getenv("WINSUM_POINTWISE_PACK");
