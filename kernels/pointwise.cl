@@ -292,24 +292,46 @@ __kernel void pw_gemm(__global const ELEM *in, long4 is, __global const REAL *ap
             for (int v = 0; v < NV; v++) acc[i][v] = fma(wv, xv[v], acc[i][v]);
         }
     }
+#ifdef PACKED_OUT
     const long ob = os.s0 + n * os.s1 + g * os.s2 + p0;
 #pragma unroll
     for (int i = 0; i < MR; i++) {
         if (m0 + i >= M) break;
         __global OUTT *q = out + ob + (m0 + i) * os.s3;
-#ifdef PACKED_OUT
 #pragma unroll
         for (int v = 0; v < NV; v++) VSTORE(acc[i][v], q + v * LANES);
+    }
 #else
+    /* PIMG: the pixels are the batch's (n, p) flattened (in copied), PIMG
+     * an image of out and NK in all; a vector that crosses an image's end
+     * is stored lane by lane */
+    const int PIMG = geo.s8, NK = geo.s9;
+#pragma unroll
+    for (int i = 0; i < MR; i++) {
+        if (m0 + i >= M) break;
         const REAL bv = HAS_BIAS ? LD(bias, bs.s0 + (g * (long)M + m0 + i) * bs.s1) : (REAL)0;
+        const long rb = os.s0 + g * os.s2 + (m0 + i) * os.s3;
 #pragma unroll
         for (int v = 0; v < NV; v++) {
-            VEC r = alpha * (acc[i][v] + bv);
-            if (beta != (REAL)0) r += beta * VLD(q + v * LANES);
-            VST(r, q + v * LANES);
+            const VEC r = alpha * (acc[i][v] + bv);
+            const int k0 = p0 + v * LANES, n0 = PIMG ? k0 / PIMG : n,
+                      pp = k0 - (PIMG ? n0 * PIMG : 0);
+            if (PIMG && k0 >= NK) break; /* the copy's padding */
+            if (!PIMG || pp + LANES <= PIMG) {
+                __global OUTT *q = out + rb + n0 * os.s1 + pp;
+                VST(beta != (REAL)0 ? r + beta * VLD(q) : r, q);
+            } else {
+                REAL t[LANES];
+                VSTORE(r, t);
+                for (int l = 0; l < LANES && k0 + l < NK; l++) {
+                    const int nn = (k0 + l) / PIMG;
+                    const long wi = rb + nn * os.s1 + (k0 + l - nn * PIMG);
+                    ST(out, wi, beta != (REAL)0 ? t[l] + beta * LD(out, wi) : t[l]);
+                }
+            }
         }
-#endif
     }
+#endif
 }
 
 /* geo = (N, G, M, ID, IH, IW (out's spatial sizes), SD, SH, SW, OD, OH, OW

@@ -274,11 +274,14 @@ static winsum_status pw_gemm_run(winsum_context *ctx, const ws_conv_problem *p)
     int64_t npix;
     int strided;
     const int packed = gemm_packed(p, &npix, &strided);
+    /* copied `in`, but out written by pw_gemm itself (no pw_unpack): out's
+     * pixels contiguous and no stride */
+    const int unpack = packed && (strided || !pixels_contiguous(&outv, g->ns));
     const int64_t KP = packed ? (g->n * npix + pbw - 1) / pbw * pbw : npix;
     const int64_t nmb = (M + mr - 1) / mr, npb = KP / pbw;
     int64_t nin = 0, nout = 0;
     const int64_t lim = (int64_t)(SIZE_MAX / 16 / real);
-    if (packed && (ws_mul_ovf(g->g * K, KP, &nin) || ws_mul_ovf(g->g * M, KP, &nout)))
+    if ((packed && ws_mul_ovf(g->g * K, KP, &nin)) || (unpack && ws_mul_ovf(g->g * M, KP, &nout)))
         nin = nout = lim + 1;
     if (nin > lim || nout > lim || KP > INT_MAX || nmb > INT_MAX || g->n * g->g > INT_MAX)
         return ws_fail(&ctx->err, WINSUM_ERR_OVERFLOW, "%s: the pointwise scratch overflows",
@@ -296,21 +299,23 @@ static winsum_status pw_gemm_run(winsum_context *ctx, const ws_conv_problem *p)
         ws_conv_scratch(ctx, "conv pointwise scratch", (size_t)(ob + nout * (int64_t)real), &scr);
     if (st) return st;
     char opts[96];
-    snprintf(opts, sizeof opts, "-DMR=%d -DNV=%d%s%s", mr, nv, packed ? " -DPACKED_OUT" : "",
+    snprintf(opts, sizeof opts, "-DMR=%d -DNV=%d%s%s", mr, nv, unpack ? " -DPACKED_OUT" : "",
              f64                ? " -DWS_FP64"
              : dt == WINSUM_F16 ? " -DWS_FP16"
                                 : "");
     ws_kernel km, kp, ku, ka;
     if ((st = ws_kernel_get(ctx, "pointwise.cl", "pw_gemm", opts, &km)) ||
         (st = ws_kernel_get(ctx, "pointwise.cl", "pw_pack_a", opts, &ka)) ||
-        (packed && ((st = ws_kernel_get(ctx, "pointwise.cl", "pw_pack", opts, &kp)) ||
-                    (st = ws_kernel_get(ctx, "pointwise.cl", "pw_unpack", opts, &ku)))))
+        (packed && (st = ws_kernel_get(ctx, "pointwise.cl", "pw_pack", opts, &kp))) ||
+        (unpack && (st = ws_kernel_get(ctx, "pointwise.cl", "pw_unpack", opts, &ku))))
         return st;
     if (ctx->verbose) {
         char line[128];
         snprintf(line, sizeof line, "pointwise{gemm mr%d nv%d blocks %lldx%lldx%lld%s}", mr, nv,
                  (long long)nmb, (long long)npb, (long long)(packed ? g->g : g->n * g->g),
-                 packed ? " packed" : "");
+                 unpack   ? " copied in and out"
+                 : packed ? " copied in"
+                          : "");
         ws_trace_plan(ctx, line);
     }
     /* only the scratch is written before the last kernel */
@@ -338,11 +343,12 @@ static winsum_status pw_gemm_run(winsum_context *ctx, const ws_conv_problem *p)
     cl_long4 is4 = {{inv.offset, inv.strides[0], inv.strides[1], inv.strides[2]}};
     if (packed) is4 = (cl_long4){{ib / (int64_t)elem, 0, K * KP, KP}};
     cl_long4 os4 = {{outv.offset, outv.strides[0], outv.strides[1], outv.strides[2]}};
-    if (packed) os4 = (cl_long4){{ob / (int64_t)real, 0, M * KP, KP}};
+    if (unpack) os4 = (cl_long4){{ob / (int64_t)real, 0, M * KP, KP}};
     cl_long2 bs2 = {{p->bias ? p->bias->offset : 0, p->bias ? p->bias->strides[0] : 0}};
     const cl_int HB = p->bias != NULL;
     cl_int16 geo = {{packed ? 1 : (cl_int)g->n, (cl_int)g->g, (cl_int)M, (cl_int)K, (cl_int)KP,
-                     (cl_int)nmb, (cl_int)npb, HB, 0, 0, 0, 0, 0, 0, 0, 0}};
+                     (cl_int)nmb, (cl_int)npb, HB, packed && !unpack ? (cl_int)npix : 0,
+                     (cl_int)(g->n * npix), 0, 0, 0, 0, 0, 0}};
     float alf = (float)p->alpha, bef = (float)p->beta;
     double ald = p->alpha, bed = p->beta;
     size_t gl[3] = {(size_t)nmb, (size_t)npb, (size_t)(packed ? g->g : g->n * g->g)},
@@ -350,7 +356,7 @@ static winsum_status pw_gemm_run(winsum_context *ctx, const ws_conv_problem *p)
     const ws_arg ma[] = {WS_MEM(inm),
                          WS_VAL(is4),
                          WS_MEM(scr),
-                         WS_MEM(packed ? scr : outm),
+                         WS_MEM(unpack ? scr : outm),
                          WS_VAL(os4),
                          WS_MEM(bm),
                          WS_VAL(bs2),
@@ -364,8 +370,8 @@ static winsum_status pw_gemm_run(winsum_context *ctx, const ws_conv_problem *p)
                           .dims = 3,
                           .global = gl,
                           .local = lo,
-                          .record = !packed};
-    if ((st = ws_launch_kernel(ctx, &lm)) || !packed) return st;
+                          .record = !unpack};
+    if ((st = ws_launch_kernel(ctx, &lm)) || !unpack) return st;
     /* out's spatial sizes and strides, and the packed pixels' sizes */
     int64_t ost[3], osz[3], ss[3], psz[3];
     sp3(g, &outv, ost, psz, ss);
