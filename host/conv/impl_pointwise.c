@@ -163,12 +163,14 @@ static int gemm_packed(const ws_conv_problem *p, int64_t *npix, int *strided)
 }
 
 /* Forward and backward-data: where it was measured faster than the einsum
- * path (notes of the pointwise round): float32, in place (images a whole
- * number of pixel blocks, 56x56 in ResNet-50), and the strided
- * backward-data (its zeros written by pw_unpack) where the output
- * gradient's images have 196 pixels (14x14) or more; einsum measured
- * faster on the copied 28x28, 14x14 and 7x7 layers and the strided
- * backward-data onto 7x7. float16 and float64 were not measured. */
+ * path (notes of the pointwise round): float32, and
+ * - in place (images a whole number of pixel blocks, 56x56 in ResNet-50);
+ * - the forward with x copied (images ending in a partial block) summing
+ *   1024 channels a group or more: einsum measured faster with fewer;
+ * - the strided backward-data (its zeros written by pw_unpack) onto output
+ *   gradient images of 196 pixels (14x14) or more: einsum measured faster
+ *   onto 7x7, and on the copied stride-1 backward-data.
+ * float16 and float64 were not measured. */
 static int prefer_gemm(const ws_conv_problem *p)
 {
     int64_t npix;
@@ -177,10 +179,11 @@ static int prefer_gemm(const ws_conv_problem *p)
     if (p->w->dtype != WINSUM_F32) return 0;
     if (!packed) return 1;
     const geom *g = &p->g;
-    const winsum_view inv = ws_conv_canon(p->desc, g, p->y, g->g),
-                      outv = ws_conv_canon(p->desc, g, p->x, g->g);
-    return p->dir == WS_CONV_BACKWARD_DATA && strided && npix >= 196 &&
-           pixels_contiguous(&inv, g->ns) && pixels_contiguous(&outv, g->ns);
+    const int fwd = p->dir == WS_CONV_FORWARD;
+    const winsum_view inv = ws_conv_canon(p->desc, g, fwd ? p->x : p->y, g->g),
+                      outv = ws_conv_canon(p->desc, g, fwd ? p->y : p->x, g->g);
+    if (!pixels_contiguous(&inv, g->ns) || !pixels_contiguous(&outv, g->ns)) return 0;
+    return fwd ? g->cg >= 1024 : strided && npix >= 196;
 }
 
 static const char *pw_declines(winsum_context *ctx, const ws_conv_problem *p, int forced, char *why,
