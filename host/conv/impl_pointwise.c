@@ -164,7 +164,8 @@ static int gemm_packed(const ws_conv_problem *p, int64_t *npix, int *strided)
 
 /* Forward and backward-data: where it was measured faster than the einsum
  * path (notes of the pointwise round): float32, and
- * - in place (images a whole number of pixel blocks, 56x56 in ResNet-50);
+ * - in place (images a whole number of pixel blocks, 56x56 in ResNet-50)
+ *   with 128 channels or more on either side: 64 -> 64 measured a tie;
  * - the forward with x copied (images ending in a partial block) summing
  *   1024 channels a group or more: einsum measured faster with fewer;
  * - the strided backward-data (its zeros written by pw_unpack) onto output
@@ -176,9 +177,9 @@ static int prefer_gemm(const ws_conv_problem *p)
     int64_t npix;
     int strided;
     const int packed = gemm_packed(p, &npix, &strided);
-    if (p->w->dtype != WINSUM_F32) return 0;
-    if (!packed) return 1;
     const geom *g = &p->g;
+    if (p->w->dtype != WINSUM_F32) return 0;
+    if (!packed) return g->og >= 128 || g->cg >= 128;
     const int fwd = p->dir == WS_CONV_FORWARD;
     const winsum_view inv = ws_conv_canon(p->desc, g, fwd ? p->x : p->y, g->g),
                       outv = ws_conv_canon(p->desc, g, fwd ? p->y : p->x, g->g);
