@@ -220,13 +220,18 @@ __kernel void pw_finish(__global const REAL *part, long pofs, __global ELEM *w, 
  *             broadcasts MR elements of A into MR * NV accumulators. Rows
  *             past M read the last row and are not stored. In place (out
  *             of ELEM) it writes out = alpha * (sum + bias) + beta * out
- *             (out not read when beta is 0); with PACKED_OUT it writes the
- *             sums into a [g][m][p] scratch of REAL for pw_unpack.
+ *             (out not read when beta is 0), also when `in` was copied
+ *             into one image of the batch's pixels (PIMG > 0: out's image
+ *             n at n * os.s1, a vector across an image's end stored lane
+ *             by lane); with PACKED_OUT it writes the sums into a
+ *             [g][m][p] scratch of REAL for pw_unpack.
  * pw_unpack   out = alpha * (packed + bias) + beta * out at every element
  *             of out (positions between the strided ones of a backward-data
  *             get alpha * 0), one work-item a row (n, g, m).
  *
- * geo = (N, G, M, K, P, NMB, NPB (pixel blocks an image), HAS_BIAS); is =
+ * geo = (N, G, M, K, P, NMB, NPB (pixel blocks an image), HAS_BIAS, PIMG
+ * (out's pixels an image when `in` was copied, else 0), NK (out's pixels in
+ * all)); is =
  * (offset, n, g, k) strides of in, as = (offset, g, m, k) of A (pw_pack_a), os =
  * (offset, n, g, m) of out, bs = (offset, stride) of the bias, indexed by
  * g * M + m.

@@ -22,9 +22,11 @@
  * out[m][p] = sum over k of A[m][k] * in[k][p] with vectors along the
  * pixels and A (the weight, transposed for backward-data, reordered by
  * pw_pack_a) broadcast; in place where the pixels are contiguous and an
- * image is a whole number of 64-pixel blocks, else through copies
- * (pw_pack, pw_unpack; the strided backward-data's zeros are written by
- * pw_unpack).
+ * image is a whole number of 64-pixel blocks, else with `in` copied into
+ * one axis of the batch's pixels (pw_pack) and out written by pw_gemm
+ * (a vector across an image's end lane by lane) or, at a stride or with
+ * out's pixels apart, by pw_unpack (with the zeros between a strided
+ * backward-data's pixels).
  *
  * 1-, 2- and 3-D, groups; float16 (float sums), float32, float64; alpha,
  * beta, the forward's bias. Declines (the next in the list takes it): a
@@ -261,8 +263,10 @@ static winsum_status pw_pack(winsum_context *ctx, ws_kernel kp, const geom *g, c
  * in[n][g][k][p] (pw_gemm). In place where both operands' pixels are
  * contiguous, the stride is 1 and an image is a whole number of pixel
  * blocks (NV vectors: 56x56); else `in` is copied into [g][k][pixels of the
- * batch] (pw_pack), the sums go to a [g][m][pixels] scratch and pw_unpack
- * writes out (and the zeros between a strided backward-data's pixels). */
+ * batch] (pw_pack) and pw_gemm writes out itself where out's pixels are
+ * plain, or (a stride, out's pixels apart) the sums go to a [g][m][pixels]
+ * scratch and pw_unpack writes out (and the zeros between a strided
+ * backward-data's pixels). */
 static winsum_status pw_gemm_run(winsum_context *ctx, const ws_conv_problem *p)
 {
     const geom *g = &p->g;
