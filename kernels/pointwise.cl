@@ -165,6 +165,16 @@ __kernel void pw_weight(__global const ELEM *x, long4 xs, __global const ELEM *y
             if (o0 + i < Og && c0 + j < Cg) out[(long)i * Cg + j] = hsum(acc[i][j]);
 }
 
+/* One element copied as it is (float16: its 16 bits, not through float and
+ * back, which vstore_half_rte makes slow), and a zero. */
+#ifdef WS_FP16
+#define COPY(d, di, s, si) (((__global ushort *)(d))[di] = ((__global const ushort *)(s))[si])
+#define ZERO(d, di)        (((__global ushort *)(d))[di] = 0)
+#else
+#define COPY(d, di, s, si) ((d)[di] = (s)[si])
+#define ZERO(d, di)        ((d)[di] = 0)
+#endif
+
 /* dst[g][c][k] (k = (n, od, oh, ow) flattened, KP of them, zero from
  * N * OD * OH * OW on) from src's pixels at stride S: one work-item an
  * image n (dimension 0) of one (g, c) (dimension 1). ss = (offset, n, g,
@@ -183,10 +193,10 @@ __kernel void pw_pack(__global const ELEM *src, long8 ss, __global ELEM *dst, lo
         for (int oh = 0; oh < OH; oh++) {
             const long r = b + (long)od * SD * ss.s4 + (long)oh * SH * ss.s5;
             __global ELEM *q = d + ((long)od * OH + oh) * OW;
-            for (int ow = 0; ow < OW; ow++) ST(q, ow, LD(src, r + ow * sw));
+            for (int ow = 0; ow < OW; ow++) COPY(q, ow, src, r + ow * sw);
         }
     if (n == N - 1)
-        for (long k = (long)N * P; k < KP; k++) ST(dst + dofs + (long)gc * KP, k, (REAL)0);
+        for (long k = (long)N * P; k < KP; k++) ZERO(dst + dofs + (long)gc * KP, k);
 }
 
 /* w[g][o][c] = alpha * sum over s of part[s][g][o][c] + beta * w; ws =

@@ -185,14 +185,13 @@ static void choices(void)
             /* pointwise (impl_pointwise.c) forced: every 1x1 forward and
              * backward-data without padding, copied (11x11 images, a
              * stride, NHWC) or in place (8x8: one block of 64 pixels), the
-             * default there in float32 NCHW with 128 filters */
+             * default there in NCHW with 128 filters */
             expect(&pw, "pointwise", "pointwise", "1x1 forward");
             layer pw8 = pw;
             pw8.hw = 8;
             expect(&pw8, NULL, "einsum", "1x1 forward, 8x8, 24 -> 32 channels");
             pw8.o = 128;
-            expect(&pw8, NULL, !lay && dts[di] == WINSUM_F32 ? "pointwise" : "einsum",
-                   "1x1 forward, 8x8");
+            expect(&pw8, NULL, lay ? "einsum" : "pointwise", "1x1 forward, 8x8");
             expect(&pw8, "pointwise", "pointwise", "1x1 forward, 8x8");
             pw8.op = 1, pw8.bias = 0;
             expect(&pw8, "pointwise", "pointwise", "1x1 backward-data, 8x8");

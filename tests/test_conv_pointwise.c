@@ -9,7 +9,8 @@
  * written by the main kernel) and several (the parts summed by pw_finish);
  * forced blocks and tiles that leave blocks partly filled; groups; 1-, 2-
  * and 3-D; alpha and beta; float16/32/64; and which implementation runs by
- * default, forced, and on the reference backend.
+ * default (per dtype, in place or copied), forced, and on the reference
+ * backend.
  */
 #include "testutil.h"
 #include <math.h>
@@ -226,9 +227,15 @@ static void choices(void)
     run(&t, NULL, "pointwise");
     run(&t, "einsum", "einsum");
     run(&t, "direct", "direct");
-    t.dt = WINSUM_F64; /* float64 and float16: not measured faster */
+    t.dt = WINSUM_F64; /* float64 and float16 in place: measured faster than einsum */
+    run(&t, NULL, "pointwise");
+    t.dt = WINSUM_F16;
+    run(&t, NULL, "pointwise");
+    t.in[0] = 7, t.in[1] = 5; /* float16 copied: einsum measured faster */
     run(&t, NULL, "einsum");
-    t.dt = WINSUM_F32;
+    t.dt = WINSUM_F64; /* float64 copied: a tie, pointwise */
+    run(&t, NULL, "pointwise");
+    t.dt = WINSUM_F32, t.in[0] = t.in[1] = 8;
     t.o = 8; /* under 16 filters: not measured */
     run(&t, NULL, "einsum");
     t.o = 64;

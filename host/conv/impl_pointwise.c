@@ -113,30 +113,36 @@ static int pixels_contiguous(const winsum_view *v, int ns)
     return 1;
 }
 
-/* Where it was measured faster than what would run otherwise (the direct
- * backward-weight for 64 filters a group or more, else einsum; notes of the
- * pointwise round): float32 with at least 16 channels a group in and out
- * (the register block's width; fewer were not measured), except
- * - where the direct backward-weight takes the layer (64 filters or more)
- *   and the channels a group are many (256 or more) on images of 14x14
- *   pixels or more: direct measured as fast or faster;
+/* Backward-weight: where it was measured faster than what would run
+ * otherwise (the direct backward-weight for float32 with 64 filters a
+ * group or more, else einsum; notes of the pointwise round): at least 16
+ * channels a group in and out (the register block's width; fewer were not
+ * measured), except
+ * - float32 where the direct backward-weight takes the layer (64 filters
+ *   or more) and the channels a group are many (256 or more) on images of
+ *   14x14 pixels or more: direct measured as fast or faster;
  * - pixels not contiguous (NHWC): the transposing copy made it slower than
  *   direct on 56x56 images, faster only with 256 channels or more on
- *   images under 14x14.
- * float16 and float64 were not measured and stay on the other
- * implementations unless forced. */
+ *   images under 14x14;
+ * - float16 where x and dy would be copied: einsum measured 2x faster
+ *   (in place, float16 measured 1.5-1.8x einsum).
+ * float64 measured 1.5x einsum in place, a tie copied. */
 static int prefer(const ws_conv_problem *p)
 {
     const geom *g = &p->g;
+    const winsum_dtype dt = p->w->dtype;
     int64_t npix = 1;
-    for (int i = 0; i < g->ns; i++) npix *= g->out[i];
-    if (p->w->dtype != WINSUM_F32 || g->og < 16 || g->cg < 16 ||
-        (g->og >= 64 && g->cg >= 256 && npix >= 196))
+    int strided = 0;
+    for (int i = 0; i < g->ns; i++) npix *= g->out[i], strided |= g->s[i] != 1;
+    if (g->og < 16 || g->cg < 16 ||
+        (dt == WINSUM_F32 && g->og >= 64 && g->cg >= 256 && npix >= 196))
         return 0;
     const winsum_view xc = ws_conv_canon(p->desc, g, p->x, g->g),
                       yc = ws_conv_canon(p->desc, g, p->y, g->g);
-    return (pixels_contiguous(&xc, g->ns) && pixels_contiguous(&yc, g->ns)) ||
-           (g->cg >= 256 && npix < 196);
+    const int contiguous = pixels_contiguous(&xc, g->ns) && pixels_contiguous(&yc, g->ns);
+    const int lanes = lanes_of(dt), tail = npix % lanes && npix < 32 * lanes;
+    if (dt == WINSUM_F16) return contiguous && !strided && !tail;
+    return contiguous || (g->cg >= 256 && npix < 196);
 }
 
 /* WINSUM_POINTWISE_PACK (tests, tuning). Backward-weight: 1 copies both
@@ -165,28 +171,29 @@ static int gemm_packed(const ws_conv_problem *p, int64_t *npix, int *strided)
 }
 
 /* Forward and backward-data: where it was measured faster than the einsum
- * path (notes of the pointwise round): float32, and
+ * path (notes of the pointwise round):
  * - in place (images a whole number of pixel blocks, 56x56 in ResNet-50)
  *   with 128 channels or more on either side: 64 -> 64 measured a tie;
- * - the forward with x copied (images ending in a partial block) summing
- *   1024 channels a group or more: einsum measured faster with fewer;
+ *   float16 and float64 1.5-1.9x einsum;
+ * - float32, the forward with x copied (images ending in a partial block)
+ *   summing 1024 channels a group or more: einsum measured faster with
+ *   fewer (float16/64 not measured);
  * - the strided backward-data (its zeros written by pw_unpack) onto output
- *   gradient images of 196 pixels (14x14) or more: einsum measured faster
- *   onto 7x7, and on the copied stride-1 backward-data.
- * float16 and float64 were not measured. */
+ *   gradient images of 196 pixels (14x14) or more (float16 and float64
+ *   too): einsum measured faster onto 7x7, and on the copied stride-1
+ *   backward-data. */
 static int prefer_gemm(const ws_conv_problem *p)
 {
     int64_t npix;
     int strided;
     const int packed = gemm_packed(p, &npix, &strided);
     const geom *g = &p->g;
-    if (p->w->dtype != WINSUM_F32) return 0;
     if (!packed) return g->og >= 128 || g->cg >= 128;
     const int fwd = p->dir == WS_CONV_FORWARD;
     const winsum_view inv = ws_conv_canon(p->desc, g, fwd ? p->x : p->y, g->g),
                       outv = ws_conv_canon(p->desc, g, fwd ? p->y : p->x, g->g);
     if (!pixels_contiguous(&inv, g->ns) || !pixels_contiguous(&outv, g->ns)) return 0;
-    return fwd ? g->cg >= 1024 : strided && npix >= 196;
+    return fwd ? p->w->dtype == WINSUM_F32 && g->cg >= 1024 : strided && npix >= 196;
 }
 
 static const char *pw_declines(winsum_context *ctx, const ws_conv_problem *p, int forced, char *why,
