@@ -145,7 +145,7 @@ class Array:
 
     Arrays compute where they live: `+ - *` (and `/` by a scalar) with
     numpy's broadcasting, their in-place forms (`+=` writes into the
-    Array), `>` and `<` (1 or 0), _ops.maximum() and _ops.minimum(), sum() over axes,
+    Array), `>` and `<` (1 or 0), maximum() and minimum(), sum() over axes,
     reshape(), copy() and einsum (winsum.einsum, on the Array's context)
     run on the device; only numpy(), get(), float() and item() read back
     (winsum.transfer_count() counts them). A scalar operand keeps the
@@ -342,7 +342,7 @@ class Array:
         return v
 
     # -------------------------------------------------- on-device operations
-    # (the functions are further below: _ops_* and the module functions)
+    # (the module functions they run are at the end of this file)
 
     def get(self) -> np.ndarray:
         """A host copy as a numpy array (pyopencl's name for numpy()).
@@ -405,7 +405,7 @@ class Array:
         out = empty(self.shape, self.dtype, self.context)
         if self.size:
             letters = _letters(self.ndim)
-            _ops._raw_einsum(self.context, "%s->%s" % (letters, letters), [self], out)
+            _raw_einsum(self.context, "%s->%s" % (letters, letters), [self], out)
         return out
 
     def reshape(self, *shape: Union[int, Sequence[int]]) -> "Array":
@@ -486,7 +486,7 @@ class Array:
         >>> A.sum(axis=1).numpy(), A.sum().item()
         (array([ 3., 12.]), 15.0)
         """
-        return _ops._sum(self, axis, keepdims, out, alpha)
+        return _sum(self, axis, keepdims, out, alpha)
 
     def mean(self, axis: Union[None, int, Sequence[int]] = None,
              keepdims: bool = False) -> "Array":
@@ -507,9 +507,9 @@ class Array:
         >>> winsum.asarray(np.arange(6.0).reshape(2, 3)).mean(axis=0).numpy()
         array([1.5, 2.5, 3.5])
         """
-        axes = _ops._axes(self, axis)
+        axes = _axes(self, axis)
         n = int(np.prod([self.shape[a] for a in axes], dtype=np.int64))
-        return _ops._sum(self, axis, keepdims, None, 1.0 / n if n else 1.0)
+        return _sum(self, axis, keepdims, None, 1.0 / n if n else 1.0)
 
     def fill(self, value: float) -> "Array":
         """Set every element to `value`, on the device (no upload).
@@ -531,9 +531,9 @@ class Array:
         """
         # 0 * x > 0 is 0 whatever x holds (NaN included): a zero without
         # reading anything meaningful, then + value
-        _ops.elementwise("greater", self, None, 0.0, 0.0, out=self)
+        elementwise("greater", self, None, 0.0, 0.0, out=self)
         if value:
-            _ops.elementwise("add", self, None, 1.0, float(value), out=self)
+            elementwise("add", self, None, 1.0, float(value), out=self)
         return self
 
     def maximum(self, other: Operand) -> "Array":
@@ -545,7 +545,7 @@ class Array:
         >>> winsum.asarray(np.array([-1.0, 2.0])).maximum(0).numpy()
         array([0., 2.])
         """
-        return _ops.maximum(self, other)
+        return _binary("max", self, other)
 
     def minimum(self, other: Operand) -> "Array":
         """winsum.minimum(self, other): the element-wise minimum on the device.
@@ -556,56 +556,56 @@ class Array:
         >>> winsum.asarray(np.array([-1.0, 2.0])).minimum(0).numpy()
         array([-1.,  0.])
         """
-        return _ops.minimum(self, other)
+        return _binary("min", self, other)
 
     def __add__(self, o: Operand) -> "Array":
-        return _ops._binary("add", self, o)
+        return _binary("add", self, o)
 
     def __radd__(self, o: Operand) -> "Array":
-        return _ops._binary("add", self, o)
+        return _binary("add", self, o)
 
     def __sub__(self, o: Operand) -> "Array":
-        return _ops._binary("sub", self, o)
+        return _binary("sub", self, o)
 
     def __rsub__(self, o: Operand) -> "Array":
-        return _ops._binary("sub", self, o, reflected=True)
+        return _binary("sub", self, o, reflected=True)
 
     def __mul__(self, o: Operand) -> "Array":
-        return _ops._binary("mul", self, o)
+        return _binary("mul", self, o)
 
     def __rmul__(self, o: Operand) -> "Array":
-        return _ops._binary("mul", self, o)
+        return _binary("mul", self, o)
 
     def __truediv__(self, o: Union[int, float]) -> "Array":
-        if not _ops._is_scalar(o):
+        if not _is_scalar(o):
             return NotImplemented  # no element-wise division on the device
-        return _ops._binary("mul", self, 1.0 / float(o))
+        return _binary("mul", self, 1.0 / float(o))
 
     def __gt__(self, o: Operand) -> "Array":
-        return _ops._binary("greater", self, o)
+        return _binary("greater", self, o)
 
     def __lt__(self, o: Operand) -> "Array":
-        return _ops._binary("greater", self, o, reflected=True)
+        return _binary("greater", self, o, reflected=True)
 
     def __neg__(self) -> "Array":
-        return _ops._binary("mul", self, -1.0)
+        return _binary("mul", self, -1.0)
 
     def __pos__(self) -> "Array":
         return self
 
     def __iadd__(self, o: Operand) -> "Array":
-        return _ops._binary("add", self, o, out=self)
+        return _binary("add", self, o, out=self)
 
     def __isub__(self, o: Operand) -> "Array":
-        return _ops._binary("sub", self, o, out=self)
+        return _binary("sub", self, o, out=self)
 
     def __imul__(self, o: Operand) -> "Array":
-        return _ops._binary("mul", self, o, out=self)
+        return _binary("mul", self, o, out=self)
 
     def __itruediv__(self, o: Union[int, float]) -> "Array":
-        if not _ops._is_scalar(o):
+        if not _is_scalar(o):
             return NotImplemented
-        return _ops._binary("mul", self, 1.0 / float(o), out=self)
+        return _binary("mul", self, 1.0 / float(o), out=self)
 
 
 def _check_dtype(dtype, ctx=None):
@@ -771,5 +771,171 @@ def as_strided(a: Any, shape: Sequence[int], strides: Sequence[int], offset: int
 
 
 
-# the operations Array's methods call (_ops imports this module first)
-from . import _ops  # noqa: E402
+# ------------------------------------------------- on-device operations
+# (what Array's methods run; the public functions over them: py)
+
+_OPS = {"add": 0, "sub": 1, "mul": 2, "max": 3, "min": 4, "greater": 5, "equal": 6}
+
+
+def _raw_einsum(ctx, subscripts, arrays, out, alpha=1.0, beta=0.0):
+    """winsum_einsum on Arrays of ctx (no binding, no transfer)."""
+    structs = [a.view_struct() for a in arrays]
+    views = (_lib.View * len(structs))(*structs)
+    ov = out.view_struct()
+    ctx.check(lib.winsum_einsum(ctx.handle, subscripts.encode(), len(arrays), views,
+                                ctypes.byref(ov), float(alpha), float(beta)))
+
+
+def _axes(a, axis):
+    if axis is None:
+        return tuple(range(a.ndim))
+    axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+    res = []
+    for ax in axes:
+        ax = int(ax)
+        if not -a.ndim <= ax < a.ndim:
+            raise Error("axis %d is out of bounds for %d dimensions" % (ax, a.ndim),
+                        _lib.ERR_ARGUMENT)
+        ax %= a.ndim
+        if ax in res:
+            raise Error("axis %d repeated" % ax, _lib.ERR_ARGUMENT)
+        res.append(ax)
+    return tuple(sorted(res))
+
+
+def _sum(a, axis, keepdims, out, alpha):
+    axes = _axes(a, axis)
+    letters = _letters(a.ndim)
+    keep = [d for d in range(a.ndim) if d not in axes]
+    shape = tuple(a.shape[d] for d in keep)
+    if out is None:
+        res = empty(shape, a.dtype, a.context)
+    else:
+        _check_out(out, a.context, a.dtype, shape, "sum")
+        res = out
+    if res.size:
+        _raw_einsum(a.context, "%s->%s" % (letters, "".join(letters[d] for d in keep)), [a],
+                    res, alpha)
+    if keepdims:
+        res = res.reshape(tuple(1 if d in axes else n for d, n in enumerate(a.shape)))
+    return res
+
+
+def _check_out(out, ctx, dtype, shape, who):
+    if not isinstance(out, Array) or out.context is not ctx:
+        raise Error("%s: out must be a winsum.Array of the operands' context" % who,
+                    _lib.ERR_CONTEXT)
+    if out.dtype != dtype:
+        raise Error("%s: out is %s, the result %s" % (who, out.dtype, dtype), _lib.ERR_DTYPE)
+    if out.shape != tuple(shape):
+        raise Error("%s: out has shape %s, the result %s" % (who, out.shape, tuple(shape)),
+                    _lib.ERR_SHAPE)
+
+
+def _is_scalar(o):
+    return isinstance(o, (int, float, np.integer, np.floating)) and not isinstance(o, bool) \
+        or (isinstance(o, np.ndarray) and o.ndim == 0 and o.dtype.kind in "iuf")
+
+
+def elementwise(op: str, a: "Array", b: Optional["Array"] = None, alpha: float = 1.0,
+                beta: float = 1.0, out: Optional["Array"] = None) -> "Array":
+    """Element by element on the device: out = op(alpha * a, beta * b).
+
+    The C call winsum_elementwise; the operators of Array and add(),
+    maximum() etc. are made of it.
+
+    Parameters
+    ----------
+    op : {"add", "sub", "mul", "max", "min", "greater", "equal"}
+        x + y, x - y, x * y, numpy's maximum / minimum (NaN propagates), and
+        1 where x > y (x == y), else 0, for x = alpha * a, y = beta * b.
+    a : Array
+    b : Array, optional
+        Of a's context and dtype; a and b broadcast to the result's shape
+        by numpy's rule. None: y is the constant beta.
+    alpha, beta : float
+        The scales (beta: the constant without b).
+    out : Array, optional
+        Of the broadcast shape; it may be a or b itself (in place), nothing
+        else that overlaps them. None: a new Array.
+
+    Returns
+    -------
+    Array
+        out.
+
+    Raises
+    ------
+    winsum.Error
+        WINSUM_ERR_ARGUMENT (an unknown op), _SHAPE (no broadcast), _DTYPE,
+        _CONTEXT, _ALIAS (out overlaps a or b otherwise); nothing is written.
+
+    Examples
+    --------
+    >>> import numpy as np, winsum
+    >>> x = winsum.asarray(np.array([-1.0, 2.0, -3.0]))
+    >>> winsum.elementwise("max", x, None, 1.0, 0.0).numpy()   # ReLU
+    array([0., 2., 0.])
+    >>> winsum.elementwise("add", x, x, 2.0, -1.0, out=x).numpy()  # x = 2x - x
+    array([-1.,  2., -3.])
+    """
+    code = _OPS.get(op)
+    if code is None:
+        raise Error("elementwise: op %r is not one of %s" % (op, ", ".join(_OPS)),
+                    _lib.ERR_ARGUMENT)
+    if not isinstance(a, Array):
+        raise Error("elementwise: a must be a winsum.Array", _lib.ERR_ARGUMENT)
+    ctx = a.context
+    if b is not None and (not isinstance(b, Array) or b.context is not ctx):
+        raise Error("elementwise: b must be a winsum.Array of a's context", _lib.ERR_CONTEXT)
+    if b is not None and b.dtype != a.dtype:
+        raise Error("elementwise: a is %s, b %s: one dtype" % (a.dtype, b.dtype),
+                    _lib.ERR_DTYPE)
+    try:
+        shape = np.broadcast_shapes(a.shape, b.shape) if b is not None else a.shape
+    except ValueError:
+        raise Error("elementwise: shapes %s and %s do not broadcast" % (a.shape, b.shape),
+                    _lib.ERR_SHAPE) from None
+    if out is None:
+        out = empty(shape, a.dtype, ctx)
+    elif not isinstance(out, Array) or out.context is not ctx:
+        raise Error("elementwise: out must be a winsum.Array of a's context", _lib.ERR_CONTEXT)
+    av = a.view_struct()
+    bv = b.view_struct() if b is not None else None
+    ov = out.view_struct()
+    ctx.check(lib.winsum_elementwise(ctx.handle, code, float(alpha), ctypes.byref(av),
+                                     float(beta), ctypes.byref(bv) if bv is not None else None,
+                                     ctypes.byref(ov)))
+    return out
+
+
+def _operand(x, o):
+    """o as an Array of x's context and dtype (a numpy operand is uploaded)."""
+    if isinstance(o, Array):
+        if o.context is not x.context:
+            raise Error("the operands are Arrays of different contexts", _lib.ERR_CONTEXT)
+        if o.dtype != x.dtype:
+            raise Error("the operands are %s and %s: convert one (winsum computes in one "
+                        "dtype)" % (x.dtype, o.dtype), _lib.ERR_DTYPE)
+        return o
+    return asarray(np.asarray(o, dtype=x.dtype), context=x.context)
+
+
+def _binary(op, x, o, out=None, reflected=False):
+    """x op o (o op x when reflected) for an Array x; o an Array, a scalar or
+    array-like. op: add, sub, mul, max, min, greater."""
+    if _is_scalar(o):
+        s = float(o)
+        # x op s as op(alpha x, beta) with a scalar beta
+        if op == "sub":
+            return elementwise("add", x, None, -1.0 if reflected else 1.0,
+                               s if reflected else -s, out=out)
+        if op == "mul":
+            return elementwise("mul", x, None, s, 1.0, out=out)
+        if op == "greater" and reflected:  # s > x  <=>  -x > -s
+            return elementwise("greater", x, None, -1.0, -s, out=out)
+        return elementwise(op, x, None, 1.0, s, out=out)
+    o = _operand(x, o)
+    if reflected:
+        return elementwise(op, o, x, out=out)
+    return elementwise(op, x, o, out=out)

@@ -12,7 +12,7 @@ import numpy as np
 from . import _lib
 from ._lib import lib
 from ._core import Error, _element_strided, _make_view, _np_span, _ptr
-from ._array import Array, _Memory, _check_dtype, call_context
+from ._array import Array, _Memory, call_context
 from ._binding import Binding, _is_pyopencl, new_output, promote, result_kind
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
