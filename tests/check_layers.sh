@@ -8,15 +8,18 @@
 # name, and the layers hold no cycle.
 #
 # The backend seam (host/runtime/backend.h): with OPENCL_LAYER=NAME set, no
-# layer but that one calls OpenCL (an undefined cl* symbol), except the
-# object files named in OPENCL_ALLOW (space-separated file names, e.g.
-# impl_direct.c.o: code still to be moved onto the seam).
+# layer but that one calls OpenCL (an undefined cl* symbol), and with
+# OPENCL_DIR=PATH too (host/runtime/opencl), no object of that layer but
+# those compiled from PATH does; except the object files named in
+# OPENCL_ALLOW (space-separated file names, e.g. impl_direct.c.o: code
+# still to be moved onto the seam).
 #
 # Usage: check_layers.sh NAME OBJECTS [NAME OBJECTS ...], lowest layer first,
 # OBJECTS a ':'-separated list of object files.
 set -u
 opencl_layer=${OPENCL_LAYER:-}
 opencl_allow=" ${OPENCL_ALLOW:-} "
+opencl_dir=${OPENCL_DIR:-}
 pass=0
 fail=0
 below=$(mktemp)
@@ -34,13 +37,18 @@ while [ $# -ge 2 ]; do
     else
         pass=$((pass + 1))
     fi
-    [ -n "$opencl_layer" ] && [ "$name" != "$opencl_layer" ] || continue
+    [ -n "$opencl_layer" ] || continue
+    [ "$name" != "$opencl_layer" ] || [ -n "$opencl_dir" ] || continue
     for o in "${objs[@]}"; do
+        # the object of PATH/x.c is .../PATH/x.c.o under the build folder
+        [ "$name" = "$opencl_layer" ] && [[ "$o" == *"/$opencl_dir/"* ]] && continue
         [[ "$opencl_allow" == *" $(basename "$o") "* ]] && continue
         cl=$(nm --undefined-only "$o" 2>/dev/null | awk '{print $NF}' | grep -E '^cl[A-Z]' | sort -u)
         if [ -n "$cl" ]; then
             fail=$((fail + 1))
-            echo "FAIL layer $name calls OpenCL above $opencl_layer: $(basename "$o"): $(echo $cl)"
+            where="above $opencl_layer"
+            [ "$name" = "$opencl_layer" ] && where="outside $opencl_dir"
+            echo "FAIL layer $name calls OpenCL $where: $(basename "$o"): $(echo $cl)"
         else
             pass=$((pass + 1))
         fi

@@ -300,7 +300,7 @@ static void one_build_per_options(void)
     }
     const char *opts = "-DWGM=1 -DWGN=1 -DMR=8 -DNR=32 -DMC=64 -DNC=64 -DKC=64 -DVW=16 -DNGA=0 "
                        "-DNGB=0 -DMULTI_KB=1 -DPACKED=3";
-    cl_kernel k[4] = {NULL, NULL, NULL, NULL};
+    ws_kernel k[4] = {NULL, NULL, NULL, NULL};
     const long b0 = winsum_program_builds();
     CHECK_STATUS(ws_get_kernel(ctx, "gett.cl", "gett", opts, &k[0]), WINSUM_OK);
     CHECK_STATUS(ws_get_kernel(ctx, "gett.cl", "gett_pack_a", opts, &k[1]), WINSUM_OK);
@@ -308,7 +308,7 @@ static void one_build_per_options(void)
     CHECK_MSG(winsum_program_builds() - b0 == 1, "3 kernels of one file and options: %ld builds",
               winsum_program_builds() - b0);
     CHECK(k[0] && k[1] && k[2] && k[0] != k[1] && k[1] != k[2] && k[0] != k[2]);
-    cl_kernel again = NULL;
+    ws_kernel again = NULL;
     CHECK_STATUS(ws_get_kernel(ctx, "gett.cl", "gett_pack_a", opts, &again), WINSUM_OK);
     CHECK(again == k[1]);
     CHECK_STATUS(ws_get_kernel(ctx, "unary.cl", "unary", "-DNGA=0", &k[3]), WINSUM_OK);

@@ -1,13 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Copyright 2026 the winsum authors */
 /*
- * backend.c - the table of backends (a new backend is one more entry) and
- * the calls of backend.h that every backend shares: memory accounting, and
+ * backend.c - the table of backends (a new backend is one folder beside
+ * this file and one more entry) and the calls of backend.h that every
+ * backend shares: memory accounting, and
  * the alias check with the backend's idea of an allocation.
  */
 #include "backend.h"
 
+/* WINSUM_BACKEND_AUTO tries them in this order: the device backends, then
+ * the host reference (which needs no device) when no device was named. */
 static const ws_backend *const backends[] = {&ws_backend_opencl, &ws_backend_ref};
+
+const ws_backend *ws_backend_at(int i)
+{
+    return i >= 0 && (size_t)i < sizeof backends / sizeof *backends ? backends[i] : NULL;
+}
 
 const ws_backend *ws_backend_of(winsum_backend id)
 {

@@ -3,8 +3,9 @@
 /*
  * memory.c - device memory with accounting (what winsum itself allocated:
  * intermediates, tables, winsum_buffer_alloc), the buffer calls of the API,
- * and the check that a buffer can be used by a context (its kind, and for
- * OpenCL its cl_context).
+ * and the check that a buffer can be used by a context (its kind, and the
+ * backend's check that it belongs to the context). Host memory a device
+ * uses in place (winsum_buffer_map_host) is the backend's map_host.
  */
 #include "backend.h"
 #include <stdio.h>
@@ -112,28 +113,11 @@ winsum_status winsum_buffer_map_host(winsum_context *ctx, void *data, size_t byt
     if (!data || !bytes)
         return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT,
                        "winsum_buffer_map_host: data is NULL or bytes is 0 (%zu)", bytes);
-    if (ctx->backend == WINSUM_BACKEND_REF) {
+    if (ctx->be->memory == WINSUM_HOST) {
         *buffer = winsum_buffer_host(data, bytes);
         return WINSUM_OK;
     }
-    cl_bool unified = CL_FALSE;
-    cl_int err =
-        clGetDeviceInfo(ctx->device, CL_DEVICE_HOST_UNIFIED_MEMORY, sizeof unified, &unified, NULL);
-    if (err || !unified)
-        return ws_fail(&ctx->err, WINSUM_ERR_UNSUPPORTED,
-                       "winsum_buffer_map_host: the device does not share host memory "
-                       "(CL_DEVICE_HOST_UNIFIED_MEMORY); copy with winsum_buffer_write()");
-    if (ctx->max_alloc && bytes > ctx->max_alloc)
-        return ws_fail(&ctx->err, WINSUM_ERR_MEMORY,
-                       "winsum_buffer_map_host: %zu bytes in one buffer, more than the device "
-                       "allocates at once (%llu)",
-                       bytes, (unsigned long long)ctx->max_alloc);
-    cl_mem m = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR, bytes, data, &err);
-    if (!m)
-        return ws_cl_fail(ctx, err ? err : CL_MEM_OBJECT_ALLOCATION_FAILURE,
-                          "clCreateBuffer(CL_MEM_USE_HOST_PTR)", "winsum_buffer_map_host");
-    *buffer = winsum_buffer_device(m, bytes);
-    return WINSUM_OK;
+    return ctx->be->map_host(ctx, data, bytes, buffer);
 }
 
 winsum_status winsum_buffer_unmap_host(winsum_context *ctx, winsum_buffer *buffer, int sync)
@@ -146,28 +130,8 @@ winsum_status winsum_buffer_unmap_host(winsum_context *ctx, winsum_buffer *buffe
         memset(buffer, 0, sizeof *buffer);
         return WINSUM_OK;
     }
-    if (buffer->where != WINSUM_DEVICE || !buffer->mem || !ctx->queue)
+    if (buffer->where != WINSUM_DEVICE || !buffer->mem || ctx->be->memory != WINSUM_DEVICE)
         return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT,
                        "winsum_buffer_unmap_host: not a buffer of winsum_buffer_map_host()");
-    winsum_status st = WINSUM_OK;
-    if (sync) {
-        /* a blocking map waits for the queued work and brings the device's
-         * writes into the host memory (nothing moves where the device uses
-         * that memory in place); unmapping a read mapping moves nothing, so
-         * it is only queued (OpenCL releases the cl_mem after it) */
-        cl_int err = CL_SUCCESS;
-        void *p = clEnqueueMapBuffer(ctx->queue, buffer->mem, CL_TRUE, CL_MAP_READ, 0,
-                                     buffer->bytes, 0, NULL, NULL, &err);
-        if (!p)
-            st = ws_cl_fail(ctx, err ? err : CL_INVALID_VALUE, "clEnqueueMapBuffer",
-                            "winsum_buffer_unmap_host");
-        else {
-            err = clEnqueueUnmapMemObject(ctx->queue, buffer->mem, p, 0, NULL, NULL);
-            if (err)
-                st = ws_cl_fail(ctx, err, "clEnqueueUnmapMemObject", "winsum_buffer_unmap_host");
-        }
-    }
-    clReleaseMemObject(buffer->mem);
-    memset(buffer, 0, sizeof *buffer);
-    return st;
+    return ctx->be->unmap_host(ctx, buffer, sync);
 }

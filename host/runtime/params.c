@@ -12,6 +12,7 @@
  * context's params_epoch, so that plans cached under older ones are dropped.
  */
 #include "params.h"
+#include "backend.h"
 #include "program.h"
 #include <ctype.h>
 #include <errno.h>
@@ -382,10 +383,10 @@ winsum_status ws_tunables_store(winsum_context *ctx, const char *comment)
 const char *winsum_tuning_source(const winsum_context *ctx)
 {
     if (!ctx) return "";
-    return ctx->backend == WINSUM_BACKEND_OPENCL ? ctx->tuning_source : "reference backend";
+    return ctx->be->kernels ? ctx->tuning_source : "reference backend";
 }
 
 const char *winsum_tuning_params(const winsum_context *ctx)
 {
-    return ctx && ctx->backend == WINSUM_BACKEND_OPENCL ? ctx->tuning_text : "";
+    return ctx && ctx->be->kernels ? ctx->tuning_text : "";
 }

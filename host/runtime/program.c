@@ -3,14 +3,16 @@
 /*
  * program.c - kernel sources and compiled programs. Sources are embedded at
  * build time (cmake/embed.cmake) or read from $WINSUM_KERNEL_DIR. Programs
- * are compiled lazily, one per file and options (all its kernels from one
- * build), and cached: per context in memory, and on disk as
- * device binaries keyed by device, driver, source hash and options, written
- * by atomic rename. A disk entry is trusted only if only this user can have
- * written it (ws_cache_open, ws_cache_read: as ssh judges its keys) and its
- * stored key and checksum match; anything else is rebuilt and overwritten.
+ * are compiled lazily by the backend (ws_backend program_*), one per file
+ * and options (all its kernels from one build), and cached: per context in
+ * memory, and on disk as the backend's binaries keyed by device, driver,
+ * source hash and options, written by atomic rename. A disk entry is
+ * trusted only if only this user can have written it (ws_cache_open,
+ * ws_cache_read: as ssh judges its keys) and its stored key and checksum
+ * match; anything else is rebuilt and overwritten.
  */
 #include "program.h"
+#include "backend.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -369,28 +371,58 @@ static void disk_store(int dirfd, const char *name, const char *key_text, const 
     free(e);
 }
 
-static winsum_status build(winsum_context *ctx, cl_program prog, const char *options,
-                           const char *file)
+/* A new slot for kernel k of program prog (owned: the slot releases it);
+ * on want of memory both are released. */
+static winsum_status add_slot(winsum_context *ctx, uint64_t key, char *key_text, void *prog,
+                              int owns, ws_kernel k)
 {
-    cl_int err = clBuildProgram(prog, 1, &ctx->device, options, NULL, NULL);
-    if (err == CL_SUCCESS) return WINSUM_OK;
-    size_t loglen = 0;
-    clGetProgramBuildInfo(prog, ctx->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &loglen);
-    char *log = malloc(loglen + 1);
-    if (log) {
-        log[0] = 0;
-        clGetProgramBuildInfo(prog, ctx->device, CL_PROGRAM_BUILD_LOG, loglen, log, NULL);
-        log[loglen] = 0;
+    if (ctx->nprograms == ctx->cap_programs) {
+        int cap = ctx->cap_programs ? 2 * ctx->cap_programs : 16;
+        ws_program_slot *p = realloc(ctx->programs, (size_t)cap * sizeof *p);
+        if (!p) {
+            ctx->be->program_release(k, owns ? prog : NULL);
+            return ws_fail(&ctx->err, WINSUM_ERR_MEMORY, "out of host memory");
+        }
+        ctx->programs = p;
+        ctx->cap_programs = cap;
     }
-    ws_fail(&ctx->err, WINSUM_ERR_BUILD, "kernel %s did not build (%s) with options '%s':\n%s",
-            file, ws_cl_error_name(err), options, log ? log : "(no log)");
-    free(log);
-    return WINSUM_ERR_BUILD;
+    ws_program_slot *slot = &ctx->programs[ctx->nprograms++];
+    slot->key = key;
+    slot->key_text = key_text;
+    slot->program = prog;
+    slot->owns_program = owns;
+    slot->kernel = k;
+    return WINSUM_OK;
+}
+
+void ws_program_cache_free(winsum_context *ctx)
+{
+    /* every kernel first: a program goes with the slot that owns it */
+    for (int i = 0; i < ctx->nprograms; i++)
+        ctx->be->program_release(ctx->programs[i].kernel, NULL);
+    for (int i = 0; i < ctx->nprograms; i++) {
+        if (ctx->programs[i].owns_program) ctx->be->program_release(NULL, ctx->programs[i].program);
+        free(ctx->programs[i].key_text);
+    }
+    free(ctx->programs);
+    ctx->programs = NULL;
+    ctx->nprograms = ctx->cap_programs = 0;
+}
+
+winsum_status ws_kernel_get(winsum_context *ctx, const char *file, const char *name,
+                            const char *options, ws_kernel *kernel)
+{
+    return ws_get_kernel(ctx, file, name, options, kernel);
 }
 
 winsum_status ws_get_kernel(winsum_context *ctx, const char *file, const char *name,
-                            const char *options, cl_kernel *kernel)
+                            const char *options, ws_kernel *kernel)
 {
+    const ws_backend *be = ctx->be;
+    *kernel = NULL;
+    if (!be->kernels)
+        return ws_fail(&ctx->err, WINSUM_ERR_UNSUPPORTED, "%s (%s): the %s backend runs no kernels",
+                       name, file, be->title);
     char *src = NULL;
     size_t srclen = 0;
     winsum_status st = load_source(ctx, file, &src, &srclen);
@@ -398,7 +430,7 @@ winsum_status ws_get_kernel(winsum_context *ctx, const char *file, const char *n
     /* A program is keyed by device, file, options and source: every kernel
      * of it (GETT's packing kernels, the direct family's reorder) comes from
      * one build. A kernel's slot is the program's key and its name; slots of
-     * one program share it (each holds a reference). */
+     * one program share it (the first owns it). */
     const size_t klen = strlen(ctx->cache_prefix) + strlen(file) + strlen(options) + 64;
     char *key_text = malloc(klen + strlen(name) + 4);
     if (!key_text) {
@@ -411,7 +443,8 @@ winsum_status ws_get_kernel(winsum_context *ctx, const char *file, const char *n
     sprintf(key_text + plen, "\n:%s", name);
     uint64_t key = fnv1a(key_text, strlen(key_text), FNV_SEED);
 
-    cl_program prog = NULL;
+    void *prog = NULL;
+    int owns = 1;
     for (int i = 0; i < ctx->nprograms; i++) {
         const ws_program_slot *ps = &ctx->programs[i];
         if (ps->key == key && strcmp(ps->key_text, key_text) == 0) {
@@ -424,10 +457,9 @@ winsum_status ws_get_kernel(winsum_context *ctx, const char *file, const char *n
             ps->key_text[plen] == '\n')
             prog = ps->program;
     }
-    cl_int err;
     int dirfd = -1;
     if (prog) { /* built for another kernel of the file */
-        clRetainProgram(prog);
+        owns = 0;
         goto kernel;
     }
     if (ws_fault(WINSUM_FAULT_BUILD)) {
@@ -446,73 +478,34 @@ winsum_status ws_get_kernel(winsum_context *ctx, const char *file, const char *n
         unsigned char *bin = disk_load(ctx, dirfd, entry, key_text, &blen);
         key_text[plen] = '\n';
         if (bin) {
-            const unsigned char *bins[1] = {bin};
-            cl_int bstatus;
-            prog = clCreateProgramWithBinary(ctx->cl, 1, &ctx->device, &blen, bins, &bstatus, &err);
-            if (prog && (bstatus != CL_SUCCESS || clBuildProgram(prog, 1, &ctx->device, options,
-                                                                 NULL, NULL) != CL_SUCCESS)) {
-                clReleaseProgram(prog);
-                prog = NULL; /* stale: rebuild from source below */
-            }
+            if (be->program_load(ctx, bin, blen, options, &prog)) prog = NULL; /* stale: rebuild */
             free(bin);
         }
     }
     if (!prog) {
-        const char *srcs[1] = {src};
-        prog = clCreateProgramWithSource(ctx->cl, 1, srcs, &srclen, &err);
-        if (!prog) {
-            st = ws_cl_fail(ctx, err, "clCreateProgramWithSource", file);
-            goto out;
-        }
         pthread_mutex_lock(&g_lock);
         g_builds++;
         pthread_mutex_unlock(&g_lock);
-        if ((st = build(ctx, prog, options, file))) {
-            clReleaseProgram(prog);
-            goto out;
-        }
+        if ((st = be->program_build(ctx, file, src, srclen, options, &prog))) goto out;
         if (dirfd >= 0) {
             size_t blen = 0;
-            if (clGetProgramInfo(prog, CL_PROGRAM_BINARY_SIZES, sizeof blen, &blen, NULL) ==
-                    CL_SUCCESS &&
-                blen > 0) {
-                unsigned char *bin = malloc(blen);
-                unsigned char *bins[1] = {bin};
-                if (bin && clGetProgramInfo(prog, CL_PROGRAM_BINARIES, sizeof bins, bins, NULL) ==
-                               CL_SUCCESS) {
-                    key_text[plen] = 0;
-                    disk_store(dirfd, entry, key_text, bin, blen);
-                    key_text[plen] = '\n';
-                }
-                free(bin);
+            unsigned char *bin = be->program_binary(prog, &blen);
+            if (bin) {
+                key_text[plen] = 0;
+                disk_store(dirfd, entry, key_text, bin, blen);
+                key_text[plen] = '\n';
             }
+            free(bin);
         }
     }
 kernel:;
-    cl_kernel k = clCreateKernel(prog, name, &err);
-    if (!k) {
-        clReleaseProgram(prog);
-        st = ws_cl_fail(ctx, err, "clCreateKernel", name);
+    ws_kernel k = NULL;
+    if ((st = be->program_kernel(ctx, prog, name, &k))) {
+        if (owns) be->program_release(NULL, prog);
         goto out;
     }
-    if (ctx->nprograms == ctx->cap_programs) {
-        int cap = ctx->cap_programs ? 2 * ctx->cap_programs : 16;
-        ws_program_slot *p = realloc(ctx->programs, (size_t)cap * sizeof *p);
-        if (!p) {
-            clReleaseKernel(k);
-            clReleaseProgram(prog);
-            st = ws_fail(&ctx->err, WINSUM_ERR_MEMORY, "out of host memory");
-            goto out;
-        }
-        ctx->programs = p;
-        ctx->cap_programs = cap;
-    }
-    ws_program_slot *slot = &ctx->programs[ctx->nprograms++];
-    slot->key = key;
-    slot->key_text = key_text;
+    if ((st = add_slot(ctx, key, key_text, prog, owns, k))) goto out;
     key_text = NULL;
-    slot->program = prog;
-    slot->kernel = k;
     *kernel = k;
 out:
     if (dirfd >= 0) close(dirfd);
@@ -524,6 +517,5 @@ out:
 const char *winsum_cache_info(const winsum_context *ctx)
 {
     if (!ctx) return "";
-    return ctx->backend == WINSUM_BACKEND_OPENCL ? ctx->cache_info
-                                                 : "off: the reference backend builds no programs";
+    return ctx->be->kernels ? ctx->cache_info : "off: the reference backend builds no programs";
 }

@@ -10,9 +10,12 @@
 
 #include "context.h"
 
-/* The kernel `name` of kernels/<file> built with options; cached. */
+/* The kernel `name` of kernels/<file> built with options; cached (what
+ * backend.h's ws_kernel_get calls). */
 winsum_status ws_get_kernel(winsum_context *ctx, const char *file, const char *name,
-                            const char *options, cl_kernel *kernel);
+                            const char *options, struct ws_kernel_ **kernel);
+/* At context free: every kernel and program of the cache. */
+void ws_program_cache_free(winsum_context *ctx);
 
 /* The disk cache folder (program.c), created and checked that only this user
  * can write it (owned by the effective uid, not writable by group or

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Copyright 2026 the winsum authors */
 /*
- * trace.c - the last kernel event of a call (winsum_last_event) and the
- * call trace of WINSUM_VERBOSE: one line per outermost computing call, in
+ * trace.c - the last kernel event of a call (winsum_last_event: the
+ * backend's event, handed out by its interop call) and the call trace of
+ * WINSUM_VERBOSE: one line per outermost computing call, in
  * the manner of oneDNN's ONEDNN_VERBOSE (comma-separated fields after a
  * fixed prefix), ending with the command that replays a call of that
  * shape (the calling layer writes it, and its descriptor: the runtime knows
@@ -13,6 +14,7 @@
  * written as ' ', and the line is checked for them once more as a whole.
  */
 #include "trace.h"
+#include "backend.h"
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,38 +38,25 @@ struct ws_trace {
     int plan_cut; /* steps left out for want of room */
     int nk, more; /* kernel events kept, and those that did not fit */
     const char *kname[TRACE_KERNELS];
-    cl_event kev[TRACE_KERNELS];
+    void *kev[TRACE_KERNELS]; /* the backend's events */
 };
 
 /* ------------------------------------------------------------ events */
 
 void ws_event_clear(winsum_context *ctx)
 {
-    if (ctx->last_event) clReleaseEvent(ctx->last_event);
+    if (ctx->last_event) ctx->be->event_release(ctx->last_event);
     ctx->last_event = NULL;
 }
 
-void ws_event_record(winsum_context *ctx, cl_event ev)
+void ws_event_record(winsum_context *ctx, void *ev)
 {
     if (ctx->no_event) { /* not a computing call of the caller's */
-        if (ev) clReleaseEvent(ev);
+        if (ev) ctx->be->event_release(ev);
         return;
     }
-    if (ctx->last_event) clReleaseEvent(ctx->last_event);
+    if (ctx->last_event) ctx->be->event_release(ctx->last_event);
     ctx->last_event = ev;
-}
-
-winsum_status winsum_last_event(winsum_context *ctx, cl_event *event)
-{
-    WS_LOCK_SCOPE(ctx);
-    if (!ctx) return WINSUM_ERR_ARGUMENT;
-    if (!event) return ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "winsum_last_event: event is NULL");
-    *event = NULL;
-    if (!ctx->last_event) return WINSUM_OK;
-    cl_int err = clRetainEvent(ctx->last_event);
-    if (err) return ws_cl_fail(ctx, err, "clRetainEvent", "winsum_last_event");
-    *event = ctx->last_event;
-    return WINSUM_OK;
 }
 
 /* ------------------------------------------------------ trace state */
@@ -96,9 +85,9 @@ int ws_trace_open(winsum_context *ctx)
     return 0;
 }
 
-static void release_kernels(ws_trace *t)
+static void release_kernels(const winsum_context *ctx, ws_trace *t)
 {
-    for (int i = 0; i < t->nk; i++) clReleaseEvent(t->kev[i]);
+    for (int i = 0; i < t->nk; i++) ctx->be->event_release(t->kev[i]);
     t->nk = t->more = 0;
 }
 
@@ -106,7 +95,7 @@ void ws_trace_close(winsum_context *ctx)
 {
     ws_event_clear(ctx);
     if (!ctx->trace) return;
-    release_kernels(ctx->trace);
+    release_kernels(ctx, ctx->trace);
     free(ctx->trace);
     ctx->trace = NULL;
 }
@@ -122,7 +111,7 @@ static void trace_start(winsum_context *ctx, ws_call *c)
 {
     ws_trace *t = ctx->trace;
     if (t) {
-        release_kernels(t);
+        release_kernels(ctx, t);
         t->plan_len = 0;
         t->plan[0] = 0;
         t->plan_cut = 0;
@@ -144,11 +133,11 @@ void ws_trace_plan(winsum_context *ctx, const char *text)
     t->plan_len += sep + n;
 }
 
-void ws_trace_kernel(winsum_context *ctx, const char *name, cl_event ev)
+void ws_trace_kernel(winsum_context *ctx, const char *name, void *ev)
 {
     ws_trace *t = ctx->trace;
     if (!t || !ev) return;
-    if (t->nk == TRACE_KERNELS || clRetainEvent(ev) != CL_SUCCESS) {
+    if (t->nk == TRACE_KERNELS || ctx->be->event_retain(ev)) {
         t->more++;
         return;
     }
@@ -241,8 +230,8 @@ static void sb_kernels(ws_line *b, winsum_context *ctx)
         ws_line_put(b, "-");
         return;
     }
-    if (ctx->backend != WINSUM_BACKEND_OPENCL) {
-        ws_line_put(b, "none (reference backend)");
+    if (!ctx->be->kernels) {
+        ws_line_put(b, "none (%s backend)", ctx->be->title);
         return;
     }
     if (!ctx->profiling) {
@@ -255,16 +244,12 @@ static void sb_kernels(ws_line *b, winsum_context *ctx)
     }
     double total = 0;
     for (int i = 0; i < t->nk; i++) {
-        cl_ulong s = 0, e = 0;
-        cl_int err =
-            clGetEventProfilingInfo(t->kev[i], CL_PROFILING_COMMAND_START, sizeof s, &s, NULL);
-        if (!err)
-            err = clGetEventProfilingInfo(t->kev[i], CL_PROFILING_COMMAND_END, sizeof e, &e, NULL);
-        if (err) {
+        uint64_t ns = 0;
+        if (ctx->be->event_time(t->kev[i], &ns)) {
             ws_line_put(b, "%s%s=n/a", i ? " " : "", t->kname[i]);
             continue;
         }
-        double ms = (double)(e - s) * 1e-6;
+        double ms = (double)ns * 1e-6;
         total += ms;
         ws_line_put(b, "%s%s=%.3fms", i ? " " : "", t->kname[i], ms);
     }
@@ -299,12 +284,12 @@ static void trace_emit(winsum_context *ctx, const ws_call *c, winsum_status st,
     if (!tr) return;
     /* the call's time covers its kernels: the trace waits for them (in
      * order: the last one completes after the others) */
-    if (ctx->last_event) clWaitForEvents(1, &ctx->last_event);
-    for (int i = 0; i < tr->nk; i++) clWaitForEvents(1, &tr->kev[i]);
+    if (ctx->last_event) ctx->be->event_wait(ctx->last_event);
+    for (int i = 0; i < tr->nk; i++) ctx->be->event_wait(tr->kev[i]);
     double ms = (now_s() - c->t0) * 1e3;
-    int cl = ctx->backend == WINSUM_BACKEND_OPENCL;
+    const int kernels = ctx->be->kernels;
     ws_line b = {NULL, 0, 0};
-    ws_line_put(&b, "winsum_verbose,exec,%s,%s,", t->op, cl ? "opencl" : "ref");
+    ws_line_put(&b, "winsum_verbose,exec,%s,%s,", t->op, ctx->be->name);
     sb_clean(&b, ctx->device_name, ';');
     ws_line_put(&b, ",%s,subs:", winsum_status_string(st));
     if (t->subs) sb_clean(&b, t->subs, ' ');
@@ -331,7 +316,7 @@ static void trace_emit(winsum_context *ctx, const ws_call *c, winsum_status st,
         ws_line_put(&b, "-");
     }
     ws_line_put(&b, ",tile:");
-    if (cl) sb_clean(&b, winsum_tuning_params(ctx), '/');
+    if (kernels) sb_clean(&b, winsum_tuning_params(ctx), '/');
     else ws_line_put(&b, "-");
     ws_line_put(&b, ",tile_src:");
     sb_clean(&b, winsum_tuning_source(ctx), ';');
@@ -350,7 +335,7 @@ static void trace_emit(winsum_context *ctx, const ws_call *c, winsum_status st,
     ws_line_put(&b, "\n");
     if (b.s) write_line(tr, b.s, b.n);
     free(b.s);
-    release_kernels(tr);
+    release_kernels(ctx, tr);
 }
 
 /* ------------------------------------------------ the public bracket */

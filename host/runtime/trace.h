@@ -27,13 +27,13 @@ void ws_trace_close(winsum_context *ctx);
 void ws_event_clear(winsum_context *ctx);
 /* ev (owned by the caller's reference, now ctx's) becomes ctx->last_event;
  * while ctx->no_event, it is released instead. */
-void ws_event_record(winsum_context *ctx, cl_event ev);
+void ws_event_record(winsum_context *ctx, void *ev);
 
 /* While a traced call runs: the steps of a plan it executed (one entry of
  * the line's plan field), and (WINSUM_VERBOSE=2) a kernel's event, which
  * the trace retains for itself. */
 void ws_trace_plan(winsum_context *ctx, const char *text);
-void ws_trace_kernel(winsum_context *ctx, const char *name, cl_event ev);
+void ws_trace_kernel(winsum_context *ctx, const char *name, void *ev);
 
 /* A growing line of text; on want of memory it keeps what it has. The
  * layers above format their own fields of a trace line with it. */

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import winsum
-import winsum._core as core
+import winsum._array as core
 
 
 def unaligned(shape, dtype=np.float64):

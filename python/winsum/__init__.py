@@ -9,11 +9,12 @@ devices (or winsum's C reference backend), from numpy, torch and pyopencl.
     y = winsum.einsum("ncxyij,ocij->noxy", win, w)  # no host copy of `win`
 """
 from ._lib import path as library_path
-from ._core import (Array, Context, Device, Error, as_strided, asarray, default_context, devices,
-                    empty, set_default_context, transfer_count)
+from ._core import (Context, Device, Error, default_context, devices, set_default_context,
+                    transfer_count)
+from ._array import Array, as_strided, asarray, elementwise, empty
 # data that stays on the device: element-wise operations, padded windows
-from ._core import (add, elementwise, equal, greater, maximum, minimum, multiply, subtract,
-                    zeros)
+from ._ops import (add, equal, greater, maximum, minimum, multiply, subtract,
+                   zeros)
 from ._windows import windows
 _DEVICE_OPS = ["add", "elementwise", "equal", "greater", "maximum", "minimum", "multiply",
                "subtract", "windows", "zeros"]

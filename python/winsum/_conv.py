@@ -10,8 +10,9 @@ import numpy as np
 
 from . import _lib
 from ._lib import lib
-from ._core import Array, Binding, Error, as_strided, call_context, new_output, overlaps, \
-    promote, result_kind, _is_pyopencl
+from ._core import Error
+from ._array import Array, as_strided, call_context
+from ._binding import Binding, _is_pyopencl, new_output, overlaps, promote, result_kind
 
 Operand = Any  # a numpy array (or what np.asarray takes), winsum.Array or pyopencl array
 IntOrTuple = Union[int, Sequence[int]]

@@ -11,9 +11,9 @@ import numpy as np
 
 from . import _lib
 from ._lib import lib
-from ._core import (Array, Binding, Error, _Memory, _check_dtype, _element_strided, _is_pyopencl,
-                    _make_view, _np_span, _ptr, call_context, new_output,
-                    promote, result_kind)
+from ._core import Error, _element_strided, _make_view, _np_span, _ptr
+from ._array import Array, _Memory, call_context
+from ._binding import Binding, _is_pyopencl, new_output, promote, result_kind
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -468,7 +468,7 @@ def _c(shape, itemsize):
 
 
 def _write_array(dst, host):
-    from ._core import asarray
+    from ._array import asarray
     src = asarray(host, context=dst.context)
     einsum("...->...", src, out=dst, context=dst.context)
 

@@ -39,7 +39,9 @@ from numpy.lib.stride_tricks import as_strided
 
 from . import _lib
 from . import _einsum as _wein
-from ._core import Array, Error, _c_strides, _is_pyopencl, _make_view, default_context, empty
+from ._core import Error, _make_view, default_context
+from ._array import Array, _c_strides, empty
+from ._binding import _is_pyopencl
 from ._lib import lib
 from ._subscripts import (ALL_LETTERS, TypeMismatch, alloc, analyse, canonical, parse,
                           single_view, split_call)

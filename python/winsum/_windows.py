@@ -12,7 +12,8 @@ from typing import Any, Sequence, Tuple, Union
 import numpy as np
 
 from . import _lib
-from ._core import Array, Error, _decode, asarray
+from ._core import Error, _decode
+from ._array import Array, asarray
 from ._lib import lib
 
 

@@ -1,15 +1,34 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Copyright 2026 the winsum authors */
 /*
- * backend_ref.c - the reference backend (backend.h): host memory, no
- * kernels. Its plans keep the parsed einsum and run core/ref.c's C loop
+ * ref_backend.c - the reference backend (backend.h): host memory, no
+ * kernels, no device (it is WINSUM_BACKEND_AUTO's fallback when no device
+ * backend has one and none was named). Its plans keep the parsed einsum and run core/ref.c's C loop
  * nest over all operands at once (the oracle shares no kernel logic), so
  * it has nothing to launch and nothing to gate: each call is done when it
  * returns.
  */
 #include "backend.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The host: no device to choose, nothing of its own to keep. */
+static winsum_status ref_create(winsum_context *ctx, const char *device)
+{
+    (void)device;
+    snprintf(ctx->device_name, sizeof ctx->device_name, "reference (host C)");
+    return WINSUM_OK;
+}
+
+static void ref_destroy(winsum_context *ctx) { (void)ctx; }
+
+/* the host is no device of the list (winsum_device_count) */
+static int ref_devices(int index, char *name, size_t name_len, int *is_gpu)
+{
+    (void)index, (void)name, (void)name_len, (void)is_gpu;
+    return 0;
+}
 
 static winsum_status ref_alloc(winsum_context *ctx, size_t bytes, ws_mem *mem, const char *what)
 {
@@ -60,15 +79,6 @@ static int ref_mem_base(const void *mem, const void **root, int64_t *offset)
     return 0;
 }
 
-static winsum_status ref_kernel(winsum_context *ctx, const char *file, const char *name,
-                                const char *options, ws_kernel *kernel)
-{
-    (void)options;
-    *kernel = NULL;
-    return ws_fail(&ctx->err, WINSUM_ERR_UNSUPPORTED,
-                   "%s (%s): the reference backend runs no kernels", name, file);
-}
-
 static winsum_status ref_launch(winsum_context *ctx, const ws_launch *l)
 {
     return ws_fail(&ctx->err, WINSUM_ERR_UNSUPPORTED, "%s: the reference backend runs no kernels",
@@ -101,13 +111,15 @@ const ws_backend ws_backend_ref = {
     .id = WINSUM_BACKEND_REF,
     .memory = WINSUM_HOST,
     .kernels = 0,
+    .create = ref_create,
+    .destroy = ref_destroy,
+    .devices = ref_devices,
     .alloc = ref_alloc,
     .free = ref_free,
     .write = ref_write,
     .read = ref_read,
     .check_buffer = ref_check_buffer,
     .mem_base = ref_mem_base,
-    .kernel = ref_kernel,
     .launch = ref_launch,
     .gate_open = ref_gate_open,
     .gate_close = ref_gate_close,
