@@ -29,7 +29,8 @@
     "  WINSUM_CACHE_DIR   compiled-program and tuning cache (default ~/.cache/winsum;\n"  \
     "                     off: none)\n"                                                   \
     "  WINSUM_GETT        tile parameters wgm,wgn,mr,nr,mc,nc,kc,vw (overrides tuning)\n" \
-    "  WINSUM_CONV_IMPL   direct|depthwise|einsum|gemv: the convolution implementation\n" \
+    "  WINSUM_CONV_IMPL   pointwise|direct|depthwise|einsum|gemv: the convolution "       \
+    "implementation\n"                                                                    \
     "                     tried first (conv prints the one that ran)\n"                   \
     "  WINSUM_KERNEL_DIR  load kernels/*.cl from this folder (kernel work)\n"
 

@@ -1232,7 +1232,7 @@ WINSUM_API winsum_status winsum_conv_transpose_output_shape(const winsum_conv_de
  * "gemv" (depthwise, through the einsum planner's gemv family), "einsum"
  * (einsums over window views); "" before the first and after a failed one.
  * Chosen per call from an ordered list per direction;
- * `$WINSUM_CONV_IMPL=direct|depthwise|einsum|gemv`, read at every call, tries the
+ * `$WINSUM_CONV_IMPL=pointwise|direct|depthwise|einsum|gemv`, read at every call, tries the
  * named one first and falls back down the list when it cannot take the
  * problem (any other value: ::WINSUM_ERR_ARGUMENT).
  * @param[in] ctx the context; NULL gives "".
