@@ -204,8 +204,8 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
     const int bw = ocb * lanes_of(dt);
     const int64_t nob = (ko + bw - 1) / bw;
     const int64_t taps = d.k[0] * d.k[1] * d.k[2];
-    /* the reordered weights: G * NOB * Cg * taps * BW reals (the phases'
-     * taps partition the kernel's) */
+    /* the reordered weights: G * NOB * Cg * taps * BW reals, one reorder for
+     * every phase (the phases' taps partition the kernel's) */
     int64_t elems;
     if (ws_mul_ovf(g->g * nob, kc, &elems) || ws_mul_ovf(elems, taps * bw, &elems) ||
         elems > (int64_t)(SIZE_MAX / 2 / real))
@@ -244,8 +244,19 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
     const size_t wgr = ctx->cpu_like ? 1 : 64, wgf = ctx->cpu_like ? 8 : 64;
     size_t rl[2] = {wgr < ctx->max_wg ? wgr : ctx->max_wg, 1};
     size_t rg[2] = {ws_round_up((size_t)(g->g * nob * kc), rl[0]), 1};
+    /* the weight's taps in their order; the items with ob fastest where the
+     * reorder's reads are then consecutive (the kernel's output channels
+     * are the weight's small stride: backward-data) */
+    cl_int KDf = (cl_int)d.k[0], KHf = (cl_int)d.k[1], KWf = (cl_int)d.k[2];
+    cl_int8 tmap = {{0, 1, 0, 1, 0, 1, ws8.s[2] < ws8.s[3], 0}};
+    cl_long wo0 = 0;
+    const ws_arg ra[] = {WS_MEM(wm), WS_VAL(ws8), WS_MEM(wr),  WS_VAL(wo0),
+                         WS_VAL(G),  WS_VAL(Og),  WS_VAL(Cg),  WS_VAL(KDf),
+                         WS_VAL(KHf), WS_VAL(KWf), WS_VAL(NOB), WS_VAL(tmap)};
+    const ws_launch lr = {
+        .kernel = kr, .name = "direct_reorder", WS_ARGS(ra), .dims = 2, .global = rg, .local = rl};
 
-    int64_t woff = 0, last = -1; /* reals of wr before this phase's */
+    int64_t last = -1;
     for (int64_t f = 0; f < phases; f++) {
         phase ph;
         phase_axis(&d, bwd, 0, f / (nph[1] * nph[2]), &ph);
@@ -260,16 +271,14 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
      * launches whose events nobody holds, from the third on) */
     const int own = last > 0 && !ws_gate_held(ctx);
     if (own && (st = ws_gate_open(ctx))) return st;
+    if (last >= 0) st = ws_launch_kernel(ctx, &lr);
     for (int64_t f = 0; f <= last && !st; f++) {
         phase ph;
         phase_axis(&d, bwd, 0, f / (nph[1] * nph[2]), &ph);
         phase_axis(&d, bwd, 1, f / nph[2] % nph[1], &ph);
         phase_axis(&d, bwd, 2, f % nph[2], &ph);
+        if (ph.out[0] * ph.out[1] * ph.out[2] == 0) continue;
         const int64_t ptaps = ph.k[0] * ph.k[1] * ph.k[2];
-        if (ph.out[0] * ph.out[1] * ph.out[2] == 0) {
-            woff += g->g * nob * kc * ptaps * bw;
-            continue;
-        }
         const int64_t nwb = (ph.out[2] + wb - 1) / wb;
         /* the summation blocks: CB channels of taps terms, ~256 terms */
         int64_t cb = ptaps >= 256 ? 1 : ptaps ? 256 / ptaps : kc;
@@ -277,12 +286,11 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
         int64_t nblk = (kc + cb - 1) / cb, gs = (int64_t)ceil(sqrt((double)nblk));
         if (gs < 1) gs = 1;
         cl_int KD = (cl_int)ph.k[0], KH = (cl_int)ph.k[1], KW = (cl_int)ph.k[2];
-        cl_int8 tmap = {{(cl_int)ph.tap0[0], (cl_int)ph.tstep[0], (cl_int)ph.tap0[1],
-                         (cl_int)ph.tstep[1], (cl_int)ph.tap0[2], (cl_int)ph.tstep[2], 0, 0}};
-        cl_long wo = woff;
-        const ws_arg ra[] = {WS_MEM(wm), WS_VAL(ws8), WS_MEM(wr),  WS_VAL(wo),
-                             WS_VAL(G),  WS_VAL(Og),  WS_VAL(Cg),  WS_VAL(KD),
-                             WS_VAL(KH), WS_VAL(KW),  WS_VAL(NOB), WS_VAL(tmap)};
+        /* this phase's tap (kd, kh, kw) is the weight's tap (tap0 + tstep *
+         * k) along each axis: wo its tap (0, 0, 0), steps in taps */
+        cl_long wo = ((ph.tap0[0] * d.k[1] + ph.tap0[1]) * d.k[2] + ph.tap0[2]) * kc * bw;
+        cl_int tsd = (cl_int)(ph.tstep[0] * d.k[1] * d.k[2]), tsh = (cl_int)(ph.tstep[1] * d.k[2]),
+               tsw = (cl_int)ph.tstep[2];
 
         /* this phase's outputs: first + step * j along each axis */
         cl_long8 ys8 = {
@@ -294,7 +302,7 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
                          (cl_int)nwb, (cl_int)cb}};
         cl_int16 cv = {{(cl_int)ph.s[0], (cl_int)ph.s[1], (cl_int)ph.s[2], (cl_int)ph.d[0],
                         (cl_int)ph.d[1], (cl_int)ph.d[2], (cl_int)ph.lo[0], (cl_int)ph.lo[1],
-                        (cl_int)ph.lo[2], (cl_int)gs, 0, 0, 0, 0, 0, 0}};
+                        (cl_int)ph.lo[2], (cl_int)gs, tsd, tsh, tsw, (cl_int)taps, 0, 0}};
         const ws_arg fa[] = {WS_MEM(xm),
                              WS_VAL(xs8),
                              WS_MEM(wr),
@@ -313,13 +321,6 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
         size_t fl[2] = {wgf < ctx->max_wg ? wgf : ctx->max_wg, 1};
         if (fl[0] > items) fl[0] = items;
         size_t fg[2] = {ws_round_up(items, fl[0]), (size_t)(g->n * g->g * nob)};
-        const ws_launch lr = {.kernel = kr,
-                              .name = "direct_reorder",
-                              WS_ARGS(ra),
-                              .dims = 2,
-                              .global = rg,
-                              .local = rl};
-        if (ptaps && (st = ws_launch_kernel(ctx, &lr))) break;
         if (ctx->verbose && f == 0) {
             char line[160];
             snprintf(line, sizeof line, "direct{wb%d ocb%d blocks %zux%zu groups %zu phases %lld}",
@@ -335,7 +336,6 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
                               .local = fl,
                               .record = f == last};
         st = ws_launch_kernel(ctx, &lf);
-        woff += g->g * nob * kc * ptaps * bw;
     }
     if (own) st = ws_gate_close(ctx, st);
     return st;
