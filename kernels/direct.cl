@@ -81,6 +81,19 @@
         }                                                                                          \
     }
 
+/* One (tap, channel) pair of the run of interior taps: the weights at WP,
+ * the WB pixels from x at XO (a step of sxw). */
+#define PAIR(XO, WP)                                                                               \
+    do {                                                                                           \
+        VEC wv[OCB];                                                                               \
+        _Pragma("unroll") for (int o = 0; o < OCB; o++) wv[o] = (WP)[o];                           \
+        _Pragma("unroll") for (int p = 0; p < WB; p++)                                             \
+        {                                                                                          \
+            const VEC xv = (VEC)(LD(x, (XO) + p * sxw));                                           \
+            _Pragma("unroll") for (int o = 0; o < OCB; o++) acc[o][p] = fma(xv, wv[o], acc[o][p]); \
+        }                                                                                          \
+    } while (0)
+
 /* wr + wo from w (G, Og, Cg, taps) read through ws = (offset, g, o, c, d,
  * h, w): one work-item a (g, ob, c), writing its KD*KH*KW rows of BW; tap
  * (td, th, tw) reads weight tap (tm.s0 + tm.s1 * td, tm.s2 + tm.s3 * th,
@@ -185,17 +198,23 @@ __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const RE
                         long xo = xrow + (long)(iw0 + ka * DW) * xw;
                         const long xwrap = (long)DW * xw - (long)nc * xs.s3;
                         __global const VEC *wp = wrow + (long)ka * TSW * Cg * OCB;
+                        if (nc == 3) {
+                            /* the RGB stem: a tap's 3 channels unrolled
+                             * (the wrap test of the loop below was about
+                             * as many instructions as the FMAs) */
+                            for (int k = ka; k < kb; k++) {
+                                PAIR(xo, wp);
+                                PAIR(xo + xs.s3, wp + OCB);
+                                PAIR(xo + 2 * xs.s3, wp + 2 * OCB);
+                                xo += (long)DW * xw;
+                                wp += (long)TSW * Cg * OCB;
+                            }
+                            kw = kb - 1;
+                            continue;
+                        }
                         int c = 0;
                         for (int i = 0; i < nrun; i++) {
-                            VEC wv[OCB];
-#pragma unroll
-                            for (int o = 0; o < OCB; o++) wv[o] = wp[o];
-#pragma unroll
-                            for (int p = 0; p < WB; p++) {
-                                const VEC xv = (VEC)(LD(x, xo + p * sxw));
-#pragma unroll
-                                for (int o = 0; o < OCB; o++) acc[o][p] = fma(xv, wv[o], acc[o][p]);
-                            }
+                            PAIR(xo, wp);
                             wp += OCB;
                             xo += xs.s3;
                             if (++c == nc) {
