@@ -135,9 +135,45 @@ __kernel void direct_reorder(__global const ELEM *w, long8 ws, __global REAL *wr
     }
 }
 
+/* The sub-pixel form of a strided backward-data with few channels (host:
+ * direct_run): the s phases of every axis as one stride-1 convolution of
+ * dy whose output channels are (phase, channel), Og = C * phases of them
+ * in one vector of lanes, where one launch a phase used C of the lanes
+ * (the 7x7/2 stem's 3 of 16). Tap e of an axis (0 <= e < KD, KH, KW: the
+ * window over dy that every phase's taps fall in) is, for phase r, the
+ * weight's tap r + ta - s * e when that lies in 0..kf-1, else a zero.
+ * wr[g][ob][e][c][BW] from w read through ws (the forward weight with its
+ * channel strides swapped, as direct_reorder); sv = (sd, sh, sw, tad, tah,
+ * taw, kfd, kfh), kfw: the weight's taps along w. C: the channels a
+ * phase. Items as direct_reorder with tm.s6 set. */
+__kernel void direct_reorder_sub(__global const ELEM *w, long8 ws, __global REAL *wr, int G,
+                                 int Og, int Cg, int KD, int KH, int KW, int NOB, int8 sv,
+                                 int kfw, int C)
+{
+    const long item = get_global_id(0);
+    if (item >= (long)G * NOB * Cg) return;
+    const int ob = (int)(item % NOB), c = (int)((item / NOB) % Cg), g = (int)(item / NOB / Cg);
+    const long gob = (long)g * NOB + ob;
+    const int taps = KD * KH * KW;
+    __global REAL *out = wr + (gob * taps * Cg + c) * BW;
+    const long base = ws.s0 + g * ws.s1 + c * ws.s3;
+    for (int l = 0; l < BW; l++) {
+        const int v = ob * BW + l, o = v % C, f = v / C;
+        const int rw = f % sv.s2, rh = (f / sv.s2) % sv.s1, rd = f / sv.s2 / sv.s1;
+        for (int t = 0; t < taps; t++) {
+            const int kd = rd + sv.s3 - sv.s0 * (t / (KW * KH)),
+                      kh = rh + sv.s4 - sv.s1 * ((t / KW) % KH), kw = rw + sv.s5 - sv.s2 * (t % KW);
+            const int in = v < Og && kd >= 0 && kd < sv.s6 && kh >= 0 && kh < sv.s7 && kw >= 0 &&
+                           kw < kfw;
+            out[(long)t * Cg * BW + l] =
+                in ? LD(w, base + o * ws.s2 + kd * ws.s4 + kh * ws.s5 + kw * ws.s6) : (REAL)0;
+        }
+    }
+}
+
 __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const REAL *wr, long wo,
                              __global const ELEM *bias, long2 bs, int has_bias, __global ELEM *y,
-                             long8 ys, int16 geo, int16 cv, REAL alpha, REAL beta)
+                             long8 ys, int16 geo, int16 cv, REAL alpha, REAL beta, long8 sub)
 {
     const int Cg = geo.s2, Og = geo.s3, ID = geo.s4, IH = geo.s5, IW = geo.s6;
     const int OD = geo.s7, OH = geo.s8, OW = geo.s9, KD = geo.sa, KH = geo.sb, KW = geo.sc;
@@ -299,6 +335,27 @@ __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const RE
             bv[l] = has_bias && l < nl ? LD(bias, bs.s0 + (g * (long)Og + oc0 + l) * bs.s1) : (REAL)0;
         const VEC bvec = VLOAD(bv);
         const long yo = ybase + oc0 * ysc;
+        if (sub.s0) {
+            /* sub-pixel backward-data: lane v is channel v % C of phase
+             * v / C, at its own offset */
+            long off[LANES];
+            for (int l = 0; l < LANES; l++) {
+                const int v = oc0 + l, c = v % (int)sub.s0, f = v / (int)sub.s0;
+                const int rw = f % (int)sub.s3, rh = (f / (int)sub.s3) % (int)sub.s2,
+                          rd = f / (int)sub.s3 / (int)sub.s2;
+                off[l] = c * ys.s3 + rd * sub.s4 + rh * sub.s5 + rw * sub.s6;
+            }
+#pragma unroll
+            for (int p = 0; p < WB; p++) {
+                if (ow0 + p >= OW) break;
+                REAL r[LANES];
+                VSTORE(alpha * (tot[o][p] + grp[o][p]), r);
+                const long yp = ybase + (ow0 + p) * ys.s6;
+                for (int l = 0; l < nl; l++)
+                    ST(y, yp + off[l], beta != (REAL)0 ? r[l] + beta * LD(y, yp + off[l]) : r[l]);
+            }
+            continue;
+        }
 #pragma unroll
         for (int p = 0; p < WB; p++) {
             if (ow0 + p >= OW) break;

@@ -98,6 +98,64 @@ static void phase_axis(const dgeom *d, int bwd, int i, int64_t r, phase *ph)
     ph->tstep[i] = -sp;
 }
 
+/* The sub-pixel form of a strided backward-data (kernels/direct.cl,
+ * direct_reorder_sub): every phase in one stride-1 convolution of dy whose
+ * output channels are (phase, channel), so C channels fill phases x C
+ * lanes where a launch a phase filled C (the 7x7/2 stem: 12 of 16 lanes,
+ * not 3). Along an axis, phase r reads dy at j + e for its taps k, e = (r
+ * + lo - k) / s; the window over every phase's e is emin..emax, its taps
+ * the zero-padded union. Taken when that fits one vector of lanes, every
+ * dilation is 1 and every phase has as many outputs (s divides dx's size).
+ * 1 and the window (per axis: taps k, padding lo, ta = lo - s * emin) set
+ * when it applies. */
+typedef struct subpix {
+    int64_t k[3], lo[3], ta[3], out[3];
+} subpix;
+
+static int sub_pixel(const dgeom *d, int bwd, int64_t ko, int lanes, subpix *sp)
+{
+    int64_t phases = 1;
+    for (int i = 0; i < 3; i++) phases *= d->s[i];
+    if (!bwd || phases < 2 || ko * phases > lanes) return 0;
+    for (int i = 0; i < 3; i++) {
+        const int64_t s = d->s[i], lo = d->lo[i];
+        if (d->d[i] != 1 || d->out[i] % s) return 0;
+        int64_t emin = INT64_MAX, emax = INT64_MIN;
+        for (int64_t r = 0; r < s; r++)
+            for (int64_t k = 0; k < d->k[i]; k++)
+                if ((r + lo - k) % s == 0) {
+                    const int64_t e = (r + lo - k) / s;
+                    emin = e < emin ? e : emin;
+                    emax = e > emax ? e : emax;
+                }
+        if (emin > emax) return 0; /* a phase of no taps: as phases */
+        sp->k[i] = emax - emin + 1;
+        sp->lo[i] = -emin;
+        sp->ta[i] = lo - s * emin;
+        sp->out[i] = d->out[i] / s;
+    }
+    return 1;
+}
+
+/* Launch f's phase: phase f of the input gradient's (f = (rd * nph[1] +
+ * rh) * nph[2] + rw), or with sp the sub-pixel form's one launch (a
+ * stride-1 convolution over sp's window, its outputs at step s). */
+static void phase_of(const dgeom *d, int bwd, const subpix *sp, const int64_t nph[3], int64_t f,
+                     phase *ph)
+{
+    if (!sp) {
+        phase_axis(d, bwd, 0, f / (nph[1] * nph[2]), ph);
+        phase_axis(d, bwd, 1, f / nph[2] % nph[1], ph);
+        phase_axis(d, bwd, 2, f % nph[2], ph);
+        return;
+    }
+    for (int i = 0; i < 3; i++) {
+        ph->out[i] = sp->out[i], ph->k[i] = sp->k[i], ph->s[i] = 1, ph->d[i] = 1;
+        ph->lo[i] = sp->lo[i], ph->first[i] = 0, ph->step[i] = d->s[i], ph->tap0[i] = 0;
+        ph->tstep[i] = 1;
+    }
+}
+
 /* The register block: WB pixels, OCB vectors of lanes. */
 static int lanes_of(winsum_dtype dt) { return dt == WINSUM_F64 ? 8 : 16; }
 
@@ -196,14 +254,20 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
     to_3d(p, bwd, &xc, &wc, &yc, &d);
     /* the phases (backward-data: s per strided axis), each its own launch */
     const int64_t nph[3] = {bwd ? d.s[0] : 1, bwd ? d.s[1] : 1, bwd ? d.s[2] : 1};
-    const int64_t phases = nph[0] * nph[1] * nph[2];
+    /* or all in one (sub_pixel): its output channels (phase, channel) */
+    subpix sp;
+    const int sub = sub_pixel(&d, bwd, ko, lanes_of(dt), &sp);
+    const int64_t phases = sub ? 1 : nph[0] * nph[1] * nph[2];
+    const int64_t kox = sub ? ko * nph[0] * nph[1] * nph[2] : ko;
+    /* wr's taps along each axis */
+    const int64_t tk[3] = {sub ? sp.k[0] : d.k[0], sub ? sp.k[1] : d.k[1], sub ? sp.k[2] : d.k[2]};
     phase ph0;
     for (int i = 0; i < 3; i++) phase_axis(&d, bwd, i, 0, &ph0);
     int wb, ocb;
-    choose_block(dt, kc, ko, ph0.out[2], &wb, &ocb);
+    choose_block(dt, kc, kox, sub ? sp.out[2] : ph0.out[2], &wb, &ocb);
     const int bw = ocb * lanes_of(dt);
-    const int64_t nob = (ko + bw - 1) / bw;
-    const int64_t taps = d.k[0] * d.k[1] * d.k[2];
+    const int64_t nob = (kox + bw - 1) / bw;
+    const int64_t taps = tk[0] * tk[1] * tk[2];
     /* the reordered weights: G * NOB * Cg * taps * BW reals, one reorder for
      * every phase (the phases' taps partition the kernel's) */
     int64_t elems;
@@ -222,7 +286,8 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
              : dt == WINSUM_F16 ? " -DWS_FP16"
                                 : "");
     ws_kernel kr, kf;
-    if ((st = ws_kernel_get(ctx, "direct.cl", "direct_reorder", opts, &kr)) ||
+    if ((st = ws_kernel_get(ctx, "direct.cl", sub ? "direct_reorder_sub" : "direct_reorder", opts,
+                            &kr)) ||
         (st = ws_kernel_get(ctx, "direct.cl", "direct_forward", opts, &kf)))
         return st;
 
@@ -232,7 +297,7 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
      * backward-data swaps the channels */
     cl_long8 ws8 = {{wc.offset, wc.strides[0], wc.strides[bwd ? 2 : 1], wc.strides[bwd ? 1 : 2],
                      d.ws[0], d.ws[1], d.ws[2], 0}};
-    cl_int G = (cl_int)g->g, Og = (cl_int)ko, Cg = (cl_int)kc, NOB = (cl_int)nob;
+    cl_int G = (cl_int)g->g, Og = (cl_int)kox, Cg = (cl_int)kc, NOB = (cl_int)nob;
     cl_long8 xs8 = {
         {xc.offset, xc.strides[0], xc.strides[1], xc.strides[2], d.xs[0], d.xs[1], d.xs[2], 0}};
     cl_long2 bs2 = {{p->bias ? p->bias->offset : 0, p->bias ? p->bias->strides[0] : 0}};
@@ -253,15 +318,32 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
     const ws_arg ra[] = {WS_MEM(wm), WS_VAL(ws8), WS_MEM(wr),  WS_VAL(wo0),
                          WS_VAL(G),  WS_VAL(Og),  WS_VAL(Cg),  WS_VAL(KDf),
                          WS_VAL(KHf), WS_VAL(KWf), WS_VAL(NOB), WS_VAL(tmap)};
-    const ws_launch lr = {
-        .kernel = kr, .name = "direct_reorder", WS_ARGS(ra), .dims = 2, .global = rg, .local = rl};
+    cl_int8 sv = {{(cl_int)d.s[0], (cl_int)d.s[1], (cl_int)d.s[2], (cl_int)sp.ta[0],
+                   (cl_int)sp.ta[1], (cl_int)sp.ta[2], (cl_int)d.k[0], (cl_int)d.k[1]}};
+    cl_int kfw = (cl_int)d.k[2], C = (cl_int)ko;
+    if (sub) KDf = (cl_int)tk[0], KHf = (cl_int)tk[1], KWf = (cl_int)tk[2];
+    const ws_arg rsa[] = {WS_MEM(wm),  WS_VAL(ws8), WS_MEM(wr),  WS_VAL(G),  WS_VAL(Og),
+                          WS_VAL(Cg),  WS_VAL(KDf), WS_VAL(KHf), WS_VAL(KWf), WS_VAL(NOB),
+                          WS_VAL(sv),  WS_VAL(kfw), WS_VAL(C)};
+    const ws_launch lr = sub ? (ws_launch){.kernel = kr,
+                                           .name = "direct_reorder_sub",
+                                           WS_ARGS(rsa),
+                                           .dims = 2,
+                                           .global = rg,
+                                           .local = rl}
+                             : (ws_launch){.kernel = kr,
+                                           .name = "direct_reorder",
+                                           WS_ARGS(ra),
+                                           .dims = 2,
+                                           .global = rg,
+                                           .local = rl};
+    /* the sub-pixel form's lanes: (C, phases along d, h, w, dx's steps) */
+    cl_long8 sub8 = {{sub ? ko : 0, nph[0], nph[1], nph[2], d.ys[0], d.ys[1], d.ys[2], 0}};
 
     int64_t last = -1;
     for (int64_t f = 0; f < phases; f++) {
         phase ph;
-        phase_axis(&d, bwd, 0, f / (nph[1] * nph[2]), &ph);
-        phase_axis(&d, bwd, 1, f / nph[2] % nph[1], &ph);
-        phase_axis(&d, bwd, 2, f % nph[2], &ph);
+        phase_of(&d, bwd, sub ? &sp : NULL, nph, f, &ph);
         if (ph.out[0] * ph.out[1] * ph.out[2] > 0) last = f;
     }
     /* several launches write the output: all-or-nothing behind the gate
@@ -274,9 +356,7 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
     if (last >= 0) st = ws_launch_kernel(ctx, &lr);
     for (int64_t f = 0; f <= last && !st; f++) {
         phase ph;
-        phase_axis(&d, bwd, 0, f / (nph[1] * nph[2]), &ph);
-        phase_axis(&d, bwd, 1, f / nph[2] % nph[1], &ph);
-        phase_axis(&d, bwd, 2, f % nph[2], &ph);
+        phase_of(&d, bwd, sub ? &sp : NULL, nph, f, &ph);
         if (ph.out[0] * ph.out[1] * ph.out[2] == 0) continue;
         const int64_t ptaps = ph.k[0] * ph.k[1] * ph.k[2];
         const int64_t nwb = (ph.out[2] + wb - 1) / wb;
@@ -288,8 +368,8 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
         cl_int KD = (cl_int)ph.k[0], KH = (cl_int)ph.k[1], KW = (cl_int)ph.k[2];
         /* this phase's tap (kd, kh, kw) is the weight's tap (tap0 + tstep *
          * k) along each axis: wo its tap (0, 0, 0), steps in taps */
-        cl_long wo = ((ph.tap0[0] * d.k[1] + ph.tap0[1]) * d.k[2] + ph.tap0[2]) * kc * bw;
-        cl_int tsd = (cl_int)(ph.tstep[0] * d.k[1] * d.k[2]), tsh = (cl_int)(ph.tstep[1] * d.k[2]),
+        cl_long wo = ((ph.tap0[0] * tk[1] + ph.tap0[1]) * tk[2] + ph.tap0[2]) * kc * bw;
+        cl_int tsd = (cl_int)(ph.tstep[0] * tk[1] * tk[2]), tsh = (cl_int)(ph.tstep[1] * tk[2]),
                tsw = (cl_int)ph.tstep[2];
 
         /* this phase's outputs: first + step * j along each axis */
@@ -315,7 +395,8 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
                              WS_VAL(geo),
                              WS_VAL(cv),
                              f64 ? WS_VAL(ald) : WS_VAL(alf),
-                             f64 ? WS_VAL(bed) : WS_VAL(bef)};
+                             f64 ? WS_VAL(bed) : WS_VAL(bef),
+                             WS_VAL(sub8)};
 
         size_t items = (size_t)(nwb * ph.out[1] * ph.out[0]);
         size_t fl[2] = {wgf < ctx->max_wg ? wgf : ctx->max_wg, 1};
@@ -323,8 +404,8 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
         size_t fg[2] = {ws_round_up(items, fl[0]), (size_t)(g->n * g->g * nob)};
         if (ctx->verbose && f == 0) {
             char line[160];
-            snprintf(line, sizeof line, "direct{wb%d ocb%d blocks %zux%zu groups %zu phases %lld}",
-                     wb, ocb, items, fg[1], fl[0], (long long)phases);
+            snprintf(line, sizeof line, "direct{wb%d ocb%d blocks %zux%zu groups %zu phases %lld%s}",
+                     wb, ocb, items, fg[1], fl[0], (long long)phases, sub ? " sub-pixel" : "");
             ws_trace_plan(ctx, line);
         }
         /* the call's last kernel: winsum_last_event */
