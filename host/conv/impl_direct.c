@@ -315,16 +315,16 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
     cl_int KDf = (cl_int)d.k[0], KHf = (cl_int)d.k[1], KWf = (cl_int)d.k[2];
     cl_int8 tmap = {{0, 1, 0, 1, 0, 1, ws8.s[2] < ws8.s[3], 0}};
     cl_long wo0 = 0;
-    const ws_arg ra[] = {WS_MEM(wm), WS_VAL(ws8), WS_MEM(wr),  WS_VAL(wo0),
-                         WS_VAL(G),  WS_VAL(Og),  WS_VAL(Cg),  WS_VAL(KDf),
+    const ws_arg ra[] = {WS_MEM(wm),  WS_VAL(ws8), WS_MEM(wr),  WS_VAL(wo0),
+                         WS_VAL(G),   WS_VAL(Og),  WS_VAL(Cg),  WS_VAL(KDf),
                          WS_VAL(KHf), WS_VAL(KWf), WS_VAL(NOB), WS_VAL(tmap)};
     cl_int8 sv = {{(cl_int)d.s[0], (cl_int)d.s[1], (cl_int)d.s[2], (cl_int)sp.ta[0],
                    (cl_int)sp.ta[1], (cl_int)sp.ta[2], (cl_int)d.k[0], (cl_int)d.k[1]}};
     cl_int kfw = (cl_int)d.k[2], C = (cl_int)ko;
     if (sub) KDf = (cl_int)tk[0], KHf = (cl_int)tk[1], KWf = (cl_int)tk[2];
-    const ws_arg rsa[] = {WS_MEM(wm),  WS_VAL(ws8), WS_MEM(wr),  WS_VAL(G),  WS_VAL(Og),
-                          WS_VAL(Cg),  WS_VAL(KDf), WS_VAL(KHf), WS_VAL(KWf), WS_VAL(NOB),
-                          WS_VAL(sv),  WS_VAL(kfw), WS_VAL(C)};
+    const ws_arg rsa[] = {WS_MEM(wm), WS_VAL(ws8), WS_MEM(wr),  WS_VAL(G),   WS_VAL(Og),
+                          WS_VAL(Cg), WS_VAL(KDf), WS_VAL(KHf), WS_VAL(KWf), WS_VAL(NOB),
+                          WS_VAL(sv), WS_VAL(kfw), WS_VAL(C)};
     const ws_launch lr = sub ? (ws_launch){.kernel = kr,
                                            .name = "direct_reorder_sub",
                                            WS_ARGS(rsa),
@@ -404,8 +404,9 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
         size_t fg[2] = {ws_round_up(items, fl[0]), (size_t)(g->n * g->g * nob)};
         if (ctx->verbose && f == 0) {
             char line[160];
-            snprintf(line, sizeof line, "direct{wb%d ocb%d blocks %zux%zu groups %zu phases %lld%s}",
-                     wb, ocb, items, fg[1], fl[0], (long long)phases, sub ? " sub-pixel" : "");
+            snprintf(line, sizeof line,
+                     "direct{wb%d ocb%d blocks %zux%zu groups %zu phases %lld%s}", wb, ocb, items,
+                     fg[1], fl[0], (long long)phases, sub ? " sub-pixel" : "");
             ws_trace_plan(ctx, line);
         }
         /* the call's last kernel: winsum_last_event */
