@@ -265,11 +265,16 @@ __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const RE
                         }
                         /* pixels next to each other (a step of 1: NCHW
                          * at stride 1, every backward-data phase) as
-                         * constant offsets: a runtime step kept the WB
-                         * offsets on the stack (29% of the sub-pixel
-                         * stem's samples touched it) */
+                         * constant offsets: with a runtime step the 14
+                         * offsets of the sub-pixel stem's block stayed on
+                         * the stack (29% of its samples touched it); the
+                         * blocks of 8 or fewer measured the same either
+                         * way, so they keep one loop */
+#if WB > 8
                         if (sxw == 1) RUN_PAIRS(1);
-                        else RUN_PAIRS(sxw);
+                        else
+#endif
+                            RUN_PAIRS(sxw);
                         kw = kb - 1;
                         continue;
                     }

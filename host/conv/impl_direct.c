@@ -9,7 +9,10 @@
  * copy of the input. 1-, 2- and 3-D, any stride, dilation, padding and
  * groups; float16, float32, float64. Backward-data is the same kernel,
  * one launch per phase of the input gradient (phase_axis()), so a strided
- * backward-data reads no zeros and needs no split into sub-problems.
+ * backward-data reads no zeros and needs no split into sub-problems; with
+ * few channels (the 7x7/2 stem's 3) all the phases in one launch whose
+ * lanes are (phase, channel) (sub_pixel()). One reorder of the weights a
+ * call serves every launch.
  *
  * Unforced it takes only the shapes where it was measured faster than the
  * einsum path (see prefer()); WINSUM_CONV_IMPL=direct lifts that.
