@@ -51,7 +51,7 @@ static struct {
     sgemm_fn sgemm;
     dgemm_fn dgemm;
     void (*shutdown)(void); /* blas_thread_shutdown_, or NULL */
-    char text[240]; /* the header's line, or why it is n/a */
+    char text[240];         /* the header's line, or why it is n/a */
 } ob;
 
 void openblas_load(void)
