@@ -373,6 +373,21 @@ __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const RE
             }
             continue;
         }
+        if (ys.s6 == 1 && beta == (REAL)0 && nl == LANES && ow0 + WB <= OW) {
+            /* the WB pixels of a channel next to each other in y (NCHW):
+             * stored channel by channel, WB in a row (the 7x7/2 stem
+             * forward 1.10x, 3x3 64@56 1.07x less CPU time than pixel by
+             * pixel, alternating in one process) */
+            REAL rr[WB][LANES];
+#pragma unroll
+            for (int p = 0; p < WB; p++) VSTORE(alpha * (tot[o][p] + grp[o][p] + bvec), rr[p]);
+            for (int l = 0; l < LANES; l++) {
+                const long yl = yo + l * ysc + ow0;
+#pragma unroll
+                for (int p = 0; p < WB; p++) ST(y, yl + p, rr[p][l]);
+            }
+            continue;
+        }
 #pragma unroll
         for (int p = 0; p < WB; p++) {
             if (ow0 + p >= OW) break;
