@@ -226,7 +226,7 @@ static void choices(void)
             expect(&sp, "direct", "direct", "sub-pixel backward-data, groups, beta");
             sp.hw = 11;
             expect(&sp, "direct", "direct", "backward-data, 11 not a multiple of stride 2");
-            /* its forward: 64 filters of 3 channels (the 4x4 block) */
+            /* its forward: 64 filters of 3 channels */
             layer sf = stem;
             sf.op = 0, sf.o = 64, sf.bias = 1, sf.beta = 0.25;
             expect(&sf, NULL, lay ? "einsum" : "direct", "forward, 3 channels, 64 filters");

@@ -162,7 +162,7 @@ static void phase_of(const dgeom *d, int bwd, const subpix *sp, const int64_t np
 /* The register block: WB pixels, OCB vectors of lanes. */
 static int lanes_of(winsum_dtype dt) { return dt == WINSUM_F64 ? 8 : 16; }
 
-static void choose_block(winsum_dtype dt, int64_t kc, int64_t ko, int64_t ow, int *wb, int *ocb)
+static void choose_block(winsum_dtype dt, int64_t ko, int64_t ow, int *wb, int *ocb)
 {
     /* WINSUM_DIRECT_BLOCK=WB,OCB (1..28, 1..4): a fixed block, for tuning */
     const char *env = getenv("WINSUM_DIRECT_BLOCK");
@@ -173,17 +173,13 @@ static void choose_block(winsum_dtype dt, int64_t kc, int64_t ko, int64_t ow, in
         return;
     }
     int lanes = lanes_of(dt);
-    /* few input channels (an RGB stem), many filters: 4 x 4 (the 7x7/2
-     * 3->64@224 forward 1.13x less CPU time than 8 x 2, alternating
-     * WINSUM_DIRECT_BLOCK in one process, 3 rounds, load 12-15; on 3x3
-     * 64@56 and 256@14, 64 channels, it was 1.05x and 1.28x slower, and
-     * the defaults below were the best of 14x1, 8x4, 6x4, 4x4, 7x4, 14x2
-     * within the noise) */
-    if (dt != WINSUM_F64 && kc < 8 && ko >= 4 * lanes) {
-        *wb = 4;
-        *ocb = 4;
-        return;
-    }
+    /* on 3x3 64@56 and 256@14 the blocks below were the best of 14x1, 8x4,
+     * 6x4, 4x4, 7x4, 14x2 within the noise. The 7x7/2 3->64@224 stem had
+     * its own 4 x 4 until its 3 channels a tap were unrolled and y stored
+     * in rows; since, 8 x 2 takes 1.05x less CPU time than 4 x 4 (6 of 6
+     * alternating rounds in one process, WINSUM_DIRECT_BLOCK, load 4-5;
+     * 6x4 1.08x, 7x4 1.18x, 14x2 1.13x, 16x1 1.33x more), and it is the
+     * 3x3 64@56 layer's program, one build fewer */
     *ocb = ko > lanes ? 2 : 1;
     /* WB from a few, the one with the least waste past the row's end
      * (ties: the larger) */
@@ -267,7 +263,7 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
     phase ph0;
     for (int i = 0; i < 3; i++) phase_axis(&d, bwd, i, 0, &ph0);
     int wb, ocb;
-    choose_block(dt, kc, kox, sub ? sp.out[2] : ph0.out[2], &wb, &ocb);
+    choose_block(dt, kox, sub ? sp.out[2] : ph0.out[2], &wb, &ocb);
     const int bw = ocb * lanes_of(dt);
     const int64_t nob = (kox + bw - 1) / bw;
     const int64_t taps = tk[0] * tk[1] * tk[2];
