@@ -109,8 +109,8 @@ static void phase_axis(const dgeom *d, int bwd, int i, int64_t r, phase *ph)
  * + lo - k) / s; the window over every phase's e is emin..emax, its taps
  * the zero-padded union. Taken when that fits one vector of lanes, every
  * dilation is 1 and every phase has as many outputs (s divides dx's size).
- * 1 and the window (per axis: taps k, padding lo, ta = lo - s * emin) set
- * when it applies. */
+ * Returns 1 when it applies, with the window in sp (per axis: taps k,
+ * padding lo, ta = lo - s * emin, outputs a phase), else 0. */
 typedef struct subpix {
     int64_t k[3], lo[3], ta[3], out[3];
 } subpix;
@@ -131,7 +131,7 @@ static int sub_pixel(const dgeom *d, int bwd, int64_t ko, int lanes, subpix *sp)
                     emin = e < emin ? e : emin;
                     emax = e > emax ? e : emax;
                 }
-        if (emin > emax) return 0; /* a phase of no taps: as phases */
+        if (emin > emax) return 0; /* no tap at all */
         sp->k[i] = emax - emin + 1;
         sp->lo[i] = -emin;
         sp->ta[i] = lo - s * emin;
