@@ -15,10 +15,10 @@
  *   wr[g][ob][kd][kh][kw][c][BW]   BW = OCB * LANES output channels,
  *                                  zero past the group's last channel
  *
- * one launch for all the phases of a backward-data call (the taps of the
- * weight in their own order): a launch's tap (kd, kh, kw) is tap wo / (Cg *
- * BW) + kd * TSD + kh * TSH + kw * TSW of wr (forward: TSD = KH * KW, TSH =
- * KW, TSW = 1; a backward-data phase: its taps, flipped, by negative steps).
+ * made once a call for all the phases of a backward-data (the weight's taps
+ * in their own order): a launch's tap (kd, kh, kw) is tap wo / (Cg * BW) +
+ * kd * TSD + kh * TSH + kw * TSW of wr (forward: TSD = KH * KW, TSH = KW,
+ * TSW = 1; a backward-data phase: its taps, flipped, by negative steps).
  *
  * One work-item computes a register block of WB output pixels along the
  * output width x BW output channels of one (n, g, od, oh), in OCB x WB
@@ -45,7 +45,9 @@
  * KW, NOB, NWB, CB), cv = (SD, SH, SW, DD, DH, DW, PD, PH, PW, GS, TSD,
  * TSH, TSW, TF: the weight's taps),
  * xs = (offset, n, g, c, d, h, w), ys likewise (c: the output channel);
- * wo: the launch's tap (0, 0, 0) in wr, in reals.
+ * wo: the launch's tap (0, 0, 0) in wr, in reals; sub = (C, sd, sh, sw,
+ * dx's steps along d, h, w): the sub-pixel form (direct_reorder_sub), whose
+ * output channel v is channel v % C of phase v / C; C = 0 otherwise.
  */
 #ifndef WB
 #define WB 8
