@@ -50,7 +50,8 @@ static struct {
     void *lib;
     sgemm_fn sgemm;
     dgemm_fn dgemm;
-    char text[240]; /* the header's line, or why it is n/a */
+    void (*shutdown)(void); /* blas_thread_shutdown_, or NULL */
+    char text[240];         /* the header's line, or why it is n/a */
 } ob;
 
 void openblas_load(void)
@@ -75,6 +76,8 @@ void openblas_load(void)
     }
     *(void **)&ob.sgemm = dlsym(ob.lib, "cblas_sgemm");
     *(void **)&ob.dgemm = dlsym(ob.lib, "cblas_dgemm");
+    /* OpenBLAS 0.3 exports it for fork(); its next call starts the threads again */
+    *(void **)&ob.shutdown = dlsym(ob.lib, "blas_thread_shutdown_");
     text_fn core, config;
     *(void **)&core = dlsym(ob.lib, "openblas_get_corename");
     *(void **)&config = dlsym(ob.lib, "openblas_get_config");
@@ -141,6 +144,12 @@ void openblas_gemm_cell(bench *b, row *r, cell *c, int64_t m, int64_t n, int64_t
                    malloc((size_t)(m * n) * b->esz)};
     if (!a.a || !a.b || !a.c) cell_fail(b, r, B_OPENBLAS, c, "malloc: out of host memory");
     else time_cell(b, r, B_OPENBLAS, c, run_blas, &a, 1, b->reps, 2.0 * m * n * k);
+    /* after a call OpenBLAS's idle threads spin (sched_yield) for about
+     * 0.1 s, a whole core on this machine, into the next cell, which is
+     * often winsum's: the forward 3x3 64@56 ran at half speed (189 against
+     * 362 GFLOP/s) when its timed calls fell inside that window. Its
+     * threads end here instead; its next warm-up call starts them. */
+    if (ob.shutdown) ob.shutdown();
     free((void *)a.a);
     free((void *)a.b);
     free(a.c);

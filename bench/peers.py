@@ -207,6 +207,23 @@ def blas_core():
     return "no OpenBLAS loaded (numpy and torch may use another BLAS)"
 
 
+def blas_quieters():
+    """blas_thread_shutdown_ of each OpenBLAS this process has loaded: after
+    a call OpenBLAS's idle threads spin (sched_yield) for about 0.1 s, a
+    whole core, into the bench's next cell; the bench calls it after each
+    of its own OpenBLAS cells too. Its next call starts the threads again
+    (the warm-up calls here)."""
+    try:
+        import ctypes
+        with open("/proc/self/maps") as f:
+            paths = sorted({line.split()[-1] for line in f
+                            if "openblas" in line and ".so" in line})
+        return [getattr(ctypes.CDLL(p), "blas_thread_shutdown_") for p in paths
+                if hasattr(ctypes.CDLL(p), "blas_thread_shutdown_")]
+    except Exception:  # no ctypes or no such symbol: the threads spin
+        return []
+
+
 def main():
     for peer, mod in (("numpy", np), ("torch", torch)):
         if mod is None:
@@ -218,6 +235,7 @@ def main():
     say("info env: %s%s" % (" ".join("%s=%s" % (v, os.environ.get(v, "-")) for v in ENV_SHOWN[0]),
                             " (-: unset)"))
     say("info env: " + " ".join("%s=%s" % (v, os.environ.get(v, "-")) for v in ENV_SHOWN[1]))
+    quiet = blas_quieters()
     say("ready")
     for line in sys.stdin:
         line = line.strip()
@@ -226,7 +244,10 @@ def main():
         if line == "quit":
             break
         try:
-            say(answer(line))
+            text = answer(line)
+            for fn in quiet:
+                fn()
+            say(text)
         except Exception as e:  # a failed call is an answer, not the end
             say("err %s: %s" % (type(e).__name__, str(e).splitlines()[0] if str(e) else ""))
 

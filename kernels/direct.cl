@@ -15,6 +15,11 @@
  *   wr[g][ob][kd][kh][kw][c][BW]   BW = OCB * LANES output channels,
  *                                  zero past the group's last channel
  *
+ * made once a call for all the phases of a backward-data (the weight's taps
+ * in their own order): a launch's tap (kd, kh, kw) is tap wo / (Cg * BW) +
+ * kd * TSD + kh * TSH + kw * TSW of wr (forward: TSD = KH * KW, TSH = KW,
+ * TSW = 1; a backward-data phase: its taps, flipped, by negative steps).
+ *
  * One work-item computes a register block of WB output pixels along the
  * output width x BW output channels of one (n, g, od, oh), in OCB x WB
  * explicit vectors of LANES (float16, double8: the only code PoCL turns
@@ -37,9 +42,12 @@
  * NDRange: dimension 0 the blocks along (od, oh, ow) (ow fastest),
  * dimension 1 (n, g, ob); rounded up to the work-group, the items past
  * the end return. geo = (N, G, Cg, Og, ID, IH, IW, OD, OH, OW, KD, KH,
- * KW, NOB, NWB, CB), cv = (SD, SH, SW, DD, DH, DW, PD, PH, PW, GS, ...),
+ * KW, NOB, NWB, CB), cv = (SD, SH, SW, DD, DH, DW, PD, PH, PW, GS, TSD,
+ * TSH, TSW, TF: the weight's taps),
  * xs = (offset, n, g, c, d, h, w), ys likewise (c: the output channel);
- * wo: the launch's weights in wr (each backward-data phase has its own).
+ * wo: the launch's tap (0, 0, 0) in wr, in reals; sub = (C, sd, sh, sw,
+ * dx's steps along d, h, w): the sub-pixel form (direct_reorder_sub), whose
+ * output channel v is channel v % C of phase v / C; C = 0 otherwise.
  */
 #ifndef WB
 #define WB 8
@@ -51,10 +59,12 @@
 #define LANES        8
 #define VEC          double8
 #define VSTORE(v, p) vstore8((v), 0, (p))
+#define VLOAD(p)     vload8(0, (p))
 #else
 #define LANES        16
 #define VEC          float16
 #define VSTORE(v, p) vstore16((v), 0, (p))
+#define VLOAD(p)     vload16(0, (p))
 #endif
 #define BW (OCB * LANES)
 
@@ -73,21 +83,62 @@
         }                                                                                          \
     }
 
+/* One (tap, channel) pair of the run of interior taps: the weights at WP,
+ * the WB pixels from x at XO (a step of SX). */
+#define PAIR(XO, WP, SX)                                                                           \
+    do {                                                                                           \
+        VEC wv[OCB];                                                                               \
+        _Pragma("unroll") for (int o = 0; o < OCB; o++) wv[o] = (WP)[o];                           \
+        _Pragma("unroll") for (int p = 0; p < WB; p++)                                             \
+        {                                                                                          \
+            const VEC xv = (VEC)(LD(x, (XO) + p * (SX)));                                          \
+            _Pragma("unroll") for (int o = 0; o < OCB; o++) acc[o][p] = fma(xv, wv[o], acc[o][p]); \
+        }                                                                                          \
+    } while (0)
+
+/* The run of (kw, c) pairs of the interior taps, pixels a step SX apart. */
+#define RUN_PAIRS(SX)                              \
+    do {                                           \
+        int c = 0;                                 \
+        for (int i = 0; i < nrun; i++) {           \
+            PAIR(xo, wp, SX);                      \
+            wp += OCB;                             \
+            xo += xs.s3;                           \
+            if (++c == nc) {                       \
+                c = 0;                             \
+                xo += xwrap;                       \
+                wp += ((long)TSW * Cg - nc) * OCB; \
+            }                                      \
+        }                                          \
+    } while (0)
+
 /* wr + wo from w (G, Og, Cg, taps) read through ws = (offset, g, o, c, d,
  * h, w): one work-item a (g, ob, c), writing its KD*KH*KW rows of BW; tap
  * (td, th, tw) reads weight tap (tm.s0 + tm.s1 * td, tm.s2 + tm.s3 * th,
- * tm.s4 + tm.s5 * tw) (forward: (t, t, t); backward-data: the phase's
- * taps, flipped, and the host passes the forward weight with its channel
- * strides swapped). */
+ * tm.s4 + tm.s5 * tw) (the host passes (t, t, t); for backward-data the
+ * forward weight with its channel strides swapped). tm.s6: the items in
+ * (g, c, ob) order (ob fastest), for weights whose o stride is the small
+ * one (backward-data): consecutive items then read consecutive memory; in
+ * (g, ob, c) order the reads of a backward-data 3x3 512->512 waited on the
+ * cache (83% of the reorder's samples on one load, the reorder 30% of the
+ * call's). */
 __kernel void direct_reorder(__global const ELEM *w, long8 ws, __global REAL *wr, long wo, int G,
                              int Og, int Cg, int KD, int KH, int KW, int NOB, int8 tm)
 {
     wr += wo;
     const long item = get_global_id(0);
     if (item >= (long)G * NOB * Cg) return;
-    const int c = (int)(item % Cg);
-    const long gob = item / Cg;
-    const int ob = (int)(gob % NOB), g = (int)(gob / NOB);
+    int c, ob, g;
+    if (tm.s6) {
+        ob = (int)(item % NOB);
+        c = (int)((item / NOB) % Cg);
+        g = (int)(item / NOB / Cg);
+    } else {
+        c = (int)(item % Cg);
+        ob = (int)((item / Cg) % NOB);
+        g = (int)(item / Cg / NOB);
+    }
+    const long gob = (long)g * NOB + ob;
     const int taps = KD * KH * KW;
     __global REAL *out = wr + (gob * taps * Cg + c) * BW;
     const long base = ws.s0 + g * ws.s1 + c * ws.s3;
@@ -102,15 +153,51 @@ __kernel void direct_reorder(__global const ELEM *w, long8 ws, __global REAL *wr
     }
 }
 
+/* The sub-pixel form of a strided backward-data with few channels (host:
+ * direct_run): the s phases of every axis as one stride-1 convolution of
+ * dy whose output channels are (phase, channel), Og = C * phases of them
+ * in one vector of lanes, where one launch a phase used C of the lanes
+ * (the 7x7/2 stem's 3 of 16). Tap e of an axis (0 <= e < KD, KH, KW: the
+ * window over dy that every phase's taps fall in) is, for phase r, the
+ * weight's tap r + ta - s * e when that lies in 0..kf-1, else a zero.
+ * wr[g][ob][e][c][BW] from w read through ws (the forward weight with its
+ * channel strides swapped, as direct_reorder); sv = (sd, sh, sw, tad, tah,
+ * taw, kfd, kfh), kfw: the weight's taps along w. C: the channels a
+ * phase. Items as direct_reorder with tm.s6 set. */
+__kernel void direct_reorder_sub(__global const ELEM *w, long8 ws, __global REAL *wr, int G, int Og,
+                                 int Cg, int KD, int KH, int KW, int NOB, int8 sv, int kfw, int C)
+{
+    const long item = get_global_id(0);
+    if (item >= (long)G * NOB * Cg) return;
+    const int ob = (int)(item % NOB), c = (int)((item / NOB) % Cg), g = (int)(item / NOB / Cg);
+    const long gob = (long)g * NOB + ob;
+    const int taps = KD * KH * KW;
+    __global REAL *out = wr + (gob * taps * Cg + c) * BW;
+    const long base = ws.s0 + g * ws.s1 + c * ws.s3;
+    for (int l = 0; l < BW; l++) {
+        const int v = ob * BW + l, o = v % C, f = v / C;
+        const int rw = f % sv.s2, rh = (f / sv.s2) % sv.s1, rd = f / sv.s2 / sv.s1;
+        for (int t = 0; t < taps; t++) {
+            const int kd = rd + sv.s3 - sv.s0 * (t / (KW * KH)),
+                      kh = rh + sv.s4 - sv.s1 * ((t / KW) % KH), kw = rw + sv.s5 - sv.s2 * (t % KW);
+            const int in =
+                v < Og && kd >= 0 && kd < sv.s6 && kh >= 0 && kh < sv.s7 && kw >= 0 && kw < kfw;
+            out[(long)t * Cg * BW + l] =
+                in ? LD(w, base + o * ws.s2 + kd * ws.s4 + kh * ws.s5 + kw * ws.s6) : (REAL)0;
+        }
+    }
+}
+
 __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const REAL *wr, long wo,
                              __global const ELEM *bias, long2 bs, int has_bias, __global ELEM *y,
-                             long8 ys, int16 geo, int16 cv, REAL alpha, REAL beta)
+                             long8 ys, int16 geo, int16 cv, REAL alpha, REAL beta, long8 sub)
 {
     const int Cg = geo.s2, Og = geo.s3, ID = geo.s4, IH = geo.s5, IW = geo.s6;
     const int OD = geo.s7, OH = geo.s8, OW = geo.s9, KD = geo.sa, KH = geo.sb, KW = geo.sc;
     const int NOB = geo.sd, NWB = geo.se, CB = geo.sf;
     const int SD = cv.s0, SH = cv.s1, SW = cv.s2, DD = cv.s3, DH = cv.s4, DW = cv.s5;
     const int PD = cv.s6, PH = cv.s7, PW = cv.s8, GS = cv.s9;
+    const int TSD = cv.sa, TSH = cv.sb, TSW = cv.sc, TF = cv.sd;
 
     const long sp = get_global_id(0), ngo = get_global_id(1);
     if (sp >= (long)NWB * OH * OD || ngo >= (long)geo.s0 * geo.s1 * NOB) return;
@@ -131,8 +218,7 @@ __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const RE
     const int lastw = IW - 1 - (WB - 1) * SW - iw0;
     const int ka = iw0 >= 0 ? 0 : min(KW, (-iw0 + DW - 1) / DW),
               kb = lastw < 0 ? 0 : min(KW, lastw / DW + 1);
-    const int taps = KD * KH * KW;
-    __global const REAL *wbase = wr + wo + ((long)g * NOB + ob) * Cg * taps * BW;
+    __global const REAL *wbase = wr + wo + ((long)g * NOB + ob) * Cg * TF * BW;
 
     VEC tot[OCB][WB], grp[OCB][WB];
 #pragma unroll
@@ -154,7 +240,7 @@ __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const RE
                 const long xrow = xs.s0 + n * xs.s1 + g * xs.s2 + c0 * xs.s3 +
                                   (long)(id0 + kd * DD) * xs.s4 + (long)(ih0 + kh * DH) * xs.s5;
                 __global const VEC *wrow =
-                    (__global const VEC *)(wbase + (((long)(kd * KH + kh) * KW) * Cg + c0) * BW);
+                    (__global const VEC *)(wbase + ((long)(kd * TSD + kh * TSH) * Cg + c0) * BW);
                 for (int kw = 0; kw < KW; kw++) {
                     if (kw == ka && ka < kb) {
                         /* the taps ka <= kw < kb, whose WB pixels all read
@@ -164,31 +250,38 @@ __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const RE
                         const int nrun = (kb - ka) * nc;
                         long xo = xrow + (long)(iw0 + ka * DW) * xw;
                         const long xwrap = (long)DW * xw - (long)nc * xs.s3;
-                        __global const VEC *wp = wrow + (long)ka * Cg * OCB;
-                        int c = 0;
-                        for (int i = 0; i < nrun; i++) {
-                            VEC wv[OCB];
-#pragma unroll
-                            for (int o = 0; o < OCB; o++) wv[o] = wp[o];
-#pragma unroll
-                            for (int p = 0; p < WB; p++) {
-                                const VEC xv = (VEC)(LD(x, xo + p * sxw));
-#pragma unroll
-                                for (int o = 0; o < OCB; o++) acc[o][p] = fma(xv, wv[o], acc[o][p]);
+                        __global const VEC *wp = wrow + (long)ka * TSW * Cg * OCB;
+                        if (nc == 3) {
+                            /* the RGB stem: a tap's 3 channels unrolled
+                             * (the wrap test of the loop below was about
+                             * as many instructions as the FMAs) */
+                            for (int k = ka; k < kb; k++) {
+                                PAIR(xo, wp, sxw);
+                                PAIR(xo + xs.s3, wp + OCB, sxw);
+                                PAIR(xo + 2 * xs.s3, wp + 2 * OCB, sxw);
+                                xo += (long)DW * xw;
+                                wp += (long)TSW * Cg * OCB;
                             }
-                            wp += OCB;
-                            xo += xs.s3;
-                            if (++c == nc) {
-                                c = 0;
-                                xo += xwrap;
-                                wp += (Cg - nc) * OCB;
-                            }
+                            kw = kb - 1;
+                            continue;
                         }
+                        /* pixels next to each other (a step of 1: NCHW
+                         * at stride 1, every backward-data phase) as
+                         * constant offsets: with a runtime step the 14
+                         * offsets of the sub-pixel stem's block stayed on
+                         * the stack (29% of its samples touched it); the
+                         * blocks of 8 or fewer measured the same either
+                         * way, so they keep one loop */
+#if WB > 8
+                        if (sxw == 1) RUN_PAIRS(1);
+                        else
+#endif
+                            RUN_PAIRS(sxw);
                         kw = kb - 1;
                         continue;
                     }
                     const int iwk = iw0 + kw * DW;
-                    __global const VEC *wk = wrow + (long)kw * Cg * OCB;
+                    __global const VEC *wk = wrow + (long)kw * TSW * Cg * OCB;
                     /* pixels PLO <= p < PHI read inside the row */
                     const int pl = iwk >= 0 ? 0 : min(WB, (-iwk + SW - 1) / SW);
                     const int ph = IW - iwk <= 0 ? 0 : min(WB, (IW - iwk - 1) / SW + 1);
@@ -242,28 +335,73 @@ __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const RE
         }
     }
 
-    /* y = alpha * (sum + bias) + beta * y, one lane at a time */
+    /* y = alpha * (sum + bias) + beta * y: the vector, then its lanes one
+     * at a time (the lanes are output channels, far apart in y). With few
+     * terms a sum (the 7x7/2 stem's 147) these stores are a large part of
+     * the kernel, so the tests on bias, beta and the last channel are made
+     * once a vector, not once a lane (they were about a third of the stem
+     * forward's samples). */
     const long ybase = ys.s0 + n * ys.s1 + g * ys.s2 + od * ys.s4 + oh * ys.s5;
+    const long ysc = ys.s3;
 #pragma unroll
     for (int o = 0; o < OCB; o++) {
+        const int oc0 = ob * BW + o * LANES;
+        const int nl = min(LANES, Og - oc0);
+        if (nl <= 0) break;
         REAL bv[LANES];
-        for (int l = 0; l < LANES; l++) {
-            const int oc = ob * BW + o * LANES + l;
-            bv[l] = has_bias && oc < Og ? LD(bias, bs.s0 + (g * (long)Og + oc) * bs.s1) : (REAL)0;
+        for (int l = 0; l < LANES; l++)
+            bv[l] =
+                has_bias && l < nl ? LD(bias, bs.s0 + (g * (long)Og + oc0 + l) * bs.s1) : (REAL)0;
+        const VEC bvec = VLOAD(bv);
+        const long yo = ybase + oc0 * ysc;
+        if (sub.s0) {
+            /* sub-pixel backward-data: lane v is channel v % C of phase
+             * v / C, at its own offset */
+            long off[LANES];
+            for (int l = 0; l < LANES; l++) {
+                const int v = oc0 + l, c = v % (int)sub.s0, f = v / (int)sub.s0;
+                const int rw = f % (int)sub.s3, rh = (f / (int)sub.s3) % (int)sub.s2,
+                          rd = f / (int)sub.s3 / (int)sub.s2;
+                off[l] = c * ys.s3 + rd * sub.s4 + rh * sub.s5 + rw * sub.s6;
+            }
+#pragma unroll
+            for (int p = 0; p < WB; p++) {
+                if (ow0 + p >= OW) break;
+                REAL r[LANES];
+                VSTORE(alpha * (tot[o][p] + grp[o][p]), r);
+                const long yp = ybase + (ow0 + p) * ys.s6;
+                for (int l = 0; l < nl; l++)
+                    ST(y, yp + off[l], beta != (REAL)0 ? r[l] + beta * LD(y, yp + off[l]) : r[l]);
+            }
+            continue;
+        }
+        if (ys.s6 == 1 && beta == (REAL)0 && nl == LANES && ow0 + WB <= OW) {
+            /* the WB pixels of a channel next to each other in y (NCHW):
+             * stored channel by channel, WB in a row (the 7x7/2 stem
+             * forward 1.10x, 3x3 64@56 1.07x less CPU time than pixel by
+             * pixel, alternating in one process) */
+            REAL rr[WB][LANES];
+#pragma unroll
+            for (int p = 0; p < WB; p++) VSTORE(alpha * (tot[o][p] + grp[o][p] + bvec), rr[p]);
+            for (int l = 0; l < LANES; l++) {
+                const long yl = yo + l * ysc + ow0;
+#pragma unroll
+                for (int p = 0; p < WB; p++) ST(y, yl + p, rr[p][l]);
+            }
+            continue;
         }
 #pragma unroll
         for (int p = 0; p < WB; p++) {
             if (ow0 + p >= OW) break;
             REAL r[LANES];
-            VSTORE(tot[o][p] + grp[o][p], r);
-            for (int l = 0; l < LANES; l++) {
-                const int oc = ob * BW + o * LANES + l;
-                if (oc >= Og) break;
-                const long yi = ybase + oc * ys.s3 + (ow0 + p) * ys.s6;
-                REAL v = alpha * (r[l] + bv[l]);
-                if (beta != (REAL)0) v += beta * LD(y, yi);
-                ST(y, yi, v);
-            }
+            VSTORE(alpha * (tot[o][p] + grp[o][p] + bvec), r);
+            const long yp = yo + (ow0 + p) * ys.s6;
+            if (beta != (REAL)0)
+                for (int l = 0; l < nl; l++) ST(y, yp + l * ysc, r[l] + beta * LD(y, yp + l * ysc));
+            else if (nl == LANES)
+                for (int l = 0; l < LANES; l++) ST(y, yp + l * ysc, r[l]);
+            else
+                for (int l = 0; l < nl; l++) ST(y, yp + l * ysc, r[l]);
         }
     }
 }

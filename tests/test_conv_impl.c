@@ -234,7 +234,17 @@ static void choices(void)
             stem.c = 3, stem.o = 16, stem.k = 5, stem.s = 2, stem.pad = 2, stem.hw = 12;
             expect(&stem, NULL, lay ? "einsum" : "direct", "backward-data, 3 channels, stride 2");
             expect(&stem, "direct", "direct", "backward-data, 3 channels, stride 2");
-            /* its forward: 64 filters of 3 channels (the 4x4 block) */
+            /* the stem's shape is the sub-pixel form (the 4 phases' 3
+             * channels in 12 lanes); also with beta and alpha, 2 channels
+             * a group (8 lanes), a 4x4 kernel whose phases' windows differ,
+             * and a size stride 2 does not divide (one launch a phase) */
+            layer sp = stem;
+            sp.c = 4, sp.o = 8, sp.g = 2, sp.k = 4, sp.pad = 1, sp.hw = 10;
+            sp.alpha = -1.25, sp.beta = 0.5;
+            expect(&sp, "direct", "direct", "sub-pixel backward-data, groups, beta");
+            sp.hw = 11;
+            expect(&sp, "direct", "direct", "backward-data, 11 not a multiple of stride 2");
+            /* its forward: 64 filters of 3 channels */
             layer sf = stem;
             sf.op = 0, sf.o = 64, sf.bias = 1, sf.beta = 0.25;
             expect(&sf, NULL, lay ? "einsum" : "direct", "forward, 3 channels, 64 filters");

@@ -9,7 +9,10 @@
  * copy of the input. 1-, 2- and 3-D, any stride, dilation, padding and
  * groups; float16, float32, float64. Backward-data is the same kernel,
  * one launch per phase of the input gradient (phase_axis()), so a strided
- * backward-data reads no zeros and needs no split into sub-problems.
+ * backward-data reads no zeros and needs no split into sub-problems; with
+ * few channels (the 7x7/2 stem's 3) all the phases in one launch whose
+ * lanes are (phase, channel) (sub_pixel()). One reorder of the weights a
+ * call serves every launch.
  *
  * Unforced it takes only the shapes where it was measured faster than the
  * einsum path (see prefer()); WINSUM_CONV_IMPL=direct lifts that.
@@ -98,10 +101,68 @@ static void phase_axis(const dgeom *d, int bwd, int i, int64_t r, phase *ph)
     ph->tstep[i] = -sp;
 }
 
+/* The sub-pixel form of a strided backward-data (kernels/direct.cl,
+ * direct_reorder_sub): every phase in one stride-1 convolution of dy whose
+ * output channels are (phase, channel), so C channels fill phases x C
+ * lanes where a launch a phase filled C (the 7x7/2 stem: 12 of 16 lanes,
+ * not 3). Along an axis, phase r reads dy at j + e for its taps k, e = (r
+ * + lo - k) / s; the window over every phase's e is emin..emax, its taps
+ * the zero-padded union. Taken when that fits one vector of lanes, every
+ * dilation is 1 and every phase has as many outputs (s divides dx's size).
+ * Returns 1 when it applies, with the window in sp (per axis: taps k,
+ * padding lo, ta = lo - s * emin, outputs a phase), else 0. */
+typedef struct subpix {
+    int64_t k[3], lo[3], ta[3], out[3];
+} subpix;
+
+static int sub_pixel(const dgeom *d, int bwd, int64_t ko, int lanes, subpix *sp)
+{
+    int64_t phases = 1;
+    for (int i = 0; i < 3; i++) phases *= d->s[i];
+    if (!bwd || phases < 2 || ko * phases > lanes) return 0;
+    for (int i = 0; i < 3; i++) {
+        const int64_t s = d->s[i], lo = d->lo[i];
+        if (d->d[i] != 1 || d->out[i] % s) return 0;
+        int64_t emin = INT64_MAX, emax = INT64_MIN;
+        for (int64_t r = 0; r < s; r++)
+            for (int64_t k = 0; k < d->k[i]; k++)
+                if ((r + lo - k) % s == 0) {
+                    const int64_t e = (r + lo - k) / s;
+                    emin = e < emin ? e : emin;
+                    emax = e > emax ? e : emax;
+                }
+        if (emin > emax) return 0; /* no tap at all */
+        sp->k[i] = emax - emin + 1;
+        sp->lo[i] = -emin;
+        sp->ta[i] = lo - s * emin;
+        sp->out[i] = d->out[i] / s;
+    }
+    return 1;
+}
+
+/* Launch f's phase: phase f of the input gradient's (f = (rd * nph[1] +
+ * rh) * nph[2] + rw), or with sp the sub-pixel form's one launch (a
+ * stride-1 convolution over sp's window, its outputs at step s). */
+static void phase_of(const dgeom *d, int bwd, const subpix *sp, const int64_t nph[3], int64_t f,
+                     phase *ph)
+{
+    if (!sp) {
+        phase_axis(d, bwd, 0, f / (nph[1] * nph[2]), ph);
+        phase_axis(d, bwd, 1, f / nph[2] % nph[1], ph);
+        phase_axis(d, bwd, 2, f % nph[2], ph);
+        return;
+    }
+    for (int i = 0; i < 3; i++) {
+        ph->out[i] = sp->out[i], ph->k[i] = sp->k[i], ph->s[i] = 1, ph->d[i] = 1;
+        ph->lo[i] = sp->lo[i], ph->first[i] = 0, ph->step[i] = d->s[i], ph->tap0[i] = 0;
+        ph->tstep[i] = 1;
+    }
+}
+
 /* The register block: WB pixels, OCB vectors of lanes. */
 static int lanes_of(winsum_dtype dt) { return dt == WINSUM_F64 ? 8 : 16; }
 
-static void choose_block(winsum_dtype dt, int64_t kc, int64_t ko, int64_t ow, int *wb, int *ocb)
+static void choose_block(winsum_dtype dt, int64_t ko, int64_t ow, int *wb, int *ocb)
 {
     /* WINSUM_DIRECT_BLOCK=WB,OCB (1..28, 1..4): a fixed block, for tuning */
     const char *env = getenv("WINSUM_DIRECT_BLOCK");
@@ -112,17 +173,13 @@ static void choose_block(winsum_dtype dt, int64_t kc, int64_t ko, int64_t ow, in
         return;
     }
     int lanes = lanes_of(dt);
-    /* few input channels (an RGB stem), many filters: 4 x 4 (the 7x7/2
-     * 3->64@224 forward 1.13x less CPU time than 8 x 2, alternating
-     * WINSUM_DIRECT_BLOCK in one process, 3 rounds, load 12-15; on 3x3
-     * 64@56 and 256@14, 64 channels, it was 1.05x and 1.28x slower, and
-     * the defaults below were the best of 14x1, 8x4, 6x4, 4x4, 7x4, 14x2
-     * within the noise) */
-    if (dt != WINSUM_F64 && kc < 8 && ko >= 4 * lanes) {
-        *wb = 4;
-        *ocb = 4;
-        return;
-    }
+    /* on 3x3 64@56 and 256@14 the blocks below were the best of 14x1, 8x4,
+     * 6x4, 4x4, 7x4, 14x2 within the noise. The 7x7/2 3->64@224 stem had
+     * its own 4 x 4 until its 3 channels a tap were unrolled and y stored
+     * in rows; since, 8 x 2 takes 1.05x less CPU time than 4 x 4 (6 of 6
+     * alternating rounds in one process, WINSUM_DIRECT_BLOCK, load 4-5;
+     * 6x4 1.08x, 7x4 1.18x, 14x2 1.13x, 16x1 1.33x more), and it is the
+     * 3x3 64@56 layer's program, one build fewer */
     *ocb = ko > lanes ? 2 : 1;
     /* WB from a few, the one with the least waste past the row's end
      * (ties: the larger) */
@@ -196,16 +253,22 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
     to_3d(p, bwd, &xc, &wc, &yc, &d);
     /* the phases (backward-data: s per strided axis), each its own launch */
     const int64_t nph[3] = {bwd ? d.s[0] : 1, bwd ? d.s[1] : 1, bwd ? d.s[2] : 1};
-    const int64_t phases = nph[0] * nph[1] * nph[2];
+    /* or all in one (sub_pixel): its output channels (phase, channel) */
+    subpix sp;
+    const int sub = sub_pixel(&d, bwd, ko, lanes_of(dt), &sp);
+    const int64_t phases = sub ? 1 : nph[0] * nph[1] * nph[2];
+    const int64_t kox = sub ? ko * nph[0] * nph[1] * nph[2] : ko;
+    /* wr's taps along each axis */
+    const int64_t tk[3] = {sub ? sp.k[0] : d.k[0], sub ? sp.k[1] : d.k[1], sub ? sp.k[2] : d.k[2]};
     phase ph0;
     for (int i = 0; i < 3; i++) phase_axis(&d, bwd, i, 0, &ph0);
     int wb, ocb;
-    choose_block(dt, kc, ko, ph0.out[2], &wb, &ocb);
+    choose_block(dt, kox, sub ? sp.out[2] : ph0.out[2], &wb, &ocb);
     const int bw = ocb * lanes_of(dt);
-    const int64_t nob = (ko + bw - 1) / bw;
-    const int64_t taps = d.k[0] * d.k[1] * d.k[2];
-    /* the reordered weights: G * NOB * Cg * taps * BW reals (the phases'
-     * taps partition the kernel's) */
+    const int64_t nob = (kox + bw - 1) / bw;
+    const int64_t taps = tk[0] * tk[1] * tk[2];
+    /* the reordered weights: G * NOB * Cg * taps * BW reals, one reorder for
+     * every phase (the phases' taps partition the kernel's) */
     int64_t elems;
     if (ws_mul_ovf(g->g * nob, kc, &elems) || ws_mul_ovf(elems, taps * bw, &elems) ||
         elems > (int64_t)(SIZE_MAX / 2 / real))
@@ -222,7 +285,8 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
              : dt == WINSUM_F16 ? " -DWS_FP16"
                                 : "");
     ws_kernel kr, kf;
-    if ((st = ws_kernel_get(ctx, "direct.cl", "direct_reorder", opts, &kr)) ||
+    if ((st = ws_kernel_get(ctx, "direct.cl", sub ? "direct_reorder_sub" : "direct_reorder", opts,
+                            &kr)) ||
         (st = ws_kernel_get(ctx, "direct.cl", "direct_forward", opts, &kf)))
         return st;
 
@@ -232,7 +296,7 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
      * backward-data swaps the channels */
     cl_long8 ws8 = {{wc.offset, wc.strides[0], wc.strides[bwd ? 2 : 1], wc.strides[bwd ? 1 : 2],
                      d.ws[0], d.ws[1], d.ws[2], 0}};
-    cl_int G = (cl_int)g->g, Og = (cl_int)ko, Cg = (cl_int)kc, NOB = (cl_int)nob;
+    cl_int G = (cl_int)g->g, Og = (cl_int)kox, Cg = (cl_int)kc, NOB = (cl_int)nob;
     cl_long8 xs8 = {
         {xc.offset, xc.strides[0], xc.strides[1], xc.strides[2], d.xs[0], d.xs[1], d.xs[2], 0}};
     cl_long2 bs2 = {{p->bias ? p->bias->offset : 0, p->bias ? p->bias->strides[0] : 0}};
@@ -244,13 +308,41 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
     const size_t wgr = ctx->cpu_like ? 1 : 64, wgf = ctx->cpu_like ? 8 : 64;
     size_t rl[2] = {wgr < ctx->max_wg ? wgr : ctx->max_wg, 1};
     size_t rg[2] = {ws_round_up((size_t)(g->g * nob * kc), rl[0]), 1};
+    /* the weight's taps in their order; the items with ob fastest where the
+     * reorder's reads are then consecutive (the kernel's output channels
+     * are the weight's small stride: backward-data) */
+    cl_int KDf = (cl_int)d.k[0], KHf = (cl_int)d.k[1], KWf = (cl_int)d.k[2];
+    cl_int8 tmap = {{0, 1, 0, 1, 0, 1, ws8.s[2] < ws8.s[3], 0}};
+    cl_long wo0 = 0;
+    const ws_arg ra[] = {WS_MEM(wm),  WS_VAL(ws8), WS_MEM(wr),  WS_VAL(wo0),
+                         WS_VAL(G),   WS_VAL(Og),  WS_VAL(Cg),  WS_VAL(KDf),
+                         WS_VAL(KHf), WS_VAL(KWf), WS_VAL(NOB), WS_VAL(tmap)};
+    cl_int8 sv = {{(cl_int)d.s[0], (cl_int)d.s[1], (cl_int)d.s[2], (cl_int)sp.ta[0],
+                   (cl_int)sp.ta[1], (cl_int)sp.ta[2], (cl_int)d.k[0], (cl_int)d.k[1]}};
+    cl_int kfw = (cl_int)d.k[2], C = (cl_int)ko;
+    if (sub) KDf = (cl_int)tk[0], KHf = (cl_int)tk[1], KWf = (cl_int)tk[2];
+    const ws_arg rsa[] = {WS_MEM(wm), WS_VAL(ws8), WS_MEM(wr),  WS_VAL(G),   WS_VAL(Og),
+                          WS_VAL(Cg), WS_VAL(KDf), WS_VAL(KHf), WS_VAL(KWf), WS_VAL(NOB),
+                          WS_VAL(sv), WS_VAL(kfw), WS_VAL(C)};
+    const ws_launch lr = sub ? (ws_launch){.kernel = kr,
+                                           .name = "direct_reorder_sub",
+                                           WS_ARGS(rsa),
+                                           .dims = 2,
+                                           .global = rg,
+                                           .local = rl}
+                             : (ws_launch){.kernel = kr,
+                                           .name = "direct_reorder",
+                                           WS_ARGS(ra),
+                                           .dims = 2,
+                                           .global = rg,
+                                           .local = rl};
+    /* the sub-pixel form's lanes: (C, phases along d, h, w, dx's steps) */
+    cl_long8 sub8 = {{sub ? ko : 0, nph[0], nph[1], nph[2], d.ys[0], d.ys[1], d.ys[2], 0}};
 
-    int64_t woff = 0, last = -1; /* reals of wr before this phase's */
+    int64_t last = -1;
     for (int64_t f = 0; f < phases; f++) {
         phase ph;
-        phase_axis(&d, bwd, 0, f / (nph[1] * nph[2]), &ph);
-        phase_axis(&d, bwd, 1, f / nph[2] % nph[1], &ph);
-        phase_axis(&d, bwd, 2, f % nph[2], &ph);
+        phase_of(&d, bwd, sub ? &sp : NULL, nph, f, &ph);
         if (ph.out[0] * ph.out[1] * ph.out[2] > 0) last = f;
     }
     /* several launches write the output: all-or-nothing behind the gate
@@ -260,16 +352,12 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
      * launches whose events nobody holds, from the third on) */
     const int own = last > 0 && !ws_gate_held(ctx);
     if (own && (st = ws_gate_open(ctx))) return st;
+    if (last >= 0) st = ws_launch_kernel(ctx, &lr);
     for (int64_t f = 0; f <= last && !st; f++) {
         phase ph;
-        phase_axis(&d, bwd, 0, f / (nph[1] * nph[2]), &ph);
-        phase_axis(&d, bwd, 1, f / nph[2] % nph[1], &ph);
-        phase_axis(&d, bwd, 2, f % nph[2], &ph);
+        phase_of(&d, bwd, sub ? &sp : NULL, nph, f, &ph);
+        if (ph.out[0] * ph.out[1] * ph.out[2] == 0) continue;
         const int64_t ptaps = ph.k[0] * ph.k[1] * ph.k[2];
-        if (ph.out[0] * ph.out[1] * ph.out[2] == 0) {
-            woff += g->g * nob * kc * ptaps * bw;
-            continue;
-        }
         const int64_t nwb = (ph.out[2] + wb - 1) / wb;
         /* the summation blocks: CB channels of taps terms, ~256 terms */
         int64_t cb = ptaps >= 256 ? 1 : ptaps ? 256 / ptaps : kc;
@@ -277,12 +365,11 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
         int64_t nblk = (kc + cb - 1) / cb, gs = (int64_t)ceil(sqrt((double)nblk));
         if (gs < 1) gs = 1;
         cl_int KD = (cl_int)ph.k[0], KH = (cl_int)ph.k[1], KW = (cl_int)ph.k[2];
-        cl_int8 tmap = {{(cl_int)ph.tap0[0], (cl_int)ph.tstep[0], (cl_int)ph.tap0[1],
-                         (cl_int)ph.tstep[1], (cl_int)ph.tap0[2], (cl_int)ph.tstep[2], 0, 0}};
-        cl_long wo = woff;
-        const ws_arg ra[] = {WS_MEM(wm), WS_VAL(ws8), WS_MEM(wr),  WS_VAL(wo),
-                             WS_VAL(G),  WS_VAL(Og),  WS_VAL(Cg),  WS_VAL(KD),
-                             WS_VAL(KH), WS_VAL(KW),  WS_VAL(NOB), WS_VAL(tmap)};
+        /* this phase's tap (kd, kh, kw) is the weight's tap (tap0 + tstep *
+         * k) along each axis: wo its tap (0, 0, 0), steps in taps */
+        cl_long wo = ((ph.tap0[0] * tk[1] + ph.tap0[1]) * tk[2] + ph.tap0[2]) * kc * bw;
+        cl_int tsd = (cl_int)(ph.tstep[0] * tk[1] * tk[2]), tsh = (cl_int)(ph.tstep[1] * tk[2]),
+               tsw = (cl_int)ph.tstep[2];
 
         /* this phase's outputs: first + step * j along each axis */
         cl_long8 ys8 = {
@@ -294,7 +381,7 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
                          (cl_int)nwb, (cl_int)cb}};
         cl_int16 cv = {{(cl_int)ph.s[0], (cl_int)ph.s[1], (cl_int)ph.s[2], (cl_int)ph.d[0],
                         (cl_int)ph.d[1], (cl_int)ph.d[2], (cl_int)ph.lo[0], (cl_int)ph.lo[1],
-                        (cl_int)ph.lo[2], (cl_int)gs, 0, 0, 0, 0, 0, 0}};
+                        (cl_int)ph.lo[2], (cl_int)gs, tsd, tsh, tsw, (cl_int)taps, 0, 0}};
         const ws_arg fa[] = {WS_MEM(xm),
                              WS_VAL(xs8),
                              WS_MEM(wr),
@@ -307,23 +394,18 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
                              WS_VAL(geo),
                              WS_VAL(cv),
                              f64 ? WS_VAL(ald) : WS_VAL(alf),
-                             f64 ? WS_VAL(bed) : WS_VAL(bef)};
+                             f64 ? WS_VAL(bed) : WS_VAL(bef),
+                             WS_VAL(sub8)};
 
         size_t items = (size_t)(nwb * ph.out[1] * ph.out[0]);
         size_t fl[2] = {wgf < ctx->max_wg ? wgf : ctx->max_wg, 1};
         if (fl[0] > items) fl[0] = items;
         size_t fg[2] = {ws_round_up(items, fl[0]), (size_t)(g->n * g->g * nob)};
-        const ws_launch lr = {.kernel = kr,
-                              .name = "direct_reorder",
-                              WS_ARGS(ra),
-                              .dims = 2,
-                              .global = rg,
-                              .local = rl};
-        if (ptaps && (st = ws_launch_kernel(ctx, &lr))) break;
         if (ctx->verbose && f == 0) {
             char line[160];
-            snprintf(line, sizeof line, "direct{wb%d ocb%d blocks %zux%zu groups %zu phases %lld}",
-                     wb, ocb, items, fg[1], fl[0], (long long)phases);
+            snprintf(line, sizeof line,
+                     "direct{wb%d ocb%d blocks %zux%zu groups %zu phases %lld%s}", wb, ocb, items,
+                     fg[1], fl[0], (long long)phases, sub ? " sub-pixel" : "");
             ws_trace_plan(ctx, line);
         }
         /* the call's last kernel: winsum_last_event */
@@ -335,7 +417,6 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
                               .local = fl,
                               .record = f == last};
         st = ws_launch_kernel(ctx, &lf);
-        woff += g->g * nob * kc * ptaps * bw;
     }
     if (own) st = ws_gate_close(ctx, st);
     return st;
