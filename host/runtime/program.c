@@ -369,6 +369,20 @@ static void disk_store(int dirfd, const char *name, const char *key_text, const 
     free(e);
 }
 
+/* PoCL keeps every program it builds, and the native code of each kernel
+ * it has run, in its own cache (POCL_CACHE_DIR; on unless POCL_KERNEL_CACHE
+ * is set to something other than 1): a second process runs without
+ * compiling. The binary it hands out holds bitcode and a generic work-group
+ * function, which it compiles for every kernel of the program when asked
+ * (CL_PROGRAM_BINARIES: 2.2 s of a 4.2 s cold start). There winsum stores
+ * and loads no programs of its own, unless WINSUM_PROGRAM_CACHE=on. */
+static int driver_keeps_programs(const winsum_context *ctx)
+{
+    const char *on = getenv("WINSUM_PROGRAM_CACHE"), *v = getenv("POCL_KERNEL_CACHE");
+    if (on && strcmp(on, "on") == 0) return 0;
+    return strstr(ctx->cache_prefix, "PoCL") && (!v || v[0] == '1');
+}
+
 static winsum_status build(winsum_context *ctx, cl_program prog, const char *options,
                            const char *file)
 {
@@ -438,7 +452,7 @@ winsum_status ws_get_kernel(winsum_context *ctx, const char *file, const char *n
         goto out;
     }
     char dirbuf[PATH_MAX], entry[32];
-    dirfd = ws_cache_open(ctx, dirbuf, sizeof dirbuf);
+    dirfd = driver_keeps_programs(ctx) ? -1 : ws_cache_open(ctx, dirbuf, sizeof dirbuf);
     snprintf(entry, sizeof entry, "%016llx.bin", (unsigned long long)pkey);
     if (dirfd >= 0) {
         size_t blen = 0;
