@@ -270,7 +270,19 @@ copy_runs(__local REAL *out, const int ostep, __global const ELEM *restrict P, c
     }
 }
 
-__attribute__((always_inline)) inline void
+/* Inlined, with its sizes and guard count as constants, except where the
+ * kernel would hold two copies of it and the problem is small: a kernel
+ * that packs both operands (PACKED 0, one work-item a work-group) in one K
+ * block (MULTI_KB 0) calls one copy, which halves the native code PoCL
+ * generates at the first launch (a 3x3 16->16 layer's backward-weight:
+ * about 0.35 s of 0.8 s). (With several K blocks the call cost about 7% of
+ * a backward-weight's speed: there it stays inlined.) */
+#if PACKED == 0 && !MULTI_KB && WGS == 1
+#define PACK_FN __attribute__((noinline))
+#else
+#define PACK_FN __attribute__((always_inline)) inline
+#endif
+PACK_FN void
 pack(__local REAL *dst, const int R, const int pitch, __global const ELEM *restrict P,
      const long base, __global const long *restrict tab, const int t_r, const int t_k,
      const int unit_r, const int unit_k, const int g_r, const int g_k, const int NG, const long *gb,
