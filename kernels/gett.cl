@@ -282,13 +282,12 @@ copy_runs(__local REAL *out, const int ostep, __global const ELEM *restrict P, c
 #else
 #define PACK_FN __attribute__((always_inline)) inline
 #endif
-PACK_FN void
-pack(__local REAL *dst, const int R, const int pitch, __global const ELEM *restrict P,
-     const long base, __global const long *restrict tab, const int t_r, const int t_k,
-     const int unit_r, const int unit_k, const int g_r, const int g_k, const int NG, const long *gb,
-     const long *ext, const long safe, const int inner, const long st, const long *cg,
-     const int kinner, const long kst, const long *kcg, const int r0, const int k0, const int kc,
-     const int nr, const int nk, const int lid)
+PACK_FN void pack(__local REAL *dst, const int R, const int pitch, __global const ELEM *restrict P,
+                  const long base, __global const long *restrict tab, const int t_r, const int t_k,
+                  const int unit_r, const int unit_k, const int g_r, const int g_k, const int NG,
+                  const long *gb, const long *ext, const long safe, const int inner, const long st,
+                  const long *cg, const int kinner, const long kst, const long *kcg, const int r0,
+                  const int k0, const int kc, const int nr, const int nk, const int lid)
 {
 #if WGS == 1
     /* rough cost per packed element: a run start costs about 16 elements,
