@@ -110,6 +110,10 @@
 #define MULTI_KB 1
 #endif
 #define SUM_TILES (!PERSIST && MULTI_KB)
+/* A kernel for a small problem (one K block, both operands packed in the
+ * work-group, one work-item a group: in practice one tile): its code is
+ * kept short, as its first launch's compilation is most of its cost */
+#define SMALL_KERNEL (PACKED == 0 && !MULTI_KB && WGS == 1)
 
 #define CAT_(a, b) a##b
 #define CAT(a, b)  CAT_(a, b)
@@ -277,7 +281,7 @@ copy_runs(__local REAL *out, const int ostep, __global const ELEM *restrict P, c
  * generates at the first launch (a 3x3 16->16 layer's backward-weight:
  * about 0.35 s of 0.8 s). (With several K blocks the call cost about 7% of
  * a backward-weight's speed: there it stays inlined.) */
-#if PACKED == 0 && !MULTI_KB && WGS == 1
+#if SMALL_KERNEL
 #define PACK_FN __attribute__((noinline))
 #else
 #define PACK_FN __attribute__((always_inline)) inline
@@ -551,7 +555,7 @@ gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *res
                 REAL sacc[MR][NR];
                 for (int i = 0; i < MR; i++)
                     for (int j = 0; j < NR / VW; j++) VSTORE(vacc[i][j], j, sacc[i]);
-                if (c_st == 1) {
+                if (!SMALL_KERNEL && c_st == 1) {
                     /* C's runs along N (c_inner long) are shorter than the
                      * micro-tile: each row is stored run by run, with
                      * contiguous stores rather than a scatter per element
