@@ -6,10 +6,12 @@
  * and backward-weight (3x3 s1 p1, 16->16 channels, 8x8, batch 1, float32;
  * WINSUM_COLDSTART_LAYER=depthwise: the same with 16 groups), as the first
  * winsum calls of a fresh child process of this executable
- * (`winsum-bench --coldstart-child`), with POCL_KERNEL_CACHE=0 so that
- * PoCL's own cache does not hide the builds. The runs, in order: an empty
- * WINSUM_CACHE_DIR (the builds), the same folder again (a second process
- * that loads the programs the first stored), and WINSUM_CACHE_DIR=off. The
+ * (`winsum-bench --coldstart-child`). The runs, in order: winsum's
+ * (WINSUM_CACHE_DIR) and PoCL's (POCL_CACHE_DIR, its kernel cache as the
+ * driver's default) caches in empty folders (a new user's first process),
+ * the same folders again (a second process: PoCL keeps the programs and
+ * their native code), and nothing kept (WINSUM_CACHE_DIR=off,
+ * POCL_KERNEL_CACHE=0: what every process pays then). The
  * child times the first call of each direction (plan + build or load + run
  * + finish; "first call" is their sum: one layer's forward + backward), a
  * second call of each, and the median of COLD_STEADY_CALLS more; it checks
@@ -34,9 +36,9 @@ extern char **environ;
 static const conv_layer cold_layer = {"conv3x3_s1_16x8x8", 16, 16, 8, 3, 1, 1, 1};
 static const conv_layer cold_depthwise = {"dw3x3_s1_16x8x8", 16, 16, 8, 3, 1, 1, 16};
 
-const cold_run cold_runs[COLD_RUNS] = {{"first_call_cold", "cold (empty disk cache)", 0},
-                                       {"first_call_disk_cache", "disk cache (2nd process)", 0},
-                                       {"first_call_cache_off", "WINSUM_CACHE_DIR=off", 1}};
+const cold_run cold_runs[COLD_RUNS] = {{"first_call_cold", "cold (empty caches)", 0},
+                                       {"first_call_disk_cache", "disk caches (2nd process)", 0},
+                                       {"first_call_cache_off", "no cache (winsum's, PoCL's)", 1}};
 
 /* CPU time of the whole process (every thread: PoCL compiles in-process) */
 static double cpu_ms(void)
@@ -169,29 +171,39 @@ static void remove_tree(const char *path)
     rmdir(path);
 }
 
-/* Runs the child with WINSUM_CACHE_DIR=cache_dir and POCL_KERNEL_CACHE=0
- * added to this process's environment; its line parsed into res. */
-static int cold_spawn(const bench *b, const char *cache_dir, cold_result *res, char *err, size_t n)
+/* Runs the child with this process's environment, less winsum's and PoCL's
+ * cache settings, plus WINSUM_CACHE_DIR=dir/winsum and POCL_CACHE_DIR=
+ * dir/pocl, or (off) WINSUM_CACHE_DIR=off and POCL_KERNEL_CACHE=0; its line
+ * parsed into res. */
+static int cold_spawn(const bench *b, const char *dir, int off, cold_result *res, char *err,
+                      size_t n)
 {
     char exe[PATH_MAX];
     if (self_exe_path(exe, sizeof exe))
         return snprintf(err, n, "readlink /proc/self/exe: %s", strerror(errno)), -1;
     char a0[] = "winsum-bench", a2[] = "--coldstart-child", a3[] = "--device";
     char *argv[] = {a0, a2, b->device ? a3 : NULL, (char *)b->device, NULL};
-    /* the environment: ours without the two variables, then them */
+    /* the environment: ours without the cache variables, then ours */
+    static const char *const drop[] = {
+        "WINSUM_CACHE_DIR=", "WINSUM_PROGRAM_CACHE=", "POCL_KERNEL_CACHE=", "POCL_CACHE_DIR="};
     size_t nenv = 0;
     while (environ[nenv]) nenv++;
-    char **envp = calloc(nenv + 3, sizeof *envp), cache_var[PATH_MAX + 32],
-         pocl_var[] = "POCL_KERNEL_CACHE=0";
+    char **envp = calloc(nenv + 4, sizeof *envp), cache_var[PATH_MAX + 32], pocl_dir[PATH_MAX + 32],
+         pocl_off[] = "POCL_KERNEL_CACHE=0";
     if (!envp) return snprintf(err, n, "out of host memory"), -1;
     size_t k = 0;
-    for (size_t i = 0; i < nenv; i++)
-        if (strncmp(environ[i], "WINSUM_CACHE_DIR=", 17) &&
-            strncmp(environ[i], "POCL_KERNEL_CACHE=", 18))
-            envp[k++] = environ[i];
-    snprintf(cache_var, sizeof cache_var, "WINSUM_CACHE_DIR=%s", cache_dir);
+    for (size_t i = 0; i < nenv; i++) {
+        int keep = 1;
+        for (size_t d = 0; d < sizeof drop / sizeof *drop; d++)
+            if (!strncmp(environ[i], drop[d], strlen(drop[d]))) keep = 0;
+        if (keep) envp[k++] = environ[i];
+    }
+    if (off) snprintf(cache_var, sizeof cache_var, "WINSUM_CACHE_DIR=off");
+    else snprintf(cache_var, sizeof cache_var, "WINSUM_CACHE_DIR=%s/winsum", dir);
+    snprintf(pocl_dir, sizeof pocl_dir, "POCL_CACHE_DIR=%s/pocl", dir);
     envp[k++] = cache_var;
-    envp[k++] = pocl_var;
+    envp[k++] = pocl_dir;
+    if (off) envp[k++] = pocl_off;
     envp[k] = NULL;
 
     int fd[2];
@@ -247,7 +259,7 @@ void suite_coldstart(bench *b)
     char dir[PATH_MAX];
     int len = snprintf(dir, sizeof dir, "%s/winsum-coldstart-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     b->cold_ran = 1;
-    if (len < 0 || (size_t)len >= sizeof dir - 64) { /* room for the cache's file names */
+    if (len < 0 || (size_t)len >= sizeof dir - 384) { /* room for the caches' file names */
         errno = ENAMETOOLONG;
         dir[0] = 0;
     }
@@ -264,7 +276,7 @@ void suite_coldstart(bench *b)
         progress(b, "  coldstart %s ...\n", cold_runs[i].csv);
         memset(res, 0, sizeof *res);
         res->check = -1;
-        if (cold_spawn(b, cold_runs[i].cache_off ? "off" : dir, res, err, sizeof err)) {
+        if (cold_spawn(b, dir, cold_runs[i].cache_off, res, err, sizeof err)) {
             fprintf(stderr, "winsum-bench: coldstart %s winsum: %s\n", cold_runs[i].csv, err);
             res->state = CELL_ERR;
             b->ws_errors++;

@@ -419,7 +419,7 @@ void print_coldstart(const bench *b)
     bench_printf(
         "\ncoldstart: one conv layer 3x3 s1 p1 16->16 channels 8x8 batch 1 float32, forward, "
         "backward-data and backward-weight as the first winsum calls of a new process "
-        "(POCL_KERNEL_CACHE=0)\n");
+        "(winsum's and PoCL's caches in new folders)\n");
     bench_printf("  first call = the three directions' first calls (each plan + program build or "
                  "load + run + finish), summed; builds = programs compiled in them; second, "
                  "steady: the same sums (steady: medians of %d calls after the second)\n\n",

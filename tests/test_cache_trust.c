@@ -36,15 +36,25 @@ static uint64_t fnv1a(const unsigned char *p, size_t n)
 typedef struct result {
     int ok;         /* the child ran the einsum and got the right values */
     long builds;    /* programs built from source */
+    int pocl;       /* the device is PoCL's */
     char info[600]; /* winsum_cache_info, winsum_tuning_source */
 } result;
 
-/* The child: one einsum with WINSUM_CACHE_DIR=dir; prints "OK BUILDS INFO"
- * on fd 1. */
-static int child(const char *dir)
+/* The child: one einsum with WINSUM_CACHE_DIR=dir; prints "OK BUILDS POCL
+ * INFO" on fd 1. winsum stores programs also where the driver keeps its own
+ * (WINSUM_PROGRAM_CACHE=on), unless pocl_dir names a folder for PoCL's
+ * cache: then as by default (host/runtime/program.c). */
+static int child(const char *dir, const char *pocl_dir)
 {
     alarm(120);
     setenv("WINSUM_CACHE_DIR", dir, 1);
+    if (pocl_dir) {
+        unsetenv("WINSUM_PROGRAM_CACHE");
+        setenv("POCL_KERNEL_CACHE", "1", 1);
+        setenv("POCL_CACHE_DIR", pocl_dir, 1);
+    } else {
+        setenv("WINSUM_PROGRAM_CACHE", "on", 1);
+    }
     winsum_context *ctx = NULL;
     if (winsum_context_create(&ctx, WINSUM_BACKEND_OPENCL, NULL)) {
         printf("0 -1 %s", winsum_last_error(NULL));
@@ -64,8 +74,10 @@ static int child(const char *dir)
     winsum_view out = winsum_view_contiguous(&C, WINSUM_F32, 1, sc);
     winsum_status st = winsum_einsum(ctx, "ij,j->i", 2, ops, &out, 1, 0);
     winsum_buffer_read(ctx, &C, 0, c, sizeof c);
-    printf("%d %ld %s | %s", st == WINSUM_OK && c[0] == 5 && c[1] == 11,
-           winsum_program_builds() - before, winsum_cache_info(ctx), winsum_tuning_source(ctx));
+    printf("%d %ld %d %s | %s", st == WINSUM_OK && c[0] == 5 && c[1] == 11,
+           winsum_program_builds() - before,
+           strstr(winsum_context_device_name(ctx), "Portable Computing Language") != NULL,
+           winsum_cache_info(ctx), winsum_tuning_source(ctx));
     winsum_buffer_free(ctx, &A);
     winsum_buffer_free(ctx, &B);
     winsum_buffer_free(ctx, &C);
@@ -75,16 +87,16 @@ static int child(const char *dir)
 
 /* Runs the child in a new process (exec: OpenCL does not survive fork); a
  * crash, a hang (alarm) or a wrong value is ok = 0. */
-static result run_child(const char *dir)
+static result run_child_pocl(const char *dir, const char *pocl_dir)
 {
-    result r = {0, -1, ""};
+    result r = {0, -1, 0, ""};
     int fds[2];
     if (pipe(fds) != 0) return r;
     pid_t pid = fork();
     if (pid == 0) {
         close(fds[0]);
         dup2(fds[1], 1);
-        execl("/proc/self/exe", "test_cache_trust", "--child", dir, (char *)NULL);
+        execl("/proc/self/exe", "test_cache_trust", "--child", dir, pocl_dir, (char *)NULL);
         _exit(127);
     }
     close(fds[1]);
@@ -103,11 +115,13 @@ static result run_child(const char *dir)
         return r;
     }
     int n = 0;
-    if (sscanf(line, "%d %ld %n", &r.ok, &r.builds, &n) >= 2)
+    if (sscanf(line, "%d %ld %d %n", &r.ok, &r.builds, &r.pocl, &n) >= 3)
         snprintf(r.info, sizeof r.info, "%s", line + n);
     if (WEXITSTATUS(status) != 0) r.ok = 0;
     return r;
 }
+
+static result run_child(const char *dir) { return run_child_pocl(dir, NULL); }
 
 /* Applies fn to every "*.bin" entry of dir; the number it succeeded on. */
 static int each_entry(const char *dir, int (*fn)(const char *path))
@@ -213,7 +227,8 @@ static void fresh(char *dir, char *stash)
 
 int main(int argc, char **argv)
 {
-    if (argc == 3 && strcmp(argv[1], "--child") == 0) return child(argv[2]);
+    if ((argc == 3 || argc == 4) && strcmp(argv[1], "--child") == 0)
+        return child(argv[2], argc == 4 ? argv[3] : NULL);
     if (run_child("off").builds < 0) {
         printf("test_cache_trust: no OpenCL device: skipped\n");
         return tu_finish("test_cache_trust");
@@ -225,6 +240,7 @@ int main(int argc, char **argv)
     snprintf(stash, sizeof stash, "%s/stash", root);
     g_stash = stash;
     result r;
+    char cmd[9000];
 
     /* the folder is writable by its group: no disk cache at all */
     fresh(dir, stash);
@@ -283,6 +299,27 @@ int main(int argc, char **argv)
     /* the cache folder's report when all is well */
     CHECK_MSG(strncmp(r.info, "on: ", 4) == 0 && strstr(r.info, dir), "on: %s", r.info);
 
+    /* PoCL with its own kernel cache on keeps the programs and their
+     * native code itself: winsum stores none (fetching PoCL's binary would
+     * compile every kernel of the program again), and a second process
+     * builds from source, which PoCL's cache answers */
+    if (r.pocl) {
+        char pocl_dir[4200];
+        snprintf(pocl_dir, sizeof pocl_dir, "%s/pocl", root);
+        snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -m 700 '%s'", dir, dir);
+        CHECK(system(cmd) == 0);
+        r = run_child_pocl(dir, pocl_dir);
+        CHECK_MSG(r.ok && r.builds >= 1, "PoCL's cache on: built (ok %d, builds %ld)", r.ok,
+                  r.builds);
+        CHECK_MSG(each_entry(dir, private_mode) == 0, "PoCL's cache on: no entry stored");
+        CHECK_MSG(count_entries(pocl_dir) >= 1, "PoCL's cache on: PoCL stored the program");
+        r = run_child_pocl(dir, pocl_dir);
+        CHECK_MSG(r.ok && r.builds >= 1 && each_entry(dir, private_mode) == 0,
+                  "PoCL's cache on, 2nd process: ok %d, builds %ld", r.ok, r.builds);
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", pocl_dir);
+        CHECK(system(cmd) == 0);
+    }
+
     /* WINSUM_CACHE_DIR longer than PATH_MAX: refused, nothing created */
     {
         size_t n = 5440;
@@ -323,7 +360,6 @@ int main(int argc, char **argv)
         free(longdir);
     }
 
-    char cmd[5000];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     CHECK(system(cmd) == 0);
     return tu_finish("test_cache_trust");

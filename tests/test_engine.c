@@ -255,7 +255,9 @@ static int child(void)
 static long run_child(const char *self, const char *dir)
 {
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "WINSUM_CACHE_DIR='%s' '%s' --child", dir, self);
+    /* on: also where the driver keeps its own (PoCL: host/runtime/program.c) */
+    snprintf(cmd, sizeof cmd, "WINSUM_PROGRAM_CACHE=on WINSUM_CACHE_DIR='%s' '%s' --child", dir,
+             self);
     FILE *f = popen(cmd, "r");
     if (!f) return -1;
     char line[256] = "";

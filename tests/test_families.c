@@ -286,6 +286,56 @@ static void packing_rule(void)
     printf("packing rule: checked\n");
 }
 
+/* A contraction whose large operand is contiguous along a label other than
+ * the output's innermost (TCCG 7, `ecbfa,fd->abcde`: B contiguous along a,
+ * C along e, with d between e and c in C), where GETT puts that label
+ * second innermost in its N group (family_gett.c, contiguous_second):
+ * the result equals a plain host loop, with several tiles along N and a
+ * partial last one. */
+static void contiguous_second_label(void)
+{
+    winsum_context *ctx = NULL;
+    if (winsum_context_create(&ctx, WINSUM_BACKEND_OPENCL, NULL) != WINSUM_OK) {
+        printf("contiguous second label: skipped (no OpenCL device)\n");
+        return;
+    }
+    enum { E = 7, C = 5, B = 9, F = 6, A = 11, D = 3 };
+    const int64_t sx[5] = {E, C, B, F, A}, sy[2] = {F, D}, sz[5] = {A, B, C, D, E};
+    const size_t nx = (size_t)E * C * B * F * A, ny = (size_t)F * D, nz = (size_t)A * B * C * D * E;
+    uint64_t rng = 19;
+    double *hx = tu_randv(&rng, nx), *hy = tu_randv(&rng, ny), *hz = calloc(nz, sizeof *hz),
+           *want = calloc(nz, sizeof *want);
+    tu_buf x, y, z;
+    tu_put(ctx, hx, nx, WINSUM_F32, 5, sx, NULL, &x);
+    tu_put(ctx, hy, ny, WINSUM_F32, 2, sy, NULL, &y);
+    tu_put(ctx, hz, nz, WINSUM_F32, 5, sz, NULL, &z);
+    const winsum_view ops[2] = {x.v, y.v};
+    CHECK_STATUS(winsum_einsum(ctx, "ecbfa,fd->abcde", 2, ops, &z.v, 1, 0), WINSUM_OK);
+    tu_get(ctx, &z, hz, nz);
+    for (int a = 0; a < A; a++)
+        for (int b = 0; b < B; b++)
+            for (int c = 0; c < C; c++)
+                for (int d = 0; d < D; d++)
+                    for (int e = 0; e < E; e++) {
+                        double v = 0;
+                        for (int f = 0; f < F; f++)
+                            v += (double)(float)hx[(((e * C + c) * B + b) * F + f) * A + a] *
+                                 (double)(float)hy[f * D + d];
+                        want[(((a * B + b) * C + c) * D + d) * E + e] = v;
+                    }
+    double err = tu_max_err(hz, want, (int64_t)nz, 1.0);
+    CHECK_MSG(err < 1e-5, "ecbfa,fd->abcde: max error %g", err);
+    winsum_buffer_free(ctx, &x.b);
+    winsum_buffer_free(ctx, &y.b);
+    winsum_buffer_free(ctx, &z.b);
+    free(hx);
+    free(hy);
+    free(hz);
+    free(want);
+    winsum_context_destroy(ctx);
+    printf("contiguous second label: max error %g\n", err);
+}
+
 /* Every kernel of a file comes from one build per options (program.c):
  * GETT's packing kernels share the program of its main kernel; other
  * options are another program. */
@@ -347,6 +397,7 @@ int main(void)
     CHECK(first_family("01", "1", "0") == &ws_family_gett);
     unsetenv("WINSUM_GEMV");
     packing_rule();
+    contiguous_second_label();
     one_build_per_options();
     return tu_finish("test_families");
 }

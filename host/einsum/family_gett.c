@@ -318,6 +318,29 @@ static int pack_once(const winsum_plan *p, const slot *x, int64_t reuse, double 
     return (env == 2 || reuse > 1) && panels <= 2 * (f < out ? f : out) + 65536;
 }
 
+/* Where C's innermost label of a group (l[n - 1], the tile's fastest) is
+ * not the operand's contiguous one but another label of the group is, and
+ * C does not run on from the innermost label into the next one anyway, the
+ * operand's contiguous label moves next to it (l[n - 2]): a tile then spans
+ * several of the operand's contiguous values, so that each cache line it
+ * reads is used whole while the tile is packed, rather than one element of
+ * it by each of 16 work-groups (TCCG 7, `ecbfa,fd->abcde`: N runs along e,
+ * at a stride of 254016 elements in B, while B is contiguous along a). */
+static void contiguous_second(int *l, int n, const int64_t *stride, const int64_t *cstride,
+                              const int64_t *size)
+{
+    if (n < 3 || llabs(stride[l[n - 1]]) == 1 ||
+        llabs(cstride[l[n - 2]]) == llabs(cstride[l[n - 1]]) * size[l[n - 1]])
+        return;
+    for (int i = 0; i < n - 2; i++)
+        if (llabs(stride[l[i]]) == 1) {
+            const int u = l[i];
+            for (int j = i; j < n - 2; j++) l[j] = l[j + 1];
+            l[n - 2] = u;
+            return;
+        }
+}
+
 static int gett_accepts(const winsum_plan *p, const ws_step_request *r)
 {
     (void)p;
@@ -367,6 +390,10 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
     ws_sort_by_stride(nl, nn, C->op.stride);
     if (nn > 0 && llabs(C->op.stride[nl[nn - 1]]) != 1) ws_sort_by_stride(nl, nn, B->op.stride);
     ws_sort_by_stride(kl, nk, A->op.stride);
+    if (ctx->cpu_like) {
+        contiguous_second(ml, nm, A->op.stride, C->op.stride, size);
+        contiguous_second(nl, nn, B->op.stride, C->op.stride, size);
+    }
     int64_t K = ws_group_size(kl, nk, size), NB = ws_group_size(bl, nb, size);
     winsum_status st;
     if ((st = ws_check_int(ctx, M, "M")) || (st = ws_check_int(ctx, N, "N")) ||

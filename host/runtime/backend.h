@@ -113,7 +113,10 @@ struct ws_backend {
      * when the binary is stale. program_binary: the built program's binary
      * (malloc'd), NULL when it has none. program_kernel: kernel `name` of a
      * program. program_release: a kernel and a program (each NULL:
-     * nothing). A backend that runs no kernels leaves these NULL. */
+     * nothing). program_cached (may be NULL): 1 when the driver keeps built
+     * programs across processes itself, so that program.c's disk cache
+     * stores none (and asks for no binary). A backend that runs no kernels
+     * leaves these NULL. */
     winsum_status (*program_build)(winsum_context *ctx, const char *file, const char *src,
                                    size_t len, const char *options, void **program);
     int (*program_load)(winsum_context *ctx, const unsigned char *bin, size_t len,
@@ -122,6 +125,7 @@ struct ws_backend {
     winsum_status (*program_kernel)(winsum_context *ctx, void *program, const char *name,
                                     ws_kernel *kernel);
     void (*program_release)(ws_kernel kernel, void *program);
+    int (*program_cached)(const winsum_context *ctx);
     winsum_status (*launch)(winsum_context *ctx, const ws_launch *l);
     /* The gate (context.h): open, close with the operation's status (then
      * release what launch kept of the launches behind it) */

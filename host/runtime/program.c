@@ -371,6 +371,16 @@ static void disk_store(int dirfd, const char *name, const char *key_text, const 
     free(e);
 }
 
+/* The driver keeps the programs it builds (and their native code) across
+ * processes by itself: winsum stores and loads none of its own then, unless
+ * WINSUM_PROGRAM_CACHE=on. */
+static int keeps_programs(const winsum_context *ctx)
+{
+    const char *on = getenv("WINSUM_PROGRAM_CACHE");
+    if (on && strcmp(on, "on") == 0) return 0;
+    return ctx->be->program_cached && ctx->be->program_cached(ctx);
+}
+
 /* A new slot for kernel k of program prog (owned: the slot releases it);
  * on want of memory both are released. */
 static winsum_status add_slot(winsum_context *ctx, uint64_t key, char *key_text, void *prog,
@@ -470,7 +480,7 @@ winsum_status ws_get_kernel(winsum_context *ctx, const char *file, const char *n
         goto out;
     }
     char dirbuf[PATH_MAX], entry[32];
-    dirfd = ws_cache_open(ctx, dirbuf, sizeof dirbuf);
+    dirfd = keeps_programs(ctx) ? -1 : ws_cache_open(ctx, dirbuf, sizeof dirbuf);
     snprintf(entry, sizeof entry, "%016llx.bin", (unsigned long long)pkey);
     if (dirfd >= 0) {
         size_t blen = 0;

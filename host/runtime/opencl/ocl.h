@@ -54,6 +54,7 @@ winsum_status ws_ocl_program_build(winsum_context *ctx, const char *file, const 
 int ws_ocl_program_load(winsum_context *ctx, const unsigned char *bin, size_t len,
                         const char *options, void **program);
 unsigned char *ws_ocl_program_binary(void *program, size_t *len);
+int ws_ocl_program_cached(const winsum_context *ctx);
 winsum_status ws_ocl_program_kernel(winsum_context *ctx, void *program, const char *name,
                                     ws_kernel *kernel);
 void ws_ocl_program_release(ws_kernel kernel, void *program);

@@ -279,6 +279,7 @@ const ws_backend ws_backend_opencl = {
     .program_binary = ws_ocl_program_binary,
     .program_kernel = ws_ocl_program_kernel,
     .program_release = ws_ocl_program_release,
+    .program_cached = ws_ocl_program_cached,
     .launch = ocl_launch,
     .gate_open = ocl_gate_open,
     .gate_close = ocl_gate_close,

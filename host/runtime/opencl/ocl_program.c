@@ -7,6 +7,7 @@
  */
 #include "ocl.h"
 #include <stdlib.h>
+#include <string.h>
 
 static winsum_status build(winsum_context *ctx, cl_program prog, const char *options,
                            const char *file)
@@ -91,4 +92,16 @@ void ws_ocl_program_release(ws_kernel kernel, void *program)
 {
     if (kernel) clReleaseKernel((cl_kernel)kernel);
     if (program) clReleaseProgram((cl_program)program);
+}
+
+/* PoCL keeps every program it builds, and the native code of each kernel
+ * it has run, in its own cache (POCL_CACHE_DIR; on unless POCL_KERNEL_CACHE
+ * is set to something other than 1): a second process runs without
+ * compiling. The binary it hands out holds bitcode and a generic work-group
+ * function, which it compiles for every kernel of the program when asked
+ * (CL_PROGRAM_BINARIES: 2.2 s of a 4.2 s cold start). */
+int ws_ocl_program_cached(const winsum_context *ctx)
+{
+    const char *v = getenv("POCL_KERNEL_CACHE");
+    return strstr(ctx->cache_prefix, "PoCL") && (!v || v[0] == '1');
 }
