@@ -28,6 +28,7 @@
     "  WINSUM_DEVICE      the default device: an index or a name substring\n"             \
     "  WINSUM_CACHE_DIR   compiled-program and tuning cache (default ~/.cache/winsum;\n"  \
     "                     off: none)\n"                                                   \
+    "  WINSUM_PROGRAM_CACHE  on: programs there too where the driver keeps its own\n"     \
     "  WINSUM_GETT        tile parameters wgm,wgn,mr,nr,mc,nc,kc,vw (overrides tuning)\n" \
     "  WINSUM_CONV_IMPL   pointwise|direct|depthwise|einsum|gemv: the convolution "       \
     "implementation\n"                                                                    \

@@ -51,6 +51,7 @@
     "  WINSUM_DEVICE      the default device: an index or a name substring\n"                \
     "  WINSUM_CACHE_DIR   compiled-program and tuning cache (default ~/.cache/winsum;\n"     \
     "                     off: none; coldstart uses fresh folders of its own)\n"             \
+    "  WINSUM_PROGRAM_CACHE  on: programs there too where the driver keeps its own\n"        \
     "  WINSUM_GETT        tile parameters wgm,wgn,mr,nr,mc,nc,kc,vw (overrides tuning)\n"    \
     "  WINSUM_KERNEL_DIR  load kernels/*.cl from this folder (kernel work)\n"                \
     "  WINSUM_TCCG        the tccg suite's case file (default: tccg-odd.txt in\n"            \

@@ -9,9 +9,11 @@
 
 #define ENV_HEAD   "\nenvironment:\n"
 #define ENV_DEVICE "  WINSUM_DEVICE      the default device: an index, a name substring, or ref\n"
-#define ENV_CACHE                                                                \
-    "  WINSUM_CACHE_DIR   where compiled programs and tuning results are kept\n" \
-    "                     (default ~/.cache/winsum; off: no disk cache)\n"
+#define ENV_CACHE                                                                   \
+    "  WINSUM_CACHE_DIR   where compiled programs and tuning results are kept\n"    \
+    "                     (default ~/.cache/winsum; off: no disk cache)\n"          \
+    "  WINSUM_PROGRAM_CACHE  on: keep programs there even where the driver keeps\n" \
+    "                     its own (PoCL with its kernel cache on)\n"
 #define ENV_GETT \
     "  WINSUM_GETT        tile parameters wgm,wgn,mr,nr,mc,nc,kc,vw (overrides tuning)\n"
 #define ENV_KERNEL "  WINSUM_KERNEL_DIR  load kernels/*.cl from this folder (kernel work)\n"
