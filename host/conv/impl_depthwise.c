@@ -107,12 +107,12 @@ static winsum_status launch(winsum_context *ctx, ws_kernel k, const ws_arg *args
 /* The strides the kernels take of a canonical (N, C, 1, [H,] W) view v of
  * the tensor t: (offset, n, c, h, w, buffer length, unit, 0), unit when
  * the vector axis (the width in NCHW, the channels in NHWC) has stride 1. */
-static cl_long8 strides8(const geom *g, const winsum_view *v, const winsum_view *t, int nhwc)
+static ws_long8 strides8(const geom *g, const winsum_view *v, const winsum_view *t, int nhwc)
 {
     int64_t hs = g->ns == 2 ? v->strides[3] : 0, wsd = v->strides[2 + g->ns];
     int64_t len = (int64_t)(t->buffer->bytes / winsum_dtype_size(t->dtype));
     int unit = nhwc ? v->strides[1] == 1 : wsd == 1;
-    cl_long8 r = {{v->offset, v->strides[0], v->strides[1], hs, wsd, len, unit, 0}};
+    ws_long8 r = {{v->offset, v->strides[0], v->strides[1], hs, wsd, len, unit, 0}};
     return r;
 }
 
@@ -138,9 +138,9 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
     hw(g, g->out, &oh, &ow);
     const winsum_view xc = ws_conv_canon(p->desc, g, p->x, g->g),
                       yc = ws_conv_canon(p->desc, g, p->y, g->g), wc = ws_conv_canon_w(g, p->w);
-    cl_long4 wst = {
+    ws_long4 wst = {
         {wc.offset, wc.strides[0], g->ns == 2 ? wc.strides[3] : 0, wc.strides[2 + g->ns]}};
-    cl_long8 xs8 = strides8(g, &xc, p->x, nhwc), ys8 = strides8(g, &yc, p->y, nhwc);
+    ws_long8 xs8 = strides8(g, &xc, p->x, nhwc), ys8 = strides8(g, &yc, p->y, nhwc);
     ws_mem xm = ws_buffer_mem(p->x->buffer), wm = ws_buffer_mem(p->w->buffer),
            ym = ws_buffer_mem(p->y->buffer);
     float alf = (float)p->alpha, bef = (float)p->beta;
@@ -174,9 +174,9 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
             (st = ws_kernel_get(ctx, "depthwise.cl", "dw_bwdw_sum", opts, &ks)))
             return st;
         /* x the input, y the output gradient */
-        cl_int16 geo = {{(cl_int)g->n, (cl_int)g->c, ih, iw, oh, ow, sh, dh, dwd, ph, pw,
-                         (cl_int)((ow + lanes - 1) / lanes), 0, 0, (cl_int)rows, (cl_int)chunks}};
-        cl_int C = (cl_int)g->c, CH = (cl_int)chunks;
+        ws_int16 geo = {{(ws_int)g->n, (ws_int)g->c, ih, iw, oh, ow, sh, dh, dwd, ph, pw,
+                         (ws_int)((ow + lanes - 1) / lanes), 0, 0, (ws_int)rows, (ws_int)chunks}};
+        ws_int C = (ws_int)g->c, CH = (ws_int)chunks;
         const ws_arg a1[] = {WS_MEM(xm),  WS_VAL(xs8),  WS_MEM(ym),
                              WS_VAL(ys8), WS_MEM(part), WS_VAL(geo)};
         const ws_arg a2[] = {WS_MEM(part), WS_MEM(wm), WS_VAL(wst), WS_VAL(C), WS_VAL(CH), aa, ab};
@@ -192,21 +192,21 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
 
     const int bwd = p->dir == WS_CONV_BACKWARD_DATA;
     /* the kernel's input src (kih x kiw) and output dst (koh x kow) */
-    const cl_long8 s8 = bwd ? ys8 : xs8, d8 = bwd ? xs8 : ys8;
+    const ws_long8 s8 = bwd ? ys8 : xs8, d8 = bwd ? xs8 : ys8;
     ws_mem sm = bwd ? ym : xm, dm = bwd ? xm : ym;
     const int kih = bwd ? oh : ih, kiw = bwd ? ow : iw, koh = bwd ? ih : oh, kow = bwd ? iw : ow;
     ws_mem bm = p->bias ? ws_buffer_mem(p->bias->buffer) : dm;
-    cl_long2 bs2 = {{p->bias ? p->bias->offset : 0, p->bias ? p->bias->strides[0] : 0}};
-    cl_int has_bias = p->bias != NULL;
+    ws_long2 bs2 = {{p->bias ? p->bias->offset : 0, p->bias ? p->bias->strides[0] : 0}};
+    ws_int has_bias = p->bias != NULL;
     const char *name;
     size_t g0, g1, vpi;
-    cl_int16 geo;
+    ws_int16 geo;
     int nobias = 0; /* dw_bwd_nchw: no bias arguments */
     snprintf(opts, sizeof opts, "-DKH=%d -DKW=%d -DSW=%d%s", kh, kw, sw, prec);
     if (nhwc) {
         name = "dw_nhwc";
-        geo = (cl_int16){
-            {(cl_int)g->n, (cl_int)g->c, kih, kiw, koh, kow, sh, dh, dwd, ph, pw, 0, bwd, 0, 0, 0}};
+        geo = (ws_int16){
+            {(ws_int)g->n, (ws_int)g->c, kih, kiw, koh, kow, sh, dh, dwd, ph, pw, 0, bwd, 0, 0, 0}};
         if ((st = ws_kernel_get(ctx, "depthwise.cl", name, opts, &k))) return st;
         g0 = (size_t)((g->c + lanes - 1) / lanes);
         g1 = (size_t)g->n * (size_t)koh;
@@ -225,7 +225,7 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         /* flat: an item a run of V vectors of the plane; else a row */
         const int64_t nvec = ((int64_t)koh * kow + lanes - 1) / lanes;
         const int v = nvec < 16 ? (int)nvec : 16;
-        geo = (cl_int16){{(cl_int)g->n, (cl_int)g->c, kih, kiw, koh, kow, sh, dh, dwd, pph, ppw, nb,
+        geo = (ws_int16){{(ws_int)g->n, (ws_int)g->c, kih, kiw, koh, kow, sh, dh, dwd, pph, ppw, nb,
                           bwd, flat, v, 0}};
         if ((st = ws_kernel_get(ctx, "depthwise.cl", name, opts, &k))) return st;
         g0 = flat ? (size_t)((nvec + v - 1) / v) : (size_t)koh;
@@ -236,8 +236,8 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         name = "dw_bwd_nchw";
         /* x the output gradient, y the input gradient: the forward's names */
         int nb = (iw + lanes * sw - 1) / (lanes * sw);
-        geo = (cl_int16){
-            {(cl_int)g->n, (cl_int)g->c, ih, iw, oh, ow, sh, dh, dwd, ph, pw, nb, 0, 0, 0, 0}};
+        geo = (ws_int16){
+            {(ws_int)g->n, (ws_int)g->c, ih, iw, oh, ow, sh, dh, dwd, ph, pw, nb, 0, 0, 0, 0}};
         if ((st = ws_kernel_get(ctx, "depthwise.cl", name, opts, &k))) return st;
         nobias = 1;
         g0 = (size_t)ih;

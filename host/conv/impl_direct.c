@@ -294,13 +294,13 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
            ym = ws_buffer_mem(dst->buffer), bm = p->bias ? ws_buffer_mem(p->bias->buffer) : ym;
     /* the weights by (g, kernel output channel, kernel input channel, taps):
      * backward-data swaps the channels */
-    cl_long8 ws8 = {{wc.offset, wc.strides[0], wc.strides[bwd ? 2 : 1], wc.strides[bwd ? 1 : 2],
+    ws_long8 ws8 = {{wc.offset, wc.strides[0], wc.strides[bwd ? 2 : 1], wc.strides[bwd ? 1 : 2],
                      d.ws[0], d.ws[1], d.ws[2], 0}};
-    cl_int G = (cl_int)g->g, Og = (cl_int)kox, Cg = (cl_int)kc, NOB = (cl_int)nob;
-    cl_long8 xs8 = {
+    ws_int G = (ws_int)g->g, Og = (ws_int)kox, Cg = (ws_int)kc, NOB = (ws_int)nob;
+    ws_long8 xs8 = {
         {xc.offset, xc.strides[0], xc.strides[1], xc.strides[2], d.xs[0], d.xs[1], d.xs[2], 0}};
-    cl_long2 bs2 = {{p->bias ? p->bias->offset : 0, p->bias ? p->bias->strides[0] : 0}};
-    cl_int has_bias = p->bias != NULL;
+    ws_long2 bs2 = {{p->bias ? p->bias->offset : 0, p->bias ? p->bias->strides[0] : 0}};
+    ws_int has_bias = p->bias != NULL;
     float alf = (float)p->alpha, bef = (float)p->beta;
     double ald = p->alpha, bed = p->beta;
     /* work-groups: GPU-like, 64 items along the pixels; CPU-like (PoCL
@@ -311,16 +311,16 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
     /* the weight's taps in their order; the items with ob fastest where the
      * reorder's reads are then consecutive (the kernel's output channels
      * are the weight's small stride: backward-data) */
-    cl_int KDf = (cl_int)d.k[0], KHf = (cl_int)d.k[1], KWf = (cl_int)d.k[2];
-    cl_int8 tmap = {{0, 1, 0, 1, 0, 1, ws8.s[2] < ws8.s[3], 0}};
-    cl_long wo0 = 0;
+    ws_int KDf = (ws_int)d.k[0], KHf = (ws_int)d.k[1], KWf = (ws_int)d.k[2];
+    ws_int8 tmap = {{0, 1, 0, 1, 0, 1, ws8.s[2] < ws8.s[3], 0}};
+    ws_long wo0 = 0;
     const ws_arg ra[] = {WS_MEM(wm),  WS_VAL(ws8), WS_MEM(wr),  WS_VAL(wo0),
                          WS_VAL(G),   WS_VAL(Og),  WS_VAL(Cg),  WS_VAL(KDf),
                          WS_VAL(KHf), WS_VAL(KWf), WS_VAL(NOB), WS_VAL(tmap)};
-    cl_int8 sv = {{(cl_int)d.s[0], (cl_int)d.s[1], (cl_int)d.s[2], (cl_int)sp.ta[0],
-                   (cl_int)sp.ta[1], (cl_int)sp.ta[2], (cl_int)d.k[0], (cl_int)d.k[1]}};
-    cl_int kfw = (cl_int)d.k[2], C = (cl_int)ko;
-    if (sub) KDf = (cl_int)tk[0], KHf = (cl_int)tk[1], KWf = (cl_int)tk[2];
+    ws_int8 sv = {{(ws_int)d.s[0], (ws_int)d.s[1], (ws_int)d.s[2], (ws_int)sp.ta[0],
+                   (ws_int)sp.ta[1], (ws_int)sp.ta[2], (ws_int)d.k[0], (ws_int)d.k[1]}};
+    ws_int kfw = (ws_int)d.k[2], C = (ws_int)ko;
+    if (sub) KDf = (ws_int)tk[0], KHf = (ws_int)tk[1], KWf = (ws_int)tk[2];
     const ws_arg rsa[] = {WS_MEM(wm), WS_VAL(ws8), WS_MEM(wr),  WS_VAL(G),   WS_VAL(Og),
                           WS_VAL(Cg), WS_VAL(KDf), WS_VAL(KHf), WS_VAL(KWf), WS_VAL(NOB),
                           WS_VAL(sv), WS_VAL(kfw), WS_VAL(C)};
@@ -337,7 +337,7 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
                                            .global = rg,
                                            .local = rl};
     /* the sub-pixel form's lanes: (C, phases along d, h, w, dx's steps) */
-    cl_long8 sub8 = {{sub ? ko : 0, nph[0], nph[1], nph[2], d.ys[0], d.ys[1], d.ys[2], 0}};
+    ws_long8 sub8 = {{sub ? ko : 0, nph[0], nph[1], nph[2], d.ys[0], d.ys[1], d.ys[2], 0}};
 
     int64_t last = -1;
     for (int64_t f = 0; f < phases; f++) {
@@ -364,24 +364,24 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
         if (cb > kc) cb = kc;
         int64_t nblk = (kc + cb - 1) / cb, gs = (int64_t)ceil(sqrt((double)nblk));
         if (gs < 1) gs = 1;
-        cl_int KD = (cl_int)ph.k[0], KH = (cl_int)ph.k[1], KW = (cl_int)ph.k[2];
+        ws_int KD = (ws_int)ph.k[0], KH = (ws_int)ph.k[1], KW = (ws_int)ph.k[2];
         /* this phase's tap (kd, kh, kw) is the weight's tap (tap0 + tstep *
          * k) along each axis: wo its tap (0, 0, 0), steps in taps */
-        cl_long wo = ((ph.tap0[0] * tk[1] + ph.tap0[1]) * tk[2] + ph.tap0[2]) * kc * bw;
-        cl_int tsd = (cl_int)(ph.tstep[0] * tk[1] * tk[2]), tsh = (cl_int)(ph.tstep[1] * tk[2]),
-               tsw = (cl_int)ph.tstep[2];
+        ws_long wo = ((ph.tap0[0] * tk[1] + ph.tap0[1]) * tk[2] + ph.tap0[2]) * kc * bw;
+        ws_int tsd = (ws_int)(ph.tstep[0] * tk[1] * tk[2]), tsh = (ws_int)(ph.tstep[1] * tk[2]),
+               tsw = (ws_int)ph.tstep[2];
 
         /* this phase's outputs: first + step * j along each axis */
-        cl_long8 ys8 = {
+        ws_long8 ys8 = {
             {yc.offset + ph.first[0] * d.ys[0] + ph.first[1] * d.ys[1] + ph.first[2] * d.ys[2],
              yc.strides[0], yc.strides[1], yc.strides[2], ph.step[0] * d.ys[0],
              ph.step[1] * d.ys[1], ph.step[2] * d.ys[2], 0}};
-        cl_int16 geo = {{(cl_int)g->n, G, Cg, Og, (cl_int)d.in[0], (cl_int)d.in[1], (cl_int)d.in[2],
-                         (cl_int)ph.out[0], (cl_int)ph.out[1], (cl_int)ph.out[2], KD, KH, KW, NOB,
-                         (cl_int)nwb, (cl_int)cb}};
-        cl_int16 cv = {{(cl_int)ph.s[0], (cl_int)ph.s[1], (cl_int)ph.s[2], (cl_int)ph.d[0],
-                        (cl_int)ph.d[1], (cl_int)ph.d[2], (cl_int)ph.lo[0], (cl_int)ph.lo[1],
-                        (cl_int)ph.lo[2], (cl_int)gs, tsd, tsh, tsw, (cl_int)taps, 0, 0}};
+        ws_int16 geo = {{(ws_int)g->n, G, Cg, Og, (ws_int)d.in[0], (ws_int)d.in[1], (ws_int)d.in[2],
+                         (ws_int)ph.out[0], (ws_int)ph.out[1], (ws_int)ph.out[2], KD, KH, KW, NOB,
+                         (ws_int)nwb, (ws_int)cb}};
+        ws_int16 cv = {{(ws_int)ph.s[0], (ws_int)ph.s[1], (ws_int)ph.s[2], (ws_int)ph.d[0],
+                        (ws_int)ph.d[1], (ws_int)ph.d[2], (ws_int)ph.lo[0], (ws_int)ph.lo[1],
+                        (ws_int)ph.lo[2], (ws_int)gs, tsd, tsh, tsw, (ws_int)taps, 0, 0}};
         const ws_arg fa[] = {WS_MEM(xm),
                              WS_VAL(xs8),
                              WS_MEM(wr),

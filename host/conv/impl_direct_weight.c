@@ -183,7 +183,7 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
     winsum_status st =
         ws_conv_scratch(ctx, "conv direct scratch", (size_t)(pofs + npart) * real, &scr);
     if (st) return st;
-    cl_long PO = (cl_long)pofs;
+    ws_long PO = (ws_long)pofs;
 
     char opts[96];
     snprintf(opts, sizeof opts, "-DOCB=%d -DCB=%d -DKWB=%d%s", b.ocb, b.cb, b.kwb,
@@ -198,19 +198,19 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
 
     ws_mem xm = ws_buffer_mem(p->x->buffer), ym = ws_buffer_mem(p->y->buffer),
            wm = ws_buffer_mem(p->w->buffer);
-    cl_int G = (cl_int)g->g, Og = (cl_int)g->og, Cg = (cl_int)g->cg, NOB = (cl_int)nob,
-           OD = (cl_int)d.out[0], OH = (cl_int)d.out[1], OW = (cl_int)d.out[2], KD = (cl_int)d.k[0],
-           KH = (cl_int)d.k[1], KW = (cl_int)d.k[2], NS = (cl_int)nsl;
-    cl_long8 ys8 = {
+    ws_int G = (ws_int)g->g, Og = (ws_int)g->og, Cg = (ws_int)g->cg, NOB = (ws_int)nob,
+           OD = (ws_int)d.out[0], OH = (ws_int)d.out[1], OW = (ws_int)d.out[2], KD = (ws_int)d.k[0],
+           KH = (ws_int)d.k[1], KW = (ws_int)d.k[2], NS = (ws_int)nsl;
+    ws_long8 ys8 = {
         {yc.offset, yc.strides[0], yc.strides[1], yc.strides[2], d.ys[0], d.ys[1], d.ys[2], 0}};
-    cl_long8 xs8 = {
+    ws_long8 xs8 = {
         {xc.offset, xc.strides[0], xc.strides[1], xc.strides[2], d.xs[0], d.xs[1], d.xs[2], 0}};
-    cl_int16 geo = {{(cl_int)g->n, G, Cg, Og, (cl_int)d.in[0], (cl_int)d.in[1], (cl_int)d.in[2], OD,
-                     OH, OW, KD, KH, KW, NOB, (cl_int)ncb, (cl_int)nkwc}};
-    cl_int16 cv = {{(cl_int)d.s[0], (cl_int)d.s[1], (cl_int)d.s[2], (cl_int)d.d[0], (cl_int)d.d[1],
-                    (cl_int)d.d[2], (cl_int)d.lo[0], (cl_int)d.lo[1], (cl_int)d.lo[2], (cl_int)rps,
+    ws_int16 geo = {{(ws_int)g->n, G, Cg, Og, (ws_int)d.in[0], (ws_int)d.in[1], (ws_int)d.in[2], OD,
+                     OH, OW, KD, KH, KW, NOB, (ws_int)ncb, (ws_int)nkwc}};
+    ws_int16 cv = {{(ws_int)d.s[0], (ws_int)d.s[1], (ws_int)d.s[2], (ws_int)d.d[0], (ws_int)d.d[1],
+                    (ws_int)d.d[2], (ws_int)d.lo[0], (ws_int)d.lo[1], (ws_int)d.lo[2], (ws_int)rps,
                     0, 0, 0, 0, 0, 0}};
-    cl_long8 ws8 = {
+    ws_long8 ws8 = {
         {wc.offset, wc.strides[0], wc.strides[1], wc.strides[2], d.ws[0], d.ws[1], d.ws[2], 0}};
     float alf = (float)p->alpha, bef = (float)p->beta;
     double ald = p->alpha, bed = p->beta;
@@ -236,8 +236,8 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
      * written before dw_finish, so a failed launch leaves w untouched */
     for (int64_t ch = 0; ch < nchunk; ch++) {
         const int64_t r0 = ch * crows, cr = nr - r0 < crows ? nr - r0 : crows;
-        cl_int R0 = (cl_int)r0, CR = (cl_int)cr, ACCUM = ch > 0;
-        cv.s[10] = (cl_int)((cr + rps - 1) / rps);
+        ws_int R0 = (ws_int)r0, CR = (ws_int)cr, ACCUM = ch > 0;
+        cv.s[10] = (ws_int)((cr + rps - 1) / rps);
         size_t pg[3] = {(size_t)bw, ((size_t)(cr * d.out[2]) + 255) / 256, (size_t)(g->g * nob)};
         size_t mg[2] = {ws_round_up((size_t)base_items, ml[0]), (size_t)cv.s[10]};
         const ws_arg pa[] = {WS_MEM(ym), WS_VAL(ys8), WS_MEM(scr), WS_VAL(G),

@@ -136,7 +136,7 @@ static winsum_status run_einsums(winsum_context *ctx, const einsum_call *s, int 
     for (int i = 0; i < n && !st; i++) {
         /* a cached plan keeps the buffers it was made with: pass this call's */
         const winsum_buffer *in[2] = {s[i].ops[0].buffer, s[i].ops[1].buffer};
-        st = winsum_plan_execute(plans[i], in, s[i].out.buffer, s[i].alpha, s[i].beta, NULL);
+        st = winsum_plan_run(plans[i], in, s[i].out.buffer, s[i].alpha, s[i].beta);
     }
     if (n > 1) st = ws_gate_close(ctx, st);
     /* held since its lookup, though later lookups may have evicted it */

@@ -247,12 +247,12 @@ static winsum_status pw_pack(winsum_context *ctx, ws_kernel kp, const geom *g, c
     int64_t st[3], out[3], s[3];
     sp3(g, v, st, out, s);
     if (unit_stride) s[0] = s[1] = s[2] = 1;
-    cl_long8 ss = {
+    ws_long8 ss = {
         {v->offset, v->strides[0], v->strides[1], v->strides[2], st[0], st[1], st[2], 0}};
-    cl_int16 geo = {{(cl_int)g->n, (cl_int)g->g, (cl_int)c, (cl_int)out[0], (cl_int)out[1],
-                     (cl_int)out[2], (cl_int)s[0], (cl_int)s[1], (cl_int)s[2], (cl_int)kp_len, 0, 0,
+    ws_int16 geo = {{(ws_int)g->n, (ws_int)g->g, (ws_int)c, (ws_int)out[0], (ws_int)out[1],
+                     (ws_int)out[2], (ws_int)s[0], (ws_int)s[1], (ws_int)s[2], (ws_int)kp_len, 0, 0,
                      0, 0, 0, 0}};
-    cl_long DO = (cl_long)dofs;
+    ws_long DO = (ws_long)dofs;
     ws_mem src = ws_buffer_mem(v->buffer);
     size_t gl[2] = {(size_t)g->n, (size_t)(g->g * c)}, lo[2] = {1, 1};
     const ws_arg a[] = {WS_MEM(src), WS_VAL(ss), WS_MEM(dst), WS_VAL(DO), WS_VAL(geo)};
@@ -335,11 +335,11 @@ static winsum_status pw_gemm_run(winsum_context *ctx, const ws_conv_problem *p)
     }
     /* only the scratch is written before the last kernel */
     /* A[g][m][k]: w[g][o][c] forward, transposed backward-data */
-    cl_long4 as4 = {{wc.offset, wc.strides[0], fwd ? wc.strides[1] : wc.strides[2],
+    ws_long4 as4 = {{wc.offset, wc.strides[0], fwd ? wc.strides[1] : wc.strides[2],
                      fwd ? wc.strides[2] : wc.strides[1]}};
     {
         ws_mem wm = ws_buffer_mem(p->w->buffer);
-        cl_int G = (cl_int)g->g, MM = (cl_int)M, KK = (cl_int)K, NMB = (cl_int)nmb;
+        ws_int G = (ws_int)g->g, MM = (ws_int)M, KK = (ws_int)K, NMB = (ws_int)nmb;
         size_t agl[1] = {(size_t)(g->g * nmb * mr)}, alo[1] = {1};
         const ws_arg aa[] = {WS_MEM(wm), WS_VAL(as4), WS_MEM(scr), WS_VAL(G),
                              WS_VAL(MM), WS_VAL(KK),  WS_VAL(NMB)};
@@ -355,15 +355,15 @@ static winsum_status pw_gemm_run(winsum_context *ctx, const ws_conv_problem *p)
     if (packed && (st = pw_pack(ctx, kp, g, &inv, K, 1, scr, ib / (int64_t)elem, KP))) return st;
     ws_mem inm = packed ? scr : ws_buffer_mem(inv.buffer), outm = ws_buffer_mem(outv.buffer),
            bm = p->bias ? ws_buffer_mem(p->bias->buffer) : outm;
-    cl_long4 is4 = {{inv.offset, inv.strides[0], inv.strides[1], inv.strides[2]}};
-    if (packed) is4 = (cl_long4){{ib / (int64_t)elem, 0, K * KP, KP}};
-    cl_long4 os4 = {{outv.offset, outv.strides[0], outv.strides[1], outv.strides[2]}};
-    if (unpack) os4 = (cl_long4){{ob / (int64_t)real, 0, M * KP, KP}};
-    cl_long2 bs2 = {{p->bias ? p->bias->offset : 0, p->bias ? p->bias->strides[0] : 0}};
-    const cl_int HB = p->bias != NULL;
-    cl_int16 geo = {{packed ? 1 : (cl_int)g->n, (cl_int)g->g, (cl_int)M, (cl_int)K, (cl_int)KP,
-                     (cl_int)nmb, (cl_int)npb, HB, packed && !unpack ? (cl_int)npix : 0,
-                     (cl_int)(g->n * npix), 0, 0, 0, 0, 0, 0}};
+    ws_long4 is4 = {{inv.offset, inv.strides[0], inv.strides[1], inv.strides[2]}};
+    if (packed) is4 = (ws_long4){{ib / (int64_t)elem, 0, K * KP, KP}};
+    ws_long4 os4 = {{outv.offset, outv.strides[0], outv.strides[1], outv.strides[2]}};
+    if (unpack) os4 = (ws_long4){{ob / (int64_t)real, 0, M * KP, KP}};
+    ws_long2 bs2 = {{p->bias ? p->bias->offset : 0, p->bias ? p->bias->strides[0] : 0}};
+    const ws_int HB = p->bias != NULL;
+    ws_int16 geo = {{packed ? 1 : (ws_int)g->n, (ws_int)g->g, (ws_int)M, (ws_int)K, (ws_int)KP,
+                     (ws_int)nmb, (ws_int)npb, HB, packed && !unpack ? (ws_int)npix : 0,
+                     (ws_int)(g->n * npix), 0, 0, 0, 0, 0, 0}};
     float alf = (float)p->alpha, bef = (float)p->beta;
     double ald = p->alpha, bed = p->beta;
     size_t gl[3] = {(size_t)nmb, (size_t)npb, (size_t)(packed ? g->g : g->n * g->g)},
@@ -395,12 +395,12 @@ static winsum_status pw_gemm_run(winsum_context *ctx, const ws_conv_problem *p)
         osz[i] = j < 0 ? 1 : fwd ? g->out[j] : g->in[j];
         if (fwd) ss[i] = 1;
     }
-    cl_long8 os8 = {{outv.offset, outv.strides[0], outv.strides[1], outv.strides[2], ost[0], ost[1],
+    ws_long8 os8 = {{outv.offset, outv.strides[0], outv.strides[1], outv.strides[2], ost[0], ost[1],
                      ost[2], 0}};
-    cl_int16 ug = {{(cl_int)g->n, (cl_int)g->g, (cl_int)M, (cl_int)osz[0], (cl_int)osz[1],
-                    (cl_int)osz[2], (cl_int)ss[0], (cl_int)ss[1], (cl_int)ss[2], (cl_int)psz[0],
-                    (cl_int)psz[1], (cl_int)psz[2], (cl_int)KP, HB, 0, 0}};
-    cl_long PO = (cl_long)(ob / (int64_t)real);
+    ws_int16 ug = {{(ws_int)g->n, (ws_int)g->g, (ws_int)M, (ws_int)osz[0], (ws_int)osz[1],
+                    (ws_int)osz[2], (ws_int)ss[0], (ws_int)ss[1], (ws_int)ss[2], (ws_int)psz[0],
+                    (ws_int)psz[1], (ws_int)psz[2], (ws_int)KP, HB, 0, 0}};
+    ws_long PO = (ws_long)(ob / (int64_t)real);
     size_t ugl[2] = {(size_t)g->n, (size_t)(g->g * M)}, ulo[2] = {1, 1};
     const ws_arg ua[] = {WS_MEM(outm),
                          WS_VAL(os8),
@@ -499,15 +499,15 @@ static winsum_status pw_run(winsum_context *ctx, const ws_conv_problem *p)
            ym = packy ? scr : ws_buffer_mem(p->y->buffer), wm = ws_buffer_mem(p->w->buffer);
     /* a packed operand: [g][c][k], image n at n * P (or one image of KP) */
     const int64_t P = tail ? KP : npix;
-    cl_long4 xs4 = {{xc.offset, xc.strides[0], xc.strides[1], xc.strides[2]}};
-    cl_long4 ys4 = {{yc.offset, yc.strides[0], yc.strides[1], yc.strides[2]}};
-    if (packx) xs4 = (cl_long4){{0, P, g->cg * KP, KP}};
-    if (packy) ys4 = (cl_long4){{yb / (int64_t)elem, P, g->og * KP, KP}};
-    cl_long4 ws4 = {{wc.offset, wc.strides[0], wc.strides[1], wc.strides[2]}};
-    cl_long PO = (cl_long)(pb / (int64_t)real);
-    cl_int G = (cl_int)g->g, Og = (cl_int)g->og, Cg = (cl_int)g->cg, NSL = (cl_int)nsl;
-    cl_int16 geo = {{tail ? 1 : (cl_int)g->n, G, Cg, Og, (cl_int)P, (cl_int)nob, (cl_int)ncb,
-                     (cl_int)sl, NSL, (cl_int)to, (cl_int)tc, 0, 0, 0, 0, 0}};
+    ws_long4 xs4 = {{xc.offset, xc.strides[0], xc.strides[1], xc.strides[2]}};
+    ws_long4 ys4 = {{yc.offset, yc.strides[0], yc.strides[1], yc.strides[2]}};
+    if (packx) xs4 = (ws_long4){{0, P, g->cg * KP, KP}};
+    if (packy) ys4 = (ws_long4){{yb / (int64_t)elem, P, g->og * KP, KP}};
+    ws_long4 ws4 = {{wc.offset, wc.strides[0], wc.strides[1], wc.strides[2]}};
+    ws_long PO = (ws_long)(pb / (int64_t)real);
+    ws_int G = (ws_int)g->g, Og = (ws_int)g->og, Cg = (ws_int)g->cg, NSL = (ws_int)nsl;
+    ws_int16 geo = {{tail ? 1 : (ws_int)g->n, G, Cg, Og, (ws_int)P, (ws_int)nob, (ws_int)ncb,
+                     (ws_int)sl, NSL, (ws_int)to, (ws_int)tc, 0, 0, 0, 0, 0}};
     float alf = (float)p->alpha, bef = (float)p->beta;
     double ald = p->alpha, bed = p->beta;
     if (ctx->verbose) {

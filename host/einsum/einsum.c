@@ -146,7 +146,7 @@ static winsum_status einsum(winsum_context *ctx, const char *subscripts, int nop
                          "einsum operand %d: the view has no buffer", i);
     if (!st && !out->buffer)
         st = ws_fail(&ctx->err, WINSUM_ERR_ARGUMENT, "einsum output: the view has no buffer");
-    if (!st) st = winsum_plan_execute(p, in, out->buffer, alpha, beta, NULL);
+    if (!st) st = winsum_plan_run(p, in, out->buffer, alpha, beta);
     ws_plan_release(p);
     return st;
 }

@@ -204,7 +204,7 @@ static void ref_run(const ew_shape *m, winsum_elementwise_op op, double alpha, c
     }
 }
 
-static winsum_status cl_run(winsum_context *ctx, const ew_shape *m, winsum_elementwise_op op,
+static winsum_status device_run(winsum_context *ctx, const ew_shape *m, winsum_elementwise_op op,
                             double alpha, const winsum_view *a, double beta, const winsum_view *b,
                             const winsum_view *out)
 {
@@ -213,7 +213,7 @@ static winsum_status cl_run(winsum_context *ctx, const ew_shape *m, winsum_eleme
     winsum_status st = ws_kernel_get(ctx, "elementwise.cl", "elementwise", ws_real_opt(dt), &k);
     if (st) return st;
     /* the merged axes, the last (fastest) first; one work-item an element */
-    cl_long8 s8[EW_VIEWS], n8;
+    ws_long8 s8[EW_VIEWS], n8;
     memset(s8, 0, sizeof s8);
     memset(&n8, 0, sizeof n8);
     size_t total = 1;
@@ -225,8 +225,8 @@ static winsum_status cl_run(winsum_context *ctx, const ew_shape *m, winsum_eleme
     }
     ws_mem am = ws_buffer_mem(a->buffer), bm = b ? ws_buffer_mem(b->buffer) : am,
            cm = ws_buffer_mem(out->buffer);
-    cl_long off[EW_VIEWS] = {m->off[0], m->off[1], m->off[2]};
-    cl_int hasb = b != NULL, opi = (cl_int)op, nd = m->ndim;
+    ws_long off[EW_VIEWS] = {m->off[0], m->off[1], m->off[2]};
+    ws_int hasb = b != NULL, opi = (ws_int)op, nd = m->ndim;
     double al = alpha, be = beta;
     float alf = (float)alpha, bef = (float)beta;
     int f64 = dt == WINSUM_F64;
@@ -275,7 +275,7 @@ static winsum_status elementwise(winsum_context *ctx, winsum_elementwise_op op, 
         ref_run(&m, op, alpha, a, beta, b, out);
         return WINSUM_OK;
     }
-    return cl_run(ctx, &m, op, alpha, a, beta, b, out);
+    return device_run(ctx, &m, op, alpha, a, beta, b, out);
 }
 
 typedef struct ew_call {

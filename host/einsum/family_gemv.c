@@ -27,15 +27,15 @@
 
 /* A gemv step's own state (ws_step.state). */
 typedef struct gemv_state {
-    cl_int per_item[2]; /* rows and batches per work-item */
-    cl_int kblock;      /* K terms a block (gemv.cl) */
+    ws_int per_item[2]; /* rows and batches per work-item */
+    ws_int kblock;      /* K terms a block (gemv.cl) */
     int lanes, along_m; /* VL, and lanes along M (ROWS) or K */
-    cl_int a_inner;     /* runs of A along M, of A and B along K, of C along M */
-    cl_long a_st;
-    cl_int a_kinner, b_kinner;
-    cl_long a_kst, b_kst;
-    cl_int c_inner;
-    cl_long c_st;
+    ws_int a_inner;     /* runs of A along M, of A and B along K, of C along M */
+    ws_long a_st;
+    ws_int a_kinner, b_kinner;
+    ws_long a_kst, b_kst;
+    ws_int c_inner;
+    ws_long c_st;
 } gemv_state;
 WS_STATE_FITS(gemv_state);
 
@@ -162,11 +162,11 @@ static int gemv_accepts(const winsum_plan *p, const ws_step_request *r)
 /* The run along the innermost of the labels: ws_run_info on the address
  * alone (the kernel reads guards from their tables, element by element). */
 static void address_run(const ws_operand *op, const int *labels, int n, const int64_t *size,
-                        cl_int *run, cl_long *st)
+                        ws_int *run, ws_long *st)
 {
     ws_operand bare = *op;
     bare.nguards = 0;
-    cl_long4 unused;
+    ws_long4 unused;
     ws_run_info(&bare, labels, n, size, run, st, &unused);
 }
 
@@ -184,7 +184,7 @@ static int pack_guards32(tabbuf *t, long from, long *o)
     const size_t words = (n + 1) / 2, at = t->n;
     if (2 * (at + words) > (size_t)INT_MAX) return 0; /* the int offsets must fit an int */
     if (t->n + words > t->cap) {
-        cl_long *v = realloc(t->v, (t->n + words) * sizeof *v);
+        ws_long *v = realloc(t->v, (t->n + words) * sizeof *v);
         if (!v) return -1;
         t->v = v;
         t->cap = t->n + words;
@@ -221,11 +221,11 @@ static winsum_status gemv_build(winsum_plan *p, ws_step *s, const ws_step_reques
     const int na = A->op.nguards, nbg = B->op.nguards;
     double entries =
         (double)(M + K + NB) * (1 + na) + (double)(1 + K + NB) * (1 + nbg) + (double)(M + NB);
-    if (ctx->max_alloc && entries * sizeof(cl_long) > (double)ctx->max_alloc)
+    if (ctx->max_alloc && entries * sizeof(ws_long) > (double)ctx->max_alloc)
         return ws_fail(&ctx->err, WINSUM_ERR_MEMORY,
                        "einsum: offset tables of %.0f bytes (M %lld, K %lld, batch %lld) "
                        "exceed the device's largest allocation (%llu bytes)",
-                       entries * sizeof(cl_long), (long long)M, (long long)K, (long long)NB,
+                       entries * sizeof(ws_long), (long long)M, (long long)K, (long long)NB,
                        (unsigned long long)ctx->max_alloc);
     /* in the order of the kernel's ta_m .. tc_b, then ga_*, gb_* */
     const ws_tab_spec spec[7] = {
@@ -264,7 +264,7 @@ static winsum_status gemv_build(winsum_plan *p, ws_step *s, const ws_step_reques
     s->K = (int)K;
     s->nbatch = (int)NB;
     for (int i = 0; i < 12; i++) s->targ[i] = (int)o[i];
-    cl_long ea[4] = {0, 0, 0, 0}, eb[4] = {0, 0, 0, 0};
+    ws_long ea[4] = {0, 0, 0, 0}, eb[4] = {0, 0, 0, 0};
     for (int g = 0; g < na; g++) ea[g] = A->op.guard[g].extent;
     for (int g = 0; g < nbg; g++) eb[g] = B->op.guard[g].extent;
     memcpy(&s->exta, ea, sizeof ea);
@@ -302,7 +302,7 @@ static winsum_status gemv_build(winsum_plan *p, ws_step *s, const ws_step_reques
     if (piece > K) piece = K;
     if (piece < 1) piece = 1;
     piece = (piece + (piece + vl_dots - 1) / vl_dots - 1) / ((piece + vl_dots - 1) / vl_dots);
-    gs->kblock = rows ? tv[KBLOCK] : (cl_int)(tv[KBLOCK] * piece);
+    gs->kblock = rows ? tv[KBLOCK] : (ws_int)(tv[KBLOCK] * piece);
 
     /* The work-items: rows x batches each. CPU-like: about 16 per compute
      * unit (fewer for a small step: PoCL's cost per work-group), whole
@@ -341,8 +341,8 @@ static winsum_status gemv_build(winsum_plan *p, ws_step *s, const ws_step_reques
     s->global[1] = (size_t)((NB + per_batch - 1) / per_batch);
     s->local[2] = 1;
     s->global[2] = 1;
-    gs->per_item[0] = (cl_int)per_rows;
-    gs->per_item[1] = (cl_int)per_batch;
+    gs->per_item[0] = (ws_int)per_rows;
+    gs->per_item[1] = (ws_int)per_batch;
     char opts[256];
     snprintf(opts, sizeof opts, "-DVL=%d -DROWS=%d -DROWB=%d -DNGA=%d -DNGB=%d -DG32=%d%s",
              gs->lanes, rows, tv[ROWB], na, nbg, g32, ws_real_opt(A->op.dtype));

@@ -24,16 +24,16 @@ typedef struct gett_params {
 
 /* A GETT step's own state (ws_step.state). */
 typedef struct gett_state {
-    cl_long a_safe, b_safe;  /* an element each guarded input really has, or -1 */
-    cl_int a_inner, b_inner; /* runs along the innermost row label (gett.cl pack) */
-    cl_long a_st, b_st;
-    cl_long4 a_cg, b_cg;
-    cl_int a_kinner, b_kinner; /* runs along the innermost K label */
-    cl_long a_kst, b_kst;
-    cl_long4 a_kcg, b_kcg;
-    cl_int unit[4]; /* A's M, A's K, B's N, B's K tables are 0, 1, 2, ... */
-    cl_int c_inner; /* C's runs along N */
-    cl_long c_st;
+    ws_long a_safe, b_safe;  /* an element each guarded input really has, or -1 */
+    ws_int a_inner, b_inner; /* runs along the innermost row label (gett.cl pack) */
+    ws_long a_st, b_st;
+    ws_long4 a_cg, b_cg;
+    ws_int a_kinner, b_kinner; /* runs along the innermost K label */
+    ws_long a_kst, b_kst;
+    ws_long4 a_kcg, b_kcg;
+    ws_int unit[4]; /* A's M, A's K, B's N, B's K tables are 0, 1, 2, ... */
+    ws_int c_inner; /* C's runs along N */
+    ws_long c_st;
     gett_params tile; /* the tile it was built with (for describe) */
 } gett_state;
 WS_STATE_FITS(gett_state);
@@ -205,7 +205,7 @@ static void gett_fit(const winsum_context *ctx, int *v)
         v[0] /= 2;
         v[4] /= 2;
     }
-    while ((cl_ulong)(v[4] + v[5]) * v[6] * 8 > ctx->local_mem && v[6] > 1) v[6] /= 2;
+    while ((ws_ulong)(v[4] + v[5]) * v[6] * 8 > ctx->local_mem && v[6] > 1) v[6] /= 2;
 }
 
 /* Devices measured with `winsum tune`. pthread-skylake-avx512: PoCL 3.1 on
@@ -405,11 +405,11 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
     /* the tables, counted before they are built: refuse what the device cannot hold */
     double entries =
         (double)(M + N + K + NB) * (1 + A->op.nguards + B->op.nguards) + (double)(M + N + NB);
-    if (ctx->max_alloc && entries * sizeof(cl_long) > (double)ctx->max_alloc)
+    if (ctx->max_alloc && entries * sizeof(ws_long) > (double)ctx->max_alloc)
         return ws_fail(&ctx->err, WINSUM_ERR_MEMORY,
                        "einsum: offset tables of %.0f bytes (M %lld, N %lld, K %lld, batch %lld) "
                        "exceed the device's largest allocation (%llu bytes)",
-                       entries * sizeof(cl_long), (long long)M, (long long)N, (long long)K,
+                       entries * sizeof(ws_long), (long long)M, (long long)N, (long long)K,
                        (long long)NB, (unsigned long long)ctx->max_alloc);
     /* in the order of the kernel's ta_m .. tc_b, then ga_*, gb_* */
     const ws_tab_spec spec[9] = {
@@ -440,7 +440,7 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
     ws_run_info(&B->op, nl, nn, size, &gs->b_inner, &gs->b_st, &gs->b_cg);
     ws_run_info(&A->op, kl, nk, size, &gs->a_kinner, &gs->a_kst, &gs->a_kcg);
     ws_run_info(&B->op, kl, nk, size, &gs->b_kinner, &gs->b_kst, &gs->b_kcg);
-    cl_long4 unused;
+    ws_long4 unused;
     ws_run_info(&C->op, nl, nn, size, &gs->c_inner, &gs->c_st, &unused);
     s->a = A->src;
     s->b = B->src;
@@ -453,7 +453,7 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
     s->K = (int)K;
     s->nbatch = (int)NB;
     for (int i = 0; i < 15; i++) s->targ[i] = (int)o[i];
-    cl_long ea[4] = {0, 0, 0, 0}, eb[4] = {0, 0, 0, 0};
+    ws_long ea[4] = {0, 0, 0, 0}, eb[4] = {0, 0, 0, 0};
     for (int g = 0; g < A->op.nguards; g++) ea[g] = A->op.guard[g].extent;
     for (int g = 0; g < B->op.nguards; g++) eb[g] = B->op.guard[g].extent;
     memcpy(&s->exta, ea, sizeof ea);
@@ -469,11 +469,11 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
      * (whose local memory is small), one micro-tile per work-item, whose
      * sums need no tiles. */
     const int multi_kb = K > g.kc;
-    const cl_ulong es = A->op.dtype == WINSUM_F64 ? 8 : 4;
+    const ws_ulong es = A->op.dtype == WINSUM_F64 ? 8 : 4;
     const int persist = g.wgm * g.wgn > 1 && g.mc == g.wgm * g.mr && g.nc == g.wgn * g.nr;
     if (multi_kb && !persist &&
         ((A->op.dtype == WINSUM_F16 && !ctx->cpu_like) ||
-         ((cl_ulong)(g.mc + g.nc + 32) * g.kc + 2 * (cl_ulong)g.mc * g.nc) * es > ctx->local_mem)) {
+         ((ws_ulong)(g.mc + g.nc + 32) * g.kc + 2 * (ws_ulong)g.mc * g.nc) * es > ctx->local_mem)) {
         g.mc = g.wgm * g.mr;
         g.nc = g.wgn * g.nr;
     }

@@ -63,11 +63,11 @@ static winsum_status unary_build(winsum_plan *p, ws_step *s, const ws_step_reque
         return st;
     double entries =
         (double)(inner + outer) * (2 + A->op.nguards) + (double)K * (1 + A->op.nguards);
-    if (ctx->max_alloc && entries * sizeof(cl_long) > (double)ctx->max_alloc)
+    if (ctx->max_alloc && entries * sizeof(ws_long) > (double)ctx->max_alloc)
         return ws_fail(&ctx->err, WINSUM_ERR_MEMORY,
                        "einsum: offset tables of %.0f bytes exceed the device's largest "
                        "allocation (%llu bytes)",
-                       entries * sizeof(cl_long), (unsigned long long)ctx->max_alloc);
+                       entries * sizeof(ws_long), (unsigned long long)ctx->max_alloc);
     /* in the order of the kernel's ta_i .. tc_o, then ga_i, ga_o, ga_k */
     const ws_tab_spec spec[5] = {
         {mlab + split, nm - split, A->op.stride},
@@ -96,7 +96,7 @@ static winsum_status unary_build(winsum_plan *p, ws_step *s, const ws_step_reque
     s->M = (int)outer;
     s->K = (int)K;
     for (int i = 0; i < 8; i++) s->targ[i] = (int)o[i];
-    cl_long e4[4] = {0, 0, 0, 0};
+    ws_long e4[4] = {0, 0, 0, 0};
     for (int g = 0; g < A->op.nguards; g++) e4[g] = A->op.guard[g].extent;
     memcpy(&s->exta, e4, sizeof e4);
     s->nga = A->op.nguards;

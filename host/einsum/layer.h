@@ -49,10 +49,10 @@ typedef struct ws_family ws_family;
 typedef struct ws_step {
     const ws_family *family;
     ws_src a, b, c;
-    cl_long a_off, b_off, c_off;
+    ws_long a_off, b_off, c_off;
     int M, N, K, nbatch; /* unary: N = inner size, M = outer size */
     int targ[16];        /* table offsets, in kernel argument order */
-    cl_long4 exta, extb;
+    ws_long4 exta, extb;
     ws_mem tab;
     size_t tab_bytes;
     ws_kernel kernel;
@@ -111,6 +111,13 @@ typedef struct slot {
 winsum_status ws_plan_make(winsum_context *ctx, winsum_plan **out, const char *subscripts, int nops,
                            const winsum_view *ops, const winsum_view *outv);
 
+/* plan.c: winsum_plan_execute with the backend's event of the last kernel
+ * (OpenCL: a cl_event) handed back through event (NULL: none);
+ * winsum_plan_execute itself is plan_ocl.c's. */
+winsum_status ws_plan_execute_event(winsum_plan *p, const winsum_buffer *const *inputs,
+                                    const winsum_buffer *output, double alpha, double beta,
+                                    void **event);
+
 /* steps.c: the steps of a plan on a backend that runs kernels, after
  * validation. */
 winsum_status ws_plan_steps(winsum_plan *p);
@@ -118,7 +125,7 @@ winsum_status ws_plan_steps(winsum_plan *p);
 /* --------------------------------------------------------------- tables */
 
 typedef struct tabbuf {
-    cl_long *v;
+    ws_long *v;
     size_t n, cap;
 } tabbuf;
 
@@ -138,8 +145,8 @@ int64_t ws_group_size(const int *labels, int n, const int64_t *size);
 void ws_sort_by_stride(int *labels, int n, const int64_t *stride);
 int ws_guard_tables(tabbuf *t, const ws_operand *op, const int *rl, int nr, const int *kl, int nk,
                     const int *bl, int nb, const int64_t *size, long *gr, long *gk, long *gb);
-void ws_run_info(const ws_operand *op, const int *labels, int n, const int64_t *size, cl_int *inner,
-                 cl_long *st, cl_long4 *cg);
+void ws_run_info(const ws_operand *op, const int *labels, int n, const int64_t *size, ws_int *inner,
+                 ws_long *st, ws_long4 *cg);
 winsum_status ws_upload_table(winsum_plan *p, ws_step *s, tabbuf *t);
 
 /* ---------------------------------------------------- contraction order */

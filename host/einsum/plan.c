@@ -340,7 +340,7 @@ typedef struct execute_call {
     const winsum_buffer *const *inputs;
     const winsum_buffer *output;
     double alpha, beta;
-    cl_event *event;
+    void **event;
 } execute_call;
 
 static winsum_status execute_run(winsum_context *ctx, void *arg)
@@ -371,9 +371,9 @@ static void execute_describe(void *arg, ws_trace_call *t)
     t->view[p->nops] = &p->out;
 }
 
-winsum_status winsum_plan_execute(winsum_plan *p, const winsum_buffer *const *inputs,
-                                  const winsum_buffer *output, double alpha, double beta,
-                                  cl_event *event)
+winsum_status ws_plan_execute_event(winsum_plan *p, const winsum_buffer *const *inputs,
+                                    const winsum_buffer *output, double alpha, double beta,
+                                    void **event)
 {
     if (!p) return WINSUM_ERR_ARGUMENT;
     if (event) *event = NULL;
@@ -384,5 +384,5 @@ winsum_status winsum_plan_execute(winsum_plan *p, const winsum_buffer *const *in
 winsum_status winsum_plan_run(winsum_plan *plan, const winsum_buffer *const *inputs,
                               const winsum_buffer *output, double alpha, double beta)
 {
-    return winsum_plan_execute(plan, inputs, output, alpha, beta, NULL);
+    return ws_plan_execute_event(plan, inputs, output, alpha, beta, NULL);
 }

@@ -18,7 +18,7 @@ static int tab_reserve(tabbuf *t, size_t extra)
     if (t->n + extra <= t->cap) return 0;
     size_t cap = t->cap ? t->cap : 256;
     while (cap < t->n + extra) cap *= 2;
-    cl_long *v = realloc(t->v, cap * sizeof *v);
+    ws_long *v = realloc(t->v, cap * sizeof *v);
     if (!v) return 1;
     t->v = v;
     t->cap = cap;
@@ -105,10 +105,10 @@ int ws_guard_tables(tabbuf *t, const ws_operand *op, const int *rl, int nr, cons
 /* The run along the innermost labels of a group (last in order): how many
  * consecutive flat indices step the operand's address by one stride and each
  * guard by one coefficient; that stride, and those coefficients. */
-void ws_run_info(const ws_operand *op, const int *labels, int n, const int64_t *size, cl_int *inner,
-                 cl_long *st, cl_long4 *cg)
+void ws_run_info(const ws_operand *op, const int *labels, int n, const int64_t *size, ws_int *inner,
+                 ws_long *st, ws_long4 *cg)
 {
-    cl_long c[4] = {0, 0, 0, 0};
+    ws_long c[4] = {0, 0, 0, 0};
     *inner = 1;
     *st = 0;
     if (n > 0) {
@@ -126,7 +126,7 @@ void ws_run_info(const ws_operand *op, const int *labels, int n, const int64_t *
                 same &= !ws_mul_ovf(c[g], run, &want) && op->guard[g].coef[m] == want;
             if (!same || ws_mul_ovf(run, size[m], &run)) break;
         }
-        *inner = run > INT_MAX ? INT_MAX : (cl_int)run;
+        *inner = run > INT_MAX ? INT_MAX : (ws_int)run;
     }
     memcpy(cg, c, sizeof c);
 }
@@ -137,7 +137,7 @@ winsum_status ws_upload_table(winsum_plan *p, ws_step *s, tabbuf *t)
     if (t->n > (size_t)INT_MAX)
         return ws_fail(&ctx->err, WINSUM_ERR_UNSUPPORTED,
                        "einsum: offset tables of %zu entries exceed 2^31", t->n);
-    s->tab_bytes = t->n * sizeof(cl_long);
+    s->tab_bytes = t->n * sizeof(ws_long);
     winsum_status st = ws_mem_alloc(ctx, s->tab_bytes, &s->tab, "einsum offset tables");
     return st ? st : ws_mem_write(ctx, s->tab, 0, t->v, s->tab_bytes, "einsum offset tables");
 }

@@ -29,6 +29,28 @@
 typedef struct ws_mem_ *ws_mem;
 typedef struct ws_kernel_ *ws_kernel;
 
+/* Kernel-argument values: the host side of OpenCL C's int, long and their
+ * vectors (the same sizes and alignment; element i is .s[i]). Every backend
+ * passes an argument's bytes as they are. */
+typedef int32_t ws_int;
+typedef int64_t ws_long;
+typedef uint64_t ws_ulong;
+typedef struct ws_long2 {
+    _Alignas(16) int64_t s[2];
+} ws_long2;
+typedef struct ws_long4 {
+    _Alignas(32) int64_t s[4];
+} ws_long4;
+typedef struct ws_long8 {
+    _Alignas(64) int64_t s[8];
+} ws_long8;
+typedef struct ws_int8 {
+    _Alignas(32) int32_t s[8];
+} ws_int8;
+typedef struct ws_int16 {
+    _Alignas(64) int32_t s[16];
+} ws_int16;
+
 /* One kernel argument: a value (its bytes, as the kernel declares it: a
  * scalar, or a vector of four 64-bit integers) or a buffer. */
 typedef struct ws_arg {
