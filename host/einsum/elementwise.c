@@ -205,8 +205,8 @@ static void ref_run(const ew_shape *m, winsum_elementwise_op op, double alpha, c
 }
 
 static winsum_status device_run(winsum_context *ctx, const ew_shape *m, winsum_elementwise_op op,
-                            double alpha, const winsum_view *a, double beta, const winsum_view *b,
-                            const winsum_view *out)
+                                double alpha, const winsum_view *a, double beta,
+                                const winsum_view *b, const winsum_view *out)
 {
     winsum_dtype dt = out->dtype;
     ws_kernel k;

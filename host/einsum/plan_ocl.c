@@ -13,8 +13,7 @@ winsum_status winsum_plan_execute(winsum_plan *plan, const winsum_buffer *const 
                                   cl_event *event)
 {
     void *ev = NULL;
-    winsum_status st =
-        ws_plan_execute_event(plan, inputs, output, alpha, beta, event ? &ev : NULL);
+    winsum_status st = ws_plan_execute_event(plan, inputs, output, alpha, beta, event ? &ev : NULL);
     if (event) *event = (cl_event)ev;
     return st;
 }
