@@ -21,7 +21,11 @@
     "  WINSUM_VERBOSE     1: one line per computing call on stderr, with a command\n" \
     "                     that replays it; 2: each kernel's time too\n"               \
     "  WINSUM_VERBOSE_FILE  append those lines to this file instead of stderr\n"
-#define ENV_ALL ENV_HEAD ENV_DEVICE ENV_CACHE ENV_GETT ENV_KERNEL ENV_VERBOSE
+#define ENV_CONV                                                                           \
+    "  WINSUM_CONV_IMPL   pointwise|direct|depthwise|einsum|gemv: the convolution\n"       \
+    "                     implementation tried first (WINSUM_VERBOSE=1 names what ran);\n" \
+    "                     tuning knobs of each (WINSUM_DIRECT_BLOCK, ...): docs/cli.md\n"
+#define ENV_ALL ENV_HEAD ENV_DEVICE ENV_CACHE ENV_GETT ENV_CONV ENV_KERNEL ENV_VERBOSE
 
 #define COMMON_HELP                                                                         \
     "  --backend opencl|ref|auto   auto (default): OpenCL when a device exists, else ref\n" \
