@@ -103,6 +103,91 @@ __kernel void dw_pack_dy(__global const ELEM *y, long8 ys, __global REAL *yt, in
     }
 }
 
+/* dyt from dy, float32 only (the host's choice): one work-item a tile of
+ * TP = 16 of the chunk's pixels (dimension 0) of one (g, ob) (dimension
+ * 1), all BW channels. Where the tile's 16 pixels are contiguous in dy
+ * (NCHW: a row's pixels, or rows that follow each other) it loads 16
+ * channels x 16 pixels as 16 vectors, transposes them in registers (four
+ * rounds of pair shuffles, each exchanging one bit of the row and column
+ * index) and stores 16 vectors of 16 channels: about 0.3 instructions an
+ * element, where dw_pack_dy's one-lane-a-work-item loop took about 6
+ * cycles. Other tiles (a row's tail, NHWC, other strides) copy element by
+ * element, the channels innermost. */
+#if !defined(WS_FP16) && !defined(WS_FP64)
+#define TP 16
+#ifdef __clang__
+#define SHUF(u, v, ...) __builtin_shufflevector((u), (v), __VA_ARGS__)
+#define TSTEP(S, LO, HI)                                           \
+    _Pragma("unroll") for (int i = 0; i < 16; i++) if (!(i & (S))) \
+    {                                                              \
+        const float16 u = a[i], v = a[i + (S)];                    \
+        a[i] = SHUF(u, v, LO);                                     \
+        a[i + (S)] = SHUF(u, v, HI);                               \
+    }
+#define M1L 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30
+#define M1H 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31
+#define M2L 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29
+#define M2H 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31
+#define M4L 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27
+#define M4H 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31
+#define M8L 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23
+#define M8H 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31
+#endif
+__kernel void dw_pack_dy_t(__global const float *y, long8 ys, __global float *yt, int G, int Og,
+                           int NOB, int OD, int OH, int OW, int R0, int CR)
+{
+    const int cp = CR * OW, q0 = (int)get_global_id(0) * TP, gob = (int)get_global_id(1);
+    if (q0 >= cp || gob >= G * NOB) return;
+    const int ob = gob % NOB, g = gob / NOB, np = min(TP, cp - q0);
+    const int r = R0 + q0 / OW;
+    int ow = q0 % OW, oh = r % OH, od = (r / OH) % OD, n = r / OH / OD;
+    const long base = ys.s0 + g * ys.s2;
+    long row = base + n * ys.s1 + od * ys.s4 + oh * ys.s5;
+    const long first = row + ow * ys.s6;
+    long pofs[TP];
+    int contig = np == TP;
+    for (int p = 0; p < np; p++) {
+        pofs[p] = row + ow * ys.s6;
+        if (pofs[p] != first + p) contig = 0;
+        if (++ow == OW) {
+            ow = 0;
+            if (++oh == OH) {
+                oh = 0;
+                if (++od == OD) od = 0, n++;
+            }
+            row = base + n * ys.s1 + od * ys.s4 + oh * ys.s5;
+        }
+    }
+    __global float *dst = yt + ((long)gob * cp + q0) * BW;
+    for (int j = 0; j < OCB; j++) {
+        const int o0 = ob * BW + j * 16;
+        if (contig) {
+            float16 a[16];
+#pragma unroll
+            for (int i = 0; i < 16; i++)
+                a[i] = o0 + i < Og ? vload16(0, y + first + (o0 + i) * ys.s3) : (float16)0;
+#ifdef __clang__
+            TSTEP(8, M8L, M8H)
+            TSTEP(4, M4L, M4H)
+            TSTEP(2, M2L, M2H)
+            TSTEP(1, M1L, M1H)
+#pragma unroll
+            for (int p = 0; p < 16; p++) vstore16(a[p], 0, dst + (long)p * BW + j * 16);
+#else
+            for (int p = 0; p < 16; p++)
+                for (int i = 0; i < 16; i++)
+                    dst[(long)p * BW + j * 16 + i] = ((const float *)&a[i])[p];
+#endif
+        } else {
+            for (int p = 0; p < np; p++)
+                for (int i = 0; i < 16; i++)
+                    dst[(long)p * BW + j * 16 + i] =
+                        o0 + i < Og ? y[pofs[p] + (long)(o0 + i) * ys.s3] : 0.0f;
+        }
+    }
+}
+#endif
+
 /* One pixel of the register block: dy's OCB vectors at pixel ow, then each
  * (channel, tap) of x at XOFF(c, k) broadcast against them. */
 #define PIXEL(XLOAD)                                                       \

@@ -190,8 +190,15 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
              f64                ? " -DWS_FP64"
              : dt == WINSUM_F16 ? " -DWS_FP16"
                                 : "");
+    /* the pack: float32 on a CPU-like device transposes 16 x 16 tiles in
+     * registers (dw_pack_dy_t; 3x3 64@56: 0.1 ms a chunk with dw_pack_dy,
+     * a fifth of the call); otherwise one work-item a lane (dw_pack_dy).
+     * WINSUM_DIRECT_WEIGHT_PACK=lanes forces the latter (for measuring). */
+    const char *penv = getenv("WINSUM_DIRECT_WEIGHT_PACK");
+    const int tpack = dt == WINSUM_F32 && ctx->cpu_like && !(penv && !strcmp(penv, "lanes"));
     ws_kernel kp, km, kf;
-    if ((st = ws_kernel_get(ctx, "direct_weight.cl", "dw_pack_dy", opts, &kp)) ||
+    if ((st = ws_kernel_get(ctx, "direct_weight.cl", tpack ? "dw_pack_dy_t" : "dw_pack_dy", opts,
+                            &kp)) ||
         (st = ws_kernel_get(ctx, "direct_weight.cl", "dw_main", opts, &km)) ||
         (st = ws_kernel_get(ctx, "direct_weight.cl", "dw_finish", opts, &kf)))
         return st;
@@ -220,6 +227,7 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
      * another) one item a group, others 64; the finish: BW */
     const size_t wg1 = ctx->cpu_like ? 1 : 64;
     size_t pl[3] = {(size_t)bw, 1, 1};
+    if (tpack) pl[0] = 1;
     size_t ml[2] = {wg1 < ctx->max_wg ? wg1 : ctx->max_wg, 1};
     size_t fl[2] = {(size_t)bw, 1};
     size_t fg[2] = {(size_t)bw, (size_t)(g->g * nob * g->cg)};
@@ -239,6 +247,8 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         ws_int R0 = (ws_int)r0, CR = (ws_int)cr, ACCUM = ch > 0;
         cv.s[10] = (ws_int)((cr + rps - 1) / rps);
         size_t pg[3] = {(size_t)bw, ((size_t)(cr * d.out[2]) + 255) / 256, (size_t)(g->g * nob)};
+        if (tpack) /* a work-item a tile of 16 pixels x every channel of (g, ob) */
+            pg[0] = ((size_t)(cr * d.out[2]) + 15) / 16, pg[1] = (size_t)(g->g * nob), pg[2] = 1;
         size_t mg[2] = {ws_round_up((size_t)base_items, ml[0]), (size_t)cv.s[10]};
         const ws_arg pa[] = {WS_MEM(ym), WS_VAL(ys8), WS_MEM(scr), WS_VAL(G),
                              WS_VAL(Og), WS_VAL(NOB), WS_VAL(OD),  WS_VAL(OH),
@@ -246,7 +256,7 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         const ws_arg ma[] = {WS_MEM(xm),  WS_VAL(xs8), WS_MEM(scr), WS_MEM(scr), WS_VAL(PO),
                              WS_VAL(geo), WS_VAL(cv),  WS_VAL(R0),  WS_VAL(CR),  WS_VAL(ACCUM)};
         const ws_launch lp = {.kernel = kp,
-                              .name = "dw_pack_dy",
+                              .name = tpack ? "dw_pack_dy_t" : "dw_pack_dy",
                               .what = "conv direct weight",
                               WS_ARGS(pa),
                               .dims = 3,
