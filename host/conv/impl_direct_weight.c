@@ -52,8 +52,9 @@ static void to_3d(const geom *g, const winsum_view *xc, const winsum_view *wc,
 /* A 1x1 window at stride 1 without padding over rows that follow each other
  * in both x and dy: the rows (and then the planes) become one row of their
  * pixels, so that dw_main's per-row set-up is spread over H * W pixels,
- * not W (measured: see impl's notes). WINSUM_DIRECT_WEIGHT_MERGE=off keeps
- * the rows (for measuring). */
+ * not W (1x1 512->2048@7: 0.96x the time of rows kept, median of 5
+ * alternating pairs at load 6: a small gain).
+ * WINSUM_DIRECT_WEIGHT_MERGE=off keeps the rows (for measuring). */
 static void merge_rows(wgeom *d)
 {
     const char *env = getenv("WINSUM_DIRECT_WEIGHT_MERGE");
