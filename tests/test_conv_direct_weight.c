@@ -155,6 +155,13 @@ static void geometries(void)
     t.what = "3x3 s2 d2 groups 2, chunks of 1 row";
     t.slice = NULL, t.chunk = "1";
     L[n++] = t;
+    /* rows of 37 pixels: dy's 16-pixel tiles transposed in registers,
+     * across rows and (a tile over two images) element by element; two
+     * channel vectors, the second 8 of 16 channels */
+    t = base;
+    t.what = "3x3 rows of 37, block 2,2,3";
+    t.c = 3, t.o = 40, t.in[0] = 6, t.in[1] = 37, t.block = "2,2,3";
+    L[n++] = t;
     /* NHWC, strided x */
     t = base;
     t.what = "3x3 nhwc strided x";

@@ -49,6 +49,27 @@ static void to_3d(const geom *g, const winsum_view *xc, const winsum_view *wc,
     }
 }
 
+/* A 1x1 window at stride 1 without padding over rows that follow each other
+ * in both x and dy: the rows (and then the planes) become one row of their
+ * pixels, so that dw_main's per-row set-up is spread over H * W pixels,
+ * not W (1x1 512->2048@7: 0.96x the time of rows kept, median of 5
+ * alternating pairs at load 6: a small gain).
+ * WINSUM_DIRECT_WEIGHT_MERGE=off keeps the rows (for measuring). */
+static void merge_rows(wgeom *d)
+{
+    const char *env = getenv("WINSUM_DIRECT_WEIGHT_MERGE");
+    if (env && !strcmp(env, "off")) return;
+    for (int j = 1; j >= 0; j--) {
+        int ok = 1;
+        for (int i = j; i < 3; i++)
+            ok &= d->k[i] == 1 && d->s[i] == 1 && d->lo[i] == 0 && d->in[i] == d->out[i];
+        for (int i = j + 1; i < 2; i++) ok &= d->out[i] == 1;
+        if (!ok || d->xs[j] != d->in[2] * d->xs[2] || d->ys[j] != d->out[2] * d->ys[2]) return;
+        d->in[2] *= d->in[j], d->out[2] *= d->out[j];
+        d->in[j] = d->out[j] = 1, d->xs[j] = d->ys[j] = 0;
+    }
+}
+
 static int lanes_of(winsum_dtype dt) { return dt == WINSUM_F64 ? 8 : 16; }
 
 /* The register block: OCB vectors of output channels x CB input channels x
@@ -140,6 +161,7 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
                 yc = ws_conv_canon(p->desc, g, p->y, g->g);
     wgeom d;
     to_3d(g, &xc, &wc, &yc, &d);
+    merge_rows(&d);
     const wblock b = choose_block(dt, g->og, g->cg, d.k[2]);
     const int bw = b.ocb * lanes_of(dt);
     const int64_t nob = (g->og + bw - 1) / bw, ncb = (g->cg + b.cb - 1) / b.cb,
@@ -190,10 +212,24 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
              f64                ? " -DWS_FP64"
              : dt == WINSUM_F16 ? " -DWS_FP16"
                                 : "");
+    /* the pack: float32 on a CPU-like device transposes 16 x 16 tiles in
+     * registers (dw_pack_dy_t; 3x3 64@56: 0.1 ms a chunk with dw_pack_dy,
+     * a fifth of the call); otherwise one work-item a lane (dw_pack_dy).
+     * WINSUM_DIRECT_WEIGHT_PACK=lanes forces the latter (for measuring). */
+    const char *penv = getenv("WINSUM_DIRECT_WEIGHT_PACK");
+    const int tpack = dt == WINSUM_F32 && ctx->cpu_like && !(penv && !strcmp(penv, "lanes"));
+    /* the finish: float32 on a CPU-like device with w's (c, taps) one run
+     * for each (g, o) sums 16 x 16 blocks and transposes them (dw_finish_t;
+     * 1x1 512->2048@7: dw_finish took 5.3 of 10.4 ms) */
+    const int tfin = tpack && (g->cg == 1 || wc.strides[2] == taps) &&
+                     (d.k[2] == 1 || d.ws[2] == 1) && (d.k[1] == 1 || d.ws[1] == d.k[2]) &&
+                     (d.k[0] == 1 || d.ws[0] == d.k[1] * d.k[2]);
     ws_kernel kp, km, kf;
-    if ((st = ws_kernel_get(ctx, "direct_weight.cl", "dw_pack_dy", opts, &kp)) ||
+    if ((st = ws_kernel_get(ctx, "direct_weight.cl", tpack ? "dw_pack_dy_t" : "dw_pack_dy", opts,
+                            &kp)) ||
         (st = ws_kernel_get(ctx, "direct_weight.cl", "dw_main", opts, &km)) ||
-        (st = ws_kernel_get(ctx, "direct_weight.cl", "dw_finish", opts, &kf)))
+        (st =
+             ws_kernel_get(ctx, "direct_weight.cl", tfin ? "dw_finish_t" : "dw_finish", opts, &kf)))
         return st;
 
     ws_mem xm = ws_buffer_mem(p->x->buffer), ym = ws_buffer_mem(p->y->buffer),
@@ -220,9 +256,14 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
      * another) one item a group, others 64; the finish: BW */
     const size_t wg1 = ctx->cpu_like ? 1 : 64;
     size_t pl[3] = {(size_t)bw, 1, 1};
+    if (tpack) pl[0] = 1;
     size_t ml[2] = {wg1 < ctx->max_wg ? wg1 : ctx->max_wg, 1};
     size_t fl[2] = {(size_t)bw, 1};
     size_t fg[2] = {(size_t)bw, (size_t)(g->g * nob * g->cg)};
+    if (tfin) {
+        fl[0] = 1;
+        fg[0] = (size_t)((g->cg * taps + 15) / 16), fg[1] = (size_t)(g->g * nob * b.ocb);
+    }
     if (ctx->verbose) {
         char line[160];
         snprintf(line, sizeof line,
@@ -239,6 +280,8 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         ws_int R0 = (ws_int)r0, CR = (ws_int)cr, ACCUM = ch > 0;
         cv.s[10] = (ws_int)((cr + rps - 1) / rps);
         size_t pg[3] = {(size_t)bw, ((size_t)(cr * d.out[2]) + 255) / 256, (size_t)(g->g * nob)};
+        if (tpack) /* a work-item a tile of 16 pixels x every channel of (g, ob) */
+            pg[0] = ((size_t)(cr * d.out[2]) + 15) / 16, pg[1] = (size_t)(g->g * nob), pg[2] = 1;
         size_t mg[2] = {ws_round_up((size_t)base_items, ml[0]), (size_t)cv.s[10]};
         const ws_arg pa[] = {WS_MEM(ym), WS_VAL(ys8), WS_MEM(scr), WS_VAL(G),
                              WS_VAL(Og), WS_VAL(NOB), WS_VAL(OD),  WS_VAL(OH),
@@ -246,7 +289,7 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         const ws_arg ma[] = {WS_MEM(xm),  WS_VAL(xs8), WS_MEM(scr), WS_MEM(scr), WS_VAL(PO),
                              WS_VAL(geo), WS_VAL(cv),  WS_VAL(R0),  WS_VAL(CR),  WS_VAL(ACCUM)};
         const ws_launch lp = {.kernel = kp,
-                              .name = "dw_pack_dy",
+                              .name = tpack ? "dw_pack_dy_t" : "dw_pack_dy",
                               .what = "conv direct weight",
                               WS_ARGS(pa),
                               .dims = 3,
@@ -275,10 +318,16 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
                          WS_VAL(NS),
                          f64 ? WS_VAL(ald) : WS_VAL(alf),
                          f64 ? WS_VAL(bed) : WS_VAL(bef)};
+    ws_int TAPS = (ws_int)taps;
+    const ws_arg ft[] = {WS_MEM(scr), WS_VAL(PO), WS_MEM(wm),  WS_VAL(ws8),
+                         WS_VAL(G),   WS_VAL(Og), WS_VAL(Cg),  WS_VAL(TAPS),
+                         WS_VAL(NOB), WS_VAL(NS), WS_VAL(alf), WS_VAL(bef)};
     const ws_launch lf = {.kernel = kf,
-                          .name = "dw_finish",
+                          .name = tfin ? "dw_finish_t" : "dw_finish",
                           .what = "conv direct weight",
-                          WS_ARGS(fa),
+                          .args = tfin ? ft : fa,
+                          .nargs =
+                              (int)(tfin ? sizeof ft / sizeof ft[0] : sizeof fa / sizeof fa[0]),
                           .dims = 2,
                           .global = fg,
                           .local = fl,

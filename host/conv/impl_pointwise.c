@@ -119,8 +119,12 @@ static int pixels_contiguous(const winsum_view *v, int ns)
  * channels a group in and out (the register block's width; fewer were not
  * measured), except
  * - float32 where the direct backward-weight takes the layer (64 filters
- *   or more) and the channels a group are many (256 or more) on images of
- *   14x14 pixels or more: direct measured as fast or faster;
+ *   or more), 96 channels a group or more and contiguous pixels: since its
+ *   copy of dy and its finish transpose in registers (2026-12-02, 15:30)
+ *   direct measured 0.43-0.89x pointwise's time on such ResNet-50 and
+ *   MobileNetV2 layers (96 to 2048 channels, 7x7 to 28x28, stride 1 and
+ *   2); with 64 channels on 56x56 a tie or slower (1.00x, 1.11x) and with
+ *   16 pointwise 1.6x faster, so it keeps those;
  * - pixels not contiguous (NHWC): the transposing copy made it slower than
  *   direct on 56x56 images, faster only with 256 channels or more on
  *   images under 14x14;
@@ -134,12 +138,11 @@ static int prefer(const ws_conv_problem *p)
     int64_t npix = 1;
     int strided = 0;
     for (int i = 0; i < g->ns; i++) npix *= g->out[i], strided |= g->s[i] != 1;
-    if (g->og < 16 || g->cg < 16 ||
-        (dt == WINSUM_F32 && g->og >= 64 && g->cg >= 256 && npix >= 196))
-        return 0;
+    if (g->og < 16 || g->cg < 16) return 0;
     const winsum_view xc = ws_conv_canon(p->desc, g, p->x, g->g),
                       yc = ws_conv_canon(p->desc, g, p->y, g->g);
     const int contiguous = pixels_contiguous(&xc, g->ns) && pixels_contiguous(&yc, g->ns);
+    if (dt == WINSUM_F32 && g->og >= 64 && g->cg >= 96 && contiguous) return 0;
     const int lanes = lanes_of(dt), tail = npix % lanes && npix < 32 * lanes;
     if (dt == WINSUM_F16) return contiguous && !strided && !tail;
     return contiguous || (g->cg >= 256 && npix < 196);
