@@ -153,9 +153,16 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
     winsum_status st;
 
     if (p->dir == WS_CONV_BACKWARD_WEIGHT) {
-        /* the rows (n, oh) in chunks: about 256 items in all, a chunk at
-         * least 2 rows */
-        const int64_t rows_all = (int64_t)g->n * oh,
+        /* flat (NCHW, the lanes along the plane, as the forward's): stride
+         * 1, rows as wide in x as in dy, contiguous planes, a width that
+         * is not a multiple of the lanes */
+        int flat = !nhwc && sh == 1 && sw == 1 && iw == ow && xs8.s[3] == iw && xs8.s[6] &&
+                   ys8.s[3] == ow && ys8.s[6] && ow % lanes != 0;
+        const char *env = getenv("WINSUM_DEPTHWISE_FLAT");
+        if (env && (*env == '0' || *env == '1')) flat = flat && *env == '1';
+        /* the rows (n, oh) in chunks (flat: the planes n): about 256 items
+         * in all, a chunk at least 2 rows */
+        const int64_t rows_all = flat ? (int64_t)g->n : (int64_t)g->n * oh,
                       units = nhwc ? (g->c + lanes - 1) / lanes : g->c;
         int64_t chunks = (256 + units - 1) / units;
         if (chunks > rows_all / 2) chunks = rows_all / 2;
@@ -175,14 +182,15 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
             return st;
         /* x the input, y the output gradient */
         ws_int16 geo = {{(ws_int)g->n, (ws_int)g->c, ih, iw, oh, ow, sh, dh, dwd, ph, pw,
-                         (ws_int)((ow + lanes - 1) / lanes), 0, 0, (ws_int)rows, (ws_int)chunks}};
+                         (ws_int)((ow + lanes - 1) / lanes), 0, flat, (ws_int)rows,
+                         (ws_int)chunks}};
         ws_int C = (ws_int)g->c, CH = (ws_int)chunks;
         const ws_arg a1[] = {WS_MEM(xm),  WS_VAL(xs8),  WS_MEM(ym),
                              WS_VAL(ys8), WS_MEM(part), WS_VAL(geo)};
         const ws_arg a2[] = {WS_MEM(part), WS_MEM(wm), WS_VAL(wst), WS_VAL(C), WS_VAL(CH), aa, ab};
         if (ctx->verbose) {
-            snprintf(line, sizeof line, "depthwise{%s chunks %lld rows %lld}", name,
-                     (long long)chunks, (long long)rows);
+            snprintf(line, sizeof line, "depthwise{%s%s chunks %lld rows %lld}", name,
+                     flat ? " (flat)" : "", (long long)chunks, (long long)rows);
             ws_trace_plan(ctx, line);
         }
         if ((st = launch(ctx, k, a1, NARGS(a1), (size_t)chunks, (size_t)units, 64, name, 0)))
