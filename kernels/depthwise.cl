@@ -165,6 +165,22 @@ static inline VEC load_window(__global const ELEM *x, long row, int iws, int mod
     return load_lanes(x, row, wst, iws, SW, iw_n, nl);
 }
 
+/* One accumulator per tap row, added in order at the end: a single one
+ * made the KH * KW FMAs one dependent chain (4 cycles each), where the
+ * forward's samples gathered (perf annotate of dw_fwd_nchw on 256@14,
+ * 2026-12-02). */
+#define ZERO_KH(a)                                                         \
+    do {                                                                   \
+        _Pragma("unroll") for (int i_ = 0; i_ < KH; i_++)(a)[i_] = (VEC)0; \
+    } while (0)
+static inline VEC sum_kh(const VEC *a)
+{
+    VEC s = a[0];
+#pragma unroll
+    for (int i = 1; i < KH; i++) s += a[i];
+    return s;
+}
+
 /* FLAT: each lane's (oh, ow) with ow in [0, OW + LANES): ow brought into
  * [0, OW) by (LANES - 1) / OW + 1 passes of one compare and two masked
  * subtractions, a count the same for every vector. A loop while any lane
@@ -218,7 +234,8 @@ __kernel void dw_fwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM 
                 const MASK iw = owv + MASKOF(kw * DW - PW);
                 colok[kw] = iw >= 0 && iw < IW;
             }
-            VEC acc = (VEC)0;
+            VEC acc[KH];
+            ZERO_KH(acc);
 #pragma unroll
             for (int kh = 0; kh < KH; kh++) {
                 const MASK ih = ohv + MASKOF(kh * DH - PH);
@@ -247,12 +264,13 @@ __kernel void dw_fwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM 
                         v = vload16(0, t);
 #endif
                     }
-                    acc = fma(v, (VEC)wt[kh][kw], acc);
+                    acc[kh] = fma(v, (VEC)wt[kh][kw], acc[kh]);
                 }
             }
-            if (has_bias) acc += (VEC)LD(bias, bs.s0 + c * bs.s1);
+            VEC sum = sum_kh(acc);
+            if (has_bias) sum += (VEC)LD(bias, bs.s0 + c * bs.s1);
             const int nl = (int)min((long)LANES, np - p0);
-            store_lanes(y, yb + p0, 1, nl, acc, alpha, beta, 1);
+            store_lanes(y, yb + p0, 1, nl, sum, alpha, beta, 1);
             owv += MASKOF(LANES);
         }
         return;
@@ -264,7 +282,8 @@ __kernel void dw_fwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM 
     const int ih0 = oh * SH - PH;
     for (int ob = 0; ob < NB; ob++) {
         const int ow0 = ob * LANES, iw0 = ow0 * SW - PW;
-        VEC acc = (VEC)0;
+        VEC acc[KH];
+        ZERO_KH(acc);
         /* per tap column: the load's mode and the lanes inside the row */
         int mode[KW];
         MASK ok[KW];
@@ -284,11 +303,12 @@ __kernel void dw_fwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM 
             for (int kw = 0; kw < KW; kw++) {
                 const VEC v =
                     load_window(x, row, iw0 + kw * DW, mode[kw], ok[kw], xlen, xs.s4, IW, LANES);
-                acc = fma(v, (VEC)wt[kh][kw], acc);
+                acc[kh] = fma(v, (VEC)wt[kh][kw], acc[kh]);
             }
         }
-        if (has_bias) acc += (VEC)LD(bias, bs.s0 + c * bs.s1);
-        store_lanes(y, yb + (long)oh * ys.s3 + (long)ow0 * ys.s4, ys.s4, min(LANES, OW - ow0), acc,
+        VEC sum = sum_kh(acc);
+        if (has_bias) sum += (VEC)LD(bias, bs.s0 + c * bs.s1);
+        store_lanes(y, yb + (long)oh * ys.s3 + (long)ow0 * ys.s4, ys.s4, min(LANES, OW - ow0), sum,
                     alpha, beta, (int)ys.s6);
     }
 }
@@ -301,8 +321,11 @@ __kernel void dw_bwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM 
     const int C = geo.s1, IH = geo.s2, IW = geo.s3, OH = geo.s4, OW = geo.s5;
     const int SH = geo.s6, DH = geo.s7, DW = geo.s8, PH = geo.s9, PW = geo.sa, NB = geo.sb;
     const long sp = get_global_id(0), nc = get_global_id(1);
-    if (nc >= (long)geo.s0 * C || sp >= IH) return;
-    const int c = (int)(nc % C), n = (int)(nc / C), ih = (int)sp;
+    /* an item: rows [sp * R, + R) of one plane (R = geo.se), so that the
+     * weights and the per-item cost are paid once a run of rows */
+    const int R = geo.se;
+    if (nc >= (long)geo.s0 * C || sp * R >= IH) return;
+    const int c = (int)(nc % C), n = (int)(nc / C), ih1 = min(IH, (int)sp * R + R);
     REAL wt[KH][KW];
 #pragma unroll
     for (int kh = 0; kh < KH; kh++)
@@ -312,89 +335,92 @@ __kernel void dw_bwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM 
     const long xb = xs.s0 + n * xs.s1 + c * xs.s2, yb = ys.s0 + n * ys.s1 + c * ys.s2;
     const int unit = (int)xs.s6;
     const long xlen = xs.s5;
-    /* the output-gradient rows this row gathers, -1 for none */
-    int orow[KH];
-#pragma unroll
-    for (int kh = 0; kh < KH; kh++) {
-        const int num = ih + PH - kh * DH;
-        orow[kh] = num < 0 || num % SH || num / SH >= OH ? -1 : num / SH;
-    }
-    const long yrow = yb + (long)ih * ys.s3;
-    for (int ib = 0; ib < NB; ib++) {
-        const int iw0 = ib * LANES * SW;
-        /* phase r, tap kw: lane t reads ow = ows + t when iw0 + r + PW - kw*DW
-         * is a multiple of SW (ows its quotient), else nothing */
-        int ows[SW][KW], mode[SW][KW];
-        MASK ok[SW][KW];
-#pragma unroll
-        for (int r = 0; r < SW; r++)
-#pragma unroll
-            for (int kw = 0; kw < KW; kw++) {
-                const int num = iw0 + r + PW - kw * DW;
-                const int q = num >= 0 ? num / SW : -((-num + SW - 1) / SW);
-                ows[r][kw] = q;
-                const MASK ow = MASKOF(q) + LANEIDX;
-                /* lanes past the input gradient's row are not written */
-                ok[r][kw] = ow >= 0 && ow < OW;
-                mode[r][kw] = q * SW != num                       ? 3
-                              : q >= 0 && q + LANES <= OW && unit ? 0
-                              : unit                              ? 1
-                                                                  : 2;
-            }
-        VEC acc[SW];
-#pragma unroll
-        for (int r = 0; r < SW; r++) acc[r] = (VEC)0;
+    for (int ih = (int)sp * R; ih < ih1; ih++) {
+        /* the output-gradient rows this row gathers, -1 for none */
+        int orow[KH];
 #pragma unroll
         for (int kh = 0; kh < KH; kh++) {
-            if (orow[kh] < 0) continue;
-            const long row = xb + (long)orow[kh] * xs.s3;
+            const int num = ih + PH - kh * DH;
+            orow[kh] = num < 0 || num % SH || num / SH >= OH ? -1 : num / SH;
+        }
+        const long yrow = yb + (long)ih * ys.s3;
+        for (int ib = 0; ib < NB; ib++) {
+            const int iw0 = ib * LANES * SW;
+            /* phase r, tap kw: lane t reads ow = ows + t when iw0 + r + PW - kw*DW
+             * is a multiple of SW (ows its quotient), else nothing */
+            int ows[SW][KW], mode[SW][KW];
+            MASK ok[SW][KW];
 #pragma unroll
             for (int r = 0; r < SW; r++)
 #pragma unroll
                 for (int kw = 0; kw < KW; kw++) {
-                    const int m = mode[r][kw];
-                    if (m == 3) continue;
-                    const long st = row + ows[r][kw];
-                    VEC v;
-                    if (m == 0) v = VLOAD(x + st);
-                    else if (m == 1 && st >= 0 && st + LANES <= xlen)
-                        v = select((VEC)0, VLOAD(x + st), ok[r][kw]);
-                    else v = load_lanes(x, row, xs.s4, ows[r][kw], 1, OW, LANES);
-                    acc[r] = fma(v, (VEC)wt[kh][kw], acc[r]);
+                    const int num = iw0 + r + PW - kw * DW;
+                    const int q = num >= 0 ? num / SW : -((-num + SW - 1) / SW);
+                    ows[r][kw] = q;
+                    const MASK ow = MASKOF(q) + LANEIDX;
+                    /* lanes past the input gradient's row are not written */
+                    ok[r][kw] = ow >= 0 && ow < OW;
+                    mode[r][kw] = q * SW != num                       ? 3
+                                  : q >= 0 && q + LANES <= OW && unit ? 0
+                                  : unit                              ? 1
+                                                                      : 2;
                 }
-        }
-#if SW == 1
-        store_lanes(y, yrow + (long)iw0 * ys.s4, ys.s4, min(LANES, IW - iw0), acc[0], alpha, beta,
-                    (int)ys.s6);
-#elif SW == 2 && !defined(WS_FP64)
-        const uint16 lo = (uint16)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-        const uint16 hi = lo + (uint16)8;
-        store_lanes(y, yrow + (long)iw0 * ys.s4, ys.s4, min(LANES, IW - iw0),
-                    shuffle2(acc[0], acc[1], lo), alpha, beta, (int)ys.s6);
-        if (iw0 + LANES < IW)
-            store_lanes(y, yrow + (long)(iw0 + LANES) * ys.s4, ys.s4, min(LANES, IW - iw0 - LANES),
-                        shuffle2(acc[0], acc[1], hi), alpha, beta, (int)ys.s6);
-#else
-        REAL t[SW][LANES];
+            VEC acc[SW];
 #pragma unroll
-        for (int r = 0; r < SW; r++) {
-#ifdef WS_FP64
-            vstore8(acc[r] * alpha, 0, t[r]);
+            for (int r = 0; r < SW; r++) acc[r] = (VEC)0;
+#pragma unroll
+            for (int kh = 0; kh < KH; kh++) {
+                if (orow[kh] < 0) continue;
+                const long row = xb + (long)orow[kh] * xs.s3;
+#pragma unroll
+                for (int r = 0; r < SW; r++)
+#pragma unroll
+                    for (int kw = 0; kw < KW; kw++) {
+                        const int m = mode[r][kw];
+                        if (m == 3) continue;
+                        const long st = row + ows[r][kw];
+                        VEC v;
+                        if (m == 0) v = VLOAD(x + st);
+                        else if (m == 1 && st >= 0 && st + LANES <= xlen)
+                            v = select((VEC)0, VLOAD(x + st), ok[r][kw]);
+                        else v = load_lanes(x, row, xs.s4, ows[r][kw], 1, OW, LANES);
+                        acc[r] = fma(v, (VEC)wt[kh][kw], acc[r]);
+                    }
+            }
+#if SW == 1
+            store_lanes(y, yrow + (long)iw0 * ys.s4, ys.s4, min(LANES, IW - iw0), acc[0], alpha,
+                        beta, (int)ys.s6);
+#elif SW == 2 && !defined(WS_FP64)
+            const uint16 lo = (uint16)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+            const uint16 hi = lo + (uint16)8;
+            store_lanes(y, yrow + (long)iw0 * ys.s4, ys.s4, min(LANES, IW - iw0),
+                        shuffle2(acc[0], acc[1], lo), alpha, beta, (int)ys.s6);
+            if (iw0 + LANES < IW)
+                store_lanes(y, yrow + (long)(iw0 + LANES) * ys.s4, ys.s4,
+                            min(LANES, IW - iw0 - LANES), shuffle2(acc[0], acc[1], hi), alpha, beta,
+                            (int)ys.s6);
 #else
-            vstore16(acc[r] * alpha, 0, t[r]);
-#endif
-        }
-        for (int t0 = 0; t0 < LANES; t0++)
+            REAL t[SW][LANES];
 #pragma unroll
             for (int r = 0; r < SW; r++) {
-                const int iw = iw0 + r + SW * t0;
-                if (iw >= IW) break;
-                const long i = yrow + (long)iw * ys.s4;
-                REAL v = t[r][t0];
-                if (beta != (REAL)0) v += beta * LD(y, i);
-                ST(y, i, v);
-            }
+#ifdef WS_FP64
+                vstore8(acc[r] * alpha, 0, t[r]);
+#else
+                vstore16(acc[r] * alpha, 0, t[r]);
 #endif
+            }
+            for (int t0 = 0; t0 < LANES; t0++)
+#pragma unroll
+                for (int r = 0; r < SW; r++) {
+                    const int iw = iw0 + r + SW * t0;
+                    if (iw >= IW) break;
+                    const long i = yrow + (long)iw * ys.s4;
+                    REAL v = t[r][t0];
+                    if (beta != (REAL)0) v += beta * LD(y, i);
+                    ST(y, i, v);
+                }
+#endif
+        }
     }
 }
 

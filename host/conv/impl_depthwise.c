@@ -244,13 +244,20 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         name = "dw_bwd_nchw";
         /* x the output gradient, y the input gradient: the forward's names */
         int nb = (iw + lanes * sw - 1) / (lanes * sw);
+        /* an item a run of r rows of up to 64 vectors: one row an item
+         * cost about 140 cycles an item on 14-pixel rows (the weights,
+         * the phases' set-up, PoCL's per-item loop); runs of 32 vectors
+         * (work-groups of 2 items) measured slower than 16 or 64 */
+        int r = 64 / (nb * sw);
+        if (r < 1) r = 1;
+        if (r > ih) r = ih;
         geo = (ws_int16){
-            {(ws_int)g->n, (ws_int)g->c, ih, iw, oh, ow, sh, dh, dwd, ph, pw, nb, 0, 0, 0, 0}};
+            {(ws_int)g->n, (ws_int)g->c, ih, iw, oh, ow, sh, dh, dwd, ph, pw, nb, 0, 0, r, 0}};
         if ((st = ws_kernel_get(ctx, "depthwise.cl", name, opts, &k))) return st;
         nobias = 1;
-        g0 = (size_t)ih;
+        g0 = (size_t)((ih + r - 1) / r);
         g1 = (size_t)g->n * (size_t)g->c;
-        vpi = (size_t)(nb * sw);
+        vpi = (size_t)(nb * sw * r);
     }
     const ws_arg args[] = {
         WS_MEM(sm),       WS_VAL(s8), WS_MEM(wm), WS_VAL(wst), WS_MEM(bm), WS_VAL(bs2),
