@@ -275,41 +275,45 @@ __kernel void dw_fwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM 
         }
         return;
     }
-    if (sp >= OH) return;
-    const int oh = (int)sp;
+    /* an item: output rows [sp * R, + R) (R = geo.se) */
+    const int R = geo.se;
+    if (sp * R >= OH) return;
     const int unit = (int)xs.s6;
     const long xlen = xs.s5;
-    const int ih0 = oh * SH - PH;
-    for (int ob = 0; ob < NB; ob++) {
-        const int ow0 = ob * LANES, iw0 = ow0 * SW - PW;
-        VEC acc[KH];
-        ZERO_KH(acc);
-        /* per tap column: the load's mode and the lanes inside the row */
-        int mode[KW];
-        MASK ok[KW];
-#pragma unroll
-        for (int kw = 0; kw < KW; kw++) {
-            const int iws = iw0 + kw * DW;
-            mode[kw] = MODE(iws, IW, unit);
-            const MASK iw = MASKOF(iws) + LANEIDX * SW;
-            ok[kw] = iw >= 0 && iw < IW;
-        }
-#pragma unroll
-        for (int kh = 0; kh < KH; kh++) {
-            const int ih = ih0 + kh * DH;
-            if (ih < 0 || ih >= IH) continue;
-            const long row = xb + (long)ih * xs.s3;
+    const int oh1 = min(OH, (int)sp * R + R);
+    for (int oh = (int)sp * R; oh < oh1; oh++) {
+        const int ih0 = oh * SH - PH;
+        for (int ob = 0; ob < NB; ob++) {
+            const int ow0 = ob * LANES, iw0 = ow0 * SW - PW;
+            VEC acc[KH];
+            ZERO_KH(acc);
+            /* per tap column: the load's mode and the lanes inside the row */
+            int mode[KW];
+            MASK ok[KW];
 #pragma unroll
             for (int kw = 0; kw < KW; kw++) {
-                const VEC v =
-                    load_window(x, row, iw0 + kw * DW, mode[kw], ok[kw], xlen, xs.s4, IW, LANES);
-                acc[kh] = fma(v, (VEC)wt[kh][kw], acc[kh]);
+                const int iws = iw0 + kw * DW;
+                mode[kw] = MODE(iws, IW, unit);
+                const MASK iw = MASKOF(iws) + LANEIDX * SW;
+                ok[kw] = iw >= 0 && iw < IW;
             }
+#pragma unroll
+            for (int kh = 0; kh < KH; kh++) {
+                const int ih = ih0 + kh * DH;
+                if (ih < 0 || ih >= IH) continue;
+                const long row = xb + (long)ih * xs.s3;
+#pragma unroll
+                for (int kw = 0; kw < KW; kw++) {
+                    const VEC v = load_window(x, row, iw0 + kw * DW, mode[kw], ok[kw], xlen, xs.s4,
+                                              IW, LANES);
+                    acc[kh] = fma(v, (VEC)wt[kh][kw], acc[kh]);
+                }
+            }
+            VEC sum = sum_kh(acc);
+            if (has_bias) sum += (VEC)LD(bias, bs.s0 + c * bs.s1);
+            store_lanes(y, yb + (long)oh * ys.s3 + (long)ow0 * ys.s4, ys.s4, min(LANES, OW - ow0),
+                        sum, alpha, beta, (int)ys.s6);
         }
-        VEC sum = sum_kh(acc);
-        if (has_bias) sum += (VEC)LD(bias, bs.s0 + c * bs.s1);
-        store_lanes(y, yb + (long)oh * ys.s3 + (long)ow0 * ys.s4, ys.s4, min(LANES, OW - ow0), sum,
-                    alpha, beta, (int)ys.s6);
     }
 }
 

@@ -233,12 +233,17 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         /* flat: an item a run of V vectors of the plane; else a row */
         const int64_t nvec = ((int64_t)koh * kow + lanes - 1) / lanes;
         const int v = nvec < 16 ? (int)nvec : 16;
+        /* rows: a run of r rows an item, up to 64 vectors (as
+         * dw_bwd_nchw's) */
+        int r = 64 / nb;
+        if (r < 1) r = 1;
+        if (r > koh) r = koh;
         geo = (ws_int16){{(ws_int)g->n, (ws_int)g->c, kih, kiw, koh, kow, sh, dh, dwd, pph, ppw, nb,
-                          bwd, flat, v, 0}};
+                          bwd, flat, flat ? v : r, 0}};
         if ((st = ws_kernel_get(ctx, "depthwise.cl", name, opts, &k))) return st;
-        g0 = flat ? (size_t)((nvec + v - 1) / v) : (size_t)koh;
+        g0 = flat ? (size_t)((nvec + v - 1) / v) : (size_t)((koh + r - 1) / r);
         g1 = (size_t)g->n * (size_t)g->c;
-        vpi = (size_t)(flat ? v : nb);
+        vpi = (size_t)(flat ? v : nb * r);
         if (flat) name = "dw_fwd_nchw (flat)";
     } else {
         name = "dw_bwd_nchw";
