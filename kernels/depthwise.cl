@@ -525,9 +525,15 @@ __kernel void dw_bwdw_nchw(__global const ELEM *x, long8 xs, __global const ELEM
         const int ih0 = oh * SH - PH;
         for (int ob = 0; ob < NB; ob++) {
             const int ow0 = ob * LANES, iw0 = ow0 * SW - PW, nl = min(LANES, OW - ow0);
-            const VEC g = yunit && nl == LANES ? VLOAD(y + yrow + ow0)
-                                               : load_lanes(y, yrow, ys.s4, ow0, 1, OW, nl);
             const MASK live = LANEIDX < MASKOF(nl);
+            /* a partial row: one load with the lanes past it zeroed when
+             * it stays inside the buffer (lane by lane cost 7 scalar loads
+             * a 7-pixel row) */
+            const long gs = yrow + ow0;
+            const VEC g = yunit && nl == LANES ? VLOAD(y + gs)
+                          : yunit && gs + LANES <= ys.s5
+                              ? select((VEC)0, VLOAD(y + gs), live)
+                              : load_lanes(y, yrow, ys.s4, ow0, 1, OW, nl);
             int mode[KW];
             MASK ok[KW];
 #pragma unroll
