@@ -138,7 +138,30 @@ static inline void store_lanes(__global ELEM *y, long base, long stride, int nl,
 #else
     vstore16(v, 0, t);
 #endif
-    for (int l = 0; l < nl; l++) {
+    int l0 = 0;
+#ifndef WS_FP16
+    /* a partial row with unit stride: pieces of 8, 4, 2 lanes (a 14-lane
+     * row, 3 stores instead of 14), then one lane */
+    if (unit) {
+#define STORE_PIECE(N, T)                                                     \
+    if (nl & N) {                                                             \
+        T a = vload##N(0, t + l0);                                            \
+        if (beta != (REAL)0) a = fma((T)beta, vload##N(0, y + base + l0), a); \
+        vstore##N(a, 0, y + base + l0);                                       \
+        l0 += N;                                                              \
+    }
+#ifdef WS_FP64
+        STORE_PIECE(4, double4)
+        STORE_PIECE(2, double2)
+#else
+        STORE_PIECE(8, float8)
+        STORE_PIECE(4, float4)
+        STORE_PIECE(2, float2)
+#endif
+#undef STORE_PIECE
+    }
+#endif
+    for (int l = l0; l < nl; l++) {
         const long i = base + l * stride;
         REAL r = t[l];
         if (beta != (REAL)0) r += beta * LD(y, i);
