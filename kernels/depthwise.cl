@@ -463,11 +463,28 @@ static inline REAL hsum(VEC v)
     return (a.s0 + a.s1) + (a.s2 + a.s3);
 }
 
+/* One tap's partial sum v of channel c: into part (out) for dw_bwdw_sum,
+ * or with one chunk straight into gw, as dw_bwdw_sum would (one launch
+ * less a call). */
+static inline void put_sum(__global REAL *out, int kh, int kw, REAL v, int chunks,
+                           __global ELEM *gw, long4 wst, int c, REAL alpha, REAL beta)
+{
+    if (chunks > 1) {
+        out[kh * KW + kw] = v;
+        return;
+    }
+    const long o = wst.s0 + c * wst.s1 + kh * wst.s2 + kw * wst.s3;
+    REAL r = alpha * ((REAL)0 + v);
+    if (beta != (REAL)0) r += beta * LD(gw, o);
+    ST(gw, o, r);
+}
+
 /* Backward-weight, NCHW: x the input, y the output gradient (OH x OW);
  * item (chunk, c) sums rows [chunk * rows, + rows) of the N * OH (n, oh)
  * rows into part[(c * chunks + chunk) * KH * KW + tap]. */
 __kernel void dw_bwdw_nchw(__global const ELEM *x, long8 xs, __global const ELEM *y, long8 ys,
-                           __global REAL *part, int16 geo)
+                           __global REAL *part, int16 geo, __global ELEM *gw, long4 wst, REAL alpha,
+                           REAL beta)
 {
     const int C = geo.s1, IH = geo.s2, IW = geo.s3, OH = geo.s4, OW = geo.s5;
     const int SH = geo.s6, DH = geo.s7, DW = geo.s8, PH = geo.s9, PW = geo.sa, NB = geo.sb;
@@ -584,7 +601,8 @@ __kernel void dw_bwdw_nchw(__global const ELEM *x, long8 xs, __global const ELEM
 #pragma unroll
     for (int kh = 0; kh < KH; kh++)
 #pragma unroll
-        for (int kw = 0; kw < KW; kw++) out[kh * KW + kw] = hsum(acc[kh][kw]);
+        for (int kw = 0; kw < KW; kw++)
+            put_sum(out, kh, kw, hsum(acc[kh][kw]), chunks, gw, wst, c, alpha, beta);
 }
 
 /* NHWC forward (or backward-data, geo.sc set): item (cb, n * OH + oh): one
@@ -639,7 +657,8 @@ __kernel void dw_nhwc(__global const ELEM *x, long8 xs, __global const ELEM *w, 
  * rows) of the N * OH (n, oh) rows for LANES channels from cb * LANES into
  * part[(c * chunks + chunk) * KH * KW + tap]. */
 __kernel void dw_bwdw_nhwc(__global const ELEM *x, long8 xs, __global const ELEM *y, long8 ys,
-                           __global REAL *part, int16 geo)
+                           __global REAL *part, int16 geo, __global ELEM *gw, long4 wst, REAL alpha,
+                           REAL beta)
 {
     const int C = geo.s1, IH = geo.s2, IW = geo.s3, OH = geo.s4, OW = geo.s5;
     const int SH = geo.s6, DH = geo.s7, DW = geo.s8, PH = geo.s9, PW = geo.sa;
@@ -690,7 +709,7 @@ __kernel void dw_bwdw_nhwc(__global const ELEM *x, long8 xs, __global const ELEM
 #else
                 vstore16(acc[kh][kw], 0, t);
 #endif
-                out[kh * KW + kw] = t[l];
+                put_sum(out, kh, kw, t[l], chunks, gw, wst, c0 + l, alpha, beta);
             }
     }
 }

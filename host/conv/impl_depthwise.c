@@ -170,9 +170,10 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         int64_t rows = (rows_all + chunks - 1) / chunks;
         chunks = (rows_all + rows - 1) / rows;
         const int64_t taps = (int64_t)kh * kw;
-        ws_mem part;
-        if ((st = ws_conv_scratch(ctx, "conv depthwise sums", (size_t)(g->c * chunks * taps) * rs,
-                                  &part)))
+        /* one chunk: the kernel writes gw itself (no scratch, no sum) */
+        ws_mem part = wm;
+        if (chunks > 1 && (st = ws_conv_scratch(ctx, "conv depthwise sums",
+                                                (size_t)(g->c * chunks * taps) * rs, &part)))
             return st;
         snprintf(opts, sizeof opts, "-DKH=%d -DKW=%d -DSW=%d%s", kh, kw, sw, prec);
         const char *name = nhwc ? "dw_bwdw_nhwc" : "dw_bwdw_nchw";
@@ -185,15 +186,17 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
                          (ws_int)((ow + lanes - 1) / lanes), 0, flat, (ws_int)rows,
                          (ws_int)chunks}};
         ws_int C = (ws_int)g->c, CH = (ws_int)chunks;
-        const ws_arg a1[] = {WS_MEM(xm),  WS_VAL(xs8),  WS_MEM(ym),
-                             WS_VAL(ys8), WS_MEM(part), WS_VAL(geo)};
+        const ws_arg a1[] = {WS_MEM(xm),  WS_VAL(xs8), WS_MEM(ym),  WS_VAL(ys8), WS_MEM(part),
+                             WS_VAL(geo), WS_MEM(wm),  WS_VAL(wst), aa,          ab};
         const ws_arg a2[] = {WS_MEM(part), WS_MEM(wm), WS_VAL(wst), WS_VAL(C), WS_VAL(CH), aa, ab};
         if (ctx->verbose) {
             snprintf(line, sizeof line, "depthwise{%s%s chunks %lld rows %lld}", name,
                      flat ? " (flat)" : "", (long long)chunks, (long long)rows);
             ws_trace_plan(ctx, line);
         }
-        if ((st = launch(ctx, k, a1, NARGS(a1), (size_t)chunks, (size_t)units, 64, name, 0)))
+        if ((st = launch(ctx, k, a1, NARGS(a1), (size_t)chunks, (size_t)units, 64, name,
+                         chunks == 1)) ||
+            chunks == 1)
             return st;
         return launch(ctx, ks, a2, NARGS(a2), (size_t)(g->c * taps), 1, 1, "dw_bwdw_sum", 1);
     }
