@@ -220,6 +220,59 @@ static inline void wrap_lanes(MASK *ohv, MASK *owv, int OW)
     }
 }
 
+/* FLAT: one tap's LANES inputs at st (lanes outside the image, ok false,
+ * zeroed); safe: the item's whole span lies inside the buffer (known per
+ * item, so that the interior loop has no bound tests: the caller passes
+ * a constant), else the buffer's first or last elements lane by lane */
+static inline __attribute__((always_inline)) VEC
+flat_load(__global const ELEM *x, long st, MASK ok, const int safe, long xlen, long xb, long p0,
+          long np, int kh, int kw, int OW, int IW, int IH, int DH, int DW, int PH, int PW)
+{
+    if (safe || (st >= 0 && st + LANES <= xlen)) return select((VEC)0, VLOAD(x + st), ok);
+    REAL t[LANES];
+    for (int l = 0; l < LANES; l++) {
+        const long p = p0 + l;
+        const int ph = (int)(p / OW) + kh * DH - PH, pw = (int)(p % OW) + kw * DW - PW;
+        t[l] = p < np && ph >= 0 && ph < IH && pw >= 0 && pw < IW ? LD(x, xb + (long)ph * IW + pw)
+                                                                  : (REAL)0;
+    }
+#ifdef WS_FP64
+    return vload8(0, t);
+#else
+    return vload16(0, t);
+#endif
+}
+
+/* FLAT forward: the KH accumulators of the vector at p0 (lanes at
+ * (ohv, owv)) */
+static inline __attribute__((always_inline)) void
+flat_fwd_vec(VEC *acc, __global const ELEM *x, long xb, long p0, long np, long xlen, MASK ohv,
+             MASK owv, REAL wt[KH][KW], const int SAFE, int OW, int IW, int IH, int DH, int DW,
+             int PH, int PW)
+{
+    MASK colok[KW];
+#pragma unroll
+    for (int kw = 0; kw < KW; kw++) {
+        const MASK iw = owv + MASKOF(kw * DW - PW);
+        colok[kw] = iw >= 0 && iw < IW;
+    }
+    ZERO_KH(acc);
+#pragma unroll
+    for (int kh = 0; kh < KH; kh++) {
+        const MASK ih = ohv + MASKOF(kh * DH - PH);
+        const MASK rowok = ih >= 0 && ih < IH;
+        const long s = xb + p0 + (long)(kh * DH - PH) * IW;
+#pragma unroll
+        for (int kw = 0; kw < KW; kw++) {
+            const long st = s + kw * DW - PW;
+            const MASK ok = rowok & colok[kw];
+            const VEC v =
+                flat_load(x, st, ok, SAFE, xlen, xb, p0, np, kh, kw, OW, IW, IH, DH, DW, PH, PW);
+            acc[kh] = fma(v, (VEC)wt[kh][kw], acc[kh]);
+        }
+    }
+}
+
 __kernel void dw_fwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM *w, long4 wst,
                           __global const ELEM *bias, long2 bs, int has_bias, __global ELEM *y,
                           long8 ys, int16 geo, REAL alpha, REAL beta)
@@ -249,47 +302,19 @@ __kernel void dw_fwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM 
         /* each lane's (oh, ow), kept without divisions */
         MASK ohv = MASKOF((int)(p0 / OW)), owv = MASKOF((int)(p0 % OW)) + LANEIDX;
         const long xlen = xs.s5;
+        /* the item's loads all inside the buffer: from its first vector's
+         * lowest tap to its last vector's highest */
+        const long plast = p0 + ((p1 - p0 - 1) / LANES) * LANES;
+        const int safe =
+            xb + p0 - (long)PH * IW - PW >= 0 &&
+            xb + plast + (long)((KH - 1) * DH - PH) * IW + (KW - 1) * DW - PW + LANES <= xlen;
         for (; p0 < p1; p0 += LANES) {
             wrap_lanes(&ohv, &owv, OW);
-            MASK colok[KW];
-#pragma unroll
-            for (int kw = 0; kw < KW; kw++) {
-                const MASK iw = owv + MASKOF(kw * DW - PW);
-                colok[kw] = iw >= 0 && iw < IW;
-            }
             VEC acc[KH];
-            ZERO_KH(acc);
-#pragma unroll
-            for (int kh = 0; kh < KH; kh++) {
-                const MASK ih = ohv + MASKOF(kh * DH - PH);
-                const MASK rowok = ih >= 0 && ih < IH;
-                const long s = xb + p0 + (long)(kh * DH - PH) * IW;
-#pragma unroll
-                for (int kw = 0; kw < KW; kw++) {
-                    const long st = s + kw * DW - PW;
-                    const MASK ok = rowok & colok[kw];
-                    VEC v;
-                    if (st >= 0 && st + LANES <= xlen) v = select((VEC)0, VLOAD(x + st), ok);
-                    else {
-                        /* the plane's first or last elements of the buffer */
-                        REAL t[LANES];
-                        for (int l = 0; l < LANES; l++) {
-                            const long p = p0 + l;
-                            const int ph = (int)(p / OW) + kh * DH - PH,
-                                      pw = (int)(p % OW) + kw * DW - PW;
-                            t[l] = p < np && ph >= 0 && ph < IH && pw >= 0 && pw < IW
-                                       ? LD(x, xb + (long)ph * IW + pw)
-                                       : (REAL)0;
-                        }
-#ifdef WS_FP64
-                        v = vload8(0, t);
-#else
-                        v = vload16(0, t);
-#endif
-                    }
-                    acc[kh] = fma(v, (VEC)wt[kh][kw], acc[kh]);
-                }
-            }
+            if (safe)
+                flat_fwd_vec(acc, x, xb, p0, np, xlen, ohv, owv, wt, 1, OW, IW, IH, DH, DW, PH, PW);
+            else
+                flat_fwd_vec(acc, x, xb, p0, np, xlen, ohv, owv, wt, 0, OW, IW, IH, DH, DW, PH, PW);
             VEC sum = sum_kh(acc);
             if (has_bias) sum += (VEC)LD(bias, bs.s0 + c * bs.s1);
             const int nl = (int)min((long)LANES, np - p0);
