@@ -10,7 +10,10 @@
  * width are build options (one program per kernel size and stride).
  * Backward-weight sums the batch x pixels in chunks of rows, one partial
  * sum per (channel, chunk, tap) in scratch, added in a fixed order by a
- * second kernel: deterministic.
+ * second kernel (with one chunk the first kernel writes the weight
+ * gradient itself): deterministic. NCHW work-items take runs of rows, or
+ * with narrow images (stride 1, a width not a multiple of the lanes) the
+ * lanes run along the flattened plane (WINSUM_DEPTHWISE_FLAT=0|1 forces).
  *
  * Declines: a channel multiplier above 1 (several filters a group: the
  * lanes would need one weight vector per filter; gemv or einsum takes
