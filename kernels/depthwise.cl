@@ -11,7 +11,9 @@
  * A vector VEC holds LANES reals: float16, or double8 in float64.
  *
  * NCHW (the width has unit stride): the lanes run along the width.
- *   dw_fwd_nchw   a work-item computes LANES output pixels of one row:
+ *   dw_fwd_nchw   a work-item computes a run of output rows (up to 64
+ *                 vectors; one row an item measured up to 1.5x more CPU
+ *                 time on stride-2 layers), LANES pixels of a row a vector:
  *                 for each tap, one vector of the input row read at stride
  *                 SW (two loads and .even at SW 2). A tap whose whole span
  *                 lies inside the row loads without a test; at the borders
@@ -28,14 +30,19 @@
  *                 plane instead (a tap is then one shift of the plane;
  *                 rows and columns outside by two masks), so that narrow
  *                 images (14, 7 pixels) fill every lane.
- *   dw_bwd_nchw   backward-data at any stride: a work-item computes
- *                 LANES * SW input-gradient pixels of a row as SW phases
+ *   dw_bwd_nchw   backward-data at any stride: a work-item computes a
+ *                 run of input-gradient rows (as the forward's), each
+ *                 vector LANES * SW pixels of a row as SW phases
  *                 (pixel iw0 + r + SW*t in lane t of phase r); in each
  *                 phase a tap reads LANES consecutive output-gradient
  *                 pixels or none, so the loads are the forward's at stride
  *                 1; the phases are interleaved into the row at the end.
  *   dw_bwdw_nchw  backward-weight: a work-item sums the KH*KW taps over a
- *                 run of (n, oh) rows of one channel in KH*KW vectors.
+ *                 run of (n, oh) rows of one channel in KH*KW vectors;
+ *                 FLAT (as the forward's): over a run of whole planes, the
+ *                 lanes along the flattened plane (14x14: 2.3x less CPU
+ *                 time than 14 of 16 lanes a row with the gradient loaded
+ *                 lane by lane). With one chunk it writes gw itself.
  * NHWC (the channels have unit stride): the lanes run along the channels.
  *   dw_nhwc       forward or backward-data (geo's flip field set): a
  *                 work-item computes one output row of LANES channels,
@@ -138,7 +145,30 @@ static inline void store_lanes(__global ELEM *y, long base, long stride, int nl,
 #else
     vstore16(v, 0, t);
 #endif
-    for (int l = 0; l < nl; l++) {
+    int l0 = 0;
+#ifndef WS_FP16
+    /* a partial row with unit stride: pieces of 8, 4, 2 lanes (a 14-lane
+     * row, 3 stores instead of 14), then one lane */
+    if (unit) {
+#define STORE_PIECE(N, T)                                                     \
+    if (nl & N) {                                                             \
+        T a = vload##N(0, t + l0);                                            \
+        if (beta != (REAL)0) a = fma((T)beta, vload##N(0, y + base + l0), a); \
+        vstore##N(a, 0, y + base + l0);                                       \
+        l0 += N;                                                              \
+    }
+#ifdef WS_FP64
+        STORE_PIECE(4, double4)
+        STORE_PIECE(2, double2)
+#else
+        STORE_PIECE(8, float8)
+        STORE_PIECE(4, float4)
+        STORE_PIECE(2, float2)
+#endif
+#undef STORE_PIECE
+    }
+#endif
+    for (int l = l0; l < nl; l++) {
         const long i = base + l * stride;
         REAL r = t[l];
         if (beta != (REAL)0) r += beta * LD(y, i);
@@ -163,6 +193,91 @@ static inline VEC load_window(__global const ELEM *x, long row, int iws, int mod
     if (mode == 0) return load_strided(x + st);
     if (mode == 1 && st >= 0 && st + READ <= xlen) return select((VEC)0, load_strided(x + st), ok);
     return load_lanes(x, row, wst, iws, SW, iw_n, nl);
+}
+
+/* One accumulator per tap row, added in order at the end: a single one
+ * made the KH * KW FMAs one dependent chain (4 cycles each), where the
+ * forward's samples gathered (perf annotate of dw_fwd_nchw on 256@14,
+ * 2026-12-02). */
+#define ZERO_KH(a)                                                         \
+    do {                                                                   \
+        _Pragma("unroll") for (int i_ = 0; i_ < KH; i_++)(a)[i_] = (VEC)0; \
+    } while (0)
+static inline VEC sum_kh(const VEC *a)
+{
+    VEC s = a[0];
+#pragma unroll
+    for (int i = 1; i < KH; i++) s += a[i];
+    return s;
+}
+
+/* FLAT: each lane's (oh, ow) with ow in [0, OW + LANES): ow brought into
+ * [0, OW) by (LANES - 1) / OW + 1 passes of one compare and two masked
+ * subtractions, a count the same for every vector. A loop while any lane
+ * wraps compiled to a lane-by-lane sign test and a mispredicted branch per
+ * vector: about half the flat backward-weight's samples on 14x14 planes
+ * (perf annotate, 2026-12-02). */
+static inline void wrap_lanes(MASK *ohv, MASK *owv, int OW)
+{
+    const int passes = (LANES - 1) / OW + 1;
+    for (int i = 0; i < passes; i++) {
+        const MASK wrap = *owv >= MASKOF(OW);
+        *owv = select(*owv, *owv - MASKOF(OW), wrap);
+        *ohv -= wrap;
+    }
+}
+
+/* FLAT: one tap's LANES inputs at st (lanes outside the image, ok false,
+ * zeroed); safe: the item's whole span lies inside the buffer (known per
+ * item, so that the interior loop has no bound tests: the caller passes
+ * a constant), else the buffer's first or last elements lane by lane */
+static inline __attribute__((always_inline)) VEC
+flat_load(__global const ELEM *x, long st, MASK ok, const int safe, long xlen, long xb, long p0,
+          long np, int kh, int kw, int OW, int IW, int IH, int DH, int DW, int PH, int PW)
+{
+    if (safe || (st >= 0 && st + LANES <= xlen)) return select((VEC)0, VLOAD(x + st), ok);
+    REAL t[LANES];
+    for (int l = 0; l < LANES; l++) {
+        const long p = p0 + l;
+        const int ph = (int)(p / OW) + kh * DH - PH, pw = (int)(p % OW) + kw * DW - PW;
+        t[l] = p < np && ph >= 0 && ph < IH && pw >= 0 && pw < IW ? LD(x, xb + (long)ph * IW + pw)
+                                                                  : (REAL)0;
+    }
+#ifdef WS_FP64
+    return vload8(0, t);
+#else
+    return vload16(0, t);
+#endif
+}
+
+/* FLAT forward: the KH accumulators of the vector at p0 (lanes at
+ * (ohv, owv)) */
+static inline __attribute__((always_inline)) void
+flat_fwd_vec(VEC *acc, __global const ELEM *x, long xb, long p0, long np, long xlen, MASK ohv,
+             MASK owv, REAL wt[KH][KW], const int SAFE, int OW, int IW, int IH, int DH, int DW,
+             int PH, int PW)
+{
+    MASK colok[KW];
+#pragma unroll
+    for (int kw = 0; kw < KW; kw++) {
+        const MASK iw = owv + MASKOF(kw * DW - PW);
+        colok[kw] = iw >= 0 && iw < IW;
+    }
+    ZERO_KH(acc);
+#pragma unroll
+    for (int kh = 0; kh < KH; kh++) {
+        const MASK ih = ohv + MASKOF(kh * DH - PH);
+        const MASK rowok = ih >= 0 && ih < IH;
+        const long s = xb + p0 + (long)(kh * DH - PH) * IW;
+#pragma unroll
+        for (int kw = 0; kw < KW; kw++) {
+            const long st = s + kw * DW - PW;
+            const MASK ok = rowok & colok[kw];
+            const VEC v =
+                flat_load(x, st, ok, SAFE, xlen, xb, p0, np, kh, kw, OW, IW, IH, DH, DW, PH, PW);
+            acc[kh] = fma(v, (VEC)wt[kh][kw], acc[kh]);
+        }
+    }
 }
 
 __kernel void dw_fwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM *w, long4 wst,
@@ -194,90 +309,66 @@ __kernel void dw_fwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM 
         /* each lane's (oh, ow), kept without divisions */
         MASK ohv = MASKOF((int)(p0 / OW)), owv = MASKOF((int)(p0 % OW)) + LANEIDX;
         const long xlen = xs.s5;
+        /* the item's loads all inside the buffer: from its first vector's
+         * lowest tap to its last vector's highest */
+        const long plast = p0 + ((p1 - p0 - 1) / LANES) * LANES;
+        const int safe =
+            xb + p0 - (long)PH * IW - PW >= 0 &&
+            xb + plast + (long)((KH - 1) * DH - PH) * IW + (KW - 1) * DW - PW + LANES <= xlen;
         for (; p0 < p1; p0 += LANES) {
-            MASK wrap;
-            while (any(wrap = owv >= MASKOF(OW))) {
-                owv = select(owv, owv - MASKOF(OW), wrap);
-                ohv -= wrap;
-            }
-            MASK colok[KW];
-#pragma unroll
-            for (int kw = 0; kw < KW; kw++) {
-                const MASK iw = owv + MASKOF(kw * DW - PW);
-                colok[kw] = iw >= 0 && iw < IW;
-            }
-            VEC acc = (VEC)0;
-#pragma unroll
-            for (int kh = 0; kh < KH; kh++) {
-                const MASK ih = ohv + MASKOF(kh * DH - PH);
-                const MASK rowok = ih >= 0 && ih < IH;
-                const long s = xb + p0 + (long)(kh * DH - PH) * IW;
-#pragma unroll
-                for (int kw = 0; kw < KW; kw++) {
-                    const long st = s + kw * DW - PW;
-                    const MASK ok = rowok & colok[kw];
-                    VEC v;
-                    if (st >= 0 && st + LANES <= xlen) v = select((VEC)0, VLOAD(x + st), ok);
-                    else {
-                        /* the plane's first or last elements of the buffer */
-                        REAL t[LANES];
-                        for (int l = 0; l < LANES; l++) {
-                            const long p = p0 + l;
-                            const int ph = (int)(p / OW) + kh * DH - PH,
-                                      pw = (int)(p % OW) + kw * DW - PW;
-                            t[l] = p < np && ph >= 0 && ph < IH && pw >= 0 && pw < IW
-                                       ? LD(x, xb + (long)ph * IW + pw)
-                                       : (REAL)0;
-                        }
-#ifdef WS_FP64
-                        v = vload8(0, t);
-#else
-                        v = vload16(0, t);
-#endif
-                    }
-                    acc = fma(v, (VEC)wt[kh][kw], acc);
-                }
-            }
-            if (has_bias) acc += (VEC)LD(bias, bs.s0 + c * bs.s1);
+            wrap_lanes(&ohv, &owv, OW);
+            VEC acc[KH];
+            if (safe)
+                flat_fwd_vec(acc, x, xb, p0, np, xlen, ohv, owv, wt, 1, OW, IW, IH, DH, DW, PH, PW);
+            else
+                flat_fwd_vec(acc, x, xb, p0, np, xlen, ohv, owv, wt, 0, OW, IW, IH, DH, DW, PH, PW);
+            VEC sum = sum_kh(acc);
+            if (has_bias) sum += (VEC)LD(bias, bs.s0 + c * bs.s1);
             const int nl = (int)min((long)LANES, np - p0);
-            store_lanes(y, yb + p0, 1, nl, acc, alpha, beta, 1);
+            store_lanes(y, yb + p0, 1, nl, sum, alpha, beta, 1);
             owv += MASKOF(LANES);
         }
         return;
     }
-    if (sp >= OH) return;
-    const int oh = (int)sp;
+    /* an item: output rows [sp * R, + R) (R = geo.se) */
+    const int R = geo.se;
+    if (sp * R >= OH) return;
     const int unit = (int)xs.s6;
     const long xlen = xs.s5;
-    const int ih0 = oh * SH - PH;
-    for (int ob = 0; ob < NB; ob++) {
-        const int ow0 = ob * LANES, iw0 = ow0 * SW - PW;
-        VEC acc = (VEC)0;
-        /* per tap column: the load's mode and the lanes inside the row */
-        int mode[KW];
-        MASK ok[KW];
-#pragma unroll
-        for (int kw = 0; kw < KW; kw++) {
-            const int iws = iw0 + kw * DW;
-            mode[kw] = MODE(iws, IW, unit);
-            const MASK iw = MASKOF(iws) + LANEIDX * SW;
-            ok[kw] = iw >= 0 && iw < IW;
-        }
-#pragma unroll
-        for (int kh = 0; kh < KH; kh++) {
-            const int ih = ih0 + kh * DH;
-            if (ih < 0 || ih >= IH) continue;
-            const long row = xb + (long)ih * xs.s3;
+    const int oh1 = min(OH, (int)sp * R + R);
+    for (int oh = (int)sp * R; oh < oh1; oh++) {
+        const int ih0 = oh * SH - PH;
+        for (int ob = 0; ob < NB; ob++) {
+            const int ow0 = ob * LANES, iw0 = ow0 * SW - PW;
+            VEC acc[KH];
+            ZERO_KH(acc);
+            /* per tap column: the load's mode and the lanes inside the row */
+            int mode[KW];
+            MASK ok[KW];
 #pragma unroll
             for (int kw = 0; kw < KW; kw++) {
-                const VEC v =
-                    load_window(x, row, iw0 + kw * DW, mode[kw], ok[kw], xlen, xs.s4, IW, LANES);
-                acc = fma(v, (VEC)wt[kh][kw], acc);
+                const int iws = iw0 + kw * DW;
+                mode[kw] = MODE(iws, IW, unit);
+                const MASK iw = MASKOF(iws) + LANEIDX * SW;
+                ok[kw] = iw >= 0 && iw < IW;
             }
+#pragma unroll
+            for (int kh = 0; kh < KH; kh++) {
+                const int ih = ih0 + kh * DH;
+                if (ih < 0 || ih >= IH) continue;
+                const long row = xb + (long)ih * xs.s3;
+#pragma unroll
+                for (int kw = 0; kw < KW; kw++) {
+                    const VEC v = load_window(x, row, iw0 + kw * DW, mode[kw], ok[kw], xlen, xs.s4,
+                                              IW, LANES);
+                    acc[kh] = fma(v, (VEC)wt[kh][kw], acc[kh]);
+                }
+            }
+            VEC sum = sum_kh(acc);
+            if (has_bias) sum += (VEC)LD(bias, bs.s0 + c * bs.s1);
+            store_lanes(y, yb + (long)oh * ys.s3 + (long)ow0 * ys.s4, ys.s4, min(LANES, OW - ow0),
+                        sum, alpha, beta, (int)ys.s6);
         }
-        if (has_bias) acc += (VEC)LD(bias, bs.s0 + c * bs.s1);
-        store_lanes(y, yb + (long)oh * ys.s3 + (long)ow0 * ys.s4, ys.s4, min(LANES, OW - ow0), acc,
-                    alpha, beta, (int)ys.s6);
     }
 }
 
@@ -289,8 +380,11 @@ __kernel void dw_bwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM 
     const int C = geo.s1, IH = geo.s2, IW = geo.s3, OH = geo.s4, OW = geo.s5;
     const int SH = geo.s6, DH = geo.s7, DW = geo.s8, PH = geo.s9, PW = geo.sa, NB = geo.sb;
     const long sp = get_global_id(0), nc = get_global_id(1);
-    if (nc >= (long)geo.s0 * C || sp >= IH) return;
-    const int c = (int)(nc % C), n = (int)(nc / C), ih = (int)sp;
+    /* an item: rows [sp * R, + R) of one plane (R = geo.se), so that the
+     * weights and the per-item cost are paid once a run of rows */
+    const int R = geo.se;
+    if (nc >= (long)geo.s0 * C || sp * R >= IH) return;
+    const int c = (int)(nc % C), n = (int)(nc / C), ih1 = min(IH, (int)sp * R + R);
     REAL wt[KH][KW];
 #pragma unroll
     for (int kh = 0; kh < KH; kh++)
@@ -300,89 +394,92 @@ __kernel void dw_bwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM 
     const long xb = xs.s0 + n * xs.s1 + c * xs.s2, yb = ys.s0 + n * ys.s1 + c * ys.s2;
     const int unit = (int)xs.s6;
     const long xlen = xs.s5;
-    /* the output-gradient rows this row gathers, -1 for none */
-    int orow[KH];
-#pragma unroll
-    for (int kh = 0; kh < KH; kh++) {
-        const int num = ih + PH - kh * DH;
-        orow[kh] = num < 0 || num % SH || num / SH >= OH ? -1 : num / SH;
-    }
-    const long yrow = yb + (long)ih * ys.s3;
-    for (int ib = 0; ib < NB; ib++) {
-        const int iw0 = ib * LANES * SW;
-        /* phase r, tap kw: lane t reads ow = ows + t when iw0 + r + PW - kw*DW
-         * is a multiple of SW (ows its quotient), else nothing */
-        int ows[SW][KW], mode[SW][KW];
-        MASK ok[SW][KW];
-#pragma unroll
-        for (int r = 0; r < SW; r++)
-#pragma unroll
-            for (int kw = 0; kw < KW; kw++) {
-                const int num = iw0 + r + PW - kw * DW;
-                const int q = num >= 0 ? num / SW : -((-num + SW - 1) / SW);
-                ows[r][kw] = q;
-                const MASK ow = MASKOF(q) + LANEIDX;
-                /* lanes past the input gradient's row are not written */
-                ok[r][kw] = ow >= 0 && ow < OW;
-                mode[r][kw] = q * SW != num                       ? 3
-                              : q >= 0 && q + LANES <= OW && unit ? 0
-                              : unit                              ? 1
-                                                                  : 2;
-            }
-        VEC acc[SW];
-#pragma unroll
-        for (int r = 0; r < SW; r++) acc[r] = (VEC)0;
+    for (int ih = (int)sp * R; ih < ih1; ih++) {
+        /* the output-gradient rows this row gathers, -1 for none */
+        int orow[KH];
 #pragma unroll
         for (int kh = 0; kh < KH; kh++) {
-            if (orow[kh] < 0) continue;
-            const long row = xb + (long)orow[kh] * xs.s3;
+            const int num = ih + PH - kh * DH;
+            orow[kh] = num < 0 || num % SH || num / SH >= OH ? -1 : num / SH;
+        }
+        const long yrow = yb + (long)ih * ys.s3;
+        for (int ib = 0; ib < NB; ib++) {
+            const int iw0 = ib * LANES * SW;
+            /* phase r, tap kw: lane t reads ow = ows + t when iw0 + r + PW - kw*DW
+             * is a multiple of SW (ows its quotient), else nothing */
+            int ows[SW][KW], mode[SW][KW];
+            MASK ok[SW][KW];
 #pragma unroll
             for (int r = 0; r < SW; r++)
 #pragma unroll
                 for (int kw = 0; kw < KW; kw++) {
-                    const int m = mode[r][kw];
-                    if (m == 3) continue;
-                    const long st = row + ows[r][kw];
-                    VEC v;
-                    if (m == 0) v = VLOAD(x + st);
-                    else if (m == 1 && st >= 0 && st + LANES <= xlen)
-                        v = select((VEC)0, VLOAD(x + st), ok[r][kw]);
-                    else v = load_lanes(x, row, xs.s4, ows[r][kw], 1, OW, LANES);
-                    acc[r] = fma(v, (VEC)wt[kh][kw], acc[r]);
+                    const int num = iw0 + r + PW - kw * DW;
+                    const int q = num >= 0 ? num / SW : -((-num + SW - 1) / SW);
+                    ows[r][kw] = q;
+                    const MASK ow = MASKOF(q) + LANEIDX;
+                    /* lanes past the input gradient's row are not written */
+                    ok[r][kw] = ow >= 0 && ow < OW;
+                    mode[r][kw] = q * SW != num                       ? 3
+                                  : q >= 0 && q + LANES <= OW && unit ? 0
+                                  : unit                              ? 1
+                                                                      : 2;
                 }
-        }
-#if SW == 1
-        store_lanes(y, yrow + (long)iw0 * ys.s4, ys.s4, min(LANES, IW - iw0), acc[0], alpha, beta,
-                    (int)ys.s6);
-#elif SW == 2 && !defined(WS_FP64)
-        const uint16 lo = (uint16)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-        const uint16 hi = lo + (uint16)8;
-        store_lanes(y, yrow + (long)iw0 * ys.s4, ys.s4, min(LANES, IW - iw0),
-                    shuffle2(acc[0], acc[1], lo), alpha, beta, (int)ys.s6);
-        if (iw0 + LANES < IW)
-            store_lanes(y, yrow + (long)(iw0 + LANES) * ys.s4, ys.s4, min(LANES, IW - iw0 - LANES),
-                        shuffle2(acc[0], acc[1], hi), alpha, beta, (int)ys.s6);
-#else
-        REAL t[SW][LANES];
+            VEC acc[SW];
 #pragma unroll
-        for (int r = 0; r < SW; r++) {
-#ifdef WS_FP64
-            vstore8(acc[r] * alpha, 0, t[r]);
+            for (int r = 0; r < SW; r++) acc[r] = (VEC)0;
+#pragma unroll
+            for (int kh = 0; kh < KH; kh++) {
+                if (orow[kh] < 0) continue;
+                const long row = xb + (long)orow[kh] * xs.s3;
+#pragma unroll
+                for (int r = 0; r < SW; r++)
+#pragma unroll
+                    for (int kw = 0; kw < KW; kw++) {
+                        const int m = mode[r][kw];
+                        if (m == 3) continue;
+                        const long st = row + ows[r][kw];
+                        VEC v;
+                        if (m == 0) v = VLOAD(x + st);
+                        else if (m == 1 && st >= 0 && st + LANES <= xlen)
+                            v = select((VEC)0, VLOAD(x + st), ok[r][kw]);
+                        else v = load_lanes(x, row, xs.s4, ows[r][kw], 1, OW, LANES);
+                        acc[r] = fma(v, (VEC)wt[kh][kw], acc[r]);
+                    }
+            }
+#if SW == 1
+            store_lanes(y, yrow + (long)iw0 * ys.s4, ys.s4, min(LANES, IW - iw0), acc[0], alpha,
+                        beta, (int)ys.s6);
+#elif SW == 2 && !defined(WS_FP64)
+            const uint16 lo = (uint16)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+            const uint16 hi = lo + (uint16)8;
+            store_lanes(y, yrow + (long)iw0 * ys.s4, ys.s4, min(LANES, IW - iw0),
+                        shuffle2(acc[0], acc[1], lo), alpha, beta, (int)ys.s6);
+            if (iw0 + LANES < IW)
+                store_lanes(y, yrow + (long)(iw0 + LANES) * ys.s4, ys.s4,
+                            min(LANES, IW - iw0 - LANES), shuffle2(acc[0], acc[1], hi), alpha, beta,
+                            (int)ys.s6);
 #else
-            vstore16(acc[r] * alpha, 0, t[r]);
-#endif
-        }
-        for (int t0 = 0; t0 < LANES; t0++)
+            REAL t[SW][LANES];
 #pragma unroll
             for (int r = 0; r < SW; r++) {
-                const int iw = iw0 + r + SW * t0;
-                if (iw >= IW) break;
-                const long i = yrow + (long)iw * ys.s4;
-                REAL v = t[r][t0];
-                if (beta != (REAL)0) v += beta * LD(y, i);
-                ST(y, i, v);
-            }
+#ifdef WS_FP64
+                vstore8(acc[r] * alpha, 0, t[r]);
+#else
+                vstore16(acc[r] * alpha, 0, t[r]);
 #endif
+            }
+            for (int t0 = 0; t0 < LANES; t0++)
+#pragma unroll
+                for (int r = 0; r < SW; r++) {
+                    const int iw = iw0 + r + SW * t0;
+                    if (iw >= IW) break;
+                    const long i = yrow + (long)iw * ys.s4;
+                    REAL v = t[r][t0];
+                    if (beta != (REAL)0) v += beta * LD(y, i);
+                    ST(y, i, v);
+                }
+#endif
+        }
     }
 }
 
@@ -398,11 +495,28 @@ static inline REAL hsum(VEC v)
     return (a.s0 + a.s1) + (a.s2 + a.s3);
 }
 
+/* One tap's partial sum v of channel c: into part (out) for dw_bwdw_sum,
+ * or with one chunk straight into gw, as dw_bwdw_sum would (one launch
+ * less a call). */
+static inline void put_sum(__global REAL *out, int kh, int kw, REAL v, int chunks,
+                           __global ELEM *gw, long4 wst, int c, REAL alpha, REAL beta)
+{
+    if (chunks > 1) {
+        out[kh * KW + kw] = v;
+        return;
+    }
+    const long o = wst.s0 + c * wst.s1 + kh * wst.s2 + kw * wst.s3;
+    REAL r = alpha * ((REAL)0 + v);
+    if (beta != (REAL)0) r += beta * LD(gw, o);
+    ST(gw, o, r);
+}
+
 /* Backward-weight, NCHW: x the input, y the output gradient (OH x OW);
  * item (chunk, c) sums rows [chunk * rows, + rows) of the N * OH (n, oh)
  * rows into part[(c * chunks + chunk) * KH * KW + tap]. */
 __kernel void dw_bwdw_nchw(__global const ELEM *x, long8 xs, __global const ELEM *y, long8 ys,
-                           __global REAL *part, int16 geo)
+                           __global REAL *part, int16 geo, __global ELEM *gw, long4 wst, REAL alpha,
+                           REAL beta)
 {
     const int C = geo.s1, IH = geo.s2, IW = geo.s3, OH = geo.s4, OW = geo.s5;
     const int SH = geo.s6, DH = geo.s7, DW = geo.s8, PH = geo.s9, PW = geo.sa, NB = geo.sb;
@@ -416,7 +530,66 @@ __kernel void dw_bwdw_nchw(__global const ELEM *x, long8 xs, __global const ELEM
     for (int kh = 0; kh < KH; kh++)
 #pragma unroll
         for (int kw = 0; kw < KW; kw++) acc[kh][kw] = (VEC)0;
-    const long q1 = min((long)geo.s0 * OH, (long)(chunk + 1) * rows);
+    if (geo.sd) {
+        /* FLAT (as dw_fwd_nchw's): a chunk is `rows` whole planes (n); a
+         * vector is LANES consecutive pixels of the flattened output
+         * plane, the gradient one full load, each tap one shifted load of
+         * the input plane with rows and columns outside masked */
+        const long np = (long)OH * OW, xlen = xs.s5;
+        const int n1 = min(geo.s0, (chunk + 1) * rows);
+        for (int n = chunk * rows; n < n1; n++) {
+            const long xb = xs.s0 + n * xs.s1 + c * xs.s2, yb = ys.s0 + n * ys.s1 + c * ys.s2;
+            MASK ohv = MASKOF(0), owv = LANEIDX;
+            for (long p0 = 0; p0 < np; p0 += LANES) {
+                wrap_lanes(&ohv, &owv, OW);
+                const int nl = (int)min((long)LANES, np - p0);
+                const VEC g =
+                    nl == LANES ? VLOAD(y + yb + p0) : load_lanes(y, yb + p0, 1, 0, 1, nl, nl);
+                /* lanes past the plane: x masked too (what lies there may
+                 * be Inf, never multiplied) */
+                const MASK live = LANEIDX < MASKOF(nl);
+                MASK colok[KW];
+#pragma unroll
+                for (int kw = 0; kw < KW; kw++) {
+                    const MASK iw = owv + MASKOF(kw * DW - PW);
+                    colok[kw] = iw >= 0 && iw < IW && live;
+                }
+#pragma unroll
+                for (int kh = 0; kh < KH; kh++) {
+                    const MASK ih = ohv + MASKOF(kh * DH - PH);
+                    const MASK rowok = ih >= 0 && ih < IH;
+                    const long s = xb + p0 + (long)(kh * DH - PH) * IW;
+#pragma unroll
+                    for (int kw = 0; kw < KW; kw++) {
+                        const long st = s + kw * DW - PW;
+                        const MASK ok = rowok & colok[kw];
+                        VEC v;
+                        if (st >= 0 && st + LANES <= xlen) v = select((VEC)0, VLOAD(x + st), ok);
+                        else {
+                            /* the first or last elements of the buffer */
+                            REAL t[LANES];
+                            for (int l = 0; l < LANES; l++) {
+                                const long p = p0 + l;
+                                const int ph = (int)(p / OW) + kh * DH - PH,
+                                          pw = (int)(p % OW) + kw * DW - PW;
+                                t[l] = p < np && ph >= 0 && ph < IH && pw >= 0 && pw < IW
+                                           ? LD(x, xb + (long)ph * IW + pw)
+                                           : (REAL)0;
+                            }
+#ifdef WS_FP64
+                            v = vload8(0, t);
+#else
+                            v = vload16(0, t);
+#endif
+                        }
+                        acc[kh][kw] = fma(v, g, acc[kh][kw]);
+                    }
+                }
+                owv += MASKOF(LANES);
+            }
+        }
+    }
+    const long q1 = geo.sd ? 0 : min((long)geo.s0 * OH, (long)(chunk + 1) * rows);
     for (long q = (long)chunk * rows; q < q1; q++) {
         const int n = (int)(q / OH), oh = (int)(q % OH);
         const long xb = xs.s0 + n * xs.s1 + c * xs.s2;
@@ -424,9 +597,15 @@ __kernel void dw_bwdw_nchw(__global const ELEM *x, long8 xs, __global const ELEM
         const int ih0 = oh * SH - PH;
         for (int ob = 0; ob < NB; ob++) {
             const int ow0 = ob * LANES, iw0 = ow0 * SW - PW, nl = min(LANES, OW - ow0);
-            const VEC g = yunit && nl == LANES ? VLOAD(y + yrow + ow0)
-                                               : load_lanes(y, yrow, ys.s4, ow0, 1, OW, nl);
             const MASK live = LANEIDX < MASKOF(nl);
+            /* a partial row: one load with the lanes past it zeroed when
+             * it stays inside the buffer (lane by lane cost 7 scalar loads
+             * a 7-pixel row) */
+            const long gs = yrow + ow0;
+            const VEC g = yunit && nl == LANES ? VLOAD(y + gs)
+                          : yunit && gs + LANES <= ys.s5
+                              ? select((VEC)0, VLOAD(y + gs), live)
+                              : load_lanes(y, yrow, ys.s4, ow0, 1, OW, nl);
             int mode[KW];
             MASK ok[KW];
 #pragma unroll
@@ -454,7 +633,8 @@ __kernel void dw_bwdw_nchw(__global const ELEM *x, long8 xs, __global const ELEM
 #pragma unroll
     for (int kh = 0; kh < KH; kh++)
 #pragma unroll
-        for (int kw = 0; kw < KW; kw++) out[kh * KW + kw] = hsum(acc[kh][kw]);
+        for (int kw = 0; kw < KW; kw++)
+            put_sum(out, kh, kw, hsum(acc[kh][kw]), chunks, gw, wst, c, alpha, beta);
 }
 
 /* NHWC forward (or backward-data, geo.sc set): item (cb, n * OH + oh): one
@@ -509,7 +689,8 @@ __kernel void dw_nhwc(__global const ELEM *x, long8 xs, __global const ELEM *w, 
  * rows) of the N * OH (n, oh) rows for LANES channels from cb * LANES into
  * part[(c * chunks + chunk) * KH * KW + tap]. */
 __kernel void dw_bwdw_nhwc(__global const ELEM *x, long8 xs, __global const ELEM *y, long8 ys,
-                           __global REAL *part, int16 geo)
+                           __global REAL *part, int16 geo, __global ELEM *gw, long4 wst, REAL alpha,
+                           REAL beta)
 {
     const int C = geo.s1, IH = geo.s2, IW = geo.s3, OH = geo.s4, OW = geo.s5;
     const int SH = geo.s6, DH = geo.s7, DW = geo.s8, PH = geo.s9, PW = geo.sa;
@@ -560,7 +741,7 @@ __kernel void dw_bwdw_nhwc(__global const ELEM *x, long8 xs, __global const ELEM
 #else
                 vstore16(acc[kh][kw], 0, t);
 #endif
-                out[kh * KW + kw] = t[l];
+                put_sum(out, kh, kw, t[l], chunks, gw, wst, c0 + l, alpha, beta);
             }
     }
 }

@@ -10,7 +10,10 @@
  * width are build options (one program per kernel size and stride).
  * Backward-weight sums the batch x pixels in chunks of rows, one partial
  * sum per (channel, chunk, tap) in scratch, added in a fixed order by a
- * second kernel: deterministic.
+ * second kernel (with one chunk the first kernel writes the weight
+ * gradient itself): deterministic. NCHW work-items take runs of rows, or
+ * with narrow images (stride 1, a width not a multiple of the lanes) the
+ * lanes run along the flattened plane (WINSUM_DEPTHWISE_FLAT=0|1 forces).
  *
  * Declines: a channel multiplier above 1 (several filters a group: the
  * lanes would need one weight vector per filter; gemv or einsum takes
@@ -153,9 +156,16 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
     winsum_status st;
 
     if (p->dir == WS_CONV_BACKWARD_WEIGHT) {
-        /* the rows (n, oh) in chunks: about 256 items in all, a chunk at
-         * least 2 rows */
-        const int64_t rows_all = (int64_t)g->n * oh,
+        /* flat (NCHW, the lanes along the plane, as the forward's): stride
+         * 1, rows as wide in x as in dy, contiguous planes, a width that
+         * is not a multiple of the lanes */
+        int flat = !nhwc && sh == 1 && sw == 1 && iw == ow && xs8.s[3] == iw && xs8.s[6] &&
+                   ys8.s[3] == ow && ys8.s[6] && ow % lanes != 0;
+        const char *env = getenv("WINSUM_DEPTHWISE_FLAT");
+        if (env && (*env == '0' || *env == '1')) flat = flat && *env == '1';
+        /* the rows (n, oh) in chunks (flat: the planes n): about 256 items
+         * in all, a chunk at least 2 rows */
+        const int64_t rows_all = flat ? (int64_t)g->n : (int64_t)g->n * oh,
                       units = nhwc ? (g->c + lanes - 1) / lanes : g->c;
         int64_t chunks = (256 + units - 1) / units;
         if (chunks > rows_all / 2) chunks = rows_all / 2;
@@ -163,9 +173,10 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         int64_t rows = (rows_all + chunks - 1) / chunks;
         chunks = (rows_all + rows - 1) / rows;
         const int64_t taps = (int64_t)kh * kw;
-        ws_mem part;
-        if ((st = ws_conv_scratch(ctx, "conv depthwise sums", (size_t)(g->c * chunks * taps) * rs,
-                                  &part)))
+        /* one chunk: the kernel writes gw itself (no scratch, no sum) */
+        ws_mem part = wm;
+        if (chunks > 1 && (st = ws_conv_scratch(ctx, "conv depthwise sums",
+                                                (size_t)(g->c * chunks * taps) * rs, &part)))
             return st;
         snprintf(opts, sizeof opts, "-DKH=%d -DKW=%d -DSW=%d%s", kh, kw, sw, prec);
         const char *name = nhwc ? "dw_bwdw_nhwc" : "dw_bwdw_nchw";
@@ -175,17 +186,20 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
             return st;
         /* x the input, y the output gradient */
         ws_int16 geo = {{(ws_int)g->n, (ws_int)g->c, ih, iw, oh, ow, sh, dh, dwd, ph, pw,
-                         (ws_int)((ow + lanes - 1) / lanes), 0, 0, (ws_int)rows, (ws_int)chunks}};
+                         (ws_int)((ow + lanes - 1) / lanes), 0, flat, (ws_int)rows,
+                         (ws_int)chunks}};
         ws_int C = (ws_int)g->c, CH = (ws_int)chunks;
-        const ws_arg a1[] = {WS_MEM(xm),  WS_VAL(xs8),  WS_MEM(ym),
-                             WS_VAL(ys8), WS_MEM(part), WS_VAL(geo)};
+        const ws_arg a1[] = {WS_MEM(xm),  WS_VAL(xs8), WS_MEM(ym),  WS_VAL(ys8), WS_MEM(part),
+                             WS_VAL(geo), WS_MEM(wm),  WS_VAL(wst), aa,          ab};
         const ws_arg a2[] = {WS_MEM(part), WS_MEM(wm), WS_VAL(wst), WS_VAL(C), WS_VAL(CH), aa, ab};
         if (ctx->verbose) {
-            snprintf(line, sizeof line, "depthwise{%s chunks %lld rows %lld}", name,
-                     (long long)chunks, (long long)rows);
+            snprintf(line, sizeof line, "depthwise{%s%s chunks %lld rows %lld}", name,
+                     flat ? " (flat)" : "", (long long)chunks, (long long)rows);
             ws_trace_plan(ctx, line);
         }
-        if ((st = launch(ctx, k, a1, NARGS(a1), (size_t)chunks, (size_t)units, 64, name, 0)))
+        if ((st = launch(ctx, k, a1, NARGS(a1), (size_t)chunks, (size_t)units, 64, name,
+                         chunks == 1)) ||
+            chunks == 1)
             return st;
         return launch(ctx, ks, a2, NARGS(a2), (size_t)(g->c * taps), 1, 1, "dw_bwdw_sum", 1);
     }
@@ -225,24 +239,36 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         /* flat: an item a run of V vectors of the plane; else a row */
         const int64_t nvec = ((int64_t)koh * kow + lanes - 1) / lanes;
         const int v = nvec < 16 ? (int)nvec : 16;
+        /* rows: a run of r rows an item, up to 64 vectors (as
+         * dw_bwd_nchw's) */
+        int r = 64 / nb;
+        if (r < 1) r = 1;
+        if (r > koh) r = koh;
         geo = (ws_int16){{(ws_int)g->n, (ws_int)g->c, kih, kiw, koh, kow, sh, dh, dwd, pph, ppw, nb,
-                          bwd, flat, v, 0}};
+                          bwd, flat, flat ? v : r, 0}};
         if ((st = ws_kernel_get(ctx, "depthwise.cl", name, opts, &k))) return st;
-        g0 = flat ? (size_t)((nvec + v - 1) / v) : (size_t)koh;
+        g0 = flat ? (size_t)((nvec + v - 1) / v) : (size_t)((koh + r - 1) / r);
         g1 = (size_t)g->n * (size_t)g->c;
-        vpi = (size_t)(flat ? v : nb);
+        vpi = (size_t)(flat ? v : nb * r);
         if (flat) name = "dw_fwd_nchw (flat)";
     } else {
         name = "dw_bwd_nchw";
         /* x the output gradient, y the input gradient: the forward's names */
         int nb = (iw + lanes * sw - 1) / (lanes * sw);
+        /* an item a run of r rows of up to 64 vectors: one row an item
+         * cost about 140 cycles an item on 14-pixel rows (the weights,
+         * the phases' set-up, PoCL's per-item loop); runs of 32 vectors
+         * (work-groups of 2 items) measured slower than 16 or 64 */
+        int r = 64 / (nb * sw);
+        if (r < 1) r = 1;
+        if (r > ih) r = ih;
         geo = (ws_int16){
-            {(ws_int)g->n, (ws_int)g->c, ih, iw, oh, ow, sh, dh, dwd, ph, pw, nb, 0, 0, 0, 0}};
+            {(ws_int)g->n, (ws_int)g->c, ih, iw, oh, ow, sh, dh, dwd, ph, pw, nb, 0, 0, r, 0}};
         if ((st = ws_kernel_get(ctx, "depthwise.cl", name, opts, &k))) return st;
         nobias = 1;
-        g0 = (size_t)ih;
+        g0 = (size_t)((ih + r - 1) / r);
         g1 = (size_t)g->n * (size_t)g->c;
-        vpi = (size_t)(nb * sw);
+        vpi = (size_t)(nb * sw * r);
     }
     const ws_arg args[] = {
         WS_MEM(sm),       WS_VAL(s8), WS_MEM(wm), WS_VAL(wst), WS_MEM(bm), WS_VAL(bs2),
