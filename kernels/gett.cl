@@ -585,19 +585,15 @@ gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *res
                         ro[nrun++] = tab[tc_n + ns + j];
                         j += len;
                     }
-                    /* the sums as an array of vectors: one aligned store
-                     * each (a vstore into a REAL array was copied piece
-                     * by piece: a quarter of TCCG 31's kernel samples) */
-                    VREAL vs[MR][NR / VW];
-                    for (int i = 0; i < MR; i++)
-                        for (int j = 0; j < NR / VW; j++) vs[i][j] = vacc[i][j];
                     for (int i = 0; i < MR; i++) {
                         const int m = m0 + r0 + i * WGM;
                         if (m >= M) break;
                         const long cm = cb + tab[tc_m + m];
                         for (int r = 0; r < nrun; r++) {
                             __global ELEM *c = C + cm + ro[r];
-                            const REAL *s = (const REAL *)vs[i] + rj[r];
+                            /* read in place: a copy of the sums into an
+                             * array cost 10-25% of TCCG 31's samples */
+                            const REAL *s = (const REAL *)vacc[i] + rj[r];
                             const int len = rl[r];
                             int q = 0;
                             STORE_PIECES(16)
