@@ -128,6 +128,22 @@
 #define VLDC(i, p)    VLOAD((i), (p))
 #define VSTC(v, i, p) VSTORE((v), (i), (p))
 #endif
+/* W elements of C (storage) as REALs, W a literal */
+#ifdef WS_FP16
+#define WLDC(W, p)    CAT(vload_half, W)(0, (p))
+#define WSTC(W, v, p) CAT(CAT(vstore_half, W), _rte)((v), 0, (p))
+#else
+#define WLDC(W, p)    CAT(vload, W)(0, (p))
+#define WSTC(W, v, p) CAT(vstore, W)((v), 0, (p))
+#endif
+/* the part of a run of C (len elements at c, sums at s) from q on that
+ * pieces of W fill, as W-wide vectors */
+#define STORE_PIECES(W)                                                  \
+    for (; q + W <= len; q += W) {                                       \
+        CAT(REAL, W) o = alpha * CAT(vload, W)(0, s + q);                \
+        if (beta != 0) o = fma((CAT(REAL, W))(beta), WLDC(W, c + q), o); \
+        WSTC(W, o, c + q);                                               \
+    }
 
 /* Folds s, the sum of K block kb, into the group sum m and the total t
  * (scalars or vectors; LM/SM, LT/ST_ load and store them): the group's
@@ -551,32 +567,47 @@ gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *res
                     }
                     continue;
                 }
-                /* spill to an array only here, so that vacc stays in registers */
-                REAL sacc[MR][NR];
-                for (int i = 0; i < MR; i++)
-                    for (int j = 0; j < NR / VW; j++) VSTORE(vacc[i][j], j, sacc[i]);
                 if (!SMALL_KERNEL && c_st == 1) {
                     /* C's runs along N (c_inner long) are shorter than the
                      * micro-tile: each row is stored run by run, with
                      * contiguous stores rather than a scatter per element
                      * (TCCG 33, runs of 12: 64% of the kernel's samples
                      * were in that scatter) */
+                    /* the runs of the micro-tile's columns, the same for
+                     * every row: where each starts, its length, its offset
+                     * in C (no division and no table load per row) */
+                    int rj[NR], rl[NR], nrun = 0;
+                    long ro[NR];
+                    for (int j = 0, q = ns % c_inner; j < NR && ns + j < N; q = 0) {
+                        const int len = min(NR - j, min(c_inner - q, N - ns - j));
+                        rj[nrun] = j;
+                        rl[nrun] = len;
+                        ro[nrun++] = tab[tc_n + ns + j];
+                        j += len;
+                    }
                     for (int i = 0; i < MR; i++) {
                         const int m = m0 + r0 + i * WGM;
                         if (m >= M) break;
                         const long cm = cb + tab[tc_m + m];
-                        int j = 0;
-                        while (j < NR && ns + j < N) {
-                            const int n = ns + j;
-                            const int len = min(NR - j, min(c_inner - n % c_inner, N - n));
-                            __global ELEM *c = C + cm + tab[tc_n + n];
-                            for (int q = 0; q < len; q++)
-                                ST(c, q, UPDATE(LD(c, q), sacc[i][j + q]));
-                            j += len;
+                        for (int r = 0; r < nrun; r++) {
+                            __global ELEM *c = C + cm + ro[r];
+                            /* read in place: a copy of the sums into an
+                             * array cost 10-25% of TCCG 31's samples */
+                            const REAL *s = (const REAL *)vacc[i] + rj[r];
+                            const int len = rl[r];
+                            int q = 0;
+                            STORE_PIECES(16)
+                            STORE_PIECES(8)
+                            STORE_PIECES(4)
+                            for (; q < len; q++) ST(c, q, UPDATE(LD(c, q), s[q]));
                         }
                     }
                     continue;
                 }
+                /* spill to an array only here, so that vacc stays in registers */
+                REAL sacc[MR][NR];
+                for (int i = 0; i < MR; i++)
+                    for (int j = 0; j < NR / VW; j++) VSTORE(vacc[i][j], j, sacc[i]);
 #else
                 REAL sacc[MR][NR];
                 for (int i = 0; i < MR; i++)

@@ -336,6 +336,69 @@ static void contiguous_second_label(void)
     printf("contiguous second label: max error %g\n", err);
 }
 
+/* C contiguous along N only in short runs (TCCG 31, `dega,gfbc->abcdef`:
+ * N is f, b, c and C runs along f alone): gett.cl stores each run of a
+ * micro-tile row as 16-, 8-, 4-wide vectors and single elements (f = 29:
+ * 16 + 8 + 4 + 1), with alpha and beta, in float32 and float64, several
+ * tiles along N and a partial last one, operands packed once; the result
+ * equals a plain host loop. */
+static void short_c_runs(void)
+{
+    winsum_context *ctx = NULL;
+    if (winsum_context_create(&ctx, WINSUM_BACKEND_OPENCL, NULL) != WINSUM_OK) {
+        printf("short C runs: skipped (no OpenCL device)\n");
+        return;
+    }
+    enum { A = 5, B = 7, C = 6, D = 9, E = 5, F = 29, G = 5 };
+    const int64_t sx[4] = {D, E, G, A}, sy[4] = {G, F, B, C}, sz[6] = {A, B, C, D, E, F};
+    const size_t nx = (size_t)D * E * G * A, ny = (size_t)G * F * B * C,
+                 nz = (size_t)A * B * C * D * E * F;
+    const double alpha = 0.5, beta = -1.25;
+    uint64_t rng = 23;
+    double *hx = tu_randv(&rng, nx), *hy = tu_randv(&rng, ny), *hz0 = tu_randv(&rng, nz),
+           *hz = calloc(nz, sizeof *hz), *want = calloc(nz, sizeof *want);
+    const winsum_dtype dts[2] = {WINSUM_F32, WINSUM_F64};
+    for (int t = 0; t < 2; t++) {
+        const int f32 = dts[t] == WINSUM_F32;
+        tu_buf x, y, z;
+        tu_put(ctx, hx, nx, dts[t], 4, sx, NULL, &x);
+        tu_put(ctx, hy, ny, dts[t], 4, sy, NULL, &y);
+        tu_put(ctx, hz0, nz, dts[t], 6, sz, NULL, &z);
+        const winsum_view ops[2] = {x.v, y.v};
+        CHECK_STATUS(winsum_einsum(ctx, "dega,gfbc->abcdef", 2, ops, &z.v, alpha, beta), WINSUM_OK);
+        tu_get(ctx, &z, hz, nz);
+        size_t at = 0;
+        for (int a = 0; a < A; a++)
+            for (int b = 0; b < B; b++)
+                for (int c = 0; c < C; c++)
+                    for (int d = 0; d < D; d++)
+                        for (int e = 0; e < E; e++)
+                            for (int f = 0; f < F; f++, at++) {
+                                double v = 0;
+                                for (int g = 0; g < G; g++) {
+                                    double p = hx[((d * E + e) * G + g) * A + a],
+                                           q = hy[((g * F + f) * B + b) * C + c];
+                                    v += f32 ? (double)(float)p * (double)(float)q : p * q;
+                                }
+                                const double z0 = f32 ? (double)(float)hz0[at] : hz0[at];
+                                want[at] = alpha * v + beta * z0;
+                            }
+        double err = tu_max_err(hz, want, (int64_t)nz, 1.0);
+        CHECK_MSG(err < (f32 ? 1e-5 : 1e-12), "dega,gfbc->abcdef (%s): max error %g",
+                  f32 ? "f32" : "f64", err);
+        printf("short C runs (%s): max error %g\n", f32 ? "f32" : "f64", err);
+        winsum_buffer_free(ctx, &x.b);
+        winsum_buffer_free(ctx, &y.b);
+        winsum_buffer_free(ctx, &z.b);
+    }
+    free(hx);
+    free(hy);
+    free(hz0);
+    free(hz);
+    free(want);
+    winsum_context_destroy(ctx);
+}
+
 /* Every kernel of a file comes from one build per options (program.c):
  * GETT's packing kernels share the program of its main kernel; other
  * options are another program. */
@@ -398,6 +461,7 @@ int main(void)
     unsetenv("WINSUM_GEMV");
     packing_rule();
     contiguous_second_label();
+    short_c_runs();
     one_build_per_options();
     return tu_finish("test_families");
 }
