@@ -190,16 +190,55 @@ __kernel void direct_reorder_sub(__global const ELEM *w, long8 ws, __global REAL
 
 __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const REAL *wr, long wo,
                              __global const ELEM *bias, long2 bs, int has_bias, __global ELEM *y,
-                             long8 ys, int16 geo, int16 cv, REAL alpha, REAL beta, long8 sub)
+                             long8 ys, int16 geo, int16 cv, REAL alpha, REAL beta, long8 sub,
+                             int16 pm, int16 pt0, int16 pt1)
 {
     const int Cg = geo.s2, Og = geo.s3, ID = geo.s4, IH = geo.s5, IW = geo.s6;
-    const int OD = geo.s7, OH = geo.s8, OW = geo.s9, KD = geo.sa, KH = geo.sb, KW = geo.sc;
-    const int NOB = geo.sd, NWB = geo.se, CB = geo.sf;
-    const int SD = cv.s0, SH = cv.s1, SW = cv.s2, DD = cv.s3, DH = cv.s4, DW = cv.s5;
-    const int PD = cv.s6, PH = cv.s7, PW = cv.s8, GS = cv.s9;
-    const int TSD = cv.sa, TSH = cv.sb, TSW = cv.sc, TF = cv.sd;
+    int OD = geo.s7, OH = geo.s8, OW = geo.s9, KD = geo.sa, KH = geo.sb, KW = geo.sc;
+    const int NOB = geo.sd;
+    int NWB = geo.se, CB = geo.sf;
+    int SD = cv.s0, SH = cv.s1, SW = cv.s2, DD = cv.s3, DH = cv.s4, DW = cv.s5;
+    int PD = cv.s6, PH = cv.s7, PW = cv.s8, GS = cv.s9;
+    int TSD = cv.sa, TSH = cv.sb, TSW = cv.sc;
+    const int TF = cv.sd;
 
-    const long sp = get_global_id(0), ngo = get_global_id(1);
+    const long sp = get_global_id(0);
+    long ngo = get_global_id(1);
+    if (pm.sf) {
+        /* every phase of a strided backward-data in this launch: dimension
+         * 1 is (phase, n, g, ob), the phase slowest; the phase's geometry
+         * along each axis from the host's table (phase_axis()) */
+        const long ngob = (long)geo.s0 * geo.s1 * NOB;
+        const int f = (int)(ngo / ngob);
+        ngo %= ngob;
+        if (f >= pm.s0 * pm.s1 * pm.s2) return;
+        const int rr[3] = {f / (pm.s1 * pm.s2), f / pm.s2 % pm.s1, f % pm.s2};
+        const int base[3] = {rr[0], pm.s0 + rr[1], pm.s0 + pm.s1 + rr[2]};
+        int tab[32];
+        vstore16(pt0, 0, tab);
+        vstore16(pt1, 1, tab);
+        int po[3], pk[3], plo[3], pt0v[3];
+        for (int i = 0; i < 3; i++) {
+            po[i] = tab[base[i] * 4], pk[i] = tab[base[i] * 4 + 1];
+            plo[i] = tab[base[i] * 4 + 2], pt0v[i] = tab[base[i] * 4 + 3];
+        }
+        const int pd[3] = {pm.s3, pm.s4, pm.s5}, pts[3] = {pm.s6, pm.s7, pm.s8};
+        OD = po[0], OH = po[1], OW = po[2], KD = pk[0], KH = pk[1], KW = pk[2];
+        SD = SH = SW = 1, DD = pd[0], DH = pd[1], DW = pd[2];
+        PD = plo[0], PH = plo[1], PW = plo[2];
+        /* wr's taps: the weight's (pm.s9, sa, sb), in their order */
+        wo += (((long)pt0v[0] * pm.s9 + pt0v[1]) * pm.sa + pt0v[2]) * Cg * BW;
+        TSD = pts[0] * pm.s9 * pm.sa, TSH = pts[1] * pm.sa, TSW = pts[2];
+        ys.s0 += rr[0] * ys.s4 + rr[1] * ys.s5 + rr[2] * ys.s6;
+        ys.s4 *= pm.s0, ys.s5 *= pm.s1, ys.s6 *= pm.s2;
+        NWB = (OW + WB - 1) / WB;
+        /* the summation blocks as the host's: CB channels, ~256 terms */
+        const int ptaps = KD * KH * KW;
+        CB = min(Cg, ptaps >= 256 ? 1 : ptaps ? 256 / ptaps : Cg);
+        const int nblk = (Cg + CB - 1) / CB;
+        GS = 1;
+        while (GS * GS < nblk) GS++;
+    }
     if (sp >= (long)NWB * OH * OD || ngo >= (long)geo.s0 * geo.s1 * NOB) return;
     const int owb = (int)(sp % NWB), oh = (int)((sp / NWB) % OH), od = (int)(sp / ((long)NWB * OH));
     const int ob = (int)(ngo % NOB), g = (int)((ngo / NOB) % geo.s1), n = (int)(ngo / NOB / geo.s1);
