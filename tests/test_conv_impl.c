@@ -225,22 +225,22 @@ static void choices(void)
             layer b3 = bd2;
             b3.s = 3, b3.pad = 2, b3.hi = -2, b3.hw = 13, b3.alpha = -0.75;
             expect(&b3, "direct", "direct", "backward-data at stride 3, asymmetric padding");
-            /* the phases in one launch (the default at stride > 1, more
-             * channels than the sub-pixel form fits): 40 channels (two
+            /* a strided backward-data with more channels than the
+             * sub-pixel form fits, a launch a phase and (WINSUM_DIRECT_
+             * PHASES=merge) every phase in one launch: 40 channels (two
              * blocks of output channels, the second part empty), a 9x9
              * input stride 2 does not divide, stride 3 with dilation 2
-             * (phases no tap reaches: written alpha * 0 + beta * dx); the
-             * same with a launch a phase (WINSUM_DIRECT_PHASES=split) */
+             * and groups (phases no tap reaches: alpha * 0 + beta * dx) */
             layer wide = bd;
             wide.c = 40, wide.o = 24, wide.s = 2, wide.hw = 9, wide.beta = 0.5;
             wide.alpha = -1.5;
             layer w3 = wide;
             w3.s = 3, w3.d = 2, w3.g = 2, w3.pad = 2, w3.hi = 1, w3.hw = 10;
-            for (int split = 0; split < 2; split++) {
-                if (split) setenv("WINSUM_DIRECT_PHASES", "split", 1);
+            for (int merge = 0; merge < 2; merge++) {
+                if (merge) setenv("WINSUM_DIRECT_PHASES", "merge", 1);
                 expect(&wide, "direct", "direct", "backward-data, stride 2, 40 channels, 9x9");
                 expect(&w3, "direct", "direct", "backward-data, stride 3, dilation 2, groups");
-                expect(&b3, "direct", "direct", "backward-data at stride 3, asymmetric padding");
+                if (merge) expect(&b3, "direct", "direct", "backward-data, stride 3, merged");
                 unsetenv("WINSUM_DIRECT_PHASES");
             }
             layer tr = b3;

@@ -256,12 +256,18 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
     /* or all in one (sub_pixel): its output channels (phase, channel) */
     subpix sp;
     const int sub = sub_pixel(&d, bwd, ko, lanes_of(dt), &sp);
-    /* or all in one launch of the phase-per-launch kernel (merge): dimension
-     * 1 (phase, n, g, ob), each item its phase's geometry (direct.cl);
-     * WINSUM_DIRECT_PHASES=split: a launch a phase, for measuring */
+    /* or, with WINSUM_DIRECT_PHASES=merge, all in one launch of the same
+     * kernel: dimension 1 (phase, n, g, ob), each item its phase's geometry
+     * from a table (direct.cl). Not the default: on the ResNet strided
+     * layers (3x3/2 128@28, 256@28, 512@14, batch 8) it took 0-3% more
+     * process CPU time a call than a launch a phase with one PoCL thread,
+     * 2-6% with two (alternating in one process, load 4), and the call's
+     * time outside its kernels (0.09-0.14 ms either way, WINSUM_VERBOSE=2)
+     * was at most 0.02 ms less: the launches are not where the time goes.
+     * Whether it is faster on a quiet machine was not measured */
     const char *penv = getenv("WINSUM_DIRECT_PHASES");
     const int merge = !sub && nph[0] * nph[1] * nph[2] > 1 && nph[0] + nph[1] + nph[2] <= 8 &&
-                      !(penv && !strcmp(penv, "split"));
+                      penv && !strcmp(penv, "merge");
     const int64_t phases = sub || merge ? 1 : nph[0] * nph[1] * nph[2];
     const int64_t kox = sub ? ko * nph[0] * nph[1] * nph[2] : ko;
     /* wr's taps along each axis */
