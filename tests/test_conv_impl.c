@@ -234,11 +234,14 @@ static void choices(void)
             layer wide = bd;
             wide.c = 40, wide.o = 24, wide.s = 2, wide.hw = 9, wide.beta = 0.5;
             wide.alpha = -1.5;
+            layer wz = wide; /* beta 0, whole blocks of 8 pixels */
+            wz.hw = 31, wz.beta = 0;
             layer w3 = wide;
             w3.s = 3, w3.d = 2, w3.g = 2, w3.pad = 2, w3.hi = 1, w3.hw = 10;
             for (int merge = 0; merge < 2; merge++) {
                 if (merge) setenv("WINSUM_DIRECT_PHASES", "merge", 1);
                 expect(&wide, "direct", "direct", "backward-data, stride 2, 40 channels, 9x9");
+                expect(&wz, "direct", "direct", "backward-data, stride 2, 40 channels, 31x31");
                 expect(&w3, "direct", "direct", "backward-data, stride 3, dilation 2, groups");
                 if (merge) expect(&b3, "direct", "direct", "backward-data, stride 3, merged");
                 unsetenv("WINSUM_DIRECT_PHASES");
