@@ -48,6 +48,11 @@
  * wo: the launch's tap (0, 0, 0) in wr, in reals; sub = (C, sd, sh, sw,
  * dx's steps along d, h, w): the sub-pixel form (direct_reorder_sub), whose
  * output channel v is channel v % C of phase v / C; C = 0 otherwise.
+ * pm.sf = 1: every phase of a backward-data in this launch (the host's
+ * WINSUM_DIRECT_PHASES=merge), dimension 1 (n, g, ob, phase); pm = (phases
+ * along d, h, w, their dilation, tap step, wr's taps), pt: rows (outputs,
+ * taps, padding lo, first tap) for each phase of each axis, the axes one
+ * after another; geo and cv's phase fields are then not read.
  */
 #ifndef WB
 #define WB 8
@@ -206,8 +211,10 @@ __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const RE
     long ngo = get_global_id(1);
     if (pm.sf) {
         /* every phase of a strided backward-data in this launch: dimension
-         * 1 is (phase, n, g, ob), the phase slowest; the phase's geometry
-         * along each axis from the host's table (phase_axis()) */
+         * 1 is (n, g, ob, phase), the phase fastest (the phases that write
+         * the same rows of y run together, not one after another); the
+         * phase's geometry along each axis from the host's table
+         * (phase_axis()) */
         const int nf = pm.s0 * pm.s1 * pm.s2, f = (int)(ngo % nf);
         ngo /= nf;
         const int rr[3] = {f / (pm.s1 * pm.s2), f / pm.s2 % pm.s1, f % pm.s2};

@@ -257,14 +257,14 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
     subpix sp;
     const int sub = sub_pixel(&d, bwd, ko, lanes_of(dt), &sp);
     /* or, with WINSUM_DIRECT_PHASES=merge, all in one launch of the same
-     * kernel: dimension 1 (phase, n, g, ob), each item its phase's geometry
-     * from a table (direct.cl). Not the default: on the ResNet strided
-     * layers (3x3/2 128@28, 256@28, 512@14, batch 8) it took 0-3% more
-     * process CPU time a call than a launch a phase with one PoCL thread,
-     * 2-6% with two (alternating in one process, load 4), and the call's
-     * time outside its kernels (0.09-0.14 ms either way, WINSUM_VERBOSE=2)
-     * was at most 0.02 ms less: the launches are not where the time goes.
-     * Whether it is faster on a quiet machine was not measured */
+     * kernel: dimension 1 (n, g, ob, phase), each item its phase's geometry
+     * from a table (direct.cl). Not the default: against a launch a phase
+     * (process CPU time a call, alternating in one process, load 4-7, one
+     * and two PoCL threads) 3x3/2 128@28 took 0-3% more, 256@28 1-9% and
+     * 512@14 3-7% less; the call's time outside its kernels (0.09-0.14 ms
+     * either way, WINSUM_VERBOSE=2) was at most 0.02 ms less: the launches
+     * are not where the time goes. Whether it is faster on a quiet machine
+     * (two threads on two cores) was not measured */
     const char *penv = getenv("WINSUM_DIRECT_PHASES");
     const int merge = !sub && nph[0] * nph[1] * nph[2] > 1 && nph[0] + nph[1] + nph[2] <= 8 &&
                       penv && !strcmp(penv, "merge");
