@@ -3,10 +3,10 @@
 /*
  * direct.cl - direct convolution, forward (host/conv/impl_direct.c); also
  * backward-data, which is, per phase of the input gradient (its positions
- * with one residue modulo the stride, one launch each; at stride 1 the one
- * phase), the stride-1 forward convolution of the output gradient with the
- * weights' channels swapped and the phase's taps flipped: the output is
- * written through strides multiplied by the stride.
+ * with one residue modulo the stride, all in one launch (pm) or one launch
+ * each; at stride 1 the one phase), the stride-1 forward convolution of the output gradient with
+ * the weights' channels swapped and the phase's taps flipped: the output is written through strides
+ * multiplied by the stride.
  *
  * The input is read through its own strides (NCHW, NHWC or any other),
  * nothing is packed or copied; only the weights are read in a layout made
@@ -49,8 +49,9 @@
  * dx's steps along d, h, w): the sub-pixel form (direct_reorder_sub), whose
  * output channel v is channel v % C of phase v / C; C = 0 otherwise.
  * pm.sf = 1: every phase of a backward-data in this launch (the host's
- * WINSUM_DIRECT_PHASES=merge), dimension 1 (n, g, ob, phase); pm = (phases
- * along d, h, w, their dilation, tap step, wr's taps), pt: rows (outputs,
+ * default; WINSUM_DIRECT_PHASES=split: a launch each), dimension 1 (n, g,
+ * ob, phase); pm = (phases along d, h, w, their dilation, tap step, wr's
+ * taps), pt: rows (outputs,
  * taps, padding lo, first tap) for each phase of each axis, the axes one
  * after another; geo and cv's phase fields are then not read.
  */
@@ -232,8 +233,8 @@ __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const RE
         SD = SH = SW = 1, DD = pd[0], DH = pd[1], DW = pd[2];
         PD = plo[0], PH = plo[1], PW = plo[2];
         /* wr's taps: the weight's (pm.s9, sa, sb), in their order */
-        wo += (((long)pt0v[0] * pm.s9 + pt0v[1]) * pm.sa + pt0v[2]) * Cg * BW;
-        TSD = pts[0] * pm.s9 * pm.sa, TSH = pts[1] * pm.sa, TSW = pts[2];
+        wo += (((long)pt0v[0] * pm.sa + pt0v[1]) * pm.sb + pt0v[2]) * Cg * BW;
+        TSD = pts[0] * pm.sa * pm.sb, TSH = pts[1] * pm.sb, TSW = pts[2];
         ys.s0 += rr[0] * ys.s4 + rr[1] * ys.s5 + rr[2] * ys.s6;
         ys.s4 *= pm.s0, ys.s5 *= pm.s1, ys.s6 *= pm.s2;
         NWB = (OW + WB - 1) / WB;

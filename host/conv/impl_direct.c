@@ -8,7 +8,8 @@
  * float64) per work-item, padding by loop bounds and an interior test, no
  * copy of the input. 1-, 2- and 3-D, any stride, dilation, padding and
  * groups; float16, float32, float64. Backward-data is the same kernel,
- * one launch per phase of the input gradient (phase_axis()), so a strided
+ * per phase of the input gradient (phase_axis()), the phases' items in
+ * one launch (or, WINSUM_DIRECT_PHASES=split, one launch each), so a strided
  * backward-data reads no zeros and needs no split into sub-problems; with
  * few channels (the 7x7/2 stem's 3) all the phases in one launch whose
  * lanes are (phase, channel) (sub_pixel()). One reorder of the weights a
@@ -256,18 +257,18 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
     /* or all in one (sub_pixel): its output channels (phase, channel) */
     subpix sp;
     const int sub = sub_pixel(&d, bwd, ko, lanes_of(dt), &sp);
-    /* or, with WINSUM_DIRECT_PHASES=merge, all in one launch of the same
-     * kernel: dimension 1 (n, g, ob, phase), each item its phase's geometry
-     * from a table (direct.cl). Not the default: against a launch a phase
-     * (process CPU time a call, alternating in one process, load 4-7, one
-     * and two PoCL threads) 3x3/2 128@28 took 0-3% more, 256@28 1-9% and
-     * 512@14 3-7% less; the call's time outside its kernels (0.09-0.14 ms
-     * either way, WINSUM_VERBOSE=2) was at most 0.02 ms less: the launches
-     * are not where the time goes. Whether it is faster on a quiet machine
-     * (two threads on two cores) was not measured */
+    /* or all in one launch of the same kernel (merge): dimension 1 (n, g,
+     * ob, phase), each item its phase's geometry from a table (direct.cl).
+     * On a quiet machine (load 0.3-0.6) the 3x3/2 128@28 backward-data,
+     * batch 8, ran at 265-307 GFLOP/s in 5 of 5 fresh processes merged,
+     * against 158-241 (4 of 5 at 158-169, one core's speed) a launch a
+     * phase: with a launch a phase PoCL's second thread mostly sat out.
+     * The process CPU time a call is about the same either way (under load,
+     * alternating in one process: 128@28 0-3% more merged, 256@28 1-9% and
+     * 512@14 3-7% less). WINSUM_DIRECT_PHASES=split: a launch a phase */
     const char *penv = getenv("WINSUM_DIRECT_PHASES");
     const int merge = !sub && nph[0] * nph[1] * nph[2] > 1 && nph[0] + nph[1] + nph[2] <= 8 &&
-                      penv && !strcmp(penv, "merge");
+                      !(penv && !strcmp(penv, "split"));
     const int64_t phases = sub || merge ? 1 : nph[0] * nph[1] * nph[2];
     const int64_t kox = sub ? ko * nph[0] * nph[1] * nph[2] : ko;
     /* wr's taps along each axis */
