@@ -3,10 +3,10 @@
 /*
  * direct.cl - direct convolution, forward (host/conv/impl_direct.c); also
  * backward-data, which is, per phase of the input gradient (its positions
- * with one residue modulo the stride, one launch each; at stride 1 the one
- * phase), the stride-1 forward convolution of the output gradient with the
- * weights' channels swapped and the phase's taps flipped: the output is
- * written through strides multiplied by the stride.
+ * with one residue modulo the stride, all in one launch (pm) or one launch
+ * each; at stride 1 the one phase), the stride-1 forward convolution of the output gradient with
+ * the weights' channels swapped and the phase's taps flipped: the output is written through strides
+ * multiplied by the stride.
  *
  * The input is read through its own strides (NCHW, NHWC or any other),
  * nothing is packed or copied; only the weights are read in a layout made
@@ -48,6 +48,12 @@
  * wo: the launch's tap (0, 0, 0) in wr, in reals; sub = (C, sd, sh, sw,
  * dx's steps along d, h, w): the sub-pixel form (direct_reorder_sub), whose
  * output channel v is channel v % C of phase v / C; C = 0 otherwise.
+ * pm.sf = 1: every phase of a backward-data in this launch (the host's
+ * default; WINSUM_DIRECT_PHASES=split: a launch each), dimension 1 (n, g,
+ * ob, phase); pm = (phases along d, h, w, their dilation, tap step, wr's
+ * taps), pt: rows (outputs,
+ * taps, padding lo, first tap) for each phase of each axis, the axes one
+ * after another; geo and cv's phase fields are then not read.
  */
 #ifndef WB
 #define WB 8
@@ -190,16 +196,55 @@ __kernel void direct_reorder_sub(__global const ELEM *w, long8 ws, __global REAL
 
 __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const REAL *wr, long wo,
                              __global const ELEM *bias, long2 bs, int has_bias, __global ELEM *y,
-                             long8 ys, int16 geo, int16 cv, REAL alpha, REAL beta, long8 sub)
+                             long8 ys, int16 geo, int16 cv, REAL alpha, REAL beta, long8 sub,
+                             int16 pm, int16 pt0, int16 pt1)
 {
     const int Cg = geo.s2, Og = geo.s3, ID = geo.s4, IH = geo.s5, IW = geo.s6;
-    const int OD = geo.s7, OH = geo.s8, OW = geo.s9, KD = geo.sa, KH = geo.sb, KW = geo.sc;
-    const int NOB = geo.sd, NWB = geo.se, CB = geo.sf;
-    const int SD = cv.s0, SH = cv.s1, SW = cv.s2, DD = cv.s3, DH = cv.s4, DW = cv.s5;
-    const int PD = cv.s6, PH = cv.s7, PW = cv.s8, GS = cv.s9;
-    const int TSD = cv.sa, TSH = cv.sb, TSW = cv.sc, TF = cv.sd;
+    int OD = geo.s7, OH = geo.s8, OW = geo.s9, KD = geo.sa, KH = geo.sb, KW = geo.sc;
+    const int NOB = geo.sd;
+    int NWB = geo.se, CB = geo.sf;
+    int SD = cv.s0, SH = cv.s1, SW = cv.s2, DD = cv.s3, DH = cv.s4, DW = cv.s5;
+    int PD = cv.s6, PH = cv.s7, PW = cv.s8, GS = cv.s9;
+    int TSD = cv.sa, TSH = cv.sb, TSW = cv.sc;
+    const int TF = cv.sd;
 
-    const long sp = get_global_id(0), ngo = get_global_id(1);
+    const long sp = get_global_id(0);
+    long ngo = get_global_id(1);
+    if (pm.sf) {
+        /* every phase of a strided backward-data in this launch: dimension
+         * 1 is (n, g, ob, phase), the phase fastest (the phases that write
+         * the same rows of y run together, not one after another); the
+         * phase's geometry along each axis from the host's table
+         * (phase_axis()) */
+        const int nf = pm.s0 * pm.s1 * pm.s2, f = (int)(ngo % nf);
+        ngo /= nf;
+        const int rr[3] = {f / (pm.s1 * pm.s2), f / pm.s2 % pm.s1, f % pm.s2};
+        const int base[3] = {rr[0], pm.s0 + rr[1], pm.s0 + pm.s1 + rr[2]};
+        int tab[32];
+        vstore16(pt0, 0, tab);
+        vstore16(pt1, 1, tab);
+        int po[3], pk[3], plo[3], pt0v[3];
+        for (int i = 0; i < 3; i++) {
+            po[i] = tab[base[i] * 4], pk[i] = tab[base[i] * 4 + 1];
+            plo[i] = tab[base[i] * 4 + 2], pt0v[i] = tab[base[i] * 4 + 3];
+        }
+        const int pd[3] = {pm.s3, pm.s4, pm.s5}, pts[3] = {pm.s6, pm.s7, pm.s8};
+        OD = po[0], OH = po[1], OW = po[2], KD = pk[0], KH = pk[1], KW = pk[2];
+        SD = SH = SW = 1, DD = pd[0], DH = pd[1], DW = pd[2];
+        PD = plo[0], PH = plo[1], PW = plo[2];
+        /* wr's taps: the weight's (pm.s9, sa, sb), in their order */
+        wo += (((long)pt0v[0] * pm.sa + pt0v[1]) * pm.sb + pt0v[2]) * Cg * BW;
+        TSD = pts[0] * pm.sa * pm.sb, TSH = pts[1] * pm.sb, TSW = pts[2];
+        ys.s0 += rr[0] * ys.s4 + rr[1] * ys.s5 + rr[2] * ys.s6;
+        ys.s4 *= pm.s0, ys.s5 *= pm.s1, ys.s6 *= pm.s2;
+        NWB = (OW + WB - 1) / WB;
+        /* the summation blocks as the host's: CB channels, ~256 terms */
+        const int ptaps = KD * KH * KW;
+        CB = min(Cg, ptaps >= 256 ? 1 : ptaps ? 256 / ptaps : Cg);
+        const int nblk = (Cg + CB - 1) / CB;
+        GS = 1;
+        while (GS * GS < nblk) GS++;
+    }
     if (sp >= (long)NWB * OH * OD || ngo >= (long)geo.s0 * geo.s1 * NOB) return;
     const int owb = (int)(sp % NWB), oh = (int)((sp / NWB) % OH), od = (int)(sp / ((long)NWB * OH));
     const int ob = (int)(ngo % NOB), g = (int)((ngo / NOB) % geo.s1), n = (int)(ngo / NOB / geo.s1);
@@ -375,18 +420,21 @@ __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const RE
             }
             continue;
         }
-        if (ys.s6 == 1 && beta == (REAL)0 && nl == LANES && ow0 + WB <= OW) {
-            /* the WB pixels of a channel next to each other in y (NCHW):
-             * stored channel by channel, WB in a row (the 7x7/2 stem
-             * forward 1.10x, 3x3 64@56 1.07x less CPU time than pixel by
-             * pixel, alternating in one process) */
+        if (ys.s6 < ysc && beta == (REAL)0 && nl == LANES && ow0 + WB <= OW) {
+            /* the WB pixels of a channel closer in y than the channels
+             * (NCHW; a backward-data phase's, a step of the stride
+             * apart): stored channel by channel, WB in a row (the 7x7/2
+             * stem forward 1.10x, 3x3 64@56 1.07x less CPU time than
+             * pixel by pixel, alternating in one process; the strided
+             * backward-data 3x3/2 128@28 1.04-1.09x, 256@28 1.08-1.13x, 512@14
+             * 1.01-1.05x) */
             REAL rr[WB][LANES];
 #pragma unroll
             for (int p = 0; p < WB; p++) VSTORE(alpha * (tot[o][p] + grp[o][p] + bvec), rr[p]);
             for (int l = 0; l < LANES; l++) {
-                const long yl = yo + l * ysc + ow0;
+                const long yl = yo + l * ysc + ow0 * ys.s6;
 #pragma unroll
-                for (int p = 0; p < WB; p++) ST(y, yl + p, rr[p][l]);
+                for (int p = 0; p < WB; p++) ST(y, yl + p * ys.s6, rr[p][l]);
             }
             continue;
         }

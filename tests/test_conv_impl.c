@@ -225,6 +225,27 @@ static void choices(void)
             layer b3 = bd2;
             b3.s = 3, b3.pad = 2, b3.hi = -2, b3.hw = 13, b3.alpha = -0.75;
             expect(&b3, "direct", "direct", "backward-data at stride 3, asymmetric padding");
+            /* a strided backward-data with more channels than the
+             * sub-pixel form fits, every phase in one launch and (WINSUM_
+             * DIRECT_PHASES=split) a launch a phase: 40 channels (two
+             * blocks of output channels, the second part empty), a 9x9
+             * input stride 2 does not divide, stride 3 with dilation 2
+             * and groups (phases no tap reaches: alpha * 0 + beta * dx) */
+            layer wide = bd;
+            wide.c = 40, wide.o = 24, wide.s = 2, wide.hw = 9, wide.beta = 0.5;
+            wide.alpha = -1.5;
+            layer wz = wide; /* beta 0, whole blocks of 8 pixels */
+            wz.hw = 31, wz.beta = 0;
+            layer w3 = wide;
+            w3.s = 3, w3.d = 2, w3.g = 2, w3.pad = 2, w3.hi = 1, w3.hw = 10;
+            for (int split = 0; split < 2; split++) {
+                if (split) setenv("WINSUM_DIRECT_PHASES", "split", 1);
+                expect(&wide, "direct", "direct", "backward-data, stride 2, 40 channels, 9x9");
+                expect(&wz, "direct", "direct", "backward-data, stride 2, 40 channels, 31x31");
+                expect(&w3, "direct", "direct", "backward-data, stride 3, dilation 2, groups");
+                if (split) expect(&b3, "direct", "direct", "backward-data, stride 3, split");
+                unsetenv("WINSUM_DIRECT_PHASES");
+            }
             layer tr = b3;
             tr.op = 2, tr.s = 2, tr.d = 1, tr.pad = 1, tr.hi = 1, tr.opad = 1, tr.hw = 6;
             expect(&tr, "direct", "direct", "transposed, stride 2, output padding 1");

@@ -8,7 +8,8 @@
  * float64) per work-item, padding by loop bounds and an interior test, no
  * copy of the input. 1-, 2- and 3-D, any stride, dilation, padding and
  * groups; float16, float32, float64. Backward-data is the same kernel,
- * one launch per phase of the input gradient (phase_axis()), so a strided
+ * per phase of the input gradient (phase_axis()), the phases' items in
+ * one launch (or, WINSUM_DIRECT_PHASES=split, one launch each), so a strided
  * backward-data reads no zeros and needs no split into sub-problems; with
  * few channels (the 7x7/2 stem's 3) all the phases in one launch whose
  * lanes are (phase, channel) (sub_pixel()). One reorder of the weights a
@@ -256,7 +257,19 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
     /* or all in one (sub_pixel): its output channels (phase, channel) */
     subpix sp;
     const int sub = sub_pixel(&d, bwd, ko, lanes_of(dt), &sp);
-    const int64_t phases = sub ? 1 : nph[0] * nph[1] * nph[2];
+    /* or all in one launch of the same kernel (merge): dimension 1 (n, g,
+     * ob, phase), each item its phase's geometry from a table (direct.cl).
+     * On a quiet machine (load 0.3-0.6) the 3x3/2 128@28 backward-data,
+     * batch 8, ran at 265-307 GFLOP/s in 5 of 5 fresh processes merged,
+     * against 158-241 (4 of 5 at 158-169, one core's speed) a launch a
+     * phase: with a launch a phase PoCL's second thread mostly sat out.
+     * The process CPU time a call is about the same either way (under load,
+     * alternating in one process: 128@28 0-3% more merged, 256@28 1-9% and
+     * 512@14 3-7% less). WINSUM_DIRECT_PHASES=split: a launch a phase */
+    const char *penv = getenv("WINSUM_DIRECT_PHASES");
+    const int merge = !sub && nph[0] * nph[1] * nph[2] > 1 && nph[0] + nph[1] + nph[2] <= 8 &&
+                      !(penv && !strcmp(penv, "split"));
+    const int64_t phases = sub || merge ? 1 : nph[0] * nph[1] * nph[2];
     const int64_t kox = sub ? ko * nph[0] * nph[1] * nph[2] : ko;
     /* wr's taps along each axis */
     const int64_t tk[3] = {sub ? sp.k[0] : d.k[0], sub ? sp.k[1] : d.k[1], sub ? sp.k[2] : d.k[2]};
@@ -339,11 +352,33 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
     /* the sub-pixel form's lanes: (C, phases along d, h, w, dx's steps) */
     ws_long8 sub8 = {{sub ? ko : 0, nph[0], nph[1], nph[2], d.ys[0], d.ys[1], d.ys[2], 0}};
 
-    int64_t last = -1;
-    for (int64_t f = 0; f < phases; f++) {
+    /* merge: the items of the largest phase along dimension 0 */
+    int64_t last = -1, mitems = 0;
+    for (int64_t f = 0; f < nph[0] * nph[1] * nph[2]; f++) {
         phase ph;
         phase_of(&d, bwd, sub ? &sp : NULL, nph, f, &ph);
-        if (ph.out[0] * ph.out[1] * ph.out[2] > 0) last = f;
+        const int64_t it = (ph.out[2] + wb - 1) / wb * ph.out[1] * ph.out[0];
+        mitems = it > mitems ? it : mitems;
+        if (ph.out[0] * ph.out[1] * ph.out[2] > 0) last = f < phases ? f : 0;
+    }
+    /* merge: the phases along (d, h, w), each axis's dilation and tap step
+     * (phase_axis(): the same for its every phase), wr's taps, 1 (merged);
+     * pt: a row (outputs, taps, padding, first tap) for each axis and
+     * phase along it, the axes one after another (at most 8 rows) */
+    ws_int16 pm = {{0}}, pt[2] = {{{0}}, {{0}}};
+    if (merge) {
+        int row = 0;
+        for (int i = 0; i < 3; i++)
+            for (int64_t r = 0; r < nph[i]; r++, row++) {
+                phase ph;
+                phase_axis(&d, bwd, i, r, &ph);
+                ws_int *t = &pt[row / 4].s[row % 4 * 4];
+                t[0] = (ws_int)ph.out[i], t[1] = (ws_int)ph.k[i], t[2] = (ws_int)ph.lo[i];
+                t[3] = (ws_int)ph.tap0[i];
+                pm.s[i] = (ws_int)nph[i], pm.s[3 + i] = (ws_int)ph.d[i];
+                pm.s[6 + i] = (ws_int)ph.tstep[i], pm.s[9 + i] = (ws_int)tk[i];
+            }
+        pm.s[15] = 1;
     }
     /* several launches write the output: all-or-nothing behind the gate
      * (unless an enclosing operation holds it). The backend keeps the gated
@@ -367,11 +402,14 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
         ws_int KD = (ws_int)ph.k[0], KH = (ws_int)ph.k[1], KW = (ws_int)ph.k[2];
         /* this phase's tap (kd, kh, kw) is the weight's tap (tap0 + tstep *
          * k) along each axis: wo its tap (0, 0, 0), steps in taps */
-        ws_long wo = ((ph.tap0[0] * tk[1] + ph.tap0[1]) * tk[2] + ph.tap0[2]) * kc * bw;
+        ws_long wo = merge ? 0 : ((ph.tap0[0] * tk[1] + ph.tap0[1]) * tk[2] + ph.tap0[2]) * kc * bw;
         ws_int tsd = (ws_int)(ph.tstep[0] * tk[1] * tk[2]), tsh = (ws_int)(ph.tstep[1] * tk[2]),
                tsw = (ws_int)ph.tstep[2];
 
-        /* this phase's outputs: first + step * j along each axis */
+        /* this phase's outputs: first + step * j along each axis (merge:
+         * the kernel's) */
+        if (merge)
+            for (int i = 0; i < 3; i++) ph.first[i] = 0, ph.step[i] = 1;
         ws_long8 ys8 = {
             {yc.offset + ph.first[0] * d.ys[0] + ph.first[1] * d.ys[1] + ph.first[2] * d.ys[2],
              yc.strides[0], yc.strides[1], yc.strides[2], ph.step[0] * d.ys[0],
@@ -395,17 +433,24 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
                              WS_VAL(cv),
                              f64 ? WS_VAL(ald) : WS_VAL(alf),
                              f64 ? WS_VAL(bed) : WS_VAL(bef),
-                             WS_VAL(sub8)};
+                             WS_VAL(sub8),
+                             WS_VAL(pm),
+                             WS_VAL(pt[0]),
+                             WS_VAL(pt[1])};
 
-        size_t items = (size_t)(nwb * ph.out[1] * ph.out[0]);
+        size_t items = (size_t)(merge ? mitems : nwb * ph.out[1] * ph.out[0]);
         size_t fl[2] = {wgf < ctx->max_wg ? wgf : ctx->max_wg, 1};
         if (fl[0] > items) fl[0] = items;
-        size_t fg[2] = {ws_round_up(items, fl[0]), (size_t)(g->n * g->g * nob)};
+        size_t fg[2] = {ws_round_up(items, fl[0]),
+                        (size_t)(g->n * g->g * nob * (merge ? nph[0] * nph[1] * nph[2] : 1))};
         if (ctx->verbose && f == 0) {
             char line[160];
             snprintf(line, sizeof line,
                      "direct{wb%d ocb%d blocks %zux%zu groups %zu phases %lld%s}", wb, ocb, items,
-                     fg[1], fl[0], (long long)phases, sub ? " sub-pixel" : "");
+                     fg[1], fl[0], (long long)(nph[0] * nph[1] * nph[2]),
+                     sub     ? " sub-pixel"
+                     : merge ? " merged"
+                             : "");
             ws_trace_plan(ctx, line);
         }
         /* the call's last kernel: winsum_last_event */
