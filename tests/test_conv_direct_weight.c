@@ -20,93 +20,15 @@
 static winsum_context *CL, *REF;
 static uint64_t RNG;
 
-typedef struct layer {
-    const char *what;
-    int ns;
-    int64_t n, c, o, g, in[3], k[3], s[3], d[3], lo[3], hi[3];
-    winsum_layout layout;
-    winsum_dtype dt;
-    double alpha, beta;
-    int strided;       /* x in every other element of a buffer twice its size */
-    const char *block; /* WINSUM_DIRECT_WEIGHT_BLOCK, or NULL */
-    const char *slice; /* WINSUM_DIRECT_WEIGHT_SLICE, or NULL */
-    const char *chunk; /* WINSUM_DIRECT_WEIGHT_CHUNK, or NULL */
-} layer;
+/* the tuning variables a layer may set (tu_wlayer.knob) */
+enum { BLOCK, SLICE, CHUNK };
+static const char *const KNOBS[TU_KNOBS] = {
+    "WINSUM_DIRECT_WEIGHT_BLOCK", "WINSUM_DIRECT_WEIGHT_SLICE", "WINSUM_DIRECT_WEIGHT_CHUNK", NULL};
+typedef tu_wlayer layer;
 
-/* Runs L's backward-weight on CL under WINSUM_CONV_IMPL=env (NULL: unset)
- * and on REF; checks the weight gradients agree and CL ran `want`. */
 static void run(const layer *L, const char *env, const char *want)
 {
-    winsum_conv_desc desc;
-    winsum_conv_desc_init(&desc);
-    desc.layout = L->layout;
-    desc.groups = L->g;
-    for (int i = 0; i < L->ns; i++) {
-        desc.stride[i] = L->s[i];
-        desc.dilation[i] = L->d[i];
-        desc.pad_lo[i] = L->lo[i];
-        desc.pad_hi[i] = L->hi[i];
-    }
-    int rank = 2 + L->ns, nhwc = L->layout == WINSUM_LAYOUT_NHWC;
-    int64_t xs[5], wsh[5], ys[5];
-    xs[0] = L->n;
-    xs[nhwc ? rank - 1 : 1] = L->c;
-    for (int i = 0; i < L->ns; i++) xs[nhwc ? 1 + i : 2 + i] = L->in[i];
-    wsh[0] = L->o;
-    wsh[1] = L->c / L->g;
-    for (int i = 0; i < L->ns; i++) wsh[2 + i] = L->k[i];
-    char msg[256];
-    CHECK_MSG(winsum_conv_output_shape(&desc, rank, xs, wsh, ys, msg, sizeof msg) == WINSUM_OK,
-              "%s: %s", L->what, msg);
-    size_t nx = 1, nw = 1, ny = 1;
-    for (int i = 0; i < rank; i++) nx *= (size_t)xs[i], nw *= (size_t)wsh[i], ny *= (size_t)ys[i];
-    size_t nxb = L->strided ? 2 * nx : nx;
-    int64_t xst[5];
-    xst[rank - 1] = 2;
-    for (int i = rank - 2; i >= 0; i--) xst[i] = xst[i + 1] * xs[i + 1];
-    double *hx = tu_randv(&RNG, nxb), *hw = tu_randv(&RNG, nw), *hy = tu_randv(&RNG, ny), *out[2];
-    if (env) setenv("WINSUM_CONV_IMPL", env, 1);
-    if (L->block) setenv("WINSUM_DIRECT_WEIGHT_BLOCK", L->block, 1);
-    if (L->slice) setenv("WINSUM_DIRECT_WEIGHT_SLICE", L->slice, 1);
-    if (L->chunk) setenv("WINSUM_DIRECT_WEIGHT_CHUNK", L->chunk, 1);
-    winsum_status st[2];
-    char impl[32] = "";
-    for (int b = 0; b < 2; b++) {
-        winsum_context *ctx = b ? REF : CL;
-        tu_buf x, w, y;
-        tu_put(ctx, hx, nxb, L->dt, rank, xs, L->strided ? xst : NULL, &x);
-        tu_put(ctx, hw, nw, L->dt, rank, wsh, NULL, &w);
-        tu_put(ctx, hy, ny, L->dt, rank, ys, NULL, &y);
-        st[b] = winsum_conv_backward_weight(ctx, &desc, &x.v, &y.v, &w.v, L->alpha, L->beta);
-        if (b == 0) snprintf(impl, sizeof impl, "%s", winsum_conv_last_impl(ctx));
-        winsum_finish(ctx);
-        out[b] = malloc((nw + 1) * sizeof(double));
-        tu_get(ctx, &w, out[b], nw);
-        winsum_buffer_free(ctx, &x.b);
-        winsum_buffer_free(ctx, &w.b);
-        winsum_buffer_free(ctx, &y.b);
-    }
-    unsetenv("WINSUM_CONV_IMPL");
-    unsetenv("WINSUM_DIRECT_WEIGHT_BLOCK");
-    unsetenv("WINSUM_DIRECT_WEIGHT_SLICE");
-    unsetenv("WINSUM_DIRECT_WEIGHT_CHUNK");
-    /* terms a weight element sums */
-    double k = (double)L->n;
-    for (int i = 0; i < L->ns; i++) k *= (double)ys[nhwc ? 1 + i : 2 + i];
-    double eps = L->dt == WINSUM_F32 ? 2e-6 : L->dt == WINSUM_F16 ? 1e-3 : 1e-14;
-    double worst = 0;
-    for (size_t i = 0; i < nw; i++) {
-        double d = fabs(out[0][i] - out[1][i]);
-        if (!(d <= worst)) worst = d;
-    }
-    CHECK_MSG(st[0] == WINSUM_OK && st[1] == WINSUM_OK && strcmp(impl, want) == 0,
-              "%s (dt %d, WINSUM_CONV_IMPL=%s): %s, impl \"%s\", expected \"%s\" (%s)", L->what,
-              (int)L->dt, env ? env : "unset", winsum_status_string(st[0]), impl, want,
-              winsum_last_error(CL));
-    CHECK_MSG(worst <= eps * (k + 8) * 4, "%s (dt %d, impl %s): max error %g over %.0f terms",
-              L->what, (int)L->dt, impl, worst, k);
-    free(out[0]), free(out[1]);
-    free(hx), free(hw), free(hy);
+    tu_check_bwd_weight(CL, REF, &RNG, L, KNOBS, env, want);
 }
 
 #define SP3(a, b, c) \
@@ -145,22 +67,22 @@ static void geometries(void)
     /* the same with a forced block: 4 vectors, 3 channels, 2 taps (a tap
      * chunk past the kernel's end) and slices of 5 pixels */
     t.what = "3x3 s2 d2 groups 2, block 4,3,2, slices of 5";
-    t.block = "4,3,2", t.slice = "5";
+    t.knob[BLOCK] = "4,3,2", t.knob[SLICE] = "5";
     L[n++] = t;
     /* dy copied in chunks of 3 rows (2 slices of 1 or 2 rows each): the
      * later chunks add to the parts the first wrote */
     t.what = "3x3 s2 d2 groups 2, chunks of 3 rows";
-    t.block = NULL, t.slice = "5", t.chunk = "3840";
+    t.knob[BLOCK] = NULL, t.knob[SLICE] = "5", t.knob[CHUNK] = "3840";
     L[n++] = t;
     t.what = "3x3 s2 d2 groups 2, chunks of 1 row";
-    t.slice = NULL, t.chunk = "1";
+    t.knob[SLICE] = NULL, t.knob[CHUNK] = "1";
     L[n++] = t;
     /* rows of 37 pixels: dy's 16-pixel tiles transposed in registers,
      * across rows and (a tile over two images) element by element; two
      * channel vectors, the second 8 of 16 channels */
     t = base;
     t.what = "3x3 rows of 37, block 2,2,3";
-    t.c = 3, t.o = 40, t.in[0] = 6, t.in[1] = 37, t.block = "2,2,3";
+    t.c = 3, t.o = 40, t.in[0] = 6, t.in[1] = 37, t.knob[BLOCK] = "2,2,3";
     L[n++] = t;
     /* NHWC, strided x */
     t = base;

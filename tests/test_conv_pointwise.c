@@ -21,96 +21,15 @@
 static winsum_context *CL, *REF;
 static uint64_t RNG;
 
-typedef struct layer {
-    const char *what;
-    int ns;
-    int64_t n, c, o, g, in[3], k[3], s[3], d[3], lo[3], hi[3];
-    winsum_layout layout;
-    winsum_dtype dt;
-    double alpha, beta;
-    int strided;       /* x in every other element of a buffer twice its size */
-    const char *block; /* WINSUM_POINTWISE_BLOCK, or NULL */
-    const char *slice; /* WINSUM_POINTWISE_SLICE, or NULL */
-    const char *tile;  /* WINSUM_POINTWISE_TILE, or NULL */
-    const char *pack;  /* WINSUM_POINTWISE_PACK, or NULL */
-} layer;
+/* the tuning variables a layer may set (tu_wlayer.knob) */
+enum { BLOCK, SLICE, TILE, PACK };
+static const char *const KNOBS[TU_KNOBS] = {"WINSUM_POINTWISE_BLOCK", "WINSUM_POINTWISE_SLICE",
+                                            "WINSUM_POINTWISE_TILE", "WINSUM_POINTWISE_PACK"};
+typedef tu_wlayer layer;
 
-/* Runs L's backward-weight on CL under WINSUM_CONV_IMPL=env (NULL: unset)
- * and on REF; checks the weight gradients agree and CL ran `want`. */
 static void run(const layer *L, const char *env, const char *want)
 {
-    winsum_conv_desc desc;
-    winsum_conv_desc_init(&desc);
-    desc.layout = L->layout;
-    desc.groups = L->g;
-    for (int i = 0; i < L->ns; i++) {
-        desc.stride[i] = L->s[i];
-        desc.dilation[i] = L->d[i];
-        desc.pad_lo[i] = L->lo[i];
-        desc.pad_hi[i] = L->hi[i];
-    }
-    int rank = 2 + L->ns, nhwc = L->layout == WINSUM_LAYOUT_NHWC;
-    int64_t xs[5], wsh[5], ys[5];
-    xs[0] = L->n;
-    xs[nhwc ? rank - 1 : 1] = L->c;
-    for (int i = 0; i < L->ns; i++) xs[nhwc ? 1 + i : 2 + i] = L->in[i];
-    wsh[0] = L->o;
-    wsh[1] = L->c / L->g;
-    for (int i = 0; i < L->ns; i++) wsh[2 + i] = L->k[i];
-    char msg[256];
-    CHECK_MSG(winsum_conv_output_shape(&desc, rank, xs, wsh, ys, msg, sizeof msg) == WINSUM_OK,
-              "%s: %s", L->what, msg);
-    size_t nx = 1, nw = 1, ny = 1;
-    for (int i = 0; i < rank; i++) nx *= (size_t)xs[i], nw *= (size_t)wsh[i], ny *= (size_t)ys[i];
-    size_t nxb = L->strided ? 2 * nx : nx;
-    int64_t xst[5];
-    xst[rank - 1] = 2;
-    for (int i = rank - 2; i >= 0; i--) xst[i] = xst[i + 1] * xs[i + 1];
-    double *hx = tu_randv(&RNG, nxb), *hw = tu_randv(&RNG, nw), *hy = tu_randv(&RNG, ny), *out[2];
-    if (env) setenv("WINSUM_CONV_IMPL", env, 1);
-    if (L->block) setenv("WINSUM_POINTWISE_BLOCK", L->block, 1);
-    if (L->slice) setenv("WINSUM_POINTWISE_SLICE", L->slice, 1);
-    if (L->tile) setenv("WINSUM_POINTWISE_TILE", L->tile, 1);
-    if (L->pack) setenv("WINSUM_POINTWISE_PACK", L->pack, 1);
-    winsum_status st[2];
-    char impl[32] = "";
-    for (int b = 0; b < 2; b++) {
-        winsum_context *ctx = b ? REF : CL;
-        tu_buf x, w, y;
-        tu_put(ctx, hx, nxb, L->dt, rank, xs, L->strided ? xst : NULL, &x);
-        tu_put(ctx, hw, nw, L->dt, rank, wsh, NULL, &w);
-        tu_put(ctx, hy, ny, L->dt, rank, ys, NULL, &y);
-        st[b] = winsum_conv_backward_weight(ctx, &desc, &x.v, &y.v, &w.v, L->alpha, L->beta);
-        if (b == 0) snprintf(impl, sizeof impl, "%s", winsum_conv_last_impl(ctx));
-        winsum_finish(ctx);
-        out[b] = malloc((nw + 1) * sizeof(double));
-        tu_get(ctx, &w, out[b], nw);
-        winsum_buffer_free(ctx, &x.b);
-        winsum_buffer_free(ctx, &w.b);
-        winsum_buffer_free(ctx, &y.b);
-    }
-    unsetenv("WINSUM_CONV_IMPL");
-    unsetenv("WINSUM_POINTWISE_BLOCK");
-    unsetenv("WINSUM_POINTWISE_SLICE");
-    unsetenv("WINSUM_POINTWISE_TILE");
-    unsetenv("WINSUM_POINTWISE_PACK");
-    /* terms a weight element sums */
-    double k = (double)L->n;
-    for (int i = 0; i < L->ns; i++) k *= (double)ys[nhwc ? 1 + i : 2 + i];
-    double eps = L->dt == WINSUM_F32 ? 2e-6 : L->dt == WINSUM_F16 ? 1e-3 : 1e-14;
-    double worst = 0;
-    for (size_t i = 0; i < nw; i++) {
-        double d = fabs(out[0][i] - out[1][i]);
-        if (!(d <= worst)) worst = d;
-    }
-    CHECK_MSG(st[0] == WINSUM_OK && st[1] == WINSUM_OK && strcmp(impl, want) == 0,
-              "%s (dt %d, WINSUM_CONV_IMPL=%s): %s, impl \"%s\", expected \"%s\" (%s)", L->what,
-              (int)L->dt, env ? env : "unset", winsum_status_string(st[0]), impl, want,
-              winsum_last_error(CL));
-    CHECK_MSG(worst <= eps * (k + 8) * 4, "%s (dt %d, impl %s): max error %g over %.0f terms",
-              L->what, (int)L->dt, impl, worst, k);
-    free(out[0]), free(out[1]);
-    free(hx), free(hw), free(hy);
+    tu_check_bwd_weight(CL, REF, &RNG, L, KNOBS, env, want);
 }
 
 #define SP3(a, b, c) \
@@ -140,21 +59,21 @@ static void geometries(void)
     layer t = base;
     /* slices of 32 pixels: 4 slices, parts summed by pw_finish */
     t.what = "1x1 8x8, slices of 32";
-    t.slice = "32";
+    t.knob[SLICE] = "32";
     L[n++] = t;
     /* one slice, beta 0: the main kernel writes w, not reading it */
     t.what = "1x1 8x8, one slice, beta 0";
-    t.slice = "100000", t.beta = 0;
+    t.knob[SLICE] = "100000", t.beta = 0;
     L[n++] = t;
     /* 7x5 images read in place: a masked last step per image, slices of
      * 48 pixels that cross an image's end */
     t = base;
     t.what = "1x1 7x5 in place, slices of 48";
-    t.in[0] = 7, t.in[1] = 5, t.pack = "0", t.slice = "48";
+    t.in[0] = 7, t.in[1] = 5, t.knob[PACK] = "0", t.knob[SLICE] = "48";
     L[n++] = t;
     /* the same copied (the default for small images ending in a partial vector) */
     t.what = "1x1 7x5 copied";
-    t.pack = NULL, t.slice = NULL;
+    t.knob[PACK] = NULL, t.knob[SLICE] = NULL;
     L[n++] = t;
     /* under one vector a image: copied */
     t = base;
@@ -186,7 +105,7 @@ static void geometries(void)
     /* a forced block and tiles leaving blocks partly filled */
     t = base;
     t.what = "1x1 block 3,8, tile 2,3, slices of 16";
-    t.block = "3,8", t.tile = "2,3", t.slice = "16", t.o = 23;
+    t.knob[BLOCK] = "3,8", t.knob[TILE] = "2,3", t.knob[SLICE] = "16", t.o = 23;
     L[n++] = t;
     /* 1-D and 3-D */
     t = base;

@@ -3,6 +3,7 @@
 /* testutil.c - see testutil.h. */
 #include "testutil.h"
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,4 +105,77 @@ double *tu_randv(uint64_t *state, size_t n)
     double *h = malloc((n + 1) * sizeof *h);
     for (size_t i = 0; i < n; i++) h[i] = tu_uniform(state);
     return h;
+}
+
+void tu_check_bwd_weight(winsum_context *CL, winsum_context *REF, uint64_t *rng, const tu_wlayer *L,
+                         const char *const knob[TU_KNOBS], const char *env, const char *want)
+{
+    winsum_conv_desc desc;
+    winsum_conv_desc_init(&desc);
+    desc.layout = L->layout;
+    desc.groups = L->g;
+    for (int i = 0; i < L->ns; i++) {
+        desc.stride[i] = L->s[i];
+        desc.dilation[i] = L->d[i];
+        desc.pad_lo[i] = L->lo[i];
+        desc.pad_hi[i] = L->hi[i];
+    }
+    int rank = 2 + L->ns, nhwc = L->layout == WINSUM_LAYOUT_NHWC;
+    int64_t xs[5], wsh[5], ys[5];
+    xs[0] = L->n;
+    xs[nhwc ? rank - 1 : 1] = L->c;
+    for (int i = 0; i < L->ns; i++) xs[nhwc ? 1 + i : 2 + i] = L->in[i];
+    wsh[0] = L->o;
+    wsh[1] = L->c / L->g;
+    for (int i = 0; i < L->ns; i++) wsh[2 + i] = L->k[i];
+    char msg[256];
+    CHECK_MSG(winsum_conv_output_shape(&desc, rank, xs, wsh, ys, msg, sizeof msg) == WINSUM_OK,
+              "%s: %s", L->what, msg);
+    size_t nx = 1, nw = 1, ny = 1;
+    for (int i = 0; i < rank; i++) nx *= (size_t)xs[i], nw *= (size_t)wsh[i], ny *= (size_t)ys[i];
+    size_t nxb = L->strided ? 2 * nx : nx;
+    int64_t xst[5];
+    xst[rank - 1] = 2;
+    for (int i = rank - 2; i >= 0; i--) xst[i] = xst[i + 1] * xs[i + 1];
+    double *hx = tu_randv(rng, nxb), *hw = tu_randv(rng, nw), *hy = tu_randv(rng, ny), *out[2];
+    if (env) setenv("WINSUM_CONV_IMPL", env, 1);
+    for (int i = 0; i < TU_KNOBS; i++)
+        if (knob[i] && L->knob[i]) setenv(knob[i], L->knob[i], 1);
+    winsum_status st[2];
+    char impl[32] = "";
+    for (int b = 0; b < 2; b++) {
+        winsum_context *ctx = b ? REF : CL;
+        tu_buf x, w, y;
+        tu_put(ctx, hx, nxb, L->dt, rank, xs, L->strided ? xst : NULL, &x);
+        tu_put(ctx, hw, nw, L->dt, rank, wsh, NULL, &w);
+        tu_put(ctx, hy, ny, L->dt, rank, ys, NULL, &y);
+        st[b] = winsum_conv_backward_weight(ctx, &desc, &x.v, &y.v, &w.v, L->alpha, L->beta);
+        if (b == 0) snprintf(impl, sizeof impl, "%s", winsum_conv_last_impl(ctx));
+        winsum_finish(ctx);
+        out[b] = malloc((nw + 1) * sizeof(double));
+        tu_get(ctx, &w, out[b], nw);
+        winsum_buffer_free(ctx, &x.b);
+        winsum_buffer_free(ctx, &w.b);
+        winsum_buffer_free(ctx, &y.b);
+    }
+    unsetenv("WINSUM_CONV_IMPL");
+    for (int i = 0; i < TU_KNOBS; i++)
+        if (knob[i]) unsetenv(knob[i]);
+    /* terms a weight element sums */
+    double k = (double)L->n;
+    for (int i = 0; i < L->ns; i++) k *= (double)ys[nhwc ? 1 + i : 2 + i];
+    double eps = L->dt == WINSUM_F32 ? 2e-6 : L->dt == WINSUM_F16 ? 1e-3 : 1e-14;
+    double worst = 0;
+    for (size_t i = 0; i < nw; i++) {
+        double d = fabs(out[0][i] - out[1][i]);
+        if (!(d <= worst)) worst = d;
+    }
+    CHECK_MSG(st[0] == WINSUM_OK && st[1] == WINSUM_OK && strcmp(impl, want) == 0,
+              "%s (dt %d, WINSUM_CONV_IMPL=%s): %s, impl \"%s\", expected \"%s\" (%s)", L->what,
+              (int)L->dt, env ? env : "unset", winsum_status_string(st[0]), impl, want,
+              winsum_last_error(CL));
+    CHECK_MSG(worst <= eps * (k + 8) * 4, "%s (dt %d, impl %s): max error %g over %.0f terms",
+              L->what, (int)L->dt, impl, worst, k);
+    free(out[0]), free(out[1]);
+    free(hx), free(hw), free(hy);
 }

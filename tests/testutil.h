@@ -74,4 +74,27 @@ void tu_get(winsum_context *ctx, tu_buf *o, double *h, size_t n);
 /* n (+1 spare) doubles uniform in [-1, 1), malloc'd. */
 double *tu_randv(uint64_t *state, size_t n);
 
+/* A convolution layer for tu_check_bwd_weight: ns spatial axes, batch n, c
+ * input and o output channels in g groups, and per axis the input size,
+ * kernel, stride, dilation and padding; x in every other element of a
+ * buffer twice its size when strided; knob[i]: the value of the caller's
+ * i-th tuning variable, or NULL (unset). */
+#define TU_KNOBS 4
+typedef struct tu_wlayer {
+    const char *what;
+    int ns;
+    int64_t n, c, o, g, in[3], k[3], s[3], d[3], lo[3], hi[3];
+    winsum_layout layout;
+    winsum_dtype dt;
+    double alpha, beta;
+    int strided;
+    const char *knob[TU_KNOBS];
+} tu_wlayer;
+/* Runs L's backward-weight on CL under WINSUM_CONV_IMPL=env (NULL: unset)
+ * with the variables knob[i] (NULL: none) set to L->knob[i], and on REF;
+ * checks that the weight gradients agree within the dtype's rounding over
+ * the terms each sums, and that CL ran the implementation `want`. */
+void tu_check_bwd_weight(winsum_context *CL, winsum_context *REF, uint64_t *rng, const tu_wlayer *L,
+                         const char *const knob[TU_KNOBS], const char *env, const char *want);
+
 #endif
