@@ -196,7 +196,13 @@ static void choices(void)
             pw8.op = 1, pw8.bias = 0;
             expect(&pw8, "pointwise", "pointwise", "1x1 backward-data, 8x8");
             layer pws = pw;
-            pws.op = 1, pws.bias = 0, pws.s = 2;
+            pws.s = 2; /* x read at the stride into the copy */
+            expect(&pws, "pointwise", "pointwise", "1x1 forward at stride 2");
+            layer pwc = pws; /* 1024 channels: the default in float32 NCHW */
+            pwc.c = 1024, pwc.o = 16, pwc.hw = 6, pwc.n = 1;
+            expect(&pwc, NULL, !lay && di == 0 ? "pointwise" : "einsum",
+                   "1x1 forward at stride 2, 1024 channels");
+            pws.op = 1, pws.bias = 0;
             expect(&pws, "pointwise", "pointwise", "1x1 backward-data at stride 2");
             pws.op = 2, pws.opad = 1, pws.hw = 6;
             expect(&pws, "pointwise", "pointwise", "1x1 transposed, stride 2, output padding 1");

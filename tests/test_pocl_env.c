@@ -50,10 +50,8 @@ static int child(const char *preset, int one_cpu, int expect_pinned)
     pid_t pid = fork();
     if (pid < 0) return -1;
     if (pid == 0) {
-        if (preset)
-            setenv("POCL_AFFINITY", preset, 1);
-        else
-            unsetenv("POCL_AFFINITY");
+        if (preset) setenv("POCL_AFFINITY", preset, 1);
+        else unsetenv("POCL_AFFINITY");
         if (one_cpu) {
             cpu_set_t s;
             CPU_ZERO(&s);
@@ -63,8 +61,9 @@ static int child(const char *preset, int one_cpu, int expect_pinned)
         winsum_context *ctx = NULL;
         if (winsum_context_create(&ctx, WINSUM_BACKEND_OPENCL, NULL)) _exit(77);
         const char *v = getenv("POCL_AFFINITY");
-        int ok = preset ? (v && !strcmp(v, preset))
-                        : expect_pinned ? (v && !strcmp(v, "1")) : v == NULL;
+        int ok = preset          ? (v && !strcmp(v, preset))
+                 : expect_pinned ? (v && !strcmp(v, "1"))
+                                 : v == NULL;
         if (!ok) fprintf(stderr, "POCL_AFFINITY after: %s\n", v ? v : "(unset)");
         if (ok && expect_pinned != ws_pocl_pinned_by_winsum()) ok = 0;
         winsum_context_destroy(ctx);
