@@ -180,9 +180,11 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
             return st;
         snprintf(opts, sizeof opts, "-DKH=%d -DKW=%d -DSW=%d%s", kh, kw, sw, prec);
         const char *name = nhwc ? "dw_bwdw_nhwc" : "dw_bwdw_nchw";
-        ws_kernel ks;
+        /* the sum kernel only with chunks: a lookup costs as much as
+         * hashing the source (ws_kernel_get, about 35 us on depthwise.cl) */
+        ws_kernel ks = NULL;
         if ((st = ws_kernel_get(ctx, "depthwise.cl", name, opts, &k)) ||
-            (st = ws_kernel_get(ctx, "depthwise.cl", "dw_bwdw_sum", opts, &ks)))
+            (chunks > 1 && (st = ws_kernel_get(ctx, "depthwise.cl", "dw_bwdw_sum", opts, &ks))))
             return st;
         /* x the input, y the output gradient */
         ws_int16 geo = {{(ws_int)g->n, (ws_int)g->c, ih, iw, oh, ow, sh, dh, dwd, ph, pw,
