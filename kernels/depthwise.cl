@@ -280,6 +280,36 @@ flat_fwd_vec(VEC *acc, __global const ELEM *x, long xb, long p0, long np, long x
     }
 }
 
+/* FLAT forward, an interior vector: every lane's KH input rows inside the
+ * image and the KW * KH loads inside the buffer, so that the loads are
+ * plain; the taps of one column share the lanes outside the row (ow + kw
+ * * DW - PW outside [0, IW)), so they are summed per column and the
+ * column's lanes outside selected away once (KW selects, not KH * KW
+ * masked loads and mask ANDs: ~3/4 of the lanes of a 14x14 plane) */
+static inline __attribute__((always_inline)) VEC flat_fwd_inner(__global const ELEM *x, long s0,
+                                                                MASK owv, REAL wt[KH][KW],
+                                                                int IW, int DH, int DW, int PH,
+                                                                int PW)
+{
+    VEC part[KW];
+#pragma unroll
+    for (int kw = 0; kw < KW; kw++) part[kw] = (VEC)0;
+#pragma unroll
+    for (int kh = 0; kh < KH; kh++) {
+        const long s = s0 + (long)(kh * DH - PH) * IW - PW;
+#pragma unroll
+        for (int kw = 0; kw < KW; kw++)
+            part[kw] = fma(VLOAD(x + s + kw * DW), (VEC)wt[kh][kw], part[kw]);
+    }
+    VEC sum = (VEC)0;
+#pragma unroll
+    for (int kw = 0; kw < KW; kw++) {
+        const MASK iw = owv + MASKOF(kw * DW - PW);
+        sum += select((VEC)0, part[kw], iw >= 0 && iw < IW);
+    }
+    return sum;
+}
+
 __kernel void dw_fwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM *w, long4 wst,
                           __global const ELEM *bias, long2 bs, int has_bias, __global ELEM *y,
                           long8 ys, int16 geo, REAL alpha, REAL beta)
@@ -315,14 +345,26 @@ __kernel void dw_fwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM 
         const int safe =
             xb + p0 - (long)PH * IW - PW >= 0 &&
             xb + plast + (long)((KH - 1) * DH - PH) * IW + (KW - 1) * DW - PW + LANES <= xlen;
+        /* interior vectors (flat_fwd_inner): p0 in [plo, phi - LANES],
+         * the rows of the first lane at least PH, of the last at most
+         * IH - 1 - (KH - 1) * DH + PH (and inside the plane) */
+        const long plo = (long)max(PH, 0) * OW,
+                   phi = (long)min(OH, IH - (KH - 1) * DH + PH) * OW;
         for (; p0 < p1; p0 += LANES) {
             wrap_lanes(&ohv, &owv, OW);
-            VEC acc[KH];
-            if (safe)
-                flat_fwd_vec(acc, x, xb, p0, np, xlen, ohv, owv, wt, 1, OW, IW, IH, DH, DW, PH, PW);
-            else
-                flat_fwd_vec(acc, x, xb, p0, np, xlen, ohv, owv, wt, 0, OW, IW, IH, DH, DW, PH, PW);
-            VEC sum = sum_kh(acc);
+            VEC sum;
+            if (safe && p0 >= plo && p0 + LANES <= phi) {
+                sum = flat_fwd_inner(x, xb + p0, owv, wt, IW, DH, DW, PH, PW);
+            } else {
+                VEC acc[KH];
+                if (safe)
+                    flat_fwd_vec(acc, x, xb, p0, np, xlen, ohv, owv, wt, 1, OW, IW, IH, DH, DW, PH,
+                                 PW);
+                else
+                    flat_fwd_vec(acc, x, xb, p0, np, xlen, ohv, owv, wt, 0, OW, IW, IH, DH, DW, PH,
+                                 PW);
+                sum = sum_kh(acc);
+            }
             if (has_bias) sum += (VEC)LD(bias, bs.s0 + c * bs.s1);
             const int nl = (int)min((long)LANES, np - p0);
             store_lanes(y, yb + p0, 1, nl, sum, alpha, beta, 1);
