@@ -579,14 +579,40 @@ __kernel void dw_bwdw_nchw(__global const ELEM *x, long8 xs, __global const ELEM
          * the input plane with rows and columns outside masked */
         const long np = (long)OH * OW, xlen = xs.s5;
         const int n1 = min(geo.s0, (chunk + 1) * rows);
+        /* interior vectors (as the forward's): every lane's KH input rows
+         * inside the image, the lanes inside the plane, the loads inside
+         * the buffer: no row masks and no bound tests, x masked by its
+         * column only */
+        const long plo = (long)max(PH, 0) * OW,
+                   phi = (long)min(OH, IH - (KH - 1) * DH + PH) * OW;
+        const long lo = -(long)PH * IW - PW, hi = (long)((KH - 1) * DH - PH) * IW + (KW - 1) * DW - PW;
         for (int n = chunk * rows; n < n1; n++) {
             const long xb = xs.s0 + n * xs.s1 + c * xs.s2, yb = ys.s0 + n * ys.s1 + c * ys.s2;
             MASK ohv = MASKOF(0), owv = LANEIDX;
             for (long p0 = 0; p0 < np; p0 += LANES) {
                 wrap_lanes(&ohv, &owv, OW);
+                if (p0 >= plo && p0 + LANES <= phi && xb + p0 + lo >= 0 &&
+                    xb + p0 + hi + LANES <= xlen) {
+                    const VEC g = VLOAD(y + yb + p0);
+#pragma unroll
+                    for (int kw = 0; kw < KW; kw++) {
+                        const MASK iw = owv + MASKOF(kw * DW - PW);
+                        const MASK ok = iw >= 0 && iw < IW;
+#pragma unroll
+                        for (int kh = 0; kh < KH; kh++) {
+                            const long st = xb + p0 + (long)(kh * DH - PH) * IW + kw * DW - PW;
+                            acc[kh][kw] = fma(select((VEC)0, VLOAD(x + st), ok), g, acc[kh][kw]);
+                        }
+                    }
+                    owv += MASKOF(LANES);
+                    continue;
+                }
                 const int nl = (int)min((long)LANES, np - p0);
-                const VEC g =
-                    nl == LANES ? VLOAD(y + yb + p0) : load_lanes(y, yb + p0, 1, 0, 1, nl, nl);
+                /* a partial last vector: one masked load inside the buffer */
+                const VEC g = nl == LANES                ? VLOAD(y + yb + p0)
+                              : yb + p0 + LANES <= ys.s5 ? select((VEC)0, VLOAD(y + yb + p0),
+                                                                  LANEIDX < MASKOF(nl))
+                                                         : load_lanes(y, yb + p0, 1, 0, 1, nl, nl);
                 /* lanes past the plane: x masked too (what lies there may
                  * be Inf, never multiplied) */
                 const MASK live = LANEIDX < MASKOF(nl);
