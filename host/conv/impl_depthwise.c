@@ -80,6 +80,62 @@ static const char *dw_declines(winsum_context *ctx, const ws_conv_problem *p, in
     return NULL;
 }
 
+/* The kernels this implementation got, remembered beside the context
+ * (ws_context_attach): ws_kernel_get loads and hashes the whole source
+ * (prelude and depthwise.cl, 35 kB) on every lookup to key its program
+ * slots, about 35 us a lookup, as much as the 256@14 layer's kernel a
+ * third of the time (perf, 2026-12-02). The embedded source cannot change
+ * within a process; with WINSUM_KERNEL_DIR (kernel work: the files may be
+ * edited between calls) every lookup goes to ws_kernel_get. The kernels
+ * belong to the context's program slots, which outlive this table. */
+#define DW_MEMO 24
+typedef struct dw_memo {
+    int n;
+    struct {
+        const char *name; /* a string literal of this file */
+        char opts[64];
+        ws_kernel k;
+    } e[DW_MEMO];
+} dw_memo;
+static const char memo_key = 0;
+
+static void memo_release(winsum_context *ctx, void *data)
+{
+    (void)ctx;
+    free(data);
+}
+
+static winsum_status dw_kernel(winsum_context *ctx, const char *name, const char *opts,
+                               ws_kernel *k)
+{
+    const char *dir = getenv("WINSUM_KERNEL_DIR");
+    dw_memo *m = dir && *dir ? NULL : ws_context_attached(ctx, &memo_key);
+    if (m)
+        for (int i = 0; i < m->n; i++)
+            if (strcmp(m->e[i].name, name) == 0 && strcmp(m->e[i].opts, opts) == 0) {
+                *k = m->e[i].k;
+                return WINSUM_OK;
+            }
+    winsum_status st = ws_kernel_get(ctx, "depthwise.cl", name, opts, k);
+    if (st || (dir && *dir) || strlen(opts) >= sizeof m->e[0].opts) return st;
+    if (!m) {
+        /* a free attachment slot, else no memo (never an error) */
+        int room = 0;
+        for (int i = 0; i < WS_MAX_ATTACHED; i++) room |= !ctx->attached[i].key;
+        if (!room || !(m = calloc(1, sizeof *m))) return WINSUM_OK;
+        if (ws_context_attach(ctx, &memo_key, m, memo_release)) {
+            free(m);
+            return WINSUM_OK;
+        }
+    }
+    if (m->n < DW_MEMO) {
+        m->e[m->n].name = name;
+        strcpy(m->e[m->n].opts, opts);
+        m->e[m->n++].k = *k;
+    }
+    return WINSUM_OK;
+}
+
 /* g0 x g1 items of about `vpi` vectors each: work-groups of about 64
  * vectors on a CPU-like device (PoCL's cost per work-group shows below
  * that), of 64 items on others; the NDRange rounded up to them. */
@@ -180,11 +236,10 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
             return st;
         snprintf(opts, sizeof opts, "-DKH=%d -DKW=%d -DSW=%d%s", kh, kw, sw, prec);
         const char *name = nhwc ? "dw_bwdw_nhwc" : "dw_bwdw_nchw";
-        /* the sum kernel only with chunks: a lookup costs as much as
-         * hashing the source (ws_kernel_get, about 35 us on depthwise.cl) */
+        /* the sum kernel only with chunks */
         ws_kernel ks = NULL;
-        if ((st = ws_kernel_get(ctx, "depthwise.cl", name, opts, &k)) ||
-            (chunks > 1 && (st = ws_kernel_get(ctx, "depthwise.cl", "dw_bwdw_sum", opts, &ks))))
+        if ((st = dw_kernel(ctx, name, opts, &k)) ||
+            (chunks > 1 && (st = dw_kernel(ctx, "dw_bwdw_sum", opts, &ks))))
             return st;
         /* x the input, y the output gradient */
         ws_int16 geo = {{(ws_int)g->n, (ws_int)g->c, ih, iw, oh, ow, sh, dh, dwd, ph, pw,
@@ -223,7 +278,7 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         name = "dw_nhwc";
         geo = (ws_int16){
             {(ws_int)g->n, (ws_int)g->c, kih, kiw, koh, kow, sh, dh, dwd, ph, pw, 0, bwd, 0, 0, 0}};
-        if ((st = ws_kernel_get(ctx, "depthwise.cl", name, opts, &k))) return st;
+        if ((st = dw_kernel(ctx, name, opts, &k))) return st;
         g0 = (size_t)((g->c + lanes - 1) / lanes);
         g1 = (size_t)g->n * (size_t)koh;
         vpi = (size_t)kow;
@@ -248,7 +303,7 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         if (r > koh) r = koh;
         geo = (ws_int16){{(ws_int)g->n, (ws_int)g->c, kih, kiw, koh, kow, sh, dh, dwd, pph, ppw, nb,
                           bwd, flat, flat ? v : r, 0}};
-        if ((st = ws_kernel_get(ctx, "depthwise.cl", name, opts, &k))) return st;
+        if ((st = dw_kernel(ctx, name, opts, &k))) return st;
         g0 = flat ? (size_t)((nvec + v - 1) / v) : (size_t)((koh + r - 1) / r);
         g1 = (size_t)g->n * (size_t)g->c;
         vpi = (size_t)(flat ? v : nb * r);
@@ -266,7 +321,7 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         if (r > ih) r = ih;
         geo = (ws_int16){
             {(ws_int)g->n, (ws_int)g->c, ih, iw, oh, ow, sh, dh, dwd, ph, pw, nb, 0, 0, r, 0}};
-        if ((st = ws_kernel_get(ctx, "depthwise.cl", name, opts, &k))) return st;
+        if ((st = dw_kernel(ctx, name, opts, &k))) return st;
         nobias = 1;
         g0 = (size_t)((ih + r - 1) / r);
         g1 = (size_t)g->n * (size_t)g->c;
