@@ -378,6 +378,61 @@ __kernel void dw_fwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM 
     const int unit = (int)xs.s6;
     const long xlen = xs.s5;
     const int oh1 = min(OH, (int)sp * R + R);
+#if SW == 2
+    /* PAIRS (geo.sf: SW 2, OW <= LANES / 2, unit strides along the rows):
+     * a vector holds two output rows, oh in lanes [0, H) and oh + 1 in
+     * [H, 2 H) (H = LANES / 2), and a tap is one load of each input row
+     * (its even elements): as many loads as a row alone took, half the
+     * vectors (7-pixel rows used 7 of 16 lanes). The taps of one column
+     * are summed first and its lanes outside the row (or past OW)
+     * selected away once; input rows outside the image are not loaded.
+     * Only when the item's loads all lie inside the buffer (else the rows
+     * below). */
+    if (geo.sf) {
+        const int H = LANES / 2, oh0 = (int)sp * R;
+        const int ihlo = max(0, oh0 * SH - PH),
+                  ihhi = min(IH - 1, (oh1 - 1) * SH - PH + (KH - 1) * DH);
+        const long rs = xs.s3;
+        if (xb + (long)ihlo * rs - PW >= 0 &&
+            xb + (long)ihhi * rs + (KW - 1) * DW - PW + LANES <= xlen) {
+            const MASK lw = LANEIDX & MASKOF(H - 1);
+            MASK colok[KW];
+#pragma unroll
+            for (int kw = 0; kw < KW; kw++) {
+                const MASK iw = lw * 2 + MASKOF(kw * DW - PW);
+                colok[kw] = iw >= 0 && iw < IW && lw < OW;
+            }
+            for (int oh = oh0; oh < oh1; oh += 2) {
+                const int two = oh + 1 < oh1;
+                VEC part[KW];
+#pragma unroll
+                for (int kw = 0; kw < KW; kw++) part[kw] = (VEC)0;
+#pragma unroll
+                for (int kh = 0; kh < KH; kh++) {
+                    const int iha = oh * SH - PH + kh * DH, ihb = iha + SH;
+                    const int va = iha >= 0 && iha < IH, vb = two && ihb >= 0 && ihb < IH;
+                    if (!va && !vb) continue;
+                    const long ra = xb + (long)iha * rs - PW, rb = xb + (long)ihb * rs - PW;
+#pragma unroll
+                    for (int kw = 0; kw < KW; kw++) {
+                        const VEC a = va ? VLOAD(x + ra + kw * DW) : (VEC)0;
+                        const VEC b = vb ? VLOAD(x + rb + kw * DW) : (VEC)0;
+                        part[kw] = fma((VEC)(a.even, b.even), (VEC)wt[kh][kw], part[kw]);
+                    }
+                }
+                VEC sum = (VEC)0;
+#pragma unroll
+                for (int kw = 0; kw < KW; kw++) sum += select((VEC)0, part[kw], colok[kw]);
+                if (has_bias) sum += (VEC)LD(bias, bs.s0 + c * bs.s1);
+                store_lanes(y, yb + (long)oh * ys.s3, 1, OW, sum, alpha, beta, 1);
+                if (two)
+                    store_lanes(y, yb + (long)(oh + 1) * ys.s3, 1, OW, (VEC)(sum.hi, sum.lo),
+                                alpha, beta, 1);
+            }
+            return;
+        }
+    }
+#endif
     for (int oh = (int)sp * R; oh < oh1; oh++) {
         const int ih0 = oh * SH - PH;
         for (int ob = 0; ob < NB; ob++) {

@@ -301,13 +301,16 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         int r = 64 / nb;
         if (r < 1) r = 1;
         if (r > koh) r = koh;
+        /* pairs: two output rows a vector (see depthwise.cl) */
+        const int pairs = !flat && !bwd && sw == 2 && kow <= lanes / 2 && s8.s[6] && d8.s[6];
         geo = (ws_int16){{(ws_int)g->n, (ws_int)g->c, kih, kiw, koh, kow, sh, dh, dwd, pph, ppw, nb,
-                          bwd, flat, flat ? v : r, 0}};
+                          bwd, flat, flat ? v : r, pairs}};
         if ((st = dw_kernel(ctx, name, opts, &k))) return st;
         g0 = flat ? (size_t)((nvec + v - 1) / v) : (size_t)((koh + r - 1) / r);
         g1 = (size_t)g->n * (size_t)g->c;
         vpi = (size_t)(flat ? v : nb * r);
         if (flat) name = "dw_fwd_nchw (flat)";
+        if (pairs) name = "dw_fwd_nchw (pairs)";
     } else {
         name = "dw_bwd_nchw";
         /* x the output gradient, y the input gradient: the forward's names */
