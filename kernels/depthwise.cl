@@ -76,16 +76,21 @@
 #define MASKOF(i)    ((long8)(i))
 #define VLOAD(p)     vload8(0, (p))
 #define VSTORE(v, p) vstore8((v), 0, (p))
+#define HVEC         double4
+#define HVLOAD(p)    vload4(0, (p))
 #else
 #define LANES     16
 #define VEC       float16
 #define MASK      int16
 #define LANEIDX   ((int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
 #define MASKOF(i) ((int16)(i))
+#define HVEC      float8
 #ifdef WS_FP16
+#define HVLOAD(p)    vload_half8(0, (p))
 #define VLOAD(p)     vload_half16(0, (p))
 #define VSTORE(v, p) vstore_half16_rte((v), 0, (p))
 #else
+#define HVLOAD(p)    vload8(0, (p))
 #define VLOAD(p)     vload16(0, (p))
 #define VSTORE(v, p) vstore16((v), 0, (p))
 #endif
@@ -712,7 +717,64 @@ __kernel void dw_bwdw_nchw(__global const ELEM *x, long8 xs, __global const ELEM
             }
         }
     }
-    const long q1 = geo.sd ? 0 : min((long)geo.s0 * OH, (long)(chunk + 1) * rows);
+    int paired = 0;
+#if SW == 2
+    /* PAIRS (geo.sc: SW 2, OW <= LANES / 2, unit strides along the rows;
+     * as the forward's): a vector holds two (n, oh) rows of the chunk,
+     * the gradient of each one half load, each tap one load of each input
+     * row (its even elements): half the vectors of a row each (7-pixel
+     * rows used 7 of 16 lanes). Input lanes outside the image and
+     * gradient lanes past OW are zeroed (never multiplied). Only when
+     * every load of the chunk's planes lies inside the buffers (else the
+     * rows below). */
+    const long qa = (long)chunk * rows, qz = min((long)geo.s0 * OH, qa + rows);
+    const int H = LANES / 2;
+    const long xc = xs.s0 + c * xs.s2, yc = ys.s0 + c * ys.s2;
+    const long n0 = qa / OH, n9 = (qz - 1) / OH;
+    /* the corners (first, last plane) x (first, last row) */
+    const long x00 = xc + n0 * xs.s1, x90 = xc + n9 * xs.s1, xr = (long)(IH - 1) * xs.s3;
+    const long y00 = yc + n0 * ys.s1, y90 = yc + n9 * ys.s1, yr = (long)(OH - 1) * ys.s3;
+    const long xmin = min(min(x00, x90), min(x00 + xr, x90 + xr)) - PW,
+               xmax = max(max(x00, x90), max(x00 + xr, x90 + xr)) + (KW - 1) * DW - PW + LANES;
+    const long ymin = min(min(y00, y90), min(y00 + yr, y90 + yr)),
+               ymax = max(max(y00, y90), max(y00 + yr, y90 + yr)) + H;
+    if (geo.sc && qa < qz && xmin >= 0 && xmax <= xlen && ymin >= 0 && ymax <= ys.s5) {
+        paired = 1;
+        const MASK lw = LANEIDX & MASKOF(H - 1);
+        const MASK gok = lw < MASKOF(OW);
+        MASK colok[KW];
+#pragma unroll
+        for (int kw = 0; kw < KW; kw++) {
+            const MASK iw = lw * 2 + MASKOF(kw * DW - PW);
+            colok[kw] = iw >= 0 && iw < IW && gok;
+        }
+        for (long q = qa; q < qz; q += 2) {
+            const int two = q + 1 < qz;
+            const int na = (int)(q / OH), oha = (int)(q % OH);
+            const int nb = two ? (int)((q + 1) / OH) : na, ohb = two ? (int)((q + 1) % OH) : oha;
+            const HVEC ga = HVLOAD(y + yc + na * ys.s1 + (long)oha * ys.s3);
+            const HVEC gb = two ? HVLOAD(y + yc + nb * ys.s1 + (long)ohb * ys.s3) : (HVEC)0;
+            const VEC g = select((VEC)0, (VEC)(ga, gb), gok);
+#pragma unroll
+            for (int kh = 0; kh < KH; kh++) {
+                const int iha = oha * SH - PH + kh * DH, ihb = ohb * SH - PH + kh * DH;
+                const int va = iha >= 0 && iha < IH, vb = two && ihb >= 0 && ihb < IH;
+                if (!va && !vb) continue;
+                const long ra = xc + na * xs.s1 + (long)iha * xs.s3 - PW,
+                           rb = xc + nb * xs.s1 + (long)ihb * xs.s3 - PW;
+#pragma unroll
+                for (int kw = 0; kw < KW; kw++) {
+                    const VEC a = va ? VLOAD(x + ra + kw * DW) : (VEC)0;
+                    const VEC b = vb ? VLOAD(x + rb + kw * DW) : (VEC)0;
+                    acc[kh][kw] =
+                        fma(select((VEC)0, (VEC)(a.even, b.even), colok[kw]), g, acc[kh][kw]);
+                }
+            }
+        }
+    }
+#endif
+    const long q1 =
+        geo.sd || paired ? 0 : min((long)geo.s0 * OH, (long)(chunk + 1) * rows);
     for (long q = (long)chunk * rows; q < q1; q++) {
         const int n = (int)(q / OH), oh = (int)(q % OH);
         const long xb = xs.s0 + n * xs.s1 + c * xs.s2;

@@ -197,6 +197,10 @@ int main(void)
             s3.n = 1, s3.h = 13, s3.w = 40, s3.kh = s3.kw = 5, s3.sh = 2, s3.sw = 3;
             s3.lh = s3.hh = s3.lw = s3.hw = 2;
             all_ops(&s3);
+            /* the same onto 14-pixel rows (backward-data: a row a vector
+             * at stride 3) */
+            s3.w = 14;
+            all_ops(&s3);
             /* stride 2 onto rows of at most 8 pixels (NCHW forward: two
              * rows a vector): 13x13 -> 7x7 (an odd row left alone), and
              * 12x16 with dilation 2 and asymmetric padding -> 5x7 */

@@ -242,8 +242,10 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
             (chunks > 1 && (st = dw_kernel(ctx, "dw_bwdw_sum", opts, &ks))))
             return st;
         /* x the input, y the output gradient */
+        /* pairs: two rows a vector (see depthwise.cl) */
+        const int pairs = !nhwc && !flat && sw == 2 && ow <= lanes / 2 && xs8.s[6] && ys8.s[6];
         ws_int16 geo = {{(ws_int)g->n, (ws_int)g->c, ih, iw, oh, ow, sh, dh, dwd, ph, pw,
-                         (ws_int)((ow + lanes - 1) / lanes), 0, flat, (ws_int)rows,
+                         (ws_int)((ow + lanes - 1) / lanes), pairs, flat, (ws_int)rows,
                          (ws_int)chunks}};
         ws_int C = (ws_int)g->c, CH = (ws_int)chunks;
         const ws_arg a1[] = {WS_MEM(xm),  WS_VAL(xs8), WS_MEM(ym),  WS_VAL(ys8), WS_MEM(part),
@@ -251,7 +253,8 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         const ws_arg a2[] = {WS_MEM(part), WS_MEM(wm), WS_VAL(wst), WS_VAL(C), WS_VAL(CH), aa, ab};
         if (ctx->verbose) {
             snprintf(line, sizeof line, "depthwise{%s%s chunks %lld rows %lld}", name,
-                     flat ? " (flat)" : "", (long long)chunks, (long long)rows);
+                     flat ? " (flat)" : pairs ? " (pairs)" : "", (long long)chunks,
+                     (long long)rows);
             ws_trace_plan(ctx, line);
         }
         if ((st = launch(ctx, k, a1, NARGS(a1), (size_t)chunks, (size_t)units, 64, name,
