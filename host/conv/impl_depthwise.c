@@ -325,10 +325,13 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         int r = 64 / (nb * sw);
         if (r < 1) r = 1;
         if (r > ih) r = ih;
+        /* pairs: two rows' phases a vector (see depthwise.cl) */
+        const int pairs = sw == 2 && iw <= lanes && s8.s[6] && d8.s[6];
         geo = (ws_int16){
-            {(ws_int)g->n, (ws_int)g->c, ih, iw, oh, ow, sh, dh, dwd, ph, pw, nb, 0, 0, r, 0}};
+            {(ws_int)g->n, (ws_int)g->c, ih, iw, oh, ow, sh, dh, dwd, ph, pw, nb, 0, 0, r, pairs}};
         if ((st = dw_kernel(ctx, name, opts, &k))) return st;
         nobias = 1;
+        if (pairs) name = "dw_bwd_nchw (pairs)";
         g0 = (size_t)((ih + r - 1) / r);
         g1 = (size_t)g->n * (size_t)g->c;
         vpi = (size_t)(nb * sw * r);
