@@ -292,9 +292,8 @@ flat_fwd_vec(VEC *acc, __global const ELEM *x, long xb, long p0, long np, long x
  * column's lanes outside selected away once (KW selects, not KH * KW
  * masked loads and mask ANDs: ~3/4 of the lanes of a 14x14 plane) */
 static inline __attribute__((always_inline)) VEC flat_fwd_inner(__global const ELEM *x, long s0,
-                                                                MASK owv, REAL wt[KH][KW],
-                                                                int IW, int DH, int DW, int PH,
-                                                                int PW)
+                                                                MASK owv, REAL wt[KH][KW], int IW,
+                                                                int DH, int DW, int PH, int PW)
 {
     VEC part[KW];
 #pragma unroll
@@ -353,8 +352,7 @@ __kernel void dw_fwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM 
         /* interior vectors (flat_fwd_inner): p0 in [plo, phi - LANES],
          * the rows of the first lane at least PH, of the last at most
          * IH - 1 - (KH - 1) * DH + PH (and inside the plane) */
-        const long plo = (long)max(PH, 0) * OW,
-                   phi = (long)min(OH, IH - (KH - 1) * DH + PH) * OW;
+        const long plo = (long)max(PH, 0) * OW, phi = (long)min(OH, IH - (KH - 1) * DH + PH) * OW;
         for (; p0 < p1; p0 += LANES) {
             wrap_lanes(&ohv, &owv, OW);
             VEC sum;
@@ -431,8 +429,8 @@ __kernel void dw_fwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM 
                 if (has_bias) sum += (VEC)LD(bias, bs.s0 + c * bs.s1);
                 store_lanes(y, yb + (long)oh * ys.s3, 1, OW, sum, alpha, beta, 1);
                 if (two)
-                    store_lanes(y, yb + (long)(oh + 1) * ys.s3, 1, OW, (VEC)(sum.hi, sum.lo),
-                                alpha, beta, 1);
+                    store_lanes(y, yb + (long)(oh + 1) * ys.s3, 1, OW, (VEC)(sum.hi, sum.lo), alpha,
+                                beta, 1);
             }
             return;
         }
@@ -562,8 +560,8 @@ __kernel void dw_bwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM 
                                              (VEC)wt[kh][kw], acc[r]);
                             }
                     }
-                    store_lanes(y, yb + (long)A * ys.s3, 1, IW, shuffle2(acc[0], acc[1], pa),
-                                alpha, beta, 1);
+                    store_lanes(y, yb + (long)A * ys.s3, 1, IW, shuffle2(acc[0], acc[1], pa), alpha,
+                                beta, 1);
                     if (two)
                         store_lanes(y, yb + (long)B * ys.s3, 1, IW, shuffle2(acc[0], acc[1], pb),
                                     alpha, beta, 1);
@@ -719,9 +717,9 @@ __kernel void dw_bwdw_nchw(__global const ELEM *x, long8 xs, __global const ELEM
          * inside the image, the lanes inside the plane, the loads inside
          * the buffer: no row masks and no bound tests, x masked by its
          * column only */
-        const long plo = (long)max(PH, 0) * OW,
-                   phi = (long)min(OH, IH - (KH - 1) * DH + PH) * OW;
-        const long lo = -(long)PH * IW - PW, hi = (long)((KH - 1) * DH - PH) * IW + (KW - 1) * DW - PW;
+        const long plo = (long)max(PH, 0) * OW, phi = (long)min(OH, IH - (KH - 1) * DH + PH) * OW;
+        const long lo = -(long)PH * IW - PW,
+                   hi = (long)((KH - 1) * DH - PH) * IW + (KW - 1) * DW - PW;
         for (int n = chunk * rows; n < n1; n++) {
             const long xb = xs.s0 + n * xs.s1 + c * xs.s2, yb = ys.s0 + n * ys.s1 + c * ys.s2;
             MASK ohv = MASKOF(0), owv = LANEIDX;
@@ -745,10 +743,10 @@ __kernel void dw_bwdw_nchw(__global const ELEM *x, long8 xs, __global const ELEM
                 }
                 const int nl = (int)min((long)LANES, np - p0);
                 /* a partial last vector: one masked load inside the buffer */
-                const VEC g = nl == LANES                ? VLOAD(y + yb + p0)
-                              : yb + p0 + LANES <= ys.s5 ? select((VEC)0, VLOAD(y + yb + p0),
-                                                                  LANEIDX < MASKOF(nl))
-                                                         : load_lanes(y, yb + p0, 1, 0, 1, nl, nl);
+                const VEC g = nl == LANES ? VLOAD(y + yb + p0)
+                              : yb + p0 + LANES <= ys.s5
+                                  ? select((VEC)0, VLOAD(y + yb + p0), LANEIDX < MASKOF(nl))
+                                  : load_lanes(y, yb + p0, 1, 0, 1, nl, nl);
                 /* lanes past the plane: x masked too (what lies there may
                  * be Inf, never multiplied) */
                 const MASK live = LANEIDX < MASKOF(nl);
@@ -849,8 +847,7 @@ __kernel void dw_bwdw_nchw(__global const ELEM *x, long8 xs, __global const ELEM
         }
     }
 #endif
-    const long q1 =
-        geo.sd || paired ? 0 : min((long)geo.s0 * OH, (long)(chunk + 1) * rows);
+    const long q1 = geo.sd || paired ? 0 : min((long)geo.s0 * OH, (long)(chunk + 1) * rows);
     for (long q = (long)chunk * rows; q < q1; q++) {
         const int n = (int)(q / OH), oh = (int)(q % OH);
         const long xb = xs.s0 + n * xs.s1 + c * xs.s2;

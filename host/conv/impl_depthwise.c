@@ -253,8 +253,10 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         const ws_arg a2[] = {WS_MEM(part), WS_MEM(wm), WS_VAL(wst), WS_VAL(C), WS_VAL(CH), aa, ab};
         if (ctx->verbose) {
             snprintf(line, sizeof line, "depthwise{%s%s chunks %lld rows %lld}", name,
-                     flat ? " (flat)" : pairs ? " (pairs)" : "", (long long)chunks,
-                     (long long)rows);
+                     flat    ? " (flat)"
+                     : pairs ? " (pairs)"
+                             : "",
+                     (long long)chunks, (long long)rows);
             ws_trace_plan(ctx, line);
         }
         if ((st = launch(ctx, k, a1, NARGS(a1), (size_t)chunks, (size_t)units, 64, name,
