@@ -29,7 +29,11 @@
  *                 contiguous planes, the lanes run along the flattened
  *                 plane instead (a tap is then one shift of the plane;
  *                 rows and columns outside by two masks), so that narrow
- *                 images (14, 7 pixels) fill every lane.
+ *                 images (14, 7 pixels) fill every lane; interior vectors
+ *                 (every lane's rows inside) load plainly, the taps summed
+ *                 by column and each column's lanes outside selected away
+ *                 once. PAIRS: at SW 2 onto rows of at most LANES / 2
+ *                 pixels, two output rows a vector.
  *   dw_bwd_nchw   backward-data at any stride: a work-item computes a
  *                 run of input-gradient rows (as the forward's), each
  *                 vector LANES * SW pixels of a row as SW phases
@@ -37,12 +41,17 @@
  *                 phase a tap reads LANES consecutive output-gradient
  *                 pixels or none, so the loads are the forward's at stride
  *                 1; the phases are interleaved into the row at the end.
+ *                 PAIRS: at SW 2 onto rows of at most LANES pixels, a
+ *                 phase vector holds two rows (half loads each).
  *   dw_bwdw_nchw  backward-weight: a work-item sums the KH*KW taps over a
  *                 run of (n, oh) rows of one channel in KH*KW vectors;
  *                 FLAT (as the forward's): over a run of whole planes, the
  *                 lanes along the flattened plane (14x14: 2.3x less CPU
  *                 time than 14 of 16 lanes a row with the gradient loaded
- *                 lane by lane). With one chunk it writes gw itself.
+ *                 lane by lane; interior vectors without row masks or
+ *                 bound tests). PAIRS: at SW 2 onto rows of at most
+ *                 LANES / 2 pixels, two (n, oh) rows a vector. With one
+ *                 chunk it writes gw itself.
  * NHWC (the channels have unit stride): the lanes run along the channels.
  *   dw_nhwc       forward or backward-data (geo's flip field set): a
  *                 work-item computes one output row of LANES channels,

@@ -13,7 +13,10 @@
  * second kernel (with one chunk the first kernel writes the weight
  * gradient itself): deterministic. NCHW work-items take runs of rows, or
  * with narrow images (stride 1, a width not a multiple of the lanes) the
- * lanes run along the flattened plane (WINSUM_DEPTHWISE_FLAT=0|1 forces).
+ * lanes run along the flattened plane (WINSUM_DEPTHWISE_FLAT=0|1 forces);
+ * at stride 2 onto rows of at most half the lanes (backward-data: the
+ * lanes) a vector holds two rows ("pairs"). The kernels it got are kept
+ * beside the context (dw_kernel: a lookup costs a hash of the source).
  *
  * Declines: a channel multiplier above 1 (several filters a group: the
  * lanes would need one weight vector per filter; gemv or einsum takes
