@@ -122,10 +122,12 @@ static winsum_status dw_kernel(winsum_context *ctx, const char *name, const char
     winsum_status st = ws_kernel_get(ctx, "depthwise.cl", name, opts, k);
     if (st || (dir && *dir) || strlen(opts) >= sizeof m->e[0].opts) return st;
     if (!m) {
-        /* a free attachment slot, else no memo (never an error) */
+        /* two free attachment slots (one left for the layers that need
+         * theirs: the conv state, the plan cache), else no memo (never an
+         * error) */
         int room = 0;
-        for (int i = 0; i < WS_MAX_ATTACHED; i++) room |= !ctx->attached[i].key;
-        if (!room || !(m = calloc(1, sizeof *m))) return WINSUM_OK;
+        for (int i = 0; i < WS_MAX_ATTACHED; i++) room += !ctx->attached[i].key;
+        if (room < 2 || !(m = calloc(1, sizeof *m))) return WINSUM_OK;
         if (ws_context_attach(ctx, &memo_key, m, memo_release)) {
             free(m);
             return WINSUM_OK;
