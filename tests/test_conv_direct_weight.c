@@ -21,10 +21,9 @@ static winsum_context *CL, *REF;
 static uint64_t RNG;
 
 /* the tuning variables a layer may set (tu_wlayer.knob) */
-enum { BLOCK, SLICE, CHUNK, FORWARD };
+enum { BLOCK, SLICE, CHUNK };
 static const char *const KNOBS[TU_KNOBS] = {
-    "WINSUM_DIRECT_WEIGHT_BLOCK", "WINSUM_DIRECT_WEIGHT_SLICE", "WINSUM_DIRECT_WEIGHT_CHUNK",
-    "WINSUM_DIRECT_WEIGHT_FORWARD"};
+    "WINSUM_DIRECT_WEIGHT_BLOCK", "WINSUM_DIRECT_WEIGHT_SLICE", "WINSUM_DIRECT_WEIGHT_CHUNK", NULL};
 typedef tu_wlayer layer;
 
 static void run(const layer *L, const char *env, const char *want)
@@ -125,22 +124,6 @@ static void geometries(void)
     t.lo[0] = t.lo[1] = t.hi[0] = t.hi[1] = 3;
     L[n++] = t;
     for (int i = 0; i < n; i++) run(&L[i], "direct", "direct");
-    /* the forward form (WINSUM_DIRECT_WEIGHT_FORWARD=on, direct forced:
-     * every ungrouped 1- or 2-D case): x and dy through permuted strides,
-     * padding, stride and dilation swapped; 16 filters: one program of
-     * direct.cl (WB 8, OCB 1), the cold-start layer's */
-    const int fwd[] = {0, 6, 7, 9};
-    for (int i = 0; i < 4; i++) {
-        t = L[fwd[i]];
-        t.o = 16;
-        t.knob[FORWARD] = "on";
-        run(&t, "direct", "direct");
-    }
-    t = L[0];
-    t.what = "3x3 s2 d3 forward form";
-    t.s[0] = t.s[1] = 2, t.d[0] = 3, t.lo[0] = 3, t.hi[0] = 2, t.in[0] = 12, t.o = 16;
-    t.knob[FORWARD] = "on";
-    run(&t, "direct", "direct");
     /* float16 and float64 */
     const int other[] = {1, 3};
     for (int dt = 0; dt < 2; dt++)
@@ -179,15 +162,6 @@ static void choices(void)
     t.dt = WINSUM_F32;
     t.o = 32;
     run(&t, NULL, "einsum"); /* under 64 filters: not measured faster */
-    /* the cold-start layer (3x3 16->16@8, batch 1): the forward form when
-     * WINSUM_DIRECT_WEIGHT_FORWARD=on, else einsum; groups: not taken */
-    layer c = t;
-    c.what = "cold layer", c.n = 1, c.o = 16;
-    run(&c, NULL, "einsum");
-    c.knob[FORWARD] = "on";
-    run(&c, NULL, "direct");
-    c.g = 2;
-    run(&c, NULL, "einsum");
     /* depthwise: the depthwise implementation by default, direct when forced */
     t.g = t.c = t.o = 8;
     run(&t, NULL, "depthwise");

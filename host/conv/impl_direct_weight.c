@@ -72,11 +72,6 @@ static void merge_rows(wgeom *d)
 
 static int lanes_of(winsum_dtype dt) { return dt == WINSUM_F64 ? 8 : 16; }
 
-/* The forward form's bounds (forward_form_fits): terms a weight element
- * sums, and multiply-adds of the whole gradient. */
-#define FORWARD_FORM_TERMS 1024
-#define FORWARD_FORM_MACS  (1 << 20)
-
 /* The register block: OCB vectors of output channels x CB input channels x
  * KWB taps along w. Chosen from a fixed menu (each entry is a program to
  * build: a menu keeps their number small, at most 8 a dtype, where a
@@ -119,94 +114,6 @@ static wblock choose_block(winsum_dtype dt, int64_t og, int64_t cg, int64_t kw)
  * stay on the einsum path unless forced. */
 static int prefer(const ws_conv_problem *p) { return p->w->dtype == WINSUM_F32 && p->g.og >= 64; }
 
-/* The forward form: without groups, the weight gradient of a 1- or 2-D
- * convolution is itself a forward convolution,
- *
- *   dw[o][c][k] = sum over n, j of dy[n][o][j] * x[n][c][j * s + k * d - lo]
- *
- * of x with its batch as the channels (input n -> channel n) and dy as the
- * weights (o, n, j: dy's positions are the taps), at stride d, dilation s
- * and padding lo, whose output positions are the taps k: run by the
- * direct forward (kernels/direct.cl, impl_direct.c) with every operand
- * read through permuted strides, nothing copied. The batch of x's
- * channels c becomes a third spatial axis (taps 1, x's and dw's channel
- * strides), so that the launch has KH * C rows of items: for a small
- * layer (3x3 16->16@8, batch 1) the same program, kernel and work-group
- * size as the layer's forward, whose native code PoCL has then already
- * generated: no build and no code generation at the first
- * backward-weight (cold start: the einsum path's GETT program cost 0.45
- * of 2.2 s, PoCL's log, load 2). Only where the reduction is short (the
- * taps of the forward form: n * output pixels): there one work-item's
- * register block is WB of the kernel's KW positions (3 of 8 for a 3x3),
- * which is fast enough only while the whole layer is small. */
-static int forward_form_applies(const geom *g) { return g->g == 1 && g->ns <= 2; }
-
-/* WINSUM_DIRECT_WEIGHT_FORWARD=on: the forward form for the small
- * problems of forward_form_small() unforced, and wherever it applies when
- * direct is forced (WINSUM_CONV_IMPL=direct); unset or anything else: never
- * (the default: it costs a launch, below). */
-static int forward_form_on(void)
-{
-    const char *env = getenv("WINSUM_DIRECT_WEIGHT_FORWARD");
-    return env && !strcmp(env, "on");
-}
-
-static int forward_form_small(const geom *g)
-{
-    int64_t red = g->n, macs;
-    for (int i = 0; i < g->ns; i++) red *= g->out[i];
-    if (ws_mul_ovf(red, g->c * g->o, &macs)) return 0;
-    for (int i = 0; i < g->ns; i++)
-        if (ws_mul_ovf(macs, g->k[i], &macs)) return 0;
-    return red <= FORWARD_FORM_TERMS && macs <= FORWARD_FORM_MACS;
-}
-
-static winsum_status forward_form(winsum_context *ctx, const ws_conv_problem *p)
-{
-    const geom *g = &p->g;
-    const winsum_view xc = ws_conv_canon(p->desc, g, p->x, 1), wc = ws_conv_canon_w(g, p->w),
-                      yc = ws_conv_canon(p->desc, g, p->y, 1);
-    winsum_conv_desc desc;
-    winsum_conv_desc_init(&desc);
-    desc.layout = WINSUM_LAYOUT_NCHW;
-    geom f = {.ns = 3, .rank = 5, .n = 1, .c = g->n, .o = g->o, .g = 1, .cg = g->n, .og = g->o};
-    /* axis 0: x's and dw's channels; axes 1, 2: the spatial axes (a 1-D
-     * convolution's along axis 2) */
-    f.in[0] = f.out[0] = g->c, f.k[0] = f.s[0] = f.d[0] = 1;
-    winsum_view x = xc, w = yc, y = wc;
-    x.ndim = w.ndim = y.ndim = 5;
-    x.shape[0] = 1, x.strides[0] = 0, x.shape[1] = g->n, x.strides[1] = xc.strides[0];
-    x.shape[2] = g->c, x.strides[2] = xc.strides[2];
-    w.shape[0] = g->o, w.strides[0] = yc.strides[2], w.shape[1] = g->n,
-    w.strides[1] = yc.strides[0];
-    w.shape[2] = 1, w.strides[2] = 0;
-    y.shape[0] = 1, y.strides[0] = 0, y.shape[1] = g->o, y.strides[1] = wc.strides[1];
-    y.shape[2] = g->c, y.strides[2] = wc.strides[2];
-    for (int a = 1; a < 3; a++) {
-        const int i = a - 3 + g->ns; /* the problem's axis, < 0: none */
-        f.in[a] = i < 0 ? 1 : g->in[i];
-        f.k[a] = i < 0 ? 1 : g->out[i];
-        f.s[a] = i < 0 ? 1 : g->d[i];
-        f.d[a] = i < 0 ? 1 : g->s[i];
-        f.lo[a] = i < 0 ? 0 : g->lo[i];
-        f.out[a] = i < 0 ? 1 : g->k[i];
-        x.shape[2 + a] = f.in[a], x.strides[2 + a] = i < 0 ? 0 : xc.strides[3 + i];
-        w.shape[2 + a] = f.k[a], w.strides[2 + a] = i < 0 ? 0 : yc.strides[3 + i];
-        y.shape[2 + a] = f.out[a], y.strides[2 + a] = i < 0 ? 0 : wc.strides[3 + i];
-    }
-    const ws_conv_problem q = {.dir = WS_CONV_FORWARD,
-                               .desc = &desc,
-                               .g = f,
-                               .x = &x,
-                               .w = &w,
-                               .y = &y,
-                               .alpha = p->alpha,
-                               .beta = p->beta,
-                               .who = p->who};
-    if (ctx->verbose) ws_trace_plan(ctx, "direct_weight{forward form}");
-    return ws_conv_impl_direct.run(ctx, &q);
-}
-
 static const char *dw_declines(winsum_context *ctx, const ws_conv_problem *p, int forced, char *why,
                                size_t len)
 {
@@ -221,8 +128,6 @@ static const char *dw_declines(winsum_context *ctx, const ws_conv_problem *p, in
     for (int i = 0; i < g->ns; i++) taps *= g->k[i];
     if (taps > INT_MAX / 64 || g->g * g->og * g->cg > INT_MAX / 64 / taps)
         return "a weight over 2^25 elements";
-    if (!forced && forward_form_on() && forward_form_applies(g) && forward_form_small(g))
-        return NULL;
     if (!forced && !prefer(p)) return "measured slower than einsum on this shape";
     return NULL;
 }
@@ -249,10 +154,6 @@ static int64_t dyt_bytes(void)
 static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
 {
     const geom *g = &p->g;
-    if (forward_form_on() && forward_form_applies(g)) {
-        const char *env = getenv("WINSUM_CONV_IMPL");
-        if (forward_form_small(g) || (env && !strcmp(env, "direct"))) return forward_form(ctx, p);
-    }
     const winsum_dtype dt = p->w->dtype;
     const int f64 = dt == WINSUM_F64;
     const size_t real = f64 ? sizeof(double) : sizeof(float);
