@@ -237,7 +237,8 @@ static int prefer(const ws_conv_problem *p)
      * backward-data 0.098-0.110 vs 0.032-0.033, 32->32@8 0.130 vs 0.044-0.051,
      * batch 2 16->16@16 (1.2M) 0.110 vs 0.078; 4 x 32->32@16 (9.4M) 0.18 vs
      * 0.20-0.30: direct (alternating, POCL_AFFINITY=1, load 6-7). Cold
-     * start of the first layer: 2.09 -> 1.07 s of CPU (notes cold3). */
+     * start of 3x3 16->16@8 forward + backward: 2.41 -> 0.95 s of CPU
+     * (medians of 5, alternating with the code before, load 4-5). */
     double macs = (double)g->n * (double)g->g * (double)g->og * (double)g->cg * (double)taps;
     for (int i = 0; i < g->ns; i++) macs *= (double)g->out[i];
     if (macs <= tiny_macs()) return 0;
