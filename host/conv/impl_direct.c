@@ -16,7 +16,8 @@
  * call serves every launch.
  *
  * Unforced it takes only the shapes where it was measured faster than the
- * einsum path (see prefer()); WINSUM_CONV_IMPL=direct lifts that.
+ * einsum path (see prefer()), and on CPU-like devices no tiny layer (see
+ * tiny()); WINSUM_CONV_IMPL=direct lifts that.
  */
 #include "impl.h"
 #include "trace.h"
