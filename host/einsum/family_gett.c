@@ -35,6 +35,7 @@ typedef struct gett_state {
     ws_int c_inner; /* C's runs along N */
     ws_long c_st;
     gett_params tile; /* the tile it was built with (for describe) */
+    int skinny;       /* gett_skinny (0: gett) */
 } gett_state;
 WS_STATE_FITS(gett_state);
 
@@ -341,6 +342,32 @@ static void contiguous_second(int *l, int n, const int64_t *stride, const int64_
         }
 }
 
+/* The columns a work-group of gett_skinny owns (gett.cl SW). */
+#define SKINNY_SW 512
+
+/* WINSUM_GETT_SKINNY, read whenever a step is built (a switch for tests
+ * and timing): "off" never takes the skinny path, "on" takes it wherever
+ * it can (whatever N); anything else: the rule below. */
+static int skinny_env(void)
+{
+    const char *e = getenv("WINSUM_GETT_SKINNY");
+    return !e ? 0 : !strcmp(e, "off") ? 1 : !strcmp(e, "on") ? 2 : 0;
+}
+
+/* Whether an M x N x K step takes gett_skinny (CPU-like devices): M at
+ * most 24 rows (its sums, one vector each, stay in registers), K in one
+ * block of at most 256 (the same chains of sums as gett's), no guards,
+ * and N long enough that the large operand is worth streaming: TCCG 1, 3,
+ * 5, 7 (M 14-17, N 36,100-254,016), where gett's 8 x 32 micro-tile left
+ * up to a third of its rows idle and packed the large operand in every
+ * work-group (docs/performance.md). */
+static int skinny_path(const winsum_context *ctx, int64_t M, int64_t N, int64_t K, int nguards)
+{
+    const int env = skinny_env();
+    if (!ctx->cpu_like || env == 1 || nguards > 0 || M < 1 || M > 24 || K < 1 || K > 256) return 0;
+    return env == 2 || N >= 8192;
+}
+
 static int gett_accepts(const winsum_plan *p, const ws_step_request *r)
 {
     (void)p;
@@ -478,6 +505,26 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
         g.nc = g.wgn * g.nr;
     }
     gs->tile = g;
+    gs->skinny = 0;
+    if (skinny_path(ctx, M, N, K, A->op.nguards + B->op.nguards)) {
+        /* M rows in registers, B streamed (gett.cl SKINNY): a program of
+         * its own, which holds only gett_skinny */
+        int kc = 16;
+        while (kc < K) kc *= 2;
+        char sopts[128];
+        snprintf(sopts, sizeof sopts, "-DSKINNY=%d -DKC=%d%s", (int)M, kc,
+                 ws_real_opt(A->op.dtype));
+        if ((st = ws_kernel_get(ctx, ws_family_gett.file, "gett_skinny", sopts, &s->kernel)))
+            return st;
+        gs->skinny = 1;
+        s->ngl = 3;
+        s->use_local = 1;
+        s->local[0] = s->local[1] = s->local[2] = 1;
+        s->global[0] = (size_t)((N + SKINNY_SW - 1) / SKINNY_SW);
+        s->global[1] = 1;
+        s->global[2] = (size_t)NB;
+        return WINSUM_OK;
+    }
     /* BLIS's loop order on CPU-like devices: an operand that several
      * work-groups would pack is packed once per launch, by its own kernel,
      * into panels the step owns */
@@ -538,10 +585,11 @@ static void gett_describe(const ws_step *s, char *buf, size_t len)
              ws_src_name(s->a, b1), ws_src_name(s->b, b2), ws_src_name(s->c, b3),
              (long long)s->nbatch, (long long)s->M, (long long)s->N, (long long)s->K, s->nga,
              s->ngb, g->mc, g->nc, g->kc, g->wgm, g->wgn, g->mr, g->nr,
-             s->pre_kernel[0] && s->pre_kernel[1] ? ", A and B packed once"
-             : s->pre_kernel[0]                   ? ", A packed once"
-             : s->pre_kernel[1]                   ? ", B packed once"
-                                                  : "");
+             WS_STATE_C(s, gett_state)->skinny      ? ", skinny (M in registers)"
+             : s->pre_kernel[0] && s->pre_kernel[1] ? ", A and B packed once"
+             : s->pre_kernel[0]                     ? ", A packed once"
+             : s->pre_kernel[1]                     ? ", B packed once"
+                                                    : "");
 }
 
 const ws_family ws_family_gett = {
