@@ -463,10 +463,11 @@ gett_skinny(__global const ELEM *restrict A, const long a_off, __global const EL
     const int n_end = min(N, (int)get_group_id(0) * SW + SW);
     for (int n0 = get_group_id(0) * SW; n0 < n_end;) {
         int len = min(SV, n_end - n0);
-        if (c_st == 1) len = min(len, c_inner - n0 % c_inner);
+        if (b_st == 1) len = min(len, b_inner - n0 % b_inner);
+        else if (c_st == 1) len = min(len, c_inner - n0 % c_inner);
         SVREAL acc[SKINNY];
         _Pragma("unroll") for (int m = 0; m < SKINNY; m++) acc[m] = (SVREAL)(0);
-        if (len == SV && b_st == 1 && n0 % b_inner + SV <= b_inner) {
+        if (len == SV && b_st == 1) {
             /* B runs contiguously along the chunk: vector loads */
             __global const ELEM *restrict bp = B + bbase + (unit_bn ? (long)n0 : tab[tb_n + n0]);
             for (int k = 0; k < K; k++) {
@@ -493,7 +494,7 @@ gett_skinny(__global const ELEM *restrict A, const long a_off, __global const EL
             }
         }
         const long cn = cb + tab[tc_n + n0];
-        if (c_st == 1) {
+        if (c_st == 1 && n0 % c_inner + len <= c_inner) {
             /* the chunk lies in one run of C */
             for (int m = 0; m < SKINNY; m++) {
                 __global ELEM *c = C + cn + tab[tc_m + m];

@@ -417,11 +417,26 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
     ws_sort_by_stride(nl, nn, C->op.stride);
     if (nn > 0 && llabs(C->op.stride[nl[nn - 1]]) != 1) ws_sort_by_stride(nl, nn, B->op.stride);
     ws_sort_by_stride(kl, nk, A->op.stride);
-    if (ctx->cpu_like) {
+    int64_t K = ws_group_size(kl, nk, size), NB = ws_group_size(bl, nb, size);
+    const int skinny = skinny_path(ctx, M, N, K, A->op.nguards + B->op.nguards);
+    if (skinny) {
+        /* gett_skinny's vectors run along B's contiguous label (vector
+         * loads; C is then stored element by element, M x 16 stores a
+         * chunk, where a gather of B would take K x 16 loads): it goes
+         * innermost, the rest in C's order (TCCG 3, `dbea,ec->abcd`: b,
+         * d, a, so that C's lines along d fill while they are in cache) */
+        ws_sort_by_stride(nl, nn, C->op.stride);
+        for (int i = 0; i < nn - 1; i++)
+            if (llabs(B->op.stride[nl[i]]) == 1) {
+                const int u = nl[i];
+                for (int j = i; j < nn - 1; j++) nl[j] = nl[j + 1];
+                nl[nn - 1] = u;
+                break;
+            }
+    } else if (ctx->cpu_like) {
         contiguous_second(ml, nm, A->op.stride, C->op.stride, size);
         contiguous_second(nl, nn, B->op.stride, C->op.stride, size);
     }
-    int64_t K = ws_group_size(kl, nk, size), NB = ws_group_size(bl, nb, size);
     winsum_status st;
     if ((st = ws_check_int(ctx, M, "M")) || (st = ws_check_int(ctx, N, "N")) ||
         (st = ws_check_int(ctx, K, "K")) || (st = ws_check_int(ctx, NB, "batch")))
@@ -506,7 +521,7 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
     }
     gs->tile = g;
     gs->skinny = 0;
-    if (skinny_path(ctx, M, N, K, A->op.nguards + B->op.nguards)) {
+    if (skinny) {
         /* M rows in registers, B streamed (gett.cl SKINNY): a program of
          * its own, which holds only gett_skinny */
         int kc = 16;
