@@ -411,12 +411,16 @@ PACK_FN void pack(__local REAL *dst, const int R, const int pitch, __global cons
  * M 14-17 x N 36,100-254,016): all SKINNY (= M) rows of C are held in
  * registers, each a vector of SV columns, and B is read once, straight
  * from its buffer, with no packing: SV columns a k, a vector load where B
- * runs contiguously along them, else one element a lane from the offsets
- * found once a chunk. A (M x K, small) is copied into local memory once a
- * work-group. Each work-group owns SW columns, cut into chunks of SV that
- * do not cross a run of C (contiguous stores). One K block (K <= KC): the
- * sums are the same chains as gett's. Only this kernel is in the program
- * (its first launch compiles nothing else). */
+ * runs contiguously along them (the host puts B's contiguous label
+ * innermost), else one element a lane from offsets found once a chunk. A
+ * (M x K, small) is copied into local memory once a work-group. Each
+ * work-group owns SW columns, cut into chunks of SV that do not cross a
+ * run of B (or, where B has none, of C); C is stored with vectors where
+ * the chunk lies in one of its runs, else element by element. One K block
+ * (K <= KC): the same chains of sums as gett's. Only this kernel is in
+ * the program (its first launch compiles nothing else); a prefetch 64
+ * elements ahead halved the stalls on B's loads (TCCG 5, K stride
+ * 125,000). */
 #ifdef WS_FP64
 #define SV 8
 #else
