@@ -471,9 +471,14 @@ gett_skinny(__global const ELEM *restrict A, const long a_off, __global const EL
         else if (c_st == 1) len = min(len, c_inner - n0 % c_inner);
         SVREAL acc[SKINNY];
         _Pragma("unroll") for (int m = 0; m < SKINNY; m++) acc[m] = (SVREAL)(0);
-        if (len == SV && b_st == 1) {
+        /* a chunk shorter than SV with SV columns of its run of B before
+         * its end is read as those SV columns (the first sh of them done
+         * already, and not stored again): vector loads still */
+        const int sh = len < SV && b_st == 1 && n0 % b_inner >= SV - len ? SV - len : 0;
+        if (len + sh == SV && b_st == 1) {
             /* B runs contiguously along the chunk: vector loads */
-            __global const ELEM *restrict bp = B + bbase + (unit_bn ? (long)n0 : tab[tb_n + n0]);
+            const int nb = n0 - sh;
+            __global const ELEM *restrict bp = B + bbase + (unit_bn ? (long)nb : tab[tb_n + nb]);
             for (int k = 0; k < K; k++) {
                 __builtin_prefetch(bp + Bk[k] + SKINNY_PF);
                 const SVREAL x = SVLD(bp + Bk[k]);
@@ -508,7 +513,7 @@ gett_skinny(__global const ELEM *restrict A, const long a_off, __global const EL
                     SVST(o, c);
                     continue;
                 }
-                const REAL *s = (const REAL *)&acc[m];
+                const REAL *s = (const REAL *)&acc[m] + sh;
                 int q = 0;
                 STORE_PIECES(8)
                 STORE_PIECES(4)
@@ -519,7 +524,7 @@ gett_skinny(__global const ELEM *restrict A, const long a_off, __global const EL
             for (int l = 0; l < len; l++) co[l] = cb + tab[tc_n + n0 + l];
             for (int m = 0; m < SKINNY; m++) {
                 __global ELEM *c = C + tab[tc_m + m];
-                const REAL *s = (const REAL *)&acc[m];
+                const REAL *s = (const REAL *)&acc[m] + sh;
                 for (int l = 0; l < len; l++) ST(c, co[l], UPDATE(LD(c, co[l]), s[l]));
             }
         }
