@@ -479,8 +479,12 @@ gett_skinny(__global const ELEM *restrict A, const long a_off, __global const EL
             /* B runs contiguously along the chunk: vector loads */
             const int nb = n0 - sh;
             __global const ELEM *restrict bp = B + bbase + (unit_bn ? (long)nb : tab[tb_n + nb]);
+            /* the columns SKINNY_PF on, prefetched k by k: the next run of
+             * B may lie far off (TCCG 7: a run of 28 columns, then 1 MB on) */
+            const int np = min(n0 + SKINNY_PF, N - 1);
+            __global const ELEM *restrict pp = B + bbase + (unit_bn ? (long)np : tab[tb_n + np]);
             for (int k = 0; k < K; k++) {
-                __builtin_prefetch(bp + Bk[k] + SKINNY_PF);
+                __builtin_prefetch(pp + Bk[k]);
                 const SVREAL x = SVLD(bp + Bk[k]);
                 _Pragma("unroll") for (int m = 0; m < SKINNY; m++) acc[m] =
                     fma((SVREAL)(Ap[k * SKINNY + m]), x, acc[m]);
