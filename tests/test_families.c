@@ -482,12 +482,12 @@ static void skinny_path(void)
         winsum_context_destroy(ctx);
         return;
     }
-    const int64_t n1[5] = {10, 9, 17, 109, 5};
+    const int64_t n1[5] = {10, 9, 5, 109, 5}; /* M 5 in all: two programs */
     skinny_case(ctx, "ebad,ce->abcd", "ebad", "ce", n1, 1);
     setenv("WINSUM_GETT_SKINNY", "on", 1);
     const int64_t n2[5] = {37, 3, 5, 7, 6};
     skinny_case(ctx, "dbea,ec->abcd", "dbea", "ec", n2, 1);
-    const int64_t n3[5] = {5, 4, 3, 9, 7}; /* runs of B shorter than a vector */
+    const int64_t n3[5] = {5, 4, 5, 9, 7}; /* runs of B shorter than a vector */
     skinny_case(ctx, "dbea,ec->abcd", "dbea", "ec", n3, 1);
     unsetenv("WINSUM_GETT_SKINNY");
     winsum_context_destroy(ctx);
