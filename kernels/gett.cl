@@ -464,7 +464,7 @@ gett_skinny(__global const ELEM *restrict A, const long a_off, __global const EL
             Ap[k * SKINNY + m] = LD(A, ak + (unit_am ? (long)m : tab[ta_m + m]));
         Bk[k] = unit_bk ? (long)k : tab[tb_k + k];
     }
-    const int n_end = min(N, (int)get_group_id(0) * SW + SW);
+    const int n_end = (int)min((long)N, (long)get_group_id(0) * SW + SW);
     for (int n0 = get_group_id(0) * SW; n0 < n_end;) {
         int len = min(SV, n_end - n0);
         if (b_st == 1) len = min(len, b_inner - n0 % b_inner);
@@ -481,7 +481,7 @@ gett_skinny(__global const ELEM *restrict A, const long a_off, __global const EL
             __global const ELEM *restrict bp = B + bbase + (unit_bn ? (long)nb : tab[tb_n + nb]);
             /* the columns SKINNY_PF on, prefetched k by k: the next run of
              * B may lie far off (TCCG 7: a run of 28 columns, then 1 MB on) */
-            const int np = min(n0 + SKINNY_PF, N - 1);
+            const int np = (int)min((long)n0 + SKINNY_PF, (long)N - 1);
             __global const ELEM *restrict pp = B + bbase + (unit_bn ? (long)np : tab[tb_n + np]);
             for (int k = 0; k < K; k++) {
                 __builtin_prefetch(pp + Bk[k]);
