@@ -426,7 +426,9 @@ PACK_FN void pack(__local REAL *dst, const int R, const int pitch, __global cons
 #else
 #define SV 16
 #endif
+#ifndef SW
 #define SW 512
+#endif
 #ifndef SKINNY_PF
 #define SKINNY_PF 64
 #endif
@@ -464,6 +466,51 @@ gett_skinny(__global const ELEM *restrict A, const long a_off, __global const EL
             Ap[k * SKINNY + m] = LD(A, ak + (unit_am ? (long)m : tab[ta_m + m]));
         Bk[k] = unit_bk ? (long)k : tab[tb_k + k];
     }
+#ifdef STE
+    /* C contiguous along the second innermost N label (STE values), B along
+     * the innermost (STA): a work-group owns all STE x STA columns of one
+     * value of the others (SW = STE * STA); the sums go through local
+     * memory, transposed, so that C is stored as vectors along its
+     * contiguous label rather than element by element (TCCG 3, 7) */
+    __local REAL T[SKINNY * SW];
+    const int nb0 = get_group_id(0) * SW;
+    for (int e = 0; e < STE; e++)
+        for (int a0 = 0; a0 < STA; a0 += SV) {
+            /* the last vector ends with the run (lanes it shares with the
+             * one before get the same sums again) */
+            const int as = min(a0, STA - SV), nb = nb0 + e * STA + as;
+            __global const ELEM *restrict bp = B + bbase + (unit_bn ? (long)nb : tab[tb_n + nb]);
+            const int np = (int)min((long)nb + SKINNY_PF, (long)N - 1);
+            __global const ELEM *restrict pp = B + bbase + (unit_bn ? (long)np : tab[tb_n + np]);
+            SVREAL acc[SKINNY];
+            _Pragma("unroll") for (int m = 0; m < SKINNY; m++) acc[m] = (SVREAL)(0);
+            for (int k = 0; k < K; k++) {
+                __builtin_prefetch(pp + Bk[k]);
+                const SVREAL x = SVLD(bp + Bk[k]);
+                _Pragma("unroll") for (int m = 0; m < SKINNY; m++) acc[m] =
+                    fma((SVREAL)(Ap[k * SKINNY + m]), x, acc[m]);
+            }
+            _Pragma("unroll") for (int m = 0; m < SKINNY; m++)
+                CAT(vstore, SV)(acc[m], 0, T + (m * STE + e) * STA + as);
+        }
+    for (int m = 0; m < SKINNY; m++) {
+        const long cm = cb + tab[tc_m + m];
+        for (int a = 0; a < STA; a++) {
+            /* a column of T (a gather; writing T by columns instead, as
+             * single elements, was slower on TCCG 3 and faster on 7) */
+            REAL col[STE];
+            for (int e = 0; e < STE; e++) col[e] = T[(m * STE + e) * STA + a];
+            __global ELEM *c = C + cm + tab[tc_n + nb0 + a];
+            const REAL *s = col;
+            const int len = STE;
+            int q = 0;
+            STORE_PIECES(16)
+            STORE_PIECES(8)
+            STORE_PIECES(4)
+            for (; q < len; q++) ST(c, q, UPDATE(LD(c, q), s[q]));
+        }
+    }
+#else
     const int n_end = (int)min((long)N, (long)get_group_id(0) * SW + SW);
     for (int n0 = get_group_id(0) * SW; n0 < n_end;) {
         int len = min(SV, n_end - n0);
@@ -537,6 +584,7 @@ gett_skinny(__global const ELEM *restrict A, const long a_off, __global const EL
         }
         n0 += len;
     }
+#endif
 }
 #else
 __kernel __attribute__((reqd_work_group_size(WGN, WGM, 1))) void

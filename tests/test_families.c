@@ -468,8 +468,10 @@ static void skinny_case(winsum_context *ctx, const char *subs, const char *xl, c
  * (N 9,810: runs of 109 along d in both B and C, vector loads and stores,
  * then 8-, 4- and 1-wide pieces), and forced (WINSUM_GETT_SKINNY=on) where
  * B runs along a, C along d (vectors along a, C stored element by element,
- * a chunk of 5 read as the 16 columns that end with it), and where B's runs
- * (5) are shorter than a vector (one element a lane). */
+ * a chunk of 5 read as the 16 columns that end with it), where B's runs
+ * (5) are shorter than a vector (one element a lane), and with d of 20
+ * and K 33 (C stored along d through a transpose in local memory, pieces
+ * 16 + 4). */
 static void skinny_path(void)
 {
     winsum_context *ctx = NULL;
@@ -489,6 +491,8 @@ static void skinny_path(void)
     skinny_case(ctx, "dbea,ec->abcd", "dbea", "ec", n2, 1);
     const int64_t n3[5] = {5, 4, 5, 9, 7}; /* runs of B shorter than a vector */
     skinny_case(ctx, "dbea,ec->abcd", "dbea", "ec", n3, 1);
+    const int64_t n4[5] = {37, 3, 5, 20, 33}; /* d >= 8, K >= 32: C through local memory */
+    skinny_case(ctx, "dbea,ec->abcd", "dbea", "ec", n4, 1);
     unsetenv("WINSUM_GETT_SKINNY");
     winsum_context_destroy(ctx);
 }
