@@ -405,6 +405,188 @@ PACK_FN void pack(__local REAL *dst, const int R, const int pitch, __global cons
         }                                              \
     }
 
+#ifdef SKINNY
+/* The skinny path (CPU-like devices; the host picks it where M is at most
+ * 24, N long, K at most KC and neither operand guarded: TCCG 1, 3, 5, 7,
+ * M 14-17 x N 36,100-254,016): all SKINNY (= M) rows of C are held in
+ * registers, each a vector of SV columns, and B is read once, straight
+ * from its buffer, with no packing: SV columns a k, a vector load where B
+ * runs contiguously along them (the host puts B's contiguous label
+ * innermost), else one element a lane from offsets found once a chunk. A
+ * (M x K, small) is copied into local memory once a work-group. Each
+ * work-group owns SW columns, cut into chunks of SV that do not cross a
+ * run of B (or, where B has none, of C); C is stored with vectors where
+ * the chunk lies in one of its runs, else element by element. One K block
+ * (K <= KC): the same chains of sums as gett's. Only this kernel is in
+ * the program (its first launch compiles nothing else); a prefetch 64
+ * elements ahead halved the stalls on B's loads (TCCG 5, K stride
+ * 125,000). */
+#ifdef WS_FP64
+#define SV 8
+#else
+#define SV 16
+#endif
+#ifndef SW
+#define SW 512
+#endif
+#ifndef SKINNY_PF
+#define SKINNY_PF 64
+#endif
+#define SVREAL CAT(REAL, SV)
+#ifdef WS_FP16
+#define SVLD(p)    CAT(vload_half, SV)(0, (p))
+#define SVST(v, p) CAT(CAT(vstore_half, SV), _rte)((v), 0, (p))
+#else
+#define SVLD(p)    CAT(vload, SV)(0, (p))
+#define SVST(v, p) CAT(vstore, SV)((v), 0, (p))
+#endif
+__kernel __attribute__((reqd_work_group_size(1, 1, 1))) void
+gett_skinny(__global const ELEM *restrict A, const long a_off, __global const ELEM *restrict B,
+            const long b_off, __global ELEM *restrict C, const long c_off,
+            __global const long *restrict tab, const int M, const int N, const int K,
+            const int nbatch, const int ta_m, const int ta_k, const int ta_b, const int tb_n,
+            const int tb_k, const int tb_b, const int tc_m, const int tc_n, const int tc_b,
+            const int ga_m, const int ga_k, const int ga_b, const int gb_n, const int gb_k,
+            const int gb_b, const long4 exta4, const long4 extb4, const REAL alpha, const REAL beta,
+            const long a_safe, const long b_safe, const int a_inner, const long a_st,
+            const long4 a_cg4, const int b_inner, const long b_st, const long4 b_cg4,
+            const int a_kinner, const long a_kst, const long4 a_kcg4, const int b_kinner,
+            const long b_kst, const long4 b_kcg4, const int unit_am, const int unit_ak,
+            const int unit_bn, const int unit_bk, const int c_inner, const long c_st,
+            __global const REAL *restrict pa, __global const REAL *restrict pb)
+{
+    __local REAL Ap[KC * SKINNY];
+    __local long Bk[KC];
+    const int b = get_group_id(2);
+    const long cb = c_off + tab[tc_b + b];
+    const long abase = a_off + tab[ta_b + b], bbase = b_off + tab[tb_b + b];
+    for (int k = 0; k < K; k++) {
+        const long ak = abase + (unit_ak ? (long)k : tab[ta_k + k]);
+        for (int m = 0; m < SKINNY; m++)
+            Ap[k * SKINNY + m] = LD(A, ak + (unit_am ? (long)m : tab[ta_m + m]));
+        Bk[k] = unit_bk ? (long)k : tab[tb_k + k];
+    }
+#ifdef STE
+    /* C contiguous along the second innermost N label (STE values), B along
+     * the innermost (STA): a work-group owns all STE x STA columns of one
+     * value of the others (SW = STE * STA); the sums go through local
+     * memory, transposed, so that C is stored as vectors along its
+     * contiguous label rather than element by element (TCCG 3, 7) */
+    __local REAL T[SKINNY * SW];
+    const int nb0 = get_group_id(0) * SW;
+    for (int e = 0; e < STE; e++)
+        for (int a0 = 0; a0 < STA; a0 += SV) {
+            /* the last vector ends with the run (lanes it shares with the
+             * one before get the same sums again) */
+            const int as = min(a0, STA - SV), nb = nb0 + e * STA + as;
+            __global const ELEM *restrict bp = B + bbase + (unit_bn ? (long)nb : tab[tb_n + nb]);
+            const int np = (int)min((long)nb + SKINNY_PF, (long)N - 1);
+            __global const ELEM *restrict pp = B + bbase + (unit_bn ? (long)np : tab[tb_n + np]);
+            SVREAL acc[SKINNY];
+            _Pragma("unroll") for (int m = 0; m < SKINNY; m++) acc[m] = (SVREAL)(0);
+            for (int k = 0; k < K; k++) {
+                __builtin_prefetch(pp + Bk[k]);
+                const SVREAL x = SVLD(bp + Bk[k]);
+                _Pragma("unroll") for (int m = 0; m < SKINNY; m++) acc[m] =
+                    fma((SVREAL)(Ap[k * SKINNY + m]), x, acc[m]);
+            }
+            _Pragma("unroll") for (int m = 0; m < SKINNY; m++)
+                CAT(vstore, SV)(acc[m], 0, T + (m * STE + e) * STA + as);
+        }
+    for (int m = 0; m < SKINNY; m++) {
+        const long cm = cb + tab[tc_m + m];
+        for (int a = 0; a < STA; a++) {
+            /* a column of T (a gather; writing T by columns instead, as
+             * single elements, was slower on TCCG 3 and faster on 7) */
+            REAL col[STE];
+            for (int e = 0; e < STE; e++) col[e] = T[(m * STE + e) * STA + a];
+            __global ELEM *c = C + cm + tab[tc_n + nb0 + a];
+            const REAL *s = col;
+            const int len = STE;
+            int q = 0;
+            STORE_PIECES(16)
+            STORE_PIECES(8)
+            STORE_PIECES(4)
+            for (; q < len; q++) ST(c, q, UPDATE(LD(c, q), s[q]));
+        }
+    }
+#else
+    const int n_end = (int)min((long)N, (long)get_group_id(0) * SW + SW);
+    for (int n0 = get_group_id(0) * SW; n0 < n_end;) {
+        int len = min(SV, n_end - n0);
+        if (b_st == 1) len = min(len, b_inner - n0 % b_inner);
+        else if (c_st == 1) len = min(len, c_inner - n0 % c_inner);
+        SVREAL acc[SKINNY];
+        _Pragma("unroll") for (int m = 0; m < SKINNY; m++) acc[m] = (SVREAL)(0);
+        /* a chunk shorter than SV with SV columns of its run of B before
+         * its end is read as those SV columns (the first sh of them done
+         * already, and not stored again): vector loads still */
+        const int sh = len < SV && b_st == 1 && n0 % b_inner >= SV - len ? SV - len : 0;
+        if (len + sh == SV && b_st == 1) {
+            /* B runs contiguously along the chunk: vector loads */
+            const int nb = n0 - sh;
+            __global const ELEM *restrict bp = B + bbase + (unit_bn ? (long)nb : tab[tb_n + nb]);
+            /* the columns SKINNY_PF on, prefetched k by k: the next run of
+             * B may lie far off (TCCG 7: a run of 28 columns, then 1 MB on) */
+            const int np = (int)min((long)n0 + SKINNY_PF, (long)N - 1);
+            __global const ELEM *restrict pp = B + bbase + (unit_bn ? (long)np : tab[tb_n + np]);
+            for (int k = 0; k < K; k++) {
+                __builtin_prefetch(pp + Bk[k]);
+                const SVREAL x = SVLD(bp + Bk[k]);
+                _Pragma("unroll") for (int m = 0; m < SKINNY; m++) acc[m] =
+                    fma((SVREAL)(Ap[k * SKINNY + m]), x, acc[m]);
+            }
+        } else {
+            /* one element a lane (lanes past len repeat the last column) */
+            long bo[SV];
+            _Pragma("unroll") for (int l = 0; l < SV; l++)
+            {
+                const int n = n0 + min(l, len - 1);
+                bo[l] = bbase + (unit_bn ? (long)n : tab[tb_n + n]);
+            }
+            for (int k = 0; k < K; k++) {
+                REAL xs[SV];
+                const long bk = Bk[k];
+                _Pragma("unroll") for (int l = 0; l < SV; l++) xs[l] = LD(B, bo[l] + bk);
+                const SVREAL x = CAT(vload, SV)(0, xs);
+                _Pragma("unroll") for (int m = 0; m < SKINNY; m++) acc[m] =
+                    fma((SVREAL)(Ap[k * SKINNY + m]), x, acc[m]);
+            }
+        }
+        const long cn = cb + tab[tc_n + n0];
+        if (c_st == 1 && n0 % c_inner + len <= c_inner) {
+            /* the chunk lies in one run of C */
+            for (int m = 0; m < SKINNY; m++) {
+                __global ELEM *c = C + cn + tab[tc_m + m];
+                if (len == SV) {
+                    SVREAL o = alpha * acc[m];
+                    if (beta != 0) o = fma((SVREAL)(beta), SVLD(c), o);
+                    SVST(o, c);
+                    continue;
+                }
+                const REAL *s = (const REAL *)&acc[m] + sh;
+                int q = 0;
+                STORE_PIECES(8)
+                STORE_PIECES(4)
+                for (; q < len; q++) ST(c, q, UPDATE(LD(c, q), s[q]));
+            }
+        } else {
+            long co[SV];
+            for (int l = 0; l < len; l++) co[l] = cb + tab[tc_n + n0 + l];
+            for (int m = 0; m < SKINNY; m++) {
+                __global ELEM *c = C + tab[tc_m + m];
+                const REAL *s = (const REAL *)&acc[m] + sh;
+                /* plain stores: a scatter (vscatterqps) was 25-40% of TCCG 3's
+                 * and 7's samples */
+                _Pragma("clang loop vectorize(disable)") for (int l = 0; l < len; l++)
+                    ST(c, co[l], UPDATE(LD(c, co[l]), s[l]));
+            }
+        }
+        n0 += len;
+    }
+#endif
+}
+#else
 __kernel __attribute__((reqd_work_group_size(WGN, WGM, 1))) void
 gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *restrict B,
      const long b_off, __global ELEM *restrict C, const long c_off,
@@ -774,3 +956,4 @@ gett_pack_b(__global const ELEM *restrict B, const long b_off, __global const lo
         for (int k = 0; k < kc; k++)
             for (int j = 0; j < NR; j++) out[(t * KC + k) * NR + j] = buf[k * PB + t * NR + j];
 }
+#endif /* SKINNY */

@@ -399,6 +399,104 @@ static void short_c_runs(void)
     winsum_context_destroy(ctx);
 }
 
+/* One case of the skinny path: x (4-D, labels xl) times y (2-D, c and e)
+ * into z = abcd, e summed, against a host loop; `skinny` asks that the
+ * plan says it took gett_skinny. Sizes in n['a'..'e']. */
+static void skinny_case(winsum_context *ctx, const char *subs, const char *xl, const char *yl,
+                        const int64_t *n, int skinny)
+{
+    int64_t sx[4], sy[2], sz[4];
+    size_t nx = 1, ny = 1, nz = 1;
+    for (int i = 0; i < 4; i++) nx *= (size_t)(sx[i] = n[xl[i] - 'a']);
+    for (int i = 0; i < 2; i++) ny *= (size_t)(sy[i] = n[yl[i] - 'a']);
+    for (int i = 0; i < 4; i++) nz *= (size_t)(sz[i] = n[i]);
+    const double alpha = 0.5, beta = -1.25;
+    uint64_t rng = 29;
+    double *hx = tu_randv(&rng, nx), *hy = tu_randv(&rng, ny), *hz0 = tu_randv(&rng, nz),
+           *hz = calloc(nz, sizeof *hz), *want = calloc(nz, sizeof *want);
+    const winsum_dtype dts[2] = {WINSUM_F32, WINSUM_F64};
+    for (int t = 0; t < 2; t++) {
+        const int f64 = dts[t] == WINSUM_F64;
+        tu_buf x, y, z;
+        tu_put(ctx, hx, nx, dts[t], 4, sx, NULL, &x);
+        tu_put(ctx, hy, ny, dts[t], 2, sy, NULL, &y);
+        tu_put(ctx, hz0, nz, dts[t], 4, sz, NULL, &z);
+        const winsum_view ops[2] = {x.v, y.v};
+        winsum_plan *plan = NULL;
+        CHECK_STATUS(winsum_plan_create(ctx, &plan, subs, 2, ops, &z.v), WINSUM_OK);
+        if (plan) {
+            const char *d = winsum_plan_describe(plan);
+            CHECK_MSG(!skinny || strstr(d, "skinny"), "%s: not the skinny path: %s", subs, d);
+            CHECK_STATUS(winsum_plan_execute(plan, NULL, NULL, alpha, beta, NULL), WINSUM_OK);
+            winsum_plan_destroy(plan);
+        }
+        tu_get(ctx, &z, hz, nz);
+        /* the stored values, rounded as the dtype holds them */
+#define RD(v) (f64 ? (v) : (double)(float)(v))
+        int64_t i[5];
+        size_t at = 0;
+        for (i[0] = 0; i[0] < n[0]; i[0]++)
+            for (i[1] = 0; i[1] < n[1]; i[1]++)
+                for (i[2] = 0; i[2] < n[2]; i[2]++)
+                    for (i[3] = 0; i[3] < n[3]; i[3]++, at++) {
+                        double v = 0;
+                        for (i[4] = 0; i[4] < n[4]; i[4]++) {
+                            size_t ax = 0, ay = 0;
+                            for (int q = 0; q < 4; q++) ax = ax * sx[q] + i[xl[q] - 'a'];
+                            for (int q = 0; q < 2; q++) ay = ay * sy[q] + i[yl[q] - 'a'];
+                            v += RD(hx[ax]) * RD(hy[ay]);
+                        }
+                        want[at] = alpha * v + beta * RD(hz0[at]);
+                    }
+#undef RD
+        double err = tu_max_err(hz, want, (int64_t)nz, 1.0);
+        CHECK_MSG(err < (f64 ? 1e-12 : 1e-5), "%s (%s): max error %g", subs, f64 ? "f64" : "f32",
+                  err);
+        printf("skinny %s (%s): max error %g\n", subs, f64 ? "f64" : "f32", err);
+        winsum_buffer_free(ctx, &x.b);
+        winsum_buffer_free(ctx, &y.b);
+        winsum_buffer_free(ctx, &z.b);
+    }
+    free(hx);
+    free(hy);
+    free(hz0);
+    free(hz);
+    free(want);
+}
+
+/* GETT's skinny path (M <= 24 rows in registers, B streamed): by the rule
+ * (N 9,810: runs of 109 along d in both B and C, vector loads and stores,
+ * then 8-, 4- and 1-wide pieces), and forced (WINSUM_GETT_SKINNY=on) where
+ * B runs along a, C along d (vectors along a, C stored element by element,
+ * a chunk of 5 read as the 16 columns that end with it), where B's runs
+ * (5) are shorter than a vector (one element a lane), and with d of 20
+ * and K 33 (C stored along d through a transpose in local memory, pieces
+ * 16 + 4). */
+static void skinny_path(void)
+{
+    winsum_context *ctx = NULL;
+    if (winsum_context_create(&ctx, WINSUM_BACKEND_OPENCL, NULL) != WINSUM_OK) {
+        printf("skinny path: skipped (no OpenCL device)\n");
+        return;
+    }
+    if (!ctx->cpu_like) {
+        printf("skinny path: skipped (not a CPU-like device)\n");
+        winsum_context_destroy(ctx);
+        return;
+    }
+    const int64_t n1[5] = {10, 9, 5, 109, 5}; /* M 5 in all: two programs */
+    skinny_case(ctx, "ebad,ce->abcd", "ebad", "ce", n1, 1);
+    setenv("WINSUM_GETT_SKINNY", "on", 1);
+    const int64_t n2[5] = {37, 3, 5, 7, 6};
+    skinny_case(ctx, "dbea,ec->abcd", "dbea", "ec", n2, 1);
+    const int64_t n3[5] = {5, 4, 5, 9, 7}; /* runs of B shorter than a vector */
+    skinny_case(ctx, "dbea,ec->abcd", "dbea", "ec", n3, 1);
+    const int64_t n4[5] = {37, 3, 5, 20, 33}; /* d >= 8, K >= 32: C through local memory */
+    skinny_case(ctx, "dbea,ec->abcd", "dbea", "ec", n4, 1);
+    unsetenv("WINSUM_GETT_SKINNY");
+    winsum_context_destroy(ctx);
+}
+
 /* Every kernel of a file comes from one build per options (program.c):
  * GETT's packing kernels share the program of its main kernel; other
  * options are another program. */
@@ -462,6 +560,7 @@ int main(void)
     packing_rule();
     contiguous_second_label();
     short_c_runs();
+    skinny_path();
     one_build_per_options();
     return tu_finish("test_families");
 }

@@ -35,6 +35,7 @@ typedef struct gett_state {
     ws_int c_inner; /* C's runs along N */
     ws_long c_st;
     gett_params tile; /* the tile it was built with (for describe) */
+    int skinny;       /* gett_skinny (0: gett) */
 } gett_state;
 WS_STATE_FITS(gett_state);
 
@@ -356,6 +357,32 @@ static void contiguous_second(int *l, int n, const int64_t *stride, const int64_
         }
 }
 
+/* The columns a work-group of gett_skinny owns (gett.cl SW). */
+#define SKINNY_SW 512
+
+/* WINSUM_GETT_SKINNY, read whenever a step is built (a switch for tests
+ * and timing): "off" never takes the skinny path, "on" takes it wherever
+ * it can (whatever N); anything else: the rule below. */
+static int skinny_env(void)
+{
+    const char *e = getenv("WINSUM_GETT_SKINNY");
+    return !e ? 0 : !strcmp(e, "off") ? 1 : !strcmp(e, "on") ? 2 : 0;
+}
+
+/* Whether an M x N x K step takes gett_skinny (CPU-like devices): M at
+ * most 24 rows (its sums, one vector each, stay in registers), K in one
+ * block of at most 256 (the same chains of sums as gett's), no guards,
+ * and N long enough that the large operand is worth streaming: TCCG 1, 3,
+ * 5, 7 (M 14-17, N 36,100-254,016), where gett's 8 x 32 micro-tile left
+ * up to a third of its rows idle and packed the large operand in every
+ * work-group (docs/performance.md). */
+static int skinny_path(const winsum_context *ctx, int64_t M, int64_t N, int64_t K, int nguards)
+{
+    const int env = skinny_env();
+    if (!ctx->cpu_like || env == 1 || nguards > 0 || M < 1 || M > 24 || K < 1 || K > 256) return 0;
+    return env == 2 || N >= 8192;
+}
+
 static int gett_accepts(const winsum_plan *p, const ws_step_request *r)
 {
     (void)p;
@@ -405,11 +432,26 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
     ws_sort_by_stride(nl, nn, C->op.stride);
     if (nn > 0 && llabs(C->op.stride[nl[nn - 1]]) != 1) ws_sort_by_stride(nl, nn, B->op.stride);
     ws_sort_by_stride(kl, nk, A->op.stride);
-    if (ctx->cpu_like) {
+    int64_t K = ws_group_size(kl, nk, size), NB = ws_group_size(bl, nb, size);
+    const int skinny = skinny_path(ctx, M, N, K, A->op.nguards + B->op.nguards);
+    if (skinny) {
+        /* gett_skinny's vectors run along B's contiguous label (vector
+         * loads; C is then stored element by element, M x 16 stores a
+         * chunk, where a gather of B would take K x 16 loads): it goes
+         * innermost, the rest in C's order (TCCG 3, `dbea,ec->abcd`: b,
+         * d, a, so that C's lines along d fill while they are in cache) */
+        ws_sort_by_stride(nl, nn, C->op.stride);
+        for (int i = 0; i < nn - 1; i++)
+            if (llabs(B->op.stride[nl[i]]) == 1) {
+                const int u = nl[i];
+                for (int j = i; j < nn - 1; j++) nl[j] = nl[j + 1];
+                nl[nn - 1] = u;
+                break;
+            }
+    } else if (ctx->cpu_like) {
         contiguous_second(ml, nm, A->op.stride, C->op.stride, size);
         contiguous_second(nl, nn, B->op.stride, C->op.stride, size);
     }
-    int64_t K = ws_group_size(kl, nk, size), NB = ws_group_size(bl, nb, size);
     winsum_status st;
     if ((st = ws_check_int(ctx, M, "M")) || (st = ws_check_int(ctx, N, "N")) ||
         (st = ws_check_int(ctx, K, "K")) || (st = ws_check_int(ctx, NB, "batch")))
@@ -493,6 +535,43 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
         g.nc = g.wgn * g.nr;
     }
     gs->tile = g;
+    gs->skinny = 0;
+    if (skinny) {
+        /* M rows in registers, B streamed (gett.cl SKINNY): a program of
+         * its own, which holds only gett_skinny */
+        int kc = 16;
+        while (kc < K) kc *= 2;
+        /* C contiguous along the second innermost N label, B along the
+         * innermost: a work-group owns one block of both, and C goes out
+         * through a transpose in local memory (gett.cl STE). Measured
+         * (kernel CPU, alternating): TCCG 3 (K 50, blocks 50 x 50) 0.74x,
+         * TCCG 7 (K 28, 28 x 28) 1.03x, so only from K 32 on. */
+        int64_t sta = 0, ste = 0;
+        if (K >= 32 && nn >= 2 && B->op.stride[nl[nn - 1]] == 1 && C->op.stride[nl[nn - 2]] == 1) {
+            sta = size[nl[nn - 1]];
+            ste = size[nl[nn - 2]];
+            const int64_t es = A->op.dtype == WINSUM_F64 ? 8 : 4;
+            if (sta < 16 || ste < 8 || sta * ste > 4096 || M * sta * ste * es > (1 << 19))
+                sta = ste = 0;
+        }
+        char sopts[160];
+        int at = snprintf(sopts, sizeof sopts, "-DSKINNY=%d -DKC=%d", (int)M, kc);
+        if (sta)
+            at += snprintf(sopts + at, sizeof sopts - (size_t)at, " -DSTE=%d -DSTA=%d -DSW=%d",
+                           (int)ste, (int)sta, (int)(ste * sta));
+        snprintf(sopts + at, sizeof sopts - (size_t)at, "%s", ws_real_opt(A->op.dtype));
+        if ((st = ws_kernel_get(ctx, ws_family_gett.file, "gett_skinny", sopts, &s->kernel)))
+            return st;
+        gs->skinny = 1;
+        s->ngl = 3;
+        s->use_local = 1;
+        s->local[0] = s->local[1] = s->local[2] = 1;
+        const int64_t sw = sta ? sta * ste : SKINNY_SW;
+        s->global[0] = (size_t)((N + sw - 1) / sw);
+        s->global[1] = 1;
+        s->global[2] = (size_t)NB;
+        return WINSUM_OK;
+    }
     /* BLIS's loop order on CPU-like devices: an operand that several
      * work-groups would pack is packed once per launch, by its own kernel,
      * into panels the step owns */
@@ -553,10 +632,11 @@ static void gett_describe(const ws_step *s, char *buf, size_t len)
              ws_src_name(s->a, b1), ws_src_name(s->b, b2), ws_src_name(s->c, b3),
              (long long)s->nbatch, (long long)s->M, (long long)s->N, (long long)s->K, s->nga,
              s->ngb, g->mc, g->nc, g->kc, g->wgm, g->wgn, g->mr, g->nr,
-             s->pre_kernel[0] && s->pre_kernel[1] ? ", A and B packed once"
-             : s->pre_kernel[0]                   ? ", A packed once"
-             : s->pre_kernel[1]                   ? ", B packed once"
-                                                  : "");
+             WS_STATE_C(s, gett_state)->skinny      ? ", skinny (M in registers)"
+             : s->pre_kernel[0] && s->pre_kernel[1] ? ", A and B packed once"
+             : s->pre_kernel[0]                     ? ", A packed once"
+             : s->pre_kernel[1]                     ? ", B packed once"
+                                                    : "");
 }
 
 const ws_family ws_family_gett = {
