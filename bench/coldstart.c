@@ -4,7 +4,8 @@
  * coldstart.c - the coldstart suite: the cost of the first calls of kernels
  * the process has not built: one convolution layer forward, backward-data
  * and backward-weight (3x3 s1 p1, 16->16 channels, 8x8, batch 1, float32;
- * WINSUM_COLDSTART_LAYER=depthwise: the same with 16 groups), as the first
+ * WINSUM_COLDSTART_LAYER=depthwise: the same with 16 groups; =direct: 64->64
+ * channels on 28x28, a layer the direct kernels take), as the first
  * winsum calls of a fresh child process of this executable
  * (`winsum-bench --coldstart-child`). The runs, in order: winsum's
  * (WINSUM_CACHE_DIR) and PoCL's (POCL_CACHE_DIR, its kernel cache as the
@@ -35,6 +36,7 @@ extern char **environ;
 
 static const conv_layer cold_layer = {"conv3x3_s1_16x8x8", 16, 16, 8, 3, 1, 1, 1};
 static const conv_layer cold_depthwise = {"dw3x3_s1_16x8x8", 16, 16, 8, 3, 1, 1, 16};
+static const conv_layer cold_direct = {"conv3x3_s1_64x28x28", 64, 64, 28, 3, 1, 1, 1};
 
 const cold_run cold_runs[COLD_RUNS] = {{"first_call_cold", "cold (empty caches)", 0},
                                        {"first_call_disk_cache", "disk caches (2nd process)", 0},
@@ -60,7 +62,9 @@ int coldstart_child(const char *device)
     b->esz = sizeof(float);
     b->reps = 1;
     const char *which = getenv("WINSUM_COLDSTART_LAYER");
-    const conv_layer *l = which && !strcmp(which, "depthwise") ? &cold_depthwise : &cold_layer;
+    const conv_layer *l = which && !strcmp(which, "depthwise") ? &cold_depthwise
+                          : which && !strcmp(which, "direct")  ? &cold_direct
+                                                               : &cold_layer;
     double t0 = now_ms();
     winsum_status st = winsum_context_create(&b->ctx, WINSUM_BACKEND_OPENCL, device);
     double context_ms = now_ms() - t0;

@@ -58,6 +58,8 @@
     "                     may use every CPU (0: PoCL's default; the header says which)\n"    \
     "  WINSUM_TCCG        the tccg suite's case file (default: tccg-odd.txt in\n"            \
     "                     <exe dir>/../share/winsum, else the source tree's bench/data)\n"   \
+    "  WINSUM_COLDSTART_LAYER  depthwise|direct: coldstart times a depthwise 16-channel\n"   \
+    "                     layer, or a 3x3 64->64 on 28x28 (direct), instead of 3x3 16->16\n" \
     "  WINSUM_BENCH_PYTHON  the python of the torch and numpy peers (default\n"              \
     "                     /usr/bin/python3; one without them: the columns say n/a)\n"        \
     "  OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE  unset for the peers (OpenBLAS in the bench,\n"   \
