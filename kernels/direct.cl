@@ -61,18 +61,6 @@
 #ifndef OCB
 #define OCB 1
 #endif
-#ifdef WS_FP64
-#define LANES        8
-#define VEC          double8
-#define VSTORE(v, p) vstore8((v), 0, (p))
-#define VLOAD(p)     vload8(0, (p))
-#else
-#define LANES        16
-#define VEC          float16
-#define VSTORE(v, p) vstore16((v), 0, (p))
-#define VLOAD(p)     vload16(0, (p))
-#endif
-#define BW (OCB * LANES)
 
 /* The channels of one tap for the pixels PLO <= p < PHI (compile-time
  * bounds, so that the accumulators stay registers): the others are
@@ -397,7 +385,7 @@ __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const RE
         for (int l = 0; l < LANES; l++)
             bv[l] =
                 has_bias && l < nl ? LD(bias, bs.s0 + (g * (long)Og + oc0 + l) * bs.s1) : (REAL)0;
-        const VEC bvec = VLOAD(bv);
+        const VEC bvec = VLOAD_REAL(bv);
         const long yo = ybase + oc0 * ysc;
         if (sub.s0) {
             /* sub-pixel backward-data: lane v is channel v % C of phase
@@ -413,7 +401,7 @@ __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const RE
             for (int p = 0; p < WB; p++) {
                 if (ow0 + p >= OW) break;
                 REAL r[LANES];
-                VSTORE(alpha * (tot[o][p] + grp[o][p]), r);
+                VSTORE_REAL(alpha * (tot[o][p] + grp[o][p]), r);
                 const long yp = ybase + (ow0 + p) * ys.s6;
                 for (int l = 0; l < nl; l++)
                     ST(y, yp + off[l], beta != (REAL)0 ? r[l] + beta * LD(y, yp + off[l]) : r[l]);
@@ -430,7 +418,7 @@ __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const RE
              * 1.01-1.05x) */
             REAL rr[WB][LANES];
 #pragma unroll
-            for (int p = 0; p < WB; p++) VSTORE(alpha * (tot[o][p] + grp[o][p] + bvec), rr[p]);
+            for (int p = 0; p < WB; p++) VSTORE_REAL(alpha * (tot[o][p] + grp[o][p] + bvec), rr[p]);
             for (int l = 0; l < LANES; l++) {
                 const long yl = yo + l * ysc + ow0 * ys.s6;
 #pragma unroll
@@ -442,7 +430,7 @@ __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const RE
         for (int p = 0; p < WB; p++) {
             if (ow0 + p >= OW) break;
             REAL r[LANES];
-            VSTORE(alpha * (tot[o][p] + grp[o][p] + bvec), r);
+            VSTORE_REAL(alpha * (tot[o][p] + grp[o][p] + bvec), r);
             const long yp = yo + (ow0 + p) * ys.s6;
             if (beta != (REAL)0)
                 for (int l = 0; l < nl; l++) ST(y, yp + l * ysc, r[l] + beta * LD(y, yp + l * ysc));
