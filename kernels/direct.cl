@@ -27,12 +27,11 @@
  * OCB vectors. The loops: channel blocks (below), taps (kd, kh, kw), then
  * the block's channels innermost, so that the weights stream contiguously
  * and every test is made outside that loop. Padding: the rows (kd, kh)
- * that fall outside the input are cut from the loop bounds; the taps kw
- * whose WB pixels all read inside the row run without tests, as one loop
- * over (kw, channel) pairs (few channels, the RGB stem's 3, would make a
- * loop per tap mostly overhead), the others read
- * each pixel at a precomputed offset (element 0 of the row when outside)
- * and select zero for the outside ones.
+ * that fall outside the input are cut from the loop bounds; a tap kw
+ * runs its pixels that read inside the row (all WB, or the usual borders'
+ * WB - 1) without tests (the RGB stem: its 3 channels a tap unrolled);
+ * any other border reads each pixel at a precomputed offset (element 0 of
+ * the row when outside) and selects zero for the outside ones.
  *
  * Summation (as gett.cl): the C/G x taps terms are summed in blocks of
  * CB channels (CB * taps ~ 256 terms), each block in fresh accumulators,
@@ -62,9 +61,21 @@
 #define OCB 1
 #endif
 
+/* PX: the step between a block's pixels in x (SW times x's w stride).
+ * The host compiles it in where it is 1 or 2 (NCHW at stride 1 or 2,
+ * every backward-data phase): the WB reads of a channel are then constant
+ * offsets from one address; with a runtime step each needs its own (an
+ * lea, and past a few pixels an offset spilled to the stack: 3x3 64@56's
+ * loop was 48 instructions for 16 FMAs, the 7x7/2 stem's 14 stack loads
+ * for 48 FMAs). */
+#ifndef PX
+#define PX sxw
+#endif
+
 /* The channels of one tap for the pixels PLO <= p < PHI (compile-time
  * bounds, so that the accumulators stay registers): the others are
- * outside the row and add nothing. */
+ * outside the row and add nothing. wk: the tap's weights of channel 0,
+ * xk: its pixel 0 of channel 0 (an offset into x). */
 #define TAP_RUN(PLO, PHI)                                                                          \
     for (int c = 0; c < nc; c++) {                                                                 \
         VEC wv[OCB];                                                                               \
@@ -72,38 +83,21 @@
         const long xc = xk + c * xs.s3;                                                            \
         _Pragma("unroll") for (int p = (PLO); p < (PHI); p++)                                      \
         {                                                                                          \
-            const VEC xv = (VEC)(LD(x, xc + p * sxw));                                             \
+            const VEC xv = (VEC)(LD(x, xc + p * PX));                                              \
             _Pragma("unroll") for (int o = 0; o < OCB; o++) acc[o][p] = fma(xv, wv[o], acc[o][p]); \
         }                                                                                          \
     }
 
-/* One (tap, channel) pair of the run of interior taps: the weights at WP,
- * the WB pixels from x at XO (a step of SX). */
-#define PAIR(XO, WP, SX)                                                                           \
+/* One channel of one tap: the weights at WP, the WB pixels from x at XO. */
+#define PAIR(XO, WP)                                                                               \
     do {                                                                                           \
         VEC wv[OCB];                                                                               \
         _Pragma("unroll") for (int o = 0; o < OCB; o++) wv[o] = (WP)[o];                           \
         _Pragma("unroll") for (int p = 0; p < WB; p++)                                             \
         {                                                                                          \
-            const VEC xv = (VEC)(LD(x, (XO) + p * (SX)));                                          \
+            const VEC xv = (VEC)(LD(x, (XO) + p * PX));                                            \
             _Pragma("unroll") for (int o = 0; o < OCB; o++) acc[o][p] = fma(xv, wv[o], acc[o][p]); \
         }                                                                                          \
-    } while (0)
-
-/* The run of (kw, c) pairs of the interior taps, pixels a step SX apart. */
-#define RUN_PAIRS(SX)                              \
-    do {                                           \
-        int c = 0;                                 \
-        for (int i = 0; i < nrun; i++) {           \
-            PAIR(xo, wp, SX);                      \
-            wp += OCB;                             \
-            xo += xs.s3;                           \
-            if (++c == nc) {                       \
-                c = 0;                             \
-                xo += xwrap;                       \
-                wp += ((long)TSW * Cg - nc) * OCB; \
-            }                                      \
-        }                                          \
     } while (0)
 
 /* wr + wo from w (G, Og, Cg, taps) read through ws = (offset, g, o, c, d,
@@ -275,53 +269,37 @@ __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const RE
                 __global const VEC *wrow =
                     (__global const VEC *)(wbase + ((long)(kd * TSD + kh * TSH) * Cg + c0) * BW);
                 for (int kw = 0; kw < KW; kw++) {
-                    if (kw == ka && ka < kb) {
-                        /* the taps ka <= kw < kb, whose WB pixels all read
-                         * inside the row, as one run of (kw, c) pairs: with
-                         * few channels (the 3 of an RGB stem) the loop per
-                         * tap would be mostly overhead */
-                        const int nrun = (kb - ka) * nc;
+                    if (nc == 3 && kw == ka && ka < kb) {
+                        /* the RGB stem: the taps ka <= kw < kb, whose WB
+                         * pixels all read inside the row, a tap's 3
+                         * channels unrolled (a loop over 3 channels is
+                         * mostly overhead) */
                         long xo = xrow + (long)(iw0 + ka * DW) * xw;
-                        const long xwrap = (long)DW * xw - (long)nc * xs.s3;
                         __global const VEC *wp = wrow + (long)ka * TSW * Cg * OCB;
-                        if (nc == 3) {
-                            /* the RGB stem: a tap's 3 channels unrolled
-                             * (the wrap test of the loop below was about
-                             * as many instructions as the FMAs) */
-                            for (int k = ka; k < kb; k++) {
-                                PAIR(xo, wp, sxw);
-                                PAIR(xo + xs.s3, wp + OCB, sxw);
-                                PAIR(xo + 2 * xs.s3, wp + 2 * OCB, sxw);
-                                xo += (long)DW * xw;
-                                wp += (long)TSW * Cg * OCB;
-                            }
-                            kw = kb - 1;
-                            continue;
+                        for (int k = ka; k < kb; k++) {
+                            PAIR(xo, wp);
+                            PAIR(xo + xs.s3, wp + OCB);
+                            PAIR(xo + 2 * xs.s3, wp + 2 * OCB);
+                            xo += (long)DW * xw;
+                            wp += (long)TSW * Cg * OCB;
                         }
-                        /* pixels next to each other (a step of 1: NCHW
-                         * at stride 1, every backward-data phase) as
-                         * constant offsets: with a runtime step the 14
-                         * offsets of the sub-pixel stem's block stayed on
-                         * the stack (29% of its samples touched it); the
-                         * blocks of 8 or fewer measured the same either
-                         * way, so they keep one loop */
-#if WB > 8
-                        if (sxw == 1) RUN_PAIRS(1);
-                        else
-#endif
-                            RUN_PAIRS(sxw);
                         kw = kb - 1;
                         continue;
                     }
                     const int iwk = iw0 + kw * DW;
                     __global const VEC *wk = wrow + (long)kw * TSW * Cg * OCB;
-                    /* pixels PLO <= p < PHI read inside the row */
+                    const long xk = xrow + iwk * xw;
+                    if (kw >= ka && kw < kb) {
+                        /* every pixel inside (known without the two
+                         * divisions below: with them, and their branches,
+                         * once a tap and channel block, ...) */
+                        TAP_RUN(0, WB);
+                        continue;
+                    }
+                    /* pixels pl <= p < ph read inside the row */
                     const int pl = iwk >= 0 ? 0 : min(WB, (-iwk + SW - 1) / SW);
                     const int ph = IW - iwk <= 0 ? 0 : min(WB, (IW - iwk - 1) / SW + 1);
-                    const long xk = xrow + iwk * xw;
-                    if (pl == 0 && ph == WB) {
-                        TAP_RUN(0, WB);
-                    } else if (pl == 1 && ph == WB) {
+                    if (pl == 1 && ph == WB) {
                         TAP_RUN(1, WB); /* the usual left border */
                     } else if (pl == 0 && ph == WB - 1) {
                         TAP_RUN(0, WB - 1); /* the usual right border */
