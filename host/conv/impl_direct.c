@@ -296,8 +296,15 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
      * (NCHW at stride 1 or 2, every backward-data phase: stride 1): their
      * reads are then constant offsets (direct.cl, PX) */
     const int64_t px = (bwd ? 1 : d.s[2]) * d.xs[2];
-    char pxo[16] = "";
+    char pxo[32] = "";
     if (px == 1 || px == 2) snprintf(pxo, sizeof pxo, " -DPX=%d", (int)px);
+    /* a forward with few channels in one summation block (the RGB stem):
+     * their count compiled in, the loops over them unrolled */
+    const int64_t ftaps = d.k[0] * d.k[1] * d.k[2];
+    if (!bwd && kc <= 4 && (ftaps >= 256 ? 1 : 256 / ftaps) >= kc) {
+        const size_t n = strlen(pxo);
+        snprintf(pxo + n, sizeof pxo - n, " -DCG=%d", (int)kc);
+    }
     char opts[96];
     snprintf(opts, sizeof opts, "-DWB=%d -DOCB=%d%s%s", wb, ocb, pxo,
              f64                ? " -DWS_FP64"
