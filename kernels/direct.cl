@@ -366,29 +366,10 @@ __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const RE
             bv[l] =
                 has_bias && l < nl ? LD(bias, bs.s0 + (g * (long)Og + oc0 + l) * bs.s1) : (REAL)0;
         const VEC bvec = VLOAD_REAL(bv);
-        const long yo = ybase + oc0 * ysc;
-        if (sub.s0) {
-            /* sub-pixel backward-data: lane v is channel v % C of phase
-             * v / C, at its own offset */
-            long off[LANES];
-            for (int l = 0; l < LANES; l++) {
-                const int v = oc0 + l, c = v % (int)sub.s0, f = v / (int)sub.s0;
-                const int rw = f % (int)sub.s3, rh = (f / (int)sub.s3) % (int)sub.s2,
-                          rd = f / (int)sub.s3 / (int)sub.s2;
-                off[l] = c * ys.s3 + rd * sub.s4 + rh * sub.s5 + rw * sub.s6;
-            }
+        REAL rr[WB][LANES];
 #pragma unroll
-            for (int p = 0; p < WB; p++) {
-                if (ow0 + p >= OW) break;
-                REAL r[LANES];
-                VSTORE_REAL(alpha * (tot[o][p] + grp[o][p]), r);
-                const long yp = ybase + (ow0 + p) * ys.s6;
-                for (int l = 0; l < nl; l++)
-                    ST(y, yp + off[l], beta != (REAL)0 ? r[l] + beta * LD(y, yp + off[l]) : r[l]);
-            }
-            continue;
-        }
-        if (ys.s6 < ysc && beta == (REAL)0 && nl == LANES && ow0 + WB <= OW) {
+        for (int p = 0; p < WB; p++) VSTORE_REAL(alpha * (tot[o][p] + grp[o][p] + bvec), rr[p]);
+        if (!sub.s0 && ys.s6 < ysc && beta == (REAL)0 && nl == LANES && ow0 + WB <= OW) {
             /* the WB pixels of a channel closer in y than the channels
              * (NCHW; a backward-data phase's, a step of the stride
              * apart): stored channel by channel, WB in a row (the 7x7/2
@@ -396,28 +377,37 @@ __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const RE
              * pixel by pixel, alternating in one process; the strided
              * backward-data 3x3/2 128@28 1.04-1.09x, 256@28 1.08-1.13x, 512@14
              * 1.01-1.05x) */
-            REAL rr[WB][LANES];
-#pragma unroll
-            for (int p = 0; p < WB; p++) VSTORE_REAL(alpha * (tot[o][p] + grp[o][p] + bvec), rr[p]);
+            const long yo = ybase + oc0 * ysc + ow0 * ys.s6;
             for (int l = 0; l < LANES; l++) {
-                const long yl = yo + l * ysc + ow0 * ys.s6;
 #pragma unroll
-                for (int p = 0; p < WB; p++) ST(y, yl + p * ys.s6, rr[p][l]);
+                for (int p = 0; p < WB; p++) ST(y, yo + l * ysc + p * ys.s6, rr[p][l]);
             }
             continue;
         }
-#pragma unroll
-        for (int p = 0; p < WB; p++) {
-            if (ow0 + p >= OW) break;
-            REAL r[LANES];
-            VSTORE_REAL(alpha * (tot[o][p] + grp[o][p] + bvec), r);
-            const long yp = yo + (ow0 + p) * ys.s6;
-            if (beta != (REAL)0)
-                for (int l = 0; l < nl; l++) ST(y, yp + l * ysc, r[l] + beta * LD(y, yp + l * ysc));
-            else if (nl == LANES)
-                for (int l = 0; l < LANES; l++) ST(y, yp + l * ysc, r[l]);
-            else
-                for (int l = 0; l < nl; l++) ST(y, yp + l * ysc, r[l]);
+        /* anything else (NHWC, beta, the last pixels or channels, the
+         * sub-pixel form) pixel by pixel, in loops: unrolled over the
+         * pixels and for each case, this code was a third of the kernel's
+         * native-code generation time at its first launch. The lanes'
+         * offsets in y: channel oc0 + l, or in the sub-pixel form
+         * (backward-data) channel v % C of phase v / C (v = oc0 + l). */
+        long off[LANES];
+        for (int l = 0; l < nl; l++) {
+            const int v = oc0 + l;
+            if (sub.s0) {
+                const int c = v % (int)sub.s0, f = v / (int)sub.s0;
+                const int rw = f % (int)sub.s3, rh = (f / (int)sub.s3) % (int)sub.s2,
+                          rd = f / (int)sub.s3 / (int)sub.s2;
+                off[l] = c * ysc + rd * sub.s4 + rh * sub.s5 + rw * sub.s6;
+            } else {
+                off[l] = v * ysc;
+            }
+        }
+        const int np = min(WB, OW - ow0);
+        for (int p = 0; p < np; p++) {
+            const long yp = ybase + (ow0 + p) * ys.s6;
+            for (int l = 0; l < nl; l++)
+                ST(y, yp + off[l],
+                   beta != (REAL)0 ? rr[p][l] + beta * LD(y, yp + off[l]) : rr[p][l]);
         }
     }
 }
