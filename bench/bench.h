@@ -278,6 +278,13 @@ void suite_coldstart(bench *b);
 /* `winsum-bench --coldstart-child`: the process suite_coldstart starts. */
 int coldstart_child(const char *device);
 
+/* Call first in main: whether POCL_AFFINITY came with the environment. */
+void pocl_env_note(void);
+/* "PoCL workers: pinned (...)" or "... not pinned (...)" for a PoCL
+ * device (device_name from winsum_context_device_name), NULL for others:
+ * whether winsum set POCL_AFFINITY=1 (host/runtime/opencl/ocl_pocl.c). */
+const char *pocl_workers_text(const char *device_name);
+
 /* ============================================ peers.c: CLBlast, OpenBLAS */
 
 /* The variables the peers run without (OpenBLAS's core type and L2 size). */

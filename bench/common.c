@@ -19,6 +19,27 @@
 const char *const back_name[NBACK] = {"winsum",    "clblast", "openblas",
                                       "reference", "torch",   "numpy"};
 
+/* =========================================================== environment */
+
+static int pocl_affinity_given = -1;
+
+void pocl_env_note(void) { pocl_affinity_given = getenv("POCL_AFFINITY") != NULL; }
+
+const char *pocl_workers_text(const char *device_name)
+{
+    static char text[160];
+    if (!device_name || !strstr(device_name, "Portable Computing Language")) return NULL;
+    const char *v = getenv("POCL_AFFINITY");
+    if (!v)
+        snprintf(text, sizeof text,
+                 "PoCL workers: not pinned (POCL_AFFINITY unset: this "
+                 "process may not use every CPU)");
+    else if (pocl_affinity_given == 0)
+        snprintf(text, sizeof text, "PoCL workers: pinned (POCL_AFFINITY=1, set by winsum)");
+    else snprintf(text, sizeof text, "PoCL workers: POCL_AFFINITY=%.40s, from the environment", v);
+    return text;
+}
+
 /* ================================================================ results */
 
 const char *dtype_csv(winsum_dtype dt)

@@ -23,17 +23,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DRIVER_ENV                                                                        \
-    "\nenvironment:\n"                                                                    \
-    "  WINSUM_DEVICE      the default device: an index or a name substring\n"             \
-    "  WINSUM_CACHE_DIR   compiled-program and tuning cache (default ~/.cache/winsum;\n"  \
-    "                     off: none)\n"                                                   \
-    "  WINSUM_PROGRAM_CACHE  on: programs there too where the driver keeps its own\n"     \
-    "  WINSUM_GETT        tile parameters wgm,wgn,mr,nr,mc,nc,kc,vw (overrides tuning)\n" \
-    "  WINSUM_CONV_IMPL   pointwise|direct|depthwise|einsum|gemv: the convolution "       \
-    "implementation\n"                                                                    \
-    "                     tried first (conv prints the one that ran)\n"                   \
-    "  WINSUM_KERNEL_DIR  load kernels/*.cl from this folder (kernel work)\n"
+#define DRIVER_ENV                                                                         \
+    "\nenvironment:\n"                                                                     \
+    "  WINSUM_DEVICE      the default device: an index or a name substring\n"              \
+    "  WINSUM_CACHE_DIR   compiled-program and tuning cache (default ~/.cache/winsum;\n"   \
+    "                     off: none)\n"                                                    \
+    "  WINSUM_PROGRAM_CACHE  on: programs there too where the driver keeps its own\n"      \
+    "  WINSUM_GETT        tile parameters wgm,wgn,mr,nr,mc,nc,kc,vw (overrides tuning)\n"  \
+    "  WINSUM_CONV_IMPL   pointwise|direct|depthwise|einsum|gemv: the convolution "        \
+    "implementation\n"                                                                     \
+    "                     tried first (conv prints the one that ran)\n"                    \
+    "  WINSUM_KERNEL_DIR  load kernels/*.cl from this folder (kernel work)\n"              \
+    "  POCL_AFFINITY      PoCL's workers pinned; unset, winsum sets 1 when this process\n" \
+    "                     may use every CPU (0: PoCL's default; the header says which)\n"
 
 #define DRIVER_COMMON                                                                        \
     "  --dtype f32|f64|f16       default f32; f16: float16 storage, float32 sums\n"          \
@@ -167,6 +169,8 @@ void drv_header(const bench *b, const char *case_line)
 {
     printf("case: %s\n", case_line);
     printf("device: %s\n", winsum_context_device_name(b->ctx));
+    if (pocl_workers_text(winsum_context_device_name(b->ctx)))
+        printf("%s\n", pocl_workers_text(winsum_context_device_name(b->ctx)));
     printf("tile parameters: %s, %s\n", winsum_tuning_params(b->ctx), winsum_tuning_source(b->ctx));
     printf("dtype %s; %d repetitions (median) after one warm-up call\n", dtype_csv(b->dtype),
            b->reps);

@@ -54,6 +54,8 @@
     "  WINSUM_PROGRAM_CACHE  on: programs there too where the driver keeps its own\n"        \
     "  WINSUM_GETT        tile parameters wgm,wgn,mr,nr,mc,nc,kc,vw (overrides tuning)\n"    \
     "  WINSUM_KERNEL_DIR  load kernels/*.cl from this folder (kernel work)\n"                \
+    "  POCL_AFFINITY      PoCL's workers pinned; unset, winsum sets 1 when this process\n"   \
+    "                     may use every CPU (0: PoCL's default; the header says which)\n"    \
     "  WINSUM_TCCG        the tccg suite's case file (default: tccg-odd.txt in\n"            \
     "                     <exe dir>/../share/winsum, else the source tree's bench/data)\n"   \
     "  WINSUM_BENCH_PYTHON  the python of the torch and numpy peers (default\n"              \
@@ -109,6 +111,7 @@ static const char bench_usage[] =
 int main(int argc, char **argv)
 {
     const char *who = "winsum-bench";
+    pocl_env_note();
     if (argc >= 2 && (!strcmp(argv[1], "conv") || !strcmp(argv[1], "einsum")))
         /* the one-layer driver (driver_conv.c, driver_einsum.c) */
         return !strcmp(argv[1], "conv") ? drv_conv(argc - 1, argv + 1)
@@ -212,6 +215,8 @@ int main(int argc, char **argv)
     bench_printf("winsum-bench %s, suite %s%s\n", winsum_version_string(), suite,
                  quick ? " (quick)" : "");
     bench_printf("device: %s\n", winsum_context_device_name(b->ctx));
+    if (pocl_workers_text(winsum_context_device_name(b->ctx)))
+        bench_printf("%s\n", pocl_workers_text(winsum_context_device_name(b->ctx)));
     bench_printf("date: %s\n", date);
     bench_printf("tile parameters: %s, %s\n", winsum_tuning_params(b->ctx),
                  winsum_tuning_source(b->ctx));

@@ -25,7 +25,10 @@
     "  WINSUM_CONV_IMPL   pointwise|direct|depthwise|einsum|gemv: the convolution\n"       \
     "                     implementation tried first (WINSUM_VERBOSE=1 names what ran);\n" \
     "                     tuning knobs of each (WINSUM_DIRECT_BLOCK, ...): docs/cli.md\n"
-#define ENV_ALL ENV_HEAD ENV_DEVICE ENV_CACHE ENV_GETT ENV_CONV ENV_KERNEL ENV_VERBOSE
+#define ENV_POCL                                                                            \
+    "  POCL_AFFINITY      PoCL's workers pinned one to a core; unset, winsum sets 1 when\n" \
+    "                     this process may use every CPU (0: PoCL's default)\n"
+#define ENV_ALL ENV_HEAD ENV_DEVICE ENV_CACHE ENV_GETT ENV_CONV ENV_KERNEL ENV_VERBOSE ENV_POCL
 
 #define COMMON_HELP                                                                         \
     "  --backend opencl|ref|auto   auto (default): OpenCL when a device exists, else ref\n" \

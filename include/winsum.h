@@ -436,6 +436,12 @@ WINSUM_API winsum_status winsum_device_info(int index, char *name, size_t name_l
  * or a case-insensitive substring of "platform name / device name". With
  * ::WINSUM_BACKEND_AUTO, the device "ref" picks the reference backend, and
  * no device at all (none named) falls back to it.
+ *
+ * The first OpenCL context of a process sets `POCL_AFFINITY=1` in the
+ * environment, before OpenCL starts, when it is unset and the process may
+ * use every CPU of the machine: PoCL's worker threads are then pinned one
+ * to a core (unpinned, one of them often sits a call out). Set
+ * `POCL_AFFINITY=0` to keep PoCL's default; other drivers ignore it.
  * @param[out] ctx receives the new context (NULL on error); destroy it
  * with winsum_context_destroy().
  * @param[in] backend ::WINSUM_BACKEND_AUTO, ::WINSUM_BACKEND_OPENCL or

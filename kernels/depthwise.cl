@@ -29,7 +29,11 @@
  *                 contiguous planes, the lanes run along the flattened
  *                 plane instead (a tap is then one shift of the plane;
  *                 rows and columns outside by two masks), so that narrow
- *                 images (14, 7 pixels) fill every lane.
+ *                 images (14, 7 pixels) fill every lane; interior vectors
+ *                 (every lane's rows inside) load plainly, the taps summed
+ *                 by column and each column's lanes outside selected away
+ *                 once. PAIRS: at SW 2 onto rows of at most LANES / 2
+ *                 pixels, two output rows a vector.
  *   dw_bwd_nchw   backward-data at any stride: a work-item computes a
  *                 run of input-gradient rows (as the forward's), each
  *                 vector LANES * SW pixels of a row as SW phases
@@ -37,12 +41,17 @@
  *                 phase a tap reads LANES consecutive output-gradient
  *                 pixels or none, so the loads are the forward's at stride
  *                 1; the phases are interleaved into the row at the end.
+ *                 PAIRS: at SW 2 onto rows of at most LANES pixels, a
+ *                 phase vector holds two rows (half loads each).
  *   dw_bwdw_nchw  backward-weight: a work-item sums the KH*KW taps over a
  *                 run of (n, oh) rows of one channel in KH*KW vectors;
  *                 FLAT (as the forward's): over a run of whole planes, the
  *                 lanes along the flattened plane (14x14: 2.3x less CPU
  *                 time than 14 of 16 lanes a row with the gradient loaded
- *                 lane by lane). With one chunk it writes gw itself.
+ *                 lane by lane; interior vectors without row masks or
+ *                 bound tests). PAIRS: at SW 2 onto rows of at most
+ *                 LANES / 2 pixels, two (n, oh) rows a vector. With one
+ *                 chunk it writes gw itself.
  * NHWC (the channels have unit stride): the lanes run along the channels.
  *   dw_nhwc       forward or backward-data (geo's flip field set): a
  *                 work-item computes one output row of LANES channels,
@@ -76,16 +85,21 @@
 #define MASKOF(i)    ((long8)(i))
 #define VLOAD(p)     vload8(0, (p))
 #define VSTORE(v, p) vstore8((v), 0, (p))
+#define HVEC         double4
+#define HVLOAD(p)    vload4(0, (p))
 #else
 #define LANES     16
 #define VEC       float16
 #define MASK      int16
 #define LANEIDX   ((int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
 #define MASKOF(i) ((int16)(i))
+#define HVEC      float8
 #ifdef WS_FP16
+#define HVLOAD(p)    vload_half8(0, (p))
 #define VLOAD(p)     vload_half16(0, (p))
 #define VSTORE(v, p) vstore_half16_rte((v), 0, (p))
 #else
+#define HVLOAD(p)    vload8(0, (p))
 #define VLOAD(p)     vload16(0, (p))
 #define VSTORE(v, p) vstore16((v), 0, (p))
 #endif
@@ -280,6 +294,35 @@ flat_fwd_vec(VEC *acc, __global const ELEM *x, long xb, long p0, long np, long x
     }
 }
 
+/* FLAT forward, an interior vector: every lane's KH input rows inside the
+ * image and the KW * KH loads inside the buffer, so that the loads are
+ * plain; the taps of one column share the lanes outside the row (ow + kw
+ * * DW - PW outside [0, IW)), so they are summed per column and the
+ * column's lanes outside selected away once (KW selects, not KH * KW
+ * masked loads and mask ANDs: ~3/4 of the lanes of a 14x14 plane) */
+static inline __attribute__((always_inline)) VEC flat_fwd_inner(__global const ELEM *x, long s0,
+                                                                MASK owv, REAL wt[KH][KW], int IW,
+                                                                int DH, int DW, int PH, int PW)
+{
+    VEC part[KW];
+#pragma unroll
+    for (int kw = 0; kw < KW; kw++) part[kw] = (VEC)0;
+#pragma unroll
+    for (int kh = 0; kh < KH; kh++) {
+        const long s = s0 + (long)(kh * DH - PH) * IW - PW;
+#pragma unroll
+        for (int kw = 0; kw < KW; kw++)
+            part[kw] = fma(VLOAD(x + s + kw * DW), (VEC)wt[kh][kw], part[kw]);
+    }
+    VEC sum = (VEC)0;
+#pragma unroll
+    for (int kw = 0; kw < KW; kw++) {
+        const MASK iw = owv + MASKOF(kw * DW - PW);
+        sum += select((VEC)0, part[kw], iw >= 0 && iw < IW);
+    }
+    return sum;
+}
+
 __kernel void dw_fwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM *w, long4 wst,
                           __global const ELEM *bias, long2 bs, int has_bias, __global ELEM *y,
                           long8 ys, int16 geo, REAL alpha, REAL beta)
@@ -315,14 +358,25 @@ __kernel void dw_fwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM 
         const int safe =
             xb + p0 - (long)PH * IW - PW >= 0 &&
             xb + plast + (long)((KH - 1) * DH - PH) * IW + (KW - 1) * DW - PW + LANES <= xlen;
+        /* interior vectors (flat_fwd_inner): p0 in [plo, phi - LANES],
+         * the rows of the first lane at least PH, of the last at most
+         * IH - 1 - (KH - 1) * DH + PH (and inside the plane) */
+        const long plo = (long)max(PH, 0) * OW, phi = (long)min(OH, IH - (KH - 1) * DH + PH) * OW;
         for (; p0 < p1; p0 += LANES) {
             wrap_lanes(&ohv, &owv, OW);
-            VEC acc[KH];
-            if (safe)
-                flat_fwd_vec(acc, x, xb, p0, np, xlen, ohv, owv, wt, 1, OW, IW, IH, DH, DW, PH, PW);
-            else
-                flat_fwd_vec(acc, x, xb, p0, np, xlen, ohv, owv, wt, 0, OW, IW, IH, DH, DW, PH, PW);
-            VEC sum = sum_kh(acc);
+            VEC sum;
+            if (safe && p0 >= plo && p0 + LANES <= phi) {
+                sum = flat_fwd_inner(x, xb + p0, owv, wt, IW, DH, DW, PH, PW);
+            } else {
+                VEC acc[KH];
+                if (safe)
+                    flat_fwd_vec(acc, x, xb, p0, np, xlen, ohv, owv, wt, 1, OW, IW, IH, DH, DW, PH,
+                                 PW);
+                else
+                    flat_fwd_vec(acc, x, xb, p0, np, xlen, ohv, owv, wt, 0, OW, IW, IH, DH, DW, PH,
+                                 PW);
+                sum = sum_kh(acc);
+            }
             if (has_bias) sum += (VEC)LD(bias, bs.s0 + c * bs.s1);
             const int nl = (int)min((long)LANES, np - p0);
             store_lanes(y, yb + p0, 1, nl, sum, alpha, beta, 1);
@@ -336,6 +390,61 @@ __kernel void dw_fwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM 
     const int unit = (int)xs.s6;
     const long xlen = xs.s5;
     const int oh1 = min(OH, (int)sp * R + R);
+#if SW == 2
+    /* PAIRS (geo.sf: SW 2, OW <= LANES / 2, unit strides along the rows):
+     * a vector holds two output rows, oh in lanes [0, H) and oh + 1 in
+     * [H, 2 H) (H = LANES / 2), and a tap is one load of each input row
+     * (its even elements): as many loads as a row alone took, half the
+     * vectors (7-pixel rows used 7 of 16 lanes). The taps of one column
+     * are summed first and its lanes outside the row (or past OW)
+     * selected away once; input rows outside the image are not loaded.
+     * Only when the item's loads all lie inside the buffer (else the rows
+     * below). */
+    if (geo.sf) {
+        const int H = LANES / 2, oh0 = (int)sp * R;
+        const int ihlo = max(0, oh0 * SH - PH),
+                  ihhi = min(IH - 1, (oh1 - 1) * SH - PH + (KH - 1) * DH);
+        const long rs = xs.s3;
+        if (xb + (long)ihlo * rs - PW >= 0 &&
+            xb + (long)ihhi * rs + (KW - 1) * DW - PW + LANES <= xlen) {
+            const MASK lw = LANEIDX & MASKOF(H - 1);
+            MASK colok[KW];
+#pragma unroll
+            for (int kw = 0; kw < KW; kw++) {
+                const MASK iw = lw * 2 + MASKOF(kw * DW - PW);
+                colok[kw] = iw >= 0 && iw < IW && lw < OW;
+            }
+            for (int oh = oh0; oh < oh1; oh += 2) {
+                const int two = oh + 1 < oh1;
+                VEC part[KW];
+#pragma unroll
+                for (int kw = 0; kw < KW; kw++) part[kw] = (VEC)0;
+#pragma unroll
+                for (int kh = 0; kh < KH; kh++) {
+                    const int iha = oh * SH - PH + kh * DH, ihb = iha + SH;
+                    const int va = iha >= 0 && iha < IH, vb = two && ihb >= 0 && ihb < IH;
+                    if (!va && !vb) continue;
+                    const long ra = xb + (long)iha * rs - PW, rb = xb + (long)ihb * rs - PW;
+#pragma unroll
+                    for (int kw = 0; kw < KW; kw++) {
+                        const VEC a = va ? VLOAD(x + ra + kw * DW) : (VEC)0;
+                        const VEC b = vb ? VLOAD(x + rb + kw * DW) : (VEC)0;
+                        part[kw] = fma((VEC)(a.even, b.even), (VEC)wt[kh][kw], part[kw]);
+                    }
+                }
+                VEC sum = (VEC)0;
+#pragma unroll
+                for (int kw = 0; kw < KW; kw++) sum += select((VEC)0, part[kw], colok[kw]);
+                if (has_bias) sum += (VEC)LD(bias, bs.s0 + c * bs.s1);
+                store_lanes(y, yb + (long)oh * ys.s3, 1, OW, sum, alpha, beta, 1);
+                if (two)
+                    store_lanes(y, yb + (long)(oh + 1) * ys.s3, 1, OW, (VEC)(sum.hi, sum.lo), alpha,
+                                beta, 1);
+            }
+            return;
+        }
+    }
+#endif
     for (int oh = (int)sp * R; oh < oh1; oh++) {
         const int ih0 = oh * SH - PH;
         for (int ob = 0; ob < NB; ob++) {
@@ -394,6 +503,82 @@ __kernel void dw_bwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM 
     const long xb = xs.s0 + n * xs.s1 + c * xs.s2, yb = ys.s0 + n * ys.s1 + c * ys.s2;
     const int unit = (int)xs.s6;
     const long xlen = xs.s5;
+#if SW == 2
+    /* PAIRS (geo.sf: SW 2, IW <= LANES, unit strides along the rows): the
+     * phases below, with lanes [0, H) phase r of row A and [H, 2 H) the
+     * same of row B = A + SH (H = LANES / 2; B gathers the gradient rows
+     * after A's, through the same taps): each tap one half load of each
+     * gradient row, LANES lanes a phase where a row alone used IW / 2 of
+     * them; each row interleaved from its halves of the two phases.
+     * Gradient lanes outside the row are zeroed (never multiplied). Only
+     * when every load of the plane lies inside the buffer (else the
+     * phases alone). A shuffle of the loads themselves (a whole row a
+     * vector, the pixels spread onto even or odd lanes) compiled to
+     * lane-by-lane loads: 1.5x the phases' CPU time. */
+    if (geo.sf) {
+        const int H = LANES / 2;
+        const MASK lw = LANEIDX & MASKOF(H - 1);
+        int qw[SW][KW], use[SW][KW];
+        MASK okw[SW][KW];
+        long qlo = 0, qhi = 0;
+#pragma unroll
+        for (int r = 0; r < SW; r++)
+#pragma unroll
+            for (int kw = 0; kw < KW; kw++) {
+                const int num = r + PW - kw * DW;
+                const int q = num >= 0 ? num / SW : -((-num + SW - 1) / SW);
+                qw[r][kw] = q;
+                use[r][kw] = q * SW == num;
+                const MASK ow = lw + MASKOF(q);
+                okw[r][kw] = ow >= 0 && ow < OW;
+                qlo = min(qlo, (long)q);
+                qhi = max(qhi, (long)q);
+            }
+        const long rl = (long)(OH - 1) * xs.s3;
+        if (xb + min(0L, rl) + qlo >= 0 && xb + max(0L, rl) + qhi + H <= xlen) {
+#ifdef WS_FP64
+            const ulong8 pa = (ulong8)(0, 8, 1, 9, 2, 10, 3, 11), pb = pa + (ulong8)4;
+#else
+            const uint16 pa = (uint16)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23),
+                         pb = pa + (uint16)8;
+#endif
+            for (int base = (int)sp * R; base < ih1; base += 2 * SH)
+                for (int r0 = 0; r0 < SH; r0++) {
+                    const int A = base + r0, B = A + SH;
+                    if (A >= ih1) break;
+                    const int two = B < ih1;
+                    VEC acc[SW];
+#pragma unroll
+                    for (int r = 0; r < SW; r++) acc[r] = (VEC)0;
+#pragma unroll
+                    for (int kh = 0; kh < KH; kh++) {
+                        const int na = A + PH - kh * DH, nb = na + SH;
+                        const int va = na >= 0 && na % SH == 0 && na / SH < OH;
+                        const int vb = two && nb >= 0 && nb % SH == 0 && nb / SH < OH;
+                        if (!va && !vb) continue;
+                        const long ra = xb + (long)(va ? na / SH : 0) * xs.s3,
+                                   rb = xb + (long)(vb ? nb / SH : 0) * xs.s3;
+#pragma unroll
+                        for (int r = 0; r < SW; r++)
+#pragma unroll
+                            for (int kw = 0; kw < KW; kw++) {
+                                if (!use[r][kw]) continue;
+                                const HVEC a = va ? HVLOAD(x + ra + qw[r][kw]) : (HVEC)0;
+                                const HVEC b = vb ? HVLOAD(x + rb + qw[r][kw]) : (HVEC)0;
+                                acc[r] = fma(select((VEC)0, (VEC)(a, b), okw[r][kw]),
+                                             (VEC)wt[kh][kw], acc[r]);
+                            }
+                    }
+                    store_lanes(y, yb + (long)A * ys.s3, 1, IW, shuffle2(acc[0], acc[1], pa), alpha,
+                                beta, 1);
+                    if (two)
+                        store_lanes(y, yb + (long)B * ys.s3, 1, IW, shuffle2(acc[0], acc[1], pb),
+                                    alpha, beta, 1);
+                }
+            return;
+        }
+    }
+#endif
     for (int ih = (int)sp * R; ih < ih1; ih++) {
         /* the output-gradient rows this row gathers, -1 for none */
         int orow[KH];
@@ -537,14 +722,40 @@ __kernel void dw_bwdw_nchw(__global const ELEM *x, long8 xs, __global const ELEM
          * the input plane with rows and columns outside masked */
         const long np = (long)OH * OW, xlen = xs.s5;
         const int n1 = min(geo.s0, (chunk + 1) * rows);
+        /* interior vectors (as the forward's): every lane's KH input rows
+         * inside the image, the lanes inside the plane, the loads inside
+         * the buffer: no row masks and no bound tests, x masked by its
+         * column only */
+        const long plo = (long)max(PH, 0) * OW, phi = (long)min(OH, IH - (KH - 1) * DH + PH) * OW;
+        const long lo = -(long)PH * IW - PW,
+                   hi = (long)((KH - 1) * DH - PH) * IW + (KW - 1) * DW - PW;
         for (int n = chunk * rows; n < n1; n++) {
             const long xb = xs.s0 + n * xs.s1 + c * xs.s2, yb = ys.s0 + n * ys.s1 + c * ys.s2;
             MASK ohv = MASKOF(0), owv = LANEIDX;
             for (long p0 = 0; p0 < np; p0 += LANES) {
                 wrap_lanes(&ohv, &owv, OW);
+                if (p0 >= plo && p0 + LANES <= phi && xb + p0 + lo >= 0 &&
+                    xb + p0 + hi + LANES <= xlen) {
+                    const VEC g = VLOAD(y + yb + p0);
+#pragma unroll
+                    for (int kw = 0; kw < KW; kw++) {
+                        const MASK iw = owv + MASKOF(kw * DW - PW);
+                        const MASK ok = iw >= 0 && iw < IW;
+#pragma unroll
+                        for (int kh = 0; kh < KH; kh++) {
+                            const long st = xb + p0 + (long)(kh * DH - PH) * IW + kw * DW - PW;
+                            acc[kh][kw] = fma(select((VEC)0, VLOAD(x + st), ok), g, acc[kh][kw]);
+                        }
+                    }
+                    owv += MASKOF(LANES);
+                    continue;
+                }
                 const int nl = (int)min((long)LANES, np - p0);
-                const VEC g =
-                    nl == LANES ? VLOAD(y + yb + p0) : load_lanes(y, yb + p0, 1, 0, 1, nl, nl);
+                /* a partial last vector: one masked load inside the buffer */
+                const VEC g = nl == LANES ? VLOAD(y + yb + p0)
+                              : yb + p0 + LANES <= ys.s5
+                                  ? select((VEC)0, VLOAD(y + yb + p0), LANEIDX < MASKOF(nl))
+                                  : load_lanes(y, yb + p0, 1, 0, 1, nl, nl);
                 /* lanes past the plane: x masked too (what lies there may
                  * be Inf, never multiplied) */
                 const MASK live = LANEIDX < MASKOF(nl);
@@ -589,7 +800,63 @@ __kernel void dw_bwdw_nchw(__global const ELEM *x, long8 xs, __global const ELEM
             }
         }
     }
-    const long q1 = geo.sd ? 0 : min((long)geo.s0 * OH, (long)(chunk + 1) * rows);
+    int paired = 0;
+#if SW == 2
+    /* PAIRS (geo.sc: SW 2, OW <= LANES / 2, unit strides along the rows;
+     * as the forward's): a vector holds two (n, oh) rows of the chunk,
+     * the gradient of each one half load, each tap one load of each input
+     * row (its even elements): half the vectors of a row each (7-pixel
+     * rows used 7 of 16 lanes). Input lanes outside the image and
+     * gradient lanes past OW are zeroed (never multiplied). Only when
+     * every load of the chunk's planes lies inside the buffers (else the
+     * rows below). */
+    const long qa = (long)chunk * rows, qz = min((long)geo.s0 * OH, qa + rows);
+    const int H = LANES / 2;
+    const long xc = xs.s0 + c * xs.s2, yc = ys.s0 + c * ys.s2;
+    const long n0 = qa / OH, n9 = (qz - 1) / OH;
+    /* the corners (first, last plane) x (first, last row) */
+    const long x00 = xc + n0 * xs.s1, x90 = xc + n9 * xs.s1, xr = (long)(IH - 1) * xs.s3;
+    const long y00 = yc + n0 * ys.s1, y90 = yc + n9 * ys.s1, yr = (long)(OH - 1) * ys.s3;
+    const long xmin = min(min(x00, x90), min(x00 + xr, x90 + xr)) - PW,
+               xmax = max(max(x00, x90), max(x00 + xr, x90 + xr)) + (KW - 1) * DW - PW + LANES;
+    const long ymin = min(min(y00, y90), min(y00 + yr, y90 + yr)),
+               ymax = max(max(y00, y90), max(y00 + yr, y90 + yr)) + H;
+    if (geo.sc && qa < qz && xmin >= 0 && xmax <= xlen && ymin >= 0 && ymax <= ys.s5) {
+        paired = 1;
+        const MASK lw = LANEIDX & MASKOF(H - 1);
+        const MASK gok = lw < MASKOF(OW);
+        MASK colok[KW];
+#pragma unroll
+        for (int kw = 0; kw < KW; kw++) {
+            const MASK iw = lw * 2 + MASKOF(kw * DW - PW);
+            colok[kw] = iw >= 0 && iw < IW && gok;
+        }
+        for (long q = qa; q < qz; q += 2) {
+            const int two = q + 1 < qz;
+            const int na = (int)(q / OH), oha = (int)(q % OH);
+            const int nb = two ? (int)((q + 1) / OH) : na, ohb = two ? (int)((q + 1) % OH) : oha;
+            const HVEC ga = HVLOAD(y + yc + na * ys.s1 + (long)oha * ys.s3);
+            const HVEC gb = two ? HVLOAD(y + yc + nb * ys.s1 + (long)ohb * ys.s3) : (HVEC)0;
+            const VEC g = select((VEC)0, (VEC)(ga, gb), gok);
+#pragma unroll
+            for (int kh = 0; kh < KH; kh++) {
+                const int iha = oha * SH - PH + kh * DH, ihb = ohb * SH - PH + kh * DH;
+                const int va = iha >= 0 && iha < IH, vb = two && ihb >= 0 && ihb < IH;
+                if (!va && !vb) continue;
+                const long ra = xc + na * xs.s1 + (long)iha * xs.s3 - PW,
+                           rb = xc + nb * xs.s1 + (long)ihb * xs.s3 - PW;
+#pragma unroll
+                for (int kw = 0; kw < KW; kw++) {
+                    const VEC a = va ? VLOAD(x + ra + kw * DW) : (VEC)0;
+                    const VEC b = vb ? VLOAD(x + rb + kw * DW) : (VEC)0;
+                    acc[kh][kw] =
+                        fma(select((VEC)0, (VEC)(a.even, b.even), colok[kw]), g, acc[kh][kw]);
+                }
+            }
+        }
+    }
+#endif
+    const long q1 = geo.sd || paired ? 0 : min((long)geo.s0 * OH, (long)(chunk + 1) * rows);
     for (long q = (long)chunk * rows; q < q1; q++) {
         const int n = (int)(q / OH), oh = (int)(q % OH);
         const long xb = xs.s0 + n * xs.s1 + c * xs.s2;

@@ -197,6 +197,19 @@ int main(void)
             s3.n = 1, s3.h = 13, s3.w = 40, s3.kh = s3.kw = 5, s3.sh = 2, s3.sw = 3;
             s3.lh = s3.hh = s3.lw = s3.hw = 2;
             all_ops(&s3);
+            /* the same onto 14-pixel rows (backward-data: a row a vector
+             * at stride 3) */
+            s3.w = 14;
+            all_ops(&s3);
+            /* stride 2 onto rows of at most 8 pixels (NCHW forward: two
+             * rows a vector): 13x13 -> 7x7 (an odd row left alone), and
+             * 12x16 with dilation 2 and asymmetric padding -> 5x7 */
+            dcase pr = d;
+            pr.h = pr.w = 13, pr.sh = pr.sw = 2, pr.beta = 0.5;
+            all_ops(&pr);
+            pr.h = 12, pr.w = 16, pr.dh = pr.dw = 2, pr.lh = 0, pr.hh = 1, pr.lw = 2, pr.hw = 0;
+            pr.beta = 0, pr.bias = 0;
+            all_ops(&pr);
             /* 1-D, stride 2 */
             dcase o = d;
             o.h = 0, o.w = 40, o.sw = 2;
@@ -211,6 +224,10 @@ int main(void)
             p3.lh = p3.hh = p3.lw = p3.hw = 3;
             all_ops(&p3);
         }
+    /* float64 pairs (rows of at most 4 pixels): 7x7 -> 4x4 at stride 2 */
+    dcase p64 = base;
+    p64.dt = WINSUM_F64, p64.h = p64.w = 7, p64.sh = p64.sw = 2, p64.beta = 0.5;
+    all_ops(&p64);
     /* by default depthwise takes depthwise problems it was measured faster on */
     dcase d = base;
     d.n = 4, d.c = 32, d.h = d.w = 14;

@@ -124,6 +124,36 @@ static void expect(const layer *L, const char *env, const char *want, const char
               env ? env : "unset", winsum_status_string(st), impl, want, winsum_last_error(CL));
 }
 
+/* A layer of at most 2^21 multiply-adds: einsum by default (one GETT
+ * launch and program for every direction), direct when forced or when
+ * WINSUM_DIRECT_TINY lowers the bound; one just over it: direct. */
+static void tiny(void)
+{
+    layer t = {.n = 1,
+               .c = 16,
+               .o = 16,
+               .g = 1,
+               .hw = 8,
+               .k = 3,
+               .s = 1,
+               .d = 1,
+               .pad = 1,
+               .layout = WINSUM_LAYOUT_NCHW,
+               .dt = WINSUM_F32,
+               .alpha = 1,
+               .beta = 0};
+    expect(&t, NULL, "einsum", "tiny forward (147456 multiply-adds)");
+    expect(&t, "direct", "direct", "tiny forward, forced");
+    t.op = 1;
+    expect(&t, NULL, "einsum", "tiny backward-data");
+    setenv("WINSUM_DIRECT_TINY", "100000", 1);
+    expect(&t, NULL, "direct", "tiny backward-data, WINSUM_DIRECT_TINY=100000");
+    unsetenv("WINSUM_DIRECT_TINY");
+    /* 32 -> 32 channels, 16 x 16, batch 1: 2359296 multiply-adds */
+    t.op = 0, t.c = t.o = 32, t.hw = 16;
+    expect(&t, NULL, "direct", "forward of 2359296 multiply-adds");
+}
+
 static void choices(void)
 {
     const winsum_dtype dts[3] = {WINSUM_F32, WINSUM_F16, WINSUM_F64};
@@ -196,7 +226,13 @@ static void choices(void)
             pw8.op = 1, pw8.bias = 0;
             expect(&pw8, "pointwise", "pointwise", "1x1 backward-data, 8x8");
             layer pws = pw;
-            pws.op = 1, pws.bias = 0, pws.s = 2;
+            pws.s = 2; /* x read at the stride into the copy */
+            expect(&pws, "pointwise", "pointwise", "1x1 forward at stride 2");
+            layer pwc = pws; /* 1024 channels: the default in float32 NCHW */
+            pwc.c = 1024, pwc.o = 16, pwc.hw = 6, pwc.n = 1;
+            expect(&pwc, NULL, !lay && di == 0 ? "pointwise" : "einsum",
+                   "1x1 forward at stride 2, 1024 channels");
+            pws.op = 1, pws.bias = 0;
             expect(&pws, "pointwise", "pointwise", "1x1 backward-data at stride 2");
             pws.op = 2, pws.opad = 1, pws.hw = 6;
             expect(&pws, "pointwise", "pointwise", "1x1 transposed, stride 2, output padding 1");
@@ -374,6 +410,10 @@ int main(void)
         CHECK(0);
         return tu_finish("test_conv_impl");
     }
+    /* tiny layers go to einsum (impl_direct.c, prefer()); most shapes
+     * here are that small: the other rules are checked without it */
+    tiny();
+    setenv("WINSUM_DIRECT_TINY", "0", 1);
     choices();
     refused();
     traced();

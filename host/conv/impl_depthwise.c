@@ -13,7 +13,10 @@
  * second kernel (with one chunk the first kernel writes the weight
  * gradient itself): deterministic. NCHW work-items take runs of rows, or
  * with narrow images (stride 1, a width not a multiple of the lanes) the
- * lanes run along the flattened plane (WINSUM_DEPTHWISE_FLAT=0|1 forces).
+ * lanes run along the flattened plane (WINSUM_DEPTHWISE_FLAT=0|1 forces);
+ * at stride 2 onto rows of at most half the lanes (backward-data: the
+ * lanes) a vector holds two rows ("pairs"). The kernels it got are kept
+ * beside the context (dw_kernel: a lookup costs a hash of the source).
  *
  * Declines: a channel multiplier above 1 (several filters a group: the
  * lanes would need one weight vector per filter; gemv or einsum takes
@@ -78,6 +81,64 @@ static const char *dw_declines(winsum_context *ctx, const ws_conv_problem *p, in
     if (g->s[g->ns - 1] > 4) return "a stride over 4 along the width";
     if (!forced && !prefer(p)) return "not measured against gemv on this shape";
     return NULL;
+}
+
+/* The kernels this implementation got, remembered beside the context
+ * (ws_context_attach): ws_kernel_get loads and hashes the whole source
+ * (prelude and depthwise.cl, 35 kB) on every lookup to key its program
+ * slots, about 35 us a lookup, as much as the 256@14 layer's kernel a
+ * third of the time (perf, 2026-12-02). The embedded source cannot change
+ * within a process; with WINSUM_KERNEL_DIR (kernel work: the files may be
+ * edited between calls) every lookup goes to ws_kernel_get. The kernels
+ * belong to the context's program slots, which outlive this table. */
+#define DW_MEMO 24
+typedef struct dw_memo {
+    int n;
+    struct {
+        const char *name; /* a string literal of this file */
+        char opts[64];
+        ws_kernel k;
+    } e[DW_MEMO];
+} dw_memo;
+static const char memo_key = 0;
+
+static void memo_release(winsum_context *ctx, void *data)
+{
+    (void)ctx;
+    free(data);
+}
+
+static winsum_status dw_kernel(winsum_context *ctx, const char *name, const char *opts,
+                               ws_kernel *k)
+{
+    const char *dir = getenv("WINSUM_KERNEL_DIR");
+    dw_memo *m = dir && *dir ? NULL : ws_context_attached(ctx, &memo_key);
+    if (m)
+        for (int i = 0; i < m->n; i++)
+            if (strcmp(m->e[i].name, name) == 0 && strcmp(m->e[i].opts, opts) == 0) {
+                *k = m->e[i].k;
+                return WINSUM_OK;
+            }
+    winsum_status st = ws_kernel_get(ctx, "depthwise.cl", name, opts, k);
+    if (st || (dir && *dir) || strlen(opts) >= sizeof m->e[0].opts) return st;
+    if (!m) {
+        /* two free attachment slots (one left for the layers that need
+         * theirs: the conv state, the plan cache), else no memo (never an
+         * error) */
+        int room = 0;
+        for (int i = 0; i < WS_MAX_ATTACHED; i++) room += !ctx->attached[i].key;
+        if (room < 2 || !(m = calloc(1, sizeof *m))) return WINSUM_OK;
+        if (ws_context_attach(ctx, &memo_key, m, memo_release)) {
+            free(m);
+            return WINSUM_OK;
+        }
+    }
+    if (m->n < DW_MEMO) {
+        m->e[m->n].name = name;
+        strcpy(m->e[m->n].opts, opts);
+        m->e[m->n++].k = *k;
+    }
+    return WINSUM_OK;
 }
 
 /* g0 x g1 items of about `vpi` vectors each: work-groups of about 64
@@ -180,13 +241,16 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
             return st;
         snprintf(opts, sizeof opts, "-DKH=%d -DKW=%d -DSW=%d%s", kh, kw, sw, prec);
         const char *name = nhwc ? "dw_bwdw_nhwc" : "dw_bwdw_nchw";
-        ws_kernel ks;
-        if ((st = ws_kernel_get(ctx, "depthwise.cl", name, opts, &k)) ||
-            (st = ws_kernel_get(ctx, "depthwise.cl", "dw_bwdw_sum", opts, &ks)))
+        /* the sum kernel only with chunks */
+        ws_kernel ks = NULL;
+        if ((st = dw_kernel(ctx, name, opts, &k)) ||
+            (chunks > 1 && (st = dw_kernel(ctx, "dw_bwdw_sum", opts, &ks))))
             return st;
         /* x the input, y the output gradient */
+        /* pairs: two rows a vector (see depthwise.cl) */
+        const int pairs = !nhwc && !flat && sw == 2 && ow <= lanes / 2 && xs8.s[6] && ys8.s[6];
         ws_int16 geo = {{(ws_int)g->n, (ws_int)g->c, ih, iw, oh, ow, sh, dh, dwd, ph, pw,
-                         (ws_int)((ow + lanes - 1) / lanes), 0, flat, (ws_int)rows,
+                         (ws_int)((ow + lanes - 1) / lanes), pairs, flat, (ws_int)rows,
                          (ws_int)chunks}};
         ws_int C = (ws_int)g->c, CH = (ws_int)chunks;
         const ws_arg a1[] = {WS_MEM(xm),  WS_VAL(xs8), WS_MEM(ym),  WS_VAL(ys8), WS_MEM(part),
@@ -194,7 +258,10 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         const ws_arg a2[] = {WS_MEM(part), WS_MEM(wm), WS_VAL(wst), WS_VAL(C), WS_VAL(CH), aa, ab};
         if (ctx->verbose) {
             snprintf(line, sizeof line, "depthwise{%s%s chunks %lld rows %lld}", name,
-                     flat ? " (flat)" : "", (long long)chunks, (long long)rows);
+                     flat    ? " (flat)"
+                     : pairs ? " (pairs)"
+                             : "",
+                     (long long)chunks, (long long)rows);
             ws_trace_plan(ctx, line);
         }
         if ((st = launch(ctx, k, a1, NARGS(a1), (size_t)chunks, (size_t)units, 64, name,
@@ -221,7 +288,7 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         name = "dw_nhwc";
         geo = (ws_int16){
             {(ws_int)g->n, (ws_int)g->c, kih, kiw, koh, kow, sh, dh, dwd, ph, pw, 0, bwd, 0, 0, 0}};
-        if ((st = ws_kernel_get(ctx, "depthwise.cl", name, opts, &k))) return st;
+        if ((st = dw_kernel(ctx, name, opts, &k))) return st;
         g0 = (size_t)((g->c + lanes - 1) / lanes);
         g1 = (size_t)g->n * (size_t)koh;
         vpi = (size_t)kow;
@@ -244,13 +311,16 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         int r = 64 / nb;
         if (r < 1) r = 1;
         if (r > koh) r = koh;
+        /* pairs: two output rows a vector (see depthwise.cl) */
+        const int pairs = !flat && !bwd && sw == 2 && kow <= lanes / 2 && s8.s[6] && d8.s[6];
         geo = (ws_int16){{(ws_int)g->n, (ws_int)g->c, kih, kiw, koh, kow, sh, dh, dwd, pph, ppw, nb,
-                          bwd, flat, flat ? v : r, 0}};
-        if ((st = ws_kernel_get(ctx, "depthwise.cl", name, opts, &k))) return st;
+                          bwd, flat, flat ? v : r, pairs}};
+        if ((st = dw_kernel(ctx, name, opts, &k))) return st;
         g0 = flat ? (size_t)((nvec + v - 1) / v) : (size_t)((koh + r - 1) / r);
         g1 = (size_t)g->n * (size_t)g->c;
         vpi = (size_t)(flat ? v : nb * r);
         if (flat) name = "dw_fwd_nchw (flat)";
+        if (pairs) name = "dw_fwd_nchw (pairs)";
     } else {
         name = "dw_bwd_nchw";
         /* x the output gradient, y the input gradient: the forward's names */
@@ -262,10 +332,13 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         int r = 64 / (nb * sw);
         if (r < 1) r = 1;
         if (r > ih) r = ih;
+        /* pairs: two rows' phases a vector (see depthwise.cl) */
+        const int pairs = sw == 2 && iw <= lanes && s8.s[6] && d8.s[6];
         geo = (ws_int16){
-            {(ws_int)g->n, (ws_int)g->c, ih, iw, oh, ow, sh, dh, dwd, ph, pw, nb, 0, 0, r, 0}};
-        if ((st = ws_kernel_get(ctx, "depthwise.cl", name, opts, &k))) return st;
+            {(ws_int)g->n, (ws_int)g->c, ih, iw, oh, ow, sh, dh, dwd, ph, pw, nb, 0, 0, r, pairs}};
+        if ((st = dw_kernel(ctx, name, opts, &k))) return st;
         nobias = 1;
+        if (pairs) name = "dw_bwd_nchw (pairs)";
         g0 = (size_t)((ih + r - 1) / r);
         g1 = (size_t)g->n * (size_t)g->c;
         vpi = (size_t)(nb * sw * r);

@@ -16,7 +16,8 @@
  * call serves every launch.
  *
  * Unforced it takes only the shapes where it was measured faster than the
- * einsum path (see prefer()); WINSUM_CONV_IMPL=direct lifts that.
+ * einsum path (see prefer()), and on CPU-like devices no tiny layer (see
+ * tiny()); WINSUM_CONV_IMPL=direct lifts that.
  */
 #include "impl.h"
 #include "trace.h"
@@ -196,6 +197,34 @@ static void choose_block(winsum_dtype dt, int64_t ko, int64_t ow, int *wb, int *
     *wb = best;
 }
 
+/* Multiply-adds at or under which a layer is left to einsum (tiny()):
+ * 2^21, or WINSUM_DIRECT_TINY (0: none; for tests and measuring). */
+static double tiny_macs(void)
+{
+    const char *env = getenv("WINSUM_DIRECT_TINY");
+    char *end = NULL;
+    double v = env ? strtod(env, &end) : 0;
+    return env && end != env && *end == 0 && v >= 0 ? v : (double)(1 << 21);
+}
+
+/* A tiny layer (at most tiny_macs() multiply-adds) on a CPU-like device:
+ * einsum, one GETT launch against the reorder's and the kernel's, and one
+ * program for every direction (family_gett.c gives tiny problems one
+ * tile): forward 3x3 16->16@8 batch 1 0.092-0.103 ms direct vs
+ * 0.031-0.038 einsum, backward-data 0.098-0.110 vs 0.032-0.033, 32->32@8
+ * 0.130 vs 0.044-0.051, batch 2 16->16@16 (1.2M) 0.110 vs 0.078; 4 x
+ * 32->32@16 (9.4M) 0.18 vs 0.20-0.30: direct (alternating,
+ * POCL_AFFINITY=1, load 6-7). Cold start of 3x3 16->16@8 forward +
+ * backward: 2.41 -> 0.95 s of CPU (medians of 5, alternating with the code
+ * before, load 4-5). GPU-like devices: not measured. */
+static int tiny(const winsum_context *ctx, const ws_conv_problem *p)
+{
+    const geom *g = &p->g;
+    double macs = (double)g->n * (double)g->g * (double)g->og * (double)g->cg;
+    for (int i = 0; i < g->ns; i++) macs *= (double)g->k[i] * (double)g->out[i];
+    return ctx->cpu_like && macs <= tiny_macs();
+}
+
 /* Measured faster than the einsum path (winsum-bench conv OP, ResNet
  * layers, batch 8, float32, NCHW, 2026-12-02, load ~2.5-3 on 2 cores),
  * direct vs einsum GFLOP/s: forward 3x3 64@56 164 vs 98, 3x3 256@14 178
@@ -234,6 +263,7 @@ static const char *direct_declines(winsum_context *ctx, const ws_conv_problem *p
     const char *no = ws_conv_plain_views(p);
     if (!no) no = ws_conv_direct_limits(g, why, len);
     if (no) return no;
+    if (!forced && tiny(ctx, p)) return "a tiny layer: einsum (one launch, one program)";
     if (!forced && !prefer(p)) return "measured slower than einsum on this shape";
     return NULL;
 }

@@ -23,14 +23,14 @@
  * pixels and A (the weight, transposed for backward-data, reordered by
  * pw_pack_a) broadcast; in place where the pixels are contiguous and an
  * image is a whole number of 64-pixel blocks, else with `in` copied into
- * one axis of the batch's pixels (pw_pack) and out written by pw_gemm
- * (a vector across an image's end lane by lane) or, at a stride or with
- * out's pixels apart, by pw_unpack (with the zeros between a strided
- * backward-data's pixels).
+ * one axis of the batch's pixels (pw_pack; the forward's x read at its
+ * stride) and out written by pw_gemm (a vector across an image's end lane
+ * by lane) or, at a backward-data's stride or with out's pixels apart, by
+ * pw_unpack (with the zeros between a strided backward-data's pixels).
  *
  * 1-, 2- and 3-D, groups; float16 (float sums), float32, float64; alpha,
  * beta, the forward's bias. Declines (the next in the list takes it): a
- * kernel wider than 1, padding, a forward at a stride, a bias on
+ * kernel wider than 1, padding, a bias on
  * backward-data, the reference backend, and unforced the shapes where it
  * was not measured faster (prefer(), prefer_gemm()).
  */
@@ -178,9 +178,12 @@ static int gemm_packed(const ws_conv_problem *p, int64_t *npix, int *strided)
  * - in place (images a whole number of pixel blocks, 56x56 in ResNet-50)
  *   with 128 channels or more on either side: 64 -> 64 measured a tie;
  *   float16 and float64 1.5-1.9x einsum;
- * - float32, the forward with x copied (images ending in a partial block)
- *   summing 1024 channels a group or more: einsum measured faster with
- *   fewer (float16/64 not measured);
+ * - float32, the forward with x copied (images ending in a partial block,
+ *   or a stride) summing 1024 channels a group or more: einsum measured
+ *   faster with fewer (float16/64 not measured); at stride 2, ResNet-50's
+ *   projections (2026-12-02, CPU time per call, alternating, load 4):
+ *   1024 -> 2048 on 14x14 a tie (0.88-1.03x einsum's), 2048 -> 1024 0.48x,
+ *   256 -> 512 and 512 -> 1024 1.2-1.3x;
  * - the strided backward-data (its zeros written by pw_unpack) onto output
  *   gradient images of 196 pixels (14x14) or more (float16 and float64
  *   too): einsum measured faster onto 7x7, and on the copied stride-1
@@ -221,8 +224,6 @@ static const char *pw_declines(winsum_context *ctx, const ws_conv_problem *p, in
     if (p->dir != WS_CONV_BACKWARD_WEIGHT) {
         int strided = 0;
         for (int i = 0; i < g->ns; i++) strided |= g->s[i] != 1;
-        if (p->dir == WS_CONV_FORWARD && strided)
-            return "forward at a stride (x's pixels are apart)";
         if (!forced && !prefer_gemm(p)) return "measured slower than einsum on this shape";
         return NULL;
     }
@@ -294,7 +295,7 @@ static winsum_status pw_gemm_run(winsum_context *ctx, const ws_conv_problem *p)
     const int packed = gemm_packed(p, &npix, &strided);
     /* copied `in`, but out written by pw_gemm itself (no pw_unpack): out's
      * pixels contiguous and no stride */
-    const int unpack = packed && (strided || !pixels_contiguous(&outv, g->ns));
+    const int unpack = packed && ((strided && !fwd) || !pixels_contiguous(&outv, g->ns));
     const int64_t KP = packed ? (g->n * npix + pbw - 1) / pbw * pbw : npix;
     const int64_t nmb = (M + mr - 1) / mr, npb = KP / pbw;
     int64_t nin = 0, nout = 0;
@@ -355,7 +356,8 @@ static winsum_status pw_gemm_run(winsum_context *ctx, const ws_conv_problem *p)
                               .local = alo};
         if ((st = ws_launch_kernel(ctx, &la))) return st;
     }
-    if (packed && (st = pw_pack(ctx, kp, g, &inv, K, 1, scr, ib / (int64_t)elem, KP))) return st;
+    /* the forward's x is read at the stride, dy at unit stride */
+    if (packed && (st = pw_pack(ctx, kp, g, &inv, K, !fwd, scr, ib / (int64_t)elem, KP))) return st;
     ws_mem inm = packed ? scr : ws_buffer_mem(inv.buffer), outm = ws_buffer_mem(outv.buffer),
            bm = p->bias ? ws_buffer_mem(p->bias->buffer) : outm;
     ws_long4 is4 = {{inv.offset, inv.strides[0], inv.strides[1], inv.strides[2]}};

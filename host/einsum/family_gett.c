@@ -247,6 +247,21 @@ void ws_gett_blocks(const winsum_context *ctx, int *mc, int *nc, int *kc)
 static gett_params cpu_tile_policy(gett_params g, int64_t M, int64_t N, int64_t K)
 {
     int um = g.mr * g.wgm, un = g.nr * g.wgn;
+    /* A tiny problem (M x N x K at most 2^21, N and K at most 256): one
+     * tile, NC = KC = 256 whatever N and K, so that a small convolution's
+     * forward (N pixels, K channels x taps) and backward-weight (the other
+     * way round) build one program and PoCL generates one kernel: cold
+     * start of 3x3 16->16@8 forward + backward 1.07 s of CPU, against
+     * 1.27-1.30 with a tile each (notes cold3); their steady time is
+     * launch overhead either way. */
+    if ((double)M * (double)N * (double)K <= (double)(1 << 21) && M <= g.mc && N <= 256 &&
+        K <= 256) {
+        int mc = um;
+        while (mc < M) mc *= 2;
+        if (mc < g.mc) g.mc = mc;
+        g.nc = 256, g.kc = 256;
+        return g;
+    }
     /* A short K (depthwise convolutions: 9; several TCCG cases) leaves
      * each work-group little to do, and PoCL's cost per work-group
      * shows: trade K depth for N width at the same local memory, down

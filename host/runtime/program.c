@@ -419,6 +419,54 @@ void ws_program_cache_free(winsum_context *ctx)
     ctx->nprograms = ctx->cap_programs = 0;
 }
 
+/* Where kernel sources come from: a folder (WINSUM_KERNEL_DIR, or a build
+ * with WINSUM_KERNELS_FROM_SOURCE) or the copies embedded in the library. */
+static int sources_from_folder(void)
+{
+    const char *dir = getenv("WINSUM_KERNEL_DIR");
+#ifdef WINSUM_KERNEL_SOURCE_DIR
+    if (!dir || !*dir) dir = WINSUM_KERNEL_SOURCE_DIR;
+#endif
+    return dir && *dir;
+}
+
+/* The hash of what is built for an embedded kernels/<file> (prelude and
+ * body), kept for the process: hashing and copying the source cost 35-50 us
+ * a lookup on a 35-50 kB file, as much as a small layer's kernel, and an
+ * embedded source never changes. 0 when not kept yet (or not embedded). */
+#define N_HASHES 32
+static struct {
+    const char *name; /* ws_embedded_kernels' own string */
+    uint64_t hash;
+} g_hashes[N_HASHES];
+static int g_nhashes;
+
+static int embedded_hash(const char *file, uint64_t *hash)
+{
+    int found = 0;
+    pthread_mutex_lock(&g_lock);
+    for (int i = 0; i < g_nhashes && !found; i++)
+        if (strcmp(g_hashes[i].name, file) == 0) *hash = g_hashes[i].hash, found = 1;
+    pthread_mutex_unlock(&g_lock);
+    return found;
+}
+
+static void keep_embedded_hash(const char *file, uint64_t hash)
+{
+    for (const struct ws_embedded_kernel *k = ws_embedded_kernels; k->name; k++)
+        if (strcmp(k->name, file) == 0) {
+            pthread_mutex_lock(&g_lock);
+            int have = 0;
+            for (int i = 0; i < g_nhashes; i++) have |= g_hashes[i].name == k->name;
+            if (!have && g_nhashes < N_HASHES) {
+                g_hashes[g_nhashes].name = k->name;
+                g_hashes[g_nhashes++].hash = hash;
+            }
+            pthread_mutex_unlock(&g_lock);
+            return;
+        }
+}
+
 winsum_status ws_kernel_get(winsum_context *ctx, const char *file, const char *name,
                             const char *options, ws_kernel *kernel)
 {
@@ -435,8 +483,14 @@ winsum_status ws_get_kernel(winsum_context *ctx, const char *file, const char *n
                        name, file, be->title);
     char *src = NULL;
     size_t srclen = 0;
-    winsum_status st = load_source(ctx, file, &src, &srclen);
-    if (st) return st;
+    winsum_status st = WINSUM_OK;
+    uint64_t shash = 0;
+    const int folder = sources_from_folder();
+    if (folder || !embedded_hash(file, &shash)) {
+        if ((st = load_source(ctx, file, &src, &srclen))) return st;
+        shash = fnv1a(src, srclen, FNV_SEED);
+        if (!folder) keep_embedded_hash(file, shash);
+    }
     /* A program is keyed by device, file, options and source: every kernel
      * of it (GETT's packing kernels, the direct family's reorder) comes from
      * one build. A kernel's slot is the program's key and its name; slots of
@@ -448,7 +502,7 @@ winsum_status ws_get_kernel(winsum_context *ctx, const char *file, const char *n
         return ws_fail(&ctx->err, WINSUM_ERR_MEMORY, "out of host memory");
     }
     int plen = sprintf(key_text, "%s\n%s\n%s\n%016llx", ctx->cache_prefix, file, options,
-                       (unsigned long long)fnv1a(src, srclen, FNV_SEED));
+                       (unsigned long long)shash);
     const uint64_t pkey = fnv1a(key_text, (size_t)plen, FNV_SEED);
     sprintf(key_text + plen, "\n:%s", name);
     uint64_t key = fnv1a(key_text, strlen(key_text), FNV_SEED);
@@ -493,6 +547,7 @@ winsum_status ws_get_kernel(winsum_context *ctx, const char *file, const char *n
         }
     }
     if (!prog) {
+        if (!src && (st = load_source(ctx, file, &src, &srclen))) goto out;
         pthread_mutex_lock(&g_lock);
         g_builds++;
         pthread_mutex_unlock(&g_lock);

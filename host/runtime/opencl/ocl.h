@@ -39,6 +39,19 @@ static inline ws_ocl *ws_ocl_if(const winsum_context *ctx)
 winsum_status ws_cl_fail(winsum_context *ctx, cl_int code, const char *call, const char *what);
 const char *ws_cl_error_name(cl_int code);
 
+/* ocl_pocl.c: POCL_AFFINITY=1 where pinning PoCL's workers is safe.
+ * ws_pocl_pin_decision: 1 when PoCL's worker i may be pinned to CPU i —
+ * allowed[0..len) (this process's CPU mask) is exactly CPUs 0..online-1,
+ * online >= 2, and neither POCL_AFFINITY nor POCL_PTHREAD_MIN_THREADS is
+ * set (their values as getenv gives them, NULL when unset).
+ * ws_pocl_defaults: applies it once, before the first clGetPlatformIDs
+ * (the caller holds the enumeration lock). ws_pocl_pinned_by_winsum: 1
+ * when it set POCL_AFFINITY. */
+int ws_pocl_pin_decision(const unsigned char *allowed, int len, long online,
+                         const char *pocl_affinity, const char *pocl_min_threads);
+void ws_pocl_defaults(void);
+int ws_pocl_pinned_by_winsum(void);
+
 /* ocl_device.c: a context of this backend on the queue's device (its
  * cl_context and queue retained by the caller for it), the limits read,
  * the context made ready. */

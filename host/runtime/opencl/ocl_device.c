@@ -29,6 +29,7 @@ static int list_devices_locked(dev_entry *out, int cap);
 static int list_devices(dev_entry *out, int cap)
 {
     pthread_mutex_lock(&enum_lock);
+    ws_pocl_defaults(); /* before PoCL starts its workers (ocl_pocl.c) */
     int n = list_devices_locked(out, cap);
     pthread_mutex_unlock(&enum_lock);
     return n;
