@@ -27,12 +27,11 @@
  * OCB vectors. The loops: channel blocks (below), taps (kd, kh, kw), then
  * the block's channels innermost, so that the weights stream contiguously
  * and every test is made outside that loop. Padding: the rows (kd, kh)
- * that fall outside the input are cut from the loop bounds; the taps kw
- * whose WB pixels all read inside the row run without tests, as one loop
- * over (kw, channel) pairs (few channels, the RGB stem's 3, would make a
- * loop per tap mostly overhead), the others read
- * each pixel at a precomputed offset (element 0 of the row when outside)
- * and select zero for the outside ones.
+ * that fall outside the input are cut from the loop bounds; a tap kw
+ * runs its pixels that read inside the row (all WB, or the usual borders'
+ * WB - 1) without tests (the RGB stem: its 3 channels a tap unrolled);
+ * any other border reads each pixel at a precomputed offset (element 0 of
+ * the row when outside) and selects zero for the outside ones.
  *
  * Summation (as gett.cl): the C/G x taps terms are summed in blocks of
  * CB channels (CB * taps ~ 256 terms), each block in fresh accumulators,
@@ -61,62 +60,43 @@
 #ifndef OCB
 #define OCB 1
 #endif
-#ifdef WS_FP64
-#define LANES        8
-#define VEC          double8
-#define VSTORE(v, p) vstore8((v), 0, (p))
-#define VLOAD(p)     vload8(0, (p))
-#else
-#define LANES        16
-#define VEC          float16
-#define VSTORE(v, p) vstore16((v), 0, (p))
-#define VLOAD(p)     vload16(0, (p))
+
+/* PX: the step between a block's pixels in x (SW times x's w stride).
+ * The host compiles it in where it is 1 or 2 (NCHW at stride 1 or 2,
+ * every backward-data phase): the WB reads of a channel are then constant
+ * offsets from one address; with a runtime step each needs its own (an
+ * lea, and past a few pixels an offset spilled to the stack: 3x3 64@56's
+ * loop was 48 instructions for 16 FMAs, the 7x7/2 stem's 14 stack loads
+ * for 48 FMAs). */
+#ifndef PX
+#define PX sxw
 #endif
-#define BW (OCB * LANES)
+
+/* CG: the channels of a group, compiled in where there are few (the RGB
+ * stem's 3) and all in one summation block: their loops unrolled (a loop
+ * of 3 was 1.07x more CPU time on the stem than unrolled) */
+#ifdef CG
+#define CUNROLL _Pragma("unroll")
+#else
+#define CUNROLL
+#endif
 
 /* The channels of one tap for the pixels PLO <= p < PHI (compile-time
  * bounds, so that the accumulators stay registers): the others are
- * outside the row and add nothing. */
+ * outside the row and add nothing. wk: the tap's weights of channel 0,
+ * xk: its pixel 0 of channel 0 (an offset into x). */
 #define TAP_RUN(PLO, PHI)                                                                          \
-    for (int c = 0; c < nc; c++) {                                                                 \
+    CUNROLL for (int c = 0; c < nc; c++)                                                           \
+    {                                                                                              \
         VEC wv[OCB];                                                                               \
         _Pragma("unroll") for (int o = 0; o < OCB; o++) wv[o] = wk[c * OCB + o];                   \
         const long xc = xk + c * xs.s3;                                                            \
         _Pragma("unroll") for (int p = (PLO); p < (PHI); p++)                                      \
         {                                                                                          \
-            const VEC xv = (VEC)(LD(x, xc + p * sxw));                                             \
+            const VEC xv = (VEC)(LD(x, xc + p * PX));                                              \
             _Pragma("unroll") for (int o = 0; o < OCB; o++) acc[o][p] = fma(xv, wv[o], acc[o][p]); \
         }                                                                                          \
     }
-
-/* One (tap, channel) pair of the run of interior taps: the weights at WP,
- * the WB pixels from x at XO (a step of SX). */
-#define PAIR(XO, WP, SX)                                                                           \
-    do {                                                                                           \
-        VEC wv[OCB];                                                                               \
-        _Pragma("unroll") for (int o = 0; o < OCB; o++) wv[o] = (WP)[o];                           \
-        _Pragma("unroll") for (int p = 0; p < WB; p++)                                             \
-        {                                                                                          \
-            const VEC xv = (VEC)(LD(x, (XO) + p * (SX)));                                          \
-            _Pragma("unroll") for (int o = 0; o < OCB; o++) acc[o][p] = fma(xv, wv[o], acc[o][p]); \
-        }                                                                                          \
-    } while (0)
-
-/* The run of (kw, c) pairs of the interior taps, pixels a step SX apart. */
-#define RUN_PAIRS(SX)                              \
-    do {                                           \
-        int c = 0;                                 \
-        for (int i = 0; i < nrun; i++) {           \
-            PAIR(xo, wp, SX);                      \
-            wp += OCB;                             \
-            xo += xs.s3;                           \
-            if (++c == nc) {                       \
-                c = 0;                             \
-                xo += xwrap;                       \
-                wp += ((long)TSW * Cg - nc) * OCB; \
-            }                                      \
-        }                                          \
-    } while (0)
 
 /* wr + wo from w (G, Og, Cg, taps) read through ws = (offset, g, o, c, d,
  * h, w): one work-item a (g, ob, c), writing its KD*KH*KW rows of BW; tap
@@ -272,7 +252,13 @@ __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const RE
         for (int p = 0; p < WB; p++) tot[o][p] = grp[o][p] = (VEC)0;
     int inblk = 0;
     for (int c0 = 0; c0 < Cg; c0 += CB) {
+#ifdef CG
+        /* few channels (the RGB stem's 3), all in one block: the loops over
+         * them unrolled (a loop over 3 channels is mostly overhead) */
+        const int nc = CG;
+#else
         const int nc = min(CB, Cg - c0);
+#endif
         VEC acc[OCB][WB];
 #pragma unroll
         for (int o = 0; o < OCB; o++)
@@ -287,53 +273,35 @@ __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const RE
                 __global const VEC *wrow =
                     (__global const VEC *)(wbase + ((long)(kd * TSD + kh * TSH) * Cg + c0) * BW);
                 for (int kw = 0; kw < KW; kw++) {
-                    if (kw == ka && ka < kb) {
-                        /* the taps ka <= kw < kb, whose WB pixels all read
-                         * inside the row, as one run of (kw, c) pairs: with
-                         * few channels (the 3 of an RGB stem) the loop per
-                         * tap would be mostly overhead */
-                        const int nrun = (kb - ka) * nc;
-                        long xo = xrow + (long)(iw0 + ka * DW) * xw;
-                        const long xwrap = (long)DW * xw - (long)nc * xs.s3;
-                        __global const VEC *wp = wrow + (long)ka * TSW * Cg * OCB;
-                        if (nc == 3) {
-                            /* the RGB stem: a tap's 3 channels unrolled
-                             * (the wrap test of the loop below was about
-                             * as many instructions as the FMAs) */
-                            for (int k = ka; k < kb; k++) {
-                                PAIR(xo, wp, sxw);
-                                PAIR(xo + xs.s3, wp + OCB, sxw);
-                                PAIR(xo + 2 * xs.s3, wp + 2 * OCB, sxw);
-                                xo += (long)DW * xw;
-                                wp += (long)TSW * Cg * OCB;
-                            }
-                            kw = kb - 1;
-                            continue;
-                        }
-                        /* pixels next to each other (a step of 1: NCHW
-                         * at stride 1, every backward-data phase) as
-                         * constant offsets: with a runtime step the 14
-                         * offsets of the sub-pixel stem's block stayed on
-                         * the stack (29% of its samples touched it); the
-                         * blocks of 8 or fewer measured the same either
-                         * way, so they keep one loop */
-#if WB > 8
-                        if (sxw == 1) RUN_PAIRS(1);
-                        else
-#endif
-                            RUN_PAIRS(sxw);
-                        kw = kb - 1;
-                        continue;
-                    }
                     const int iwk = iw0 + kw * DW;
                     __global const VEC *wk = wrow + (long)kw * TSW * Cg * OCB;
-                    /* pixels PLO <= p < PHI read inside the row */
+                    const long xk = xrow + iwk * xw;
+#ifdef CG
+                    if (kw == ka && ka < kb) {
+                        /* few channels: the interior taps ka <= kw < kb in
+                         * one loop (a tap's channels, unrolled, are too
+                         * little work for the per-tap tests: the 7x7/2
+                         * stem 1.04x less CPU time than a tap at a time) */
+                        for (; kw < kb; kw++) {
+                            __global const VEC *wk = wrow + (long)kw * TSW * Cg * OCB;
+                            const long xk = xrow + (iw0 + kw * DW) * xw;
+                            TAP_RUN(0, WB);
+                        }
+                        kw--;
+                        continue;
+                    }
+#endif
+                    if (kw >= ka && kw < kb) {
+                        /* every pixel inside: known without the two
+                         * divisions below (they and their branches were
+                         * paid once a tap, channel block and row) */
+                        TAP_RUN(0, WB);
+                        continue;
+                    }
+                    /* pixels pl <= p < ph read inside the row */
                     const int pl = iwk >= 0 ? 0 : min(WB, (-iwk + SW - 1) / SW);
                     const int ph = IW - iwk <= 0 ? 0 : min(WB, (IW - iwk - 1) / SW + 1);
-                    const long xk = xrow + iwk * xw;
-                    if (pl == 0 && ph == WB) {
-                        TAP_RUN(0, WB);
-                    } else if (pl == 1 && ph == WB) {
+                    if (pl == 1 && ph == WB) {
                         TAP_RUN(1, WB); /* the usual left border */
                     } else if (pl == 0 && ph == WB - 1) {
                         TAP_RUN(0, WB - 1); /* the usual right border */
@@ -397,30 +365,11 @@ __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const RE
         for (int l = 0; l < LANES; l++)
             bv[l] =
                 has_bias && l < nl ? LD(bias, bs.s0 + (g * (long)Og + oc0 + l) * bs.s1) : (REAL)0;
-        const VEC bvec = VLOAD(bv);
-        const long yo = ybase + oc0 * ysc;
-        if (sub.s0) {
-            /* sub-pixel backward-data: lane v is channel v % C of phase
-             * v / C, at its own offset */
-            long off[LANES];
-            for (int l = 0; l < LANES; l++) {
-                const int v = oc0 + l, c = v % (int)sub.s0, f = v / (int)sub.s0;
-                const int rw = f % (int)sub.s3, rh = (f / (int)sub.s3) % (int)sub.s2,
-                          rd = f / (int)sub.s3 / (int)sub.s2;
-                off[l] = c * ys.s3 + rd * sub.s4 + rh * sub.s5 + rw * sub.s6;
-            }
+        const VEC bvec = VLOAD_REAL(bv);
+        REAL rr[WB][LANES];
 #pragma unroll
-            for (int p = 0; p < WB; p++) {
-                if (ow0 + p >= OW) break;
-                REAL r[LANES];
-                VSTORE(alpha * (tot[o][p] + grp[o][p]), r);
-                const long yp = ybase + (ow0 + p) * ys.s6;
-                for (int l = 0; l < nl; l++)
-                    ST(y, yp + off[l], beta != (REAL)0 ? r[l] + beta * LD(y, yp + off[l]) : r[l]);
-            }
-            continue;
-        }
-        if (ys.s6 < ysc && beta == (REAL)0 && nl == LANES && ow0 + WB <= OW) {
+        for (int p = 0; p < WB; p++) VSTORE_REAL(alpha * (tot[o][p] + grp[o][p] + bvec), rr[p]);
+        if (!sub.s0 && ys.s6 < ysc && beta == (REAL)0 && nl == LANES && ow0 + WB <= OW) {
             /* the WB pixels of a channel closer in y than the channels
              * (NCHW; a backward-data phase's, a step of the stride
              * apart): stored channel by channel, WB in a row (the 7x7/2
@@ -428,28 +377,37 @@ __kernel void direct_forward(__global const ELEM *x, long8 xs, __global const RE
              * pixel by pixel, alternating in one process; the strided
              * backward-data 3x3/2 128@28 1.04-1.09x, 256@28 1.08-1.13x, 512@14
              * 1.01-1.05x) */
-            REAL rr[WB][LANES];
-#pragma unroll
-            for (int p = 0; p < WB; p++) VSTORE(alpha * (tot[o][p] + grp[o][p] + bvec), rr[p]);
+            const long yo = ybase + oc0 * ysc + ow0 * ys.s6;
             for (int l = 0; l < LANES; l++) {
-                const long yl = yo + l * ysc + ow0 * ys.s6;
 #pragma unroll
-                for (int p = 0; p < WB; p++) ST(y, yl + p * ys.s6, rr[p][l]);
+                for (int p = 0; p < WB; p++) ST(y, yo + l * ysc + p * ys.s6, rr[p][l]);
             }
             continue;
         }
-#pragma unroll
-        for (int p = 0; p < WB; p++) {
-            if (ow0 + p >= OW) break;
-            REAL r[LANES];
-            VSTORE(alpha * (tot[o][p] + grp[o][p] + bvec), r);
-            const long yp = yo + (ow0 + p) * ys.s6;
-            if (beta != (REAL)0)
-                for (int l = 0; l < nl; l++) ST(y, yp + l * ysc, r[l] + beta * LD(y, yp + l * ysc));
-            else if (nl == LANES)
-                for (int l = 0; l < LANES; l++) ST(y, yp + l * ysc, r[l]);
-            else
-                for (int l = 0; l < nl; l++) ST(y, yp + l * ysc, r[l]);
+        /* anything else (NHWC, beta, the last pixels or channels, the
+         * sub-pixel form) pixel by pixel, in loops: unrolled over the
+         * pixels and for each case, this code was a third of the kernel's
+         * native-code generation time at its first launch. The lanes'
+         * offsets in y: channel oc0 + l, or in the sub-pixel form
+         * (backward-data) channel v % C of phase v / C (v = oc0 + l). */
+        long off[LANES];
+        for (int l = 0; l < nl; l++) {
+            const int v = oc0 + l;
+            if (sub.s0) {
+                const int c = v % (int)sub.s0, f = v / (int)sub.s0;
+                const int rw = f % (int)sub.s3, rh = (f / (int)sub.s3) % (int)sub.s2,
+                          rd = f / (int)sub.s3 / (int)sub.s2;
+                off[l] = c * ysc + rd * sub.s4 + rh * sub.s5 + rw * sub.s6;
+            } else {
+                off[l] = v * ysc;
+            }
+        }
+        const int np = min(WB, OW - ow0);
+        for (int p = 0; p < np; p++) {
+            const long yp = ybase + (ow0 + p) * ys.s6;
+            for (int l = 0; l < nl; l++)
+                ST(y, yp + off[l],
+                   beta != (REAL)0 ? rr[p][l] + beta * LD(y, yp + off[l]) : rr[p][l]);
         }
     }
 }

@@ -52,18 +52,6 @@
 #ifndef KWB
 #define KWB 1
 #endif
-#ifdef WS_FP64
-#define LANES        8
-#define VEC          double8
-#define VSTORE(v, p) vstore8((v), 0, (p))
-#define VLOAD(p)     vload8(0, (p))
-#else
-#define LANES        16
-#define VEC          float16
-#define VSTORE(v, p) vstore16((v), 0, (p))
-#define VLOAD(p)     vload16(0, (p))
-#endif
-#define BW (OCB * LANES)
 
 /* dyt from dy, the chunk of rows r0 <= (n, od, oh) < r0 + CR: one
  * work-item a lane l (dimension 0) of SPB of the chunk's pixels
@@ -295,7 +283,7 @@ __kernel void dw_main(__global const ELEM *x, long8 xs, __global const REAL *yt,
 #pragma unroll
                 for (int o = 0; o < OCB; o++) {
                     __global REAL *q = out + ((long)c * taps + k) * BW + o * LANES;
-                    VSTORE(ACCUM ? acc[c][k][o] + VLOAD(q) : acc[c][k][o], q);
+                    VSTORE_REAL(ACCUM ? acc[c][k][o] + VLOAD_REAL(q) : acc[c][k][o], q);
                 }
 }
 

@@ -11,6 +11,13 @@
  *   WS_FP16    float, half: read with vload_half and written with
  *              vstore_half_rte (round to nearest even), both core OpenCL, so
  *              no cl_khr_fp16 is needed; arithmetic stays in float.
+ *
+ * The explicit vectors of the register-block kernels (direct.cl,
+ * direct_weight.cl): VEC holds LANES REALs (float16, double8: the widths
+ * PoCL turns into 512-bit instructions); VLOAD_REAL / VSTORE_REAL read and
+ * write one VEC of REALs (no half conversion: scratch and private arrays);
+ * BW = OCB * LANES, the output channels of a block of OCB vectors (OCB
+ * defined by the kernel file or the host's options).
  */
 #ifdef WS_FP64
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
@@ -27,3 +34,15 @@
 #define LD(p, i)    ((p)[i])
 #define ST(p, i, v) ((p)[i] = (v))
 #endif
+#ifdef WS_FP64
+#define LANES             8
+#define VEC               double8
+#define VLOAD_REAL(p)     vload8(0, (p))
+#define VSTORE_REAL(v, p) vstore8((v), 0, (p))
+#else
+#define LANES             16
+#define VEC               float16
+#define VLOAD_REAL(p)     vload16(0, (p))
+#define VSTORE_REAL(v, p) vstore16((v), 0, (p))
+#endif
+#define BW (OCB * LANES)

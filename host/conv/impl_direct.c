@@ -322,8 +322,21 @@ static winsum_status direct_run(winsum_context *ctx, const ws_conv_problem *p)
         ws_conv_scratch(ctx, "conv direct weights", (size_t)(elems ? elems : 1) * real, &wr);
     if (st) return st;
 
+    /* the step between a block's pixels in x, compiled in when 1 or 2
+     * (NCHW at stride 1 or 2, every backward-data phase: stride 1): their
+     * reads are then constant offsets (direct.cl, PX) */
+    const int64_t px = (bwd ? 1 : d.s[2]) * d.xs[2];
+    char pxo[32] = "";
+    if (px == 1 || px == 2) snprintf(pxo, sizeof pxo, " -DPX=%d", (int)px);
+    /* a forward with few channels in one summation block (the RGB stem):
+     * their count compiled in, the loops over them unrolled */
+    const int64_t ftaps = d.k[0] * d.k[1] * d.k[2];
+    if (!bwd && kc <= 4 && (ftaps >= 256 ? 1 : 256 / ftaps) >= kc) {
+        const size_t n = strlen(pxo);
+        snprintf(pxo + n, sizeof pxo - n, " -DCG=%d", (int)kc);
+    }
     char opts[96];
-    snprintf(opts, sizeof opts, "-DWB=%d -DOCB=%d%s", wb, ocb,
+    snprintf(opts, sizeof opts, "-DWB=%d -DOCB=%d%s%s", wb, ocb, pxo,
              f64                ? " -DWS_FP64"
              : dt == WINSUM_F16 ? " -DWS_FP16"
                                 : "");
