@@ -274,6 +274,9 @@ typedef struct cold_run {
     int cache_off;
 } cold_run;
 extern const cold_run cold_runs[COLD_RUNS];
+/* "3x3 s1 p1 16->16 channels 8x8": the layer the coldstart suite times
+ * (WINSUM_COLDSTART_LAYER). */
+const char *coldstart_layer_text(void);
 void suite_coldstart(bench *b);
 /* `winsum-bench --coldstart-child`: the process suite_coldstart starts. */
 int coldstart_child(const char *device);

@@ -38,6 +38,26 @@ static const conv_layer cold_layer = {"conv3x3_s1_16x8x8", 16, 16, 8, 3, 1, 1, 1
 static const conv_layer cold_depthwise = {"dw3x3_s1_16x8x8", 16, 16, 8, 3, 1, 1, 16};
 static const conv_layer cold_direct = {"conv3x3_s1_64x28x28", 64, 64, 28, 3, 1, 1, 1};
 
+/* The layer WINSUM_COLDSTART_LAYER picks (the child's and the report's). */
+static const conv_layer *cold_pick(void)
+{
+    const char *which = getenv("WINSUM_COLDSTART_LAYER");
+    return which && !strcmp(which, "depthwise") ? &cold_depthwise
+           : which && !strcmp(which, "direct")  ? &cold_direct
+                                                : &cold_layer;
+}
+
+const char *coldstart_layer_text(void)
+{
+    static char text[128];
+    const conv_layer *l = cold_pick();
+    snprintf(text, sizeof text, "%lldx%lld s%lld p%lld %lld->%lld channels%s %lldx%lld",
+             (long long)l->k, (long long)l->k, (long long)l->stride, (long long)l->pad,
+             (long long)l->c, (long long)l->o, l->groups > 1 ? " depthwise" : "", (long long)l->hw,
+             (long long)l->hw);
+    return text;
+}
+
 const cold_run cold_runs[COLD_RUNS] = {{"first_call_cold", "cold (empty caches)", 0},
                                        {"first_call_disk_cache", "disk caches (2nd process)", 0},
                                        {"first_call_cache_off", "no cache (winsum's, PoCL's)", 1}};
@@ -61,10 +81,7 @@ int coldstart_child(const char *device)
     b->dtype = WINSUM_F32;
     b->esz = sizeof(float);
     b->reps = 1;
-    const char *which = getenv("WINSUM_COLDSTART_LAYER");
-    const conv_layer *l = which && !strcmp(which, "depthwise") ? &cold_depthwise
-                          : which && !strcmp(which, "direct")  ? &cold_direct
-                                                               : &cold_layer;
+    const conv_layer *l = cold_pick();
     double t0 = now_ms();
     winsum_status st = winsum_context_create(&b->ctx, WINSUM_BACKEND_OPENCL, device);
     double context_ms = now_ms() - t0;

@@ -416,10 +416,10 @@ static double cold_steady(const bench *b)
 void print_coldstart(const bench *b)
 {
     if (!b->cold_ran) return;
-    bench_printf(
-        "\ncoldstart: one conv layer 3x3 s1 p1 16->16 channels 8x8 batch 1 float32, forward, "
-        "backward-data and backward-weight as the first winsum calls of a new process "
-        "(winsum's and PoCL's caches in new folders)\n");
+    bench_printf("\ncoldstart: one conv layer %s batch 1 float32, forward, "
+                 "backward-data and backward-weight as the first winsum calls of a new process "
+                 "(winsum's and PoCL's caches in new folders)\n",
+                 coldstart_layer_text());
     bench_printf("  first call = the three directions' first calls (each plan + program build or "
                  "load + run + finish), summed; builds = programs compiled in them; second, "
                  "steady: the same sums (steady: medians of %d calls after the second)\n\n",
