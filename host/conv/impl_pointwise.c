@@ -222,8 +222,6 @@ static const char *pw_declines(winsum_context *ctx, const ws_conv_problem *p, in
         return "more than 2^29 pixels in the batch";
     if (g->g * g->og * g->cg > INT_MAX / 2) return "a weight over 2^30 elements";
     if (p->dir != WS_CONV_BACKWARD_WEIGHT) {
-        int strided = 0;
-        for (int i = 0; i < g->ns; i++) strided |= g->s[i] != 1;
         if (!forced && !prefer_gemm(p)) return "measured slower than einsum on this shape";
         return NULL;
     }
