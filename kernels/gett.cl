@@ -47,6 +47,13 @@
  * there is more than one K block, MULTI_KB). C is read (when beta != 0) and
  * written once, after the last block, as alpha * total + beta * C.
  *
+ * Short runs of C (CRUN, CPAD; CPU-like devices): where C runs along N
+ * only CRUN columns at a time (fewer than a micro-tile), the host pads each
+ * run to CPAD columns (whole vectors; the padding's table entries repeat
+ * the run's last column), so that each VW-vector of a micro-tile row holds
+ * part of one run from its first lane, and stores it from its registers as
+ * constant pieces; the sums of the padding are never stored.
+ *
  * Storage and arithmetic (REAL, ELEM, LD, ST) come from prelude.cl. With
  * WS_FP16 every element of C is rounded to half once, from the float total.
  */
@@ -144,6 +151,59 @@
         if (beta != 0) o = fma((CAT(REAL, W))(beta), WLDC(W, c + q), o); \
         WSTC(W, o, c + q);                                               \
     }
+
+#ifdef CRUN
+/* C's runs along N padded to CPAD columns (CRUN real ones; the host: CPAD
+ * a multiple of VW, NR of CPAD): the first L lanes of v (L a constant once
+ * unrolled) into C at c, as pieces of 8, 4, 2, 1 taken from registers */
+#define PIECE(W, x, p)                                                 \
+    do {                                                               \
+        CAT(REAL, W) o_ = alpha * (x);                                 \
+        if (beta != 0) o_ = fma((CAT(REAL, W))(beta), WLDC(W, p), o_); \
+        WSTC(W, o_, p);                                                \
+    } while (0)
+__attribute__((always_inline)) inline void store_lanes(const VREAL v, const int L, __global ELEM *c,
+                                                       const REAL alpha, const REAL beta)
+{
+    if (L >= VW) {
+        VREAL o = alpha * v;
+        if (beta != 0) o = fma((VREAL)(beta), VLDC(0, c), o);
+        VSTC(o, 0, c);
+        return;
+    }
+#if VW == 16
+    CAT(REAL, 8) r8;
+    if (L & 8) {
+        PIECE(8, v.lo, c);
+        c += 8;
+        r8 = v.hi;
+    } else r8 = v.lo;
+#elif VW == 8
+    const CAT(REAL, 8) r8 = v;
+#endif
+#if VW >= 8
+    CAT(REAL, 4) r4;
+    if (L & 4) {
+        PIECE(4, r8.lo, c);
+        c += 4;
+        r4 = r8.hi;
+    } else r4 = r8.lo;
+#else
+    const CAT(REAL, 4) r4 = v;
+#endif
+    CAT(REAL, 2) r2;
+    if (L & 2) {
+        PIECE(2, r4.lo, c);
+        c += 2;
+        r2 = r4.hi;
+    } else r2 = r4.lo;
+    if (L & 1) {
+        REAL o = alpha * r2.x;
+        if (beta != 0) o = fma(beta, LD(c, 0), o);
+        ST(c, 0, o);
+    }
+}
+#endif
 
 /* Folds s, the sum of K block kb, into the group sum m and the total t
  * (scalars or vectors; LM/SM, LT/ST_ load and store them): the group's
@@ -734,6 +794,28 @@ gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *res
                 if (!last) continue;
 #endif
                 const int ns = n0 + c0;
+#ifdef CRUN
+                {
+                    /* vector j of each row: columns (j * VW) % CPAD.. of one
+                     * padded run of C, CRUN of them real; the vectors past N
+                     * (a multiple of CPAD) are left out */
+                    const int nv = min(NR / VW, (N - ns) / VW);
+                    long cn[NR / VW];
+                    _Pragma("unroll") for (int j = 0; j < NR / VW; j++) cn[j] =
+                        tab[tc_n + ns + min(j, nv - 1) * VW];
+                    _Pragma("unroll") for (int i = 0; i < MR; i++)
+                    {
+                        const int m = m0 + r0 + i * WGM;
+                        if (m < M) {
+                            __global ELEM *c = C + cb + tab[tc_m + m];
+                            _Pragma("unroll") for (int j = 0; j < NR / VW; j++) if (j < nv)
+                                store_lanes(vacc[i][j], CRUN - (j * VW) % CPAD, c + cn[j], alpha,
+                                            beta);
+                        }
+                    }
+                    continue;
+                }
+#endif
                 if (c_st == 1 && ns + NR <= N && ns % c_inner + NR <= c_inner) {
                     /* the micro-tile's rows lie in one contiguous run of C */
                     const long cn = tab[tc_n + ns];
@@ -751,10 +833,11 @@ gett(__global const ELEM *restrict A, const long a_off, __global const ELEM *res
                 }
                 if (!SMALL_KERNEL && c_st == 1) {
                     /* C's runs along N (c_inner long) are shorter than the
-                     * micro-tile: each row is stored run by run, with
-                     * contiguous stores rather than a scatter per element
-                     * (TCCG 33, runs of 12: 64% of the kernel's samples
-                     * were in that scatter) */
+                     * micro-tile, and not padded (CRUN): each row is stored
+                     * run by run, with contiguous stores rather than a
+                     * scatter per element (TCCG 33, runs of 12, before
+                     * CRUN: 64% of the kernel's samples were in that
+                     * scatter) */
                     /* the runs of the micro-tile's columns, the same for
                      * every row: where each starts, its length, its offset
                      * in C (no division and no table load per row) */

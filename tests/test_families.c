@@ -337,19 +337,22 @@ static void contiguous_second_label(void)
 }
 
 /* C contiguous along N only in short runs (TCCG 31, `dega,gfbc->abcdef`:
- * N is f, b, c and C runs along f alone): gett.cl stores each run of a
- * micro-tile row as 16-, 8-, 4-wide vectors and single elements (f = 29:
- * 16 + 8 + 4 + 1), with alpha and beta, in float32 and float64, several
+ * N is f, b, c and C runs along f alone, F long). Runs of at most 32 with
+ * a quarter or less of padding (F = 12, 14, 29 in float32) are padded to
+ * whole vectors and stored from registers as pieces (gett.cl CRUN: 8 + 4,
+ * 8 + 4 + 2, 16 + 8 + 4 + 1), the plan says so (`padded`: 1 asks it of
+ * float32); others (F = 20: 16 + 4) run by run. With alpha and beta, in
+ * float32 and float64, M (225) not a multiple of the micro-tile, several
  * tiles along N and a partial last one, operands packed once; the result
  * equals a plain host loop. */
-static void short_c_runs(void)
+static void short_c_runs(const int F, const int padded)
 {
     winsum_context *ctx = NULL;
     if (winsum_context_create(&ctx, WINSUM_BACKEND_OPENCL, NULL) != WINSUM_OK) {
         printf("short C runs: skipped (no OpenCL device)\n");
         return;
     }
-    enum { A = 5, B = 7, C = 6, D = 9, E = 5, F = 29, G = 5 };
+    enum { A = 5, B = 9, C = 8, D = 9, E = 5, G = 5 };
     const int64_t sx[4] = {D, E, G, A}, sy[4] = {G, F, B, C}, sz[6] = {A, B, C, D, E, F};
     const size_t nx = (size_t)D * E * G * A, ny = (size_t)G * F * B * C,
                  nz = (size_t)A * B * C * D * E * F;
@@ -365,7 +368,16 @@ static void short_c_runs(void)
         tu_put(ctx, hy, ny, dts[t], 4, sy, NULL, &y);
         tu_put(ctx, hz0, nz, dts[t], 6, sz, NULL, &z);
         const winsum_view ops[2] = {x.v, y.v};
-        CHECK_STATUS(winsum_einsum(ctx, "dega,gfbc->abcdef", 2, ops, &z.v, alpha, beta), WINSUM_OK);
+        winsum_plan *plan = NULL;
+        CHECK_STATUS(winsum_plan_create(ctx, &plan, "dega,gfbc->abcdef", 2, ops, &z.v), WINSUM_OK);
+        if (plan) {
+            const char *d = winsum_plan_describe(plan);
+            CHECK_MSG(!padded || !f32 || strstr(d, "padded"), "F %d: C's runs not padded: %s", F,
+                      d);
+            CHECK_MSG(padded || !f32 || !strstr(d, "padded"), "F %d: C's runs padded: %s", F, d);
+            CHECK_STATUS(winsum_plan_execute(plan, NULL, NULL, alpha, beta, NULL), WINSUM_OK);
+            winsum_plan_destroy(plan);
+        }
         tu_get(ctx, &z, hz, nz);
         size_t at = 0;
         for (int a = 0; a < A; a++)
@@ -384,9 +396,9 @@ static void short_c_runs(void)
                                 want[at] = alpha * v + beta * z0;
                             }
         double err = tu_max_err(hz, want, (int64_t)nz, 1.0);
-        CHECK_MSG(err < (f32 ? 1e-5 : 1e-12), "dega,gfbc->abcdef (%s): max error %g",
+        CHECK_MSG(err < (f32 ? 1e-5 : 1e-12), "dega,gfbc->abcdef (F %d, %s): max error %g", F,
                   f32 ? "f32" : "f64", err);
-        printf("short C runs (%s): max error %g\n", f32 ? "f32" : "f64", err);
+        printf("short C runs (F %d, %s): max error %g\n", F, f32 ? "f32" : "f64", err);
         winsum_buffer_free(ctx, &x.b);
         winsum_buffer_free(ctx, &y.b);
         winsum_buffer_free(ctx, &z.b);
@@ -497,6 +509,55 @@ static void skinny_path(void)
     winsum_context_destroy(ctx);
 }
 
+/* A large contraction with fewer tiles than two a core (TCCG 13's shape,
+ * `acd,dbc->ab`, M 61 x N 40, K 7,000): its M blocks are evened out
+ * (family_gett.c cpu_tile_policy: 32 + 29 rows rather than 48 + 13 or
+ * 64), a tile that is no power of two times the micro-tile; the result
+ * equals a host loop, alpha and beta applied. */
+static void balanced_m_blocks(void)
+{
+    winsum_context *ctx = NULL;
+    if (winsum_context_create(&ctx, WINSUM_BACKEND_OPENCL, NULL) != WINSUM_OK) {
+        printf("balanced M blocks: skipped (no OpenCL device)\n");
+        return;
+    }
+    enum { A = 61, B = 40, C = 70, D = 100 };
+    const int64_t sx[3] = {A, C, D}, sy[3] = {D, B, C}, sz[2] = {A, B};
+    const size_t nx = (size_t)A * C * D, ny = (size_t)D * B * C, nz = (size_t)A * B;
+    const double alpha = 0.75, beta = 0.5;
+    uint64_t rng = 31;
+    double *hx = tu_randv(&rng, nx), *hy = tu_randv(&rng, ny), *hz0 = tu_randv(&rng, nz),
+           *hz = calloc(nz, sizeof *hz), *want = calloc(nz, sizeof *want);
+    tu_buf x, y, z;
+    tu_put(ctx, hx, nx, WINSUM_F32, 3, sx, NULL, &x);
+    tu_put(ctx, hy, ny, WINSUM_F32, 3, sy, NULL, &y);
+    tu_put(ctx, hz0, nz, WINSUM_F32, 2, sz, NULL, &z);
+    const winsum_view ops[2] = {x.v, y.v};
+    CHECK_STATUS(winsum_einsum(ctx, "acd,dbc->ab", 2, ops, &z.v, alpha, beta), WINSUM_OK);
+    tu_get(ctx, &z, hz, nz);
+    for (int a = 0; a < A; a++)
+        for (int b = 0; b < B; b++) {
+            double v = 0;
+            for (int c = 0; c < C; c++)
+                for (int d = 0; d < D; d++)
+                    v += (double)(float)hx[((size_t)a * C + c) * D + d] *
+                         (double)(float)hy[((size_t)d * B + b) * C + c];
+            want[(size_t)a * B + b] = alpha * v + beta * (double)(float)hz0[(size_t)a * B + b];
+        }
+    const double err = tu_max_err(hz, want, (int64_t)nz, 1.0);
+    CHECK_MSG(err < 1e-4, "acd,dbc->ab: max error %g", err);
+    printf("balanced M blocks: max error %g\n", err);
+    winsum_buffer_free(ctx, &x.b);
+    winsum_buffer_free(ctx, &y.b);
+    winsum_buffer_free(ctx, &z.b);
+    free(hx);
+    free(hy);
+    free(hz0);
+    free(hz);
+    free(want);
+    winsum_context_destroy(ctx);
+}
+
 /* Every kernel of a file comes from one build per options (program.c):
  * GETT's packing kernels share the program of its main kernel; other
  * options are another program. */
@@ -559,8 +620,12 @@ int main(void)
     unsetenv("WINSUM_GEMV");
     packing_rule();
     contiguous_second_label();
-    short_c_runs();
+    short_c_runs(12, 1);
+    short_c_runs(14, 1);
+    short_c_runs(29, 1);
+    short_c_runs(20, 0);
     skinny_path();
+    balanced_m_blocks();
     one_build_per_options();
     return tu_finish("test_families");
 }

@@ -229,9 +229,9 @@ static winsum_status gemv_build(winsum_plan *p, ws_step *s, const ws_step_reques
                        (unsigned long long)ctx->max_alloc);
     /* in the order of the kernel's ta_m .. tc_b, then ga_*, gb_* */
     const ws_tab_spec spec[7] = {
-        {ml, nm, A->op.stride}, {kl, nk, A->op.stride}, {bl, nb, A->op.stride},
-        {kl, nk, B->op.stride}, {bl, nb, B->op.stride}, {ml, nm, C->op.stride},
-        {bl, nb, C->op.stride},
+        {ml, nm, A->op.stride, 0}, {kl, nk, A->op.stride, 0}, {bl, nb, A->op.stride, 0},
+        {kl, nk, B->op.stride, 0}, {bl, nb, B->op.stride, 0}, {ml, nm, C->op.stride, 0},
+        {bl, nb, C->op.stride, 0},
     };
     tabbuf t = {0};
     long o[12], gb_rows;

@@ -8,6 +8,7 @@
  */
 #include "params.h"
 #include "layer.h"
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ typedef struct gett_state {
     ws_long c_st;
     gett_params tile; /* the tile it was built with (for describe) */
     int skinny;       /* gett_skinny (0: gett) */
+    int crun, cpad;   /* C's runs along N, each padded to cpad columns (0: none) */
 } gett_state;
 WS_STATE_FITS(gett_state);
 
@@ -245,7 +247,8 @@ void ws_gett_blocks(const winsum_context *ctx, int *mc, int *nc, int *kc)
 
 /* The CPU tile policy: the tile in use fitted to an M x N x K
  * problem. */
-static gett_params cpu_tile_policy(gett_params g, int64_t M, int64_t N, int64_t K)
+static gett_params cpu_tile_policy(gett_params g, int64_t M, int64_t N, int64_t K, int64_t NB,
+                                   int64_t cus)
 {
     int um = g.mr * g.wgm, un = g.nr * g.wgn;
     /* A tiny problem (M x N x K at most 2^21, N and K at most 256): one
@@ -291,6 +294,17 @@ static gett_params cpu_tile_policy(gett_params g, int64_t M, int64_t N, int64_t 
         int t = un;
         while (t < N) t *= 2;
         if (t < g.nc) g.nc = t;
+    }
+    /* Fewer than two tiles a core in a large problem (TCCG 13, `acd,dbc->
+     * ab`: M 103 x N 97, K 9,991 cut into M blocks of 96 and 7, so that one
+     * core did nearly all of it): M blocks of even size, as many as the
+     * cores where M allows (measured: 56 + 47 rows, 1.29x) */
+    const int64_t nnb = (N + g.nc - 1) / g.nc * NB, nmb = (M + g.mc - 1) / g.mc;
+    if (cus > 1 && nmb * nnb < 2 * cus && (double)M * (double)N * (double)K >= (double)(1 << 24)) {
+        int64_t want = (cus + nnb - 1) / nnb;
+        if (want < nmb) want = nmb;
+        const int64_t mc = ((M + want - 1) / want + um - 1) / um * um;
+        if (mc < g.mc) g.mc = (int)mc;
     }
     return g;
 }
@@ -452,6 +466,36 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
         contiguous_second(ml, nm, A->op.stride, C->op.stride, size);
         contiguous_second(nl, nn, B->op.stride, C->op.stride, size);
     }
+    /* C's runs along N shorter than a micro-tile (TCCG 31-47: `dega,gfbc->
+     * abcdef`, runs of 12 along f, then e from A): each run is padded to
+     * whole vectors (16 columns), the padding's columns repeating the last
+     * one, so that every vector of a micro-tile's row holds one run from its
+     * first lane and is stored from its registers with compile-time pieces
+     * (gett.cl CRUN); M then runs in C's order, so that a micro-tile's rows
+     * fill C's lines together. Where the runs were stored run by run, the
+     * sums went through memory, reloaded at offsets the stores had not
+     * written: about two thirds of the kernel's time. At most a quarter of
+     * the columns are padding. */
+    gett_params g = gett_now(ctx);
+    if (ctx->cpu_like) g = cpu_tile_policy(g, M, N, K, NB, ctx->compute_units);
+    int64_t crun = 0, cpad = 0;
+    if (ctx->cpu_like && !skinny && nn >= 2 && A->op.nguards == 0 && B->op.nguards == 0 &&
+        g.wgm * g.wgn == 1 && (g.vw == 4 || g.vw == 8 || g.vw == 16) && g.nr % g.vw == 0) {
+        ws_int ci;
+        ws_long cst;
+        ws_long4 unused;
+        ws_run_info(&C->op, nl, nn, size, &ci, &cst, &unused);
+        const int64_t pad = (ci + g.vw - 1) / g.vw * g.vw;
+        if (cst == 1 && ci == size[nl[nn - 1]] && ci < g.nr && g.nr % pad == 0 &&
+            (pad - ci) * 4 <= pad && N / ci * pad <= INT_MAX) {
+            crun = ci;
+            cpad = pad;
+            N = N / ci * pad;
+            ws_sort_by_stride(ml, nm, C->op.stride);
+            g = gett_now(ctx);
+            g = cpu_tile_policy(g, M, N, K, NB, ctx->compute_units);
+        }
+    }
     winsum_status st;
     if ((st = ws_check_int(ctx, M, "M")) || (st = ws_check_int(ctx, N, "N")) ||
         (st = ws_check_int(ctx, K, "K")) || (st = ws_check_int(ctx, NB, "batch")))
@@ -470,9 +514,9 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
                        (long long)NB, (unsigned long long)ctx->max_alloc);
     /* in the order of the kernel's ta_m .. tc_b, then ga_*, gb_* */
     const ws_tab_spec spec[9] = {
-        {ml, nm, A->op.stride}, {kl, nk, A->op.stride}, {bl, nb, A->op.stride},
-        {nl, nn, B->op.stride}, {kl, nk, B->op.stride}, {bl, nb, B->op.stride},
-        {ml, nm, C->op.stride}, {nl, nn, C->op.stride}, {bl, nb, C->op.stride},
+        {ml, nm, A->op.stride, 0},    {kl, nk, A->op.stride, 0},    {bl, nb, A->op.stride, 0},
+        {nl, nn, B->op.stride, cpad}, {kl, nk, B->op.stride, 0},    {bl, nb, B->op.stride, 0},
+        {ml, nm, C->op.stride, 0},    {nl, nn, C->op.stride, cpad}, {bl, nb, C->op.stride, 0},
     };
     tabbuf t = {0};
     long o[15];
@@ -499,6 +543,10 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
     ws_run_info(&B->op, kl, nk, size, &gs->b_kinner, &gs->b_kst, &gs->b_kcg);
     ws_long4 unused;
     ws_run_info(&C->op, nl, nn, size, &gs->c_inner, &gs->c_st, &unused);
+    if (cpad) /* B's runs along N end at each run's padding: packed through the table */
+        gs->b_inner = 1;
+    gs->crun = (int)crun;
+    gs->cpad = (int)cpad;
     s->a = A->src;
     s->b = B->src;
     s->c = C->src;
@@ -518,8 +566,6 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
     s->nga = A->op.nguards;
     s->ngb = B->op.nguards;
 
-    gett_params g = gett_now(ctx);
-    if (ctx->cpu_like) g = cpu_tile_policy(g, M, N, K);
     /* More than one K block: the tiled path (gett.cl: !PERSIST) keeps two
      * tiles of running sums (group sums, totals) in local memory. Where they
      * do not fit beside the packed tiles, or for float16 on GPU-like devices
@@ -594,12 +640,13 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
                 return st;
         }
     }
-    char opts[512];
+    char opts[512], copts[48] = "";
+    if (cpad) snprintf(copts, sizeof copts, " -DCRUN=%d -DCPAD=%d", (int)crun, (int)cpad);
     snprintf(opts, sizeof opts,
              "-DWGM=%d -DWGN=%d -DMR=%d -DNR=%d -DMC=%d -DNC=%d -DKC=%d -DVW=%d -DNGA=%d "
-             "-DNGB=%d -DMULTI_KB=%d -DPACKED=%d%s",
+             "-DNGB=%d -DMULTI_KB=%d -DPACKED=%d%s%s",
              g.wgm, g.wgn, g.mr, g.nr, g.mc, g.nc, g.kc, g.vw, A->op.nguards, B->op.nguards,
-             multi_kb, packed, ws_real_opt(A->op.dtype));
+             multi_kb, packed, copts, ws_real_opt(A->op.dtype));
     if ((st = ws_kernel_get(ctx, ws_family_gett.file, ws_family_gett.kernel, opts, &s->kernel)))
         return st;
     for (int i = 0; i < 2; i++) {
@@ -624,19 +671,22 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
 
 static void gett_describe(const ws_step *s, char *buf, size_t len)
 {
-    char b1[16], b2[16], b3[16];
-    const gett_params *g = &WS_STATE_C(s, gett_state)->tile;
+    char b1[16], b2[16], b3[16], runs[64] = "";
+    const gett_state *gs = WS_STATE_C(s, gett_state);
+    const gett_params *g = &gs->tile;
+    if (gs->cpad) snprintf(runs, sizeof runs, ", C's runs of %d padded to %d", gs->crun, gs->cpad);
     snprintf(buf, len,
              "gett %s x %s -> %s: batch %lld, M %lld, N %lld, K %lld, guards %d/%d, tile "
-             "%dx%dx%d (wg %dx%d, micro %dx%d)%s\n",
+             "%dx%dx%d (wg %dx%d, micro %dx%d)%s%s\n",
              ws_src_name(s->a, b1), ws_src_name(s->b, b2), ws_src_name(s->c, b3),
              (long long)s->nbatch, (long long)s->M, (long long)s->N, (long long)s->K, s->nga,
              s->ngb, g->mc, g->nc, g->kc, g->wgm, g->wgn, g->mr, g->nr,
-             WS_STATE_C(s, gett_state)->skinny      ? ", skinny (M in registers)"
+             gs->skinny                             ? ", skinny (M in registers)"
              : s->pre_kernel[0] && s->pre_kernel[1] ? ", A and B packed once"
              : s->pre_kernel[0]                     ? ", A packed once"
              : s->pre_kernel[1]                     ? ", B packed once"
-                                                    : "");
+                                                    : "",
+             runs);
 }
 
 const ws_family ws_family_gett = {

@@ -70,11 +70,11 @@ static winsum_status unary_build(winsum_plan *p, ws_step *s, const ws_step_reque
                        entries * sizeof(ws_long), (unsigned long long)ctx->max_alloc);
     /* in the order of the kernel's ta_i .. tc_o, then ga_i, ga_o, ga_k */
     const ws_tab_spec spec[5] = {
-        {mlab + split, nm - split, A->op.stride},
-        {mlab, split, A->op.stride},
-        {klab, nk, A->op.stride},
-        {mlab + split, nm - split, C->op.stride},
-        {mlab, split, C->op.stride},
+        {mlab + split, nm - split, A->op.stride, 0},
+        {mlab, split, A->op.stride, 0},
+        {klab, nk, A->op.stride, 0},
+        {mlab + split, nm - split, C->op.stride, 0},
+        {mlab, split, C->op.stride, 0},
     };
     tabbuf t = {0};
     long o[8];

@@ -129,11 +129,15 @@ typedef struct tabbuf {
     size_t n, cap;
 } tabbuf;
 
-/* One group of a table: sum_l coef[l] * idx[l] + add over the labels. */
+/* One group of a table: sum_l coef[l] * idx[l] + add over the labels.
+ * pad > 0: the innermost label runs to pad rather than its size, the
+ * entries past its size repeating its last value (gett's C runs padded to
+ * whole vectors). */
 typedef struct ws_tab_spec {
     const int *labels;
     int n;
     const int64_t *coef;
+    int64_t pad;
 } ws_tab_spec;
 
 /* Appends the groups; start[i] is where group i begins. 1 when out of memory. */

@@ -26,13 +26,18 @@ static int tab_reserve(tabbuf *t, size_t extra)
 }
 
 /* Appends sum_l coef[l] * idx[l] + add for every flat index of the labels
- * (slowest first). Returns the start offset, -1 when out of memory. */
+ * (slowest first); with pad > 0 the innermost label counts to pad, its
+ * indices past its size taking its last value. Returns the start offset,
+ * -1 when out of memory. */
 static long tab_group(tabbuf *t, const int *labels, int n, const int64_t *size, const int64_t *coef,
-                      int64_t add)
+                      int64_t add, int64_t pad)
 {
     int64_t count = ws_group_size(labels, n, size);
     if (count < 1) count = 1;
     if (count == INT64_MAX) return -1; /* no such table fits in memory */
+    const int64_t inner = n > 0 ? size[labels[n - 1]] : 1;
+    if (n == 0 || pad < inner) pad = 0;
+    if (pad && ws_mul_ovf(count / inner, pad, &count)) return -1;
     if (tab_reserve(t, (size_t)count)) return -1;
     long start = (long)t->n;
     int64_t idx[WS_MAX_LABELS] = {0}, val = add;
@@ -40,8 +45,9 @@ static long tab_group(tabbuf *t, const int *labels, int n, const int64_t *size, 
         t->v[t->n++] = val;
         for (int i = n - 1; i >= 0; i--) {
             int l = labels[i];
-            if (++idx[i] < size[l]) {
-                val += coef[l];
+            const int64_t lim = pad && i == n - 1 ? pad : size[l];
+            if (++idx[i] < lim) {
+                if (idx[i] < size[l]) val += coef[l];
                 break;
             }
             val -= coef[l] * (size[l] - 1);
@@ -54,7 +60,8 @@ static long tab_group(tabbuf *t, const int *labels, int n, const int64_t *size, 
 int ws_tab_groups(tabbuf *t, const ws_tab_spec *spec, int n, const int64_t *size, long *start)
 {
     for (int i = 0; i < n; i++)
-        if ((start[i] = tab_group(t, spec[i].labels, spec[i].n, size, spec[i].coef, 0)) < 0)
+        if ((start[i] =
+                 tab_group(t, spec[i].labels, spec[i].n, size, spec[i].coef, 0, spec[i].pad)) < 0)
             return 1;
     return 0;
 }
@@ -92,13 +99,13 @@ int ws_guard_tables(tabbuf *t, const ws_operand *op, const int *rl, int nr, cons
 {
     *gr = (long)t->n;
     for (int g = 0; g < op->nguards; g++)
-        if (tab_group(t, rl, nr, size, op->guard[g].coef, 0) < 0) return 1;
+        if (tab_group(t, rl, nr, size, op->guard[g].coef, 0, 0) < 0) return 1;
     *gk = (long)t->n;
     for (int g = 0; g < op->nguards; g++)
-        if (tab_group(t, kl, nk, size, op->guard[g].coef, 0) < 0) return 1;
+        if (tab_group(t, kl, nk, size, op->guard[g].coef, 0, 0) < 0) return 1;
     *gb = (long)t->n;
     for (int g = 0; g < op->nguards; g++)
-        if (tab_group(t, bl, nb, size, op->guard[g].coef, op->guard[g].offset) < 0) return 1;
+        if (tab_group(t, bl, nb, size, op->guard[g].coef, op->guard[g].offset, 0) < 0) return 1;
     return 0;
 }
 
