@@ -509,19 +509,20 @@ static void skinny_path(void)
     winsum_context_destroy(ctx);
 }
 
-/* A large contraction with fewer tiles than two a core (TCCG 13's shape,
- * `acd,dbc->ab`, M 61 x N 40, K 7,000): its M blocks are evened out
- * (family_gett.c cpu_tile_policy: 32 + 29 rows rather than 48 + 13 or
- * 64), a tile that is no power of two times the micro-tile; the result
+/* M tiles other than the tuned one (family_gett.c cpu_tile_policy): a
+ * large contraction with fewer tiles than two a core (TCCG 13's shape,
+ * `acd,dbc->ab`, M 61 x N 40, K 7,000: M blocks evened out, 32 + 29 rows
+ * rather than 48 + 13 or 64, a tile that is no power of two times the
+ * micro-tile), and M = 128 (a ResNet 1x1 layer's channels: 128 rows in
+ * one tile rather than 96 + 32; c of 1); the result
  * equals a host loop, alpha and beta applied. */
-static void balanced_m_blocks(void)
+static void m_tile_case(const char *subs, const int A, const int B, const int C, const int D)
 {
     winsum_context *ctx = NULL;
     if (winsum_context_create(&ctx, WINSUM_BACKEND_OPENCL, NULL) != WINSUM_OK) {
-        printf("balanced M blocks: skipped (no OpenCL device)\n");
+        printf("M tiles: skipped (no OpenCL device)\n");
         return;
     }
-    enum { A = 61, B = 40, C = 70, D = 100 };
     const int64_t sx[3] = {A, C, D}, sy[3] = {D, B, C}, sz[2] = {A, B};
     const size_t nx = (size_t)A * C * D, ny = (size_t)D * B * C, nz = (size_t)A * B;
     const double alpha = 0.75, beta = 0.5;
@@ -533,7 +534,7 @@ static void balanced_m_blocks(void)
     tu_put(ctx, hy, ny, WINSUM_F32, 3, sy, NULL, &y);
     tu_put(ctx, hz0, nz, WINSUM_F32, 2, sz, NULL, &z);
     const winsum_view ops[2] = {x.v, y.v};
-    CHECK_STATUS(winsum_einsum(ctx, "acd,dbc->ab", 2, ops, &z.v, alpha, beta), WINSUM_OK);
+    CHECK_STATUS(winsum_einsum(ctx, subs, 2, ops, &z.v, alpha, beta), WINSUM_OK);
     tu_get(ctx, &z, hz, nz);
     for (int a = 0; a < A; a++)
         for (int b = 0; b < B; b++) {
@@ -545,8 +546,8 @@ static void balanced_m_blocks(void)
             want[(size_t)a * B + b] = alpha * v + beta * (double)(float)hz0[(size_t)a * B + b];
         }
     const double err = tu_max_err(hz, want, (int64_t)nz, 1.0);
-    CHECK_MSG(err < 1e-4, "acd,dbc->ab: max error %g", err);
-    printf("balanced M blocks: max error %g\n", err);
+    CHECK_MSG(err < 1e-4, "%s (M %d): max error %g", subs, A, err);
+    printf("M tiles (M %d, N %d, K %d): max error %g\n", A, B, C * D, err);
     winsum_buffer_free(ctx, &x.b);
     winsum_buffer_free(ctx, &y.b);
     winsum_buffer_free(ctx, &z.b);
@@ -556,6 +557,12 @@ static void balanced_m_blocks(void)
     free(hz);
     free(want);
     winsum_context_destroy(ctx);
+}
+
+static void m_tiles(void)
+{
+    m_tile_case("acd,dbc->ab", 61, 40, 70, 100);
+    m_tile_case("acd,dbc->ab", 128, 75, 1, 300);
 }
 
 /* Every kernel of a file comes from one build per options (program.c):
@@ -625,7 +632,7 @@ int main(void)
     short_c_runs(29, 1);
     short_c_runs(20, 0);
     skinny_path();
-    balanced_m_blocks();
+    m_tiles();
     one_build_per_options();
     return tu_finish("test_families");
 }

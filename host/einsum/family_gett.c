@@ -247,9 +247,10 @@ void ws_gett_blocks(const winsum_context *ctx, int *mc, int *nc, int *kc)
 
 /* The CPU tile policy: the tile in use fitted to an M x N x K
  * problem. */
-static gett_params cpu_tile_policy(gett_params g, int64_t M, int64_t N, int64_t K, int64_t NB,
-                                   int64_t cus)
+static gett_params cpu_tile_policy(const winsum_context *ctx, gett_params g, int64_t M, int64_t N,
+                                   int64_t K, int64_t NB, int64_t es)
 {
+    const int64_t cus = ctx->compute_units;
     int um = g.mr * g.wgm, un = g.nr * g.wgn;
     /* A tiny problem (M x N x K at most 2^21, N and K at most 256): one
      * tile, NC = KC = 256 whatever N and K, so that a small convolution's
@@ -294,6 +295,29 @@ static gett_params cpu_tile_policy(gett_params g, int64_t M, int64_t N, int64_t 
         int t = un;
         while (t < N) t *= 2;
         if (t < g.nc) g.nc = t;
+    }
+    /* M's last block mostly padding (ResNet's 128 channels in blocks of
+     * 96: 96 + 32 rows, a third of the tile's rows computed for nothing,
+     * and the other operand packed for both): the tile among MC / 2 .. 2 MC
+     * (the micro-tile times a power of two, or MC) that leaves the fewest
+     * rows of padding, the larger on a tie, where its tiles fit the local
+     * memory (gett_build). Measured, 1x1 512->128 on 28x28 (M 128): 290
+     * GFLOP/s with 96, 414 with 128 (notes in docs/performance.md). */
+    const int64_t pad0 = (M + g.mc - 1) / g.mc * g.mc - M;
+    if (pad0 * 4 > (M + pad0)) {
+        int best = g.mc;
+        int64_t bpad = pad0;
+        for (int t = um; t <= 2 * g.mc; t *= 2) {
+            const int64_t pad = (M + t - 1) / t * t - M;
+            const double local =
+                (double)((t + g.nc + 32) * g.kc + 2 * (int64_t)t * g.nc) * (double)es;
+            if (2 * t < g.mc || (K > g.kc && local > (double)ctx->local_mem)) continue;
+            if (pad < bpad || (pad == bpad && t > best)) {
+                best = t;
+                bpad = pad;
+            }
+        }
+        g.mc = best;
     }
     /* Fewer than two tiles a core in a large problem (TCCG 13, `acd,dbc->
      * ab`: M 103 x N 97, K 9,991 cut into M blocks of 96 and 7, so that one
@@ -477,7 +501,8 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
      * written: about two thirds of the kernel's time. At most a quarter of
      * the columns are padding. */
     gett_params g = gett_now(ctx);
-    if (ctx->cpu_like) g = cpu_tile_policy(g, M, N, K, NB, ctx->compute_units);
+    const int64_t es = A->op.dtype == WINSUM_F64 ? 8 : 4;
+    if (ctx->cpu_like) g = cpu_tile_policy(ctx, g, M, N, K, NB, es);
     int64_t crun = 0, cpad = 0;
     if (ctx->cpu_like && !skinny && nn >= 2 && A->op.nguards == 0 && B->op.nguards == 0 &&
         g.wgm * g.wgn == 1 && (g.vw == 4 || g.vw == 8 || g.vw == 16) && g.nr % g.vw == 0) {
@@ -493,7 +518,7 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
             N = N / ci * pad;
             ws_sort_by_stride(ml, nm, C->op.stride);
             g = gett_now(ctx);
-            g = cpu_tile_policy(g, M, N, K, NB, ctx->compute_units);
+            g = cpu_tile_policy(ctx, g, M, N, K, NB, es);
         }
     }
     winsum_status st;
@@ -572,11 +597,11 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
      * (whose local memory is small), one micro-tile per work-item, whose
      * sums need no tiles. */
     const int multi_kb = K > g.kc;
-    const ws_ulong es = A->op.dtype == WINSUM_F64 ? 8 : 4;
     const int persist = g.wgm * g.wgn > 1 && g.mc == g.wgm * g.mr && g.nc == g.wgn * g.nr;
     if (multi_kb && !persist &&
         ((A->op.dtype == WINSUM_F16 && !ctx->cpu_like) ||
-         ((ws_ulong)(g.mc + g.nc + 32) * g.kc + 2 * (ws_ulong)g.mc * g.nc) * es > ctx->local_mem)) {
+         ((ws_ulong)(g.mc + g.nc + 32) * g.kc + 2 * (ws_ulong)g.mc * g.nc) * (ws_ulong)es >
+             ctx->local_mem)) {
         g.mc = g.wgm * g.mr;
         g.nc = g.wgn * g.nr;
     }
@@ -596,7 +621,6 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
         if (K >= 32 && nn >= 2 && B->op.stride[nl[nn - 1]] == 1 && C->op.stride[nl[nn - 2]] == 1) {
             sta = size[nl[nn - 1]];
             ste = size[nl[nn - 2]];
-            const int64_t es = A->op.dtype == WINSUM_F64 ? 8 : 4;
             if (sta < 16 || ste < 8 || sta * ste > 4096 || M * sta * ste * es > (1 << 19))
                 sta = ste = 0;
         }
