@@ -296,22 +296,26 @@ static gett_params cpu_tile_policy(const winsum_context *ctx, gett_params g, int
         while (t < N) t *= 2;
         if (t < g.nc) g.nc = t;
     }
-    /* M's last block mostly padding (ResNet's 128 channels in blocks of
-     * 96: 96 + 32 rows, a third of the tile's rows computed for nothing,
-     * and the other operand packed for both): the tile among MC / 2 .. 2 MC
-     * (the micro-tile times a power of two, or MC) that leaves the fewest
-     * rows of padding, the larger on a tie, where its tiles fit the local
-     * memory (gett_build). Measured, 1x1 512->128 on 28x28 (M 128): 290
-     * GFLOP/s with 96, 414 with 128 (notes in docs/performance.md). */
+    /* M's last block part padding (ResNet's 128 channels in blocks of 96:
+     * 96 + 32 rows, a third of the tile's rows computed for nothing, and
+     * the other operand packed for both; 256 in 96 + 96 + 64): the tile
+     * that leaves the fewest rows of padding, the larger on a tie, among
+     * MC and the micro-tile times a power of two up to 2 MC, down to MC / 2
+     * where more than a quarter of the rows are padding, and whose tiles
+     * fit the local memory (gett_build). Measured, alternating (notes in
+     * docs/performance.md): 1x1 512->128 on 28x28 (M 128) 235-243 -> 326
+     * GFLOP/s; M 256, 2048 (1x1 1024->256@14, 512->2048@7) 1.06-1.27x;
+     * GEMM 1024^3 (M 1024, 128 rows) within the noise. */
     const int64_t pad0 = (M + g.mc - 1) / g.mc * g.mc - M;
-    if (pad0 * 4 > (M + pad0)) {
+    if (pad0 > 0) {
+        const int low = pad0 * 4 > (M + pad0) ? g.mc / 2 : g.mc;
         int best = g.mc;
         int64_t bpad = pad0;
         for (int t = um; t <= 2 * g.mc; t *= 2) {
             const int64_t pad = (M + t - 1) / t * t - M;
             const double local =
                 (double)((t + g.nc + 32) * g.kc + 2 * (int64_t)t * g.nc) * (double)es;
-            if (2 * t < g.mc || (K > g.kc && local > (double)ctx->local_mem)) continue;
+            if (t < low || (K > g.kc && local > (double)ctx->local_mem)) continue;
             if (pad < bpad || (pad == bpad && t > best)) {
                 best = t;
                 bpad = pad;
