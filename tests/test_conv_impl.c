@@ -402,12 +402,8 @@ static void traced(void)
 int main(void)
 {
     RNG = tu_seed(1919);
-    unsetenv("WINSUM_CONV_IMPL");
-    CHECK_STATUS(winsum_context_create(&REF, WINSUM_BACKEND_REF, NULL), WINSUM_OK);
-    winsum_status st = winsum_context_create(&CL, WINSUM_BACKEND_OPENCL, NULL);
-    if (st) {
-        printf("no OpenCL device: %s\n", winsum_status_string(st));
-        CHECK(0);
+    if (tu_conv_contexts(&REF, &CL)) {
+        winsum_context_destroy(REF);
         return tu_finish("test_conv_impl");
     }
     /* tiny layers go to einsum (impl_direct.c, prefer()); most shapes

@@ -15,6 +15,21 @@ int tu_finish(const char *name)
     return tu_failed ? 1 : 0;
 }
 
+int tu_conv_contexts(winsum_context **ref, winsum_context **cl)
+{
+    unsetenv("WINSUM_CONV_IMPL");
+    *cl = NULL;
+    CHECK_STATUS(winsum_context_create(ref, WINSUM_BACKEND_REF, NULL), WINSUM_OK);
+    const winsum_status st = winsum_context_create(cl, WINSUM_BACKEND_OPENCL, NULL);
+    if (st) {
+        printf("no OpenCL device: %s\n", winsum_status_string(st));
+        CHECK(0);
+        *cl = NULL;
+        return 1;
+    }
+    return 0;
+}
+
 uint64_t tu_seed(uint64_t fallback)
 {
     const char *s = getenv("WINSUM_TEST_SEED");

@@ -49,6 +49,13 @@ void tu_print_tiles(winsum_context *ctx);
 /* Prints "N passed, N failed" and returns the exit code for main. */
 int tu_finish(const char *name);
 
+/* The set-up of the convolution tests that compare an implementation on
+ * OpenCL with the reference: WINSUM_CONV_IMPL unset (the rules are under
+ * test, not a preference), a reference context in *ref and an OpenCL one
+ * in *cl. 0 when both exist; else a failed check, "no OpenCL device" and
+ * the reason printed, *cl NULL (the caller returns tu_finish). */
+int tu_conv_contexts(winsum_context **ref, winsum_context **cl);
+
 /* xorshift RNG; tu_seed() reads WINSUM_TEST_SEED or uses the default and
  * prints the seed it uses. */
 uint64_t tu_seed(uint64_t fallback);
