@@ -5,7 +5,8 @@
  * (host/conv/impl_depthwise.c, kernels/depthwise.cl) against the reference
  * backend: forward, backward-data and backward-weight over depthwise
  * geometries (stride 1, 2 and 3, dilation 2, asymmetric padding, widths
- * that are not a multiple of the lanes, tiny images, a 1-D convolution,
+ * that are not a multiple of the lanes, rows of 9-16 pixels (backward-
+ * weight's ROWS), tiny images, a 1-D convolution,
  * a strided view), NCHW and NHWC, alpha and beta, bias, float32, float64
  * and float16 (these two on fewer cases: each build option set costs
  * seconds of kernel builds on a cold cache); that WINSUM_CONV_IMPL=depthwise runs it and that it
@@ -214,6 +215,18 @@ int main(void)
             dcase sv = d;
             sv.w = 20, sv.strided = 1, sv.beta = 0.5;
             all_ops(&sv);
+            /* rows of 9-16 pixels at stride 1 with "same" padding
+             * (backward-weight: a row a vector, ROWS; the first and last
+             * channels, whose loads would leave the buffers, FLAT):
+             * dilation 2 with asymmetric padding on 12x12, three planes;
+             * a 5x5 kernel on 11x15 */
+            dcase rw = d;
+            rw.n = 3, rw.h = rw.w = 12, rw.dh = rw.dw = 2, rw.lh = rw.hh = 2, rw.lw = 1, rw.hw = 3,
+            rw.alpha = -0.75, rw.beta = 0.5;
+            all_ops(&rw);
+            rw.n = 2, rw.h = 11, rw.w = 15, rw.kh = rw.kw = 5, rw.dh = rw.dw = 1,
+            rw.lh = rw.hh = rw.lw = rw.hw = 2, rw.alpha = 1, rw.beta = 0;
+            all_ops(&rw);
             /* padding above d*(k-1) (backward-data at stride 1 flips it
              * to a negative one) */
             dcase p3 = d;

@@ -225,6 +225,11 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
                    ys8.s[3] == ow && ys8.s[6] && ow % lanes != 0;
         const char *env = getenv("WINSUM_DEPTHWISE_FLAT");
         if (env && (*env == '0' || *env == '1')) flat = flat && *env == '1';
+        /* rows (depthwise.cl ROWS): flat's geometry with rows of more than
+         * half a vector and at most one, a row a vector (256@14: about
+         * twice as fast as flat); WINSUM_DEPTHWISE_ROWS=0 keeps flat */
+        const char *renv = getenv("WINSUM_DEPTHWISE_ROWS");
+        const int rows1 = flat && ow <= lanes && 2 * ow > lanes && !(renv && *renv == '0');
         /* the rows (n, oh) in chunks (flat: the planes n): about 256 items
          * in all, a chunk at least 2 rows */
         const int64_t rows_all = flat ? (int64_t)g->n : (int64_t)g->n * oh,
@@ -251,7 +256,7 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         /* pairs: two rows a vector (see depthwise.cl) */
         const int pairs = !nhwc && !flat && sw == 2 && ow <= lanes / 2 && xs8.s[6] && ys8.s[6];
         ws_int16 geo = {{(ws_int)g->n, (ws_int)g->c, ih, iw, oh, ow, sh, dh, dwd, ph, pw,
-                         (ws_int)((ow + lanes - 1) / lanes), pairs, flat, (ws_int)rows,
+                         (ws_int)((ow + lanes - 1) / lanes), pairs, rows1 ? 2 : flat, (ws_int)rows,
                          (ws_int)chunks}};
         ws_int C = (ws_int)g->c, CH = (ws_int)chunks;
         const ws_arg a1[] = {WS_MEM(xm),  WS_VAL(xs8), WS_MEM(ym),  WS_VAL(ys8), WS_MEM(part),
@@ -259,7 +264,8 @@ static winsum_status dw_run(winsum_context *ctx, const ws_conv_problem *p)
         const ws_arg a2[] = {WS_MEM(part), WS_MEM(wm), WS_VAL(wst), WS_VAL(C), WS_VAL(CH), aa, ab};
         if (ctx->verbose) {
             snprintf(line, sizeof line, "depthwise{%s%s chunks %lld rows %lld}", name,
-                     flat    ? " (flat)"
+                     rows1   ? " (rows)"
+                     : flat  ? " (flat)"
                      : pairs ? " (pairs)"
                              : "",
                      (long long)chunks, (long long)rows);
