@@ -668,6 +668,16 @@ __kernel void dw_bwd_nchw(__global const ELEM *x, long8 xs, __global const ELEM 
     }
 }
 
+/* Whether a chunk's loads lie inside a buffer of len elements: its first
+ * and last planes start at a and z, their last rows r further on (either
+ * sign), and a load reaches from lo to hi elements around a row's start
+ * (backward-weight's PAIRS and ROWS) */
+static inline int planes_inside(long a, long z, long r, long lo, long hi, long len)
+{
+    return min(min(a, z), min(a + r, z + r)) + lo >= 0 &&
+           max(max(a, z), max(a + r, z + r)) + hi <= len;
+}
+
 /* A vector's lanes added in a fixed order (a tree). */
 static inline REAL hsum(VEC v)
 {
@@ -729,9 +739,8 @@ __kernel void dw_bwdw_nchw(__global const ELEM *x, long8 xs, __global const ELEM
         const long xa = xs.s0 + c * xs.s2 + n0 * xs.s1, xz = xs.s0 + c * xs.s2 + n9 * xs.s1;
         const long ya = ys.s0 + c * ys.s2 + n0 * ys.s1, yz = ys.s0 + c * ys.s2 + n9 * ys.s1;
         const long xr = (long)(IH - 1) * xs.s3, yr = (long)(OH - 1) * ys.s3;
-        if (n0 <= n9 && min(xa, xz) - PW >= 0 &&
-            max(xa, xz) + xr + (KW - 1) * DW - PW + LANES <= xlen && min(ya, yz) >= 0 &&
-            max(ya, yz) + yr + LANES <= ys.s5) {
+        if (n0 <= n9 && planes_inside(xa, xz, xr, -PW, (KW - 1) * DW - PW + LANES, xlen) &&
+            planes_inside(ya, yz, yr, 0, LANES, ys.s5)) {
             done = 1;
             const MASK live = LANEIDX < MASKOF(OW);
             MASK colok[KW];
@@ -861,11 +870,8 @@ __kernel void dw_bwdw_nchw(__global const ELEM *x, long8 xs, __global const ELEM
     /* the corners (first, last plane) x (first, last row) */
     const long x00 = xc + n0 * xs.s1, x90 = xc + n9 * xs.s1, xr = (long)(IH - 1) * xs.s3;
     const long y00 = yc + n0 * ys.s1, y90 = yc + n9 * ys.s1, yr = (long)(OH - 1) * ys.s3;
-    const long xmin = min(min(x00, x90), min(x00 + xr, x90 + xr)) - PW,
-               xmax = max(max(x00, x90), max(x00 + xr, x90 + xr)) + (KW - 1) * DW - PW + LANES;
-    const long ymin = min(min(y00, y90), min(y00 + yr, y90 + yr)),
-               ymax = max(max(y00, y90), max(y00 + yr, y90 + yr)) + H;
-    if (geo.sc && qa < qz && xmin >= 0 && xmax <= xlen && ymin >= 0 && ymax <= ys.s5) {
+    if (geo.sc && qa < qz && planes_inside(x00, x90, xr, -PW, (KW - 1) * DW - PW + LANES, xlen) &&
+        planes_inside(y00, y90, yr, 0, H, ys.s5)) {
         paired = 1;
         const MASK lw = LANEIDX & MASKOF(H - 1);
         const MASK gok = lw < MASKOF(OW);

@@ -155,7 +155,8 @@
 #ifdef CRUN
 /* C's runs along N padded to CPAD columns (CRUN real ones; the host: CPAD
  * a multiple of VW, NR of CPAD): the first L lanes of v (L a constant once
- * unrolled) into C at c, as pieces of 8, 4, 2, 1 taken from registers */
+ * unrolled) into C at c, as the whole vector or pieces of 8, 4, 2, 1
+ * taken from registers */
 #define PIECE(W, x, p)                                                 \
     do {                                                               \
         CAT(REAL, W) o_ = alpha * (x);                                 \
@@ -166,9 +167,7 @@ __attribute__((always_inline)) inline void store_lanes(const VREAL v, const int 
                                                        const REAL alpha, const REAL beta)
 {
     if (L >= VW) {
-        VREAL o = alpha * v;
-        if (beta != 0) o = fma((VREAL)(beta), VLDC(0, c), o);
-        VSTC(o, 0, c);
+        PIECE(VW, v, c);
         return;
     }
 #if VW == 16

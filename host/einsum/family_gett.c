@@ -504,27 +504,24 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
      * sums went through memory, reloaded at offsets the stores had not
      * written: about two thirds of the kernel's time. At most a quarter of
      * the columns are padding. */
-    gett_params g = gett_now(ctx);
-    const int64_t es = A->op.dtype == WINSUM_F64 ? 8 : 4;
-    if (ctx->cpu_like) g = cpu_tile_policy(ctx, g, M, N, K, NB, es);
+    gett_params g = gett_now(ctx); /* the policy below changes only mc, nc, kc */
+    ws_long4 unused;
+    ws_run_info(&C->op, nl, nn, size, &gs->c_inner, &gs->c_st, &unused);
+    const int64_t ci = gs->c_inner;
     int64_t crun = 0, cpad = 0;
     if (ctx->cpu_like && !skinny && nn >= 2 && A->op.nguards == 0 && B->op.nguards == 0 &&
         g.wgm * g.wgn == 1 && (g.vw == 4 || g.vw == 8 || g.vw == 16) && g.nr % g.vw == 0) {
-        ws_int ci;
-        ws_long cst;
-        ws_long4 unused;
-        ws_run_info(&C->op, nl, nn, size, &ci, &cst, &unused);
         const int64_t pad = (ci + g.vw - 1) / g.vw * g.vw;
-        if (cst == 1 && ci == size[nl[nn - 1]] && ci < g.nr && g.nr % pad == 0 &&
+        if (gs->c_st == 1 && ci == size[nl[nn - 1]] && ci < g.nr && g.nr % pad == 0 &&
             (pad - ci) * 4 <= pad && N / ci * pad <= INT_MAX) {
             crun = ci;
             cpad = pad;
             N = N / ci * pad;
             ws_sort_by_stride(ml, nm, C->op.stride);
-            g = gett_now(ctx);
-            g = cpu_tile_policy(ctx, g, M, N, K, NB, es);
         }
     }
+    const int64_t es = A->op.dtype == WINSUM_F64 ? 8 : 4;
+    if (ctx->cpu_like) g = cpu_tile_policy(ctx, g, M, N, K, NB, es);
     winsum_status st;
     if ((st = ws_check_int(ctx, M, "M")) || (st = ws_check_int(ctx, N, "N")) ||
         (st = ws_check_int(ctx, K, "K")) || (st = ws_check_int(ctx, NB, "batch")))
@@ -570,8 +567,6 @@ static winsum_status gett_build(winsum_plan *p, ws_step *s, const ws_step_reques
     ws_run_info(&B->op, nl, nn, size, &gs->b_inner, &gs->b_st, &gs->b_cg);
     ws_run_info(&A->op, kl, nk, size, &gs->a_kinner, &gs->a_kst, &gs->a_kcg);
     ws_run_info(&B->op, kl, nk, size, &gs->b_kinner, &gs->b_kst, &gs->b_kcg);
-    ws_long4 unused;
-    ws_run_info(&C->op, nl, nn, size, &gs->c_inner, &gs->c_st, &unused);
     if (cpad) /* B's runs along N end at each run's padding: packed through the table */
         gs->b_inner = 1;
     gs->crun = (int)crun;
